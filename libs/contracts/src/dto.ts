@@ -1,0 +1,140 @@
+import 'reflect-metadata';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+import { ROOM_ID_PATTERN } from './ids';
+import type { PostPolicy, RoomVisibility } from './rooms/events';
+import type { SettableStatus } from './presence/events';
+
+/** Limits shared by the gateway, the services and the protocol document. */
+export const Limits = {
+  usernameMaxChars: 32,
+  passwordMinChars: 8,
+  passwordMaxChars: 256,
+  roomNameMaxChars: 80,
+  topicMaxChars: 300,
+  messageMaxChars: 4000,
+  clientMsgIdMaxChars: 64,
+  historyPageMax: 100,
+  historyPageDefault: 50,
+  memberLimitMax: 100_000,
+  memberLimitDefault: 1000,
+} as const;
+
+/** Printable after NFKC: no control characters, no leading/trailing space, no line breaks. */
+@ValidatorConstraint({ name: 'displayName' })
+class DisplayNameConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown) {
+    return typeof value === 'string' && value === value.trim() && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(value);
+  }
+  defaultMessage() {
+    return '$property must not contain control characters or leading/trailing spaces';
+  }
+}
+
+// ---- Requests a client sends (HTTP bodies and WebSocket `data`) ----
+
+export class RegisterRequest {
+  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) @Validate(DisplayNameConstraint)
+  username: string;
+  @IsString() @MinLength(Limits.passwordMinChars) @MaxLength(Limits.passwordMaxChars)
+  password: string;
+}
+
+export class LoginRequest {
+  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars * 4)
+  username: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.passwordMaxChars)
+  password: string;
+}
+
+export class AuthRequest {
+  @IsString() @IsNotEmpty() @MaxLength(4096)
+  token: string;
+}
+
+export class RoomRef {
+  @IsString() @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId: string;
+}
+
+export class CreateRoomRequest {
+  /** Optional slug; generated from a random id when absent. */
+  @IsOptional() @IsString() @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId?: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.roomNameMaxChars) @Validate(DisplayNameConstraint)
+  name: string;
+  @IsOptional() @IsString() @MaxLength(Limits.topicMaxChars)
+  topic?: string;
+  @IsOptional() @IsIn(['public', 'private'])
+  visibility?: RoomVisibility;
+  @IsOptional() @IsIn(['members', 'admins'])
+  postPolicy?: PostPolicy;
+  @IsOptional() @IsInt() @Min(2) @Max(Limits.memberLimitMax)
+  memberLimit?: number;
+}
+
+export class SendMessageRequest extends RoomRef {
+  @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMsgId must be 1-64 of A-Z a-z 0-9 _ -' })
+  clientMsgId: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.messageMaxChars)
+  body: string;
+}
+
+export class HistoryPageRequest extends RoomRef {
+  /** Return messages strictly older than this stream position (the `nextBefore` of the previous page). */
+  @IsOptional() @IsInt() @Min(1)
+  before?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(Limits.historyPageMax)
+  limit?: number;
+}
+
+export class SetStatusRequest {
+  @IsIn(['online', 'away', 'busy'])
+  status: SettableStatus;
+}
+
+// ---- Requests between services (RPC). The gateway adds who is asking. ----
+
+export class Caller {
+  @IsUUID() userId: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
+}
+
+export class ListRoomsRpc {
+  @IsUUID() userId: string;
+}
+export class UserRoomsRpc {
+  @IsUUID() userId: string;
+}
+export class CreateRoomRpc extends CreateRoomRequest {
+  @IsUUID() userId: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
+}
+export class RoomMembershipRpc extends RoomRef {
+  @IsUUID() userId: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
+}
+export class PostMessageRpc extends SendMessageRequest {
+  @IsUUID() userId: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
+}
+export class HistoryPageRpc extends HistoryPageRequest {}
+export class PresenceListRpc {}
+export class ModerationCheckRpc extends RoomRef {
+  @IsUUID() senderId: string;
+  @IsString() @MaxLength(Limits.messageMaxChars * 4) body: string;
+}

@@ -1,0 +1,56 @@
+/**
+ * Every error a client or another service can see has one of these codes. The set is closed:
+ * adding a code is a contract change (document it in docs/protocol.md).
+ */
+export const ErrorCodes = [
+  'BAD_REQUEST', // malformed frame/body or a field failed validation
+  'FRAME_TOO_LARGE', // WebSocket frame or HTTP body above the size limit
+  'UNKNOWN_OP', // the op is not one the gateway knows
+  'UNAUTHENTICATED', // no valid access token on this connection/request
+  'AUTH_FAILED', // wrong username or password
+  'TOKEN_EXPIRED', // the access token has expired
+  'USERNAME_TAKEN', // registration with a name already in use (after NFKC + case folding)
+  'FORBIDDEN', // authenticated but not allowed (not a member, private room, post policy)
+  'NOT_FOUND', // room (or other target) does not exist
+  'CONFLICT', // state changed concurrently; safe to retry
+  'ALREADY_MEMBER',
+  'NOT_MEMBER',
+  'ROOM_FULL',
+  'CONTENT_BLOCKED', // moderation rejected the message
+  'RATE_LIMITED',
+  'UNAVAILABLE', // a backing service did not answer in time; safe to retry
+  'INTERNAL', // unexpected failure; nothing was changed
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Field-level details for BAD_REQUEST. */
+  details?: Array<{ field: string; problems: string[] }>;
+}
+
+export type Result<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+export const ok = <T>(data: T): Result<T> => ({ ok: true, data });
+export const fail = (code: ErrorCode, message: string, details?: ErrorBody['details']): { ok: false; error: ErrorBody } =>
+  details ? { ok: false, error: { code, message, details } } : { ok: false, error: { code, message } };
+
+/** Thrown inside services where unwinding is simpler than returning; adapters turn it into a reply. */
+export class ChatError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorBody['details'],
+  ) {
+    super(message);
+    this.name = 'ChatError';
+  }
+  toBody(): ErrorBody {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ErrorCodes as readonly string[]).includes(value);
+}

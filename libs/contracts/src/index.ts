@@ -1,0 +1,21 @@
+export * from './envelope';
+export * from './errors';
+export * from './ids';
+export * from './subjects';
+export * from './rpc';
+export * from './dto';
+export * from './views';
+export * from './validation';
+export * from './rooms/events';
+export * from './messages/events';
+export * from './accounts/events';
+export * from './accounts/usernames';
+export * from './presence/events';
+export * from './moderation/check';
+export * from './ws/protocol';
+
+import type { AccountEvent } from './accounts/events';
+import type { ChatEvent } from './messages/events';
+import type { PresenceEvent } from './presence/events';
+/** Every event the system appends, across streams. */
+export type DomainEvent = ChatEvent | AccountEvent | PresenceEvent;

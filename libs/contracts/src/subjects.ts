@@ -1,0 +1,95 @@
+import { NAMESPACE_PATTERN, isRoomId } from './ids';
+import type { RpcName } from './rpc';
+
+/**
+ * The one place where NATS subjects, stream names, KV bucket names and consumer names are
+ * built. Every name starts from a namespace (config `NATS_NAMESPACE`, default `chat`) so that
+ * several deployments, or parallel test runs, can share one NATS server without seeing each
+ * other. No other file writes a subject string by hand.
+ *
+ * Layout (ns = namespace):
+ *   ns.chat.room.<roomId>.meta     room lifecycle + membership events   (stream NS_CHAT)
+ *   ns.chat.room.<roomId>.msg      messages posted to the room           (stream NS_CHAT)
+ *   ns.account.<userId>            account events                        (stream NS_ACCOUNTS)
+ *   ns.presence.user.<userId>      latest presence of a user (1 per subj) (stream NS_PRESENCE)
+ *   ns.live.<same as above>        republished by JetStream after storing, with the stream
+ *                                  sequence in headers; gateways subscribe here (core NATS)
+ *   ns.gw.<gatewayId>.conn|hb      gateway -> presence connection events and heartbeats
+ *   ns.rpc.<service>.<op>          request/reply between services (queue group = service)
+ */
+export function createSubjects(namespace: string) {
+  if (!NAMESPACE_PATTERN.test(namespace)) {
+    throw new Error(`invalid NATS namespace "${namespace}": must match ${NAMESPACE_PATTERN}`);
+  }
+  const ns = namespace;
+  const NS = namespace.toUpperCase();
+  const token = (kind: string, value: string) => {
+    if (!value || /[\s.*>]/.test(value)) throw new Error(`invalid ${kind} for a subject token: "${value}"`);
+    return value;
+  };
+  const room = (roomId: string) => {
+    if (!isRoomId(roomId)) throw new Error(`invalid room id for a subject: "${roomId}"`);
+    return roomId;
+  };
+  const live = (subject: string) => `${ns}.live.${subject.slice(ns.length + 1)}`;
+
+  const s = {
+    namespace: ns,
+    streams: {
+      chat: { name: `${NS}_CHAT`, subjects: [`${ns}.chat.>`] },
+      accounts: { name: `${NS}_ACCOUNTS`, subjects: [`${ns}.account.>`] },
+      presence: { name: `${NS}_PRESENCE`, subjects: [`${ns}.presence.>`] },
+    },
+    kv: {
+      /** username key -> account record; `create` makes registration unique. */
+      accounts: `${ns}_accounts`,
+      /** idempotency key of a posted message -> its id and position. */
+      messageIds: `${ns}_msgids`,
+    },
+    consumers: {
+      historyProjector: 'history-projector',
+    },
+    chat: {
+      all: `${ns}.chat.>`,
+      roomMeta: (roomId: string) => `${ns}.chat.room.${room(roomId)}.meta`,
+      roomMessages: (roomId: string) => `${ns}.chat.room.${room(roomId)}.msg`,
+      allRoomMeta: `${ns}.chat.room.*.meta`,
+      /** Extract the room id from any ns.chat.room.<id>.* or ns.live.chat.room.<id>.* subject. */
+      roomIdOf(subject: string): string | null {
+        const parts = subject.split('.');
+        const i = parts.indexOf('room');
+        const id = i >= 0 ? parts[i + 1] : undefined;
+        return id && isRoomId(id) ? id : null;
+      },
+    },
+    accounts: {
+      events: (userId: string) => `${ns}.account.${token('user id', userId)}`,
+    },
+    presence: {
+      user: (userId: string) => `${ns}.presence.user.${token('user id', userId)}`,
+      gatewayConnections: (gatewayId: string) => `${ns}.gw.${token('gateway id', gatewayId)}.conn`,
+      gatewayHeartbeat: (gatewayId: string) => `${ns}.gw.${token('gateway id', gatewayId)}.hb`,
+      allGatewayConnections: `${ns}.gw.*.conn`,
+      allGatewayHeartbeats: `${ns}.gw.*.hb`,
+      /** Every user's presence subject (replaying the stream's last status per user). */
+      allUsers: `${ns}.presence.user.*`,
+      /** The gateway id of a ns.gw.<gatewayId>.conn|hb subject, or null for any other subject. */
+      gatewayIdOf(subject: string): string | null {
+        const parts = subject.split('.');
+        return parts.length === 4 && parts[0] === ns && parts[1] === 'gw' && parts[2] ? parts[2] : null;
+      },
+    },
+    live: {
+      /** Source and destination of the JetStream republish rule of each stream. */
+      republishOf: (streamSubject: string) => ({ src: streamSubject, dest: live(streamSubject) }),
+      roomAll: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.*`),
+      roomMessages: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.msg`),
+      allRoomMeta: live(`${ns}.chat.room.*.meta`),
+      allPresence: live(`${ns}.presence.user.*`),
+    },
+    rpc: (name: RpcName) => `${ns}.rpc.${name}`,
+  };
+  return s;
+}
+
+export type Subjects = ReturnType<typeof createSubjects>;
