@@ -1,0 +1,115 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createSubjects } from '@chat/contracts';
+import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
+import { connectNats } from './connection';
+import { JetStreamAdapter, WrongLastSequenceError, type Delivered } from './jetstream';
+import { streamSpecs } from './streams';
+import { decodeJson } from './codec';
+
+describe('jetstream adapter', () => {
+  let nc: NatsConnection;
+  let js: JetStreamAdapter;
+  let url: string;
+  const s = createSubjects(randomName());
+
+  beforeAll(async () => {
+    url = await testNatsUrl();
+    nc = await connectNats({ servers: url, name: 'test' });
+    js = new JetStreamAdapter(nc);
+    await js.ensureStreams(streamSpecs(s));
+  });
+  afterAll(async () => {
+    await nc.drain();
+    await deleteNamespace(s.namespace);
+  });
+
+  it('ensureStreams - is idempotent and keeps the declared config', async () => {
+    await js.ensureStreams(streamSpecs(s));
+    const info = await (await js.manager()).streams.info(s.streams.presence.name);
+    expect(info.config.max_msgs_per_subject).toBe(1);
+    expect(info.config.republish?.dest).toBe(`${s.namespace}.live.presence.>`);
+  });
+
+  it('ensureStreams - replicas starting at the same moment all succeed on a fresh namespace', async () => {
+    const fresh = createSubjects(randomName());
+    const conns = await Promise.all([0, 1, 2, 3].map(() => connectNats({ servers: url, name: 'race' })));
+    try {
+      const results = await Promise.allSettled(conns.map((c) => new JetStreamAdapter(c).ensureStreams(streamSpecs(fresh))));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const names = await Promise.all(streamSpecs(fresh).map(async (spec) => (await (await js.manager()).streams.info(spec.name)).config.name));
+      expect(names).toEqual(streamSpecs(fresh).map((spec) => spec.name));
+    } finally {
+      await Promise.all(conns.map((c) => c.drain()));
+      await deleteNamespace(fresh.namespace);
+    }
+  });
+
+  it('append - de-duplicates by msgId and reports the original sequence', async () => {
+    const subj = s.chat.roomMessages('dedupe');
+    const a = await js.append(subj, { n: 1 }, { msgId: 'm-1' });
+    const b = await js.append(subj, { n: 1 }, { msgId: 'm-1' });
+    expect(a.duplicate).toBe(false);
+    expect(b).toEqual({ seq: a.seq, duplicate: true });
+  });
+
+  it('append - enforces the expected last subject sequence', async () => {
+    const subj = s.chat.roomMeta('occ');
+    const first = await js.append(subj, { n: 1 }, { msgId: 'occ-1', expectLastSubjectSequence: 0 });
+    await expect(js.append(subj, { n: 2 }, { msgId: 'occ-2', expectLastSubjectSequence: 0 })).rejects.toBeInstanceOf(WrongLastSequenceError);
+    const second = await js.append(subj, { n: 2 }, { msgId: 'occ-3', expectLastSubjectSequence: first.seq });
+    expect(second.seq).toBeGreaterThan(first.seq);
+  });
+
+  it('republish - a stored message reaches live subscribers with its sequence', async () => {
+    const sub = nc.subscribe(s.live.roomAll('live1'), { max: 1 });
+    const got = (async () => {
+      for await (const m of sub) return { seq: Number(m.headers?.get('Nats-Sequence')), data: decodeJson(m.data), subject: m.subject };
+    })();
+    await nc.flush();
+    const r = await js.append(s.chat.roomMessages('live1'), { hello: 'world' }, { msgId: 'live-1' });
+    expect(await got).toEqual({ seq: r.seq, data: { hello: 'world' }, subject: `${s.namespace}.live.chat.room.live1.msg` });
+  });
+
+  it('consumeDurable - delivers in batches, redelivers after a failure, re-creates a deleted consumer', async () => {
+    const seen: Delivered[] = [];
+    let failOnce = true;
+    const subj = s.chat.roomMessages('durable');
+    const c = await js.consumeDurable(
+      { stream: s.streams.chat.name, durable: 'd1', filterSubject: subj, batch: 10 },
+      async (batch) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('boom');
+        }
+        seen.push(...batch);
+      },
+    );
+    for (let i = 0; i < 5; i++) await js.append(subj, { i }, { msgId: `d-${i}` });
+    await eventually(() => seen.length >= 5);
+    expect(seen.map((d) => (d.data as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
+
+    await (await js.manager()).consumers.delete(s.streams.chat.name, 'd1');
+    await js.append(subj, { i: 5 }, { msgId: 'd-5' });
+    await eventually(() => seen.some((d) => (d.data as { i: number }).i === 5), 15_000);
+    await c.stop();
+  });
+
+  it('follow - replays from the start, reports caught-up, then keeps following', async () => {
+    const subj = s.chat.roomMeta('follow');
+    await js.append(subj, { i: 0 }, { msgId: 'f-0' });
+    await js.append(subj, { i: 1 }, { msgId: 'f-1' });
+    const seen: number[] = [];
+    const f = await js.follow(s.streams.chat.name, s.chat.roomMeta('follow'), (m) => seen.push((m.data as { i: number }).i));
+    await f.caughtUp;
+    expect(seen).toEqual([0, 1]);
+    await js.append(subj, { i: 2 }, { msgId: 'f-2' });
+    await eventually(() => seen.length === 3);
+    await f.stop();
+  });
+
+  it('kv - create is atomic: a second create of the same key fails', async () => {
+    const kv = await js.kv(s.kv.accounts);
+    await kv.create('k1', new TextEncoder().encode('a'));
+    await expect(kv.create('k1', new TextEncoder().encode('b'))).rejects.toThrow();
+  });
+});
