@@ -1,0 +1,65 @@
+import { IsBoolean, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { WsLimits } from '@chat/contracts';
+import { BaseConfig } from '@chat/platform';
+
+export class GatewayConfig extends BaseConfig {
+  override HTTP_PORT = 3000;
+
+  /**
+   * HMAC key of the access tokens (HS256). Required, at least 32 characters; every gateway
+   * replica must share it. There is deliberately no default: a missing secret stops start-up.
+   */
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET is required: set it to a random secret of at least 32 characters (e.g. `openssl rand -base64 48`)' })
+  JWT_SECRET = '';
+
+  /** Lifetime of an access token in seconds; a WebSocket is closed (4403) when its token expires. @default 3600 */
+  @IsInt() @Min(30) @Max(30 * 24 * 3600)
+  ACCESS_TOKEN_TTL_S = 3600;
+
+  /**
+   * Identity of this gateway replica towards the presence service (one NATS subject token).
+   * @default a random id per process, e.g. gw-1a2b3c4d
+   */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'GATEWAY_ID must be 1-64 of A-Z a-z 0-9 _ -' })
+  GATEWAY_ID = `gw-${randomBytes(4).toString('hex')}`;
+
+  /** Interval of the heartbeat listing this gateway's connections to the presence service, in ms. @default 5000 */
+  @IsInt() @Min(100) @Max(60_000)
+  PRESENCE_HEARTBEAT_MS = 5000;
+
+  /** A socket with more unsent bytes than this is a slow consumer and is closed (4408). @default 1 MiB */
+  @IsInt() @Min(64 * 1024) @Max(256 * 1024 * 1024)
+  WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+  /** Time a new WebSocket has to authenticate before it is closed (4401), in ms. @default 10000 */
+  @IsInt() @Min(50) @Max(600_000)
+  WS_AUTH_TIMEOUT_MS = WsLimits.authTimeoutMs;
+
+  /** Requests of one connection being processed at once; more are answered RATE_LIMITED. @default 256 */
+  @IsInt() @Min(1) @Max(100_000)
+  WS_MAX_INFLIGHT = 256;
+
+  /**
+   * true: a connection's `message.send` requests are processed one after the other, so one
+   * client's messages are stored in the order sent even when it does not wait for acks (but a
+   * sender gets at most one message per RPC round trip). false: they run concurrently like all
+   * other requests; a client that needs its own messages in order waits for each ack. @default true
+   */
+  @IsBoolean()
+  WS_ORDERED_SENDS = true;
+
+  /** argon2id memory cost in KiB (OWASP minimum 19456). @default 19456 */
+  @IsInt() @Min(1024) @Max(4 * 1024 * 1024)
+  ARGON2_MEMORY_KIB = 19456;
+
+  /** argon2id iterations (time cost). @default 2 */
+  @IsInt() @Min(1) @Max(100)
+  ARGON2_ITERATIONS = 2;
+
+  /** Folder served statically at / (the web app). @default apps/gateway/public */
+  @IsString() @MinLength(1)
+  PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
+}

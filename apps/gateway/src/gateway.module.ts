@@ -1,0 +1,48 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { CONFIG } from '@chat/platform';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { PasswordHasher } from './accounts/passwords';
+import { TokenService } from './accounts/tokens';
+import type { GatewayConfig } from './config';
+import { LiveFanout } from './fanout/live.subscriber';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { GatewayMetrics } from './metrics';
+import { PresencePublisher } from './ws/presence.publisher';
+import { RequestHandler } from './ws/request.handler';
+import { WsServer } from './ws/ws.server';
+
+@Module({})
+export class GatewayModule {
+  static register(platform: DynamicModule, config: GatewayConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        platform,
+        JwtModule.register({
+          secret: config.JWT_SECRET,
+          signOptions: { algorithm: 'HS256' },
+          verifyOptions: { algorithms: ['HS256'] },
+        }),
+      ],
+      controllers: [AccountsController],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        {
+          provide: PasswordHasher,
+          useFactory: (c: GatewayConfig) => new PasswordHasher({ memoryKiB: c.ARGON2_MEMORY_KIB, iterations: c.ARGON2_ITERATIONS }),
+          inject: [CONFIG],
+        },
+        TokenService,
+        AccountsService,
+        GatewayMetrics,
+        LiveFanout,
+        PresencePublisher,
+        RequestHandler,
+        WsServer,
+      ],
+    };
+  }
+}

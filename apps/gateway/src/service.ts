@@ -1,0 +1,23 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import fs from 'node:fs';
+import type { ServiceDefinition } from '@chat/platform';
+import type { GatewayConfig } from './config';
+import { GatewayModule } from './gateway.module';
+import { MAX_HTTP_BODY_BYTES } from './http/errors';
+import { requireJsonBody } from './http/require-json';
+
+export const gatewayService = (config: GatewayConfig): ServiceDefinition<GatewayConfig> => ({
+  name: 'gateway',
+  config,
+  module: (platform) => GatewayModule.register(platform, config),
+  configure: (nestApp) => {
+    const app = nestApp as NestExpressApplication;
+    app.disable('x-powered-by');
+    // Registered before Nest's own parsers, which then skip JSON: our limit applies (16 KiB;
+    // larger bodies get 413 FRAME_TOO_LARGE through the exception filter).
+    app.use('/api', requireJsonBody);
+    app.useBodyParser('json', { limit: MAX_HTTP_BODY_BYTES });
+    if (fs.existsSync(config.PUBLIC_DIR)) app.use(express.static(config.PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
+  },
+});

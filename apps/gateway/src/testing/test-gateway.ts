@@ -1,0 +1,25 @@
+import { loadConfig, startService, type RunningService } from '@chat/platform';
+import { testNatsUrl } from '@chat/testing';
+import { GatewayConfig } from '../config';
+import { gatewayService } from '../service';
+
+/** Test-only (excluded from the build): the gateway's integration tests share this set-up. */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+
+/**
+ * Starts a gateway in-process on a namespace of the real NATS, on a free port, with the
+ * cheapest argon2 the config accepts (login cost is not what these tests are about).
+ */
+export async function startTestGateway(namespace: string, extra: Record<string, string> = {}): Promise<RunningService> {
+  const config = loadConfig(GatewayConfig, {
+    NATS_URL: await testNatsUrl(),
+    NATS_NAMESPACE: namespace,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_ITERATIONS: '1',
+    ...extra,
+  });
+  return startService(gatewayService(config));
+}

@@ -1,0 +1,77 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { GatewayHeartbeat, GatewaySignal, SettableStatus, Subjects } from '@chat/contracts';
+import { encodeJson } from '@chat/messaging';
+import { CONFIG, NATS, PINO, SUBJECTS } from '@chat/platform';
+import type { GatewayConfig } from '../config';
+import { LiveFanout } from '../fanout/live.subscriber';
+import type { Connection } from './connection';
+
+/**
+ * Tells the presence service who is connected here: a signal per connection change (fast
+ * updates) and a heartbeat with the full list (lets presence rebuild after a restart and notice
+ * a dead gateway). Core NATS, fire-and-forget: the next heartbeat repairs a lost signal.
+ */
+@Injectable()
+export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+  readonly gatewayId: string;
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(SUBJECTS) private readonly s: Subjects,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(PINO) private readonly logger: Logger,
+    private readonly fanout: LiveFanout,
+  ) {
+    this.gatewayId = config.GATEWAY_ID;
+  }
+
+  onModuleInit() {
+    this.heartbeat();
+    this.timer = setInterval(() => this.heartbeat(), this.config.PRESENCE_HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy() {
+    clearInterval(this.timer);
+  }
+
+  opened(conn: Connection) {
+    if (!conn.user) return;
+    this.signal({ kind: 'opened', gatewayId: this.gatewayId, connId: conn.connId, userId: conn.user.userId, username: conn.user.username, at: new Date().toISOString() });
+  }
+
+  closed(conn: Connection) {
+    if (!conn.user) return;
+    this.signal({ kind: 'closed', gatewayId: this.gatewayId, connId: conn.connId, userId: conn.user.userId, at: new Date().toISOString() });
+  }
+
+  status(conn: Connection, status: SettableStatus) {
+    if (!conn.user) return;
+    this.signal({ kind: 'status', gatewayId: this.gatewayId, connId: conn.connId, userId: conn.user.userId, status, at: new Date().toISOString() });
+  }
+
+  heartbeat() {
+    const connections: GatewayHeartbeat['connections'] = [];
+    for (const c of this.fanout.index.connections()) {
+      if (c.user) connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, status: c.status });
+    }
+    const hb: GatewayHeartbeat = { gatewayId: this.gatewayId, at: new Date().toISOString(), intervalMs: this.config.PRESENCE_HEARTBEAT_MS, connections };
+    this.publish(this.s.presence.gatewayHeartbeat(this.gatewayId), hb);
+  }
+
+  private signal(sig: GatewaySignal) {
+    this.publish(this.s.presence.gatewayConnections(this.gatewayId), sig);
+  }
+
+  private publish(subject: string, data: unknown) {
+    try {
+      this.nc.publish(subject, encodeJson(data));
+    } catch (err) {
+      // Only a closed connection throws here (e.g. during shutdown); presence heals by heartbeat.
+      this.logger.warn({ err: String(err), subject }, 'presence publish failed');
+    }
+  }
+}

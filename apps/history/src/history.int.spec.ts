@@ -1,0 +1,234 @@
+import { Pool } from 'pg';
+import {
+  makeEvent,
+  type EventContext,
+  type HistoryPage,
+  type MessagePosted,
+  type MessageView,
+  type RoomCreated,
+  type Subjects,
+} from '@chat/contracts';
+import type { JetStreamAdapter } from '@chat/messaging';
+import { loadConfig, startService, type RunningService } from '@chat/platform';
+import { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
+import { randomUUID } from 'node:crypto';
+import { HistoryConfig } from './config';
+import type { StreamEvent } from './projection/mapping';
+import { HistoryStore } from './db/history.store';
+import { Projector } from './projection/projector';
+import { historyService } from './service';
+
+const ROOM = 'lobby';
+const OTHER = 'side';
+
+describe('history service - projection and paging over NATS and Postgres', () => {
+  const namespace = randomName();
+  const schema = randomName('h');
+  let env: Record<string, string>;
+  let svc: RunningService;
+  let pool: Pool;
+  let s: Subjects;
+  let js: JetStreamAdapter;
+  /** Every event appended by this file, with its position. */
+  const appended: StreamEvent[] = [];
+
+  const start = async () => startService(historyService(loadConfig(HistoryConfig, env)));
+  const ctx = (userId: string): EventContext => ({ now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: userId }, correlationId: randomUUID() });
+
+  async function append(subject: string, event: { id: string }): Promise<number> {
+    const { seq } = await js.append(subject, event, { msgId: event.id });
+    appended.push({ subject, position: seq, data: event });
+    return seq;
+  }
+  async function post(roomId: string, body: string): Promise<{ event: MessagePosted; position: number }> {
+    const senderId = randomUUID();
+    const event = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 1, {
+      messageId: randomUUID(),
+      roomId,
+      senderId,
+      senderName: `user-${body}`,
+      clientMsgId: `c-${body}`,
+      body,
+    });
+    return { event, position: await append(s.chat.roomMessages(roomId), event) };
+  }
+  const page = async (req: { roomId: string; before?: number; limit?: number }): Promise<HistoryPage> => {
+    const r = await svc.deps.rpc.call('history.page', req);
+    if (!r.ok) throw new Error(`history.page failed: ${JSON.stringify(r.error)}`);
+    return r.data;
+  };
+  const checkpoint = async () => {
+    const { rows } = await pool.query(`SELECT position FROM "${schema}".projection_checkpoints WHERE name = $1`, [s.consumers.historyProjector]);
+    return rows.length ? Number(rows[0].position) : 0;
+  };
+  const projectedUpTo = (position: number) => eventually(async () => (await checkpoint()) >= position);
+  const view = (e: MessagePosted, position: number): MessageView => ({ ...e.payload, time: e.time, position });
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  };
+
+  beforeAll(async () => {
+    const url = await testDatabaseUrl();
+    pool = new Pool({ connectionString: url, max: 2 });
+    env = {
+      NATS_URL: await testNatsUrl(),
+      NATS_NAMESPACE: namespace,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: url,
+      DATABASE_SCHEMA: schema,
+      PROJECTION_BATCH: '64',
+    };
+    svc = await start();
+    s = svc.deps.subjects;
+    js = svc.deps.js;
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await deleteNamespace(namespace);
+    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool?.end();
+  });
+
+  const lobby: Array<{ event: MessagePosted; position: number }> = [];
+  const side: Array<{ event: MessagePosted; position: number }> = [];
+
+  it('newest page - reads its writes: a message appended just before is in it, without waiting', async () => {
+    const fresh = await post('rw-room', 'just now');
+    const p = await page({ roomId: 'rw-room' });
+    expect(p.messages.map((m) => m.messageId)).toEqual([fresh.event.payload.messageId]);
+  });
+
+  it('paging - walks 250 messages newest first with the cursor, complete and without duplicates', async () => {
+    const created = makeEvent<RoomCreated>(ctx(randomUUID()), 'RoomCreated', 1, {
+      roomId: ROOM, name: 'Lobby', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 1000, ownerId: null, ownerName: null,
+    });
+    await append(s.chat.roomMeta(ROOM), created);
+    for (let i = 0; i < 250; i++) {
+      lobby.push(await post(ROOM, `m${i}`));
+      if (i % 12 === 0) side.push(await post(OTHER, `s${i}`));
+    }
+    await projectedUpTo(Math.max(...appended.map((e) => e.position)));
+
+    const pages: HistoryPage[] = [];
+    let before: number | undefined;
+    do {
+      const p = await page({ roomId: ROOM, before, limit: 100 });
+      pages.push(p);
+      before = p.nextBefore ?? undefined;
+    } while (before !== undefined && pages.length < 10);
+
+    expect(pages.map((p) => p.messages.length)).toEqual([100, 100, 50]);
+    expect(pages.map((p) => p.nextBefore)).toEqual([pages[0].messages[99].position, pages[1].messages[99].position, null]);
+    const got = pages.flatMap((p) => p.messages);
+    const expected = [...lobby].reverse().map(({ event, position }) => view(event, position));
+    expect(got).toEqual(expected);
+    expect(new Set(got.map((m) => m.messageId)).size).toBe(250);
+  });
+
+  it('paging - defaults to the standard page size, starts below the cursor and keeps rooms apart', async () => {
+    const first = await page({ roomId: ROOM });
+    expect(first.messages).toHaveLength(50);
+    expect(first.messages[0].position).toBe(lobby[249].position);
+
+    const cursor = lobby[100].position;
+    const older = await page({ roomId: ROOM, before: cursor, limit: 5 });
+    expect(older.messages.map((m) => m.position)).toEqual(lobby.slice(95, 100).reverse().map((m) => m.position));
+
+    const other = await page({ roomId: OTHER, limit: 100 });
+    expect(other).toEqual({ roomId: OTHER, messages: [...side].reverse().map(({ event, position }) => view(event, position)), nextBefore: null });
+    expect(await page({ roomId: 'empty-room' })).toEqual({ roomId: 'empty-room', messages: [], nextBefore: null });
+  });
+
+  it('projection - applying the same batch again (a redelivery) changes nothing', async () => {
+    const snapshot = async () => ({
+      messages: (await pool.query(`SELECT * FROM "${schema}".messages ORDER BY position`)).rows,
+      dead: (await pool.query(`SELECT * FROM "${schema}".dead_letters ORDER BY position`)).rows,
+      checkpoint: (await pool.query(`SELECT * FROM "${schema}".projection_checkpoints`)).rows,
+    });
+    const before = await snapshot();
+    expect(before.messages).toHaveLength(250 + side.length + 1); // + the read-your-writes message
+    const projector = svc.app.get(Projector);
+    const batch = appended.slice(-40);
+    const first = await projector.applyBatch(batch);
+    const second = await projector.applyBatch(batch);
+    for (const plan of [first, second]) {
+      expect(plan.fresh).toEqual({ messages: 0, deadLetters: 0, ignored: 0 });
+      expect(plan.replayed).toBe(40);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('projection - poison events go to dead_letters and later events still project', async () => {
+    const subject = s.chat.roomMessages(ROOM);
+    const notJson = (await js.js.publish(subject, new TextEncoder().encode('<<not json>>'), { msgID: randomUUID() })).seq;
+    appended.push({ subject, position: notJson, data: undefined });
+    const unknown = await append(subject, { ...makeEvent(ctx(randomUUID()), 'MessageExploded', 1, {}) });
+    const bad = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {
+      messageId: randomUUID(), roomId: ROOM, senderId: 'not-a-uuid', senderName: 'x', clientMsgId: 'x', body: 'x',
+    });
+    const invalid = await append(subject, bad);
+    const after = await post(ROOM, 'after the poison');
+    lobby.push(after);
+
+    await projectedUpTo(after.position);
+    const newest = await page({ roomId: ROOM, limit: 1 });
+    expect(newest.messages).toEqual([view(after.event, after.position)]);
+    const { rows } = await pool.query(`SELECT position, subject, raw, error FROM "${schema}".dead_letters ORDER BY position`);
+    expect(rows.map((r) => ({ ...r, position: Number(r.position) }))).toEqual([
+      { position: notJson, subject, raw: '<<not json>>', error: 'payload is not JSON' },
+      { position: unknown, subject, raw: expect.stringContaining('MessageExploded'), error: 'unknown event type "MessageExploded"' },
+      { position: invalid, subject, raw: JSON.stringify(bad), error: 'MessagePosted: senderId must be a UUID' },
+    ]);
+    // Every stored event counted once, whatever became of it.
+    expect(await metric('history_projected_events_total')).toBe(appended.length);
+  });
+
+  it('rpc - a malformed history.page request gets BAD_REQUEST and the service keeps serving', async () => {
+    for (const req of [{ roomId: 'Not A Room' }, { roomId: ROOM, limit: 1000 }, { roomId: ROOM, before: 0 }, { roomId: ROOM, extra: 1 }]) {
+      const r = await svc.deps.rpc.call('history.page', req as never);
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.error.code).toBe('BAD_REQUEST');
+    }
+    expect((await page({ roomId: ROOM, limit: 1 })).messages).toHaveLength(1);
+  });
+
+  it('health - ready checks the database and the projector; metrics show the checkpoint', async () => {
+    const ready = await fetch(`${svc.url}/health/ready`);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: true, database: true, projector: true } });
+    expect(ready.status).toBe(200);
+    expect(await metric('history_projection_position')).toBe(await checkpoint());
+  });
+
+  it('restart - a new instance resumes from the checkpoint: everything is served, nothing projected twice', async () => {
+    const rowsBefore = Number((await pool.query(`SELECT count(*) FROM "${schema}".messages`)).rows[0].count);
+    const oldStore = svc.app.get(HistoryStore);
+    await svc.close();
+    expect(oldStore.ds.isInitialized).toBe(false); // its connections went back to Postgres
+    svc = await start();
+    js = svc.deps.js;
+
+    const next = await post(ROOM, 'after restart');
+    lobby.push(next);
+    await projectedUpTo(next.position);
+    await eventually(async () => (await page({ roomId: ROOM, limit: 1 })).messages[0]?.position === next.position);
+
+    const all: MessageView[] = [];
+    let before: number | undefined;
+    do {
+      const p = await page({ roomId: ROOM, before, limit: 100 });
+      all.push(...p.messages);
+      before = p.nextBefore ?? undefined;
+    } while (before !== undefined);
+    expect(all).toEqual([...lobby].reverse().map(({ event, position }) => view(event, position)));
+    expect(Number((await pool.query(`SELECT count(*) FROM "${schema}".messages`)).rows[0].count)).toBe(rowsBefore + 1);
+    // The new instance projected exactly the one new event; anything older it saw was a replay.
+    expect(await metric('history_projected_events_total')).toBe(1);
+    const migrations = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
+    expect(migrations.rows).toHaveLength(1);
+  });
+});

@@ -1,0 +1,50 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Subjects } from '@chat/contracts';
+import { CONFIG, HealthRegistry, SUBJECTS } from '@chat/platform';
+import type { HistoryConfig } from './config';
+import { openDatabase } from './db/data-source';
+import { HistoryStore } from './db/history.store';
+import { HistoryController } from './history.controller';
+import { Projector } from './projection/projector';
+
+const DATABASE_HEALTH = Symbol('DATABASE_HEALTH');
+
+@Module({})
+export class HistoryModule {
+  static register(platform: DynamicModule): DynamicModule {
+    return {
+      module: HistoryModule,
+      imports: [platform],
+      controllers: [HistoryController],
+      providers: [
+        {
+          // Resolved before the app starts serving: RPC handlers and the projector find the
+          // schema migrated. The store destroys the DataSource when the app shuts down.
+          provide: HistoryStore,
+          inject: [CONFIG, SUBJECTS],
+          useFactory: async (config: HistoryConfig, s: Subjects) => {
+            const ds = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+            return new HistoryStore(ds, s.consumers.historyProjector, (roomId) => s.chat.roomMessages(roomId));
+          },
+        },
+        {
+          provide: DATABASE_HEALTH,
+          inject: [HealthRegistry, HistoryStore],
+          useFactory: (health: HealthRegistry, store: HistoryStore) => {
+            health.register('database', () => withTimeout(store.ping(), 2000).then(() => true));
+            return true;
+          },
+        },
+        Projector,
+      ],
+    };
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

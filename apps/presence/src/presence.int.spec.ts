@@ -1,0 +1,282 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { createSubjects, type GatewayHeartbeat, type GatewaySignal, type PresenceChanged, type SettableStatus, type Subjects } from '@chat/contracts';
+import { JetStreamAdapter, connectNats, decodeJson, encodeJson, streamSpecs } from '@chat/messaging';
+import { loadConfig, startService, type RunningService } from '@chat/platform';
+import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
+import { randomUUID } from 'node:crypto';
+import { PresenceConfig } from './config';
+import { presenceService } from './service';
+
+/** The test plays a gateway: it publishes on the real subjects, as gateways do. */
+function fakeGateway(nc: NatsConnection, s: Subjects, gatewayId = randomName('gw')) {
+  const signal = (sig: GatewaySignal) => nc.publish(s.presence.gatewayConnections(gatewayId), encodeJson(sig));
+  const now = () => new Date().toISOString();
+  return {
+    gatewayId,
+    open: (connId: string, userId: string, username: string) => signal({ kind: 'opened', gatewayId, connId, userId, username, at: now() }),
+    status: (connId: string, userId: string, status: SettableStatus) => signal({ kind: 'status', gatewayId, connId, userId, status, at: now() }),
+    close: (connId: string, userId: string) => signal({ kind: 'closed', gatewayId, connId, userId, at: now() }),
+    heartbeat: (intervalMs: number, connections: GatewayHeartbeat['connections']) =>
+      nc.publish(s.presence.gatewayHeartbeat(gatewayId), encodeJson({ gatewayId, at: now(), intervalMs, connections } satisfies GatewayHeartbeat)),
+  };
+}
+
+/** Every PresenceChanged the stream republishes to gateways, in arrival order. */
+function recordLive(nc: NatsConnection, s: Subjects) {
+  const events: PresenceChanged[] = [];
+  const sub: Subscription = nc.subscribe(s.live.allPresence, { callback: (_err, m) => void events.push(decodeJson(m.data) as PresenceChanged) });
+  return {
+    events,
+    of: (userId: string) => events.filter((e) => e.payload.userId === userId),
+    last: (userId: string) => events.filter((e) => e.payload.userId === userId).at(-1)?.payload.status,
+    stop: () => sub.unsubscribe(),
+  };
+}
+
+async function metric(svc: RunningService, line: string): Promise<number> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found ? Number(found.split(' ')[1]) : 0;
+}
+
+async function config(namespace: string, extra: Record<string, string> = {}) {
+  return loadConfig(PresenceConfig, {
+    NATS_URL: await testNatsUrl(),
+    NATS_NAMESPACE: namespace,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'silent',
+    PRESENCE_EXPIRY_CHECK_MS: '100',
+    PRESENCE_STARTUP_GRACE_MS: '0',
+    ...extra,
+  });
+}
+
+describe('presence service - gateway signals over NATS', () => {
+  const s = createSubjects(randomName());
+  let svc: RunningService;
+  let nc: NatsConnection;
+  let live: ReturnType<typeof recordLive>;
+
+  beforeAll(async () => {
+    svc = await startService(presenceService(await config(s.namespace)));
+    nc = await connectNats({ servers: await testNatsUrl(), name: 'test-gateway' });
+    live = recordLive(nc, s);
+    await nc.flush();
+  });
+  afterAll(async () => {
+    live.stop();
+    await svc.close();
+    await deleteNamespace(s.namespace);
+    await nc.drain();
+  });
+
+  const listed = async () => {
+    const r = await svc.deps.rpc.call('presence.list', {});
+    if (!r.ok) throw new Error(r.error.message);
+    return r.data.users;
+  };
+
+  it('presence - open, status and close are published live and listed', async () => {
+    const gw = fakeGateway(nc, s);
+    const userId = randomUUID();
+    gw.open('c1', userId, 'alice');
+    await eventually(() => live.last(userId) === 'online');
+    const online = live.of(userId)[0];
+    expect(online).toEqual(
+      expect.objectContaining({ type: 'PresenceChanged', version: 1, actor: { kind: 'service', id: 'presence' } }),
+    );
+    expect(online.payload).toEqual({ userId, username: 'alice', status: 'online', lastSeen: expect.any(String) });
+    expect(await listed()).toContainEqual({ userId, username: 'alice', status: 'online', lastSeen: online.payload.lastSeen });
+
+    gw.status('c1', userId, 'busy');
+    await eventually(() => live.last(userId) === 'busy');
+    expect((await listed()).find((u) => u.userId === userId)?.status).toBe('busy');
+
+    gw.close('c1', userId);
+    await eventually(() => live.last(userId) === 'offline');
+    expect((await listed()).some((u) => u.userId === userId)).toBe(false);
+    expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'busy', 'offline']);
+
+    // The stream keeps the last status per user: that is "last seen".
+    const stored = await svc.deps.js.lastOnSubject(s.streams.presence.name, s.presence.user(userId));
+    expect((stored?.data as PresenceChanged).payload.status).toBe('offline');
+  });
+
+  it('presence - a user connected twice stays online until the last connection closes', async () => {
+    const gw = fakeGateway(nc, s);
+    const userId = randomUUID();
+    gw.open('a', userId, 'bob');
+    gw.open('b', userId, 'bob');
+    gw.status('b', userId, 'away');
+    await eventually(() => live.last(userId) === 'online');
+    gw.close('a', userId);
+    await eventually(() => live.last(userId) === 'away');
+    gw.close('b', userId);
+    await eventually(() => live.last(userId) === 'offline');
+    expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'away', 'offline']);
+  });
+
+  it('presence - the users of a gateway that stops heartbeating go offline', async () => {
+    const gw = fakeGateway(nc, s);
+    const userId = randomUUID();
+    const other = randomUUID();
+    gw.heartbeat(200, [
+      { connId: 'c1', userId, username: 'carol', status: 'online' },
+      { connId: 'c2', userId: other, username: 'dave', status: 'away' },
+    ]);
+    await eventually(() => live.last(userId) === 'online' && live.last(other) === 'away');
+    expect((await listed()).map((u) => u.userId)).toEqual(expect.arrayContaining([userId, other]));
+    // No more heartbeats: the gateway is presumed dead after 3 intervals.
+    await eventually(() => live.last(userId) === 'offline' && live.last(other) === 'offline');
+    expect(live.of(userId).at(-1)?.causationId).toMatch(new RegExp(`^${gw.gatewayId}:expired:`));
+    const users = (await listed()).map((u) => u.userId);
+    expect(users).not.toContain(userId);
+    expect(users).not.toContain(other);
+  });
+
+  it('presence - a heartbeat heals a missed close signal', async () => {
+    const gw = fakeGateway(nc, s);
+    const userId = randomUUID();
+    gw.open('c1', userId, 'erin');
+    await eventually(() => live.last(userId) === 'online');
+    gw.heartbeat(5000, []);
+    await eventually(() => live.last(userId) === 'offline');
+  });
+
+  it('presence - garbage on the gateway subjects is ignored and the service keeps working', async () => {
+    const invalidBefore =
+      (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) + (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}'));
+    const gw = fakeGateway(nc, s);
+    const conn = s.presence.gatewayConnections(gw.gatewayId);
+    const hb = s.presence.gatewayHeartbeat(gw.gatewayId);
+    const at = new Date().toISOString();
+    nc.publish(conn, new TextEncoder().encode('not json'));
+    nc.publish(conn, encodeJson({}));
+    nc.publish(conn, encodeJson({ kind: 'opened', gatewayId: gw.gatewayId, connId: 'x', userId: 'not-a-uuid', username: 'mallory', at }));
+    nc.publish(conn, encodeJson({ kind: 'opened', gatewayId: 'someone-else', connId: 'x', userId: randomUUID(), username: 'mallory', at }));
+    nc.publish(hb, new TextEncoder().encode('\u0000\u0001'));
+    nc.publish(hb, encodeJson({ gatewayId: gw.gatewayId, at, intervalMs: 1000, connections: 'everyone' }));
+    await nc.flush();
+    await eventually(
+      async () =>
+        (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) + (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}')) ===
+        invalidBefore + 6,
+    );
+
+    const userId = randomUUID();
+    gw.open('c1', userId, 'frank');
+    await eventually(() => live.last(userId) === 'online');
+    expect(live.events.some((e) => e.payload.username === 'mallory')).toBe(false);
+  });
+
+  it('presence - serves readiness and the online users gauge', async () => {
+    const gw = fakeGateway(nc, s);
+    const userId = randomUUID();
+    gw.open('c1', userId, 'grace');
+    await eventually(() => live.last(userId) === 'online');
+    const ready = await fetch(`${svc.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: true, presence: true } });
+    expect(await metric(svc, 'presence_online_users')).toBe((await listed()).length);
+    expect(await metric(svc, 'presence_online_users')).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('presence service - start-up', () => {
+  const s = createSubjects(randomName());
+  let nc: NatsConnection;
+  let js: JetStreamAdapter;
+  const running: RunningService[] = [];
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: await testNatsUrl(), name: 'test-gateway' });
+    js = new JetStreamAdapter(nc);
+    await js.ensureStreams(streamSpecs(s));
+  });
+  afterAll(async () => {
+    for (const svc of running) await svc.close();
+    await deleteNamespace(s.namespace);
+    await nc.drain();
+  });
+
+  const storePresence = (userId: string, username: string, status: 'online' | 'offline', lastSeen: string) =>
+    js.append(
+      s.presence.user(userId),
+      {
+        id: randomUUID(),
+        type: 'PresenceChanged',
+        version: 1,
+        time: lastSeen,
+        actor: { kind: 'service', id: 'presence' },
+        correlationId: 'seed',
+        causationId: null,
+        payload: { userId, username, status, lastSeen },
+      } satisfies PresenceChanged,
+      { msgId: randomUUID() },
+    );
+
+  it('presence - after a restart, users no gateway holds go offline; held users keep their last status', async () => {
+    const orphan = randomUUID(); // its gateway died while presence was down
+    const held = randomUUID();
+    const gone = randomUUID();
+    const seen = '2024-01-01T00:00:00.000Z';
+    await storePresence(orphan, 'olga', 'online', seen);
+    const heldSeq = (await storePresence(held, 'hank', 'online', seen)).seq;
+    await storePresence(gone, 'gus', 'offline', seen);
+    const live = recordLive(nc, s);
+    await nc.flush();
+
+    const svc = await startService(presenceService(await config(s.namespace, { PRESENCE_STARTUP_GRACE_MS: '1000' })));
+    running.push(svc);
+    fakeGateway(nc, s).heartbeat(5000, [{ connId: 'c1', userId: held, username: 'hank', status: 'online' }]);
+
+    await eventually(() => live.last(orphan) === 'offline');
+    expect(live.of(orphan)[0].causationId).toMatch(/^settle:/);
+    const users = (await svc.deps.rpc.call('presence.list', {})) as { ok: true; data: { users: Array<{ userId: string }> } };
+    expect(users.data.users.map((u) => u.userId)).toEqual([held]);
+    // hank was online before the restart and still is: nothing new stored, lastSeen kept.
+    const stored = await js.lastOnSubject(s.streams.presence.name, s.presence.user(held));
+    expect(stored?.seq).toBe(heldSeq);
+    expect(live.of(held)).toEqual([]);
+    expect(live.of(gone)).toEqual([]);
+    live.stop();
+  });
+});
+
+describe('presence service - replicas', () => {
+  const s = createSubjects(randomName());
+  let nc: NatsConnection;
+  const running: RunningService[] = [];
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: await testNatsUrl(), name: 'test-gateway' });
+  });
+  afterAll(async () => {
+    for (const svc of running) await svc.close();
+    await deleteNamespace(s.namespace);
+    await nc.drain();
+  });
+
+  it('presence - two replicas that see the same signals store each change once', async () => {
+    const [a, b] = await Promise.all([startService(presenceService(await config(s.namespace))), startService(presenceService(await config(s.namespace)))]);
+    running.push(a, b);
+    const appended = async (svc: RunningService) =>
+      (await metric(svc, 'presence_events_appended_total{result="stored"}')) + (await metric(svc, 'presence_events_appended_total{result="duplicate"}'));
+    const [beforeA, beforeB] = [await appended(a), await appended(b)];
+    const live = recordLive(nc, s);
+    await nc.flush();
+
+    const gw = fakeGateway(nc, s);
+    const userId = randomUUID();
+    gw.open('c1', userId, 'ivy');
+    gw.status('c1', userId, 'busy');
+    gw.close('c1', userId);
+    // Both replicas have appended all three changes (stored or found duplicate) ...
+    await eventually(async () => (await appended(a)) - beforeA >= 3 && (await appended(b)) - beforeB >= 3);
+    await eventually(() => live.last(userId) === 'offline');
+    await nc.flush();
+    // ... and the stream stored each once.
+    expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'busy', 'offline']);
+    live.stop();
+  });
+});

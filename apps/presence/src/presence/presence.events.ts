@@ -1,0 +1,19 @@
+import { makeEvent, type PresenceChanged } from '@chat/contracts';
+import type { PresenceChange } from './presence.state';
+
+export const PRESENCE_ACTOR = { kind: 'service', id: 'presence' } as const;
+
+/**
+ * `Nats-Msg-Id` of the event for a change. Every replica derives the same id from the same
+ * input, so the stream stores the change once however many replicas publish it.
+ */
+export const presenceMsgId = (c: PresenceChange) => `${c.userId}:${c.status}:${c.causeId}`;
+
+export function presenceChangedEvent(c: PresenceChange, newId: () => string): PresenceChanged {
+  return makeEvent<PresenceChanged>(
+    { now: () => new Date(c.at), newId, actor: PRESENCE_ACTOR, correlationId: c.causeId, causationId: c.causeId },
+    'PresenceChanged',
+    1,
+    { userId: c.userId, username: c.username, status: c.status, lastSeen: c.at },
+  );
+}

@@ -1,0 +1,97 @@
+import { parseHeartbeat, parseSignal, parseStoredPresence } from './presence.input';
+
+const USER = '00000000-0000-4000-8000-00000000000a';
+const AT = '2024-05-01T10:00:00.000Z';
+
+describe('presence input - signals', () => {
+  const base = { gatewayId: 'gw1', connId: 'c-1', userId: USER, at: AT };
+
+  it.each([
+    [{ ...base, kind: 'opened', username: 'alice' }],
+    [{ ...base, kind: 'closed' }],
+    [{ ...base, kind: 'status', status: 'busy' }],
+  ])('accepts %o', (signal) => {
+    expect(parseSignal(signal, 'gw1')).toEqual({ ok: true, data: signal });
+  });
+
+  it('keeps only the known fields', () => {
+    const r = parseSignal({ ...base, kind: 'closed', extra: 'x' }, 'gw1');
+    expect(r).toEqual({ ok: true, data: { ...base, kind: 'closed' } });
+  });
+
+  it.each([
+    ['not an object', 'hello'],
+    ['null', null],
+    ['an array', [1]],
+    ['unknown kind', { ...base, kind: 'exploded' }],
+    ['missing kind', { ...base }],
+    ['bad user id', { ...base, kind: 'closed', userId: 'alice' }],
+    ['missing connId', { ...base, kind: 'closed', connId: undefined }],
+    ['connId with spaces', { ...base, kind: 'closed', connId: 'a b' }],
+    ['bad time', { ...base, kind: 'closed', at: 'yesterday' }],
+    ['opened without username', { ...base, kind: 'opened' }],
+    ['username too long', { ...base, kind: 'opened', username: 'x'.repeat(200) }],
+    ['username with a line break', { ...base, kind: 'opened', username: 'a\nb' }],
+    ['status offline (derived only)', { ...base, kind: 'status', status: 'offline' }],
+    ['gatewayId not the subject one', { ...base, kind: 'closed', gatewayId: 'gw2' }],
+    ['gatewayId with a dot', { ...base, kind: 'closed', gatewayId: 'g.1' }],
+  ])('rejects %s with BAD_REQUEST', (_name, data) => {
+    const r = parseSignal(data, 'gw1');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe('BAD_REQUEST');
+  });
+
+  it('rejects a signal from a subject that names no gateway', () => {
+    expect(parseSignal({ ...base, kind: 'closed' }, null).ok).toBe(false);
+  });
+});
+
+describe('presence input - heartbeats', () => {
+  const conn = { connId: 'c-1', userId: USER, username: 'alice', status: 'away' };
+  const hb = { gatewayId: 'gw1', at: AT, intervalMs: 5000, connections: [conn] };
+
+  it('accepts a heartbeat', () => {
+    expect(parseHeartbeat(hb, 'gw1')).toEqual({ ok: true, data: { heartbeat: hb, skipped: 0 } });
+  });
+
+  it('leaves out malformed entries and counts them', () => {
+    const r = parseHeartbeat({ ...hb, connections: [conn, { ...conn, userId: 'x' }, 'junk', { ...conn, status: 'offline' }] }, 'gw1');
+    expect(r).toEqual({ ok: true, data: { heartbeat: hb, skipped: 3 } });
+  });
+
+  it.each([
+    ['not an object', 42],
+    ['connections not a list', { ...hb, connections: 'all' }],
+    ['no interval', { ...hb, intervalMs: undefined }],
+    ['interval too small', { ...hb, intervalMs: 1 }],
+    ['interval not an integer', { ...hb, intervalMs: 1000.5 }],
+    ['bad time', { ...hb, at: 12 }],
+    ['another gateway', { ...hb, gatewayId: 'gw2' }],
+  ])('rejects %s with BAD_REQUEST', (_name, data) => {
+    const r = parseHeartbeat(data, 'gw1');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('presence input - stored presence', () => {
+  const event = {
+    id: 'ev-1',
+    type: 'PresenceChanged',
+    version: 1,
+    payload: { userId: USER, username: 'alice', status: 'offline', lastSeen: AT },
+  };
+
+  it('reads the view and event id of a PresenceChanged event', () => {
+    expect(parseStoredPresence(event)).toEqual({ ok: true, data: { view: event.payload, eventId: 'ev-1' } });
+  });
+
+  it.each([
+    ['not JSON (undefined)', undefined],
+    ['another event type', { ...event, type: 'MemberJoined' }],
+    ['unknown status', { ...event, payload: { ...event.payload, status: 'sleeping' } }],
+    ['bad user id', { ...event, payload: { ...event.payload, userId: 'u' } }],
+  ])('rejects %s', (_name, data) => {
+    expect(parseStoredPresence(data).ok).toBe(false);
+  });
+});

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ChatError, type Actor, type EventContext, type Subjects } from '@chat/contracts';
+import { JetStreamAdapter, WrongLastSequenceError } from '@chat/messaging';
+import { SUBJECTS } from '@chat/platform';
+import { decide, type RoomCommand } from './room.decide';
+import { RoomStore } from './room.store';
+import type { Room } from './room';
+
+const MAX_ATTEMPTS = 4;
+
+/**
+ * Runs a room command: decide against this replica's state, append with the room subject's
+ * expected last sequence, and on a conflict catch up and decide again. Two replicas racing for
+ * the last seat of a room therefore cannot both succeed: the loser re-decides on the new state.
+ */
+@Injectable()
+export class RoomCommandHandler {
+  constructor(
+    private readonly store: RoomStore,
+    private readonly js: JetStreamAdapter,
+    @Inject(SUBJECTS) private readonly s: Subjects,
+  ) {}
+
+  async execute(cmd: RoomCommand, actor: Actor, correlationId: string): Promise<{ room: Room; position: number }> {
+    const ctx: EventContext = { now: () => new Date(), newId: randomUUID, actor, correlationId };
+    for (let attempt = 1; ; attempt++) {
+      const room = this.store.get(cmd.roomId);
+      let events;
+      try {
+        events = decide(room, cmd, ctx);
+      } catch (err) {
+        // A refusal may come from a stale copy (a join or creation on another replica that we
+        // have not seen yet): catch up once and decide again before refusing.
+        if (err instanceof ChatError && attempt === 1 && (await this.catchUp(cmd.roomId))) continue;
+        throw err;
+      }
+      const subject = this.s.chat.roomMeta(cmd.roomId);
+      let expected = room?.version ?? 0;
+      try {
+        let position = 0;
+        for (const event of events) {
+          const r = await this.js.append(subject, event, { msgId: event.id, expectLastSubjectSequence: expected });
+          this.store.apply(event, r.seq);
+          expected = position = r.seq;
+        }
+        return { room: this.store.get(cmd.roomId)!, position };
+      } catch (err) {
+        if (!(err instanceof WrongLastSequenceError)) throw err;
+        if (attempt >= MAX_ATTEMPTS) throw new ChatError('CONFLICT', `room "${cmd.roomId}" is busy; try again`);
+        await this.catchUp(cmd.roomId);
+      }
+    }
+  }
+
+  /** true if the room had events this replica had not applied yet (and now has). */
+  private async catchUp(roomId: string): Promise<boolean> {
+    const latest = await this.store.latestVersion(roomId);
+    const local = this.store.get(roomId)?.version ?? 0;
+    if (latest <= local) return false;
+    return this.store.waitForVersion(roomId, latest);
+  }
+}

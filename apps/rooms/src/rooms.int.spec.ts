@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Result } from '@chat/contracts';
+import { loadConfig, startService, type RunningService } from '@chat/platform';
+import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
+import type { Subscription } from '@nats-io/transport-node';
+import { decodeJson, encodeJson } from '@chat/messaging';
+import { RoomsConfig } from './config';
+import { roomsService } from './service';
+
+const user = (name: string) => ({ userId: randomUUID(), username: name });
+const code = (r: Result<unknown>) => (r.ok ? 'OK' : r.error.code);
+
+describe('rooms service - two replicas over real NATS', () => {
+  const namespace = randomName();
+  let natsUrl: string;
+  let a: RunningService;
+  let b: RunningService;
+  let moderation: Subscription | undefined;
+  const env = () => ({ NATS_URL: natsUrl, NATS_NAMESPACE: namespace, HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+  beforeAll(async () => {
+    natsUrl = await testNatsUrl();
+    // Two replicas starting together both try to create the default room: exactly one wins.
+    [a, b] = await Promise.all([startService(roomsService(loadConfig(RoomsConfig, env()))), startService(roomsService(loadConfig(RoomsConfig, env())))]);
+    startModeration();
+  });
+
+  /**
+   * The moderation service's place on the real NATS subject, played by the test (apps do not
+   * import each other; the real pair runs together in the e2e tests): rejects '禁词'.
+   */
+  function startModeration() {
+    moderation = a.nc.subscribe(a.deps.subjects.rpc('moderation.check'), {
+      queue: 'moderation',
+      callback: (_err, msg) => {
+        const req = decodeJson(msg.data) as { body: string };
+        const verdict = req.body.includes('禁词') ? { verdict: 'reject', rule: 'test', reason: 'blocked' } : { verdict: 'allow', body: req.body };
+        msg.respond(encodeJson({ ok: true, data: verdict }));
+      },
+    });
+  }
+  afterAll(async () => {
+    moderation?.unsubscribe();
+    await Promise.all([a?.close(), b?.close()]);
+    await deleteNamespace(namespace);
+  });
+
+  it('default room - exists once, public, listed for everyone', async () => {
+    const u = user('alice');
+    const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: u.userId });
+    expect(list.filter((r) => r.roomId === 'general')).toEqual([expect.objectContaining({ visibility: 'public', myRole: null, memberCount: 0 })]);
+    const jsm = await a.deps.js.manager();
+    const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: a.deps.subjects.chat.roomMeta('general') });
+    expect(info.state.subjects).toEqual({ [a.deps.subjects.chat.roomMeta('general')]: 1 });
+  });
+
+  it('create and join - a write on one replica is seen by the other', async () => {
+    const owner = user('owner');
+    const guest = user('客人');
+    const created = await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'team', name: 'Team', visibility: 'public' });
+    expect(created.room).toEqual(expect.objectContaining({ roomId: 'team', myRole: 'owner', memberCount: 1 }));
+    // RPC is load-balanced; call each replica's handler by asking until both answered once.
+    const joined = await b.deps.rpc.callOrThrow('rooms.join', { ...guest, roomId: 'team' });
+    expect(joined.room.memberCount).toBe(2);
+    expect(joined.position).toBeGreaterThan(created.position);
+    for (let i = 0; i < 4; i++) {
+      const mine = await a.deps.rpc.callOrThrow('rooms.userRooms', { userId: guest.userId });
+      expect(mine.roomIds).toEqual(['team']);
+    }
+    expect(code(await a.deps.rpc.call('rooms.join', { ...guest, roomId: 'team' }))).toBe('ALREADY_MEMBER');
+    expect(code(await a.deps.rpc.call('rooms.create', { ...guest, roomId: 'team', name: 'Again' }))).toBe('CONFLICT');
+  });
+
+  it('private room - listed only for members, joining is FORBIDDEN', async () => {
+    const owner = user('p-owner');
+    const other = user('p-other');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'secret', name: 'Secret', visibility: 'private' });
+    const seenByOwner = await a.deps.rpc.callOrThrow('rooms.list', { userId: owner.userId });
+    const seenByOther = await b.deps.rpc.callOrThrow('rooms.list', { userId: other.userId });
+    expect(seenByOwner.map((r) => r.roomId)).toContain('secret');
+    expect(seenByOther.map((r) => r.roomId)).not.toContain('secret');
+    expect(code(await b.deps.rpc.call('rooms.join', { ...other, roomId: 'secret' }))).toBe('FORBIDDEN');
+  });
+
+  it('member limit - exact under concurrent joins on both replicas', async () => {
+    const owner = user('limit-owner');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'small', name: 'Small', memberLimit: 5 });
+    const joiners = Array.from({ length: 12 }, (_, i) => user(`j${i}`));
+    const results = await Promise.all(joiners.map((u, i) => (i % 2 ? a : b).deps.rpc.call('rooms.join', { ...u, roomId: 'small' }, { timeoutMs: 15_000 })));
+    const codes = results.map(code).sort();
+    expect(codes.filter((c) => c === 'OK')).toHaveLength(4);
+    expect(codes.filter((c) => c !== 'OK').every((c) => c === 'ROOM_FULL' || c === 'CONFLICT')).toBe(true);
+    const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: owner.userId });
+    expect(list.find((r) => r.roomId === 'small')?.memberCount).toBe(5);
+  });
+
+  it('post - idempotent by clientMsgId; the stream holds one message', async () => {
+    const poster = user('poster');
+    await a.deps.rpc.callOrThrow('rooms.join', { ...poster, roomId: 'general' });
+    const req = { ...poster, roomId: 'general', clientMsgId: 'once-1', body: '第一条消息' };
+    const first = await b.deps.rpc.callOrThrow('rooms.post', req);
+    const again = await a.deps.rpc.callOrThrow('rooms.post', req);
+    const third = await b.deps.rpc.callOrThrow('rooms.post', { ...req, body: 'a different body on retry' });
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ ...first, duplicate: true });
+    expect(third).toEqual({ ...first, duplicate: true });
+    const jsm = await a.deps.js.manager();
+    const subject = a.deps.subjects.chat.roomMessages('general');
+    const stored = await jsm.streams.getMessage(a.deps.subjects.streams.chat.name, { last_by_subj: subject });
+    expect(stored?.seq).toBe(first.position);
+    const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: subject });
+    expect(info.state.subjects?.[subject]).toBe(1);
+    expect(JSON.parse(new TextDecoder().decode(stored!.data))).toEqual(
+      expect.objectContaining({ type: 'MessagePosted', id: first.messageId, payload: expect.objectContaining({ body: '第一条消息', senderName: 'poster' }) }),
+    );
+  });
+
+  it('post - refused for non-members, blocked words and bad requests; nothing appended', async () => {
+    const outsider = user('outsider');
+    const member = user('member');
+    await b.deps.rpc.callOrThrow('rooms.join', { ...member, roomId: 'general' });
+    const jsm = await a.deps.js.manager();
+    const before = (await jsm.streams.info(a.deps.subjects.streams.chat.name)).state.last_seq;
+    expect(code(await a.deps.rpc.call('rooms.post', { ...outsider, roomId: 'general', clientMsgId: 'x1', body: 'hi' }))).toBe('NOT_MEMBER');
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'nowhere', clientMsgId: 'x2', body: 'hi' }))).toBe('NOT_FOUND');
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'x3', body: '这是禁词啊' }))).toBe('CONTENT_BLOCKED');
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'has space', body: 'hi' }))).toBe('BAD_REQUEST');
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'x4', body: '' }))).toBe('BAD_REQUEST');
+    expect((await jsm.streams.info(a.deps.subjects.streams.chat.name)).state.last_seq).toBe(before);
+  });
+
+  it('post - refused with UNAVAILABLE while moderation is down (fail closed)', async () => {
+    const member = user('m2');
+    await a.deps.rpc.callOrThrow('rooms.join', { ...member, roomId: 'general' });
+    moderation?.unsubscribe();
+    await a.nc.flush();
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'down-1', body: 'hello' }))).toBe('UNAVAILABLE');
+    startModeration();
+    await a.nc.flush();
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'down-1', body: 'hello' }))).toBe('OK');
+  });
+
+  it('restart - a new replica replays every room and membership', async () => {
+    const owner = user('restart-owner');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'durable', name: 'Durable', visibility: 'private' });
+    moderation?.unsubscribe();
+    await Promise.all([a.close(), b.close()]);
+    a = await startService(roomsService(loadConfig(RoomsConfig, env())));
+    b = await startService(roomsService(loadConfig(RoomsConfig, env())));
+    startModeration();
+    const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: owner.userId });
+    expect(list.find((r) => r.roomId === 'durable')).toEqual(expect.objectContaining({ myRole: 'owner', visibility: 'private' }));
+    expect(list.find((r) => r.roomId === 'small')?.memberCount).toBe(5);
+    const jsm = await a.deps.js.manager();
+    const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: a.deps.subjects.chat.roomMeta('general') });
+    expect(Object.values(info.state.subjects ?? {})[0]).toBeGreaterThanOrEqual(1);
+    const created = info.state.subjects?.[a.deps.subjects.chat.roomMeta('general')] ?? 0;
+    // general: 1 RoomCreated + the joins above; a restart must not create it again.
+    expect(created).toBe(4);
+  });
+});

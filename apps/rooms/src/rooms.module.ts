@@ -1,0 +1,44 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { ChatError } from '@chat/contracts';
+import { CONFIG, HealthRegistry } from '@chat/platform';
+import { randomUUID } from 'node:crypto';
+import type { RoomsConfig } from './config';
+import { PostMessageHandler } from './messages/post-message';
+import { RoomCommandHandler } from './room/room.commands';
+import { defaultRoomCommand } from './room/room.decide';
+import { RoomStore } from './room/room.store';
+import { RoomsController } from './rooms.controller';
+
+/** Replays the rooms, then makes sure the default room exists (a no-op on every later start). */
+@Injectable()
+class RoomsStartup implements OnApplicationBootstrap {
+  constructor(
+    private readonly store: RoomStore,
+    private readonly commands: RoomCommandHandler,
+    private readonly health: HealthRegistry,
+    @Inject(CONFIG) private readonly config: RoomsConfig,
+  ) {}
+
+  async onApplicationBootstrap() {
+    this.health.register('rooms-replayed', () => this.store.isCaughtUp());
+    await this.store.start();
+    try {
+      await this.commands.execute(defaultRoomCommand(this.config.DEFAULT_ROOM_NAME), { kind: 'system', id: 'rooms' }, randomUUID());
+    } catch (err) {
+      // Another replica (or an earlier start) created it.
+      if (!(err instanceof ChatError && err.code === 'CONFLICT')) throw err;
+    }
+  }
+}
+
+@Module({})
+export class RoomsModule {
+  static register(platform: DynamicModule): DynamicModule {
+    return {
+      module: RoomsModule,
+      imports: [platform],
+      controllers: [RoomsController],
+      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, RoomsStartup],
+    };
+  }
+}

@@ -1,0 +1,10 @@
+import type { ServiceDefinition } from '@chat/platform';
+import type { RoomsConfig } from './config';
+import { RoomsModule } from './rooms.module';
+
+export const roomsService = (config: RoomsConfig): ServiceDefinition<RoomsConfig> => ({
+  name: 'rooms',
+  config,
+  rpc: true,
+  module: (platform) => RoomsModule.register(platform),
+});
