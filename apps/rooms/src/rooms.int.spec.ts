@@ -115,6 +115,14 @@ describe('rooms service - two replicas over real NATS', () => {
     );
   });
 
+  it('message ids - remembered for MESSAGE_ID_TTL_HOURS (the bucket\'s max age), a bad value stops start-up', async () => {
+    const jsm = await a.deps.js.manager();
+    const info = await jsm.streams.info(`KV_${a.deps.subjects.kv.messageIds}`);
+    expect(info.config.max_age).toBe(24 * 3600 * 1e9);
+    expect(() => loadConfig(RoomsConfig, { ...env(), MESSAGE_ID_TTL_HOURS: '0' })).toThrow(/MESSAGE_ID_TTL_HOURS/);
+    expect(loadConfig(RoomsConfig, { ...env(), MESSAGE_ID_TTL_HOURS: '168' }).MESSAGE_ID_TTL_HOURS).toBe(168);
+  });
+
   it('post - refused for non-members, blocked words and bad requests; nothing appended', async () => {
     const outsider = user('outsider');
     const member = user('member');

@@ -4,7 +4,7 @@ import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/test
 import { connectNats } from './connection';
 import { JetStreamAdapter, WrongLastSequenceError, type Delivered } from './jetstream';
 import { streamSpecs } from './streams';
-import { decodeJson } from './codec';
+import { decodeJson, encodeJson } from './codec';
 
 describe('jetstream adapter', () => {
   let nc: NatsConnection;
@@ -105,6 +105,27 @@ describe('jetstream adapter', () => {
     await js.append(subj, { i: 2 }, { msgId: 'f-2' });
     await eventually(() => seen.length === 3);
     await f.stop();
+  });
+
+  it('kv - a ttl applies to an existing bucket too, and its records then expire', async () => {
+    const bucket = `${s.namespace}_ttl`; // not one of the namespace's buckets: deleted below
+    const jsm = await js.manager();
+    const before = await js.kv(bucket, { history: 1 });
+    try {
+      await before.put('old', encodeJson({ n: 1 }));
+      expect((await jsm.streams.info(`KV_${bucket}`)).config.max_age).toBe(0);
+
+      const after = await js.kv(bucket, { history: 1, ttl: 1000 });
+      expect((await jsm.streams.info(`KV_${bucket}`)).config.max_age).toBe(1_000_000_000);
+      expect(await after.get('old')).not.toBeNull();
+      await eventually(async () => (await after.get('old')) === null, 10_000);
+      // Opening it again with the same ttl changes nothing.
+      const { config } = await jsm.streams.info(`KV_${bucket}`);
+      await js.kv(bucket, { history: 1, ttl: 1000 });
+      expect((await jsm.streams.info(`KV_${bucket}`)).config).toEqual(config);
+    } finally {
+      await jsm.streams.delete(`KV_${bucket}`);
+    }
   });
 
   it('kv - create is atomic: a second create of the same key fails', async () => {

@@ -155,9 +155,26 @@ export class JetStreamAdapter {
     }
   }
 
-  /** Opens a KV bucket, creating it when missing (idempotent). */
+  /**
+   * Opens a KV bucket, creating it when missing (idempotent). nats.js only applies options when
+   * it creates the bucket; a `ttl` given here is also applied to an existing bucket (its backing
+   * stream's max age), so changing the configured TTL takes effect on the next start-up.
+   */
   async kv(bucket: string, opts: Partial<KvOptions> = {}): Promise<KV> {
-    return this.kvm.create(bucket, opts);
+    const kv = await this.kvm.create(bucket, opts);
+    if (opts.ttl !== undefined) {
+      const jsm = await this.manager();
+      const stream = `KV_${bucket}`;
+      const info = await jsm.streams.info(stream);
+      const maxAge = opts.ttl * 1_000_000;
+      if (info.config.max_age !== maxAge) {
+        this.log('info', 'changing the max age of a KV bucket', { bucket, fromMs: info.config.max_age / 1_000_000, toMs: opts.ttl });
+        // The server refuses a duplicate window longer than the max age.
+        const duplicateWindow = maxAge > 0 ? Math.min(info.config.duplicate_window ?? maxAge, maxAge) : info.config.duplicate_window;
+        await jsm.streams.update(stream, { ...info.config, max_age: maxAge, duplicate_window: duplicateWindow });
+      }
+    }
+    return kv;
   }
 
   private async ensureConsumer(spec: DurableConsumerSpec): Promise<void> {

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { KV } from '@nats-io/kv';
 import { ChatError, type MessagePosted, type PostAck, type PostMessageRpc, type Subjects } from '@chat/contracts';
 import { JetStreamAdapter, RpcClient, decodeJson, encodeJson } from '@chat/messaging';
-import { SUBJECTS } from '@chat/platform';
+import { CONFIG, SUBJECTS } from '@chat/platform';
+import type { RoomsConfig } from '../config';
 import { decidePost } from '../room/room.decide';
 import { RoomStore } from '../room/room.store';
 import { idempotencyKey, messageIdFor, type AcceptedMessage } from './idempotency';
@@ -23,10 +24,13 @@ export class PostMessageHandler implements OnModuleInit {
     private readonly js: JetStreamAdapter,
     private readonly rpc: RpcClient,
     @Inject(SUBJECTS) private readonly s: Subjects,
+    @Inject(CONFIG) private readonly config: RoomsConfig,
   ) {}
 
   async onModuleInit() {
-    this.accepted = await this.js.kv(this.s.kv.messageIds, { history: 1 });
+    // Records expire with the bucket's max age (NATS 2.9 has no per-message TTL; 2.11's would
+    // let a record carry its own). Every replica sets the same age from its config at start-up.
+    this.accepted = await this.js.kv(this.s.kv.messageIds, { history: 1, ttl: this.config.MESSAGE_ID_TTL_HOURS * 3_600_000 });
   }
 
   async post(req: PostMessageRpc, correlationId: string): Promise<PostAck> {
