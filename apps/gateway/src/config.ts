@@ -59,6 +59,29 @@ export class GatewayConfig extends BaseConfig {
   @IsInt() @Min(1) @Max(100)
   ARGON2_ITERATIONS = 2;
 
+  /**
+   * Failed logins one client address may make on one account within LOGIN_FAILURE_WINDOW_S;
+   * more are answered RATE_LIMITED (429, Retry-After) without checking the password. @default 10
+   */
+  @IsInt() @Min(1) @Max(10_000)
+  LOGIN_MAX_FAILURES = 10;
+
+  /** Failed logins one client address may make over all accounts within the window. @default 100 */
+  @IsInt() @Min(1) @Max(1_000_000)
+  LOGIN_MAX_FAILURES_PER_ADDRESS = 100;
+
+  /** The sliding window of the two login limits, in seconds. @default 900 */
+  @IsInt() @Min(1) @Max(24 * 3600)
+  LOGIN_FAILURE_WINDOW_S = 900;
+
+  /**
+   * Reverse proxies in front of the gateway whose X-Forwarded-For is trusted for the client
+   * address (Express "trust proxy" hop count). 0: the TCP peer is the client. Behind a proxy
+   * set it, or every client shares the proxy's address for the login limits. @default 0
+   */
+  @IsInt() @Min(0) @Max(10)
+  TRUST_PROXY_HOPS = 0;
+
   /** Folder served statically at / (the web app). @default apps/gateway/public */
   @IsString() @MinLength(1)
   PUBLIC_DIR = path.resolve(__dirname, '..', 'public');

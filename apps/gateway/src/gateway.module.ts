@@ -6,6 +6,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordHasher } from './accounts/passwords';
 import { TokenService } from './accounts/tokens';
+import { LoginThrottle } from './accounts/login-throttle';
 import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
 import { HttpErrorFilter } from './http/http-error.filter';
@@ -36,6 +37,12 @@ export class GatewayModule {
           inject: [CONFIG],
         },
         TokenService,
+        {
+          provide: LoginThrottle,
+          useFactory: (c: GatewayConfig) =>
+            new LoginThrottle({ windowMs: c.LOGIN_FAILURE_WINDOW_S * 1000, maxPerAccount: c.LOGIN_MAX_FAILURES, maxPerAddress: c.LOGIN_MAX_FAILURES_PER_ADDRESS, maxKeys: 100_000 }),
+          inject: [CONFIG],
+        },
         AccountsService,
         GatewayMetrics,
         LiveFanout,

@@ -14,6 +14,9 @@ export const gatewayService = (config: GatewayConfig): ServiceDefinition<Gateway
   configure: (nestApp) => {
     const app = nestApp as NestExpressApplication;
     app.disable('x-powered-by');
+    // The client address (req.ip) feeds the login limits; behind proxies it comes from
+    // X-Forwarded-For, trusted for exactly this many hops.
+    if (config.TRUST_PROXY_HOPS > 0) app.set('trust proxy', config.TRUST_PROXY_HOPS);
     // Registered before Nest's own parsers, which then skip JSON: our limit applies (16 KiB;
     // larger bodies get 413 FRAME_TOO_LARGE through the exception filter).
     app.use('/api', requireJsonBody);

@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { AccountsService } from './accounts.service';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AccountsService, LoginThrottled } from './accounts.service';
 
 /** HTTP adapter of the account service; bodies are validated inside the service. */
 @Controller('api/auth')
@@ -14,7 +15,13 @@ export class AccountsController {
 
   @Post('login')
   @HttpCode(200)
-  login(@Body() body: unknown) {
-    return this.accounts.login(body);
+  async login(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    try {
+      return await this.accounts.login(body, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    } catch (err) {
+      // Set here; the exception filter writes the 429 body and keeps headers already set.
+      if (err instanceof LoginThrottled) res.setHeader('Retry-After', String(err.retryAfterS));
+      throw err;
+    }
   }
 }

@@ -118,3 +118,49 @@ describe('gateway accounts - register and login over HTTP', () => {
     expect(metrics).toContain('gateway_ws_connections');
   });
 });
+
+describe('gateway accounts - failed-login limits behind a proxy', () => {
+  let svc: RunningService;
+  const ns = randomName();
+  // One trusted proxy hop: X-Forwarded-For names the client, so the test plays several clients.
+  const loginFrom = (address: string, username: string, password: string) =>
+    fetch(`${svc.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify({ username, password }),
+    });
+  const codeOf = async (res: Response) => (res.ok ? 'OK' : ((await res.json()) as { error: { code: string } }).error.code);
+
+  beforeAll(async () => {
+    svc = await startTestGateway(ns, { TRUST_PROXY_HOPS: '1', LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '5', LOGIN_FAILURE_WINDOW_S: '600' });
+    await register(svc.url, 'erin', 'right-password');
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await deleteNamespace(ns);
+  });
+
+  it('login - after LOGIN_MAX_FAILURES a client gets 429 RATE_LIMITED with Retry-After, even with the right password; others are not locked out', async () => {
+    for (let i = 0; i < 3; i++) expect(await codeOf(await loginFrom('203.0.113.7', 'erin', 'guess-' + i))).toBe('AUTH_FAILED');
+    const limited = await loginFrom('203.0.113.7', 'ERIN', 'right-password');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(590);
+    expect(((await limited.json()) as { error: { code: string; message: string } }).error).toEqual({ code: 'RATE_LIMITED', message: expect.stringMatching(/too many failed logins; try again in \d+ s/) });
+    // The owner, from their own address, still gets in; the attacker's count is theirs alone.
+    expect(await codeOf(await loginFrom('198.51.100.1', 'erin', 'right-password'))).toBe('OK');
+  });
+
+  it('login - a success clears the client\'s failures on that account', async () => {
+    await register(svc.url, 'frank', 'right-password');
+    for (let i = 0; i < 2; i++) expect(await codeOf(await loginFrom('192.0.2.10', 'frank', 'nope'))).toBe('AUTH_FAILED');
+    expect(await codeOf(await loginFrom('192.0.2.10', 'frank', 'right-password'))).toBe('OK');
+    for (let i = 0; i < 2; i++) expect(await codeOf(await loginFrom('192.0.2.10', 'frank', 'nope'))).toBe('AUTH_FAILED');
+    expect(await codeOf(await loginFrom('192.0.2.10', 'frank', 'right-password'))).toBe('OK');
+  });
+
+  it('login - one address failing on many accounts is limited on every account (LOGIN_MAX_FAILURES_PER_ADDRESS)', async () => {
+    for (let i = 0; i < 5; i++) expect(await codeOf(await loginFrom('192.0.2.99', `stuffed-${i}`, 'x-password'))).toBe('AUTH_FAILED');
+    expect(await codeOf(await loginFrom('192.0.2.99', 'erin', 'right-password'))).toBe('RATE_LIMITED');
+    expect(await codeOf(await loginFrom('192.0.2.100', 'erin', 'right-password'))).toBe('OK');
+  });
+});

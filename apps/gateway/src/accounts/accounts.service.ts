@@ -17,6 +17,7 @@ import {
 import { JetStreamAdapter, encodeJson } from '@chat/messaging';
 import { HealthRegistry, PINO, SUBJECTS } from '@chat/platform';
 import { newAccountRecord, normaliseUsername, parseAccountRecord, userView } from './accounts';
+import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './passwords';
 import { TokenService } from './tokens';
 
@@ -43,6 +44,7 @@ export class AccountsService implements OnModuleInit {
     @Inject(SUBJECTS) private readonly s: Subjects,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
+    private readonly throttle: LoginThrottle,
     private readonly health: HealthRegistry,
     @Inject(PINO) private readonly logger: Logger,
   ) {}
@@ -109,13 +111,32 @@ export class AccountsService implements OnModuleInit {
     return { user: userView(record) };
   }
 
-  async login(body: unknown): Promise<LoginResponse> {
+  /**
+   * `address` is the client's (req.ip). Failed attempts are counted per (account, address) and
+   * per address (LoginThrottle); over a limit the answer is RATE_LIMITED with `retryAfterS`,
+   * before any lookup or hashing. Unknown names count like wrong passwords.
+   */
+  async login(body: unknown, address = 'unknown'): Promise<LoginResponse> {
     const input = validateInput(LoginRequest, body);
     if (!input.ok) throw new ChatError(input.error.code, input.error.message, input.error.details);
-    const found = await this.lookup(usernameKey(input.data.username));
+    const key = usernameKey(input.data.username);
+    const retryAfterS = this.throttle.retryAfterS(key, address, Date.now());
+    if (retryAfterS > 0) throw new LoginThrottled(retryAfterS);
+    const found = await this.lookup(key);
     const good = found ? await this.hasher.verify(found.record.passwordHash, input.data.password) : await this.hasher.verifyDummy(input.data.password);
-    if (!found || !good) throw new ChatError('AUTH_FAILED', 'wrong username or password');
+    if (!found || !good) {
+      this.throttle.recordFailure(key, address, Date.now());
+      throw new ChatError('AUTH_FAILED', 'wrong username or password');
+    }
+    this.throttle.recordSuccess(key, address);
     const user = userView(found.record);
     return { ...this.tokens.issue(user), tokenType: 'Bearer', user };
+  }
+}
+
+/** RATE_LIMITED for a login; the HTTP adapter turns `retryAfterS` into a Retry-After header. */
+export class LoginThrottled extends ChatError {
+  constructor(readonly retryAfterS: number) {
+    super('RATE_LIMITED', `too many failed logins; try again in ${retryAfterS} s`);
   }
 }

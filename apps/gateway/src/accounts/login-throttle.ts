@@ -1,0 +1,90 @@
+/**
+ * Failed-login throttling, pure (the clock is passed in). Two limits, each over a sliding
+ * window of `windowMs`:
+ *
+ * - per (account, client address): `maxPerAccount` failures, then that client may not try that
+ *   account again until the oldest failure leaves the window. Keyed on the pair, not the
+ *   account alone, so nobody can lock someone else out of their account by failing on purpose.
+ * - per client address: `maxPerAddress` failures over all accounts (credential stuffing from one
+ *   address).
+ *
+ * A successful login clears the pair's failures. The check runs before the password hash is
+ * verified, so a throttled attempt costs no argon2 time and reveals nothing about the password.
+ * State is per gateway process and bounded: at most `maxKeys` keys, the stalest dropped first.
+ */
+export interface LoginThrottlePolicy {
+  windowMs: number;
+  maxPerAccount: number;
+  maxPerAddress: number;
+  maxKeys: number;
+}
+
+export class LoginThrottle {
+  // Insertion order = order of last failure (a key is re-inserted on each failure), so the
+  // first keys are the stalest: eviction and pruning walk from the front.
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly policy: LoginThrottlePolicy) {}
+
+  /** Seconds until this client may try this account again, or 0 when it may now. */
+  retryAfterS(accountKey: string, address: string, now: number): number {
+    const waits = [this.waitMs(pairKey(accountKey, address), this.policy.maxPerAccount, now), this.waitMs(addressKey(address), this.policy.maxPerAddress, now)];
+    const ms = Math.max(...waits);
+    return ms > 0 ? Math.ceil(ms / 1000) : 0;
+  }
+
+  recordFailure(accountKey: string, address: string, now: number): void {
+    this.push(pairKey(accountKey, address), this.policy.maxPerAccount, now);
+    this.push(addressKey(address), this.policy.maxPerAddress, now);
+  }
+
+  recordSuccess(accountKey: string, address: string): void {
+    this.failures.delete(pairKey(accountKey, address));
+  }
+
+  /** Number of keys held (for tests and metrics). */
+  get size(): number {
+    return this.failures.size;
+  }
+
+  private waitMs(key: string, max: number, now: number): number {
+    const list = this.live(key, now);
+    if (!list || list.length < max) return 0;
+    // Blocked until the failure that filled the limit leaves the window.
+    return list[list.length - max] + this.policy.windowMs - now;
+  }
+
+  private push(key: string, max: number, now: number): void {
+    const list = this.live(key, now) ?? [];
+    list.push(now);
+    // Only the newest `max` failures can decide a wait.
+    if (list.length > max) list.splice(0, list.length - max);
+    this.failures.delete(key);
+    this.failures.set(key, list);
+    this.prune(now);
+  }
+
+  /** The key's failures still inside the window (dropping the key when none are). */
+  private live(key: string, now: number): number[] | undefined {
+    const list = this.failures.get(key);
+    if (!list) return undefined;
+    const from = now - this.policy.windowMs;
+    while (list.length && list[0] <= from) list.shift();
+    if (list.length === 0) {
+      this.failures.delete(key);
+      return undefined;
+    }
+    return list;
+  }
+
+  private prune(now: number): void {
+    for (const [key, list] of this.failures) {
+      const stale = list[list.length - 1] <= now - this.policy.windowMs;
+      if (!stale && this.failures.size <= this.policy.maxKeys) break;
+      this.failures.delete(key);
+    }
+  }
+}
+
+const pairKey = (accountKey: string, address: string) => `p\u0000${accountKey}\u0000${address}`;
+const addressKey = (address: string) => `a\u0000${address}`;
