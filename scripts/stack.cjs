@@ -34,12 +34,13 @@ async function startStack({ env, ports = DEFAULT_PORTS, serviceEnv = {}, output 
   const spawnOne = (name, service = name, extraEnv = {}) => {
     const main = path.join(root, 'apps', service, 'dist', 'main.js');
     if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-    let stdio = 'inherit';
+    // The 'ipc' channel is how a service notices that this launcher died (see runMain).
+    let stdio = ['inherit', 'inherit', 'inherit', 'ipc'];
     let logFd;
     if (output !== 'inherit') {
       fs.mkdirSync(output, { recursive: true });
       logFd = fs.openSync(path.join(output, `${name}.log`), 'a');
-      stdio = ['ignore', logFd, logFd];
+      stdio = ['ignore', logFd, logFd, 'ipc'];
     }
     const child = spawn(process.execPath, [main], {
       cwd: root,
@@ -47,6 +48,8 @@ async function startStack({ env, ports = DEFAULT_PORTS, serviceEnv = {}, output 
       stdio,
     });
     if (logFd !== undefined) fs.closeSync(logFd);
+    // The channel alone must not keep the launcher running.
+    child.channel?.unref();
     const entry = { name, service, extraEnv, child, exited: null };
     child.once('exit', (code, signal) => (entry.exited = { code, signal }));
     procs.set(name, entry);

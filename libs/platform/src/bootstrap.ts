@@ -117,6 +117,14 @@ export function runMain<C extends BaseConfig>(name: string, configClass: new () 
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      // Started by our launcher (scripts/stack.cjs: ./chat start, the e2e tests, the benchmark)
+      // the process has an IPC channel to it. The OS closes that channel when the launcher dies,
+      // even by SIGKILL, so the service stops with it instead of living on as an orphan holding
+      // its port. Processes started any other way (Docker, systemd) have no channel.
+      if (process.channel) {
+        process.channel.unref();
+        process.once('disconnect', () => stop('launcher exited'));
+      }
     })
     .catch((err) => {
       process.stderr.write(`${name}: failed to start: ${err?.stack ?? err}\n`);
