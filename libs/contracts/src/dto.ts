@@ -95,8 +95,12 @@ export class SendMessageRequest extends RoomRef {
 }
 
 export class HistoryPageRequest extends RoomRef {
-  /** Return messages strictly older than this stream position (the `nextBefore` of the previous page). */
-  @IsOptional() @IsInt() @Min(1)
+  /**
+   * Return messages strictly older than this stream position (the `nextBefore` of the previous
+   * page). Stream positions are below 2^53, so larger values are refused here rather than
+   * failing in Postgres (bigint) with an INTERNAL error.
+   */
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER)
   before?: number;
   @IsOptional() @IsInt() @Min(1) @Max(Limits.historyPageMax)
   limit?: number;

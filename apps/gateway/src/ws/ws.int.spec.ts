@@ -177,6 +177,21 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     await expect(c.request('nope' as never, {} as never)).rejects.toBeInstanceOf(ChatClientError);
   });
 
+  it('frames - deeply nested data, before and after auth, is BAD_REQUEST and the gateway lives on', async () => {
+    // Written by hand: JSON.stringify itself recurses and would overflow on it (16 KB of text).
+    const deep = '['.repeat(8000) + '"leaf"' + ']'.repeat(8000);
+    const c = await connect();
+    c.sendRaw(`{"type":"req","id":"d1","op":"auth","data":{"token":"x","x":${deep}}}`);
+    expect(await c.nextReply()).toEqual(expect.objectContaining({ id: 'd1', ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }));
+    await expect(c.request('ping', {})).resolves.toEqual({ time: expect.any(String) });
+    const { c: authedClient } = await authed('Nesty');
+    authedClient.sendRaw(`{"type":"req","id":"d2","op":"history.page","data":{"roomId":"general","before":${deep}}}`);
+    expect(await authedClient.nextReply()).toEqual(expect.objectContaining({ id: 'd2', ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }));
+    const login = await fetch(`${svc.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"username":"a","password":"b","x":${deep}}` });
+    expect(login.status).toBe(400);
+    expect(((await login.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+  });
+
   it('frames - too many bad frames in a row close the connection with 4400', async () => {
     const c = await connect();
     for (let i = 0; i < WsLimits.maxConsecutiveBadFrames; i++) c.sendRaw('garbage');

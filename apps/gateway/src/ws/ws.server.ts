@@ -106,7 +106,17 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
     conn.authTimer = setTimeout(() => {
       if (conn.state !== 'authenticated') conn.close(WsCloseCodes.authTimeout, 'authentication timeout');
     }, this.config.WS_AUTH_TIMEOUT_MS);
-    ws.on('message', (data, isBinary) => this.onFrame(conn, data as Buffer, isBinary));
+    ws.on('message', (data, isBinary) => {
+      // A throw here would be an uncaught exception in ws's event handler and end the process
+      // for every connection. Frame handling answers bad input itself; this is the backstop for
+      // a bug: that one frame gets INTERNAL, the connection and the gateway live on.
+      try {
+        this.onFrame(conn, data as Buffer, isBinary);
+      } catch (err) {
+        this.logger.error({ err: String(err), stack: (err as Error)?.stack, connId: conn.connId }, 'frame handling failed');
+        conn.replyError(null, { code: 'INTERNAL', message: 'internal error; nothing was changed' });
+      }
+    });
     ws.on('pong', () => (conn.alive = true));
     ws.on('close', () => this.onClose(conn));
     // Socket errors (resets, frames above maxPayload -> 1009, invalid UTF-8 -> 1007) end in 'close'.
