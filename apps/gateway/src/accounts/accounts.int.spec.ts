@@ -150,6 +150,12 @@ describe('gateway accounts - failed-login limits behind a proxy', () => {
     expect(await codeOf(await loginFrom('198.51.100.1', 'erin', 'right-password'))).toBe('OK');
   });
 
+  it('login - attempts sent all at once are limited too: exactly LOGIN_MAX_FAILURES reach the password check', async () => {
+    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => loginFrom('203.0.113.50', 'erin', `burst-${i}`).then(codeOf)));
+    expect(codes.filter((c) => c === 'AUTH_FAILED')).toHaveLength(3);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(17);
+  });
+
   it('login - a success clears the client\'s failures on that account', async () => {
     await register(svc.url, 'frank', 'right-password');
     for (let i = 0; i < 2; i++) expect(await codeOf(await loginFrom('192.0.2.10', 'frank', 'nope'))).toBe('AUTH_FAILED');

@@ -120,15 +120,20 @@ export class AccountsService implements OnModuleInit {
     const input = validateInput(LoginRequest, body);
     if (!input.ok) throw new ChatError(input.error.code, input.error.message, input.error.details);
     const key = usernameKey(input.data.username);
-    const retryAfterS = this.throttle.retryAfterS(key, address, Date.now());
+    const admittedAt = Date.now();
+    const retryAfterS = this.throttle.admit(key, address, admittedAt);
     if (retryAfterS > 0) throw new LoginThrottled(retryAfterS);
-    const found = await this.lookup(key);
-    const good = found ? await this.hasher.verify(found.record.passwordHash, input.data.password) : await this.hasher.verifyDummy(input.data.password);
-    if (!found || !good) {
-      this.throttle.recordFailure(key, address, Date.now());
-      throw new ChatError('AUTH_FAILED', 'wrong username or password');
+    let found: Awaited<ReturnType<AccountsService['lookup']>>;
+    let good: boolean;
+    try {
+      found = await this.lookup(key);
+      good = found ? await this.hasher.verify(found.record.passwordHash, input.data.password) : await this.hasher.verifyDummy(input.data.password);
+    } catch (err) {
+      this.throttle.release(key, address, admittedAt);
+      throw err;
     }
-    this.throttle.recordSuccess(key, address);
+    if (!found || !good) throw new ChatError('AUTH_FAILED', 'wrong username or password');
+    this.throttle.succeeded(key, address, admittedAt);
     const user = userView(found.record);
     return { ...this.tokens.issue(user), tokenType: 'Bearer', user };
   }

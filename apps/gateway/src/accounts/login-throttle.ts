@@ -10,6 +10,9 @@
  *
  * A successful login clears the pair's failures. The check runs before the password hash is
  * verified, so a throttled attempt costs no argon2 time and reveals nothing about the password.
+ * An attempt counts as a failure from the moment it is admitted (`admit`) until it succeeds:
+ * otherwise many attempts sent at once would all pass the check while the first ones are still
+ * being verified.
  * State is per gateway process and bounded: at most `maxKeys` keys, the stalest dropped first.
  */
 export interface LoginThrottlePolicy {
@@ -33,13 +36,34 @@ export class LoginThrottle {
     return ms > 0 ? Math.ceil(ms / 1000) : 0;
   }
 
-  recordFailure(accountKey: string, address: string, now: number): void {
+  /**
+   * Admits an attempt if the client is under both limits, counting it as a failure right away;
+   * returns 0, or the seconds to wait (nothing counted). Call `succeeded` when it succeeds.
+   */
+  admit(accountKey: string, address: string, now: number): number {
+    const wait = this.retryAfterS(accountKey, address, now);
+    if (wait > 0) return wait;
     this.push(pairKey(accountKey, address), this.policy.maxPerAccount, now);
     this.push(addressKey(address), this.policy.maxPerAddress, now);
+    return 0;
   }
 
-  recordSuccess(accountKey: string, address: string): void {
+  /**
+   * The admitted attempt succeeded: it was not a failure. Clears the pair's failures and takes
+   * the attempt back from the address count.
+   */
+  succeeded(accountKey: string, address: string, admittedAt: number): void {
+    this.release(accountKey, address, admittedAt);
     this.failures.delete(pairKey(accountKey, address));
+  }
+
+  /** The admitted attempt could not be decided (the account store failed): it does not count. */
+  release(accountKey: string, address: string, admittedAt: number): void {
+    for (const key of [pairKey(accountKey, address), addressKey(address)]) {
+      const list = this.failures.get(key);
+      const i = list?.lastIndexOf(admittedAt) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    }
   }
 
   /** Number of keys held (for tests and metrics). */
