@@ -25,8 +25,12 @@ const MAX_BACKFILL = 1000;
 export class LiveFanout implements OnModuleInit, OnModuleDestroy {
   readonly index = new RoomIndex<Connection>();
   private readonly roomSubs = new Map<string, Subscription>();
-  /** Rooms whose new subscription is reading back stored messages; live ones wait here. */
-  private readonly backfilling = new Map<string, Msg[]>();
+  /**
+   * Rooms whose new subscription is reading back stored messages; live ones wait in `held`.
+   * Tagged with the subscription: a room can be left and joined again while an older backfill
+   * is still finishing, and that one must not release the newer one's messages.
+   */
+  private readonly backfilling = new Map<string, { sub: Subscription; held: Msg[] }>();
   /** Position of the last message delivered per subscribed room (drops repeats). */
   private readonly lastDelivered = new Map<string, number>();
   private readonly globalSubs: Subscription[] = [];
@@ -57,11 +61,22 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Adds an authenticated connection with its user's rooms. Resolves once the server knows of
+   * Adds a connection that is authenticating, before its user's room list is fetched, so
+   * membership changes arriving meanwhile are applied and kept (see RoomIndex). It gets no
+   * events until it is authenticated (`send` skips it).
+   */
+  async register(conn: Connection, userId: string): Promise<void> {
+    const { opened } = this.index.addConnection(conn, userId);
+    opened.forEach((r) => this.subscribeRoom(r));
+    if (opened.length) await this.nc.flush();
+  }
+
+  /**
+   * Merges the user's room list fetched after `register`. Resolves once the server knows of
    * any new room subscription, so every message stored after that reaches the connection.
    */
-  async register(conn: Connection, userId: string, roomIds: string[]): Promise<void> {
-    const { opened, closed } = this.index.addConnection(conn, userId, roomIds);
+  async applyRoomList(conn: Connection, roomIds: string[]): Promise<void> {
+    const { opened, closed } = this.index.applyRoomList(conn, roomIds);
     closed.forEach((r) => this.unsubscribeRoom(r));
     opened.forEach((r) => this.subscribeRoom(r));
     if (opened.length) await this.nc.flush();
@@ -112,24 +127,28 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
    * and in order.
    */
   private async backfill(roomId: string, sub: Subscription, fromPosition: number): Promise<void> {
-    this.backfilling.set(roomId, []);
+    const entry = { sub, held: [] as Msg[] };
+    this.backfilling.set(roomId, entry);
     this.lastDelivered.set(roomId, Math.max(this.lastDelivered.get(roomId) ?? 0, fromPosition));
+    const current = () => this.roomSubs.get(roomId) === sub;
     try {
       await this.nc.flush();
       const stream = this.s.streams.chat.name;
       const subject = this.s.chat.roomMessages(roomId);
-      for (let n = 0, seq = fromPosition + 1; n < MAX_BACKFILL && this.roomSubs.get(roomId) === sub; n++) {
+      for (let n = 0, seq = fromPosition + 1; n < MAX_BACKFILL && current(); n++) {
         const m = await this.js.nextOnSubject(stream, subject, seq);
-        if (!m) break;
+        // The room may have been left (and joined again) while this read was in flight.
+        if (!m || !current()) break;
         this.deliverMessage(roomId, m.seq, m.data);
         seq = m.seq + 1;
       }
     } catch (err) {
       this.logger.warn({ roomId, err: String(err) }, 'backfill of a new room subscription failed; live delivery goes on');
     } finally {
-      const held = this.backfilling.get(roomId) ?? [];
-      this.backfilling.delete(roomId);
-      for (const m of held) this.guard(null, m, () => this.onRoomMessage(roomId, m));
+      if (this.backfilling.get(roomId) === entry) {
+        this.backfilling.delete(roomId);
+        for (const m of entry.held) this.guard(null, m, () => this.onRoomMessage(roomId, m));
+      }
     }
   }
 
@@ -137,6 +156,7 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
     this.roomSubs.get(roomId)?.unsubscribe();
     this.roomSubs.delete(roomId);
     this.lastDelivered.delete(roomId);
+    this.backfilling.delete(roomId);
   }
 
   /** A failure in one live message must never break the subscription. */
@@ -158,8 +178,8 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
   }
 
   private onRoomMessage(roomId: string, m: Msg) {
-    const held = this.backfilling.get(roomId);
-    if (held) return void held.push(m);
+    const backfill = this.backfilling.get(roomId);
+    if (backfill) return void backfill.held.push(m);
     const position = positionOf(m.headers?.get(SEQ_HEADER));
     if (position === null) return this.drop(m, 'no Nats-Sequence header');
     if (!this.deliverMessage(roomId, position, decodeJson(m.data))) this.drop(m, 'not a MessagePosted event of this room');
@@ -209,6 +229,9 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
     let frame: Buffer | undefined;
     let n = 0;
     for (const conn of to) {
+      // A connection still authenticating is registered (to keep membership changes) but gets
+      // events only from its auth reply on.
+      if (conn.state !== 'authenticated') continue;
       frame ??= eventFrame(event, position, data);
       if (conn.sendEvent(frame)) n++;
     }

@@ -8,14 +8,21 @@ export class RoomIndex<C> {
   private readonly byRoom = new Map<string, Set<C>>();
   private readonly byUser = new Map<string, { conns: Set<C>; rooms: Set<string> }>();
   private readonly userOf = new Map<C, string>();
+  /**
+   * Connections waiting for their user's room list (`applyRoomList`), each with the rooms whose
+   * membership for that user changed (join or leave applied here) since it was registered.
+   */
+  private readonly pending = new Map<C, Set<string>>();
   private static readonly none: ReadonlySet<never> = new Set();
 
   /**
-   * Registers a connection of `userId` and sets the user's rooms to `roomIds` (the fresh answer
-   * of the rooms service, which replaces what was known for the user's other connections).
-   * Returns the rooms that gained their first local connection and those that lost their last.
+   * Registers a connection of `userId`, in the rooms already known for the user's other
+   * connections. The user's room list is fetched afterwards (`applyRoomList`): registering
+   * first means that membership changes arriving while that list is on its way are applied
+   * and remembered, so a stale list cannot undo them. Returns rooms that gained their first
+   * local connection.
    */
-  addConnection(conn: C, userId: string, roomIds: Iterable<string>): { opened: string[]; closed: string[] } {
+  addConnection(conn: C, userId: string): { opened: string[] } {
     if (this.userOf.has(conn)) throw new Error('connection already registered');
     let user = this.byUser.get(userId);
     if (!user) {
@@ -24,12 +31,31 @@ export class RoomIndex<C> {
     }
     user.conns.add(conn);
     this.userOf.set(conn, userId);
+    this.pending.set(conn, new Set());
+    const opened: string[] = [];
+    for (const roomId of user.rooms) this.addToRoom(roomId, conn, opened);
+    return { opened };
+  }
+
+  /**
+   * Merges the rooms service's list of the user's rooms, fetched after `addConnection`. The
+   * list is a snapshot of unknown age relative to the live membership events: for a room whose
+   * membership changed here since the connection was registered, the live event is at least
+   * as new as anything the list can know (and any later change also arrives live), so the
+   * index keeps its state; every other room takes the list's word. Returns the rooms that
+   * gained their first local connection and those that lost their last.
+   */
+  applyRoomList(conn: C, roomIds: Iterable<string>): { opened: string[]; closed: string[] } {
+    const userId = this.userOf.get(conn);
+    const touched = this.pending.get(conn);
+    if (userId === undefined || touched === undefined) return { opened: [], closed: [] };
+    this.pending.delete(conn);
+    const user = this.byUser.get(userId)!;
     const opened: string[] = [];
     const closed: string[] = [];
-    const next = new Set(roomIds);
-    for (const roomId of [...user.rooms]) if (!next.has(roomId) && this.leave(userId, roomId).closed) closed.push(roomId);
-    for (const roomId of user.rooms) this.addToRoom(roomId, conn, opened);
-    for (const roomId of next) if (this.join(userId, roomId).opened) opened.push(roomId);
+    const listed = new Set(roomIds);
+    for (const roomId of [...user.rooms]) if (!listed.has(roomId) && !touched.has(roomId) && this.leave(userId, roomId).closed) closed.push(roomId);
+    for (const roomId of listed) if (!touched.has(roomId) && this.join(userId, roomId).opened) opened.push(roomId);
     return { opened, closed };
   }
 
@@ -38,6 +64,7 @@ export class RoomIndex<C> {
     const userId = this.userOf.get(conn);
     if (userId === undefined) return [];
     this.userOf.delete(conn);
+    this.pending.delete(conn);
     const user = this.byUser.get(userId)!;
     user.conns.delete(conn);
     const closed: string[] = [];
@@ -52,7 +79,9 @@ export class RoomIndex<C> {
    */
   join(userId: string, roomId: string): { changed: boolean; opened: boolean } {
     const user = this.byUser.get(userId);
-    if (!user || user.rooms.has(roomId)) return { changed: false, opened: false };
+    if (!user) return { changed: false, opened: false };
+    this.touch(user.conns, roomId);
+    if (user.rooms.has(roomId)) return { changed: false, opened: false };
     user.rooms.add(roomId);
     const opened: string[] = [];
     for (const conn of user.conns) this.addToRoom(roomId, conn, opened);
@@ -61,7 +90,9 @@ export class RoomIndex<C> {
 
   leave(userId: string, roomId: string): { changed: boolean; closed: boolean } {
     const user = this.byUser.get(userId);
-    if (!user || !user.rooms.delete(roomId)) return { changed: false, closed: false };
+    if (!user) return { changed: false, closed: false };
+    this.touch(user.conns, roomId);
+    if (!user.rooms.delete(roomId)) return { changed: false, closed: false };
     let closed = false;
     for (const conn of user.conns) closed = this.removeFromRoom(roomId, conn) || closed;
     return { changed: true, closed };
@@ -95,6 +126,11 @@ export class RoomIndex<C> {
 
   get connectionCount(): number {
     return this.userOf.size;
+  }
+
+  /** Notes a membership change of the user in `roomId` for their connections awaiting a room list. */
+  private touch(conns: Set<C>, roomId: string) {
+    for (const conn of conns) this.pending.get(conn)?.add(roomId);
   }
 
   private addToRoom(roomId: string, conn: C, opened: string[]) {

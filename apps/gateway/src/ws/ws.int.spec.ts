@@ -7,6 +7,7 @@ import {
   type GatewayHeartbeat,
   type GatewaySignal,
   type MemberJoined,
+  type MemberLeft,
   type MessagePosted,
   type PresenceChanged,
   type RoomCreated,
@@ -38,6 +39,8 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   const rpcSeen: Array<{ op: string; req: Record<string, unknown> }> = [];
   const posts: Array<{ clientMsgId: string; outstandingBefore: number }> = [];
   const clients: ChatClient[] = [];
+  /** rooms.userRooms answers for these users wait until the promise resolves (and see the list as it was asked). */
+  const holdUserRooms = new Map<string, Promise<void>>();
 
 
   async function user(name: string, rooms: string[] = []): Promise<{ user: UserView; token: string }> {
@@ -87,7 +90,10 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
         callback: (_e, m) => {
           const req = decodeJson(m.data) as Record<string, unknown>;
           rpcSeen.push({ op, req });
-          m.respond(encodeJson(fn(req)));
+          const answer = fn(req);
+          const hold = op === 'rooms.userRooms' ? holdUserRooms.get(req.userId as string) : undefined;
+          if (hold) void hold.then(() => m.respond(encodeJson(answer)));
+          else m.respond(encodeJson(answer));
         },
       });
     reply('rooms.userRooms', (req) => ok({ roomIds: [...(memberships.get(req.userId as string) ?? [])] }));
@@ -262,6 +268,28 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     expect(f).toEqual(expect.objectContaining({ position: r.seq, data: expect.objectContaining({ userId: o.user.userId, role: 'owner' }) }));
     const sent = await post('otto-room', o.user, 'my room');
     await o.c.waitFor('message.posted', (d) => d.messageId === sent.messageId);
+  });
+
+  it('auth - a room left while a second connection authenticates stays left (an older room list cannot bring it back)', async () => {
+    const lea = await authed('Lea', ['vault', 'general']);
+    let release!: () => void;
+    holdUserRooms.set(lea.user.userId, new Promise<void>((r) => (release = r)));
+    const second = await connect();
+    const authing = second.auth(lea.token);
+    // The list is taken now (with 'vault'); the leave is stored and reaches the gateway before the answer does.
+    await eventually(() => rpcSeen.some((x) => x.op === 'rooms.userRooms' && x.req.userId === lea.user.userId && holdUserRooms.has(lea.user.userId)));
+    const left = makeEvent<MemberLeft>(ctx('rooms'), 'MemberLeft', 1, { roomId: 'vault', userId: lea.user.userId, username: 'Lea' });
+    await svc.deps.js.append(s.chat.roomMeta('vault'), left, { msgId: left.id });
+    await lea.c.waitFor('member.left', (d) => d.userId === lea.user.userId && d.roomId === 'vault');
+    release();
+    await authing;
+    holdUserRooms.delete(lea.user.userId);
+    await expect(second.request('history.page', { roomId: 'vault' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const secret = await post('vault', lea.user, 'after Lea left');
+    const marker = await post('general', lea.user, 'marker');
+    await second.waitFor('message.posted', (d) => d.messageId === marker.messageId);
+    await lea.c.waitFor('message.posted', (d) => d.messageId === marker.messageId);
+    for (const c of [second, lea.c]) expect(c.events('message.posted').map((f) => f.data.messageId)).not.toContain(secret.messageId);
   });
 
   it('history.page - only for members; room.join makes the user a member at once', async () => {

@@ -144,7 +144,9 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   private onFrame(conn: Connection, raw: Buffer, isBinary: boolean) {
     this.metrics.framesIn.inc();
-    if (conn.closed) return;
+    // After close() the handshake can take a while; frames arriving meanwhile are not executed
+    // (a late auth after a 4401, a send after a 4408).
+    if (conn.closed || !conn.isOpen) return;
     const req = parseFrame(raw, isBinary, WsLimits, conn.state === 'authenticated');
     if (!req.ok) return this.badFrame(conn, req.id, req.error);
     conn.badFrames = 0;
@@ -190,16 +192,31 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
       return answer();
     }
 
+    // Registered before the room list is fetched, so that joins and leaves of this user that
+    // arrive meanwhile are applied and not undone by an older list (RoomIndex.applyRoomList).
     conn.state = 'authenticating';
-    const rooms = await this.rpc.call('rooms.userRooms', { userId: user.userId }, { correlationId });
-    if (conn.closed) return fail('UNAVAILABLE', 'connection closed');
-    if (!rooms.ok) {
-      conn.state = 'open';
-      return rooms;
-    }
     conn.user = user;
-    await this.fanout.register(conn, user.userId, rooms.data.roomIds);
-    if (conn.closed) return fail('UNAVAILABLE', 'connection closed'); // onClose has unregistered it
+    const undo = () => {
+      this.fanout.unregister(conn);
+      conn.user = null;
+      if (!conn.closed) conn.state = 'open';
+    };
+    try {
+      await this.fanout.register(conn, user.userId);
+      const rooms = await this.rpc.call('rooms.userRooms', { userId: user.userId }, { correlationId });
+      if (conn.closed) return fail('UNAVAILABLE', 'connection closed'); // onClose has unregistered it
+      if (!rooms.ok) {
+        undo();
+        return rooms;
+      }
+      await this.fanout.applyRoomList(conn, rooms.data.roomIds);
+    } catch (err) {
+      // E.g. the NATS connection closed during a flush: the connection must not stay
+      // half-registered and 'authenticating' (every later auth would get CONFLICT).
+      undo();
+      throw err;
+    }
+    if (conn.closed) return fail('UNAVAILABLE', 'connection closed');
     conn.state = 'authenticated';
     clearTimeout(conn.authTimer);
     this.armExpiry(conn, expiresAtMs);
