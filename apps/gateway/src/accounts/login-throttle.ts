@@ -110,5 +110,21 @@ export class LoginThrottle {
   }
 }
 
-const pairKey = (accountKey: string, address: string) => `p\u0000${accountKey}\u0000${address}`;
-const addressKey = (address: string) => `a\u0000${address}`;
+const pairKey = (accountKey: string, address: string) => `p\u0000${accountKey}\u0000${clientOf(address)}`;
+const addressKey = (address: string) => `a\u0000${clientOf(address)}`;
+
+/**
+ * The unit a limit applies to. IPv4 (also written IPv4-mapped, `::ffff:1.2.3.4`): the address.
+ * IPv6: its /64 network, because one host is routinely given a whole /64 and could otherwise
+ * try from billions of addresses.
+ */
+export function clientOf(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head, tail = ''] = address.toLowerCase().split('%')[0].split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}

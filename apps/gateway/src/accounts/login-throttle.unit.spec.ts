@@ -1,4 +1,4 @@
-import { LoginThrottle } from './login-throttle';
+import { LoginThrottle, clientOf } from './login-throttle';
 
 const policy = { windowMs: 60_000, maxPerAccount: 3, maxPerAddress: 5, maxKeys: 100 };
 
@@ -72,5 +72,18 @@ describe('login throttle', () => {
     // After a window without failures, everything is dropped on the next write.
     t.admit('late', 'y', 200_000);
     expect(t.size).toBe(2);
+  });
+
+  it('limits IPv6 clients by their /64 network and reads IPv4-mapped addresses as IPv4', () => {
+    expect(clientOf('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientOf('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientOf('2001:db8:0:1:aaaa::1')).toBe('2001:db8:0:1::/64');
+    expect(clientOf('2001:0db8:0000:0001:ffff:ffff:ffff:ffff')).toBe('2001:db8:0:1::/64');
+    expect(clientOf('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientOf('::1')).toBe('0:0:0:0::/64');
+    const t = new LoginThrottle(policy);
+    for (let i = 1; i <= 3; i++) t.admit('alice', `2001:db8:0:1::${i}`, i);
+    expect(t.admit('alice', '2001:db8:0:1:ffff::9', 10)).toBeGreaterThan(0);
+    expect(t.admit('alice', '2001:db8:0:2::1', 10)).toBe(0);
   });
 });
