@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Result } from '@chat/contracts';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
+import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
-import { decodeJson, encodeJson } from '@chat/messaging';
+import { Kvm } from '@nats-io/kv';
+import { WrongLastSequenceError, decodeJson, encodeJson, type JetStreamAdapter } from '@chat/messaging';
 import { RoomsConfig } from './config';
+import { idempotencyKey } from './messages/idempotency';
 import { roomsService } from './service';
 
 const user = (name: string) => ({ userId: randomUUID(), username: name });
@@ -39,6 +41,47 @@ describe('rooms service - two replicas over real NATS', () => {
       },
     });
   }
+
+  /**
+   * Makes the appends of both replicas on one subject fail the way a lost answer does (a thrown
+   * timeout), one step of `plan` per append: 'stored' really appends first, 'lost' does not.
+   * Appends beyond the plan, and on other subjects, go through. NATS itself stays real.
+   */
+  function breakAppends(subject: string, plan: Array<'stored' | 'lost'>) {
+    let calls = 0;
+    const adapters: JetStreamAdapter[] = [a.deps.js, b.deps.js];
+    for (const js of adapters) {
+      const real = js.append.bind(js);
+      js.append = async (subj, payload, opts) => {
+        if (subj !== subject) return real(subj, payload, opts);
+        const step = plan[calls++];
+        if (step === 'stored') await real(subj, payload, opts);
+        if (step) throw new Error('TIMEOUT (injected by the test)');
+        return real(subj, payload, opts);
+      };
+    }
+    return {
+      calls: () => calls,
+      restore: () => adapters.forEach((js) => Reflect.deleteProperty(js, 'append')),
+    };
+  }
+
+  async function messagesOn(subject: string) {
+    const jsm = await a.deps.js.manager();
+    const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: subject });
+    const count = info.state.subjects?.[subject] ?? 0;
+    const events: Array<{ id: string; payload: { messageId: string; body: string } }> = [];
+    let seq = 0;
+    for (let i = 0; i < count; i++) {
+      const m = await a.deps.js.nextOnSubject(a.deps.subjects.streams.chat.name, subject, seq + 1);
+      seq = m!.seq;
+      events.push(m!.data as (typeof events)[number]);
+    }
+    return events;
+  }
+
+  const messageIds = () => new Kvm(a.nc).open(a.deps.subjects.kv.messageIds);
+
   afterAll(async () => {
     moderation?.unsubscribe();
     await Promise.all([a?.close(), b?.close()]);
@@ -148,6 +191,130 @@ describe('rooms service - two replicas over real NATS', () => {
     expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'down-1', body: 'hello' }))).toBe('OK');
   });
 
+  it('message ids - a clientMsgId accepted again after its record expired is a new message with its own id', async () => {
+    const poster = user('reuser');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...poster, roomId: 'reuse', name: 'Reuse' });
+    const subject = a.deps.subjects.chat.roomMessages('reuse');
+    const key = idempotencyKey('reuse', poster.userId, 'again-1');
+    const req = { ...poster, roomId: 'reuse', clientMsgId: 'again-1', body: 'first' };
+    const jsm = await a.deps.js.manager();
+    const chat = a.deps.subjects.streams.chat.name;
+    const config = (await jsm.streams.info(chat)).config;
+    // Both memories of the key run out: JetStream's duplicate window (shortened here, 120 s in
+    // production) and the KV record (deleted here, as MESSAGE_ID_TTL_HOURS would expire it).
+    await jsm.streams.update(chat, { ...config, duplicate_window: 1e9 });
+    try {
+      const first = await a.deps.rpc.callOrThrow('rooms.post', req);
+      const kv = await messageIds();
+      await eventually(async () => (await kv.get(key))?.value?.length);
+      await kv.delete(key);
+      // The stream has forgotten the key once an append with it is no longer answered as a
+      // duplicate; this probe's expected sequence can never match, so it stores nothing.
+      await eventually(async () => {
+        await expect(a.deps.js.append(subject, {}, { msgId: key, expectLastSubjectSequence: 2 ** 40 })).rejects.toThrow(WrongLastSequenceError);
+        return true;
+      });
+      const second = await b.deps.rpc.callOrThrow('rooms.post', { ...req, body: 'second' });
+      expect(second.duplicate).toBe(false);
+      expect(second.position).toBeGreaterThan(first.position);
+      expect(second.messageId).not.toBe(first.messageId);
+      const stored = await messagesOn(subject);
+      expect(stored.map((e) => [e.payload.messageId, e.payload.body])).toEqual([
+        [first.messageId, 'first'],
+        [second.messageId, 'second'],
+      ]);
+    } finally {
+      await jsm.streams.update(chat, config);
+    }
+  });
+
+  it('post - a retry inside the duplicate window, with no KV record yet, is answered with the original id', async () => {
+    const poster = user('racer');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...poster, roomId: 'race', name: 'Race' });
+    const key = idempotencyKey('race', poster.userId, 'race-1');
+    const req = { ...poster, roomId: 'race', clientMsgId: 'race-1', body: 'once' };
+    const first = await a.deps.rpc.callOrThrow('rooms.post', req);
+    const kv = await messageIds();
+    await eventually(async () => (await kv.get(key))?.value?.length);
+    await kv.delete(key);
+    // The retry's own append is dropped by JetStream (same Nats-Msg-Id) and acked as a duplicate.
+    const again = await b.deps.rpc.callOrThrow('rooms.post', { ...req, body: 'changed' });
+    expect(again).toEqual({ ...first, duplicate: true });
+    const record = await eventually(async () => (await kv.get(key))?.value);
+    expect(decodeJson(record)).toEqual({ messageId: first.messageId, position: first.position, time: first.time });
+    expect((await messagesOn(a.deps.subjects.chat.roomMessages('race'))).map((e) => e.payload.messageId)).toEqual([first.messageId]);
+  });
+
+  it('post - a publish whose answer was lost is published again: one message, a normal ack and a KV record', async () => {
+    const poster = user('flaky');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...poster, roomId: 'flaky', name: 'Flaky' });
+    const subject = a.deps.subjects.chat.roomMessages('flaky');
+    const broken = breakAppends(subject, ['stored']);
+    try {
+      const ack = await a.deps.rpc.callOrThrow('rooms.post', { ...poster, roomId: 'flaky', clientMsgId: 'lost-1', body: 'hello' });
+      expect(broken.calls()).toBe(2);
+      expect(ack.duplicate).toBe(false);
+      const stored = await messagesOn(subject);
+      expect(stored.map((e) => e.payload.messageId)).toEqual([ack.messageId]);
+      const last = await a.deps.js.lastOnSubject(a.deps.subjects.streams.chat.name, subject);
+      expect(ack.position).toBe(last!.seq);
+      // Remembered, so a retry after the duplicate window is still answered with this message.
+      const kv = await messageIds();
+      const record = await eventually(async () => (await kv.get(idempotencyKey('flaky', poster.userId, 'lost-1')))?.value);
+      expect(decodeJson(record)).toEqual({ messageId: ack.messageId, position: ack.position, time: ack.time });
+    } finally {
+      broken.restore();
+    }
+  });
+
+  it('post - when every publish goes unanswered the send is UNAVAILABLE after a bounded number of attempts', async () => {
+    const poster = user('down');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...poster, roomId: 'unreachable', name: 'Unreachable' });
+    const subject = a.deps.subjects.chat.roomMessages('unreachable');
+    const broken = breakAppends(subject, ['lost', 'lost', 'lost', 'lost', 'lost', 'lost']);
+    try {
+      const r = await a.deps.rpc.call('rooms.post', { ...poster, roomId: 'unreachable', clientMsgId: 'never-1', body: 'hello' }, { timeoutMs: 15_000 });
+      expect(code(r)).toBe('UNAVAILABLE');
+      expect(broken.calls()).toBe(4);
+      expect(await messagesOn(subject)).toEqual([]);
+    } finally {
+      broken.restore();
+    }
+  });
+
+  it('rooms - events on a room subject that this version does not understand move its version; joins still work', async () => {
+    const owner = user('evolving-owner');
+    const created = await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'evolving', name: 'Evolving' });
+    const subject = a.deps.subjects.chat.roomMeta('evolving');
+    // What a newer replica might write during a rolling deploy, and a broken payload.
+    const invited = { id: randomUUID(), type: 'MemberInvited', version: 1, time: new Date().toISOString(), actor: { kind: 'user', id: owner.userId }, correlationId: randomUUID(), causationId: null, payload: { roomId: 'evolving', userId: randomUUID() } };
+    const r1 = await a.deps.js.append(subject, invited, { msgId: invited.id, expectLastSubjectSequence: created.position });
+    const r2 = await a.deps.js.append(subject, { type: 'MemberJoined', payload: { roomId: 'evolving' } }, { msgId: randomUUID(), expectLastSubjectSequence: r1.seq });
+    await a.deps.js.js.publish(subject, new TextEncoder().encode('not json'), { expect: { lastSubjectSequence: r2.seq } });
+    const guests = [user('e1'), user('e2'), user('e3'), user('e4')];
+    for (const [i, g] of guests.entries()) {
+      const r = await (i % 2 ? a : b).deps.rpc.call('rooms.join', { ...g, roomId: 'evolving' }, { timeoutMs: 15_000 });
+      expect(code(r)).toBe('OK');
+    }
+    const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: owner.userId });
+    expect(list.find((r) => r.roomId === 'evolving')?.memberCount).toBe(5);
+  });
+
+  it('rooms - a join whose append got no answer is UNAVAILABLE (it may have been applied), not INTERNAL', async () => {
+    const owner = user('shaky-owner');
+    const guest = user('shaky-guest');
+    await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'shaky', name: 'Shaky' });
+    const broken = breakAppends(a.deps.subjects.chat.roomMeta('shaky'), ['stored']);
+    try {
+      const r = await a.deps.rpc.call('rooms.join', { ...guest, roomId: 'shaky' });
+      expect(r.ok ? 'OK' : r.error).toEqual(expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/may or may not/) }));
+      // It had been applied: the retry says so.
+      expect(code(await b.deps.rpc.call('rooms.join', { ...guest, roomId: 'shaky' }))).toBe('ALREADY_MEMBER');
+    } finally {
+      broken.restore();
+    }
+  });
+
   it('restart - a new replica replays every room and membership', async () => {
     const owner = user('restart-owner');
     await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'durable', name: 'Durable', visibility: 'private' });
@@ -159,6 +326,8 @@ describe('rooms service - two replicas over real NATS', () => {
     const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: owner.userId });
     expect(list.find((r) => r.roomId === 'durable')).toEqual(expect.objectContaining({ myRole: 'owner', visibility: 'private' }));
     expect(list.find((r) => r.roomId === 'small')?.memberCount).toBe(5);
+    // Replayed past the events it does not understand: the room is still writable.
+    expect(code(await a.deps.rpc.call('rooms.join', { ...user('after-restart'), roomId: 'evolving' }))).toBe('OK');
     const jsm = await a.deps.js.manager();
     const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: a.deps.subjects.chat.roomMeta('general') });
     expect(Object.values(info.state.subjects ?? {})[0]).toBeGreaterThanOrEqual(1);

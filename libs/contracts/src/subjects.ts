@@ -56,9 +56,10 @@ export function createSubjects(namespace: string) {
       allRoomMeta: `${ns}.chat.room.*.meta`,
       /** Extract the room id from any ns.chat.room.<id>.* or ns.live.chat.room.<id>.* subject. */
       roomIdOf(subject: string): string | null {
-        const parts = subject.split('.');
-        const i = parts.indexOf('room');
-        const id = i >= 0 ? parts[i + 1] : undefined;
+        // Match after the namespace: a namespace may itself be called "room".
+        const rest = subject.startsWith(`${ns}.`) ? subject.slice(ns.length + 1).split('.') : [];
+        const i = rest[0] === 'live' ? 1 : 0;
+        const id = rest[i] === 'chat' && rest[i + 1] === 'room' ? rest[i + 2] : undefined;
         return id && isRoomId(id) ? id : null;
       },
     },

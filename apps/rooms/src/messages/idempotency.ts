@@ -1,22 +1,15 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A message's idempotency key: the same (room, sender, clientMsgId) always maps to the same
- * key, message id and JetStream `Nats-Msg-Id`, so a retried send can never create a second
- * message — within the stream's duplicate window JetStream drops it, and beyond it the
- * message-id KV bucket answers with the original.
+ * A send's idempotency key: the same (room, sender, clientMsgId) always maps to the same key,
+ * which is both the JetStream `Nats-Msg-Id` of the append and the message-id KV key. Within the
+ * stream's duplicate window JetStream drops a retried append and acks the original position;
+ * beyond it the KV record answers with the original. Once the record has expired
+ * (MESSAGE_ID_TTL_HOURS) the same key may be accepted again as a new message, so the key is
+ * never the message's identity: every accepted message gets its own random id.
  */
 export function idempotencyKey(roomId: string, senderId: string, clientMsgId: string): string {
   return createHash('sha256').update(`${roomId}\u0000${senderId}\u0000${clientMsgId}`, 'utf8').digest('hex');
-}
-
-/** A UUID (version 8: custom, RFC 9562) derived from the key, so retries get the same id. */
-export function messageIdFor(key: string): string {
-  const h = key.slice(0, 32).split('');
-  h[12] = '8';
-  h[16] = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  const x = h.join('');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
 /** What the KV bucket remembers about an accepted message. */
@@ -24,4 +17,15 @@ export interface AcceptedMessage {
   messageId: string;
   position: number;
   time: string;
+}
+
+/**
+ * The accepted message as stored at `position` (a parsed `MessagePosted`), or null when what is
+ * stored there cannot be read as one; then its id is unknown and must not be guessed.
+ */
+export function acceptedFrom(stored: unknown, position: number): AcceptedMessage | null {
+  if (!stored || typeof stored !== 'object') return null;
+  const e = stored as { type?: unknown; time?: unknown; payload?: { messageId?: unknown } | null };
+  if (e.type !== 'MessagePosted' || typeof e.time !== 'string' || typeof e.payload?.messageId !== 'string' || !e.payload.messageId) return null;
+  return { messageId: e.payload.messageId, position, time: e.time };
 }

@@ -1,18 +1,30 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { ChatError, type MessagePosted, type PostAck, type PostMessageRpc, type Subjects } from '@chat/contracts';
-import { JetStreamAdapter, RpcClient, decodeJson, encodeJson } from '@chat/messaging';
+import { JetStreamAdapter, RpcClient, decodeJson, encodeJson, type AppendResult } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { RoomsConfig } from '../config';
 import { decidePost } from '../room/room.decide';
 import { RoomStore } from '../room/room.store';
-import { idempotencyKey, messageIdFor, type AcceptedMessage } from './idempotency';
+import { acceptedFrom, idempotencyKey, type AcceptedMessage } from './idempotency';
+
+/**
+ * Pauses before each re-publish of a send whose first publish got no answer, and the time after
+ * the first publish within which a re-publish may start. See appendOrUnavailable.
+ */
+const REPUBLISH_DELAYS_MS = [250, 1000, 2500];
+const REPUBLISH_WINDOW_MS = 10_000;
 
 /**
  * The send path: membership and post policy (the room aggregate), moderation (request/reply
  * to the moderation service; if it does not answer, the message is refused, not let through),
  * then one append to `…room.<id>.msg`. The acknowledgement carries the message id and the
  * stream position; a retry with the same clientMsgId returns the original acknowledgement.
+ * Every accepted message gets a fresh random id; retries are recognised by the idempotency
+ * key (the append's `Nats-Msg-Id` and the KV key), and answered with the id of the original.
  */
 @Injectable()
 export class PostMessageHandler implements OnModuleInit {
@@ -35,7 +47,9 @@ export class PostMessageHandler implements OnModuleInit {
 
   async post(req: PostMessageRpc, correlationId: string): Promise<PostAck> {
     const key = idempotencyKey(req.roomId, req.userId, req.clientMsgId);
-    const messageId = messageIdFor(key);
+    // Not derived from the key: once the key's KV record has expired the same clientMsgId is
+    // accepted as a new message, which must not share the old one's id (history keys on it).
+    const messageId = randomUUID();
     const ctx = { now: () => new Date(), newId: () => messageId, actor: { kind: 'user' as const, id: req.userId }, correlationId };
     const draft = { roomId: req.roomId, userId: req.userId, username: req.username, clientMsgId: req.clientMsgId, messageId, body: req.body };
 
@@ -64,10 +78,13 @@ export class PostMessageHandler implements OnModuleInit {
 
     const event = decidePost(this.store.get(req.roomId), { ...draft, body: verdict.body }, ctx);
     const r = await this.appendOrUnavailable(req.roomId, event, key);
-    // Within the duplicate window a retry racing the first send lands here: report the original.
-    const time = r.duplicate ? await this.originalTime(r.seq, event.time) : event.time;
-    this.remember(key, { messageId, position: r.seq, time });
-    return { messageId, roomId: req.roomId, clientMsgId: req.clientMsgId, position: r.seq, time, duplicate: r.duplicate };
+    // A duplicate ack means a message with this key is stored at r.seq: a retry racing this send
+    // inside the duplicate window stored it, or this send's own publish did when it went
+    // unanswered and was published again. Its id (and time) are read from the stream: this
+    // send's id is only the message's id if this send stored it.
+    const accepted = r.duplicate ? await this.storedAt(req.roomId, r.seq) : { messageId, position: r.seq, time: event.time };
+    this.remember(key, accepted);
+    return { ...accepted, roomId: req.roomId, clientMsgId: req.clientMsgId, duplicate: accepted.messageId !== messageId };
   }
 
   private moderate(req: PostMessageRpc, correlationId: string) {
@@ -100,26 +117,52 @@ export class PostMessageHandler implements OnModuleInit {
 
   private async catchUpAndAuthorize(draft: Parameters<typeof decidePost>[1], ctx: Parameters<typeof decidePost>[2]): Promise<void> {
     const latest = await this.store.latestVersion(draft.roomId);
-    if (latest > (this.store.get(draft.roomId)?.version ?? 0)) await this.store.waitForVersion(draft.roomId, latest);
+    if (latest > this.store.versionOf(draft.roomId)) await this.store.waitForVersion(draft.roomId, latest);
     decidePost(this.store.get(draft.roomId), draft, ctx); // throws the real refusal
   }
 
   /**
-   * A publish that fails without an answer (timeout, connection lost) may still have been
-   * stored; the client is told to retry with the same clientMsgId, which is safe by design.
+   * A publish that fails without an answer (timeout, connection lost) may or may not have been
+   * stored. Left at that, no KV record would be written, and a client retry after the duplicate
+   * window would store the message a second time. So the same event is published again with the
+   * same `Nats-Msg-Id`: whether the first one was stored or not, an ack then gives the position
+   * (duplicate: it was). The re-publishes are few and start within REPUBLISH_WINDOW_MS of the
+   * first, far inside the 120 s duplicate window, so they can never store a second copy. With
+   * fast failures (no connection, no responders) they fit within the caller's RPC timeout
+   * (5 s by default); after a publish timeout (nats.js waits 5 s) the gateway has already
+   * answered UNAVAILABLE and the re-publish still settles the outcome and the KV record for the
+   * client's retry. A refusal by the server (an API error) is a known outcome: not stored.
    */
-  private async appendOrUnavailable(roomId: string, event: MessagePosted, key: string) {
-    try {
-      return await this.js.append(this.s.chat.roomMessages(roomId), event, { msgId: key });
-    } catch (err) {
-      throw new ChatError('UNAVAILABLE', `the message may not have been stored (${(err as Error).message}); retry with the same clientMsgId`);
+  private async appendOrUnavailable(roomId: string, event: MessagePosted, key: string): Promise<AppendResult> {
+    const subject = this.s.chat.roomMessages(roomId);
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.js.append(subject, event, { msgId: key });
+      } catch (err) {
+        const message = (err as Error).message;
+        if (err instanceof JetStreamApiError && attempt === 0) throw new ChatError('UNAVAILABLE', `the message was not stored (${message}); retry with the same clientMsgId`);
+        const delay = REPUBLISH_DELAYS_MS[attempt];
+        if (err instanceof JetStreamApiError || delay === undefined || Date.now() + delay - started > REPUBLISH_WINDOW_MS) {
+          this.log.error({ msg: 'send outcome unknown after re-publishing; the client must retry with the same clientMsgId', key, attempts: attempt + 1, error: message });
+          throw new ChatError('UNAVAILABLE', `the message may or may not have been stored (${message}); retry with the same clientMsgId`);
+        }
+        this.log.warn({ msg: 'publish got no answer; publishing the same message again', key, attempt: attempt + 1, error: message });
+        await sleep(delay);
+      }
     }
   }
 
-  private async originalTime(seq: number, fallback: string): Promise<string> {
-    const jsm = await this.js.manager();
-    const m = await jsm.streams.getMessage(this.s.streams.chat.name, { seq }).catch(() => null);
-    const original = m ? (decodeJson(m.data) as MessagePosted | undefined) : undefined;
-    return original?.time ?? fallback;
+  /** The message stored at a position on the room's subject (the original of a duplicate). */
+  private async storedAt(roomId: string, seq: number): Promise<AcceptedMessage> {
+    const m = await this.js.nextOnSubject(this.s.streams.chat.name, this.s.chat.roomMessages(roomId), seq).catch((err: Error) => {
+      throw new ChatError('UNAVAILABLE', `the message is stored but could not be read back (${err.message}); retry with the same clientMsgId`);
+    });
+    const original = m?.seq === seq ? acceptedFrom(m.data, seq) : null;
+    if (!original) {
+      this.log.error({ msg: 'the original of a duplicate send is not a readable message', roomId, position: seq });
+      throw new ChatError('UNAVAILABLE', 'the message is stored but could not be read back; retry with the same clientMsgId');
+    }
+    return original;
   }
 }

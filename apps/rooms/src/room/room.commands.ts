@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { ChatError, type Actor, type EventContext, type Subjects } from '@chat/contracts';
 import { JetStreamAdapter, WrongLastSequenceError } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
@@ -36,19 +37,26 @@ export class RoomCommandHandler {
         throw err;
       }
       const subject = this.s.chat.roomMeta(cmd.roomId);
-      let expected = room?.version ?? 0;
+      // The subject's version, not the room's: read in the same tick as `room`, so they agree.
+      let expected = this.store.versionOf(cmd.roomId);
       try {
         let position = 0;
         for (const event of events) {
           const r = await this.js.append(subject, event, { msgId: event.id, expectLastSubjectSequence: expected });
-          this.store.apply(event, r.seq);
+          this.store.apply(cmd.roomId, event, r.seq);
           expected = position = r.seq;
         }
         return { room: this.store.get(cmd.roomId)!, position };
       } catch (err) {
-        if (!(err instanceof WrongLastSequenceError)) throw err;
-        if (attempt >= MAX_ATTEMPTS) throw new ChatError('CONFLICT', `room "${cmd.roomId}" is busy; try again`);
-        await this.catchUp(cmd.roomId);
+        if (err instanceof WrongLastSequenceError) {
+          if (attempt >= MAX_ATTEMPTS) throw new ChatError('CONFLICT', `room "${cmd.roomId}" is busy; try again`);
+          await this.catchUp(cmd.roomId);
+          continue;
+        }
+        // A refusal by the server is a known outcome: nothing was stored (INTERNAL says so).
+        // Anything else (timeout, connection lost) leaves it open whether the event was stored.
+        if (err instanceof JetStreamApiError) throw err;
+        throw new ChatError('UNAVAILABLE', `the change may or may not have been applied (${(err as Error).message}); retry`);
       }
     }
   }
@@ -56,7 +64,7 @@ export class RoomCommandHandler {
   /** true if the room had events this replica had not applied yet (and now has). */
   private async catchUp(roomId: string): Promise<boolean> {
     const latest = await this.store.latestVersion(roomId);
-    const local = this.store.get(roomId)?.version ?? 0;
+    const local = this.store.versionOf(roomId);
     if (latest <= local) return false;
     return this.store.waitForVersion(roomId, latest);
   }

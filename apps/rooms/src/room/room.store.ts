@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { RoomEventTypes, type RoomEvent, type Subjects } from '@chat/contracts';
+import { RoomEventTypes, type RoomEvent, type RoomEventType, type Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Delivered } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
 import { evolve, type Room } from './room';
@@ -9,13 +9,21 @@ import { evolve, type Room } from './room';
  * that starts at the beginning and then follows live. Each replica keeps its own copy; writes
  * are guarded by the expected last sequence of the room's subject, so a stale copy can only
  * cause a retry, never a wrong append.
+ *
+ * The version of a room is the sequence of the last event on its subject, whatever that event
+ * is: an event this version does not understand (a type added by a newer replica during a
+ * rolling deploy, or a malformed one) changes nothing in the room but still moves the version,
+ * or every later write would expect a sequence the subject has left behind and fail forever.
  */
 @Injectable()
 export class RoomStore implements OnApplicationShutdown {
   private readonly log = new Logger(RoomStore.name);
   private readonly rooms = new Map<string, Room>();
+  /** Last sequence seen on each room's subject, including rooms without state yet. */
+  private readonly versions = new Map<string, number>();
   private readonly byUser = new Map<string, Set<string>>();
   private readonly waiters = new Set<{ roomId: string; version: number; resolve: () => void }>();
+  private readonly unknownTypes = new Set<string>();
   private stopFollow?: () => Promise<void>;
   private caughtUp = false;
 
@@ -52,25 +60,34 @@ export class RoomStore implements OnApplicationShutdown {
     return [...(this.byUser.get(userId) ?? [])];
   }
 
+  /** The sequence of the last event on the room's subject this replica has applied (0: none). */
+  versionOf(roomId: string): number {
+    return this.versions.get(roomId) ?? 0;
+  }
+
   /**
-   * Applies an event at a position. Called by the follower and, right after a successful
-   * append, by the command handler (so this replica reads its own writes). Events at or below
-   * the room's version were applied already and are skipped, which makes the two paths safe.
+   * Applies the event at `position` on the room's subject; null stands for an event this
+   * version does not understand, which only moves the version. Called by the follower and,
+   * right after a successful append, by the command handler (so this replica reads its own
+   * writes). Positions at or below the room's version were applied already and are skipped,
+   * which makes the two paths safe.
    */
-  apply(event: RoomEvent, position: number): void {
-    const before = this.rooms.get(event.payload.roomId) ?? null;
-    if (before && position <= before.version) return;
-    const after = evolve(before, event, position);
-    if (!after) return;
-    this.rooms.set(after.roomId, after);
-    for (const id of before?.members.keys() ?? []) if (!after.members.has(id)) this.byUser.get(id)?.delete(after.roomId);
-    for (const id of after.members.keys()) {
-      let set = this.byUser.get(id);
-      if (!set) this.byUser.set(id, (set = new Set()));
-      set.add(after.roomId);
+  apply(roomId: string, event: RoomEvent | null, position: number): void {
+    if (position <= this.versionOf(roomId)) return;
+    this.versions.set(roomId, position);
+    const before = this.rooms.get(roomId) ?? null;
+    const after = event ? evolve(before, event, position) : before && { ...before, version: position };
+    if (after) {
+      this.rooms.set(roomId, after);
+      for (const id of before?.members.keys() ?? []) if (!after.members.has(id)) this.byUser.get(id)?.delete(roomId);
+      for (const id of after.members.keys()) {
+        let set = this.byUser.get(id);
+        if (!set) this.byUser.set(id, (set = new Set()));
+        set.add(roomId);
+      }
     }
     for (const w of this.waiters) {
-      if (w.roomId === after.roomId && after.version >= w.version) {
+      if (w.roomId === roomId && position >= w.version) {
         this.waiters.delete(w);
         w.resolve();
       }
@@ -79,7 +96,7 @@ export class RoomStore implements OnApplicationShutdown {
 
   /** Waits until this replica has applied the room's events up to `version` (bounded). */
   async waitForVersion(roomId: string, version: number, timeoutMs = 2000): Promise<boolean> {
-    if ((this.get(roomId)?.version ?? 0) >= version) return true;
+    if (this.versionOf(roomId) >= version) return true;
     return new Promise<boolean>((resolve) => {
       const w = { roomId, version, resolve: () => (clearTimeout(timer), resolve(true)) };
       const timer = setTimeout(() => {
@@ -97,11 +114,56 @@ export class RoomStore implements OnApplicationShutdown {
   }
 
   private onDelivered(m: Delivered): void {
-    const event = m.data as RoomEvent | undefined;
-    if (!event || typeof event !== 'object' || !RoomEventTypes.includes(event.type) || typeof event.payload?.roomId !== 'string') {
-      this.log.warn({ msg: 'skipping malformed room event', subject: m.subject, position: m.seq });
+    const roomId = this.roomOf(m.subject);
+    if (!roomId) {
+      this.log.warn({ msg: 'skipping an event on a subject without a room id', subject: m.subject, position: m.seq });
       return;
     }
-    this.apply(event, m.seq);
+    this.apply(roomId, this.understood(roomId, m), m.seq);
+  }
+
+  /** The room of a `…room.<id>.meta` subject (null for any other subject). */
+  private roomOf(subject: string): string | null {
+    const id = this.s.chat.roomIdOf(subject);
+    return id && this.s.chat.roomMeta(id) === subject ? id : null;
+  }
+
+  /** The event if this version knows its type and it is well-formed; else null (logged). */
+  private understood(roomId: string, m: Delivered): RoomEvent | null {
+    const event = m.data as { type?: unknown; payload?: Record<string, unknown> | null } | undefined;
+    if (!event || typeof event !== 'object' || typeof event.type !== 'string') {
+      this.log.warn({ msg: 'malformed room event; only the room version moves', subject: m.subject, position: m.seq });
+      return null;
+    }
+    if (!RoomEventTypes.includes(event.type as RoomEventType)) {
+      // Expected while a newer replica writes event types this one does not know yet: warn once
+      // per type, not per event.
+      if (!this.unknownTypes.has(event.type)) {
+        this.unknownTypes.add(event.type);
+        this.log.warn({ msg: 'room event of an unknown type; ignored, only the room version moves (a newer version is writing?)', type: event.type, subject: m.subject, position: m.seq });
+      }
+      return null;
+    }
+    if (!wellFormed(event as RoomEvent, roomId)) {
+      this.log.warn({ msg: 'malformed room event; only the room version moves', type: event.type, subject: m.subject, position: m.seq });
+      return null;
+    }
+    return event as RoomEvent;
+  }
+}
+
+const str = (v: unknown): v is string => typeof v === 'string';
+
+/** The fields `evolve` and the views read are there, and the event is about its subject's room. */
+function wellFormed(e: RoomEvent, roomId: string): boolean {
+  const p = e.payload as unknown as Record<string, unknown> | null;
+  if (!p || typeof p !== 'object' || p.roomId !== roomId) return false;
+  switch (e.type) {
+    case 'RoomCreated':
+      return str(p.name) && str(p.topic) && str(p.visibility) && str(p.postPolicy) && typeof p.memberLimit === 'number' && (p.ownerId === null || str(p.ownerId));
+    case 'MemberJoined':
+      return str(p.userId) && str(p.username) && str(p.role);
+    case 'MemberLeft':
+      return str(p.userId);
   }
 }
