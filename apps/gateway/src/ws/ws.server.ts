@@ -95,7 +95,11 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private accept(ws: WebSocket) {
-    if (this.stopping) return ws.close(WsCloseCodes.shuttingDown, 'server shutting down');
+    if (this.stopping) {
+      // Without an 'error' listener a socket error during this close would be thrown.
+      ws.on('error', () => undefined);
+      return ws.close(WsCloseCodes.shuttingDown, 'server shutting down');
+    }
     const conn = new Connection(ws, {
       maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
       onSlowConsumer: () => this.metrics.slowConsumers.inc(),
