@@ -32,7 +32,8 @@ if (run('npx', ['eslint', '--max-warnings=0', 'apps', 'libs', 'test'], nxEnv) !=
 const report = path.join(os.tmpdir(), `jest-report-${process.pid}.json`);
 const extra = process.argv.slice(2);
 // Two cores: run test files two at a time; integration tests isolate themselves by namespace.
-const status = run('npx', ['jest', '--maxWorkers=2', '--json', `--outputFile=${report}`, ...extra], env);
+// --forceExit: a failing test that leaves a consumer or socket open must fail the run, not hang it.
+const status = run('npx', ['jest', '--maxWorkers=2', '--forceExit', '--json', `--outputFile=${report}`, ...extra], env);
 let summary = null;
 try {
   summary = JSON.parse(fs.readFileSync(report, 'utf8'));

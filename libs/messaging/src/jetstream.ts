@@ -223,25 +223,28 @@ export class JetStreamAdapter {
         try {
           const consumer = await this.js.consumers.get(spec.stream, spec.durable);
           while (running) {
+            // A pull stays open until `batch` messages came or 1 s passed. Messages are handled
+            // as soon as the ones that arrived together are in (nothing else queued in the
+            // iterator), not when the pull ends: under light traffic waiting for a full batch
+            // would delay every message by up to the pull's 1 s.
+            // After a failed batch the rest of this pull is handed back too (nak, no delay), so
+            // the next pull starts with the failed messages again, in order.
             const iter = await consumer.fetch({ max_messages: batch, expires: 1000 });
-            const msgs: JsMsg[] = [];
-            for await (const m of iter) msgs.push(m);
-            healthy = true;
-            backoff = 100;
-            if (msgs.length === 0) continue;
-            try {
-              await handler(msgs.map(toDelivered));
-            } catch (err) {
-              this.log('error', 'consumer handler failed; messages will be redelivered', {
-                durable: spec.durable,
-                error: String(err),
-                firstSeq: msgs[0].seq,
-              });
-              for (const m of msgs) m.nak(1000);
-              await sleep(backoff);
-              continue;
+            let msgs: JsMsg[] = [];
+            let failed = false;
+            for await (const m of iter) {
+              if (failed) {
+                m.nak();
+                continue;
+              }
+              msgs.push(m);
+              if (iter.getPending() > 0 && msgs.length < batch) continue;
+              failed = !(await this.handleBatch(spec.durable, msgs, handler, backoff));
+              msgs = [];
             }
-            for (const m of msgs) m.ack();
+            if (msgs.length && !failed) failed = !(await this.handleBatch(spec.durable, msgs, handler, backoff));
+            healthy = true;
+            backoff = failed ? Math.min(backoff * 2, 5000) : 100;
           }
         } catch (err) {
           if (!running) break;
@@ -264,6 +267,23 @@ export class JetStreamAdapter {
       },
       healthy: () => running && healthy,
     };
+  }
+
+  /**
+   * Runs the handler on one batch and acks it; when the handler throws, waits `backoffMs` and
+   * naks the batch for redelivery. false when it failed.
+   */
+  private async handleBatch(durable: string, msgs: JsMsg[], handler: (batch: Delivered[]) => Promise<void>, backoffMs: number): Promise<boolean> {
+    try {
+      await handler(msgs.map(toDelivered));
+    } catch (err) {
+      this.log('error', 'consumer handler failed; messages will be redelivered', { durable, error: String(err), firstSeq: msgs[0].seq });
+      await sleep(backoffMs);
+      for (const m of msgs) m.nak();
+      return false;
+    }
+    for (const m of msgs) m.ack();
+    return true;
   }
 
   /**
