@@ -18,4 +18,22 @@ export class HistoryConfig extends BaseConfig {
    */
   @IsInt() @Min(1) @Max(4096)
   PROJECTION_BATCH = 256;
+  /**
+   * How long the server waits for a batch's ack before handing it out again, in ms. A batch
+   * running longer than this also makes the service not ready (the projector is stuck). Keep
+   * it well above DATABASE_STATEMENT_TIMEOUT_MS; every replica should use the same value
+   * (each start-up sets it on the shared consumer). @default 30000
+   */
+  @IsInt() @Min(1000) @Max(3_600_000)
+  PROJECTION_ACK_WAIT_MS = 30_000;
+  /**
+   * Longest a database statement may run before Postgres cancels it, in ms; also the limit on
+   * a session sitting idle inside a transaction. The client gives up 5 s after it when the
+   * server does not answer at all. Migrations run without it. @default 10000
+   */
+  @IsInt() @Min(100) @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
+  /** Longest a statement waits for a lock (e.g. another replica's checkpoint row), in ms. @default 5000 */
+  @IsInt() @Min(100) @Max(600_000)
+  DATABASE_LOCK_TIMEOUT_MS = 5000;
 }

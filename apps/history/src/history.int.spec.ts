@@ -1,3 +1,4 @@
+import { historyTestEnv } from './testing/test-env';
 import { Pool } from 'pg';
 import {
   makeEvent,
@@ -10,7 +11,7 @@ import {
 } from '@chat/contracts';
 import type { JetStreamAdapter } from '@chat/messaging';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
+import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { HistoryConfig } from './config';
 import type { StreamEvent } from './projection/mapping';
@@ -74,15 +75,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   beforeAll(async () => {
     const url = await testDatabaseUrl();
     pool = new Pool({ connectionString: url, max: 2 });
-    env = {
-      NATS_URL: await testNatsUrl(),
-      NATS_NAMESPACE: namespace,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: url,
-      DATABASE_SCHEMA: schema,
-      PROJECTION_BATCH: '64',
-    };
+    env = await historyTestEnv(namespace, schema, { PROJECTION_BATCH: '64' });
     svc = await start();
     s = svc.deps.subjects;
     js = svc.deps.js;
@@ -185,6 +178,22 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       { position: invalid, subject, raw: JSON.stringify(bad), error: 'MessagePosted: senderId must be a UUID' },
     ]);
     // Every stored event counted once, whatever became of it.
+    expect(await metric('history_projected_events_total')).toBe(appended.length);
+  });
+
+  it('projection - a second event carrying a stored message id is dead-lettered with the reason, not dropped', async () => {
+    const first = await post('dup-room', 'first');
+    const clash = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, { ...first.event.payload, body: 'same id, another event' });
+    const subject = s.chat.roomMessages('dup-room');
+    const position = await append(subject, clash);
+
+    await projectedUpTo(position);
+    const { rows } = await pool.query(`SELECT subject, raw, error FROM "${schema}".dead_letters WHERE position = $1`, [position]);
+    expect(rows).toEqual([
+      { subject, raw: JSON.stringify(clash), error: `MessagePosted: messageId ${first.event.payload.messageId} is already stored at position ${first.position}` },
+    ]);
+    expect((await page({ roomId: 'dup-room' })).messages).toEqual([view(first.event, first.position)]);
+    expect(await metric('history_message_id_conflicts_total')).toBe(1);
     expect(await metric('history_projected_events_total')).toBe(appended.length);
   });
 

@@ -5,6 +5,7 @@ import type { HistoryConfig } from './config';
 import { openDatabase } from './db/data-source';
 import { HistoryStore } from './db/history.store';
 import { HistoryController } from './history.controller';
+import { ProjectionProgress } from './projection/progress';
 import { Projector } from './projection/projector';
 
 const DATABASE_HEALTH = Symbol('DATABASE_HEALTH');
@@ -23,7 +24,11 @@ export class HistoryModule {
           provide: HistoryStore,
           inject: [CONFIG, SUBJECTS],
           useFactory: async (config: HistoryConfig, s: Subjects) => {
-            const ds = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+            const ds = await openDatabase({
+              url: config.DATABASE_URL,
+              schema: config.DATABASE_SCHEMA,
+              timeouts: { statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS, lockMs: config.DATABASE_LOCK_TIMEOUT_MS },
+            });
             return new HistoryStore(ds, s.consumers.historyProjector, (roomId) => s.chat.roomMessages(roomId));
           },
         },
@@ -36,6 +41,7 @@ export class HistoryModule {
           },
         },
         Projector,
+        ProjectionProgress,
       ],
     };
   }

@@ -3,11 +3,46 @@ import { SCHEMA_PATTERN } from '../config';
 import { entities } from './entities';
 import { migrations } from './migrations';
 
+export interface DatabaseTimeouts {
+  /** Postgres statement_timeout and idle_in_transaction_session_timeout. */
+  statementMs: number;
+  /** Postgres lock_timeout. */
+  lockMs: number;
+}
+
 export interface DatabaseOptions {
   url: string;
   schema: string;
   /** Label visible in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * Limits on every session of the pool. Without them a statement stuck on a lock, a session
+   * left open in a transaction by a vanished replica, or a connection whose server stopped
+   * answering would hang the projector (and hold the checkpoint lock) indefinitely. Omitted
+   * only for migrations, which may legitimately run long and wait for another replica's lock.
+   */
+  timeouts?: DatabaseTimeouts;
+}
+
+/** The client stops waiting this long after the server should have cancelled a statement itself. */
+export const CLIENT_TIMEOUT_MARGIN_MS = 5000;
+
+/**
+ * Settings of the node-postgres pool. statement_timeout, lock_timeout and
+ * idle_in_transaction_session_timeout are sent when a connection starts, so every session has
+ * them. query_timeout is the client's own limit, for a server (or network path) that no longer
+ * answers at all; TCP keepalive lets the OS notice dead idle connections.
+ */
+export function poolSettings(timeouts: DatabaseTimeouts | undefined): Record<string, unknown> {
+  const keepAlive = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
+  if (!timeouts) return keepAlive;
+  return {
+    ...keepAlive,
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
+    idle_in_transaction_session_timeout: timeouts.statementMs,
+    query_timeout: timeouts.statementMs + CLIENT_TIMEOUT_MARGIN_MS,
+  };
 }
 
 /** A DataSource for the history schema. Never `synchronize`: the schema is owned by the migrations. */
@@ -25,6 +60,7 @@ export function createDataSource(opts: DatabaseOptions): DataSource {
     synchronize: false,
     migrationsRun: false,
     connectTimeoutMS: 5000,
+    extra: poolSettings(opts.timeouts),
   });
 }
 
@@ -54,15 +90,19 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
   }
 }
 
-/** Connects and migrates; the caller owns the returned DataSource and destroys it. */
-export async function openDatabase(opts: DatabaseOptions): Promise<DataSource> {
+/**
+ * Migrates through a short-lived DataSource without timeouts, then connects the one the service
+ * uses (with `opts.timeouts`); the caller owns the returned DataSource and destroys it.
+ */
+export async function openDatabase(opts: DatabaseOptions & { timeouts: DatabaseTimeouts }): Promise<DataSource> {
+  const migrator = createDataSource({ ...opts, applicationName: `${opts.applicationName ?? 'history'}-migrate`, timeouts: undefined });
+  await migrator.initialize();
+  try {
+    await runMigrations(migrator);
+  } finally {
+    await migrator.destroy().catch(() => undefined);
+  }
   const ds = createDataSource(opts);
   await ds.initialize();
-  try {
-    await runMigrations(ds);
-  } catch (err) {
-    await ds.destroy().catch(() => undefined);
-    throw err;
-  }
   return ds;
 }

@@ -1,27 +1,29 @@
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createSubjects, makeEvent, type MessagePosted } from '@chat/contracts';
-import { randomName, testDatabaseUrl } from '@chat/testing';
+import { eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import type { StreamEvent } from '../projection/mapping';
-import { openDatabase } from './data-source';
+import { lockKey, openDatabase } from './data-source';
+import { isDatabaseUnavailable } from './errors';
 import { HistoryStore } from './history.store';
 
 // The store on its own (no NATS): batches are built here, so positions are under the test's control.
 describe('history store - projection against Postgres', () => {
   const s = createSubjects('unit');
+  const timeouts = { statementMs: 10_000, lockMs: 5000 };
   const schema = randomName('hs');
   let url: string;
   let pool: Pool;
   let ds: DataSource;
   let store: HistoryStore;
 
-  const posted = (position: number, roomId = 'general'): StreamEvent => {
+  const posted = (position: number, roomId = 'general', messageId = randomUUID()): StreamEvent => {
     const ev = makeEvent<MessagePosted>(
       { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: randomUUID() }, correlationId: randomUUID() },
       'MessagePosted',
       1,
-      { messageId: randomUUID(), roomId, senderId: randomUUID(), senderName: 'ann', clientMsgId: `c${position}`, body: `m${position}` },
+      { messageId, roomId, senderId: randomUUID(), senderName: 'ann', clientMsgId: `c${position}`, body: `m${position}` },
     );
     return { subject: s.chat.roomMessages(roomId), position, data: ev };
   };
@@ -35,7 +37,7 @@ describe('history store - projection against Postgres', () => {
     url = await testDatabaseUrl();
     pool = new Pool({ connectionString: url, max: 2 });
     // Three replicas starting at once: the advisory lock lets one migrate, the others find nothing to do.
-    const opened = await Promise.all([0, 1, 2].map(() => openDatabase({ url, schema })));
+    const opened = await Promise.all([0, 1, 2].map(() => openDatabase({ url, schema, timeouts })));
     ds = opened[0];
     await Promise.all(opened.slice(1).map((d) => d.destroy()));
     store = new HistoryStore(ds, 'test-projector', (roomId) => s.chat.roomMessages(roomId));
@@ -83,5 +85,113 @@ describe('history store - projection against Postgres', () => {
     expect((await store.newestFirst('other', undefined, 10)).map((m) => m.position)).toEqual([32, 30]);
     expect((await store.newestFirst('general', 11, 10)).map((m) => m.position)).toEqual([10, 4, 2, 1]);
     expect((await store.newestFirst('general', undefined, 2)).map((m) => m.position)).toEqual([31, 21]);
+  });
+
+  it('applyBatch - an event whose message id is already stored at another position is dead-lettered, not dropped', async () => {
+    const id = randomUUID();
+    const original = posted(40, 'general', id);
+    const clash = posted(41, 'general', id);
+    // Two events with one id in the same batch: the first keeps the id, the second is a conflict.
+    const twin = randomUUID();
+    const [a, b] = [posted(42, 'general', twin), posted(43, 'general', twin)];
+    const before = await store.checkpoint();
+    await store.applyBatch([original]);
+    const plan = await store.applyBatch([clash, a, b, posted(44)]);
+    expect(plan.fresh).toEqual({ messages: 2, deadLetters: 2, ignored: 0 });
+    expect(plan.conflicts.map((c) => c.position)).toEqual([41, 43]);
+    const rows = async (sql: string) => (await pool.query(sql)).rows.map((r) => ({ ...r, position: Number(r.position) }));
+    expect(await rows(`SELECT position, message_id FROM "${schema}".messages WHERE position BETWEEN 40 AND 44 ORDER BY position`)).toEqual([
+      { position: 40, message_id: id },
+      { position: 42, message_id: twin },
+      { position: 44, message_id: expect.any(String) },
+    ]);
+    expect(await rows(`SELECT position, subject, raw, error FROM "${schema}".dead_letters WHERE position BETWEEN 40 AND 44 ORDER BY position`)).toEqual([
+      { position: 41, subject: clash.subject, raw: JSON.stringify(clash.data), error: `MessagePosted: messageId ${id} is already stored at position 40` },
+      { position: 43, subject: b.subject, raw: JSON.stringify(b.data), error: `MessagePosted: messageId ${twin} is already stored at position 42` },
+    ]);
+    expect(await store.checkpoint()).toBe(Math.max(before, 44));
+
+    // Re-projecting the same events (same positions) changes nothing and reports no new conflict.
+    const snapshot = await dump();
+    const again = await store.applyBatch([original, clash, a, b]);
+    expect(again.conflicts).toEqual([]);
+    expect(again.fresh).toEqual({ messages: 0, deadLetters: 0, ignored: 0 });
+    expect(await dump()).toEqual(snapshot);
+  });
+
+  it('unprojected - names the positions with neither a message row nor a dead letter', async () => {
+    // 3 is a dead letter, 1 and 2 are messages, 5 and 1000 are nothing.
+    expect(await store.unprojected([1, 2, 3, 5, 1000])).toEqual([5, 1000]);
+    expect(await store.unprojected([])).toEqual([]);
+  });
+
+  describe('timeouts', () => {
+    let tight: DataSource;
+    let tightStore: HistoryStore;
+    beforeAll(async () => {
+      tight = await openDatabase({ url, schema, applicationName: 'history-tight', timeouts: { statementMs: 300, lockMs: 200 } });
+      tightStore = new HistoryStore(tight, 'test-projector', (roomId) => s.chat.roomMessages(roomId));
+    });
+    afterAll(async () => {
+      await tight?.destroy();
+    });
+    /** Rejects when p has not settled within ms: a hang fails the test instead of stalling it. */
+    const within = <T>(p: Promise<T>, ms: number) =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms).unref())]);
+
+    it('every session has the statement, lock and idle-in-transaction limits', async () => {
+      const [row] = await tight.query(
+        `SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock,
+                current_setting('idle_in_transaction_session_timeout') AS idle`,
+      );
+      expect(row).toEqual({ statement: '300ms', lock: '200ms', idle: '300ms' });
+    });
+
+    it('a batch waiting on a locked checkpoint row fails after the lock timeout instead of hanging', async () => {
+      await tightStore.applyBatch([]); // the checkpoint row exists
+      const holder = await pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM "${schema}".projection_checkpoints WHERE name = 'test-projector' FOR UPDATE`);
+        const err = await within(tightStore.applyBatch([posted(50)]), 3000).catch((e) => e);
+        expect(isDatabaseUnavailable(err)).toBe(true);
+        expect(err.driverError?.code).toBe('55P03');
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+      // The pool is fine afterwards: the same batch now goes through.
+      expect((await tightStore.applyBatch([posted(50)])).fresh.messages).toBe(1);
+    });
+
+    it('a statement running past the statement timeout is cancelled', async () => {
+      const err = await within(tight.query('SELECT pg_sleep(5)'), 3000).catch((e) => e);
+      expect(err.driverError?.code).toBe('57014');
+      expect(isDatabaseUnavailable(err)).toBe(true);
+    });
+
+    it('migrations run without the limits: a replica waits for another one\'s migration lock', async () => {
+      const fresh = randomName('hs');
+      const holder = await pool.connect();
+      try {
+        await holder.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey('migrate', fresh)]);
+        const opening = openDatabase({ url, schema: fresh, timeouts: { statementMs: 100, lockMs: 100 } });
+        const failed = opening.then(() => false, () => true);
+        // Still waiting for the advisory lock well past both limits (with them it would be cancelled after 100 ms).
+        await eventually(async () => {
+          const { rows } = await pool.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND now() - query_start > interval '500 ms'`,
+          );
+          return rows[0].n > 0;
+        });
+        await holder.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey('migrate', fresh)]);
+        expect(await failed).toBe(false);
+        await (await opening).destroy();
+      } finally {
+        holder.release();
+        await pool.query(`DROP SCHEMA IF EXISTS "${fresh}" CASCADE`);
+      }
+    });
   });
 });

@@ -55,10 +55,8 @@ function rawText(e: StreamEvent): string {
   return e.data === undefined ? '' : storable(JSON.stringify(e.data));
 }
 
-const dead = (e: StreamEvent, error: string): Projection => ({
-  kind: 'dead',
-  letter: { position: e.position, subject: e.subject, raw: rawText(e), error },
-});
+const letterOf = (e: StreamEvent, error: string): DeadLetter => ({ position: e.position, subject: e.subject, raw: rawText(e), error });
+const dead = (e: StreamEvent, error: string): Projection => ({ kind: 'dead', letter: letterOf(e, error) });
 
 /**
  * Decides what one stream event becomes in the history tables. Pure: no I/O, same input ->
@@ -112,6 +110,44 @@ function messagePosted(e: StreamEvent, ev: Record<string, unknown>, messageSubje
   };
 }
 
+/** The key columns of a stored message row: what an INSERT of another row can collide with. */
+export interface StoredMessageKey {
+  messageId: string;
+  position: number;
+}
+
+/**
+ * Decides what becomes of messages the INSERT skipped (ON CONFLICT DO NOTHING) because a row with
+ * the same message id or the same position is already stored. The same event again (same
+ * position, same id) is a redelivery and needs nothing. Anything else is a different accepted
+ * event that would otherwise vanish without a trace, so it becomes a dead letter naming the row
+ * in its way. `stored` must hold every row whose id or position matches a skipped message; a
+ * skipped message with no such row means the rows changed under the transaction, which throws
+ * (the batch is retried) rather than dropping the event.
+ */
+export function resolveSkipped(skipped: MessageRecord[], stored: StoredMessageKey[], events: StreamEvent[]): DeadLetter[] {
+  const byPosition = new Map(stored.map((r) => [r.position, r]));
+  const byId = new Map(stored.map((r) => [r.messageId, r]));
+  const eventAt = new Map(events.map((e) => [e.position, e]));
+  const letters: DeadLetter[] = [];
+  for (const m of skipped) {
+    const e = eventAt.get(m.position);
+    if (!e) throw new Error(`no event at position ${m.position} for a planned message`);
+    const samePosition = byPosition.get(m.position);
+    if (samePosition?.messageId === m.messageId) continue;
+    if (samePosition) {
+      letters.push(conflictLetter(e, `position ${m.position} already holds message ${samePosition.messageId}`));
+      continue;
+    }
+    const sameId = byId.get(m.messageId);
+    if (!sameId) throw new Error(`message ${m.messageId} at position ${m.position} was not inserted, yet no row is in its way`);
+    letters.push(conflictLetter(e, `messageId ${m.messageId} is already stored at position ${sameId.position}`));
+  }
+  return letters;
+}
+
+const conflictLetter = (e: StreamEvent, why: string): DeadLetter => letterOf(e, `MessagePosted: ${why}`);
+
 export interface BatchPlan {
   /** Events above the checkpoint: projected for the first time. */
   fresh: { messages: number; deadLetters: number; ignored: number };
@@ -125,13 +161,23 @@ export interface BatchPlan {
   replayed: number;
   messages: MessageRecord[];
   deadLetters: DeadLetter[];
-  /** The checkpoint after this batch: the highest position ever projected. */
+  /**
+   * Messages whose id (or position) another stored event already holds, newly dead-lettered by
+   * this batch; filled in by the store after its inserts. They are also in `deadLetters` (and
+   * counted there when fresh).
+   */
+  conflicts: DeadLetter[];
+  /**
+   * The checkpoint after this batch: the highest position ever projected. A high-water mark
+   * only: batches commit out of order (replicas, nak'd or redelivered batches), so an event
+   * below it may still be on its way.
+   */
   checkpoint: number;
 }
 
 /** Plans one batch against the current checkpoint; the projector applies the plan in one transaction. */
 export function planBatch(events: StreamEvent[], checkpoint: number, messageSubjectOf: MessageSubjectOf): BatchPlan {
-  const plan: BatchPlan = { fresh: { messages: 0, deadLetters: 0, ignored: 0 }, replayed: 0, messages: [], deadLetters: [], checkpoint };
+  const plan: BatchPlan = { fresh: { messages: 0, deadLetters: 0, ignored: 0 }, replayed: 0, messages: [], deadLetters: [], conflicts: [], checkpoint };
   const seen = new Set<number>();
   for (const e of [...events].sort((a, b) => a.position - b.position)) {
     if (seen.has(e.position)) continue; // the same delivery twice in one batch

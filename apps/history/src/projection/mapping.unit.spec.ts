@@ -1,5 +1,5 @@
 import { createSubjects, makeEvent, type EventContext, type MemberJoined, type MessagePosted } from '@chat/contracts';
-import { planBatch, project, type StreamEvent } from './mapping';
+import { planBatch, project, resolveSkipped, type MessageRecord, type StreamEvent } from './mapping';
 
 const s = createSubjects('unit');
 const subjectOf = (roomId: string) => s.chat.roomMessages(roomId);
@@ -121,5 +121,30 @@ describe('history mapping - planBatch', () => {
     const plan = planBatch([batch[0], batch[0]], 0, subjectOf);
     expect(plan.messages).toHaveLength(1);
     expect(plan.fresh.messages).toBe(1);
+  });
+});
+
+describe('history mapping - resolveSkipped', () => {
+  const id = '22222222-2222-4222-8222-000000000001';
+  const events = [at(20, posted({ messageId: id })), at(21, posted({ messageId: id })), at(22, posted())];
+  const row = (e: StreamEvent) => (project(e, subjectOf) as { row: MessageRecord }).row;
+
+  it('the same event again (same position, same id) is a redelivery: nothing to do', () => {
+    expect(resolveSkipped([row(events[0])], [{ messageId: id, position: 20 }], events)).toEqual([]);
+  });
+
+  it('another event with a stored message id becomes a dead letter naming where the id is', () => {
+    expect(resolveSkipped([row(events[1])], [{ messageId: id, position: 20 }], events)).toEqual([
+      { position: 21, subject: events[1].subject, raw: JSON.stringify(events[1].data), error: `MessagePosted: messageId ${id} is already stored at position 20` },
+    ]);
+  });
+
+  it('another message at a stored position (a re-created stream) becomes a dead letter too', () => {
+    const [letter] = resolveSkipped([row(events[2])], [{ messageId: id, position: 22 }], events);
+    expect(letter.error).toBe(`MessagePosted: position 22 already holds message ${id}`);
+  });
+
+  it('throws rather than drop a skipped message when nothing stored explains the skip', () => {
+    expect(() => resolveSkipped([row(events[2])], [], events)).toThrow(/no row is in its way/);
   });
 });

@@ -14,6 +14,10 @@ export const toStreamEvent = (d: Delivered): StreamEvent => ({ subject: d.subjec
  * Projects the CHAT stream into Postgres through a durable pull consumer. Each fetched batch
  * is applied in one transaction and acked only after it committed; when the database fails
  * the batch is nak'd and comes back. Bad events never fail a batch: they become dead letters.
+ *
+ * Readiness (`projector`) is false while the consumer loop cannot fetch, and also while one
+ * batch has been in the handler for longer than the ack wait: by then the server hands the
+ * batch to another replica, and this one is stuck (the database timeouts should have ended it).
  */
 @Injectable()
 export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
@@ -21,6 +25,10 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly projected: Counter<'outcome'>;
   private readonly replayed: Counter;
   private readonly position: Gauge;
+  private readonly conflicts: Counter;
+  /** When the batch now in the handler started (ms since epoch); null between batches. */
+  private busySince: number | null = null;
+  private stuckLogged = false;
 
   constructor(
     private readonly store: HistoryStore,
@@ -46,7 +54,34 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     // Present from the start (at 0), so dashboards and alerts see the series before the first event.
     for (const outcome of ['message', 'ignored', 'dead_letter']) this.projected.inc({ outcome }, 0);
     this.position = new Gauge({ name: 'history_projection_position', help: 'Highest CHAT stream position projected (the checkpoint)', registers });
-    health.register('projector', () => this.consumption?.healthy() ?? false);
+    this.conflicts = new Counter({
+      name: 'history_message_id_conflicts_total',
+      help: 'MessagePosted events dead-lettered because another event already holds their message id (or position)',
+      registers,
+    });
+    const busy = () => this.busySince;
+    new Gauge({
+      name: 'history_projection_batch_running_seconds',
+      help: 'How long the batch now being projected has been running (0 between batches)',
+      registers,
+      collect() {
+        const since = busy();
+        this.set(since === null ? 0 : (Date.now() - since) / 1000);
+      },
+    });
+    health.register('projector', () => this.healthy());
+  }
+
+  /** The consumer loop fetches, and is not stuck in one batch for longer than the ack wait. */
+  healthy(now = Date.now()): boolean {
+    if (!(this.consumption?.healthy() ?? false)) return false;
+    const since = this.busySince;
+    if (since === null || now - since <= this.config.PROJECTION_ACK_WAIT_MS) return true;
+    if (!this.stuckLogged) {
+      this.stuckLogged = true;
+      this.logger.error({ runningMs: now - since, ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS }, 'projection batch running longer than the ack wait; not ready');
+    }
+    return false;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,9 +92,16 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
         durable: this.subjects.consumers.historyProjector,
         filterSubject: this.subjects.chat.all,
         batch: this.config.PROJECTION_BATCH,
+        ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS,
       },
       async (batch) => {
-        await this.applyBatch(batch.map(toStreamEvent));
+        this.busySince = Date.now();
+        this.stuckLogged = false;
+        try {
+          await this.applyBatch(batch.map(toStreamEvent));
+        } finally {
+          this.busySince = null;
+        }
       },
     );
   }
@@ -72,6 +114,10 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     this.projected.inc({ outcome: 'dead_letter' }, plan.fresh.deadLetters);
     this.replayed.inc(plan.replayed);
     this.position.set(plan.checkpoint);
+    for (const c of plan.conflicts) {
+      this.conflicts.inc();
+      this.logger.warn({ position: c.position, subject: c.subject, error: c.error }, 'message id conflict: event dead-lettered instead of dropped');
+    }
     if (plan.fresh.deadLetters > 0) {
       for (const d of plan.deadLetters) this.logger.warn({ position: d.position, subject: d.subject, error: d.error }, 'event dead-lettered');
     }
