@@ -92,6 +92,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
         durable: this.subjects.consumers.historyProjector,
         filterSubject: this.subjects.chat.all,
         batch: this.config.PROJECTION_BATCH,
+        lingerMs: this.config.PROJECTION_LINGER_MS,
         ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS,
       },
       async (batch) => {
