@@ -94,6 +94,26 @@ describe('jetstream adapter', () => {
     await c.stop();
   });
 
+  it('consumeDurable - a batch waits up to lingerMs after its first message for more', async () => {
+    const batches: number[][] = [];
+    const subj = s.chat.roomMessages('linger');
+    const c = await js.consumeDurable({ stream: s.streams.chat.name, durable: 'linger', filterSubject: subj, batch: 50, lingerMs: 500 }, async (batch) => {
+      batches.push(batch.map((d) => (d.data as { i: number }).i));
+    });
+    try {
+      // Five appends one after the other (each waits for its ack, so they reach the consumer
+      // separately), all well inside the linger: one batch, not five.
+      for (let i = 0; i < 5; i++) {
+        await js.append(subj, { i }, { msgId: `l-${i}` });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await eventually(() => batches.flat().length >= 5);
+      expect(batches).toEqual([[0, 1, 2, 3, 4]]);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('follow - replays from the start, reports caught-up, then keeps following', async () => {
     const subj = s.chat.roomMeta('follow');
     await js.append(subj, { i: 0 }, { msgId: 'f-0' });
