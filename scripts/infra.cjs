@@ -158,9 +158,13 @@ function copiedForPostgres(bins, log) {
   const dest = path.join(os.tmpdir(), `chat-postgres-${crypto.createHash('sha256').update(install).digest('hex').slice(0, 12)}`);
   if (!fs.existsSync(path.join(dest, 'bin', 'pg_ctl'))) {
     log(`the postgres user cannot reach ${install}; copying the server to ${dest}`);
+    // Copied aside and renamed into place, so an interrupted copy is never taken for a whole one.
+    const partial = `${dest}.partial-${process.pid}`;
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.cpSync(install, partial, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(partial, 0o755);
     fs.rmSync(dest, { recursive: true, force: true });
-    fs.cpSync(install, dest, { recursive: true, verbatimSymlinks: true });
-    fs.chmodSync(dest, 0o755);
+    fs.renameSync(partial, dest);
   }
   return { initdb: path.join(dest, 'bin', 'initdb'), pgCtl: path.join(dest, 'bin', 'pg_ctl'), source: `${bins.source}, copied to ${dest}` };
 }
@@ -206,10 +210,17 @@ async function startLocalPostgres(port, log, pgData = path.join(dataDir, 'pg')) 
     execFileSync('chown', ['postgres', logFile]);
   }
   exec(bins.pgCtl, ['-D', pgData, '-l', logFile, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitFor(() => reachable('127.0.0.1', port), 'PostgreSQL');
-  return async () => {
+  const stop = async () => {
     exec(bins.pgCtl, ['-D', pgData, '-m', 'fast', 'stop'], { stdio: ['ignore', 'ignore', 'inherit'] });
   };
+  try {
+    await waitFor(() => reachable('127.0.0.1', port), 'PostgreSQL');
+  } catch (err) {
+    // Started but not answering: do not leave it running behind the error.
+    await stop().catch(() => undefined);
+    throw err;
+  }
+  return stop;
 }
 
 async function createDatabaseIfMissing(url, database) {

@@ -24,7 +24,7 @@ export class HistoryConfig extends BaseConfig {
    * ~400 msg/s cost history + Postgres 36 % of a core without it, 11 % with 50 ms), at the price of
    * up to this much projection delay. @default 50
    */
-  @IsInt() @Min(0) @Max(5000)
+  @IsInt() @Min(0) @Max(1000)
   PROJECTION_LINGER_MS = 50;
   /**
    * How long the server waits for a batch's ack before handing it out again, in ms. A batch

@@ -114,6 +114,58 @@ describe('jetstream adapter', () => {
     }
   });
 
+  it('consumeDurable - a handler slower than the pull does not break the consumer or make it unhealthy', async () => {
+    const logs: string[] = [];
+    const slowJs = new JetStreamAdapter(nc, (_level, msg) => logs.push(msg));
+    const subj = s.chat.roomMessages('slow');
+    const seen: number[] = [];
+    let first = true;
+    const c = await slowJs.consumeDurable({ stream: s.streams.chat.name, durable: 'slow', filterSubject: subj, batch: 10 }, async (batch) => {
+      if (first) {
+        first = false;
+        await new Promise((r) => setTimeout(r, 2500)); // longer than the 1 s pull and its idle heartbeats
+      }
+      seen.push(...batch.map((d) => (d.data as { i: number }).i));
+    });
+    let unhealthy = 0;
+    const probe = setInterval(() => (unhealthy += c.healthy() ? 0 : 1), 50);
+    try {
+      await slowJs.append(subj, { i: 0 }, { msgId: 'slow-0' });
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 1; i < 4; i++) await slowJs.append(subj, { i }, { msgId: `slow-${i}` });
+      await eventually(() => seen.length >= 4, 15_000);
+      expect(seen).toEqual([0, 1, 2, 3]);
+      expect(unhealthy).toBe(0);
+      expect(logs.filter((l) => l.includes('consumer lost'))).toEqual([]);
+    } finally {
+      clearInterval(probe);
+      await c.stop();
+    }
+  });
+
+  it('consumeDurable - a failed batch is redelivered after the backoff, not nak\'d round and round within the pull', async () => {
+    const subj = s.chat.roomMessages('storm');
+    let failOnce = true;
+    const seen: number[] = [];
+    const c = await js.consumeDurable({ stream: s.streams.chat.name, durable: 'storm', filterSubject: subj, batch: 256 }, async (batch) => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('boom');
+      }
+      seen.push(...batch.map((d) => (d.data as { i: number }).i));
+    });
+    try {
+      await Promise.all([1, 2, 3].map((i) => js.append(subj, { i }, { msgId: `storm-${i}` })));
+      await eventually(() => seen.length >= 3, 15_000);
+      expect([...seen].sort()).toEqual([1, 2, 3]);
+      const info = await (await js.manager()).consumers.info(s.streams.chat.name, 'storm');
+      // Three messages, delivered once and redelivered once each (a few more at most), not hundreds.
+      expect(info.delivered.consumer_seq).toBeLessThanOrEqual(9);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('follow - replays from the start, reports caught-up, then keeps following', async () => {
     const subj = s.chat.roomMeta('follow');
     await js.append(subj, { i: 0 }, { msgId: 'f-0' });

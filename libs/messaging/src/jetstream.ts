@@ -4,6 +4,7 @@ import {
   JetStreamApiError,
   jetstream,
   jetstreamManager,
+  type Consumer,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -231,36 +232,7 @@ export class JetStreamAdapter {
         try {
           const consumer = await this.js.consumers.get(spec.stream, spec.durable);
           while (running) {
-            // A pull stays open until `batch` messages came or 1 s passed. Messages are handled
-            // as soon as the ones that arrived together are in (nothing else queued in the
-            // iterator), not when the pull ends: under light traffic waiting for a full batch
-            // would delay every message by up to the pull's 1 s.
-            // After a failed batch the rest of this pull is handed back too (nak, no delay), so
-            // the next pull starts with the failed messages again, in order.
-            const iter = await consumer.fetch({ max_messages: batch, expires: 1000 });
-            let msgs: JsMsg[] = [];
-            let failed = false;
-            let firstAt = 0;
-            for await (const m of iter) {
-              if (failed) {
-                m.nak();
-                continue;
-              }
-              if (msgs.length === 0) firstAt = Date.now();
-              msgs.push(m);
-              if (msgs.length < batch) {
-                if (iter.getPending() > 0) continue;
-                // Messages that arrive during this pause are queued in the iterator.
-                const linger = lingerMs - (Date.now() - firstAt);
-                if (linger > 0) {
-                  await sleep(linger);
-                  if (iter.getPending() > 0) continue;
-                }
-              }
-              failed = !(await this.handleBatch(spec.durable, msgs, handler, backoff));
-              msgs = [];
-            }
-            if (msgs.length && !failed) failed = !(await this.handleBatch(spec.durable, msgs, handler, backoff));
+            const failed = await this.drainPull(spec.durable, consumer, batch, lingerMs, handler, backoff);
             healthy = true;
             backoff = failed ? Math.min(backoff * 2, 5000) : 100;
           }
@@ -288,20 +260,77 @@ export class JetStreamAdapter {
   }
 
   /**
-   * Runs the handler on one batch and acks it; when the handler throws, waits `backoffMs` and
-   * naks the batch for redelivery. false when it failed.
+   * One pull of up to `batch` messages (open for at most 1 s), handled as it arrives. The pull is
+   * read by its own task into a queue, so a slow handler never stalls the iterator (nats.js
+   * ends a pull whose idle heartbeats go unread, as "heartbeats missed"). The handler gets the
+   * messages that are queued when it is free, waiting up to `lingerMs` after the first one for
+   * more while the pull is still open: under light traffic waiting for a full pull would delay
+   * every message by up to 1 s, and handling each message alone would cost the projector one
+   * transaction per message. When the handler throws, that batch and everything after it in
+   * this pull is nak'd with a delay of `backoffMs` (at least until this pull has ended), so it
+   * comes back in a later one. Resolves true when a batch failed; rejects when the pull itself failed.
    */
-  private async handleBatch(durable: string, msgs: JsMsg[], handler: (batch: Delivered[]) => Promise<void>, backoffMs: number): Promise<boolean> {
-    try {
-      await handler(msgs.map(toDelivered));
-    } catch (err) {
-      this.log('error', 'consumer handler failed; messages will be redelivered', { durable, error: String(err), firstSeq: msgs[0].seq });
-      await sleep(backoffMs);
-      for (const m of msgs) m.nak();
-      return false;
+  private async drainPull(
+    durable: string,
+    consumer: Consumer,
+    batch: number,
+    lingerMs: number,
+    handler: (batch: Delivered[]) => Promise<void>,
+    backoffMs: number,
+  ): Promise<boolean> {
+    const pullEndsAt = Date.now() + 1000;
+    const iter = await consumer.fetch({ max_messages: batch, expires: 1000 });
+    // Nak'd messages must not come back into this same pull (they would be nak'd again at
+    // once, round and round until it ends): their delay outlasts it.
+    const retryDelay = () => Math.max(backoffMs, pullEndsAt - Date.now() + 100);
+    const queue: JsMsg[] = [];
+    let ended = false;
+    // Resolves whoever waits in changed(): a message arrived or the pull ended.
+    let wake = (): void => undefined;
+    const changed = (ms?: number) =>
+      new Promise<void>((resolve) => {
+        const timer = ms === undefined ? undefined : setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    const reader = (async () => {
+      try {
+        for await (const m of iter) {
+          queue.push(m);
+          wake();
+        }
+      } finally {
+        ended = true;
+        wake();
+      }
+    })();
+    let failed = false;
+    while (!ended || queue.length) {
+      if (!queue.length) {
+        await changed();
+        continue;
+      }
+      if (failed) {
+        for (const m of queue.splice(0)) m.nak(retryDelay());
+        continue;
+      }
+      const firstAt = Date.now();
+      while (!ended && queue.length < batch && Date.now() - firstAt < lingerMs) await changed(lingerMs - (Date.now() - firstAt));
+      const msgs = queue.splice(0, batch);
+      try {
+        await handler(msgs.map(toDelivered));
+        for (const m of msgs) m.ack();
+      } catch (err) {
+        const delay = retryDelay();
+        this.log('error', 'consumer handler failed; messages will be redelivered', { durable, error: String(err), firstSeq: msgs[0].seq, retryInMs: delay });
+        for (const m of msgs) m.nak(delay);
+        failed = true;
+      }
     }
-    for (const m of msgs) m.ack();
-    return true;
+    await reader; // rethrows a failed pull (e.g. the consumer was deleted)
+    return failed;
   }
 
   /**

@@ -108,7 +108,12 @@ export function runMain<C extends BaseConfig>(name: string, configClass: new () 
   }
   startService({ name, config, ...define(config) })
     .then((svc) => {
+      let stopping = false;
+      // Ctrl-C reaches a service directly and through its launcher (SIGINT, then SIGTERM or the
+      // IPC channel closing): only the first starts the shutdown, the others must not cut it short.
       const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
         svc.deps.logger.info({ signal }, `${name} stopping`);
         svc.close().then(
           () => process.exit(0),
