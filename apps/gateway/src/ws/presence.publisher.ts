@@ -56,7 +56,9 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
   heartbeat() {
     const connections: GatewayHeartbeat['connections'] = [];
     for (const c of this.fanout.index.connections()) {
-      if (c.user) connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, status: c.status });
+      // The index also holds connections still authenticating (registered early to keep
+      // membership changes); a user is online only once a connection is authenticated.
+      if (c.user && c.state === 'authenticated') connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, status: c.status });
     }
     const hb: GatewayHeartbeat = { gatewayId: this.gatewayId, at: new Date().toISOString(), intervalMs: this.config.PRESENCE_HEARTBEAT_MS, connections };
     this.publish(this.s.presence.gatewayHeartbeat(this.gatewayId), hb);

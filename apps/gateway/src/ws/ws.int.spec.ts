@@ -327,6 +327,30 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     sub2.unsubscribe();
   });
 
+  it('presence - a connection still authenticating is not reported online in heartbeats', async () => {
+    const beats: GatewayHeartbeat[] = [];
+    const sub = nc.subscribe(s.presence.gatewayHeartbeat(gatewayId), { callback: (_e, m) => void beats.push(decodeJson(m.data) as GatewayHeartbeat) });
+    const quinn = await user('Quinn', []);
+    let release!: () => void;
+    holdUserRooms.set(quinn.user.userId, new Promise<void>((r) => (release = r)));
+    try {
+      const c = await connect();
+      const authing = c.auth(quinn.token);
+      await eventually(() => rpcSeen.some((x) => x.op === 'rooms.userRooms' && x.req.userId === quinn.user.userId));
+      // Two heartbeats (200 ms apart) sent while the room list is held.
+      const from = beats.length;
+      await eventually(() => beats.length >= from + 2);
+      expect(beats.slice(from).flatMap((b) => b.connections).filter((x) => x.userId === quinn.user.userId)).toEqual([]);
+      release();
+      await authing;
+      await eventually(() => beats.slice(from + 2).some((b) => b.connections.some((x) => x.userId === quinn.user.userId)));
+    } finally {
+      release?.();
+      holdUserRooms.delete(quinn.user.userId);
+      sub.unsubscribe();
+    }
+  });
+
   it('presence - a PresenceChanged event reaches every authenticated connection', async () => {
     const a = await authed('Pia', []);
     const b = await authed('Pete', []);
