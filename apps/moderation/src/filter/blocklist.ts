@@ -1,11 +1,29 @@
 import type { ModerationVerdict } from '@chat/contracts';
 
-/** Folds text the same way for the list and for messages: NFKC, case-folded, whitespace collapsed. */
+const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
+const cjkChar = new RegExp(`[${CJK}]`, 'u');
+const spaceBetweenCjk = new RegExp(`(?<=[${CJK}]) (?=[${CJK}])`, 'gu');
+
+/**
+ * Folds text the same way for the list and for messages, so that what looks the same matches
+ * the same: NFKC (full-width and compatibility forms), invisible characters removed (zero-width
+ * spaces and joiners, soft hyphens, variation selectors: Unicode's default-ignorable code
+ * points, which render as nothing), case folded (upper then lower, and ß as ss, so STRASSE,
+ * Straße and STRAẞE agree), whitespace runs as one space, and no space at all between two CJK
+ * characters (those scripts do not separate words, so "违 禁" is "违禁").
+ */
 export function fold(text: string): string {
-  return text.normalize('NFKC').toUpperCase().toLowerCase().replace(/\s+/gu, ' ');
+  return text
+    .normalize('NFKC')
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
+    .toUpperCase()
+    .toLowerCase()
+    .replace(/ß/gu, 'ss')
+    .replace(/\s+/gu, ' ')
+    .replace(spaceBetweenCjk, '');
 }
 
-const isCjk = (s: string) => /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(s);
+const isCjk = (s: string) => cjkChar.test(s);
 
 /**
  * First moderation rule: a configured block list. Latin-script entries match whole words
@@ -20,7 +38,10 @@ export class BlockList {
     const cleaned = [...new Set(entries.map(fold).map((e) => e.trim()).filter(Boolean))];
     this.cjk = cleaned.filter(isCjk);
     const words = cleaned.filter((e) => !isCjk(e)).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    this.wordRe = words.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.join('|')})(?![\\p{L}\\p{N}])`, 'u') : null;
+    // A word boundary is any character that is not a letter or digit, or a CJK one: Chinese
+    // text does not put spaces around a Latin word ("这是spam广告").
+    const wordChar = `(?![${CJK}])[\\p{L}\\p{N}]`;
+    this.wordRe = words.length ? new RegExp(`(?<!${wordChar})(?:${words.join('|')})(?!${wordChar})`, 'u') : null;
   }
 
   static parse(csv: string): BlockList {

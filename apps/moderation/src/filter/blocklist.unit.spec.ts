@@ -24,4 +24,36 @@ describe('blocklist - check', () => {
   it('an empty list blocks nothing', () => {
     expect(new BlockList([]).check('anything at all').verdict).toBe('allow');
   });
+
+  describe('evasions that look the same as the blocked word', () => {
+    const strict = BlockList.parse('spam,违禁,strasse');
+    it.each([
+      ['s\u200Bpam', 'zero-width space'],
+      ['sp\u00ADam', 'soft hyphen'],
+      ['spa\u034Fm', 'combining grapheme joiner'],
+      ['s\u2060pam', 'word joiner'],
+      ['违\u200B禁', 'zero-width space in Chinese'],
+      ['违\uFE00禁', 'variation selector'],
+      ['违 禁', 'a space inside a Chinese word'],
+      ['违\u3000禁', 'an ideographic space inside a Chinese word'],
+      ['这是spam广告', 'a Latin word inside Chinese text'],
+      ['STRAẞE', 'capital sharp s'],
+      ['Straße', 'sharp s'],
+    ])('%s (%s) is refused', (text) => {
+      expect(strict.check(text).verdict).toBe('reject');
+    });
+
+    it.each([
+      ['spammer', 'a longer Latin word'],
+      ['antispam', 'a longer Latin word'],
+      ['违法 禁止', 'two different Chinese words'],
+      ['sp am', 'a space inside a Latin word (two words)'],
+    ])('%s (%s) is allowed', (text) => {
+      expect(strict.check(text).verdict).toBe('allow');
+    });
+
+    it('the stored body keeps what the sender typed (folding is only for matching)', () => {
+      expect(strict.check('ok\u200Bfine 你 好')).toEqual({ verdict: 'allow', body: 'ok\u200Bfine 你 好' });
+    });
+  });
 });
