@@ -6,6 +6,7 @@ import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/test
 import { randomUUID } from 'node:crypto';
 import { PresenceConfig } from './config';
 import { presenceService } from './service';
+import { PresenceService } from './presence.service';
 
 /** The test plays a gateway: it publishes on the real subjects, as gateways do. */
 function fakeGateway(nc: NatsConnection, s: Subjects, gatewayId = randomName('gw')) {
@@ -278,5 +279,67 @@ describe('presence service - replicas', () => {
     // ... and the stream stored each once.
     expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'busy', 'offline']);
     live.stop();
+  });
+});
+
+describe('presence service - NATS outage', () => {
+  // The outage is played through the service's status hook: NATS itself stays up, the gateways
+  // just go quiet as they would look to a replica that lost its connection.
+  const s = createSubjects(randomName());
+  const witness = createSubjects(randomName());
+  let nc: NatsConnection;
+  const running: RunningService[] = [];
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: await testNatsUrl(), name: 'test-gateway' });
+  });
+  afterAll(async () => {
+    for (const svc of running) await svc.close();
+    await deleteNamespace(s.namespace);
+    await deleteNamespace(witness.namespace);
+    await nc.drain();
+  });
+
+  it('presence - a replica without NATS expires nobody; after the reconnect only gateways still silent expire', async () => {
+    const [svc, other] = await Promise.all([startService(presenceService(await config(s.namespace))), startService(presenceService(await config(witness.namespace)))]);
+    running.push(svc, other);
+    const live = recordLive(nc, s);
+    const witnessLive = recordLive(nc, witness);
+    await nc.flush();
+    const stays = fakeGateway(nc, s);
+    const dies = fakeGateway(nc, s);
+    const control = fakeGateway(nc, witness);
+    const [kept, lost, seen] = [randomUUID(), randomUUID(), randomUUID()];
+    const beatKept = () => stays.heartbeat(100, [{ connId: 'c1', userId: kept, username: 'kim', status: 'online' }]);
+    // The control gateway, on a replica that stays connected, times out well after (3 × 400 ms)
+    // the others (3 × 100 ms): once it has expired, they would have too.
+    const beatAll = () => {
+      beatKept();
+      dies.heartbeat(100, [{ connId: 'c2', userId: lost, username: 'lou', status: 'online' }]);
+      control.heartbeat(400, [{ connId: 'c3', userId: seen, username: 'cal', status: 'online' }]);
+    };
+    beatAll();
+    let beating = setInterval(beatAll, 50);
+    try {
+      await eventually(() => live.last(kept) === 'online' && live.last(lost) === 'online' && witnessLive.last(seen) === 'online');
+      svc.app.get(PresenceService).onNatsStatus('disconnect');
+      clearInterval(beating);
+      await eventually(() => witnessLive.last(seen) === 'offline');
+      expect(live.of(kept).map((e) => e.payload.status)).toEqual(['online']);
+      expect(live.of(lost).map((e) => e.payload.status)).toEqual(['online']);
+
+      svc.app.get(PresenceService).onNatsStatus('reconnect');
+      beatKept();
+      beating = setInterval(beatKept, 50);
+      // The gateway that stayed silent expires one timeout after the reconnect; the other is kept.
+      await eventually(() => live.last(lost) === 'offline');
+      expect(live.of(lost).at(-1)?.causationId).toMatch(new RegExp(`^${dies.gatewayId}:expired:`));
+      await nc.flush();
+      expect(live.of(kept).map((e) => e.payload.status)).toEqual(['online']);
+    } finally {
+      clearInterval(beating);
+      live.stop();
+      witnessLive.stop();
+    }
   });
 });

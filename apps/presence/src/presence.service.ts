@@ -1,20 +1,24 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { PresenceView, Subjects } from '@chat/contracts';
 import { JetStreamAdapter, decodeJson } from '@chat/messaging';
 import { CONFIG, HealthRegistry, MetricsRegistry, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { PresenceConfig } from './config';
 import { parseHeartbeat, parseSignal, parseStoredPresence } from './presence/presence.input';
 import { presenceChangedEvent, presenceMsgId } from './presence/presence.events';
-import { PresenceState, type PresenceChange } from './presence/presence.state';
+import { PresenceState, type Now, type PresenceChange } from './presence/presence.state';
 
 /** Timeout of a gateway heard only through signals: 3 × the gateways' default 5 s heartbeat. */
 const SIGNAL_ONLY_GATEWAY_TIMEOUT_MS = 15_000;
 /** Appends are retried (same msgId, so never twice stored) before the failure is only logged. */
 const APPEND_ATTEMPTS = 5;
+
+/** Timeouts run on the monotonic clock (immune to NTP steps); the wall clock only dates changes. */
+const now = (): Now => ({ mono: performance.now(), wall: Date.now() });
 
 /**
  * NATS adapter around PresenceState. Every replica subscribes to every gateway (no queue
@@ -43,7 +47,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     health: HealthRegistry,
     metrics: MetricsRegistry,
   ) {
-    this.state = this.newState(Date.now());
+    this.state = this.newState(performance.now());
     health.register('presence', () => this.subs.length === 2 && this.subs.every((sub) => !sub.isClosed()));
     const registry = metrics.registry;
     const self = this;
@@ -114,10 +118,13 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     await replay.caughtUp;
     await replay.stop();
     // The grace counts from when this replica starts hearing the gateways.
-    const state = this.newState(Date.now());
+    const state = this.newState(performance.now());
     for (const seed of seeds) state.seed(seed.view, seed.eventId);
     this.state = state;
     this.log.info({ users: seeds.length }, 'presence: last known statuses loaded');
+    void (async () => {
+      for await (const status of this.nc.status()) this.onNatsStatus(status.type);
+    })().catch((err: unknown) => this.log.error({ err }, 'presence: NATS status watch failed'));
 
     // Callbacks run in arrival order, so a gateway's signals and heartbeats apply in the order sent.
     this.subs.push(
@@ -125,8 +132,24 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       this.nc.subscribe(this.s.presence.allGatewayHeartbeats, { callback: (err, msg) => (err ? this.subError(err) : this.onHeartbeat(msg)) }),
     );
     await this.nc.flush();
-    this.timer = setInterval(() => this.guard('tick', () => this.state.tick(Date.now())), this.config.PRESENCE_EXPIRY_CHECK_MS);
+    this.timer = setInterval(() => this.guard('tick', () => this.state.tick(now())), this.config.PRESENCE_EXPIRY_CHECK_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Without NATS this replica hears no heartbeats, which says nothing about the gateways: expiry
+   * stops until the reconnect, which then restarts every gateway's timeout and the grace.
+   * nats.js reports a disconnect when the socket closes or pings go unanswered, so a silently
+   * dead link still expires gateways until it is noticed. Public so that tests can play an outage.
+   */
+  onNatsStatus(type: Status['type']): void {
+    if (type === 'disconnect') {
+      this.state.disconnected();
+      this.log.warn('presence: NATS disconnected, gateway expiry paused');
+    } else if (type === 'reconnect') {
+      this.state.reconnected(now());
+      this.log.info('presence: NATS reconnected, gateway timeouts and start-up grace restarted');
+    }
   }
 
   private subError(err: Error) {
@@ -136,7 +159,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   private onSignal(msg: Msg) {
     const r = parseSignal(decodeJson(msg.data), this.s.presence.gatewayIdOf(msg.subject));
     if (!r.ok) return this.ignore('signal', msg, r.error.message);
-    this.guard('signal', () => this.state.applySignal(r.data, Date.now()));
+    this.guard('signal', () => this.state.applySignal(r.data, now()));
   }
 
   private onHeartbeat(msg: Msg) {
@@ -146,7 +169,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       this.invalid.inc({ kind: 'heartbeat_entry' }, r.data.skipped);
       this.log.warn({ subject: msg.subject, skipped: r.data.skipped }, 'presence: malformed heartbeat entries left out');
     }
-    this.guard('heartbeat', () => this.state.applyHeartbeat(r.data.heartbeat, Date.now()));
+    this.guard('heartbeat', () => this.state.applyHeartbeat(r.data.heartbeat, now()));
   }
 
   private ignore(kind: 'signal' | 'heartbeat', msg: Msg, reason: string) {

@@ -30,7 +30,12 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 /** Ids end up in event causes and msgIds: printable, no whitespace, bounded. */
 const isToken = (v: unknown): v is string => typeof v === 'string' && /^[^\s.*>]{1,128}$/u.test(v);
 const isConnId = (v: unknown): v is string => typeof v === 'string' && /^\S{1,128}$/u.test(v);
-const isTime = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+/**
+ * Times end up in `Nats-Msg-Id` headers (via causes), where nats.js refuses CR/LF: only the
+ * strict UTC form `toISOString` produces is accepted, not everything Date.parse reads.
+ */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const isTime = (v: unknown): v is string => typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v));
 const isUsername = (v: unknown): v is string =>
   typeof v === 'string' && v.length >= 1 && v.length <= Limits.usernameMaxChars && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(v);
 const isSettable = (v: unknown): v is SettableStatus => typeof v === 'string' && SETTABLE.includes(v);

@@ -95,3 +95,26 @@ describe('presence input - stored presence', () => {
     expect(parseStoredPresence(data).ok).toBe(false);
   });
 });
+
+describe('presence input - times', () => {
+  // The time goes into the Nats-Msg-Id header (through the cause), where nats.js refuses CR/LF:
+  // a time Date.parse reads but that is not the strict UTC form would make every append fail.
+  const base = { kind: 'closed', gatewayId: 'gw1', connId: 'c-1', userId: USER };
+
+  it.each([['2024-05-01T10:00:00Z'], ['2024-05-01T10:00:00.1Z'], ['2024-05-01T10:00:00.123456789Z']])('accepts %s', (at) => {
+    expect(parseSignal({ ...base, at }, 'gw1').ok).toBe(true);
+  });
+
+  it.each([
+    ['a trailing line break', '2026-11-24\n'],
+    ['a CR/LF inside', '2024-05-01T10:00:00.000Z\r\nX: y'],
+    ['a date only', '2026-11-24'],
+    ['a local time', '2024-05-01T10:00:00'],
+    ['an offset', '2024-05-01T10:00:00+02:00'],
+    ['a date string', 'Wed, 01 May 2024 10:00:00 GMT'],
+    ['an impossible time', '2024-05-01T25:00:00Z'],
+  ])('rejects %s', (_name, at) => {
+    expect(parseSignal({ ...base, at }, 'gw1').ok).toBe(false);
+    expect(parseHeartbeat({ gatewayId: 'gw1', at, intervalMs: 5000, connections: [] }, 'gw1').ok).toBe(false);
+  });
+});

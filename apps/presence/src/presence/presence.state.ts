@@ -21,8 +21,20 @@ export interface PresenceChange {
   causeId: string;
 }
 
+/**
+ * A moment as the caller's two clocks see it. All timing (heartbeat timeouts, grace) counts on
+ * the monotonic clock, so that a step of the wall clock (NTP) neither keeps a dead gateway alive
+ * nor expires the live ones; the wall clock only dates the changes shown to users.
+ */
+export interface Now {
+  /** Monotonic ms (performance.now()). */
+  mono: number;
+  /** Wall-clock ms (Date.now()), for `at` / `lastSeen`. */
+  wall: number;
+}
+
 export interface PresenceOptions {
-  /** Local time (ms) at which this replica started. */
+  /** Monotonic time (ms) at which this replica started. */
   startedAt: number;
   /**
    * Start-up grace, normally one heartbeat timeout. Until it ends this replica may not have
@@ -45,7 +57,7 @@ interface Connection {
 
 interface Gateway {
   connections: Map<string, Connection>;
-  /** Local time of the last heartbeat (or of the signal that made the gateway known). */
+  /** Monotonic time of the last heartbeat (or of the signal that made the gateway known). */
   lastBeatAt: number;
   /** The gateway's own `at` of that heartbeat/signal: the same on every replica. */
   beatRef: string;
@@ -74,8 +86,35 @@ export class PresenceState {
   /** userId -> status last published (or loaded from the stream at start-up). */
   private readonly published = new Map<string, Published>();
   private settled = false;
+  /** Monotonic start of the current grace: start-up, or the last reconnect to NATS. */
+  private graceFrom: number;
+  /** False while this replica's NATS connection is down (see `disconnected`). */
+  private connected = true;
 
-  constructor(private readonly opts: PresenceOptions) {}
+  constructor(private readonly opts: PresenceOptions) {
+    this.graceFrom = opts.startedAt;
+  }
+
+  /**
+   * This replica lost NATS: it hears no heartbeats, which says nothing about the gateways, so
+   * nothing expires until `reconnected` (otherwise every user would go offline and back online
+   * after an outage longer than a timeout).
+   */
+  disconnected(): void {
+    this.connected = false;
+  }
+
+  /**
+   * Back on NATS: every known gateway counts as just heard from (a gateway that died meanwhile
+   * expires one timeout later), and the start-up grace starts again, since until every gateway
+   * has beaten again the derived statuses can only be too low. When it ends every user is settled.
+   */
+  reconnected(now: Now): void {
+    this.connected = true;
+    for (const gw of this.gateways.values()) gw.lastBeatAt = now.mono;
+    this.graceFrom = now.mono;
+    this.settled = false;
+  }
 
   /** Loads a user's last stored status (start-up replay); ignored if the user is already known. */
   seed(view: PresenceView, eventId: string): void {
@@ -83,7 +122,7 @@ export class PresenceState {
     this.published.set(view.userId, { username: view.username, status: view.status, lastSeen: view.lastSeen, ref: eventId });
   }
 
-  applySignal(signal: GatewaySignal, now: number): PresenceChange[] {
+  applySignal(signal: GatewaySignal, now: Now): PresenceChange[] {
     const causeId = `${signal.gatewayId}:${signal.connId}:${signal.kind}:${signal.at}`;
     const key = connKey(signal.gatewayId, signal.connId);
     const affected = new Set<string>();
@@ -124,7 +163,7 @@ export class PresenceState {
   }
 
   /** The heartbeat's list replaces the gateway's connections: rebuilds state and heals missed signals. */
-  applyHeartbeat(hb: GatewayHeartbeat, now: number): PresenceChange[] {
+  applyHeartbeat(hb: GatewayHeartbeat, now: Now): PresenceChange[] {
     const affected = new Set<string>();
     const gw = this.gateway(hb.gatewayId, now, hb.at);
     for (const conn of gw.connections.values()) {
@@ -140,17 +179,18 @@ export class PresenceState {
       this.index(conn);
       affected.add(c.userId);
     }
-    gw.lastBeatAt = now;
+    gw.lastBeatAt = now.mono;
     gw.beatRef = hb.at;
     gw.timeoutMs = MISSED_HEARTBEATS * hb.intervalMs;
     return this.changes(affected, now, `${hb.gatewayId}:hb:${hb.at}`);
   }
 
-  /** Drops every gateway silent for longer than its timeout, with all its connections. */
-  expire(now: number): PresenceChange[] {
+  /** Drops every gateway silent for longer than its timeout, with all its connections (not while disconnected). */
+  expire(now: Now): PresenceChange[] {
     const out: PresenceChange[] = [];
+    if (!this.connected) return out;
     for (const [gatewayId, gw] of this.gateways) {
-      if (now - gw.lastBeatAt <= gw.timeoutMs) continue;
+      if (now.mono - gw.lastBeatAt <= gw.timeoutMs) continue;
       this.gateways.delete(gatewayId);
       const affected = new Set<string>();
       for (const conn of gw.connections.values()) {
@@ -162,10 +202,10 @@ export class PresenceState {
     return out;
   }
 
-  /** Run periodically: expiry, and once the start-up grace is over, settling every user. */
-  tick(now: number): PresenceChange[] {
+  /** Run periodically: expiry, and once the grace is over, settling every user (nothing while disconnected). */
+  tick(now: Now): PresenceChange[] {
     const out = this.expire(now);
-    if (!this.settled && this.graceOver(now)) {
+    if (this.connected && !this.settled && this.graceOver(now)) {
       this.settled = true;
       const everyone = new Set([...this.published.keys(), ...this.byUser.keys()]);
       for (const userId of everyone) {
@@ -207,14 +247,14 @@ export class PresenceState {
     return this.gateways.size;
   }
 
-  private graceOver(now: number): boolean {
-    return now - this.opts.startedAt >= this.opts.graceMs;
+  private graceOver(now: Now): boolean {
+    return now.mono - this.graceFrom >= this.opts.graceMs;
   }
 
-  private gateway(gatewayId: string, now: number, at: string): Gateway {
+  private gateway(gatewayId: string, now: Now, at: string): Gateway {
     let gw = this.gateways.get(gatewayId);
     if (!gw) {
-      gw = { connections: new Map(), lastBeatAt: now, beatRef: at, timeoutMs: this.opts.defaultGatewayTimeoutMs };
+      gw = { connections: new Map(), lastBeatAt: now.mono, beatRef: at, timeoutMs: this.opts.defaultGatewayTimeoutMs };
       this.gateways.set(gatewayId, gw);
     }
     return gw;
@@ -233,10 +273,10 @@ export class PresenceState {
     if (m.size === 0) this.byUser.delete(conn.userId);
   }
 
-  private changes(users: Set<string>, now: number, causeId: string): PresenceChange[] {
+  private changes(users: Set<string>, now: Now, causeId: string): PresenceChange[] {
     const out: PresenceChange[] = [];
     const graceOver = this.graceOver(now);
-    const at = new Date(now).toISOString();
+    const at = new Date(now.wall).toISOString();
     for (const userId of users) {
       const status = this.derivedStatusOf(userId);
       const prev = this.published.get(userId);
