@@ -52,6 +52,23 @@ async function config(namespace: string, extra: Record<string, string> = {}) {
   });
 }
 
+/**
+ * A NATS connection playing the gateways and the services a describe block starts, closed and
+ * their namespaces deleted after it.
+ */
+function useHarness(...namespaces: Subjects[]): { nc: NatsConnection; running: RunningService[] } {
+  const h = { nc: undefined as unknown as NatsConnection, running: [] as RunningService[] };
+  beforeAll(async () => {
+    h.nc = await connectNats({ servers: await testNatsUrl(), name: 'test-gateway' });
+  });
+  afterAll(async () => {
+    for (const svc of h.running) await svc.close();
+    for (const n of namespaces) await deleteNamespace(n.namespace);
+    await h.nc.drain();
+  });
+  return h;
+}
+
 describe('presence service - gateway signals over NATS', () => {
   const s = createSubjects(randomName());
   let svc: RunningService;
@@ -246,28 +263,18 @@ describe('presence service - start-up', () => {
 
 describe('presence service - replicas', () => {
   const s = createSubjects(randomName());
-  let nc: NatsConnection;
-  const running: RunningService[] = [];
-
-  beforeAll(async () => {
-    nc = await connectNats({ servers: await testNatsUrl(), name: 'test-gateway' });
-  });
-  afterAll(async () => {
-    for (const svc of running) await svc.close();
-    await deleteNamespace(s.namespace);
-    await nc.drain();
-  });
+  const h = useHarness(s);
 
   it('presence - two replicas that see the same signals store each change once', async () => {
     const [a, b] = await Promise.all([startService(presenceService(await config(s.namespace))), startService(presenceService(await config(s.namespace)))]);
-    running.push(a, b);
+    h.running.push(a, b);
     const appended = async (svc: RunningService) =>
       (await metric(svc, 'presence_events_appended_total{result="stored"}')) + (await metric(svc, 'presence_events_appended_total{result="duplicate"}'));
     const [beforeA, beforeB] = [await appended(a), await appended(b)];
-    const live = recordLive(nc, s);
-    await nc.flush();
+    const live = recordLive(h.nc, s);
+    await h.nc.flush();
 
-    const gw = fakeGateway(nc, s);
+    const gw = fakeGateway(h.nc, s);
     const userId = randomUUID();
     gw.open('c1', userId, 'ivy');
     gw.status('c1', userId, 'busy');
@@ -275,7 +282,7 @@ describe('presence service - replicas', () => {
     // Both replicas have appended all three changes (stored or found duplicate) ...
     await eventually(async () => (await appended(a)) - beforeA >= 3 && (await appended(b)) - beforeB >= 3);
     await eventually(() => live.last(userId) === 'offline');
-    await nc.flush();
+    await h.nc.flush();
     // ... and the stream stored each once.
     expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'busy', 'offline']);
     live.stop();
@@ -287,28 +294,17 @@ describe('presence service - NATS outage', () => {
   // just go quiet as they would look to a replica that lost its connection.
   const s = createSubjects(randomName());
   const witness = createSubjects(randomName());
-  let nc: NatsConnection;
-  const running: RunningService[] = [];
-
-  beforeAll(async () => {
-    nc = await connectNats({ servers: await testNatsUrl(), name: 'test-gateway' });
-  });
-  afterAll(async () => {
-    for (const svc of running) await svc.close();
-    await deleteNamespace(s.namespace);
-    await deleteNamespace(witness.namespace);
-    await nc.drain();
-  });
+  const h = useHarness(s, witness);
 
   it('presence - a replica without NATS expires nobody; after the reconnect only gateways still silent expire', async () => {
     const [svc, other] = await Promise.all([startService(presenceService(await config(s.namespace))), startService(presenceService(await config(witness.namespace)))]);
-    running.push(svc, other);
-    const live = recordLive(nc, s);
-    const witnessLive = recordLive(nc, witness);
-    await nc.flush();
-    const stays = fakeGateway(nc, s);
-    const dies = fakeGateway(nc, s);
-    const control = fakeGateway(nc, witness);
+    h.running.push(svc, other);
+    const live = recordLive(h.nc, s);
+    const witnessLive = recordLive(h.nc, witness);
+    await h.nc.flush();
+    const stays = fakeGateway(h.nc, s);
+    const dies = fakeGateway(h.nc, s);
+    const control = fakeGateway(h.nc, witness);
     const [kept, lost, seen] = [randomUUID(), randomUUID(), randomUUID()];
     const beatKept = () => stays.heartbeat(100, [{ connId: 'c1', userId: kept, username: 'kim', status: 'online' }]);
     // The control gateway, on a replica that stays connected, times out well after (3 × 400 ms)
@@ -334,7 +330,7 @@ describe('presence service - NATS outage', () => {
       // The gateway that stayed silent expires one timeout after the reconnect; the other is kept.
       await eventually(() => live.last(lost) === 'offline');
       expect(live.of(lost).at(-1)?.causationId).toMatch(new RegExp(`^${dies.gatewayId}:expired:`));
-      await nc.flush();
+      await h.nc.flush();
       expect(live.of(kept).map((e) => e.payload.status)).toEqual(['online']);
     } finally {
       clearInterval(beating);

@@ -123,7 +123,9 @@ describe('jetstream adapter', () => {
     const c = await slowJs.consumeDurable({ stream: s.streams.chat.name, durable: 'slow', filterSubject: subj, batch: 10 }, async (batch) => {
       if (first) {
         first = false;
-        await new Promise((r) => setTimeout(r, 2500)); // longer than the 1 s pull and its idle heartbeats
+        // The scenario itself is a slow handler (a slow database): it must outlast the 1 s pull
+        // and two of its 500 ms idle heartbeats, so this is a duration, not a wait on a condition.
+        await new Promise((r) => setTimeout(r, 2500));
       }
       seen.push(...batch.map((d) => (d.data as { i: number }).i));
     });

@@ -30,7 +30,7 @@ export class LoginThrottle {
   constructor(private readonly policy: LoginThrottlePolicy) {}
 
   /** Seconds until this client may try this account again, or 0 when it may now. */
-  retryAfterS(accountKey: string, address: string, now: number): number {
+  private retryAfterS(accountKey: string, address: string, now: number): number {
     const waits = [this.waitMs(pairKey(accountKey, address), this.policy.maxPerAccount, now), this.waitMs(addressKey(address), this.policy.maxPerAddress, now)];
     const ms = Math.max(...waits);
     return ms > 0 ? Math.ceil(ms / 1000) : 0;
