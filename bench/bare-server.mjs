@@ -5,7 +5,12 @@
 // port on stdout as one JSON line.
 import { WebSocketServer } from 'ws';
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(process.env.PORT || 0), perMessageDeflate: false, maxPayload: 1024 * 1024 });
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: Number(process.env.PORT || 0),
+  perMessageDeflate: false,
+  maxPayload: 1024 * 1024,
+});
 const TEXT = { binary: false };
 
 wss.on('connection', (ws) => {

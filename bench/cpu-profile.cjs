@@ -15,7 +15,10 @@ if (dir) {
   session.post('Profiler.start');
   // apps/<service>/dist/main.js -> <service>; anything else -> its file name.
   const script = process.argv[1] ?? 'node';
-  const name = path.basename(script) === 'main.js' ? path.basename(path.dirname(path.dirname(script))) : path.basename(script).replace(/\.[cm]?js$/, '');
+  const name =
+    path.basename(script) === 'main.js'
+      ? path.basename(path.dirname(path.dirname(script)))
+      : path.basename(script).replace(/\.[cm]?js$/, '');
   process.once('exit', () => {
     // Posts on a same-thread session are dispatched synchronously, so this completes here.
     session.post('Profiler.stop', (err, res) => {

@@ -86,7 +86,10 @@ const P = {
 // Profiles are written when a process exits normally (SIGTERM is handled by every service);
 // --cpu-prof is not allowed in NODE_OPTIONS, hence a preloaded module.
 const profileEnv = P.profile
-  ? { BENCH_PROFILE_DIR: P.profile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, 'cpu-profile.cjs')}`.trim() }
+  ? {
+      BENCH_PROFILE_DIR: P.profile,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, 'cpu-profile.cjs')}`.trim(),
+    }
   : {};
 if (P.only && !['bare', 'stack'].includes(P.only)) throw new Error('--only must be bare or stack');
 // Below the gateway's WS_MAX_INFLIGHT (256): beyond it requests are refused, not queued.
@@ -434,7 +437,10 @@ async function inBatches(items, size, fn) {
 const cleanups = [];
 
 async function bareTarget() {
-  const child = spawn(process.execPath, [path.join(here, 'bare-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, ...profileEnv } });
+  const child = spawn(process.execPath, [path.join(here, 'bare-server.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...process.env, ...profileEnv },
+  });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const done = new Promise((r) => child.once('exit', r));
@@ -531,7 +537,9 @@ async function stackTarget(info) {
   const teardown = async () => {
     if (stack) await stack.stopAll().catch(() => undefined);
     stack = null;
-    await deleteNamespace(natsUrl, createSubjects(namespace)).catch((e) => log(`could not delete NATS namespace ${namespace}: ${e.message}`));
+    await deleteNamespace(natsUrl, createSubjects(namespace)).catch((e) =>
+      log(`could not delete NATS namespace ${namespace}: ${e.message}`),
+    );
     await dropSchema(databaseUrl, schema).catch((e) => log(`could not drop schema ${schema}: ${e.message}`));
   };
   cleanups.push(teardown);
@@ -563,11 +571,15 @@ async function stackTarget(info) {
   const password = crypto.randomBytes(12).toString('base64url');
   const total = P.clients + P.senders;
   const t1 = now();
-  const tokens = await inBatches(Array.from({ length: total }, (_, i) => i), 16, async (i) => {
-    const username = `b${runId}_${i}`;
-    await register(base, username, password);
-    return (await login(base, username, password)).accessToken;
-  });
+  const tokens = await inBatches(
+    Array.from({ length: total }, (_, i) => i),
+    16,
+    async (i) => {
+      const username = `b${runId}_${i}`;
+      await register(base, username, password);
+      return (await login(base, username, password)).accessToken;
+    },
+  );
   log(`${total} users registered and logged in in ${((now() - t1) / 1000).toFixed(1)} s`);
 
   const connect = async (token) => {
@@ -704,7 +716,19 @@ function renderTable(head, body) {
 }
 
 function table(rows) {
-  const head = ['scenario', 'target', 'offered msg/s', 'sent msg/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'failed/skipped', 'CPU % (target | loadgen | other | machine)'];
+  const head = [
+    'scenario',
+    'target',
+    'offered msg/s',
+    'sent msg/s',
+    'deliveries/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'lost',
+    'failed/skipped',
+    'CPU % (target | loadgen | other | machine)',
+  ];
   const body = rows.map(({ label, target, r }) => [
     label,
     target,
@@ -722,7 +746,17 @@ function table(rows) {
 }
 
 function effTable(rows) {
-  const head = ['scenario', 'target', 'fan-out process', 'its CPU %', 'deliveries per its CPU-s', 'target CPU % (all its processes)', 'deliveries per target CPU-s', 'write syscalls/delivery', 'loadgen reads/delivery'];
+  const head = [
+    'scenario',
+    'target',
+    'fan-out process',
+    'its CPU %',
+    'deliveries per its CPU-s',
+    'target CPU % (all its processes)',
+    'deliveries per target CPU-s',
+    'write syscalls/delivery',
+    'loadgen reads/delivery',
+  ];
   const body = rows.map(({ label, target, r }) => [
     label,
     target,
@@ -764,7 +798,10 @@ function ownChildren() {
 let cleaning = null;
 function cleanupAll() {
   cleaning ??= (async () => {
-    while (cleanups.length) await cleanups.pop()().catch(() => undefined);
+    while (cleanups.length)
+      await cleanups
+        .pop()()
+        .catch(() => undefined);
     for (const pid of ownChildren()) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -809,7 +846,9 @@ async function main() {
     const stack = await stackTarget(info);
     log('stack: saturation');
     results.stackSaturation = await runScenario(stack, { kind: 'saturation' });
-    log(`stack: saturation ${f0(results.stackSaturation.sentMsgsPerSec)} msg/s, ${f0(results.stackSaturation.deliveriesPerSec)} deliveries/s`);
+    log(
+      `stack: saturation ${f0(results.stackSaturation.sentMsgsPerSec)} msg/s, ${f0(results.stackSaturation.deliveriesPerSec)} deliveries/s`,
+    );
     const rate = results.halfRate ?? P.rate ?? Math.max(1, Math.round(results.stackSaturation.sentMsgsPerSec / 2));
     results.halfRate = rate;
     log(`stack: paced at ${rate} msg/s`);
@@ -837,30 +876,60 @@ async function main() {
   console.log('');
   console.log(`Fan-out benchmark — ${started.toISOString()}`);
   console.log(`command: ${command}`);
-  console.log(`machine: ${info.cpus} x ${info.cpuModel}, ${info.ramGiB} GiB RAM, ${info.os}, Node ${info.node}` + (info.natsVersion ? `, NATS ${info.natsVersion}` : '') + (info.postgresVersion ? `, PostgreSQL ${info.postgresVersion}` : ''));
+  console.log(
+    `machine: ${info.cpus} x ${info.cpuModel}, ${info.ramGiB} GiB RAM, ${info.os}, Node ${info.node}` +
+      (info.natsVersion ? `, NATS ${info.natsVersion}` : '') +
+      (info.postgresVersion ? `, PostgreSQL ${info.postgresVersion}` : ''),
+  );
   console.log(`load average at start: ${info.loadavgAtStart.join(' ')}`);
-  console.log(`parameters: ${P.clients} receivers + ${P.senders} senders in one room, body ${P.bodyChars} chars, ${P.warmup} s warm-up + ${P.seconds} s measured per scenario, saturation window ${P.window} msgs/sender`);
+  console.log(
+    `parameters: ${P.clients} receivers + ${P.senders} senders in one room, body ${P.bodyChars} chars, ${P.warmup} s warm-up + ${P.seconds} s measured per scenario, saturation window ${P.window} msgs/sender`,
+  );
   console.log('');
   console.log(table(rows));
   console.log('');
   console.log(effTable(rows));
   console.log('');
-  if (results.stackSaturation?.ackLatencyMs) console.log(`stack send->ack (PostAck) latency: saturation p50 ${f2(results.stackSaturation.ackLatencyMs.p50)} / p99 ${f2(results.stackSaturation.ackLatencyMs.p99)} ms; half load p50 ${f2(results.stackHalf?.ackLatencyMs?.p50)} / p99 ${f2(results.stackHalf?.ackLatencyMs?.p99)} ms`);
-  if (verdicts.throughput) console.log(`goal 1 (throughput): stack/bare deliveries/s = ${f2(verdicts.throughput.ratio)} (goal >= 0.70): ${verdicts.throughput.met ? 'MET' : 'NOT MET'}`);
-  if (verdicts.latency) console.log(`goal 2 (latency):    stack/bare p99 at ${f0(verdicts.latency.rate)} msg/s = ${f2(verdicts.latency.ratio)} (goal <= 2.0): ${verdicts.latency.met ? 'MET' : 'NOT MET'}`);
+  if (results.stackSaturation?.ackLatencyMs)
+    console.log(
+      `stack send->ack (PostAck) latency: saturation p50 ${f2(results.stackSaturation.ackLatencyMs.p50)} / p99 ${f2(results.stackSaturation.ackLatencyMs.p99)} ms; half load p50 ${f2(results.stackHalf?.ackLatencyMs?.p50)} / p99 ${f2(results.stackHalf?.ackLatencyMs?.p99)} ms`,
+    );
+  if (verdicts.throughput)
+    console.log(
+      `goal 1 (throughput): stack/bare deliveries/s = ${f2(verdicts.throughput.ratio)} (goal >= 0.70): ${verdicts.throughput.met ? 'MET' : 'NOT MET'}`,
+    );
+  if (verdicts.latency)
+    console.log(
+      `goal 2 (latency):    stack/bare p99 at ${f0(verdicts.latency.rate)} msg/s = ${f2(verdicts.latency.ratio)} (goal <= 2.0): ${verdicts.latency.met ? 'MET' : 'NOT MET'}`,
+    );
   console.log('');
-  console.log(`notes: the load generator (all ${P.clients + P.senders} clients, one Node process) shares the ${info.cpus} CPU(s) with the target; CPU % is of one core per process, "other" is everything else that ran (other users of the machine), "machine" is % of all cores (with the hypervisor's steal, if any).`);
-  console.log(`       a delivery is one message.posted frame received by one receiver; senders are room members too and also get every message, not counted.`);
-  console.log(`       saturation is a closed loop (each sender keeps ${P.window} messages not yet received by every receiver), not a fixed offered rate; half load is an open-loop paced stream.`);
+  console.log(
+    `notes: the load generator (all ${P.clients + P.senders} clients, one Node process) shares the ${info.cpus} CPU(s) with the target; CPU % is of one core per process, "other" is everything else that ran (other users of the machine), "machine" is % of all cores (with the hypervisor's steal, if any).`,
+  );
+  console.log(
+    `       a delivery is one message.posted frame received by one receiver; senders are room members too and also get every message, not counted.`,
+  );
+  console.log(
+    `       saturation is a closed loop (each sender keeps ${P.window} messages not yet received by every receiver), not a fixed offered rate; half load is an open-loop paced stream.`,
+  );
   const maxOther = Math.max(0, ...rows.map(({ r }) => r.cpuPercent.other ?? 0));
   const maxSteal = Math.max(0, ...rows.map(({ r }) => r.cpuPercent.steal ?? 0));
-  if (maxSteal >= 5) console.log(`WARNING: the hypervisor took up to ${maxSteal}% of this VM's CPU time (steal) during a measured window: the figures are skewed.`);
-  if (maxOther >= 20) console.log(`WARNING: other processes used up to ${maxOther}% of a core during a measured window: the figures are skewed; re-run on a quiet machine.`);
+  if (maxSteal >= 5)
+    console.log(
+      `WARNING: the hypervisor took up to ${maxSteal}% of this VM's CPU time (steal) during a measured window: the figures are skewed.`,
+    );
+  if (maxOther >= 20)
+    console.log(
+      `WARNING: other processes used up to ${maxOther}% of a core during a measured window: the figures are skewed; re-run on a quiet machine.`,
+    );
   else console.log(`       nothing else used more than ${maxOther}% of a core during the measured windows.`);
 
   const out = opt.out ?? path.join(root, 'bench', 'results', `fanout-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: started.toISOString(), command, machine: info, parameters: P, results, verdicts }, null, 2) + '\n');
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ date: started.toISOString(), command, machine: info, parameters: P, results, verdicts }, null, 2) + '\n',
+  );
   console.log(`\nresult written to ${path.relative(process.cwd(), out)}`);
 }
 

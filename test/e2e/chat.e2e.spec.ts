@@ -76,7 +76,9 @@ describe('chat stack - end to end', () => {
     const atAlice = await alice.waitForFrame('message.posted', (m) => m.messageId === ack.messageId);
     for (const f of [atBob, atAlice]) {
       expect(f.position).toBe(ack.position);
-      expect(f.data).toEqual(expect.objectContaining({ body: '你好，世界 👋', senderId: aliceId, senderName: 'Alice', position: ack.position }));
+      expect(f.data).toEqual(
+        expect.objectContaining({ body: '你好，世界 👋', senderId: aliceId, senderName: 'Alice', position: ack.position }),
+      );
     }
   });
 
@@ -113,7 +115,13 @@ describe('chat stack - end to end', () => {
     replies.push(await bob.nextReply());
     bob.sendRaw(Buffer.from([1, 2, 3]));
     replies.push(await bob.nextReply());
-    expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['BAD_REQUEST', 'UNKNOWN_OP', 'FRAME_TOO_LARGE', 'BAD_REQUEST', 'BAD_REQUEST']);
+    expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual([
+      'BAD_REQUEST',
+      'UNKNOWN_OP',
+      'FRAME_TOO_LARGE',
+      'BAD_REQUEST',
+      'BAD_REQUEST',
+    ]);
     expect(replies[1].id).toBe('u1');
     expect(bob.isOpen).toBe(true);
     expect(await bob.request('ping', {})).toEqual({ time: expect.any(String) });
@@ -142,7 +150,11 @@ describe('chat stack - end to end', () => {
 
   it('history - survives a crash of the history service; what was sent meanwhile is projected after', async () => {
     await stack.stop('history', 'SIGKILL');
-    const during = await alice.request('message.send', { roomId: 'general', clientMsgId: 'while-down', body: 'sent while history was down' });
+    const during = await alice.request('message.send', {
+      roomId: 'general',
+      clientMsgId: 'while-down',
+      body: 'sent while history was down',
+    });
     await expectCode(bob.request('history.page', { roomId: 'general' }, { timeoutMs: 20_000 }), 'UNAVAILABLE');
     await stack.start('history');
     const page = await eventually(async () => {
@@ -173,10 +185,22 @@ describe('chat stack - end to end', () => {
     const seen = alice.events('presence.changed').length;
     bob = await ChatClient.connect(wsUrlOf(stack.urls.gateway2));
     await bob.auth(lb.accessToken);
-    await eventually(() => alice.events('presence.changed').slice(seen).some((f) => f.data.userId === bobId && f.data.status === 'online'));
+    await eventually(() =>
+      alice
+        .events('presence.changed')
+        .slice(seen)
+        .some((f) => f.data.userId === bobId && f.data.status === 'online'),
+    );
     const before = alice.events('presence.changed').length;
     await stack.stop('gateway2', 'SIGKILL');
-    await eventually(() => alice.events('presence.changed').slice(before).some((f) => f.data.userId === bobId && f.data.status === 'offline'), 20_000);
+    await eventually(
+      () =>
+        alice
+          .events('presence.changed')
+          .slice(before)
+          .some((f) => f.data.userId === bobId && f.data.status === 'offline'),
+      20_000,
+    );
   });
 });
 

@@ -83,7 +83,12 @@ export async function startTestStack(opts: { serviceEnv?: Record<string, Record<
 /** The tail of a service's log, for failure messages. */
 export function logTail(stack: TestStack, service: string, lines = 40): string {
   try {
-    return fs.readFileSync(path.join(stack.logDir, `${service}.log`), 'utf8').trim().split('\n').slice(-lines).join('\n');
+    return fs
+      .readFileSync(path.join(stack.logDir, `${service}.log`), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no log)';
   }

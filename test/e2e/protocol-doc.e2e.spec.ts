@@ -267,7 +267,13 @@ interface HttpRes {
   json: any;
 }
 
-async function http(base: string, method: string, path: string, body?: unknown, opts: { raw?: string; contentType?: string } = {}): Promise<HttpRes> {
+async function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { raw?: string; contentType?: string } = {},
+): Promise<HttpRes> {
   const headers: Record<string, string> = {};
   let payload: string | undefined;
   if (opts.raw !== undefined) {
@@ -378,7 +384,13 @@ describe('protocol.md, followed to the letter', () => {
     expect({ username, status: r.status, body: r.json }).toMatchObject({ username, status: 201 });
     const l = await login(username, password);
     expect(l.status).toBe(200);
-    const a = { userId: r.json.user.userId, username: r.json.user.username, password, token: l.json.accessToken, expiresAt: l.json.expiresAt };
+    const a = {
+      userId: r.json.user.userId,
+      username: r.json.user.username,
+      password,
+      token: l.json.accessToken,
+      expiresAt: l.json.expiresAt,
+    };
     users[username] = a;
     return a;
   };
@@ -479,7 +491,10 @@ describe('protocol.md, followed to the letter', () => {
       for (const [where, body] of cases) {
         const r = await http(base, 'POST', '/api/auth/register', body);
         expectHttpError(where, r, 400, 'BAD_REQUEST');
-        expect({ where, details: r.json.error.details }).toEqual({ where, details: expect.arrayContaining([expect.objectContaining({ field: expect.any(String) })]) });
+        expect({ where, details: r.json.error.details }).toEqual({
+          where,
+          details: expect.arrayContaining([expect.objectContaining({ field: expect.any(String) })]),
+        });
       }
       const unknown = await http(base, 'POST', '/api/auth/register', { username: 'extra1', password: 'password-1', extra: true });
       expectHttpError('unknown field', unknown, 400, 'BAD_REQUEST');
@@ -547,7 +562,13 @@ describe('protocol.md, followed to the letter', () => {
     beforeAll(async () => {
       // "alice" was registered above with password-1; log her in for the rest.
       const l = await login('alice', 'password-1');
-      users.alice = { userId: l.json.user.userId, username: 'alice', password: 'password-1', token: l.json.accessToken, expiresAt: l.json.expiresAt };
+      users.alice = {
+        userId: l.json.user.userId,
+        username: 'alice',
+        password: 'password-1',
+        token: l.json.accessToken,
+        expiresAt: l.json.expiresAt,
+      };
       await account('bob');
       await account('carol');
     });
@@ -603,7 +624,10 @@ describe('protocol.md, followed to the letter', () => {
       const garbage = await c.request('auth', { token: 'not-a-token' });
       expectWsError('garbage token', garbage, 'UNAUTHENTICATED', garbage.id);
       const forged = await c.request('auth', {
-        token: forgeJwt({ sub: users.alice.userId, name: 'alice', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }, 'not-the-secret'),
+        token: forgeJwt(
+          { sub: users.alice.userId, name: 'alice', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 },
+          'not-the-secret',
+        ),
       });
       expectWsError('forged token', forged, 'UNAUTHENTICATED', forged.id);
       const empty = await c.request('auth', { token: '' });
@@ -792,8 +816,18 @@ describe('protocol.md, followed to the letter', () => {
       expect(join.data.room).toMatchObject({ roomId: 'general', name: 'General', memberCount: 1, myRole: 'member', memberLimit: 100000 });
       recordPosition('join general (alice)', 'general', join.data.position);
       const joined = await alice.waitEvent((e) => e.event === 'member.joined' && e.data.userId === users.alice.userId, aMark);
-      expectFields('member.joined', joined.data, { roomId: 'string', userId: 'uuid', username: 'string', role: ['owner', 'admin', 'member'], time: 'time' });
-      expect(joined).toMatchObject({ type: 'evt', position: join.data.position, data: { roomId: 'general', username: 'alice', role: 'member' } });
+      expectFields('member.joined', joined.data, {
+        roomId: 'string',
+        userId: 'uuid',
+        username: 'string',
+        role: ['owner', 'admin', 'member'],
+        time: 'time',
+      });
+      expect(joined).toMatchObject({
+        type: 'evt',
+        position: join.data.position,
+        data: { roomId: 'general', username: 'alice', role: 'member' },
+      });
 
       const aMark2 = alice.mark();
       const bMark = bob.mark();
@@ -844,7 +878,9 @@ describe('protocol.md, followed to the letter', () => {
       const marker = await alice.call('message.send', { roomId: 'general', clientMsgId: 'idem-marker', body: 'marker' });
       for (const c of [alice, bob]) {
         await c.waitEvent((e) => e.event === 'message.posted' && e.data.messageId === marker.messageId);
-        const copies = c.eventsWhere((e) => e.event === 'message.posted' && e.data.clientMsgId === 'idem-1' && e.data.senderId === users.alice.userId);
+        const copies = c.eventsWhere(
+          (e) => e.event === 'message.posted' && e.data.clientMsgId === 'idem-1' && e.data.senderId === users.alice.userId,
+        );
         expect(copies.map((e) => e.data.body)).toEqual(['original']);
       }
       // The same clientMsgId from another sender is another message.
@@ -882,7 +918,10 @@ describe('protocol.md, followed to the letter', () => {
       for (const [where, data] of cases) {
         const r = await alice.request('message.send', data);
         expectWsError(where, r, 'BAD_REQUEST', r.id);
-        expect({ where, fields: r.error!.details?.map((d) => d.field.startsWith('data.')) }).toEqual({ where, fields: expect.arrayContaining([true]) });
+        expect({ where, fields: r.error!.details?.map((d) => d.field.startsWith('data.')) }).toEqual({
+          where,
+          fields: expect.arrayContaining([true]),
+        });
       }
       const ok64 = await alice.request('message.send', { roomId: 'general', clientMsgId: `A-z_0${'9'.repeat(59)}`, body: 'x' });
       expect(ok64.ok).toBe(true);
@@ -896,7 +935,15 @@ describe('protocol.md, followed to the letter', () => {
       expect(r.ok).toBe(true);
       expectMembershipAck('room.create', r.data);
       expect(r.data.room.roomId).toMatch(/^r-[0-9a-f]{12}$/);
-      expect(r.data.room).toMatchObject({ name: 'Defaults', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 1000, memberCount: 1, myRole: 'owner' });
+      expect(r.data.room).toMatchObject({
+        name: 'Defaults',
+        topic: '',
+        visibility: 'public',
+        postPolicy: 'members',
+        memberLimit: 1000,
+        memberCount: 1,
+        myRole: 'owner',
+      });
       recordPosition('create Defaults', r.data.room.roomId, r.data.position);
       const ev = await alice.waitEvent((e) => e.event === 'member.joined' && e.data.roomId === r.data.room.roomId, mark);
       expect(ev.position).toBe(r.data.position);
@@ -915,7 +962,11 @@ describe('protocol.md, followed to the letter', () => {
       expectWsError('create existing roomId', dup, 'CONFLICT', dup.id);
 
       const emojiName = await alice.request('room.create', { roomId: 'emoji-80', name: '🎉'.repeat(80) });
-      expect({ where: '80-emoji name', ok: emojiName.ok, error: emojiName.error }).toEqual({ where: '80-emoji name', ok: true, error: undefined });
+      expect({ where: '80-emoji name', ok: emojiName.ok, error: emojiName.error }).toEqual({
+        where: '80-emoji name',
+        ok: true,
+        error: undefined,
+      });
       const cases: [string, unknown][] = [
         ['81-char name', { name: 'n'.repeat(81) }],
         ['empty name', { name: '' }],
@@ -958,7 +1009,10 @@ describe('protocol.md, followed to the letter', () => {
       const names: string[] = list.rooms.map((r: any) => r.name);
       const byCodeUnit = [...names].sort();
       const byLocale = [...names].sort((a, b) => a.localeCompare(b));
-      expect({ names, sorted: JSON.stringify(names) === JSON.stringify(byCodeUnit) || JSON.stringify(names) === JSON.stringify(byLocale) }).toEqual({ names, sorted: true });
+      expect({
+        names,
+        sorted: JSON.stringify(names) === JSON.stringify(byCodeUnit) || JSON.stringify(names) === JSON.stringify(byLocale),
+      }).toEqual({ names, sorted: true });
       const zeta = list.rooms.find((r: any) => r.roomId === 'zeta');
       expect(zeta).toMatchObject({ myRole: null, memberCount: 1 });
       const general = list.rooms.find((r: any) => r.roomId === 'general');
@@ -1064,7 +1118,9 @@ describe('protocol.md, followed to the letter', () => {
     it('a connection’s sends are stored in the order sent, even without waiting for replies', async () => {
       await alice.call('room.create', { roomId: 'ordered', name: 'Ordered' });
       await bob.call('room.join', { roomId: 'ordered' });
-      const acks = await Promise.all(Array.from({ length: 30 }, (_, i) => alice.call('message.send', { roomId: 'ordered', clientMsgId: `o-${i}`, body: `#${i}` })));
+      const acks = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => alice.call('message.send', { roomId: 'ordered', clientMsgId: `o-${i}`, body: `#${i}` })),
+      );
       const positions = acks.map((a) => a.position);
       for (let i = 1; i < positions.length; i++) expect(positions[i]).toBeGreaterThan(positions[i - 1]);
       acks.forEach((a) => recordPosition('ordered', 'ordered', a.position));
@@ -1088,18 +1144,25 @@ describe('protocol.md, followed to the letter', () => {
       const general = bob.eventsWhere((e) => e.event === 'message.posted' && e.data.roomId === 'general').map((e) => e.position);
       for (let i = 1; i < general.length; i++) expect(general[i]).toBeGreaterThan(general[i - 1]);
       // every event position equals its data.position
-      for (const c of [alice, bob, carol]) for (const e of c.eventsWhere((x) => x.event === 'message.posted')) expect(e.position).toBe(e.data.position);
+      for (const c of [alice, bob, carol])
+        for (const e of c.eventsWhere((x) => x.event === 'message.posted')) expect(e.position).toBe(e.data.position);
     });
 
     it('RATE_LIMITED beyond 256 requests in progress', async () => {
       await alice.call('room.create', { roomId: 'burst', name: 'Burst' });
       const replies = await Promise.all(
-        Array.from({ length: 400 }, (_, i) => alice.request('message.send', { roomId: 'burst', clientMsgId: `b-${i}`, body: `burst ${i}` }, { timeoutMs: 60_000 })),
+        Array.from({ length: 400 }, (_, i) =>
+          alice.request('message.send', { roomId: 'burst', clientMsgId: `b-${i}`, body: `burst ${i}` }, { timeoutMs: 60_000 }),
+        ),
       );
       const codes = replies.map((r) => (r.ok ? 'ok' : r.error!.code));
       const ok = codes.filter((c) => c === 'ok').length;
       const limited = codes.filter((c) => c === 'RATE_LIMITED').length;
-      expect({ ok: ok >= 256, limited: limited > 0, other: codes.filter((c) => c !== 'ok' && c !== 'RATE_LIMITED') }).toEqual({ ok: true, limited: true, other: [] });
+      expect({ ok: ok >= 256, limited: limited > 0, other: codes.filter((c) => c !== 'ok' && c !== 'RATE_LIMITED') }).toEqual({
+        ok: true,
+        limited: true,
+        other: [],
+      });
       // and the connection works afterwards
       expect((await alice.request('ping')).ok).toBe(true);
     });
@@ -1115,7 +1178,8 @@ describe('protocol.md, followed to the letter', () => {
       alice = await authed(users.alice);
       bob = await authed(users.bob);
       await alice.call('room.create', { roomId: 'hist', name: 'Hist' });
-      for (let i = 1; i <= 5; i++) acks.push(await alice.call('message.send', { roomId: 'hist', clientMsgId: `h-${i}`, body: `history ${i}` }));
+      for (let i = 1; i <= 5; i++)
+        acks.push(await alice.call('message.send', { roomId: 'hist', clientMsgId: `h-${i}`, body: `history ${i}` }));
       // an idempotent retry with another body; the stored body stays
       await alice.call('message.send', { roomId: 'hist', clientMsgId: 'h-3', body: 'CHANGED' });
       // history is filled a moment after acceptance: wait until all five are there
@@ -1130,7 +1194,13 @@ describe('protocol.md, followed to the letter', () => {
       for (const m of page.messages) expectMessageView('HistoryPage.messages[]', m);
       expect(page.messages.map((m: any) => m.position)).toEqual([...acks].reverse().map((a) => a.position));
       expect(page.messages.map((m: any) => m.body)).toEqual(['history 5', 'history 4', 'history 3', 'history 2', 'history 1']);
-      expect(page.messages[0]).toMatchObject({ messageId: acks[4].messageId, senderId: users.alice.userId, senderName: 'alice', clientMsgId: 'h-5', time: acks[4].time });
+      expect(page.messages[0]).toMatchObject({
+        messageId: acks[4].messageId,
+        senderId: users.alice.userId,
+        senderName: 'alice',
+        clientMsgId: 'h-5',
+        time: acks[4].time,
+      });
     });
 
     it('paging with nextBefore as before', async () => {
@@ -1138,7 +1208,10 @@ describe('protocol.md, followed to the letter', () => {
       let before: number | undefined;
       const pages: number[] = [];
       for (let guard = 0; guard < 10; guard++) {
-        const page = await alice.call('history.page', before === undefined ? { roomId: 'hist', limit: 2 } : { roomId: 'hist', limit: 2, before });
+        const page = await alice.call(
+          'history.page',
+          before === undefined ? { roomId: 'hist', limit: 2 } : { roomId: 'hist', limit: 2, before },
+        );
         pages.push(page.messages.length);
         if (before !== undefined) for (const m of page.messages) expect(m.position).toBeLessThan(before);
         seen.push(...page.messages);
@@ -1155,9 +1228,16 @@ describe('protocol.md, followed to the letter', () => {
       expect(Number.isInteger(p4.nextBefore)).toBe(true);
       const rest = await alice.call('history.page', { roomId: 'hist', limit: 1, before: p4.nextBefore });
       expect(rest.messages.map((m: any) => m.clientMsgId)).toEqual(['h-1']);
-      expect({ where: 'limit 1 page holding the oldest message', nextBefore: rest.nextBefore }).toEqual({ where: 'limit 1 page holding the oldest message', nextBefore: null });
+      expect({ where: 'limit 1 page holding the oldest message', nextBefore: rest.nextBefore }).toEqual({
+        where: 'limit 1 page holding the oldest message',
+        nextBefore: null,
+      });
       const exact = await alice.call('history.page', { roomId: 'hist', limit: 5 });
-      expect({ where: 'limit 5 with 5 messages', n: exact.messages.length, nextBefore: exact.nextBefore }).toEqual({ where: 'limit 5 with 5 messages', n: 5, nextBefore: null });
+      expect({ where: 'limit 5 with 5 messages', n: exact.messages.length, nextBefore: exact.nextBefore }).toEqual({
+        where: 'limit 5 with 5 messages',
+        n: 5,
+        nextBefore: null,
+      });
 
       // before = a message's position excludes that message
       const b = await alice.call('history.page', { roomId: 'hist', before: acks[2].position });
@@ -1228,13 +1308,21 @@ describe('protocol.md, followed to the letter', () => {
       expect(list.users.find((u: any) => u.userId === dave.userId)).toMatchObject({ username: 'dave', status: 'online' });
       d1.close();
       // (observed: the very first disconnect of a user can take ~8-13 s to be reported)
-      await watcher.waitEvent((e) => e.event === 'presence.changed' && e.data.userId === dave.userId && e.data.status === 'offline', m, 30_000);
+      await watcher.waitEvent(
+        (e) => e.event === 'presence.changed' && e.data.userId === dave.userId && e.data.status === 'offline',
+        m,
+        30_000,
+      );
     });
 
     it('presence.set and the derived status (online > busy > away, offline with no connection)', async () => {
       const positions: number[] = [];
       const waitStatus = async (status: string, from: number) => {
-        const ev = await watcher.waitEvent((e) => e.event === 'presence.changed' && e.data.userId === dave.userId && e.data.status === status, from, 30_000);
+        const ev = await watcher.waitEvent(
+          (e) => e.event === 'presence.changed' && e.data.userId === dave.userId && e.data.status === status,
+          from,
+          30_000,
+        );
         positions.push(ev.position);
         return ev;
       };
@@ -1420,10 +1508,15 @@ describe('protocol.md, followed to the letter', () => {
       // fill first, so keep posting until the gateway drops frank (seen as his presence going
       // offline), or up to 3600 messages of 4000 characters (~14 MB).
       const body = 'f'.repeat(4000);
-      const dropped = () => sender.events.slice(mark).some((e) => e.event === 'presence.changed' && e.data.userId === frank.userId && e.data.status === 'offline');
+      const dropped = () =>
+        sender.events
+          .slice(mark)
+          .some((e) => e.event === 'presence.changed' && e.data.userId === frank.userId && e.data.status === 'offline');
       for (let sent = 0; sent < 3600 && !dropped(); sent += 200) {
         const batch = await Promise.all(
-          Array.from({ length: 200 }, (_, j) => sender.request('message.send', { roomId: 'flood', clientMsgId: `f-${sent + j}`, body }, { timeoutMs: 60_000 })),
+          Array.from({ length: 200 }, (_, j) =>
+            sender.request('message.send', { roomId: 'flood', clientMsgId: `f-${sent + j}`, body }, { timeoutMs: 60_000 }),
+          ),
         );
         expect(batch.filter((r) => !r.ok).map((r) => r.error)).toEqual([]);
       }

@@ -20,7 +20,12 @@ interface Stack {
   stopAll(): Promise<void>;
 }
 const { startStack } = require('../../scripts/stack.cjs') as {
-  startStack(o: { env: Record<string, string>; ports: Record<string, number>; serviceEnv?: Record<string, Record<string, string>>; output: string }): Promise<Stack>;
+  startStack(o: {
+    env: Record<string, string>;
+    ports: Record<string, number>;
+    serviceEnv?: Record<string, Record<string, string>>;
+    output: string;
+  }): Promise<Stack>;
 };
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -52,7 +57,8 @@ async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = WAIT
 }
 
 const bodies = (page: Page) => page.getByTestId('message-list').getByTestId('message-body').allTextContents();
-const messageWith = (page: Page, text: string): Locator => page.getByTestId('message-list').getByTestId('message-body').filter({ hasText: text });
+const messageWith = (page: Page, text: string): Locator =>
+  page.getByTestId('message-list').getByTestId('message-body').filter({ hasText: text });
 const positions = (page: Page) =>
   page
     .getByTestId('message-list')
@@ -76,7 +82,9 @@ describe('web client (browser e2e)', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the browser test drives Debian's Chromium. Install it with \`apt-get install chromium\` (no browser is downloaded).`);
+      throw new Error(
+        `${CHROMIUM} is missing: the browser test drives Debian's Chromium. Install it with \`apt-get install chromium\` (no browser is downloaded).`,
+      );
     }
     const ports: Record<string, number> = {};
     while (new Set(Object.values(ports)).size < SERVICES.length) {
@@ -108,7 +116,15 @@ describe('web client (browser e2e)', () => {
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const open = async () => {
       const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
@@ -163,7 +179,11 @@ describe('web client (browser e2e)', () => {
     // Log out and back in with the login form; a reload keeps the session (sessionStorage).
     await a.getByTestId('logout').click();
     await a.getByTestId('auth-view').waitFor({ state: 'visible' });
-    expect(await a.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('chat.session'))).toBeNull();
+    expect(
+      await a.evaluate(() =>
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('chat.session'),
+      ),
+    ).toBeNull();
     await submit(a, 'login', nameA, PASSWORD);
     await expectLoggedIn(a, nameA);
     await a.reload();
@@ -189,7 +209,10 @@ describe('web client (browser e2e)', () => {
     await messageWith(b, text).waitFor();
     expect(await messageWith(b, text).textContent()).toBe(text);
     expect(await b.getByTestId('message-list').getByTestId('message-sender').last().textContent()).toBe(nameA);
-    await until('A shows its message once and nothing pending', async () => (await messageWith(a, text).count()) === 1 && (await a.getByTestId('pending-message').count()) === 0);
+    await until(
+      'A shows its message once and nothing pending',
+      async () => (await messageWith(a, text).count()) === 1 && (await a.getByTestId('pending-message').count()) === 0,
+    );
     expect(await messageWith(b, text).count()).toBe(1);
   });
 
@@ -211,10 +234,15 @@ describe('web client (browser e2e)', () => {
       await seeder.auth(session.accessToken);
       const seeds = Array.from({ length: 60 }, (_, i) => `seed ${String(i + 1).padStart(3, '0')}`);
       // The gateway handles one connection's sends in order, so they can be pipelined.
-      await Promise.all(seeds.map((body, i) => seeder.request('message.send', { roomId: 'general', clientMsgId: `seed-${i}-${suffix()}`, body })));
+      await Promise.all(
+        seeds.map((body, i) => seeder.request('message.send', { roomId: 'general', clientMsgId: `seed-${i}-${suffix()}`, body })),
+      );
       await messageWith(b, 'seed 060').waitFor();
       // History is projected from the stream asynchronously: wait until it has caught up.
-      await until('history has the last seed', async () => (await seeder.request('history.page', { roomId: 'general', limit: 1 })).messages[0]?.body === 'seed 060');
+      await until(
+        'history has the last seed',
+        async () => (await seeder.request('history.page', { roomId: 'general', limit: 1 })).messages[0]?.body === 'seed 060',
+      );
     } finally {
       await seeder.close();
     }
@@ -233,7 +261,10 @@ describe('web client (browser e2e)', () => {
       await b.getByTestId('message-scroller').evaluate((el: { scrollTop: number }) => {
         el.scrollTop = 0;
       });
-      await until('an older page after scrolling to the top', async () => (await bodies(b)).length > before || (await b.getByTestId('history-start').isVisible()));
+      await until(
+        'an older page after scrolling to the top',
+        async () => (await bodies(b)).length > before || (await b.getByTestId('history-start').isVisible()),
+      );
     }
     await b.getByTestId('history-start').waitFor();
     expect(await b.getByTestId('load-older').isHidden()).toBe(true);
@@ -296,10 +327,11 @@ describe('web client (browser e2e)', () => {
     await b.setViewportSize({ width: 380, height: 740 });
     try {
       // Fully on screen / fully off screen (the drawers slide in and out).
-      const box = (l: Locator) => l.evaluate((e) => {
-        const r = e.getBoundingClientRect();
-        return { left: r.left, right: r.right, width: r.width };
-      });
+      const box = (l: Locator) =>
+        l.evaluate((e) => {
+          const r = e.getBoundingClientRect();
+          return { left: r.left, right: r.right, width: r.width };
+        });
       const inView = async (l: Locator) => {
         const r = await box(l);
         return r.width > 0 && r.left >= 0 && r.right <= 380;
@@ -341,7 +373,10 @@ describe('web client (browser e2e)', () => {
     await stack!.start('gateway');
     for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
     await messageWith(b, text).waitFor();
-    await until('A has the message once and nothing pending', async () => (await messageWith(a, text).count()) === 1 && (await a.getByTestId('pending-message').count()) === 0);
+    await until(
+      'A has the message once and nothing pending',
+      async () => (await messageWith(a, text).count()) === 1 && (await a.getByTestId('pending-message').count()) === 0,
+    );
     expect(await messageWith(b, text).count()).toBe(1);
     const pos = await positions(b);
     expect(pos).toEqual([...pos].sort((x, y) => x - y));

@@ -12,11 +12,15 @@ export class GatewayConfig extends BaseConfig {
    * replica must share it. There is deliberately no default: a missing secret stops start-up.
    */
   @IsString()
-  @MinLength(32, { message: 'JWT_SECRET is required: set it to a random secret of at least 32 characters (e.g. `openssl rand -base64 48`)' })
+  @MinLength(32, {
+    message: 'JWT_SECRET is required: set it to a random secret of at least 32 characters (e.g. `openssl rand -base64 48`)',
+  })
   JWT_SECRET = '';
 
   /** Lifetime of an access token in seconds; a WebSocket is closed (4403) when its token expires. @default 3600 */
-  @IsInt() @Min(30) @Max(30 * 24 * 3600)
+  @IsInt()
+  @Min(30)
+  @Max(30 * 24 * 3600)
   ACCESS_TOKEN_TTL_S = 3600;
 
   /**
@@ -27,19 +31,27 @@ export class GatewayConfig extends BaseConfig {
   GATEWAY_ID = `gw-${randomBytes(4).toString('hex')}`;
 
   /** Interval of the heartbeat listing this gateway's connections to the presence service, in ms. @default 5000 */
-  @IsInt() @Min(100) @Max(60_000)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
   PRESENCE_HEARTBEAT_MS = 5000;
 
   /** A socket with more unsent bytes than this is a slow consumer and is closed (4408). @default 1 MiB */
-  @IsInt() @Min(64 * 1024) @Max(256 * 1024 * 1024)
+  @IsInt()
+  @Min(64 * 1024)
+  @Max(256 * 1024 * 1024)
   WS_MAX_BUFFERED_BYTES = 1024 * 1024;
 
   /** Time a new WebSocket has to authenticate before it is closed (4401), in ms. @default 10000 */
-  @IsInt() @Min(50) @Max(600_000)
+  @IsInt()
+  @Min(50)
+  @Max(600_000)
   WS_AUTH_TIMEOUT_MS = WsLimits.authTimeoutMs;
 
   /** Requests of one connection being processed at once; more are answered RATE_LIMITED. @default 256 */
-  @IsInt() @Min(1) @Max(100_000)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   WS_MAX_INFLIGHT = 256;
 
   /**
@@ -52,26 +64,36 @@ export class GatewayConfig extends BaseConfig {
   WS_ORDERED_SENDS = true;
 
   /** argon2id memory cost in KiB (OWASP minimum 19456). @default 19456 */
-  @IsInt() @Min(1024) @Max(4 * 1024 * 1024)
+  @IsInt()
+  @Min(1024)
+  @Max(4 * 1024 * 1024)
   ARGON2_MEMORY_KIB = 19456;
 
   /** argon2id iterations (time cost). @default 2 */
-  @IsInt() @Min(1) @Max(100)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   ARGON2_ITERATIONS = 2;
 
   /**
    * Failed logins one client address may make on one account within LOGIN_FAILURE_WINDOW_S;
    * more are answered RATE_LIMITED (429, Retry-After) without checking the password. @default 10
    */
-  @IsInt() @Min(1) @Max(10_000)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   LOGIN_MAX_FAILURES = 10;
 
   /** Failed logins one client address may make over all accounts within the window. @default 100 */
-  @IsInt() @Min(1) @Max(1_000_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   LOGIN_MAX_FAILURES_PER_ADDRESS = 100;
 
   /** The sliding window of the two login limits, in seconds. @default 900 */
-  @IsInt() @Min(1) @Max(24 * 3600)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
   LOGIN_FAILURE_WINDOW_S = 900;
 
   /**
@@ -79,10 +101,13 @@ export class GatewayConfig extends BaseConfig {
    * address (Express "trust proxy" hop count). 0: the TCP peer is the client. Behind a proxy
    * set it, or every client shares the proxy's address for the login limits. @default 0
    */
-  @IsInt() @Min(0) @Max(10)
+  @IsInt()
+  @Min(0)
+  @Max(10)
   TRUST_PROXY_HOPS = 0;
 
   /** Folder served statically at / (the web app). @default apps/gateway/public */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
 }

@@ -40,7 +40,12 @@ export class GatewayModule {
         {
           provide: LoginThrottle,
           useFactory: (c: GatewayConfig) =>
-            new LoginThrottle({ windowMs: c.LOGIN_FAILURE_WINDOW_S * 1000, maxPerAccount: c.LOGIN_MAX_FAILURES, maxPerAddress: c.LOGIN_MAX_FAILURES_PER_ADDRESS, maxKeys: 100_000 }),
+            new LoginThrottle({
+              windowMs: c.LOGIN_FAILURE_WINDOW_S * 1000,
+              maxPerAccount: c.LOGIN_MAX_FAILURES,
+              maxPerAddress: c.LOGIN_MAX_FAILURES_PER_ADDRESS,
+              maxKeys: 100_000,
+            }),
           inject: [CONFIG],
         },
         AccountsService,

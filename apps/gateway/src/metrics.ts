@@ -17,12 +17,34 @@ export class GatewayMetrics {
   constructor(metrics: MetricsRegistry) {
     const registers = [metrics.registry];
     this.connections = new Gauge({ name: 'gateway_ws_connections', help: 'Open WebSocket connections', registers });
-    this.authenticated = new Gauge({ name: 'gateway_ws_authenticated_connections', help: 'Authenticated WebSocket connections', registers });
+    this.authenticated = new Gauge({
+      name: 'gateway_ws_authenticated_connections',
+      help: 'Authenticated WebSocket connections',
+      registers,
+    });
     this.framesIn = new Counter({ name: 'gateway_ws_frames_in_total', help: 'WebSocket frames received', registers });
     this.framesOut = new Counter({ name: 'gateway_ws_frames_out_total', help: 'WebSocket frames sent (replies and events)', registers });
-    this.badFrames = new Counter({ name: 'gateway_ws_bad_frames_total', help: 'Frames rejected before processing (malformed, too large, unknown op, invalid data, unauthenticated)', registers });
-    this.delivered = new Counter({ name: 'gateway_events_delivered_total', help: 'Events written to client sockets', labelNames: ['event'], registers });
-    this.slowConsumers = new Counter({ name: 'gateway_ws_slow_consumer_closes_total', help: 'Connections closed because their send buffer overflowed', registers });
-    this.droppedLive = new Counter({ name: 'gateway_live_dropped_total', help: 'Malformed live messages dropped', labelNames: ['subject'], registers });
+    this.badFrames = new Counter({
+      name: 'gateway_ws_bad_frames_total',
+      help: 'Frames rejected before processing (malformed, too large, unknown op, invalid data, unauthenticated)',
+      registers,
+    });
+    this.delivered = new Counter({
+      name: 'gateway_events_delivered_total',
+      help: 'Events written to client sockets',
+      labelNames: ['event'],
+      registers,
+    });
+    this.slowConsumers = new Counter({
+      name: 'gateway_ws_slow_consumer_closes_total',
+      help: 'Connections closed because their send buffer overflowed',
+      registers,
+    });
+    this.droppedLive = new Counter({
+      name: 'gateway_live_dropped_total',
+      help: 'Malformed live messages dropped',
+      labelNames: ['subject'],
+      registers,
+    });
   }
 }

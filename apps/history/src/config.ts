@@ -7,7 +7,8 @@ export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 export class HistoryConfig extends BaseConfig {
   override HTTP_PORT = 3003;
   /** Postgres connection URL. @default postgres://postgres@127.0.0.1:5432/chat */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/chat';
   /** Schema holding the history tables; created at start-up when missing. @default chat */
   @Matches(SCHEMA_PATTERN, { message: `DATABASE_SCHEMA must match ${SCHEMA_PATTERN}` })
@@ -16,7 +17,9 @@ export class HistoryConfig extends BaseConfig {
    * Stream events fetched and projected per database transaction. At most 4096, which keeps the
    * multi-row INSERT (8 parameters a row) under Postgres's 65535 bind parameters. @default 256
    */
-  @IsInt() @Min(1) @Max(4096)
+  @IsInt()
+  @Min(1)
+  @Max(4096)
   PROJECTION_BATCH = 256;
   /**
    * How long a batch may wait for more events after its first one, in ms: under steady traffic
@@ -24,7 +27,9 @@ export class HistoryConfig extends BaseConfig {
    * ~400 msg/s cost history + Postgres 36 % of a core without it, 11 % with 50 ms), at the price of
    * up to this much projection delay. @default 50
    */
-  @IsInt() @Min(0) @Max(1000)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
   PROJECTION_LINGER_MS = 50;
   /**
    * How long the server waits for a batch's ack before handing it out again, in ms. A batch
@@ -32,16 +37,22 @@ export class HistoryConfig extends BaseConfig {
    * it well above DATABASE_STATEMENT_TIMEOUT_MS; every replica should use the same value
    * (each start-up sets it on the shared consumer). @default 30000
    */
-  @IsInt() @Min(1000) @Max(3_600_000)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
   PROJECTION_ACK_WAIT_MS = 30_000;
   /**
    * Longest a database statement may run before Postgres cancels it, in ms; also the limit on
    * a session sitting idle inside a transaction. The client gives up 5 s after it when the
    * server does not answer at all. Migrations run without it. @default 10000
    */
-  @IsInt() @Min(100) @Max(600_000)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   DATABASE_STATEMENT_TIMEOUT_MS = 10_000;
   /** Longest a statement waits for a lock (e.g. another replica's checkpoint row), in ms. @default 5000 */
-  @IsInt() @Min(100) @Max(600_000)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   DATABASE_LOCK_TIMEOUT_MS = 5000;
 }

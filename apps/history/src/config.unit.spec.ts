@@ -5,7 +5,12 @@ import { createDataSource, poolSettings } from './db/data-source';
 describe('history config - database settings', () => {
   it('has documented defaults', () => {
     const c = loadConfig(HistoryConfig, {});
-    expect([c.HTTP_PORT, c.DATABASE_URL, c.DATABASE_SCHEMA, c.PROJECTION_BATCH]).toEqual([3003, 'postgres://postgres@127.0.0.1:5432/chat', 'chat', 256]);
+    expect([c.HTTP_PORT, c.DATABASE_URL, c.DATABASE_SCHEMA, c.PROJECTION_BATCH]).toEqual([
+      3003,
+      'postgres://postgres@127.0.0.1:5432/chat',
+      'chat',
+      256,
+    ]);
     expect([c.PROJECTION_ACK_WAIT_MS, c.DATABASE_STATEMENT_TIMEOUT_MS, c.DATABASE_LOCK_TIMEOUT_MS]).toEqual([30_000, 10_000, 5000]);
   });
 

@@ -26,11 +26,21 @@ describe('history service - newest page after out-of-order commits, readiness of
   let js: JetStreamAdapter;
   let projector: Projector;
 
-  const ctx = (userId: string) => ({ now: () => new Date(), newId: randomUUID, actor: { kind: 'user' as const, id: userId }, correlationId: randomUUID() });
+  const ctx = (userId: string) => ({
+    now: () => new Date(),
+    newId: randomUUID,
+    actor: { kind: 'user' as const, id: userId },
+    correlationId: randomUUID(),
+  });
   async function post(roomId: string, body: string): Promise<{ messageId: string; position: number; event: StreamEvent }> {
     const senderId = randomUUID();
     const ev = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 1, {
-      messageId: randomUUID(), roomId, senderId, senderName: 'ann', clientMsgId: `c-${body}`, body,
+      messageId: randomUUID(),
+      roomId,
+      senderId,
+      senderName: 'ann',
+      clientMsgId: `c-${body}`,
+      body,
     });
     const subject = s.chat.roomMessages(roomId);
     const { seq } = await js.append(subject, ev, { msgId: ev.id });
@@ -77,7 +87,12 @@ describe('history service - newest page after out-of-order commits, readiness of
     const other = await post('other', 'another room, committed first');
     const quiet = await post('quiet', 'committed first');
     // An event the projection ignores (it leaves no row) is not waited for.
-    const joined = makeEvent<MemberJoined>(ctx(randomUUID()), 'MemberJoined', 1, { roomId: 'quiet', userId: randomUUID(), username: 'bo', role: 'member' });
+    const joined = makeEvent<MemberJoined>(ctx(randomUUID()), 'MemberJoined', 1, {
+      roomId: 'quiet',
+      userId: randomUUID(),
+      username: 'bo',
+      role: 'member',
+    });
     await js.append(s.chat.roomMessages('quiet'), joined, { msgId: joined.id });
     await projector.applyBatch([late.event, other.event, quiet.event]);
     expect(await checkpoint()).toBeGreaterThan(lost.position); // a high-water mark, past events not in the tables

@@ -34,7 +34,12 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   const appended: StreamEvent[] = [];
 
   const start = async () => startService(historyService(loadConfig(HistoryConfig, env)));
-  const ctx = (userId: string): EventContext => ({ now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: userId }, correlationId: randomUUID() });
+  const ctx = (userId: string): EventContext => ({
+    now: () => new Date(),
+    newId: randomUUID,
+    actor: { kind: 'user', id: userId },
+    correlationId: randomUUID(),
+  });
 
   async function append(subject: string, event: { id: string }): Promise<number> {
     const { seq } = await js.append(subject, event, { msgId: event.id });
@@ -59,7 +64,9 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     return r.data;
   };
   const checkpoint = async () => {
-    const { rows } = await pool.query(`SELECT position FROM "${schema}".projection_checkpoints WHERE name = $1`, [s.consumers.historyProjector]);
+    const { rows } = await pool.query(`SELECT position FROM "${schema}".projection_checkpoints WHERE name = $1`, [
+      s.consumers.historyProjector,
+    ]);
     return rows.length ? Number(rows[0].position) : 0;
   };
   const projectedUpTo = (position: number) => eventually(async () => (await checkpoint()) >= position);
@@ -98,7 +105,14 @@ describe('history service - projection and paging over NATS and Postgres', () =>
 
   it('paging - walks 250 messages newest first with the cursor, complete and without duplicates', async () => {
     const created = makeEvent<RoomCreated>(ctx(randomUUID()), 'RoomCreated', 1, {
-      roomId: ROOM, name: 'Lobby', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 1000, ownerId: null, ownerName: null,
+      roomId: ROOM,
+      name: 'Lobby',
+      topic: '',
+      visibility: 'public',
+      postPolicy: 'members',
+      memberLimit: 1000,
+      ownerId: null,
+      ownerName: null,
     });
     await append(s.chat.roomMeta(ROOM), created);
     for (let i = 0; i < 250; i++) {
@@ -130,10 +144,19 @@ describe('history service - projection and paging over NATS and Postgres', () =>
 
     const cursor = lobby[100].position;
     const older = await page({ roomId: ROOM, before: cursor, limit: 5 });
-    expect(older.messages.map((m) => m.position)).toEqual(lobby.slice(95, 100).reverse().map((m) => m.position));
+    expect(older.messages.map((m) => m.position)).toEqual(
+      lobby
+        .slice(95, 100)
+        .reverse()
+        .map((m) => m.position),
+    );
 
     const other = await page({ roomId: OTHER, limit: 100 });
-    expect(other).toEqual({ roomId: OTHER, messages: [...side].reverse().map(({ event, position }) => view(event, position)), nextBefore: null });
+    expect(other).toEqual({
+      roomId: OTHER,
+      messages: [...side].reverse().map(({ event, position }) => view(event, position)),
+      nextBefore: null,
+    });
     expect(await page({ roomId: 'empty-room' })).toEqual({ roomId: 'empty-room', messages: [], nextBefore: null });
   });
 
@@ -162,7 +185,12 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     appended.push({ subject, position: notJson, data: undefined });
     const unknown = await append(subject, { ...makeEvent(ctx(randomUUID()), 'MessageExploded', 1, {}) });
     const bad = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {
-      messageId: randomUUID(), roomId: ROOM, senderId: 'not-a-uuid', senderName: 'x', clientMsgId: 'x', body: 'x',
+      messageId: randomUUID(),
+      roomId: ROOM,
+      senderId: 'not-a-uuid',
+      senderName: 'x',
+      clientMsgId: 'x',
+      body: 'x',
     });
     const invalid = await append(subject, bad);
     const after = await post(ROOM, 'after the poison');
@@ -183,14 +211,21 @@ describe('history service - projection and paging over NATS and Postgres', () =>
 
   it('projection - a second event carrying a stored message id is dead-lettered with the reason, not dropped', async () => {
     const first = await post('dup-room', 'first');
-    const clash = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, { ...first.event.payload, body: 'same id, another event' });
+    const clash = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {
+      ...first.event.payload,
+      body: 'same id, another event',
+    });
     const subject = s.chat.roomMessages('dup-room');
     const position = await append(subject, clash);
 
     await projectedUpTo(position);
     const { rows } = await pool.query(`SELECT subject, raw, error FROM "${schema}".dead_letters WHERE position = $1`, [position]);
     expect(rows).toEqual([
-      { subject, raw: JSON.stringify(clash), error: `MessagePosted: messageId ${first.event.payload.messageId} is already stored at position ${first.position}` },
+      {
+        subject,
+        raw: JSON.stringify(clash),
+        error: `MessagePosted: messageId ${first.event.payload.messageId} is already stored at position ${first.position}`,
+      },
     ]);
     expect((await page({ roomId: 'dup-room' })).messages).toEqual([view(first.event, first.position)]);
     expect(await metric('history_message_id_conflicts_total')).toBe(1);

@@ -8,6 +8,7 @@ export class ModerationConfig extends BaseConfig {
    * (full-width Latin), and Unicode compatibility forms (NFKC); phrases in Chinese and other
    * scripts without spaces match anywhere in the text. @default "" (nothing blocked)
    */
-  @IsString() @MaxLength(100_000)
+  @IsString()
+  @MaxLength(100_000)
   BLOCKED_WORDS = '';
 }

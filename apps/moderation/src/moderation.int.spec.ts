@@ -39,7 +39,10 @@ describe('moderation service - check over NATS', () => {
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.error.code).toBe('BAD_REQUEST');
     const raw = await svc.nc.request(svc.deps.subjects.rpc('moderation.check'), new TextEncoder().encode('not json'));
-    expect(JSON.parse(new TextDecoder().decode(raw.data))).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: 'request is not valid JSON' } });
+    expect(JSON.parse(new TextDecoder().decode(raw.data))).toEqual({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: 'request is not valid JSON' },
+    });
     const good = await rpc.call('moderation.check', { roomId: 'general', senderId: randomUUID(), body: 'still here' });
     expect(good.ok).toBe(true);
   });

@@ -7,7 +7,9 @@ export class PresenceConfig extends BaseConfig {
    * How often gateways that stopped heartbeating are looked for, in ms. A dead gateway's users
    * go offline at most this long after its timeout (3 of its heartbeat intervals). @default 1000
    */
-  @IsInt() @Min(10) @Max(60_000)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
   PRESENCE_EXPIRY_CHECK_MS = 1000;
   /**
    * Start-up grace in ms: a little more than the gateways' heartbeat interval, so that every
@@ -15,6 +17,8 @@ export class PresenceConfig extends BaseConfig {
    * status rises (drops wait until it ends); then users the stream shows present but no gateway
    * holds (e.g. their gateway died while presence was down) go offline. @default 6000
    */
-  @IsInt() @Min(0) @Max(600_000)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
   PRESENCE_STARTUP_GRACE_MS = 6_000;
 }

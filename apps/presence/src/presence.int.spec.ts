@@ -1,5 +1,12 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { createSubjects, type GatewayHeartbeat, type GatewaySignal, type PresenceChanged, type SettableStatus, type Subjects } from '@chat/contracts';
+import {
+  createSubjects,
+  type GatewayHeartbeat,
+  type GatewaySignal,
+  type PresenceChanged,
+  type SettableStatus,
+  type Subjects,
+} from '@chat/contracts';
 import { JetStreamAdapter, connectNats, decodeJson, encodeJson, streamSpecs } from '@chat/messaging';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
@@ -15,17 +22,23 @@ function fakeGateway(nc: NatsConnection, s: Subjects, gatewayId = randomName('gw
   return {
     gatewayId,
     open: (connId: string, userId: string, username: string) => signal({ kind: 'opened', gatewayId, connId, userId, username, at: now() }),
-    status: (connId: string, userId: string, status: SettableStatus) => signal({ kind: 'status', gatewayId, connId, userId, status, at: now() }),
+    status: (connId: string, userId: string, status: SettableStatus) =>
+      signal({ kind: 'status', gatewayId, connId, userId, status, at: now() }),
     close: (connId: string, userId: string) => signal({ kind: 'closed', gatewayId, connId, userId, at: now() }),
     heartbeat: (intervalMs: number, connections: GatewayHeartbeat['connections']) =>
-      nc.publish(s.presence.gatewayHeartbeat(gatewayId), encodeJson({ gatewayId, at: now(), intervalMs, connections } satisfies GatewayHeartbeat)),
+      nc.publish(
+        s.presence.gatewayHeartbeat(gatewayId),
+        encodeJson({ gatewayId, at: now(), intervalMs, connections } satisfies GatewayHeartbeat),
+      ),
   };
 }
 
 /** Every PresenceChanged the stream republishes to gateways, in arrival order. */
 function recordLive(nc: NatsConnection, s: Subjects) {
   const events: PresenceChanged[] = [];
-  const sub: Subscription = nc.subscribe(s.live.allPresence, { callback: (_err, m) => void events.push(decodeJson(m.data) as PresenceChanged) });
+  const sub: Subscription = nc.subscribe(s.live.allPresence, {
+    callback: (_err, m) => void events.push(decodeJson(m.data) as PresenceChanged),
+  });
   return {
     events,
     of: (userId: string) => events.filter((e) => e.payload.userId === userId),
@@ -100,9 +113,7 @@ describe('presence service - gateway signals over NATS', () => {
     gw.open('c1', userId, 'alice');
     await eventually(() => live.last(userId) === 'online');
     const online = live.of(userId)[0];
-    expect(online).toEqual(
-      expect.objectContaining({ type: 'PresenceChanged', version: 1, actor: { kind: 'service', id: 'presence' } }),
-    );
+    expect(online).toEqual(expect.objectContaining({ type: 'PresenceChanged', version: 1, actor: { kind: 'service', id: 'presence' } }));
     expect(online.payload).toEqual({ userId, username: 'alice', status: 'online', lastSeen: expect.any(String) });
     expect(await listed()).toContainEqual({ userId, username: 'alice', status: 'online', lastSeen: online.payload.lastSeen });
 
@@ -163,7 +174,8 @@ describe('presence service - gateway signals over NATS', () => {
 
   it('presence - garbage on the gateway subjects is ignored and the service keeps working', async () => {
     const invalidBefore =
-      (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) + (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}'));
+      (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) +
+      (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}'));
     const gw = fakeGateway(nc, s);
     const conn = s.presence.gatewayConnections(gw.gatewayId);
     const hb = s.presence.gatewayHeartbeat(gw.gatewayId);
@@ -177,7 +189,8 @@ describe('presence service - gateway signals over NATS', () => {
     await nc.flush();
     await eventually(
       async () =>
-        (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) + (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}')) ===
+        (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) +
+          (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}')) ===
         invalidBefore + 6,
     );
 
@@ -266,10 +279,14 @@ describe('presence service - replicas', () => {
   const h = useHarness(s);
 
   it('presence - two replicas that see the same signals store each change once', async () => {
-    const [a, b] = await Promise.all([startService(presenceService(await config(s.namespace))), startService(presenceService(await config(s.namespace)))]);
+    const [a, b] = await Promise.all([
+      startService(presenceService(await config(s.namespace))),
+      startService(presenceService(await config(s.namespace))),
+    ]);
     h.running.push(a, b);
     const appended = async (svc: RunningService) =>
-      (await metric(svc, 'presence_events_appended_total{result="stored"}')) + (await metric(svc, 'presence_events_appended_total{result="duplicate"}'));
+      (await metric(svc, 'presence_events_appended_total{result="stored"}')) +
+      (await metric(svc, 'presence_events_appended_total{result="duplicate"}'));
     const [beforeA, beforeB] = [await appended(a), await appended(b)];
     const live = recordLive(h.nc, s);
     await h.nc.flush();
@@ -297,7 +314,10 @@ describe('presence service - NATS outage', () => {
   const h = useHarness(s, witness);
 
   it('presence - a replica without NATS expires nobody; after the reconnect only gateways still silent expire', async () => {
-    const [svc, other] = await Promise.all([startService(presenceService(await config(s.namespace))), startService(presenceService(await config(witness.namespace)))]);
+    const [svc, other] = await Promise.all([
+      startService(presenceService(await config(s.namespace))),
+      startService(presenceService(await config(witness.namespace))),
+    ]);
     h.running.push(svc, other);
     const live = recordLive(h.nc, s);
     const witnessLive = recordLive(h.nc, witness);

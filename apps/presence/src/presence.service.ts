@@ -129,7 +129,9 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     // Callbacks run in arrival order, so a gateway's signals and heartbeats apply in the order sent.
     this.subs.push(
       this.nc.subscribe(this.s.presence.allGatewayConnections, { callback: (err, msg) => (err ? this.subError(err) : this.onSignal(msg)) }),
-      this.nc.subscribe(this.s.presence.allGatewayHeartbeats, { callback: (err, msg) => (err ? this.subError(err) : this.onHeartbeat(msg)) }),
+      this.nc.subscribe(this.s.presence.allGatewayHeartbeats, {
+        callback: (err, msg) => (err ? this.subError(err) : this.onHeartbeat(msg)),
+      }),
     );
     await this.nc.flush();
     this.timer = setInterval(() => this.guard('tick', () => this.state.tick(now())), this.config.PRESENCE_EXPIRY_CHECK_MS);

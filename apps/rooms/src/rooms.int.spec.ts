@@ -23,7 +23,10 @@ describe('rooms service - two replicas over real NATS', () => {
   beforeAll(async () => {
     natsUrl = await testNatsUrl();
     // Two replicas starting together both try to create the default room: exactly one wins.
-    [a, b] = await Promise.all([startService(roomsService(loadConfig(RoomsConfig, env()))), startService(roomsService(loadConfig(RoomsConfig, env())))]);
+    [a, b] = await Promise.all([
+      startService(roomsService(loadConfig(RoomsConfig, env()))),
+      startService(roomsService(loadConfig(RoomsConfig, env()))),
+    ]);
     startModeration();
   });
 
@@ -36,7 +39,9 @@ describe('rooms service - two replicas over real NATS', () => {
       queue: 'moderation',
       callback: (_err, msg) => {
         const req = decodeJson(msg.data) as { body: string };
-        const verdict = req.body.includes('禁词') ? { verdict: 'reject', rule: 'test', reason: 'blocked' } : { verdict: 'allow', body: req.body };
+        const verdict = req.body.includes('禁词')
+          ? { verdict: 'reject', rule: 'test', reason: 'blocked' }
+          : { verdict: 'allow', body: req.body };
         msg.respond(encodeJson({ ok: true, data: verdict }));
       },
     });
@@ -91,7 +96,9 @@ describe('rooms service - two replicas over real NATS', () => {
   it('default room - exists once, public, listed for everyone', async () => {
     const u = user('alice');
     const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: u.userId });
-    expect(list.filter((r) => r.roomId === 'general')).toEqual([expect.objectContaining({ visibility: 'public', myRole: null, memberCount: 0 })]);
+    expect(list.filter((r) => r.roomId === 'general')).toEqual([
+      expect.objectContaining({ visibility: 'public', myRole: null, memberCount: 0 }),
+    ]);
     const jsm = await a.deps.js.manager();
     const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: a.deps.subjects.chat.roomMeta('general') });
     expect(info.state.subjects).toEqual({ [a.deps.subjects.chat.roomMeta('general')]: 1 });
@@ -129,7 +136,9 @@ describe('rooms service - two replicas over real NATS', () => {
     const owner = user('limit-owner');
     await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'small', name: 'Small', memberLimit: 5 });
     const joiners = Array.from({ length: 12 }, (_, i) => user(`j${i}`));
-    const results = await Promise.all(joiners.map((u, i) => (i % 2 ? a : b).deps.rpc.call('rooms.join', { ...u, roomId: 'small' }, { timeoutMs: 15_000 })));
+    const results = await Promise.all(
+      joiners.map((u, i) => (i % 2 ? a : b).deps.rpc.call('rooms.join', { ...u, roomId: 'small' }, { timeoutMs: 15_000 })),
+    );
     const codes = results.map(code).sort();
     expect(codes.filter((c) => c === 'OK')).toHaveLength(4);
     expect(codes.filter((c) => c !== 'OK').every((c) => c === 'ROOM_FULL' || c === 'CONFLICT')).toBe(true);
@@ -154,11 +163,15 @@ describe('rooms service - two replicas over real NATS', () => {
     const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: subject });
     expect(info.state.subjects?.[subject]).toBe(1);
     expect(JSON.parse(new TextDecoder().decode(stored!.data))).toEqual(
-      expect.objectContaining({ type: 'MessagePosted', id: first.messageId, payload: expect.objectContaining({ body: '第一条消息', senderName: 'poster' }) }),
+      expect.objectContaining({
+        type: 'MessagePosted',
+        id: first.messageId,
+        payload: expect.objectContaining({ body: '第一条消息', senderName: 'poster' }),
+      }),
     );
   });
 
-  it('message ids - remembered for MESSAGE_ID_TTL_HOURS (the bucket\'s max age), a bad value stops start-up', async () => {
+  it("message ids - remembered for MESSAGE_ID_TTL_HOURS (the bucket's max age), a bad value stops start-up", async () => {
     const jsm = await a.deps.js.manager();
     const info = await jsm.streams.info(`KV_${a.deps.subjects.kv.messageIds}`);
     expect(info.config.max_age).toBe(24 * 3600 * 1e9);
@@ -174,8 +187,12 @@ describe('rooms service - two replicas over real NATS', () => {
     const before = (await jsm.streams.info(a.deps.subjects.streams.chat.name)).state.last_seq;
     expect(code(await a.deps.rpc.call('rooms.post', { ...outsider, roomId: 'general', clientMsgId: 'x1', body: 'hi' }))).toBe('NOT_MEMBER');
     expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'nowhere', clientMsgId: 'x2', body: 'hi' }))).toBe('NOT_FOUND');
-    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'x3', body: '这是禁词啊' }))).toBe('CONTENT_BLOCKED');
-    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'has space', body: 'hi' }))).toBe('BAD_REQUEST');
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'x3', body: '这是禁词啊' }))).toBe(
+      'CONTENT_BLOCKED',
+    );
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'has space', body: 'hi' }))).toBe(
+      'BAD_REQUEST',
+    );
     expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'x4', body: '' }))).toBe('BAD_REQUEST');
     expect((await jsm.streams.info(a.deps.subjects.streams.chat.name)).state.last_seq).toBe(before);
   });
@@ -185,7 +202,9 @@ describe('rooms service - two replicas over real NATS', () => {
     await a.deps.rpc.callOrThrow('rooms.join', { ...member, roomId: 'general' });
     moderation?.unsubscribe();
     await a.nc.flush();
-    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'down-1', body: 'hello' }))).toBe('UNAVAILABLE');
+    expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'down-1', body: 'hello' }))).toBe(
+      'UNAVAILABLE',
+    );
     startModeration();
     await a.nc.flush();
     expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'general', clientMsgId: 'down-1', body: 'hello' }))).toBe('OK');
@@ -211,7 +230,9 @@ describe('rooms service - two replicas over real NATS', () => {
       // The stream has forgotten the key once an append with it is no longer answered as a
       // duplicate; this probe's expected sequence can never match, so it stores nothing.
       await eventually(async () => {
-        await expect(a.deps.js.append(subject, {}, { msgId: key, expectLastSubjectSequence: 2 ** 40 })).rejects.toThrow(WrongLastSequenceError);
+        await expect(a.deps.js.append(subject, {}, { msgId: key, expectLastSubjectSequence: 2 ** 40 })).rejects.toThrow(
+          WrongLastSequenceError,
+        );
         return true;
       });
       const second = await b.deps.rpc.callOrThrow('rooms.post', { ...req, body: 'second' });
@@ -273,7 +294,11 @@ describe('rooms service - two replicas over real NATS', () => {
     const subject = a.deps.subjects.chat.roomMessages('unreachable');
     const broken = breakAppends(subject, ['lost', 'lost', 'lost', 'lost', 'lost', 'lost']);
     try {
-      const r = await a.deps.rpc.call('rooms.post', { ...poster, roomId: 'unreachable', clientMsgId: 'never-1', body: 'hello' }, { timeoutMs: 15_000 });
+      const r = await a.deps.rpc.call(
+        'rooms.post',
+        { ...poster, roomId: 'unreachable', clientMsgId: 'never-1', body: 'hello' },
+        { timeoutMs: 15_000 },
+      );
       expect(code(r)).toBe('UNAVAILABLE');
       expect(broken.calls()).toBe(4);
       expect(await messagesOn(subject)).toEqual([]);
@@ -287,9 +312,22 @@ describe('rooms service - two replicas over real NATS', () => {
     const created = await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'evolving', name: 'Evolving' });
     const subject = a.deps.subjects.chat.roomMeta('evolving');
     // What a newer replica might write during a rolling deploy, and a broken payload.
-    const invited = { id: randomUUID(), type: 'MemberInvited', version: 1, time: new Date().toISOString(), actor: { kind: 'user', id: owner.userId }, correlationId: randomUUID(), causationId: null, payload: { roomId: 'evolving', userId: randomUUID() } };
+    const invited = {
+      id: randomUUID(),
+      type: 'MemberInvited',
+      version: 1,
+      time: new Date().toISOString(),
+      actor: { kind: 'user', id: owner.userId },
+      correlationId: randomUUID(),
+      causationId: null,
+      payload: { roomId: 'evolving', userId: randomUUID() },
+    };
     const r1 = await a.deps.js.append(subject, invited, { msgId: invited.id, expectLastSubjectSequence: created.position });
-    const r2 = await a.deps.js.append(subject, { type: 'MemberJoined', payload: { roomId: 'evolving' } }, { msgId: randomUUID(), expectLastSubjectSequence: r1.seq });
+    const r2 = await a.deps.js.append(
+      subject,
+      { type: 'MemberJoined', payload: { roomId: 'evolving' } },
+      { msgId: randomUUID(), expectLastSubjectSequence: r1.seq },
+    );
     await a.deps.js.js.publish(subject, new TextEncoder().encode('not json'), { expect: { lastSubjectSequence: r2.seq } });
     const guests = [user('e1'), user('e2'), user('e3'), user('e4')];
     for (const [i, g] of guests.entries()) {
@@ -307,7 +345,9 @@ describe('rooms service - two replicas over real NATS', () => {
     const broken = breakAppends(a.deps.subjects.chat.roomMeta('shaky'), ['stored']);
     try {
       const r = await a.deps.rpc.call('rooms.join', { ...guest, roomId: 'shaky' });
-      expect(r.ok ? 'OK' : r.error).toEqual(expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/may or may not/) }));
+      expect(r.ok ? 'OK' : r.error).toEqual(
+        expect.objectContaining({ code: 'UNAVAILABLE', message: expect.stringMatching(/may or may not/) }),
+      );
       // It had been applied: the retry says so.
       expect(code(await b.deps.rpc.call('rooms.join', { ...guest, roomId: 'shaky' }))).toBe('ALREADY_MEMBER');
     } finally {

@@ -48,49 +48,76 @@ class DisplayNameConstraint implements ValidatorConstraintInterface {
 // ---- Requests a client sends (HTTP bodies and WebSocket `data`) ----
 
 export class RegisterRequest {
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) @Validate(DisplayNameConstraint)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.usernameMaxChars)
+  @Validate(DisplayNameConstraint)
   username: string;
-  @IsString() @MinLength(Limits.passwordMinChars) @MaxLength(Limits.passwordMaxChars)
+  @IsString()
+  @MinLength(Limits.passwordMinChars)
+  @MaxLength(Limits.passwordMaxChars)
   password: string;
 }
 
 export class LoginRequest {
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars * 4)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.usernameMaxChars * 4)
   username: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.passwordMaxChars)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.passwordMaxChars)
   password: string;
 }
 
 export class AuthRequest {
-  @IsString() @IsNotEmpty() @MaxLength(4096)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4096)
   token: string;
 }
 
 export class RoomRef {
-  @IsString() @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
   roomId: string;
 }
 
 export class CreateRoomRequest {
   /** Optional slug; generated from a random id when absent. */
-  @IsOptional() @IsString() @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  @IsOptional()
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
   roomId?: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.roomNameMaxChars) @Validate(DisplayNameConstraint)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.roomNameMaxChars)
+  @Validate(DisplayNameConstraint)
   name: string;
-  @IsOptional() @IsString() @MaxLength(Limits.topicMaxChars)
+  @IsOptional()
+  @IsString()
+  @MaxLength(Limits.topicMaxChars)
   topic?: string;
-  @IsOptional() @IsIn(['public', 'private'])
+  @IsOptional()
+  @IsIn(['public', 'private'])
   visibility?: RoomVisibility;
-  @IsOptional() @IsIn(['members', 'admins'])
+  @IsOptional()
+  @IsIn(['members', 'admins'])
   postPolicy?: PostPolicy;
-  @IsOptional() @IsInt() @Min(2) @Max(Limits.memberLimitMax)
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  @Max(Limits.memberLimitMax)
   memberLimit?: number;
 }
 
 export class SendMessageRequest extends RoomRef {
-  @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMsgId must be 1-64 of A-Z a-z 0-9 _ -' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMsgId must be 1-64 of A-Z a-z 0-9 _ -' })
   clientMsgId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.messageMaxChars)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.messageMaxChars)
   body: string;
 }
 
@@ -100,9 +127,15 @@ export class HistoryPageRequest extends RoomRef {
    * page). Stream positions are below 2^53, so larger values are refused here rather than
    * failing in Postgres (bigint) with an INTERNAL error.
    */
-  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   before?: number;
-  @IsOptional() @IsInt() @Min(1) @Max(Limits.historyPageMax)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.historyPageMax)
   limit?: number;
 }
 

@@ -14,7 +14,10 @@ export interface NatsConnectionOptions {
  */
 export async function connectNats(opts: NatsConnectionOptions): Promise<NatsConnection> {
   const nc = await connect({
-    servers: opts.servers.split(',').map((s) => s.trim()).filter(Boolean),
+    servers: opts.servers
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     name: opts.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
@@ -28,7 +31,8 @@ export async function connectNats(opts: NatsConnectionOptions): Promise<NatsConn
   if (log) {
     void (async () => {
       for await (const s of nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnecting') log('warn', `nats ${s.type}`, { server: 'server' in s ? s.server : undefined });
+        if (s.type === 'disconnect' || s.type === 'reconnecting')
+          log('warn', `nats ${s.type}`, { server: 'server' in s ? s.server : undefined });
         else if (s.type === 'reconnect') log('info', 'nats reconnected', { server: s.server });
         else if (s.type === 'error') log('error', 'nats error', { error: String(s.error) });
       }

@@ -36,7 +36,9 @@ describe('jetstream adapter', () => {
     try {
       const results = await Promise.allSettled(conns.map((c) => new JetStreamAdapter(c).ensureStreams(streamSpecs(fresh))));
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-      const names = await Promise.all(streamSpecs(fresh).map(async (spec) => (await (await js.manager()).streams.info(spec.name)).config.name));
+      const names = await Promise.all(
+        streamSpecs(fresh).map(async (spec) => (await (await js.manager()).streams.info(spec.name)).config.name),
+      );
       expect(names).toEqual(streamSpecs(fresh).map((spec) => spec.name));
     } finally {
       await Promise.all(conns.map((c) => c.drain()));
@@ -55,7 +57,9 @@ describe('jetstream adapter', () => {
   it('append - enforces the expected last subject sequence', async () => {
     const subj = s.chat.roomMeta('occ');
     const first = await js.append(subj, { n: 1 }, { msgId: 'occ-1', expectLastSubjectSequence: 0 });
-    await expect(js.append(subj, { n: 2 }, { msgId: 'occ-2', expectLastSubjectSequence: 0 })).rejects.toBeInstanceOf(WrongLastSequenceError);
+    await expect(js.append(subj, { n: 2 }, { msgId: 'occ-2', expectLastSubjectSequence: 0 })).rejects.toBeInstanceOf(
+      WrongLastSequenceError,
+    );
     const second = await js.append(subj, { n: 2 }, { msgId: 'occ-3', expectLastSubjectSequence: first.seq });
     expect(second.seq).toBeGreaterThan(first.seq);
   });
@@ -74,16 +78,13 @@ describe('jetstream adapter', () => {
     const seen: Delivered[] = [];
     let failOnce = true;
     const subj = s.chat.roomMessages('durable');
-    const c = await js.consumeDurable(
-      { stream: s.streams.chat.name, durable: 'd1', filterSubject: subj, batch: 10 },
-      async (batch) => {
-        if (failOnce) {
-          failOnce = false;
-          throw new Error('boom');
-        }
-        seen.push(...batch);
-      },
-    );
+    const c = await js.consumeDurable({ stream: s.streams.chat.name, durable: 'd1', filterSubject: subj, batch: 10 }, async (batch) => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('boom');
+      }
+      seen.push(...batch);
+    });
     for (let i = 0; i < 5; i++) await js.append(subj, { i }, { msgId: `d-${i}` });
     await eventually(() => seen.length >= 5);
     expect(seen.map((d) => (d.data as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
@@ -97,9 +98,12 @@ describe('jetstream adapter', () => {
   it('consumeDurable - a batch waits up to lingerMs after its first message for more', async () => {
     const batches: number[][] = [];
     const subj = s.chat.roomMessages('linger');
-    const c = await js.consumeDurable({ stream: s.streams.chat.name, durable: 'linger', filterSubject: subj, batch: 50, lingerMs: 500 }, async (batch) => {
-      batches.push(batch.map((d) => (d.data as { i: number }).i));
-    });
+    const c = await js.consumeDurable(
+      { stream: s.streams.chat.name, durable: 'linger', filterSubject: subj, batch: 50, lingerMs: 500 },
+      async (batch) => {
+        batches.push(batch.map((d) => (d.data as { i: number }).i));
+      },
+    );
     try {
       // Five appends one after the other (each waits for its ack, so they reach the consumer
       // separately), all well inside the linger: one batch, not five.
@@ -120,15 +124,18 @@ describe('jetstream adapter', () => {
     const subj = s.chat.roomMessages('slow');
     const seen: number[] = [];
     let first = true;
-    const c = await slowJs.consumeDurable({ stream: s.streams.chat.name, durable: 'slow', filterSubject: subj, batch: 10 }, async (batch) => {
-      if (first) {
-        first = false;
-        // The scenario itself is a slow handler (a slow database): it must outlast the 1 s pull
-        // and two of its 500 ms idle heartbeats, so this is a duration, not a wait on a condition.
-        await new Promise((r) => setTimeout(r, 2500));
-      }
-      seen.push(...batch.map((d) => (d.data as { i: number }).i));
-    });
+    const c = await slowJs.consumeDurable(
+      { stream: s.streams.chat.name, durable: 'slow', filterSubject: subj, batch: 10 },
+      async (batch) => {
+        if (first) {
+          first = false;
+          // The scenario itself is a slow handler (a slow database): it must outlast the 1 s pull
+          // and two of its 500 ms idle heartbeats, so this is a duration, not a wait on a condition.
+          await new Promise((r) => setTimeout(r, 2500));
+        }
+        seen.push(...batch.map((d) => (d.data as { i: number }).i));
+      },
+    );
     let unhealthy = 0;
     const probe = setInterval(() => (unhealthy += c.healthy() ? 0 : 1), 50);
     try {
@@ -145,7 +152,7 @@ describe('jetstream adapter', () => {
     }
   });
 
-  it('consumeDurable - a failed batch is redelivered after the backoff, not nak\'d round and round within the pull', async () => {
+  it("consumeDurable - a failed batch is redelivered after the backoff, not nak'd round and round within the pull", async () => {
     const subj = s.chat.roomMessages('storm');
     let failOnce = true;
     const seen: number[] = [];

@@ -324,7 +324,12 @@ export class JetStreamAdapter {
         for (const m of msgs) m.ack();
       } catch (err) {
         const delay = retryDelay();
-        this.log('error', 'consumer handler failed; messages will be redelivered', { durable, error: String(err), firstSeq: msgs[0].seq, retryInMs: delay });
+        this.log('error', 'consumer handler failed; messages will be redelivered', {
+          durable,
+          error: String(err),
+          firstSeq: msgs[0].seq,
+          retryInMs: delay,
+        });
         for (const m of msgs) m.nak(delay);
         failed = true;
       }

@@ -130,11 +130,17 @@ export class RpcClient {
     if (opts.correlationId) h.set(RpcHeaders.correlationId, opts.correlationId);
     let msg: Msg;
     try {
-      msg = await this.nc.request(this.subjects.rpc(name), encodeJson(data), { timeout: opts.timeoutMs ?? this.defaultTimeoutMs, headers: h });
+      msg = await this.nc.request(this.subjects.rpc(name), encodeJson(data), {
+        timeout: opts.timeoutMs ?? this.defaultTimeoutMs,
+        headers: h,
+      });
     } catch (err) {
       const text = String((err as Error)?.message ?? err);
       const noResponders = /no responders|503/i.test(text) || (err as { code?: string })?.code === '503';
-      return fail('UNAVAILABLE', noResponders ? `the ${rpcService(name)} service is not running` : `the ${rpcService(name)} service did not answer in time`);
+      return fail(
+        'UNAVAILABLE',
+        noResponders ? `the ${rpcService(name)} service is not running` : `the ${rpcService(name)} service did not answer in time`,
+      );
     }
     const body = decodeJson(msg.data);
     if (!isResult(body)) return fail('INTERNAL', `malformed reply from ${rpcService(name)}`);

@@ -95,7 +95,11 @@ export async function startService<C extends BaseConfig>(def: ServiceDefinition<
 }
 
 /** Entry point helper for `main.ts`: config errors and start-up failures exit non-zero. */
-export function runMain<C extends BaseConfig>(name: string, configClass: new () => C, define: (config: C) => Omit<ServiceDefinition<C>, 'config' | 'name'>) {
+export function runMain<C extends BaseConfig>(
+  name: string,
+  configClass: new () => C,
+  define: (config: C) => Omit<ServiceDefinition<C>, 'config' | 'name'>,
+) {
   let config: C;
   try {
     config = loadConfig(configClass);

@@ -10,13 +10,16 @@ import { NAMESPACE_PATTERN } from '@chat/contracts';
  */
 export class BaseConfig {
   /** Comma-separated NATS server URLs. @default nats://127.0.0.1:4222 */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   NATS_URL = 'nats://127.0.0.1:4222';
   /** Prefix of every subject, stream and bucket; lets deployments share a NATS server. @default chat */
   @Matches(NAMESPACE_PATTERN, { message: `NATS_NAMESPACE must match ${NAMESPACE_PATTERN}` })
   NATS_NAMESPACE = 'chat';
   /** Port of the service's HTTP server (health, metrics; the gateway's API and WebSocket). */
-  @IsInt() @Min(0) @Max(65535)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   HTTP_PORT = 0;
   /** Address the HTTP server binds to. @default 0.0.0.0 */
   @IsString()
@@ -25,7 +28,9 @@ export class BaseConfig {
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
   LOG_LEVEL = 'info';
   /** Timeout of request/reply calls between services, in ms. @default 5000 */
-  @IsInt() @Min(100) @Max(120_000)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
   RPC_TIMEOUT_MS = 5000;
 }
 
@@ -55,7 +60,8 @@ export function loadConfig<T extends object>(cls: new () => T, env: Record<strin
     }
   }
   const errors = validateSync(cfg as object);
-  for (const e of errors) problems.push(...Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`)));
+  for (const e of errors)
+    problems.push(...Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`)));
   if (problems.length) throw new ConfigError(problems);
   return cfg as T;
 }

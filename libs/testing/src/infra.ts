@@ -43,7 +43,11 @@ export function testNatsUrl(): Promise<string> {
     if (await reachable('127.0.0.1', 4222)) return LOCAL_NATS;
     if (dockerAvailable()) {
       const { GenericContainer, Wait } = await import('testcontainers');
-      const c = await new GenericContainer('nats:2.9-alpine').withCommand(['-js']).withExposedPorts(4222).withWaitStrategy(Wait.forLogMessage(/Server is ready/)).start();
+      const c = await new GenericContainer('nats:2.9-alpine')
+        .withCommand(['-js'])
+        .withExposedPorts(4222)
+        .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+        .start();
       return `nats://${c.getHost()}:${c.getMappedPort(4222)}`;
     }
     throw new Error('no NATS: set NATS_URL, run nats-server -js on 127.0.0.1:4222, or provide a Docker engine');

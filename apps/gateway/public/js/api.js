@@ -28,7 +28,10 @@ async function postJson(path, body) {
   try {
     json = await res.json();
   } catch {
-    throw new ChatError(res.ok ? 'INTERNAL' : res.status >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `unexpected response from the server (HTTP ${res.status})`);
+    throw new ChatError(
+      res.ok ? 'INTERNAL' : res.status >= 500 ? 'UNAVAILABLE' : 'INTERNAL',
+      `unexpected response from the server (HTTP ${res.status})`,
+    );
   }
   if (!res.ok) throw ChatError.from(json?.error);
   return json;

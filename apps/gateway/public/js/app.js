@@ -206,7 +206,12 @@ function startChat(session) {
     onState: renderConnState,
     onEvent,
     onReady,
-    onAuthLost: (err) => logout(err.code === 'TOKEN_EXPIRED' ? err : new ChatError(err.code, `the server refused the session (${err.message}); please log in again`)),
+    onAuthLost: (err) =>
+      logout(
+        err.code === 'TOKEN_EXPIRED'
+          ? err
+          : new ChatError(err.code, `the server refused the session (${err.message}); please log in again`),
+      ),
   });
   state.conn.start();
 }
@@ -273,7 +278,9 @@ async function loadRooms() {
 }
 
 function renderRooms() {
-  const rooms = [...state.rooms.values()].sort((a, b) => Number(!!b.myRole) - Number(!!a.myRole) || a.name.localeCompare(b.name) || a.roomId.localeCompare(b.roomId));
+  const rooms = [...state.rooms.values()].sort(
+    (a, b) => Number(!!b.myRole) - Number(!!a.myRole) || a.name.localeCompare(b.name) || a.roomId.localeCompare(b.roomId),
+  );
   el.roomList.replaceChildren(
     ...rooms.map((r) => {
       const member = !!r.myRole;
@@ -281,15 +288,31 @@ function renderRooms() {
       const current = r.roomId === state.currentRoomId;
       return h(
         'li',
-        { class: `room${current ? ' current' : ''}${member ? ' member' : ''}`, testid: `room-${r.roomId}`, 'data-member': String(member), 'data-room-id': r.roomId },
+        {
+          class: `room${current ? ' current' : ''}${member ? ' member' : ''}`,
+          testid: `room-${r.roomId}`,
+          'data-member': String(member),
+          'data-room-id': r.roomId,
+        },
         h(
           'button',
-          { type: 'button', class: 'room-open', testid: `open-${r.roomId}`, 'aria-current': current ? 'true' : null, onclick: () => openRoom(r.roomId, { fromList: true }) },
+          {
+            type: 'button',
+            class: 'room-open',
+            testid: `open-${r.roomId}`,
+            'aria-current': current ? 'true' : null,
+            onclick: () => openRoom(r.roomId, { fromList: true }),
+          },
           h('span', { class: 'room-name', text: `${r.visibility === 'private' ? '🔒 ' : '# '}${r.name}` }),
-          h('span', { class: 'room-sub muted', text: `${r.memberCount} member${r.memberCount === 1 ? '' : 's'} · ${member ? `joined${r.myRole !== 'member' ? ` (${r.myRole})` : ''}` : 'not joined'}` }),
+          h('span', {
+            class: 'room-sub muted',
+            text: `${r.memberCount} member${r.memberCount === 1 ? '' : 's'} · ${member ? `joined${r.myRole !== 'member' ? ` (${r.myRole})` : ''}` : 'not joined'}`,
+          }),
         ),
         unread ? h('span', { class: 'badge', testid: `unread-${r.roomId}`, text: unread > 99 ? '99+' : String(unread) }) : null,
-        member ? null : h('button', { type: 'button', class: 'small', testid: `join-${r.roomId}`, onclick: () => joinRoom(r.roomId) }, 'Join'),
+        member
+          ? null
+          : h('button', { type: 'button', class: 'small', testid: `join-${r.roomId}`, onclick: () => joinRoom(r.roomId) }, 'Join'),
       );
     }),
   );
@@ -539,8 +562,19 @@ function messageEl(m) {
   const mine = m.senderId === me()?.userId;
   return h(
     'li',
-    { class: `message${mine ? ' mine' : ''}`, testid: 'message', 'data-message-id': m.messageId, 'data-position': m.position, 'data-sender-id': m.senderId },
-    h('div', { class: 'message-head' }, h('span', { class: 'sender', testid: 'message-sender', text: m.senderName }), h('time', { class: 'time muted', datetime: m.time, title: fmt(fullFmt, m.time), text: fmt(timeFmt, m.time) })),
+    {
+      class: `message${mine ? ' mine' : ''}`,
+      testid: 'message',
+      'data-message-id': m.messageId,
+      'data-position': m.position,
+      'data-sender-id': m.senderId,
+    },
+    h(
+      'div',
+      { class: 'message-head' },
+      h('span', { class: 'sender', testid: 'message-sender', text: m.senderName }),
+      h('time', { class: 'time muted', datetime: m.time, title: fmt(fullFmt, m.time), text: fmt(timeFmt, m.time) }),
+    ),
     h('div', { class: 'body', testid: 'message-body', text: m.body }),
   );
 }
@@ -555,7 +589,7 @@ function addMessages(tl, messages) {
     const node = messageEl(m);
     state.messageEls.set(m.messageId, node);
     const next = tl.messages[i + 1];
-    el.messageList.insertBefore(node, next ? state.messageEls.get(next.messageId) ?? null : null);
+    el.messageList.insertBefore(node, next ? (state.messageEls.get(next.messageId) ?? null) : null);
   }
 }
 
@@ -622,7 +656,16 @@ async function sendItem(item) {
   renderPending();
   try {
     const ack = await conn.request('message.send', { roomId: item.roomId, clientMsgId: item.clientMsgId, body: item.body });
-    const view = { messageId: ack.messageId, roomId: ack.roomId, senderId: me().userId, senderName: me().username, clientMsgId: ack.clientMsgId, body: item.body, time: ack.time, position: ack.position };
+    const view = {
+      messageId: ack.messageId,
+      roomId: ack.roomId,
+      senderId: me().userId,
+      senderName: me().username,
+      clientMsgId: ack.clientMsgId,
+      body: item.body,
+      time: ack.time,
+      position: ack.position,
+    };
     removeFromOutbox(item);
     const tl = state.timelines.get(item.roomId);
     if (tl) {
@@ -636,7 +679,8 @@ async function sendItem(item) {
       item.state = 'queued';
       item.error = null;
       // Still connected (a backend was slow or we were rate limited): retry after a pause.
-      if (state.conn === conn && conn.ready) setTimeout(() => item.state === 'queued' && state.conn?.ready && sendItem(item), Math.min(10_000, 500 * 2 ** item.attempts));
+      if (state.conn === conn && conn.ready)
+        setTimeout(() => item.state === 'queued' && state.conn?.ready && sendItem(item), Math.min(10_000, 500 * 2 ** item.attempts));
     } else {
       item.state = 'failed';
       item.error = err;
@@ -665,8 +709,21 @@ function renderPending() {
     ...items.map((item) =>
       h(
         'li',
-        { class: `message mine pending ${item.state}`, testid: 'pending-message', 'data-state': item.state, 'data-client-msg-id': item.clientMsgId },
-        h('div', { class: 'message-head' }, h('span', { class: 'sender', text: me()?.username ?? '' }), h('span', { class: 'time muted', text: item.state === 'failed' ? 'not sent' : state.conn?.ready ? 'sending…' : 'waiting for connection…' })),
+        {
+          class: `message mine pending ${item.state}`,
+          testid: 'pending-message',
+          'data-state': item.state,
+          'data-client-msg-id': item.clientMsgId,
+        },
+        h(
+          'div',
+          { class: 'message-head' },
+          h('span', { class: 'sender', text: me()?.username ?? '' }),
+          h('span', {
+            class: 'time muted',
+            text: item.state === 'failed' ? 'not sent' : state.conn?.ready ? 'sending…' : 'waiting for connection…',
+          }),
+        ),
         h('div', { class: 'body', testid: 'message-body', text: item.body }),
         item.state === 'failed'
           ? h(
@@ -680,7 +737,11 @@ function renderPending() {
               item.error?.code === 'CONTENT_BLOCKED' || item.error?.code === 'BAD_REQUEST'
                 ? h('button', { type: 'button', class: 'link-button', testid: 'edit-failed', onclick: () => editFailed(item) }, 'edit')
                 : h('button', { type: 'button', class: 'link-button', testid: 'retry-failed', onclick: () => retryFailed(item) }, 'retry'),
-              h('button', { type: 'button', class: 'link-button', testid: 'dismiss-failed', onclick: () => removeFromOutbox(item) }, 'dismiss'),
+              h(
+                'button',
+                { type: 'button', class: 'link-button', testid: 'dismiss-failed', onclick: () => removeFromOutbox(item) },
+                'dismiss',
+              ),
             )
           : null,
       ),

@@ -75,7 +75,8 @@ export class ChatConnection {
 
   /** Sends a request; resolves with the reply data, rejects with a ChatError (UNAVAILABLE when not connected). */
   request(op, data, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
-    if (!this.ready && op !== 'auth') return Promise.reject(new ChatError('UNAVAILABLE', 'not connected; will retry when the connection is back'));
+    if (!this.ready && op !== 'auth')
+      return Promise.reject(new ChatError('UNAVAILABLE', 'not connected; will retry when the connection is back'));
     return this.rawRequest(op, data, timeoutMs);
   }
 
@@ -112,7 +113,8 @@ export class ChatConnection {
       if (this.ws !== ws) return;
       this.detach(new ChatError('UNAVAILABLE', `connection closed (${e.code})`));
       if (this.stopped) return;
-      if (e.code === TOKEN_EXPIRED_CLOSE) return this.authLost(new ChatError('TOKEN_EXPIRED', 'your session has expired; please log in again'));
+      if (e.code === TOKEN_EXPIRED_CLOSE)
+        return this.authLost(new ChatError('TOKEN_EXPIRED', 'your session has expired; please log in again'));
       this.scheduleReconnect();
     };
     // An error is always followed by close, which does the work.

@@ -5,7 +5,6 @@ import { deleteNamespace, randomName } from '@chat/testing';
 import jwt from 'jsonwebtoken';
 import { TEST_JWT_SECRET, startTestGateway } from '../testing/test-gateway';
 
-
 describe('gateway accounts - register and login over HTTP', () => {
   let svc: RunningService;
   const post = (path: string, body: string, contentType = 'application/json') =>
@@ -39,7 +38,9 @@ describe('gateway accounts - register and login over HTTP', () => {
     const s = svc.deps.subjects;
     const stored = await svc.deps.js.lastOnSubject(s.streams.accounts.name, s.accounts.events(user.userId));
     const event = stored?.data as UserRegistered;
-    expect(event).toEqual(expect.objectContaining({ type: 'UserRegistered', version: 1, payload: { userId: user.userId, username: 'Alice' } }));
+    expect(event).toEqual(
+      expect.objectContaining({ type: 'UserRegistered', version: 1, payload: { userId: user.userId, username: 'Alice' } }),
+    );
     expect(event.actor).toEqual({ kind: 'user', id: user.userId });
   });
 
@@ -50,9 +51,12 @@ describe('gateway accounts - register and login over HTTP', () => {
   });
 
   it('register - exactly one of concurrent registrations of a name wins', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => register(svc.url, i % 2 ? 'Racer' : 'racer', 'password-1')));
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => register(svc.url, i % 2 ? 'Racer' : 'racer', 'password-1')),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) expect(r.reason.code).toBe('USERNAME_TAKEN');
+    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected'))
+      expect(r.reason.code).toBe('USERNAME_TAKEN');
   });
 
   it('register and login - accept Chinese names', async () => {
@@ -84,7 +88,9 @@ describe('gateway accounts - register and login over HTTP', () => {
     expect(spaced.details?.map((d) => d.field)).toEqual(['username']);
     const res = await post('/api/auth/register', JSON.stringify({ username: 'eve', password: 'password-1', admin: true }));
     expect(res.status).toBe(400);
-    expect(await errorOf(res)).toEqual(expect.objectContaining({ code: 'BAD_REQUEST', details: [expect.objectContaining({ field: 'admin' })] }));
+    expect(await errorOf(res)).toEqual(
+      expect.objectContaining({ code: 'BAD_REQUEST', details: [expect.objectContaining({ field: 'admin' })] }),
+    );
     const arr = await post('/api/auth/login', '[]');
     expect(arr.status).toBe(400);
     expect((await errorOf(arr)).code).toBe('BAD_REQUEST');
@@ -132,7 +138,12 @@ describe('gateway accounts - failed-login limits behind a proxy', () => {
   const codeOf = async (res: Response) => (res.ok ? 'OK' : ((await res.json()) as { error: { code: string } }).error.code);
 
   beforeAll(async () => {
-    svc = await startTestGateway(ns, { TRUST_PROXY_HOPS: '1', LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '5', LOGIN_FAILURE_WINDOW_S: '600' });
+    svc = await startTestGateway(ns, {
+      TRUST_PROXY_HOPS: '1',
+      LOGIN_MAX_FAILURES: '3',
+      LOGIN_MAX_FAILURES_PER_ADDRESS: '5',
+      LOGIN_FAILURE_WINDOW_S: '600',
+    });
     await register(svc.url, 'erin', 'right-password');
   });
   afterAll(async () => {
@@ -145,7 +156,10 @@ describe('gateway accounts - failed-login limits behind a proxy', () => {
     const limited = await loginFrom('203.0.113.7', 'ERIN', 'right-password');
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(590);
-    expect(((await limited.json()) as { error: { code: string; message: string } }).error).toEqual({ code: 'RATE_LIMITED', message: expect.stringMatching(/too many failed logins; try again in \d+ s/) });
+    expect(((await limited.json()) as { error: { code: string; message: string } }).error).toEqual({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/too many failed logins; try again in \d+ s/),
+    });
     // The owner, from their own address, still gets in; the attacker's count is theirs alone.
     expect(await codeOf(await loginFrom('198.51.100.1', 'erin', 'right-password'))).toBe('OK');
   });
@@ -156,7 +170,7 @@ describe('gateway accounts - failed-login limits behind a proxy', () => {
     expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(17);
   });
 
-  it('login - a success clears the client\'s failures on that account', async () => {
+  it("login - a success clears the client's failures on that account", async () => {
     await register(svc.url, 'frank', 'right-password');
     for (let i = 0; i < 2; i++) expect(await codeOf(await loginFrom('192.0.2.10', 'frank', 'nope'))).toBe('AUTH_FAILED');
     expect(await codeOf(await loginFrom('192.0.2.10', 'frank', 'right-password'))).toBe('OK');

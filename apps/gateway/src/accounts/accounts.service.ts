@@ -127,7 +127,9 @@ export class AccountsService implements OnModuleInit {
     let good: boolean;
     try {
       found = await this.lookup(key);
-      good = found ? await this.hasher.verify(found.record.passwordHash, input.data.password) : await this.hasher.verifyDummy(input.data.password);
+      good = found
+        ? await this.hasher.verify(found.record.passwordHash, input.data.password)
+        : await this.hasher.verifyDummy(input.data.password);
     } catch (err) {
       this.throttle.release(key, address, admittedAt);
       throw err;

@@ -1,14 +1,5 @@
 import { length } from 'class-validator';
-import {
-  Limits,
-  displayUsername,
-  fail,
-  ok,
-  usernameKey,
-  type AccountRecord,
-  type Result,
-  type UserView,
-} from '@chat/contracts';
+import { Limits, displayUsername, fail, ok, usernameKey, type AccountRecord, type Result, type UserView } from '@chat/contracts';
 
 /**
  * Pure account rules: how a typed username becomes a display name and a uniqueness key, and
@@ -30,13 +21,18 @@ export interface NormalisedUsername {
 export function normaliseUsername(input: string): Result<NormalisedUsername> {
   const display = displayUsername(input);
   const problems: string[] = [];
-  if (!length(display, 1, Limits.usernameMaxChars)) problems.push(`username must be 1-${Limits.usernameMaxChars} characters after Unicode NFKC normalisation`);
+  if (!length(display, 1, Limits.usernameMaxChars))
+    problems.push(`username must be 1-${Limits.usernameMaxChars} characters after Unicode NFKC normalisation`);
   if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(display)) problems.push('username must not contain control or format characters');
   if (problems.length) return fail('BAD_REQUEST', problems.join('; '), [{ field: 'username', problems }]);
   return ok({ display, key: usernameKey(input) });
 }
 
-export function newAccountRecord(username: NormalisedUsername, passwordHash: string, ctx: { now: () => Date; newId: () => string }): AccountRecord {
+export function newAccountRecord(
+  username: NormalisedUsername,
+  passwordHash: string,
+  ctx: { now: () => Date; newId: () => string },
+): AccountRecord {
   return { userId: ctx.newId(), username: username.display, passwordHash, createdAt: ctx.now().toISOString() };
 }
 
@@ -50,7 +46,13 @@ export function parseAccountRecord(bytes: Uint8Array): AccountRecord | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const r = v as Record<string, unknown>;
-  if (typeof r.userId !== 'string' || typeof r.username !== 'string' || typeof r.passwordHash !== 'string' || typeof r.createdAt !== 'string') return null;
+  if (
+    typeof r.userId !== 'string' ||
+    typeof r.username !== 'string' ||
+    typeof r.passwordHash !== 'string' ||
+    typeof r.createdAt !== 'string'
+  )
+    return null;
   return { userId: r.userId, username: r.username, passwordHash: r.passwordHash, createdAt: r.createdAt };
 }
 

@@ -31,7 +31,10 @@ export class LoginThrottle {
 
   /** Seconds until this client may try this account again, or 0 when it may now. */
   private retryAfterS(accountKey: string, address: string, now: number): number {
-    const waits = [this.waitMs(pairKey(accountKey, address), this.policy.maxPerAccount, now), this.waitMs(addressKey(address), this.policy.maxPerAddress, now)];
+    const waits = [
+      this.waitMs(pairKey(accountKey, address), this.policy.maxPerAccount, now),
+      this.waitMs(addressKey(address), this.policy.maxPerAddress, now),
+    ];
     const ms = Math.max(...waits);
     return ms > 0 ? Math.ceil(ms / 1000) : 0;
   }
@@ -126,5 +129,8 @@ export function clientOf(address: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

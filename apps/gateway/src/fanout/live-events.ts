@@ -1,11 +1,4 @@
-import {
-  PresenceStatuses,
-  isRoomId,
-  type MemberRole,
-  type MessageView,
-  type PresenceView,
-  type WsEvents,
-} from '@chat/contracts';
+import { PresenceStatuses, isRoomId, type MemberRole, type MessageView, type PresenceView, type WsEvents } from '@chat/contracts';
 
 /**
  * Pure translation of events republished by JetStream (envelope JSON + `Nats-Sequence` header)
@@ -37,8 +30,7 @@ export function toMessageView(data: unknown, position: number): MessageView | nu
 }
 
 export type MemberChange =
-  | { event: 'member.joined'; data: WsEvents['member.joined'] }
-  | { event: 'member.left'; data: WsEvents['member.left'] };
+  { event: 'member.joined'; data: WsEvents['member.joined'] } | { event: 'member.left'; data: WsEvents['member.left'] };
 
 /**
  * MemberJoined/MemberLeft (and RoomCreated with an owner) -> client event. Other well-formed
@@ -52,7 +44,10 @@ export function toMemberChange(data: unknown): MemberChange | 'ignore' | 'malfor
   const p = e.payload;
   if (data.type === 'MemberJoined') {
     if (!isRoomId(p.roomId) || !isStr(p.userId) || !isStr(p.username) || !isStr(p.role) || !roles.includes(p.role)) return 'malformed';
-    return { event: 'member.joined', data: { roomId: p.roomId, userId: p.userId, username: p.username, role: p.role as MemberRole, time: e.time } };
+    return {
+      event: 'member.joined',
+      data: { roomId: p.roomId, userId: p.userId, username: p.username, role: p.role as MemberRole, time: e.time },
+    };
   }
   if (data.type === 'RoomCreated') {
     // The creator becomes owner and member without a MemberJoined of their own: for clients
@@ -71,6 +66,7 @@ export function toMemberChange(data: unknown): MemberChange | 'ignore' | 'malfor
 export function toPresenceView(data: unknown): PresenceView | null {
   const e = envelope(data, 'PresenceChanged');
   const p = e?.payload;
-  if (!p || !isStr(p.userId) || !isStr(p.username) || !isStr(p.lastSeen) || !(PresenceStatuses as readonly unknown[]).includes(p.status)) return null;
+  if (!p || !isStr(p.userId) || !isStr(p.username) || !isStr(p.lastSeen) || !(PresenceStatuses as readonly unknown[]).includes(p.status))
+    return null;
   return { userId: p.userId, username: p.username, status: p.status as PresenceView['status'], lastSeen: p.lastSeen };
 }

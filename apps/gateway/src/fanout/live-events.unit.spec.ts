@@ -1,6 +1,15 @@
 import { positionOf, toMemberChange, toMessageView, toPresenceView } from './live-events';
 
-const env = (type: string, payload: unknown) => ({ id: 'e1', type, version: 1, time: '2025-01-01T00:00:00.000Z', actor: { kind: 'user', id: 'u' }, correlationId: 'c', causationId: null, payload });
+const env = (type: string, payload: unknown) => ({
+  id: 'e1',
+  type,
+  version: 1,
+  time: '2025-01-01T00:00:00.000Z',
+  actor: { kind: 'user', id: 'u' },
+  correlationId: 'c',
+  causationId: null,
+  payload,
+});
 
 describe('live events - translation of republished events', () => {
   it('reads the position header', () => {

@@ -54,7 +54,8 @@ export class RoomIndex<C> {
     const opened: string[] = [];
     const closed: string[] = [];
     const listed = new Set(roomIds);
-    for (const roomId of [...user.rooms]) if (!listed.has(roomId) && !touched.has(roomId) && this.leave(userId, roomId).closed) closed.push(roomId);
+    for (const roomId of [...user.rooms])
+      if (!listed.has(roomId) && !touched.has(roomId) && this.leave(userId, roomId).closed) closed.push(roomId);
     for (const roomId of listed) if (!touched.has(roomId) && this.join(userId, roomId).opened) opened.push(roomId);
     return { opened, closed };
   }

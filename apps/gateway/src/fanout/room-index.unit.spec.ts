@@ -33,7 +33,7 @@ describe('room index - membership and connections', () => {
     expect(idx.isMember('alice', 'dev')).toBe(false);
   });
 
-  it('a new connection\'s room list corrects rooms nothing changed since it was registered', () => {
+  it("a new connection's room list corrects rooms nothing changed since it was registered", () => {
     connect('c1', 'alice', ['general', 'old']);
     expect(connect('c2', 'alice', ['general', 'new'])).toEqual({ opened: ['new'], closed: ['old'] });
     expect(idx.roomsOf('alice').sort()).toEqual(['general', 'new']);

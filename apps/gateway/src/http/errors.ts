@@ -18,7 +18,10 @@ export function toHttpError(err: unknown, status: number | undefined, cause?: un
     case type === 'entity.parse.failed' || (status === 400 && cause instanceof SyntaxError):
       return { status: 400, body: { code: 'BAD_REQUEST', message: 'request body is not valid JSON' } };
     case status === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported':
-      return { status: 415, body: { code: 'BAD_REQUEST', message: 'request body must be JSON (Content-Type: application/json; charset utf-8)' } };
+      return {
+        status: 415,
+        body: { code: 'BAD_REQUEST', message: 'request body must be JSON (Content-Type: application/json; charset utf-8)' },
+      };
     case status === 404:
       return { status: 404, body: { code: 'NOT_FOUND', message: 'no such endpoint' } };
     case status === 405:

@@ -29,9 +29,7 @@ export const WsRequestDtos: { [O in WsOp]: (new () => WsOps[O]['req']) | null } 
   'presence.set': SetStatusRequest,
 };
 
-export type ParsedFrame =
-  | { ok: true; id: string; op: WsOp; data: object }
-  | { ok: false; id: string | null; error: ErrorBody };
+export type ParsedFrame = { ok: true; id: string; op: WsOp; data: object } | { ok: false; id: string | null; error: ErrorBody };
 
 export interface FrameLimits {
   maxFrameBytes: number;

@@ -7,7 +7,12 @@ const parse = (v: unknown) => parseFrame(frame(v), false);
 describe('frames - parseFrame', () => {
   it('accepts a valid request and returns its validated data', () => {
     const r = parse({ type: 'req', id: 'a1', op: 'message.send', data: { roomId: 'general', clientMsgId: 'c-1', body: 'hi' } });
-    expect(r).toEqual({ ok: true, id: 'a1', op: 'message.send', data: expect.objectContaining({ roomId: 'general', clientMsgId: 'c-1', body: 'hi' }) });
+    expect(r).toEqual({
+      ok: true,
+      id: 'a1',
+      op: 'message.send',
+      data: expect.objectContaining({ roomId: 'general', clientMsgId: 'c-1', body: 'hi' }),
+    });
   });
 
   it('accepts ops without data fields with data absent or empty', () => {
@@ -40,7 +45,11 @@ describe('frames - parseFrame', () => {
   });
 
   it('rejects an unknown op with UNKNOWN_OP and the request id', () => {
-    expect(parse({ type: 'req', id: 'u', op: 'rooms.nuke' })).toEqual({ ok: false, id: 'u', error: { code: 'UNKNOWN_OP', message: 'unknown op "rooms.nuke"' } });
+    expect(parse({ type: 'req', id: 'u', op: 'rooms.nuke' })).toEqual({
+      ok: false,
+      id: 'u',
+      error: { code: 'UNKNOWN_OP', message: 'unknown op "rooms.nuke"' },
+    });
   });
 
   it('rejects invalid data with field details prefixed by data.', () => {
@@ -57,7 +66,12 @@ describe('frames - parseFrame', () => {
   });
 
   it('rejects frames above the limit with FRAME_TOO_LARGE and echoes a readable id', () => {
-    const big = frame({ type: 'req', id: 'big-1', op: 'message.send', data: { roomId: 'general', clientMsgId: 'c', body: 'x'.repeat(WsLimits.maxFrameBytes) } });
+    const big = frame({
+      type: 'req',
+      id: 'big-1',
+      op: 'message.send',
+      data: { roomId: 'general', clientMsgId: 'c', body: 'x'.repeat(WsLimits.maxFrameBytes) },
+    });
     expect(parseFrame(big, false)).toEqual({ ok: false, id: 'big-1', error: expect.objectContaining({ code: 'FRAME_TOO_LARGE' }) });
     const justBelow = frame({ type: 'req', id: 'ok', op: 'ping' });
     expect(parseFrame(justBelow, false, { maxFrameBytes: justBelow.length, requestIdMaxChars: 64 }).ok).toBe(true);
@@ -75,7 +89,12 @@ describe('frames - peekRequestId', () => {
 describe('frames - eventFrame', () => {
   it('serialises an event as the protocol event frame', () => {
     const f = eventFrame('presence.changed', 9, { userId: 'u', username: 'n', status: 'online', lastSeen: 't' });
-    expect(JSON.parse(f.toString())).toEqual({ type: 'evt', event: 'presence.changed', position: 9, data: { userId: 'u', username: 'n', status: 'online', lastSeen: 't' } });
+    expect(JSON.parse(f.toString())).toEqual({
+      type: 'evt',
+      event: 'presence.changed',
+      position: 9,
+      data: { userId: 'u', username: 'n', status: 'online', lastSeen: 't' },
+    });
   });
 });
 

@@ -40,7 +40,14 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
 
   opened(conn: Connection) {
     if (!conn.user) return;
-    this.signal({ kind: 'opened', gatewayId: this.gatewayId, connId: conn.connId, userId: conn.user.userId, username: conn.user.username, at: new Date().toISOString() });
+    this.signal({
+      kind: 'opened',
+      gatewayId: this.gatewayId,
+      connId: conn.connId,
+      userId: conn.user.userId,
+      username: conn.user.username,
+      at: new Date().toISOString(),
+    });
   }
 
   closed(conn: Connection) {
@@ -50,7 +57,14 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
 
   status(conn: Connection, status: SettableStatus) {
     if (!conn.user) return;
-    this.signal({ kind: 'status', gatewayId: this.gatewayId, connId: conn.connId, userId: conn.user.userId, status, at: new Date().toISOString() });
+    this.signal({
+      kind: 'status',
+      gatewayId: this.gatewayId,
+      connId: conn.connId,
+      userId: conn.user.userId,
+      status,
+      at: new Date().toISOString(),
+    });
   }
 
   heartbeat() {
@@ -58,9 +72,15 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
     for (const c of this.fanout.index.connections()) {
       // The index also holds connections still authenticating (registered early to keep
       // membership changes); a user is online only once a connection is authenticated.
-      if (c.user && c.state === 'authenticated') connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, status: c.status });
+      if (c.user && c.state === 'authenticated')
+        connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, status: c.status });
     }
-    const hb: GatewayHeartbeat = { gatewayId: this.gatewayId, at: new Date().toISOString(), intervalMs: this.config.PRESENCE_HEARTBEAT_MS, connections };
+    const hb: GatewayHeartbeat = {
+      gatewayId: this.gatewayId,
+      at: new Date().toISOString(),
+      intervalMs: this.config.PRESENCE_HEARTBEAT_MS,
+      connections,
+    };
     this.publish(this.s.presence.gatewayHeartbeat(this.gatewayId), hb);
   }
 

@@ -30,7 +30,13 @@ export class RequestHandler {
     private readonly presence: PresencePublisher,
   ) {}
 
-  async handle(conn: Connection, user: UserView, op: Exclude<WsOp, 'auth' | 'ping'>, data: object, correlationId: string): Promise<Result<unknown>> {
+  async handle(
+    conn: Connection,
+    user: UserView,
+    op: Exclude<WsOp, 'auth' | 'ping'>,
+    data: object,
+    correlationId: string,
+  ): Promise<Result<unknown>> {
     const { userId, username } = user;
     const opts = { correlationId };
     switch (op) {

@@ -22,7 +22,6 @@ import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { TEST_JWT_SECRET, startTestGateway } from '../testing/test-gateway';
 
-
 /**
  * The gateway on its own against the real NATS. The rooms and history services are stood in
  * for by a tiny responder on their real RPC subjects (a fake service, not a mock of NATS), and
@@ -41,7 +40,6 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   const clients: ChatClient[] = [];
   /** rooms.userRooms answers for these users wait until the promise resolves (and see the list as it was asked). */
   const holdUserRooms = new Map<string, Promise<void>>();
-
 
   async function user(name: string, rooms: string[] = []): Promise<{ user: UserView; token: string }> {
     const { user } = await register(svc.url, name, 'password-1');
@@ -63,7 +61,12 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     return { ...u, c };
   }
 
-  const ctx = (actor: string) => ({ now: () => new Date(), newId: randomUUID, actor: { kind: 'service' as const, id: actor }, correlationId: randomUUID() });
+  const ctx = (actor: string) => ({
+    now: () => new Date(),
+    newId: randomUUID,
+    actor: { kind: 'service' as const, id: actor },
+    correlationId: randomUUID(),
+  });
 
   async function post(roomId: string, sender: UserView, body: string) {
     const messageId = randomUUID();
@@ -99,7 +102,16 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     reply('rooms.userRooms', (req) => ok({ roomIds: [...(memberships.get(req.userId as string) ?? [])] }));
     reply('rooms.join', (req) => {
       memberships.get(req.userId as string)?.add(req.roomId as string);
-      const room = { roomId: req.roomId, name: req.roomId, topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 1000, memberCount: 1, myRole: 'member' };
+      const room = {
+        roomId: req.roomId,
+        name: req.roomId,
+        topic: '',
+        visibility: 'public',
+        postPolicy: 'members',
+        memberLimit: 1000,
+        memberCount: 1,
+        myRole: 'member',
+      };
       return ok({ room, position: 1 });
     });
     reply('history.page', (req) => ok({ roomId: req.roomId, messages: [], nextBefore: null }));
@@ -112,7 +124,14 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
       callback: (_e, m) => {
         const req = decodeJson(m.data) as { roomId: string; clientMsgId: string; body: string };
         posts.push({ clientMsgId: req.clientMsgId, outstandingBefore: outstanding });
-        const ack = ok({ messageId: randomUUID(), roomId: req.roomId, clientMsgId: req.clientMsgId, time: new Date().toISOString(), position: posts.length, duplicate: false });
+        const ack = ok({
+          messageId: randomUUID(),
+          roomId: req.roomId,
+          clientMsgId: req.clientMsgId,
+          time: new Date().toISOString(),
+          position: posts.length,
+          duplicate: false,
+        });
         outstanding++;
         const answer = () => {
           outstanding--;
@@ -170,15 +189,21 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     c.sendRaw('{not json');
     expect(await c.nextReply()).toEqual({ type: 'res', id: null, ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) });
     c.sendRaw(JSON.stringify({ type: 'req', id: 'u1', op: 'rooms.explode' }));
-    expect(await c.nextReply()).toEqual(expect.objectContaining({ id: 'u1', ok: false, error: expect.objectContaining({ code: 'UNKNOWN_OP' }) }));
+    expect(await c.nextReply()).toEqual(
+      expect.objectContaining({ id: 'u1', ok: false, error: expect.objectContaining({ code: 'UNKNOWN_OP' }) }),
+    );
     c.sendRaw(JSON.stringify({ type: 'req', id: 'v1', op: 'message.send', data: { roomId: 'general' } }));
     const invalid = await c.nextReply();
     expect(invalid).toEqual(expect.objectContaining({ id: 'v1', ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }));
     expect(!invalid.ok && invalid.error.details?.map((d) => d.field).sort()).toEqual(['data.body', 'data.clientMsgId']);
     c.sendRaw(Buffer.from('binary'));
-    expect(await c.nextReply()).toEqual(expect.objectContaining({ id: null, ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }));
+    expect(await c.nextReply()).toEqual(
+      expect.objectContaining({ id: null, ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }),
+    );
     c.sendRaw(JSON.stringify({ type: 'req', id: 'big', op: 'ping', data: { pad: 'x'.repeat(WsLimits.maxFrameBytes) } }));
-    expect(await c.nextReply()).toEqual(expect.objectContaining({ id: 'big', ok: false, error: expect.objectContaining({ code: 'FRAME_TOO_LARGE' }) }));
+    expect(await c.nextReply()).toEqual(
+      expect.objectContaining({ id: 'big', ok: false, error: expect.objectContaining({ code: 'FRAME_TOO_LARGE' }) }),
+    );
     await expect(c.request('ping', {})).resolves.toEqual({ time: expect.any(String) });
     await expect(c.request('nope' as never, {} as never)).rejects.toBeInstanceOf(ChatClientError);
   });
@@ -188,12 +213,20 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const deep = '['.repeat(8000) + '"leaf"' + ']'.repeat(8000);
     const c = await connect();
     c.sendRaw(`{"type":"req","id":"d1","op":"auth","data":{"token":"x","x":${deep}}}`);
-    expect(await c.nextReply()).toEqual(expect.objectContaining({ id: 'd1', ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }));
+    expect(await c.nextReply()).toEqual(
+      expect.objectContaining({ id: 'd1', ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }),
+    );
     await expect(c.request('ping', {})).resolves.toEqual({ time: expect.any(String) });
     const { c: authedClient } = await authed('Nesty');
     authedClient.sendRaw(`{"type":"req","id":"d2","op":"history.page","data":{"roomId":"general","before":${deep}}}`);
-    expect(await authedClient.nextReply()).toEqual(expect.objectContaining({ id: 'd2', ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }));
-    const login = await fetch(`${svc.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"username":"a","password":"b","x":${deep}}` });
+    expect(await authedClient.nextReply()).toEqual(
+      expect.objectContaining({ id: 'd2', ok: false, error: expect.objectContaining({ code: 'BAD_REQUEST' }) }),
+    );
+    const login = await fetch(`${svc.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"username":"a","password":"b","x":${deep}}`,
+    });
     expect(login.status).toBe(400);
     expect(((await login.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
   });
@@ -212,7 +245,15 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     for (const m of [a, b]) {
       const f = await m.c.waitForFrame('message.posted', (d) => d.messageId === sent.messageId);
       expect(f.position).toBe(sent.position);
-      expect(f.data).toEqual(expect.objectContaining({ roomId: 'general', senderId: a.user.userId, senderName: 'Ann', body: 'hello everyone', position: sent.position }));
+      expect(f.data).toEqual(
+        expect.objectContaining({
+          roomId: 'general',
+          senderId: a.user.userId,
+          senderName: 'Ann',
+          body: 'hello everyone',
+          position: sent.position,
+        }),
+      );
     }
     // A later message in each room marks the point by which any duplicate would have arrived.
     const marker = await post('general', b.user, 'marker');
@@ -227,10 +268,17 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('fan-out - a join from elsewhere (MemberJoined) adds the local connections and is forwarded', async () => {
     const a = await authed('Jill', ['lobby']);
     const j = await authed('Jack', []);
-    const joined = makeEvent<MemberJoined>(ctx('rooms'), 'MemberJoined', 1, { roomId: 'lobby', userId: j.user.userId, username: 'Jack', role: 'member' });
+    const joined = makeEvent<MemberJoined>(ctx('rooms'), 'MemberJoined', 1, {
+      roomId: 'lobby',
+      userId: j.user.userId,
+      username: 'Jack',
+      role: 'member',
+    });
     const r = await svc.deps.js.append(s.chat.roomMeta('lobby'), joined, { msgId: joined.id });
     const seen = await a.c.waitForFrame('member.joined', (d) => d.userId === j.user.userId);
-    expect(seen).toEqual(expect.objectContaining({ position: r.seq, data: expect.objectContaining({ roomId: 'lobby', username: 'Jack', role: 'member' }) }));
+    expect(seen).toEqual(
+      expect.objectContaining({ position: r.seq, data: expect.objectContaining({ roomId: 'lobby', username: 'Jack', role: 'member' }) }),
+    );
     await j.c.waitFor('member.joined', (d) => d.userId === j.user.userId);
     const sent = await post('lobby', a.user, 'welcome Jack');
     await j.c.waitFor('message.posted', (d) => d.messageId === sent.messageId);
@@ -240,7 +288,12 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('fan-out - messages stored right after a join elsewhere, before this gateway subscribed, still arrive once and in order', async () => {
     const k = await authed('Kim', []);
     const outsider = await authed('Out', []);
-    const joined = makeEvent<MemberJoined>(ctx('rooms'), 'MemberJoined', 1, { roomId: 'quiet', userId: k.user.userId, username: 'Kim', role: 'member' });
+    const joined = makeEvent<MemberJoined>(ctx('rooms'), 'MemberJoined', 1, {
+      roomId: 'quiet',
+      userId: k.user.userId,
+      username: 'Kim',
+      role: 'member',
+    });
     // Published back to back on one connection (stored in this order) without waiting for
     // acks: the messages are stored while the gateway is still learning of the join.
     const join = svc.deps.js.append(s.chat.roomMeta('quiet'), joined, { msgId: joined.id });
@@ -265,7 +318,9 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     });
     const r = await svc.deps.js.append(s.chat.roomMeta('otto-room'), created, { msgId: created.id });
     const f = await o.c.waitForFrame('member.joined', (d) => d.roomId === 'otto-room');
-    expect(f).toEqual(expect.objectContaining({ position: r.seq, data: expect.objectContaining({ userId: o.user.userId, role: 'owner' }) }));
+    expect(f).toEqual(
+      expect.objectContaining({ position: r.seq, data: expect.objectContaining({ userId: o.user.userId, role: 'owner' }) }),
+    );
     const sent = await post('otto-room', o.user, 'my room');
     await o.c.waitFor('message.posted', (d) => d.messageId === sent.messageId);
   });
@@ -277,7 +332,9 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const second = await connect();
     const authing = second.auth(lea.token);
     // The list is taken now (with 'vault'); the leave is stored and reaches the gateway before the answer does.
-    await eventually(() => rpcSeen.some((x) => x.op === 'rooms.userRooms' && x.req.userId === lea.user.userId && holdUserRooms.has(lea.user.userId)));
+    await eventually(() =>
+      rpcSeen.some((x) => x.op === 'rooms.userRooms' && x.req.userId === lea.user.userId && holdUserRooms.has(lea.user.userId)),
+    );
     const left = makeEvent<MemberLeft>(ctx('rooms'), 'MemberLeft', 1, { roomId: 'vault', userId: lea.user.userId, username: 'Lea' });
     await svc.deps.js.append(s.chat.roomMeta('vault'), left, { msgId: left.id });
     await lea.c.waitFor('member.left', (d) => d.userId === lea.user.userId && d.roomId === 'vault');
@@ -297,7 +354,11 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     await expect(h.c.request('history.page', { roomId: 'secret' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(rpcSeen.some((x) => x.op === 'history.page' && x.req.roomId === 'secret')).toBe(false);
     await h.c.request('room.join', { roomId: 'secret' });
-    await expect(h.c.request('history.page', { roomId: 'secret', limit: 5 })).resolves.toEqual({ roomId: 'secret', messages: [], nextBefore: null });
+    await expect(h.c.request('history.page', { roomId: 'secret', limit: 5 })).resolves.toEqual({
+      roomId: 'secret',
+      messages: [],
+      nextBefore: null,
+    });
     expect(rpcSeen).toContainEqual({ op: 'history.page', req: { roomId: 'secret', limit: 5 } });
     const sent = await post('secret', h.user, 'now I am in');
     await h.c.waitFor('message.posted', (d) => d.messageId === sent.messageId);
@@ -311,8 +372,12 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('presence - signals opened/status/closed and heartbeats the connection', async () => {
     const signals: GatewaySignal[] = [];
     const beats: GatewayHeartbeat[] = [];
-    const sub1 = nc.subscribe(s.presence.gatewayConnections(gatewayId), { callback: (_e, m) => void signals.push(decodeJson(m.data) as GatewaySignal) });
-    const sub2 = nc.subscribe(s.presence.gatewayHeartbeat(gatewayId), { callback: (_e, m) => void beats.push(decodeJson(m.data) as GatewayHeartbeat) });
+    const sub1 = nc.subscribe(s.presence.gatewayConnections(gatewayId), {
+      callback: (_e, m) => void signals.push(decodeJson(m.data) as GatewaySignal),
+    });
+    const sub2 = nc.subscribe(s.presence.gatewayHeartbeat(gatewayId), {
+      callback: (_e, m) => void beats.push(decodeJson(m.data) as GatewayHeartbeat),
+    });
     await nc.flush();
     const p = await authed('Pam', []);
     const opened = await eventually(() => signals.find((x) => x.kind === 'opened' && x.userId === p.user.userId));
@@ -329,7 +394,9 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
 
   it('presence - a connection still authenticating is not reported online in heartbeats', async () => {
     const beats: GatewayHeartbeat[] = [];
-    const sub = nc.subscribe(s.presence.gatewayHeartbeat(gatewayId), { callback: (_e, m) => void beats.push(decodeJson(m.data) as GatewayHeartbeat) });
+    const sub = nc.subscribe(s.presence.gatewayHeartbeat(gatewayId), {
+      callback: (_e, m) => void beats.push(decodeJson(m.data) as GatewayHeartbeat),
+    });
     const quinn = await user('Quinn', []);
     let release!: () => void;
     holdUserRooms.set(quinn.user.userId, new Promise<void>((r) => (release = r)));
@@ -340,7 +407,12 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
       // Two heartbeats (200 ms apart) sent while the room list is held.
       const from = beats.length;
       await eventually(() => beats.length >= from + 2);
-      expect(beats.slice(from).flatMap((b) => b.connections).filter((x) => x.userId === quinn.user.userId)).toEqual([]);
+      expect(
+        beats
+          .slice(from)
+          .flatMap((b) => b.connections)
+          .filter((x) => x.userId === quinn.user.userId),
+      ).toEqual([]);
       release();
       await authing;
       await eventually(() => beats.slice(from + 2).some((b) => b.connections.some((x) => x.userId === quinn.user.userId)));
@@ -354,7 +426,12 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('presence - a PresenceChanged event reaches every authenticated connection', async () => {
     const a = await authed('Pia', []);
     const b = await authed('Pete', []);
-    const e = makeEvent<PresenceChanged>(ctx('presence'), 'PresenceChanged', 1, { userId: a.user.userId, username: 'Pia', status: 'away', lastSeen: new Date().toISOString() });
+    const e = makeEvent<PresenceChanged>(ctx('presence'), 'PresenceChanged', 1, {
+      userId: a.user.userId,
+      username: 'Pia',
+      status: 'away',
+      lastSeen: new Date().toISOString(),
+    });
     const r = await svc.deps.js.append(s.presence.user(a.user.userId), e, { msgId: e.id });
     for (const m of [a, b]) {
       const f = await m.c.waitForFrame('presence.changed', (d) => d.userId === a.user.userId && d.status === 'away');
@@ -368,7 +445,9 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
       const u = await user('Paul', ['general']);
       const c = await connect(gw);
       await c.auth(u.token);
-      const acks = await Promise.all([1, 2, 3].map((i) => c.request('message.send', { roomId: 'general', clientMsgId: `hold-${i}`, body: `hold ${i}` })));
+      const acks = await Promise.all(
+        [1, 2, 3].map((i) => c.request('message.send', { roomId: 'general', clientMsgId: `hold-${i}`, body: `hold ${i}` })),
+      );
       expect(acks.map((a) => a.clientMsgId).sort()).toEqual(['hold-1', 'hold-2', 'hold-3']);
     } finally {
       await gw.close();
@@ -395,7 +474,9 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const ns = s.namespace;
     const gw = await startTestGateway(ns, { GATEWAY_ID: 'gw-stop' });
     const signals: GatewaySignal[] = [];
-    const sub = nc.subscribe(s.presence.gatewayConnections('gw-stop'), { callback: (_e, m) => void signals.push(decodeJson(m.data) as GatewaySignal) });
+    const sub = nc.subscribe(s.presence.gatewayConnections('gw-stop'), {
+      callback: (_e, m) => void signals.push(decodeJson(m.data) as GatewaySignal),
+    });
     await nc.flush();
     const u = await user('Stu', ['general']);
     const c = await connect(gw);

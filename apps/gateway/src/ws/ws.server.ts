@@ -155,7 +155,10 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
     if (!req.ok) return this.badFrame(conn, req.id, req.error);
     conn.badFrames = 0;
     if (conn.inflight >= this.config.WS_MAX_INFLIGHT) {
-      return conn.replyError(req.id, { code: 'RATE_LIMITED', message: `more than ${this.config.WS_MAX_INFLIGHT} requests in progress; wait for replies` });
+      return conn.replyError(req.id, {
+        code: 'RATE_LIMITED',
+        message: `more than ${this.config.WS_MAX_INFLIGHT} requests in progress; wait for replies`,
+      });
     }
     // Requests run concurrently (a connection may pipeline up to WS_MAX_INFLIGHT). Serialising
     // message.send (WS_ORDERED_SENDS) keeps a client's messages in send order but caps each
@@ -191,7 +194,8 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
 
     if (conn.state === 'authenticated') {
       // A fresh token for the same user extends the connection's life (no reconnect needed).
-      if (conn.user?.userId !== user.userId) return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
+      if (conn.user?.userId !== user.userId)
+        return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
       this.armExpiry(conn, expiresAtMs);
       return answer();
     }

@@ -14,7 +14,9 @@ export function isConnectionBroken(err: unknown): boolean {
   // SQLSTATE class 08 = connection exception; 57P01-03 = admin shutdown / crash / cannot connect now.
   if (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code)) return true;
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE'].includes(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
+    message,
+  );
 }
 
 /**

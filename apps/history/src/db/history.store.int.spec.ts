@@ -51,12 +51,19 @@ describe('history store - projection against Postgres', () => {
   it('migrations - concurrent start-ups apply each migration once', async () => {
     const { rows } = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
     expect(rows.map((r) => r.name)).toEqual(['InitialSchema1795480356658']);
-    const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'messages_room_position_idx'`, [schema]);
+    const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'messages_room_position_idx'`, [
+      schema,
+    ]);
     expect(idx.rows[0].indexdef).toMatch(/\(room_id, "?position"? DESC\)/);
   });
 
   it('applyBatch - the same batch applied twice changes nothing', async () => {
-    const batch = [posted(1), posted(2), { subject: s.chat.roomMessages('general'), position: 3, data: undefined, raw: new TextEncoder().encode('{oops') }, posted(4)];
+    const batch = [
+      posted(1),
+      posted(2),
+      { subject: s.chat.roomMessages('general'), position: 3, data: undefined, raw: new TextEncoder().encode('{oops') },
+      posted(4),
+    ];
     const first = await store.applyBatch(batch);
     expect(first.fresh).toEqual({ messages: 3, deadLetters: 1, ignored: 0 });
     const after = await dump();
@@ -105,9 +112,21 @@ describe('history store - projection against Postgres', () => {
       { position: 42, message_id: twin },
       { position: 44, message_id: expect.any(String) },
     ]);
-    expect(await rows(`SELECT position, subject, raw, error FROM "${schema}".dead_letters WHERE position BETWEEN 40 AND 44 ORDER BY position`)).toEqual([
-      { position: 41, subject: clash.subject, raw: JSON.stringify(clash.data), error: `MessagePosted: messageId ${id} is already stored at position 40` },
-      { position: 43, subject: b.subject, raw: JSON.stringify(b.data), error: `MessagePosted: messageId ${twin} is already stored at position 42` },
+    expect(
+      await rows(`SELECT position, subject, raw, error FROM "${schema}".dead_letters WHERE position BETWEEN 40 AND 44 ORDER BY position`),
+    ).toEqual([
+      {
+        position: 41,
+        subject: clash.subject,
+        raw: JSON.stringify(clash.data),
+        error: `MessagePosted: messageId ${id} is already stored at position 40`,
+      },
+      {
+        position: 43,
+        subject: b.subject,
+        raw: JSON.stringify(b.data),
+        error: `MessagePosted: messageId ${twin} is already stored at position 42`,
+      },
     ]);
     expect(await store.checkpoint()).toBe(Math.max(before, 44));
 
@@ -170,13 +189,16 @@ describe('history store - projection against Postgres', () => {
       expect(isDatabaseUnavailable(err)).toBe(true);
     });
 
-    it('migrations run without the limits: a replica waits for another one\'s migration lock', async () => {
+    it("migrations run without the limits: a replica waits for another one's migration lock", async () => {
       const fresh = randomName('hs');
       const holder = await pool.connect();
       try {
         await holder.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey('migrate', fresh)]);
         const opening = openDatabase({ url, schema: fresh, timeouts: { statementMs: 100, lockMs: 100 } });
-        const failed = opening.then(() => false, () => true);
+        const failed = opening.then(
+          () => false,
+          () => true,
+        );
         // Still waiting for the advisory lock well past both limits (with them it would be cancelled after 100 ms).
         await eventually(async () => {
           const { rows } = await pool.query(

@@ -177,7 +177,14 @@ export interface BatchPlan {
 
 /** Plans one batch against the current checkpoint; the projector applies the plan in one transaction. */
 export function planBatch(events: StreamEvent[], checkpoint: number, messageSubjectOf: MessageSubjectOf): BatchPlan {
-  const plan: BatchPlan = { fresh: { messages: 0, deadLetters: 0, ignored: 0 }, replayed: 0, messages: [], deadLetters: [], conflicts: [], checkpoint };
+  const plan: BatchPlan = {
+    fresh: { messages: 0, deadLetters: 0, ignored: 0 },
+    replayed: 0,
+    messages: [],
+    deadLetters: [],
+    conflicts: [],
+    checkpoint,
+  };
   const seen = new Set<number>();
   for (const e of [...events].sort((a, b) => a.position - b.position)) {
     if (seen.has(e.position)) continue; // the same delivery twice in one batch

@@ -40,7 +40,12 @@ describe('history mapping - project', () => {
   });
 
   it('ignores room events, which only advance the checkpoint', () => {
-    const joined = makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { roomId: 'general', userId: ctx.actor.id, username: 'ann', role: 'member' });
+    const joined = makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, {
+      roomId: 'general',
+      userId: ctx.actor.id,
+      username: 'ann',
+      role: 'member',
+    });
     expect(project(at(3, joined, s.chat.roomMeta('general')), subjectOf)).toEqual({ kind: 'ignored', type: 'MemberJoined' });
   });
 
@@ -84,7 +89,12 @@ describe('history mapping - project', () => {
 });
 
 describe('history mapping - planBatch', () => {
-  const meta = makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { roomId: 'general', userId: ctx.actor.id, username: 'ann', role: 'member' });
+  const meta = makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, {
+    roomId: 'general',
+    userId: ctx.actor.id,
+    username: 'ann',
+    role: 'member',
+  });
   const batch = [
     at(12, posted({ messageId: '22222222-2222-4222-8222-000000000012' })),
     at(10, meta, s.chat.roomMeta('general')),
@@ -135,7 +145,12 @@ describe('history mapping - resolveSkipped', () => {
 
   it('another event with a stored message id becomes a dead letter naming where the id is', () => {
     expect(resolveSkipped([row(events[1])], [{ messageId: id, position: 20 }], events)).toEqual([
-      { position: 21, subject: events[1].subject, raw: JSON.stringify(events[1].data), error: `MessagePosted: messageId ${id} is already stored at position 20` },
+      {
+        position: 21,
+        subject: events[1].subject,
+        raw: JSON.stringify(events[1].data),
+        error: `MessagePosted: messageId ${id} is already stored at position 20`,
+      },
     ]);
   });
 

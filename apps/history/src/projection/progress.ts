@@ -114,7 +114,7 @@ export class ProjectionProgress {
     const add = (e: Delivered) => {
       if (project(toStreamEvent(e), (roomId) => this.s.chat.roomMessages(roomId)).kind !== 'ignored') positions.push(e.seq);
     };
-    for (let from = floor + 1; ; ) {
+    for (let from = floor + 1; ;) {
       // The last message is at hand already; what was appended after it is not waited for.
       const e = from >= last.seq ? last : await this.js.nextOnSubject(stream, subject, from);
       // null or past the last one: the room's newer events were removed from the stream meanwhile.

@@ -53,7 +53,11 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     });
     // Present from the start (at 0), so dashboards and alerts see the series before the first event.
     for (const outcome of ['message', 'ignored', 'dead_letter']) this.projected.inc({ outcome }, 0);
-    this.position = new Gauge({ name: 'history_projection_position', help: 'Highest CHAT stream position projected (the checkpoint)', registers });
+    this.position = new Gauge({
+      name: 'history_projection_position',
+      help: 'Highest CHAT stream position projected (the checkpoint)',
+      registers,
+    });
     this.conflicts = new Counter({
       name: 'history_message_id_conflicts_total',
       help: 'MessagePosted events dead-lettered because another event already holds their message id (or position)',
@@ -79,7 +83,10 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     if (since === null || now - since <= this.config.PROJECTION_ACK_WAIT_MS) return true;
     if (!this.stuckLogged) {
       this.stuckLogged = true;
-      this.logger.error({ runningMs: now - since, ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS }, 'projection batch running longer than the ack wait; not ready');
+      this.logger.error(
+        { runningMs: now - since, ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS },
+        'projection batch running longer than the ack wait; not ready',
+      );
     }
     return false;
   }
@@ -117,10 +124,14 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     this.position.set(plan.checkpoint);
     for (const c of plan.conflicts) {
       this.conflicts.inc();
-      this.logger.warn({ position: c.position, subject: c.subject, error: c.error }, 'message id conflict: event dead-lettered instead of dropped');
+      this.logger.warn(
+        { position: c.position, subject: c.subject, error: c.error },
+        'message id conflict: event dead-lettered instead of dropped',
+      );
     }
     if (plan.fresh.deadLetters > 0) {
-      for (const d of plan.deadLetters) this.logger.warn({ position: d.position, subject: d.subject, error: d.error }, 'event dead-lettered');
+      for (const d of plan.deadLetters)
+        this.logger.warn({ position: d.position, subject: d.subject, error: d.error }, 'event dead-lettered');
     }
     return plan;
   }

@@ -1,7 +1,11 @@
 import { testDatabaseUrl, testNatsUrl } from '@chat/testing';
 
 /** Environment of a history service under test: its own namespace and schema, quiet logs. */
-export async function historyTestEnv(namespace: string, schema: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function historyTestEnv(
+  namespace: string,
+  schema: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
   return {
     NATS_URL: await testNatsUrl(),
     NATS_NAMESPACE: namespace,

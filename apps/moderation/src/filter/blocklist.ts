@@ -35,7 +35,14 @@ export class BlockList {
   private readonly cjk: string[];
 
   constructor(entries: string[]) {
-    const cleaned = [...new Set(entries.map(fold).map((e) => e.trim()).filter(Boolean))];
+    const cleaned = [
+      ...new Set(
+        entries
+          .map(fold)
+          .map((e) => e.trim())
+          .filter(Boolean),
+      ),
+    ];
     this.cjk = cleaned.filter(isCjk);
     const words = cleaned.filter((e) => !isCjk(e)).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     // A word boundary is any character that is not a letter or digit, or a CJK one: Chinese

@@ -82,7 +82,12 @@ export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): 
   if (!isToken(gatewayId)) return bad('gatewayId is missing or not a valid id');
   if (gatewayId !== subjectGatewayId) return bad('gatewayId does not match the subject');
   if (!isTime(at)) return bad('at is not a time');
-  if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < HEARTBEAT_INTERVAL_MIN_MS || intervalMs > HEARTBEAT_INTERVAL_MAX_MS) {
+  if (
+    typeof intervalMs !== 'number' ||
+    !Number.isInteger(intervalMs) ||
+    intervalMs < HEARTBEAT_INTERVAL_MIN_MS ||
+    intervalMs > HEARTBEAT_INTERVAL_MAX_MS
+  ) {
     return bad(`intervalMs must be an integer from ${HEARTBEAT_INTERVAL_MIN_MS} to ${HEARTBEAT_INTERVAL_MAX_MS}`);
   }
   if (!Array.isArray(connections)) return bad('connections is not a list');
@@ -105,5 +110,8 @@ export function parseStoredPresence(data: unknown): Result<{ view: PresenceView;
   if (typeof p.username !== 'string') return bad('payload.username is missing');
   if (typeof p.status !== 'string' || !(PresenceStatuses as readonly string[]).includes(p.status)) return bad('payload.status is unknown');
   if (!isTime(p.lastSeen)) return bad('payload.lastSeen is not a time');
-  return ok({ view: { userId: p.userId, username: p.username, status: p.status as PresenceStatus, lastSeen: p.lastSeen }, eventId: data.id });
+  return ok({
+    view: { userId: p.userId, username: p.username, status: p.status as PresenceStatus, lastSeen: p.lastSeen },
+    eventId: data.id,
+  });
 }

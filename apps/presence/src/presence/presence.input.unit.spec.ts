@@ -6,13 +6,12 @@ const AT = '2024-05-01T10:00:00.000Z';
 describe('presence input - signals', () => {
   const base = { gatewayId: 'gw1', connId: 'c-1', userId: USER, at: AT };
 
-  it.each([
-    [{ ...base, kind: 'opened', username: 'alice' }],
-    [{ ...base, kind: 'closed' }],
-    [{ ...base, kind: 'status', status: 'busy' }],
-  ])('accepts %o', (signal) => {
-    expect(parseSignal(signal, 'gw1')).toEqual({ ok: true, data: signal });
-  });
+  it.each([[{ ...base, kind: 'opened', username: 'alice' }], [{ ...base, kind: 'closed' }], [{ ...base, kind: 'status', status: 'busy' }]])(
+    'accepts %o',
+    (signal) => {
+      expect(parseSignal(signal, 'gw1')).toEqual({ ok: true, data: signal });
+    },
+  );
 
   it('keeps only the known fields', () => {
     const r = parseSignal({ ...base, kind: 'closed', extra: 'x' }, 'gw1');

@@ -134,7 +134,13 @@ export class PresenceState {
           this.unindex(old);
           affected.add(old.userId);
         }
-        const conn: Connection = { gatewayId: signal.gatewayId, connId: signal.connId, userId: signal.userId, username: signal.username, status: 'online' };
+        const conn: Connection = {
+          gatewayId: signal.gatewayId,
+          connId: signal.connId,
+          userId: signal.userId,
+          username: signal.username,
+          status: 'online',
+        };
         gw.connections.set(signal.connId, conn);
         this.index(conn);
         affected.add(conn.userId);

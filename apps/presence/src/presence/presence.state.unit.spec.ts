@@ -18,7 +18,13 @@ const opened = (gatewayId: string, connId: string, userId: string, t = 1000): Ga
   username: userId === ALICE ? 'alice' : 'bob',
   at: at(t),
 });
-const closed = (gatewayId: string, connId: string, userId: string, t = 2000): GatewaySignal => ({ kind: 'closed', gatewayId, connId, userId, at: at(t) });
+const closed = (gatewayId: string, connId: string, userId: string, t = 2000): GatewaySignal => ({
+  kind: 'closed',
+  gatewayId,
+  connId,
+  userId,
+  at: at(t),
+});
 const status = (gatewayId: string, connId: string, userId: string, s: SettableStatus, t = 1500): GatewaySignal => ({
   kind: 'status',
   gatewayId,
@@ -106,7 +112,13 @@ describe('presence state - signals', () => {
 describe('presence state - heartbeats', () => {
   it('a heartbeat adds connections whose opened signal was missed', () => {
     const st = newState();
-    const changes = st.applyHeartbeat(heartbeat('g1', 100, [['c1', ALICE, 'busy'], ['c2', BOB, 'online']]), T(200));
+    const changes = st.applyHeartbeat(
+      heartbeat('g1', 100, [
+        ['c1', ALICE, 'busy'],
+        ['c2', BOB, 'online'],
+      ]),
+      T(200),
+    );
     expect(brief(changes).sort()).toEqual(['alice:offline->busy', 'bob:offline->online']);
     expect(changes[0].causeId).toBe(`g1:hb:${at(100)}`);
   });
@@ -142,7 +154,18 @@ describe('presence state - heartbeats', () => {
 describe('presence state - expiry', () => {
   it('a gateway silent for more than 3 intervals loses all its users', () => {
     const st = newState();
-    st.applyHeartbeat(heartbeat('g1', 50, [['c1', ALICE, 'online'], ['c2', BOB, 'away']], 1000), T(1000));
+    st.applyHeartbeat(
+      heartbeat(
+        'g1',
+        50,
+        [
+          ['c1', ALICE, 'online'],
+          ['c2', BOB, 'away'],
+        ],
+        1000,
+      ),
+      T(1000),
+    );
     expect(st.expire(T(4000))).toEqual([]); // exactly 3 intervals: still alive
     const changes = st.expire(T(4001));
     expect(brief(changes).sort()).toEqual(['alice:online->offline', 'bob:away->offline']);
@@ -212,7 +235,9 @@ describe('presence state - start-up', () => {
     expect(st.present().map((p) => p.userId)).toEqual([ALICE]); // until settled, the stored status stands
     expect(st.tick(T(1099))).toEqual([]);
     const changes = st.tick(T(1100));
-    expect(changes).toEqual([{ userId: ALICE, username: 'alice', status: 'offline', previous: 'online', at: at(1100), causeId: 'settle:ev-a' }]);
+    expect(changes).toEqual([
+      { userId: ALICE, username: 'alice', status: 'offline', previous: 'online', at: at(1100), causeId: 'settle:ev-a' },
+    ]);
     expect(st.tick(T(1200))).toEqual([]);
     expect(st.present()).toEqual([]);
   });
@@ -221,7 +246,17 @@ describe('presence state - start-up', () => {
     const st = newState({ startedAt: 0, graceMs: 1000 });
     st.seed(seeded(ALICE, 'online'), 'ev-a');
     // Heard from one gateway only: alice looks away there, but another gateway may hold her online.
-    expect(st.applyHeartbeat(heartbeat('g1', 10, [['c1', ALICE, 'away'], ['c2', BOB, 'online']]), T(10)).map((c) => c.status)).toEqual(['online']);
+    expect(
+      st
+        .applyHeartbeat(
+          heartbeat('g1', 10, [
+            ['c1', ALICE, 'away'],
+            ['c2', BOB, 'online'],
+          ]),
+          T(10),
+        )
+        .map((c) => c.status),
+    ).toEqual(['online']);
     expect(st.statusOf(ALICE)).toBe('online');
     expect(st.applySignal(closed('g1', 'c2', BOB), T(20))).toEqual([]);
     expect(st.statusOf(BOB)).toBe('online');
@@ -322,7 +357,18 @@ describe('presence state - NATS connection lost', () => {
 
   it('after a reconnect the grace starts again: drops wait for its end, then every user is settled', () => {
     const st = newState({ startedAt: 0, graceMs: 1000 });
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'online'], ['c2', BOB, 'online']], 1000), T(0));
+    st.applyHeartbeat(
+      heartbeat(
+        'g1',
+        0,
+        [
+          ['c1', ALICE, 'online'],
+          ['c2', BOB, 'online'],
+        ],
+        1000,
+      ),
+      T(0),
+    );
     st.tick(T(1000));
     st.disconnected();
     st.reconnected(T(50_000));

@@ -26,6 +26,7 @@ export interface AcceptedMessage {
 export function acceptedFrom(stored: unknown, position: number): AcceptedMessage | null {
   if (!stored || typeof stored !== 'object') return null;
   const e = stored as { type?: unknown; time?: unknown; payload?: { messageId?: unknown } | null };
-  if (e.type !== 'MessagePosted' || typeof e.time !== 'string' || typeof e.payload?.messageId !== 'string' || !e.payload.messageId) return null;
+  if (e.type !== 'MessagePosted' || typeof e.time !== 'string' || typeof e.payload?.messageId !== 'string' || !e.payload.messageId)
+    return null;
   return { messageId: e.payload.messageId, position, time: e.time };
 }

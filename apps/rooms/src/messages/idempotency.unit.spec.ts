@@ -6,7 +6,14 @@ describe('idempotency - keys and the original of a duplicate', () => {
   it('same input, same key; any part changed, different key', () => {
     const k = idempotencyKey('general', u, 'c1');
     expect(idempotencyKey('general', u, 'c1')).toBe(k);
-    expect(new Set([k, idempotencyKey('general', u, 'c2'), idempotencyKey('other', u, 'c1'), idempotencyKey('general', u.replace('a', 'b'), 'c1')]).size).toBe(4);
+    expect(
+      new Set([
+        k,
+        idempotencyKey('general', u, 'c2'),
+        idempotencyKey('other', u, 'c1'),
+        idempotencyKey('general', u.replace('a', 'b'), 'c1'),
+      ]).size,
+    ).toBe(4);
   });
 
   it('no ambiguity from joining parts', () => {
@@ -19,7 +26,15 @@ describe('idempotency - keys and the original of a duplicate', () => {
   });
 
   it('anything else stored there gives no id rather than a guessed one', () => {
-    for (const stored of [undefined, null, 'text', { type: 'MemberJoined', time: 't', payload: { messageId: 'x' } }, { type: 'MessagePosted', time: 't', payload: {} }, { type: 'MessagePosted', payload: { messageId: 'x' } }, { type: 'MessagePosted', time: 't', payload: null }]) {
+    for (const stored of [
+      undefined,
+      null,
+      'text',
+      { type: 'MemberJoined', time: 't', payload: { messageId: 'x' } },
+      { type: 'MessagePosted', time: 't', payload: {} },
+      { type: 'MessagePosted', payload: { messageId: 'x' } },
+      { type: 'MessagePosted', time: 't', payload: null },
+    ]) {
       expect(acceptedFrom(stored, 1)).toBeNull();
     }
   });

@@ -51,7 +51,14 @@ export class PostMessageHandler implements OnModuleInit {
     // accepted as a new message, which must not share the old one's id (history keys on it).
     const messageId = randomUUID();
     const ctx = { now: () => new Date(), newId: () => messageId, actor: { kind: 'user' as const, id: req.userId }, correlationId };
-    const draft = { roomId: req.roomId, userId: req.userId, username: req.username, clientMsgId: req.clientMsgId, messageId, body: req.body };
+    const draft = {
+      roomId: req.roomId,
+      userId: req.userId,
+      username: req.username,
+      clientMsgId: req.clientMsgId,
+      messageId,
+      body: req.body,
+    };
 
     // The idempotency lookup and the moderation verdict are independent round trips: start
     // both at once (this is the latency of every send). Moderation is only asked once the
@@ -64,7 +71,14 @@ export class PostMessageHandler implements OnModuleInit {
     const seen = await seenP;
     if (seen?.value?.length) {
       const prior = decodeJson(seen.value) as AcceptedMessage;
-      return { messageId: prior.messageId, roomId: req.roomId, clientMsgId: req.clientMsgId, position: prior.position, time: prior.time, duplicate: true };
+      return {
+        messageId: prior.messageId,
+        roomId: req.roomId,
+        clientMsgId: req.clientMsgId,
+        position: prior.position,
+        time: prior.time,
+        duplicate: true,
+      };
     }
     if (refusal) {
       // Not a member / no such room may come from a stale copy (a join on another replica
@@ -100,7 +114,12 @@ export class PostMessageHandler implements OnModuleInit {
   private remember(key: string, record: AcceptedMessage, attempt = 1): void {
     this.accepted.put(key, encodeJson(record)).catch((err) => {
       if (attempt < 5) setTimeout(() => this.remember(key, record, attempt + 1), 100 * attempt);
-      else this.log.error({ msg: 'could not record an accepted message id; a retry after the duplicate window would post it again', key, error: String(err) });
+      else
+        this.log.error({
+          msg: 'could not record an accepted message id; a retry after the duplicate window would post it again',
+          key,
+          error: String(err),
+        });
     });
   }
 
@@ -141,10 +160,16 @@ export class PostMessageHandler implements OnModuleInit {
         return await this.js.append(subject, event, { msgId: key });
       } catch (err) {
         const message = (err as Error).message;
-        if (err instanceof JetStreamApiError && attempt === 0) throw new ChatError('UNAVAILABLE', `the message was not stored (${message}); retry with the same clientMsgId`);
+        if (err instanceof JetStreamApiError && attempt === 0)
+          throw new ChatError('UNAVAILABLE', `the message was not stored (${message}); retry with the same clientMsgId`);
         const delay = REPUBLISH_DELAYS_MS[attempt];
         if (err instanceof JetStreamApiError || delay === undefined || Date.now() + delay - started > REPUBLISH_WINDOW_MS) {
-          this.log.error({ msg: 'send outcome unknown after re-publishing; the client must retry with the same clientMsgId', key, attempts: attempt + 1, error: message });
+          this.log.error({
+            msg: 'send outcome unknown after re-publishing; the client must retry with the same clientMsgId',
+            key,
+            attempts: attempt + 1,
+            error: message,
+          });
           throw new ChatError('UNAVAILABLE', `the message may or may not have been stored (${message}); retry with the same clientMsgId`);
         }
         this.log.warn({ msg: 'publish got no answer; publishing the same message again', key, attempt: attempt + 1, error: message });
@@ -156,7 +181,10 @@ export class PostMessageHandler implements OnModuleInit {
   /** The message stored at a position on the room's subject (the original of a duplicate). */
   private async storedAt(roomId: string, seq: number): Promise<AcceptedMessage> {
     const m = await this.js.nextOnSubject(this.s.streams.chat.name, this.s.chat.roomMessages(roomId), seq).catch((err: Error) => {
-      throw new ChatError('UNAVAILABLE', `the message is stored but could not be read back (${err.message}); retry with the same clientMsgId`);
+      throw new ChatError(
+        'UNAVAILABLE',
+        `the message is stored but could not be read back (${err.message}); retry with the same clientMsgId`,
+      );
     });
     const original = m?.seq === seq ? acceptedFrom(m.data, seq) : null;
     if (!original) {

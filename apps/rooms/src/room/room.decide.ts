@@ -54,8 +54,11 @@ export function decide(room: Room | null, cmd: RoomCommand, ctx: EventContext): 
       if (!room) throw new ChatError('NOT_FOUND', `room "${cmd.roomId}" does not exist`);
       if (room.members.has(cmd.userId)) throw new ChatError('ALREADY_MEMBER', `already a member of "${cmd.roomId}"`);
       if (room.visibility === 'private') throw new ChatError('FORBIDDEN', `room "${cmd.roomId}" is invite-only`);
-      if (room.members.size >= room.memberLimit) throw new ChatError('ROOM_FULL', `room "${cmd.roomId}" is full (${room.memberLimit} members)`);
-      return [makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { roomId: cmd.roomId, userId: cmd.userId, username: cmd.username, role: 'member' })];
+      if (room.members.size >= room.memberLimit)
+        throw new ChatError('ROOM_FULL', `room "${cmd.roomId}" is full (${room.memberLimit} members)`);
+      return [
+        makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { roomId: cmd.roomId, userId: cmd.userId, username: cmd.username, role: 'member' }),
+      ];
     }
     case 'LeaveRoom': {
       if (!room) throw new ChatError('NOT_FOUND', `room "${cmd.roomId}" does not exist`);

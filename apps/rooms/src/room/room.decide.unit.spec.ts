@@ -67,7 +67,9 @@ describe('room - decide', () => {
 
   it('join - public room: MemberJoined as member', () => {
     const { events } = given(create()).when({ type: 'JoinRoom', roomId: 'lounge', ...bob });
-    expect(events.map((e) => [e.type, e.payload])).toEqual([['MemberJoined', { roomId: 'lounge', userId: bob.userId, username: '小明', role: 'member' }]]);
+    expect(events.map((e) => [e.type, e.payload])).toEqual([
+      ['MemberJoined', { roomId: 'lounge', userId: bob.userId, username: '小明', role: 'member' }],
+    ]);
   });
 
   it.each([
@@ -94,7 +96,12 @@ describe('room - decide', () => {
 
 describe('room - evolve', () => {
   it('skips nothing and counts members through join and leave', () => {
-    const g = given(create(), { type: 'JoinRoom', roomId: 'lounge', ...bob }, { type: 'JoinRoom', roomId: 'lounge', ...carol }, { type: 'LeaveRoom', roomId: 'lounge', ...bob });
+    const g = given(
+      create(),
+      { type: 'JoinRoom', roomId: 'lounge', ...bob },
+      { type: 'JoinRoom', roomId: 'lounge', ...carol },
+      { type: 'LeaveRoom', roomId: 'lounge', ...bob },
+    );
     expect([...g.room!.members.keys()].sort()).toEqual([alice.userId, carol.userId].sort());
     expect(g.room!.version).toBe(4);
   });
@@ -115,14 +122,23 @@ describe('room - decidePost', () => {
   it('a member posts: MessagePosted carries the given message id', () => {
     const g = given(create());
     const e = decidePost(g.room, { ...post, ...alice }, ctx);
-    expect(e).toEqual(expect.objectContaining({ id: post.messageId, type: 'MessagePosted', payload: expect.objectContaining({ body: '你好', senderName: 'alice' }) }));
+    expect(e).toEqual(
+      expect.objectContaining({
+        id: post.messageId,
+        type: 'MessagePosted',
+        payload: expect.objectContaining({ body: '你好', senderName: 'alice' }),
+      }),
+    );
   });
 
   it.each([
     ['non-member', create(), bob, 'NOT_MEMBER'],
     ['member in an admins-only room', create({ postPolicy: 'admins' }), bob, 'FORBIDDEN'],
   ])('%s is refused', (_what, c, who, code) => {
-    const g = given(c as RoomCommand, ...(who === bob && code === 'FORBIDDEN' ? [{ type: 'JoinRoom', roomId: 'lounge', ...bob } as RoomCommand] : []));
+    const g = given(
+      c as RoomCommand,
+      ...(who === bob && code === 'FORBIDDEN' ? [{ type: 'JoinRoom', roomId: 'lounge', ...bob } as RoomCommand] : []),
+    );
     expect(() => decidePost(g.room, { ...post, ...who }, ctx)).toThrow(expect.objectContaining({ code }));
   });
 

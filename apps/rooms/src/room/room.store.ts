@@ -140,7 +140,12 @@ export class RoomStore implements OnApplicationShutdown {
       // per type, not per event.
       if (!this.unknownTypes.has(event.type)) {
         this.unknownTypes.add(event.type);
-        this.log.warn({ msg: 'room event of an unknown type; ignored, only the room version moves (a newer version is writing?)', type: event.type, subject: m.subject, position: m.seq });
+        this.log.warn({
+          msg: 'room event of an unknown type; ignored, only the room version moves (a newer version is writing?)',
+          type: event.type,
+          subject: m.subject,
+          position: m.seq,
+        });
       }
       return null;
     }
@@ -160,7 +165,14 @@ function wellFormed(e: RoomEvent, roomId: string): boolean {
   if (!p || typeof p !== 'object' || p.roomId !== roomId) return false;
   switch (e.type) {
     case 'RoomCreated':
-      return str(p.name) && str(p.topic) && str(p.visibility) && str(p.postPolicy) && typeof p.memberLimit === 'number' && (p.ownerId === null || str(p.ownerId));
+      return (
+        str(p.name) &&
+        str(p.topic) &&
+        str(p.visibility) &&
+        str(p.postPolicy) &&
+        typeof p.memberLimit === 'number' &&
+        (p.ownerId === null || str(p.ownerId))
+      );
     case 'MemberJoined':
       return str(p.userId) && str(p.username) && str(p.role);
     case 'MemberLeft':

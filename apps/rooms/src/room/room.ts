@@ -1,10 +1,4 @@
-import {
-  assertNever,
-  type MemberRole,
-  type RoomEvent,
-  type RoomSettings,
-  type RoomSummary,
-} from '@chat/contracts';
+import { assertNever, type MemberRole, type RoomEvent, type RoomSettings, type RoomSummary } from '@chat/contracts';
 
 export interface Member {
   userId: string;

@@ -3,6 +3,4 @@ export interface ModerationCheckRequest {
   senderId: string;
   body: string;
 }
-export type ModerationVerdict =
-  | { verdict: 'allow'; body: string }
-  | { verdict: 'reject'; reason: string; rule: string };
+export type ModerationVerdict = { verdict: 'allow'; body: string } | { verdict: 'reject'; reason: string; rule: string };

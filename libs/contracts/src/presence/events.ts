@@ -5,10 +5,7 @@ export type PresenceStatus = (typeof PresenceStatuses)[number];
 /** What a user may set for themselves; `offline` is only ever derived. */
 export type SettableStatus = Exclude<PresenceStatus, 'offline'>;
 
-export type PresenceChanged = Event<
-  'PresenceChanged',
-  { userId: string; username: string; status: PresenceStatus; lastSeen: string }
->;
+export type PresenceChanged = Event<'PresenceChanged', { userId: string; username: string; status: PresenceStatus; lastSeen: string }>;
 export type PresenceEvent = PresenceChanged;
 
 /**

@@ -1,12 +1,5 @@
 import type { ErrorBody } from '../errors';
-import type {
-  AuthRequest,
-  CreateRoomRequest,
-  HistoryPageRequest,
-  RoomRef,
-  SendMessageRequest,
-  SetStatusRequest,
-} from '../dto';
+import type { AuthRequest, CreateRoomRequest, HistoryPageRequest, RoomRef, SendMessageRequest, SetStatusRequest } from '../dto';
 import type { PresenceStatus } from '../presence/events';
 import type { MemberRole } from '../rooms/events';
 import type { HistoryPage, MembershipAck, MessageView, PostAck, PresenceView, RoomSummary, UserView } from '../views';
@@ -62,8 +55,7 @@ export interface WsRequestFrame<O extends WsOp = WsOp> {
   data?: WsOps[O]['req'];
 }
 export type WsReplyFrame<O extends WsOp = WsOp> =
-  | { type: 'res'; id: string; ok: true; data: WsOps[O]['res'] }
-  | { type: 'res'; id: string | null; ok: false; error: ErrorBody };
+  { type: 'res'; id: string; ok: true; data: WsOps[O]['res'] } | { type: 'res'; id: string | null; ok: false; error: ErrorBody };
 export interface WsEventFrame<E extends WsEventName = WsEventName> {
   type: 'evt';
   event: E;
