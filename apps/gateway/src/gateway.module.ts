@@ -11,9 +11,9 @@ import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { GatewayMetrics } from './metrics';
-import { PresencePublisher } from './ws/presence.publisher';
-import { RequestHandler } from './ws/request.handler';
-import { WsServer } from './ws/ws.server';
+import { PresencePublisher } from './sessions/presence.publisher';
+import { RequestHandler } from './operations/request.handler';
+import { WsServer } from './wire/ws.server';
 
 @Module({})
 export class GatewayModule {

@@ -5,8 +5,8 @@ import type { Subjects, WsEventName, WsEvents } from '@chat/contracts';
 import { JetStreamAdapter, decodeJson } from '@chat/messaging';
 import { NATS, PINO, SUBJECTS } from '@chat/platform';
 import { GatewayMetrics } from '../metrics';
-import type { Connection } from '../ws/connection';
-import { eventFrame } from '../ws/frames';
+import type { Connection } from '../wire/connection';
+import { eventFrame } from '../wire/frames';
 import { RoomIndex } from './room-index';
 import { positionOf, toMemberChange, toMessageView, toPresenceView } from './live-events';
 

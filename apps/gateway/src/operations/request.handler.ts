@@ -13,8 +13,8 @@ import {
 } from '@chat/contracts';
 import { RpcClient } from '@chat/messaging';
 import { LiveFanout } from '../fanout/live.subscriber';
-import type { Connection } from './connection';
-import { PresencePublisher } from './presence.publisher';
+import type { Connection } from '../wire/connection';
+import { PresencePublisher } from '../sessions/presence.publisher';
 
 /**
  * The ops of an authenticated connection (auth and ping are part of the connection lifecycle,

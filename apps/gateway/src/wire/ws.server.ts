@@ -23,8 +23,8 @@ import { LiveFanout } from '../fanout/live.subscriber';
 import { GatewayMetrics } from '../metrics';
 import { Connection } from './connection';
 import { parseFrame } from './frames';
-import { PresencePublisher } from './presence.publisher';
-import { RequestHandler } from './request.handler';
+import { PresencePublisher } from '../sessions/presence.publisher';
+import { RequestHandler } from '../operations/request.handler';
 
 export const WS_PATH = '/ws';
 /** Keep-alive: a socket that does not answer a ping before the next one is dropped. */

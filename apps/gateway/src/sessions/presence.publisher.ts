@@ -6,7 +6,7 @@ import { encodeJson } from '@chat/messaging';
 import { CONFIG, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import { LiveFanout } from '../fanout/live.subscriber';
-import type { Connection } from './connection';
+import type { Connection } from '../wire/connection';
 
 /**
  * Tells the presence service who is connected here: a signal per connection change (fast
