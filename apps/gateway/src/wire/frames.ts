@@ -1,33 +1,13 @@
 import {
-  AuthRequest,
-  CreateRoomRequest,
-  HistoryPageRequest,
-  RoomRef,
-  SendMessageRequest,
-  SetStatusRequest,
   WsLimits,
   WsOpNames,
+  WsOperations,
   validateInput,
   type ErrorBody,
   type WsEventName,
   type WsEvents,
   type WsOp,
-  type WsOps,
 } from '@chat/contracts';
-
-/** The DTO that validates each op's `data`; null for ops that take no fields. */
-export const WsRequestDtos: { [O in WsOp]: (new () => WsOps[O]['req']) | null } = {
-  auth: AuthRequest,
-  ping: null,
-  'rooms.list': null,
-  'room.create': CreateRoomRequest,
-  'room.join': RoomRef,
-  'room.leave': RoomRef,
-  'message.send': SendMessageRequest,
-  'history.page': HistoryPageRequest,
-  'presence.list': null,
-  'presence.set': SetStatusRequest,
-};
 
 export type ParsedFrame = { ok: true; id: string; op: WsOp; data: object } | { ok: false; id: string | null; error: ErrorBody };
 
@@ -87,13 +67,13 @@ export function parseFrame(raw: Buffer, isBinary: boolean, limits: FrameLimits =
   if (typeof op !== 'string') return bad(id, 'op must be a string', [{ field: 'op', problems: ['op must be a string'] }]);
   if (!ops.has(op)) return { ok: false, id, error: { code: 'UNKNOWN_OP', message: `unknown op "${op.slice(0, 64)}"` } };
   // Before auth, nothing but auth and ping is looked at further: not even its data.
-  if (!authenticated && op !== 'auth' && op !== 'ping') {
+  if (!authenticated && WsOperations[op as WsOp].auth) {
     return { ok: false, id, error: { code: 'UNAUTHENTICATED', message: 'authenticate first: send op "auth" with your access token' } };
   }
   const body = data ?? {};
   if (!isPlainObject(body)) return bad(id, 'data must be a JSON object', [{ field: 'data', problems: ['data must be a JSON object'] }]);
 
-  const dto = WsRequestDtos[op as WsOp];
+  const dto = WsOperations[op as WsOp].dto;
   if (dto === null) {
     const extra = Object.keys(body);
     if (extra.length) {
