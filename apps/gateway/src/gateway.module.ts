@@ -11,9 +11,13 @@ import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { GatewayMetrics } from './metrics';
-import { PresencePublisher } from './ws/presence.publisher';
-import { RequestHandler } from './ws/request.handler';
-import { WsServer } from './ws/ws.server';
+import { OperationDispatcher } from './operations/dispatcher';
+import { LocalOps } from './operations/local-handlers';
+import { RpcForwarder } from './operations/rpc-forwarder';
+import { PresencePublisher } from './sessions/presence.publisher';
+import { SESSION_ROOMS } from './sessions/session-rooms';
+import { Sessions } from './sessions/sessions';
+import { WIRE_LISTENER, WsServer } from './wire/ws.server';
 
 @Module({})
 export class GatewayModule {
@@ -50,9 +54,16 @@ export class GatewayModule {
         },
         AccountsService,
         GatewayMetrics,
-        LiveFanout,
+        // Layers, bottom up: wire -> sessions -> fanout / operations. The lower layers name
+        // what they need from above as a port, bound here.
+        Sessions,
         PresencePublisher,
-        RequestHandler,
+        LiveFanout,
+        { provide: SESSION_ROOMS, useExisting: LiveFanout },
+        LocalOps,
+        RpcForwarder,
+        OperationDispatcher,
+        { provide: WIRE_LISTENER, useExisting: OperationDispatcher },
         WsServer,
       ],
     };

@@ -13,6 +13,7 @@ export * from './accounts/usernames';
 export * from './presence/events';
 export * from './moderation/check';
 export * from './ws/protocol';
+export * from './ws/operations';
 
 import type { AccountEvent } from './accounts/events';
 import type { ChatEvent } from './messages/events';

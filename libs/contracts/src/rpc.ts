@@ -1,4 +1,4 @@
-import type {
+import {
   CreateRoomRpc,
   HistoryPageRpc,
   ListRoomsRpc,
@@ -12,73 +12,72 @@ import type { ModerationVerdict } from './moderation/check';
 import type { HistoryPage, MembershipAck, PostAck, PresenceView, RoomSummary } from './views';
 
 /**
- * Request/reply operations between services, `<service>.<operation>`. Each is served by a
- * queue group named after the service, so any number of replicas may run. Replies are
- * `Result<Res>` envelopes (see errors.ts); transport failures surface as UNAVAILABLE.
+ * The reply type of an operation, carried in a table as a value without content: the tables
+ * below hold request DTO classes (values, needed at run time for validation) next to reply
+ * types (needed only by the compiler), and `reply<T>()` is how a type sits among values.
  */
-export interface RpcContract {
-  'rooms.list': { req: ListRoomsRpc; res: RoomSummary[] };
-  'rooms.userRooms': { req: UserRoomsRpc; res: { roomIds: string[] } };
-  'rooms.create': { req: CreateRoomRpc; res: MembershipAck };
-  'rooms.join': { req: RoomMembershipRpc; res: MembershipAck };
-  'rooms.leave': { req: RoomMembershipRpc; res: { roomId: string; position: number } };
-  'rooms.post': { req: PostMessageRpc; res: PostAck };
-  'history.page': { req: HistoryPageRpc; res: HistoryPage };
-  'presence.list': { req: PresenceListRpc; res: { users: PresenceView[] } };
-  'moderation.check': { req: ModerationCheckRpc; res: ModerationVerdict };
+export interface Reply<T> {
+  readonly __reply?: T;
 }
-export type RpcName = keyof RpcContract;
+export const reply = <T>(): Reply<T> => ({});
+export type ReplyOf<R> = R extends Reply<infer T> ? T : never;
+
+/**
+ * Request/reply operations between services, `<service>.<operation>`: THE table. Each entry is
+ * the DTO class that validates the request at the receiving service, the reply type, and
+ * whether the operation decides and may append events (`command`) or only reads or advises
+ * (`query`). Everything else (`RpcContract`, `Rpc`, `RpcRequestDtos`, `CommandNames`) is
+ * derived from it. Each operation is served by a queue group named after the service (the part
+ * before the dot), so any number of replicas may run; its handler is a
+ * `@MessagePattern(Rpc.<camelName>)` in that service. Replies are `Result<Res>` envelopes (see
+ * errors.ts); transport failures surface as UNAVAILABLE.
+ */
+export const RpcOperations = {
+  'rooms.list': { dto: ListRoomsRpc, res: reply<RoomSummary[]>(), kind: 'query' },
+  'rooms.userRooms': { dto: UserRoomsRpc, res: reply<{ roomIds: string[] }>(), kind: 'query' },
+  'rooms.create': { dto: CreateRoomRpc, res: reply<MembershipAck>(), kind: 'command' },
+  'rooms.join': { dto: RoomMembershipRpc, res: reply<MembershipAck>(), kind: 'command' },
+  'rooms.leave': { dto: RoomMembershipRpc, res: reply<{ roomId: string; position: number }>(), kind: 'command' },
+  'rooms.post': { dto: PostMessageRpc, res: reply<PostAck>(), kind: 'command' },
+  'history.page': { dto: HistoryPageRpc, res: reply<HistoryPage>(), kind: 'query' },
+  'presence.list': { dto: PresenceListRpc, res: reply<{ users: PresenceView[] }>(), kind: 'query' },
+  'moderation.check': { dto: ModerationCheckRpc, res: reply<ModerationVerdict>(), kind: 'query' },
+} as const satisfies Record<`${string}.${string}`, { dto: new () => object; res: Reply<unknown>; kind: 'command' | 'query' }>;
+
+type RpcTable = typeof RpcOperations;
+export type RpcName = keyof RpcTable;
+export type RpcContract = { [N in RpcName]: { req: InstanceType<RpcTable[N]['dto']>; res: ReplyOf<RpcTable[N]['res']> } };
 export type RpcRequest<N extends RpcName> = RpcContract[N]['req'];
 export type RpcResponse<N extends RpcName> = RpcContract[N]['res'];
 
-/** Names as values, for decorators and lookups (kept in step with RpcContract by the type below). */
-export const Rpc = {
-  roomsList: 'rooms.list',
-  roomsUserRooms: 'rooms.userRooms',
-  roomsCreate: 'rooms.create',
-  roomsJoin: 'rooms.join',
-  roomsLeave: 'rooms.leave',
-  roomsPost: 'rooms.post',
-  historyPage: 'history.page',
-  presenceList: 'presence.list',
-  moderationCheck: 'moderation.check',
-} as const satisfies Record<string, RpcName>;
+/** All operation names, in table order. */
+export const RpcNames = Object.keys(RpcOperations) as RpcName[];
 
+/** `rooms.userRooms` -> `roomsUserRooms`: the key of an operation in `Rpc`. */
+type CamelName<N extends string> = N extends `${infer S}.${infer O}` ? `${S}${Capitalize<O>}` : never;
+const camelName = (name: string) => name.replace(/\.(.)/, (_, c: string) => c.toUpperCase());
+
+/** Names as values, for decorators and lookups: `@MessagePattern(Rpc.roomsPost)`. */
+export const Rpc = Object.fromEntries(RpcNames.map((n) => [camelName(n), n])) as { readonly [N in RpcName as CamelName<N>]: N };
+
+/** The DTO class that validates each operation's request at the receiving service. */
+export const RpcRequestDtos = Object.fromEntries(RpcNames.map((n) => [n, RpcOperations[n].dto])) as {
+  readonly [N in RpcName]: new () => RpcRequest<N>;
+};
+
+/** The services that answer operations (queue groups). */
+export type RpcService = RpcName extends `${infer S}.${string}` ? S : never;
 /** The service (queue group) that serves an operation. */
-export const rpcService = (name: RpcName) => name.split('.')[0] as 'rooms' | 'history' | 'presence' | 'moderation';
+export const rpcService = <N extends RpcName>(name: N) => name.split('.')[0] as N extends `${infer S}.${string}` ? S : never;
 
 /** Headers carried on RPC requests so that events can be correlated to the client request. */
 export const RpcHeaders = {
   correlationId: 'Chat-Correlation-Id',
 } as const;
 
-import {
-  CreateRoomRpc as CreateRoomRpcDto,
-  HistoryPageRpc as HistoryPageRpcDto,
-  ListRoomsRpc as ListRoomsRpcDto,
-  ModerationCheckRpc as ModerationCheckRpcDto,
-  PostMessageRpc as PostMessageRpcDto,
-  PresenceListRpc as PresenceListRpcDto,
-  RoomMembershipRpc as RoomMembershipRpcDto,
-  UserRoomsRpc as UserRoomsRpcDto,
-} from './dto';
-
-/** The DTO class that validates each operation's request at the receiving service. */
-export const RpcRequestDtos: { [N in RpcName]: new () => RpcRequest<N> } = {
-  'rooms.list': ListRoomsRpcDto,
-  'rooms.userRooms': UserRoomsRpcDto,
-  'rooms.create': CreateRoomRpcDto,
-  'rooms.join': RoomMembershipRpcDto,
-  'rooms.leave': RoomMembershipRpcDto,
-  'rooms.post': PostMessageRpcDto,
-  'history.page': HistoryPageRpcDto,
-  'presence.list': PresenceListRpcDto,
-  'moderation.check': ModerationCheckRpcDto,
-};
-
 /** Operations that decide and may append events (commands, in the imperative). */
-export const CommandNames = ['rooms.create', 'rooms.join', 'rooms.leave', 'rooms.post'] as const satisfies readonly RpcName[];
-export type CommandName = (typeof CommandNames)[number];
+export type CommandName = { [N in RpcName]: RpcTable[N]['kind'] extends 'command' ? N : never }[RpcName];
+export const CommandNames = RpcNames.filter((n): n is CommandName => RpcOperations[n].kind === 'command');
 /** Operations that only read (queries) or advise (moderation.check). */
 export type QueryName = Exclude<RpcName, CommandName>;
 

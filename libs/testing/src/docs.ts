@@ -29,3 +29,28 @@ export function configDocProblems(config: object, readme = fs.readFileSync(READM
   }
   return problems;
 }
+
+/**
+ * The titles of the headings one level below the section titled `section` of a Markdown text,
+ * in order: for docs/protocol.md's `## Ops`, its `### <op>` titles. Fenced code is skipped (a
+ * `#` line in an example is not a heading).
+ */
+export function subheadings(markdown: string, section: string): string[] {
+  const titles: string[] = [];
+  let level = 0;
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const m = fenced ? null : /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!m) continue;
+    const depth = m[1].length;
+    if (level === 0) {
+      if (m[2] === section) level = depth;
+    } else if (depth <= level) break;
+    else if (depth === level + 1) titles.push(m[2]);
+  }
+  return titles;
+}
+
+/** A file of the repository, e.g. `docs/protocol.md`. */
+export const repoFile = (relative: string): string => fs.readFileSync(path.resolve(__dirname, '../../..', relative), 'utf8');

@@ -5,8 +5,10 @@ import type { Subjects, WsEventName, WsEvents } from '@chat/contracts';
 import { JetStreamAdapter, decodeJson } from '@chat/messaging';
 import { NATS, PINO, SUBJECTS } from '@chat/platform';
 import { GatewayMetrics } from '../metrics';
-import type { Connection } from '../ws/connection';
-import { eventFrame } from '../ws/frames';
+import type { Session } from '../sessions/session';
+import type { SessionRooms } from '../sessions/session-rooms';
+import { Sessions } from '../sessions/sessions';
+import { eventFrame } from '../wire/frames';
 import { RoomIndex } from './room-index';
 import { positionOf, toMemberChange, toMessageView, toPresenceView } from './live-events';
 
@@ -22,8 +24,8 @@ const MAX_BACKFILL = 1000;
  * are written to every recipient.
  */
 @Injectable()
-export class LiveFanout implements OnModuleInit, OnModuleDestroy {
-  readonly index = new RoomIndex<Connection>();
+export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
+  readonly index = new RoomIndex<Session>();
   private readonly roomSubs = new Map<string, Subscription>();
   /**
    * Rooms whose new subscription is reading back stored messages; live ones wait in `held`.
@@ -42,8 +44,10 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
     @Inject(PINO) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
     private readonly js: JetStreamAdapter,
+    sessions: Sessions,
   ) {
     this.deliveredMessages = metrics.delivered.labels('message.posted');
+    sessions.listen({ closed: (session) => this.unregister(session) });
   }
 
   async onModuleInit() {
@@ -65,8 +69,8 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
    * membership changes arriving meanwhile are applied and kept (see RoomIndex). It gets no
    * events until it is authenticated (`send` skips it).
    */
-  async register(conn: Connection, userId: string): Promise<void> {
-    const { opened } = this.index.addConnection(conn, userId);
+  async register(session: Session, userId: string): Promise<void> {
+    const { opened } = this.index.addConnection(session, userId);
     opened.forEach((r) => this.subscribeRoom(r));
     if (opened.length) await this.nc.flush();
   }
@@ -75,15 +79,15 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
    * Merges the user's room list fetched after `register`. Resolves once the server knows of
    * any new room subscription, so every message stored after that reaches the connection.
    */
-  async applyRoomList(conn: Connection, roomIds: string[]): Promise<void> {
-    const { opened, closed } = this.index.applyRoomList(conn, roomIds);
+  async applyRoomList(session: Session, roomIds: string[]): Promise<void> {
+    const { opened, closed } = this.index.applyRoomList(session, roomIds);
     closed.forEach((r) => this.unsubscribeRoom(r));
     opened.forEach((r) => this.subscribeRoom(r));
     if (opened.length) await this.nc.flush();
   }
 
-  unregister(conn: Connection): void {
-    this.index.removeConnection(conn).forEach((r) => this.unsubscribeRoom(r));
+  unregister(session: Session): void {
+    this.index.removeConnection(session).forEach((r) => this.unsubscribeRoom(r));
   }
 
   /**
@@ -221,19 +225,19 @@ export class LiveFanout implements OnModuleInit, OnModuleDestroy {
     this.sendCounted(this.index.connections(), 'presence.changed', position, view);
   }
 
-  private sendCounted<E extends WsEventName>(to: Iterable<Connection>, event: E, position: number, data: WsEvents[E]) {
+  private sendCounted<E extends WsEventName>(to: Iterable<Session>, event: E, position: number, data: WsEvents[E]) {
     this.metrics.delivered.labels(event).inc(this.send(to, event, position, data));
   }
 
-  private send<E extends WsEventName>(to: Iterable<Connection>, event: E, position: number, data: WsEvents[E]): number {
+  private send<E extends WsEventName>(to: Iterable<Session>, event: E, position: number, data: WsEvents[E]): number {
     let frame: Buffer | undefined;
     let n = 0;
-    for (const conn of to) {
+    for (const session of to) {
       // A connection still authenticating is registered (to keep membership changes) but gets
       // events only from its auth reply on.
-      if (conn.state !== 'authenticated') continue;
+      if (!session.authenticated) continue;
       frame ??= eventFrame(event, position, data);
-      if (conn.sendEvent(frame)) n++;
+      if (session.deliver(frame)) n++;
     }
     if (n) this.metrics.framesOut.inc(n);
     return n;

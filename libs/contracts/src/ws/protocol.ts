@@ -1,8 +1,7 @@
 import type { ErrorBody } from '../errors';
-import type { AuthRequest, CreateRoomRequest, HistoryPageRequest, RoomRef, SendMessageRequest, SetStatusRequest } from '../dto';
-import type { PresenceStatus } from '../presence/events';
 import type { MemberRole } from '../rooms/events';
-import type { HistoryPage, MembershipAck, MessageView, PostAck, PresenceView, RoomSummary, UserView } from '../views';
+import type { MessageView, PresenceView } from '../views';
+import type { WsOp, WsOps } from './operations';
 
 /**
  * The WebSocket protocol (docs/protocol.md is its prose form). Every frame is one JSON text
@@ -11,32 +10,8 @@ import type { HistoryPage, MembershipAck, MessageView, PostAck, PresenceView, Ro
  */
 export const PROTOCOL_VERSION = 1;
 
-/** op -> request data and reply data. */
-export interface WsOps {
-  auth: { req: AuthRequest; res: { user: UserView; protocol: number; expiresAt: string } };
-  ping: { req: Record<string, never>; res: { time: string } };
-  'rooms.list': { req: Record<string, never>; res: { rooms: RoomSummary[] } };
-  'room.create': { req: CreateRoomRequest; res: MembershipAck };
-  'room.join': { req: RoomRef; res: MembershipAck };
-  'room.leave': { req: RoomRef; res: { roomId: string; position: number } };
-  'message.send': { req: SendMessageRequest; res: PostAck };
-  'history.page': { req: HistoryPageRequest; res: HistoryPage };
-  'presence.list': { req: Record<string, never>; res: { users: PresenceView[] } };
-  'presence.set': { req: SetStatusRequest; res: { status: PresenceStatus } };
-}
-export type WsOp = keyof WsOps;
-export const WsOpNames: readonly WsOp[] = [
-  'auth',
-  'ping',
-  'rooms.list',
-  'room.create',
-  'room.join',
-  'room.leave',
-  'message.send',
-  'history.page',
-  'presence.list',
-  'presence.set',
-];
+// The ops (WsOps, WsOp, WsOpNames) are derived from the operation table in operations.ts.
+export { WsOpNames, type WsOp, type WsOps } from './operations';
 
 /** event name -> data. */
 export interface WsEvents {

@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import type { ErrorBody, SettableStatus, UserView } from '@chat/contracts';
+import { WsCloseCodes, WsLimits, type ErrorBody } from '@chat/contracts';
 import { errorFrame, replyFrame } from './frames';
 
 export interface ConnectionSettings {
   maxBufferedBytes: number;
-  onSlowConsumer: (conn: Connection) => void;
+  onSlowConsumer: (conn: WireConnection) => void;
   onFrameOut: () => void;
+  onBadFrame: () => void;
 }
-
-export type ConnectionState = 'open' | 'authenticating' | 'authenticated' | 'closed';
 
 // Reused for every send: text frame from a Buffer, so the UTF-8 encoding happens once per
 // event instead of once per recipient.
@@ -43,48 +42,37 @@ function corkForThisTurn(ws: WebSocket) {
 }
 
 /**
- * One client socket and its protocol state. Writes go through one place that enforces the
- * bounded send buffer: a client that does not read fast enough is closed with 4408 instead of
- * growing the gateway's memory without limit.
+ * One client socket: the only holder of the `ws` object. Every write goes through `send`, which
+ * enforces the bounded send buffer: a client that does not read fast enough is closed with 4408
+ * instead of growing the gateway's memory without limit. It also counts bad frames in a row
+ * (4400 at the limit). Who the client is belongs to the session layer above.
  */
-export class Connection {
+export class WireConnection {
   /** Unique within the gateway; sent to the presence service. */
   readonly connId = randomBytes(9).toString('base64url');
-  state: ConnectionState = 'open';
-  user: UserView | null = null;
-  status: SettableStatus = 'online';
-  expiresAtMs = 0;
-  /** Bad frames received in a row; any good frame resets it. */
-  badFrames = 0;
-  /** Requests being processed. */
-  inflight = 0;
-  /** Tail of this connection's message.send queue when WS_ORDERED_SENDS is on. */
-  sendChain: Promise<void> = Promise.resolve();
+  /** Set when the socket has closed (the 'close' event); frames are no longer read. */
+  closed = false;
   /** Answered the last keep-alive ping. */
   alive = true;
-  authTimer?: NodeJS.Timeout;
-  expiryTimer?: NodeJS.Timeout;
+  /** Bad frames received in a row; any good frame resets it. */
+  private badFrames = 0;
 
   constructor(
-    readonly ws: WebSocket,
+    private readonly ws: WebSocket,
     private readonly settings: ConnectionSettings,
   ) {}
-
-  get closed(): boolean {
-    return this.state === 'closed';
-  }
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Sends a pre-serialised event frame; false when it was not written (closed or slow consumer). */
-  sendEvent(frame: Buffer): boolean {
+  /** Sends a serialised frame; false when it was not written (closed or slow consumer). */
+  send(frame: Buffer): boolean {
     const ws = this.ws;
     if (ws.readyState !== WebSocket.OPEN) return false;
     if (ws.bufferedAmount > this.settings.maxBufferedBytes) {
       this.settings.onSlowConsumer(this);
-      this.close(4408, 'slow consumer: send buffer full');
+      this.close(WsCloseCodes.slowConsumer, 'slow consumer: send buffer full');
       return false;
     }
     corkForThisTurn(ws);
@@ -100,17 +88,36 @@ export class Connection {
     this.write(errorFrame(id, error));
   }
 
+  /** Answers a frame that failed the frame checks; too many in a row close the connection (4400). */
+  badFrame(id: string | null, error: ErrorBody): void {
+    this.settings.onBadFrame();
+    this.replyError(id, error);
+    if (++this.badFrames >= WsLimits.maxConsecutiveBadFrames) this.close(WsCloseCodes.tooManyBadFrames, 'too many bad frames');
+  }
+
+  /** A frame passed the checks: the bad-frame count starts again. */
+  goodFrame(): void {
+    this.badFrames = 0;
+  }
+
   private write(text: string): void {
-    if (this.sendEvent(Buffer.from(text))) this.settings.onFrameOut();
+    if (this.send(Buffer.from(text))) this.settings.onFrameOut();
   }
 
   close(code: number, reason: string): void {
-    this.clearTimers();
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
   }
 
-  clearTimers(): void {
-    clearTimeout(this.authTimer);
-    clearTimeout(this.expiryTimer);
+  /** Keep-alive: false when the previous ping went unanswered (the socket is then cut). */
+  ping(): boolean {
+    if (!this.alive) return false;
+    this.alive = false;
+    this.ws.ping();
+    return true;
+  }
+
+  /** Drops the TCP connection without a closing handshake. */
+  terminate(): void {
+    this.ws.terminate();
   }
 }

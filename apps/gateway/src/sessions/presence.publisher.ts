@@ -5,8 +5,8 @@ import type { GatewayHeartbeat, GatewaySignal, SettableStatus, Subjects } from '
 import { encodeJson } from '@chat/messaging';
 import { CONFIG, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { GatewayConfig } from '../config';
-import { LiveFanout } from '../fanout/live.subscriber';
-import type { Connection } from './connection';
+import type { Session } from './session';
+import { Sessions } from './sessions';
 
 /**
  * Tells the presence service who is connected here: a signal per connection change (fast
@@ -23,9 +23,16 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(PINO) private readonly logger: Logger,
-    private readonly fanout: LiveFanout,
+    private readonly sessions: Sessions,
   ) {
     this.gatewayId = config.GATEWAY_ID;
+    sessions.listen({
+      authenticated: (session) => this.opened(session),
+      statusChanged: (session, status) => this.status(session, status),
+      closed: (session, wasAuthenticated) => {
+        if (wasAuthenticated) this.closed(session);
+      },
+    });
   }
 
   onModuleInit() {
@@ -38,7 +45,7 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  opened(conn: Connection) {
+  opened(conn: Session) {
     if (!conn.user) return;
     this.signal({
       kind: 'opened',
@@ -50,12 +57,12 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  closed(conn: Connection) {
+  closed(conn: Session) {
     if (!conn.user) return;
     this.signal({ kind: 'closed', gatewayId: this.gatewayId, connId: conn.connId, userId: conn.user.userId, at: new Date().toISOString() });
   }
 
-  status(conn: Connection, status: SettableStatus) {
+  status(conn: Session, status: SettableStatus) {
     if (!conn.user) return;
     this.signal({
       kind: 'status',
@@ -69,10 +76,9 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
 
   heartbeat() {
     const connections: GatewayHeartbeat['connections'] = [];
-    for (const c of this.fanout.index.connections()) {
-      // The index also holds connections still authenticating (registered early to keep
-      // membership changes); a user is online only once a connection is authenticated.
-      if (c.user && c.state === 'authenticated')
+    for (const c of this.sessions.all()) {
+      // A user is online only once a connection is authenticated.
+      if (c.user && c.authenticated)
         connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, status: c.status });
     }
     const hb: GatewayHeartbeat = {

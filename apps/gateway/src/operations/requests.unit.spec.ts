@@ -1,5 +1,6 @@
 import { WsLimits } from '@chat/contracts';
-import { eventFrame, parseFrame, peekRequestId } from './frames';
+import { eventFrame, peekRequestId } from '../wire/frames';
+import { parseFrame } from './requests';
 
 const frame = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const parse = (v: unknown) => parseFrame(frame(v), false);

@@ -20,7 +20,7 @@ import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
-import { TEST_JWT_SECRET, startTestGateway } from '../testing/test-gateway';
+import { TEST_JWT_SECRET, startTestGateway } from './testing/test-gateway';
 
 /**
  * The gateway on its own against the real NATS. The rooms and history services are stood in

@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { WsLimits, WsOperations, fail, type LocalWsOp, type Result, type RpcWsOp, type WsOp } from '@chat/contracts';
+import { CONFIG, PINO } from '@chat/platform';
+import type { GatewayConfig } from '../config';
+import type { Session } from '../sessions/session';
+import { Sessions } from '../sessions/sessions';
+import type { WireConnection } from '../wire/connection';
+import type { WireListener } from '../wire/ws.server';
+import { LocalOps } from './local-handlers';
+import { parseFrame } from './requests';
+import { RpcForwarder } from './rpc-forwarder';
+
+/** A session's requests in progress, and the tail of its queue of ordered ops. */
+interface Queue {
+  inflight: number;
+  tail: Promise<void>;
+}
+
+/**
+ * From frame to reply, driven by the operation table: the frame checks and the op's DTO
+ * (requests.ts), the bad-frame count, the in-flight limit, ordered ops queued per connection,
+ * the authentication check, then the op's local handler or the RPC to the service that owns it.
+ * Exactly one reply per request; an unexpected failure is INTERNAL and changes nothing else.
+ */
+@Injectable()
+export class OperationDispatcher implements WireListener {
+  private readonly queues = new WeakMap<Session, Queue>();
+
+  constructor(
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(PINO) private readonly logger: Logger,
+    private readonly sessions: Sessions,
+    private readonly local: LocalOps,
+    private readonly forwarder: RpcForwarder,
+  ) {}
+
+  opened(conn: WireConnection): void {
+    this.queues.set(this.sessions.open(conn), { inflight: 0, tail: Promise.resolve() });
+  }
+
+  closed(conn: WireConnection): void {
+    this.sessions.closed(conn);
+  }
+
+  frame(conn: WireConnection, raw: Buffer, isBinary: boolean): void {
+    const session = this.sessions.get(conn);
+    const queue = session && this.queues.get(session);
+    if (!session || !queue) return;
+    const req = parseFrame(raw, isBinary, WsLimits, session.authenticated);
+    if (!req.ok) return conn.badFrame(req.id, req.error);
+    conn.goodFrame();
+    if (queue.inflight >= this.config.WS_MAX_INFLIGHT) {
+      return conn.replyError(req.id, {
+        code: 'RATE_LIMITED',
+        message: `more than ${this.config.WS_MAX_INFLIGHT} requests in progress; wait for replies`,
+      });
+    }
+    // Requests run concurrently (a connection may pipeline up to WS_MAX_INFLIGHT). Serialising
+    // ordered ops (message.send, WS_ORDERED_SENDS) keeps a client's messages in send order but
+    // caps each sender at one RPC round trip per message.
+    queue.inflight++;
+    const run = () => this.execute(session, req.id, req.op, req.data).finally(() => queue.inflight--);
+    const entry = WsOperations[req.op];
+    if ('ordered' in entry && entry.ordered && this.config.WS_ORDERED_SENDS) queue.tail = queue.tail.then(run);
+    else void run();
+  }
+
+  private async execute(session: Session, id: string, op: WsOp, data: object): Promise<void> {
+    const correlationId = randomUUID();
+    const entry = WsOperations[op];
+    let result: Result<unknown>;
+    try {
+      if (entry.auth && !(session.authenticated && session.user)) {
+        result = fail('UNAUTHENTICATED', 'authenticate first: send op "auth" with your access token');
+      } else if (entry.kind === 'local') {
+        const handler = this.local.handlers[op as LocalWsOp] as (ctx: object, data: object) => Promise<Result<unknown>> | Result<unknown>;
+        result = await handler({ session, correlationId }, data);
+      } else {
+        result = await this.forwarder.forward(op as RpcWsOp, { user: session.user!, correlationId }, data as never);
+      }
+    } catch (err) {
+      this.logger.error({ err: String(err), stack: (err as Error)?.stack, op, correlationId }, 'request failed');
+      result = fail('INTERNAL', 'internal error; nothing was changed');
+    }
+    if (result.ok) session.conn.reply(id, result.data);
+    else session.conn.replyError(id, result.error);
+  }
+}

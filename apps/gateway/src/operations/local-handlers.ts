@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PROTOCOL_VERSION, fail, ok, type LocalWsOp, type Result, type WsOps } from '@chat/contracts';
+import { RpcClient } from '@chat/messaging';
+import { TokenService } from '../accounts/tokens';
+import type { Session } from '../sessions/session';
+import { SESSION_ROOMS, type SessionRooms } from '../sessions/session-rooms';
+import { Sessions } from '../sessions/sessions';
+
+export interface LocalContext {
+  session: Session;
+  correlationId: string;
+}
+
+type LocalHandler<O extends LocalWsOp> = (
+  ctx: LocalContext,
+  data: WsOps[O]['req'],
+) => Promise<Result<WsOps[O]['res']>> | Result<WsOps[O]['res']>;
+/** One handler per op the table says the gateway answers: a missing one does not compile. */
+export type LocalHandlers = { [O in LocalWsOp]: LocalHandler<O> };
+
+/** The ops the gateway answers itself: the connection's authentication, ping, and its presence status. */
+@Injectable()
+export class LocalOps {
+  readonly handlers: LocalHandlers = {
+    auth: (ctx, req) => this.authenticate(ctx, req),
+    ping: () => ok({ time: new Date().toISOString() }),
+    'presence.set': ({ session }, { status }) => {
+      this.sessions.setStatus(session, status);
+      return ok({ status });
+    },
+  };
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly rpc: RpcClient,
+    private readonly sessions: Sessions,
+    @Inject(SESSION_ROOMS) private readonly rooms: SessionRooms,
+  ) {}
+
+  private async authenticate({ session, correlationId }: LocalContext, req: WsOps['auth']['req']): Promise<Result<WsOps['auth']['res']>> {
+    if (session.state === 'authenticating') return fail('CONFLICT', 'authentication is already in progress on this connection');
+    const token = this.tokens.verify(req.token);
+    if (!token.ok) return token;
+    const { user, expiresAtMs } = token.data;
+    const answer = () => ok({ user: session.user!, protocol: PROTOCOL_VERSION, expiresAt: new Date(session.expiresAtMs).toISOString() });
+
+    if (session.authenticated) {
+      // A fresh token for the same user extends the connection's life (no reconnect needed).
+      if (session.user?.userId !== user.userId)
+        return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
+      this.sessions.extend(session, expiresAtMs);
+      return answer();
+    }
+
+    // Registered before the room list is fetched, so that joins and leaves of this user that
+    // arrive meanwhile are applied and not undone by an older list (RoomIndex.applyRoomList).
+    this.sessions.beginAuth(session, user);
+    const undo = () => {
+      this.rooms.unregister(session);
+      this.sessions.abortAuth(session);
+    };
+    try {
+      await this.rooms.register(session, user.userId);
+      const rooms = await this.rpc.call('rooms.userRooms', { userId: user.userId }, { correlationId });
+      if (session.closed) return fail('UNAVAILABLE', 'connection closed'); // its close has unregistered it
+      if (!rooms.ok) {
+        undo();
+        return rooms;
+      }
+      await this.rooms.applyRoomList(session, rooms.data.roomIds);
+    } catch (err) {
+      // E.g. the NATS connection closed during a flush: the session must not stay
+      // half-registered and 'authenticating' (every later auth would get CONFLICT).
+      undo();
+      throw err;
+    }
+    if (session.closed) return fail('UNAVAILABLE', 'connection closed');
+    this.sessions.completeAuth(session, expiresAtMs);
+    return answer();
+  }
+}

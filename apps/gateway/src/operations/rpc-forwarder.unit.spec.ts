@@ -1,0 +1,66 @@
+import { fail, ok, type Result } from '@chat/contracts';
+import type { RpcClient } from '@chat/messaging';
+import type { SessionRooms } from '../sessions/session-rooms';
+import { RpcForwarder } from './rpc-forwarder';
+
+/** The generic forwarding against a fake RPC client (what goes out, what comes back). */
+describe('operations - forwarding to the owning service', () => {
+  const user = { userId: '88b96545-bb3d-462b-9bdd-f95a3a5559f1', username: 'alice' };
+  const ctx = { user, correlationId: 'c-1' };
+  let calls: Array<{ name: string; req: unknown; correlationId?: string }>;
+  let answer: Result<unknown>;
+  let joined: Array<[string, string, number | undefined]>;
+  let members: Set<string>;
+
+  const forwarder = () => {
+    const rpc = {
+      call: async (name: string, req: unknown, opts: { correlationId?: string }) => {
+        calls.push({ name, req, correlationId: opts.correlationId });
+        return answer;
+      },
+    } as unknown as RpcClient;
+    const rooms = {
+      joined: async (u: string, r: string, p?: number) => void joined.push([u, r, p]),
+      left: () => undefined,
+      isMember: (_u: string, r: string) => members.has(r),
+    } as unknown as SessionRooms;
+    return new RpcForwarder(rpc, rooms);
+  };
+
+  beforeEach(() => {
+    calls = [];
+    joined = [];
+    members = new Set();
+    answer = ok({});
+  });
+
+  it('sends the data plus the caller fields the table names, to the RPC the table names', async () => {
+    const data = { roomId: 'general', clientMsgId: 'm1', body: 'hi' };
+    answer = ok({ messageId: 'x' });
+    await expect(forwarder().forward('message.send', ctx, data)).resolves.toEqual(answer);
+    expect(calls).toEqual([{ name: 'rooms.post', req: { ...data, ...user }, correlationId: 'c-1' }]);
+  });
+
+  it('maps the reply when the table says so (rooms.list), and passes errors through as they are', async () => {
+    answer = ok([{ roomId: 'general' }]);
+    await expect(forwarder().forward('rooms.list', ctx, {})).resolves.toEqual(ok({ rooms: [{ roomId: 'general' }] }));
+    expect(calls[0]).toMatchObject({ name: 'rooms.list', req: { userId: user.userId } });
+    answer = fail('UNAVAILABLE', 'the rooms service is not running');
+    await expect(forwarder().forward('rooms.list', ctx, {})).resolves.toEqual(answer);
+  });
+
+  it('runs the gateway hooks: history only for members, joins update the room index', async () => {
+    await expect(forwarder().forward('history.page', ctx, { roomId: 'secret' })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
+    expect(calls).toEqual([]);
+    members.add('secret');
+    await forwarder().forward('history.page', ctx, { roomId: 'secret', limit: 5 });
+    expect(calls).toEqual([{ name: 'history.page', req: { roomId: 'secret', limit: 5 }, correlationId: 'c-1' }]);
+
+    answer = fail('ALREADY_MEMBER', 'already');
+    await forwarder().forward('room.join', ctx, { roomId: 'lobby' });
+    expect(joined).toEqual([[user.userId, 'lobby', undefined]]);
+  });
+});

@@ -1,0 +1,121 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server as HttpServer } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { WsCloseCodes, WsLimits } from '@chat/contracts';
+import { CONFIG, PINO } from '@chat/platform';
+import type { GatewayConfig } from '../config';
+import { GatewayMetrics } from '../metrics';
+import { WireConnection } from './connection';
+
+export const WS_PATH = '/ws';
+/** Keep-alive: a socket that does not answer a ping before the next one is dropped. */
+const KEEPALIVE_MS = 30_000;
+
+/**
+ * What the layers above do with connections. The wire calls it and knows nothing else of them
+ * (the module binds it to the operations dispatcher).
+ */
+export interface WireListener {
+  opened(conn: WireConnection): void;
+  /** A frame of an open connection; a throw is answered INTERNAL and the connection lives on. */
+  frame(conn: WireConnection, raw: Buffer, isBinary: boolean): void;
+  closed(conn: WireConnection): void;
+}
+export const WIRE_LISTENER = Symbol('WIRE_LISTENER');
+
+/**
+ * The client WebSocket at /ws, on the same HTTP server as the REST API.
+ *
+ * Why the `ws` package directly rather than @nestjs/websockets: the gateway's job is fan-out,
+ * and that needs full control of the socket. We choose the framing (our own JSON request/reply
+ * envelope, text frames, no per-message deflate), read `bufferedAmount` to cap each client's
+ * send buffer (slow consumers are closed, not buffered without bound), and write one
+ * pre-serialised Buffer to every recipient of an event — Nest's gateway abstraction would
+ * serialise per client and hide backpressure.
+ */
+@Injectable()
+export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
+  private wss?: WebSocketServer;
+  private keepalive?: NodeJS.Timeout;
+  private stopping = false;
+  private readonly conns = new Set<WireConnection>();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(PINO) private readonly logger: Logger,
+    @Inject(WIRE_LISTENER) private readonly listener: WireListener,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  onApplicationBootstrap() {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as HttpServer;
+    this.wss = new WebSocketServer({
+      server,
+      path: WS_PATH,
+      maxPayload: WsLimits.hardMaxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.wss.on('connection', (ws) => this.accept(ws));
+    this.wss.on('error', (err) => this.logger.error({ err: String(err) }, 'websocket server error'));
+    this.keepalive = setInterval(() => {
+      for (const c of this.conns) if (!c.ping()) c.terminate();
+    }, KEEPALIVE_MS);
+    this.keepalive.unref();
+  }
+
+  /** Closes every socket (1001) so that clients reconnect elsewhere; stragglers are cut after 2 s. */
+  async onModuleDestroy() {
+    this.stopping = true;
+    clearInterval(this.keepalive);
+    for (const c of this.conns) c.close(WsCloseCodes.shuttingDown, 'server shutting down');
+    const deadline = Date.now() + 2000;
+    while (this.conns.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.conns) c.terminate();
+    await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));
+  }
+
+  private accept(ws: WebSocket) {
+    if (this.stopping) {
+      // Without an 'error' listener a socket error during this close would be thrown.
+      ws.on('error', () => undefined);
+      return ws.close(WsCloseCodes.shuttingDown, 'server shutting down');
+    }
+    const conn = new WireConnection(ws, {
+      maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
+      onSlowConsumer: () => this.metrics.slowConsumers.inc(),
+      onFrameOut: () => this.metrics.framesOut.inc(),
+      onBadFrame: () => this.metrics.badFrames.inc(),
+    });
+    this.conns.add(conn);
+    this.metrics.connections.inc();
+    this.listener.opened(conn);
+    ws.on('message', (data, isBinary) => {
+      // A throw here would be an uncaught exception in ws's event handler and end the process
+      // for every connection. Frame handling answers bad input itself; this is the backstop for
+      // a bug: that one frame gets INTERNAL, the connection and the gateway live on.
+      try {
+        this.metrics.framesIn.inc();
+        // After close() the handshake can take a while; frames arriving meanwhile are not
+        // executed (a late auth after a 4401, a send after a 4408).
+        if (conn.closed || !conn.isOpen) return;
+        this.listener.frame(conn, data as Buffer, isBinary);
+      } catch (err) {
+        this.logger.error({ err: String(err), stack: (err as Error)?.stack, connId: conn.connId }, 'frame handling failed');
+        conn.replyError(null, { code: 'INTERNAL', message: 'internal error; nothing was changed' });
+      }
+    });
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('close', () => {
+      conn.closed = true;
+      this.conns.delete(conn);
+      this.metrics.connections.dec();
+      this.listener.closed(conn);
+    });
+    // Socket errors (resets, frames above maxPayload -> 1009, invalid UTF-8 -> 1007) end in 'close'.
+    ws.on('error', (err) => this.logger.debug({ err: String(err), connId: conn.connId }, 'websocket error'));
+  }
+}

@@ -1,0 +1,123 @@
+import { AuthRequest, CreateRoomRequest, HistoryPageRequest, RoomRef, SendMessageRequest, SetStatusRequest } from '../dto';
+import type { PresenceStatus } from '../presence/events';
+import { reply, type Reply, type ReplyOf, type RpcName, type RpcRequest, type RpcResponse } from '../rpc';
+import type { RoomSummary, UserView } from '../views';
+
+/**
+ * What the gateway adds to a forwarded request to say who is asking: `user` adds the caller's
+ * `userId` and `username`, `userId` only the id, `none` nothing (the gateway has already
+ * decided that the caller may ask, or the answer is the same for everyone).
+ */
+export interface CallerFields {
+  user: { userId: string; username: string };
+  userId: { userId: string };
+  none: object;
+}
+export type CallerKind = keyof CallerFields;
+
+/** The caller fields of `kind` for `user`, as they are added to a forwarded request. */
+export function callerFields<K extends CallerKind>(kind: K, user: UserView): CallerFields[K] {
+  const fields: { [C in CallerKind]: CallerFields[C] } = {
+    user: { userId: user.userId, username: user.username },
+    userId: { userId: user.userId },
+    none: {},
+  };
+  return fields[kind];
+}
+
+/** A request DTO class, or null for an op that takes no data fields (any field is BAD_REQUEST). */
+type RequestDto = (new () => object) | null;
+/** The request data type of a DTO entry. */
+export type RequestOf<D> = D extends new () => infer T ? T : Record<string, never>;
+
+interface OpCommon<D extends RequestDto> {
+  /** Validates the op's `data` (after the frame checks); null: the op takes no fields. */
+  dto: D;
+  /** false: allowed before a successful `auth` (only auth and ping). */
+  auth: boolean;
+  /** Requests of this op from one connection are processed one after the other (WS_ORDERED_SENDS). */
+  ordered?: true;
+}
+
+/** An op the gateway answers itself; its handler is in the gateway's local handler map. */
+export interface LocalOp<D extends RequestDto = RequestDto, Res = unknown> extends OpCommon<D> {
+  kind: 'local';
+  res: Reply<Res>;
+}
+
+/**
+ * An op the gateway forwards to the service that owns it: the validated `data` plus the caller
+ * fields is the RPC request; the RPC reply is the op's reply, or `reply(rpcReply)` when given.
+ */
+export interface RpcOp<
+  D extends RequestDto = RequestDto,
+  N extends RpcName = RpcName,
+  C extends CallerKind = CallerKind,
+  Res = unknown,
+> extends OpCommon<D> {
+  kind: 'rpc';
+  rpc: N;
+  caller: C;
+  reply?: (rpcReply: RpcResponse<N>) => Res;
+  res: Reply<Res>;
+}
+
+const local = <D extends RequestDto, Res>(op: OpCommon<D> & { res: Reply<Res> }): LocalOp<D, Res> => ({ kind: 'local', ...op });
+
+/**
+ * The request data plus the caller fields must be a valid RPC request (checked by the
+ * compiler: a mismatch makes `forward(...)` not type-check), and an op that names its caller
+ * needs an authenticated connection.
+ */
+function forward<D extends RequestDto, N extends RpcName, C extends CallerKind, Res = RpcResponse<N>>(
+  op: OpCommon<D> & { rpc: N; caller: C; reply?: (rpcReply: RpcResponse<N>) => Res } & (RequestOf<D> & CallerFields[C] extends RpcRequest<N>
+      ? unknown
+      : { rpcRequestMismatch: never }) &
+    (C extends 'none' ? unknown : { auth: true }),
+): RpcOp<D, N, C, Res> {
+  return { kind: 'rpc', ...op, res: reply<Res>() };
+}
+
+/**
+ * Every WebSocket operation, declared once: its request DTO, whether it needs an authenticated
+ * connection, who answers it (the gateway itself, or an RPC with how the caller is added), and
+ * its reply type. `WsOps`, `WsOp` and `WsOpNames` are derived from it; the gateway validates,
+ * checks authentication and forwards from it; docs/protocol.md has a `### <op>` section for
+ * each (a unit test checks). Adding an op: an entry here, plus a handler where it is answered
+ * (the gateway's local handler map, or the owning service's `@MessagePattern`).
+ */
+export const WsOperations = {
+  auth: local({ dto: AuthRequest, auth: false, res: reply<{ user: UserView; protocol: number; expiresAt: string }>() }),
+  ping: local({ dto: null, auth: false, res: reply<{ time: string }>() }),
+  'rooms.list': forward({
+    dto: null,
+    auth: true,
+    rpc: 'rooms.list',
+    caller: 'userId',
+    reply: (rooms: RoomSummary[]) => ({ rooms }),
+  }),
+  'room.create': forward({ dto: CreateRoomRequest, auth: true, rpc: 'rooms.create', caller: 'user' }),
+  'room.join': forward({ dto: RoomRef, auth: true, rpc: 'rooms.join', caller: 'user' }),
+  'room.leave': forward({ dto: RoomRef, auth: true, rpc: 'rooms.leave', caller: 'user' }),
+  'message.send': forward({ dto: SendMessageRequest, auth: true, rpc: 'rooms.post', caller: 'user', ordered: true }),
+  'history.page': forward({ dto: HistoryPageRequest, auth: true, rpc: 'history.page', caller: 'none' }),
+  'presence.list': forward({ dto: null, auth: true, rpc: 'presence.list', caller: 'none' }),
+  'presence.set': local({ dto: SetStatusRequest, auth: true, res: reply<{ status: PresenceStatus }>() }),
+};
+
+type OpTable = typeof WsOperations;
+export type WsOp = keyof OpTable;
+/** op -> request data and reply data. */
+export type WsOps = { [O in WsOp]: { req: RequestOf<OpTable[O]['dto']>; res: ReplyOf<OpTable[O]['res']> } };
+/** Every op name, in table order. */
+export const WsOpNames = Object.keys(WsOperations) as readonly WsOp[];
+
+/** Ops the gateway answers itself (auth, ping, presence.set). */
+export type LocalWsOp = { [O in WsOp]: OpTable[O] extends LocalOp ? O : never }[WsOp];
+/** Ops forwarded to a service. */
+export type RpcWsOp = Exclude<WsOp, LocalWsOp>;
+/** The RPC an op is forwarded to. */
+export type RpcOfWsOp<O extends RpcWsOp> = OpTable[O] extends RpcOp<RequestDto, infer N> ? N : never;
+/** The entry of an op, typed. */
+export const wsOperation = <O extends WsOp>(op: O): OpTable[O] => WsOperations[op];
+export const isWsOp = (op: string): op is WsOp => Object.prototype.hasOwnProperty.call(WsOperations, op);
