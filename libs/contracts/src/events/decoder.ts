@@ -110,6 +110,7 @@ export interface EventDecoder<E extends AnyEvent> {
 }
 
 const ACTOR_KINDS = checks.oneOf<Actor['kind']>({ user: true, service: true, system: true });
+const CAUSATION = checks.nullable(checks.nonEmpty);
 const textDecoder = new TextDecoder();
 
 function parse(stored: unknown): unknown {
@@ -128,7 +129,7 @@ function envelopeProblems(e: Obj): string[] {
   if (!isObj(e.actor) || !ACTOR_KINDS.is(e.actor.kind) || !checks.nonEmpty.is(e.actor.id))
     problems.push(`actor must be { kind: ${ACTOR_KINDS.expects}, id: a non-empty string }`);
   if (!checks.nonEmpty.is(e.correlationId)) problems.push('correlationId must be a non-empty string');
-  if (!checks.nullable(checks.nonEmpty).is(e.causationId)) problems.push('causationId must be a non-empty string or null');
+  if (!CAUSATION.is(e.causationId)) problems.push('causationId must be a non-empty string or null');
   if (!isObj(e.payload)) problems.push('payload must be an object');
   return problems;
 }
