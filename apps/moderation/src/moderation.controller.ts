@@ -1,21 +1,15 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Rpc, type ModerationCheckRpc, type ModerationVerdict } from '@chat/contracts';
-import { CONFIG } from '@chat/platform';
-import { BlockList } from './filter/blocklist';
-import type { ModerationConfig } from './config';
+import { RuleRegistry } from './rules/registry';
 
 /** NATS adapter: the send path asks for a verdict before a message is appended. */
 @Controller()
 export class ModerationController {
-  private readonly blockList: BlockList;
-
-  constructor(@Inject(CONFIG) config: ModerationConfig) {
-    this.blockList = BlockList.parse(config.BLOCKED_WORDS);
-  }
+  constructor(private readonly rules: RuleRegistry) {}
 
   @MessagePattern(Rpc.moderationCheck)
   check(@Payload() req: ModerationCheckRpc): ModerationVerdict {
-    return this.blockList.check(req.body);
+    return this.rules.check({ roomId: req.roomId, senderId: req.senderId, body: req.body });
   }
 }

@@ -7,6 +7,7 @@ import { Kvm } from '@nats-io/kv';
 import { WrongLastSequenceError, decodeJson, encodeJson, type JetStreamAdapter } from '@chat/messaging';
 import { RoomsConfig } from './config';
 import { idempotencyKey } from './messages/idempotency';
+import { RoomStore } from './room/room.store';
 import { roomsService } from './service';
 
 const user = (name: string) => ({ userId: randomUUID(), username: name });
@@ -336,6 +337,40 @@ describe('rooms service - two replicas over real NATS', () => {
     }
     const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: owner.userId });
     expect(list.find((r) => r.roomId === 'evolving')?.memberCount).toBe(5);
+  });
+
+  it('rooms - a MemberJoined of a version, role or room this version cannot read joins nobody; the version still moves', async () => {
+    const owner = user('strict-owner');
+    const created = await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'strict', name: 'Strict' });
+    const subject = a.deps.subjects.chat.roomMeta('strict');
+    const joined = (payload: object, version = 1) => ({
+      id: randomUUID(),
+      type: 'MemberJoined',
+      version,
+      time: new Date().toISOString(),
+      actor: { kind: 'user', id: owner.userId },
+      correlationId: randomUUID(),
+      causationId: null,
+      payload,
+    });
+    const [later, king, elsewhere] = [user('later'), user('king'), user('elsewhere')];
+    let position = created.position;
+    for (const e of [
+      joined({ roomId: 'strict', ...later, role: 'member' }, 2),
+      joined({ roomId: 'strict', ...king, role: 'king' }),
+      joined({ roomId: 'general', ...elsewhere, role: 'member' }),
+    ]) {
+      position = (await a.deps.js.append(subject, e, { msgId: e.id, expectLastSubjectSequence: position })).seq;
+    }
+    const guest = user('strict-guest');
+    const join = await b.deps.rpc.call('rooms.join', { ...guest, roomId: 'strict' }, { timeoutMs: 15_000 });
+    expect(join.ok && join.data.position).toBeGreaterThan(position);
+    // Each replica's own copy, once it has applied the join.
+    for (const replica of [a, b]) {
+      const store = replica.app.get(RoomStore);
+      await eventually(() => store.versionOf('strict') >= (join.ok ? join.data.position : Infinity));
+      expect([...store.get('strict')!.members.keys()].sort()).toEqual([owner.userId, guest.userId].sort());
+    }
   });
 
   it('rooms - a join whose append got no answer is UNAVAILABLE (it may have been applied), not INTERNAL', async () => {

@@ -20,3 +20,33 @@ import type { ChatEvent } from './messages/events';
 import type { PresenceEvent } from './presence/events';
 /** Every event the system appends, across streams. */
 export type DomainEvent = ChatEvent | AccountEvent | PresenceEvent;
+
+export {
+  checks,
+  createDecoder,
+  readPayload,
+  upcaster,
+  type Check,
+  type DecodeFailure,
+  type Decoded,
+  type EventDecoder,
+  type EventSpec,
+  type EventSpecs,
+  type PayloadSpec,
+  type Upcaster,
+  type Upcasters,
+} from './events/decoder';
+export { isRoomEventType, roomEventSpecs, roomEventTypes, RoomEventTypes } from './rooms/decode';
+export {
+  chatDecoder,
+  chatEventSpecs,
+  chatEventTypes,
+  chatEventUpcasters,
+  decodeChatEvent,
+  isMessageEvent,
+  isRoomEvent,
+  messageEventSpecs,
+  messageEventTypes,
+} from './messages/decode';
+export { accountDecoder, accountEventSpecs, accountEventTypes, accountEventUpcasters, decodeAccountEvent } from './accounts/decode';
+export { decodePresenceEvent, presenceDecoder, presenceEventSpecs, presenceEventTypes, presenceEventUpcasters } from './presence/decode';

@@ -1,14 +1,11 @@
-import { PresenceStatuses, isRoomId, type MemberRole, type MessageView, type PresenceView, type WsEvents } from '@chat/contracts';
+import { assertNever, decodeChatEvent, decodePresenceEvent, type MessageView, type PresenceView, type WsEvents } from '@chat/contracts';
 
 /**
  * Pure translation of events republished by JetStream (envelope JSON + `Nats-Sequence` header)
- * into the data of client events. Anything malformed gives null: the subscriber logs and drops
- * it, and no client ever sees a half-valid event.
+ * into the data of client events. The stream decoders check each event whole; anything
+ * malformed gives null: the subscriber logs and drops it, and no client ever sees a half-valid
+ * event.
  */
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const roles: readonly string[] = ['owner', 'admin', 'member'];
 
 /** The stream position from the republish headers; null when absent or not a positive integer. */
 export function positionOf(header: string | undefined | null): number | null {
@@ -16,57 +13,61 @@ export function positionOf(header: string | undefined | null): number | null {
   return Number(header);
 }
 
-function envelope(data: unknown, type: string): { time: string; payload: Record<string, unknown> } | null {
-  if (!isObj(data) || data.type !== type || !isStr(data.time) || !isObj(data.payload)) return null;
-  return { time: data.time, payload: data.payload };
-}
-
 export function toMessageView(data: unknown, position: number): MessageView | null {
-  const e = envelope(data, 'MessagePosted');
-  if (!e) return null;
-  const { messageId, roomId, senderId, senderName, clientMsgId, body } = e.payload;
-  if (!isStr(messageId) || !isRoomId(roomId) || !isStr(senderId) || !isStr(senderName) || !isStr(clientMsgId) || !isStr(body)) return null;
-  return { messageId, roomId, senderId, senderName, clientMsgId, body, time: e.time, position };
+  const decoded = decodeChatEvent(data);
+  if (!decoded.ok || decoded.event.type !== 'MessagePosted') return null;
+  const { payload: p, time } = decoded.event;
+  return {
+    messageId: p.messageId,
+    roomId: p.roomId,
+    senderId: p.senderId,
+    senderName: p.senderName,
+    clientMsgId: p.clientMsgId,
+    body: p.body,
+    time,
+    position,
+  };
 }
 
 export type MemberChange =
   { event: 'member.joined'; data: WsEvents['member.joined'] } | { event: 'member.left'; data: WsEvents['member.left'] };
 
 /**
- * MemberJoined/MemberLeft (and RoomCreated with an owner) -> client event. Other well-formed
- * room events (types added later) are 'ignore'; anything that is not an event envelope, or a
- * known event with a bad payload, is 'malformed'.
+ * MemberJoined/MemberLeft (and RoomCreated with an owner) -> client event. Types this version
+ * does not know (added later) and other chat events are 'ignore'; anything that is not a valid
+ * event (including a version this one cannot read) is 'malformed'.
  */
 export function toMemberChange(data: unknown): MemberChange | 'ignore' | 'malformed' {
-  if (!isObj(data) || !isStr(data.type)) return 'malformed';
-  const e = envelope(data, data.type);
-  if (!e) return 'malformed';
-  const p = e.payload;
-  if (data.type === 'MemberJoined') {
-    if (!isRoomId(p.roomId) || !isStr(p.userId) || !isStr(p.username) || !isStr(p.role) || !roles.includes(p.role)) return 'malformed';
-    return {
-      event: 'member.joined',
-      data: { roomId: p.roomId, userId: p.userId, username: p.username, role: p.role as MemberRole, time: e.time },
-    };
+  const decoded = decodeChatEvent(data);
+  if (!decoded.ok) return decoded.kind === 'unknown-type' ? 'ignore' : 'malformed';
+  const e = decoded.event;
+  switch (e.type) {
+    case 'MemberJoined': {
+      const { roomId, userId, username, role } = e.payload;
+      return { event: 'member.joined', data: { roomId, userId, username, role, time: e.time } };
+    }
+    case 'RoomCreated': {
+      // The creator becomes owner and member without a MemberJoined of their own: for clients
+      // (and the room index) that is the owner joining. Rooms the system creates have no owner.
+      const { roomId, ownerId, ownerName } = e.payload;
+      if (ownerId === null) return 'ignore';
+      if (ownerName === null) return 'malformed';
+      return { event: 'member.joined', data: { roomId, userId: ownerId, username: ownerName, role: 'owner', time: e.time } };
+    }
+    case 'MemberLeft': {
+      const { roomId, userId, username } = e.payload;
+      return { event: 'member.left', data: { roomId, userId, username, time: e.time } };
+    }
+    case 'MessagePosted':
+      return 'ignore';
+    default:
+      return assertNever(e, 'chat event');
   }
-  if (data.type === 'RoomCreated') {
-    // The creator becomes owner and member without a MemberJoined of their own: for clients
-    // (and the room index) that is the owner joining. Rooms the system creates have no owner.
-    if (p.ownerId === null || p.ownerId === undefined) return 'ignore';
-    if (!isRoomId(p.roomId) || !isStr(p.ownerId) || !isStr(p.ownerName)) return 'malformed';
-    return { event: 'member.joined', data: { roomId: p.roomId, userId: p.ownerId, username: p.ownerName, role: 'owner', time: e.time } };
-  }
-  if (data.type === 'MemberLeft') {
-    if (!isRoomId(p.roomId) || !isStr(p.userId) || !isStr(p.username)) return 'malformed';
-    return { event: 'member.left', data: { roomId: p.roomId, userId: p.userId, username: p.username, time: e.time } };
-  }
-  return 'ignore';
 }
 
 export function toPresenceView(data: unknown): PresenceView | null {
-  const e = envelope(data, 'PresenceChanged');
-  const p = e?.payload;
-  if (!p || !isStr(p.userId) || !isStr(p.username) || !isStr(p.lastSeen) || !(PresenceStatuses as readonly unknown[]).includes(p.status))
-    return null;
-  return { userId: p.userId, username: p.username, status: p.status as PresenceView['status'], lastSeen: p.lastSeen };
+  const decoded = decodePresenceEvent(data);
+  if (!decoded.ok) return null;
+  const { userId, username, status, lastSeen } = decoded.event.payload;
+  return { userId, username, status, lastSeen };
 }

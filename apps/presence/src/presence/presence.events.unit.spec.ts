@@ -1,3 +1,4 @@
+import { decodePresenceEvent } from '@chat/contracts';
 import { presenceChangedEvent, presenceMsgId } from './presence.events';
 import type { PresenceChange } from './presence.state';
 
@@ -22,6 +23,11 @@ describe('presence events - PresenceChanged', () => {
       causationId: change.causeId,
       payload: { userId: change.userId, username: 'alice', status: 'busy', lastSeen: change.at },
     });
+  });
+
+  it('what presence stores is what the presence stream decoder reads back', () => {
+    const event = presenceChangedEvent(change, () => 'id-1');
+    expect(decodePresenceEvent(new TextEncoder().encode(JSON.stringify(event)))).toEqual({ ok: true, event });
   });
 
   it('the msgId depends on user, status and cause only', () => {

@@ -1,12 +1,11 @@
 import {
   Limits,
-  PresenceStatuses,
+  decodePresenceEvent,
   fail,
   isUserId,
   ok,
   type GatewayHeartbeat,
   type GatewaySignal,
-  type PresenceStatus,
   type PresenceView,
   type Result,
   type SettableStatus,
@@ -103,15 +102,11 @@ export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): 
 
 /** A PresenceChanged event read back from the stream at start-up: the user's last known status. */
 export function parseStoredPresence(data: unknown): Result<{ view: PresenceView; eventId: string }> {
-  if (!isObj(data) || data.type !== 'PresenceChanged' || typeof data.id !== 'string') return bad('not a PresenceChanged event');
-  const p = data.payload;
-  if (!isObj(p)) return bad('payload is missing');
-  if (!isUserId(p.userId)) return bad('payload.userId is not a user id');
-  if (typeof p.username !== 'string') return bad('payload.username is missing');
-  if (typeof p.status !== 'string' || !(PresenceStatuses as readonly string[]).includes(p.status)) return bad('payload.status is unknown');
-  if (!isTime(p.lastSeen)) return bad('payload.lastSeen is not a time');
+  const decoded = decodePresenceEvent(data);
+  if (!decoded.ok) return bad(decoded.reason);
+  const { id, payload } = decoded.event;
   return ok({
-    view: { userId: p.userId, username: p.username, status: p.status as PresenceStatus, lastSeen: p.lastSeen },
-    eventId: data.id,
+    view: { userId: payload.userId, username: payload.username, status: payload.status, lastSeen: payload.lastSeen },
+    eventId: id,
   });
 }

@@ -78,6 +78,10 @@ describe('presence input - stored presence', () => {
     id: 'ev-1',
     type: 'PresenceChanged',
     version: 1,
+    time: AT,
+    actor: { kind: 'service', id: 'presence' },
+    correlationId: 'g1:c1:closed',
+    causationId: 'g1:c1:closed',
     payload: { userId: USER, username: 'alice', status: 'offline', lastSeen: AT },
   };
 
@@ -90,6 +94,9 @@ describe('presence input - stored presence', () => {
     ['another event type', { ...event, type: 'MemberJoined' }],
     ['unknown status', { ...event, payload: { ...event.payload, status: 'sleeping' } }],
     ['bad user id', { ...event, payload: { ...event.payload, userId: 'u' } }],
+    ['a lastSeen with a line break', { ...event, payload: { ...event.payload, lastSeen: `${AT}\n` } }],
+    ['an envelope without its time', { ...event, time: undefined }],
+    ['a version this replica cannot read', { ...event, version: 2 }],
   ])('rejects %s', (_name, data) => {
     expect(parseStoredPresence(data).ok).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeChatEvent } from '@chat/contracts';
 
 /**
  * A send's idempotency key: the same (room, sender, clientMsgId) always maps to the same key,
@@ -24,9 +25,7 @@ export interface AcceptedMessage {
  * stored there cannot be read as one; then its id is unknown and must not be guessed.
  */
 export function acceptedFrom(stored: unknown, position: number): AcceptedMessage | null {
-  if (!stored || typeof stored !== 'object') return null;
-  const e = stored as { type?: unknown; time?: unknown; payload?: { messageId?: unknown } | null };
-  if (e.type !== 'MessagePosted' || typeof e.time !== 'string' || typeof e.payload?.messageId !== 'string' || !e.payload.messageId)
-    return null;
-  return { messageId: e.payload.messageId, position, time: e.time };
+  const decoded = decodeChatEvent(stored);
+  if (!decoded.ok || decoded.event.type !== 'MessagePosted') return null;
+  return { messageId: decoded.event.payload.messageId, position, time: decoded.event.time };
 }

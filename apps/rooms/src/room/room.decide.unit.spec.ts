@@ -1,4 +1,4 @@
-import { ChatError, type EventContext, type RoomEvent } from '@chat/contracts';
+import { ChatError, decodeChatEvent, type EventContext, type RoomEvent } from '@chat/contracts';
 import { decide, decidePost, defaultRoomCommand, type RoomCommand } from './room.decide';
 import { evolve, summarize, type Room } from './room';
 
@@ -91,6 +91,20 @@ describe('room - decide', () => {
     const { events } = given().when(defaultRoomCommand('General'));
     expect(events[0].payload).toEqual(expect.objectContaining({ roomId: 'general', visibility: 'public', ownerId: null }));
     expect(evolve(null, events[0], 1)!.members.size).toBe(0);
+  });
+});
+
+describe('room - what decide writes, the chat decoder reads back', () => {
+  it('every room event decide emits decodes to itself', () => {
+    const g = given(create(), { type: 'JoinRoom', roomId: 'lounge', ...bob });
+    const events = [
+      ...given().when(create()).events,
+      ...given().when(defaultRoomCommand('General')).events,
+      ...g.when({ type: 'JoinRoom', roomId: 'lounge', ...carol }).events,
+      ...g.when({ type: 'LeaveRoom', roomId: 'lounge', ...bob }).events,
+    ];
+    expect(events.map((e) => e.type).sort()).toEqual(['MemberJoined', 'MemberLeft', 'RoomCreated', 'RoomCreated']);
+    for (const e of events) expect(decodeChatEvent(JSON.parse(JSON.stringify(e)))).toEqual({ ok: true, event: e });
   });
 });
 

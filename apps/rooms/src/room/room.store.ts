@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { RoomEventTypes, type RoomEvent, type RoomEventType, type Subjects } from '@chat/contracts';
+import { decodeChatEvent, isRoomEvent, type RoomEvent, type Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Delivered } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
 import { evolve, type Room } from './room';
@@ -130,52 +130,30 @@ export class RoomStore implements OnApplicationShutdown {
 
   /** The event if this version knows its type and it is well-formed; else null (logged). */
   private understood(roomId: string, m: Delivered): RoomEvent | null {
-    const event = m.data as { type?: unknown; payload?: Record<string, unknown> | null } | undefined;
-    if (!event || typeof event !== 'object' || typeof event.type !== 'string') {
-      this.log.warn({ msg: 'malformed room event; only the room version moves', subject: m.subject, position: m.seq });
-      return null;
-    }
-    if (!RoomEventTypes.includes(event.type as RoomEventType)) {
+    const decoded = decodeChatEvent(m.data);
+    if (!decoded.ok && decoded.kind === 'unknown-type') {
       // Expected while a newer replica writes event types this one does not know yet: warn once
       // per type, not per event.
-      if (!this.unknownTypes.has(event.type)) {
-        this.unknownTypes.add(event.type);
+      if (!this.unknownTypes.has(decoded.type)) {
+        this.unknownTypes.add(decoded.type);
         this.log.warn({
           msg: 'room event of an unknown type; ignored, only the room version moves (a newer version is writing?)',
-          type: event.type,
+          type: decoded.type,
           subject: m.subject,
           position: m.seq,
         });
       }
       return null;
     }
-    if (!wellFormed(event as RoomEvent, roomId)) {
-      this.log.warn({ msg: 'malformed room event; only the room version moves', type: event.type, subject: m.subject, position: m.seq });
-      return null;
-    }
-    return event as RoomEvent;
+    if (!decoded.ok) return this.malformed(m, decoded.reason);
+    const e = decoded.event;
+    if (!isRoomEvent(e)) return this.malformed(m, `a ${e.type} is not a room event`);
+    if (e.payload.roomId !== roomId) return this.malformed(m, `${e.type} of room "${e.payload.roomId}"`);
+    return e;
   }
-}
 
-const str = (v: unknown): v is string => typeof v === 'string';
-
-/** The fields `evolve` and the views read are there, and the event is about its subject's room. */
-function wellFormed(e: RoomEvent, roomId: string): boolean {
-  const p = e.payload as unknown as Record<string, unknown> | null;
-  if (!p || typeof p !== 'object' || p.roomId !== roomId) return false;
-  switch (e.type) {
-    case 'RoomCreated':
-      return (
-        str(p.name) &&
-        str(p.topic) &&
-        str(p.visibility) &&
-        str(p.postPolicy) &&
-        typeof p.memberLimit === 'number' &&
-        (p.ownerId === null || str(p.ownerId))
-      );
-    case 'MemberJoined':
-      return str(p.userId) && str(p.username) && str(p.role);
-    case 'MemberLeft':
-      return str(p.userId);
+  private malformed(m: Delivered, why: string): null {
+    this.log.warn({ msg: 'malformed room event; only the room version moves', why, subject: m.subject, position: m.seq });
+    return null;
   }
 }

@@ -29,4 +29,3 @@ export type MemberLeft = Event<'MemberLeft', { roomId: string; userId: string; u
 /** Everything appended to `ns.chat.room.<id>.meta`: the room aggregate's own stream. */
 export type RoomEvent = RoomCreated | MemberJoined | MemberLeft;
 export type RoomEventType = RoomEvent['type'];
-export const RoomEventTypes: readonly RoomEventType[] = ['RoomCreated', 'MemberJoined', 'MemberLeft'];

@@ -1,4 +1,5 @@
 import type { ModerationVerdict } from '@chat/contracts';
+import type { ModerationRule } from './rule';
 
 const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
 const cjkChar = new RegExp(`[${CJK}]`, 'u');
@@ -28,9 +29,11 @@ const isCjk = (s: string) => cjkChar.test(s);
 /**
  * First moderation rule: a configured block list. Latin-script entries match whole words
  * (so "ass" does not block "class"); entries with CJK characters match as substrings, since
- * those scripts do not separate words with spaces. Pure: the service wraps it.
+ * those scripts do not separate words with spaces. Pure: `blockListRule` makes it a registry rule.
  */
 export class BlockList {
+  /** The name a rejection carries (the rule's name in the registry). */
+  static readonly ruleName = 'blocklist';
   private readonly wordRe: RegExp | null;
   private readonly cjk: string[];
 
@@ -62,7 +65,13 @@ export class BlockList {
   check(body: string): ModerationVerdict {
     const text = fold(body);
     const hit = this.cjk.find((w) => text.includes(w)) ?? text.match(this.wordRe ?? /$^/u)?.[0];
-    if (hit !== undefined) return { verdict: 'reject', rule: 'blocklist', reason: 'the message contains a blocked word' };
+    if (hit !== undefined) return { verdict: 'reject', rule: BlockList.ruleName, reason: 'the message contains a blocked word' };
     return { verdict: 'allow', body: body.normalize('NFC') };
   }
+}
+
+/** The block list as a moderation rule; `entries` is the comma-separated list (BLOCKED_WORDS). */
+export function blockListRule(entries: string): ModerationRule {
+  const list = BlockList.parse(entries);
+  return { name: BlockList.ruleName, check: ({ body }) => list.check(body) };
 }
