@@ -2,4 +2,4 @@ export * from './codec';
 export * from './connection';
 export * from './jetstream';
 export * from './streams';
-export * from './rpc';
+export * from './rpc-client';

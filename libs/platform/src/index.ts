@@ -5,3 +5,4 @@ export * from './tokens';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './errors.filter';
+export * from './rpc-server';
