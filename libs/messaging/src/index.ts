@@ -1,7 +1,7 @@
 // The public surface of @chat/messaging: named, and only what the services and their tests
 // use. The raw NATS/JetStream clients stay inside the adapter.
 export { decodeJson, encodeJson } from './codec';
-export { connectNats } from './connection';
+export { connectNats, type CoreNats } from './connection';
 export { streamSpecs } from './streams';
 export { JetStreamAdapter } from './jetstream/adapter';
 export { AppendOutcomeUnknown, AppendRefused, type AppendResult } from './jetstream/append';

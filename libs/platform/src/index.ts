@@ -4,6 +4,5 @@ export { BaseConfig, ConfigError, loadConfig } from './config';
 export { httpStatusOf } from './errors.filter';
 export { HealthRegistry, MetricsRegistry } from './health';
 export { createLogger } from './logger';
-export type { PlatformDeps } from './platform.module';
 export { RpcCallContext } from './rpc-server';
 export { CONFIG, NATS, PINO, SUBJECTS } from './tokens';
