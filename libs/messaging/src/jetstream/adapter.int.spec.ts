@@ -2,12 +2,12 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createSubjects } from '@chat/contracts';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
-import { connectNats } from './connection';
-import { JetStreamAdapter } from './jetstream/adapter';
-import { AppendOutcomeUnknown, AppendRefused } from './jetstream/append';
-import type { Delivered } from './jetstream/common';
-import { streamSpecs } from './streams';
-import { decodeJson, encodeJson } from './codec';
+import { decodeJson, encodeJson } from '../codec';
+import { connectNats } from '../connection';
+import { streamSpecs } from '../streams';
+import { JetStreamAdapter } from './adapter';
+import { AppendOutcomeUnknown, AppendRefused } from './append';
+import type { Delivered } from './common';
 
 describe('jetstream adapter', () => {
   let nc: NatsConnection;
@@ -198,6 +198,19 @@ describe('jetstream adapter', () => {
       const info = await jsm.consumers.info(s.streams.chat.name, 'storm');
       // Three messages, delivered once and redelivered once each (a few more at most), not hundreds.
       expect(info.delivered.consumer_seq).toBeLessThanOrEqual(9);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('ackFloor - follows what the durable consumer acked; null for a consumer that does not exist', async () => {
+    const subj = s.chat.roomMessages('floor');
+    const c = await js.consumeDurable({ stream: s.streams.chat.name, durable: 'floor', filterSubject: subj }, async () => undefined);
+    try {
+      expect(await js.ackFloor(s.streams.chat.name, 'no-such-consumer')).toBeNull();
+      const r = await js.append(subj, { i: 0 }, { msgId: 'floor-0' });
+      // Acks are sent without waiting for the server: poll until it has them.
+      await eventually(async () => (await js.ackFloor(s.streams.chat.name, 'floor')) === r.seq);
     } finally {
       await c.stop();
     }
