@@ -1,4 +1,5 @@
 import { historyTestEnv } from './testing/test-env';
+import { jetstream } from '@nats-io/jetstream';
 import { Pool } from 'pg';
 import {
   makeEvent,
@@ -181,7 +182,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
 
   it('projection - poison events go to dead_letters and later events still project', async () => {
     const subject = s.chat.roomMessages(ROOM);
-    const notJson = (await js.js.publish(subject, new TextEncoder().encode('<<not json>>'), { msgID: randomUUID() })).seq;
+    const notJson = (await jetstream(svc.nc).publish(subject, new TextEncoder().encode('<<not json>>'), { msgID: randomUUID() })).seq;
     appended.push({ subject, position: notJson, data: undefined });
     const unknown = await append(subject, { ...makeEvent(ctx(randomUUID()), 'MessageExploded', 1, {}) });
     const bad = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {

@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Msg, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
+import type { Msg, Status, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { PresenceView, Subjects } from '@chat/contracts';
-import { JetStreamAdapter, decodeJson } from '@chat/messaging';
+import { JetStreamAdapter, decodeJson, type CoreNats } from '@chat/messaging';
 import { CONFIG, HealthRegistry, MetricsRegistry, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { PresenceConfig } from './config';
 import { parseHeartbeat, parseSignal, parseStoredPresence } from './presence/presence.input';
@@ -40,7 +40,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(
     @Inject(CONFIG) private readonly config: PresenceConfig,
-    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(NATS) private readonly nc: CoreNats,
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(PINO) private readonly log: Logger,
     private readonly js: JetStreamAdapter,

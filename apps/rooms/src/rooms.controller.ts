@@ -12,7 +12,7 @@ import {
   type RoomSummary,
   type UserRoomsRpc,
 } from '@chat/contracts';
-import type { RpcCallContext } from '@chat/messaging';
+import type { RpcCallContext } from '@chat/platform';
 import { randomBytes } from 'node:crypto';
 import { summarize } from './room/room';
 import { RoomCommandHandler } from './room/room.commands';

@@ -4,7 +4,8 @@ import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { WrongLastSequenceError, decodeJson, encodeJson, type JetStreamAdapter } from '@chat/messaging';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { decodeJson, encodeJson, type JetStreamAdapter } from '@chat/messaging';
 import { RoomsConfig } from './config';
 import { idempotencyKey } from './messages/idempotency';
 import { RoomStore } from './room/room.store';
@@ -73,7 +74,7 @@ describe('rooms service - two replicas over real NATS', () => {
   }
 
   async function messagesOn(subject: string) {
-    const jsm = await a.deps.js.manager();
+    const jsm = await jetstreamManager(a.nc);
     const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: subject });
     const count = info.state.subjects?.[subject] ?? 0;
     const events: Array<{ id: string; payload: { messageId: string; body: string } }> = [];
@@ -100,7 +101,7 @@ describe('rooms service - two replicas over real NATS', () => {
     expect(list.filter((r) => r.roomId === 'general')).toEqual([
       expect.objectContaining({ visibility: 'public', myRole: null, memberCount: 0 }),
     ]);
-    const jsm = await a.deps.js.manager();
+    const jsm = await jetstreamManager(a.nc);
     const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: a.deps.subjects.chat.roomMeta('general') });
     expect(info.state.subjects).toEqual({ [a.deps.subjects.chat.roomMeta('general')]: 1 });
   });
@@ -157,7 +158,7 @@ describe('rooms service - two replicas over real NATS', () => {
     expect(first.duplicate).toBe(false);
     expect(again).toEqual({ ...first, duplicate: true });
     expect(third).toEqual({ ...first, duplicate: true });
-    const jsm = await a.deps.js.manager();
+    const jsm = await jetstreamManager(a.nc);
     const subject = a.deps.subjects.chat.roomMessages('general');
     const stored = await jsm.streams.getMessage(a.deps.subjects.streams.chat.name, { last_by_subj: subject });
     expect(stored?.seq).toBe(first.position);
@@ -173,7 +174,7 @@ describe('rooms service - two replicas over real NATS', () => {
   });
 
   it("message ids - remembered for MESSAGE_ID_TTL_HOURS (the bucket's max age), a bad value stops start-up", async () => {
-    const jsm = await a.deps.js.manager();
+    const jsm = await jetstreamManager(a.nc);
     const info = await jsm.streams.info(`KV_${a.deps.subjects.kv.messageIds}`);
     expect(info.config.max_age).toBe(24 * 3600 * 1e9);
     expect(() => loadConfig(RoomsConfig, { ...env(), MESSAGE_ID_TTL_HOURS: '0' })).toThrow(/MESSAGE_ID_TTL_HOURS/);
@@ -184,7 +185,7 @@ describe('rooms service - two replicas over real NATS', () => {
     const outsider = user('outsider');
     const member = user('member');
     await b.deps.rpc.callOrThrow('rooms.join', { ...member, roomId: 'general' });
-    const jsm = await a.deps.js.manager();
+    const jsm = await jetstreamManager(a.nc);
     const before = (await jsm.streams.info(a.deps.subjects.streams.chat.name)).state.last_seq;
     expect(code(await a.deps.rpc.call('rooms.post', { ...outsider, roomId: 'general', clientMsgId: 'x1', body: 'hi' }))).toBe('NOT_MEMBER');
     expect(code(await a.deps.rpc.call('rooms.post', { ...member, roomId: 'nowhere', clientMsgId: 'x2', body: 'hi' }))).toBe('NOT_FOUND');
@@ -217,7 +218,7 @@ describe('rooms service - two replicas over real NATS', () => {
     const subject = a.deps.subjects.chat.roomMessages('reuse');
     const key = idempotencyKey('reuse', poster.userId, 'again-1');
     const req = { ...poster, roomId: 'reuse', clientMsgId: 'again-1', body: 'first' };
-    const jsm = await a.deps.js.manager();
+    const jsm = await jetstreamManager(a.nc);
     const chat = a.deps.subjects.streams.chat.name;
     const config = (await jsm.streams.info(chat)).config;
     // Both memories of the key run out: JetStream's duplicate window (shortened here, 120 s in
@@ -231,9 +232,10 @@ describe('rooms service - two replicas over real NATS', () => {
       // The stream has forgotten the key once an append with it is no longer answered as a
       // duplicate; this probe's expected sequence can never match, so it stores nothing.
       await eventually(async () => {
-        await expect(a.deps.js.append(subject, {}, { msgId: key, expectLastSubjectSequence: 2 ** 40 })).rejects.toThrow(
-          WrongLastSequenceError,
-        );
+        await expect(a.deps.js.append(subject, {}, { msgId: key, expectLastSubjectSequence: 2 ** 40 })).rejects.toMatchObject({
+          outcome: 'refused',
+          reason: 'wrong-last-sequence',
+        });
         return true;
       });
       const second = await b.deps.rpc.callOrThrow('rooms.post', { ...req, body: 'second' });
@@ -329,7 +331,7 @@ describe('rooms service - two replicas over real NATS', () => {
       { type: 'MemberJoined', payload: { roomId: 'evolving' } },
       { msgId: randomUUID(), expectLastSubjectSequence: r1.seq },
     );
-    await a.deps.js.js.publish(subject, new TextEncoder().encode('not json'), { expect: { lastSubjectSequence: r2.seq } });
+    await jetstream(a.nc).publish(subject, new TextEncoder().encode('not json'), { expect: { lastSubjectSequence: r2.seq } });
     const guests = [user('e1'), user('e2'), user('e3'), user('e4')];
     for (const [i, g] of guests.entries()) {
       const r = await (i % 2 ? a : b).deps.rpc.call('rooms.join', { ...g, roomId: 'evolving' }, { timeoutMs: 15_000 });
@@ -403,7 +405,7 @@ describe('rooms service - two replicas over real NATS', () => {
     expect(list.find((r) => r.roomId === 'small')?.memberCount).toBe(5);
     // Replayed past the events it does not understand: the room is still writable.
     expect(code(await a.deps.rpc.call('rooms.join', { ...user('after-restart'), roomId: 'evolving' }))).toBe('OK');
-    const jsm = await a.deps.js.manager();
+    const jsm = await jetstreamManager(a.nc);
     const info = await jsm.streams.info(a.deps.subjects.streams.chat.name, { subjects_filter: a.deps.subjects.chat.roomMeta('general') });
     expect(Object.values(info.state.subjects ?? {})[0]).toBeGreaterThanOrEqual(1);
     const created = info.state.subjects?.[a.deps.subjects.chat.roomMeta('general')] ?? 0;

@@ -9,6 +9,13 @@ export interface NatsConnectionOptions {
 }
 
 /**
+ * The core-NATS part of the connection that services use directly: plain pub/sub (live
+ * fan-out, gateway presence signals) and connection status. Everything JetStream goes through
+ * JetStreamAdapter; this type cannot be handed to nats.js's jetstream() or Kvm.
+ */
+export type CoreNats = Pick<NatsConnection, 'publish' | 'subscribe' | 'flush' | 'status'>;
+
+/**
  * Connects and keeps reconnecting forever: a NATS restart must not kill a service. Status
  * changes are logged; callers observe `isClosed()` for readiness.
  */

@@ -1,5 +1,11 @@
-export * from './codec';
-export * from './connection';
-export * from './jetstream';
-export * from './streams';
-export * from './rpc';
+// The public surface of @chat/messaging: named, and only what the services and their tests
+// use. The raw NATS/JetStream clients stay inside the adapter.
+export { decodeJson, encodeJson } from './codec';
+export { connectNats, type CoreNats } from './connection';
+export { streamSpecs } from './streams';
+export { JetStreamAdapter } from './jetstream/adapter';
+export { AppendOutcomeUnknown, AppendRefused, type AppendResult } from './jetstream/append';
+export type { Delivered } from './jetstream/common';
+export type { Consumption } from './jetstream/durable-consumer';
+export type { KvBucket } from './jetstream/kv';
+export { RpcClient } from './rpc-client';

@@ -3,12 +3,13 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createSubjects } from '@chat/contracts';
-import { JetStreamAdapter, NatsRpcServer, RpcClient, connectNats, streamSpecs } from '@chat/messaging';
+import { JetStreamAdapter, RpcClient, connectNats, streamSpecs } from '@chat/messaging';
 import { ConfigError, loadConfig, type BaseConfig } from './config';
 import { ChatErrorFilter } from './errors.filter';
 import { HealthRegistry } from './health';
 import { PinoNestLogger, createLogger } from './logger';
 import { PlatformModule, type PlatformDeps } from './platform.module';
+import { NatsRpcServer } from './rpc-server';
 
 export interface ServiceDefinition<C extends BaseConfig> {
   /** Service name: log field, NATS connection name, RPC queue group. */

@@ -1,7 +1,8 @@
-export * from './config';
-export * from './logger';
-export * from './health';
-export * from './tokens';
-export * from './platform.module';
-export * from './bootstrap';
-export * from './errors.filter';
+// The public surface of @chat/platform: named, and only what the services and their tests use.
+export { startService, runMain, type ServiceDefinition, type RunningService } from './bootstrap';
+export { BaseConfig, ConfigError, loadConfig } from './config';
+export { httpStatusOf } from './errors.filter';
+export { HealthRegistry, MetricsRegistry } from './health';
+export { createLogger } from './logger';
+export { RpcCallContext } from './rpc-server';
+export { CONFIG, NATS, PINO, SUBJECTS } from './tokens';

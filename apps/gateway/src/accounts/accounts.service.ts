@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import {
@@ -14,7 +13,7 @@ import {
   type UserRegistered,
   type UserView,
 } from '@chat/contracts';
-import { JetStreamAdapter, encodeJson } from '@chat/messaging';
+import { JetStreamAdapter, encodeJson, type KvBucket } from '@chat/messaging';
 import { HealthRegistry, PINO, SUBJECTS } from '@chat/platform';
 import { newAccountRecord, normaliseUsername, parseAccountRecord, userView } from './accounts';
 import { LoginThrottle } from './login-throttle';
@@ -37,7 +36,7 @@ const unavailable = () => new ChatError('UNAVAILABLE', 'the account store is not
  */
 @Injectable()
 export class AccountsService implements OnModuleInit {
-  private kv!: KV;
+  private kv!: KvBucket;
 
   constructor(
     private readonly js: JetStreamAdapter,

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Subjects, WsEventName, WsEvents } from '@chat/contracts';
-import { JetStreamAdapter, decodeJson } from '@chat/messaging';
+import { JetStreamAdapter, decodeJson, type CoreNats } from '@chat/messaging';
 import { NATS, PINO, SUBJECTS } from '@chat/platform';
 import { GatewayMetrics } from '../metrics';
 import type { Session } from '../sessions/session';
@@ -39,7 +39,7 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
   private readonly deliveredMessages;
 
   constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(NATS) private readonly nc: CoreNats,
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(PINO) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,

@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { GatewayHeartbeat, GatewaySignal, SettableStatus, Subjects } from '@chat/contracts';
-import { encodeJson } from '@chat/messaging';
+import { encodeJson, type CoreNats } from '@chat/messaging';
 import { CONFIG, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import type { Session } from './session';
@@ -19,7 +18,7 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
   readonly gatewayId: string;
 
   constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(NATS) private readonly nc: CoreNats,
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(CONFIG) private readonly config: GatewayConfig,
     @Inject(PINO) private readonly logger: Logger,

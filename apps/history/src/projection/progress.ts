@@ -93,9 +93,8 @@ export class ProjectionProgress {
   private ackFloor(): Promise<number> {
     this.floorRequest ??= (async () => {
       try {
-        const jsm = await this.js.manager();
-        const info = await jsm.consumers.info(this.s.streams.chat.name, this.s.consumers.historyProjector).catch(() => null);
-        this.floor = Math.max(this.floor, info?.ack_floor.stream_seq ?? 0);
+        const floor = await this.js.ackFloor(this.s.streams.chat.name, this.s.consumers.historyProjector);
+        this.floor = Math.max(this.floor, floor ?? 0);
         return this.floor;
       } finally {
         this.floorRequest = null;

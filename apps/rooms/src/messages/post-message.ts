@@ -1,10 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JetStreamApiError } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
 import { ChatError, type MessagePosted, type PostAck, type PostMessageRpc, type Subjects } from '@chat/contracts';
-import { JetStreamAdapter, RpcClient, decodeJson, encodeJson, type AppendResult } from '@chat/messaging';
+import { AppendRefused, JetStreamAdapter, RpcClient, decodeJson, encodeJson, type AppendResult, type KvBucket } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { RoomsConfig } from '../config';
 import { decidePost } from '../room/room.decide';
@@ -28,7 +26,7 @@ const REPUBLISH_WINDOW_MS = 10_000;
  */
 @Injectable()
 export class PostMessageHandler implements OnModuleInit {
-  private accepted!: KV;
+  private accepted!: KvBucket;
   private readonly log = new Logger(PostMessageHandler.name);
 
   constructor(
@@ -160,10 +158,10 @@ export class PostMessageHandler implements OnModuleInit {
         return await this.js.append(subject, event, { msgId: key });
       } catch (err) {
         const message = (err as Error).message;
-        if (err instanceof JetStreamApiError && attempt === 0)
+        if (err instanceof AppendRefused && attempt === 0)
           throw new ChatError('UNAVAILABLE', `the message was not stored (${message}); retry with the same clientMsgId`);
         const delay = REPUBLISH_DELAYS_MS[attempt];
-        if (err instanceof JetStreamApiError || delay === undefined || Date.now() + delay - started > REPUBLISH_WINDOW_MS) {
+        if (err instanceof AppendRefused || delay === undefined || Date.now() + delay - started > REPUBLISH_WINDOW_MS) {
           this.log.error({
             msg: 'send outcome unknown after re-publishing; the client must retry with the same clientMsgId',
             key,

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { JetStreamApiError } from '@nats-io/jetstream';
 import { ChatError, type Actor, type EventContext, type Subjects } from '@chat/contracts';
-import { JetStreamAdapter, WrongLastSequenceError } from '@chat/messaging';
+import { AppendRefused, JetStreamAdapter } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
 import { decide, type RoomCommand } from './room.decide';
 import { RoomStore } from './room.store';
@@ -48,14 +47,14 @@ export class RoomCommandHandler {
         }
         return { room: this.store.get(cmd.roomId)!, position };
       } catch (err) {
-        if (err instanceof WrongLastSequenceError) {
+        if (err instanceof AppendRefused && err.reason === 'wrong-last-sequence') {
           if (attempt >= MAX_ATTEMPTS) throw new ChatError('CONFLICT', `room "${cmd.roomId}" is busy; try again`);
           await this.catchUp(cmd.roomId);
           continue;
         }
         // A refusal by the server is a known outcome: nothing was stored (INTERNAL says so).
         // Anything else (timeout, connection lost) leaves it open whether the event was stored.
-        if (err instanceof JetStreamApiError) throw err;
+        if (err instanceof AppendRefused) throw err;
         throw new ChatError('UNAVAILABLE', `the change may or may not have been applied (${(err as Error).message}); retry`);
       }
     }

@@ -1,14 +1,19 @@
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createSubjects } from '@chat/contracts';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
-import { connectNats } from './connection';
-import { JetStreamAdapter, WrongLastSequenceError, type Delivered } from './jetstream';
-import { streamSpecs } from './streams';
-import { decodeJson, encodeJson } from './codec';
+import { decodeJson, encodeJson } from '../codec';
+import { connectNats } from '../connection';
+import { streamSpecs } from '../streams';
+import { JetStreamAdapter } from './adapter';
+import { AppendOutcomeUnknown, AppendRefused } from './append';
+import type { Delivered } from './common';
 
 describe('jetstream adapter', () => {
   let nc: NatsConnection;
   let js: JetStreamAdapter;
+  // The test's own look at the server, beside the adapter under test.
+  let jsm: JetStreamManager;
   let url: string;
   const s = createSubjects(randomName());
 
@@ -16,6 +21,7 @@ describe('jetstream adapter', () => {
     url = await testNatsUrl();
     nc = await connectNats({ servers: url, name: 'test' });
     js = new JetStreamAdapter(nc);
+    jsm = await jetstreamManager(nc);
     await js.ensureStreams(streamSpecs(s));
   });
   afterAll(async () => {
@@ -25,7 +31,7 @@ describe('jetstream adapter', () => {
 
   it('ensureStreams - is idempotent and keeps the declared config', async () => {
     await js.ensureStreams(streamSpecs(s));
-    const info = await (await js.manager()).streams.info(s.streams.presence.name);
+    const info = await jsm.streams.info(s.streams.presence.name);
     expect(info.config.max_msgs_per_subject).toBe(1);
     expect(info.config.republish?.dest).toBe(`${s.namespace}.live.presence.>`);
   });
@@ -36,9 +42,7 @@ describe('jetstream adapter', () => {
     try {
       const results = await Promise.allSettled(conns.map((c) => new JetStreamAdapter(c).ensureStreams(streamSpecs(fresh))));
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-      const names = await Promise.all(
-        streamSpecs(fresh).map(async (spec) => (await (await js.manager()).streams.info(spec.name)).config.name),
-      );
+      const names = await Promise.all(streamSpecs(fresh).map(async (spec) => (await jsm.streams.info(spec.name)).config.name));
       expect(names).toEqual(streamSpecs(fresh).map((spec) => spec.name));
     } finally {
       await Promise.all(conns.map((c) => c.drain()));
@@ -54,14 +58,38 @@ describe('jetstream adapter', () => {
     expect(b).toEqual({ seq: a.seq, duplicate: true });
   });
 
-  it('append - enforces the expected last subject sequence', async () => {
+  it('append - enforces the expected last subject sequence: a wrong one is refused, not unknown', async () => {
     const subj = s.chat.roomMeta('occ');
     const first = await js.append(subj, { n: 1 }, { msgId: 'occ-1', expectLastSubjectSequence: 0 });
-    await expect(js.append(subj, { n: 2 }, { msgId: 'occ-2', expectLastSubjectSequence: 0 })).rejects.toBeInstanceOf(
-      WrongLastSequenceError,
-    );
+    const refused = await js.append(subj, { n: 2 }, { msgId: 'occ-2', expectLastSubjectSequence: 0 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppendRefused);
+    expect(refused).toMatchObject({ outcome: 'refused', reason: 'wrong-last-sequence', subject: subj, code: 10071 });
     const second = await js.append(subj, { n: 2 }, { msgId: 'occ-3', expectLastSubjectSequence: first.seq });
     expect(second.seq).toBeGreaterThan(first.seq);
+  });
+
+  it('append - any other refusal by the stream is refused with its code', async () => {
+    // The stream's limit, not the client's (1 MB by default): the server answers with an error.
+    const subj = s.chat.roomMessages('too-big');
+    const big = 'x'.repeat(2048);
+    const config = { ...(await jsm.streams.info(s.streams.chat.name)).config };
+    await jsm.streams.update(s.streams.chat.name, { ...config, max_msg_size: 1024 });
+    try {
+      const refused = await js.append(subj, { big }, { msgId: 'big-1' }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(AppendRefused);
+      expect(refused).toMatchObject({ outcome: 'refused', reason: 'rejected', subject: subj });
+    } finally {
+      await jsm.streams.update(s.streams.chat.name, config);
+    }
+  });
+
+  it('append - no answer (the connection is closed) is outcome unknown', async () => {
+    const closed = await connectNats({ servers: url, name: 'closed' });
+    const adapter = new JetStreamAdapter(closed);
+    await closed.close();
+    const unknown = await adapter.append(s.chat.roomMessages('closed'), { n: 1 }, { msgId: 'closed-1' }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(AppendOutcomeUnknown);
+    expect(unknown).toMatchObject({ outcome: 'unknown', subject: s.chat.roomMessages('closed') });
   });
 
   it('republish - a stored message reaches live subscribers with its sequence', async () => {
@@ -89,7 +117,7 @@ describe('jetstream adapter', () => {
     await eventually(() => seen.length >= 5);
     expect(seen.map((d) => (d.data as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
 
-    await (await js.manager()).consumers.delete(s.streams.chat.name, 'd1');
+    await jsm.consumers.delete(s.streams.chat.name, 'd1');
     await js.append(subj, { i: 5 }, { msgId: 'd-5' });
     await eventually(() => seen.some((d) => (d.data as { i: number }).i === 5), 15_000);
     await c.stop();
@@ -167,9 +195,22 @@ describe('jetstream adapter', () => {
       await Promise.all([1, 2, 3].map((i) => js.append(subj, { i }, { msgId: `storm-${i}` })));
       await eventually(() => seen.length >= 3, 15_000);
       expect([...seen].sort()).toEqual([1, 2, 3]);
-      const info = await (await js.manager()).consumers.info(s.streams.chat.name, 'storm');
+      const info = await jsm.consumers.info(s.streams.chat.name, 'storm');
       // Three messages, delivered once and redelivered once each (a few more at most), not hundreds.
       expect(info.delivered.consumer_seq).toBeLessThanOrEqual(9);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('ackFloor - follows what the durable consumer acked; null for a consumer that does not exist', async () => {
+    const subj = s.chat.roomMessages('floor');
+    const c = await js.consumeDurable({ stream: s.streams.chat.name, durable: 'floor', filterSubject: subj }, async () => undefined);
+    try {
+      expect(await js.ackFloor(s.streams.chat.name, 'no-such-consumer')).toBeNull();
+      const r = await js.append(subj, { i: 0 }, { msgId: 'floor-0' });
+      // Acks are sent without waiting for the server: poll until it has them.
+      await eventually(async () => (await js.ackFloor(s.streams.chat.name, 'floor')) === r.seq);
     } finally {
       await c.stop();
     }
@@ -190,7 +231,6 @@ describe('jetstream adapter', () => {
 
   it('kv - a ttl applies to an existing bucket too, and its records then expire', async () => {
     const bucket = `${s.namespace}_ttl`; // not one of the namespace's buckets: deleted below
-    const jsm = await js.manager();
     const before = await js.kv(bucket, { history: 1 });
     try {
       await before.put('old', encodeJson({ n: 1 }));

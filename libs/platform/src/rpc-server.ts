@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { isObservable, lastValueFrom } from 'rxjs';
 import {
   ChatError,
@@ -9,15 +9,12 @@ import {
   fail,
   rpcService,
   validateInput,
-  type ErrorBody,
   type Result,
   type RpcName,
-  type RpcRequest,
-  type RpcResponse,
   type Subjects,
 } from '@chat/contracts';
+import { decodeJson, encodeJson } from '@chat/messaging';
 import { randomUUID } from 'node:crypto';
-import { decodeJson, encodeJson } from './codec';
 
 /** Context handed to RPC handlers (`@Ctx() ctx: RpcCallContext`). */
 export class RpcCallContext extends BaseRpcContext<[string, string]> {
@@ -32,6 +29,7 @@ export class RpcCallContext extends BaseRpcContext<[string, string]> {
   }
 }
 
+/** A handler's return value that is already a reply (success or typed failure). */
 function isResult(v: unknown): v is Result<unknown> {
   return typeof v === 'object' && v !== null && 'ok' in v && typeof (v as { ok: unknown }).ok === 'boolean';
 }
@@ -109,48 +107,5 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
   }
   unwrap<T>(): T {
     return this.nc as T;
-  }
-}
-
-export interface RpcCallOptions {
-  correlationId?: string;
-  timeoutMs?: number;
-}
-
-/** Typed request/reply client. Never throws: transport failures become UNAVAILABLE results. */
-export class RpcClient {
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly subjects: Subjects,
-    private readonly defaultTimeoutMs = 5000,
-  ) {}
-
-  async call<N extends RpcName>(name: N, data: RpcRequest<N>, opts: RpcCallOptions = {}): Promise<Result<RpcResponse<N>>> {
-    const h = natsHeaders();
-    if (opts.correlationId) h.set(RpcHeaders.correlationId, opts.correlationId);
-    let msg: Msg;
-    try {
-      msg = await this.nc.request(this.subjects.rpc(name), encodeJson(data), {
-        timeout: opts.timeoutMs ?? this.defaultTimeoutMs,
-        headers: h,
-      });
-    } catch (err) {
-      const text = String((err as Error)?.message ?? err);
-      const noResponders = /no responders|503/i.test(text) || (err as { code?: string })?.code === '503';
-      return fail(
-        'UNAVAILABLE',
-        noResponders ? `the ${rpcService(name)} service is not running` : `the ${rpcService(name)} service did not answer in time`,
-      );
-    }
-    const body = decodeJson(msg.data);
-    if (!isResult(body)) return fail('INTERNAL', `malformed reply from ${rpcService(name)}`);
-    return body as Result<RpcResponse<N>>;
-  }
-
-  /** Like `call`, but throws ChatError on failure: for code paths that just propagate errors. */
-  async callOrThrow<N extends RpcName>(name: N, data: RpcRequest<N>, opts: RpcCallOptions = {}): Promise<RpcResponse<N>> {
-    const r = await this.call(name, data, opts);
-    if (!r.ok) throw new ChatError(r.error.code, r.error.message, (r.error as ErrorBody).details);
-    return r.data;
   }
 }

@@ -1,0 +1,80 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { StreamSpec } from '../streams';
+import { append, type AppendOptions, type AppendResult } from './append';
+import { silent, type Delivered, type Log } from './common';
+import { DurableConsumers, type Consumption, type DurableConsumerSpec } from './durable-consumer';
+import { ensureStreams } from './ensure-streams';
+import { openKv, type KvBucket, type KvBucketOptions } from './kv';
+import { follow, type Following } from './ordered-follow';
+import { readOne } from './read';
+
+/**
+ * The one JetStream adapter every service uses: streams declared once and ensured at start-up,
+ * appends that wait for the server's ack, durable pull consumers that ack only after the
+ * handler's work is committed, ordered replays for rebuilding in-memory state, and KV buckets.
+ * Each concern lives in its own file; this class only holds the connection's JetStream
+ * handles, which stay private: callers get these methods, never the raw clients.
+ */
+export class JetStreamAdapter {
+  private readonly js: JetStreamClient;
+  private jsmPromise?: Promise<JetStreamManager>;
+  private readonly kvm: Kvm;
+  private readonly durables: DurableConsumers;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: Log = silent,
+  ) {
+    this.js = jetstream(nc);
+    this.kvm = new Kvm(nc);
+    this.durables = new DurableConsumers(this.js, this.manager, log);
+  }
+
+  /** Created on first use and shared: every call needs the server's JetStream API. */
+  private readonly manager = (): Promise<JetStreamManager> => {
+    this.jsmPromise ??= jetstreamManager(this.nc);
+    return this.jsmPromise;
+  };
+
+  /** See ensure-streams.ts: create or update every stream, race-safe across replicas. */
+  async ensureStreams(specs: StreamSpec[]): Promise<void> {
+    await ensureStreams(await this.manager(), specs, this.log);
+  }
+
+  /** See append.ts: rejects with `AppendRefused` or `AppendOutcomeUnknown` only. */
+  append(subject: string, payload: unknown, opts: AppendOptions): Promise<AppendResult> {
+    return append(this.js, subject, payload, opts);
+  }
+
+  /** See kv.ts. */
+  kv(bucket: string, opts: KvBucketOptions = {}): Promise<KvBucket> {
+    return openKv(this.kvm, this.manager, this.log, bucket, opts);
+  }
+
+  /** See durable-consumer.ts. */
+  consumeDurable(spec: DurableConsumerSpec, handler: (batch: Delivered[]) => Promise<void>): Promise<Consumption> {
+    return this.durables.consume(spec, handler);
+  }
+
+  /** The durable consumer's ack floor (stream sequence); null when it does not exist or cannot be read. */
+  ackFloor(stream: string, durable: string): Promise<number | null> {
+    return this.durables.ackFloor(stream, durable);
+  }
+
+  /** See ordered-follow.ts. */
+  follow(stream: string, filterSubject: string, handler: (m: Delivered) => void): Promise<Following> {
+    return follow(this.js, this.log, stream, filterSubject, handler);
+  }
+
+  /** Reads the last message stored on a subject (e.g. a user's last presence). */
+  async lastOnSubject(stream: string, subject: string): Promise<Delivered | null> {
+    return readOne(await this.manager(), stream, { last_by_subj: subject });
+  }
+
+  /** Reads the first message on a subject at or after a stream sequence (null: none yet). */
+  async nextOnSubject(stream: string, subject: string, fromSeq: number): Promise<Delivered | null> {
+    return readOne(await this.manager(), stream, { next_by_subj: subject, seq: fromSeq });
+  }
+}

@@ -1,0 +1,35 @@
+import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
+import { decodeJson } from '../codec';
+
+export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+export const silent: Log = () => undefined;
+
+/** JetStream API error codes we act on (server `errors.json`). */
+export const ApiErrorCode = {
+  consumerNotFound: 10014,
+  noMessageFound: 10037,
+  streamNotFound: 10059,
+  wrongLastSequence: 10071,
+} as const;
+
+/** true when the server answered a JetStream API call with this error code. */
+export function isApiError(err: unknown, code?: number): err is JetStreamApiError {
+  return err instanceof JetStreamApiError && (code === undefined || err.code === code);
+}
+
+export interface Delivered {
+  subject: string;
+  /** Stream sequence. */
+  seq: number;
+  /** Parsed JSON, or undefined when the payload was not JSON (a poison message). */
+  data: unknown;
+  /** The payload bytes as stored, so that a poison message can be kept verbatim. */
+  raw?: Uint8Array;
+  redelivered: boolean;
+  /** Messages still pending for the consumer after this one (0 = caught up). */
+  pending: number;
+}
+
+export function toDelivered(m: JsMsg): Delivered {
+  return { subject: m.subject, seq: m.seq, data: decodeJson(m.data), raw: m.data, redelivered: m.redelivered, pending: m.info.pending };
+}

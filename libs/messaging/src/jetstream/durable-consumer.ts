@@ -1,0 +1,204 @@
+import { AckPolicy, DeliverPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { ApiErrorCode, isApiError, toDelivered, type Delivered, type Log } from './common';
+
+export interface DurableConsumerSpec {
+  stream: string;
+  durable: string;
+  filterSubject: string;
+  /** Most messages handed to the handler at once. @default 256 */
+  batch?: number;
+  /**
+   * How long a batch may wait for more messages after its first one arrived, in ms. 0: each
+   * group of messages that arrived together is handled at once (lowest latency). A little
+   * lingering under steady traffic turns many one-message handler calls (one database
+   * transaction each, for the projector) into a few larger ones. @default 0
+   */
+  lingerMs?: number;
+  /** Time the server waits for an ack before redelivering. @default 30_000 */
+  ackWaitMs?: number;
+  /** @default 4096 */
+  maxAckPending?: number;
+}
+
+export interface Consumption {
+  stop(): Promise<void>;
+  /** true while the loop is running and its last fetch succeeded. */
+  healthy(): boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Durable pull consumers that ack only after the handler's work is committed. Created or
+ * updated to the spec on start, and re-created when deleted while running.
+ */
+export class DurableConsumers {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly manager: () => Promise<JetStreamManager>,
+    private readonly log: Log,
+  ) {}
+
+  /**
+   * The stream sequence below which every message has been acked by the durable consumer;
+   * null when the consumer does not exist (yet) or cannot be read.
+   */
+  async ackFloor(stream: string, durable: string): Promise<number | null> {
+    const jsm = await this.manager();
+    const info = await jsm.consumers.info(stream, durable).catch(() => null);
+    return info ? info.ack_floor.stream_seq : null;
+  }
+
+  private async ensureConsumer(spec: DurableConsumerSpec): Promise<void> {
+    const jsm = await this.manager();
+    const config = {
+      durable_name: spec.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: spec.filterSubject,
+      ack_wait: (spec.ackWaitMs ?? 30_000) * 1_000_000,
+      max_ack_pending: spec.maxAckPending ?? 4096,
+    };
+    try {
+      const info = await jsm.consumers.info(spec.stream, spec.durable);
+      const c = info.config;
+      if (c.filter_subject !== config.filter_subject || c.ack_wait !== config.ack_wait || c.max_ack_pending !== config.max_ack_pending) {
+        await jsm.consumers.update(spec.stream, spec.durable, {
+          filter_subject: config.filter_subject,
+          ack_wait: config.ack_wait,
+          max_ack_pending: config.max_ack_pending,
+        });
+      }
+    } catch (err) {
+      if (isApiError(err, ApiErrorCode.consumerNotFound)) {
+        await jsm.consumers.add(spec.stream, config);
+      } else {
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Runs a durable pull consumer. The handler gets up to `batch` messages at once; when it
+   * resolves, all of them are acked; when it throws, none are (they come back after a short
+   * delay), so the handler must commit atomically and tolerate redelivery. If the consumer is
+   * deleted or the stream is re-created, the loop re-creates the consumer and goes on.
+   */
+  async consume(spec: DurableConsumerSpec, handler: (batch: Delivered[]) => Promise<void>): Promise<Consumption> {
+    await this.ensureConsumer(spec);
+    let running = true;
+    let healthy = true;
+    const batch = spec.batch ?? 256;
+    const lingerMs = spec.lingerMs ?? 0;
+    const loop = (async () => {
+      let backoff = 100;
+      while (running) {
+        try {
+          const consumer = await this.js.consumers.get(spec.stream, spec.durable);
+          while (running) {
+            const failed = await this.drainPull(spec.durable, consumer, batch, lingerMs, handler, backoff);
+            healthy = true;
+            backoff = failed ? Math.min(backoff * 2, 5000) : 100;
+          }
+        } catch (err) {
+          if (!running) break;
+          healthy = false;
+          this.log('warn', 'consumer lost; re-creating', { durable: spec.durable, error: String(err) });
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 5000);
+          try {
+            await this.ensureConsumer(spec);
+          } catch (e) {
+            this.log('warn', 'consumer re-create failed', { durable: spec.durable, error: String(e) });
+          }
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+      },
+      healthy: () => running && healthy,
+    };
+  }
+
+  /**
+   * One pull of up to `batch` messages (open for at most 1 s), handled as it arrives. The pull is
+   * read by its own task into a queue, so a slow handler never stalls the iterator (nats.js
+   * ends a pull whose idle heartbeats go unread, as "heartbeats missed"). The handler gets the
+   * messages that are queued when it is free, waiting up to `lingerMs` after the first one for
+   * more while the pull is still open: under light traffic waiting for a full pull would delay
+   * every message by up to 1 s, and handling each message alone would cost the projector one
+   * transaction per message. When the handler throws, that batch and everything after it in
+   * this pull is nak'd with a delay of `backoffMs` (at least until this pull has ended), so it
+   * comes back in a later one. Resolves true when a batch failed; rejects when the pull itself failed.
+   */
+  private async drainPull(
+    durable: string,
+    consumer: Consumer,
+    batch: number,
+    lingerMs: number,
+    handler: (batch: Delivered[]) => Promise<void>,
+    backoffMs: number,
+  ): Promise<boolean> {
+    const pullEndsAt = Date.now() + 1000;
+    const iter = await consumer.fetch({ max_messages: batch, expires: 1000 });
+    // Nak'd messages must not come back into this same pull (they would be nak'd again at
+    // once, round and round until it ends): their delay outlasts it.
+    const retryDelay = () => Math.max(backoffMs, pullEndsAt - Date.now() + 100);
+    const queue: JsMsg[] = [];
+    let ended = false;
+    // Resolves whoever waits in changed(): a message arrived or the pull ended.
+    let wake = (): void => undefined;
+    const changed = (ms?: number) =>
+      new Promise<void>((resolve) => {
+        const timer = ms === undefined ? undefined : setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    const reader = (async () => {
+      try {
+        for await (const m of iter) {
+          queue.push(m);
+          wake();
+        }
+      } finally {
+        ended = true;
+        wake();
+      }
+    })();
+    let failed = false;
+    while (!ended || queue.length) {
+      if (!queue.length) {
+        await changed();
+        continue;
+      }
+      if (failed) {
+        for (const m of queue.splice(0)) m.nak(retryDelay());
+        continue;
+      }
+      const firstAt = Date.now();
+      while (!ended && queue.length < batch && Date.now() - firstAt < lingerMs) await changed(lingerMs - (Date.now() - firstAt));
+      const msgs = queue.splice(0, batch);
+      try {
+        await handler(msgs.map(toDelivered));
+        for (const m of msgs) m.ack();
+      } catch (err) {
+        const delay = retryDelay();
+        this.log('error', 'consumer handler failed; messages will be redelivered', {
+          durable,
+          error: String(err),
+          firstSeq: msgs[0].seq,
+          retryInMs: delay,
+        });
+        for (const m of msgs) m.nak(delay);
+        failed = true;
+      }
+    }
+    await reader; // rethrows a failed pull (e.g. the consumer was deleted)
+    return failed;
+  }
+}
