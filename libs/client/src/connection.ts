@@ -534,7 +534,8 @@ export class ChatClient {
     if (!set) return;
     for (const h of [...set]) {
       try {
-        h(data, position);
+        if (position === undefined) h(data);
+        else h(data, position);
       } catch (err) {
         console.error(`chat client: a ${name} handler failed`, err);
       }
