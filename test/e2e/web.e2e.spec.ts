@@ -362,6 +362,17 @@ describe('web client (browser e2e)', () => {
     }
   });
 
+  it('web - when the gateway dies without closing the sockets (1006), the pages reconnect by themselves', async () => {
+    await stack!.stop('gateway', 'SIGKILL');
+    for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="reconnecting"]').waitFor();
+    await stack!.start('gateway');
+    for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+    const text = `重连之后 ${suffix()}`;
+    await b.getByTestId('message-input').fill(text);
+    await b.getByTestId('send').click();
+    await messageWith(a, text).waitFor();
+  });
+
   it('web - after a gateway restart both pages reconnect, and a message written meanwhile arrives exactly once', async () => {
     await stack!.stop('gateway');
     for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="reconnecting"]').waitFor();
