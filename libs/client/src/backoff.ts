@@ -1,4 +1,4 @@
-import type { WsCloseCodes } from '@chat/contracts';
+import type { ErrorCode, WsCloseCodes } from '@chat/contracts';
 
 /** When and how the client reconnects after the connection dropped (docs/protocol.md, Close codes). */
 
