@@ -35,11 +35,13 @@ COPY apps/rooms/package.json apps/rooms/
 RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund --ignore-scripts
 
 COPY tsconfig.base.json tsconfig.build.json ./
+# `npm run build` also bundles the web client (apps/gateway/web + libs/client) with esbuild.
+COPY scripts/build-web.mjs scripts/
 COPY libs libs
 COPY apps apps
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts \
- && rm -rf libs/*/src apps/*/src
+ && rm -rf libs/*/src apps/*/src apps/gateway/web
 
 # ---- runtime: production dependencies, compiled output, the web client ----
 FROM ${NODE_IMAGE} AS runtime

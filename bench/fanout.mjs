@@ -583,7 +583,7 @@ async function stackTarget(info) {
   log(`${total} users registered and logged in in ${((now() - t1) / 1000).toFixed(1)} s`);
 
   const connect = async (token) => {
-    const c = await ChatClient.connect(wsUrl, { eventHistory: 0, requestTimeoutMs: 30_000 });
+    const c = await ChatClient.connect(wsUrl, { WebSocket, eventHistory: 0, requestTimeoutMs: 30_000 });
     await c.auth(token);
     return c;
   };

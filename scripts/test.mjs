@@ -1,5 +1,6 @@
 // `npm test`: the whole suite. Makes sure NATS and Postgres are up (starting local ones when
-// absent), builds (the e2e tests run the built services as separate processes), type-checks
+// absent), builds (the e2e tests run the built services as separate processes and load the
+// bundled web client), type-checks
 // the sources and tests, lints module boundaries, then runs unit, integration and e2e tests in one Jest run.
 // The last line is "N passed, N failed" for CI.
 import { spawnSync } from 'node:child_process';
@@ -22,7 +23,10 @@ const env = { ...process.env, NATS_URL: natsUrl, DATABASE_URL: databaseUrl };
 
 if (run('npx', ['prettier', '--check', '--log-level=warn', '.']) !== 0) process.exit(1);
 if (run('npx', ['tsc', '-b', 'tsconfig.build.json']) !== 0) process.exit(1);
+// The web client: libs/client and apps/gateway/web bundled by esbuild into apps/gateway/public/bundle/.
+if (run('node', ['scripts/build-web.mjs']) !== 0) process.exit(1);
 if (run('npx', ['tsc', '-p', 'tsconfig.spec.json', '--noEmit']) !== 0) process.exit(1);
+if (run('npx', ['tsc', '-p', 'apps/gateway/web/tsconfig.json']) !== 0) process.exit(1);
 // Module boundaries (Nx tags): apps never import each other; contracts import nothing else.
 // The Nx lint rule reads the project graph from Nx's cache and silently skips itself when
 // there is none (a fresh clone), so compute the graph first.

@@ -1,6 +1,7 @@
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import type { MessageView, WsReplyFrame } from '@chat/contracts';
 import { eventually } from '@chat/testing';
+import { WebSocket } from 'ws';
 import { freePort, logTail, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(180_000);
@@ -51,8 +52,8 @@ describe('chat stack - end to end', () => {
     const la = await login(stack.urls.gateway, 'ALICE', 'correct horse battery');
     const lb = await login(stack.urls.gateway2, '小明', 'another good password');
     expect(la.user).toEqual({ userId: aliceId, username: 'Alice' });
-    alice = await ChatClient.connect(wsUrlOf(stack.urls.gateway));
-    bob = await ChatClient.connect(wsUrlOf(stack.urls.gateway2));
+    alice = await ChatClient.connect(wsUrlOf(stack.urls.gateway), { WebSocket, reconnect: false });
+    bob = await ChatClient.connect(wsUrlOf(stack.urls.gateway2), { WebSocket, reconnect: false });
     expect((await alice.auth(la.accessToken)).user.userId).toBe(aliceId);
     expect((await bob.auth(lb.accessToken)).user.username).toBe('小明');
   });
@@ -183,7 +184,7 @@ describe('chat stack - end to end', () => {
   it('presence - users of a SIGKILLed gateway go offline within seconds', async () => {
     const lb = await login(stack.urls.gateway2, '小明', 'another good password');
     const seen = alice.events('presence.changed').length;
-    bob = await ChatClient.connect(wsUrlOf(stack.urls.gateway2));
+    bob = await ChatClient.connect(wsUrlOf(stack.urls.gateway2), { WebSocket, reconnect: false });
     await bob.auth(lb.accessToken);
     await eventually(() =>
       alice

@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { ChatClient, login, wsUrlOf } from '@chat/client';
 import { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
+import { WebSocket } from 'ws';
 
 // The web client in a real browser (Debian's Chromium driven by playwright-core) against the
 // whole stack started as separate processes from the built services.
@@ -229,7 +230,7 @@ describe('web client (browser e2e)', () => {
 
   it('web - scrolling back loads older pages in order until the beginning of the room', async () => {
     const session = await login(base, nameA, PASSWORD);
-    const seeder = await ChatClient.connect(wsUrlOf(base));
+    const seeder = await ChatClient.connect(wsUrlOf(base), { WebSocket });
     try {
       await seeder.auth(session.accessToken);
       const seeds = Array.from({ length: 60 }, (_, i) => `seed ${String(i + 1).padStart(3, '0')}`);
@@ -359,6 +360,17 @@ describe('web client (browser e2e)', () => {
     } finally {
       await b.setViewportSize({ width: 1280, height: 800 });
     }
+  });
+
+  it('web - when the gateway dies without closing the sockets (1006), the pages reconnect by themselves', async () => {
+    await stack!.stop('gateway', 'SIGKILL');
+    for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="reconnecting"]').waitFor();
+    await stack!.start('gateway');
+    for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+    const text = `重连之后 ${suffix()}`;
+    await b.getByTestId('message-input').fill(text);
+    await b.getByTestId('send').click();
+    await messageWith(a, text).waitFor();
   });
 
   it('web - after a gateway restart both pages reconnect, and a message written meanwhile arrives exactly once', async () => {

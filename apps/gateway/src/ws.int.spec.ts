@@ -20,6 +20,7 @@ import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
+import { WebSocket } from 'ws';
 import { TEST_JWT_SECRET, startTestGateway } from './testing/test-gateway';
 
 /**
@@ -49,7 +50,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   }
 
   async function connect(target: RunningService = svc): Promise<ChatClient> {
-    const c = await ChatClient.connect(wsUrlOf(target.url));
+    const c = await ChatClient.connect(wsUrlOf(target.url), { WebSocket, reconnect: false });
     clients.push(c);
     return c;
   }

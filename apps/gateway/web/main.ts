@@ -1,9 +1,11 @@
-import { ChatError, clearSession, loadSession, login, newClientMsgId, prefs, register, saveSession } from './api.js';
-import { ChatConnection, wsUrl } from './connection.js';
-import { Timeline } from './timeline.js';
+import { ChatClient, ChatClientError, login, register, wsUrlOf, type AuthLost, type StateChange } from '@chat/client';
+import type { ErrorBody, HistoryPage, MessageView, SettableStatus, PresenceView, RoomSummary, WsEvents, WsOps } from '@chat/contracts';
+import { clearSession, loadSession, newClientMsgId, prefs, saveSession, type Session } from './session';
+import { Timeline } from './timeline';
 
-// The web client. All user-provided text reaches the DOM through textContent or attributes,
-// never as HTML.
+// The web client, bundled with libs/client by scripts/build-web.mjs into public/bundle/app.js.
+// The protocol (frames, request ids, auth, reconnecting with back-off) is the client's; this is
+// the page. All user-provided text reaches the DOM through textContent or attributes, never as HTML.
 
 const PAGE_SIZE = 50;
 /** After a reconnect, older pages fetched at most to close the gap to what we had; beyond it the view restarts at the newest page. */
@@ -18,34 +20,47 @@ const DEFAULT_ROOM = 'general';
  */
 const SETTLE_DELAYS_MS = [1000, 4000];
 
-const $ = (id) => document.getElementById(id);
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+type Props = Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>;
+type Child = Node | string | null | undefined | false;
 
 /** Creates an element; `text` is set with textContent. */
-function h(tag, props = {}, ...children) {
+function h(tag: string, props: Props = {}, ...children: Child[]): HTMLElement {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (v === undefined || v === null || v === false) continue;
-    if (k === 'text') el.textContent = v;
-    else if (k === 'class') el.className = v;
-    else if (k === 'testid') el.dataset.testid = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    if (typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = String(v);
+    else if (k === 'class') el.className = String(v);
+    else if (k === 'testid') el.dataset.testid = String(v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
   return el;
 }
 
+/** An error as the page shows it: a code, a message, and field details for BAD_REQUEST. */
+type ShownError = Pick<ErrorBody, 'code' | 'message' | 'details'>;
+
+/** The page's view of any failure (ChatClientError's message without its `CODE: ` prefix). */
+function asShown(err: unknown): ShownError {
+  if (err instanceof ChatClientError) return { code: err.code, message: err.reason, details: err.details };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
 /** Fills `el` with a typed error: code, message, and the field details of BAD_REQUEST. */
-function showError(el, err) {
-  if (!err) {
+function showError(el: HTMLElement, e: unknown) {
+  if (!e) {
     el.hidden = true;
     el.replaceChildren();
     delete el.dataset.code;
     return;
   }
-  const code = err.code ?? 'INTERNAL';
+  const err = asShown(e);
+  const code = err.code;
   el.dataset.code = code;
-  el.replaceChildren(h('strong', { class: 'code', text: code }), ' ', h('span', { text: err.message ?? String(err) }));
+  el.replaceChildren(h('strong', { class: 'code', text: code }), ' ', h('span', { text: err.message }));
   // Field details, unless the message already says exactly that.
   const details = (Array.isArray(err.details) ? err.details : []).filter((d) => (d.problems ?? []).join('; ') !== err.message);
   if (details.length) {
@@ -56,56 +71,63 @@ function showError(el, err) {
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const fmt = (f, iso) => {
+const fmt = (f: Intl.DateTimeFormat, iso: string) => {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : f.format(d);
 };
 
 // ---------------------------------------------------------------- state
 
+interface OutboxItem {
+  clientMsgId: string;
+  roomId: string;
+  body: string;
+  state: 'queued' | 'sending' | 'failed';
+  error: unknown;
+  attempts: number;
+}
+
 const state = {
-  session: null,
-  conn: null,
-  /** roomId -> RoomSummary */
-  rooms: new Map(),
-  currentRoomId: null,
-  /** roomId -> Timeline, for rooms opened in this tab */
-  timelines: new Map(),
+  session: null as Session | null,
+  client: null as ChatClient | null,
+  rooms: new Map<string, RoomSummary>(),
+  currentRoomId: null as string | null,
+  /** Timelines of the rooms opened in this tab. */
+  timelines: new Map<string, Timeline>(),
   /** roomId -> count of messages that arrived while another room was open */
-  unread: new Map(),
-  /** userId -> { view, position } */
-  presence: new Map(),
+  unread: new Map<string, number>(),
+  presence: new Map<string, { view: PresenceView; position: number }>(),
   /** presence events that arrived while presence.list was in flight (applied after it) */
-  presenceBuffer: null,
-  status: 'online',
+  presenceBuffer: null as Array<[PresenceView, number]> | null,
+  status: 'online' as SettableStatus,
   /** Messages not yet acknowledged, in the order they were written. */
-  outbox: [],
+  outbox: [] as OutboxItem[],
   /** messageId -> element, for the open room */
-  messageEls: new Map(),
+  messageEls: new Map<string, HTMLElement>(),
 };
 
 const el = {
   authView: $('auth-view'),
   authForm: $('auth-form'),
-  username: $('auth-username'),
-  password: $('auth-password'),
+  username: $<HTMLInputElement>('auth-username'),
+  password: $<HTMLInputElement>('auth-password'),
   authError: $('auth-error'),
-  registerButton: $('register-button'),
-  loginButton: $('login-button'),
+  registerButton: $<HTMLButtonElement>('register-button'),
+  loginButton: $<HTMLButtonElement>('login-button'),
   chatView: $('chat-view'),
   roomView: $('room-view'),
   connStatus: $('conn-status'),
   reconnectNow: $('reconnect-now'),
   meName: $('me-name'),
   meDot: $('me-dot'),
-  statusSelect: $('status-select'),
+  statusSelect: $<HTMLSelectElement>('status-select'),
   logout: $('logout'),
   roomList: $('room-list'),
   refreshRooms: $('refresh-rooms'),
-  createForm: $('create-room-form'),
-  newRoomName: $('new-room-name'),
-  newRoomId: $('new-room-id'),
-  newRoomPrivate: $('new-room-private'),
+  createForm: $<HTMLFormElement>('create-room-form'),
+  newRoomName: $<HTMLInputElement>('new-room-name'),
+  newRoomId: $<HTMLInputElement>('new-room-id'),
+  newRoomPrivate: $<HTMLInputElement>('new-room-private'),
   createError: $('create-room-error'),
   roomName: $('room-name'),
   roomMeta: $('room-meta'),
@@ -113,14 +135,14 @@ const el = {
   leaveRoom: $('leave-room'),
   roomError: $('room-error'),
   scroller: $('scroller'),
-  loadOlder: $('load-older'),
+  loadOlder: $<HTMLButtonElement>('load-older'),
   historyStart: $('history-start'),
   placeholder: $('room-placeholder'),
   messageList: $('message-list'),
   pendingList: $('pending-list'),
   composer: $('composer'),
-  input: $('message-input'),
-  send: $('send'),
+  input: $<HTMLTextAreaElement>('message-input'),
+  send: $<HTMLButtonElement>('send'),
   onlineList: $('online-list'),
   onlineCount: $('online-count'),
   roomsPanel: $('rooms-panel'),
@@ -132,40 +154,47 @@ const el = {
 };
 
 const me = () => state.session?.user;
-const isMember = (roomId) => !!state.rooms.get(roomId)?.myRole;
+/** The client of the logged-in session. */
+function client(): ChatClient {
+  if (!state.client) throw new ChatClientError('UNAVAILABLE', 'not logged in');
+  return state.client;
+}
+/** The error code of a failure (INTERNAL for anything that is not a ChatClientError). */
+const codeOf = (err: unknown) => (err instanceof ChatClientError ? err.code : 'INTERNAL');
+const isMember = (roomId: string | null) => !!roomId && !!state.rooms.get(roomId)?.myRole;
 
 // ---------------------------------------------------------------- auth
 
-function showAuth(err) {
+function showAuth(err?: unknown) {
   el.chatView.hidden = true;
   el.authView.hidden = false;
   showError(el.authError, err ?? null);
   (el.username.value ? el.password : el.username).focus();
 }
 
-async function onAuthSubmit(kind) {
+async function onAuthSubmit(kind: 'login' | 'register') {
   const username = el.username.value;
   const password = el.password.value;
   showError(el.authError, null);
   el.authForm.setAttribute('aria-busy', 'true');
   el.loginButton.disabled = el.registerButton.disabled = true;
   try {
-    if (kind === 'register') await register(username, password);
-    const session = await login(username, password);
+    if (kind === 'register') await register(location.origin, username, password);
+    const session = await login(location.origin, username, password);
     saveSession(session);
     el.password.value = '';
     startChat(session);
   } catch (err) {
-    showError(el.authError, err instanceof ChatError ? err : new ChatError('INTERNAL', String(err)));
+    showError(el.authError, err);
   } finally {
     el.authForm.removeAttribute('aria-busy');
     el.loginButton.disabled = el.registerButton.disabled = false;
   }
 }
 
-function logout(reason) {
-  state.conn?.stop();
-  state.conn = null;
+function logout(reason?: unknown) {
+  void state.client?.close();
+  state.client = null;
   clearSession();
   prefs.set('room', null);
   prefs.set('status', null);
@@ -191,43 +220,62 @@ function resetChatState() {
 
 // ---------------------------------------------------------------- connection
 
-function startChat(session) {
+function startChat(session: Session) {
   state.session = session;
-  state.status = prefs.get('status') ?? 'online';
+  state.status = (prefs.get('status') as SettableStatus | null) ?? 'online';
   el.statusSelect.value = state.status;
   el.meName.textContent = session.user.username;
   el.meDot.dataset.status = state.status;
   el.authView.hidden = true;
   el.chatView.hidden = false;
   renderRoomHeader();
-  state.conn = new ChatConnection({
-    url: wsUrl(),
-    token: () => state.session.accessToken,
-    onState: renderConnState,
-    onEvent,
-    onReady,
-    onAuthLost: (err) =>
-      logout(
-        err.code === 'TOKEN_EXPIRED'
-          ? err
-          : new ChatError(err.code, `the server refused the session (${err.message}); please log in again`),
-      ),
+  // The client authenticates every connection it opens with the session's token, reconnects
+  // with back-off after a drop, and pings a connection that went silent.
+  const client = new ChatClient({
+    url: wsUrlOf(location.href),
+    token: () => state.session?.accessToken,
+    keepAliveMs: 25_000,
+    eventHistory: 0,
   });
-  state.conn.start();
+  state.client = client;
+  client.on('state', renderConnState);
+  client.on('ready', () => void onReady());
+  client.on('authLost', ({ error }: AuthLost) =>
+    logout(
+      error.code === 'TOKEN_EXPIRED'
+        ? new ChatClientError('TOKEN_EXPIRED', 'your session has expired; please log in again')
+        : new ChatClientError(error.code, `the server refused the session (${error.reason}); please log in again`),
+    ),
+  );
+  client.on('message.posted', (m) => onMessage(m));
+  client.on('member.joined', (d) => onMembership('member.joined', d));
+  client.on('member.left', (d) => onMembership('member.left', d));
+  client.on('presence.changed', (v, position) => onPresence(v, position));
+  client.open();
 }
 
-let retryCountdown;
-function renderConnState(s, info = {}) {
+/** The browser is back online or the tab is visible again: skip the rest of the back-off wait. */
+function wake() {
+  if (document.visibilityState !== 'hidden') state.client?.reconnectNow();
+}
+
+/** The client's states, as the page names them (data-state of #conn-status). */
+const STATE_NAMES = { connecting: 'connecting', open: 'online', reconnecting: 'reconnecting', closed: 'offline' } as const;
+
+let retryCountdown: ReturnType<typeof setInterval> | undefined;
+function renderConnState(change: StateChange) {
+  const s = STATE_NAMES[change.state];
   clearInterval(retryCountdown);
   el.connStatus.dataset.state = s;
   // Presence cannot be trusted while we do not receive its events.
   el.peoplePanel.classList.toggle('stale', s !== 'online');
-  el.reconnectNow.hidden = s !== 'reconnecting' || !info.retryAt;
-  const label = { connecting: 'connecting…', online: 'connected', offline: 'offline' }[s];
+  const retryAt = change.retryAt;
+  el.reconnectNow.hidden = s !== 'reconnecting' || !retryAt;
+  const label = { connecting: 'connecting…', online: 'connected', offline: 'offline', reconnecting: null }[s];
   if (label) el.connStatus.textContent = label;
-  else if (info.retryAt) {
+  else if (retryAt) {
     const tick = () => {
-      const left = Math.max(0, Math.ceil((info.retryAt - Date.now()) / 1000));
+      const left = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
       el.connStatus.textContent = left > 0 ? `connection lost — retrying in ${left}s` : 'reconnecting…';
     };
     tick();
@@ -239,41 +287,30 @@ function renderConnState(s, info = {}) {
 
 /** After every (re)authentication: resynchronise everything the socket may have missed. */
 async function onReady() {
-  const conn = state.conn;
+  const client = state.client;
+  if (!client) return;
   // Live events may have been missed while disconnected: every timeline must catch up when shown.
   for (const tl of state.timelines.values()) tl.fresh = false;
-  if (state.status !== 'online') conn.request('presence.set', { status: state.status }).catch(() => undefined);
-  loadPresence();
+  if (state.status !== 'online') client.request('presence.set', { status: state.status }).catch(() => undefined);
+  void loadPresence();
   await loadRooms();
-  if (state.conn !== conn || !conn.ready) return;
+  if (state.client !== client || !client.ready) return;
   const wanted = state.currentRoomId ?? prefs.get('room') ?? (isMember(DEFAULT_ROOM) ? DEFAULT_ROOM : null);
   if (wanted && state.rooms.has(wanted)) await openRoom(wanted);
   else if (!state.currentRoomId) renderRoomHeader();
   flushOutbox();
 }
 
-function onEvent(event, data, position) {
-  switch (event) {
-    case 'message.posted':
-      return onMessage(data);
-    case 'member.joined':
-    case 'member.left':
-      return onMembership(event, data);
-    case 'presence.changed':
-      return onPresence(data, position);
-  }
-}
-
 // ---------------------------------------------------------------- rooms
 
 async function loadRooms() {
   try {
-    const { rooms } = await state.conn.request('rooms.list');
+    const { rooms } = await client().request('rooms.list', {});
     state.rooms = new Map(rooms.map((r) => [r.roomId, r]));
     renderRooms();
     renderRoomHeader();
   } catch (err) {
-    if (err.code !== 'UNAVAILABLE' || state.conn?.ready) showError(el.roomError, err);
+    if (codeOf(err) !== 'UNAVAILABLE' || state.client?.ready) showError(el.roomError, err);
   }
 }
 
@@ -318,13 +355,13 @@ function renderRooms() {
   );
 }
 
-async function joinRoom(roomId) {
+async function joinRoom(roomId: string) {
   showError(el.roomError, null);
   try {
-    const ack = await state.conn.request('room.join', { roomId });
+    const ack = await client().request('room.join', { roomId });
     state.rooms.set(ack.room.roomId, ack.room);
   } catch (err) {
-    if (err.code !== 'ALREADY_MEMBER') {
+    if (codeOf(err) !== 'ALREADY_MEMBER') {
       showError(el.roomError, err);
       return;
     }
@@ -334,12 +371,12 @@ async function joinRoom(roomId) {
   await openRoom(roomId, { fromList: true });
 }
 
-async function leaveRoom(roomId) {
+async function leaveRoom(roomId: string) {
   showError(el.roomError, null);
   try {
-    await state.conn.request('room.leave', { roomId });
+    await client().request('room.leave', { roomId });
   } catch (err) {
-    if (err.code !== 'NOT_MEMBER') return showError(el.roomError, err);
+    if (codeOf(err) !== 'NOT_MEMBER') return showError(el.roomError, err);
   }
   state.timelines.delete(roomId);
   state.unread.delete(roomId);
@@ -355,15 +392,15 @@ async function leaveRoom(roomId) {
   }
 }
 
-async function createRoom(e) {
+async function createRoom(e: Event) {
   e.preventDefault();
   showError(el.createError, null);
-  const req = { name: el.newRoomName.value.trim() };
+  const req: WsOps['room.create']['req'] = { name: el.newRoomName.value.trim() };
   const id = el.newRoomId.value.trim();
   if (id) req.roomId = id;
   if (el.newRoomPrivate.checked) req.visibility = 'private';
   try {
-    const ack = await state.conn.request('room.create', req);
+    const ack = await client().request('room.create', req);
     state.rooms.set(ack.room.roomId, ack.room);
     el.createForm.reset();
     renderRooms();
@@ -373,7 +410,7 @@ async function createRoom(e) {
   }
 }
 
-function onMembership(event, data) {
+function onMembership<E extends 'member.joined' | 'member.left'>(event: E, data: WsEvents[E]) {
   const room = state.rooms.get(data.roomId);
   if (data.userId === me()?.userId) {
     // Already known when the change was made in this tab.
@@ -395,8 +432,8 @@ function onMembership(event, data) {
 // ---------------------------------------------------------------- the open room
 
 function renderRoomHeader() {
-  const room = state.rooms.get(state.currentRoomId);
-  const connected = !!state.conn?.ready;
+  const room = state.rooms.get(state.currentRoomId ?? '');
+  const connected = !!state.client?.ready;
   if (!room) {
     el.roomName.textContent = state.currentRoomId ? `# ${state.currentRoomId}` : 'Pick a room';
     el.roomMeta.textContent = '';
@@ -421,7 +458,7 @@ function updateComposer() {
   el.input.disabled = !can;
   el.send.disabled = !can;
   el.input.placeholder = can
-    ? state.conn?.ready
+    ? state.client?.ready
       ? 'Write a message…'
       : 'Write a message… (sent when reconnected)'
     : state.currentRoomId
@@ -429,7 +466,7 @@ function updateComposer() {
       : 'Pick a room';
 }
 
-async function openRoom(roomId, { fromList = false } = {}) {
+async function openRoom(roomId: string, { fromList = false } = {}) {
   const switching = roomId !== state.currentRoomId;
   state.currentRoomId = roomId;
   prefs.set('room', roomId);
@@ -462,8 +499,8 @@ async function openRoom(roomId, { fromList = false } = {}) {
  * reach what we already had), older pages back to it. A gap too large to close restarts the
  * room at its newest page.
  */
-async function catchUp(tl) {
-  const conn = state.conn;
+async function catchUp(tl: Timeline) {
+  const conn = client();
   el.messageList.dataset.state = 'loading';
   const hadNewest = tl.newestPosition;
   try {
@@ -471,9 +508,10 @@ async function catchUp(tl) {
     const firstLoad = tl.nextBefore === undefined;
     const pages = [page];
     let pagesLeft = MAX_CATCH_UP_PAGES;
-    const reaches = (p) => !p.messages.length || p.nextBefore === null || p.messages[p.messages.length - 1].position <= hadNewest;
+    const reaches = (p: HistoryPage) =>
+      !p.messages.length || p.nextBefore === null || p.messages[p.messages.length - 1].position <= hadNewest;
     while (!firstLoad && hadNewest && !reaches(page) && pagesLeft-- > 0) {
-      page = await conn.request('history.page', { roomId: tl.roomId, before: page.nextBefore, limit: PAGE_SIZE });
+      page = await conn.request('history.page', { roomId: tl.roomId, before: page.nextBefore ?? undefined, limit: PAGE_SIZE });
       pages.push(page);
     }
     if (!firstLoad && hadNewest && !reaches(page)) {
@@ -493,16 +531,16 @@ async function catchUp(tl) {
       if (stick) scrollToBottom();
     } else for (const p of pages) for (const m of p.messages) tl.insert(m);
   } catch (err) {
-    if (tl.roomId === state.currentRoomId && err.code !== 'UNAVAILABLE') showError(el.roomError, err);
+    if (tl.roomId === state.currentRoomId && codeOf(err) !== 'UNAVAILABLE') showError(el.roomError, err);
   } finally {
     if (tl.roomId === state.currentRoomId) el.messageList.dataset.state = 'ready';
   }
 }
 
-function settle(tl, conn) {
+function settle(tl: Timeline, conn: ChatClient) {
   for (const delay of SETTLE_DELAYS_MS) {
     setTimeout(async () => {
-      if (state.conn !== conn || !conn.ready || state.timelines.get(tl.roomId) !== tl) return;
+      if (state.client !== conn || !conn.ready || state.timelines.get(tl.roomId) !== tl) return;
       try {
         const page = await conn.request('history.page', { roomId: tl.roomId, limit: PAGE_SIZE });
         if (state.timelines.get(tl.roomId) !== tl) return;
@@ -517,13 +555,13 @@ function settle(tl, conn) {
 }
 
 async function loadOlder() {
-  const tl = state.timelines.get(state.currentRoomId);
-  if (!tl || tl.loadingOlder || tl.nextBefore === null || tl.nextBefore === undefined || !state.conn?.ready) return;
+  const tl = state.timelines.get(state.currentRoomId ?? '');
+  if (!tl || tl.loadingOlder || tl.nextBefore === null || tl.nextBefore === undefined || !state.client?.ready) return;
   tl.loadingOlder = true;
   el.loadOlder.disabled = true;
   el.loadOlder.textContent = 'Loading…';
   try {
-    const page = await state.conn.request('history.page', { roomId: tl.roomId, before: tl.nextBefore, limit: PAGE_SIZE });
+    const page = await client().request('history.page', { roomId: tl.roomId, before: tl.nextBefore, limit: PAGE_SIZE });
     tl.nextBefore = page.nextBefore;
     if (tl.roomId === state.currentRoomId) {
       // Keep what the reader is looking at in place while content is added above it.
@@ -542,7 +580,7 @@ async function loadOlder() {
 }
 
 function renderHistoryEdge() {
-  const tl = state.timelines.get(state.currentRoomId);
+  const tl = state.timelines.get(state.currentRoomId ?? '');
   const member = isMember(state.currentRoomId);
   const more = member && !!tl && tl.nextBefore !== null && tl.nextBefore !== undefined;
   el.loadOlder.hidden = !more;
@@ -558,7 +596,7 @@ function scrollToBottom() {
   el.scroller.scrollTop = el.scroller.scrollHeight;
 }
 
-function messageEl(m) {
+function messageEl(m: MessageView) {
   const mine = m.senderId === me()?.userId;
   return h(
     'li',
@@ -580,7 +618,7 @@ function messageEl(m) {
 }
 
 /** Inserts messages into the timeline and, for the open room, into the list at their position. */
-function addMessages(tl, messages) {
+function addMessages(tl: Timeline, messages: MessageView[]) {
   const onScreen = tl.roomId === state.currentRoomId && el.messageList.dataset.roomId === tl.roomId;
   for (const m of messages) {
     const i = tl.insert(m);
@@ -594,7 +632,7 @@ function addMessages(tl, messages) {
 }
 
 function renderMessages() {
-  const tl = state.timelines.get(state.currentRoomId);
+  const tl = state.timelines.get(state.currentRoomId ?? '');
   state.messageEls.clear();
   el.messageList.dataset.roomId = state.currentRoomId ?? '';
   const nodes = (tl?.messages ?? []).map((m) => {
@@ -607,7 +645,7 @@ function renderMessages() {
   renderHistoryEdge();
 }
 
-function onMessage(m) {
+function onMessage(m: MessageView) {
   if (!m || typeof m.messageId !== 'string') return;
   const tl = state.timelines.get(m.roomId);
   if (!tl) {
@@ -623,14 +661,14 @@ function onMessage(m) {
   if (stick) scrollToBottom();
 }
 
-function bumpUnread(roomId) {
+function bumpUnread(roomId: string) {
   state.unread.set(roomId, (state.unread.get(roomId) ?? 0) + 1);
   renderRooms();
 }
 
 // ---------------------------------------------------------------- sending
 
-function submitMessage(e) {
+function submitMessage(e?: Event) {
   e?.preventDefault();
   const roomId = state.currentRoomId;
   const body = el.input.value;
@@ -645,12 +683,12 @@ function submitMessage(e) {
 
 /** Sends every queued message in order; the gateway processes one connection's sends in order. */
 function flushOutbox() {
-  if (!state.conn?.ready) return;
+  if (!state.client?.ready) return;
   for (const item of state.outbox) if (item.state === 'queued') sendItem(item);
 }
 
-async function sendItem(item) {
-  const conn = state.conn;
+async function sendItem(item: OutboxItem) {
+  const conn = client();
   item.state = 'sending';
   item.attempts++;
   renderPending();
@@ -659,8 +697,8 @@ async function sendItem(item) {
     const view = {
       messageId: ack.messageId,
       roomId: ack.roomId,
-      senderId: me().userId,
-      senderName: me().username,
+      senderId: me()!.userId,
+      senderName: me()!.username,
       clientMsgId: ack.clientMsgId,
       body: item.body,
       time: ack.time,
@@ -675,12 +713,12 @@ async function sendItem(item) {
     }
   } catch (err) {
     if (!state.outbox.includes(item)) return;
-    if (RETRYABLE.has(err.code)) {
+    if (RETRYABLE.has(codeOf(err))) {
       item.state = 'queued';
       item.error = null;
       // Still connected (a backend was slow or we were rate limited): retry after a pause.
-      if (state.conn === conn && conn.ready)
-        setTimeout(() => item.state === 'queued' && state.conn?.ready && sendItem(item), Math.min(10_000, 500 * 2 ** item.attempts));
+      if (state.client === conn && conn.ready)
+        setTimeout(() => item.state === 'queued' && state.client?.ready && sendItem(item), Math.min(10_000, 500 * 2 ** item.attempts));
     } else {
       item.state = 'failed';
       item.error = err;
@@ -689,14 +727,14 @@ async function sendItem(item) {
   }
 }
 
-function removeFromOutbox(item) {
+function removeFromOutbox(item: OutboxItem) {
   const i = state.outbox.indexOf(item);
   if (i >= 0) state.outbox.splice(i, 1);
   renderPending();
 }
 
 /** A message of ours arrived (live or in history): its outbox entry is done. */
-function settleOutbox(m) {
+function settleOutbox(m: Pick<MessageView, 'senderId' | 'clientMsgId' | 'roomId'>) {
   if (m.senderId !== me()?.userId) return;
   const item = state.outbox.find((o) => o.clientMsgId === m.clientMsgId && o.roomId === m.roomId);
   if (item) removeFromOutbox(item);
@@ -721,7 +759,7 @@ function renderPending() {
           h('span', { class: 'sender', text: me()?.username ?? '' }),
           h('span', {
             class: 'time muted',
-            text: item.state === 'failed' ? 'not sent' : state.conn?.ready ? 'sending…' : 'waiting for connection…',
+            text: item.state === 'failed' ? 'not sent' : state.client?.ready ? 'sending…' : 'waiting for connection…',
           }),
         ),
         h('div', { class: 'body', testid: 'message-body', text: item.body }),
@@ -734,7 +772,7 @@ function renderPending() {
                 showError(box, item.error);
                 return box;
               })(),
-              item.error?.code === 'CONTENT_BLOCKED' || item.error?.code === 'BAD_REQUEST'
+              codeOf(item.error) === 'CONTENT_BLOCKED' || codeOf(item.error) === 'BAD_REQUEST'
                 ? h('button', { type: 'button', class: 'link-button', testid: 'edit-failed', onclick: () => editFailed(item) }, 'edit')
                 : h('button', { type: 'button', class: 'link-button', testid: 'retry-failed', onclick: () => retryFailed(item) }, 'retry'),
               h(
@@ -751,14 +789,14 @@ function renderPending() {
   if (stick) scrollToBottom();
 }
 
-function retryFailed(item) {
+function retryFailed(item: OutboxItem) {
   item.state = 'queued';
   item.error = null;
   renderPending();
   flushOutbox();
 }
 
-function editFailed(item) {
+function editFailed(item: OutboxItem) {
   removeFromOutbox(item);
   el.input.value = item.body;
   autoGrow();
@@ -773,10 +811,10 @@ function autoGrow() {
 // ---------------------------------------------------------------- presence
 
 async function loadPresence() {
-  const conn = state.conn;
+  const conn = client();
   state.presenceBuffer = [];
   try {
-    const { users } = await conn.request('presence.list');
+    const { users } = await conn.request('presence.list', {});
     const buffered = state.presenceBuffer ?? [];
     state.presence = new Map(users.map((u) => [u.userId, { view: u, position: 0 }]));
     // Events newer than the list may have arrived while it was on its way.
@@ -789,13 +827,13 @@ async function loadPresence() {
   }
 }
 
-function applyPresence(view, position) {
+function applyPresence(view: PresenceView, position: number) {
   const known = state.presence.get(view.userId);
   if (known && known.position > position) return;
   state.presence.set(view.userId, { view, position });
 }
 
-function onPresence(view, position) {
+function onPresence(view: PresenceView, position: number) {
   if (!view?.userId) return;
   state.presenceBuffer?.push([view, position]);
   applyPresence(view, position);
@@ -822,16 +860,16 @@ function renderPresence() {
   );
 }
 
-async function setStatus(status) {
+async function setStatus(status: SettableStatus) {
   const previous = state.status;
   state.status = status;
   prefs.set('status', status);
   el.meDot.dataset.status = status;
-  if (!state.conn?.ready) return; // applied on reconnect
+  if (!state.client?.ready) return; // applied on reconnect
   try {
-    await state.conn.request('presence.set', { status });
+    await client().request('presence.set', { status });
   } catch (err) {
-    if (err.code === 'UNAVAILABLE') return;
+    if (codeOf(err) === 'UNAVAILABLE') return;
     state.status = previous;
     el.statusSelect.value = previous;
     el.meDot.dataset.status = previous;
@@ -841,7 +879,7 @@ async function setStatus(status) {
 
 // ---------------------------------------------------------------- narrow screens
 
-function toggleDrawer(panel, button) {
+function toggleDrawer(panel: HTMLElement, button: HTMLElement) {
   const open = !panel.classList.contains('open');
   closeDrawers();
   if (open) {
@@ -870,8 +908,10 @@ el.authForm.addEventListener('submit', (e) => {
 });
 el.registerButton.addEventListener('click', () => onAuthSubmit('register'));
 el.logout.addEventListener('click', () => logout());
-el.reconnectNow.addEventListener('click', () => state.conn?.reconnectNow());
-el.statusSelect.addEventListener('change', () => setStatus(el.statusSelect.value));
+el.reconnectNow.addEventListener('click', () => state.client?.reconnectNow());
+window.addEventListener('online', wake);
+document.addEventListener('visibilitychange', wake);
+el.statusSelect.addEventListener('change', () => setStatus(el.statusSelect.value as SettableStatus));
 el.refreshRooms.addEventListener('click', () => loadRooms());
 el.createForm.addEventListener('submit', createRoom);
 el.joinRoom.addEventListener('click', () => state.currentRoomId && joinRoom(state.currentRoomId));

@@ -1,0 +1,544 @@
+import type { UserView, WsEventFrame, WsEventName, WsEvents, WsOp, WsOps, WsReplyFrame, WsServerFrame } from '@chat/contracts';
+import { AUTH_LOST_CODES, CloseCodes, DEFAULT_RECONNECT, NO_RETRY_CLOSE_CODES, backoffDelay, type ReconnectPolicy } from './backoff';
+import { ChatClientError } from './errors';
+import { SocketState, type WebSocketConstructor, type WebSocketLike } from './socket';
+
+/**
+ * Typed client of the gateway's WebSocket protocol (docs/protocol.md), for browsers and Node:
+ * requests matched to replies by id, events, and reconnection with back-off.
+ */
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface StateChange {
+  state: ConnectionState;
+  /** Reconnect attempts since the connection was last open (0 while connecting the first time). */
+  attempt: number;
+  /** `reconnecting` while waiting: when the next attempt starts (`Date.now()` time) and the wait. */
+  retryAt?: number;
+  delayMs?: number;
+  /** The close code and reason that caused this state, when a socket closed. */
+  code?: number;
+  reason?: string;
+  /** `closed` because the token was refused or expired (also reported by `authLost`). */
+  error?: ChatClientError;
+}
+
+export type AuthReply = WsOps['auth']['res'];
+
+/** The token was refused or expired (close 4403, or a failed `auth` when (re)connecting): log in again. */
+export interface AuthLost {
+  error: ChatClientError;
+  /** The close code when the gateway closed the connection (4403). */
+  code?: number;
+}
+
+/** Events of the client itself (gateway events are named by `WsEventName`). */
+export interface ClientEvents {
+  state: StateChange;
+  /** The client authenticated a (re)opened connection with its token: resynchronise what may have been missed. */
+  ready: AuthReply;
+  authLost: AuthLost;
+}
+
+export type ChatEventName = WsEventName | keyof ClientEvents;
+export type EventHandler<E extends ChatEventName> = E extends WsEventName
+  ? (data: WsEvents[E], position: number) => void
+  : E extends keyof ClientEvents
+    ? (data: ClientEvents[E]) => void
+    : never;
+
+export interface ChatClientOptions {
+  /** The gateway's WebSocket URL, e.g. `ws://127.0.0.1:3000/ws` (see `wsUrlOf`). */
+  url: string;
+  /**
+   * The WebSocket implementation: the global `WebSocket` by default (browsers); Node 20 has none,
+   * so Node callers pass `WebSocket` from the `ws` package.
+   */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Access token sent with `auth` every time a connection opens (the state becomes `open` after
+   * its reply). Without it the caller sends `auth` itself; the token of the last successful
+   * `auth()` is then used on reconnects.
+   */
+  token?: string | (() => string | null | undefined);
+  /** Reconnect after an unexpected close (`false`: never). @default DEFAULT_RECONNECT */
+  reconnect?: boolean | Partial<ReconnectPolicy>;
+  /** Time allowed for a connection to open. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Default time a request waits for its reply (then UNAVAILABLE). @default 15000 */
+  requestTimeoutMs?: number;
+  /**
+   * After this long without a frame from the gateway, send a `ping`; no reply within
+   * min(this, 10 s) drops the connection (and reconnects). 0 turns it off. @default 0
+   */
+  keepAliveMs?: number;
+  /**
+   * Events (and frames in `received`) kept for `waitFor`/`events()` to find what arrived before
+   * they were called; 0 keeps none (benchmarks, browsers). @default 10000
+   */
+  eventHistory?: number;
+}
+
+interface Pending {
+  resolve: (data: unknown) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type AnyHandler = (data: unknown, position?: number) => void;
+const noop = () => undefined;
+
+/** Appends, trimming to the last `max` items only once the array holds twice that (amortised O(1)). */
+function keepLast<T>(arr: T[], item: T, max: number) {
+  arr.push(item);
+  if (arr.length >= 2 * max) arr.splice(0, arr.length - max);
+}
+
+export class ChatClient {
+  /** Frames received, in order (replies and events; the last `eventHistory` or more), for tests. */
+  readonly received: WsServerFrame[] = [];
+  /** The user of the last successful `auth`. */
+  user: UserView | null = null;
+
+  private readonly url: string;
+  private readonly WS: WebSocketConstructor;
+  private token: ChatClientOptions['token'];
+  private readonly policy: ReconnectPolicy | null;
+  private readonly connectTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly keepAliveMs: number;
+  private readonly historyMax: number;
+
+  private socket: WebSocketLike | null = null;
+  private current: ConnectionState = 'closed';
+  private stopped = true;
+  private attempt = 0;
+  /** The client's own `auth` on a fresh connection is in flight. */
+  private authenticating = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastFrameAt = 0;
+  private closedPromise!: Promise<{ code: number; reason: string }>;
+  private resolveClosed: (v: { code: number; reason: string }) => void = noop;
+  private closedSettled = false;
+
+  private nextId = 0;
+  private readonly pending = new Map<string, Pending>();
+  private readonly handlers = new Map<string, Set<AnyHandler>>();
+  private readonly history: WsEventFrame[] = [];
+  private readonly eventWaiters = new Set<(f: WsEventFrame) => void>();
+  /** Replies that matched no pending request (raw frames, id null). */
+  private readonly unmatched: WsReplyFrame[] = [];
+  private readonly replyWaiters: Array<(r: WsReplyFrame) => void> = [];
+
+  constructor(opts: ChatClientOptions) {
+    const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WS)
+      throw new TypeError('no WebSocket implementation: pass one as the `WebSocket` option (in Node: `WebSocket` from the ws package)');
+    this.WS = WS;
+    this.url = opts.url;
+    this.token = opts.token;
+    this.policy = opts.reconnect === false ? null : { ...DEFAULT_RECONNECT, ...(opts.reconnect === true ? {} : opts.reconnect) };
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
+    this.keepAliveMs = opts.keepAliveMs ?? 0;
+    this.historyMax = opts.eventHistory ?? 10_000;
+    this.resetClosed();
+  }
+
+  /**
+   * Opens a connection and resolves once it is `open` (authenticated, when a `token` is given).
+   * Rejects with ChatClientError when that first attempt fails (and the client stays closed).
+   */
+  static connect(url: string, opts: Omit<ChatClientOptions, 'url'> = {}): Promise<ChatClient> {
+    const client = new ChatClient({ ...opts, url });
+    return new Promise((resolve, reject) => {
+      const off = client.on('state', (s) => {
+        if (s.state === 'open') {
+          off();
+          resolve(client);
+        } else if (s.state === 'closed' || (s.state === 'reconnecting' && s.retryAt !== undefined)) {
+          off();
+          void client.close();
+          reject(
+            s.error ??
+              new ChatClientError(
+                'UNAVAILABLE',
+                `cannot connect to ${url}${s.code ? ` (close ${s.code}${s.reason ? ` ${s.reason}` : ''})` : ''}`,
+              ),
+          );
+        }
+      });
+      client.open();
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** The socket is open (requests can be sent; `auth` may still be due). */
+  get isOpen(): boolean {
+    return this.socket?.readyState === SocketState.OPEN;
+  }
+
+  /** State `open`: connected and, with a token, authenticated. */
+  get ready(): boolean {
+    return this.current === 'open';
+  }
+
+  /** Resolves with the close code and reason once the client is closed for good (not on a drop it reconnects after). */
+  get closed(): Promise<{ code: number; reason: string }> {
+    return this.closedPromise;
+  }
+
+  /** Starts connecting (and reconnecting, per the policy) until `close()`. No-op while already started. */
+  open(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.attempt = 0;
+    if (this.closedSettled) this.resetClosed();
+    this.startSocket();
+  }
+
+  /** Skips the rest of the back-off wait. */
+  reconnectNow(): void {
+    if (this.stopped || this.socket) return;
+    this.startSocket();
+  }
+
+  /** Sends a request and resolves with the reply's data; rejects with ChatClientError on an error reply. */
+  request<O extends WsOp>(op: O, data: WsOps[O]['req'], opts: { timeoutMs?: number } = {}): Promise<WsOps[O]['res']> {
+    if (!this.isOpen) return Promise.reject(new ChatClientError('UNAVAILABLE', 'connection is not open'));
+    if (this.authenticating && op !== 'auth' && op !== 'ping')
+      return Promise.reject(new ChatClientError('UNAVAILABLE', 'connection is not authenticated yet'));
+    return this.send(op, data, opts.timeoutMs ?? this.requestTimeoutMs);
+  }
+
+  /** Authenticates the connection (also to renew the token on an open connection); the token is kept for reconnects. */
+  async auth(token: string): Promise<AuthReply> {
+    const res = await this.request('auth', { token });
+    this.token = token;
+    this.user = res.user;
+    return res;
+  }
+
+  /**
+   * Calls `handler` for every later gateway event of that name (with its data and position), or
+   * client event (`state`, `ready`, `authLost`); returns a function that removes it.
+   */
+  on<E extends ChatEventName>(event: E, handler: EventHandler<E>): () => void {
+    let set = this.handlers.get(event);
+    if (!set) this.handlers.set(event, (set = new Set()));
+    set.add(handler as AnyHandler);
+    return () => set.delete(handler as AnyHandler);
+  }
+
+  /**
+   * Resolves with the first event of that name matching `predicate`, looking first at the
+   * events already received (the last `eventHistory` of them), then at new ones. An event can
+   * arrive before the reply of the request that caused it, so this does not miss it.
+   */
+  async waitFor<E extends WsEventName>(
+    event: E,
+    predicate: (data: WsEvents[E], position: number) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<WsEvents[E]> {
+    return (await this.waitForFrame(event, predicate, timeoutMs)).data;
+  }
+
+  /** Like waitFor, resolving with the whole event frame (with its position). */
+  waitForFrame<E extends WsEventName>(
+    event: E,
+    predicate: (data: WsEvents[E], position: number) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<WsEventFrame<E>> {
+    const matches = (f: WsEventFrame): f is WsEventFrame<E> => f.event === event && predicate(f.data as WsEvents[E], f.position);
+    const seen = this.history.find(matches);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiter = (f: WsEventFrame) => {
+        if (!matches(f)) return;
+        clearTimeout(timer);
+        this.eventWaiters.delete(waiter);
+        resolve(f);
+      };
+      const timer = setTimeout(() => {
+        this.eventWaiters.delete(waiter);
+        reject(new ChatClientError('UNAVAILABLE', `no ${event} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.eventWaiters.add(waiter);
+    });
+  }
+
+  /** Events received so far (the retained history), optionally of one name. */
+  events<E extends WsEventName>(event?: E): WsEventFrame<E>[] {
+    return (event ? this.history.filter((f) => f.event === event) : this.history) as WsEventFrame<E>[];
+  }
+
+  /** Sends anything as-is (text, or a binary frame for bytes) — for tests of bad input. */
+  sendRaw(data: string | Uint8Array): void {
+    if (!this.socket || !this.isOpen) throw new ChatClientError('UNAVAILABLE', 'connection is not open');
+    this.socket.send(data);
+  }
+
+  /** Next reply that did not belong to a `request` (e.g. the answer to `sendRaw`, or an error with id null). */
+  nextReply(timeoutMs = 10_000): Promise<WsReplyFrame> {
+    const queued = this.unmatched.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const waiter = (r: WsReplyFrame) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        const i = this.replyWaiters.indexOf(waiter);
+        if (i >= 0) this.replyWaiters.splice(i, 1);
+        reject(new ChatClientError('UNAVAILABLE', `no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.replyWaiters.push(waiter);
+    });
+  }
+
+  /** Closes the connection for good (no reconnect) and waits until the socket is closed. */
+  async close(code = 1000, reason = ''): Promise<void> {
+    const ws = this.socket;
+    if (this.stopped && !ws) return;
+    this.stopped = true;
+    this.detach(new ChatClientError('UNAVAILABLE', 'connection closed by the client'));
+    const gone = new Promise<void>((resolve) => {
+      if (!ws || ws.readyState === SocketState.CLOSED) return resolve();
+      ws.onclose = () => resolve();
+      try {
+        ws.close(code, reason);
+      } catch {
+        ws.close(); // browsers only accept 1000 and 3000-4999
+      }
+    });
+    this.finish(code, reason);
+    await gone;
+  }
+
+  // ------------------------------------------------------------------ connection lifecycle
+
+  private resetClosed() {
+    this.closedSettled = false;
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  private startSocket() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.setState({ state: this.attempt === 0 ? 'connecting' : 'reconnecting', attempt: this.attempt });
+    let ws: WebSocketLike;
+    try {
+      ws = new this.WS(this.url);
+    } catch (err) {
+      this.afterClose(1006, `cannot connect: ${(err as Error).message}`);
+      return;
+    }
+    this.socket = ws;
+    this.connectTimer = setTimeout(() => this.drop(ws, 1006, `not connected within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs);
+    ws.onopen = () => {
+      if (this.socket === ws) this.onSocketOpen(ws);
+    };
+    ws.onmessage = (e) => {
+      if (this.socket === ws) this.onMessage(e.data);
+    };
+    ws.onclose = (e) => {
+      if (this.socket !== ws) return;
+      this.detach(new ChatClientError('UNAVAILABLE', `connection closed (${e.code}${e.reason ? ` ${e.reason}` : ''})`));
+      this.afterClose(e.code, e.reason);
+    };
+    // An error is always followed by a close, which does the work.
+    ws.onerror = noop;
+  }
+
+  private onSocketOpen(ws: WebSocketLike) {
+    clearTimeout(this.connectTimer);
+    this.lastFrameAt = Date.now();
+    const token = typeof this.token === 'function' ? this.token() : this.token;
+    if (!token) return this.becomeOpen();
+    this.authenticating = true;
+    this.send('auth', { token }, this.requestTimeoutMs).then(
+      (reply) => {
+        if (this.socket !== ws) return;
+        this.authenticating = false;
+        this.user = reply.user;
+        this.becomeOpen();
+        this.emit('ready', reply);
+      },
+      (err: ChatClientError) => {
+        if (this.socket !== ws) return;
+        this.authenticating = false;
+        if (AUTH_LOST_CODES.has(err.code)) {
+          this.stopped = true;
+          this.detach(err);
+          try {
+            ws.close(1000, 'auth refused');
+          } catch {
+            // already closing
+          }
+          this.loseAuth(err);
+        } else {
+          // The gateway could not check the token right now (a backend down): try again later.
+          this.drop(ws, 1006, `auth failed: ${err.message}`);
+        }
+      },
+    );
+  }
+
+  private becomeOpen() {
+    this.attempt = 0;
+    this.setState({ state: 'open', attempt: 0 });
+    this.scheduleKeepAlive();
+  }
+
+  /** Gives up on a socket (connect timeout, keep-alive, auth unavailable) as if it had closed with `code`. */
+  private drop(ws: WebSocketLike, code: number, reason: string) {
+    if (this.socket !== ws) return;
+    this.detach(new ChatClientError('UNAVAILABLE', `connection lost (${reason})`));
+    try {
+      ws.close();
+    } catch {
+      // already closing
+    }
+    this.afterClose(code, reason);
+  }
+
+  /** The socket is gone (already detached): reconnect, or close for good. */
+  private afterClose(code: number, reason: string) {
+    if (this.stopped) return;
+    if (code === CloseCodes.tokenExpired) {
+      this.stopped = true;
+      return this.loseAuth(new ChatClientError('TOKEN_EXPIRED', 'the access token expired; log in again'), code, reason);
+    }
+    if (!this.policy || NO_RETRY_CLOSE_CODES.has(code) || this.attempt >= this.policy.maxAttempts) {
+      this.stopped = true;
+      return this.finish(code, reason);
+    }
+    const delayMs = backoffDelay(this.attempt, this.policy);
+    this.attempt++;
+    const retryAt = Date.now() + delayMs;
+    this.retryTimer = setTimeout(() => this.startSocket(), delayMs);
+    this.setState({ state: 'reconnecting', attempt: this.attempt, retryAt, delayMs, code, reason });
+  }
+
+  private loseAuth(error: ChatClientError, code?: number, reason = '') {
+    this.finish(code ?? 1000, reason || error.reason, error);
+    this.emit('authLost', code === undefined ? { error } : { error, code });
+  }
+
+  private finish(code: number, reason: string, error?: ChatClientError) {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.current !== 'closed')
+      this.setState(
+        error ? { state: 'closed', attempt: this.attempt, code, reason, error } : { state: 'closed', attempt: this.attempt, code, reason },
+      );
+    this.closedSettled = true;
+    this.resolveClosed({ code, reason });
+  }
+
+  /** Forgets the current socket; requests in flight fail with `why`. */
+  private detach(why: ChatClientError) {
+    const ws = this.socket;
+    this.socket = null;
+    this.authenticating = false;
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.keepAliveTimer);
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.onerror = noop; // `ws` throws an 'error' nobody listens to
+    }
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(why);
+    }
+  }
+
+  private setState(change: StateChange) {
+    this.current = change.state;
+    this.emit('state', change);
+  }
+
+  /** A connection that went silent (sleeping laptop, dead NAT entry) is replaced. */
+  private scheduleKeepAlive() {
+    if (this.keepAliveMs <= 0) return;
+    clearTimeout(this.keepAliveTimer);
+    const ws = this.socket;
+    this.keepAliveTimer = setTimeout(() => {
+      if (!ws || this.socket !== ws) return;
+      if (Date.now() - this.lastFrameAt < this.keepAliveMs) return this.scheduleKeepAlive();
+      this.send('ping', {}, Math.min(this.keepAliveMs, 10_000)).then(
+        () => this.scheduleKeepAlive(),
+        () => this.drop(ws, 1006, 'keep-alive ping unanswered'),
+      );
+    }, this.keepAliveMs);
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  private send<O extends WsOp>(op: O, data: WsOps[O]['req'], timeoutMs: number): Promise<WsOps[O]['res']> {
+    const ws = this.socket;
+    if (!ws || ws.readyState !== SocketState.OPEN) return Promise.reject(new ChatClientError('UNAVAILABLE', 'connection is not open'));
+    const id = `r${(++this.nextId).toString(36)}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ChatClientError('UNAVAILABLE', `no reply to ${op} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (d: unknown) => void, reject, timer });
+      ws.send(JSON.stringify({ type: 'req', id, op, data }));
+    });
+  }
+
+  private onMessage(data: unknown) {
+    this.lastFrameAt = Date.now();
+    if (typeof data !== 'string') return; // binary frames are not part of the protocol
+    let frame: WsServerFrame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (!frame || typeof frame !== 'object') return;
+    if (this.historyMax > 0) keepLast(this.received, frame, this.historyMax);
+    if (frame.type === 'evt') return this.onEvent(frame);
+    if (frame.type !== 'res') return;
+    const pending = frame.id === null ? undefined : this.pending.get(frame.id);
+    if (pending) {
+      this.pending.delete(frame.id!);
+      clearTimeout(pending.timer);
+      if (frame.ok) pending.resolve(frame.data);
+      else pending.reject(ChatClientError.from(frame.error));
+      return;
+    }
+    const waiter = this.replyWaiters.shift();
+    if (waiter) waiter(frame);
+    else keepLast(this.unmatched, frame, 1000);
+  }
+
+  private onEvent(frame: WsEventFrame) {
+    if (this.historyMax > 0) keepLast(this.history, frame, this.historyMax);
+    this.emit(frame.event, frame.data, frame.position);
+    if (this.eventWaiters.size) for (const w of [...this.eventWaiters]) w(frame);
+  }
+
+  private emit(name: string, data: unknown, position?: number) {
+    const set = this.handlers.get(name);
+    if (!set) return;
+    for (const h of [...set]) {
+      try {
+        if (position === undefined) h(data);
+        else h(data, position);
+      } catch (err) {
+        console.error(`chat client: a ${name} handler failed`, err);
+      }
+    }
+  }
+}

@@ -1,0 +1,295 @@
+import { DEFAULT_RECONNECT, backoffDelay } from './backoff';
+import { ChatClient, type StateChange } from './connection';
+import { ChatClientError } from './errors';
+import type { SocketCloseEvent, SocketMessageEvent, WebSocketLike } from './socket';
+
+/** A WebSocket the test drives by hand: it opens, answers and closes when told to. */
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  onopen: ((e: unknown) => void) | null = null;
+  onmessage: ((e: SocketMessageEvent) => void) | null = null;
+  onclose: ((e: SocketCloseEvent) => void) | null = null;
+  onerror: ((e: unknown) => void) | null = null;
+  readonly sent: Array<{ type: string; id: string; op: string; data: unknown }> = [];
+
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+
+  static get last(): FakeSocket {
+    return FakeSocket.all[FakeSocket.all.length - 1];
+  }
+
+  send(data: string | Uint8Array) {
+    this.sent.push(JSON.parse(String(data)));
+  }
+
+  close(code = 1005, reason = '') {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+
+  // --- what the "server" does
+  accept() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+
+  reply(op: string, data: unknown) {
+    const req = [...this.sent].reverse().find((r) => r.op === op);
+    if (!req) throw new Error(`no ${op} request sent`);
+    this.onmessage?.({ data: JSON.stringify({ type: 'res', id: req.id, ok: true, data }) });
+  }
+
+  fail(op: string, code: string) {
+    const req = [...this.sent].reverse().find((r) => r.op === op)!;
+    this.onmessage?.({ data: JSON.stringify({ type: 'res', id: req.id, ok: false, error: { code, message: code.toLowerCase() } }) });
+  }
+
+  drop(code: number, reason = '') {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+}
+
+/** Lets promise callbacks (reply handling) run. */
+async function settle() {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+const user = { userId: 'u1', username: 'alice' };
+const authReply = { user, protocol: 1, expiresAt: '2026-12-01T00:00:00.000Z' };
+
+describe('ChatClient - reconnect', () => {
+  let states: StateChange[];
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    jest.spyOn(Math, 'random').mockReturnValue(1); // the shortest wait: half the delay
+    FakeSocket.all = [];
+    states = [];
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  function client(opts: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}) {
+    let token = 'tok-1';
+    const c = new ChatClient({ url: 'ws://gw/ws', WebSocket: FakeSocket, token: () => token, ...opts });
+    c.on('state', (s) => states.push(s));
+    return { c, setToken: (t: string) => (token = t) };
+  }
+
+  /** Opens the newest socket and answers its auth. */
+  async function acceptAndAuth() {
+    FakeSocket.last.accept();
+    expect(FakeSocket.last.sent.at(-1)).toMatchObject({ type: 'req', op: 'auth' });
+    FakeSocket.last.reply('auth', authReply);
+    await settle();
+  }
+
+  it('backoff - grows by the factor up to the maximum, with up to half of it random', () => {
+    const p = DEFAULT_RECONNECT;
+    expect([0, 1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, p, () => 0))).toEqual([500, 1000, 2000, 4000, 8000, 15000, 15000]);
+    expect(backoffDelay(0, p, () => 1)).toBe(250);
+    expect(backoffDelay(10, p, () => 0.999)).toBeGreaterThanOrEqual(7500);
+  });
+
+  it('authenticates on open, is open after the auth reply, and tells the app', async () => {
+    const { c } = client();
+    const ready = jest.fn();
+    c.on('ready', ready);
+    c.open();
+    expect(states.map((s) => s.state)).toEqual(['connecting']);
+    FakeSocket.last.accept();
+    expect(c.ready).toBe(false);
+    // Requests other than auth/ping wait for the client's own auth.
+    await expect(c.request('rooms.list', {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    FakeSocket.last.reply('auth', authReply);
+    await settle();
+    expect(c.state).toBe('open');
+    expect(ready).toHaveBeenCalledWith(authReply);
+    expect(c.user).toEqual(user);
+    expect(FakeSocket.last.sent[0]).toEqual({ type: 'req', id: expect.any(String), op: 'auth', data: { token: 'tok-1' } });
+  });
+
+  it('after an unexpected close: pending requests fail UNAVAILABLE, then reconnects with growing delays and sends auth with the current token', async () => {
+    const { c, setToken } = client();
+    c.open();
+    await acceptAndAuth();
+    const inFlight = c.request('rooms.list', {});
+    FakeSocket.last.drop(1006);
+    await expect(inFlight).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1, delayMs: 250, code: 1006 });
+    expect(FakeSocket.all).toHaveLength(1);
+
+    // The first retry fails too: the next wait is twice as long.
+    jest.advanceTimersByTime(249);
+    expect(FakeSocket.all).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1 });
+    FakeSocket.last.drop(1006);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 2, delayMs: 500 });
+    jest.advanceTimersByTime(500);
+    expect(FakeSocket.all).toHaveLength(3);
+
+    setToken('tok-2');
+    await acceptAndAuth();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok-2' });
+    expect(c.state).toBe('open');
+    // Back at the first delay after a successful connection.
+    FakeSocket.last.drop(1001, 'shutting down');
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1, delayMs: 250, code: 1001 });
+    await c.close();
+  });
+
+  it('the delay is capped and jittered', () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const { c } = client({ reconnect: { initialDelayMs: 100, maxDelayMs: 300 } });
+    c.open();
+    for (let i = 0; i < 4; i++) {
+      FakeSocket.last.drop(1006);
+      const { delayMs } = states.at(-1)!;
+      jest.advanceTimersByTime(delayMs!);
+    }
+    expect(states.filter((s) => s.delayMs !== undefined).map((s) => s.delayMs)).toEqual([100, 200, 300, 300]);
+    void c.close();
+  });
+
+  it('does not reconnect after close(), and close() during the wait cancels the retry', async () => {
+    const { c } = client();
+    c.open();
+    await acceptAndAuth();
+    const closing = c.close();
+    await closing;
+    expect(await c.closed).toEqual({ code: 1000, reason: '' });
+    expect(states.at(-1)).toMatchObject({ state: 'closed' });
+    jest.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(1);
+
+    c.open();
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.last.drop(1006);
+    await c.close();
+    jest.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(c.state).toBe('closed');
+  });
+
+  it('4403 (token expired) closes for good and reports authLost', async () => {
+    const { c } = client();
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    await acceptAndAuth();
+    FakeSocket.last.drop(4403, 'token expired');
+    expect(lost).toHaveBeenCalledWith({ error: expect.any(ChatClientError), code: 4403 });
+    expect(lost.mock.calls[0][0].error.code).toBe('TOKEN_EXPIRED');
+    expect(states.at(-1)).toMatchObject({ state: 'closed', code: 4403 });
+    expect(await c.closed).toEqual({ code: 4403, reason: 'token expired' });
+    jest.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it.each([4400, 1007, 1009])('close %i (a client bug) is not retried', async (code) => {
+    const { c } = client();
+    c.open();
+    await acceptAndAuth();
+    FakeSocket.last.drop(code);
+    expect((await c.closed).code).toBe(code);
+    jest.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it('a refused token on reconnect stops reconnecting (authLost); an auth the gateway cannot check is retried', async () => {
+    const { c } = client();
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    FakeSocket.last.accept();
+    FakeSocket.last.fail('auth', 'UNAVAILABLE');
+    await settle();
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1 });
+    jest.advanceTimersByTime(250);
+    FakeSocket.last.accept();
+    FakeSocket.last.fail('auth', 'UNAUTHENTICATED');
+    await settle();
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: 'UNAUTHENTICATED' }) });
+    expect(c.state).toBe('closed');
+    jest.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it('a connection that does not open in time is dropped and retried', () => {
+    const { c } = client({ connectTimeoutMs: 1000 });
+    c.open();
+    jest.advanceTimersByTime(1000);
+    expect(FakeSocket.all[0].readyState).toBe(3);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1 });
+    jest.advanceTimersByTime(250);
+    expect(FakeSocket.all).toHaveLength(2);
+    void c.close();
+  });
+
+  it('keep-alive: a silent connection is pinged, and replaced when the ping is not answered', async () => {
+    const { c } = client({ keepAliveMs: 25_000 });
+    c.open();
+    await acceptAndAuth();
+    jest.advanceTimersByTime(25_000);
+    expect(FakeSocket.last.sent.at(-1)).toMatchObject({ op: 'ping', data: {} });
+    FakeSocket.last.reply('ping', { time: 'now' });
+    await settle();
+    jest.advanceTimersByTime(25_000);
+    expect(FakeSocket.last.sent.filter((r) => r.op === 'ping')).toHaveLength(2);
+    jest.advanceTimersByTime(10_000);
+    await settle();
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1 });
+    void c.close();
+  });
+
+  it('reconnect: false closes on the first drop; ChatClient.connect rejects when the first attempt fails', async () => {
+    const { c } = client({ reconnect: false, token: undefined });
+    c.open();
+    FakeSocket.last.accept();
+    expect(c.state).toBe('open');
+    FakeSocket.last.drop(1001);
+    expect(await c.closed).toEqual({ code: 1001, reason: '' });
+
+    const connecting = ChatClient.connect('ws://gw/ws', { WebSocket: FakeSocket });
+    FakeSocket.last.drop(1006);
+    await expect(connecting).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    jest.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it('without a token, the token of the last auth() is sent on reconnect', async () => {
+    const { c } = client({ token: undefined });
+    c.open();
+    FakeSocket.last.accept();
+    const authed = c.auth('manual');
+    FakeSocket.last.reply('auth', authReply);
+    await authed;
+    FakeSocket.last.drop(1006);
+    jest.advanceTimersByTime(250);
+    FakeSocket.last.accept();
+    expect(FakeSocket.last.sent[0]).toMatchObject({ op: 'auth', data: { token: 'manual' } });
+    void c.close();
+  });
+
+  it('gateway events reach their handlers with the position', async () => {
+    const { c } = client();
+    const seen = jest.fn();
+    c.on('presence.changed', seen);
+    c.open();
+    await acceptAndAuth();
+    const data = { ...user, status: 'away', lastSeen: null };
+    FakeSocket.last.onmessage!({ data: JSON.stringify({ type: 'evt', event: 'presence.changed', position: 7, data }) });
+    expect(seen).toHaveBeenCalledWith(data, 7);
+    expect(c.events('presence.changed')).toHaveLength(1);
+    void c.close();
+  });
+});

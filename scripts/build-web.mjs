@@ -1,0 +1,44 @@
+// Bundles the web client: apps/gateway/web/main.ts with libs/client (the same typed client the
+// tests and the benchmark use) into apps/gateway/public/bundle/app.js, which index.html loads.
+// Run by `npm run build` after `tsc -b`. `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = path.join(root, 'apps/gateway/public/bundle/app.js');
+
+/** @type {import('esbuild').BuildOptions} */
+const options = {
+  absWorkingDir: root,
+  entryPoints: ['apps/gateway/web/main.ts'],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022'],
+  sourcemap: true,
+  minify: true,
+  metafile: true,
+  logLevel: 'warning',
+  // The sources, not the CommonJS in dist/: only what the page uses ends up in the bundle.
+  alias: { '@chat/client': './libs/client/src/index.ts' },
+  tsconfig: 'apps/gateway/web/tsconfig.json',
+};
+
+/** The client must stay free of Node code: `ws`, `node:*` and the contracts' runtime (validators) never reach the page. */
+function checkInputs(metafile) {
+  const bad = Object.keys(metafile.inputs).filter((f) => /(^|\/)node_modules\/|^node:|^libs\/(?!client\/)/.test(f));
+  if (bad.length) throw new Error(`the web bundle must not include ${bad.join(', ')}`);
+}
+
+if (process.argv.includes('--watch')) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+  console.log(`[build-web] watching; writing ${path.relative(root, outfile)}`);
+} else {
+  const result = await esbuild.build(options);
+  checkInputs(result.metafile);
+  const bytes = result.metafile.outputs[path.relative(root, outfile)]?.bytes ?? 0;
+  console.log(`[build-web] ${path.relative(root, outfile)} (${(bytes / 1024).toFixed(1)} KiB)`);
+}
