@@ -1,3 +1,3 @@
 // The public surface of @chat/testing: named, and only what the tests use.
 export { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from './infra';
-export { configDocProblems } from './docs';
+export { configDocProblems, repoFile, subheadings } from './docs';
