@@ -1,26 +1,117 @@
-export * from './envelope';
-export * from './errors';
-export * from './ids';
-export * from './subjects';
-export * from './rpc';
-export * from './dto';
-export * from './views';
-export * from './validation';
-export * from './rooms/events';
-export * from './messages/events';
-export * from './accounts/events';
-export * from './accounts/usernames';
-export * from './presence/events';
-export * from './moderation/check';
-export * from './ws/protocol';
-export * from './ws/operations';
-
+// The public surface of @chat/contracts: every item by name, so what other projects may rely
+// on is a deliberate list (a new module's exports are added here, one by one).
+export { assertNever, makeEvent, type Actor, type Event, type EventContext, type EventMeta, type Positioned } from './envelope';
+export { ChatError, ErrorCodes, fail, isErrorCode, ok, type ErrorBody, type ErrorCode, type Result } from './errors';
+export { DEFAULT_ROOM_ID, NAMESPACE_PATTERN, ROOM_ID_PATTERN, USER_ID_PATTERN, isRoomId, isUserId } from './ids';
+export { createSubjects, type Subjects } from './subjects';
+export {
+  CommandNames,
+  Rpc,
+  RpcHeaders,
+  RpcNames,
+  RpcOperations,
+  RpcRequestDtos,
+  reply,
+  rpcService,
+  type Command,
+  type CommandName,
+  type Query,
+  type QueryName,
+  type Reply,
+  type ReplyOf,
+  type RpcContract,
+  type RpcName,
+  type RpcRequest,
+  type RpcResponse,
+  type RpcService,
+} from './rpc';
+export {
+  AuthRequest,
+  Caller,
+  CreateRoomRequest,
+  CreateRoomRpc,
+  HistoryPageRequest,
+  HistoryPageRpc,
+  Limits,
+  ListRoomsRpc,
+  LoginRequest,
+  ModerationCheckRpc,
+  PostMessageRpc,
+  PresenceListRpc,
+  RegisterRequest,
+  RoomMembershipRpc,
+  RoomRef,
+  SendMessageRequest,
+  SetStatusRequest,
+  UserRoomsRpc,
+} from './dto';
+export {
+  type HistoryPage,
+  type MembershipAck,
+  type MessageView,
+  type PostAck,
+  type PresenceView,
+  type RoomSummary,
+  type UserView,
+} from './views';
+export { MAX_INPUT_DEPTH, validateInput } from './validation';
+export {
+  type MemberJoined,
+  type MemberLeft,
+  type MemberRole,
+  type PostPolicy,
+  type RoomCreated,
+  type RoomEvent,
+  type RoomEventType,
+  type RoomSettings,
+  type RoomVisibility,
+} from './rooms/events';
+export { type ChatEvent, type MessageEvent, type MessageEventType, type MessagePosted } from './messages/events';
+export { type AccessTokenClaims, type AccountEvent, type AccountRecord, type UserRegistered } from './accounts/events';
+export { canonicalUsername, displayUsername, usernameKey } from './accounts/usernames';
+export {
+  PresenceStatuses,
+  type GatewayHeartbeat,
+  type GatewaySignal,
+  type PresenceChanged,
+  type PresenceEvent,
+  type PresenceStatus,
+  type SettableStatus,
+} from './presence/events';
+export { type ModerationCheckRequest, type ModerationVerdict } from './moderation/check';
+export {
+  PROTOCOL_VERSION,
+  WsCloseCodes,
+  WsLimits,
+  WsOpNames,
+  type WsEventFrame,
+  type WsEventName,
+  type WsEvents,
+  type WsOp,
+  type WsOps,
+  type WsReplyFrame,
+  type WsRequestFrame,
+  type WsServerFrame,
+} from './ws/protocol';
+export {
+  WsOperations,
+  callerFields,
+  isWsOp,
+  wsOperation,
+  type CallerFields,
+  type CallerKind,
+  type LocalOp,
+  type LocalWsOp,
+  type RequestOf,
+  type RpcOfWsOp,
+  type RpcOp,
+  type RpcWsOp,
+} from './ws/operations';
 import type { AccountEvent } from './accounts/events';
 import type { ChatEvent } from './messages/events';
 import type { PresenceEvent } from './presence/events';
 /** Every event the system appends, across streams. */
 export type DomainEvent = ChatEvent | AccountEvent | PresenceEvent;
-
 export {
   checks,
   createDecoder,
