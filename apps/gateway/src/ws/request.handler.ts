@@ -4,6 +4,7 @@ import {
   ok,
   type CreateRoomRequest,
   type HistoryPageRequest,
+  type HistoryPageRpc,
   type Result,
   type RoomRef,
   type SendMessageRequest,
@@ -69,7 +70,8 @@ export class RequestHandler {
       case 'history.page': {
         const { roomId, before, limit } = data as HistoryPageRequest;
         if (!this.fanout.isMember(userId, roomId)) return fail('FORBIDDEN', `you are not a member of room "${roomId}"`);
-        const req: HistoryPageRequest = { roomId };
+        // History authorises the read again from its own membership projection (it is the authority).
+        const req: HistoryPageRpc = { roomId, userId };
         if (before !== undefined) req.before = before;
         if (limit !== undefined) req.limit = limit;
         return this.rpc.call('history.page', req, opts);
