@@ -5,8 +5,9 @@ import type { Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Consumption, type Delivered } from '@chat/messaging';
 import { CONFIG, HealthRegistry, MetricsRegistry, PINO, SUBJECTS } from '@chat/platform';
 import type { HistoryConfig } from '../config';
-import { HistoryStore } from '../db/history.store';
-import type { BatchPlan, StreamEvent } from './mapping';
+import type { StreamEvent } from '../store/events';
+import { HistoryStore } from '../store/history.store';
+import type { BatchPlan } from '../store/plan';
 
 export const toStreamEvent = (d: Delivered): StreamEvent => ({ subject: d.subject, position: d.seq, data: d.data, raw: d.raw });
 
@@ -42,7 +43,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     const registers = [metrics.registry];
     this.projected = new Counter({
       name: 'history_projected_events_total',
-      help: 'CHAT stream events projected for the first time, by outcome (message, ignored, dead_letter)',
+      help: 'CHAT stream events projected for the first time, by outcome (message, membership, dead_letter)',
       labelNames: ['outcome'],
       registers,
     });
@@ -52,7 +53,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
       registers,
     });
     // Present from the start (at 0), so dashboards and alerts see the series before the first event.
-    for (const outcome of ['message', 'ignored', 'dead_letter']) this.projected.inc({ outcome }, 0);
+    for (const outcome of ['message', 'membership', 'dead_letter']) this.projected.inc({ outcome }, 0);
     this.position = new Gauge({
       name: 'history_projection_position',
       help: 'Highest CHAT stream position projected (the checkpoint)',
@@ -118,7 +119,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   async applyBatch(events: StreamEvent[]): Promise<BatchPlan> {
     const plan = await this.store.applyBatch(events);
     this.projected.inc({ outcome: 'message' }, plan.fresh.messages);
-    this.projected.inc({ outcome: 'ignored' }, plan.fresh.ignored);
+    this.projected.inc({ outcome: 'membership' }, plan.fresh.membership);
     this.projected.inc({ outcome: 'dead_letter' }, plan.fresh.deadLetters);
     this.replayed.inc(plan.replayed);
     this.position.set(plan.checkpoint);
