@@ -262,6 +262,28 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     expect(await metric('history_projected_events_total')).toBe(appended.length);
   });
 
+  it('upgrade - a schema that projected before the membership tables existed gets them backfilled from the stream at start-up', async () => {
+    const members = async () => (await pool.query(`SELECT * FROM "${schema}".room_members ORDER BY room_id, user_id`)).rows;
+    const before = await members();
+    expect(before.length).toBeGreaterThan(0);
+    await svc.close();
+    // As after the RoomMembership migration on a deployment whose projector had skipped room events.
+    await pool.query(`DELETE FROM "${schema}".room_members`);
+    await pool.query(`DELETE FROM "${schema}".rooms`);
+    const mark = await checkpoint();
+    await pool.query(`INSERT INTO "${schema}".projection_checkpoints (name, position) VALUES ($1, $2)`, [
+      `${s.consumers.historyProjector}:membership-backfill`,
+      mark,
+    ]);
+    svc = await start();
+    js = svc.deps.js;
+    expect(await members()).toEqual(before);
+    expect((await pool.query(`SELECT name FROM "${schema}".projection_checkpoints`)).rows).toEqual([
+      { name: s.consumers.historyProjector },
+    ]);
+    expect((await page({ roomId: ROOM, limit: 1 })).messages).toHaveLength(1);
+  });
+
   describe('authorisation - history decides from its own membership projection (called directly, no gateway)', () => {
     const call = (roomId: string, userId: string, before?: number) =>
       svc.deps.rpc.call('history.page', before === undefined ? { roomId, userId } : { roomId, userId, before });

@@ -94,6 +94,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     this.position.set(await this.store.checkpoint());
+    await this.backfillMembership();
     this.consumption = await this.js.consumeDurable(
       {
         stream: this.subjects.streams.chat.name,
@@ -135,6 +136,31 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.warn({ position: d.position, subject: d.subject, error: d.error }, 'event dead-lettered');
     }
     return plan;
+  }
+
+  /**
+   * Once, after the RoomMembership migration on a schema that had projected before: the room
+   * events up to the old checkpoint were skipped then, so they are read again from the stream
+   * (an ordered consumer on every room's …meta subject) and applied as replays (idempotent, the
+   * checkpoint does not move), before the durable consumer starts. Replicas doing it at the
+   * same time write the same rows. Events above the mark come through the durable consumer.
+   */
+  private async backfillMembership(): Promise<void> {
+    const mark = await this.store.membershipBackfillMark();
+    if (mark === null) return;
+    const events: StreamEvent[] = [];
+    const follower = await this.js.follow(this.subjects.streams.chat.name, this.subjects.chat.allRoomMeta, (m) => {
+      if (m.seq <= mark) events.push(toStreamEvent(m));
+    });
+    try {
+      await follower.caughtUp;
+    } finally {
+      await follower.stop();
+    }
+    for (let i = 0; i < events.length; i += this.config.PROJECTION_BATCH)
+      await this.store.applyBatch(events.slice(i, i + this.config.PROJECTION_BATCH));
+    await this.store.clearMembershipBackfillMark();
+    this.logger.info({ upTo: mark, events: events.length }, 'membership backfilled from the room events of the stream');
   }
 
   async onModuleDestroy(): Promise<void> {

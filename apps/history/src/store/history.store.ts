@@ -2,6 +2,7 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { CheckpointRow, DeadLetterRow } from '../db/entities';
 import { isConnectionBroken } from '../db/errors';
+import { MEMBERSHIP_BACKFILL_SUFFIX } from '../db/migrations/schema';
 import { readModels, type ReadModelName } from '../read-models';
 import type { RoomSubjects, StreamEvent } from './events';
 import { planBatch, type BatchPlan } from './plan';
@@ -94,6 +95,21 @@ export class HistoryStore implements OnApplicationShutdown {
   async checkpoint(): Promise<number> {
     const row = await this.read((qr) => qr.manager.getRepository(CheckpointRow).findOneBy({ name: this.checkpointName }));
     return row?.position ?? 0;
+  }
+
+  /**
+   * The position up to which room events must be replayed into the membership tables (set by
+   * the RoomMembership migration on a schema that had projected before); null when none.
+   */
+  async membershipBackfillMark(): Promise<number | null> {
+    const name = this.checkpointName + MEMBERSHIP_BACKFILL_SUFFIX;
+    const row = await this.read((qr) => qr.manager.getRepository(CheckpointRow).findOneBy({ name }));
+    return row?.position ?? null;
+  }
+
+  async clearMembershipBackfillMark(): Promise<void> {
+    const name = this.checkpointName + MEMBERSHIP_BACKFILL_SUFFIX;
+    await this.read((qr) => qr.manager.getRepository(CheckpointRow).delete({ name }));
   }
 
   async ping(): Promise<void> {

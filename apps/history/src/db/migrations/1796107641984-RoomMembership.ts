@@ -1,13 +1,16 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { schemaOf } from './schema';
+import { MEMBERSHIP_BACKFILL_SUFFIX, schemaOf } from './schema';
 
 /**
  * The membership read model: rooms (with their visibility) and room_members, projected from the
  * rooms' …meta events, which history.page authorises from. A left member keeps its row
  * (member = false) so that an older join redelivered later cannot bring it back: every row
- * records the position of the newest event applied to it. Filled by the projector from the
- * stream; on an existing deployment, re-project (new schema + consumer, see architecture.md)
- * to fill it with the rooms created before this migration.
+ * records the position of the newest event applied to it.
+ *
+ * A deployment that has projected already skipped the room events up to its checkpoint, so the
+ * migration records that position as a backfill mark (`<consumer>:membership-backfill`); the
+ * projector replays the room events up to it from the stream at start-up and then deletes the
+ * mark. A fresh schema has no checkpoint and needs none.
  */
 export class RoomMembership1796107641984 implements MigrationInterface {
   name = 'RoomMembership1796107641984';
@@ -30,6 +33,10 @@ export class RoomMembership1796107641984 implements MigrationInterface {
         position bigint  NOT NULL,
         PRIMARY KEY (room_id, user_id)
       )`);
+    await qr.query(`
+      INSERT INTO ${s}.projection_checkpoints (name, position)
+      SELECT name || '${MEMBERSHIP_BACKFILL_SUFFIX}', position FROM ${s}.projection_checkpoints
+       WHERE position > 0 AND name NOT LIKE '%:%'`);
   }
 
   async down(qr: QueryRunner): Promise<void> {
