@@ -5,8 +5,14 @@ import type { PartOf } from './read-model';
 type Models = typeof readModels;
 const names = Object.keys(readModels) as ReadModelName[];
 
-/** Which read model projects each event type. */
-const ownerOf = new Map<string, ReadModelName>(names.flatMap((name) => readModels[name].eventTypes.map((t) => [t, name] as const)));
+/** Which read model projects each event type; two claiming one type is a bug caught at start-up. */
+const ownerOf = new Map<string, ReadModelName>();
+for (const name of names)
+  for (const type of readModels[name].eventTypes) {
+    const other = ownerOf.get(type);
+    if (other) throw new Error(`event type ${type} is claimed by read models ${other} and ${name}`);
+    ownerOf.set(type, name);
+  }
 
 /** What one stream event becomes: a change for the read model owning its type, or a dead letter. */
 export type Routed =
