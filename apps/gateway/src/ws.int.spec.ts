@@ -360,7 +360,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
       messages: [],
       nextBefore: null,
     });
-    expect(rpcSeen).toContainEqual({ op: 'history.page', req: { roomId: 'secret', limit: 5 } });
+    expect(rpcSeen).toContainEqual({ op: 'history.page', req: { roomId: 'secret', limit: 5, userId: h.user.userId } });
     const sent = await post('secret', h.user, 'now I am in');
     await h.c.waitFor('message.posted', (d) => d.messageId === sent.messageId);
   });

@@ -1,12 +1,12 @@
 import { historyTestEnv } from './testing/test-env';
 import { Pool } from 'pg';
-import { makeEvent, type HistoryPage, type MemberJoined, type MessagePosted, type Subjects } from '@chat/contracts';
+import { makeEvent, type HistoryPage, type MemberJoined, type MemberLeft, type MessagePosted, type Subjects } from '@chat/contracts';
 import type { JetStreamAdapter } from '@chat/messaging';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { HistoryConfig } from './config';
-import type { StreamEvent } from './projection/mapping';
+import type { StreamEvent } from './store/events';
 import { Projector } from './projection/projector';
 import { historyService } from './service';
 
@@ -46,7 +46,18 @@ describe('history service - newest page after out-of-order commits, readiness of
     const { seq } = await js.append(subject, ev, { msgId: ev.id });
     return { messageId: ev.payload.messageId, position: seq, event: { subject, position: seq, data: ev } };
   }
-  const call = (roomId: string) => svc.deps.rpc.call('history.page', { roomId });
+  /** Member of every room paged here: history authorises each read from its membership projection. */
+  const reader = randomUUID();
+  async function roomEvent(type: 'MemberJoined' | 'MemberLeft', roomId: string, userId = reader): Promise<StreamEvent> {
+    const ev =
+      type === 'MemberJoined'
+        ? makeEvent<MemberJoined>(ctx(userId), type, 1, { roomId, userId, username: 'rd', role: 'member' })
+        : makeEvent<MemberLeft>(ctx(userId), type, 1, { roomId, userId, username: 'rd' });
+    const subject = s.chat.roomMeta(roomId);
+    const { seq } = await js.append(subject, ev, { msgId: ev.id });
+    return { subject, position: seq, data: ev };
+  }
+  const call = (roomId: string, userId = reader) => svc.deps.rpc.call('history.page', { roomId, userId });
   const page = async (roomId: string): Promise<HistoryPage> => {
     const r = await call(roomId);
     if (!r.ok) throw new Error(`history.page failed: ${JSON.stringify(r.error)}`);
@@ -77,6 +88,7 @@ describe('history service - newest page after out-of-order commits, readiness of
   });
 
   it('a later batch committed first: the newest page waits for the rest of the room, or answers UNAVAILABLE', async () => {
+    for (const room of ['lost', 'gap', 'other', 'quiet']) await roomEvent('MemberJoined', room);
     const warmup = await post('warmup', 'w');
     await eventually(async () => (await checkpoint()) >= warmup.position);
     await projector.onModuleDestroy(); // the consumer stops fetching: nothing below is projected by it
@@ -86,14 +98,9 @@ describe('history service - newest page after out-of-order commits, readiness of
     const late = await post('gap', 'a later message, committed first');
     const other = await post('other', 'another room, committed first');
     const quiet = await post('quiet', 'committed first');
-    // An event the projection ignores (it leaves no row) is not waited for.
-    const joined = makeEvent<MemberJoined>(ctx(randomUUID()), 'MemberJoined', 1, {
-      roomId: 'quiet',
-      userId: randomUUID(),
-      username: 'bo',
-      role: 'member',
-    });
-    await js.append(s.chat.roomMessages('quiet'), joined, { msgId: joined.id });
+    // Another user's room event, not projected yet, holds up neither the reader's authorisation
+    // nor the newest page (it is on the room's …meta subject, not its message subject).
+    await roomEvent('MemberJoined', 'quiet', randomUUID());
     await projector.applyBatch([late.event, other.event, quiet.event]);
     expect(await checkpoint()).toBeGreaterThan(lost.position); // a high-water mark, past events not in the tables
 
@@ -121,7 +128,44 @@ describe('history service - newest page after out-of-order commits, readiness of
     expect(ids(await page('gap'))).toEqual([late.messageId, early.messageId]);
   });
 
+  it('authorisation reads its writes: a join or leave not projected yet is waited for, never decided on the older state', async () => {
+    const user = randomUUID();
+    await roomEvent('MemberJoined', 'club');
+    const msg = await post('club', 'hello');
+    await eventually(async () => (await checkpoint()) >= msg.position);
+    await projector.onModuleDestroy();
+
+    // Joined (acknowledged = on the stream), not projected: the read waits and is then allowed.
+    const join = await roomEvent('MemberJoined', 'club', user);
+    const reading = call('club', user);
+    await new Promise((r) => setTimeout(r, 100));
+    await projector.applyBatch([join]);
+    const allowed = await reading;
+    expect(allowed.ok && ids(allowed.data)).toEqual([msg.messageId]);
+
+    // Left, not projected: the read waits and is then refused.
+    const left = await roomEvent('MemberLeft', 'club', user);
+    const refusing = call('club', user);
+    await new Promise((r) => setTimeout(r, 100));
+    await projector.applyBatch([left]);
+    const refused = await refusing;
+    expect(!refused.ok && refused.error.code).toBe('FORBIDDEN');
+
+    // Joined again, never projected within the wait: UNAVAILABLE (retry), not a stale FORBIDDEN.
+    const again = await roomEvent('MemberJoined', 'club', user);
+    const behind = await call('club', user);
+    expect(!behind.ok && behind.error.code).toBe('UNAVAILABLE');
+    // Others in the room are not held up by it.
+    expect(ids(await page('club'))).toEqual([msg.messageId]);
+    await projector.applyBatch([again]);
+    expect((await call('club', user)).ok).toBe(true);
+
+    await projector.onApplicationBootstrap();
+    await eventually(async () => (await ready()).status === 200);
+  });
+
   it('readiness - a batch stuck in the handler past the ack wait makes the service not ready until it finishes', async () => {
+    await roomEvent('MemberJoined', 'stuck');
     const first = await post('stuck', 'first');
     await eventually(async () => (await checkpoint()) >= first.position);
     expect((await ready()).status).toBe(200);

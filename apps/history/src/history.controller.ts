@@ -3,27 +3,36 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ChatError, Rpc, type HistoryPage, type HistoryPageRpc } from '@chat/contracts';
 import { PINO } from '@chat/platform';
 import type { Logger } from 'pino';
-import { HistoryStore } from './db/history.store';
 import { isDatabaseUnavailable } from './db/errors';
+import { MembershipQueries, readRefusal } from './membership';
+import { MessageQueries } from './messages';
+import { pageSize, toPage } from './messages/page';
 import { ProjectionProgress } from './projection/progress';
-import { pageSize, toPage } from './query/page';
 
 /**
- * NATS adapter for history reads. The gateway has already checked that the caller may read
- * the room; this service trusts its caller.
+ * NATS adapter for history reads. History is the authority on who may read a room: the caller
+ * (`userId`, set by the gateway from the verified token) must be a member according to the
+ * membership read model, whatever the caller's own checks said.
  */
 @Controller()
 export class HistoryController {
   constructor(
-    private readonly store: HistoryStore,
+    private readonly messages: MessageQueries,
+    private readonly membership: MembershipQueries,
     private readonly progress: ProjectionProgress,
     @Inject(PINO) private readonly logger: Logger,
   ) {}
 
-  /** How long a newest-page read waits for the projection to reach the room's last message. */
+  /** How long a read waits for the projection to reach the room's last message / the caller's last room event. */
   static readonly catchUpWaitMs = 2000;
 
   /**
+   * Authorisation reads its writes: a user acknowledged a join may page the room at once, and
+   * one acknowledged a leave is refused at once. So before deciding, the read waits (bounded)
+   * until every event about the caller on the room's …meta subject is in the membership table;
+   * if it is still behind after the wait, the answer is UNAVAILABLE (retry), never a decision on
+   * an older membership.
+   *
    * Read-your-writes for the newest page: a client that was just acked (or reconnects after
    * missing live events) must find every accepted message in it. The projection runs behind
    * the stream by a few milliseconds, so the read waits (bounded) until every event of the room
@@ -34,13 +43,28 @@ export class HistoryController {
   @MessagePattern(Rpc.historyPage)
   async page(@Payload() req: HistoryPageRpc): Promise<HistoryPage> {
     const limit = pageSize(req.limit);
+    const wait = HistoryController.catchUpWaitMs;
     try {
-      if (req.before === undefined && !(await this.progress.caughtUp(req.roomId, HistoryController.catchUpWaitMs))) {
+      // Both waits at once: the message wait is wasted only for a refused caller, who is rare.
+      const [membershipReady, messagesReady] = await Promise.all([
+        this.progress.membershipCaughtUp(req.roomId, req.userId, wait),
+        req.before === undefined ? this.progress.caughtUp(req.roomId, wait) : true,
+      ]);
+      if (!membershipReady) {
+        this.logger.debug(
+          { roomId: req.roomId, userId: req.userId },
+          "authorisation: membership projection still behind the caller's room events",
+        );
+        throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
+      }
+      const refusal = readRefusal(req.roomId, await this.membership.standing(req.roomId, req.userId));
+      if (refusal) throw new ChatError(refusal.code, refusal.message);
+      if (!messagesReady) {
         this.logger.debug({ roomId: req.roomId }, 'newest page: projection still behind the room after the wait');
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
       }
       // One row more than asked tells whether an older page exists.
-      const rows = await this.store.newestFirst(req.roomId, req.before, limit + 1);
+      const rows = await this.messages.newestFirst(req.roomId, req.before, limit + 1);
       return toPage(req.roomId, rows, limit);
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;

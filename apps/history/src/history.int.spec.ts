@@ -7,6 +7,8 @@ import {
   type HistoryPage,
   type MessagePosted,
   type MessageView,
+  type MemberJoined,
+  type MemberLeft,
   type RoomCreated,
   type Subjects,
 } from '@chat/contracts';
@@ -15,9 +17,9 @@ import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { HistoryConfig } from './config';
-import type { StreamEvent } from './projection/mapping';
-import { HistoryStore } from './db/history.store';
 import { Projector } from './projection/projector';
+import type { StreamEvent } from './store/events';
+import { HistoryStore } from './store/history.store';
 import { historyService } from './service';
 
 const ROOM = 'lobby';
@@ -59,8 +61,31 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     });
     return { event, position: await append(s.chat.roomMessages(roomId), event) };
   }
+  /** A member of every room this file pages (history authorises every read). */
+  const reader = randomUUID();
+  async function join(roomId: string, userId = reader): Promise<number> {
+    const ev = makeEvent<MemberJoined>(ctx(userId), 'MemberJoined', 1, { roomId, userId, username: 'reader', role: 'member' });
+    return append(s.chat.roomMeta(roomId), ev);
+  }
+  async function leave(roomId: string, userId: string): Promise<number> {
+    const ev = makeEvent<MemberLeft>(ctx(userId), 'MemberLeft', 1, { roomId, userId, username: 'reader' });
+    return append(s.chat.roomMeta(roomId), ev);
+  }
+  async function create(roomId: string, visibility: 'public' | 'private', ownerId: string | null): Promise<number> {
+    const ev = makeEvent<RoomCreated>(ctx(ownerId ?? randomUUID()), 'RoomCreated', 1, {
+      roomId,
+      name: roomId,
+      topic: '',
+      visibility,
+      postPolicy: 'members',
+      memberLimit: 1000,
+      ownerId,
+      ownerName: ownerId ? 'owner' : null,
+    });
+    return append(s.chat.roomMeta(roomId), ev);
+  }
   const page = async (req: { roomId: string; before?: number; limit?: number }): Promise<HistoryPage> => {
-    const r = await svc.deps.rpc.call('history.page', req);
+    const r = await svc.deps.rpc.call('history.page', { ...req, userId: reader });
     if (!r.ok) throw new Error(`history.page failed: ${JSON.stringify(r.error)}`);
     return r.data;
   };
@@ -99,6 +124,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   const side: Array<{ event: MessagePosted; position: number }> = [];
 
   it('newest page - reads its writes: a message appended just before is in it, without waiting', async () => {
+    await join('rw-room');
     const fresh = await post('rw-room', 'just now');
     const p = await page({ roomId: 'rw-room' });
     expect(p.messages.map((m) => m.messageId)).toEqual([fresh.event.payload.messageId]);
@@ -116,6 +142,9 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       ownerName: null,
     });
     await append(s.chat.roomMeta(ROOM), created);
+    await join(ROOM);
+    await join(OTHER);
+    await join('empty-room');
     for (let i = 0; i < 250; i++) {
       lobby.push(await post(ROOM, `m${i}`));
       if (i % 12 === 0) side.push(await post(OTHER, `s${i}`));
@@ -174,7 +203,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     const first = await projector.applyBatch(batch);
     const second = await projector.applyBatch(batch);
     for (const plan of [first, second]) {
-      expect(plan.fresh).toEqual({ messages: 0, deadLetters: 0, ignored: 0 });
+      expect(plan.fresh).toEqual({ messages: 0, membership: 0, deadLetters: 0 });
       expect(plan.replayed).toBe(40);
     }
     expect(await snapshot()).toEqual(before);
@@ -211,6 +240,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   });
 
   it('projection - a second event carrying a stored message id is dead-lettered with the reason, not dropped', async () => {
+    await join('dup-room');
     const first = await post('dup-room', 'first');
     const clash = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {
       ...first.event.payload,
@@ -233,8 +263,81 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     expect(await metric('history_projected_events_total')).toBe(appended.length);
   });
 
+  it('upgrade - a schema that projected before the membership tables existed gets them backfilled from the stream at start-up', async () => {
+    const members = async () => (await pool.query(`SELECT * FROM "${schema}".room_members ORDER BY room_id, user_id`)).rows;
+    const before = await members();
+    expect(before.length).toBeGreaterThan(0);
+    await svc.close();
+    // As after the RoomMembership migration on a deployment whose projector had skipped room events.
+    await pool.query(`DELETE FROM "${schema}".room_members`);
+    await pool.query(`DELETE FROM "${schema}".rooms`);
+    const mark = await checkpoint();
+    await pool.query(`INSERT INTO "${schema}".projection_checkpoints (name, position) VALUES ($1, $2)`, [
+      `${s.consumers.historyProjector}:membership-backfill`,
+      mark,
+    ]);
+    svc = await start();
+    js = svc.deps.js;
+    expect(await members()).toEqual(before);
+    expect((await pool.query(`SELECT name FROM "${schema}".projection_checkpoints`)).rows).toEqual([
+      { name: s.consumers.historyProjector },
+    ]);
+    expect((await page({ roomId: ROOM, limit: 1 })).messages).toHaveLength(1);
+  });
+
+  describe('authorisation - history decides from its own membership projection (called directly, no gateway)', () => {
+    const call = (roomId: string, userId: string, before?: number) =>
+      svc.deps.rpc.call('history.page', before === undefined ? { roomId, userId } : { roomId, userId, before });
+    const refused = async (roomId: string, userId: string, before?: number) => {
+      const r = await call(roomId, userId, before);
+      expect(r.ok ? 'allowed' : r.error).toEqual({ code: 'FORBIDDEN', message: `you are not a member of room "${roomId}"` });
+    };
+    const owner = randomUUID();
+    const outsider = randomUUID();
+
+    beforeAll(async () => {
+      await create('auth-private', 'private', owner);
+      await create('auth-public', 'public', null);
+      await join('auth-public', owner);
+      await post('auth-private', 'secret');
+      await post('auth-public', 'hello');
+    });
+
+    it('a non-member is refused FORBIDDEN for a private room, a public room and a missing room, newest or older page', async () => {
+      for (const roomId of ['auth-private', 'auth-public', 'auth-missing']) {
+        await refused(roomId, outsider);
+        await refused(roomId, outsider, 1000);
+      }
+    });
+
+    it('members (the owner by RoomCreated, a joined user) are allowed', async () => {
+      const mine = await call('auth-private', owner);
+      expect(mine.ok && mine.data.messages.map((m) => m.body)).toEqual(['secret']);
+      const theirs = await call('auth-public', owner);
+      expect(theirs.ok && theirs.data.messages.map((m) => m.body)).toEqual(['hello']);
+    });
+
+    it('a join is honoured by the very next read, and a leave refuses the very next read', async () => {
+      const user = randomUUID();
+      await join('auth-private', user);
+      expect((await call('auth-private', user)).ok).toBe(true);
+      await leave('auth-private', user);
+      await refused('auth-private', user);
+      await refused('auth-private', user, 1000);
+      await join('auth-private', user);
+      expect((await call('auth-private', user, 1000)).ok).toBe(true);
+    });
+  });
+
   it('rpc - a malformed history.page request gets BAD_REQUEST and the service keeps serving', async () => {
-    for (const req of [{ roomId: 'Not A Room' }, { roomId: ROOM, limit: 1000 }, { roomId: ROOM, before: 0 }, { roomId: ROOM, extra: 1 }]) {
+    for (const req of [
+      { roomId: 'Not A Room', userId: reader },
+      { roomId: ROOM, limit: 1000, userId: reader },
+      { roomId: ROOM, before: 0, userId: reader },
+      { roomId: ROOM, extra: 1, userId: reader },
+      { roomId: ROOM },
+      { roomId: ROOM, userId: 'not-a-uuid' },
+    ]) {
       const r = await svc.deps.rpc.call('history.page', req as never);
       expect(r.ok).toBe(false);
       expect(!r.ok && r.error.code).toBe('BAD_REQUEST');
@@ -274,6 +377,6 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     // The new instance projected exactly the one new event; anything older it saw was a replay.
     expect(await metric('history_projected_events_total')).toBe(1);
     const migrations = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
-    expect(migrations.rows).toHaveLength(1);
+    expect(migrations.rows).toHaveLength(2);
   });
 });

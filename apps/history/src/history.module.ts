@@ -3,10 +3,12 @@ import type { Subjects } from '@chat/contracts';
 import { CONFIG, HealthRegistry, SUBJECTS } from '@chat/platform';
 import type { HistoryConfig } from './config';
 import { openDatabase } from './db/data-source';
-import { HistoryStore } from './db/history.store';
 import { HistoryController } from './history.controller';
+import { MembershipQueries } from './membership';
+import { MessageQueries } from './messages';
 import { ProjectionProgress } from './projection/progress';
 import { Projector } from './projection/projector';
+import { HistoryStore } from './store/history.store';
 
 const DATABASE_HEALTH = Symbol('DATABASE_HEALTH');
 
@@ -29,7 +31,7 @@ export class HistoryModule {
               schema: config.DATABASE_SCHEMA,
               timeouts: { statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS, lockMs: config.DATABASE_LOCK_TIMEOUT_MS },
             });
-            return new HistoryStore(ds, s.consumers.historyProjector, (roomId) => s.chat.roomMessages(roomId));
+            return new HistoryStore(ds, s.consumers.historyProjector, s.chat);
           },
         },
         {
@@ -40,6 +42,9 @@ export class HistoryModule {
             return true;
           },
         },
+        // Each read model's queries, on the store's pooled connections.
+        { provide: MessageQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MessageQueries(store) },
+        { provide: MembershipQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MembershipQueries(store) },
         Projector,
         ProjectionProgress,
       ],

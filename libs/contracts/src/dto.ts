@@ -169,7 +169,10 @@ export class PostMessageRpc extends SendMessageRequest {
   @IsUUID() userId: string;
   @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
 }
-export class HistoryPageRpc extends HistoryPageRequest {}
+/** History authorises the read itself: `userId` is the caller, from the verified token. */
+export class HistoryPageRpc extends HistoryPageRequest {
+  @IsUUID() userId: string;
+}
 export class PresenceListRpc {}
 export class ModerationCheckRpc extends RoomRef {
   @IsUUID() senderId: string;

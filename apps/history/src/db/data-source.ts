@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { SCHEMA_PATTERN } from '../config';
-import { entities } from './entities';
+import { readModels } from '../read-models';
+import { sharedEntities } from './entities';
 import { migrations } from './migrations';
 
 export interface DatabaseTimeouts {
@@ -44,6 +45,9 @@ export function poolSettings(timeouts: DatabaseTimeouts | undefined): Record<str
     query_timeout: timeouts.statementMs + CLIENT_TIMEOUT_MARGIN_MS,
   };
 }
+
+/** The shared tables and every read model's. */
+export const entities = [...sharedEntities, ...Object.values(readModels).flatMap((m) => m.entities)];
 
 /** A DataSource for the history schema. Never `synchronize`: the schema is owned by the migrations. */
 export function createDataSource(opts: DatabaseOptions): DataSource {

@@ -5,37 +5,20 @@ import { Column, Entity, PrimaryColumn, type ValueTransformer } from 'typeorm';
  * Stream positions are Postgres bigints, which node-postgres returns as strings. JetStream
  * sequences stay far below 2^53, so they are read back as plain numbers.
  */
-const position: ValueTransformer = {
+export const positionColumn: ValueTransformer = {
   to: (v: number | null | undefined) => v,
   from: (v: string | null) => (v === null ? null : Number(v)),
 };
 
-/** The tables live in the schema set on the DataSource (config DATABASE_SCHEMA); migrations create them. */
-@Entity({ name: 'messages' })
-export class MessageRow {
-  @PrimaryColumn({ name: 'message_id', type: 'uuid' })
-  messageId: string;
-  @Column({ name: 'room_id', type: 'text' })
-  roomId: string;
-  @Column({ name: 'position', type: 'bigint', unique: true, transformer: position })
-  position: number;
-  @Column({ name: 'sender_id', type: 'uuid' })
-  senderId: string;
-  @Column({ name: 'sender_name', type: 'text' })
-  senderName: string;
-  @Column({ name: 'client_msg_id', type: 'text' })
-  clientMsgId: string;
-  @Column({ name: 'body', type: 'text' })
-  body: string;
-  @Column({ name: 'created_at', type: 'timestamptz' })
-  createdAt: Date;
-}
-
+/**
+ * The tables shared by every read model. They live in the schema set on the DataSource (config
+ * DATABASE_SCHEMA); migrations create them. Each read model's own entities are in its folder.
+ */
 @Entity({ name: 'projection_checkpoints' })
 export class CheckpointRow {
   @PrimaryColumn({ name: 'name', type: 'text' })
   name: string;
-  @Column({ name: 'position', type: 'bigint', transformer: position })
+  @Column({ name: 'position', type: 'bigint', transformer: positionColumn })
   position: number;
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
@@ -44,7 +27,7 @@ export class CheckpointRow {
 /** Events that could not be projected, kept verbatim for inspection; the stream moves on without them. */
 @Entity({ name: 'dead_letters' })
 export class DeadLetterRow {
-  @PrimaryColumn({ name: 'position', type: 'bigint', transformer: position })
+  @PrimaryColumn({ name: 'position', type: 'bigint', transformer: positionColumn })
   position: number;
   @Column({ name: 'subject', type: 'text' })
   subject: string;
@@ -56,4 +39,4 @@ export class DeadLetterRow {
   createdAt: Date;
 }
 
-export const entities = [MessageRow, CheckpointRow, DeadLetterRow];
+export const sharedEntities = [CheckpointRow, DeadLetterRow];

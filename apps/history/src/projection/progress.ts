@@ -3,15 +3,30 @@ import { Counter } from 'prom-client';
 import type { Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Delivered } from '@chat/messaging';
 import { MetricsRegistry, SUBJECTS } from '@chat/platform';
-import { HistoryStore } from '../db/history.store';
-import { project } from './mapping';
+import { MembershipQueries } from '../membership';
+import { MessageQueries } from '../messages';
+import type { StreamEvent } from '../store/events';
+import { route } from '../store/plan';
 import { toStreamEvent } from './projector';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * What a wait is for: which of a subject's events it needs (`relevant`), and which of those
+ * positions the tables do not reflect yet (`missing`, one indexed query).
+ */
+interface Witness {
+  relevant(e: StreamEvent): boolean;
+  missing(positions: number[]): Promise<number[]>;
+}
+
+type Outcome = 'ready' | 'waited' | 'timed_out';
+
+/**
  * Answers "has every event of this room up to its last stored message been projected?", which
- * the newest history page waits for (read-your-writes).
+ * the newest history page waits for (read-your-writes), and "has every event about this user in
+ * this room's …meta subject been projected?", which every page's authorisation waits for (a
+ * join or leave the caller was just acknowledged is decided on, never an older state).
  *
  * The checkpoint cannot answer it: it is the highest position committed, and batches commit
  * out of order (two replicas sharing the consumer, a nak'd batch coming back after the next
@@ -33,9 +48,11 @@ export class ProjectionProgress {
   private floor = 0;
   private floorRequest: Promise<number> | null = null;
   private readonly outcomes: Counter<'outcome'>;
+  private readonly authOutcomes: Counter<'outcome'>;
 
   constructor(
-    private readonly store: HistoryStore,
+    private readonly messages: MessageQueries,
+    private readonly membership: MembershipQueries,
     private readonly js: JetStreamAdapter,
     @Inject(SUBJECTS) private readonly s: Subjects,
     metrics: MetricsRegistry,
@@ -46,7 +63,16 @@ export class ProjectionProgress {
       labelNames: ['outcome'],
       registers: [metrics.registry],
     });
-    for (const outcome of ['ready', 'waited', 'timed_out']) this.outcomes.inc({ outcome }, 0);
+    this.authOutcomes = new Counter({
+      name: 'history_membership_catch_up_total',
+      help: "history.page authorisations by how the membership projection stood for the caller's room events: ready at once, ready after waiting, or still behind when the wait ended",
+      labelNames: ['outcome'],
+      registers: [metrics.registry],
+    });
+    for (const outcome of ['ready', 'waited', 'timed_out']) {
+      this.outcomes.inc({ outcome }, 0);
+      this.authOutcomes.inc({ outcome }, 0);
+    }
   }
 
   /**
@@ -56,33 +82,60 @@ export class ProjectionProgress {
    * the room's positions (once, unless the room has more than `maxListed` above the floor).
    */
   async caughtUp(roomId: string, waitMs: number): Promise<boolean> {
+    // Every event on a message subject leaves a message row or a dead letter.
+    const witness: Witness = { relevant: () => true, missing: (positions) => this.messages.unprojected(positions) };
+    return this.done(this.outcomes, await this.waitFor(this.s.chat.roomMessages(roomId), waitMs, witness));
+  }
+
+  /**
+   * Resolves true once the membership read model reflects every event about `userId` stored on
+   * the room's …meta subject as of the call (RoomCreated naming them owner, their joins and
+   * leaves), false when that has not happened within `waitMs`. A caller acknowledged a join
+   * or a leave finds it applied: the event is on the subject before the acknowledgement.
+   * Other users' events do not hold the caller up. A user's row records the newest position
+   * applied to it, so one primary-key lookup tells which of their events are still missing.
+   */
+  async membershipCaughtUp(roomId: string, userId: string, waitMs: number): Promise<boolean> {
+    const witness: Witness = {
+      relevant: (e) => {
+        const out = route(e, this.s.chat);
+        return out.kind === 'membership' && out.change.member?.userId === userId;
+      },
+      missing: async (positions) => {
+        const applied = (await this.membership.standing(roomId, userId))?.position ?? 0;
+        return positions.filter((p) => p > applied);
+      },
+    };
+    return this.done(this.authOutcomes, await this.waitFor(this.s.chat.roomMeta(roomId), waitMs, witness));
+  }
+
+  private async waitFor(subject: string, waitMs: number, witness: Witness): Promise<Outcome> {
     const stream = this.s.streams.chat.name;
-    const subject = this.s.chat.roomMessages(roomId);
     const last = await this.js.lastOnSubject(stream, subject);
-    if (!last || last.seq <= this.floor) return this.done('ready');
+    if (!last || last.seq <= this.floor) return 'ready';
     const deadline = Date.now() + waitMs;
-    // Positions of the room still to be found in the tables; null: not listed yet, or (when
+    // Positions of the subject still to be found in the tables; null: not listed yet, or (when
     // `tooMany`) more than maxListed of them, and then only the ack floor is watched.
     let missing: number[] | null = null;
     let tooMany = false;
     for (let pause = ProjectionProgress.pollMs.first, looks = 0; ; pause = Math.min(pause * 2, ProjectionProgress.pollMs.max), looks++) {
       if (missing === null) {
         const floor = await this.ackFloor();
-        if (last.seq <= floor) return this.done(looks ? 'waited' : 'ready');
-        if (!tooMany) missing = await this.expectedAbove(stream, subject, floor, last);
+        if (last.seq <= floor) return looks ? 'waited' : 'ready';
+        if (!tooMany) missing = await this.expectedAbove(stream, subject, floor, last, witness);
         tooMany = missing === null;
       }
       if (missing !== null) {
-        missing = await this.store.unprojected(missing);
-        if (!missing.length) return this.done(looks ? 'waited' : 'ready');
+        missing = missing.length ? await witness.missing(missing) : missing;
+        if (!missing.length) return looks ? 'waited' : 'ready';
       }
-      if (Date.now() + pause > deadline) return this.done('timed_out');
+      if (Date.now() + pause > deadline) return 'timed_out';
       await sleep(pause);
     }
   }
 
-  private done(outcome: 'ready' | 'waited' | 'timed_out'): boolean {
-    this.outcomes.inc({ outcome });
+  private done(counter: Counter<'outcome'>, outcome: Outcome): boolean {
+    counter.inc({ outcome });
     return outcome !== 'timed_out';
   }
 
@@ -104,14 +157,14 @@ export class ProjectionProgress {
   }
 
   /**
-   * Positions of the room's events in (floor, last] that leave a row or dead letter (events the
-   * projection ignores leave none, so nothing is waited for them); null when there are more
-   * than `maxListed`.
+   * Positions of the subject's events in (floor, last] that the witness needs; null when there
+   * are more than `maxListed` events to list (relevant or not: each costs a round trip).
    */
-  private async expectedAbove(stream: string, subject: string, floor: number, last: Delivered): Promise<number[] | null> {
+  private async expectedAbove(stream: string, subject: string, floor: number, last: Delivered, witness: Witness): Promise<number[] | null> {
     const positions: number[] = [];
+    let listed = 0;
     const add = (e: Delivered) => {
-      if (project(toStreamEvent(e), (roomId) => this.s.chat.roomMessages(roomId)).kind !== 'ignored') positions.push(e.seq);
+      if (witness.relevant(toStreamEvent(e))) positions.push(e.seq);
     };
     for (let from = floor + 1; ;) {
       // The last message is at hand already; what was appended after it is not waited for.
@@ -120,7 +173,7 @@ export class ProjectionProgress {
       if (!e || e.seq > last.seq) return positions;
       add(e);
       if (e.seq === last.seq) return positions;
-      if (positions.length > ProjectionProgress.maxListed) return null;
+      if (++listed > ProjectionProgress.maxListed) return null;
       from = e.seq + 1;
     }
   }

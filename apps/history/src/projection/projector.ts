@@ -5,8 +5,9 @@ import type { Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Consumption, type Delivered } from '@chat/messaging';
 import { CONFIG, HealthRegistry, MetricsRegistry, PINO, SUBJECTS } from '@chat/platform';
 import type { HistoryConfig } from '../config';
-import { HistoryStore } from '../db/history.store';
-import type { BatchPlan, StreamEvent } from './mapping';
+import type { StreamEvent } from '../store/events';
+import { HistoryStore } from '../store/history.store';
+import type { BatchPlan } from '../store/plan';
 
 export const toStreamEvent = (d: Delivered): StreamEvent => ({ subject: d.subject, position: d.seq, data: d.data, raw: d.raw });
 
@@ -42,7 +43,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     const registers = [metrics.registry];
     this.projected = new Counter({
       name: 'history_projected_events_total',
-      help: 'CHAT stream events projected for the first time, by outcome (message, ignored, dead_letter)',
+      help: 'CHAT stream events projected for the first time, by outcome (message, membership, dead_letter)',
       labelNames: ['outcome'],
       registers,
     });
@@ -52,7 +53,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
       registers,
     });
     // Present from the start (at 0), so dashboards and alerts see the series before the first event.
-    for (const outcome of ['message', 'ignored', 'dead_letter']) this.projected.inc({ outcome }, 0);
+    for (const outcome of ['message', 'membership', 'dead_letter']) this.projected.inc({ outcome }, 0);
     this.position = new Gauge({
       name: 'history_projection_position',
       help: 'Highest CHAT stream position projected (the checkpoint)',
@@ -93,6 +94,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     this.position.set(await this.store.checkpoint());
+    await this.backfillMembership();
     this.consumption = await this.js.consumeDurable(
       {
         stream: this.subjects.streams.chat.name,
@@ -118,7 +120,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   async applyBatch(events: StreamEvent[]): Promise<BatchPlan> {
     const plan = await this.store.applyBatch(events);
     this.projected.inc({ outcome: 'message' }, plan.fresh.messages);
-    this.projected.inc({ outcome: 'ignored' }, plan.fresh.ignored);
+    this.projected.inc({ outcome: 'membership' }, plan.fresh.membership);
     this.projected.inc({ outcome: 'dead_letter' }, plan.fresh.deadLetters);
     this.replayed.inc(plan.replayed);
     this.position.set(plan.checkpoint);
@@ -134,6 +136,31 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.warn({ position: d.position, subject: d.subject, error: d.error }, 'event dead-lettered');
     }
     return plan;
+  }
+
+  /**
+   * Once, after the RoomMembership migration on a schema that had projected before: the room
+   * events up to the old checkpoint were skipped then, so they are read again from the stream
+   * (an ordered consumer on every room's …meta subject) and applied as replays (idempotent, the
+   * checkpoint does not move), before the durable consumer starts. Replicas doing it at the
+   * same time write the same rows. Events above the mark come through the durable consumer.
+   */
+  private async backfillMembership(): Promise<void> {
+    const mark = await this.store.membershipBackfillMark();
+    if (mark === null) return;
+    const events: StreamEvent[] = [];
+    const follower = await this.js.follow(this.subjects.streams.chat.name, this.subjects.chat.allRoomMeta, (m) => {
+      if (m.seq <= mark) events.push(toStreamEvent(m));
+    });
+    try {
+      await follower.caughtUp;
+    } finally {
+      await follower.stop();
+    }
+    for (let i = 0; i < events.length; i += this.config.PROJECTION_BATCH)
+      await this.store.applyBatch(events.slice(i, i + this.config.PROJECTION_BATCH));
+    await this.store.clearMembershipBackfillMark();
+    this.logger.info({ upTo: mark, events: events.length }, 'membership backfilled from the room events of the stream');
   }
 
   async onModuleDestroy(): Promise<void> {

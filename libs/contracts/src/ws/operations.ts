@@ -100,7 +100,7 @@ export const WsOperations = {
   'room.join': forward({ dto: RoomRef, auth: true, rpc: 'rooms.join', caller: 'user' }),
   'room.leave': forward({ dto: RoomRef, auth: true, rpc: 'rooms.leave', caller: 'user' }),
   'message.send': forward({ dto: SendMessageRequest, auth: true, rpc: 'rooms.post', caller: 'user', ordered: true }),
-  'history.page': forward({ dto: HistoryPageRequest, auth: true, rpc: 'history.page', caller: 'none' }),
+  'history.page': forward({ dto: HistoryPageRequest, auth: true, rpc: 'history.page', caller: 'userId' }),
   'presence.list': forward({ dto: null, auth: true, rpc: 'presence.list', caller: 'none' }),
   'presence.set': local({ dto: SetStatusRequest, auth: true, res: reply<{ status: PresenceStatus }>() }),
 };

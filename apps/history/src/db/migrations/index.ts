@@ -1,4 +1,5 @@
 import { InitialSchema1795480356658 } from './1795480356658-InitialSchema';
+import { RoomMembership1796107641984 } from './1796107641984-RoomMembership';
 
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
-export const migrations = [InitialSchema1795480356658];
+export const migrations = [InitialSchema1795480356658, RoomMembership1796107641984];

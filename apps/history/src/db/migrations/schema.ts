@@ -10,3 +10,6 @@ export function schemaOf(qr: QueryRunner): string {
   if (!schema || !SCHEMA_PATTERN.test(schema)) throw new Error(`migrations need a valid schema on the DataSource, got "${schema}"`);
   return `"${schema}"`;
 }
+
+/** Name suffix of the checkpoint row marking how far the membership tables must be backfilled from the stream. */
+export const MEMBERSHIP_BACKFILL_SUFFIX = ':membership-backfill';

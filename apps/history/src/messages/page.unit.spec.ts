@@ -1,5 +1,5 @@
 import { Limits } from '@chat/contracts';
-import type { MessageRecord } from '../projection/mapping';
+import type { MessageRecord } from './messages.plan';
 import { pageSize, toPage } from './page';
 
 const row = (position: number): MessageRecord => ({

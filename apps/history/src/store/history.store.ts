@@ -1,28 +1,28 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import {
-  planBatch,
-  resolveSkipped,
-  type BatchPlan,
-  type MessageRecord,
-  type MessageSubjectOf,
-  type StoredMessageKey,
-  type StreamEvent,
-} from '../projection/mapping';
-import { CheckpointRow, DeadLetterRow, MessageRow } from './entities';
-import { isConnectionBroken } from './errors';
+import { CheckpointRow, DeadLetterRow } from '../db/entities';
+import { isConnectionBroken } from '../db/errors';
+import { MEMBERSHIP_BACKFILL_SUFFIX } from '../db/migrations/schema';
+import { readModels, type ReadModelName } from '../read-models';
+import type { RoomSubjects, StreamEvent } from './events';
+import { planBatch, type BatchPlan } from './plan';
 
 /** TypeORM's Postgres query runner can hand its connection back with an error, which makes the pool drop it. */
 type ReleasableRunner = QueryRunner & { releasePostgresConnection?: (err?: Error) => Promise<void> };
 
-/** All SQL of the history service: projection writes and page reads. Owns the DataSource. */
+/**
+ * The shared side of the history database: applies batch plans in one transaction (checkpoint,
+ * every read model's part, dead letters) and runs reads on pooled connections for the read
+ * models' queries. Owns the DataSource.
+ */
 export class HistoryStore implements OnApplicationShutdown {
-  private readonly schema: string;
+  /** The quoted schema, for raw SQL. */
+  readonly schema: string;
 
   constructor(
     readonly ds: DataSource,
     private readonly checkpointName: string,
-    private readonly messageSubjectOf: MessageSubjectOf,
+    private readonly subjects: RoomSubjects,
   ) {
     // Validated against SCHEMA_PATTERN when the DataSource was created, so it can be quoted into SQL.
     this.schema = `"${(ds.options as { schema: string }).schema}"`;
@@ -30,13 +30,14 @@ export class HistoryStore implements OnApplicationShutdown {
 
   /**
    * Projects one batch in ONE transaction: the checkpoint row is locked (so replicas or a
-   * direct call queue instead of interleaving), rows are written with ON CONFLICT DO NOTHING
+   * direct call queue instead of interleaving), the pure plan is made against it, each read
+   * model writes its part idempotently, dead letters are inserted with ON CONFLICT DO NOTHING
    * and the checkpoint moves to the highest position seen, never back. Either all of it
    * commits or nothing does; applying the same batch again changes nothing.
    *
-   * A message the insert skipped is the same event again (same position and id: nothing to
-   * do) or a different event whose id or position is taken; the latter becomes a dead letter
-   * instead of disappearing (`plan.conflicts` lists those written by this call).
+   * A read model may turn a change into a dead letter while writing (a message whose id or
+   * position another event holds): it is dead-lettered instead of disappearing
+   * (`plan.conflicts` lists those written by this call).
    */
   async applyBatch(events: StreamEvent[]): Promise<BatchPlan> {
     return this.transaction(async (em) => {
@@ -53,29 +54,18 @@ export class HistoryStore implements OnApplicationShutdown {
         .setLock('pessimistic_write')
         .where('c.name = :name', { name: this.checkpointName })
         .getOneOrFail();
-      const plan = planBatch(events, cp.position, this.messageSubjectOf);
-      if (plan.messages.length) {
-        // One multi-row INSERT; RETURNING lists the rows it wrote, so the skipped ones are known.
-        // Copies: TypeORM writes the returned (string) columns back into the objects it was given.
-        const result = await em
-          .createQueryBuilder()
-          .insert()
-          .into(MessageRow)
-          .values(plan.messages.map((m) => ({ ...m })))
-          .orIgnore()
-          .returning(['position'])
-          .execute();
-        const written = new Set((result.raw as Array<{ position: string | number }>).map((r) => Number(r.position)));
-        const skipped = plan.messages.filter((m) => !written.has(m.position));
-        if (skipped.length) {
-          const conflicts = resolveSkipped(skipped, await this.storedKeys(em, skipped), events);
-          const fresh = conflicts.filter((c) => c.position > cp.position).length;
-          plan.fresh.messages -= fresh;
-          plan.fresh.deadLetters += fresh;
-          plan.conflicts = conflicts;
-          plan.deadLetters.push(...conflicts);
-          plan.deadLetters.sort((a, b) => a.position - b.position);
-        }
+      const plan = planBatch(events, cp.position, this.subjects);
+      const ctx = { schema: this.schema, events };
+      for (const name of Object.keys(readModels) as ReadModelName[]) {
+        const model = readModels[name] as (typeof readModels)[ReadModelName];
+        const conflicts = await model.apply(em, plan.parts[name] as never, ctx);
+        if (!conflicts.length) continue;
+        const fresh = conflicts.filter((c) => c.position > cp.position).length;
+        plan.fresh[name] -= fresh;
+        plan.fresh.deadLetters += fresh;
+        plan.conflicts.push(...conflicts);
+        plan.deadLetters.push(...conflicts);
+        plan.deadLetters.sort((a, b) => a.position - b.position);
       }
       if (plan.deadLetters.length) {
         const result = await em
@@ -102,49 +92,24 @@ export class HistoryStore implements OnApplicationShutdown {
     });
   }
 
-  /** Stored rows holding the id or the position of one of these messages. */
-  private async storedKeys(em: EntityManager, messages: MessageRecord[]): Promise<StoredMessageKey[]> {
-    const rows: Array<{ message_id: string; position: string }> = await em.query(
-      `SELECT message_id, position FROM ${this.schema}.messages WHERE message_id = ANY($1::uuid[]) OR position = ANY($2::bigint[])`,
-      [messages.map((m) => m.messageId), messages.map((m) => m.position)],
-    );
-    return rows.map((r) => ({ messageId: r.message_id, position: Number(r.position) }));
-  }
-
   async checkpoint(): Promise<number> {
     const row = await this.read((qr) => qr.manager.getRepository(CheckpointRow).findOneBy({ name: this.checkpointName }));
     return row?.position ?? 0;
   }
 
   /**
-   * Of these stream positions, the ones with neither a message row nor a dead letter yet (one
-   * query over both primary-key / unique indexes). Used to wait for specific events to land.
+   * The position up to which room events must be replayed into the membership tables (set by
+   * the RoomMembership migration on a schema that had projected before); null when none.
    */
-  async unprojected(positions: number[]): Promise<number[]> {
-    if (!positions.length) return [];
-    const rows: Array<{ p: string }> = await this.read((qr) =>
-      qr.query(
-        `SELECT p FROM unnest($1::bigint[]) AS p
-          WHERE NOT EXISTS (SELECT 1 FROM ${this.schema}.messages m WHERE m.position = p)
-            AND NOT EXISTS (SELECT 1 FROM ${this.schema}.dead_letters d WHERE d.position = p)`,
-        [positions],
-      ),
-    );
-    return rows.map((r) => Number(r.p));
+  async membershipBackfillMark(): Promise<number | null> {
+    const name = this.checkpointName + MEMBERSHIP_BACKFILL_SUFFIX;
+    const row = await this.read((qr) => qr.manager.getRepository(CheckpointRow).findOneBy({ name }));
+    return row?.position ?? null;
   }
 
-  /** Keyset page, newest first: an index range scan on (room_id, position DESC), never OFFSET. */
-  async newestFirst(roomId: string, before: number | undefined, limit: number): Promise<MessageRecord[]> {
-    return this.read((qr) => {
-      const qb = qr.manager
-        .getRepository(MessageRow)
-        .createQueryBuilder('m')
-        .where('m.roomId = :roomId', { roomId })
-        .orderBy('m.position', 'DESC')
-        .limit(limit);
-      if (before !== undefined) qb.andWhere('m.position < :before', { before });
-      return qb.getMany();
-    });
+  async clearMembershipBackfillMark(): Promise<void> {
+    const name = this.checkpointName + MEMBERSHIP_BACKFILL_SUFFIX;
+    await this.read((qr) => qr.manager.getRepository(CheckpointRow).delete({ name }));
   }
 
   async ping(): Promise<void> {
@@ -156,7 +121,7 @@ export class HistoryStore implements OnApplicationShutdown {
    * waiting for it (query_timeout: the statement may still be running there), it is destroyed
    * instead of going back to the pool, where every later query would queue behind the stuck one.
    */
-  private async read<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
+  async read<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
     const qr: ReleasableRunner = this.ds.createQueryRunner();
     let broken: Error | undefined;
     try {

@@ -3,9 +3,10 @@ import type { DataSource } from 'typeorm';
 import { createSubjects, makeEvent, type MessagePosted } from '@chat/contracts';
 import { eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import type { StreamEvent } from '../projection/mapping';
-import { lockKey, openDatabase } from './data-source';
-import { isDatabaseUnavailable } from './errors';
+import { lockKey, openDatabase } from '../db/data-source';
+import { isDatabaseUnavailable } from '../db/errors';
+import { MessageQueries } from '../messages';
+import type { StreamEvent } from './events';
 import { HistoryStore } from './history.store';
 
 // The store on its own (no NATS): batches are built here, so positions are under the test's control.
@@ -17,6 +18,7 @@ describe('history store - projection against Postgres', () => {
   let pool: Pool;
   let ds: DataSource;
   let store: HistoryStore;
+  let messages: MessageQueries;
 
   const posted = (position: number, roomId = 'general', messageId = randomUUID()): StreamEvent => {
     const ev = makeEvent<MessagePosted>(
@@ -40,7 +42,8 @@ describe('history store - projection against Postgres', () => {
     const opened = await Promise.all([0, 1, 2].map(() => openDatabase({ url, schema, timeouts })));
     ds = opened[0];
     await Promise.all(opened.slice(1).map((d) => d.destroy()));
-    store = new HistoryStore(ds, 'test-projector', (roomId) => s.chat.roomMessages(roomId));
+    store = new HistoryStore(ds, 'test-projector', s.chat);
+    messages = new MessageQueries(store);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -50,7 +53,7 @@ describe('history store - projection against Postgres', () => {
 
   it('migrations - concurrent start-ups apply each migration once', async () => {
     const { rows } = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
-    expect(rows.map((r) => r.name)).toEqual(['InitialSchema1795480356658']);
+    expect(rows.map((r) => r.name)).toEqual(['InitialSchema1795480356658', 'RoomMembership1796107641984']);
     const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'messages_room_position_idx'`, [
       schema,
     ]);
@@ -65,13 +68,13 @@ describe('history store - projection against Postgres', () => {
       posted(4),
     ];
     const first = await store.applyBatch(batch);
-    expect(first.fresh).toEqual({ messages: 3, deadLetters: 1, ignored: 0 });
+    expect(first.fresh).toEqual({ messages: 3, membership: 0, deadLetters: 1 });
     const after = await dump();
     expect(after.messages.map((r) => Number(r.position))).toEqual([1, 2, 4]);
     expect(after.checkpoint.map((r) => Number(r.position))).toEqual([4]);
 
     const second = await store.applyBatch(batch);
-    expect(second.fresh).toEqual({ messages: 0, deadLetters: 0, ignored: 0 });
+    expect(second.fresh).toEqual({ messages: 0, membership: 0, deadLetters: 0 });
     expect(second.replayed).toBe(4);
     expect(await dump()).toEqual(after);
   });
@@ -89,9 +92,9 @@ describe('history store - projection against Postgres', () => {
 
   it('newestFirst - keyset reads stay within the room', async () => {
     await store.applyBatch([posted(30, 'other'), posted(31), posted(32, 'other')]);
-    expect((await store.newestFirst('other', undefined, 10)).map((m) => m.position)).toEqual([32, 30]);
-    expect((await store.newestFirst('general', 11, 10)).map((m) => m.position)).toEqual([10, 4, 2, 1]);
-    expect((await store.newestFirst('general', undefined, 2)).map((m) => m.position)).toEqual([31, 21]);
+    expect((await messages.newestFirst('other', undefined, 10)).map((m) => m.position)).toEqual([32, 30]);
+    expect((await messages.newestFirst('general', 11, 10)).map((m) => m.position)).toEqual([10, 4, 2, 1]);
+    expect((await messages.newestFirst('general', undefined, 2)).map((m) => m.position)).toEqual([31, 21]);
   });
 
   it('applyBatch - an event whose message id is already stored at another position is dead-lettered, not dropped', async () => {
@@ -104,7 +107,7 @@ describe('history store - projection against Postgres', () => {
     const before = await store.checkpoint();
     await store.applyBatch([original]);
     const plan = await store.applyBatch([clash, a, b, posted(44)]);
-    expect(plan.fresh).toEqual({ messages: 2, deadLetters: 2, ignored: 0 });
+    expect(plan.fresh).toEqual({ messages: 2, membership: 0, deadLetters: 2 });
     expect(plan.conflicts.map((c) => c.position)).toEqual([41, 43]);
     const rows = async (sql: string) => (await pool.query(sql)).rows.map((r) => ({ ...r, position: Number(r.position) }));
     expect(await rows(`SELECT position, message_id FROM "${schema}".messages WHERE position BETWEEN 40 AND 44 ORDER BY position`)).toEqual([
@@ -134,14 +137,63 @@ describe('history store - projection against Postgres', () => {
     const snapshot = await dump();
     const again = await store.applyBatch([original, clash, a, b]);
     expect(again.conflicts).toEqual([]);
-    expect(again.fresh).toEqual({ messages: 0, deadLetters: 0, ignored: 0 });
+    expect(again.fresh).toEqual({ messages: 0, membership: 0, deadLetters: 0 });
     expect(await dump()).toEqual(snapshot);
   });
 
   it('unprojected - names the positions with neither a message row nor a dead letter', async () => {
     // 3 is a dead letter, 1 and 2 are messages, 5 and 1000 are nothing.
-    expect(await store.unprojected([1, 2, 3, 5, 1000])).toEqual([5, 1000]);
-    expect(await store.unprojected([])).toEqual([]);
+    expect(await messages.unprojected([1, 2, 3, 5, 1000])).toEqual([5, 1000]);
+    expect(await messages.unprojected([])).toEqual([]);
+  });
+
+  it('membership - every room event delivered twice, and batches out of order, give the same state as once in order', async () => {
+    const [owner, bob, cy] = [randomUUID(), randomUUID(), randomUUID()];
+    const ev = (position: number, type: string, payload: Record<string, unknown>): StreamEvent => ({
+      subject: s.chat.roomMeta(payload.roomId as string),
+      position,
+      data: makeEvent(
+        { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: owner }, correlationId: randomUUID() },
+        type,
+        1,
+        payload,
+      ),
+    });
+    const room = { name: 'Club', topic: '', postPolicy: 'members', memberLimit: 10, ownerName: 'ann' };
+    const events = [
+      ev(100, 'RoomCreated', { ...room, roomId: 'club', visibility: 'private', ownerId: owner }),
+      ev(101, 'MemberJoined', { roomId: 'club', userId: bob, username: 'bob', role: 'member' }),
+      ev(102, 'MemberJoined', { roomId: 'club', userId: cy, username: 'cy', role: 'admin' }),
+      ev(103, 'MemberLeft', { roomId: 'club', userId: bob, username: 'bob' }),
+      ev(104, 'RoomCreated', { ...room, roomId: 'open', visibility: 'public', ownerId: null }),
+      ev(105, 'MemberJoined', { roomId: 'open', userId: bob, username: 'bob', role: 'member' }),
+    ];
+    const membership = async () => ({
+      rooms: (await pool.query(`SELECT * FROM "${schema}".rooms WHERE room_id IN ('club', 'open') ORDER BY room_id`)).rows,
+      members: (await pool.query(`SELECT * FROM "${schema}".room_members WHERE room_id IN ('club', 'open') ORDER BY room_id, user_id`))
+        .rows,
+    });
+    // The later half first (the leave before the join it undoes), then everything, then every event again.
+    const first = await store.applyBatch(events.slice(3));
+    expect(first.fresh).toEqual({ messages: 0, membership: 3, deadLetters: 0 });
+    await store.applyBatch(events.slice(0, 3));
+    const state = await membership();
+    expect(state.rooms.map((r) => [r.room_id, r.visibility, Number(r.created_position)])).toEqual([
+      ['club', 'private', 100],
+      ['open', 'public', 104],
+    ]);
+    const members = Object.fromEntries(state.members.map((r) => [`${r.room_id}/${r.user_id}`, [r.member, r.role, Number(r.position)]]));
+    expect(members).toEqual({
+      [`club/${owner}`]: [true, 'owner', 100],
+      [`club/${bob}`]: [false, null, 103],
+      [`club/${cy}`]: [true, 'admin', 102],
+      [`open/${bob}`]: [true, 'member', 105],
+    });
+    const again = await store.applyBatch([...events, ...events]);
+    expect(again.replayed).toBe(6);
+    expect(await membership()).toEqual(state);
+    for (const e of events) await store.applyBatch([e, e]);
+    expect(await membership()).toEqual(state);
   });
 
   describe('timeouts', () => {
@@ -149,7 +201,7 @@ describe('history store - projection against Postgres', () => {
     let tightStore: HistoryStore;
     beforeAll(async () => {
       tight = await openDatabase({ url, schema, applicationName: 'history-tight', timeouts: { statementMs: 300, lockMs: 200 } });
-      tightStore = new HistoryStore(tight, 'test-projector', (roomId) => s.chat.roomMessages(roomId));
+      tightStore = new HistoryStore(tight, 'test-projector', s.chat);
     });
     afterAll(async () => {
       await tight?.destroy();
@@ -172,7 +224,7 @@ describe('history store - projection against Postgres', () => {
       try {
         await holder.query('BEGIN');
         await holder.query(`SELECT 1 FROM "${schema}".projection_checkpoints WHERE name = 'test-projector' FOR UPDATE`);
-        const err = await within(tightStore.applyBatch([posted(50)]), 3000).catch((e) => e);
+        const err = await within(tightStore.applyBatch([posted(200)]), 3000).catch((e) => e);
         expect(isDatabaseUnavailable(err)).toBe(true);
         expect(err.driverError?.code).toBe('55P03');
       } finally {
@@ -180,7 +232,7 @@ describe('history store - projection against Postgres', () => {
         holder.release();
       }
       // The pool is fine afterwards: the same batch now goes through.
-      expect((await tightStore.applyBatch([posted(50)])).fresh.messages).toBe(1);
+      expect((await tightStore.applyBatch([posted(200)])).fresh.messages).toBe(1);
     });
 
     it('a statement running past the statement timeout is cancelled', async () => {

@@ -1,5 +1,5 @@
 import { Limits, type HistoryPage, type MessageView } from '@chat/contracts';
-import type { MessageRecord } from '../projection/mapping';
+import type { MessageRecord } from './messages.plan';
 
 export const pageSize = (limit?: number) => limit ?? Limits.historyPageDefault;
 

@@ -1,0 +1,42 @@
+import type { EntityManager } from 'typeorm';
+import type { DeadLetter, Envelope, Rejected, RoomSubjects, StreamEvent } from './events';
+
+/**
+ * One read model of the history service (messages, membership; later search, statistics, read
+ * markers): a folder that owns its tables (entities here, migrations in db/migrations), the pure
+ * mapping of its event types to row changes, and the SQL that applies them. The projector asks
+ * every read model listed in read-models.ts for its part of each batch plan and applies all
+ * parts, the dead letters and the checkpoint in one transaction.
+ */
+export interface ReadModel<Change extends { position: number }, Part> {
+  /** Envelope `type`s this read model projects; each type belongs to exactly one read model. */
+  readonly eventTypes: readonly string[];
+  /** TypeORM entities of its tables. */
+  readonly entities: readonly (new () => object)[];
+  /**
+   * Decodes one event of its types into the row change it makes, or rejects it (it becomes a
+   * dead letter). Pure: same event, same answer, which makes re-projecting a batch harmless.
+   */
+  decode(e: StreamEvent, envelope: Envelope, subjects: RoomSubjects): Change | Rejected;
+  /**
+   * Its part of a batch plan from the batch's changes (in position order, each position once,
+   * redeliveries included). Pure. The part must be safe to apply again and in any order with
+   * other batches' parts (batches may commit out of order).
+   */
+  plan(changes: Change[]): Part;
+  /**
+   * Writes its part inside the batch transaction. Returns changes it turned into dead letters
+   * while writing (e.g. a message id already taken by another event), so none is lost silently.
+   */
+  apply(em: EntityManager, part: Part, ctx: ApplyContext): Promise<DeadLetter[]>;
+}
+
+export interface ApplyContext {
+  /** The quoted schema, for raw SQL. */
+  schema: string;
+  /** The batch being applied (for dead letters that quote an event verbatim). */
+  events: StreamEvent[];
+}
+
+export type AnyReadModel = ReadModel<any, any>;
+export type PartOf<M> = M extends ReadModel<infer _C, infer P> ? P : never;
