@@ -231,9 +231,9 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     expect(newest.messages).toEqual([view(after.event, after.position)]);
     const { rows } = await pool.query(`SELECT position, subject, raw, error FROM "${schema}".dead_letters ORDER BY position`);
     expect(rows.map((r) => ({ ...r, position: Number(r.position) }))).toEqual([
-      { position: notJson, subject, raw: '<<not json>>', error: 'payload is not JSON' },
+      { position: notJson, subject, raw: '<<not json>>', error: 'not JSON' },
       { position: unknown, subject, raw: expect.stringContaining('MessageExploded'), error: 'unknown event type "MessageExploded"' },
-      { position: invalid, subject, raw: JSON.stringify(bad), error: 'MessagePosted: senderId must be a UUID' },
+      { position: invalid, subject, raw: JSON.stringify(bad), error: 'MessagePosted: payload.senderId must be a UUID' },
     ]);
     // Every stored event counted once, whatever became of it.
     expect(await metric('history_projected_events_total')).toBe(appended.length);

@@ -127,7 +127,7 @@ export {
   type Upcaster,
   type Upcasters,
 } from './events/decoder';
-export { isRoomEventType, roomEventSpecs, roomEventTypes, RoomEventTypes } from './rooms/decode';
+export { isRoomEventType, roomEventSpecs, roomEventTypes } from './rooms/decode';
 export {
   chatDecoder,
   chatEventSpecs,

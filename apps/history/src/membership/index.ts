@@ -1,4 +1,4 @@
-import { RoomEventTypes } from '@chat/contracts';
+import { roomEventTypes } from '@chat/contracts';
 import type { ReadModel } from '../store/read-model';
 import { RoomMemberRow, RoomRow } from './membership.entity';
 import { decodeRoomEvent, planMembership, type MembershipChange, type MembershipPart } from './membership.plan';
@@ -6,7 +6,7 @@ import { applyMembership } from './membership.store';
 
 /** The membership read model: rooms and who is in them, from the rooms' `…meta` events; authorises reads. */
 export const membership: ReadModel<MembershipChange, MembershipPart> = {
-  eventTypes: RoomEventTypes,
+  eventTypes: roomEventTypes,
   entities: [RoomRow, RoomMemberRow],
   decode: decodeRoomEvent,
   plan: planMembership,

@@ -1,5 +1,5 @@
-import { isRoomId, type MemberRole, type RoomVisibility } from '@chat/contracts';
-import { isObject, reject, UUID, type Envelope, type Rejected, type RoomSubjects, type StreamEvent } from '../store/events';
+import { assertNever, isRoomEvent, type ChatEvent, type MemberRole, type RoomVisibility } from '@chat/contracts';
+import { reject, type Rejected, type RoomSubjects, type StreamEvent } from '../store/events';
 
 export interface RoomRecord {
   roomId: string;
@@ -34,42 +34,30 @@ export interface MembershipPart {
   members: MemberRecord[];
 }
 
-const VISIBILITIES: readonly string[] = ['public', 'private'];
-const ROLES: readonly string[] = ['owner', 'admin', 'member'];
-const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
-
 /**
- * RoomCreated / MemberJoined / MemberLeft -> the membership change. Only events on their own
- * room's `…meta` subject count: that subject is the room aggregate (rooms folds nothing else),
- * and a room event stored elsewhere must not grant anyone access.
+ * RoomCreated / MemberJoined / MemberLeft -> the membership change (the event is already checked
+ * whole by the chat stream's decoder). Only events on their own room's `…meta` subject count: that
+ * subject is the room aggregate (rooms folds nothing else), and a room event stored elsewhere must
+ * not grant anyone access.
  */
-export function decodeRoomEvent(e: StreamEvent, ev: Envelope, subjects: RoomSubjects): MembershipChange | Rejected {
-  const type = ev.type;
-  if (ev.version !== 1) return reject(`unsupported ${type} version ${JSON.stringify(ev.version)}`);
-  const p = ev.payload;
-  if (!isObject(p)) return reject(`${type}: payload must be an object`);
-  if (!isRoomId(p.roomId)) return reject(`${type}: roomId must be a room id`);
-  const roomId = p.roomId;
-  if (e.subject !== subjects.roomMeta(roomId)) return reject(`${type} for room "${roomId}" stored on subject ${e.subject}`);
+export function decodeRoomEvent(e: StreamEvent, ev: ChatEvent, subjects: RoomSubjects): MembershipChange | Rejected {
+  if (!isRoomEvent(ev)) return reject(`the membership read model does not project ${ev.type}`);
+  const roomId = ev.payload.roomId;
+  if (e.subject !== subjects.roomMeta(roomId)) return reject(`${ev.type} for room "${roomId}" stored on subject ${e.subject}`);
   const position = e.position;
-  switch (type) {
+  switch (ev.type) {
     case 'RoomCreated': {
-      if (typeof p.visibility !== 'string' || !VISIBILITIES.includes(p.visibility))
-        return reject('RoomCreated: visibility must be public or private');
-      if (p.ownerId !== null && !isUuid(p.ownerId)) return reject('RoomCreated: ownerId must be a UUID or null');
-      const room: RoomRecord = { roomId, visibility: p.visibility as RoomVisibility, createdPosition: position };
+      const p = ev.payload;
+      const room: RoomRecord = { roomId, visibility: p.visibility, createdPosition: position };
       if (p.ownerId === null) return { position, room };
       return { position, room, member: { roomId, userId: p.ownerId, member: true, role: 'owner', position } };
     }
     case 'MemberJoined':
-      if (!isUuid(p.userId)) return reject('MemberJoined: userId must be a UUID');
-      if (typeof p.role !== 'string' || !ROLES.includes(p.role)) return reject('MemberJoined: role must be owner, admin or member');
-      return { position, member: { roomId, userId: p.userId, member: true, role: p.role as MemberRole, position } };
+      return { position, member: { roomId, userId: ev.payload.userId, member: true, role: ev.payload.role, position } };
     case 'MemberLeft':
-      if (!isUuid(p.userId)) return reject('MemberLeft: userId must be a UUID');
-      return { position, member: { roomId, userId: p.userId, member: false, role: null, position } };
+      return { position, member: { roomId, userId: ev.payload.userId, member: false, role: null, position } };
     default:
-      return reject(`unknown event type "${type}"`);
+      return assertNever(ev, 'room event');
   }
 }
 

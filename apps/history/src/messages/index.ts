@@ -1,3 +1,4 @@
+import { messageEventTypes } from '@chat/contracts';
 import type { ReadModel } from '../store/read-model';
 import { MessageRow } from './message.entity';
 import { decodeMessage, planMessages, type MessageRecord, type MessagesPart } from './messages.plan';
@@ -5,7 +6,7 @@ import { applyMessages } from './messages.store';
 
 /** The messages read model: every MessagePosted as a row, paged per room (page.ts). */
 export const messages: ReadModel<MessageRecord, MessagesPart> = {
-  eventTypes: ['MessagePosted'],
+  eventTypes: messageEventTypes,
   entities: [MessageRow],
   decode: decodeMessage,
   plan: planMessages,

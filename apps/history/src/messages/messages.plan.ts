@@ -1,16 +1,5 @@
-import { isRoomId, type MessagePosted } from '@chat/contracts';
-import {
-  letterOf,
-  isObject,
-  reject,
-  storable,
-  UUID,
-  type DeadLetter,
-  type Envelope,
-  type Rejected,
-  type RoomSubjects,
-  type StreamEvent,
-} from '../store/events';
+import type { ChatEvent } from '@chat/contracts';
+import { letterOf, reject, storable, type DeadLetter, type Rejected, type RoomSubjects, type StreamEvent } from '../store/events';
 
 /** A row of `messages`. */
 export interface MessageRecord {
@@ -29,41 +18,25 @@ export interface MessagesPart {
   inserts: MessageRecord[];
 }
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-/** MessagePosted -> its row; anything malformed, or stored on another room's subject, is rejected. */
-export function decodeMessage(e: StreamEvent, ev: Envelope, subjects: RoomSubjects): MessageRecord | Rejected {
-  if (ev.type !== 'MessagePosted') return reject(`unknown event type "${ev.type}"`);
-  if (ev.version !== 1) return reject(`unsupported MessagePosted version ${JSON.stringify(ev.version)}`);
+/**
+ * MessagePosted -> its row. The event is already checked whole by the chat stream's decoder;
+ * what is left are history's own rules: it must be stored on its own room's subject, and text
+ * must fit Postgres.
+ */
+export function decodeMessage(e: StreamEvent, ev: ChatEvent, subjects: RoomSubjects): MessageRecord | Rejected {
+  if (ev.type !== 'MessagePosted') return reject(`the messages read model does not project ${ev.type}`);
   const p = ev.payload;
-  if (!isObject(p)) return reject('MessagePosted: payload must be an object');
-  const problems: string[] = [];
-  const str = (field: keyof MessagePosted['payload'], nonEmpty: boolean) => {
-    const v = p[field];
-    if (typeof v !== 'string' || (nonEmpty && v.length === 0)) problems.push(`${field} must be a${nonEmpty ? ' non-empty' : ''} string`);
-  };
-  if (typeof p.messageId !== 'string' || !UUID.test(p.messageId)) problems.push('messageId must be a UUID');
-  if (!isRoomId(p.roomId)) problems.push('roomId must be a room id');
-  if (typeof p.senderId !== 'string' || !UUID.test(p.senderId)) problems.push('senderId must be a UUID');
-  str('senderName', true);
-  str('clientMsgId', true);
-  str('body', false);
-  const time = typeof ev.time === 'string' && ISO_TIME.test(ev.time) ? new Date(ev.time) : null;
-  if (!time || Number.isNaN(time.getTime())) problems.push('time must be an ISO-8601 timestamp');
-  if (problems.length) return reject(`MessagePosted: ${problems.join('; ')}`);
-
-  const roomId = p.roomId as string;
   // A message stored under another room's subject would leak into that room's history.
-  if (e.subject !== subjects.roomMessages(roomId)) return reject(`MessagePosted for room "${roomId}" stored on subject ${e.subject}`);
+  if (e.subject !== subjects.roomMessages(p.roomId)) return reject(`MessagePosted for room "${p.roomId}" stored on subject ${e.subject}`);
   return {
-    messageId: p.messageId as string,
-    roomId,
+    messageId: p.messageId,
+    roomId: p.roomId,
     position: e.position,
-    senderId: p.senderId as string,
-    senderName: storable(p.senderName as string),
-    clientMsgId: storable(p.clientMsgId as string),
-    body: storable(p.body as string),
-    createdAt: time!,
+    senderId: p.senderId,
+    senderName: storable(p.senderName),
+    clientMsgId: storable(p.clientMsgId),
+    body: storable(p.body),
+    createdAt: new Date(ev.time),
   };
 }
 

@@ -44,7 +44,7 @@ describe('messages plan - decoding through route', () => {
     const raw = new TextEncoder().encode('not {json');
     expect(route({ subject: 'x', position: 9, data: undefined, raw }, s.chat)).toEqual({
       kind: 'dead',
-      letter: { position: 9, subject: 'x', raw: 'not {json', error: 'payload is not JSON' },
+      letter: { position: 9, subject: 'x', raw: 'not {json', error: 'not JSON' },
     });
   });
 
@@ -57,8 +57,8 @@ describe('messages plan - decoding through route', () => {
     ['a bad room id', posted({ roomId: 'Not A Room' }), /roomId must be a room id/],
     ['a non-string body', posted({ body: 42 as never }), /body must be a string/],
     ['an empty sender name', posted({ senderName: '' }), /senderName must be a non-empty string/],
-    ['a bad time', { ...posted(), time: 'yesterday' }, /time must be an ISO-8601 timestamp/],
-    ['an impossible date', { ...posted(), time: '2030-13-45T00:00:00Z' }, /time must be an ISO-8601 timestamp/],
+    ['a bad time', { ...posted(), time: 'yesterday' }, /time must be an ISO-8601 UTC time/],
+    ['an impossible date', { ...posted(), time: '2030-13-45T00:00:00Z' }, /time must be an ISO-8601 UTC time/],
   ])('dead-letters %s', (_what, data, error) => {
     const out = route(at(5, data), s.chat);
     expect(out.kind).toBe('dead');

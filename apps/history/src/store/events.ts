@@ -17,9 +17,6 @@ export interface DeadLetter {
   error: string;
 }
 
-/** The event envelope fields every read model may rely on once the plan has routed an event to it. */
-export type Envelope = Record<string, unknown> & { type: string };
-
 /** Where each room's events are appended (subjects.chat.roomMessages / roomMeta). */
 export interface RoomSubjects {
   roomMessages(roomId: string): string;
@@ -32,8 +29,6 @@ export interface Rejected {
 }
 export const reject = (reason: string): Rejected => ({ rejected: reason });
 export const isRejected = (v: unknown): v is Rejected => isObject(v) && typeof v.rejected === 'string';
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 

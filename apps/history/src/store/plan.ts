@@ -1,5 +1,6 @@
+import { chatEventTypes, decodeChatEvent } from '@chat/contracts';
 import { readModels, type ReadModelName } from '../read-models';
-import { isObject, isRejected, letterOf, type DeadLetter, type RoomSubjects, type StreamEvent } from './events';
+import { isRejected, letterOf, type DeadLetter, type RoomSubjects, type StreamEvent } from './events';
 import type { PartOf } from './read-model';
 
 type Models = typeof readModels;
@@ -13,6 +14,9 @@ for (const name of names)
     if (other) throw new Error(`event type ${type} is claimed by read models ${other} and ${name}`);
     ownerOf.set(type, name);
   }
+// Every event type of the chat stream has a read model: a new type added to the contracts without
+// one would otherwise be dead-lettered in production; here it stops the service (and the tests).
+for (const type of chatEventTypes) if (!ownerOf.has(type)) throw new Error(`no read model projects event type ${type}`);
 
 /** What one stream event becomes: a change for the read model owning its type, or a dead letter. */
 export type Routed =
@@ -20,19 +24,18 @@ export type Routed =
   | { kind: 'dead'; letter: DeadLetter };
 
 /**
- * Routes one stream event by its envelope type to the read model that owns the type and lets it
- * decode the event. Pure. Anything that cannot be projected (not JSON, no envelope, a type no
- * read model owns, rejected by its read model) becomes a dead letter instead of an error, so one
- * bad event never stops the projection.
+ * Decodes one stream event with the chat stream's decoder (`decodeChatEvent`: envelope and payload
+ * checked whole, older versions upcast) and routes it by type to the read model that owns the
+ * type. Pure. Anything that cannot be projected (not JSON, malformed, an unknown type or version,
+ * rejected by its read model) becomes a dead letter instead of an error, so one bad event never
+ * stops the projection.
  */
 export function route(e: StreamEvent, subjects: RoomSubjects): Routed {
   const dead = (error: string): Routed => ({ kind: 'dead', letter: letterOf(e, error) });
-  if (e.data === undefined) return dead('payload is not JSON');
-  if (!isObject(e.data) || typeof e.data.type !== 'string') return dead('payload is not an event envelope (no type)');
-  const envelope = e.data as Record<string, unknown> & { type: string };
-  const name = ownerOf.get(envelope.type);
-  if (!name) return dead(`unknown event type "${envelope.type}"`);
-  const change = readModels[name].decode(e, envelope, subjects);
+  const decoded = decodeChatEvent(e.data);
+  if (!decoded.ok) return dead(decoded.reason);
+  const name = ownerOf.get(decoded.event.type)!;
+  const change = readModels[name].decode(e, decoded.event, subjects);
   if (isRejected(change)) return dead(change.rejected);
   return { kind: name, change } as Routed;
 }

@@ -81,7 +81,7 @@ describe('history plan - route', () => {
       /MemberJoined for room "r" stored on subject/,
     ],
     ['a room event on another room', meta(6, joined('r', bob), s.chat.roomMeta('other')), /stored on subject/],
-    ['a bad user id', meta(6, joined('r', 'nobody')), /MemberJoined: userId must be a UUID/],
+    ['a bad user id', meta(6, joined('r', 'nobody')), /MemberJoined: payload.userId must be a UUID/],
     ['a bad role', meta(6, { ...joined('r', bob), payload: { ...joined('r', bob).payload, role: 'king' as never } }), /role must be/],
     [
       'a bad visibility',

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { DeadLetter, Envelope, Rejected, RoomSubjects, StreamEvent } from './events';
+import type { ChatEvent } from '@chat/contracts';
+import type { DeadLetter, Rejected, RoomSubjects, StreamEvent } from './events';
 
 /**
  * One read model of the history service (messages, membership; later search, statistics, read
@@ -9,15 +10,16 @@ import type { DeadLetter, Envelope, Rejected, RoomSubjects, StreamEvent } from '
  * parts, the dead letters and the checkpoint in one transaction.
  */
 export interface ReadModel<Change extends { position: number }, Part> {
-  /** Envelope `type`s this read model projects; each type belongs to exactly one read model. */
-  readonly eventTypes: readonly string[];
+  /** Event types this read model projects; each type of the chat stream belongs to exactly one read model. */
+  readonly eventTypes: readonly ChatEvent['type'][];
   /** TypeORM entities of its tables. */
   readonly entities: readonly (new () => object)[];
   /**
-   * Decodes one event of its types into the row change it makes, or rejects it (it becomes a
-   * dead letter). Pure: same event, same answer, which makes re-projecting a batch harmless.
+   * Maps one event of its types, already decoded and checked whole by the chat stream's decoder
+   * (`decodeChatEvent`), to the row change it makes, or rejects it for a rule of its own (it
+   * becomes a dead letter). Pure: same event, same answer, so re-projecting a batch is harmless.
    */
-  decode(e: StreamEvent, envelope: Envelope, subjects: RoomSubjects): Change | Rejected;
+  decode(e: StreamEvent, event: ChatEvent, subjects: RoomSubjects): Change | Rejected;
   /**
    * Its part of a batch plan from the batch's changes (in position order, each position once,
    * redeliveries included). Pure. The part must be safe to apply again and in any order with

@@ -27,6 +27,3 @@ const roomDecoder = createDecoder(roomEventSpecs);
 /** Every room event type, read off the specs (so it cannot miss one). */
 export const roomEventTypes: readonly RoomEventType[] = roomDecoder.types;
 export const isRoomEventType = roomDecoder.isType;
-
-/** @deprecated Use `roomEventTypes`; kept until every reader has moved to the chat decoder. */
-export const RoomEventTypes: readonly RoomEventType[] = roomEventTypes;
