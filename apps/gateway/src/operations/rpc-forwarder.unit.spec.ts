@@ -57,7 +57,7 @@ describe('operations - forwarding to the owning service', () => {
     expect(calls).toEqual([]);
     members.add('secret');
     await forwarder().forward('history.page', ctx, { roomId: 'secret', limit: 5 });
-    expect(calls).toEqual([{ name: 'history.page', req: { roomId: 'secret', limit: 5 }, correlationId: 'c-1' }]);
+    expect(calls).toEqual([{ name: 'history.page', req: { roomId: 'secret', limit: 5, userId: ctx.user.userId }, correlationId: 'c-1' }]);
 
     answer = fail('ALREADY_MEMBER', 'already');
     await forwarder().forward('room.join', ctx, { roomId: 'lobby' });
