@@ -31,8 +31,8 @@ COPY apps/rooms/package.json apps/rooms/
 # --ignore-scripts: no dependency needs an install script to build or run here (native
 # modules such as @node-rs/argon2 ship prebuilt per platform); it also keeps optional
 # dev-only native builds (cpu-features via testcontainers) from needing a compiler.
-# npm install, not npm ci: see the note in ./chat (npm 11 lock files lack other platforms' optional binaries).
-RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund --ignore-scripts
+# npm ci: exactly the lock file, which holds every platform's optional binaries (linux-musl included).
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --ignore-scripts
 
 COPY tsconfig.base.json tsconfig.build.json ./
 # `npm run build` also bundles the web client (apps/gateway/web + libs/client) with esbuild.
