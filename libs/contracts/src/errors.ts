@@ -10,12 +10,14 @@ export const ErrorCodes = [
   'AUTH_FAILED', // wrong username or password
   'TOKEN_EXPIRED', // the access token has expired
   'USERNAME_TAKEN', // registration with a name already in use (after NFKC + case folding)
-  'FORBIDDEN', // authenticated but not allowed (not a member, private room, post policy)
-  'NOT_FOUND', // room (or other target) does not exist
+  'FORBIDDEN', // authenticated but not allowed (role too low, post policy, default room)
+  'NOT_FOUND', // room (or user, invitation) does not exist, or is a private room the caller is not in
   'CONFLICT', // state changed concurrently; safe to retry
   'ALREADY_MEMBER',
   'NOT_MEMBER',
   'ROOM_FULL',
+  'BANNED', // banned from the room (join, invitation); or inviting a banned user
+  'BLOCKED', // a block between the two users refuses the private message or invitation
   'CONTENT_BLOCKED', // moderation rejected the message
   'RATE_LIMITED',
   'UNAVAILABLE', // a backing service did not answer in time; safe to retry

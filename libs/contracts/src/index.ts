@@ -2,7 +2,18 @@
 // on is a deliberate list (a new module's exports are added here, one by one).
 export { assertNever, makeEvent, type Actor, type Event, type EventContext, type EventMeta, type Positioned } from './envelope';
 export { ChatError, ErrorCodes, fail, isErrorCode, ok, type ErrorBody, type ErrorCode, type Result } from './errors';
-export { DEFAULT_ROOM_ID, NAMESPACE_PATTERN, ROOM_ID_PATTERN, USER_ID_PATTERN, isRoomId, isUserId } from './ids';
+export {
+  DEFAULT_ROOM_ID,
+  DIRECT_ROOM_PREFIX,
+  GROUP_ROOM_ID_PATTERN,
+  NAMESPACE_PATTERN,
+  ROOM_ID_PATTERN,
+  USER_ID_PATTERN,
+  directRoomId,
+  isDirectRoomId,
+  isRoomId,
+  isUserId,
+} from './ids';
 export { createSubjects, type Subjects } from './subjects';
 export {
   CommandNames,
@@ -27,7 +38,27 @@ export {
 } from './rpc';
 export {
   AuthRequest,
+  BlockRpc,
   Caller,
+  CallerRpc,
+  DirectSendRequest,
+  DirectSendRpc,
+  DirectoryRequest,
+  DirectoryRpc,
+  InviteRequest,
+  InviteRpc,
+  RoomMembersRequest,
+  RoomMembersRpc,
+  RoomQueryRpc,
+  RoomUserRequest,
+  RoomUserRpc,
+  SanctionRequest,
+  SanctionRpc,
+  SetRoleRequest,
+  SetRoleRpc,
+  UpdateRoomRequest,
+  UpdateRoomRpc,
+  UserRef,
   CreateRoomRequest,
   CreateRoomRpc,
   HistoryPageRequest,
@@ -46,6 +77,15 @@ export {
   UserRoomsRpc,
 } from './dto';
 export {
+  type BanView,
+  type BlockView,
+  type CommandAck,
+  type ConversationView,
+  type DirectoryPage,
+  type InvitationView,
+  type MemberView,
+  type MembersPage,
+  type RoomDetails,
   type HistoryPage,
   type MembershipAck,
   type MessageView,
@@ -56,6 +96,20 @@ export {
 } from './views';
 export { MAX_INPUT_DEPTH, validateInput } from './validation';
 export {
+  type ConversationOpened,
+  type InvitationDeclined,
+  type MemberBanned,
+  type MemberInvited,
+  type MemberKicked,
+  type MemberLeftV1Payload,
+  type MemberRoleChanged,
+  type MemberUnbanned,
+  type OwnershipTransferred,
+  type RoomDeleted,
+  type RoomKind,
+  type RoomSettingsChanged,
+  type UserBlocked,
+  type UserUnblocked,
   type MemberJoined,
   type MemberLeft,
   type MemberRole,
@@ -127,7 +181,8 @@ export {
   type Upcaster,
   type Upcasters,
 } from './events/decoder';
-export { isRoomEventType, roomEventSpecs, roomEventTypes } from './rooms/decode';
+export { isRoomEventType, roomEventSpecs, roomEventTypes, roomEventUpcasters } from './rooms/decode';
+export { usersToNotify } from './rooms/notify';
 export {
   chatDecoder,
   chatEventSpecs,

@@ -13,7 +13,11 @@ import type { RpcName } from './rpc';
  *   ns.account.<userId>            account events                        (stream NS_ACCOUNTS)
  *   ns.presence.user.<userId>      latest presence of a user (1 per subj) (stream NS_PRESENCE)
  *   ns.live.<same as above>        republished by JetStream after storing, with the stream
- *                                  sequence in headers; gateways subscribe here (core NATS)
+ *                                  sequence in headers; gateways subscribe here (core NATS),
+ *                                  per room their users are in
+ *   ns.live.user.<userId>          room events about a user, forwarded by the rooms service's
+ *                                  notifier (so a gateway learns of a join, invitation or new
+ *                                  conversation of its user in a room it does not follow yet)
  *   ns.gw.<gatewayId>.conn|hb      gateway -> presence connection events and heartbeats
  *   ns.rpc.<service>.<op>          request/reply between services (queue group = service)
  */
@@ -48,6 +52,8 @@ export function createSubjects(namespace: string) {
     },
     consumers: {
       historyProjector: 'history-projector',
+      /** Rooms service: forwards room events to the users they are about (ns.live.user.<id>). */
+      userNotifier: 'rooms-user-notifier',
     },
     chat: {
       all: `${ns}.chat.>`,
@@ -86,6 +92,8 @@ export function createSubjects(namespace: string) {
       roomAll: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.*`),
       roomMessages: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.msg`),
       allRoomMeta: live(`${ns}.chat.room.*.meta`),
+      /** A user's notifications: room events about them (not republished: the notifier publishes). */
+      user: (userId: string) => `${ns}.live.user.${token('user id', userId)}`,
       allPresence: live(`${ns}.presence.user.*`),
     },
     rpc: (name: RpcName) => `${ns}.rpc.${name}`,

@@ -18,6 +18,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   ALREADY_MEMBER: 409,
   NOT_MEMBER: 403,
   ROOM_FULL: 409,
+  BANNED: 403,
+  BLOCKED: 403,
   CONTENT_BLOCKED: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,

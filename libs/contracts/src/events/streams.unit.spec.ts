@@ -18,7 +18,8 @@ const ctx: EventContext = {
   correlationId: 'c-1',
   causationId: null,
 };
-const event = <E extends Event<string, unknown, number>>(type: E['type'], payload: E['payload']) => makeEvent<E>(ctx, type, 1, payload);
+const event = <E extends Event<string, unknown, number>>(type: E['type'], payload: E['payload'], version: E['version'] = 1) =>
+  makeEvent<E>(ctx, type, version, payload);
 
 /** One valid event per type: a type added to a union without a sample here does not compile. */
 type Samples<E extends Event<string, unknown, number>> = { [T in E['type']]: Extract<E, { type: T }> };
@@ -35,7 +36,42 @@ const chat: Samples<ChatEvent> = {
     ownerName: 'ann',
   }),
   MemberJoined: event('MemberJoined', { roomId: 'team', userId: OTHER, username: 'bo', role: 'member' }),
-  MemberLeft: event('MemberLeft', { roomId: 'team', userId: OTHER, username: 'bo' }),
+  MemberLeft: event('MemberLeft', { roomId: 'team', userId: USER, username: 'ann', successorId: OTHER, successorName: 'bo' }, 2),
+  MemberInvited: event('MemberInvited', {
+    roomId: 'team',
+    userId: OTHER,
+    username: 'bo',
+    byUserId: USER,
+    byUsername: 'ann',
+    roomName: 'Team',
+  }),
+  InvitationDeclined: event('InvitationDeclined', { roomId: 'team', userId: OTHER, username: 'bo' }),
+  MemberKicked: event('MemberKicked', { roomId: 'team', userId: OTHER, username: 'bo', byUserId: USER, byUsername: 'ann', reason: '' }),
+  MemberBanned: event('MemberBanned', { roomId: 'team', userId: OTHER, username: 'bo', byUserId: USER, byUsername: 'ann', reason: 'spam' }),
+  MemberUnbanned: event('MemberUnbanned', { roomId: 'team', userId: OTHER, username: 'bo', byUserId: USER, byUsername: 'ann' }),
+  MemberRoleChanged: event('MemberRoleChanged', {
+    roomId: 'team',
+    userId: OTHER,
+    username: 'bo',
+    byUserId: USER,
+    byUsername: 'ann',
+    role: 'admin',
+  }),
+  OwnershipTransferred: event('OwnershipTransferred', { roomId: 'team', userId: OTHER, username: 'bo', byUserId: USER, byUsername: 'ann' }),
+  RoomSettingsChanged: event('RoomSettingsChanged', {
+    roomId: 'team',
+    name: 'Team 2',
+    topic: 'plans',
+    visibility: 'public',
+    postPolicy: 'members',
+    memberLimit: 20,
+    byUserId: USER,
+    byUsername: 'ann',
+  }),
+  RoomDeleted: event('RoomDeleted', { roomId: 'team', reason: 'owner', byUserId: USER, byUsername: 'ann' }),
+  ConversationOpened: event('ConversationOpened', { roomId: 'dm-0a1b', userAId: USER, userAName: 'ann', userBId: OTHER, userBName: 'bo' }),
+  UserBlocked: event('UserBlocked', { roomId: 'dm-0a1b', blockerId: USER, blockedId: OTHER }),
+  UserUnblocked: event('UserUnblocked', { roomId: 'dm-0a1b', blockerId: USER, blockedId: OTHER }),
   MessagePosted: event('MessagePosted', {
     messageId: OTHER,
     roomId: 'team',
@@ -84,8 +120,10 @@ describe.each(streams)('$name stream decoder', ({ decode, samples, types }) => {
     });
   });
 
-  it.each([2, 0])('version %s of a current-v1 type (no upcaster) is unsupported', (version) => {
-    for (const e of all) expect(decode({ ...e, version })).toMatchObject({ ok: false, kind: 'unsupported-version', type: e.type, version });
+  it('a version above the current one, or 0, is unsupported', () => {
+    for (const e of all)
+      for (const version of [e.version + 1, 0])
+        expect(decode({ ...e, version })).toMatchObject({ ok: false, kind: 'unsupported-version', type: e.type, version });
   });
 
   it.each([
@@ -160,15 +198,21 @@ describe('chat stream decoder - field rules', () => {
   });
 
   it('reports every problem of a payload at once', () => {
-    const out = decodeChatEvent({ ...chat.MemberLeft, payload: { roomId: 'team' } });
-    expect(!out.ok && out.reason).toBe('MemberLeft: payload.userId must be a UUID; payload.username must be a non-empty string');
+    const out = decodeChatEvent({ ...chat.MemberJoined, payload: { roomId: 'team' } });
+    expect(!out.ok && out.reason).toBe(
+      'MemberJoined: payload.userId must be a UUID; payload.username must be a non-empty string; payload.role must be one of owner, admin, member',
+    );
   });
 
   it('splits the chat stream into room events and message events, and the lists cover exactly the unions', () => {
     exactly<Equal<(typeof roomEventTypes)[number], RoomEvent['type']>>(true);
     exactly<Equal<(typeof messageEventTypes)[number], MessageEvent['type']>>(true);
     exactly<Equal<(typeof chatEventTypes)[number], ChatEvent['type']>>(true);
-    expect([...roomEventTypes].sort()).toEqual(['MemberJoined', 'MemberLeft', 'RoomCreated']);
+    expect([...roomEventTypes].sort()).toEqual(
+      Object.keys(chat)
+        .filter((t) => t !== 'MessagePosted')
+        .sort(),
+    );
     expect([...messageEventTypes]).toEqual(['MessagePosted']);
     expect([...chatEventTypes].sort()).toEqual([...roomEventTypes, ...messageEventTypes].sort());
     for (const e of Object.values(chat)) {
@@ -196,6 +240,16 @@ describe('presence stream decoder - field rules', () => {
       kind: 'malformed',
       type: 'PresenceChanged',
       reason: `PresenceChanged: ${reason}`,
+    });
+  });
+});
+
+describe('MemberLeft v1 (before successors)', () => {
+  it('is read as v2 with no successor', () => {
+    const v1 = { ...event('MemberLeft', { roomId: 'team', userId: OTHER, username: 'bo' } as never), version: 1 };
+    expect(decodeChatEvent(v1)).toEqual({
+      ok: true,
+      event: { ...v1, version: 2, payload: { roomId: 'team', userId: OTHER, username: 'bo', successorId: null, successorName: null } },
     });
   });
 });

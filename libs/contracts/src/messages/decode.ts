@@ -1,5 +1,5 @@
 import { checks, createDecoder, type EventDecoder, type EventSpecs, type Upcasters } from '../events/decoder';
-import { roomEventSpecs } from '../rooms/decode';
+import { roomEventSpecs, roomEventUpcasters } from '../rooms/decode';
 import type { RoomEvent } from '../rooms/events';
 import type { ChatEvent, MessageEvent, MessageEventType } from './events';
 
@@ -21,8 +21,8 @@ export const messageEventSpecs: EventSpecs<MessageEvent> = {
 /** The whole chat stream: room events and message events. */
 export const chatEventSpecs: EventSpecs<ChatEvent> = { ...roomEventSpecs, ...messageEventSpecs };
 
-/** Older versions of chat events and how they are read as the current one (none yet). */
-export const chatEventUpcasters: Upcasters<ChatEvent> = {};
+/** Older versions of chat events and how they are read as the current one. */
+export const chatEventUpcasters: Upcasters<ChatEvent> = { ...roomEventUpcasters };
 
 export const chatDecoder: EventDecoder<ChatEvent> = createDecoder(chatEventSpecs, chatEventUpcasters);
 

@@ -1,28 +1,63 @@
-import { checks, createDecoder, type EventSpecs } from '../events/decoder';
-import type { MemberRole, PostPolicy, RoomEvent, RoomEventType, RoomVisibility } from './events';
+import { checks, createDecoder, upcaster, type EventSpecs, type Upcasters } from '../events/decoder';
+import type { MemberLeft, MemberLeftV1Payload, MemberRole, PostPolicy, RoomEvent, RoomEventType, RoomVisibility } from './events';
 
 const role = checks.oneOf<MemberRole>({ owner: true, admin: true, member: true });
+const aboutUser = { roomId: checks.roomId, userId: checks.uuid, username: checks.nonEmpty };
+const byUser = { byUserId: checks.uuid, byUsername: checks.nonEmpty };
+const settings = {
+  name: checks.nonEmpty,
+  topic: checks.string,
+  visibility: checks.oneOf<RoomVisibility>({ public: true, private: true }),
+  postPolicy: checks.oneOf<PostPolicy>({ members: true, admins: true }),
+  memberLimit: checks.positiveInt,
+};
+const pair = { roomId: checks.roomId, blockerId: checks.uuid, blockedId: checks.uuid };
 
 /** The room aggregate's events (`ns.chat.room.<id>.meta`), current version of each. */
 export const roomEventSpecs: EventSpecs<RoomEvent> = {
   RoomCreated: {
     version: 1,
-    payload: {
-      roomId: checks.roomId,
-      name: checks.nonEmpty,
-      topic: checks.string,
-      visibility: checks.oneOf<RoomVisibility>({ public: true, private: true }),
-      postPolicy: checks.oneOf<PostPolicy>({ members: true, admins: true }),
-      memberLimit: checks.positiveInt,
-      ownerId: checks.nullable(checks.uuid),
-      ownerName: checks.nullable(checks.nonEmpty),
-    },
+    payload: { roomId: checks.roomId, ...settings, ownerId: checks.nullable(checks.uuid), ownerName: checks.nullable(checks.nonEmpty) },
   },
-  MemberJoined: { version: 1, payload: { roomId: checks.roomId, userId: checks.uuid, username: checks.nonEmpty, role } },
-  MemberLeft: { version: 1, payload: { roomId: checks.roomId, userId: checks.uuid, username: checks.nonEmpty } },
+  MemberJoined: { version: 1, payload: { ...aboutUser, role } },
+  MemberLeft: {
+    version: 2,
+    payload: { ...aboutUser, successorId: checks.nullable(checks.uuid), successorName: checks.nullable(checks.nonEmpty) },
+  },
+  MemberInvited: { version: 1, payload: { ...aboutUser, ...byUser, roomName: checks.nonEmpty } },
+  InvitationDeclined: { version: 1, payload: aboutUser },
+  MemberKicked: { version: 1, payload: { ...aboutUser, ...byUser, reason: checks.string } },
+  MemberBanned: { version: 1, payload: { ...aboutUser, ...byUser, reason: checks.string } },
+  MemberUnbanned: { version: 1, payload: { ...aboutUser, ...byUser } },
+  MemberRoleChanged: {
+    version: 1,
+    payload: { ...aboutUser, ...byUser, role: checks.oneOf<'admin' | 'member'>({ admin: true, member: true }) },
+  },
+  OwnershipTransferred: { version: 1, payload: { ...aboutUser, ...byUser } },
+  RoomSettingsChanged: { version: 1, payload: { roomId: checks.roomId, ...settings, ...byUser } },
+  RoomDeleted: {
+    version: 1,
+    payload: { roomId: checks.roomId, reason: checks.oneOf<'owner' | 'empty'>({ owner: true, empty: true }), ...byUser },
+  },
+  ConversationOpened: {
+    version: 1,
+    payload: { roomId: checks.roomId, userAId: checks.uuid, userAName: checks.nonEmpty, userBId: checks.uuid, userBName: checks.nonEmpty },
+  },
+  UserBlocked: { version: 1, payload: pair },
+  UserUnblocked: { version: 1, payload: pair },
 };
 
-const roomDecoder = createDecoder(roomEventSpecs);
+/**
+ * Older versions of room events. MemberLeft v1 (before ownership passed on leave) had no
+ * successor: such a leave never promoted anyone.
+ */
+export const roomEventUpcasters: Upcasters<RoomEvent> = {
+  MemberLeft: {
+    1: upcaster<MemberLeftV1Payload, MemberLeft['payload']>(aboutUser, (p) => ({ ...p, successorId: null, successorName: null })),
+  },
+};
+
+const roomDecoder = createDecoder(roomEventSpecs, roomEventUpcasters);
 
 /** Every room event type, read off the specs (so it cannot miss one). */
 export const roomEventTypes: readonly RoomEventType[] = roomDecoder.types;

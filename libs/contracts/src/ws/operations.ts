@@ -1,16 +1,35 @@
-import { AuthRequest, CreateRoomRequest, HistoryPageRequest, RoomRef, SendMessageRequest, SetStatusRequest } from '../dto';
+import {
+  AuthRequest,
+  CreateRoomRequest,
+  DirectSendRequest,
+  DirectoryRequest,
+  HistoryPageRequest,
+  InviteRequest,
+  RoomMembersRequest,
+  RoomRef,
+  RoomUserRequest,
+  SanctionRequest,
+  SendMessageRequest,
+  SetRoleRequest,
+  SetStatusRequest,
+  UpdateRoomRequest,
+  UserRef,
+} from '../dto';
 import type { PresenceStatus } from '../presence/events';
 import { reply, type Reply, type ReplyOf, type RpcName, type RpcRequest, type RpcResponse } from '../rpc';
 import type { RoomSummary, UserView } from '../views';
 
 /**
  * What the gateway adds to a forwarded request to say who is asking: `user` adds the caller's
- * `userId` and `username`, `userId` only the id, `none` nothing (the gateway has already
- * decided that the caller may ask, or the answer is the same for everyone).
+ * `userId` and `username`, `userId` only the id; `actor` and `actorId` the same as `actorId`
+ * and `actorName`, for requests whose own `userId` names another user (the target); `none`
+ * nothing (the answer is the same for everyone).
  */
 export interface CallerFields {
   user: { userId: string; username: string };
   userId: { userId: string };
+  actor: { actorId: string; actorName: string };
+  actorId: { actorId: string };
   none: object;
 }
 export type CallerKind = keyof CallerFields;
@@ -20,6 +39,8 @@ export function callerFields<K extends CallerKind>(kind: K, user: UserView): Cal
   const fields: { [C in CallerKind]: CallerFields[C] } = {
     user: { userId: user.userId, username: user.username },
     userId: { userId: user.userId },
+    actor: { actorId: user.userId, actorName: user.username },
+    actorId: { actorId: user.userId },
     none: {},
   };
   return fields[kind];
@@ -99,7 +120,28 @@ export const WsOperations = {
   'room.create': forward({ dto: CreateRoomRequest, auth: true, rpc: 'rooms.create', caller: 'user' }),
   'room.join': forward({ dto: RoomRef, auth: true, rpc: 'rooms.join', caller: 'user' }),
   'room.leave': forward({ dto: RoomRef, auth: true, rpc: 'rooms.leave', caller: 'user' }),
+  'room.directory': forward({ dto: DirectoryRequest, auth: true, rpc: 'rooms.directory', caller: 'userId' }),
+  'room.mine': forward({ dto: null, auth: true, rpc: 'rooms.mine', caller: 'user' }),
+  'room.details': forward({ dto: RoomRef, auth: true, rpc: 'rooms.details', caller: 'userId' }),
+  'room.members': forward({ dto: RoomMembersRequest, auth: true, rpc: 'rooms.members', caller: 'actorId' }),
+  'room.invite': forward({ dto: InviteRequest, auth: true, rpc: 'rooms.invite', caller: 'actor' }),
+  'invitation.accept': forward({ dto: RoomRef, auth: true, rpc: 'rooms.acceptInvitation', caller: 'user' }),
+  'invitation.decline': forward({ dto: RoomRef, auth: true, rpc: 'rooms.declineInvitation', caller: 'user' }),
+  'invitation.list': forward({ dto: null, auth: true, rpc: 'rooms.invitations', caller: 'user' }),
+  'room.kick': forward({ dto: SanctionRequest, auth: true, rpc: 'rooms.kick', caller: 'actor' }),
+  'room.ban': forward({ dto: SanctionRequest, auth: true, rpc: 'rooms.ban', caller: 'actor' }),
+  'room.unban': forward({ dto: RoomUserRequest, auth: true, rpc: 'rooms.unban', caller: 'actor' }),
+  'room.bans': forward({ dto: RoomRef, auth: true, rpc: 'rooms.bans', caller: 'userId' }),
+  'room.update': forward({ dto: UpdateRoomRequest, auth: true, rpc: 'rooms.update', caller: 'user' }),
+  'room.setRole': forward({ dto: SetRoleRequest, auth: true, rpc: 'rooms.setRole', caller: 'actor' }),
+  'room.transfer': forward({ dto: RoomUserRequest, auth: true, rpc: 'rooms.transfer', caller: 'actor' }),
+  'room.delete': forward({ dto: RoomRef, auth: true, rpc: 'rooms.delete', caller: 'user' }),
   'message.send': forward({ dto: SendMessageRequest, auth: true, rpc: 'rooms.post', caller: 'user', ordered: true }),
+  'dm.send': forward({ dto: DirectSendRequest, auth: true, rpc: 'rooms.directSend', caller: 'actor', ordered: true }),
+  'dm.list': forward({ dto: null, auth: true, rpc: 'history.conversations', caller: 'user' }),
+  'user.block': forward({ dto: UserRef, auth: true, rpc: 'rooms.block', caller: 'actor' }),
+  'user.unblock': forward({ dto: UserRef, auth: true, rpc: 'rooms.unblock', caller: 'actor' }),
+  'user.blocks': forward({ dto: null, auth: true, rpc: 'rooms.blocks', caller: 'user' }),
   'history.page': forward({ dto: HistoryPageRequest, auth: true, rpc: 'history.page', caller: 'userId' }),
   'presence.list': forward({ dto: null, auth: true, rpc: 'presence.list', caller: 'none' }),
   'presence.set': local({ dto: SetStatusRequest, auth: true, res: reply<{ status: PresenceStatus }>() }),

@@ -1,6 +1,7 @@
 import type { ErrorBody } from '../errors';
 import type { MemberRole } from '../rooms/events';
-import type { MessageView, PresenceView } from '../views';
+import type { InvitationView, MessageView, PresenceView, UserView } from '../views';
+import type { RoomSettings } from '../rooms/events';
 import type { WsOp, WsOps } from './operations';
 
 /**
@@ -14,10 +15,39 @@ export const PROTOCOL_VERSION = 1;
 export { WsOpNames, type WsOp, type WsOps } from './operations';
 
 /** event name -> data. */
+/** The user an event is about, in the room it happened in. */
+interface AboutUser {
+  roomId: string;
+  userId: string;
+  username: string;
+  /** ISO-8601 time of the event. */
+  time: string;
+}
+
+/**
+ * event name -> data. Room events reach every connection of every member of the room (and
+ * the user they are about); `invitation.received` and `conversation.opened` reach that user's
+ * connections; `user.blocked`/`user.unblocked` only the blocker's.
+ */
 export interface WsEvents {
   'message.posted': MessageView;
-  'member.joined': { roomId: string; userId: string; username: string; role: MemberRole; time: string };
-  'member.left': { roomId: string; userId: string; username: string; time: string };
+  'member.joined': AboutUser & { role: MemberRole };
+  /** `newOwner`: who owns the room now, when the owner left (null otherwise, or if nobody is left). */
+  'member.left': AboutUser & { newOwner: UserView | null };
+  'member.invited': AboutUser & { by: UserView };
+  'member.kicked': AboutUser & { by: UserView; reason: string };
+  'member.banned': AboutUser & { by: UserView; reason: string };
+  'member.unbanned': AboutUser & { by: UserView };
+  'member.role': AboutUser & { role: MemberRole; by: UserView };
+  'invitation.received': InvitationView;
+  'invitation.declined': AboutUser;
+  /** Ownership passed: `userId` is the new owner, `previous` the old one (now an admin). */
+  'room.owner': AboutUser & { previous: UserView | null; by: UserView };
+  'room.updated': RoomSettings & { roomId: string; by: UserView; time: string };
+  'room.deleted': { roomId: string; by: UserView; reason: 'owner' | 'empty'; time: string };
+  'conversation.opened': { roomId: string; peer: UserView; time: string };
+  'user.blocked': { roomId: string; userId: string; time: string };
+  'user.unblocked': { roomId: string; userId: string; time: string };
   'presence.changed': PresenceView;
 }
 export type WsEventName = keyof WsEvents;
