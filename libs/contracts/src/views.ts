@@ -49,9 +49,8 @@ export interface MembersPage {
 /** A pending invitation as the invited user sees it. */
 export interface InvitationView {
   roomId: string;
+  /** The room's name when invited. */
   roomName: string;
-  topic: string;
-  memberCount: number;
   invitedBy: UserView;
   /** ISO-8601 time of the invitation. */
   time: string;
