@@ -300,6 +300,8 @@ describe('web client (browser e2e)', () => {
 
   it('web - creating a room opens it with membership; leaving it takes the membership away', async () => {
     const roomId = `proj-${suffix()}`;
+    await a.getByTestId('open-create-room').click();
+    await a.getByTestId('create-room-dialog').waitFor();
     await a.getByTestId('new-room-name').fill(`项目讨论 ${roomId}`);
     await a.getByTestId('new-room-id').fill(roomId);
     await a.getByTestId('create-room').click();

@@ -1,0 +1,276 @@
+import type { BanView, MemberRole, MemberView } from '@chat/contracts';
+import { act, errorBox, h, plural, shortTime, showError, toast } from '../dom';
+import { client, el, isAdmin, me, myRole, state } from '../state';
+
+// The open room's members (`room.members`, paged: "load more"), each with what my role allows
+// on them: make admin / member and transfer ownership (owner), kick and ban with a reason
+// (admins, not on the owner nor on other admins unless I am the owner). Admins also invite by
+// username and see the ban list with unban. Live membership events patch the loaded list.
+
+const PAGE = 50;
+
+interface Loaded {
+  roomId: string;
+  members: MemberView[];
+  total: number;
+  nextOffset: number | null;
+  bans: BanView[] | null;
+}
+let loaded: Loaded | null = null;
+let loading: string | null = null;
+
+const ROLE_ORDER: Record<MemberRole, number> = { owner: 0, admin: 1, member: 2 };
+const sortMembers = (ms: MemberView[]) =>
+  ms.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.joinedAt.localeCompare(b.joinedAt));
+
+export function renderMembers(reload: boolean) {
+  const roomId = state.currentRoomId;
+  if (!roomId || !state.rooms.has(roomId)) return;
+  el.sideTitle.textContent = 'Members';
+  if (reload || loaded?.roomId !== roomId) {
+    if (loaded?.roomId !== roomId) el.sideBody.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
+    void load(roomId);
+    if (loaded?.roomId !== roomId) return;
+  }
+  draw();
+}
+
+async function load(roomId: string) {
+  if (loading === roomId) return;
+  loading = roomId;
+  try {
+    const conn = client();
+    const [page, bans] = await Promise.all([
+      conn.request('room.members', { roomId, limit: PAGE }),
+      isAdmin(roomId)
+        ? conn.request('room.bans', { roomId }).then(
+            (r) => r.bans,
+            () => null,
+          )
+        : Promise.resolve(null),
+    ]);
+    if (state.currentRoomId !== roomId) return;
+    loaded = { roomId, members: sortMembers(page.members), total: page.total, nextOffset: page.nextOffset, bans };
+    if (state.side === 'members') draw();
+  } catch (err) {
+    if (state.currentRoomId !== roomId || state.side !== 'members') return;
+    const box = errorBox('members-error');
+    showError(box, err);
+    el.sideBody.replaceChildren(box, inviteForm(roomId));
+  } finally {
+    loading = null;
+  }
+}
+
+async function loadMore(button: HTMLButtonElement) {
+  const l = loaded;
+  if (!l || l.nextOffset === null) return;
+  const page = await act(button, null, () =>
+    client().request('room.members', { roomId: l.roomId, offset: l.nextOffset ?? 0, limit: PAGE }),
+  );
+  if (!page || loaded !== l) return;
+  const known = new Set(l.members.map((m) => m.userId));
+  l.members = sortMembers([...l.members, ...page.members.filter((m) => !known.has(m.userId))]);
+  l.total = page.total;
+  l.nextOffset = page.nextOffset;
+  draw();
+}
+
+// ---------------------------------------------------------------- live changes
+
+/** A membership change in a room: patches the loaded list when it is that room's. */
+export function patchMembers(
+  roomId: string,
+  change: { joined?: MemberView; gone?: string; role?: { userId: string; role: MemberRole }; banned?: BanView; unbanned?: string },
+) {
+  const l = loaded;
+  if (!l || l.roomId !== roomId) return;
+  if (change.joined && !l.members.some((m) => m.userId === change.joined!.userId)) {
+    l.members = sortMembers([...l.members, change.joined]);
+    l.total++;
+  }
+  if (change.gone) {
+    const before = l.members.length;
+    l.members = l.members.filter((m) => m.userId !== change.gone);
+    if (l.members.length < before) l.total = Math.max(0, l.total - 1);
+  }
+  if (change.role) {
+    const m = l.members.find((x) => x.userId === change.role!.userId);
+    if (m) m.role = change.role.role;
+    sortMembers(l.members);
+  }
+  if (change.banned && l.bans && !l.bans.some((b) => b.userId === change.banned!.userId)) l.bans.push(change.banned);
+  if (change.unbanned && l.bans) l.bans = l.bans.filter((b) => b.userId !== change.unbanned);
+  if (state.side === 'members' && state.currentRoomId === roomId) draw();
+}
+
+/** My role changed: the actions and the ban list depend on it. */
+export function forgetMembers(roomId: string) {
+  if (loaded?.roomId === roomId) loaded = null;
+}
+
+// ---------------------------------------------------------------- rendering
+
+function draw() {
+  const l = loaded;
+  if (!l) return;
+  const admin = isAdmin(l.roomId);
+  const more = h('button', { type: 'button', testid: 'members-more', hidden: l.nextOffset === null }, 'Load more') as HTMLButtonElement;
+  more.onclick = () => loadMore(more);
+  const parts: HTMLElement[] = [];
+  if (admin) parts.push(inviteForm(l.roomId));
+  parts.push(
+    h('p', { class: 'muted', testid: 'members-total', text: plural(l.total, 'member') }),
+    h('ul', { class: 'member-list', testid: 'member-list' }, ...l.members.map((m) => memberItem(l.roomId, m))),
+    more,
+  );
+  if (admin && l.bans) parts.push(banList(l.roomId, l.bans));
+  el.sideBody.replaceChildren(...parts);
+}
+
+function inviteForm(roomId: string) {
+  const username = h('input', {
+    testid: 'invite-username',
+    placeholder: 'username',
+    maxlength: 128,
+    spellcheck: 'false',
+    autocapitalize: 'none',
+  }) as HTMLInputElement;
+  const send = h('button', { type: 'submit', class: 'primary small', testid: 'invite-send' }, 'Invite') as HTMLButtonElement;
+  const error = errorBox('invite-error');
+  const form = h(
+    'form',
+    { class: 'invite-form', testid: 'invite-form', novalidate: true },
+    h('div', { class: 'row' }, username, send),
+    error,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const name = username.value.trim();
+    if (!name) return;
+    const ack = await act(send, error, () => client().request('room.invite', { roomId, username: name }));
+    if (ack) {
+      username.value = '';
+      toast(`Invited ${name}`);
+    }
+  });
+  return form;
+}
+
+function memberItem(roomId: string, m: MemberView) {
+  const mine = myRole(roomId);
+  const self = m.userId === me()?.userId;
+  const owner = mine === 'owner';
+  const admin = owner || mine === 'admin';
+  const actions = h('span', { class: 'member-actions' });
+  const error = errorBox('member-error');
+  const row = h(
+    'li',
+    { class: 'member', testid: `member-${m.username}`, 'data-user-id': m.userId, 'data-role': m.role },
+    h('span', { class: 'person-name', text: m.username }),
+    self ? h('span', { class: 'muted you', text: '(you)' }) : null,
+    m.role !== 'member' ? h('span', { class: `role-badge ${m.role}`, testid: 'member-role', text: m.role }) : null,
+    actions,
+    error,
+  );
+  if (self) return row;
+  const button = (testid: string, label: string, onclick: (b: HTMLButtonElement) => void) => {
+    const b = h('button', { type: 'button', class: 'small', testid }, label) as HTMLButtonElement;
+    b.onclick = () => onclick(b);
+    actions.append(b);
+  };
+  if (owner && m.role === 'member')
+    button('member-make-admin', 'Make admin', (b) =>
+      act(b, error, () => client().request('room.setRole', { roomId, userId: m.userId, role: 'admin' })).then(() => undefined),
+    );
+  if (owner && m.role === 'admin')
+    button('member-make-member', 'Make member', (b) =>
+      act(b, error, () => client().request('room.setRole', { roomId, userId: m.userId, role: 'member' })).then(() => undefined),
+    );
+  // Admins act on plain members; the owner on admins as well. Nobody acts on the owner.
+  if (admin && m.role !== 'owner' && (owner || m.role === 'member')) {
+    button('member-kick', 'Kick', () => sanctionForm(row, roomId, m, 'kick'));
+    button('member-ban', 'Ban', () => sanctionForm(row, roomId, m, 'ban'));
+  }
+  if (owner && m.role !== 'owner') button('member-transfer', 'Make owner', () => transferForm(row, roomId, m));
+  return row;
+}
+
+/** Kick or ban: an optional reason, then confirm. */
+function sanctionForm(row: HTMLElement, roomId: string, m: MemberView, kind: 'kick' | 'ban') {
+  row.querySelector('.inline-form')?.remove();
+  const reason = h('input', { testid: 'sanction-reason', placeholder: 'reason (optional)', maxlength: 300 }) as HTMLInputElement;
+  const confirm = h(
+    'button',
+    { type: 'submit', class: 'small danger', testid: 'sanction-confirm' },
+    kind === 'kick' ? `Kick ${m.username}` : `Ban ${m.username}`,
+  ) as HTMLButtonElement;
+  const cancel = h('button', { type: 'button', class: 'small', testid: 'sanction-cancel' }, 'Cancel') as HTMLButtonElement;
+  const error = errorBox('sanction-error');
+  const form = h('form', { class: 'inline-form', novalidate: true }, reason, h('span', { class: 'row' }, confirm, cancel), error);
+  cancel.onclick = () => form.remove();
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const req = { roomId, userId: m.userId, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
+    const ack = await act(confirm, error, () => client().request(kind === 'kick' ? 'room.kick' : 'room.ban', req));
+    if (!ack) return;
+    form.remove();
+    patchMembers(roomId, { gone: m.userId });
+    if (kind === 'ban')
+      patchMembers(roomId, {
+        banned: { userId: m.userId, username: m.username, by: me()!, reason: req.reason ?? '', time: new Date().toISOString() },
+      });
+  });
+  row.append(form);
+  reason.focus();
+}
+
+function transferForm(row: HTMLElement, roomId: string, m: MemberView) {
+  row.querySelector('.inline-form')?.remove();
+  const confirm = h(
+    'button',
+    { type: 'button', class: 'small danger', testid: 'transfer-confirm' },
+    `Make ${m.username} the owner`,
+  ) as HTMLButtonElement;
+  const cancel = h('button', { type: 'button', class: 'small', testid: 'transfer-cancel' }, 'Cancel') as HTMLButtonElement;
+  const error = errorBox('transfer-error');
+  const form = h(
+    'div',
+    { class: 'inline-form' },
+    h('p', { class: 'warning', text: 'You will become an admin.' }),
+    h('span', { class: 'row' }, confirm, cancel),
+    error,
+  );
+  cancel.onclick = () => form.remove();
+  confirm.onclick = () => act(confirm, error, () => client().request('room.transfer', { roomId, userId: m.userId })).then(() => undefined);
+  row.append(form);
+}
+
+function banList(roomId: string, bans: BanView[]) {
+  return h(
+    'section',
+    { class: 'ban-section' },
+    h('h3', { text: `Banned (${bans.length})` }),
+    h(
+      'ul',
+      { class: 'member-list', testid: 'ban-list' },
+      ...bans.map((b) => {
+        const error = errorBox('unban-error');
+        const unban = h('button', { type: 'button', class: 'small', testid: 'unban' }, 'Unban') as HTMLButtonElement;
+        unban.onclick = async () => {
+          const ack = await act(unban, error, () => client().request('room.unban', { roomId, userId: b.userId }));
+          if (ack) patchMembers(roomId, { unbanned: b.userId });
+        };
+        return h(
+          'li',
+          { class: 'member banned', testid: `ban-${b.username}`, 'data-user-id': b.userId },
+          h('span', { class: 'person-name', text: b.username }),
+          h('span', { class: 'muted small-text', text: `by ${b.by.username} · ${shortTime(b.time)}${b.reason ? ` · ${b.reason}` : ''}` }),
+          unban,
+          error,
+        );
+      }),
+    ),
+    bans.length ? null : h('p', { class: 'muted', text: 'Nobody is banned.' }),
+  );
+}

@@ -1,0 +1,170 @@
+import type { MessageView, PostAck } from '@chat/contracts';
+import { codeOf, h, showError, toastError } from '../dom';
+import { client, el, me, state, type OutboxItem } from '../state';
+import { newClientMsgId } from '../session';
+import { addMessages, nearBottom, scrollToBottom } from './view';
+import { onConversationSent } from '../conversations/list';
+
+// Messages written in this tab until the server acknowledges them: sent in order, retried with
+// the same clientMsgId (the server de-duplicates), and shown with their error when refused.
+
+/** Send errors worth retrying with the same clientMsgId (the server de-duplicates the resend). */
+const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'CONFLICT']);
+
+export function submitMessage(e?: Event) {
+  e?.preventDefault();
+  const roomId = state.currentRoomId;
+  const body = el.input.value;
+  if (!roomId || !body.trim() || el.input.disabled) return;
+  const peer = state.conversations.get(roomId)?.peer.username;
+  queueMessage({ roomId, peer, body });
+  el.input.value = '';
+  autoGrow();
+  scrollToBottom();
+}
+
+/** Queues a message for a room (or, with `peer`, a conversation) and sends it when connected. */
+export function queueMessage(m: { roomId: string; peer?: string; body: string }): OutboxItem {
+  const item: OutboxItem = { clientMsgId: newClientMsgId(), ...m, state: 'queued', error: null, attempts: 0 };
+  state.outbox.push(item);
+  renderPending();
+  flushOutbox();
+  return item;
+}
+
+/** Sends every queued message in order; the gateway processes one connection's sends in order. */
+export function flushOutbox() {
+  if (!state.client?.ready) return;
+  for (const item of state.outbox) if (item.state === 'queued') void sendItem(item);
+}
+
+/** A conversation goes by dm.send (by username), which also opens it; a room by message.send. */
+function post(item: OutboxItem): Promise<PostAck> {
+  const conn = client();
+  if (item.peer) return conn.request('dm.send', { username: item.peer, clientMsgId: item.clientMsgId, body: item.body });
+  return conn.request('message.send', { roomId: item.roomId, clientMsgId: item.clientMsgId, body: item.body });
+}
+
+async function sendItem(item: OutboxItem) {
+  const conn = client();
+  item.state = 'sending';
+  item.attempts++;
+  renderPending();
+  try {
+    const ack = await post(item);
+    const view: MessageView = {
+      messageId: ack.messageId,
+      roomId: ack.roomId,
+      senderId: me()!.userId,
+      senderName: me()!.username,
+      clientMsgId: ack.clientMsgId,
+      body: item.body,
+      time: ack.time,
+      position: ack.position,
+    };
+    removeFromOutbox(item);
+    if (item.peer) onConversationSent(item.peer, view);
+    const tl = state.timelines.get(ack.roomId);
+    if (tl) {
+      const stick = ack.roomId === state.currentRoomId && nearBottom();
+      addMessages(tl, [view]);
+      if (stick) scrollToBottom();
+    }
+  } catch (err) {
+    if (!state.outbox.includes(item)) return;
+    if (RETRYABLE.has(codeOf(err))) {
+      item.state = 'queued';
+      item.error = null;
+      // Still connected (a backend was slow or we were rate limited): retry after a pause.
+      if (state.client === conn && conn.ready)
+        setTimeout(() => item.state === 'queued' && state.client?.ready && sendItem(item), Math.min(10_000, 500 * 2 ** item.attempts));
+    } else {
+      item.state = 'failed';
+      item.error = err;
+      // Shown inline under the message; a toast too when it is not the open room's.
+      if (item.roomId !== state.currentRoomId) toastError(err);
+    }
+    renderPending();
+  }
+}
+
+export function removeFromOutbox(item: OutboxItem) {
+  const i = state.outbox.indexOf(item);
+  if (i >= 0) state.outbox.splice(i, 1);
+  renderPending();
+}
+
+/** A message of ours arrived (live or in history): its outbox entry is done. */
+export function settleOutbox(m: Pick<MessageView, 'senderId' | 'clientMsgId' | 'roomId'>) {
+  if (m.senderId !== me()?.userId) return;
+  const item = state.outbox.find((o) => o.clientMsgId === m.clientMsgId && o.roomId === m.roomId);
+  if (item) removeFromOutbox(item);
+}
+
+export function renderPending() {
+  const items = state.outbox.filter((o) => o.roomId === state.currentRoomId);
+  const stick = nearBottom();
+  el.pendingList.replaceChildren(
+    ...items.map((item) =>
+      h(
+        'li',
+        {
+          class: `message mine pending ${item.state}`,
+          testid: 'pending-message',
+          'data-state': item.state,
+          'data-client-msg-id': item.clientMsgId,
+        },
+        h(
+          'div',
+          { class: 'message-head' },
+          h('span', { class: 'sender', text: me()?.username ?? '' }),
+          h('span', {
+            class: 'time muted',
+            text: item.state === 'failed' ? 'not sent' : state.client?.ready ? 'sending…' : 'waiting for connection…',
+          }),
+        ),
+        h('div', { class: 'body', testid: 'message-body', text: item.body }),
+        item.state === 'failed'
+          ? h(
+              'div',
+              { class: 'send-error' },
+              (() => {
+                const box = h('div', { class: 'error inline', testid: 'send-error', role: 'alert' });
+                showError(box, item.error);
+                return box;
+              })(),
+              codeOf(item.error) === 'CONTENT_BLOCKED' || codeOf(item.error) === 'BAD_REQUEST'
+                ? h('button', { type: 'button', class: 'link-button', testid: 'edit-failed', onclick: () => editFailed(item) }, 'edit')
+                : h('button', { type: 'button', class: 'link-button', testid: 'retry-failed', onclick: () => retryFailed(item) }, 'retry'),
+              h(
+                'button',
+                { type: 'button', class: 'link-button', testid: 'dismiss-failed', onclick: () => removeFromOutbox(item) },
+                'dismiss',
+              ),
+            )
+          : null,
+      ),
+    ),
+  );
+  // An error line makes the entry taller: keep the reader at the bottom to see it.
+  if (stick) scrollToBottom();
+}
+
+function retryFailed(item: OutboxItem) {
+  item.state = 'queued';
+  item.error = null;
+  renderPending();
+  flushOutbox();
+}
+
+function editFailed(item: OutboxItem) {
+  removeFromOutbox(item);
+  el.input.value = item.body;
+  autoGrow();
+  el.input.focus();
+}
+
+export function autoGrow() {
+  el.input.style.height = 'auto';
+  el.input.style.height = `${Math.min(el.input.scrollHeight, 160)}px`;
+}

@@ -1,0 +1,81 @@
+import type { WsOps } from '@chat/contracts';
+import { act, errorBox, field, h, openDialog } from '../dom';
+import { openRoom } from '../messages/view';
+import { client, state } from '../state';
+import { renderSidebar } from './sidebar';
+
+// "Create room": name, optional id, topic, visibility, who may post, member limit.
+
+/** The member limit a new room gets unless its creator chooses otherwise (Limits.memberLimitDefault). */
+export const DEFAULT_MEMBER_LIMIT = 50;
+export const MAX_MEMBER_LIMIT = 100_000;
+
+export function visibilitySelect(testid: string, value: string) {
+  return h(
+    'select',
+    { testid },
+    h('option', { value: 'public', text: 'Public: listed in the directory, anyone may join', selected: value === 'public' }),
+    h('option', { value: 'private', text: 'Private: invitation only, hidden from others', selected: value === 'private' }),
+  ) as HTMLSelectElement;
+}
+
+export function postPolicySelect(testid: string, value: string) {
+  return h(
+    'select',
+    { testid },
+    h('option', { value: 'members', text: 'Everyone in the room', selected: value === 'members' }),
+    h('option', { value: 'admins', text: 'Only admins (announcements)', selected: value === 'admins' }),
+  ) as HTMLSelectElement;
+}
+
+export function limitInput(testid: string, value: number) {
+  return h('input', { testid, type: 'number', min: 2, max: MAX_MEMBER_LIMIT, step: 1, value, required: true }) as HTMLInputElement;
+}
+
+export function openCreateRoomDialog() {
+  const name = h('input', { testid: 'new-room-name', maxlength: 80, required: true, placeholder: 'e.g. 项目讨论' }) as HTMLInputElement;
+  const id = h('input', {
+    testid: 'new-room-id',
+    maxlength: 64,
+    spellcheck: 'false',
+    autocapitalize: 'none',
+    placeholder: 'e.g. team-a (optional)',
+  }) as HTMLInputElement;
+  const topic = h('input', { testid: 'new-room-topic', maxlength: 300 }) as HTMLInputElement;
+  const visibility = visibilitySelect('new-room-visibility', 'public');
+  const policy = postPolicySelect('new-room-post-policy', 'members');
+  const limit = limitInput('new-room-limit', DEFAULT_MEMBER_LIMIT);
+  const error = errorBox('create-room-error');
+  const create = h('button', { type: 'submit', class: 'primary', testid: 'create-room' }, 'Create') as HTMLButtonElement;
+  const form = h(
+    'form',
+    { class: 'dialog-form', testid: 'create-room-form', novalidate: true },
+    field('Name', name),
+    field('Id', id, 'Letters a-z, digits, - and _; generated when left empty.'),
+    field('Topic', topic),
+    field('Visibility', visibility),
+    field('Who may post', policy),
+    field('Member limit', limit),
+    error,
+    h('div', { class: 'actions' }, create),
+  );
+  const dialog = openDialog('create-room-dialog', 'Create a room', form);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const req: WsOps['room.create']['req'] = { name: name.value.trim() };
+    if (id.value.trim()) req.roomId = id.value.trim();
+    if (topic.value.trim()) req.topic = topic.value.trim();
+    req.visibility = visibility.value === 'private' ? 'private' : 'public';
+    req.postPolicy = policy.value === 'admins' ? 'admins' : 'members';
+    // The server validates the number (2..100000): a bad one comes back as BAD_REQUEST with the field.
+    req.memberLimit = limit.value === '' ? DEFAULT_MEMBER_LIMIT : Number(limit.value);
+    await act(create, error, async () => {
+      const ack = await client().request('room.create', req);
+      state.rooms.set(ack.room.roomId, ack.room);
+      dialog.close();
+      renderSidebar();
+      await openRoom(ack.room.roomId, { fromList: true });
+    });
+  });
+  name.focus();
+}

@@ -1,0 +1,180 @@
+import type { RoomDetails, WsOps } from '@chat/contracts';
+import { act, errorBox, field, fullTime, h, plural, showError } from '../dom';
+import { client, el, isAdmin, myRole, roomTitle, state } from '../state';
+import { dropRoom, leaveRoom, roomChanged } from './sidebar';
+import { limitInput, postPolicySelect, visibilitySelect } from './create';
+
+// The open room's details (`room.details`) and, for its admins, its settings (`room.update`);
+// for its owner, deleting it (after a confirmation). Transferring ownership and roles are in
+// the members panel, next to each member.
+
+let details: RoomDetails | null = null;
+let loading: string | null = null;
+/** The settings form has edits not saved yet: live events then leave the panel alone. */
+let dirty = false;
+/** The room whose settings were just saved (the panel says so until the next edit). */
+let saved: string | null = null;
+
+/** Renders the panel for the open room; `reload` reads the details again. */
+export function renderDetails(reload: boolean) {
+  const roomId = state.currentRoomId;
+  const room = state.rooms.get(roomId ?? '');
+  if (!roomId || !room) return;
+  el.sideTitle.textContent = 'Room details';
+  if (details?.roomId !== roomId) dirty = false;
+  if (reload || details?.roomId !== roomId) {
+    if (details?.roomId !== roomId) el.sideBody.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
+    void load(roomId);
+    if (details?.roomId !== roomId) return;
+  }
+  draw(details);
+}
+
+async function load(roomId: string) {
+  if (loading === roomId) return;
+  loading = roomId;
+  try {
+    const d = await client().request('room.details', { roomId });
+    if (state.currentRoomId !== roomId) return;
+    details = d;
+    const room = state.rooms.get(roomId);
+    // The details are newer than the summary: keep the list's copy in step.
+    if (room)
+      Object.assign(room, {
+        name: d.name,
+        topic: d.topic,
+        visibility: d.visibility,
+        postPolicy: d.postPolicy,
+        memberLimit: d.memberLimit,
+        memberCount: d.memberCount,
+        myRole: d.myRole,
+      });
+    if (state.side === 'details') draw(d);
+  } catch (err) {
+    if (state.currentRoomId !== roomId || state.side !== 'details') return;
+    const box = errorBox('details-error');
+    showError(box, err);
+    el.sideBody.replaceChildren(box);
+  } finally {
+    loading = null;
+  }
+}
+
+/** Applies live settings to the cached details (room.updated, room.owner). */
+export function patchDetails(roomId: string, patch: Partial<RoomDetails>) {
+  if (details?.roomId === roomId) Object.assign(details, patch);
+}
+
+function draw(d: RoomDetails) {
+  if (dirty && el.sideBody.querySelector('[data-testid="settings-form"]')) return;
+  const room = state.rooms.get(d.roomId);
+  const summary = room ?? d;
+  const role = myRole(d.roomId);
+  const rows: Array<[string, string]> = [
+    ['Name', roomTitle(summary)],
+    ['Topic', summary.topic || '—'],
+    ['Visibility', summary.visibility === 'private' ? 'private (invitation only)' : 'public'],
+    ['Who may post', summary.postPolicy === 'admins' ? 'only admins (announcements)' : 'everyone'],
+    ['Members', `${summary.memberCount} of at most ${summary.memberLimit}`],
+    ['Owner', d.owner?.username ?? (d.isDefault ? 'nobody (default room)' : 'nobody')],
+    ['Created', `${fullTime(d.createdAt)}${d.createdBy ? ` by ${d.createdBy.username}` : ''}`],
+    ['Your role', role ?? 'not a member'],
+  ];
+  const parts: HTMLElement[] = [
+    h(
+      'dl',
+      { class: 'details-list', testid: 'room-details' },
+      ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { testid: `details-${k.toLowerCase().replace(/ /g, '-')}`, text: v })]),
+    ),
+  ];
+  if (isAdmin(d.roomId)) parts.push(settingsForm(d));
+  const actions = h('div', { class: 'panel-actions' });
+  if (role) {
+    const leave = h('button', { type: 'button', testid: 'details-leave' }, 'Leave room') as HTMLButtonElement;
+    leave.onclick = () => leaveRoom(d.roomId, leave);
+    actions.append(leave);
+  }
+  if (role === 'owner' && !d.isDefault) actions.append(deleteControl(d));
+  parts.push(actions);
+  el.sideBody.replaceChildren(...parts);
+}
+
+function settingsForm(d: RoomDetails) {
+  const summary = state.rooms.get(d.roomId) ?? d;
+  const name = h('input', { testid: 'settings-name', maxlength: 80, required: true, value: summary.name }) as HTMLInputElement;
+  const topic = h('input', { testid: 'settings-topic', maxlength: 300, value: summary.topic }) as HTMLInputElement;
+  const visibility = visibilitySelect('settings-visibility', summary.visibility);
+  const policy = postPolicySelect('settings-post-policy', summary.postPolicy);
+  const limit = limitInput('settings-limit', summary.memberLimit);
+  const error = errorBox('settings-error');
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'settings-save' }, 'Save') as HTMLButtonElement;
+  const form = h(
+    'form',
+    { class: 'dialog-form settings', testid: 'settings-form', novalidate: true },
+    h('h3', { text: 'Settings' }),
+    field('Name', name),
+    field('Topic', topic),
+    field('Visibility', visibility),
+    field('Who may post', policy),
+    field('Member limit', limit, 'Lowering it below the member count keeps everyone but admits nobody new.'),
+    error,
+    h('div', { class: 'actions' }, save),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    // Only what changed is sent; fields left out keep their value.
+    const req: WsOps['room.update']['req'] = { roomId: d.roomId };
+    const current = state.rooms.get(d.roomId) ?? d;
+    if (name.value.trim() !== current.name) req.name = name.value.trim();
+    if (topic.value.trim() !== current.topic) req.topic = topic.value.trim();
+    if (visibility.value !== current.visibility) req.visibility = visibility.value === 'private' ? 'private' : 'public';
+    if (policy.value !== current.postPolicy) req.postPolicy = policy.value === 'admins' ? 'admins' : 'members';
+    if (Number(limit.value) !== current.memberLimit) req.memberLimit = limit.value === '' ? NaN : Number(limit.value);
+    await act(save, error, async () => {
+      const ack = await client().request('room.update', req);
+      state.rooms.set(ack.room.roomId, ack.room);
+      patchDetails(ack.room.roomId, ack.room);
+      dirty = false;
+      saved = ack.room.roomId;
+      roomChanged(ack.room.roomId);
+      draw(details ?? d);
+    });
+  });
+  form.addEventListener('input', () => {
+    dirty = true;
+    saved = null;
+    form.querySelector<HTMLElement>('[data-testid="settings-saved"]')?.setAttribute('hidden', '');
+  });
+  form.append(h('p', { class: 'muted', testid: 'settings-saved', text: 'Saved.', hidden: saved !== d.roomId }));
+  return form;
+}
+
+function deleteControl(d: RoomDetails) {
+  const wrap = h('div', { class: 'danger-zone' });
+  const error = errorBox('delete-error');
+  const start = h('button', { type: 'button', class: 'danger', testid: 'delete-room' }, 'Delete room…') as HTMLButtonElement;
+  start.onclick = () => {
+    const confirm = h(
+      'button',
+      { type: 'button', class: 'danger', testid: 'delete-room-confirm' },
+      'Delete for everyone',
+    ) as HTMLButtonElement;
+    const cancel = h('button', { type: 'button', testid: 'delete-room-cancel' }, 'Cancel') as HTMLButtonElement;
+    confirm.onclick = () =>
+      act(confirm, error, async () => {
+        await client().request('room.delete', { roomId: d.roomId });
+        dropRoom(d.roomId, `You deleted ${d.name}`, { gone: true });
+      });
+    cancel.onclick = () => wrap.replaceChildren(start, error);
+    wrap.replaceChildren(
+      h('p', {
+        class: 'warning',
+        text: `Delete “${d.name}” and its whole history for all ${plural(d.memberCount, 'member')}? This cannot be undone.`,
+      }),
+      h('div', { class: 'actions' }, confirm, cancel),
+      error,
+    );
+  };
+  wrap.append(start, error);
+  return wrap;
+}

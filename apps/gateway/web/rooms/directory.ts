@@ -1,0 +1,112 @@
+import type { DirectoryPage, RoomSummary } from '@chat/contracts';
+import { act, errorBox, h, openDialog, plural, showError } from '../dom';
+import { openRoom } from '../messages/view';
+import { client, roomTitle } from '../state';
+import { joinRoom } from './sidebar';
+
+// The room directory: public rooms by name (`room.directory`, case-insensitive, anywhere in
+// the name), with member counts, paged, each joinable (or opened, when already mine).
+
+const PAGE = 50;
+
+export function openDirectoryDialog() {
+  const query = h('input', {
+    type: 'search',
+    testid: 'directory-query',
+    placeholder: 'Search public rooms by name',
+    maxlength: 80,
+  }) as HTMLInputElement;
+  const list = h('ul', { class: 'directory-list', testid: 'directory-list' });
+  const summary = h('p', { class: 'muted small-text', testid: 'directory-total' });
+  const more = h('button', { type: 'button', testid: 'directory-more', hidden: true }, 'Load more') as HTMLButtonElement;
+  const error = errorBox('directory-error');
+  const form = h(
+    'form',
+    { class: 'directory-search', novalidate: true },
+    query,
+    h('button', { type: 'submit', testid: 'directory-search' }, 'Search'),
+  );
+  const dialog = openDialog('directory-dialog', 'Room directory', form, error, summary, list, more);
+
+  let current = '';
+  let nextOffset: number | null = 0;
+  /** Replies to a superseded query are dropped (typing fires several searches). */
+  let generation = 0;
+
+  async function load(reset: boolean) {
+    if (reset) {
+      current = query.value.trim();
+      nextOffset = 0;
+    }
+    if (nextOffset === null) return;
+    const mine = ++generation;
+    const page: DirectoryPage | undefined = await act(more, error, () =>
+      client().request('room.directory', { query: current || undefined, offset: nextOffset ?? 0, limit: PAGE }),
+    );
+    if (!page || mine !== generation) return;
+    if (reset) list.replaceChildren();
+    list.append(...page.rooms.map((r) => item(r)));
+    nextOffset = page.nextOffset;
+    more.hidden = nextOffset === null;
+    summary.textContent = page.total
+      ? `${plural(page.total, 'public room')}${current ? ` matching “${current}”` : ''}`
+      : 'No public rooms match.';
+    list.dataset.state = 'ready';
+  }
+
+  function item(r: RoomSummary) {
+    const rowError = errorBox('directory-join-error');
+    const button = h(
+      'button',
+      { type: 'button', class: r.myRole ? 'small' : 'small primary', testid: `directory-join-${r.roomId}` },
+      r.myRole ? 'Open' : 'Join',
+    ) as HTMLButtonElement;
+    button.onclick = async () => {
+      if (r.myRole) {
+        dialog.close();
+        await openRoom(r.roomId, { fromList: true });
+        return;
+      }
+      button.disabled = true;
+      showError(rowError, null);
+      try {
+        await joinRoom(r.roomId, null);
+        dialog.close();
+      } catch (err) {
+        showError(rowError, err);
+      } finally {
+        button.disabled = false;
+      }
+    };
+    return h(
+      'li',
+      { class: 'directory-item', testid: `directory-room-${r.roomId}`, 'data-room-id': r.roomId },
+      h(
+        'div',
+        { class: 'directory-text' },
+        h('span', { class: 'room-name', testid: 'directory-room-name', text: roomTitle(r) }),
+        h('span', {
+          class: 'room-sub muted',
+          testid: 'directory-member-count',
+          text: [plural(r.memberCount, 'member'), r.topic, r.postPolicy === 'admins' ? 'announcements' : null].filter(Boolean).join(' · '),
+        }),
+        rowError,
+      ),
+      button,
+    );
+  }
+
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  query.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void load(true), 250);
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearTimeout(debounce);
+    void load(true);
+  });
+  more.addEventListener('click', () => void load(false));
+  void load(true);
+  query.focus();
+}

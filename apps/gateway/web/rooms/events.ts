@@ -1,0 +1,146 @@
+import type { MemberRole, WsEvents } from '@chat/contracts';
+import { toast } from '../dom';
+import { forgetMembers, patchMembers } from '../members/panel';
+import { openRoom, renderRoomHeader } from '../messages/view';
+import { refreshSide } from '../side';
+import { client, state } from '../state';
+import { patchDetails } from './details';
+import { dropInvitation } from './invitations';
+import { dropRoom, isMe, loadRooms, roomChanged } from './sidebar';
+
+// Live room events: membership, roles, settings, ownership and deletion. Each updates what the
+// page holds (the room list, the open room's header and panels); an event about me that takes
+// a room away (kick, ban, delete) removes it from my list with a notice.
+
+const nameOf = (roomId: string) => state.rooms.get(roomId)?.name ?? roomId;
+const because = (reason: string) => (reason ? `: “${reason}”` : '');
+
+function count(roomId: string, delta: number) {
+  const room = state.rooms.get(roomId);
+  if (room) room.memberCount = Math.max(0, room.memberCount + delta);
+}
+
+function setMyRole(roomId: string, role: MemberRole | null) {
+  const room = state.rooms.get(roomId);
+  if (!room || room.myRole === role) return;
+  room.myRole = role;
+  // The members panel's actions and ban list depend on my role.
+  forgetMembers(roomId);
+  roomChanged(roomId, { reloadSide: true });
+}
+
+/** Re-reads a room's summary (its member count) when an event does not say enough. */
+async function refreshRoom(roomId: string) {
+  try {
+    const d = await client().request('room.details', { roomId });
+    const room = state.rooms.get(roomId);
+    if (room) Object.assign(room, { memberCount: d.memberCount, myRole: d.myRole });
+    roomChanged(roomId);
+  } catch {
+    // The next room list read corrects it.
+  }
+}
+
+export function onMemberJoined(d: WsEvents['member.joined']) {
+  if (isMe(d.userId)) {
+    dropInvitation(d.roomId);
+    // Already known when the change was made in this tab; otherwise the server's view is the truth.
+    if (state.rooms.get(d.roomId)?.myRole) return;
+    void loadRooms().then(() => {
+      if (d.roomId === state.currentRoomId) void openRoom(d.roomId);
+    });
+    return;
+  }
+  count(d.roomId, 1);
+  patchMembers(d.roomId, { joined: { userId: d.userId, username: d.username, role: d.role, joinedAt: d.time } });
+  roomChanged(d.roomId);
+}
+
+export function onMemberLeft(d: WsEvents['member.left']) {
+  if (isMe(d.userId)) {
+    // Left in another tab (this tab's own leave already updated the list).
+    if (state.rooms.get(d.roomId)?.myRole) dropRoom(d.roomId, null);
+    return;
+  }
+  count(d.roomId, -1);
+  patchMembers(d.roomId, { gone: d.userId });
+  if (d.newOwner) {
+    patchMembers(d.roomId, { role: { userId: d.newOwner.userId, role: 'owner' } });
+    patchDetails(d.roomId, { owner: d.newOwner });
+    if (isMe(d.newOwner.userId)) {
+      toast(`${d.username} left ${nameOf(d.roomId)}: you are its owner now`);
+      setMyRole(d.roomId, 'owner');
+    }
+  }
+  roomChanged(d.roomId);
+}
+
+export function onMemberKicked(d: WsEvents['member.kicked']) {
+  if (isMe(d.userId)) {
+    dropRoom(d.roomId, `${d.by.username} removed you from ${nameOf(d.roomId)}${because(d.reason)}`);
+    return;
+  }
+  count(d.roomId, -1);
+  patchMembers(d.roomId, { gone: d.userId });
+  roomChanged(d.roomId);
+}
+
+export function onMemberBanned(d: WsEvents['member.banned']) {
+  if (isMe(d.userId)) {
+    dropInvitation(d.roomId);
+    dropRoom(d.roomId, `${d.by.username} banned you from ${nameOf(d.roomId)}${because(d.reason)}`, { gone: true });
+    return;
+  }
+  patchMembers(d.roomId, { gone: d.userId, banned: { userId: d.userId, username: d.username, by: d.by, reason: d.reason, time: d.time } });
+  // A ban may hit a member or not: the member count comes from the server.
+  void refreshRoom(d.roomId);
+}
+
+export function onMemberUnbanned(d: WsEvents['member.unbanned']) {
+  patchMembers(d.roomId, { unbanned: d.userId });
+}
+
+export function onMemberRole(d: WsEvents['member.role']) {
+  patchMembers(d.roomId, { role: { userId: d.userId, role: d.role } });
+  if (isMe(d.userId)) {
+    toast(
+      d.role === 'admin'
+        ? `${d.by.username} made you an admin of ${nameOf(d.roomId)}`
+        : `You are no longer an admin of ${nameOf(d.roomId)}`,
+    );
+    setMyRole(d.roomId, d.role);
+  }
+}
+
+export function onRoomOwner(d: WsEvents['room.owner']) {
+  patchMembers(d.roomId, { role: { userId: d.userId, role: 'owner' } });
+  if (d.previous) patchMembers(d.roomId, { role: { userId: d.previous.userId, role: 'admin' } });
+  patchDetails(d.roomId, { owner: { userId: d.userId, username: d.username } });
+  if (isMe(d.userId)) {
+    toast(`You are now the owner of ${nameOf(d.roomId)}`);
+    setMyRole(d.roomId, 'owner');
+  } else if (d.previous && isMe(d.previous.userId)) {
+    toast(`${d.username} is now the owner of ${nameOf(d.roomId)}; you are an admin`);
+    setMyRole(d.roomId, 'admin');
+  } else refreshSide(d.roomId);
+}
+
+export function onRoomUpdated(d: WsEvents['room.updated']) {
+  const room = state.rooms.get(d.roomId);
+  const settings = { name: d.name, topic: d.topic, visibility: d.visibility, postPolicy: d.postPolicy, memberLimit: d.memberLimit };
+  if (room) Object.assign(room, settings);
+  patchDetails(d.roomId, settings);
+  roomChanged(d.roomId, { reloadSide: false });
+  if (d.roomId === state.currentRoomId) renderRoomHeader();
+}
+
+export function onRoomDeleted(d: WsEvents['room.deleted']) {
+  dropInvitation(d.roomId);
+  if (!state.rooms.has(d.roomId)) return;
+  const notice = d.reason === 'empty' || isMe(d.by.userId) ? null : `${d.by.username} deleted ${nameOf(d.roomId)}`;
+  dropRoom(d.roomId, notice, { gone: true });
+}
+
+export function onInvitationDeclined(d: WsEvents['invitation.declined']) {
+  if (isMe(d.userId)) dropInvitation(d.roomId);
+}

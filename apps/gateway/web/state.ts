@@ -1,0 +1,151 @@
+import { ChatClient, ChatClientError } from '@chat/client';
+import type { BlockView, ConversationView, InvitationView, PresenceView, RoomSummary, SettableStatus } from '@chat/contracts';
+import { $ } from './dom';
+import type { Session } from './session';
+import type { Timeline } from './timeline';
+
+// What the page knows, shared by its parts. Each part renders from it; nothing here touches the DOM.
+
+export interface OutboxItem {
+  clientMsgId: string;
+  roomId: string;
+  /** For a conversation: the peer's username (sent with dm.send, which names the user). */
+  peer?: string;
+  body: string;
+  state: 'queued' | 'sending' | 'failed';
+  error: unknown;
+  attempts: number;
+}
+
+/** Which panel is shown on the right: who is online, the open room's members, or its details. */
+export type SidePanel = 'people' | 'members' | 'details';
+
+export const state = {
+  session: null as Session | null,
+  client: null as ChatClient | null,
+  /** Group rooms: mine (myRole set) and the public ones I may join. */
+  rooms: new Map<string, RoomSummary>(),
+  /** One-to-one conversations by roomId (`dm-…`). */
+  conversations: new Map<string, ConversationView>(),
+  /** Pending invitations by roomId. */
+  invitations: new Map<string, InvitationView>(),
+  /** Users I block, by userId (null until loaded). */
+  blocks: null as Map<string, BlockView> | null,
+  currentRoomId: null as string | null,
+  /** Timelines of the rooms and conversations opened in this tab. */
+  timelines: new Map<string, Timeline>(),
+  /** roomId -> count of messages that arrived while another room was open */
+  unread: new Map<string, number>(),
+  presence: new Map<string, { view: PresenceView; position: number }>(),
+  /** presence events that arrived while presence.list was in flight (applied after it) */
+  presenceBuffer: null as Array<[PresenceView, number]> | null,
+  status: 'online' as SettableStatus,
+  /** Messages not yet acknowledged, in the order they were written. */
+  outbox: [] as OutboxItem[],
+  /** messageId -> element, for the open room */
+  messageEls: new Map<string, HTMLElement>(),
+  side: 'people' as SidePanel,
+};
+
+export function resetState() {
+  state.session = null;
+  state.rooms.clear();
+  state.conversations.clear();
+  state.invitations.clear();
+  state.blocks = null;
+  state.timelines.clear();
+  state.unread.clear();
+  state.presence.clear();
+  state.outbox = [];
+  state.currentRoomId = null;
+  state.status = 'online';
+  state.messageEls.clear();
+  state.side = 'people';
+}
+
+export const el = {
+  authView: $('auth-view'),
+  authForm: $('auth-form'),
+  username: $<HTMLInputElement>('auth-username'),
+  password: $<HTMLInputElement>('auth-password'),
+  authError: $('auth-error'),
+  registerButton: $<HTMLButtonElement>('register-button'),
+  loginButton: $<HTMLButtonElement>('login-button'),
+  chatView: $('chat-view'),
+  roomView: $('room-view'),
+  connStatus: $('conn-status'),
+  reconnectNow: $('reconnect-now'),
+  meName: $('me-name'),
+  meDot: $('me-dot'),
+  statusSelect: $<HTMLSelectElement>('status-select'),
+  logout: $('logout'),
+  roomList: $('room-list'),
+  publicList: $('public-list'),
+  publicHead: $('public-head'),
+  invitationList: $('invitation-list'),
+  invitationsHead: $('invitations-head'),
+  conversationList: $('conversation-list'),
+  refreshRooms: $('refresh-rooms'),
+  openCreateRoom: $('open-create-room'),
+  openDirectory: $('open-directory'),
+  openNewDm: $('open-new-dm'),
+  roomName: $('room-name'),
+  roomMeta: $('room-meta'),
+  roomRole: $('room-role'),
+  joinRoom: $('join-room'),
+  leaveRoom: $('leave-room'),
+  showMembers: $('show-members'),
+  showDetails: $('show-details'),
+  blockPeer: $<HTMLButtonElement>('block-peer'),
+  roomError: $('room-error'),
+  scroller: $('scroller'),
+  loadOlder: $<HTMLButtonElement>('load-older'),
+  historyStart: $('history-start'),
+  placeholder: $('room-placeholder'),
+  messageList: $('message-list'),
+  pendingList: $('pending-list'),
+  composer: $('composer'),
+  composerNote: $('composer-note'),
+  input: $<HTMLTextAreaElement>('message-input'),
+  send: $<HTMLButtonElement>('send'),
+  onlineList: $('online-list'),
+  onlineCount: $('online-count'),
+  roomsPanel: $('rooms-panel'),
+  peoplePanel: $('people-panel'),
+  sidePanel: $('side-panel'),
+  sideTitle: $('side-title'),
+  sideBody: $('side-body'),
+  sideClose: $('side-close'),
+  toggleRooms: $('toggle-rooms'),
+  togglePeople: $('toggle-people'),
+  togglePeopleCount: $('toggle-people-count'),
+  scrim: $('scrim'),
+};
+
+export const me = () => state.session?.user;
+
+/** The client of the logged-in session. */
+export function client(): ChatClient {
+  if (!state.client) throw new ChatClientError('UNAVAILABLE', 'not logged in');
+  return state.client;
+}
+
+export const isConversation = (roomId: string | null): boolean => !!roomId && state.conversations.has(roomId);
+/** I may read (and usually write) there: a room I am a member of, or one of my conversations. */
+export const isMember = (roomId: string | null) => !!roomId && (!!state.rooms.get(roomId)?.myRole || state.conversations.has(roomId));
+/** My role in a group room, or null. */
+export const myRole = (roomId: string | null) => (roomId ? (state.rooms.get(roomId)?.myRole ?? null) : null);
+export const isAdmin = (roomId: string | null) => {
+  const role = myRole(roomId);
+  return role === 'owner' || role === 'admin';
+};
+/** May I post in it now (membership and the room's posting policy)? */
+export function mayPost(roomId: string | null): boolean {
+  if (!roomId) return false;
+  if (state.conversations.has(roomId)) return true;
+  const room = state.rooms.get(roomId);
+  if (!room?.myRole) return false;
+  return room.postPolicy !== 'admins' || room.myRole !== 'member';
+}
+
+export const roomTitle = (r: Pick<RoomSummary, 'visibility' | 'name'>) => `${r.visibility === 'private' ? '🔒 ' : '# '}${r.name}`;
