@@ -334,6 +334,26 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       expect(await b.getByTestId('invite-form').count()).toBe(0);
     }));
 
+  it('web rooms - ownership passes both ways: each side sees its new role live', () =>
+    withLogs(async () => {
+      await openPanel(a, 'members');
+      const row = a.getByTestId(`member-${nameB}`);
+      await row.getByTestId('member-transfer').click();
+      await row.getByTestId('transfer-confirm').click();
+      await until('B is the owner', async () => (await b.getByTestId('room-role').textContent()) === 'owner');
+      await until('A is an admin', async () => (await a.getByTestId('room-role').textContent()) === 'admin');
+      await a.locator(`[data-testid="member-${nameB}"][data-role="owner"]`).waitFor();
+      await notice(b, 'You are now the owner').waitFor();
+
+      // B, now the owner, gives it back (from B's members panel, which follows B's new role).
+      await openPanel(b, 'members');
+      const back = b.getByTestId(`member-${nameA}`);
+      await back.getByTestId('member-transfer').click();
+      await back.getByTestId('transfer-confirm').click();
+      await until('A is the owner again', async () => (await a.getByTestId('room-role').textContent()) === 'owner');
+      await until('B is an admin', async () => (await b.getByTestId('room-role').textContent()) === 'admin');
+    }));
+
   it('web rooms - the owner deletes the room after confirming: it disappears for the member with a notice', () =>
     withLogs(async () => {
       await openPanel(a, 'details');

@@ -201,9 +201,10 @@ el.refreshRooms.addEventListener('click', () => {
   void loadInvitations();
   void loadConversations();
 });
-el.openCreateRoom.addEventListener('click', () => openCreateRoomDialog());
-el.openDirectory.addEventListener('click', () => openDirectoryDialog());
-el.openNewDm.addEventListener('click', () => openNewDmDialog());
+// A dialog replaces an open drawer (narrow screens).
+el.openCreateRoom.addEventListener('click', () => (closeDrawers(), openCreateRoomDialog()));
+el.openDirectory.addEventListener('click', () => (closeDrawers(), openDirectoryDialog()));
+el.openNewDm.addEventListener('click', () => (closeDrawers(), openNewDmDialog()));
 el.joinRoom.addEventListener('click', () => state.currentRoomId && joinRoom(state.currentRoomId));
 el.leaveRoom.addEventListener('click', () => state.currentRoomId && leaveRoom(state.currentRoomId, el.leaveRoom as HTMLButtonElement));
 el.showMembers.addEventListener('click', () => openSide('members'));
