@@ -354,6 +354,57 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await until('B is an admin', async () => (await b.getByTestId('room-role').textContent()) === 'admin');
     }));
 
+  it('web rooms - a declined invitation disappears, and the private room stays out of the invitee’s directory', () =>
+    withLogs(async () => {
+      const roomId = `quiet-${suffix()}`;
+      const name = `悄悄话 ${roomId}`;
+      await createRoom(a, { roomId, name, visibility: 'private' });
+      await openPanel(a, 'members');
+      await a.getByTestId('invite-username').fill(nameB);
+      await a.getByTestId('invite-send').click();
+      await b.getByTestId(`invitation-${roomId}`).waitFor();
+      await b.getByTestId(`decline-${roomId}`).click();
+      await b.getByTestId(`invitation-${roomId}`).waitFor({ state: 'detached' });
+
+      await b.getByTestId('open-directory').click();
+      const dialog = b.getByTestId('directory-dialog');
+      await dialog.getByTestId('directory-query').fill(roomId);
+      await until('the search answered', async () =>
+        (await dialog.getByTestId('directory-total').textContent())?.includes('No public rooms'),
+      );
+      expect(await dialog.getByTestId(`directory-room-${roomId}`).count()).toBe(0);
+      await dialog.getByTestId('dialog-close').click();
+      expect(await b.getByTestId(`room-${roomId}`).count()).toBe(0);
+
+      // Inviting again renews it: B sees it live once more.
+      await a.getByTestId('invite-username').fill(nameB);
+      await a.getByTestId('invite-send').click();
+      await b.getByTestId(`invitation-${roomId}`).waitFor();
+      await a.getByTestId(`open-${publicRoom}`).click();
+    }));
+
+  it('web rooms - when the owner leaves, the remaining member becomes the owner and is told so', () =>
+    withLogs(async () => {
+      const roomId = `relay-${suffix()}`;
+      await createRoom(a, { roomId, name: `接力 ${roomId}` });
+      await b.getByTestId('refresh-rooms').click();
+      await b.getByTestId(`join-${roomId}`).click();
+      await b.locator(`[data-testid="room-${roomId}"][data-member="true"]`).waitFor();
+      await until('A sees two members', async () => (await a.getByTestId('room-meta').textContent())?.includes('2 members'));
+
+      await openPanel(a, 'details');
+      await a.getByTestId('details-leave').click();
+      await a.locator(`[data-testid="room-${roomId}"][data-member="false"]`).waitFor();
+      await notice(b, 'you are its owner now').waitFor();
+      await b.locator(`[data-testid="room-${roomId}"][data-role="owner"]`).waitFor();
+      await until(
+        'B’s header says owner',
+        async () => (await openRoomId(b)) !== roomId || (await b.getByTestId('room-role').textContent()) === 'owner',
+      );
+      await a.getByTestId(`open-${publicRoom}`).click();
+      await b.getByTestId(`open-${publicRoom}`).click();
+    }));
+
   it('web rooms - the owner deletes the room after confirming: it disappears for the member with a notice', () =>
     withLogs(async () => {
       await openPanel(a, 'details');
