@@ -12,7 +12,8 @@ import { dropRoom, isMe, loadRooms, roomChanged } from './sidebar';
 // page holds (the room list, the open room's header and panels); an event about me that takes
 // a room away (kick, ban, delete) removes it from my list with a notice.
 
-const nameOf = (roomId: string) => state.rooms.get(roomId)?.name ?? roomId;
+/** The room's name as this page knows it (a room I am only invited to is named by its invitation). */
+const nameOf = (roomId: string) => state.rooms.get(roomId)?.name ?? state.invitations.get(roomId)?.roomName ?? roomId;
 const because = (reason: string) => (reason ? `: “${reason}”` : '');
 
 function count(roomId: string, delta: number) {
@@ -87,8 +88,9 @@ export function onMemberKicked(d: WsEvents['member.kicked']) {
 
 export function onMemberBanned(d: WsEvents['member.banned']) {
   if (isMe(d.userId)) {
+    const notice = `${d.by.username} banned you from ${nameOf(d.roomId)}${because(d.reason)}`;
     dropInvitation(d.roomId);
-    dropRoom(d.roomId, `${d.by.username} banned you from ${nameOf(d.roomId)}${because(d.reason)}`, { gone: true });
+    dropRoom(d.roomId, notice, { gone: true });
     return;
   }
   patchMembers(d.roomId, { gone: d.userId, banned: { userId: d.userId, username: d.username, by: d.by, reason: d.reason, time: d.time } });
