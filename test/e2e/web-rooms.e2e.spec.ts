@@ -212,6 +212,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await until('B has the conversation open', async () => (await openRoomId(b)) === conversation);
       await b.getByTestId('block-peer').click();
       await b.locator('[data-testid="block-peer"][data-blocked="true"]').waitFor();
+      await b.getByTestId(`conversation-${nameA}`).getByTestId('conversation-blocked').waitFor();
 
       const refused = `这条会被拒绝 ${suffix()}`;
       await until('A has the conversation open', async () => (await openRoomId(a)) === conversation);
@@ -230,6 +231,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
 
       await b.getByTestId('block-peer').click();
       await b.locator('[data-testid="block-peer"][data-blocked="false"]').waitFor();
+      await b.getByTestId(`conversation-${nameA}`).getByTestId('conversation-blocked').waitFor({ state: 'detached' });
       const allowed = `解除屏蔽后 ${suffix()}`;
       await send(a, allowed);
       await messageWith(b, allowed).waitFor();

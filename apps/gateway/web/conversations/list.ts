@@ -37,6 +37,7 @@ export async function loadBlocks() {
     if (state.client !== conn) return;
     state.blocks = new Map(blocks.map((b) => [b.userId, b]));
     renderRoomHeader();
+    renderSidebar();
   } catch {
     // Unknown until the next connection; the button still works.
   }
@@ -105,6 +106,9 @@ export function renderConversations() {
             'span',
             { class: 'room-name' },
             h('span', { text: `@ ${c.peer.username}` }),
+            state.blocks?.has(c.peer.userId)
+              ? h('span', { class: 'muted blocked-label', testid: 'conversation-blocked', text: ' · blocked' })
+              : null,
             last ? h('span', { class: 'muted time', text: ` ${shortTime(last.time)}` }) : null,
           ),
           h('span', { class: 'room-sub muted preview', testid: 'conversation-preview', text: preview }),
@@ -179,6 +183,7 @@ export async function toggleBlock(button: HTMLButtonElement) {
       toast(`You blocked ${peer.username}: neither of you can send private messages to the other until you unblock`);
     }
     renderRoomHeader();
+    renderSidebar();
   });
 }
 
@@ -190,4 +195,5 @@ export function onBlockEvent(blocked: boolean, data: WsEvents['user.blocked']) {
     (state.blocks ??= new Map()).set(data.userId, { userId: data.userId, username: name, time: data.time });
   } else state.blocks?.delete(data.userId);
   renderRoomHeader();
+  renderSidebar();
 }
