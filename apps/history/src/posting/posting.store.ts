@@ -144,7 +144,12 @@ export async function recheck(em: EntityManager, schema: string, rechecks: Reche
                                 AND (r.user_id IS NULL OR t.sender_id = r.user_id)`;
   const rows: StoredRow[] = await em.query(`${scope('messages')} UNION ${scope('dropped_messages')}`, params);
   const byPosition = new Map(rows.map((r) => [Number(r.position), toRecord(r)]));
-  return settle(em, schema, [...byPosition.values()], null);
+  return settle(
+    em,
+    schema,
+    [...byPosition.values()].sort((a, b) => a.position - b.position),
+    null,
+  );
 }
 
 interface StoredRow {
