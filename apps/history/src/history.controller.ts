@@ -47,11 +47,12 @@ export class HistoryController {
     const limit = pageSize(req.limit);
     const wait = HistoryController.catchUpWaitMs;
     try {
-      // Both waits at once: the message wait is wasted only for a refused caller, who is rare.
-      const [membershipReady, messagesReady] = await Promise.all([
-        this.progress.membershipCaughtUp(req.roomId, req.userId, wait),
-        req.before === undefined ? this.progress.caughtUp(req.roomId, wait) : true,
-      ]);
+      // Both waits start at once, but a refused caller is answered without waiting for the
+      // room's messages (so a hidden room answers as fast as a missing one, however far behind
+      // its messages are).
+      const messagesWait = req.before === undefined ? this.progress.caughtUp(req.roomId, wait) : Promise.resolve(true);
+      messagesWait.catch(() => undefined); // awaited below unless the caller is refused
+      const membershipReady = await this.progress.membershipCaughtUp(req.roomId, req.userId, wait);
       if (!membershipReady) {
         this.logger.debug(
           { roomId: req.roomId, userId: req.userId },
@@ -62,7 +63,7 @@ export class HistoryController {
       const [room, standing] = await Promise.all([this.membership.room(req.roomId), this.membership.standing(req.roomId, req.userId)]);
       const refusal = readRefusal(req.roomId, room, standing);
       if (refusal) throw new ChatError(refusal.code, refusal.message);
-      if (!messagesReady) {
+      if (!(await messagesWait)) {
         this.logger.debug({ roomId: req.roomId }, 'newest page: projection still behind the room after the wait');
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
       }
