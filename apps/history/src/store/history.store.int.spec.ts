@@ -206,13 +206,23 @@ describe('history store - projection against Postgres', () => {
       ['club', 'private', 100],
       ['open', 'public', 104],
     ]);
-    const members = Object.fromEntries(state.members.map((r) => [`${r.room_id}/${r.user_id}`, [r.member, r.role, Number(r.position)]]));
+    const members = Object.fromEntries(
+      state.members.map((r) => [
+        `${r.room_id}/${r.user_id}`,
+        [r.member, r.role, r.username, Number(r.position), r.joined_position === null ? null : Number(r.joined_position)],
+      ]),
+    );
     expect(members).toEqual({
-      [`club/${owner}`]: [true, 'owner', 100],
-      [`club/${bob}`]: [false, null, 103],
-      [`club/${cy}`]: [true, 'admin', 102],
-      [`open/${bob}`]: [true, 'member', 105],
+      [`club/${owner}`]: [true, 'owner', 'ann', 100, 100],
+      [`club/${bob}`]: [false, null, 'bob', 103, null],
+      [`club/${cy}`]: [true, 'admin', 'cy', 102, 102],
+      [`open/${bob}`]: [true, 'member', 'bob', 105, 105],
     });
+    expect(state.members.every((r) => (r.joined_at === null) === (r.joined_position === null))).toBe(true);
+    expect(state.rooms.map((r) => [r.room_id, r.kind, r.name, r.post_policy, r.deleted, r.owner_id])).toEqual([
+      ['club', 'group', 'Club', 'members', false, owner],
+      ['open', 'group', 'Club', 'members', false, null],
+    ]);
     const again = await store.applyBatch([...events, ...events]);
     expect(again.replayed).toBe(6);
     expect(await membership()).toEqual(state);
@@ -244,6 +254,12 @@ describe('history store - projection against Postgres', () => {
       expect(plan.dropped).toEqual([{ position: 304, roomId: 'talk', senderId: bob, reason: 'not_member' }]);
       expect(await stored('talk')).toEqual([302, 306]);
       expect(await dropped('talk')).toEqual([[304, 'not_member']]);
+      // The current membership started with the rejoin.
+      const bobRow = await pool.query(
+        `SELECT member, joined_position FROM "${schema}".room_members WHERE room_id = 'talk' AND user_id = $1`,
+        [bob],
+      );
+      expect(bobRow.rows).toEqual([{ member: true, joined_position: '305' }]);
       const again = await store.applyBatch(batch);
       expect(again.dropped).toEqual([]);
       expect(await stored('talk')).toEqual([302, 306]);
