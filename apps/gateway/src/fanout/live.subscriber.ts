@@ -282,14 +282,10 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     if (e === 'malformed' || e.kind !== 'room') return this.drop(m, 'not a room event');
     const { effect } = e;
     const { roomId } = effect;
-    const since = this.index.followingSince(userId, roomId);
-    if (since !== undefined && position >= since) return;
-    if (position <= this.index.seen(userId, roomId)) return;
     const frame = effect.personal.get(userId);
-    if (!frame) return;
-    this.index.markSeen(userId, roomId, position);
+    if (!frame || !this.index.takeUserEvent(userId, roomId, position)) return;
     this.sendCounted(this.index.connectionsOf(userId), frame, position);
-    if (since === undefined && effect.follow.includes(userId)) {
+    if (this.index.followingSince(userId, roomId) === undefined && effect.follow.includes(userId)) {
       // Shown here already: the room delivers from the next position on.
       if (this.startFollowing(userId, roomId, position + 1)) void this.nc.flush().catch(() => undefined);
     }

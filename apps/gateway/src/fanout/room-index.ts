@@ -128,6 +128,20 @@ export class RoomIndex<C> {
     for (const userId of users) this.leave(userId, roomId, position);
   }
 
+  /**
+   * Whether an event about the user at `position`, arriving on the user's own subject, is to
+   * be shown to their connections (and if so, notes it as seen): not when they follow the room
+   * from that position or earlier (the room's subject delivers it, or did), nor when they have
+   * had that position of the room already (a repeat, or older than what they have).
+   */
+  takeUserEvent(userId: string, roomId: string, position: number): boolean {
+    const since = this.followingSince(userId, roomId);
+    if (since !== undefined && position >= since) return false;
+    if (position <= this.seen(userId, roomId)) return false;
+    this.markSeen(userId, roomId, position);
+    return this.byUser.has(userId);
+  }
+
   /** From which position the user's connections follow the room; undefined when they do not. */
   followingSince(userId: string, roomId: string): number | undefined {
     return this.byUser.get(userId)?.rooms.get(roomId);

@@ -129,4 +129,25 @@ describe('room index - membership and connections', () => {
     expect(idx.activeRooms()).toEqual(['y']);
     expect(idx.seen('bob', 'x')).toBe(30);
   });
+
+  it('an event from the user subject is shown once, and only where the room subject does not deliver it', () => {
+    connect('a', 'alice', []);
+    // Not following: shown, once.
+    expect(idx.takeUserEvent('alice', 'x', 10)).toBe(true);
+    expect(idx.takeUserEvent('alice', 'x', 10)).toBe(false);
+    // Older than what she has: not shown.
+    expect(idx.takeUserEvent('alice', 'x', 9)).toBe(false);
+    // Following from 15: events from there come from the room; an earlier one about her (her
+    // own conversation opening, before the message she followed from) is still shown.
+    idx.join('alice', 'x', 15);
+    expect(idx.takeUserEvent('alice', 'x', 15)).toBe(false);
+    expect(idx.takeUserEvent('alice', 'x', 20)).toBe(false);
+    expect(idx.takeUserEvent('alice', 'x', 12)).toBe(true);
+    // After leaving at 30, a late copy of anything up to 30 is not shown again.
+    idx.leave('alice', 'x', 30);
+    expect(idx.takeUserEvent('alice', 'x', 25)).toBe(false);
+    expect(idx.takeUserEvent('alice', 'x', 31)).toBe(true);
+    // Users without connections here get nothing.
+    expect(idx.takeUserEvent('bob', 'x', 40)).toBe(false);
+  });
 });
