@@ -15,6 +15,7 @@ import { positionOf, readRoomEvent, roomOf, toPresenceView, type RoomEventEffect
 const SEQ_HEADER = 'Nats-Sequence';
 /** Most stored events a new room subscription reads back to close its gap. */
 const MAX_BACKFILL = 1000;
+const NO_PERSONAL: ReadonlyMap<string, WsFrame> = new Map();
 
 /** A room followed here: one core subscription to both its subjects, so membership and messages keep their stream order. */
 interface RoomFollow {
@@ -48,6 +49,7 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
   private readonly userSubs = new Map<string, Subscription>();
   private presenceSub?: Subscription;
   private readonly received;
+  private readonly deliveredMessages;
 
   constructor(
     @Inject(NATS) private readonly nc: CoreNats,
@@ -62,6 +64,7 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       user: metrics.liveReceived.labels('user'),
       presence: metrics.liveReceived.labels('presence'),
     };
+    this.deliveredMessages = metrics.delivered.labels('message.posted');
     sessions.listen({ closed: (session) => this.unregister(session) });
   }
 
@@ -243,7 +246,7 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       this.metrics.postsNotDelivered.inc();
       return true;
     }
-    this.deliverToRoom(follow.roomId, position, { event: 'message.posted', data: message }, new Map());
+    this.deliverToRoom(follow.roomId, position, { event: 'message.posted', data: message }, NO_PERSONAL);
     return true;
   }
 
@@ -302,26 +305,40 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
 
   /**
    * To each connection following the room from this position or earlier: its user's personal
-   * frame if there is one, else the room's frame (if any).
+   * frame if there is one, else the room's frame (if any). Messages (no personal frames) take
+   * the short path: one frame, serialised once, no per-connection lookups.
    */
   private deliverToRoom(roomId: string, position: number, room: WsFrame | null, personal: ReadonlyMap<string, WsFrame>) {
+    const conns = this.index.connectionsIn(roomId);
+    if (personal.size === 0) {
+      if (!room) return;
+      let frame: Buffer | undefined;
+      let n = 0;
+      for (const [session, since] of conns) {
+        if (since > position || !session.authenticated) continue;
+        frame ??= eventFrame(room.event, position, room.data as WsEvents[WsEventName]);
+        if (session.deliver(frame)) n++;
+      }
+      return this.count(room.event, n);
+    }
     const bytes = new Map<WsFrame, Buffer>();
-    const counts = new Map<WsEventName, number>();
-    let n = 0;
-    for (const [session, since] of this.index.connectionsIn(roomId)) {
+    const counts = new Map<WsFrame, number>();
+    for (const [session, since] of conns) {
       if (since > position || !session.authenticated) continue;
       const userId = this.index.userOf(session);
       const f = (userId !== undefined ? personal.get(userId) : undefined) ?? room;
       if (!f) continue;
       let frame = bytes.get(f);
       if (!frame) bytes.set(f, (frame = eventFrame(f.event, position, f.data as WsEvents[WsEventName])));
-      if (session.deliver(frame)) {
-        n++;
-        counts.set(f.event, (counts.get(f.event) ?? 0) + 1);
-      }
+      if (session.deliver(frame)) counts.set(f, (counts.get(f) ?? 0) + 1);
     }
-    for (const [event, k] of counts) this.metrics.delivered.labels(event).inc(k);
-    if (n) this.metrics.framesOut.inc(n);
+    for (const [f, n] of counts) this.count(f.event, n);
+  }
+
+  private count(event: WsEventName, n: number) {
+    if (!n) return;
+    (event === 'message.posted' ? this.deliveredMessages : this.metrics.delivered.labels(event)).inc(n);
+    this.metrics.framesOut.inc(n);
   }
 
   private sendCounted(to: Iterable<Session>, f: WsFrame, position: number) {
@@ -334,9 +351,6 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       frame ??= eventFrame(f.event, position, f.data as WsEvents[WsEventName]);
       if (session.deliver(frame)) n++;
     }
-    if (n) {
-      this.metrics.delivered.labels(f.event).inc(n);
-      this.metrics.framesOut.inc(n);
-    }
+    this.count(f.event, n);
   }
 }
