@@ -70,7 +70,15 @@ export class UserNotifier implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     this.health.register('user-notifier', () => this.consumption?.healthy() ?? false);
     this.consumption = await this.js.consumeDurable(
-      { stream: this.s.streams.chat.name, durable: this.s.consumers.userNotifier, filterSubject: this.s.chat.allRoomMeta },
+      {
+        stream: this.s.streams.chat.name,
+        durable: this.s.consumers.userNotifier,
+        filterSubject: this.s.chat.allRoomMeta,
+        // Created on a stream with a past (a deployment upgraded to have a notifier), it must
+        // not replay years of invitations and kicks to whoever is connected: it starts at the
+        // end. From then on it is durable: what is stored while no replica runs goes out later.
+        startAt: 'new',
+      },
       (batch) => this.forward(batch),
     );
   }
