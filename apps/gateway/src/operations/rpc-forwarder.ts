@@ -68,6 +68,18 @@ export class RpcForwarder {
         if (r.ok) await this.rooms.joined(user.userId, r.data.roomId, r.data.position);
       },
     },
+    // A block is recorded in the pair's conversation, which the blocker may never have written
+    // in: following it from the block on shows them user.blocked (the blocked side learns nothing).
+    'user.block': {
+      after: async ({ user }, _data, r) => {
+        if (r.ok) await this.rooms.joined(user.userId, r.data.roomId, r.data.position);
+      },
+    },
+    'user.unblock': {
+      after: async ({ user }, _data, r) => {
+        if (r.ok) await this.rooms.joined(user.userId, r.data.roomId, r.data.position);
+      },
+    },
     'room.leave': {
       after: ({ user }, { roomId }, r) => {
         if (r.ok || r.error.code === 'NOT_MEMBER') this.rooms.left(user.userId, roomId);

@@ -56,6 +56,8 @@ describe('operations - forwarding to the owning service', () => {
     await forwarder().forward('invitation.accept', ctx, { roomId: 'lobby' });
     answer = ok({ roomId: 'dm-abc', position: 12, messageId: 'm', clientMsgId: 'c', time: 't', duplicate: false });
     await forwarder().forward('dm.send', ctx, { username: 'bob', clientMsgId: 'c', body: 'hi' } as never);
+    answer = ok({ roomId: 'dm-abc', position: 14 });
+    await forwarder().forward('user.block', ctx, { userId: '0b6d3a8e-6a53-4b57-9d1e-2f4c7a1b9e10' });
     answer = fail('ALREADY_MEMBER', 'already');
     await forwarder().forward('room.join', ctx, { roomId: 'lobby' });
     answer = fail('NOT_FOUND', 'nope');
@@ -66,6 +68,7 @@ describe('operations - forwarding to the owning service', () => {
       [user.userId, 'lobby', 11],
       [user.userId, 'lobby', 11],
       [user.userId, 'dm-abc', 12],
+      [user.userId, 'dm-abc', 14],
       [user.userId, 'lobby', undefined],
     ]);
     answer = ok({ roomId: 'lobby', position: 13 });
