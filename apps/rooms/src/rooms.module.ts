@@ -4,6 +4,7 @@ import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import type { RoomsConfig } from './config';
 import { PostMessageHandler } from './messages/post-message';
+import { UserNotifier } from './notify/user-notifier';
 import { RoomCommandHandler } from './room/room.commands';
 import { defaultRoomCommand } from './room/room.decide';
 import { RoomStore } from './room/room.store';
@@ -38,7 +39,7 @@ export class RoomsModule {
       module: RoomsModule,
       imports: [platform],
       controllers: [RoomsController],
-      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, RoomsStartup],
+      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, RoomsStartup, UserNotifier],
     };
   }
 }
