@@ -344,10 +344,10 @@ async function startService({ name, service = name, namespace, natsUrl, logDir, 
     clearTimeout(t);
     procs.delete(entry);
   };
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + 600_000;
   for (;;) {
     if (entry.exited) throw new Error(`${name} exited during start-up (${JSON.stringify(entry.exited)}); see ${logDir}/${name}.log`);
-    if (Date.now() > deadline) throw new Error(`${name} was not ready within 300 s; see ${logDir}/${name}.log`);
+    if (Date.now() > deadline) throw new Error(`${name} was not ready within 600 s; see ${logDir}/${name}.log`);
     try {
       const r = await fetch(`${entry.url}/health/ready`);
       if (r.status === 200) break;
@@ -695,6 +695,26 @@ async function prefill(natsUrl, s, n, joinsPerRoom) {
   }
 }
 
+/**
+ * The floor under the rooms service's replay: the same ordered consumer (the adapter's follow,
+ * same filter) in this process, with a handler that does nothing, until it has caught up.
+ */
+async function bareReplay(natsUrl, s) {
+  const nc = await natsConnect(natsUrl, 'rooms-bench-replay');
+  try {
+    const js = new JetStreamAdapter(nc);
+    let n = 0;
+    const t0 = now();
+    const f = await js.follow(s.streams.chat.name, s.chat.allRoomMeta, () => void n++);
+    await f.caughtUp;
+    const ms = now() - t0;
+    await f.stop();
+    return { ms, events: n, eventsPerSec: n / (ms / 1000) };
+  } finally {
+    await nc.close();
+  }
+}
+
 async function memoryOf(label, namespace) {
   const memFile = path.join(RUN.logDir, `mem-${label}.json`);
   const preload = path.join(RUN.logDir, 'gc-preload.cjs');
@@ -749,6 +769,8 @@ async function memory(results) {
   );
   const fill = await prefill(natsUrl, s, P.memoryRooms, P.joinsPerRoom);
   log(`  appended ${fill.events.toLocaleString('en-US')} events in ${fill.seconds.toFixed(1)} s`);
+  const bare = await bareReplay(natsUrl, s);
+  log(`  the same events read by a bare ordered consumer (JetStreamAdapter.follow, no fold): ${f0(bare.ms)} ms`);
   const full = await memoryOf('full', fullNs);
   log(
     `  ${P.memoryRooms.toLocaleString('en-US')} rooms: ready in ${f0(full.readyMs)} ms, RSS ${mib(full.rss)} MiB, heap used ${mib(full.heapUsed)} MiB`,
@@ -763,6 +785,7 @@ async function memory(results) {
     rssBytesPerRoom: (full.rss - empty.rss) / P.memoryRooms,
     heapBytesPerRoom: (full.heapUsed - empty.heapUsed) / P.memoryRooms,
     replayMs: full.readyMs - empty.readyMs,
+    bareReplay: bare,
     eventsReplayedPerSec: fill.events / ((full.readyMs - empty.readyMs) / 1000),
   };
 }
@@ -917,6 +940,9 @@ function report(results, info, command, started) {
     );
     console.log(
       `per room: RSS ${f0(mem.rssBytesPerRoom)} bytes, V8 heap ${f0(mem.heapBytesPerRoom)} bytes; replay of ${mem.prefill.events.toLocaleString('en-US')} events: ${f0(mem.replayMs)} ms more than an empty start (${f0(mem.eventsReplayedPerSec)} events/s)`,
+    );
+    console.log(
+      `the same events read by a bare ordered consumer in the load generator (adapter follow, handler does nothing): ${f0(mem.bareReplay.ms)} ms (${f0(mem.bareReplay.eventsPerSec)} events/s)`,
     );
     console.log('');
   }
