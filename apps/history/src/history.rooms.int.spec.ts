@@ -74,6 +74,8 @@ describe('history service - room rules: posts the stream refuses, who may read, 
       userAName: names[userAId],
       userBId,
       userBName: names[userBId],
+      openedById: a,
+      reason: 'message',
     });
   };
   const block = (type: 'UserBlocked' | 'UserUnblocked', blockerId: string, blockedId: string) =>

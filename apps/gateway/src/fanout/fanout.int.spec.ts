@@ -214,6 +214,8 @@ describe('fan-out - by interest, across two gateways', () => {
       userAId: first.userId,
       userAName: first.username,
       userBId: second.userId,
+      openedById: a.user.userId,
+      reason: 'message',
       userBName: second.username,
     });
     const at = await append(opened);

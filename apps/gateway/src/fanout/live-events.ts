@@ -125,15 +125,19 @@ export function roomEventEffect(e: RoomEvent): RoomEventEffect {
         unfollow: 'everyone',
       };
     case 'ConversationOpened': {
-      // Each side sees the other as the peer; nobody else is in a conversation.
-      const { userAId, userAName, userBId, userBName } = e.payload;
+      // Each side sees the other as the peer; nobody else is in a conversation. Opened by a
+      // block, only the blocker is told (blocking is silent), but both follow it from here.
+      const { userAId, userAName, userBId, userBName, openedById, reason } = e.payload;
+      const told = (userId: string) => reason === 'message' || userId === openedById;
+      const personal = new Map<string, ReturnType<typeof frame>>();
+      if (told(userAId))
+        personal.set(userAId, frame('conversation.opened', { roomId, peer: { userId: userBId, username: userBName }, time }));
+      if (told(userBId))
+        personal.set(userBId, frame('conversation.opened', { roomId, peer: { userId: userAId, username: userAName }, time }));
       return {
         roomId,
         room: null,
-        personal: new Map([
-          [userAId, frame('conversation.opened', { roomId, peer: { userId: userBId, username: userBName }, time })],
-          [userBId, frame('conversation.opened', { roomId, peer: { userId: userAId, username: userAName }, time })],
-        ]),
+        personal,
         follow: [userAId, userBId],
         unfollow: [],
       };

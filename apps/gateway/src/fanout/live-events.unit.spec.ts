@@ -37,7 +37,7 @@ const examples: Record<RoomEvent['type'], unknown> = {
   OwnershipTransferred: { ...ann, ...byUser },
   RoomSettingsChanged: { ...settings, roomId: 'team', ...byUser, name: 'New' },
   RoomDeleted: { roomId: 'team', reason: 'owner', ...byUser },
-  ConversationOpened: { roomId: 'dm-1', userAId: U, userAName: 'Ann', userBId: V, userBName: 'Vic' },
+  ConversationOpened: { roomId: 'dm-1', userAId: U, userAName: 'Ann', userBId: V, userBName: 'Vic', openedById: V, reason: 'message' },
   UserBlocked: { roomId: 'dm-1', blockerId: U, blockedId: V },
   UserUnblocked: { roomId: 'dm-1', blockerId: U, blockedId: V },
 };
@@ -137,6 +137,10 @@ describe('live events - translation of stream events to client events', () => {
       [V]: { event: 'conversation.opened', data: { roomId: 'dm-1', peer: { userId: U, username: 'Ann' }, time: T } },
     });
     expect(opened.follow).toEqual([U, V]);
+    // Opened by U blocking V: V follows it (silently) but is not told.
+    const byBlock = effectOf('ConversationOpened', { ...(examples.ConversationOpened as object), openedById: U, reason: 'block' });
+    expect(Object.keys(personal(byBlock))).toEqual([U]);
+    expect(byBlock.follow).toEqual([U, V]);
     const blocked = effectOf('UserBlocked');
     expect(blocked.room).toBeNull();
     expect(personal(blocked)).toEqual({ [U]: { event: 'user.blocked', data: { roomId: 'dm-1', userId: V, time: T } } });

@@ -56,7 +56,12 @@ describe('membership plan - every room event', () => {
   });
 
   it('ConversationOpened: a private direct room with both participants, by name', () => {
-    const c = change('ConversationOpened', { userAId: ann, userAName: 'ann', userBId: bob, userBName: 'bob' }, 1, 'dm-' + 'a'.repeat(40));
+    const c = change(
+      'ConversationOpened',
+      { userAId: ann, userAName: 'ann', userBId: bob, userBName: 'bob', openedById: ann, reason: 'message' },
+      1,
+      'dm-' + 'a'.repeat(40),
+    );
     expect(c.room).toMatchObject({ created: true, kind: 'direct', visibility: 'private', postPolicy: 'members' });
     expect(c.members.map((m) => [m.userId, m.username, m.member, m.role])).toEqual([
       [ann, 'ann', true, 'member'],

@@ -80,6 +80,8 @@ describe('user notifier - room events to the users they are about', () => {
       userAName: 'Ann',
       userBId: V,
       userBName: 'Vic',
+      openedById: U,
+      reason: 'message',
     });
     const openedAt = await append(opened);
     const toU = await eventually(() => (got.get(U)!.length >= 2 ? got.get(U)! : undefined));
