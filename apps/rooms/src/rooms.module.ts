@@ -3,11 +3,13 @@ import { ChatError } from '@chat/contracts';
 import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import type { RoomsConfig } from './config';
+import { Conversations } from './direct/conversations';
 import { PostMessageHandler } from './messages/post-message';
 import { RoomCommandHandler } from './room/room.commands';
 import { defaultRoomCommand } from './room/room.decide';
 import { RoomStore } from './room/room.store';
 import { RoomsController } from './rooms.controller';
+import { UserDirectory } from './users/user-directory';
 
 /** Replays the rooms, then makes sure the default room exists (a no-op on every later start). */
 @Injectable()
@@ -38,7 +40,7 @@ export class RoomsModule {
       module: RoomsModule,
       imports: [platform],
       controllers: [RoomsController],
-      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, RoomsStartup],
+      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, UserDirectory, Conversations, RoomsStartup],
     };
   }
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ChatError, type Actor, type EventContext, type Subjects } from '@chat/contracts';
+import { ChatError, directRoomId, type Actor, type EventContext, type Subjects } from '@chat/contracts';
 import { AppendRefused, JetStreamAdapter } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
-import { decide, type RoomCommand } from './room.decide';
+import { decide, type DecideLookups, type RoomCommand } from './room.decide';
 import { RoomStore } from './room.store';
 import type { Room } from './room';
 
@@ -13,6 +13,11 @@ const MAX_ATTEMPTS = 4;
  * Runs a room command: decide against this replica's state, append with the room subject's
  * expected last sequence, and on a conflict catch up and decide again. Two replicas racing for
  * the last seat of a room therefore cannot both succeed: the loser re-decides on the new state.
+ * A command with several events appends them one after the other, each expecting the position
+ * of the one before: a write by someone else in between refuses the rest, and the command is
+ * decided again on the new state (its decision then only appends what is still missing).
+ * A command that decides nothing (it asks for what already holds) appends nothing and answers
+ * with the room's current position.
  */
 @Injectable()
 export class RoomCommandHandler {
@@ -22,13 +27,13 @@ export class RoomCommandHandler {
     @Inject(SUBJECTS) private readonly s: Subjects,
   ) {}
 
-  async execute(cmd: RoomCommand, actor: Actor, correlationId: string): Promise<{ room: Room; position: number }> {
+  async execute(cmd: RoomCommand, actor: Actor, correlationId: string): Promise<{ room: Room | null; position: number }> {
     const ctx: EventContext = { now: () => new Date(), newId: randomUUID, actor, correlationId };
     for (let attempt = 1; ; attempt++) {
       const room = this.store.get(cmd.roomId);
       let events;
       try {
-        events = decide(room, cmd, ctx);
+        events = decide(room, cmd, ctx, this.lookups);
       } catch (err) {
         // A refusal may come from a stale copy (a join or creation on another replica that we
         // have not seen yet): catch up once and decide again before refusing.
@@ -39,13 +44,13 @@ export class RoomCommandHandler {
       // The subject's version, not the room's: read in the same tick as `room`, so they agree.
       let expected = this.store.versionOf(cmd.roomId);
       try {
-        let position = 0;
+        let position = expected;
         for (const event of events) {
           const r = await this.js.append(subject, event, { msgId: event.id, expectLastSubjectSequence: expected });
           this.store.apply(cmd.roomId, event, r.seq);
           expected = position = r.seq;
         }
-        return { room: this.store.get(cmd.roomId)!, position };
+        return { room: this.store.get(cmd.roomId), position };
       } catch (err) {
         if (err instanceof AppendRefused && err.reason === 'wrong-last-sequence') {
           if (attempt >= MAX_ATTEMPTS) throw new ChatError('CONFLICT', `room "${cmd.roomId}" is busy; try again`);
@@ -59,6 +64,12 @@ export class RoomCommandHandler {
       }
     }
   }
+
+  /** Read from the conversations this replica holds (a block is its pair's conversation state). */
+  private readonly lookups: DecideLookups = {
+    isBlocked: (blockerId, blockedId) =>
+      blockerId !== blockedId && (this.store.get(directRoomId(blockerId, blockedId))?.direct?.blocks.has(blockerId) ?? false),
+  };
 
   /** true if the room had events this replica had not applied yet (and now has). */
   private async catchUp(roomId: string): Promise<boolean> {
