@@ -293,14 +293,17 @@ export class RoomsController {
       const room = this.store.get(roomId);
       return canSee(room, userId) && allowed(room) ? room : null;
     };
-    const room = check() ?? ((await this.caughtUp(roomId)) ? check() : null);
+    const seen = this.store.versionOf(roomId);
+    const room = check() ?? ((await this.caughtUp(roomId, seen)) ? check() : null);
     if (!room) throw roomNotFound(roomId);
     return room;
   }
 
-  private async caughtUp(roomId: string): Promise<boolean> {
+  /** true if the room moved past `seen`, by this catch-up or by the follower meanwhile. */
+  private async caughtUp(roomId: string, seen: number): Promise<boolean> {
     const latest = await this.store.latestVersion(roomId);
-    return latest > this.store.versionOf(roomId) && (await this.store.waitForVersion(roomId, latest));
+    if (latest > this.store.versionOf(roomId)) await this.store.waitForVersion(roomId, latest);
+    return this.store.versionOf(roomId) > seen;
   }
 
   private groupRoomsOf(userId: string): Room[] {

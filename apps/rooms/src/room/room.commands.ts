@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError, directRoomId, type Actor, type EventContext, type Subjects } from '@chat/contracts';
 import { AppendRefused, JetStreamAdapter } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
@@ -7,7 +8,14 @@ import { decide, type DecideLookups, type RoomCommand } from './room.decide';
 import { RoomStore } from './room.store';
 import type { Room } from './room';
 
-const MAX_ATTEMPTS = 4;
+/**
+ * Decisions of one command lost to another replica's append before it answers CONFLICT. Each
+ * loss means someone else's change to the room went in, so a command retrying this often is
+ * in a room written to from everywhere at once; the budget keeps the answer within the
+ * caller's RPC timeout (5 s by default).
+ */
+const MAX_ATTEMPTS = 25;
+const RETRY_BUDGET_MS = 3000;
 
 /**
  * Runs a room command: decide against this replica's state, append with the room subject's
@@ -27,22 +35,46 @@ export class RoomCommandHandler {
     @Inject(SUBJECTS) private readonly s: Subjects,
   ) {}
 
-  async execute(cmd: RoomCommand, actor: Actor, correlationId: string): Promise<{ room: Room | null; position: number }> {
+  /** Commands waiting for the room, one chain per room with work in flight. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  /**
+   * Commands on one room run one after the other on this replica: racing them here would only
+   * make all but one lose the append and decide again. Replicas still race each other, which
+   * the expected sequence settles.
+   */
+  execute(cmd: RoomCommand, actor: Actor, correlationId: string): Promise<{ room: Room | null; position: number }> {
+    const roomId = cmd.roomId;
+    const run = (this.queues.get(roomId) ?? Promise.resolve()).then(() => this.run(cmd, actor, correlationId));
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(roomId, tail);
+    void tail.then(() => {
+      if (this.queues.get(roomId) === tail) this.queues.delete(roomId);
+    });
+    return run;
+  }
+
+  private async run(cmd: RoomCommand, actor: Actor, correlationId: string): Promise<{ room: Room | null; position: number }> {
+    const started = Date.now();
     const ctx: EventContext = { now: () => new Date(), newId: randomUUID, actor, correlationId };
     for (let attempt = 1; ; attempt++) {
       const room = this.store.get(cmd.roomId);
+      const decidedAt = this.store.versionOf(cmd.roomId);
       let events;
       try {
         events = decide(room, cmd, ctx, this.lookups);
       } catch (err) {
         // A refusal may come from a stale copy (a join or creation on another replica that we
         // have not seen yet): catch up once and decide again before refusing.
-        if (err instanceof ChatError && attempt === 1 && (await this.catchUp(cmd.roomId))) continue;
+        if (err instanceof ChatError && attempt === 1 && (await this.catchUp(cmd.roomId, decidedAt))) continue;
         throw err;
       }
       const subject = this.s.chat.roomMeta(cmd.roomId);
       // The subject's version, not the room's: read in the same tick as `room`, so they agree.
-      let expected = this.store.versionOf(cmd.roomId);
+      let expected = decidedAt;
       try {
         let position = expected;
         for (const event of events) {
@@ -53,8 +85,11 @@ export class RoomCommandHandler {
         return { room: this.store.get(cmd.roomId), position };
       } catch (err) {
         if (err instanceof AppendRefused && err.reason === 'wrong-last-sequence') {
-          if (attempt >= MAX_ATTEMPTS) throw new ChatError('CONFLICT', `room "${cmd.roomId}" is busy; try again`);
-          await this.catchUp(cmd.roomId);
+          if (attempt >= MAX_ATTEMPTS || Date.now() - started > RETRY_BUDGET_MS)
+            throw new ChatError('CONFLICT', `room "${cmd.roomId}" is busy; try again`);
+          // A little random delay, so two replicas that keep colliding fall out of step.
+          await sleep(Math.random() * 5 * attempt);
+          await this.catchUp(cmd.roomId, decidedAt);
           continue;
         }
         // A refusal by the server is a known outcome: nothing was stored (INTERNAL says so).
@@ -71,11 +106,14 @@ export class RoomCommandHandler {
       blockerId !== blockedId && (this.store.get(directRoomId(blockerId, blockedId))?.direct?.blocks.has(blockerId) ?? false),
   };
 
-  /** true if the room had events this replica had not applied yet (and now has). */
-  private async catchUp(roomId: string): Promise<boolean> {
+  /**
+   * Applies what the stream has beyond this replica's copy; true if the room moved past
+   * `seen` (the version a decision was made on), whether by this catch-up or by the follower
+   * while the stream was being asked.
+   */
+  private async catchUp(roomId: string, seen: number): Promise<boolean> {
     const latest = await this.store.latestVersion(roomId);
-    const local = this.store.versionOf(roomId);
-    if (latest <= local) return false;
-    return this.store.waitForVersion(roomId, latest);
+    if (latest > this.store.versionOf(roomId)) await this.store.waitForVersion(roomId, latest);
+    return this.store.versionOf(roomId) > seen;
   }
 }
