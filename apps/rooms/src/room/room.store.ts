@@ -22,9 +22,9 @@ export class RoomStore implements OnApplicationShutdown {
   /** Last sequence seen on each room's subject, including rooms without state yet. */
   private readonly versions = new Map<string, number>();
   /** Indexes for the queries: user -> rooms they are a member of (groups and conversations). */
-  private readonly byMember = new Map<string, Set<string>>();
+  private readonly byMember: UserIndex = new Map();
   /** user -> rooms with a pending invitation for them. */
-  private readonly byInvitee = new Map<string, Set<string>>();
+  private readonly byInvitee: UserIndex = new Map();
   /** Public, live group rooms -> their name as the directory matches it (NFKC, lower case). */
   private readonly directory = new Map<string, string>();
   /** The directory's rooms sorted by name; rebuilt on the first read after a change. */
@@ -65,17 +65,17 @@ export class RoomStore implements OnApplicationShutdown {
 
   /** Every room (group or conversation) `userId` is a member of: what their gateway follows. */
   roomsOf(userId: string): string[] {
-    return [...(this.byMember.get(userId) ?? [])];
+    return entriesOf(this.byMember, userId);
   }
 
   /** Rooms with a pending invitation for `userId`. */
   invitedTo(userId: string): Room[] {
-    return this.pick(this.byInvitee.get(userId));
+    return this.pick(entriesOf(this.byInvitee, userId));
   }
 
   /** The user's rooms as Room states (groups and conversations). */
   memberOf(userId: string): Room[] {
-    return this.pick(this.byMember.get(userId));
+    return this.pick(entriesOf(this.byMember, userId));
   }
 
   /** Public live group rooms whose name contains `query` (NFKC, case-insensitive), by name. */
@@ -242,12 +242,28 @@ function usersOf(event: RoomEvent): string[] {
   }
 }
 
-function toggle(index: Map<string, Set<string>>, userId: string, roomId: string, on: boolean) {
-  let set = index.get(userId);
+/**
+ * user -> room ids. Most users are in one room (or have one invitation), so a single id is kept
+ * as the string itself and only a second one makes a Set: with 100,000 rooms that is one Set
+ * fewer per user.
+ */
+type UserIndex = Map<string, string | Set<string>>;
+
+function entriesOf(index: UserIndex, userId: string): string[] {
+  const entry = index.get(userId);
+  return entry === undefined ? [] : typeof entry === 'string' ? [entry] : [...entry];
+}
+
+function toggle(index: UserIndex, userId: string, roomId: string, on: boolean) {
+  const entry = index.get(userId);
   if (on) {
-    if (!set) index.set(userId, (set = new Set()));
-    set.add(roomId);
-  } else if (set?.delete(roomId) && set.size === 0) {
+    if (entry === undefined) index.set(userId, roomId);
+    else if (typeof entry === 'string') {
+      if (entry !== roomId) index.set(userId, new Set([entry, roomId]));
+    } else entry.add(roomId);
+  } else if (entry === roomId) {
     index.delete(userId);
+  } else if (typeof entry === 'object' && entry.delete(roomId) && entry.size === 1) {
+    index.set(userId, entry.values().next().value as string);
   }
 }

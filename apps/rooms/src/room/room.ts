@@ -73,13 +73,26 @@ export interface Room extends RoomSettings {
   version: number;
 }
 
-type Mutable<R> = { -readonly [K in keyof R]: R[K] };
-type Draft = Mutable<Room> & {
-  members: Map<string, Member>;
-  invitations: Map<string, Invitation>;
-  bans: Map<string, Ban>;
-  direct: (Conversation & { blocks: Map<string, string> }) | null;
-};
+type Draft = { -readonly [K in keyof Room]: Room[K] } & { direct: { -readonly [K in keyof Conversation]: Conversation[K] } | null };
+
+/**
+ * The empty collection every room starts with and shares until its first entry: most rooms
+ * never have an invitation, a ban or a block, and with 100,000 rooms three empty maps each
+ * would be most of their memory. Never written to: `edit` replaces it with a room's own map.
+ */
+const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+
+/** The room's own, writable map for `key`. */
+function edit<K extends 'members' | 'invitations' | 'bans'>(room: Draft, key: K): Map<string, MapValue<Room[K]>> {
+  if (room[key] === NONE) (room as Record<K, unknown>)[key] = new Map();
+  return room[key] as Map<string, MapValue<Room[K]>>;
+}
+type MapValue<M> = M extends ReadonlyMap<string, infer V> ? V : never;
+
+function editBlocks(direct: NonNullable<Draft['direct']>): Map<string, string> {
+  if (direct.blocks === NONE) direct.blocks = new Map();
+  return direct.blocks as Map<string, string>;
+}
 
 /** Applies one event to a room. Pure: returns a new room, never changes the one given. */
 export function evolve(room: Room | null, event: RoomEvent, position: number): Room | null {
@@ -105,14 +118,13 @@ export function evolveInPlace(current: Room | null, event: RoomEvent, position: 
   switch (event.type) {
     case 'MemberJoined': {
       const { userId, username, role } = event.payload;
-      room.members.set(userId, { userId, username, role, joinedAt: event.time, joinedPosition: position });
-      room.invitations.delete(userId);
+      edit(room, 'members').set(userId, { userId, username, role, joinedAt: event.time, joinedPosition: position });
+      if (room.invitations.has(userId)) edit(room, 'invitations').delete(userId);
       if (role === 'owner') setOwner(room, userId);
       return room;
     }
     case 'MemberLeft': {
-      room.members.delete(event.payload.userId);
-      if (room.ownerId === event.payload.userId) room.ownerId = null;
+      removeMember(room, event.payload.userId);
       const successor = event.payload.successorId ? room.members.get(event.payload.successorId) : undefined;
       if (successor) setOwner(room, successor.userId);
       return room;
@@ -123,31 +135,31 @@ export function evolveInPlace(current: Room | null, event: RoomEvent, position: 
     case 'MemberBanned': {
       const { userId, username, byUserId, byUsername, reason } = event.payload;
       removeMember(room, userId);
-      room.invitations.delete(userId);
-      room.bans.set(userId, { userId, username, byUserId, byUsername, reason, time: event.time });
+      if (room.invitations.has(userId)) edit(room, 'invitations').delete(userId);
+      edit(room, 'bans').set(userId, { userId, username, byUserId, byUsername, reason, time: event.time });
       return room;
     }
     case 'MemberUnbanned':
-      room.bans.delete(event.payload.userId);
+      if (room.bans.has(event.payload.userId)) edit(room, 'bans').delete(event.payload.userId);
       return room;
     case 'MemberInvited': {
       const { userId, username, byUserId, byUsername, roomName } = event.payload;
-      room.invitations.set(userId, { userId, username, byUserId, byUsername, roomName, time: event.time });
+      edit(room, 'invitations').set(userId, { userId, username, byUserId, byUsername, roomName, time: event.time });
       return room;
     }
     case 'InvitationDeclined':
-      room.invitations.delete(event.payload.userId);
+      if (room.invitations.has(event.payload.userId)) edit(room, 'invitations').delete(event.payload.userId);
       return room;
     case 'MemberRoleChanged': {
       const member = room.members.get(event.payload.userId);
-      if (member && member.role !== 'owner') room.members.set(member.userId, { ...member, role: event.payload.role });
+      if (member && member.role !== 'owner') edit(room, 'members').set(member.userId, { ...member, role: event.payload.role });
       return room;
     }
     case 'OwnershipTransferred': {
       const target = room.members.get(event.payload.userId);
       if (!target) return room;
       const previous = room.ownerId ? room.members.get(room.ownerId) : undefined;
-      if (previous) room.members.set(previous.userId, { ...previous, role: 'admin' });
+      if (previous) edit(room, 'members').set(previous.userId, { ...previous, role: 'admin' });
       setOwner(room, target.userId);
       return room;
     }
@@ -159,15 +171,15 @@ export function evolveInPlace(current: Room | null, event: RoomEvent, position: 
     case 'RoomDeleted':
       room.deleted = true;
       room.ownerId = null;
-      room.members = new Map();
-      room.invitations = new Map();
-      room.bans = new Map();
+      room.members = NONE;
+      room.invitations = NONE;
+      room.bans = NONE;
       return room;
     case 'UserBlocked':
-      room.direct?.blocks.set(event.payload.blockerId, event.time);
+      if (room.direct) editBlocks(room.direct).set(event.payload.blockerId, event.time);
       return room;
     case 'UserUnblocked':
-      room.direct?.blocks.delete(event.payload.blockerId);
+      if (room.direct?.blocks.has(event.payload.blockerId)) editBlocks(room.direct).delete(event.payload.blockerId);
       return room;
     default:
       return assertNever(event, 'room event');
@@ -175,14 +187,11 @@ export function evolveInPlace(current: Room | null, event: RoomEvent, position: 
 }
 
 function created(event: Extract<RoomEvent, { type: 'RoomCreated' | 'ConversationOpened' }>, position: number): Room {
-  const base = { createdAt: event.time, invitations: new Map(), bans: new Map(), deleted: false, version: position };
+  const member = (u: UserView, role: MemberRole): Member => ({ ...u, role, joinedAt: event.time, joinedPosition: position });
   if (event.type === 'RoomCreated') {
     const p = event.payload;
-    const members = new Map<string, Member>();
     const owner = p.ownerId ? { userId: p.ownerId, username: p.ownerName ?? '' } : null;
-    if (owner) members.set(owner.userId, { ...owner, role: 'owner', joinedAt: event.time, joinedPosition: position });
     return {
-      ...base,
       roomId: p.roomId,
       kind: 'group',
       name: p.name,
@@ -190,18 +199,21 @@ function created(event: Extract<RoomEvent, { type: 'RoomCreated' | 'Conversation
       visibility: p.visibility,
       postPolicy: p.postPolicy,
       memberLimit: p.memberLimit,
+      createdAt: event.time,
       createdBy: owner,
       ownerId: owner?.userId ?? null,
-      members,
+      members: owner ? new Map([[owner.userId, member(owner, 'owner')]]) : NONE,
+      invitations: NONE,
+      bans: NONE,
       direct: null,
+      deleted: false,
+      version: position,
     };
   }
   const p = event.payload;
   const userA = { userId: p.userAId, username: p.userAName };
   const userB = { userId: p.userBId, username: p.userBName };
-  const member = (u: UserView): Member => ({ ...u, role: 'member', joinedAt: event.time, joinedPosition: position });
   return {
-    ...base,
     roomId: p.roomId,
     kind: 'direct',
     name: `${userA.username}, ${userB.username}`,
@@ -209,13 +221,18 @@ function created(event: Extract<RoomEvent, { type: 'RoomCreated' | 'Conversation
     visibility: 'private',
     postPolicy: 'members',
     memberLimit: 2,
+    createdAt: event.time,
     createdBy: null,
     ownerId: null,
     members: new Map([
-      [userA.userId, member(userA)],
-      [userB.userId, member(userB)],
+      [userA.userId, member(userA, 'member')],
+      [userB.userId, member(userB, 'member')],
     ]),
-    direct: { userA, userB, blocks: new Map() },
+    invitations: NONE,
+    bans: NONE,
+    direct: { userA, userB, blocks: NONE },
+    deleted: false,
+    version: position,
   };
 }
 
@@ -223,21 +240,23 @@ function setOwner(room: Draft, userId: string) {
   const member = room.members.get(userId);
   if (!member) return;
   room.ownerId = userId;
-  if (member.role !== 'owner') room.members.set(userId, { ...member, role: 'owner' });
+  if (member.role !== 'owner') edit(room, 'members').set(userId, { ...member, role: 'owner' });
 }
 
 function removeMember(room: Draft, userId: string) {
-  room.members.delete(userId);
+  if (room.members.has(userId)) edit(room, 'members').delete(userId);
   if (room.ownerId === userId) room.ownerId = null;
 }
+
+const copy = <V>(m: ReadonlyMap<string, V>): ReadonlyMap<string, V> => (m === NONE ? NONE : new Map(m));
 
 function copyRoom(room: Room): Room {
   return {
     ...room,
-    members: new Map(room.members),
-    invitations: new Map(room.invitations),
-    bans: new Map(room.bans),
-    direct: room.direct && { ...room.direct, blocks: new Map(room.direct.blocks) },
+    members: copy(room.members),
+    invitations: copy(room.invitations),
+    bans: copy(room.bans),
+    direct: room.direct && { ...room.direct, blocks: copy(room.direct.blocks) },
   };
 }
 
