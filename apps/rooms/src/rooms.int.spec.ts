@@ -318,9 +318,9 @@ describe('rooms service - two replicas over real NATS', () => {
     const created = await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'evolving', name: 'Evolving' });
     const subject = a.deps.subjects.chat.roomMeta('evolving');
     // What a newer replica might write during a rolling deploy, and a broken payload.
-    const invited = {
+    const archived = {
       id: randomUUID(),
-      type: 'MemberInvited',
+      type: 'RoomArchived',
       version: 1,
       time: new Date().toISOString(),
       actor: { kind: 'user', id: owner.userId },
@@ -328,7 +328,7 @@ describe('rooms service - two replicas over real NATS', () => {
       causationId: null,
       payload: { roomId: 'evolving', userId: randomUUID() },
     };
-    const r1 = await a.deps.js.append(subject, invited, { msgId: invited.id, expectLastSubjectSequence: created.position });
+    const r1 = await a.deps.js.append(subject, archived, { msgId: archived.id, expectLastSubjectSequence: created.position });
     const r2 = await a.deps.js.append(
       subject,
       { type: 'MemberJoined', payload: { roomId: 'evolving' } },

@@ -125,6 +125,35 @@ describe('rooms service - operations and their typed errors over NATS', () => {
     expect(details).toEqual(expect.objectContaining({ memberCount: 2, isDefault: false, createdBy: owner }));
   });
 
+  it('public room - anyone sees its details and members; settings, a lowered limit and a transfer', async () => {
+    const [owner, m1, m2, passer] = await Promise.all([register('p-owner'), register('p-m1'), register('p-m2'), register('p-passer')]);
+    await rpc().callOrThrow('rooms.create', { ...owner, roomId: 'plaza', name: 'Plaza', memberLimit: 3 });
+    await rpc().callOrThrow('rooms.join', { ...m1, roomId: 'plaza' });
+    const page = await rpc().callOrThrow('rooms.members', { roomId: 'plaza', actorId: passer.userId, limit: 1 });
+    expect(page).toEqual({
+      roomId: 'plaza',
+      members: [expect.objectContaining({ userId: owner.userId, role: 'owner' })],
+      total: 2,
+      nextOffset: 1,
+    });
+    expect((await rpc().callOrThrow('rooms.details', { roomId: 'plaza', userId: passer.userId })).myRole).toBeNull();
+
+    expect(code(await rpc().call('rooms.update', { ...m1, roomId: 'plaza', topic: 'mine now' }))).toBe('FORBIDDEN');
+    const updated = await rpc().callOrThrow('rooms.update', { ...owner, roomId: 'plaza', memberLimit: 2, postPolicy: 'admins' });
+    expect(updated.room).toEqual(expect.objectContaining({ memberLimit: 2, postPolicy: 'admins', memberCount: 2 }));
+    expect(code(await rpc().call('rooms.join', { ...m2, roomId: 'plaza' }))).toBe('ROOM_FULL');
+    expect(code(await rpc().call('rooms.post', { ...m1, roomId: 'plaza', clientMsgId: 'p1', body: 'hi' }))).toBe('FORBIDDEN');
+
+    expect(code(await rpc().call('rooms.transfer', { roomId: 'plaza', ...actor(owner), userId: passer.userId }))).toBe('NOT_MEMBER');
+    await rpc().callOrThrow('rooms.transfer', { roomId: 'plaza', ...actor(owner), userId: m1.userId });
+    const roles = await rpc().callOrThrow('rooms.members', { roomId: 'plaza', actorId: owner.userId });
+    expect(roles.members.map((m) => [m.userId, m.role])).toEqual([
+      [m1.userId, 'owner'],
+      [owner.userId, 'admin'],
+    ]);
+    expect(code(await rpc().call('rooms.post', { ...m1, roomId: 'plaza', clientMsgId: 'p2', body: 'hi' }))).toBe('OK');
+  });
+
   it('delete - the default room is FORBIDDEN; a deleted room answers NOT_FOUND and its id stays taken', async () => {
     const owner = await register('d-owner');
     await rpc().callOrThrow('rooms.join', { ...owner, roomId: 'general' });
