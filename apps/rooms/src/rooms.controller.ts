@@ -37,7 +37,7 @@ import type { RpcCallContext } from '@chat/platform';
 import { randomBytes } from 'node:crypto';
 import { Conversations } from './direct/conversations';
 import { PostMessageHandler } from './messages/post-message';
-import { canSee, isAdmin, orderedMembers, summarize, type Room } from './room/room';
+import { byRoomName, canSee, isAdmin, orderedMembers, summarize, type Room } from './room/room';
 import { RoomCommandHandler } from './room/room.commands';
 import { roomNotFound, type RoomCommand } from './room/room.decide';
 import { RoomStore } from './room/room.store';
@@ -313,7 +313,7 @@ export class RoomsController {
 
 const caller = (req: { userId: string; username: string }): UserView => ({ userId: req.userId, username: req.username });
 const actor = (req: { actorId: string; actorName: string }): UserView => ({ userId: req.actorId, username: req.actorName });
-const byName = (rooms: Room[]) => rooms.sort((a, b) => a.name.localeCompare(b.name) || (a.roomId < b.roomId ? -1 : 1));
+const byName = (rooms: Room[]) => rooms.sort(byRoomName);
 
 function page<T>(all: readonly T[], offset = 0, limit: number = Limits.listPageDefault): { items: T[]; nextOffset: number | null } {
   const items = all.slice(offset, offset + limit);

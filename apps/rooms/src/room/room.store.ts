@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { decodeChatEvent, isRoomEvent, type RoomEvent, type Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Delivered } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
-import { evolveInPlace, type Room } from './room';
+import { byRoomName, evolveInPlace, type Room } from './room';
 
 /**
  * Every room, folded from the CHAT stream's `…room.*.meta` subjects by an ordered consumer
@@ -86,11 +86,7 @@ export class RoomStore implements OnApplicationShutdown {
   }
 
   private sortedDirectory(): string[] {
-    this.directorySorted ??= [...this.directory.keys()].sort((x, y) => {
-      const a = this.rooms.get(x)!;
-      const b = this.rooms.get(y)!;
-      return a.name.localeCompare(b.name) || (x < y ? -1 : 1);
-    });
+    this.directorySorted ??= [...this.directory.keys()].sort((x, y) => byRoomName(this.rooms.get(x)!, this.rooms.get(y)!));
     return this.directorySorted;
   }
 
@@ -132,6 +128,8 @@ export class RoomStore implements OnApplicationShutdown {
         this.rooms.set(roomId, after);
         for (const userId of touched) this.index(after, userId);
         this.indexDirectory(after);
+        // A renamed room may move in the directory's order even when its search key stays.
+        if (event.type === 'RoomSettingsChanged') this.directorySorted = null;
       }
     }
     for (const w of this.waiters) {

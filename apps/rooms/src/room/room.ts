@@ -284,6 +284,10 @@ export function orderedMembers(room: Room): Member[] {
   return [...room.members.values()].sort((a, b) => rank[a.role] - rank[b.role] || a.joinedPosition - b.joinedPosition);
 }
 
+const names = new Intl.Collator();
+/** The order of room lists: by name (as people read it), then by id so equal names keep one order. */
+export const byRoomName = (a: Room, b: Room) => names.compare(a.name, b.name) || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0);
+
 export function summarize(room: Room, forUserId: string): RoomSummary {
   return {
     roomId: room.roomId,
