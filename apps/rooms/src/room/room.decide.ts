@@ -266,7 +266,7 @@ function openConversation(room: Room | null, cmd: Extract<RoomCommand, { type: '
     if (room.kind !== 'direct') throw roomNotFound(cmd.roomId);
     return [];
   }
-  return [opened(cmd.roomId, pair, ctx)];
+  return [opened(cmd.roomId, pair, cmd.actor.userId, 'message', ctx)];
 }
 
 /**
@@ -284,7 +284,7 @@ function block(room: Room | null, cmd: Extract<RoomCommand, { type: 'Block' | 'U
   if (cmd.type === 'Unblock') return blocking ? [makeEvent<UserUnblocked>(ctx, 'UserUnblocked', 1, ids)] : [];
   if (blocking) return [];
   const blocked = makeEvent<UserBlocked>(ctx, 'UserBlocked', 1, ids);
-  return room ? [blocked] : [opened(cmd.roomId, pair, ctx), blocked];
+  return room ? [blocked] : [opened(cmd.roomId, pair, cmd.actor.userId, 'block', ctx), blocked];
 }
 
 function conversationPair(roomId: string, actor: UserView, peer: UserView): [UserView, UserView] {
@@ -293,13 +293,21 @@ function conversationPair(roomId: string, actor: UserView, peer: UserView): [Use
   return actor.userId < peer.userId ? [actor, peer] : [peer, actor];
 }
 
-function opened(roomId: string, [a, b]: [UserView, UserView], ctx: EventContext): ConversationOpened {
+function opened(
+  roomId: string,
+  [a, b]: [UserView, UserView],
+  openedById: string,
+  reason: ConversationOpened['payload']['reason'],
+  ctx: EventContext,
+): ConversationOpened {
   return makeEvent<ConversationOpened>(ctx, 'ConversationOpened', 1, {
     roomId,
     userAId: a.userId,
     userAName: a.username,
     userBId: b.userId,
     userBName: b.username,
+    openedById,
+    reason,
   });
 }
 
