@@ -79,12 +79,15 @@ export class HistoryController {
 
   /**
    * The caller's conversations that have a message, each with the other participant and the
-   * newest message, newest first (dm.list). Read from the projection as it stands: a message
-   * just acknowledged may take a few milliseconds to show.
+   * newest message, newest first (dm.list). Waits (bounded) for the projection to reach what the
+   * stream held at the call, so a message the caller was just acknowledged is listed; after the
+   * wait the list is served as it stands (a list a moment old beats no list).
    */
   @MessagePattern(Rpc.historyConversations)
   async conversations(@Payload() req: CallerRpc): Promise<{ conversations: ConversationView[] }> {
     try {
+      if (!(await this.progress.streamCaughtUp(HistoryController.catchUpWaitMs)))
+        this.logger.debug({ userId: req.userId }, 'conversations: projection still behind the stream after the wait; serving as it stands');
       const rows = await this.membership.conversations(req.userId);
       return {
         conversations: rows.map((c) => ({

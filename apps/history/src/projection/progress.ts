@@ -120,6 +120,24 @@ export class ProjectionProgress {
     return this.done(this.authOutcomes, await this.waitFor(this.s.chat.roomMeta(roomId), waitMs, witness));
   }
 
+  /**
+   * Resolves true once the projection has acknowledged everything stored on the chat stream as
+   * of the call, false when that has not happened within `waitMs`. For lists that span many
+   * rooms (the caller's conversations), where waiting per subject would cost a look per room:
+   * the ack floor moves with the whole projection, so this costs one stream read and a few
+   * consumer-info polls.
+   */
+  async streamCaughtUp(waitMs: number): Promise<boolean> {
+    const last = await this.js.lastSequence(this.s.streams.chat.name);
+    if (last <= this.floor) return true;
+    const deadline = Date.now() + waitMs;
+    for (let pause = ProjectionProgress.pollMs.first; ; pause = Math.min(pause * 2, ProjectionProgress.pollMs.max)) {
+      if (last <= (await this.ackFloor())) return true;
+      if (Date.now() + pause > deadline) return false;
+      await sleep(pause);
+    }
+  }
+
   private async waitFor(subject: string, waitMs: number, witness: Witness): Promise<Outcome> {
     const stream = this.s.streams.chat.name;
     const last = await this.js.lastOnSubject(stream, subject);
