@@ -940,7 +940,7 @@ describe('protocol.md, followed to the letter', () => {
         topic: '',
         visibility: 'public',
         postPolicy: 'members',
-        memberLimit: 1000,
+        memberLimit: 50,
         memberCount: 1,
         myRole: 'owner',
       });
@@ -990,7 +990,7 @@ describe('protocol.md, followed to the letter', () => {
       }
     });
 
-    it('private rooms are listed only for members and cannot be joined', async () => {
+    it('private rooms are listed only for members and, without an invitation, answer as a missing room', async () => {
       const priv = await alice.call('room.create', { roomId: 'secret', name: 'Secret', visibility: 'private' });
       expect(priv.room).toMatchObject({ visibility: 'private', myRole: 'owner', memberCount: 1 });
       const mine = await alice.call('rooms.list');
@@ -998,7 +998,9 @@ describe('protocol.md, followed to the letter', () => {
       const bobs = await bob.call('rooms.list');
       expect(bobs.rooms.map((r: any) => r.roomId)).not.toContain('secret');
       const j = await bob.request('room.join', { roomId: 'secret' });
-      expectWsError('join private', j, 'FORBIDDEN', j.id);
+      expectWsError('join private', j, 'NOT_FOUND', j.id);
+      const missing = await bob.request('room.join', { roomId: 'no-such-secret' });
+      expect(j.error?.message.replace('secret', 'X')).toBe(missing.error?.message.replace('no-such-secret', 'X'));
     });
 
     it('rooms.list: sorted by name, documented fields, myRole per caller', async () => {
@@ -1261,11 +1263,11 @@ describe('protocol.md, followed to the letter', () => {
       expect(page.messages.find((m: any) => m.clientMsgId === 'h-3').body).toBe('history 3');
     });
 
-    it('errors: FORBIDDEN for non-members and missing rooms, BAD_REQUEST for bad limit/before', async () => {
+    it('errors: FORBIDDEN for non-members of a public room, NOT_FOUND for missing rooms, BAD_REQUEST for bad limit/before', async () => {
       const f = await bob.request('history.page', { roomId: 'hist' });
       expectWsError('history, not a member', f, 'FORBIDDEN', f.id);
       const nf = await bob.request('history.page', { roomId: 'no-such-room' });
-      expectWsError('history of a missing room', nf, 'FORBIDDEN', nf.id);
+      expectWsError('history of a missing room', nf, 'NOT_FOUND', nf.id);
       const cases: [string, unknown][] = [
         ['limit 0', { roomId: 'hist', limit: 0 }],
         ['limit 101', { roomId: 'hist', limit: 101 }],

@@ -13,6 +13,8 @@ export class GatewayMetrics {
   readonly delivered: Counter<'event'>;
   readonly slowConsumers: Counter;
   readonly droppedLive: Counter<'subject'>;
+  readonly liveReceived: Counter<'source'>;
+  readonly postsNotDelivered: Counter;
 
   constructor(metrics: MetricsRegistry) {
     const registers = [metrics.registry];
@@ -44,6 +46,18 @@ export class GatewayMetrics {
       name: 'gateway_live_dropped_total',
       help: 'Malformed live messages dropped',
       labelNames: ['subject'],
+      registers,
+    });
+    this.liveReceived = new Counter({
+      name: 'gateway_live_received_total',
+      help: 'Live NATS messages received, by source (room: the rooms followed here; user: the users connected here; presence)',
+      labelNames: ['source'],
+      registers,
+    });
+    for (const source of ['room', 'user', 'presence']) this.liveReceived.inc({ source }, 0);
+    this.postsNotDelivered = new Counter({
+      name: 'gateway_posts_not_delivered_total',
+      help: 'MessagePosted events not delivered: their sender was no longer a member at their stream position, or the room was deleted',
       registers,
     });
   }

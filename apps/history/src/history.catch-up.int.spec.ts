@@ -1,6 +1,14 @@
 import { historyTestEnv } from './testing/test-env';
 import { Pool } from 'pg';
-import { makeEvent, type HistoryPage, type MemberJoined, type MemberLeft, type MessagePosted, type Subjects } from '@chat/contracts';
+import {
+  makeEvent,
+  type HistoryPage,
+  type MemberJoined,
+  type MemberLeft,
+  type MessagePosted,
+  type RoomCreated,
+  type Subjects,
+} from '@chat/contracts';
 import type { JetStreamAdapter } from '@chat/messaging';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
@@ -32,8 +40,12 @@ describe('history service - newest page after out-of-order commits, readiness of
     actor: { kind: 'user' as const, id: userId },
     correlationId: randomUUID(),
   });
-  async function post(roomId: string, body: string): Promise<{ messageId: string; position: number; event: StreamEvent }> {
-    const senderId = randomUUID();
+  /** Posts as `reader`: history stores posts by members only. */
+  async function post(
+    roomId: string,
+    body: string,
+    senderId = reader,
+  ): Promise<{ messageId: string; position: number; event: StreamEvent }> {
     const ev = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 1, {
       messageId: randomUUID(),
       roomId,
@@ -52,10 +64,25 @@ describe('history service - newest page after out-of-order commits, readiness of
     const ev =
       type === 'MemberJoined'
         ? makeEvent<MemberJoined>(ctx(userId), type, 1, { roomId, userId, username: 'rd', role: 'member' })
-        : makeEvent<MemberLeft>(ctx(userId), type, 1, { roomId, userId, username: 'rd' });
+        : makeEvent<MemberLeft>(ctx(userId), type, 2, { roomId, userId, username: 'rd', successorId: null, successorName: null });
     const subject = s.chat.roomMeta(roomId);
     const { seq } = await js.append(subject, ev, { msgId: ev.id });
     return { subject, position: seq, data: ev };
+  }
+  /** A public room with no owner, and `reader` in it. */
+  async function openRoom(roomId: string): Promise<void> {
+    const ev = makeEvent<RoomCreated>(ctx(reader), 'RoomCreated', 1, {
+      roomId,
+      name: roomId,
+      topic: '',
+      visibility: 'public',
+      postPolicy: 'members',
+      memberLimit: 100,
+      ownerId: null,
+      ownerName: null,
+    });
+    await js.append(s.chat.roomMeta(roomId), ev, { msgId: ev.id });
+    await roomEvent('MemberJoined', roomId);
   }
   const call = (roomId: string, userId = reader) => svc.deps.rpc.call('history.page', { roomId, userId });
   const page = async (roomId: string): Promise<HistoryPage> => {
@@ -88,7 +115,7 @@ describe('history service - newest page after out-of-order commits, readiness of
   });
 
   it('a later batch committed first: the newest page waits for the rest of the room, or answers UNAVAILABLE', async () => {
-    for (const room of ['lost', 'gap', 'other', 'quiet']) await roomEvent('MemberJoined', room);
+    for (const room of ['warmup', 'lost', 'gap', 'other', 'quiet']) await openRoom(room);
     const warmup = await post('warmup', 'w');
     await eventually(async () => (await checkpoint()) >= warmup.position);
     await projector.onModuleDestroy(); // the consumer stops fetching: nothing below is projected by it
@@ -130,7 +157,7 @@ describe('history service - newest page after out-of-order commits, readiness of
 
   it('authorisation reads its writes: a join or leave not projected yet is waited for, never decided on the older state', async () => {
     const user = randomUUID();
-    await roomEvent('MemberJoined', 'club');
+    await openRoom('club');
     const msg = await post('club', 'hello');
     await eventually(async () => (await checkpoint()) >= msg.position);
     await projector.onModuleDestroy();
@@ -165,7 +192,7 @@ describe('history service - newest page after out-of-order commits, readiness of
   });
 
   it('readiness - a batch stuck in the handler past the ack wait makes the service not ready until it finishes', async () => {
-    await roomEvent('MemberJoined', 'stuck');
+    await openRoom('stuck');
     const first = await post('stuck', 'first');
     await eventually(async () => (await checkpoint()) >= first.position);
     expect((await ready()).status).toBe(200);

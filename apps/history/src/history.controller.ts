@@ -1,18 +1,18 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ChatError, Rpc, type HistoryPage, type HistoryPageRpc } from '@chat/contracts';
+import { ChatError, Rpc, type CallerRpc, type ConversationView, type HistoryPage, type HistoryPageRpc } from '@chat/contracts';
 import { PINO } from '@chat/platform';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from './db/errors';
 import { MembershipQueries, readRefusal } from './membership';
 import { MessageQueries } from './messages';
-import { pageSize, toPage } from './messages/page';
+import { pageSize, toPage, toView } from './messages/page';
 import { ProjectionProgress } from './projection/progress';
 
 /**
  * NATS adapter for history reads. History is the authority on who may read a room: the caller
  * (`userId`, set by the gateway from the verified token) must be a member according to the
- * membership read model, whatever the caller's own checks said.
+ * membership read model, whatever the caller's own checks said (docs/rooms.md, Reading).
  */
 @Controller()
 export class HistoryController {
@@ -31,7 +31,9 @@ export class HistoryController {
    * one acknowledged a leave is refused at once. So before deciding, the read waits (bounded)
    * until every event about the caller on the room's …meta subject is in the membership table;
    * if it is still behind after the wait, the answer is UNAVAILABLE (retry), never a decision on
-   * an older membership.
+   * an older membership. A missing or deleted room, and a private room or conversation the
+   * caller is not in, all answer the same NOT_FOUND; a public room the caller is not in,
+   * FORBIDDEN.
    *
    * Read-your-writes for the newest page: a client that was just acked (or reconnects after
    * missing live events) must find every accepted message in it. The projection runs behind
@@ -45,11 +47,12 @@ export class HistoryController {
     const limit = pageSize(req.limit);
     const wait = HistoryController.catchUpWaitMs;
     try {
-      // Both waits at once: the message wait is wasted only for a refused caller, who is rare.
-      const [membershipReady, messagesReady] = await Promise.all([
-        this.progress.membershipCaughtUp(req.roomId, req.userId, wait),
-        req.before === undefined ? this.progress.caughtUp(req.roomId, wait) : true,
-      ]);
+      // Both waits start at once, but a refused caller is answered without waiting for the
+      // room's messages (so a hidden room answers as fast as a missing one, however far behind
+      // its messages are).
+      const messagesWait = req.before === undefined ? this.progress.caughtUp(req.roomId, wait) : Promise.resolve(true);
+      messagesWait.catch(() => undefined); // awaited below unless the caller is refused
+      const membershipReady = await this.progress.membershipCaughtUp(req.roomId, req.userId, wait);
       if (!membershipReady) {
         this.logger.debug(
           { roomId: req.roomId, userId: req.userId },
@@ -57,15 +60,42 @@ export class HistoryController {
         );
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
       }
-      const refusal = readRefusal(req.roomId, await this.membership.standing(req.roomId, req.userId));
+      const [room, standing] = await Promise.all([this.membership.room(req.roomId), this.membership.standing(req.roomId, req.userId)]);
+      const refusal = readRefusal(req.roomId, room, standing);
       if (refusal) throw new ChatError(refusal.code, refusal.message);
-      if (!messagesReady) {
+      if (!(await messagesWait)) {
         this.logger.debug({ roomId: req.roomId }, 'newest page: projection still behind the room after the wait');
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
       }
       // One row more than asked tells whether an older page exists.
       const rows = await this.messages.newestFirst(req.roomId, req.before, limit + 1);
       return toPage(req.roomId, rows, limit);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      this.logger.warn({ error: String(err) }, 'history database unavailable');
+      throw new ChatError('UNAVAILABLE', 'history is temporarily unavailable; retry');
+    }
+  }
+
+  /**
+   * The caller's conversations that have a message, each with the other participant and the
+   * newest message, newest first (dm.list). Waits (bounded) for the projection to reach what the
+   * stream held at the call, so a message the caller was just acknowledged is listed; after the
+   * wait the list is served as it stands (a list a moment old beats no list).
+   */
+  @MessagePattern(Rpc.historyConversations)
+  async conversations(@Payload() req: CallerRpc): Promise<{ conversations: ConversationView[] }> {
+    try {
+      if (!(await this.progress.streamCaughtUp(HistoryController.catchUpWaitMs)))
+        this.logger.debug({ userId: req.userId }, 'conversations: projection still behind the stream after the wait; serving as it stands');
+      const rows = await this.membership.conversations(req.userId);
+      return {
+        conversations: rows.map((c) => ({
+          roomId: c.roomId,
+          peer: { userId: c.peerId, username: c.peerName },
+          lastMessage: toView(c.lastMessage),
+        })),
+      };
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       this.logger.warn({ error: String(err) }, 'history database unavailable');

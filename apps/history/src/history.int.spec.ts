@@ -3,12 +3,13 @@ import { jetstream } from '@nats-io/jetstream';
 import { Pool } from 'pg';
 import {
   makeEvent,
+  type Event,
   type EventContext,
   type HistoryPage,
   type MessagePosted,
   type MessageView,
   type MemberJoined,
-  type MemberLeft,
+  type MemberLeftV1Payload,
   type RoomCreated,
   type Subjects,
 } from '@chat/contracts';
@@ -49,8 +50,8 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     appended.push({ subject, position: seq, data: event });
     return seq;
   }
-  async function post(roomId: string, body: string): Promise<{ event: MessagePosted; position: number }> {
-    const senderId = randomUUID();
+  /** Posts as `reader`, a member of every room posted to here (history stores only members' posts). */
+  async function post(roomId: string, body: string, senderId = reader): Promise<{ event: MessagePosted; position: number }> {
     const event = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 1, {
       messageId: randomUUID(),
       roomId,
@@ -67,8 +68,9 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     const ev = makeEvent<MemberJoined>(ctx(userId), 'MemberJoined', 1, { roomId, userId, username: 'reader', role: 'member' });
     return append(s.chat.roomMeta(roomId), ev);
   }
+  /** A leave in the old shape (MemberLeft v1, no successor), as stored before v2: read through the upcaster. */
   async function leave(roomId: string, userId: string): Promise<number> {
-    const ev = makeEvent<MemberLeft>(ctx(userId), 'MemberLeft', 1, { roomId, userId, username: 'reader' });
+    const ev = makeEvent<Event<'MemberLeft', MemberLeftV1Payload>>(ctx(userId), 'MemberLeft', 1, { roomId, userId, username: 'reader' });
     return append(s.chat.roomMeta(roomId), ev);
   }
   async function create(roomId: string, visibility: 'public' | 'private', ownerId: string | null): Promise<number> {
@@ -83,6 +85,11 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       ownerName: ownerId ? 'owner' : null,
     });
     return append(s.chat.roomMeta(roomId), ev);
+  }
+  /** A public room with no owner, and `reader` in it. */
+  async function open(roomId: string): Promise<void> {
+    await create(roomId, 'public', null);
+    await join(roomId);
   }
   const page = async (req: { roomId: string; before?: number; limit?: number }): Promise<HistoryPage> => {
     const r = await svc.deps.rpc.call('history.page', { ...req, userId: reader });
@@ -124,7 +131,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   const side: Array<{ event: MessagePosted; position: number }> = [];
 
   it('newest page - reads its writes: a message appended just before is in it, without waiting', async () => {
-    await join('rw-room');
+    await open('rw-room');
     const fresh = await post('rw-room', 'just now');
     const p = await page({ roomId: 'rw-room' });
     expect(p.messages.map((m) => m.messageId)).toEqual([fresh.event.payload.messageId]);
@@ -143,8 +150,8 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     });
     await append(s.chat.roomMeta(ROOM), created);
     await join(ROOM);
-    await join(OTHER);
-    await join('empty-room');
+    await open(OTHER);
+    await open('empty-room');
     for (let i = 0; i < 250; i++) {
       lobby.push(await post(ROOM, `m${i}`));
       if (i % 12 === 0) side.push(await post(OTHER, `s${i}`));
@@ -240,7 +247,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   });
 
   it('projection - a second event carrying a stored message id is dead-lettered with the reason, not dropped', async () => {
-    await join('dup-room');
+    await open('dup-room');
     const first = await post('dup-room', 'first');
     const clash = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {
       ...first.event.payload,
@@ -264,13 +271,16 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   });
 
   it('upgrade - a schema that projected before the membership tables existed gets them backfilled from the stream at start-up', async () => {
-    const members = async () => (await pool.query(`SELECT * FROM "${schema}".room_members ORDER BY room_id, user_id`)).rows;
+    const members = async () => ({
+      members: (await pool.query(`SELECT * FROM "${schema}".room_members ORDER BY room_id, user_id`)).rows,
+      rooms: (await pool.query(`SELECT * FROM "${schema}".rooms ORDER BY room_id`)).rows,
+    });
     const before = await members();
-    expect(before.length).toBeGreaterThan(0);
+    expect(before.members.length).toBeGreaterThan(0);
     await svc.close();
     // As after the RoomMembership migration on a deployment whose projector had skipped room events.
-    await pool.query(`DELETE FROM "${schema}".room_members`);
-    await pool.query(`DELETE FROM "${schema}".rooms`);
+    for (const table of ['room_members', 'rooms', 'member_changes', 'room_changes', 'block_changes'])
+      await pool.query(`DELETE FROM "${schema}".${table}`);
     const mark = await checkpoint();
     await pool.query(`INSERT INTO "${schema}".projection_checkpoints (name, position) VALUES ($1, $2)`, [
       `${s.consumers.historyProjector}:membership-backfill`,
@@ -290,7 +300,11 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       svc.deps.rpc.call('history.page', before === undefined ? { roomId, userId } : { roomId, userId, before });
     const refused = async (roomId: string, userId: string, before?: number) => {
       const r = await call(roomId, userId, before);
-      expect(r.ok ? 'allowed' : r.error).toEqual({ code: 'FORBIDDEN', message: `you are not a member of room "${roomId}"` });
+      expect(r.ok ? 'allowed' : r.error).toEqual(
+        roomId === 'auth-public'
+          ? { code: 'FORBIDDEN', message: `you are not a member of room "${roomId}"; join it to read its history` }
+          : { code: 'NOT_FOUND', message: `room "${roomId}" does not exist` },
+      );
     };
     const owner = randomUUID();
     const outsider = randomUUID();
@@ -299,11 +313,11 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       await create('auth-private', 'private', owner);
       await create('auth-public', 'public', null);
       await join('auth-public', owner);
-      await post('auth-private', 'secret');
-      await post('auth-public', 'hello');
+      await post('auth-private', 'secret', owner);
+      await post('auth-public', 'hello', owner);
     });
 
-    it('a non-member is refused FORBIDDEN for a private room, a public room and a missing room, newest or older page', async () => {
+    it('a non-member: NOT_FOUND for a private room and a missing room, FORBIDDEN for a public room, newest or older page', async () => {
       for (const roomId of ['auth-private', 'auth-public', 'auth-missing']) {
         await refused(roomId, outsider);
         await refused(roomId, outsider, 1000);
@@ -377,6 +391,6 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     // The new instance projected exactly the one new event; anything older it saw was a replay.
     expect(await metric('history_projected_events_total')).toBe(1);
     const migrations = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
-    expect(migrations.rows).toHaveLength(2);
+    expect(migrations.rows).toHaveLength(3);
   });
 });

@@ -1,40 +1,70 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  ChatError,
+  DEFAULT_ROOM_ID,
   Limits,
   Rpc,
+  type BanView,
+  type BlockRpc,
+  type BlockView,
+  type CallerRpc,
+  type CommandAck,
   type CreateRoomRpc,
+  type DirectSendRpc,
+  type DirectoryPage,
+  type DirectoryRpc,
+  type InvitationView,
+  type InviteRpc,
   type ListRoomsRpc,
+  type MembersPage,
   type MembershipAck,
   type PostAck,
   type PostMessageRpc,
+  type RoomDetails,
+  type RoomMembersRpc,
   type RoomMembershipRpc,
+  type RoomQueryRpc,
   type RoomSummary,
+  type RoomUserRpc,
+  type SanctionRpc,
+  type SetRoleRpc,
+  type UpdateRoomRpc,
   type UserRoomsRpc,
+  type UserView,
 } from '@chat/contracts';
 import type { RpcCallContext } from '@chat/platform';
 import { randomBytes } from 'node:crypto';
-import { summarize } from './room/room';
-import { RoomCommandHandler } from './room/room.commands';
-import { RoomStore } from './room/room.store';
+import { Conversations } from './direct/conversations';
 import { PostMessageHandler } from './messages/post-message';
+import { byRoomName, canSee, isAdmin, orderedMembers, summarize, type Room } from './room/room';
+import { RoomCommandHandler } from './room/room.commands';
+import { roomNotFound, type RoomCommand } from './room/room.decide';
+import { RoomStore } from './room/room.store';
+import { UserDirectory } from './users/user-directory';
 
-/** NATS adapter of the rooms service: requests are already validated by the transport. */
+/**
+ * NATS adapter of the rooms service: requests are already validated by the transport; the
+ * rules are in room.decide.ts (commands) and room.ts (what a room shows to whom).
+ */
 @Controller()
 export class RoomsController {
   constructor(
     private readonly store: RoomStore,
     private readonly commands: RoomCommandHandler,
     private readonly posts: PostMessageHandler,
+    private readonly users: UserDirectory,
+    private readonly conversations: Conversations,
   ) {}
+
+  // ---- queries ----
 
   @MessagePattern(Rpc.roomsList)
   list(@Payload() req: ListRoomsRpc): RoomSummary[] {
-    return this.store
-      .all()
-      .filter((r) => r.visibility === 'public' || r.members.has(req.userId))
-      .map((r) => summarize(r, req.userId))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const rooms = new Map<string, Room>();
+    for (const r of this.store.searchDirectory('')) rooms.set(r.roomId, r);
+    for (const r of this.groupRoomsOf(req.userId)) rooms.set(r.roomId, r);
+    return byName([...rooms.values()]).map((r) => summarize(r, req.userId));
   }
 
   @MessagePattern(Rpc.roomsUserRooms)
@@ -42,48 +72,250 @@ export class RoomsController {
     return { roomIds: this.store.roomsOf(req.userId) };
   }
 
+  @MessagePattern(Rpc.roomsMine)
+  mine(@Payload() req: CallerRpc): { rooms: RoomSummary[] } {
+    return { rooms: byName(this.groupRoomsOf(req.userId)).map((r) => summarize(r, req.userId)) };
+  }
+
+  @MessagePattern(Rpc.roomsDirectory)
+  directory(@Payload() req: DirectoryRpc): DirectoryPage {
+    const found = this.store.searchDirectory(req.query ?? '');
+    const { items, nextOffset } = page(found, req.offset, req.limit);
+    return { rooms: items.map((r) => summarize(r, req.userId)), total: found.length, nextOffset };
+  }
+
+  @MessagePattern(Rpc.roomsDetails)
+  async details(@Payload() req: RoomQueryRpc): Promise<RoomDetails> {
+    const room = await this.visible(req.roomId, req.userId);
+    const owner = room.ownerId ? room.members.get(room.ownerId) : undefined;
+    return {
+      ...summarize(room, req.userId),
+      createdAt: room.createdAt,
+      createdBy: room.createdBy,
+      owner: owner ? { userId: owner.userId, username: owner.username } : null,
+      isDefault: room.roomId === DEFAULT_ROOM_ID,
+    };
+  }
+
+  /** Anyone sees a public room's members (as in a directory); a private room's and a conversation's only its members. */
+  @MessagePattern(Rpc.roomsMembers)
+  async members(@Payload() req: RoomMembersRpc): Promise<MembersPage> {
+    const room = await this.visible(
+      req.roomId,
+      req.actorId,
+      (r) => r.members.has(req.actorId) || (r.kind === 'group' && r.visibility === 'public'),
+    );
+    const all = orderedMembers(room);
+    const { items, nextOffset } = page(all, req.offset, req.limit);
+    return {
+      roomId: room.roomId,
+      members: items.map((m) => ({ userId: m.userId, username: m.username, role: m.role, joinedAt: m.joinedAt })),
+      total: all.length,
+      nextOffset,
+    };
+  }
+
+  @MessagePattern(Rpc.roomsInvitations)
+  invitations(@Payload() req: CallerRpc): { invitations: InvitationView[] } {
+    const invitations: InvitationView[] = [];
+    for (const room of this.store.invitedTo(req.userId)) {
+      const i = room.invitations.get(req.userId);
+      if (i && !room.deleted)
+        invitations.push({
+          roomId: room.roomId,
+          roomName: i.roomName,
+          invitedBy: { userId: i.byUserId, username: i.byUsername },
+          time: i.time,
+        });
+    }
+    return { invitations: invitations.sort((a, b) => b.time.localeCompare(a.time)) };
+  }
+
+  @MessagePattern(Rpc.roomsBans)
+  async bans(@Payload() req: RoomQueryRpc): Promise<{ roomId: string; bans: BanView[] }> {
+    const room = await this.visible(req.roomId, req.userId, (r) => r.kind === 'group');
+    if (!isAdmin(room.members.get(req.userId))) throw new ChatError('FORBIDDEN', `only admins of "${room.roomId}" see its bans`);
+    const bans = [...room.bans.values()].map((b) => ({
+      userId: b.userId,
+      username: b.username,
+      by: { userId: b.byUserId, username: b.byUsername },
+      reason: b.reason,
+      time: b.time,
+    }));
+    return { roomId: room.roomId, bans };
+  }
+
+  @MessagePattern(Rpc.roomsBlocks)
+  blocks(@Payload() req: CallerRpc): { blocks: BlockView[] } {
+    return { blocks: this.conversations.blocks(req.userId) };
+  }
+
+  // ---- commands ----
+
   @MessagePattern(Rpc.roomsCreate)
   async create(@Payload() req: CreateRoomRpc, @Ctx() ctx: RpcCallContext): Promise<MembershipAck> {
     const roomId = req.roomId ?? `r-${randomBytes(6).toString('hex')}`;
-    const { room, position } = await this.commands.execute(
+    return this.membership(
       {
         type: 'CreateRoom',
         roomId,
         name: req.name.normalize('NFKC'),
-        topic: req.topic ?? '',
+        topic: (req.topic ?? '').normalize('NFKC'),
         visibility: req.visibility ?? 'public',
         postPolicy: req.postPolicy ?? 'members',
         memberLimit: req.memberLimit ?? Limits.memberLimitDefault,
         owner: { userId: req.userId, username: req.username },
       },
-      { kind: 'user', id: req.userId },
-      ctx.correlationId,
+      req.userId,
+      ctx,
     );
-    return { room: summarize(room, req.userId), position };
   }
 
   @MessagePattern(Rpc.roomsJoin)
-  async join(@Payload() req: RoomMembershipRpc, @Ctx() ctx: RpcCallContext): Promise<MembershipAck> {
-    const { room, position } = await this.commands.execute(
-      { type: 'JoinRoom', roomId: req.roomId, userId: req.userId, username: req.username },
-      { kind: 'user', id: req.userId },
-      ctx.correlationId,
-    );
-    return { room: summarize(room, req.userId), position };
+  join(@Payload() req: RoomMembershipRpc, @Ctx() ctx: RpcCallContext): Promise<MembershipAck> {
+    return this.membership({ type: 'JoinRoom', roomId: req.roomId, user: caller(req) }, req.userId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsAcceptInvitation)
+  accept(@Payload() req: RoomMembershipRpc, @Ctx() ctx: RpcCallContext): Promise<MembershipAck> {
+    return this.membership({ type: 'AcceptInvitation', roomId: req.roomId, user: caller(req) }, req.userId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsDeclineInvitation)
+  decline(@Payload() req: RoomMembershipRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.command({ type: 'DeclineInvitation', roomId: req.roomId, user: caller(req) }, req.userId, ctx);
   }
 
   @MessagePattern(Rpc.roomsLeave)
-  async leave(@Payload() req: RoomMembershipRpc, @Ctx() ctx: RpcCallContext): Promise<{ roomId: string; position: number }> {
-    const { position } = await this.commands.execute(
-      { type: 'LeaveRoom', roomId: req.roomId, userId: req.userId, username: req.username },
-      { kind: 'user', id: req.userId },
-      ctx.correlationId,
+  leave(@Payload() req: RoomMembershipRpc, @Ctx() ctx: RpcCallContext): Promise<{ roomId: string; position: number }> {
+    return this.command({ type: 'LeaveRoom', roomId: req.roomId, user: caller(req) }, req.userId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsInvite)
+  async invite(@Payload() req: InviteRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck & { userId: string }> {
+    // The room first: for a caller who may not see it, a missing user must not answer differently.
+    await this.visible(req.roomId, req.actorId);
+    const invitee = await this.users.requireByName(req.username);
+    const ack = await this.command({ type: 'Invite', roomId: req.roomId, actor: actor(req), invitee }, req.actorId, ctx);
+    return { ...ack, userId: invitee.userId };
+  }
+
+  @MessagePattern(Rpc.roomsKick)
+  kick(@Payload() req: SanctionRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.command(
+      { type: 'Kick', roomId: req.roomId, actor: actor(req), userId: req.userId, reason: req.reason ?? '' },
+      req.actorId,
+      ctx,
     );
-    return { roomId: req.roomId, position };
+  }
+
+  /** A member, a pending invitee or an already banned user is known by the room; anyone else by the accounts. */
+  @MessagePattern(Rpc.roomsBan)
+  async ban(@Payload() req: SanctionRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    const room = await this.visible(req.roomId, req.actorId);
+    const known = room.members.get(req.userId) ?? room.invitations.get(req.userId) ?? room.bans.get(req.userId);
+    const target = known ? { userId: known.userId, username: known.username } : await this.users.requireById(req.userId);
+    return this.command({ type: 'Ban', roomId: req.roomId, actor: actor(req), target, reason: req.reason ?? '' }, req.actorId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsUnban)
+  unban(@Payload() req: RoomUserRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.command({ type: 'Unban', roomId: req.roomId, actor: actor(req), userId: req.userId }, req.actorId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsUpdate)
+  update(@Payload() req: UpdateRoomRpc, @Ctx() ctx: RpcCallContext): Promise<MembershipAck> {
+    const changes = {
+      ...(req.name !== undefined && { name: req.name.normalize('NFKC') }),
+      ...(req.topic !== undefined && { topic: req.topic.normalize('NFKC') }),
+      ...(req.visibility !== undefined && { visibility: req.visibility }),
+      ...(req.postPolicy !== undefined && { postPolicy: req.postPolicy }),
+      ...(req.memberLimit !== undefined && { memberLimit: req.memberLimit }),
+    };
+    return this.membership({ type: 'UpdateSettings', roomId: req.roomId, actor: caller(req), changes }, req.userId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsSetRole)
+  setRole(@Payload() req: SetRoleRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.command({ type: 'SetRole', roomId: req.roomId, actor: actor(req), userId: req.userId, role: req.role }, req.actorId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsTransfer)
+  transfer(@Payload() req: RoomUserRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.command({ type: 'Transfer', roomId: req.roomId, actor: actor(req), userId: req.userId }, req.actorId, ctx);
+  }
+
+  @MessagePattern(Rpc.roomsDelete)
+  delete(@Payload() req: RoomMembershipRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.command({ type: 'DeleteRoom', roomId: req.roomId, actor: caller(req) }, req.userId, ctx);
   }
 
   @MessagePattern(Rpc.roomsPost)
   post(@Payload() req: PostMessageRpc, @Ctx() ctx: RpcCallContext): Promise<PostAck> {
     return this.posts.post(req, ctx.correlationId);
   }
+
+  @MessagePattern(Rpc.roomsDirectSend)
+  directSend(@Payload() req: DirectSendRpc, @Ctx() ctx: RpcCallContext): Promise<PostAck> {
+    return this.conversations.send(actor(req), req, ctx.correlationId);
+  }
+
+  @MessagePattern(Rpc.roomsBlock)
+  block(@Payload() req: BlockRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.conversations.block(actor(req), req.userId, true, ctx.correlationId);
+  }
+
+  @MessagePattern(Rpc.roomsUnblock)
+  unblock(@Payload() req: BlockRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    return this.conversations.block(actor(req), req.userId, false, ctx.correlationId);
+  }
+
+  // ---- helpers ----
+
+  private async command(cmd: RoomCommand, userId: string, ctx: RpcCallContext): Promise<CommandAck> {
+    const { position } = await this.commands.execute(cmd, { kind: 'user', id: userId }, ctx.correlationId);
+    return { roomId: cmd.roomId, position };
+  }
+
+  private async membership(cmd: RoomCommand, userId: string, ctx: RpcCallContext): Promise<MembershipAck> {
+    const { room, position } = await this.commands.execute(cmd, { kind: 'user', id: userId }, ctx.correlationId);
+    if (!room || room.deleted) throw roomNotFound(cmd.roomId);
+    return { room: summarize(room, userId), position };
+  }
+
+  /**
+   * The room if `userId` may see it (and `allowed` holds), else the missing room's answer.
+   * Before refusing, this replica catches up with the stream once: the caller may have just
+   * joined through another replica.
+   */
+  private async visible(roomId: string, userId: string, allowed: (room: Room) => boolean = () => true): Promise<Room> {
+    const check = () => {
+      const room = this.store.get(roomId);
+      return canSee(room, userId) && allowed(room) ? room : null;
+    };
+    const seen = this.store.versionOf(roomId);
+    const room = check() ?? ((await this.caughtUp(roomId, seen)) ? check() : null);
+    if (!room) throw roomNotFound(roomId);
+    return room;
+  }
+
+  /** true if the room moved past `seen`, by this catch-up or by the follower meanwhile. */
+  private async caughtUp(roomId: string, seen: number): Promise<boolean> {
+    const latest = await this.store.latestVersion(roomId);
+    if (latest > this.store.versionOf(roomId)) await this.store.waitForVersion(roomId, latest);
+    return this.store.versionOf(roomId) > seen;
+  }
+
+  private groupRoomsOf(userId: string): Room[] {
+    return this.store.memberOf(userId).filter((r) => r.kind === 'group' && !r.deleted);
+  }
+}
+
+const caller = (req: { userId: string; username: string }): UserView => ({ userId: req.userId, username: req.username });
+const actor = (req: { actorId: string; actorName: string }): UserView => ({ userId: req.actorId, username: req.actorName });
+const byName = (rooms: Room[]) => rooms.sort(byRoomName);
+
+function page<T>(all: readonly T[], offset = 0, limit: number = Limits.listPageDefault): { items: T[]; nextOffset: number | null } {
+  const items = all.slice(offset, offset + limit);
+  return { items, nextOffset: offset + items.length < all.length ? offset + items.length : null };
 }

@@ -123,7 +123,7 @@ describe('rooms service - two replicas over real NATS', () => {
     expect(code(await a.deps.rpc.call('rooms.create', { ...guest, roomId: 'team', name: 'Again' }))).toBe('CONFLICT');
   });
 
-  it('private room - listed only for members, joining is FORBIDDEN', async () => {
+  it('private room - listed only for members; joining it uninvited answers as for a missing room', async () => {
     const owner = user('p-owner');
     const other = user('p-other');
     await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'secret', name: 'Secret', visibility: 'private' });
@@ -131,7 +131,10 @@ describe('rooms service - two replicas over real NATS', () => {
     const seenByOther = await b.deps.rpc.callOrThrow('rooms.list', { userId: other.userId });
     expect(seenByOwner.map((r) => r.roomId)).toContain('secret');
     expect(seenByOther.map((r) => r.roomId)).not.toContain('secret');
-    expect(code(await b.deps.rpc.call('rooms.join', { ...other, roomId: 'secret' }))).toBe('FORBIDDEN');
+    expect(await b.deps.rpc.call('rooms.join', { ...other, roomId: 'secret' })).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'room "secret" does not exist' },
+    });
   });
 
   it('member limit - exact under concurrent joins on both replicas', async () => {
@@ -315,9 +318,9 @@ describe('rooms service - two replicas over real NATS', () => {
     const created = await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'evolving', name: 'Evolving' });
     const subject = a.deps.subjects.chat.roomMeta('evolving');
     // What a newer replica might write during a rolling deploy, and a broken payload.
-    const invited = {
+    const archived = {
       id: randomUUID(),
-      type: 'MemberInvited',
+      type: 'RoomArchived',
       version: 1,
       time: new Date().toISOString(),
       actor: { kind: 'user', id: owner.userId },
@@ -325,7 +328,7 @@ describe('rooms service - two replicas over real NATS', () => {
       causationId: null,
       payload: { roomId: 'evolving', userId: randomUUID() },
     };
-    const r1 = await a.deps.js.append(subject, invited, { msgId: invited.id, expectLastSubjectSequence: created.position });
+    const r1 = await a.deps.js.append(subject, archived, { msgId: archived.id, expectLastSubjectSequence: created.position });
     const r2 = await a.deps.js.append(
       subject,
       { type: 'MemberJoined', payload: { roomId: 'evolving' } },

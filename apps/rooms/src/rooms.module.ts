@@ -3,11 +3,14 @@ import { ChatError } from '@chat/contracts';
 import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import type { RoomsConfig } from './config';
+import { Conversations } from './direct/conversations';
 import { PostMessageHandler } from './messages/post-message';
+import { UserNotifier } from './notify/user-notifier';
 import { RoomCommandHandler } from './room/room.commands';
 import { defaultRoomCommand } from './room/room.decide';
 import { RoomStore } from './room/room.store';
 import { RoomsController } from './rooms.controller';
+import { UserDirectory } from './users/user-directory';
 
 /** Replays the rooms, then makes sure the default room exists (a no-op on every later start). */
 @Injectable()
@@ -38,7 +41,7 @@ export class RoomsModule {
       module: RoomsModule,
       imports: [platform],
       controllers: [RoomsController],
-      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, RoomsStartup],
+      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, UserDirectory, Conversations, RoomsStartup, UserNotifier],
     };
   }
 }

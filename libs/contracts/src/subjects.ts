@@ -59,6 +59,11 @@ export function createSubjects(namespace: string) {
       all: `${ns}.chat.>`,
       roomMeta: (roomId: string) => `${ns}.chat.room.${room(roomId)}.meta`,
       roomMessages: (roomId: string) => `${ns}.chat.room.${room(roomId)}.msg`,
+      /**
+       * Both subjects of a room (meta and msg), for reading them back together in stream
+       * order (the message-get API's next_by_subj takes a wildcard).
+       */
+      roomAll: (roomId: string) => `${ns}.chat.room.${room(roomId)}.*`,
       allRoomMeta: `${ns}.chat.room.*.meta`,
       /** Extract the room id from any ns.chat.room.<id>.* or ns.live.chat.room.<id>.* subject. */
       roomIdOf(subject: string): string | null {

@@ -11,4 +11,12 @@ describe('subjects', () => {
       expect(s.chat.roomIdOf(s.accounts.events('8c1b3a62-3f4e-4c55-9a51-1c1e3c2a0b7d'))).toBeNull();
     }
   });
+
+  it('roomAll - both subjects of one room, stored and live, as one wildcard (for reading back and following in stream order)', () => {
+    const s = createSubjects('chat');
+    expect(s.chat.roomAll('dev-1')).toBe('chat.chat.room.dev-1.*');
+    expect(s.live.roomAll('dev-1')).toBe('chat.live.chat.room.dev-1.*');
+    expect(s.live.user('8c1b3a62-3f4e-4c55-9a51-1c1e3c2a0b7d')).toBe('chat.live.user.8c1b3a62-3f4e-4c55-9a51-1c1e3c2a0b7d');
+    expect(() => s.chat.roomAll('a.b')).toThrow();
+  });
 });

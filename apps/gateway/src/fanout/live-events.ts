@@ -1,10 +1,21 @@
-import { assertNever, decodeChatEvent, decodePresenceEvent, type MessageView, type PresenceView, type WsEvents } from '@chat/contracts';
+import {
+  assertNever,
+  decodeChatEvent,
+  decodePresenceEvent,
+  usersToNotify,
+  type MessageView,
+  type PresenceView,
+  type RoomEvent,
+  type UserView,
+  type WsEventName,
+  type WsEvents,
+} from '@chat/contracts';
 
 /**
- * Pure translation of events republished by JetStream (envelope JSON + `Nats-Sequence` header)
- * into the data of client events. The stream decoders check each event whole; anything
- * malformed gives null: the subscriber logs and drops it, and no client ever sees a half-valid
- * event.
+ * Pure translation of events read from the CHAT stream (republished by JetStream, or forwarded
+ * by the rooms service's notifier: the same bytes with the same `Nats-Sequence` header) into
+ * what clients see. The stream decoders check each event whole; anything malformed is
+ * 'malformed': the subscriber logs and drops it, and no client ever sees a half-valid event.
  */
 
 /** The stream position from the republish headers; null when absent or not a positive integer. */
@@ -13,57 +24,173 @@ export function positionOf(header: string | undefined | null): number | null {
   return Number(header);
 }
 
-export function toMessageView(data: unknown, position: number): MessageView | null {
-  const decoded = decodeChatEvent(data);
-  if (!decoded.ok || decoded.event.type !== 'MessagePosted') return null;
-  const { payload: p, time } = decoded.event;
-  return {
-    messageId: p.messageId,
-    roomId: p.roomId,
-    senderId: p.senderId,
-    senderName: p.senderName,
-    clientMsgId: p.clientMsgId,
-    body: p.body,
-    time,
-    position,
-  };
-}
+/** One client event: its name and data, typed together. */
+export type WsFrame = { [E in WsEventName]: { event: E; data: WsEvents[E] } }[WsEventName];
 
-export type MemberChange =
-  { event: 'member.joined'; data: WsEvents['member.joined'] } | { event: 'member.left'; data: WsEvents['member.left'] };
+const frame = <E extends WsEventName>(event: E, data: WsEvents[E]): WsFrame => ({ event, data }) as WsFrame;
 
 /**
- * MemberJoined/MemberLeft (and RoomCreated with an owner) -> client event. Types this version
- * does not know (added later) and other chat events are 'ignore'; anything that is not a valid
- * event (including a version this one cannot read) is 'malformed'.
+ * What one room event does at a gateway (docs/rooms.md "Who receives what"). Connections that
+ * follow the room get `room`, except a user with a `personal` frame, who gets that instead;
+ * the users in `personal` (exactly `usersToNotify`) also get it on their connections that do
+ * not follow the room. Then the connections of the `follow` users follow the room from this
+ * event on, and those of the `unfollow` users (or everyone, for a deleted room) stop: they got
+ * this event, and nothing later of the room.
  */
-export function toMemberChange(data: unknown): MemberChange | 'ignore' | 'malformed' {
-  const decoded = decodeChatEvent(data);
-  if (!decoded.ok) return decoded.kind === 'unknown-type' ? 'ignore' : 'malformed';
-  const e = decoded.event;
+export interface RoomEventEffect {
+  roomId: string;
+  room: WsFrame | null;
+  personal: ReadonlyMap<string, WsFrame>;
+  follow: readonly string[];
+  unfollow: readonly string[] | 'everyone';
+}
+
+const by = (p: { byUserId: string; byUsername: string }): UserView => ({ userId: p.byUserId, username: p.byUsername });
+
+/** Every room event as the gateways show it. Exhaustive: a new event type that nobody shows does not compile. */
+export function roomEventEffect(e: RoomEvent): RoomEventEffect {
+  const time = e.time;
+  const { roomId } = e.payload;
+  /** An event about one user: the room sees it, and so does that user wherever they are. */
+  const about = (f: WsFrame, follow: string[] = [], unfollow: string[] = []): RoomEventEffect => ({
+    roomId,
+    room: f,
+    personal: new Map(usersToNotify(e).map((u) => [u, f])),
+    follow,
+    unfollow,
+  });
   switch (e.type) {
-    case 'MemberJoined': {
-      const { roomId, userId, username, role } = e.payload;
-      return { event: 'member.joined', data: { roomId, userId, username, role, time: e.time } };
-    }
     case 'RoomCreated': {
       // The creator becomes owner and member without a MemberJoined of their own: for clients
       // (and the room index) that is the owner joining. Rooms the system creates have no owner.
-      const { roomId, ownerId, ownerName } = e.payload;
-      if (ownerId === null) return 'ignore';
-      if (ownerName === null) return 'malformed';
-      return { event: 'member.joined', data: { roomId, userId: ownerId, username: ownerName, role: 'owner', time: e.time } };
+      const { ownerId, ownerName } = e.payload;
+      if (ownerId === null) return { roomId, room: null, personal: new Map(), follow: [], unfollow: [] };
+      return about(frame('member.joined', { roomId, userId: ownerId, username: ownerName ?? ownerId, role: 'owner', time }), [ownerId]);
+    }
+    case 'MemberJoined': {
+      const { userId, username, role } = e.payload;
+      return about(frame('member.joined', { roomId, userId, username, role, time }), [userId]);
     }
     case 'MemberLeft': {
-      const { roomId, userId, username } = e.payload;
-      return { event: 'member.left', data: { roomId, userId, username, time: e.time } };
+      const { userId, username, successorId, successorName } = e.payload;
+      const newOwner = successorId !== null && successorName !== null ? { userId: successorId, username: successorName } : null;
+      return about(frame('member.left', { roomId, userId, username, time, newOwner }), [], [userId]);
     }
-    case 'MessagePosted':
-      return 'ignore';
+    case 'MemberInvited': {
+      const { userId, username, roomName } = e.payload;
+      const invitation = frame('invitation.received', { roomId, roomName, invitedBy: by(e.payload), time });
+      return {
+        roomId,
+        room: frame('member.invited', { roomId, userId, username, time, by: by(e.payload) }),
+        personal: new Map([[userId, invitation]]),
+        follow: [],
+        unfollow: [],
+      };
+    }
+    case 'InvitationDeclined': {
+      const { userId, username } = e.payload;
+      return about(frame('invitation.declined', { roomId, userId, username, time }));
+    }
+    case 'MemberKicked': {
+      const { userId, username, reason } = e.payload;
+      return about(frame('member.kicked', { roomId, userId, username, time, by: by(e.payload), reason }), [], [userId]);
+    }
+    case 'MemberBanned': {
+      const { userId, username, reason } = e.payload;
+      return about(frame('member.banned', { roomId, userId, username, time, by: by(e.payload), reason }), [], [userId]);
+    }
+    case 'MemberUnbanned': {
+      const { userId, username } = e.payload;
+      return about(frame('member.unbanned', { roomId, userId, username, time, by: by(e.payload) }));
+    }
+    case 'MemberRoleChanged': {
+      const { userId, username, role } = e.payload;
+      return about(frame('member.role', { roomId, userId, username, time, role, by: by(e.payload) }));
+    }
+    case 'OwnershipTransferred': {
+      // Only the owner transfers: the one acting is the previous owner.
+      const { userId, username } = e.payload;
+      return about(frame('room.owner', { roomId, userId, username, time, previous: by(e.payload), by: by(e.payload) }));
+    }
+    case 'RoomSettingsChanged': {
+      const { name, topic, visibility, postPolicy, memberLimit } = e.payload;
+      return about(frame('room.updated', { roomId, name, topic, visibility, postPolicy, memberLimit, by: by(e.payload), time }));
+    }
+    case 'RoomDeleted':
+      return {
+        roomId,
+        room: frame('room.deleted', { roomId, by: by(e.payload), reason: e.payload.reason, time }),
+        personal: new Map(),
+        follow: [],
+        unfollow: 'everyone',
+      };
+    case 'ConversationOpened': {
+      // Each side sees the other as the peer; nobody else is in a conversation. Opened by a
+      // block, only the blocker is told (blocking is silent), but both follow it from here.
+      const { userAId, userAName, userBId, userBName, openedById, reason } = e.payload;
+      const told = (userId: string) => reason === 'message' || userId === openedById;
+      const personal = new Map<string, ReturnType<typeof frame>>();
+      if (told(userAId))
+        personal.set(userAId, frame('conversation.opened', { roomId, peer: { userId: userBId, username: userBName }, time }));
+      if (told(userBId))
+        personal.set(userBId, frame('conversation.opened', { roomId, peer: { userId: userAId, username: userAName }, time }));
+      return {
+        roomId,
+        room: null,
+        personal,
+        follow: [userAId, userBId],
+        unfollow: [],
+      };
+    }
+    case 'UserBlocked':
+    case 'UserUnblocked': {
+      // Silent for the blocked side: only the blocker's connections learn of it.
+      const name = e.type === 'UserBlocked' ? 'user.blocked' : 'user.unblocked';
+      const { blockerId, blockedId } = e.payload;
+      return {
+        roomId,
+        room: null,
+        personal: new Map([[blockerId, frame(name, { roomId, userId: blockedId, time })]]),
+        follow: [],
+        unfollow: [],
+      };
+    }
     default:
-      return assertNever(e, 'chat event');
+      return assertNever(e, 'room event');
   }
 }
+
+/** A live event of a room: a message, or a room event with what it does. */
+export type LiveRoomEvent = { kind: 'message'; message: MessageView } | { kind: 'room'; effect: RoomEventEffect };
+
+/**
+ * Any event of a room's subjects at its stream position. Types this version does not know
+ * (added later) are 'ignore'; anything that is not a valid event (including a version this one
+ * cannot read) is 'malformed'.
+ */
+export function readRoomEvent(data: unknown, position: number): LiveRoomEvent | 'ignore' | 'malformed' {
+  const decoded = decodeChatEvent(data);
+  if (!decoded.ok) return decoded.kind === 'unknown-type' ? 'ignore' : 'malformed';
+  const e = decoded.event;
+  if (e.type === 'MessagePosted') {
+    const p = e.payload;
+    const message: MessageView = {
+      messageId: p.messageId,
+      roomId: p.roomId,
+      senderId: p.senderId,
+      senderName: p.senderName,
+      clientMsgId: p.clientMsgId,
+      body: p.body,
+      time: e.time,
+      position,
+    };
+    return { kind: 'message', message };
+  }
+  return { kind: 'room', effect: roomEventEffect(e) };
+}
+
+/** The room a live event belongs to. */
+export const roomOf = (e: LiveRoomEvent): string => (e.kind === 'message' ? e.message.roomId : e.effect.roomId);
 
 export function toPresenceView(data: unknown): PresenceView | null {
   const decoded = decodePresenceEvent(data);

@@ -1,22 +1,56 @@
-import { positionOf, toMemberChange, toMessageView, toPresenceView } from './live-events';
+import { roomEventTypes, usersToNotify, type RoomEvent } from '@chat/contracts';
+import { positionOf, readRoomEvent, roomEventEffect, toPresenceView, type RoomEventEffect } from './live-events';
 
 const U = '00000000-0000-4000-8000-0000000000a1';
+const V = '00000000-0000-4000-8000-0000000000a2';
+const B = '00000000-0000-4000-8000-0000000000b0';
 const M = '00000000-0000-4000-8000-0000000000b1';
 const S = '00000000-0000-4000-8000-0000000000c1';
-const settings = { name: 'Team', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 10 };
+const T = '2025-01-01T00:00:00.000Z';
+const settings = { name: 'Team', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 10 } as const;
+const byUser = { byUserId: B, byUsername: 'Boss' };
+const by = { userId: B, username: 'Boss' };
+const ann = { roomId: 'team', userId: U, username: 'Ann' };
 
-const env = (type: string, payload: unknown) => ({
+const env = (type: string, payload: unknown, version = 1) => ({
   id: 'e1',
   type,
-  version: 1,
-  time: '2025-01-01T00:00:00.000Z',
+  version,
+  time: T,
   actor: { kind: 'user', id: 'u' },
   correlationId: 'c',
   causationId: null,
   payload,
 });
 
-describe('live events - translation of republished events', () => {
+/** One example of every room event type (a new type without an example fails the coverage test). */
+const examples: Record<RoomEvent['type'], unknown> = {
+  RoomCreated: { ...settings, roomId: 'team', ownerId: U, ownerName: 'Ann' },
+  MemberJoined: { ...ann, role: 'member' },
+  MemberLeft: { ...ann, successorId: V, successorName: 'Vic' },
+  MemberInvited: { ...ann, ...byUser, roomName: 'Team' },
+  InvitationDeclined: ann,
+  MemberKicked: { ...ann, ...byUser, reason: 'spam' },
+  MemberBanned: { ...ann, ...byUser, reason: 'spam' },
+  MemberUnbanned: { ...ann, ...byUser },
+  MemberRoleChanged: { ...ann, ...byUser, role: 'admin' },
+  OwnershipTransferred: { ...ann, ...byUser },
+  RoomSettingsChanged: { ...settings, roomId: 'team', ...byUser, name: 'New' },
+  RoomDeleted: { roomId: 'team', reason: 'owner', ...byUser },
+  ConversationOpened: { roomId: 'dm-1', userAId: U, userAName: 'Ann', userBId: V, userBName: 'Vic', openedById: V, reason: 'message' },
+  UserBlocked: { roomId: 'dm-1', blockerId: U, blockedId: V },
+  UserUnblocked: { roomId: 'dm-1', blockerId: U, blockedId: V },
+};
+const versions: Partial<Record<RoomEvent['type'], number>> = { MemberLeft: 2 };
+
+const effectOf = (type: RoomEvent['type'], payload: unknown = examples[type]): RoomEventEffect => {
+  const e = readRoomEvent(env(type, payload, versions[type] ?? 1), 9);
+  if (e === 'ignore' || e === 'malformed' || e.kind !== 'room') throw new Error(`not a room event: ${JSON.stringify(e)}`);
+  return e.effect;
+};
+const personal = (e: RoomEventEffect) => Object.fromEntries(e.personal);
+
+describe('live events - translation of stream events to client events', () => {
   it('reads the position header', () => {
     expect(positionOf('42')).toBe(42);
     expect(positionOf(undefined)).toBeNull();
@@ -26,43 +60,106 @@ describe('live events - translation of republished events', () => {
 
   it('maps MessagePosted to a MessageView with the position', () => {
     const p = { messageId: M, roomId: 'general', senderId: S, senderName: 'Sam', clientMsgId: 'c1', body: 'hi' };
-    expect(toMessageView(env('MessagePosted', p), 7)).toEqual({ ...p, time: '2025-01-01T00:00:00.000Z', position: 7 });
-    expect(toMessageView(env('MessagePosted', { ...p, body: 3 }), 7)).toBeNull();
-    expect(toMessageView(env('MemberJoined', p), 7)).toBeNull();
-    expect(toMessageView('garbage', 7)).toBeNull();
+    expect(readRoomEvent(env('MessagePosted', p), 7)).toEqual({ kind: 'message', message: { ...p, time: T, position: 7 } });
+    expect(readRoomEvent(env('MessagePosted', { ...p, body: 3 }), 7)).toBe('malformed');
+    expect(readRoomEvent('garbage', 7)).toBe('malformed');
   });
 
-  it('maps member events and the owner of a created room, ignores other room events, flags malformed ones', () => {
-    expect(toMemberChange(env('MemberJoined', { roomId: 'general', userId: U, username: 'Ann', role: 'member' }))).toEqual({
-      event: 'member.joined',
-      data: { roomId: 'general', userId: U, username: 'Ann', role: 'member', time: '2025-01-01T00:00:00.000Z' },
-    });
-    expect(toMemberChange(env('MemberLeft', { roomId: 'general', userId: U, username: 'Ann' }))).toEqual({
-      event: 'member.left',
-      data: { roomId: 'general', userId: U, username: 'Ann', time: '2025-01-01T00:00:00.000Z' },
-    });
-    expect(toMemberChange(env('RoomCreated', { ...settings, roomId: 'general', ownerId: null, ownerName: null }))).toBe('ignore');
-    expect(toMemberChange(env('RoomCreated', { ...settings, roomId: 'team', ownerId: U, ownerName: 'Ann' }))).toEqual({
-      event: 'member.joined',
-      data: { roomId: 'team', userId: U, username: 'Ann', role: 'owner', time: '2025-01-01T00:00:00.000Z' },
-    });
-    expect(toMemberChange(env('RoomRenamed', { roomId: 'team' }))).toBe('ignore');
-    expect(toMemberChange(env('MemberJoined', { roomId: 'general', userId: U, username: 'Ann', role: 'king' }))).toBe('malformed');
-    expect(toMemberChange(null)).toBe('malformed');
+  it('translates every room event type, and each one reaches exactly the users usersToNotify names', () => {
+    for (const type of roomEventTypes) {
+      const effect = effectOf(type);
+      expect(effect.roomId).toBe(type === 'ConversationOpened' || type.startsWith('User') ? 'dm-1' : 'team');
+      const decoded = readRoomEvent(env(type, examples[type], versions[type] ?? 1), 9);
+      const event = { type, payload: examples[type] } as RoomEvent;
+      if (decoded === 'ignore' || decoded === 'malformed') throw new Error(type);
+      // Every user the notifier forwards the event to has something to see in it.
+      for (const u of usersToNotify(event)) expect([type, effect.personal.has(u)]).toEqual([type, true]);
+    }
   });
 
-  it('checks room events whole: a version it cannot read or a bad field anywhere is malformed, not half-delivered', () => {
-    const joined = env('MemberJoined', { roomId: 'general', userId: U, username: 'Ann', role: 'member' });
-    expect(toMemberChange({ ...joined, version: 2 })).toBe('malformed');
-    expect(toMemberChange({ ...joined, time: 'yesterday' })).toBe('malformed');
-    expect(toMemberChange(env('RoomCreated', { roomId: 'general', ownerId: null, ownerName: null }))).toBe('malformed');
-    expect(toMemberChange(env('RoomCreated', { ...settings, roomId: 'team', ownerId: U, ownerName: null }))).toBe('malformed');
-    const p = { messageId: M, roomId: 'general', senderId: S, senderName: 'Sam', clientMsgId: 'c1', body: 'hi' };
-    expect(toMemberChange(env('MessagePosted', p))).toBe('ignore');
+  it('member events: the room and the user see the same event; joins follow, removals unfollow', () => {
+    const joined = effectOf('MemberJoined');
+    expect(joined.room).toEqual({ event: 'member.joined', data: { ...ann, role: 'member', time: T } });
+    expect(personal(joined)).toEqual({ [U]: joined.room });
+    expect(joined).toMatchObject({ follow: [U], unfollow: [] });
+
+    const created = effectOf('RoomCreated');
+    expect(created.room).toEqual({ event: 'member.joined', data: { ...ann, role: 'owner', time: T } });
+    expect(created).toMatchObject({ follow: [U], unfollow: [] });
+    expect(effectOf('RoomCreated', { ...settings, roomId: 'general', ownerId: null, ownerName: null })).toMatchObject({
+      room: null,
+      follow: [],
+    });
+
+    const left = effectOf('MemberLeft');
+    expect(left.room).toEqual({ event: 'member.left', data: { ...ann, time: T, newOwner: { userId: V, username: 'Vic' } } });
+    expect(left).toMatchObject({ follow: [], unfollow: [U] });
+    expect(effectOf('MemberLeft', { ...ann, successorId: null, successorName: null }).room).toMatchObject({ data: { newOwner: null } });
+
+    const kicked = effectOf('MemberKicked');
+    expect(kicked.room).toEqual({ event: 'member.kicked', data: { ...ann, time: T, by, reason: 'spam' } });
+    expect(kicked).toMatchObject({ unfollow: [U] });
+    expect(personal(kicked)).toEqual({ [U]: kicked.room });
+    expect(effectOf('MemberBanned')).toMatchObject({ room: { event: 'member.banned' }, unfollow: [U] });
+    expect(effectOf('InvitationDeclined')).toMatchObject({
+      room: { event: 'invitation.declined', data: { ...ann, time: T } },
+      unfollow: [],
+    });
+  });
+
+  it('an invitation: member.invited to the room, invitation.received (the InvitationView) to the invitee', () => {
+    const e = effectOf('MemberInvited');
+    expect(e.room).toEqual({ event: 'member.invited', data: { ...ann, time: T, by } });
+    expect(personal(e)).toEqual({
+      [U]: { event: 'invitation.received', data: { roomId: 'team', roomName: 'Team', invitedBy: by, time: T } },
+    });
+    expect(e).toMatchObject({ follow: [], unfollow: [] });
+  });
+
+  it('room changes: role, owner, settings, deletion (everyone stops following)', () => {
+    expect(effectOf('MemberRoleChanged').room).toEqual({ event: 'member.role', data: { ...ann, time: T, role: 'admin', by } });
+    expect(effectOf('OwnershipTransferred').room).toEqual({ event: 'room.owner', data: { ...ann, time: T, previous: by, by } });
+    expect(effectOf('RoomSettingsChanged').room).toEqual({
+      event: 'room.updated',
+      data: { ...settings, name: 'New', roomId: 'team', by, time: T },
+    });
+    expect(effectOf('MemberUnbanned').room).toEqual({ event: 'member.unbanned', data: { ...ann, time: T, by } });
+    const deleted = effectOf('RoomDeleted');
+    expect(deleted.room).toEqual({ event: 'room.deleted', data: { roomId: 'team', by, reason: 'owner', time: T } });
+    expect(deleted.unfollow).toBe('everyone');
+  });
+
+  it('conversations: each side sees the other as the peer and follows it; blocks reach only the blocker', () => {
+    const opened = effectOf('ConversationOpened');
+    expect(opened.room).toBeNull();
+    expect(personal(opened)).toEqual({
+      [U]: { event: 'conversation.opened', data: { roomId: 'dm-1', peer: { userId: V, username: 'Vic' }, time: T } },
+      [V]: { event: 'conversation.opened', data: { roomId: 'dm-1', peer: { userId: U, username: 'Ann' }, time: T } },
+    });
+    expect(opened.follow).toEqual([U, V]);
+    // Opened by U blocking V: V follows it (silently) but is not told.
+    const byBlock = effectOf('ConversationOpened', { ...(examples.ConversationOpened as object), openedById: U, reason: 'block' });
+    expect(Object.keys(personal(byBlock))).toEqual([U]);
+    expect(byBlock.follow).toEqual([U, V]);
+    const blocked = effectOf('UserBlocked');
+    expect(blocked.room).toBeNull();
+    expect(personal(blocked)).toEqual({ [U]: { event: 'user.blocked', data: { roomId: 'dm-1', userId: V, time: T } } });
+    expect(personal(effectOf('UserUnblocked'))).toEqual({ [U]: { event: 'user.unblocked', data: { roomId: 'dm-1', userId: V, time: T } } });
+  });
+
+  it('checks events whole: unknown types are ignored, a bad field or unreadable version is malformed', () => {
+    expect(readRoomEvent(env('RoomRenamed', { roomId: 'team' }), 1)).toBe('ignore');
+    expect(readRoomEvent(env('MemberJoined', { ...ann, role: 'king' }), 1)).toBe('malformed');
+    expect(readRoomEvent(env('MemberJoined', { ...ann, role: 'member' }, 7), 1)).toBe('malformed');
+    expect(readRoomEvent({ ...env('MemberJoined', { ...ann, role: 'member' }), time: 'yesterday' }, 1)).toBe('malformed');
+    expect(readRoomEvent(env('RoomCreated', { ...settings, roomId: 'team', ownerId: 'nobody', ownerName: 'Ann' }), 1)).toBe('malformed');
+    expect(readRoomEvent(null, 1)).toBe('malformed');
+    // MemberLeft v1 (before successors) reads as a leave without a new owner.
+    expect(readRoomEvent(env('MemberLeft', ann, 1), 1)).toMatchObject({ kind: 'room', effect: { room: { data: { newOwner: null } } } });
   });
 
   it('maps PresenceChanged to a PresenceView', () => {
-    const p = { userId: U, username: 'Ann', status: 'away', lastSeen: '2025-01-01T00:00:00.000Z' };
+    const p = { userId: U, username: 'Ann', status: 'away', lastSeen: T };
     expect(toPresenceView(env('PresenceChanged', p))).toEqual(p);
     expect(toPresenceView(env('PresenceChanged', { ...p, status: 'sleeping' }))).toBeNull();
   });

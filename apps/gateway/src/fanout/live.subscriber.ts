@@ -10,32 +10,45 @@ import type { SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
 import { eventFrame } from '../wire/frames';
 import { RoomIndex } from './room-index';
-import { positionOf, toMemberChange, toMessageView, toPresenceView } from './live-events';
+import { positionOf, readRoomEvent, roomOf, toPresenceView, type RoomEventEffect, type WsFrame } from './live-events';
 
 const SEQ_HEADER = 'Nats-Sequence';
-/** Most stored messages a new room subscription reads back to close its gap. */
+/** Most stored events a new room subscription reads back to close its gap. */
 const MAX_BACKFILL = 1000;
+const NO_PERSONAL: ReadonlyMap<string, WsFrame> = new Map();
+
+/** A room followed here: one core subscription to both its subjects, so membership and messages keep their stream order. */
+interface RoomFollow {
+  roomId: string;
+  sub: Subscription;
+  /** Position of the last event handled (drops repeats: backfill overlapping live, or a late copy). */
+  lastHandled: number;
+  /** While stored events are read back to close the subscription's gap, live ones wait here. */
+  held: Msg[] | null;
+  /**
+   * Users removed from the room (left, kicked, banned) at a position this gateway saw, with no
+   * later join: a post of theirs after that is in the stream but is not a message (the stream
+   * decides), and is not delivered. Small: only removals seen while the room is followed here.
+   */
+  removed: Set<string>;
+}
 
 /**
- * Fan-out of live events to local connections. JetStream republishes every stored CHAT and
- * PRESENCE message to `ns.live.…` with its stream sequence; this gateway subscribes (core NATS)
- * to the message subject of each room that has a local member connected, and to all
- * membership changes and presence changes. Each event is serialised once and the same bytes
- * are written to every recipient.
+ * Fan-out of live events to local connections, by interest: this gateway subscribes (core
+ * NATS) to `ns.live.chat.room.<id>.*` of each room with a local member connected (JetStream
+ * republishes every stored CHAT event there with its stream sequence), to `ns.live.user.<id>`
+ * of each user connected here (the rooms service's notifier forwards the room events about
+ * that user: a join elsewhere, an invitation, a new conversation, a removal), and to presence.
+ * So its traffic grows with its own users, not with the whole deployment. Each event is
+ * serialised once per distinct frame and the same bytes are written to every recipient.
  */
 @Injectable()
 export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
   readonly index = new RoomIndex<Session>();
-  private readonly roomSubs = new Map<string, Subscription>();
-  /**
-   * Rooms whose new subscription is reading back stored messages; live ones wait in `held`.
-   * Tagged with the subscription: a room can be left and joined again while an older backfill
-   * is still finishing, and that one must not release the newer one's messages.
-   */
-  private readonly backfilling = new Map<string, { sub: Subscription; held: Msg[] }>();
-  /** Position of the last message delivered per subscribed room (drops repeats). */
-  private readonly lastDelivered = new Map<string, number>();
-  private readonly globalSubs: Subscription[] = [];
+  private readonly follows = new Map<string, RoomFollow>();
+  private readonly userSubs = new Map<string, Subscription>();
+  private presenceSub?: Subscription;
+  private readonly received;
   private readonly deliveredMessages;
 
   constructor(
@@ -46,121 +59,139 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     private readonly js: JetStreamAdapter,
     sessions: Sessions,
   ) {
+    this.received = {
+      room: metrics.liveReceived.labels('room'),
+      user: metrics.liveReceived.labels('user'),
+      presence: metrics.liveReceived.labels('presence'),
+    };
     this.deliveredMessages = metrics.delivered.labels('message.posted');
     sessions.listen({ closed: (session) => this.unregister(session) });
   }
 
   async onModuleInit() {
-    this.globalSubs.push(
-      this.nc.subscribe(this.s.live.allRoomMeta, { callback: (err, m) => this.guard(err, m, () => this.onRoomMeta(m)) }),
-      this.nc.subscribe(this.s.live.allPresence, { callback: (err, m) => this.guard(err, m, () => this.onPresence(m)) }),
-    );
+    // Presence is global for now: every connection sees every user's status.
+    this.presenceSub = this.nc.subscribe(this.s.live.allPresence, {
+      callback: (err, m) => this.guard(err, m, () => this.onPresence(m)),
+    });
     await this.nc.flush();
   }
 
   onModuleDestroy() {
-    for (const sub of [...this.globalSubs, ...this.roomSubs.values()]) sub.unsubscribe();
-    this.globalSubs.length = 0;
-    this.roomSubs.clear();
+    this.presenceSub?.unsubscribe();
+    for (const f of this.follows.values()) f.sub.unsubscribe();
+    for (const sub of this.userSubs.values()) sub.unsubscribe();
+    this.follows.clear();
+    this.userSubs.clear();
   }
 
   /**
    * Adds a connection that is authenticating, before its user's room list is fetched, so
-   * membership changes arriving meanwhile are applied and kept (see RoomIndex). It gets no
-   * events until it is authenticated (`send` skips it).
+   * membership changes arriving meanwhile (on the rooms followed here, or on the user's own
+   * subject, subscribed here first) are applied and kept (see RoomIndex). It gets no events
+   * until it is authenticated (`send` skips it).
    */
   async register(session: Session, userId: string): Promise<void> {
-    const { opened } = this.index.addConnection(session, userId);
-    opened.forEach((r) => this.subscribeRoom(r));
-    if (opened.length) await this.nc.flush();
+    const { opened, newUser } = this.index.addConnection(session, userId);
+    if (newUser) this.subscribeUser(userId);
+    opened.forEach((r) => this.followRoom(r));
+    if (newUser || opened.length) await this.nc.flush();
   }
 
   /**
    * Merges the user's room list fetched after `register`. Resolves once the server knows of
-   * any new room subscription, so every message stored after that reaches the connection.
+   * any new room subscription, so every event stored after that reaches the connection.
    */
   async applyRoomList(session: Session, roomIds: string[]): Promise<void> {
     const { opened, closed } = this.index.applyRoomList(session, roomIds);
-    closed.forEach((r) => this.unsubscribeRoom(r));
-    opened.forEach((r) => this.subscribeRoom(r));
+    closed.forEach((r) => this.unfollowRoom(r));
+    opened.forEach((r) => this.followRoom(r));
     if (opened.length) await this.nc.flush();
   }
 
   unregister(session: Session): void {
-    this.index.removeConnection(session).forEach((r) => this.unsubscribeRoom(r));
-  }
-
-  /**
-   * The user joined a room (here or elsewhere): their connections start receiving it. With the
-   * join's position, messages stored after it are delivered even if they were stored before
-   * this gateway's new subscription to the room reached the server.
-   */
-  async joined(userId: string, roomId: string, position?: number): Promise<void> {
-    if (this.joinLocal(userId, roomId, position)) await this.nc.flush();
-  }
-
-  /** true when the room got its first local connection (and a new subscription). */
-  private joinLocal(userId: string, roomId: string, position?: number): boolean {
-    if (!this.index.join(userId, roomId).opened) return false;
-    this.subscribeRoom(roomId, position);
-    return true;
-  }
-
-  left(userId: string, roomId: string): void {
-    if (this.index.leave(userId, roomId).closed) this.unsubscribeRoom(roomId);
-  }
-
-  isMember(userId: string, roomId: string): boolean {
-    return this.index.isMember(userId, roomId);
-  }
-
-  private subscribeRoom(roomId: string, fromPosition?: number) {
-    if (this.roomSubs.has(roomId)) return;
-    const sub = this.nc.subscribe(this.s.live.roomMessages(roomId), {
-      callback: (err, m) => this.guard(err, m, () => this.onRoomMessage(roomId, m)),
-    });
-    this.roomSubs.set(roomId, sub);
-    if (fromPosition !== undefined) void this.backfill(roomId, sub, fromPosition);
-  }
-
-  /**
-   * Closes the gap of a new subscription: a message stored after the join but before the
-   * server registered our subscription would never arrive live. Once the subscription is
-   * registered (flush), every later message arrives live, so reading the stored messages after
-   * the join position up to then, and holding live ones until done, delivers each exactly once
-   * and in order.
-   */
-  private async backfill(roomId: string, sub: Subscription, fromPosition: number): Promise<void> {
-    const entry = { sub, held: [] as Msg[] };
-    this.backfilling.set(roomId, entry);
-    this.lastDelivered.set(roomId, Math.max(this.lastDelivered.get(roomId) ?? 0, fromPosition));
-    const current = () => this.roomSubs.get(roomId) === sub;
-    try {
-      await this.nc.flush();
-      const stream = this.s.streams.chat.name;
-      const subject = this.s.chat.roomMessages(roomId);
-      for (let n = 0, seq = fromPosition + 1; n < MAX_BACKFILL && current(); n++) {
-        const m = await this.js.nextOnSubject(stream, subject, seq);
-        // The room may have been left (and joined again) while this read was in flight.
-        if (!m || !current()) break;
-        this.deliverMessage(roomId, m.seq, m.data);
-        seq = m.seq + 1;
-      }
-    } catch (err) {
-      this.logger.warn({ roomId, err: String(err) }, 'backfill of a new room subscription failed; live delivery goes on');
-    } finally {
-      if (this.backfilling.get(roomId) === entry) {
-        this.backfilling.delete(roomId);
-        for (const m of entry.held) this.guard(null, m, () => this.onRoomMessage(roomId, m));
-      }
+    const userId = this.index.userOf(session);
+    const { closed, userGone } = this.index.removeConnection(session);
+    closed.forEach((r) => this.unfollowRoom(r));
+    if (userGone && userId !== undefined) {
+      this.userSubs.get(userId)?.unsubscribe();
+      this.userSubs.delete(userId);
     }
   }
 
-  private unsubscribeRoom(roomId: string) {
-    this.roomSubs.get(roomId)?.unsubscribe();
-    this.roomSubs.delete(roomId);
-    this.lastDelivered.delete(roomId);
-    this.backfilling.delete(roomId);
+  async joined(userId: string, roomId: string, since?: number): Promise<void> {
+    if (this.startFollowing(userId, roomId, since ?? 0)) await this.nc.flush();
+  }
+
+  left(userId: string, roomId: string): void {
+    this.stopFollowing(userId, roomId, this.follows.get(roomId)?.lastHandled ?? 0);
+  }
+
+  /** true when the room got its first local connection (and a new subscription, reading back from `since`). */
+  private startFollowing(userId: string, roomId: string, since: number): boolean {
+    if (!this.index.join(userId, roomId, since).opened) return false;
+    this.followRoom(roomId, since > 0 ? since : undefined);
+    return true;
+  }
+
+  private stopFollowing(userId: string, roomId: string, seenUpTo: number): void {
+    if (this.index.leave(userId, roomId, seenUpTo).closed) this.unfollowRoom(roomId);
+  }
+
+  private subscribeUser(userId: string) {
+    const sub = this.nc.subscribe(this.s.live.user(userId), {
+      callback: (err, m) => this.guard(err, m, () => this.onUserEvent(userId, sub, m)),
+    });
+    this.userSubs.set(userId, sub);
+  }
+
+  private followRoom(roomId: string, since?: number) {
+    if (this.follows.has(roomId)) return;
+    const follow: RoomFollow = {
+      roomId,
+      sub: this.nc.subscribe(this.s.live.roomAll(roomId), {
+        callback: (err, m) => this.guard(err, m, () => this.onRoomEvent(follow, m)),
+      }),
+      lastHandled: since === undefined ? 0 : since - 1,
+      held: since === undefined ? null : [],
+      removed: new Set(),
+    };
+    this.follows.set(roomId, follow);
+    if (since !== undefined) void this.backfill(follow, since);
+  }
+
+  private unfollowRoom(roomId: string) {
+    this.follows.get(roomId)?.sub.unsubscribe();
+    this.follows.delete(roomId);
+  }
+
+  /**
+   * Closes the gap of a new subscription: an event stored at or after `since` but before the
+   * server registered our subscription would never arrive live. Once the subscription is
+   * registered (flush), every later event arrives live, so reading the stored events of both
+   * room subjects from `since` on (one wildcard read, in stream order) up to then, and holding
+   * live ones until done, handles each exactly once and in order, membership included.
+   */
+  private async backfill(follow: RoomFollow, since: number): Promise<void> {
+    const current = () => this.follows.get(follow.roomId) === follow;
+    try {
+      await this.nc.flush();
+      const stream = this.s.streams.chat.name;
+      const subject = this.s.chat.roomAll(follow.roomId);
+      for (let n = 0, seq = since; n < MAX_BACKFILL && current(); n++) {
+        const m = await this.js.nextOnSubject(stream, subject, seq);
+        // The room may have been left (and followed again) while this read was in flight.
+        if (!m || !current()) break;
+        if (!this.handleRoomEvent(follow, m.seq, m.data))
+          this.logger.warn({ roomId: follow.roomId, seq: m.seq }, 'skipped a malformed stored event');
+        seq = m.seq + 1;
+      }
+    } catch (err) {
+      this.logger.warn({ roomId: follow.roomId, err: String(err) }, 'backfill of a new room subscription failed; live delivery goes on');
+    } finally {
+      const held = follow.held ?? [];
+      follow.held = null;
+      for (const m of held) if (current()) this.guard(null, m, () => this.onLiveRoomEvent(follow, m));
+    }
   }
 
   /** A failure in one live message must never break the subscription. */
@@ -181,65 +212,145 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     this.logger.warn({ subject: m.subject, why }, 'dropped malformed live message');
   }
 
-  private onRoomMessage(roomId: string, m: Msg) {
-    const backfill = this.backfilling.get(roomId);
-    if (backfill) return void backfill.held.push(m);
-    const position = positionOf(m.headers?.get(SEQ_HEADER));
-    if (position === null) return this.drop(m, 'no Nats-Sequence header');
-    if (!this.deliverMessage(roomId, position, decodeJson(m.data))) this.drop(m, 'not a MessagePosted event of this room');
+  private onRoomEvent(follow: RoomFollow, m: Msg) {
+    this.received.room.inc();
+    // A late message of a subscription already ended (the room was left meanwhile) changes nothing.
+    if (this.follows.get(follow.roomId) !== follow) return;
+    if (follow.held) return void follow.held.push(m);
+    this.onLiveRoomEvent(follow, m);
   }
 
-  /** false when the data is not a MessagePosted of this room; repeats are skipped silently. */
-  private deliverMessage(roomId: string, position: number, data: unknown): boolean {
-    const view = toMessageView(data, position);
-    if (!view || view.roomId !== roomId) return false;
-    if (position <= (this.lastDelivered.get(roomId) ?? 0)) return true;
-    this.lastDelivered.set(roomId, position);
-    this.deliveredMessages.inc(this.send(this.index.connectionsIn(roomId), 'message.posted', position, view));
+  private onLiveRoomEvent(follow: RoomFollow, m: Msg) {
+    const position = positionOf(m.headers?.get(SEQ_HEADER));
+    if (position === null) return this.drop(m, 'no Nats-Sequence header');
+    if (!this.handleRoomEvent(follow, position, decodeJson(m.data))) this.drop(m, 'not an event of this room');
+  }
+
+  /**
+   * One event of a followed room, at its position, live or read back. Repeats are skipped;
+   * false when the data is not an event of this room.
+   */
+  private handleRoomEvent(follow: RoomFollow, position: number, data: unknown): boolean {
+    if (position <= follow.lastHandled) return true;
+    const e = readRoomEvent(data, position);
+    if (e === 'ignore') {
+      follow.lastHandled = position;
+      return true;
+    }
+    if (e === 'malformed' || roomOf(e) !== follow.roomId) return false;
+    follow.lastHandled = position;
+    if (e.kind === 'room') return (this.applyRoomEffect(follow, position, e.effect), true);
+    const { message } = e;
+    // The stream decides: a post stored after its sender's removal is not a message.
+    if (follow.removed.has(message.senderId)) {
+      this.metrics.postsNotDelivered.inc();
+      return true;
+    }
+    this.deliverToRoom(follow.roomId, position, { event: 'message.posted', data: message }, NO_PERSONAL);
     return true;
   }
 
-  private onRoomMeta(m: Msg) {
+  /** Joins first (a joining user gets their own join), then the event, then removals (the removed get it, and nothing after). */
+  private applyRoomEffect(follow: RoomFollow, position: number, effect: RoomEventEffect) {
+    const { roomId } = follow;
+    for (const userId of effect.follow) {
+      follow.removed.delete(userId);
+      // The room is followed here, so this opens no new subscription.
+      this.index.join(userId, roomId, position);
+    }
+    this.deliverToRoom(roomId, position, effect.room, effect.personal);
+    if (effect.unfollow === 'everyone') {
+      this.index.leaveEveryone(roomId, position);
+      this.unfollowRoom(roomId);
+      return;
+    }
+    for (const userId of effect.unfollow) {
+      follow.removed.add(userId);
+      this.stopFollowing(userId, roomId, position);
+    }
+  }
+
+  /**
+   * An event about this user, forwarded by the notifier. Their connections that follow the
+   * room get it (or got it) from the room's own subject; otherwise it is shown here once per
+   * position, and a join makes their connections follow the room right after it.
+   */
+  private onUserEvent(userId: string, sub: Subscription, m: Msg) {
+    this.received.user.inc();
+    if (this.userSubs.get(userId) !== sub) return;
     const position = positionOf(m.headers?.get(SEQ_HEADER));
     if (position === null) return this.drop(m, 'no Nats-Sequence header');
-    const change = toMemberChange(decodeJson(m.data));
-    if (change === 'ignore') return;
-    if (change === 'malformed' || change.data.roomId !== this.s.chat.roomIdOf(m.subject)) return this.drop(m, 'not a room event');
-    const { roomId, userId } = change.data;
-    if (change.event === 'member.joined') {
-      // A join from another device or gateway: this user's local connections follow the room too.
-      this.joinLocal(userId, roomId, position);
-      this.sendCounted(this.index.connectionsIn(roomId), change.event, position, change.data);
-    } else {
-      // The leaving user's connections still get the event, then stop following the room.
-      this.sendCounted(this.index.connectionsIn(roomId), change.event, position, change.data);
-      this.left(userId, roomId);
+    const e = readRoomEvent(decodeJson(m.data), position);
+    if (e === 'ignore') return;
+    if (e === 'malformed' || e.kind !== 'room') return this.drop(m, 'not a room event');
+    const { effect } = e;
+    const { roomId } = effect;
+    const frame = effect.personal.get(userId);
+    if (!frame || !this.index.takeUserEvent(userId, roomId, position)) return;
+    this.sendCounted(this.index.connectionsOf(userId), frame, position);
+    if (this.index.followingSince(userId, roomId) === undefined && effect.follow.includes(userId)) {
+      // Shown here already: the room delivers from the next position on.
+      if (this.startFollowing(userId, roomId, position + 1)) void this.nc.flush().catch(() => undefined);
     }
   }
 
   private onPresence(m: Msg) {
+    this.received.presence.inc();
     const position = positionOf(m.headers?.get(SEQ_HEADER));
     if (position === null) return this.drop(m, 'no Nats-Sequence header');
     const view = toPresenceView(decodeJson(m.data));
     if (!view) return this.drop(m, 'not a PresenceChanged event');
-    this.sendCounted(this.index.connections(), 'presence.changed', position, view);
+    this.sendCounted(this.index.connections(), { event: 'presence.changed', data: view }, position);
   }
 
-  private sendCounted<E extends WsEventName>(to: Iterable<Session>, event: E, position: number, data: WsEvents[E]) {
-    this.metrics.delivered.labels(event).inc(this.send(to, event, position, data));
+  /**
+   * To each connection following the room from this position or earlier: its user's personal
+   * frame if there is one, else the room's frame (if any). Messages (no personal frames) take
+   * the short path: one frame, serialised once, no per-connection lookups.
+   */
+  private deliverToRoom(roomId: string, position: number, room: WsFrame | null, personal: ReadonlyMap<string, WsFrame>) {
+    const conns = this.index.connectionsIn(roomId);
+    if (personal.size === 0) {
+      if (!room) return;
+      let frame: Buffer | undefined;
+      let n = 0;
+      for (const [session, since] of conns) {
+        if (since > position || !session.authenticated) continue;
+        frame ??= eventFrame(room.event, position, room.data as WsEvents[WsEventName]);
+        if (session.deliver(frame)) n++;
+      }
+      return this.count(room.event, n);
+    }
+    const bytes = new Map<WsFrame, Buffer>();
+    const counts = new Map<WsFrame, number>();
+    for (const [session, since] of conns) {
+      if (since > position || !session.authenticated) continue;
+      const userId = this.index.userOf(session);
+      const f = (userId !== undefined ? personal.get(userId) : undefined) ?? room;
+      if (!f) continue;
+      let frame = bytes.get(f);
+      if (!frame) bytes.set(f, (frame = eventFrame(f.event, position, f.data as WsEvents[WsEventName])));
+      if (session.deliver(frame)) counts.set(f, (counts.get(f) ?? 0) + 1);
+    }
+    for (const [f, n] of counts) this.count(f.event, n);
   }
 
-  private send<E extends WsEventName>(to: Iterable<Session>, event: E, position: number, data: WsEvents[E]): number {
+  private count(event: WsEventName, n: number) {
+    if (!n) return;
+    (event === 'message.posted' ? this.deliveredMessages : this.metrics.delivered.labels(event)).inc(n);
+    this.metrics.framesOut.inc(n);
+  }
+
+  private sendCounted(to: Iterable<Session>, f: WsFrame, position: number) {
     let frame: Buffer | undefined;
     let n = 0;
     for (const session of to) {
       // A connection still authenticating is registered (to keep membership changes) but gets
       // events only from its auth reply on.
       if (!session.authenticated) continue;
-      frame ??= eventFrame(event, position, data);
+      frame ??= eventFrame(f.event, position, f.data as WsEvents[WsEventName]);
       if (session.deliver(frame)) n++;
     }
-    if (n) this.metrics.framesOut.inc(n);
-    return n;
+    this.count(f.event, n);
   }
 }

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   WsOperations,
   callerFields,
-  fail,
   ok,
   type Result,
   type RpcOfWsOp,
@@ -40,8 +39,10 @@ export type ForwardHooks = { [O in RpcWsOp]?: ForwardHook<O> };
 @Injectable()
 export class RpcForwarder {
   /**
-   * Membership changes update the local room index at once (the live event follows), and
-   * history is only read for rooms the caller is a member of.
+   * Membership changes update the local room index at once, from the position the service
+   * answers with (the live event follows; this gateway shows each event once either way). A
+   * user who left stops receiving the room right away. History authorises on its own: only it
+   * knows whether a room is private (a non-member must get NOT_FOUND, not FORBIDDEN).
    */
   private readonly hooks: ForwardHooks = {
     'room.create': {
@@ -55,14 +56,34 @@ export class RpcForwarder {
         if (r.ok || r.error.code === 'ALREADY_MEMBER') await this.rooms.joined(user.userId, roomId, r.ok ? r.data.position : undefined);
       },
     },
+    'invitation.accept': {
+      after: async ({ user }, { roomId }, r) => {
+        if (r.ok) await this.rooms.joined(user.userId, roomId, r.data.position);
+      },
+    },
+    // The conversation's first message may have opened it: follow it from that message on
+    // (a no-op when already followed; the sender's conversation.opened comes from their own subject).
+    'dm.send': {
+      after: async ({ user }, _data, r) => {
+        if (r.ok) await this.rooms.joined(user.userId, r.data.roomId, r.data.position);
+      },
+    },
+    // A block is recorded in the pair's conversation, which the blocker may never have written
+    // in: following it from the block on shows them user.blocked (the blocked side learns nothing).
+    'user.block': {
+      after: async ({ user }, _data, r) => {
+        if (r.ok) await this.rooms.joined(user.userId, r.data.roomId, r.data.position);
+      },
+    },
+    'user.unblock': {
+      after: async ({ user }, _data, r) => {
+        if (r.ok) await this.rooms.joined(user.userId, r.data.roomId, r.data.position);
+      },
+    },
     'room.leave': {
       after: ({ user }, { roomId }, r) => {
         if (r.ok || r.error.code === 'NOT_MEMBER') this.rooms.left(user.userId, roomId);
       },
-    },
-    'history.page': {
-      before: ({ user }, { roomId }) =>
-        this.rooms.isMember(user.userId, roomId) ? undefined : fail('FORBIDDEN', `you are not a member of room "${roomId}"`),
     },
   };
 

@@ -10,7 +10,7 @@ describe('operations - forwarding to the owning service', () => {
   let calls: Array<{ name: string; req: unknown; correlationId?: string }>;
   let answer: Result<unknown>;
   let joined: Array<[string, string, number | undefined]>;
-  let members: Set<string>;
+  let left: Array<[string, string]>;
 
   const forwarder = () => {
     const rpc = {
@@ -21,8 +21,7 @@ describe('operations - forwarding to the owning service', () => {
     } as unknown as RpcClient;
     const rooms = {
       joined: async (u: string, r: string, p?: number) => void joined.push([u, r, p]),
-      left: () => undefined,
-      isMember: (_u: string, r: string) => members.has(r),
+      left: (u: string, r: string) => void left.push([u, r]),
     } as unknown as SessionRooms;
     return new RpcForwarder(rpc, rooms);
   };
@@ -30,7 +29,7 @@ describe('operations - forwarding to the owning service', () => {
   beforeEach(() => {
     calls = [];
     joined = [];
-    members = new Set();
+    left = [];
     answer = ok({});
   });
 
@@ -49,18 +48,37 @@ describe('operations - forwarding to the owning service', () => {
     await expect(forwarder().forward('rooms.list', ctx, {})).resolves.toEqual(answer);
   });
 
-  it('runs the gateway hooks: history only for members, joins update the room index', async () => {
-    await expect(forwarder().forward('history.page', ctx, { roomId: 'secret' })).resolves.toMatchObject({
-      ok: false,
-      error: { code: 'FORBIDDEN' },
-    });
-    expect(calls).toEqual([]);
-    members.add('secret');
-    await forwarder().forward('history.page', ctx, { roomId: 'secret', limit: 5 });
-    expect(calls).toEqual([{ name: 'history.page', req: { roomId: 'secret', limit: 5, userId: ctx.user.userId }, correlationId: 'c-1' }]);
-
+  it('runs the gateway hooks: joins, accepted invitations and conversations are followed from the reply position; leaves stop at once', async () => {
+    const room = { roomId: 'lobby' };
+    answer = ok({ room, position: 11 });
+    await forwarder().forward('room.create', ctx, { roomId: 'lobby', name: 'Lobby' } as never);
+    await forwarder().forward('room.join', ctx, { roomId: 'lobby' });
+    await forwarder().forward('invitation.accept', ctx, { roomId: 'lobby' });
+    answer = ok({ roomId: 'dm-abc', position: 12, messageId: 'm', clientMsgId: 'c', time: 't', duplicate: false });
+    await forwarder().forward('dm.send', ctx, { username: 'bob', clientMsgId: 'c', body: 'hi' } as never);
+    answer = ok({ roomId: 'dm-abc', position: 14 });
+    await forwarder().forward('user.block', ctx, { userId: '0b6d3a8e-6a53-4b57-9d1e-2f4c7a1b9e10' });
     answer = fail('ALREADY_MEMBER', 'already');
     await forwarder().forward('room.join', ctx, { roomId: 'lobby' });
-    expect(joined).toEqual([[user.userId, 'lobby', undefined]]);
+    answer = fail('NOT_FOUND', 'nope');
+    await forwarder().forward('invitation.accept', ctx, { roomId: 'gone' });
+    await forwarder().forward('dm.send', ctx, { username: 'nobody', clientMsgId: 'c', body: 'hi' } as never);
+    expect(joined).toEqual([
+      [user.userId, 'lobby', 11],
+      [user.userId, 'lobby', 11],
+      [user.userId, 'lobby', 11],
+      [user.userId, 'dm-abc', 12],
+      [user.userId, 'dm-abc', 14],
+      [user.userId, 'lobby', undefined],
+    ]);
+    answer = ok({ roomId: 'lobby', position: 13 });
+    await forwarder().forward('room.leave', ctx, { roomId: 'lobby' });
+    expect(left).toEqual([[user.userId, 'lobby']]);
+  });
+
+  it('history is not pre-checked here: the history service decides (NOT_FOUND for hidden rooms)', async () => {
+    answer = fail('NOT_FOUND', 'room "secret" does not exist');
+    await expect(forwarder().forward('history.page', ctx, { roomId: 'secret', limit: 5 })).resolves.toEqual(answer);
+    expect(calls).toEqual([{ name: 'history.page', req: { roomId: 'secret', limit: 5, userId: ctx.user.userId }, correlationId: 'c-1' }]);
   });
 });

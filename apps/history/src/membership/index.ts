@@ -4,7 +4,11 @@ import { RoomMemberRow, RoomRow } from './membership.entity';
 import { decodeRoomEvent, planMembership, type MembershipChange, type MembershipPart } from './membership.plan';
 import { applyMembership } from './membership.store';
 
-/** The membership read model: rooms and who is in them, from the rooms' `…meta` events; authorises reads. */
+/**
+ * The membership read model: every room event (`…meta`), kept as change logs by position and as
+ * the newest state of rooms and members; authorises reads, lists conversations, and tells the
+ * posting rule what a sender's rights were at a position.
+ */
 export const membership: ReadModel<MembershipChange, MembershipPart> = {
   eventTypes: roomEventTypes,
   entities: [RoomRow, RoomMemberRow],
@@ -14,5 +18,5 @@ export const membership: ReadModel<MembershipChange, MembershipPart> = {
 };
 
 export { RoomMemberRow, RoomRow } from './membership.entity';
-export { MembershipQueries } from './membership.store';
-export { readRefusal, type MembershipChange, type MembershipPart, type Standing } from './membership.plan';
+export { MembershipQueries, type ConversationRecord } from './membership.store';
+export { readRefusal, roomNotFound, type MembershipChange, type MembershipPart, type RoomAccess, type Standing } from './membership.plan';

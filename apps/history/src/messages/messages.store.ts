@@ -2,30 +2,23 @@ import type { EntityManager } from 'typeorm';
 import type { DeadLetter } from '../store/events';
 import type { HistoryStore } from '../store/history.store';
 import type { ApplyContext } from '../store/read-model';
+import { settle } from '../posting/posting.store';
 import { MessageRow } from './message.entity';
 import { resolveSkipped, type MessageRecord, type MessagesPart, type StoredMessageKey } from './messages.plan';
 
 /**
- * Writes the messages part of a plan: one multi-row INSERT … ON CONFLICT DO NOTHING. A row the
- * insert skipped is the same event again (nothing to do) or a different event whose id or
- * position is taken; the latter comes back as a dead letter instead of disappearing.
+ * Writes the messages part of a plan: each MessagePosted is judged at its stream position (the
+ * posting rule, posting/), then inserted (INSERT … ON CONFLICT DO NOTHING) or kept in
+ * `dropped_messages`. A row the insert skipped is the same event again (nothing to do) or a
+ * different event whose id or position is taken; the latter comes back as a dead letter instead
+ * of disappearing. Runs after the membership part, so the batch's room events are known.
  */
 export async function applyMessages(em: EntityManager, part: MessagesPart, ctx: ApplyContext): Promise<DeadLetter[]> {
-  if (!part.inserts.length) return [];
-  // RETURNING lists the rows it wrote, so the skipped ones are known. Copies: TypeORM writes the
-  // returned (string) columns back into the objects it was given.
-  const result = await em
-    .createQueryBuilder()
-    .insert()
-    .into(MessageRow)
-    .values(part.inserts.map((m) => ({ ...m })))
-    .orIgnore()
-    .returning(['position'])
-    .execute();
-  const written = new Set((result.raw as Array<{ position: string | number }>).map((r) => Number(r.position)));
-  const skipped = part.inserts.filter((m) => !written.has(m.position));
-  if (!skipped.length) return [];
-  return resolveSkipped(skipped, await storedKeys(em, ctx.schema, skipped), ctx.events);
+  const { conflicts, dropped } = await settle(em, ctx.schema, part.inserts, async (skipped) =>
+    resolveSkipped(skipped, await storedKeys(em, ctx.schema, skipped), ctx.events),
+  );
+  ctx.dropped.push(...dropped);
+  return conflicts;
 }
 
 /** Stored rows holding the id or the position of one of these messages. */
@@ -56,8 +49,9 @@ export class MessageQueries {
   }
 
   /**
-   * Of these stream positions, the ones with neither a message row nor a dead letter yet (one
-   * query over both primary-key / unique indexes). Used to wait for specific events to land.
+   * Of these stream positions, the ones with neither a message row, a dropped message nor a dead
+   * letter yet (one query over their primary-key / unique indexes). Used to wait for specific
+   * events to land.
    */
   async unprojected(positions: number[]): Promise<number[]> {
     if (!positions.length) return [];
@@ -66,6 +60,7 @@ export class MessageQueries {
       qr.query(
         `SELECT p FROM unnest($1::bigint[]) AS p
           WHERE NOT EXISTS (SELECT 1 FROM ${s}.messages m WHERE m.position = p)
+            AND NOT EXISTS (SELECT 1 FROM ${s}.dropped_messages x WHERE x.position = p)
             AND NOT EXISTS (SELECT 1 FROM ${s}.dead_letters d WHERE d.position = p)`,
         [positions],
       ),

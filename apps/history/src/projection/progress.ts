@@ -89,24 +89,53 @@ export class ProjectionProgress {
 
   /**
    * Resolves true once the membership read model reflects every event about `userId` stored on
-   * the room's …meta subject as of the call (RoomCreated naming them owner, their joins and
-   * leaves), false when that has not happened within `waitMs`. A caller acknowledged a join
-   * or a leave finds it applied: the event is on the subject before the acknowledgement.
-   * Other users' events do not hold the caller up. A user's row records the newest position
-   * applied to it, so one primary-key lookup tells which of their events are still missing.
+   * the room's …meta subject as of the call (their joins, leaves, kicks, bans, role changes, a
+   * creation or conversation naming them) and every room-level event (creation, settings,
+   * deletion: they decide NOT_FOUND against FORBIDDEN), false when that has not happened within
+   * `waitMs`. A caller acknowledged a join or a leave finds it applied: the event is on the
+   * subject before the acknowledgement. Other users' events do not hold the caller up. The
+   * caller's row and the room's row each record the newest position applied to them, so two
+   * primary-key lookups tell which of those events are still missing.
    */
   async membershipCaughtUp(roomId: string, userId: string, waitMs: number): Promise<boolean> {
+    // What each listed position is: a room-level event, one about the caller, or both (a
+    // creation or conversation naming them).
+    const roomLevel = new Set<number>();
+    const aboutCaller = new Set<number>();
     const witness: Witness = {
       relevant: (e) => {
         const out = route(e, this.s.chat);
-        return out.kind === 'membership' && out.change.member?.userId === userId;
+        if (out.kind !== 'membership') return false;
+        if (out.change.room) roomLevel.add(e.position);
+        if (out.change.members.some((m) => m.userId === userId)) aboutCaller.add(e.position);
+        return roomLevel.has(e.position) || aboutCaller.has(e.position);
       },
       missing: async (positions) => {
-        const applied = (await this.membership.standing(roomId, userId))?.position ?? 0;
-        return positions.filter((p) => p > applied);
+        const [standing, room] = await Promise.all([this.membership.standing(roomId, userId), this.membership.room(roomId)]);
+        const member = standing?.position ?? 0;
+        const roomAt = room?.position ?? 0;
+        return positions.filter((p) => (roomLevel.has(p) && p > roomAt) || (aboutCaller.has(p) && p > member));
       },
     };
     return this.done(this.authOutcomes, await this.waitFor(this.s.chat.roomMeta(roomId), waitMs, witness));
+  }
+
+  /**
+   * Resolves true once the projection has acknowledged everything stored on the chat stream as
+   * of the call, false when that has not happened within `waitMs`. For lists that span many
+   * rooms (the caller's conversations), where waiting per subject would cost a look per room:
+   * the ack floor moves with the whole projection, so this costs one stream read and a few
+   * consumer-info polls.
+   */
+  async streamCaughtUp(waitMs: number): Promise<boolean> {
+    const last = await this.js.lastSequence(this.s.streams.chat.name);
+    if (last <= this.floor) return true;
+    const deadline = Date.now() + waitMs;
+    for (let pause = ProjectionProgress.pollMs.first; ; pause = Math.min(pause * 2, ProjectionProgress.pollMs.max)) {
+      if (last <= (await this.ackFloor())) return true;
+      if (Date.now() + pause > deadline) return false;
+      await sleep(pause);
+    }
   }
 
   private async waitFor(subject: string, waitMs: number, witness: Witness): Promise<Outcome> {

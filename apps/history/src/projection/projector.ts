@@ -8,6 +8,7 @@ import type { HistoryConfig } from '../config';
 import type { StreamEvent } from '../store/events';
 import { HistoryStore } from '../store/history.store';
 import type { BatchPlan } from '../store/plan';
+import { postRefusals } from '../posting/posting';
 
 export const toStreamEvent = (d: Delivered): StreamEvent => ({ subject: d.subject, position: d.seq, data: d.data, raw: d.raw });
 
@@ -27,6 +28,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly replayed: Counter;
   private readonly position: Gauge;
   private readonly conflicts: Counter;
+  private readonly dropped: Counter<'reason'>;
   /** When the batch now in the handler started (ms since epoch); null between batches. */
   private busySince: number | null = null;
   private stuckLogged = false;
@@ -64,6 +66,13 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
       help: 'MessagePosted events dead-lettered because another event already holds their message id (or position)',
       registers,
     });
+    this.dropped = new Counter({
+      name: 'history_dropped_posts_total',
+      help: 'MessagePosted events not stored as messages: refused by the posting rule at their stream position (not_member, admins_only, blocked, no_room) or gone with their deleted room (room_deleted)',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of postRefusals) this.dropped.inc({ reason }, 0);
     const busy = () => this.busySince;
     new Gauge({
       name: 'history_projection_batch_running_seconds',
@@ -131,6 +140,15 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
         'message id conflict: event dead-lettered instead of dropped',
       );
     }
+    for (const d of plan.dropped) {
+      this.dropped.inc({ reason: d.reason });
+      // A deleted room drops its whole history: counted, not logged one by one.
+      if (d.reason !== 'room_deleted')
+        this.logger.warn(
+          { position: d.position, roomId: d.roomId, senderId: d.senderId, reason: d.reason },
+          'post not stored: its sender could not post at its stream position',
+        );
+    }
     if (plan.fresh.deadLetters > 0) {
       for (const d of plan.deadLetters)
         this.logger.warn({ position: d.position, subject: d.subject, error: d.error }, 'event dead-lettered');
@@ -139,7 +157,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Once, after the RoomMembership migration on a schema that had projected before: the room
+   * Once, after the RoomMembership (or RoomRights) migration on a schema that had projected before: the room
    * events up to the old checkpoint were skipped then, so they are read again from the stream
    * (an ordered consumer on every room's …meta subject) and applied as replays (idempotent, the
    * checkpoint does not move), before the durable consumer starts. Replicas doing it at the
@@ -158,7 +176,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
       await follower.stop();
     }
     for (let i = 0; i < events.length; i += this.config.PROJECTION_BATCH)
-      await this.store.applyBatch(events.slice(i, i + this.config.PROJECTION_BATCH));
+      await this.store.applyBatch(events.slice(i, i + this.config.PROJECTION_BATCH), { backfill: true });
     await this.store.clearMembershipBackfillMark();
     this.logger.info({ upTo: mark, events: events.length }, 'membership backfilled from the room events of the stream');
   }

@@ -51,3 +51,11 @@ export const letterOf = (e: StreamEvent, error: string): DeadLetter => ({
   raw: rawText(e),
   error,
 });
+
+/** A MessagePosted that is not (or no longer) a message: refused by the posting rules, or gone with its room. */
+export interface DroppedMessage {
+  position: number;
+  roomId: string;
+  senderId: string;
+  reason: string;
+}

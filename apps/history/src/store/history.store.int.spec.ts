@@ -20,15 +20,28 @@ describe('history store - projection against Postgres', () => {
   let store: HistoryStore;
   let messages: MessageQueries;
 
-  const posted = (position: number, roomId = 'general', messageId = randomUUID()): StreamEvent => {
+  /** The sender of every post here, a member of both rooms before any of them (see beforeAll). */
+  const ann = randomUUID();
+  const posted = (position: number, roomId = 'general', messageId = randomUUID(), senderId = ann): StreamEvent => {
     const ev = makeEvent<MessagePosted>(
-      { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: randomUUID() }, correlationId: randomUUID() },
+      { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: senderId }, correlationId: randomUUID() },
       'MessagePosted',
       1,
-      { messageId, roomId, senderId: randomUUID(), senderName: 'ann', clientMsgId: `c${position}`, body: `m${position}` },
+      { messageId, roomId, senderId, senderName: 'ann', clientMsgId: `c${position}`, body: `m${position}` },
     );
     return { subject: s.chat.roomMessages(roomId), position, data: ev };
   };
+  const roomEvent = (position: number, type: string, payload: Record<string, unknown>, version = 1): StreamEvent => ({
+    subject: s.chat.roomMeta(payload.roomId as string),
+    position,
+    data: makeEvent(
+      { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: ann }, correlationId: randomUUID() },
+      type,
+      version,
+      payload,
+    ),
+  });
+  const settings = { name: 'Room', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 10 };
   const dump = async () => ({
     messages: (await pool.query(`SELECT * FROM "${schema}".messages ORDER BY position`)).rows,
     dead: (await pool.query(`SELECT position, subject, raw, error, created_at FROM "${schema}".dead_letters ORDER BY position`)).rows,
@@ -44,6 +57,14 @@ describe('history store - projection against Postgres', () => {
     await Promise.all(opened.slice(1).map((d) => d.destroy()));
     store = new HistoryStore(ds, 'test-projector', s.chat);
     messages = new MessageQueries(store);
+    // Posts are stored only from members (the stream decides): the rooms and their member, at
+    // positions below every position this file uses (a store accepts any; the stream starts at 1).
+    await store.applyBatch([
+      roomEvent(-4, 'RoomCreated', { ...settings, roomId: 'general', ownerId: null, ownerName: null }),
+      roomEvent(-3, 'RoomCreated', { ...settings, roomId: 'other', ownerId: null, ownerName: null }),
+      roomEvent(-2, 'MemberJoined', { roomId: 'general', userId: ann, username: 'ann', role: 'member' }),
+      roomEvent(-1, 'MemberJoined', { roomId: 'other', userId: ann, username: 'ann', role: 'member' }),
+    ]);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -53,7 +74,7 @@ describe('history store - projection against Postgres', () => {
 
   it('migrations - concurrent start-ups apply each migration once', async () => {
     const { rows } = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
-    expect(rows.map((r) => r.name)).toEqual(['InitialSchema1795480356658', 'RoomMembership1796107641984']);
+    expect(rows.map((r) => r.name)).toEqual(['InitialSchema1795480356658', 'RoomMembership1796107641984', 'RoomRights1796200000000']);
     const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'messages_room_position_idx'`, [
       schema,
     ]);
@@ -141,9 +162,12 @@ describe('history store - projection against Postgres', () => {
     expect(await dump()).toEqual(snapshot);
   });
 
-  it('unprojected - names the positions with neither a message row nor a dead letter', async () => {
+  it('unprojected - names the positions with neither a message row, a dropped message nor a dead letter', async () => {
     // 3 is a dead letter, 1 and 2 are messages, 5 and 1000 are nothing.
     expect(await messages.unprojected([1, 2, 3, 5, 1000])).toEqual([5, 1000]);
+    const stranger = await store.applyBatch([posted(60, 'general', randomUUID(), randomUUID())]);
+    expect(stranger.dropped.map((d) => [d.position, d.reason])).toEqual([[60, 'not_member']]);
+    expect(await messages.unprojected([60])).toEqual([]);
     expect(await messages.unprojected([])).toEqual([]);
   });
 
@@ -182,18 +206,95 @@ describe('history store - projection against Postgres', () => {
       ['club', 'private', 100],
       ['open', 'public', 104],
     ]);
-    const members = Object.fromEntries(state.members.map((r) => [`${r.room_id}/${r.user_id}`, [r.member, r.role, Number(r.position)]]));
+    const members = Object.fromEntries(
+      state.members.map((r) => [
+        `${r.room_id}/${r.user_id}`,
+        [r.member, r.role, r.username, Number(r.position), r.joined_position === null ? null : Number(r.joined_position)],
+      ]),
+    );
     expect(members).toEqual({
-      [`club/${owner}`]: [true, 'owner', 100],
-      [`club/${bob}`]: [false, null, 103],
-      [`club/${cy}`]: [true, 'admin', 102],
-      [`open/${bob}`]: [true, 'member', 105],
+      [`club/${owner}`]: [true, 'owner', 'ann', 100, 100],
+      [`club/${bob}`]: [false, null, 'bob', 103, null],
+      [`club/${cy}`]: [true, 'admin', 'cy', 102, 102],
+      [`open/${bob}`]: [true, 'member', 'bob', 105, 105],
     });
+    expect(state.members.every((r) => (r.joined_at === null) === (r.joined_position === null))).toBe(true);
+    expect(state.rooms.map((r) => [r.room_id, r.kind, r.name, r.post_policy, r.deleted, r.owner_id])).toEqual([
+      ['club', 'group', 'Club', 'members', false, owner],
+      ['open', 'group', 'Club', 'members', false, null],
+    ]);
     const again = await store.applyBatch([...events, ...events]);
     expect(again.replayed).toBe(6);
     expect(await membership()).toEqual(state);
     for (const e of events) await store.applyBatch([e, e]);
     expect(await membership()).toEqual(state);
+  });
+
+  describe('posting - the stream decides: a post is stored only if its sender may post at its position', () => {
+    const bob = randomUUID();
+    const stored = async (roomId: string) =>
+      (await pool.query(`SELECT position FROM "${schema}".messages WHERE room_id = $1 ORDER BY position`, [roomId])).rows.map((r) =>
+        Number(r.position),
+      );
+    const dropped = async (roomId: string) =>
+      (
+        await pool.query(`SELECT position, reason FROM "${schema}".dropped_messages WHERE room_id = $1 ORDER BY position`, [roomId])
+      ).rows.map((r) => [Number(r.position), r.reason]);
+    const created = (position: number, roomId: string, over: Record<string, unknown> = {}) =>
+      roomEvent(position, 'RoomCreated', { ...settings, roomId, ownerId: ann, ownerName: 'ann', ...over });
+    const joined = (position: number, roomId: string) =>
+      roomEvent(position, 'MemberJoined', { roomId, userId: bob, username: 'bob', role: 'member' });
+    const kicked = (position: number, roomId: string) =>
+      roomEvent(position, 'MemberKicked', { roomId, userId: bob, username: 'bob', byUserId: ann, byUsername: 'ann', reason: '' });
+
+    it('in one batch, in stream order: before the kick stored, after it not, after the rejoin stored again', async () => {
+      const batch = [created(300, 'talk'), joined(301, 'talk'), posted(302, 'talk', randomUUID(), bob), kicked(303, 'talk')];
+      batch.push(posted(304, 'talk', randomUUID(), bob), joined(305, 'talk'), posted(306, 'talk', randomUUID(), bob));
+      const plan = await store.applyBatch([...batch].reverse());
+      expect(plan.dropped).toEqual([{ position: 304, roomId: 'talk', senderId: bob, reason: 'not_member' }]);
+      expect(await stored('talk')).toEqual([302, 306]);
+      expect(await dropped('talk')).toEqual([[304, 'not_member']]);
+      // The current membership started with the rejoin.
+      const bobRow = await pool.query(
+        `SELECT member, joined_position FROM "${schema}".room_members WHERE room_id = 'talk' AND user_id = $1`,
+        [bob],
+      );
+      expect(bobRow.rows).toEqual([{ member: true, joined_position: '305' }]);
+      const again = await store.applyBatch(batch);
+      expect(again.dropped).toEqual([]);
+      expect(await stored('talk')).toEqual([302, 306]);
+    });
+
+    it('a kick that reaches history after the post it precedes removes the post; a late join restores one', async () => {
+      const post = posted(403, 'late', randomUUID(), bob);
+      await store.applyBatch([created(400, 'late'), joined(401, 'late'), post]);
+      expect(await stored('late')).toEqual([403]);
+      const plan = await store.applyBatch([kicked(402, 'late')]);
+      expect(plan.dropped.map((d) => [d.position, d.reason])).toEqual([[403, 'not_member']]);
+      expect(await stored('late')).toEqual([]);
+
+      await store.applyBatch([created(500, 'grant'), posted(502, 'grant', randomUUID(), bob)]);
+      expect(await dropped('grant')).toEqual([[502, 'not_member']]);
+      await store.applyBatch([joined(501, 'grant')]);
+      expect(await stored('grant')).toEqual([502]);
+      expect(await dropped('grant')).toEqual([]);
+      expect((await messages.newestFirst('grant', undefined, 5)).map((m) => m.body)).toEqual(['m502']);
+    });
+
+    it('a deleted room loses its whole history, and posts after the deletion are not stored', async () => {
+      const plan = await store.applyBatch([
+        roomEvent(600, 'RoomDeleted', { roomId: 'talk', reason: 'owner', byUserId: ann, byUsername: 'ann' }),
+        posted(601, 'talk'),
+      ]);
+      expect(plan.dropped.map((d) => [d.position, d.reason])).toEqual([
+        [302, 'room_deleted'],
+        [306, 'room_deleted'],
+        [601, 'room_deleted'],
+      ]);
+      expect(await stored('talk')).toEqual([]);
+      const room = await pool.query(`SELECT deleted, owner_id FROM "${schema}".rooms WHERE room_id = 'talk'`);
+      expect(room.rows).toEqual([{ deleted: true, owner_id: ann }]);
+    });
   });
 
   describe('timeouts', () => {
@@ -224,7 +325,7 @@ describe('history store - projection against Postgres', () => {
       try {
         await holder.query('BEGIN');
         await holder.query(`SELECT 1 FROM "${schema}".projection_checkpoints WHERE name = 'test-projector' FOR UPDATE`);
-        const err = await within(tightStore.applyBatch([posted(200)]), 3000).catch((e) => e);
+        const err = await within(tightStore.applyBatch([posted(700)]), 3000).catch((e) => e);
         expect(isDatabaseUnavailable(err)).toBe(true);
         expect(err.driverError?.code).toBe('55P03');
       } finally {
@@ -232,7 +333,7 @@ describe('history store - projection against Postgres', () => {
         holder.release();
       }
       // The pool is fine afterwards: the same batch now goes through.
-      expect((await tightStore.applyBatch([posted(200)])).fresh.messages).toBe(1);
+      expect((await tightStore.applyBatch([posted(700)])).fresh.messages).toBe(1);
     });
 
     it('a statement running past the statement timeout is cancelled', async () => {

@@ -5,6 +5,7 @@ import { isConnectionBroken } from '../db/errors';
 import { MEMBERSHIP_BACKFILL_SUFFIX } from '../db/migrations/schema';
 import { readModels, type ReadModelName } from '../read-models';
 import type { RoomSubjects, StreamEvent } from './events';
+import type { ApplyContext } from './read-model';
 import { planBatch, type BatchPlan } from './plan';
 
 /** TypeORM's Postgres query runner can hand its connection back with an error, which makes the pool drop it. */
@@ -37,9 +38,13 @@ export class HistoryStore implements OnApplicationShutdown {
    *
    * A read model may turn a change into a dead letter while writing (a message whose id or
    * position another event holds): it is dead-lettered instead of disappearing
-   * (`plan.conflicts` lists those written by this call).
+   * (`plan.conflicts` lists those written by this call). MessagePosted events the posting rule
+   * refuses, or that go with their deleted room, are listed in `plan.dropped`.
+   *
+   * `backfill`: replaying room events for the membership logs only; stored messages are not
+   * judged again (see ApplyContext.recheck).
    */
-  async applyBatch(events: StreamEvent[]): Promise<BatchPlan> {
+  async applyBatch(events: StreamEvent[], opts: { backfill?: boolean } = {}): Promise<BatchPlan> {
     return this.transaction(async (em) => {
       await em
         .createQueryBuilder()
@@ -55,7 +60,7 @@ export class HistoryStore implements OnApplicationShutdown {
         .where('c.name = :name', { name: this.checkpointName })
         .getOneOrFail();
       const plan = planBatch(events, cp.position, this.subjects);
-      const ctx = { schema: this.schema, events };
+      const ctx: ApplyContext = { schema: this.schema, events, dropped: plan.dropped, recheck: !opts.backfill };
       for (const name of Object.keys(readModels) as ReadModelName[]) {
         const model = readModels[name] as (typeof readModels)[ReadModelName];
         const conflicts = await model.apply(em, plan.parts[name] as never, ctx);

@@ -1,6 +1,6 @@
 import { chatEventTypes, decodeChatEvent } from '@chat/contracts';
 import { readModels, type ReadModelName } from '../read-models';
-import { isRejected, letterOf, type DeadLetter, type RoomSubjects, type StreamEvent } from './events';
+import { isRejected, letterOf, type DeadLetter, type DroppedMessage, type RoomSubjects, type StreamEvent } from './events';
 import type { PartOf } from './read-model';
 
 type Models = typeof readModels;
@@ -63,6 +63,12 @@ export interface BatchPlan {
    */
   conflicts: DeadLetter[];
   /**
+   * MessagePosted events newly dropped by this batch (filled in by the store): refused by the
+   * posting rule at their position, or gone with their deleted room. A redelivery does not list
+   * them again.
+   */
+  dropped: DroppedMessage[];
+  /**
    * The checkpoint after this batch: the highest position ever projected. A high-water mark
    * only: batches commit out of order (replicas, nak'd or redelivered batches), so an event
    * below it may still be on its way.
@@ -96,5 +102,5 @@ export function planBatch(events: StreamEvent[], checkpoint: number, subjects: R
     next = Math.max(next, e.position);
   }
   const parts = Object.fromEntries(names.map((n) => [n, readModels[n].plan(changes[n] as any)])) as Parts;
-  return { fresh, replayed, parts, deadLetters, conflicts: [], checkpoint: next };
+  return { fresh, replayed, parts, deadLetters, conflicts: [], dropped: [], checkpoint: next };
 }

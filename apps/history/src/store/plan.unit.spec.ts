@@ -42,7 +42,9 @@ const created = (roomId: string, ownerId: string | null, visibility: 'public' | 
   });
 const joined = (roomId: string, userId: string) =>
   makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { roomId, userId, username: 'bob', role: 'member' });
-const left = (roomId: string, userId: string) => makeEvent<MemberLeft>(ctx, 'MemberLeft', 1, { roomId, userId, username: 'bob' });
+const left = (roomId: string, userId: string) =>
+  makeEvent<MemberLeft>(ctx, 'MemberLeft', 2, { roomId, userId, username: 'bob', successorId: null, successorName: null });
+const time = new Date('2030-01-02T03:04:05.678Z');
 const msg = (position: number, data: unknown): StreamEvent => ({ subject: s.chat.roomMessages('general'), position, data });
 const meta = <T extends { payload: { roomId: string } }>(
   position: number,
@@ -60,17 +62,30 @@ describe('history plan - route', () => {
       kind: 'membership',
       change: {
         position: 3,
-        room: { roomId: 'r', visibility: 'private', createdPosition: 3 },
-        member: { roomId: 'r', userId: ann, member: true, role: 'owner', position: 3 },
+        room: {
+          roomId: 'r',
+          position: 3,
+          created: true,
+          deleted: false,
+          kind: 'group',
+          name: 'r',
+          visibility: 'private',
+          postPolicy: 'members',
+        },
+        members: [{ roomId: 'r', userId: ann, username: 'ann', member: true, role: 'owner', position: 3, time }],
       },
     });
-    expect(route(meta(4, created('general', null, 'public')), s.chat)).toEqual({
+    expect(route(meta(4, created('general', null, 'public')), s.chat)).toMatchObject({
       kind: 'membership',
-      change: { position: 4, room: { roomId: 'general', visibility: 'public', createdPosition: 4 } },
+      change: { position: 4, room: { roomId: 'general', created: true, visibility: 'public' }, members: [] },
     });
     expect(route(meta(5, left('r', bob)), s.chat)).toEqual({
       kind: 'membership',
-      change: { position: 5, member: { roomId: 'r', userId: bob, member: false, role: null, position: 5 } },
+      change: {
+        position: 5,
+        members: [{ roomId: 'r', userId: bob, username: 'bob', member: false, role: null, position: 5, time }],
+        recheck: { roomId: 'r', from: 5, userId: bob },
+      },
     });
   });
 
@@ -88,7 +103,7 @@ describe('history plan - route', () => {
       meta(6, { ...created('r', ann), payload: { ...created('r', ann).payload, visibility: 'secret' as never } }),
       /visibility/,
     ],
-    ['a newer version', meta(6, { ...left('r', bob), version: 2 }), /unsupported MemberLeft version 2/],
+    ['a newer version', meta(6, { ...left('r', bob), version: 3 }), /unsupported MemberLeft version 3/],
   ])('dead-letters %s', (_what, e, error) => {
     const out = route(e, s.chat);
     expect(out.kind).toBe('dead');
@@ -111,7 +126,11 @@ describe('history plan - planBatch', () => {
     expect(plan.parts.messages.inserts.map((m) => m.position)).toEqual([12, 13]);
     expect(plan.parts.membership).toEqual({
       rooms: [],
-      members: [{ roomId: 'general', userId: bob, member: true, role: 'member', position: 10 }],
+      members: [{ roomId: 'general', userId: bob, username: 'bob', member: true, role: 'member', position: 10, time }],
+      blocks: [],
+      touchedRooms: ['general'],
+      touchedMembers: [{ roomId: 'general', userId: bob }],
+      rechecks: [{ roomId: 'general', from: 10, userId: bob }],
     });
     expect(plan.deadLetters.map((d) => d.position)).toEqual([11]);
     expect(plan.checkpoint).toBe(13);
@@ -139,21 +158,25 @@ describe('history plan - planBatch', () => {
     expect(plan.fresh.messages).toBe(1);
   });
 
-  it('membership: one row per (room, user), the newest event wins, whatever the delivery order or repeats', () => {
+  it('membership: every event is a log row of its own; each touched room and (room, user) once, whatever the delivery order or repeats', () => {
     const events = [meta(20, created('r', ann)), meta(21, joined('r', bob)), meta(22, left('r', bob)), meta(23, left('r', ann))];
+    const summary = (p: ReturnType<typeof planBatch>) => ({
+      members: p.parts.membership.members.map((m) => `${m.position}:${m.userId === ann ? 'ann' : 'bob'}:${m.member}`),
+      touched: p.parts.membership.touchedMembers.map((t) => t.userId).sort(),
+      rooms: p.parts.membership.touchedRooms,
+      rechecks: p.parts.membership.rechecks,
+    });
     const expected = {
-      rooms: [{ roomId: 'r', visibility: 'private', createdPosition: 20 }],
-      members: [
-        { roomId: 'r', userId: ann, member: false, role: null, position: 23 },
-        { roomId: 'r', userId: bob, member: false, role: null, position: 22 },
+      members: ['20:ann:true', '21:bob:true', '22:bob:false', '23:ann:false'],
+      touched: [ann, bob].sort(),
+      rooms: ['r'],
+      rechecks: [
+        { roomId: 'r', from: 21, userId: bob },
+        { roomId: 'r', from: 23, userId: ann },
       ],
     };
-    const byUser = (p: ReturnType<typeof planBatch>) => ({
-      ...p.parts.membership,
-      members: [...p.parts.membership.members].sort((a, b) => a.userId.localeCompare(b.userId)),
-    });
-    expect(byUser(planBatch(events, 0, s.chat))).toEqual(expected);
-    expect(byUser(planBatch([...events].reverse(), 0, s.chat))).toEqual(expected);
-    expect(byUser(planBatch([...events, ...events], 0, s.chat))).toEqual(expected);
+    expect(summary(planBatch(events, 0, s.chat))).toEqual(expected);
+    expect(summary(planBatch([...events].reverse(), 0, s.chat))).toEqual(expected);
+    expect(summary(planBatch([...events, ...events], 0, s.chat))).toEqual(expected);
   });
 });

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { ChatEvent } from '@chat/contracts';
-import type { DeadLetter, Rejected, RoomSubjects, StreamEvent } from './events';
+import type { DeadLetter, DroppedMessage, Rejected, RoomSubjects, StreamEvent } from './events';
 
 /**
  * One read model of the history service (messages, membership; later search, statistics, read
@@ -38,6 +38,14 @@ export interface ApplyContext {
   schema: string;
   /** The batch being applied (for dead letters that quote an event verbatim). */
   events: StreamEvent[];
+  /** Where read models report the MessagePosted events they newly dropped (refused, or gone with their room). */
+  dropped: DroppedMessage[];
+  /**
+   * Whether stored messages are judged again after late room events (false while backfilling
+   * the membership logs of a deployment that projected before them: its stored messages were
+   * checked by rooms when appended, and judging every one again would scan whole rooms).
+   */
+  recheck: boolean;
 }
 
 export type AnyReadModel = ReadModel<any, any>;

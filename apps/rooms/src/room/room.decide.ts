@@ -2,70 +2,313 @@ import {
   ChatError,
   DEFAULT_ROOM_ID,
   Limits,
+  directRoomId,
+  isDirectRoomId,
   makeEvent,
+  type ConversationOpened,
   type EventContext,
+  type InvitationDeclined,
+  type MemberBanned,
+  type MemberInvited,
   type MemberJoined,
+  type MemberKicked,
   type MemberLeft,
+  type MemberRole,
+  type MemberRoleChanged,
+  type MemberUnbanned,
   type MessagePosted,
+  type OwnershipTransferred,
   type RoomCreated,
+  type RoomDeleted,
   type RoomEvent,
   type RoomSettings,
+  type RoomSettingsChanged,
+  type UserBlocked,
+  type UserUnblocked,
+  type UserView,
 } from '@chat/contracts';
-import type { Room } from './room';
+import { canSee, isAdmin, isDefaultRoom, isLive, type Member, type Room } from './room';
 
-/** Commands on the room aggregate, named in the imperative. */
+/** Who asks: the caller of a command (ids and names as the gateway verified them). */
+type Actor = UserView;
+
+/** Commands on the room aggregate, named in the imperative. Targets are already resolved to users. */
 export type RoomCommand =
   | (RoomSettings & {
       type: 'CreateRoom';
       roomId: string;
       /** null: created by the system (the default room). */
-      owner: { userId: string; username: string } | null;
+      owner: UserView | null;
     })
-  | { type: 'JoinRoom'; roomId: string; userId: string; username: string }
-  | { type: 'LeaveRoom'; roomId: string; userId: string; username: string };
+  | { type: 'JoinRoom'; roomId: string; user: UserView }
+  | { type: 'LeaveRoom'; roomId: string; user: UserView }
+  | { type: 'Invite'; roomId: string; actor: Actor; invitee: UserView }
+  | { type: 'AcceptInvitation'; roomId: string; user: UserView }
+  | { type: 'DeclineInvitation'; roomId: string; user: UserView }
+  | { type: 'Kick'; roomId: string; actor: Actor; userId: string; reason: string }
+  /** `target`: the member, or for a non-member the user as the accounts know them. */
+  | { type: 'Ban'; roomId: string; actor: Actor; target: UserView; reason: string }
+  | { type: 'Unban'; roomId: string; actor: Actor; userId: string }
+  /** Fields left out keep their value. */
+  | { type: 'UpdateSettings'; roomId: string; actor: Actor; changes: Partial<RoomSettings> }
+  | { type: 'SetRole'; roomId: string; actor: Actor; userId: string; role: 'admin' | 'member' }
+  | { type: 'Transfer'; roomId: string; actor: Actor; userId: string }
+  | { type: 'DeleteRoom'; roomId: string; actor: Actor }
+  /** `roomId` must be directRoomId of the two users. */
+  | { type: 'OpenConversation'; roomId: string; actor: Actor; peer: UserView }
+  | { type: 'Block'; roomId: string; actor: Actor; peer: UserView }
+  | { type: 'Unblock'; roomId: string; actor: Actor; peer: UserView };
+
+/** What a decision may read beyond the room itself: pure lookups, answered from other aggregates. */
+export interface DecideLookups {
+  /** true while `blockerId` blocks `blockedId` (their conversation's state). */
+  isBlocked(blockerId: string, blockedId: string): boolean;
+}
+const noLookups: DecideLookups = { isBlocked: () => false };
 
 /**
- * The room rules. Pure: given the room's current state and a command, returns the events to
- * append or throws ChatError (nothing appended). Clock and ids come in through `ctx`.
- *
- * - Anyone may create a room with an unused id; the creator becomes its owner and a member.
- * - Public rooms are open to anyone up to `memberLimit`; private rooms are invite-only
- *   (invitations come with the permissions issue, so for now nobody can join one).
- * - Leaving requires membership. The owner may leave; the room stays.
+ * The one answer for a room that does not exist, was deleted, or is hidden from the caller
+ * (a private room they are neither in nor invited to, a conversation of others): the same code
+ * and message, so nothing tells them apart.
  */
-export function decide(room: Room | null, cmd: RoomCommand, ctx: EventContext): RoomEvent[] {
+export const roomNotFound = (roomId: string) => new ChatError('NOT_FOUND', `room "${roomId}" does not exist`);
+
+/**
+ * The room rules (docs/rooms.md). Pure: given the room's current state (null: nothing on its
+ * subject yet) and a command, returns the events to append (possibly none: the command asks
+ * for what already holds) or throws ChatError (nothing appended). Clock and ids come in
+ * through `ctx`; what other aggregates know comes in through `lookups`.
+ */
+export function decide(room: Room | null, cmd: RoomCommand, ctx: EventContext, lookups: DecideLookups = noLookups): RoomEvent[] {
   switch (cmd.type) {
-    case 'CreateRoom': {
-      if (room) throw new ChatError('CONFLICT', `room "${cmd.roomId}" already exists`);
-      return [
-        makeEvent<RoomCreated>(ctx, 'RoomCreated', 1, {
-          roomId: cmd.roomId,
-          name: cmd.name,
-          topic: cmd.topic,
-          visibility: cmd.visibility,
-          postPolicy: cmd.postPolicy,
-          memberLimit: cmd.memberLimit,
-          ownerId: cmd.owner?.userId ?? null,
-          ownerName: cmd.owner?.username ?? null,
-        }),
-      ];
-    }
-    case 'JoinRoom': {
-      if (!room) throw new ChatError('NOT_FOUND', `room "${cmd.roomId}" does not exist`);
-      if (room.members.has(cmd.userId)) throw new ChatError('ALREADY_MEMBER', `already a member of "${cmd.roomId}"`);
-      if (room.visibility === 'private') throw new ChatError('FORBIDDEN', `room "${cmd.roomId}" is invite-only`);
-      if (room.members.size >= room.memberLimit)
-        throw new ChatError('ROOM_FULL', `room "${cmd.roomId}" is full (${room.memberLimit} members)`);
-      return [
-        makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { roomId: cmd.roomId, userId: cmd.userId, username: cmd.username, role: 'member' }),
-      ];
-    }
-    case 'LeaveRoom': {
-      if (!room) throw new ChatError('NOT_FOUND', `room "${cmd.roomId}" does not exist`);
-      if (!room.members.has(cmd.userId)) throw new ChatError('NOT_MEMBER', `not a member of "${cmd.roomId}"`);
-      return [makeEvent<MemberLeft>(ctx, 'MemberLeft', 1, { roomId: cmd.roomId, userId: cmd.userId, username: cmd.username })];
-    }
+    case 'CreateRoom':
+      return [createRoom(room, cmd, ctx)];
+    case 'OpenConversation':
+      return openConversation(room, cmd, ctx);
+    case 'Block':
+    case 'Unblock':
+      return block(room, cmd, ctx);
+    default:
+      return decideGroup(groupRoom(room, cmd.roomId, actorOf(cmd).userId), cmd, ctx, lookups);
   }
+}
+
+function actorOf(cmd: Exclude<RoomCommand, { type: 'CreateRoom' }>): UserView {
+  return 'actor' in cmd ? cmd.actor : cmd.user;
+}
+
+/** The group room as `userId` may see it; anything else is roomNotFound. */
+function groupRoom(room: Room | null, roomId: string, userId: string): Room {
+  if (!canSee(room, userId) || room.kind !== 'group') throw roomNotFound(roomId);
+  return room;
+}
+
+type GroupCommand = Exclude<RoomCommand, { type: 'CreateRoom' | 'OpenConversation' | 'Block' | 'Unblock' }>;
+
+function decideGroup(room: Room, cmd: GroupCommand, ctx: EventContext, lookups: DecideLookups): RoomEvent[] {
+  const roomId = room.roomId;
+  switch (cmd.type) {
+    case 'JoinRoom': {
+      // Joining a private room is only ever accepting an invitation (canSee let only members and
+      // invitees through).
+      if (room.visibility === 'private' && !room.members.has(cmd.user.userId)) return [accept(room, cmd.user, ctx)];
+      if (room.bans.has(cmd.user.userId)) throw new ChatError('BANNED', `you are banned from room "${roomId}"`);
+      if (room.members.has(cmd.user.userId)) throw alreadyMember(roomId);
+      return [joined(room, cmd.user, ctx)];
+    }
+    case 'AcceptInvitation':
+      if (room.members.has(cmd.user.userId)) throw alreadyMember(roomId);
+      return [accept(room, cmd.user, ctx)];
+    case 'DeclineInvitation':
+      if (!room.invitations.has(cmd.user.userId)) throw noInvitation(room, cmd.user.userId);
+      return [makeEvent<InvitationDeclined>(ctx, 'InvitationDeclined', 1, about(room, cmd.user))];
+    case 'LeaveRoom':
+      return [leave(room, cmd.user, ctx)];
+    case 'Invite': {
+      mustBeAdmin(room, cmd.actor);
+      const { invitee, actor } = cmd;
+      if (room.members.has(invitee.userId)) throw new ChatError('ALREADY_MEMBER', `${invitee.username} is already a member of "${roomId}"`);
+      if (room.bans.has(invitee.userId)) throw new ChatError('BANNED', `${invitee.username} is banned from "${roomId}"; unban first`);
+      if (lookups.isBlocked(invitee.userId, actor.userId)) throw new ChatError('BLOCKED', `${invitee.username} cannot be invited by you`);
+      mustHaveRoom(room);
+      // Inviting someone already invited renews the invitation (a new event, the new inviter).
+      return [makeEvent<MemberInvited>(ctx, 'MemberInvited', 1, { ...about(room, invitee), ...by(actor), roomName: room.name })];
+    }
+    case 'Kick': {
+      const target = sanctionable(room, cmd.actor, cmd.userId);
+      if (!target) throw notMember(roomId, cmd.userId);
+      return [makeEvent<MemberKicked>(ctx, 'MemberKicked', 1, { ...about(room, target), ...by(cmd.actor), reason: cmd.reason })];
+    }
+    case 'Ban': {
+      const member = sanctionable(room, cmd.actor, cmd.target.userId);
+      if (room.bans.has(cmd.target.userId)) throw new ChatError('BANNED', `${cmd.target.username} is already banned from "${roomId}"`);
+      return [
+        makeEvent<MemberBanned>(ctx, 'MemberBanned', 1, { ...about(room, member ?? cmd.target), ...by(cmd.actor), reason: cmd.reason }),
+      ];
+    }
+    case 'Unban': {
+      mustBeAdmin(room, cmd.actor);
+      const ban = room.bans.get(cmd.userId);
+      if (!ban) throw new ChatError('NOT_FOUND', `user "${cmd.userId}" is not banned from "${roomId}"`);
+      return [makeEvent<MemberUnbanned>(ctx, 'MemberUnbanned', 1, { ...about(room, ban), ...by(cmd.actor) })];
+    }
+    case 'UpdateSettings': {
+      mustBeAdmin(room, cmd.actor);
+      const c = cmd.changes;
+      const settings: RoomSettings = {
+        name: c.name ?? room.name,
+        topic: c.topic ?? room.topic,
+        visibility: c.visibility ?? room.visibility,
+        postPolicy: c.postPolicy ?? room.postPolicy,
+        memberLimit: c.memberLimit ?? room.memberLimit,
+      };
+      if (settings.memberLimit < 2 || settings.memberLimit > Limits.memberLimitMax)
+        throw new ChatError('BAD_REQUEST', `memberLimit must be 2-${Limits.memberLimitMax}`);
+      // Lowering the limit below the member count keeps everyone; joins wait until below it.
+      return [makeEvent<RoomSettingsChanged>(ctx, 'RoomSettingsChanged', 1, { roomId, ...settings, ...by(cmd.actor) })];
+    }
+    case 'SetRole': {
+      mustBeOwner(room, cmd.actor);
+      const target = room.members.get(cmd.userId);
+      if (!target) throw notMember(roomId, cmd.userId);
+      if (target.role === 'owner') throw new ChatError('FORBIDDEN', 'the owner hands the room over with a transfer');
+      return [makeEvent<MemberRoleChanged>(ctx, 'MemberRoleChanged', 1, { ...about(room, target), ...by(cmd.actor), role: cmd.role })];
+    }
+    case 'Transfer': {
+      mustBeOwner(room, cmd.actor);
+      const target = room.members.get(cmd.userId);
+      if (!target) throw notMember(roomId, cmd.userId);
+      if (target.userId === cmd.actor.userId) throw new ChatError('BAD_REQUEST', 'you already own this room');
+      return [makeEvent<OwnershipTransferred>(ctx, 'OwnershipTransferred', 1, { ...about(room, target), ...by(cmd.actor) })];
+    }
+    case 'DeleteRoom':
+      if (isDefaultRoom(room)) throw new ChatError('FORBIDDEN', 'the default room cannot be deleted');
+      mustBeOwner(room, cmd.actor);
+      return [makeEvent<RoomDeleted>(ctx, 'RoomDeleted', 1, { roomId, reason: 'owner', ...by(cmd.actor) })];
+    default:
+      return assertNeverCommand(cmd);
+  }
+}
+
+function createRoom(room: Room | null, cmd: Extract<RoomCommand, { type: 'CreateRoom' }>, ctx: EventContext): RoomCreated {
+  if (isDirectRoomId(cmd.roomId)) throw new ChatError('BAD_REQUEST', 'room ids starting with "dm-" are reserved for conversations');
+  // A deleted room's tombstone keeps its id: ids are never used twice.
+  if (room) throw new ChatError('CONFLICT', `room "${cmd.roomId}" already exists`);
+  return makeEvent<RoomCreated>(ctx, 'RoomCreated', 1, {
+    roomId: cmd.roomId,
+    name: cmd.name,
+    topic: cmd.topic,
+    visibility: cmd.visibility,
+    postPolicy: cmd.postPolicy,
+    memberLimit: cmd.memberLimit,
+    ownerId: cmd.owner?.userId ?? null,
+    ownerName: cmd.owner?.username ?? null,
+  });
+}
+
+/** The role of a new member: the owner of an empty, ownerless room (not the default room). */
+function roleOfNewMember(room: Room): MemberRole {
+  return room.ownerId === null && room.members.size === 0 && !isDefaultRoom(room) ? 'owner' : 'member';
+}
+
+function joined(room: Room, user: UserView, ctx: EventContext): MemberJoined {
+  mustHaveRoom(room);
+  return makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { ...about(room, user), role: roleOfNewMember(room) });
+}
+
+function accept(room: Room, user: UserView, ctx: EventContext): MemberJoined {
+  if (!room.invitations.has(user.userId)) throw noInvitation(room, user.userId);
+  return joined(room, user, ctx);
+}
+
+function leave(room: Room, user: UserView, ctx: EventContext): RoomEvent {
+  const leaver = room.members.get(user.userId);
+  if (!leaver) throw room.visibility === 'private' ? roomNotFound(room.roomId) : notMember(room.roomId, user.userId);
+  if (room.members.size === 1 && room.visibility === 'private') {
+    // Nobody could ever enter it again (invitations come from members): the room is gone.
+    return makeEvent<RoomDeleted>(ctx, 'RoomDeleted', 1, { roomId: room.roomId, reason: 'empty', ...by(user) });
+  }
+  const successor = room.ownerId === leaver.userId ? successorOf(room, leaver.userId) : null;
+  return makeEvent<MemberLeft>(ctx, 'MemberLeft', 2, {
+    ...about(room, leaver),
+    successorId: successor?.userId ?? null,
+    successorName: successor?.username ?? null,
+  });
+}
+
+/** Who owns the room when the owner leaves: the longest-standing admin, else the longest-standing member. */
+export function successorOf(room: Room, leavingOwnerId: string): Member | null {
+  let best: Member | null = null;
+  for (const m of room.members.values()) {
+    if (m.userId === leavingOwnerId) continue;
+    const better =
+      !best || (m.role === 'admin' && best.role !== 'admin') || (m.role === best.role && m.joinedPosition < best.joinedPosition);
+    if (better) best = m;
+  }
+  return best;
+}
+
+/**
+ * Who an admin may kick or ban: anyone but the owner and (unless the actor is the owner) other
+ * admins. Returns the member, or undefined for a non-member (banning one is allowed).
+ */
+function sanctionable(room: Room, actor: Actor, userId: string): Member | undefined {
+  mustBeAdmin(room, actor);
+  const target = room.members.get(userId);
+  if (target?.role === 'owner') throw new ChatError('FORBIDDEN', 'the owner cannot be removed');
+  if (target?.role === 'admin' && room.ownerId !== actor.userId) throw new ChatError('FORBIDDEN', 'only the owner may remove an admin');
+  return target;
+}
+
+function openConversation(room: Room | null, cmd: Extract<RoomCommand, { type: 'OpenConversation' }>, ctx: EventContext): RoomEvent[] {
+  const pair = conversationPair(cmd.roomId, cmd.actor, cmd.peer);
+  if (room) {
+    if (room.kind !== 'direct') throw roomNotFound(cmd.roomId);
+    return [];
+  }
+  return [opened(cmd.roomId, pair, cmd.actor.userId, 'message', ctx)];
+}
+
+/**
+ * A block is recorded in the pair's conversation, opening it first when it does not exist yet:
+ * two events appended one after the other (each expecting the previous one's position). A crash
+ * between them leaves an open conversation without the block, which is harmless; the retry
+ * finds it open and appends the block alone. Blocking twice, or unblocking someone not blocked,
+ * changes nothing and appends nothing.
+ */
+function block(room: Room | null, cmd: Extract<RoomCommand, { type: 'Block' | 'Unblock' }>, ctx: EventContext): RoomEvent[] {
+  const pair = conversationPair(cmd.roomId, cmd.actor, cmd.peer);
+  if (room && room.kind !== 'direct') throw roomNotFound(cmd.roomId);
+  const blocking = room?.direct?.blocks.has(cmd.actor.userId) ?? false;
+  const ids = { roomId: cmd.roomId, blockerId: cmd.actor.userId, blockedId: cmd.peer.userId };
+  if (cmd.type === 'Unblock') return blocking ? [makeEvent<UserUnblocked>(ctx, 'UserUnblocked', 1, ids)] : [];
+  if (blocking) return [];
+  const blocked = makeEvent<UserBlocked>(ctx, 'UserBlocked', 1, ids);
+  return room ? [blocked] : [opened(cmd.roomId, pair, cmd.actor.userId, 'block', ctx), blocked];
+}
+
+function conversationPair(roomId: string, actor: UserView, peer: UserView): [UserView, UserView] {
+  if (actor.userId === peer.userId) throw new ChatError('BAD_REQUEST', 'that is you');
+  if (roomId !== directRoomId(actor.userId, peer.userId)) throw roomNotFound(roomId);
+  return actor.userId < peer.userId ? [actor, peer] : [peer, actor];
+}
+
+function opened(
+  roomId: string,
+  [a, b]: [UserView, UserView],
+  openedById: string,
+  reason: ConversationOpened['payload']['reason'],
+  ctx: EventContext,
+): ConversationOpened {
+  return makeEvent<ConversationOpened>(ctx, 'ConversationOpened', 1, {
+    roomId,
+    userAId: a.userId,
+    userAName: a.username,
+    userBId: b.userId,
+    userBName: b.username,
+    openedById,
+    reason,
+  });
 }
 
 export interface PostMessage {
@@ -78,12 +321,20 @@ export interface PostMessage {
   body: string;
 }
 
-/** Who may post: members, and in rooms with postPolicy 'admins' only owner/admins. */
+/**
+ * Who may post: members; in rooms with postPolicy 'admins' only the owner and admins; in a
+ * conversation only while neither side blocks the other (BLOCKED to both). Non-members of a
+ * public room get NOT_MEMBER; of a private room or conversation, the missing room's answer.
+ */
 export function decidePost(room: Room | null, cmd: PostMessage, ctx: EventContext): MessagePosted {
-  if (!room) throw new ChatError('NOT_FOUND', `room "${cmd.roomId}" does not exist`);
+  if (!isLive(room)) throw roomNotFound(cmd.roomId);
   const member = room.members.get(cmd.userId);
-  if (!member) throw new ChatError('NOT_MEMBER', `join "${cmd.roomId}" before posting`);
-  if (room.postPolicy === 'admins' && member.role === 'member') throw new ChatError('FORBIDDEN', `only admins may post in "${cmd.roomId}"`);
+  if (!member) {
+    if (room.kind === 'direct' || room.visibility === 'private') throw roomNotFound(cmd.roomId);
+    throw new ChatError('NOT_MEMBER', `join "${cmd.roomId}" before posting`);
+  }
+  if (room.direct && room.direct.blocks.size > 0) throw new ChatError('BLOCKED', 'this conversation is blocked; the message was not sent');
+  if (room.postPolicy === 'admins' && !isAdmin(member)) throw new ChatError('FORBIDDEN', `only admins may post in "${cmd.roomId}"`);
   return makeEvent<MessagePosted>({ ...ctx, newId: () => cmd.messageId }, 'MessagePosted', 1, {
     messageId: cmd.messageId,
     roomId: cmd.roomId,
@@ -105,3 +356,33 @@ export const defaultRoomCommand = (name: string): RoomCommand => ({
   memberLimit: Limits.memberLimitMax,
   owner: null,
 });
+
+// ---- small helpers ----
+
+const about = (room: Room, user: UserView) => ({ roomId: room.roomId, userId: user.userId, username: user.username });
+const by = (actor: Actor) => ({ byUserId: actor.userId, byUsername: actor.username });
+const alreadyMember = (roomId: string) => new ChatError('ALREADY_MEMBER', `already a member of "${roomId}"`);
+const notMember = (roomId: string, userId: string) => new ChatError('NOT_MEMBER', `user "${userId}" is not a member of "${roomId}"`);
+
+function noInvitation(room: Room, userId: string): ChatError {
+  // A private room is invisible to someone who is neither a member nor invited.
+  if (room.visibility === 'private' && !room.members.has(userId)) return roomNotFound(room.roomId);
+  return new ChatError('NOT_FOUND', `no pending invitation to "${room.roomId}"`);
+}
+
+function mustHaveRoom(room: Room) {
+  if (room.members.size >= room.memberLimit)
+    throw new ChatError('ROOM_FULL', `room "${room.roomId}" is full (${room.memberLimit} members)`);
+}
+
+function mustBeAdmin(room: Room, actor: Actor) {
+  if (!isAdmin(room.members.get(actor.userId))) throw new ChatError('FORBIDDEN', `only admins of "${room.roomId}" may do this`);
+}
+
+function mustBeOwner(room: Room, actor: Actor) {
+  if (room.ownerId !== actor.userId) throw new ChatError('FORBIDDEN', `only the owner of "${room.roomId}" may do this`);
+}
+
+function assertNeverCommand(cmd: never): never {
+  throw new Error(`unhandled room command: ${JSON.stringify(cmd)}`);
+}

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { decodeChatEvent, isRoomEvent, type RoomEvent, type Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Delivered } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
-import { evolve, type Room } from './room';
+import { byRoomName, evolveInPlace, type Room } from './room';
 
 /**
  * Every room, folded from the CHAT stream's `…room.*.meta` subjects by an ordered consumer
@@ -21,7 +21,14 @@ export class RoomStore implements OnApplicationShutdown {
   private readonly rooms = new Map<string, Room>();
   /** Last sequence seen on each room's subject, including rooms without state yet. */
   private readonly versions = new Map<string, number>();
-  private readonly byUser = new Map<string, Set<string>>();
+  /** Indexes for the queries: user -> rooms they are a member of (groups and conversations). */
+  private readonly byMember: UserIndex = new Map();
+  /** user -> rooms with a pending invitation for them. */
+  private readonly byInvitee: UserIndex = new Map();
+  /** Public, live group rooms -> their name as the directory matches it (NFKC, lower case). */
+  private readonly directory = new Map<string, string>();
+  /** The directory's rooms sorted by name; rebuilt on the first read after a change. */
+  private directorySorted: string[] | null = null;
   private readonly waiters = new Set<{ roomId: string; version: number; resolve: () => void }>();
   private readonly unknownTypes = new Set<string>();
   private stopFollow?: () => Promise<void>;
@@ -56,8 +63,40 @@ export class RoomStore implements OnApplicationShutdown {
     return [...this.rooms.values()];
   }
 
+  /** Every room (group or conversation) `userId` is a member of: what their gateway follows. */
   roomsOf(userId: string): string[] {
-    return [...(this.byUser.get(userId) ?? [])];
+    return entriesOf(this.byMember, userId);
+  }
+
+  /** Rooms with a pending invitation for `userId`. */
+  invitedTo(userId: string): Room[] {
+    return this.pick(entriesOf(this.byInvitee, userId));
+  }
+
+  /** The user's rooms as Room states (groups and conversations). */
+  memberOf(userId: string): Room[] {
+    return this.pick(entriesOf(this.byMember, userId));
+  }
+
+  /** Public live group rooms whose name contains `query` (NFKC, case-insensitive), by name. */
+  searchDirectory(query: string): Room[] {
+    const q = searchKey(query);
+    const ids = this.sortedDirectory();
+    return this.pick(q ? ids.filter((id) => this.directory.get(id)!.includes(q)) : ids);
+  }
+
+  private sortedDirectory(): string[] {
+    this.directorySorted ??= [...this.directory.keys()].sort((x, y) => byRoomName(this.rooms.get(x)!, this.rooms.get(y)!));
+    return this.directorySorted;
+  }
+
+  private pick(ids: Iterable<string> | undefined): Room[] {
+    const out: Room[] = [];
+    for (const id of ids ?? []) {
+      const room = this.rooms.get(id);
+      if (room) out.push(room);
+    }
+    return out;
   }
 
   /** The sequence of the last event on the room's subject this replica has applied (0: none). */
@@ -76,14 +115,21 @@ export class RoomStore implements OnApplicationShutdown {
     if (position <= this.versionOf(roomId)) return;
     this.versions.set(roomId, position);
     const before = this.rooms.get(roomId) ?? null;
-    const after = event ? evolve(before, event, position) : before && { ...before, version: position };
-    if (after) {
-      this.rooms.set(roomId, after);
-      for (const id of before?.members.keys() ?? []) if (!after.members.has(id)) this.byUser.get(id)?.delete(roomId);
-      for (const id of after.members.keys()) {
-        let set = this.byUser.get(id);
-        if (!set) this.byUser.set(id, (set = new Set()));
-        set.add(roomId);
+    if (!event) {
+      if (before) (before as { version: number }).version = position;
+    } else {
+      // The users whose index entries this event may change: those it is about, and everyone
+      // in the room when it is deleted (read before the event empties it).
+      const touched = new Set(usersOf(event));
+      if (event.type === 'RoomDeleted' && before)
+        for (const id of [...before.members.keys(), ...before.invitations.keys()]) touched.add(id);
+      const after = evolveInPlace(before, event, position);
+      if (after) {
+        this.rooms.set(roomId, after);
+        for (const userId of touched) this.index(after, userId);
+        this.indexDirectory(after);
+        // A renamed room may move in the directory's order even when its search key stays.
+        if (event.type === 'RoomSettingsChanged') this.directorySorted = null;
       }
     }
     for (const w of this.waiters) {
@@ -155,5 +201,67 @@ export class RoomStore implements OnApplicationShutdown {
   private malformed(m: Delivered, why: string): null {
     this.log.warn({ msg: 'malformed room event; only the room version moves', why, subject: m.subject, position: m.seq });
     return null;
+  }
+
+  private index(room: Room, userId: string) {
+    toggle(this.byMember, userId, room.roomId, room.members.has(userId));
+    toggle(this.byInvitee, userId, room.roomId, room.invitations.has(userId));
+  }
+
+  private indexDirectory(room: Room) {
+    const listed = room.kind === 'group' && !room.deleted && room.visibility === 'public';
+    const key = listed ? searchKey(room.name) : undefined;
+    if (this.directory.get(room.roomId) === key) return;
+    if (key === undefined) this.directory.delete(room.roomId);
+    else this.directory.set(room.roomId, key);
+    this.directorySorted = null;
+  }
+}
+
+/** How the directory compares names: NFKC, then case-folded (as usernames are). */
+export const searchKey = (text: string) => text.normalize('NFKC').toUpperCase().toLowerCase();
+
+/** The users a room event is about (whose memberships or invitations it may change). */
+function usersOf(event: RoomEvent): string[] {
+  switch (event.type) {
+    case 'RoomCreated':
+      return event.payload.ownerId ? [event.payload.ownerId] : [];
+    case 'ConversationOpened':
+      return [event.payload.userAId, event.payload.userBId];
+    case 'MemberJoined':
+    case 'MemberLeft':
+    case 'MemberInvited':
+    case 'InvitationDeclined':
+    case 'MemberKicked':
+    case 'MemberBanned':
+      return [event.payload.userId];
+    default:
+      return [];
+  }
+}
+
+/**
+ * user -> room ids. Most users are in one room (or have one invitation), so a single id is kept
+ * as the string itself and only a second one makes a Set: with 100,000 rooms that is one Set
+ * fewer per user.
+ */
+type UserIndex = Map<string, string | Set<string>>;
+
+function entriesOf(index: UserIndex, userId: string): string[] {
+  const entry = index.get(userId);
+  return entry === undefined ? [] : typeof entry === 'string' ? [entry] : [...entry];
+}
+
+function toggle(index: UserIndex, userId: string, roomId: string, on: boolean) {
+  const entry = index.get(userId);
+  if (on) {
+    if (entry === undefined) index.set(userId, roomId);
+    else if (typeof entry === 'string') {
+      if (entry !== roomId) index.set(userId, new Set([entry, roomId]));
+    } else entry.add(roomId);
+  } else if (entry === roomId) {
+    index.delete(userId);
+  } else if (typeof entry === 'object' && entry.delete(roomId) && entry.size === 1) {
+    index.set(userId, entry.values().next().value as string);
   }
 }

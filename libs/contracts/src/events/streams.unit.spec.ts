@@ -69,7 +69,15 @@ const chat: Samples<ChatEvent> = {
     byUsername: 'ann',
   }),
   RoomDeleted: event('RoomDeleted', { roomId: 'team', reason: 'owner', byUserId: USER, byUsername: 'ann' }),
-  ConversationOpened: event('ConversationOpened', { roomId: 'dm-0a1b', userAId: USER, userAName: 'ann', userBId: OTHER, userBName: 'bo' }),
+  ConversationOpened: event('ConversationOpened', {
+    roomId: 'dm-0a1b',
+    userAId: USER,
+    userAName: 'ann',
+    userBId: OTHER,
+    userBName: 'bo',
+    openedById: USER,
+    reason: 'message',
+  }),
   UserBlocked: event('UserBlocked', { roomId: 'dm-0a1b', blockerId: USER, blockedId: OTHER }),
   UserUnblocked: event('UserUnblocked', { roomId: 'dm-0a1b', blockerId: USER, blockedId: OTHER }),
   MessagePosted: event('MessagePosted', {

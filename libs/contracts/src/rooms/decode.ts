@@ -41,7 +41,15 @@ export const roomEventSpecs: EventSpecs<RoomEvent> = {
   },
   ConversationOpened: {
     version: 1,
-    payload: { roomId: checks.roomId, userAId: checks.uuid, userAName: checks.nonEmpty, userBId: checks.uuid, userBName: checks.nonEmpty },
+    payload: {
+      roomId: checks.roomId,
+      userAId: checks.uuid,
+      userAName: checks.nonEmpty,
+      userBId: checks.uuid,
+      userBName: checks.nonEmpty,
+      openedById: checks.uuid,
+      reason: checks.oneOf<'message' | 'block'>({ message: true, block: true }),
+    },
   },
   UserBlocked: { version: 1, payload: pair },
   UserUnblocked: { version: 1, payload: pair },

@@ -76,10 +76,20 @@ export type RoomDeleted = Event<'RoomDeleted', { roomId: string; reason: 'owner'
 /**
  * A one-to-one conversation between two users, with the id derived from both (directRoomId):
  * appended with the first message (or block) between them. `userA` < `userB` (as strings).
+ * `reason` says which: a conversation opened by a block is shown only to the one who opened it
+ * (blocking is silent), though both sides' gateways follow it from here on.
  */
 export type ConversationOpened = Event<
   'ConversationOpened',
-  { roomId: string; userAId: string; userAName: string; userBId: string; userBName: string }
+  {
+    roomId: string;
+    userAId: string;
+    userAName: string;
+    userBId: string;
+    userBName: string;
+    openedById: string;
+    reason: 'message' | 'block';
+  }
 >;
 /** In a conversation: one participant blocks the other (their private messages and room invitations are refused). */
 export type UserBlocked = Event<'UserBlocked', { roomId: string; blockerId: string; blockedId: string }>;

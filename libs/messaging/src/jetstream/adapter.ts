@@ -68,6 +68,12 @@ export class JetStreamAdapter {
     return follow(this.js, this.log, stream, filterSubject, handler);
   }
 
+  /** The sequence of the last message stored in the stream (0 when empty). */
+  async lastSequence(stream: string): Promise<number> {
+    const info = await (await this.manager()).streams.info(stream);
+    return info.state.last_seq;
+  }
+
   /** Reads the last message stored on a subject (e.g. a user's last presence). */
   async lastOnSubject(stream: string, subject: string): Promise<Delivered | null> {
     return readOne(await this.manager(), stream, { last_by_subj: subject });

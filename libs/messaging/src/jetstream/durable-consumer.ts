@@ -18,6 +18,13 @@ export interface DurableConsumerSpec {
   ackWaitMs?: number;
   /** @default 4096 */
   maxAckPending?: number;
+  /**
+   * Where a consumer created for the first time starts: every stored message ('all', for
+   * projections), or only messages stored from then on ('new', for forwarders whose readers
+   * want live events, not the past). Once created, it goes on from its ack floor either way.
+   * @default 'all'
+   */
+  startAt?: 'all' | 'new';
 }
 
 export interface Consumption {
@@ -54,7 +61,7 @@ export class DurableConsumers {
     const config = {
       durable_name: spec.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: spec.startAt === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
       filter_subject: spec.filterSubject,
       ack_wait: (spec.ackWaitMs ?? 30_000) * 1_000_000,
       max_ack_pending: spec.maxAckPending ?? 4096,

@@ -1,0 +1,263 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  createSubjects,
+  directRoomId,
+  makeEvent,
+  ok,
+  type ConversationOpened,
+  type MemberInvited,
+  type MemberJoined,
+  type MemberKicked,
+  type MessagePosted,
+  type RoomDeleted,
+  type RoomEvent,
+  type Subjects,
+  type UserBlocked,
+  type UserView,
+} from '@chat/contracts';
+import { ChatClient, login, register, wsUrlOf } from '@chat/client';
+import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
+import type { RunningService } from '@chat/platform';
+import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
+import { randomUUID } from 'node:crypto';
+import { WebSocket } from 'ws';
+import { startFakeNotifier } from '../testing/fake-notifier';
+import { startTestGateway } from '../testing/test-gateway';
+
+/**
+ * Two gateways on one namespace of the real NATS, fed by the real CHAT stream (republish) and a
+ * stand-in for the rooms service's notifier; the rooms service's answers (a user's room list)
+ * come from a tiny responder, and room events are appended to the stream as the rooms service
+ * would append them.
+ */
+describe('fan-out - by interest, across two gateways', () => {
+  let gw1: RunningService;
+  let gw2: RunningService;
+  let nc: NatsConnection;
+  let s: Subjects;
+  const memberships = new Map<string, Set<string>>();
+  const clients: ChatClient[] = [];
+
+  const ctx = () => ({
+    now: () => new Date(),
+    newId: randomUUID,
+    actor: { kind: 'service' as const, id: 'rooms' },
+    correlationId: randomUUID(),
+  });
+
+  async function user(name: string, rooms: string[]): Promise<{ user: UserView; token: string }> {
+    const { user } = await register(gw1.url, name, 'password-1');
+    memberships.set(user.userId, new Set(rooms));
+    const { accessToken } = await login(gw1.url, name, 'password-1');
+    return { user, token: accessToken };
+  }
+
+  async function connect(gw: RunningService, token: string): Promise<ChatClient> {
+    const c = await ChatClient.connect(wsUrlOf(gw.url), { WebSocket, reconnect: false });
+    clients.push(c);
+    await c.auth(token);
+    return c;
+  }
+
+  async function append(e: RoomEvent) {
+    return (await gw1.deps.js.append(s.chat.roomMeta(e.payload.roomId), e, { msgId: e.id })).seq;
+  }
+
+  async function post(roomId: string, sender: UserView, body: string) {
+    const messageId = randomUUID();
+    const e = makeEvent<MessagePosted>(ctx(), 'MessagePosted', 1, {
+      messageId,
+      roomId,
+      senderId: sender.userId,
+      senderName: sender.username,
+      clientMsgId: randomUUID(),
+      body,
+    });
+    const r = await gw1.deps.js.append(s.chat.roomMessages(roomId), e, { msgId: messageId });
+    return { messageId, position: r.seq };
+  }
+
+  /** A counter of the gateway's /metrics (summed over the label set given), 0 when absent. */
+  async function metric(gw: RunningService, name: string, labels = ''): Promise<number> {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  }
+  const received = (gw: RunningService, source: 'room' | 'user') => metric(gw, 'gateway_live_received_total', `source="${source}"`);
+
+  beforeAll(async () => {
+    s = createSubjects(randomName());
+    nc = await connectNats({ servers: await testNatsUrl(), name: 'fanout-test' });
+    nc.subscribe(s.rpc('rooms.userRooms'), {
+      queue: 'rooms',
+      callback: (_e, m) => {
+        const req = decodeJson(m.data) as { userId: string };
+        m.respond(encodeJson(ok({ roomIds: [...(memberships.get(req.userId) ?? [])] })));
+      },
+    });
+    startFakeNotifier(nc, s);
+    await nc.flush();
+    gw1 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-1' });
+    gw2 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-2' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await gw1?.close();
+    await gw2?.close();
+    await nc?.drain();
+    await deleteNamespace(s.namespace);
+  });
+
+  it("interest - a gateway receives the rooms of its own users only: another gateway's room traffic never reaches it", async () => {
+    const a = await user('Ada', ['x-room']);
+    const b = await user('Bea', ['y-room']);
+    const ca = await connect(gw1, a.token);
+    const cb = await connect(gw2, b.token);
+    const before = { gw1: await received(gw1, 'room'), gw2: await received(gw2, 'room') };
+    for (let i = 0; i < 5; i++) await post('y-room', b.user, `y ${i}`);
+    const x = await post('x-room', a.user, 'x marker');
+    const y = await post('y-room', b.user, 'y marker');
+    // Each gateway gets its room's events in stream order on one connection: once the last
+    // one arrived, anything else published before it would have arrived too.
+    await ca.waitFor('message.posted', (d) => d.messageId === x.messageId);
+    await cb.waitFor('message.posted', (d) => d.messageId === y.messageId);
+    expect((await received(gw1, 'room')) - before.gw1).toBe(1);
+    expect((await received(gw2, 'room')) - before.gw2).toBe(6);
+    expect(ca.events('message.posted').map((f) => f.data.roomId)).toEqual(['x-room']);
+  });
+
+  it('removal - a kicked member stops receiving the room at once on every gateway, and a racing post of theirs is not delivered', async () => {
+    const k = await user('Kit', ['k-room', 'k-general']);
+    const o = await user('Oz', ['k-room', 'k-general']);
+    const boss = await user('Kboss', []);
+    const k1 = await connect(gw1, k.token);
+    const k2 = await connect(gw2, k.token);
+    const co = await connect(gw2, o.token);
+    const notDeliveredBefore = await metric(gw2, 'gateway_posts_not_delivered_total');
+    const kick = makeEvent<MemberKicked>(ctx(), 'MemberKicked', 1, {
+      roomId: 'k-room',
+      userId: k.user.userId,
+      username: 'Kit',
+      byUserId: boss.user.userId,
+      byUsername: 'Kboss',
+      reason: 'spam',
+    });
+    const kickedAt = await append(kick);
+    // Stored after the kick: a post that raced it (in the stream, but not a message), then a real one.
+    const racing = await post('k-room', k.user, 'racing the kick');
+    const after = await post('k-room', o.user, 'after the kick');
+    const marker = await post('k-general', o.user, 'marker');
+    for (const c of [k1, k2, co]) {
+      const f = await c.waitForFrame('member.kicked', (d) => d.userId === k.user.userId);
+      expect(f).toEqual(
+        expect.objectContaining({ position: kickedAt, data: expect.objectContaining({ roomId: 'k-room', reason: 'spam' }) }),
+      );
+      expect(f.data.by).toEqual({ userId: boss.user.userId, username: 'Kboss' });
+    }
+    await co.waitFor('message.posted', (d) => d.messageId === after.messageId);
+    for (const c of [k1, k2, co]) await c.waitFor('message.posted', (d) => d.messageId === marker.messageId);
+    for (const c of [k1, k2]) expect(c.events('message.posted').map((f) => f.data.messageId)).toEqual([marker.messageId]);
+    expect(co.events('message.posted').map((f) => f.data.messageId)).not.toContain(racing.messageId);
+    expect(await metric(gw2, 'gateway_posts_not_delivered_total')).toBe(notDeliveredBefore + 1);
+  });
+
+  it('invitation - reaches the invitee live on the other gateway; accepting makes their connections follow the room', async () => {
+    const inviter = await user('Ivy', ['i-room']);
+    const invitee = await user('Vin', []);
+    const ci = await connect(gw1, inviter.token);
+    const cv = await connect(gw2, invitee.token);
+    const userEventsBefore = await received(gw1, 'user');
+    const invited = makeEvent<MemberInvited>(ctx(), 'MemberInvited', 1, {
+      roomId: 'i-room',
+      userId: invitee.user.userId,
+      username: 'Vin',
+      byUserId: inviter.user.userId,
+      byUsername: 'Ivy',
+      roomName: 'Ivy room',
+    });
+    const at = await append(invited);
+    const inv = await cv.waitForFrame('invitation.received', (d) => d.roomId === 'i-room');
+    expect(inv).toEqual({
+      type: 'evt',
+      event: 'invitation.received',
+      position: at,
+      data: { roomId: 'i-room', roomName: 'Ivy room', invitedBy: { userId: inviter.user.userId, username: 'Ivy' }, time: invited.time },
+    });
+    await ci.waitFor('member.invited', (d) => d.userId === invitee.user.userId);
+    // The invitation is about the invitee only: the inviter's gateway got nothing on its user subjects.
+    expect(await received(gw1, 'user')).toBe(userEventsBefore);
+
+    const accepted = makeEvent<MemberJoined>(ctx(), 'MemberJoined', 1, {
+      roomId: 'i-room',
+      userId: invitee.user.userId,
+      username: 'Vin',
+      role: 'member',
+    });
+    await append(accepted);
+    await cv.waitFor('member.joined', (d) => d.userId === invitee.user.userId);
+    const hello = await post('i-room', inviter.user, 'welcome');
+    await cv.waitFor('message.posted', (d) => d.messageId === hello.messageId);
+    expect(cv.events('member.joined')).toHaveLength(1);
+    expect(cv.events('message.posted')).toHaveLength(1);
+  });
+
+  it('conversation - reaches the peer live on the other gateway (then its messages); a block reaches only the blocker', async () => {
+    const a = await user('Cal', ['c-general']);
+    const b = await user('Dee', ['c-general']);
+    const ca = await connect(gw1, a.token);
+    const cb = await connect(gw2, b.token);
+    const roomId = directRoomId(a.user.userId, b.user.userId);
+    const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
+    const opened = makeEvent<ConversationOpened>(ctx(), 'ConversationOpened', 1, {
+      roomId,
+      userAId: first.userId,
+      userAName: first.username,
+      userBId: second.userId,
+      openedById: a.user.userId,
+      reason: 'message',
+      userBName: second.username,
+    });
+    const at = await append(opened);
+    const hi = await post(roomId, a.user, 'hi Dee');
+    const fb = await cb.waitForFrame('conversation.opened', (d) => d.roomId === roomId);
+    expect(fb).toEqual(expect.objectContaining({ position: at, data: { roomId, peer: a.user, time: opened.time } }));
+    const fa = await ca.waitForFrame('conversation.opened', (d) => d.roomId === roomId);
+    expect(fa.data.peer).toEqual(b.user);
+    for (const c of [ca, cb]) await c.waitFor('message.posted', (d) => d.messageId === hi.messageId);
+
+    const blocked = makeEvent<UserBlocked>(ctx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId });
+    await append(blocked);
+    expect(await ca.waitFor('user.blocked', (d) => d.roomId === roomId)).toEqual({ roomId, userId: b.user.userId, time: blocked.time });
+    const marker = await post('c-general', a.user, 'marker');
+    await cb.waitFor('message.posted', (d) => d.messageId === marker.messageId);
+    expect(cb.events('user.blocked')).toEqual([]);
+    for (const c of [ca, cb]) expect(c.events('conversation.opened')).toHaveLength(1);
+  });
+
+  it('deletion - every member gets room.deleted, then nothing more of the room', async () => {
+    const d = await user('Del', ['d-room', 'd-general']);
+    const e = await user('Eve', ['d-room', 'd-general']);
+    const cd = await connect(gw1, d.token);
+    const ce = await connect(gw2, e.token);
+    const deleted = makeEvent<RoomDeleted>(ctx(), 'RoomDeleted', 1, {
+      roomId: 'd-room',
+      reason: 'owner',
+      byUserId: d.user.userId,
+      byUsername: 'Del',
+    });
+    await append(deleted);
+    const late = await post('d-room', d.user, 'after the end');
+    const marker = await post('d-general', d.user, 'marker');
+    for (const c of [cd, ce]) {
+      expect(await c.waitFor('room.deleted', (x) => x.roomId === 'd-room')).toEqual({
+        roomId: 'd-room',
+        by: d.user,
+        reason: 'owner',
+        time: deleted.time,
+      });
+      await c.waitFor('message.posted', (x) => x.messageId === marker.messageId);
+      expect(c.events('message.posted').map((f) => f.data.messageId)).not.toContain(late.messageId);
+    }
+  });
+});

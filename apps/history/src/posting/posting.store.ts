@@ -1,0 +1,186 @@
+import type { EntityManager } from 'typeorm';
+import type { MemberRole, PostPolicy } from '@chat/contracts';
+import type { MessageRecord } from '../messages/messages.plan';
+import type { DeadLetter, DroppedMessage } from '../store/events';
+import { postRefusal, type PostRefusal, type PostRights } from './posting';
+import type { Recheck } from '../membership/membership.plan';
+
+/**
+ * Where the posting rule meets the tables: the membership read model's change logs answer "what
+ * were the sender's rights at this position" (each answer a few backward index steps on the logs'
+ * primary keys), and every MessagePosted ends in `messages` or in `dropped_messages`, never both.
+ * Run inside the batch transaction, after the batch's room events are in the logs, so a kick and
+ * a post in one batch are judged in stream order.
+ */
+
+type Post = Pick<MessageRecord, 'roomId' | 'senderId' | 'position'>;
+
+/** The rights of each post's sender at the post's position, by position. */
+export async function rightsAt(em: EntityManager, schema: string, posts: Post[]): Promise<Map<number, PostRights>> {
+  if (!posts.length) return new Map();
+  const rows: Array<{
+    position: string;
+    room_created: boolean;
+    room_deleted: boolean;
+    post_policy: PostPolicy | null;
+    member: boolean | null;
+    role: MemberRole | null;
+    blocked: boolean;
+  }> = await em.query(
+    `SELECT c.position,
+            EXISTS (SELECT 1 FROM ${schema}.room_changes k
+                     WHERE k.room_id = c.room_id AND k.created AND k.position < c.position) AS room_created,
+            EXISTS (SELECT 1 FROM ${schema}.room_changes d WHERE d.room_id = c.room_id AND d.deleted) AS room_deleted,
+            (SELECT p.post_policy FROM ${schema}.room_changes p
+              WHERE p.room_id = c.room_id AND p.post_policy IS NOT NULL AND p.position < c.position
+              ORDER BY p.position DESC LIMIT 1) AS post_policy,
+            mem.member, mem.role,
+            EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (b.blocker_id) b.blocked FROM ${schema}.block_changes b
+                                    WHERE b.room_id = c.room_id AND b.position < c.position
+                                    ORDER BY b.blocker_id, b.position DESC) newest
+                     WHERE newest.blocked) AS blocked
+       FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS c(room_id, sender_id, position)
+       LEFT JOIN LATERAL (SELECT m.member, m.role FROM ${schema}.member_changes m
+                           WHERE m.room_id = c.room_id AND m.user_id = c.sender_id AND m.position < c.position
+                           ORDER BY m.position DESC LIMIT 1) mem ON true`,
+    [posts.map((p) => p.roomId), posts.map((p) => p.senderId), posts.map((p) => p.position)],
+  );
+  return new Map(
+    rows.map((r) => [
+      Number(r.position),
+      {
+        roomCreated: r.room_created,
+        roomDeleted: r.room_deleted,
+        postPolicy: r.post_policy,
+        member: r.member === true,
+        role: r.role,
+        blocked: r.blocked,
+      },
+    ]),
+  );
+}
+
+export interface Settled {
+  /** Messages whose id or position another stored event holds: dead letters (only when their events are at hand). */
+  conflicts: DeadLetter[];
+  /** Newly written to dropped_messages by this call. */
+  dropped: DroppedMessage[];
+}
+
+/**
+ * Judges each record at its position and puts it where it belongs: a message that stands is
+ * inserted into `messages` (and leaves `dropped_messages` if a late room event made it stand), a
+ * refused one is removed from `messages` (if an earlier judgement stored it) and kept in
+ * `dropped_messages` with the reason. Idempotent. `resolveConflicts` turns messages the insert
+ * skipped into dead letters (the batch path, which has their events); without it (a recheck of
+ * stored rows) a message that cannot be inserted stays where it was.
+ */
+export async function settle(
+  em: EntityManager,
+  schema: string,
+  records: MessageRecord[],
+  resolveConflicts: ((skipped: MessageRecord[]) => Promise<DeadLetter[]>) | null,
+): Promise<Settled> {
+  if (!records.length) return { conflicts: [], dropped: [] };
+  const rights = await rightsAt(em, schema, records);
+  const stand: MessageRecord[] = [];
+  const refused: Array<MessageRecord & { reason: PostRefusal }> = [];
+  for (const r of records) {
+    const reason = postRefusal(rights.get(r.position)!);
+    if (reason) refused.push({ ...r, reason });
+    else stand.push(r);
+  }
+  let conflicts: DeadLetter[] = [];
+  if (stand.length) {
+    const written: Array<{ position: string }> = await em.query(
+      `INSERT INTO ${schema}.messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+       ON CONFLICT DO NOTHING RETURNING position`,
+      columns(stand),
+    );
+    const inserted = new Set(written.map((w) => Number(w.position)));
+    const skipped = stand.filter((m) => !inserted.has(m.position));
+    if (skipped.length && resolveConflicts) conflicts = await resolveConflicts(skipped);
+    await em.query(
+      `DELETE FROM ${schema}.dropped_messages d USING ${schema}.messages m
+        WHERE d.position = ANY($1::bigint[]) AND m.position = d.position AND m.message_id = d.message_id`,
+      [stand.map((m) => m.position)],
+    );
+  }
+  const dropped: DroppedMessage[] = [];
+  if (refused.length) {
+    await em.query(
+      `DELETE FROM ${schema}.messages m USING unnest($1::bigint[], $2::uuid[]) AS r(position, message_id)
+        WHERE m.position = r.position AND m.message_id = r.message_id`,
+      [refused.map((m) => m.position), refused.map((m) => m.messageId)],
+    );
+    const written: Array<{ position: string }> = await em.query(
+      `INSERT INTO ${schema}.dropped_messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at, reason)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])
+       ON CONFLICT (position) DO NOTHING RETURNING position`,
+      [...columns(refused), refused.map((m) => m.reason)],
+    );
+    const fresh = new Set(written.map((w) => Number(w.position)));
+    for (const m of refused)
+      if (fresh.has(m.position)) dropped.push({ position: m.position, roomId: m.roomId, senderId: m.senderId, reason: m.reason });
+  }
+  return { conflicts, dropped };
+}
+
+/**
+ * Judges again the stored messages (kept or dropped) that late room events may have changed:
+ * for each recheck, the room's (or one sender's) rows after its position. In stream order there
+ * are none (nothing after a new event is stored yet), so this costs one empty index range scan
+ * per recheck; after a redelivered or out-of-order batch it moves what the newly known events
+ * decide otherwise.
+ */
+export async function recheck(em: EntityManager, schema: string, rechecks: Recheck[]): Promise<Settled> {
+  if (!rechecks.length) return { conflicts: [], dropped: [] };
+  const params = [rechecks.map((r) => r.roomId), rechecks.map((r) => r.from), rechecks.map((r) => r.userId)];
+  const scope = (table: string) =>
+    `SELECT t.message_id, t.room_id, t.position, t.sender_id, t.sender_name, t.client_msg_id, t.body, t.created_at
+       FROM unnest($1::text[], $2::bigint[], $3::uuid[]) AS r(room_id, from_position, user_id)
+       JOIN ${schema}.${table} t ON t.room_id = r.room_id AND t.position > r.from_position
+                                AND (r.user_id IS NULL OR t.sender_id = r.user_id)`;
+  const rows: StoredRow[] = await em.query(`${scope('messages')} UNION ${scope('dropped_messages')}`, params);
+  const byPosition = new Map(rows.map((r) => [Number(r.position), toRecord(r)]));
+  return settle(
+    em,
+    schema,
+    [...byPosition.values()].sort((a, b) => a.position - b.position),
+    null,
+  );
+}
+
+interface StoredRow {
+  message_id: string;
+  room_id: string;
+  position: string;
+  sender_id: string;
+  sender_name: string;
+  client_msg_id: string;
+  body: string;
+  created_at: Date;
+}
+
+const toRecord = (r: StoredRow): MessageRecord => ({
+  messageId: r.message_id,
+  roomId: r.room_id,
+  position: Number(r.position),
+  senderId: r.sender_id,
+  senderName: r.sender_name,
+  clientMsgId: r.client_msg_id,
+  body: r.body,
+  createdAt: r.created_at,
+});
+
+const columns = (ms: MessageRecord[]) => [
+  ms.map((m) => m.messageId),
+  ms.map((m) => m.roomId),
+  ms.map((m) => m.position),
+  ms.map((m) => m.senderId),
+  ms.map((m) => m.senderName),
+  ms.map((m) => m.clientMsgId),
+  ms.map((m) => m.body),
+  ms.map((m) => m.createdAt),
+];

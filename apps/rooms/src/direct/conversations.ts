@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { ChatError, directRoomId, type BlockView, type CommandAck, type PostAck, type UserView } from '@chat/contracts';
+import { PostMessageHandler } from '../messages/post-message';
+import { RoomCommandHandler } from '../room/room.commands';
+import { RoomStore } from '../room/room.store';
+import { UserDirectory } from '../users/user-directory';
+
+/**
+ * One-to-one conversations: a private message by username opens the pair's conversation (its
+ * id derived from both user ids, so racing first messages meet on one aggregate) and posts
+ * through the ordinary send path; blocks are recorded in the same aggregate.
+ */
+@Injectable()
+export class Conversations {
+  constructor(
+    private readonly store: RoomStore,
+    private readonly commands: RoomCommandHandler,
+    private readonly users: UserDirectory,
+    private readonly posts: PostMessageHandler,
+  ) {}
+
+  async send(me: UserView, req: { username: string; clientMsgId: string; body: string }, correlationId: string): Promise<PostAck> {
+    const peer = await this.users.requireByName(req.username);
+    if (peer.userId === me.userId) throw new ChatError('BAD_REQUEST', 'you cannot send a private message to yourself');
+    const roomId = directRoomId(me.userId, peer.userId);
+    // Opening is idempotent (an open conversation decides nothing), so a retried send, or two
+    // first messages racing on two replicas, open it once.
+    if (!this.store.get(roomId))
+      await this.commands.execute({ type: 'OpenConversation', roomId, actor: me, peer }, actorOf(me), correlationId);
+    return this.posts.post(
+      { roomId, userId: me.userId, username: me.username, clientMsgId: req.clientMsgId, body: req.body },
+      correlationId,
+    );
+  }
+
+  async block(me: UserView, userId: string, blocking: boolean, correlationId: string): Promise<CommandAck> {
+    if (userId === me.userId) throw new ChatError('BAD_REQUEST', 'you cannot block yourself');
+    const peer = await this.users.requireById(userId);
+    const roomId = directRoomId(me.userId, peer.userId);
+    const { position } = await this.commands.execute(
+      { type: blocking ? 'Block' : 'Unblock', roomId, actor: me, peer },
+      actorOf(me),
+      correlationId,
+    );
+    return { roomId, position };
+  }
+
+  /** The users `userId` blocks, oldest block first. */
+  blocks(userId: string): BlockView[] {
+    const out: BlockView[] = [];
+    for (const room of this.store.memberOf(userId)) {
+      const time = room.direct?.blocks.get(userId);
+      if (!room.direct || time === undefined) continue;
+      const peer = room.direct.userA.userId === userId ? room.direct.userB : room.direct.userA;
+      out.push({ userId: peer.userId, username: peer.username, time });
+    }
+    return out.sort((a, b) => a.time.localeCompare(b.time));
+  }
+}
+
+const actorOf = (u: UserView) => ({ kind: 'user' as const, id: u.userId });
