@@ -117,16 +117,30 @@ function draw() {
   const admin = isAdmin(l.roomId);
   const more = h('button', { type: 'button', testid: 'members-more', hidden: l.nextOffset === null }, 'Load more') as HTMLButtonElement;
   more.onclick = () => loadMore(more);
+  // Live events redraw the panel: what is being typed (an invitation, a kick or ban reason)
+  // moves over to the new rows as the same elements, focus included.
+  const focused =
+    document.activeElement instanceof HTMLElement && el.sideBody.contains(document.activeElement) ? document.activeElement : null;
+  const open = el.sideBody.querySelector<HTMLElement>('.member > .inline-form');
+  const openFor = open?.parentElement?.dataset.userId;
+  if (!admin || invite?.roomId !== l.roomId) invite = admin ? { roomId: l.roomId, form: inviteForm(l.roomId) } : null;
   const parts: HTMLElement[] = [];
-  if (admin) parts.push(inviteForm(l.roomId));
+  if (invite) parts.push(invite.form);
+  const rows = l.members.map((m) => memberItem(l.roomId, m));
   parts.push(
     h('p', { class: 'muted', testid: 'members-total', text: plural(l.total, 'member') }),
-    h('ul', { class: 'member-list', testid: 'member-list' }, ...l.members.map((m) => memberItem(l.roomId, m))),
+    h('ul', { class: 'member-list', testid: 'member-list' }, ...rows),
     more,
   );
   if (admin && l.bans) parts.push(banList(l.roomId, l.bans));
   el.sideBody.replaceChildren(...parts);
+  const row = open && rows.find((r) => r.dataset.userId === openFor && r.querySelector('.member-actions')?.childElementCount);
+  if (open && row) row.append(open);
+  if (focused?.isConnected) focused.focus({ preventScroll: true });
 }
+
+/** The invitation form of the panel's room, kept across redraws. */
+let invite: { roomId: string; form: HTMLElement } | null = null;
 
 function inviteForm(roomId: string) {
   const username = h('input', {
