@@ -48,12 +48,15 @@ export function createSubjects(namespace: string) {
     },
     consumers: {
       historyProjector: 'history-projector',
+      /** rooms: writes the message-id KV record of every stored message (see message-id-recorder.ts). */
+      messageIdRecorder: 'rooms-message-ids',
     },
     chat: {
       all: `${ns}.chat.>`,
       roomMeta: (roomId: string) => `${ns}.chat.room.${room(roomId)}.meta`,
       roomMessages: (roomId: string) => `${ns}.chat.room.${room(roomId)}.msg`,
       allRoomMeta: `${ns}.chat.room.*.meta`,
+      allRoomMessages: `${ns}.chat.room.*.msg`,
       /** Extract the room id from any ns.chat.room.<id>.* or ns.live.chat.room.<id>.* subject. */
       roomIdOf(subject: string): string | null {
         // Match after the namespace: a namespace may itself be called "room".

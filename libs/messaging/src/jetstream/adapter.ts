@@ -63,6 +63,12 @@ export class JetStreamAdapter {
     return this.durables.ackFloor(stream, durable);
   }
 
+  /** The stream's last sequence (0 when empty): everything stored so far is at or below it. */
+  async lastSeq(stream: string): Promise<number> {
+    const jsm = await this.manager();
+    return (await jsm.streams.info(stream)).state.last_seq;
+  }
+
   /** See ordered-follow.ts. */
   follow(stream: string, filterSubject: string, handler: (m: Delivered) => void): Promise<Following> {
     return follow(this.js, this.log, stream, filterSubject, handler);
