@@ -3,6 +3,7 @@ import { ChatError } from '@chat/contracts';
 import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import type { RoomsConfig } from './config';
+import { MessageIdRecorder } from './messages/message-id-recorder';
 import { PostMessageHandler } from './messages/post-message';
 import { RoomCommandHandler } from './room/room.commands';
 import { defaultRoomCommand } from './room/room.decide';
@@ -38,7 +39,7 @@ export class RoomsModule {
       module: RoomsModule,
       imports: [platform],
       controllers: [RoomsController],
-      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, RoomsStartup],
+      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, RoomsStartup, MessageIdRecorder],
     };
   }
 }
