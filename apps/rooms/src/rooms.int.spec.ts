@@ -267,9 +267,13 @@ describe('rooms service - two replicas over real NATS', () => {
     const subject = a.deps.subjects.chat.roomMessages('crash');
     const key = idempotencyKey('crash', poster.userId, 'crash-1');
     const req = { ...poster, roomId: 'crash', clientMsgId: 'crash-1', body: 'once' };
-    const handlerA = a.app.get(PostMessageHandler) as unknown as { accepted: { put: (...args: unknown[]) => Promise<unknown> } };
-    const realPut = handlerA.accepted.put;
-    handlerA.accepted.put = () => new Promise(() => undefined); // the process is gone before the write lands
+    // Either replica may serve the first send (one queue group): both lose their KV writes, as
+    // the one that appended would when killed right after the append.
+    type Handler = { accepted: { put: (...args: unknown[]) => Promise<unknown> } };
+    const handlers = [a, b].map((r) => r.app.get(PostMessageHandler) as unknown as Handler);
+    const realPuts = handlers.map((h) => h.accepted.put);
+    for (const h of handlers) h.accepted.put = () => new Promise(() => undefined);
+    const restore = () => handlers.forEach((h, i) => (h.accepted.put = realPuts[i]));
     const jsm = await jetstreamManager(a.nc);
     const chat = a.deps.subjects.streams.chat.name;
     const config = (await jsm.streams.info(chat)).config;
@@ -278,11 +282,12 @@ describe('rooms service - two replicas over real NATS', () => {
       const first = await a.deps.rpc.callOrThrow('rooms.post', req);
       // The server forgets message ids on a timer of the window's length: up to twice the window.
       await new Promise((r) => setTimeout(r, 2500));
+      restore();
       const retry = await b.deps.rpc.callOrThrow('rooms.post', req);
       expect(retry).toEqual({ ...first, duplicate: true });
       expect((await messagesOn(subject)).map((e) => e.payload.messageId)).toEqual([first.messageId]);
     } finally {
-      handlerA.accepted.put = realPut;
+      restore();
       await jsm.streams.update(chat, config);
     }
   });
