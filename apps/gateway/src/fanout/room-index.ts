@@ -139,7 +139,12 @@ export class RoomIndex<C> {
     if (since !== undefined && position >= since) return false;
     if (position <= this.seen(userId, roomId)) return false;
     this.markSeen(userId, roomId, position);
-    return this.byUser.has(userId);
+    const user = this.byUser.get(userId);
+    if (!user) return false;
+    // A change of the user's membership known here: a room list fetched before it (from a
+    // rooms replica that had not applied it yet) must not undo it.
+    this.touch(user.conns, roomId);
+    return true;
   }
 
   /** From which position the user's connections follow the room; undefined when they do not. */
