@@ -1089,6 +1089,34 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
     });
   });
 
+  describe('admins and invitations over time', () => {
+    it('an admin invites; the invitation keeps the room name of its time; a demoted admin loses the rights', async () => {
+      const roomId = rid('adm');
+      await create(a1, { roomId, name: 'Old name', visibility: 'private' });
+      const inv0 = expectOk('invite bob', await a1.request('room.invite', { roomId, username: 'Bob' }));
+      await delivered('invite bob', 'invitation.received', inv0.position, [b]);
+      await join(b, roomId);
+      expectOk('b admin', await a1.request('room.setRole', { roomId, userId: B.userId, role: 'admin' }));
+      const inv = expectOk('admin invites', await b.request('room.invite', { roomId, username: 'Dave' }));
+      const mi = await delivered('admin invites', 'member.invited', inv.position, [a1, a2, b], [d]);
+      expectUser('member.invited.by', mi.data.by, B);
+      const ir = await delivered('admin invites', 'invitation.received', inv.position, [d], [a1, b]);
+      expectUser('invitedBy', ir.data.invitedBy, B);
+      expectOk('rename', await a1.request('room.update', { roomId, name: 'New name' }));
+      const il = expectOk('invitation.list', await d.request('invitation.list'));
+      expect(il.invitations.find((i: any) => i.roomId === roomId)).toMatchObject({ roomId, roomName: 'Old name' });
+      expect(expectOk('invitee details', await d.request('room.details', { roomId })).name).toBe('New name');
+      const dm = expectOk('demote', await a1.request('room.setRole', { roomId, userId: B.userId, role: 'member' }));
+      await delivered('demote', 'member.role', dm.position, [b]);
+      expectErr('demoted updates', await b.request('room.update', { roomId, topic: 'x' }), 'FORBIDDEN');
+      expectErr('demoted invites', await b.request('room.invite', { roomId, username: 'Eve' }), 'FORBIDDEN');
+      expectErr('demoted reads bans', await b.request('room.bans', { roomId }), 'FORBIDDEN');
+      expectErr('kick an invitee (not a member)', await a1.request('room.kick', { roomId, userId: D.userId }), 'NOT_MEMBER');
+      expectErr('setRole of an invitee', await a1.request('room.setRole', { roomId, userId: D.userId, role: 'admin' }), 'NOT_MEMBER');
+      expectErr('transfer to an invitee', await a1.request('room.transfer', { roomId, userId: D.userId }), 'NOT_MEMBER');
+    });
+  });
+
   // -------------------------------------------------------------------------------------------
   describe('room.kick', () => {
     it('roles and targets; member.kicked to members and the kicked; nothing more for them; NOT_MEMBER; rejoin', async () => {
