@@ -10,7 +10,8 @@ export function roomText(field: 'name' | 'topic', raw: string): string {
   const text = raw.normalize('NFKC');
   const max = field === 'name' ? Limits.roomNameMaxChars : Limits.topicMaxChars;
   const problems: string[] = [];
-  if (text.length > max) problems.push(`${field} must be at most ${max} characters after Unicode NFKC normalisation`);
+  // In code points, as the request's validation counts (an emoji is one character, not two).
+  if ([...text].length > max) problems.push(`${field} must be at most ${max} characters after Unicode NFKC normalisation`);
   if (field === 'name') {
     if (text.length === 0) problems.push('name must not be empty');
     if (text !== text.trim()) problems.push('name must not start or end with a space after Unicode NFKC normalisation');

@@ -16,6 +16,10 @@ describe('roomText - names and topics checked after NFKC', () => {
     expect(roomText('topic', '')).toBe('');
   });
 
+  it('counts characters as the request validation does: code points (80 emoji make a valid name)', () => {
+    expect(roomText('name', '😀'.repeat(Limits.roomNameMaxChars))).toHaveLength(2 * Limits.roomNameMaxChars);
+  });
+
   it('refuses a name that NFKC lengthens past the limit, or turns into a leading space', () => {
     expect(refusal(() => roomText('name', '\uFDFA'.repeat(Limits.roomNameMaxChars)))).toMatchObject({
       code: 'BAD_REQUEST',
