@@ -256,11 +256,9 @@ describe('rooms service - two replicas over real NATS', () => {
     }
   });
 
-  // REVIEW (issue 6, "First, a defect found from outside"): the KV record is written after the
-  // append without waiting (PostMessageHandler.remember). A replica that dies between the two
-  // (played here by dropping its KV writes, as SIGKILL would) leaves no record, and a retry after
-  // the duplicate window stores a second copy. The fix (records derived from the stream by the
-  // message-id recorder, as docs/architecture.md describes) is not on this branch.
+  // The issue's defect: a replica that dies between the append and the idempotency record
+  // (played here by dropping both replicas' own KV writes, as SIGKILL would) must not let a retry
+  // after the duplicate window store a second copy: the recorder derives the record from the stream.
   it('post - a replica dying between the append and the record: a retry after the duplicate window gets the original', async () => {
     const poster = user('crasher');
     await a.deps.rpc.callOrThrow('rooms.create', { ...poster, roomId: 'crash', name: 'Crash' });
