@@ -12,21 +12,35 @@
 //     finds the highest rate each target sustains with bounded queues. Reported: deliveries/s.
 //  2. half load: a paced open-loop stream at half the bare server's saturation message rate
 //     (or `--rate`), same for both targets. Reported: p50/p99 send-to-receive latency.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
+import {
+  cpuMeter,
+  deleteNamespace,
+  f0,
+  f2,
+  freePort,
+  lifecycle,
+  log,
+  machineInfo,
+  natsVersion,
+  now,
+  pidsByName,
+  renderTable,
+  Reservoir,
+  sleep,
+  writeResult,
+} from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const { ensureNats, ensurePostgres } = require('../scripts/infra.cjs');
 const { SERVICES, startStack } = require('../scripts/stack.cjs');
 
@@ -97,51 +111,8 @@ if (P.only && !['bare', 'stack'].includes(P.only)) throw new Error('--only must 
 if (P.window > 200) throw new Error('--window above 200 would hit the gateway in-flight limit (256)');
 if (P.maxOutstanding > 200) throw new Error('--max-outstanding above 200 would hit the gateway in-flight limit (256)');
 
-const log = (m) => console.log(`[bench] ${m}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const now = () => performance.now();
-
 // ---------------------------------------------------------------------------------------------
 // Measurement: deliveries, latency samples (fixed-size reservoir), CPU of the processes involved
-
-class Reservoir {
-  constructor(size = 1_000_000) {
-    this.buf = new Float64Array(size);
-    this.n = 0; // samples offered
-  }
-  add(v) {
-    if (this.n < this.buf.length) this.buf[this.n] = v;
-    else {
-      const j = Math.floor(Math.random() * (this.n + 1));
-      if (j < this.buf.length) this.buf[j] = v;
-    }
-    this.n++;
-  }
-  percentiles(ps) {
-    const k = Math.min(this.n, this.buf.length);
-    if (!k) return ps.map(() => null);
-    const sorted = this.buf.slice(0, k).sort();
-    return ps.map((p) => sorted[Math.min(k - 1, Math.floor((p / 100) * k))]);
-  }
-}
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function procTicks(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime
-  } catch {
-    return null;
-  }
-}
 
 /** Read/write syscall counts of a process (Linux /proc/<pid>/io), or null. */
 function procIo(pid) {
@@ -161,48 +132,15 @@ function procIo(pid) {
 
 const perDelivery = (n, deliveries) => (Number.isFinite(n) && deliveries > 0 ? Number((n / deliveries).toFixed(3)) : null);
 
-function pidsByName(comm) {
-  const out = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) out.push(Number(d));
-    } catch {}
-  }
-  return out;
-}
-
-function machineTicks() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const idle = f[3] + (f[4] || 0);
-  // steal: time the hypervisor gave this VM's CPUs to someone else (noisy neighbours).
-  return { total: f.reduce((a, b) => a + b, 0), idle, steal: f[7] || 0 };
-}
-
-/** CPU use over an interval: per named process group (in % of one core) and the machine (in % of all cores). */
-function cpuMeter(groups) {
-  const snap = () => ({
-    t: now(),
-    groups: Object.fromEntries(Object.entries(groups()).map(([k, pids]) => [k, pids.map(procTicks).reduce((a, b) => a + (b ?? 0), 0)])),
-    self: process.cpuUsage(),
-    machine: machineTicks(),
-  });
-  const a = snap();
+/**
+ * CPU use over an interval (lib.mjs cpuMeter), as this report has it: per named process group
+ * (in % of one core), the load generator, the machine (in % of all cores), other and steal.
+ */
+function cpuPercent(groups) {
+  const stop = cpuMeter(groups);
   return () => {
-    const b = snap();
-    const secs = (b.t - a.t) / 1000;
-    const pct = (ticks) => Math.round((ticks / CLK_TCK / secs) * 100);
-    const res = {};
-    for (const k of Object.keys(b.groups)) res[k] = pct(b.groups[k] - (a.groups[k] ?? 0));
-    res.loadgen = Math.round(((b.self.user - a.self.user + b.self.system - a.self.system) / 1e6 / secs) * 100);
-    const dt = b.machine.total - a.machine.total;
-    res.machineBusy = dt ? Math.round((1 - (b.machine.idle - a.machine.idle) / dt) * 100) : null;
-    const steal = dt ? Math.round(((b.machine.steal - a.machine.steal) / dt) * 100) : null;
-    // Whatever else ran meanwhile (other users of the machine), in % of one core.
-    const known = Object.entries(res).reduce((sum, [k, v]) => (k === 'machineBusy' ? sum : sum + v), 0);
-    res.other = res.machineBusy === null ? null : Math.max(0, Math.round((res.machineBusy - (steal ?? 0)) * os.cpus().length - known));
-    res.steal = steal;
-    return res;
+    const c = stop();
+    return { ...c.groups, loadgen: c.loadgen, machineBusy: c.machineBusy, other: c.other, steal: c.steal };
   };
 }
 
@@ -297,7 +235,7 @@ async function runScenario(target, { kind, rate = 0 }) {
     }
   };
   const topUp = (s) => {
-    while (s.outstanding < P.window && !stopSending && !interrupted) sendOne(s);
+    while (s.outstanding < P.window && !stopSending && !interrupted()) sendOne(s);
   };
 
   for (let i = 0; i < target.senders.length; i++) {
@@ -313,7 +251,7 @@ async function runScenario(target, { kind, rate = 0 }) {
   else {
     let due = 0;
     const tick = () => {
-      if (stopSending || interrupted) return;
+      if (stopSending || interrupted()) return;
       const dueNow = Math.floor(((now() - start) * rate) / 1000);
       while (due < dueNow) {
         const s = senders[due % senders.length];
@@ -327,7 +265,7 @@ async function runScenario(target, { kind, rate = 0 }) {
   }
 
   await sleep(P.warmup * 1000);
-  const meter = cpuMeter(target.pids);
+  const meter = cpuPercent(target.pids);
   const fanoutPid = target.pids()[target.fanoutProcess][0];
   const io0 = { fanout: procIo(fanoutPid), self: procIo('self') };
   rec.t0 = now();
@@ -406,18 +344,6 @@ function efficiency(fanoutProcess, deliveriesPerSec, cpu) {
 // ---------------------------------------------------------------------------------------------
 // Target: bare ws broadcast server (child process)
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function connectRaw(url) {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   await new Promise((resolve, reject) => {
@@ -434,7 +360,7 @@ async function inBatches(items, size, fn) {
   return out;
 }
 
-const cleanups = [];
+const { cleanups, interrupted, run } = lifecycle({ finally_: async () => killOwnChildren() });
 
 async function bareTarget() {
   const child = spawn(process.execPath, [path.join(here, 'bare-server.mjs')], {
@@ -537,7 +463,7 @@ async function stackTarget(info) {
   const teardown = async () => {
     if (stack) await stack.stopAll().catch(() => undefined);
     stack = null;
-    await deleteNamespace(natsUrl, createSubjects(namespace)).catch((e) =>
+    await deleteNamespace(natsUrl, createSubjects(namespace), 'fanout-bench').catch((e) =>
       log(`could not delete NATS namespace ${namespace}: ${e.message}`),
     );
     await dropSchema(databaseUrl, schema).catch((e) => log(`could not drop schema ${schema}: ${e.message}`));
@@ -562,7 +488,7 @@ async function stackTarget(info) {
     output: logDir,
   });
   log(`stack ready in ${((now() - t0) / 1000).toFixed(1)} s`);
-  info.natsVersion = await natsVersion(natsUrl).catch(() => null);
+  info.natsVersion = await natsVersion(natsUrl, 'fanout-bench').catch(() => null);
   info.postgresVersion = await postgresVersion(databaseUrl).catch(() => null);
   info.stackLogs = logDir;
 
@@ -645,33 +571,6 @@ async function stackTarget(info) {
   return target;
 }
 
-async function natsConnect(url) {
-  const { connect } = require('@nats-io/transport-node');
-  return connect({ servers: url, name: 'fanout-bench' });
-}
-
-async function natsVersion(url) {
-  const nc = await natsConnect(url);
-  try {
-    return nc.info?.version ?? null;
-  } finally {
-    await nc.close();
-  }
-}
-
-/** The run's streams and KV buckets, so the shared NATS does not fill up with benchmark data. */
-async function deleteNamespace(url, s) {
-  const { jetstreamManager } = require('@nats-io/jetstream');
-  const nc = await natsConnect(url);
-  try {
-    const jsm = await jetstreamManager(nc);
-    const names = [...Object.values(s.streams).map((x) => x.name), ...Object.values(s.kv).map((b) => `KV_${b}`)];
-    for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
-  } finally {
-    await nc.close();
-  }
-}
-
 async function pgQuery(url, sql) {
   const pg = require('pg');
   const c = new pg.Client({ connectionString: url });
@@ -687,33 +586,6 @@ const postgresVersion = async (url) => (await pgQuery(url, 'SHOW server_version'
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-function machineInfo() {
-  let osName = `${os.type()} ${os.release()}`;
-  try {
-    const m = /^PRETTY_NAME="?([^"\n]*)/m.exec(fs.readFileSync('/etc/os-release', 'utf8'));
-    if (m) osName = `${m[1]} (kernel ${os.release()})`;
-  } catch {}
-  const cpus = os.cpus();
-  return {
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    cpus: cpus.length,
-    ramGiB: Math.round(os.totalmem() / 2 ** 30),
-    os: osName,
-    node: process.version,
-    loadavgAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
-  };
-}
-
-const f0 = (x) => (x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
-const f2 = (x) => (x === null || x === undefined ? '-' : x.toFixed(2));
-
-/** A Markdown table, padded so that it also reads well in a terminal. */
-function renderTable(head, body) {
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
-  const line = (cells) => '| ' + cells.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |';
-  return [line(head), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...body.map(line)].join('\n');
-}
 
 function table(rows) {
   const head = [
@@ -794,32 +666,12 @@ function ownChildren() {
   return pids;
 }
 
-// One clean-up, whoever asks first (the end of main, an error, or a signal); the others wait for it.
-let cleaning = null;
-function cleanupAll() {
-  cleaning ??= (async () => {
-    while (cleanups.length)
-      await cleanups
-        .pop()()
-        .catch(() => undefined);
-    for (const pid of ownChildren()) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {}
-    }
-  })();
-  return cleaning;
-}
-
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${sig}: stopping everything`);
-    await cleanupAll();
-    process.exit(130);
-  });
+function killOwnChildren() {
+  for (const pid of ownChildren()) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {}
+  }
 }
 
 async function main() {
@@ -924,23 +776,13 @@ async function main() {
     );
   else console.log(`       nothing else used more than ${maxOther}% of a core during the measured windows.`);
 
-  const out = opt.out ?? path.join(root, 'bench', 'results', `fanout-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(
-    out,
-    JSON.stringify({ date: started.toISOString(), command, machine: info, parameters: P, results, verdicts }, null, 2) + '\n',
-  );
-  console.log(`\nresult written to ${path.relative(process.cwd(), out)}`);
+  const out = writeResult({
+    out: opt.out,
+    name: 'fanout',
+    started,
+    result: { date: started.toISOString(), command, machine: info, parameters: P, results, verdicts },
+  });
+  console.log(`\nresult written to ${out}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  // After a signal, failures of what was interrupted are expected noise.
-  if (!interrupted) console.error(`[bench] failed: ${err?.stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
-// Client sockets and the NATS client may keep handles open for a moment; the work is done.
-process.exit(interrupted ? 130 : (process.exitCode ?? 0));
+await run(main);

@@ -16,16 +16,32 @@
 //  3. memory: a rooms process started on a CHAT stream that already holds N rooms (RoomCreated +
 //     MemberJoined events appended directly), against the same process on an empty stream: RSS
 //     and V8 heap after a forced GC, per room, and the time to start (replay).
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  cpuMeter,
+  deleteNamespace,
+  f0,
+  f2,
+  freePort,
+  lifecycle,
+  log,
+  machineInfo,
+  natsConnect,
+  natsVersion,
+  now,
+  pidsByName,
+  renderTable,
+  Reservoir,
+  sleep,
+  writeResult,
+} from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -91,99 +107,23 @@ for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown p
 // The built contracts' own limit: a hot room must admit every join of a run.
 const { createSubjects, Limits } = require('../libs/contracts/dist/index.js');
 const { JetStreamAdapter, RpcClient, AppendRefused, streamSpecs } = require('../libs/messaging/dist/index.js');
-const { connect } = require('@nats-io/transport-node');
-const { jetstream, jetstreamManager } = require('@nats-io/jetstream');
+const { jetstream } = require('@nats-io/jetstream');
 const HOT_LIMIT = Limits.memberLimitMax;
-
-const log = (m) => console.log(`[bench] ${m}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const now = () => performance.now();
 
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
-class Reservoir {
-  constructor(size = 1_000_000) {
-    this.buf = new Float64Array(size);
-    this.n = 0;
-  }
-  add(v) {
-    if (this.n < this.buf.length) this.buf[this.n] = v;
-    else {
-      const j = Math.floor(Math.random() * (this.n + 1));
-      if (j < this.buf.length) this.buf[j] = v;
-    }
-    this.n++;
-  }
-  percentiles(ps) {
-    const k = Math.min(this.n, this.buf.length);
-    if (!k) return ps.map(() => null);
-    const sorted = this.buf.slice(0, k).sort();
-    return ps.map((p) => sorted[Math.min(k - 1, Math.floor((p / 100) * k))]);
-  }
-}
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function procTicks(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return null;
-  }
-}
-
-function machineTicks() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { total: f.reduce((a, b) => a + b, 0), idle: f[3] + (f[4] || 0), steal: f[7] || 0 };
-}
-
-function pidsByName(comm) {
-  const out = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) out.push(Number(d));
-    } catch {}
-  }
-  return out;
-}
-
 /**
- * CPU over an interval: each named process (in % of one core), this load generator, and
- * whatever else ran on the machine ("other", % of one core): the machine is shared, and a
- * figure measured while something else took a core says little.
+ * CPU over an interval (lib.mjs cpuMeter), as this report has it: each named process (in % of
+ * one core), this load generator, whatever else ran on the machine ("other", % of one core: the
+ * machine is shared, and a figure measured while something else took a core says little) and
+ * the machine (% of all cores).
  */
-function cpuMeter(groups) {
-  const snap = () => ({
-    t: now(),
-    groups: Object.fromEntries(Object.entries(groups()).map(([k, pids]) => [k, pids.map(procTicks).reduce((a, b) => a + (b ?? 0), 0)])),
-    self: process.cpuUsage(),
-    machine: machineTicks(),
-  });
-  const a = snap();
+function cpuPercent(groups) {
+  const stop = cpuMeter(groups);
   return () => {
-    const b = snap();
-    const secs = (b.t - a.t) / 1000;
-    const pct = (ticks) => Math.round((ticks / CLK_TCK / secs) * 100);
-    const res = {};
-    for (const k of Object.keys(b.groups)) res[k] = pct(b.groups[k] - (a.groups[k] ?? 0));
-    res.loadgen = Math.round(((b.self.user - a.self.user + b.self.system - a.self.system) / 1e6 / secs) * 100);
-    const dt = b.machine.total - a.machine.total;
-    const busy = dt ? 1 - (b.machine.idle - a.machine.idle) / dt : null;
-    const steal = dt ? (b.machine.steal - a.machine.steal) / dt : 0;
-    const known = Object.values(res).reduce((s, v) => s + v, 0);
-    res.other = busy === null ? null : Math.max(0, Math.round((busy - steal) * os.cpus().length * 100 - known));
-    res.machine = busy === null ? null : Math.round(busy * 100);
-    return res;
+    const c = stop();
+    return { ...c.groups, loadgen: c.loadgen, other: c.other, machine: c.machineBusy };
   };
 }
 
@@ -242,7 +182,7 @@ async function closedLoop({ op, concurrency = P.concurrency, seconds = null, war
     await sleep(warmup * 1000);
   }
   const tap0 = tap?.snapshot();
-  const meter = cpuMeter(pids);
+  const meter = cpuPercent(pids);
   const t0 = now();
   measuring = true;
   if (timed) await sleep(seconds * 1000);
@@ -290,20 +230,12 @@ async function closedLoop({ op, concurrency = P.concurrency, seconds = null, war
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 const procs = new Set();
-const cleanups = [];
+const { cleanups, cleanupAll, resetCleanup, run } = lifecycle({
+  finally_: async () => {
+    for (const p of procs) await p.stop().catch(() => undefined);
+  },
+});
 
 /**
  * Starts one service from its built dist/main.js like scripts/stack.cjs does (with the IPC
@@ -358,27 +290,12 @@ async function startService({ name, service = name, namespace, natsUrl, logDir, 
   return entry;
 }
 
-async function natsConnect(url, name) {
-  return connect({ servers: url, name, noAsyncTraces: true });
-}
-
-/** The namespace's streams and KV buckets, so the shared NATS does not fill up with benchmark data. */
-async function deleteNamespace(url, namespace) {
-  const s = createSubjects(namespace);
-  const nc = await natsConnect(url, 'rooms-bench-cleanup');
-  try {
-    const jsm = await jetstreamManager(nc);
-    const names = [...Object.values(s.streams).map((x) => x.name), ...Object.values(s.kv).map((b) => `KV_${b}`)];
-    for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
-  } finally {
-    await nc.close();
-  }
-}
-
 function newNamespace(tag) {
   const ns = `bench_${tag}_${crypto.randomBytes(4).toString('hex')}`;
   cleanups.push(async () => {
-    await deleteNamespace(RUN.natsUrl, ns).catch((e) => log(`could not delete NATS namespace ${ns}: ${e.message}`));
+    await deleteNamespace(RUN.natsUrl, createSubjects(ns), 'rooms-bench-cleanup').catch((e) =>
+      log(`could not delete NATS namespace ${ns}: ${e.message}`),
+    );
   });
   return ns;
 }
@@ -800,36 +717,7 @@ async function memory(results) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const f0 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
-const f2 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(2));
 const mib = (b) => (b === null || b === undefined ? '-' : (b / 2 ** 20).toFixed(1));
-
-function renderTable(head, body) {
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
-  const line = (cells) => '| ' + cells.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |';
-  return [line(head), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...body.map(line)].join('\n');
-}
-
-function machineInfo() {
-  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
-  try {
-    const m = /^Model name:\s*(.+)$/m.exec(execFileSync('lscpu', { encoding: 'utf8' }));
-    if (m) cpuModel = m[1].trim();
-  } catch {}
-  let osName = `${os.type()} ${os.release()}`;
-  try {
-    const m = /^PRETTY_NAME="?([^"\n]*)/m.exec(fs.readFileSync('/etc/os-release', 'utf8'));
-    if (m) osName = `${m[1]} (kernel ${os.release()})`;
-  } catch {}
-  return {
-    cpuModel,
-    cpus: os.cpus().length,
-    ramGiB: Math.round(os.totalmem() / 2 ** 30),
-    os: osName,
-    node: process.version,
-    loadavgAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
-  };
-}
 
 function report(results, info, command, started) {
   console.log('');
@@ -983,29 +871,6 @@ function report(results, info, command, started) {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-let cleaning = null;
-function cleanupAll() {
-  cleaning ??= (async () => {
-    while (cleanups.length)
-      await cleanups
-        .pop()()
-        .catch(() => undefined);
-    for (const p of procs) await p.stop().catch(() => undefined);
-  })();
-  return cleaning;
-}
-
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${sig}: stopping everything`);
-    await cleanupAll();
-    process.exit(130);
-  });
-}
-
 async function main() {
   const started = new Date();
   const info = machineInfo();
@@ -1013,31 +878,22 @@ async function main() {
   log(`${info.cpus} x ${info.cpuModel}, ${info.ramGiB} GiB, Node ${info.node}, load average ${info.loadavgAtStart.join(' ')}`);
   RUN.natsUrl = await ensureNats(log);
   RUN.logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-bench-rooms-'));
-  {
-    const nc = await natsConnect(RUN.natsUrl, 'rooms-bench-info');
-    info.natsVersion = nc.info?.version ?? null;
-    await nc.close();
-  }
+  info.natsVersion = await natsVersion(RUN.natsUrl, 'rooms-bench-info');
   const results = {};
   if (only.includes('commands') || only.includes('conflict')) await commandsAndConflict(results);
   // The services of parts 1-2 are stopped and their streams deleted before memory is measured.
   await cleanupAll();
-  cleaning = null;
+  resetCleanup();
   if (only.includes('memory')) await memory(results);
 
   report(results, info, command, started);
-  const out = opt.out ?? path.join(root, 'bench', 'results', `rooms-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: started.toISOString(), command, machine: info, parameters: P, results }, null, 2) + '\n');
-  console.log(`\nresult written to ${path.relative(process.cwd(), out)} (service logs in ${RUN.logDir})`);
+  const out = writeResult({
+    out: opt.out,
+    name: 'rooms',
+    started,
+    result: { date: started.toISOString(), command, machine: info, parameters: P, results },
+  });
+  console.log(`\nresult written to ${out} (service logs in ${RUN.logDir})`);
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) console.error(`[bench] failed: ${err?.stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
-process.exit(interrupted ? 130 : (process.exitCode ?? 0));
+await run(main);

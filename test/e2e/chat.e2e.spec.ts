@@ -94,13 +94,18 @@ describe('chat stack - end to end', () => {
     expect(bob.events('message.posted').filter((f) => f.data.clientMsgId === 'retry-1')).toHaveLength(1);
   });
 
-  it('send - refused with typed errors: blocked word, not a member, bad data', async () => {
+  it('send - refused with typed errors: blocked word, hidden room, not a member, bad data', async () => {
     await expectCode(alice.request('message.send', { roomId: 'general', clientMsgId: 'bw-1', body: '这是违禁内容' }), 'CONTENT_BLOCKED');
     const created = await alice.request('room.create', { roomId: 'alice-only', name: 'Alice only', visibility: 'private' });
     expect(created.room.myRole).toBe('owner');
-    await expectCode(bob.request('message.send', { roomId: 'alice-only', clientMsgId: 'nm-1', body: 'let me in' }), 'NOT_MEMBER');
-    await expectCode(bob.request('room.join', { roomId: 'alice-only' }), 'FORBIDDEN');
-    await expectCode(bob.request('history.page', { roomId: 'alice-only' }), 'FORBIDDEN');
+    // A private room is, for an outsider, a room that does not exist.
+    await expectCode(bob.request('message.send', { roomId: 'alice-only', clientMsgId: 'nm-1', body: 'let me in' }), 'NOT_FOUND');
+    await expectCode(bob.request('room.join', { roomId: 'alice-only' }), 'NOT_FOUND');
+    await expectCode(bob.request('history.page', { roomId: 'alice-only' }), 'NOT_FOUND');
+    // A public room: not a member until joined.
+    await alice.request('room.create', { roomId: 'alice-public', name: 'Alice public' });
+    await expectCode(bob.request('message.send', { roomId: 'alice-public', clientMsgId: 'nm-2', body: 'hello?' }), 'NOT_MEMBER');
+    await expectCode(bob.request('history.page', { roomId: 'alice-public' }), 'FORBIDDEN');
     await expectCode(alice.request('message.send', { roomId: 'general', clientMsgId: 'has spaces', body: 'x' }), 'BAD_REQUEST');
   });
 

@@ -151,6 +151,94 @@ describe('rooms and conversations - end to end', () => {
     expect(carolFrames.filter((f) => f.position > kick.position && f.event !== 'member.kicked')).toEqual([]);
   });
 
+  it('settings, roles and ownership reach every member live on both gateways; the owner leaving hands the room on', async () => {
+    const { owner, bob, carol } = users;
+    await owner.client.request('room.create', { roomId: 'club', name: 'Club', memberLimit: 10 });
+    await bob.client.request('room.join', { roomId: 'club' });
+    await carol.client.request('room.join', { roomId: 'club' });
+    const updated = bob.client.waitFor('room.updated', (u) => u.roomId === 'club' && u.topic === '公告');
+    await owner.client.request('room.update', { roomId: 'club', topic: '公告', postPolicy: 'admins' });
+    expect(await updated).toEqual(
+      expect.objectContaining({ name: 'Club', postPolicy: 'admins', by: { userId: owner.userId, username: 'owner' } }),
+    );
+    // An announcement room: members read, admins post.
+    expect((await refusal(carol.client.request('message.send', { roomId: 'club', clientMsgId: 'a-1', body: 'me too' }))).code).toBe(
+      'FORBIDDEN',
+    );
+    const promoted = carol.client.waitFor('member.role', (r) => r.roomId === 'club' && r.userId === bob.userId);
+    await owner.client.request('room.setRole', { roomId: 'club', userId: bob.userId, role: 'admin' });
+    expect((await promoted).role).toBe('admin');
+    await bob.client.request('message.send', { roomId: 'club', clientMsgId: 'a-2', body: 'admins speak' });
+    // An admin may not promote; only the owner may.
+    expect((await refusal(bob.client.request('room.setRole', { roomId: 'club', userId: carol.userId, role: 'admin' }))).code).toBe(
+      'FORBIDDEN',
+    );
+    const transferred = carol.client.waitFor('room.owner', (o) => o.roomId === 'club');
+    await owner.client.request('room.transfer', { roomId: 'club', userId: bob.userId });
+    expect(await transferred).toEqual(
+      expect.objectContaining({ userId: bob.userId, previous: { userId: owner.userId, username: 'owner' } }),
+    );
+    expect((await owner.client.request('room.details', { roomId: 'club' })).myRole).toBe('admin');
+    // Bob (owner now) leaves: the longest-standing admin (the old owner) takes over.
+    const left = carol.client.waitFor('member.left', (l) => l.roomId === 'club' && l.userId === bob.userId);
+    await bob.client.request('room.leave', { roomId: 'club' });
+    expect((await left).newOwner).toEqual({ userId: owner.userId, username: 'owner' });
+    const members = await carol.client.request('room.members', { roomId: 'club' });
+    expect(members.members.map((m) => [m.username, m.role])).toEqual([
+      ['owner', 'owner'],
+      ['carol', 'member'],
+    ]);
+  });
+
+  it('a ban removes the member at once on every connection, refuses their return until unbanned; a declined invitation is seen live', async () => {
+    const { owner, bob, eve } = users;
+    await owner.client.request('room.create', { roomId: 'guarded', name: 'Guarded' });
+    await eve.client.request('room.join', { roomId: 'guarded' });
+    await bob.client.request('room.join', { roomId: 'guarded' });
+    const banned = eve.client.waitFor('member.banned', (b) => b.roomId === 'guarded' && b.userId === eve.userId);
+    const seenByBob = bob.client.waitFor('member.banned', (b) => b.roomId === 'guarded' && b.userId === eve.userId);
+    const ban = await owner.client.request('room.ban', { roomId: 'guarded', userId: eve.userId, reason: 'spam' });
+    expect((await banned).reason).toBe('spam');
+    await seenByBob;
+    const after = await owner.client.request('message.send', { roomId: 'guarded', clientMsgId: 'g-1', body: 'after the ban' });
+    await bob.client.waitFor('message.posted', (m) => m.messageId === after.messageId);
+    const eveFrames = eve.client.received.filter(
+      (f): f is WsEventFrame => f.type === 'evt' && (f.data as { roomId?: string }).roomId === 'guarded' && f.position > ban.position,
+    );
+    expect(eveFrames).toEqual([]);
+    expect((await refusal(eve.client.request('room.join', { roomId: 'guarded' }))).code).toBe('BANNED');
+    expect((await refusal(owner.client.request('room.invite', { roomId: 'guarded', username: 'eve' }))).code).toBe('BANNED');
+    expect((await owner.client.request('room.bans', { roomId: 'guarded' })).bans.map((b) => [b.userId, b.reason])).toEqual([
+      [eve.userId, 'spam'],
+    ]);
+    await owner.client.request('room.unban', { roomId: 'guarded', userId: eve.userId });
+    await eve.client.request('room.join', { roomId: 'guarded' });
+
+    await owner.client.request('room.create', { roomId: 'maybe', name: 'Maybe', visibility: 'private' });
+    const invited = bob.client.waitFor('invitation.received', (i) => i.roomId === 'maybe');
+    await owner.client.request('room.invite', { roomId: 'maybe', username: 'bob' });
+    await invited;
+    const declined = owner.client.waitFor('invitation.declined', (d) => d.roomId === 'maybe' && d.userId === bob.userId);
+    await bob.client.request('invitation.decline', { roomId: 'maybe' });
+    await declined;
+    expect((await bob.client.request('invitation.list', {})).invitations.map((i) => i.roomId)).not.toContain('maybe');
+    expect((await refusal(bob.client.request('invitation.accept', { roomId: 'maybe' }))).code).toBe('NOT_FOUND');
+  });
+
+  it('the owner deletes a room: members are told, and it is gone for everyone; the default room cannot be deleted', async () => {
+    const { owner, bob } = users;
+    await owner.client.request('room.create', { roomId: 'doomed', name: 'Doomed' });
+    await bob.client.request('room.join', { roomId: 'doomed' });
+    const deleted = bob.client.waitFor('room.deleted', (d) => d.roomId === 'doomed');
+    await owner.client.request('room.delete', { roomId: 'doomed' });
+    expect((await deleted).reason).toBe('owner');
+    for (const p of [bob.client.request('history.page', { roomId: 'doomed' }), bob.client.request('room.details', { roomId: 'doomed' })])
+      expect((await refusal(p)).code).toBe('NOT_FOUND');
+    expect((await refusal(owner.client.request('room.create', { roomId: 'doomed', name: 'Again' }))).code).toBe('CONFLICT');
+    await owner.client.request('room.join', { roomId: 'general' }).catch(() => undefined);
+    expect((await refusal(owner.client.request('room.delete', { roomId: 'general' }))).code).toBe('FORBIDDEN');
+  });
+
   it('a private conversation: opened by the first message, live on the other gateway, listed for both, invisible to anyone else', async () => {
     const { owner, bob, eve } = users;
     const opened = bob.client.waitFor('conversation.opened', (c) => c.peer.userId === owner.userId);

@@ -39,6 +39,7 @@ import { Conversations } from './direct/conversations';
 import { PostMessageHandler } from './messages/post-message';
 import { byRoomName, canSee, isAdmin, orderedMembers, summarize, type Room } from './room/room';
 import { RoomCommandHandler } from './room/room.commands';
+import { roomText } from './room/room-text';
 import { roomNotFound, type RoomCommand } from './room/room.decide';
 import { RoomStore } from './room/room.store';
 import { UserDirectory } from './users/user-directory';
@@ -62,7 +63,9 @@ export class RoomsController {
   @MessagePattern(Rpc.roomsList)
   list(@Payload() req: ListRoomsRpc): RoomSummary[] {
     const rooms = new Map<string, Room>();
-    for (const r of this.store.searchDirectory('')) rooms.set(r.roomId, r);
+    // The public part is capped (the first page of the directory): one reply must stay under
+    // NATS's payload limit however many rooms there are. room.directory pages through them all.
+    for (const r of this.store.searchDirectory('').slice(0, Limits.listPageMax)) rooms.set(r.roomId, r);
     for (const r of this.groupRoomsOf(req.userId)) rooms.set(r.roomId, r);
     return byName([...rooms.values()]).map((r) => summarize(r, req.userId));
   }
@@ -159,8 +162,8 @@ export class RoomsController {
       {
         type: 'CreateRoom',
         roomId,
-        name: req.name.normalize('NFKC'),
-        topic: (req.topic ?? '').normalize('NFKC'),
+        name: roomText('name', req.name),
+        topic: roomText('topic', req.topic ?? ''),
         visibility: req.visibility ?? 'public',
         postPolicy: req.postPolicy ?? 'members',
         memberLimit: req.memberLimit ?? Limits.memberLimitDefault,
@@ -226,8 +229,8 @@ export class RoomsController {
   @MessagePattern(Rpc.roomsUpdate)
   update(@Payload() req: UpdateRoomRpc, @Ctx() ctx: RpcCallContext): Promise<MembershipAck> {
     const changes = {
-      ...(req.name !== undefined && { name: req.name.normalize('NFKC') }),
-      ...(req.topic !== undefined && { topic: req.topic.normalize('NFKC') }),
+      ...(req.name !== undefined && { name: roomText('name', req.name) }),
+      ...(req.topic !== undefined && { topic: roomText('topic', req.topic) }),
       ...(req.visibility !== undefined && { visibility: req.visibility }),
       ...(req.postPolicy !== undefined && { postPolicy: req.postPolicy }),
       ...(req.memberLimit !== undefined && { memberLimit: req.memberLimit }),

@@ -4,6 +4,7 @@ import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import type { RoomsConfig } from './config';
 import { Conversations } from './direct/conversations';
+import { MessageIdRecorder } from './messages/message-id-recorder';
 import { PostMessageHandler } from './messages/post-message';
 import { UserNotifier } from './notify/user-notifier';
 import { RoomCommandHandler } from './room/room.commands';
@@ -41,7 +42,16 @@ export class RoomsModule {
       module: RoomsModule,
       imports: [platform],
       controllers: [RoomsController],
-      providers: [RoomStore, RoomCommandHandler, PostMessageHandler, UserDirectory, Conversations, RoomsStartup, UserNotifier],
+      providers: [
+        RoomStore,
+        RoomCommandHandler,
+        PostMessageHandler,
+        UserDirectory,
+        Conversations,
+        RoomsStartup,
+        UserNotifier,
+        MessageIdRecorder,
+      ],
     };
   }
 }

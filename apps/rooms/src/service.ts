@@ -6,5 +6,6 @@ export const roomsService = (config: RoomsConfig): ServiceDefinition<RoomsConfig
   name: 'rooms',
   config,
   rpc: true,
+  streams: { chatDuplicateWindowMs: config.MESSAGE_DEDUP_WINDOW_MS },
   module: (platform) => RoomsModule.register(platform),
 });

@@ -51,6 +51,52 @@ class DisplayNameConstraint implements ValidatorConstraintInterface {
   }
 }
 
+/**
+ * Request classes are built from a few field groups that several requests share (the optional
+ * room settings, a message's content, who is calling). Each group is a mixin: a function from a
+ * class to a subclass with the group's fields and their validation, so a rule is written once
+ * and class-validator sees every field on the final class.
+ */
+// A mixin's base must be constructible with any arguments (TypeScript's rule for mixins).
+type Ctor<T = object> = new (...args: any[]) => T;
+class Empty {}
+
+/** The room settings a creator may choose and an admin may change, all optional (the name is each request's own). */
+function withRoomSettings<B extends Ctor>(Base: B) {
+  class RoomSettingsFields extends Base {
+    @IsOptional()
+    @IsString()
+    @MaxLength(Limits.topicMaxChars)
+    topic?: string;
+    @IsOptional()
+    @IsIn(['public', 'private'])
+    visibility?: RoomVisibility;
+    @IsOptional()
+    @IsIn(['members', 'admins'])
+    postPolicy?: PostPolicy;
+    @IsOptional()
+    @IsInt()
+    @Min(2)
+    @Max(Limits.memberLimitMax)
+    memberLimit?: number;
+  }
+  return RoomSettingsFields;
+}
+
+/** What a message is made of: the client's id for it and its text. */
+function withMessageContent<B extends Ctor>(Base: B) {
+  class MessageContent extends Base {
+    @IsString()
+    @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMsgId must be 1-64 of A-Z a-z 0-9 _ -' })
+    clientMsgId: string;
+    @IsString()
+    @MinLength(1)
+    @MaxLength(Limits.messageMaxChars)
+    body: string;
+  }
+  return MessageContent;
+}
+
 // ---- Requests a client sends (HTTP bodies and WebSocket `data`) ----
 
 export class RegisterRequest {
@@ -89,7 +135,7 @@ export class RoomRef {
   roomId: string;
 }
 
-export class CreateRoomRequest {
+export class CreateRoomRequest extends withRoomSettings(Empty) {
   /** Optional slug; generated from a random id when absent. */
   @IsOptional()
   @IsString()
@@ -102,32 +148,9 @@ export class CreateRoomRequest {
   @MaxLength(Limits.roomNameMaxChars)
   @Validate(DisplayNameConstraint)
   name: string;
-  @IsOptional()
-  @IsString()
-  @MaxLength(Limits.topicMaxChars)
-  topic?: string;
-  @IsOptional()
-  @IsIn(['public', 'private'])
-  visibility?: RoomVisibility;
-  @IsOptional()
-  @IsIn(['members', 'admins'])
-  postPolicy?: PostPolicy;
-  @IsOptional()
-  @IsInt()
-  @Min(2)
-  @Max(Limits.memberLimitMax)
-  memberLimit?: number;
 }
 
-export class SendMessageRequest extends RoomRef {
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMsgId must be 1-64 of A-Z a-z 0-9 _ -' })
-  clientMsgId: string;
-  @IsString()
-  @MinLength(1)
-  @MaxLength(Limits.messageMaxChars)
-  body: string;
-}
+export class SendMessageRequest extends withMessageContent(RoomRef) {}
 
 export class HistoryPageRequest extends RoomRef {
   /**
@@ -201,43 +224,21 @@ export class SetRoleRequest extends RoomUserRequest {
 }
 
 /** The settings to change; fields left out keep their value. */
-export class UpdateRoomRequest extends RoomRef {
+export class UpdateRoomRequest extends withRoomSettings(RoomRef) {
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(Limits.roomNameMaxChars)
   @Validate(DisplayNameConstraint)
   name?: string;
-  @IsOptional()
-  @IsString()
-  @MaxLength(Limits.topicMaxChars)
-  topic?: string;
-  @IsOptional()
-  @IsIn(['public', 'private'])
-  visibility?: RoomVisibility;
-  @IsOptional()
-  @IsIn(['members', 'admins'])
-  postPolicy?: PostPolicy;
-  @IsOptional()
-  @IsInt()
-  @Min(2)
-  @Max(Limits.memberLimitMax)
-  memberLimit?: number;
 }
 
 /** A private message to a user by name; opens the conversation if it is the first. */
-export class DirectSendRequest {
+export class DirectSendRequest extends withMessageContent(Empty) {
   @IsString()
   @MinLength(1)
   @MaxLength(Limits.usernameMaxChars * 4)
   username: string;
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMsgId must be 1-64 of A-Z a-z 0-9 _ -' })
-  clientMsgId: string;
-  @IsString()
-  @MinLength(1)
-  @MaxLength(Limits.messageMaxChars)
-  body: string;
 }
 
 export class UserRef {
@@ -252,81 +253,59 @@ export class SetStatusRequest {
 
 // ---- Requests between services (RPC). The gateway adds who is asking. ----
 
-export class Caller {
-  @IsUUID() userId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
+/**
+ * The caller fields the gateway adds to a forwarded request, one mixin per `CallerKind`
+ * (ws/operations.ts): `user` (userId, username), `userId`, and for requests whose own `userId`
+ * names the target, `actor` (actorId, actorName) and `actorId`.
+ */
+function asUser<B extends Ctor>(Base: B) {
+  class WithUser extends Base {
+    @IsUUID() userId: string;
+    @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
+  }
+  return WithUser;
+}
+function asUserId<B extends Ctor>(Base: B) {
+  class WithUserId extends Base {
+    @IsUUID() userId: string;
+  }
+  return WithUserId;
+}
+function asActor<B extends Ctor>(Base: B) {
+  class WithActor extends Base {
+    @IsUUID() actorId: string;
+    @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) actorName: string;
+  }
+  return WithActor;
+}
+function asActorId<B extends Ctor>(Base: B) {
+  class WithActorId extends Base {
+    @IsUUID() actorId: string;
+  }
+  return WithActorId;
 }
 
-export class ListRoomsRpc {
-  @IsUUID() userId: string;
-}
-export class UserRoomsRpc {
-  @IsUUID() userId: string;
-}
-export class CreateRoomRpc extends CreateRoomRequest {
-  @IsUUID() userId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
-}
-export class RoomMembershipRpc extends RoomRef {
-  @IsUUID() userId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
-}
-export class PostMessageRpc extends SendMessageRequest {
-  @IsUUID() userId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
-}
+export class Caller extends asUser(Empty) {}
+export class ListRoomsRpc extends asUserId(Empty) {}
+export class UserRoomsRpc extends asUserId(Empty) {}
+export class CreateRoomRpc extends asUser(CreateRoomRequest) {}
+export class RoomMembershipRpc extends asUser(RoomRef) {}
+export class PostMessageRpc extends asUser(SendMessageRequest) {}
 /** History authorises the read itself: `userId` is the caller, from the verified token. */
-export class HistoryPageRpc extends HistoryPageRequest {
-  @IsUUID() userId: string;
-}
+export class HistoryPageRpc extends asUserId(HistoryPageRequest) {}
 export class PresenceListRpc {}
 export class ModerationCheckRpc extends RoomRef {
   @IsUUID() senderId: string;
   @IsString() @MaxLength(Limits.messageMaxChars * 4) body: string;
 }
-
-/** The caller as the gateway adds it to forwarded requests (`caller: 'user'`). */
-class WithCaller {
-  @IsUUID() userId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
-}
-// The `…Rpc` classes below are the WebSocket request plus the caller. Requests that already have
-// a `userId` field (the target) carry the caller as `actorId`/`actorName` instead.
-export class DirectoryRpc extends DirectoryRequest {
-  @IsUUID() userId: string;
-}
-export class RoomMembersRpc extends RoomMembersRequest {
-  @IsUUID() actorId: string;
-}
-export class RoomQueryRpc extends RoomRef {
-  @IsUUID() userId: string;
-}
-export class InviteRpc extends InviteRequest {
-  @IsUUID() actorId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) actorName: string;
-}
-export class SanctionRpc extends SanctionRequest {
-  @IsUUID() actorId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) actorName: string;
-}
-export class RoomUserRpc extends RoomUserRequest {
-  @IsUUID() actorId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) actorName: string;
-}
-export class SetRoleRpc extends SetRoleRequest {
-  @IsUUID() actorId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) actorName: string;
-}
-export class UpdateRoomRpc extends UpdateRoomRequest {
-  @IsUUID() userId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) username: string;
-}
-export class DirectSendRpc extends DirectSendRequest {
-  @IsUUID() actorId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) actorName: string;
-}
-export class BlockRpc extends UserRef {
-  @IsUUID() actorId: string;
-  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) actorName: string;
-}
-export class CallerRpc extends WithCaller {}
+export class DirectoryRpc extends asUserId(DirectoryRequest) {}
+export class RoomMembersRpc extends asActorId(RoomMembersRequest) {}
+export class RoomQueryRpc extends asUserId(RoomRef) {}
+export class InviteRpc extends asActor(InviteRequest) {}
+export class SanctionRpc extends asActor(SanctionRequest) {}
+export class RoomUserRpc extends asActor(RoomUserRequest) {}
+export class SetRoleRpc extends asActor(SetRoleRequest) {}
+export class UpdateRoomRpc extends asUser(UpdateRoomRequest) {}
+export class DirectSendRpc extends asActor(DirectSendRequest) {}
+export class BlockRpc extends asActor(UserRef) {}
+export class CallerRpc extends asUser(Empty) {}

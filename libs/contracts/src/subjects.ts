@@ -54,6 +54,8 @@ export function createSubjects(namespace: string) {
       historyProjector: 'history-projector',
       /** Rooms service: forwards room events to the users they are about (ns.live.user.<id>). */
       userNotifier: 'rooms-user-notifier',
+      /** rooms: writes the message-id KV record of every stored message (see message-id-recorder.ts). */
+      messageIdRecorder: 'rooms-message-ids',
     },
     chat: {
       all: `${ns}.chat.>`,
@@ -65,6 +67,7 @@ export function createSubjects(namespace: string) {
        */
       roomAll: (roomId: string) => `${ns}.chat.room.${room(roomId)}.*`,
       allRoomMeta: `${ns}.chat.room.*.meta`,
+      allRoomMessages: `${ns}.chat.room.*.msg`,
       /** Extract the room id from any ns.chat.room.<id>.* or ns.live.chat.room.<id>.* subject. */
       roomIdOf(subject: string): string | null {
         // Match after the namespace: a namespace may itself be called "room".

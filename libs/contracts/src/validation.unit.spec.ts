@@ -1,4 +1,12 @@
-import { HistoryPageRequest, LoginRequest } from './dto';
+import {
+  CreateRoomRequest,
+  DirectSendRequest,
+  HistoryPageRequest,
+  LoginRequest,
+  SanctionRpc,
+  SendMessageRequest,
+  UpdateRoomRequest,
+} from './dto';
 import { MAX_INPUT_DEPTH, validateInput } from './validation';
 
 const nested = (depth: number): unknown => {
@@ -24,5 +32,23 @@ describe('validateInput', () => {
     expect(validateInput(HistoryPageRequest, { roomId: 'general', before: Number.MAX_SAFE_INTEGER }).ok).toBe(true);
     const r = validateInput(HistoryPageRequest, { roomId: 'general', before: 1e300 });
     expect(!r.ok && r.error.details?.map((d) => d.field)).toEqual(['before']);
+  });
+
+  it('field groups shared by several requests are validated on each of them', () => {
+    const fields = (cls: Parameters<typeof validateInput>[0], input: object) => {
+      const r = validateInput(cls, input);
+      return r.ok ? [] : (r.error.details ?? []).map((d) => d.field).sort();
+    };
+    // Room settings: on creation and on update.
+    const badSettings = { topic: 't'.repeat(301), visibility: 'secret', postPolicy: 'owner', memberLimit: 1 };
+    expect(fields(CreateRoomRequest, { name: 'Team', ...badSettings })).toEqual(['memberLimit', 'postPolicy', 'topic', 'visibility']);
+    expect(fields(UpdateRoomRequest, { roomId: 'team', ...badSettings })).toEqual(['memberLimit', 'postPolicy', 'topic', 'visibility']);
+    expect(fields(UpdateRoomRequest, { roomId: 'team', topic: 'ok' })).toEqual([]);
+    // A message's content: in a room and to a user.
+    const badMessage = { clientMsgId: 'has spaces', body: '' };
+    expect(fields(SendMessageRequest, { roomId: 'team', ...badMessage })).toEqual(['body', 'clientMsgId']);
+    expect(fields(DirectSendRequest, { username: 'bo', ...badMessage })).toEqual(['body', 'clientMsgId']);
+    // The caller the gateway adds (here as actor, the request's own userId being the target).
+    expect(fields(SanctionRpc, { roomId: 'team', userId: '11111111-1111-4111-8111-111111111111' })).toEqual(['actorId', 'actorName']);
   });
 });

@@ -2,7 +2,7 @@
 // use. The raw NATS/JetStream clients stay inside the adapter.
 export { decodeJson, encodeJson } from './codec';
 export { connectNats, type CoreNats } from './connection';
-export { streamSpecs } from './streams';
+export { streamSpecs, type StreamOptions } from './streams';
 export { JetStreamAdapter } from './jetstream/adapter';
 export { AppendOutcomeUnknown, AppendRefused, type AppendResult } from './jetstream/append';
 export type { Delivered } from './jetstream/common';

@@ -3,7 +3,7 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createSubjects } from '@chat/contracts';
-import { JetStreamAdapter, RpcClient, connectNats, streamSpecs } from '@chat/messaging';
+import { JetStreamAdapter, RpcClient, connectNats, streamSpecs, type StreamOptions } from '@chat/messaging';
 import { ConfigError, loadConfig, type BaseConfig } from './config';
 import { ChatErrorFilter } from './errors.filter';
 import { HealthRegistry } from './health';
@@ -17,6 +17,8 @@ export interface ServiceDefinition<C extends BaseConfig> {
   config: C;
   /** Builds the service's root module around the platform module. */
   module: (platform: DynamicModule, deps: PlatformDeps) => DynamicModule;
+  /** Stream settings this service owns (see StreamOptions); other services leave them as they are. */
+  streams?: StreamOptions;
   /** Serve `@MessagePattern` handlers over NATS request/reply. */
   rpc?: boolean;
   /** Last chance to configure the Nest app before it listens (body limits, static files...). */
@@ -54,7 +56,7 @@ export async function startService<C extends BaseConfig>(def: ServiceDefinition<
 
   const subjects = createSubjects(def.config.NATS_NAMESPACE);
   const js = new JetStreamAdapter(nc, (level, msg, extra) => logger[level]({ ...extra }, msg));
-  await js.ensureStreams(streamSpecs(subjects));
+  await js.ensureStreams(streamSpecs(subjects, def.streams));
   const rpc = new RpcClient(nc, subjects, def.config.RPC_TIMEOUT_MS);
   const deps: PlatformDeps = { service: def.name, config: def.config, nc, js, subjects, rpc, logger };
 

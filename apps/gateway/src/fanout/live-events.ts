@@ -43,6 +43,8 @@ export interface RoomEventEffect {
   personal: ReadonlyMap<string, WsFrame>;
   follow: readonly string[];
   unfollow: readonly string[] | 'everyone';
+  /** A block set or lifted in a conversation (whose posts are not messages while any block stands). */
+  block?: { blockerId: string; blocked: boolean };
 }
 
 const by = (p: { byUserId: string; byUsername: string }): UserView => ({ userId: p.byUserId, username: p.byUsername });
@@ -153,6 +155,7 @@ export function roomEventEffect(e: RoomEvent): RoomEventEffect {
         personal: new Map([[blockerId, frame(name, { roomId, userId: blockedId, time })]]),
         follow: [],
         unfollow: [],
+        block: { blockerId, blocked: e.type === 'UserBlocked' },
       };
     }
     default:

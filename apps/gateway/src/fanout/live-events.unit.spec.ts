@@ -145,6 +145,10 @@ describe('live events - translation of stream events to client events', () => {
     expect(blocked.room).toBeNull();
     expect(personal(blocked)).toEqual({ [U]: { event: 'user.blocked', data: { roomId: 'dm-1', userId: V, time: T } } });
     expect(personal(effectOf('UserUnblocked'))).toEqual({ [U]: { event: 'user.unblocked', data: { roomId: 'dm-1', userId: V, time: T } } });
+    // What the gateway needs to hold back posts while a block stands.
+    expect(blocked.block).toEqual({ blockerId: U, blocked: true });
+    expect(effectOf('UserUnblocked').block).toEqual({ blockerId: U, blocked: false });
+    expect(effectOf('MemberKicked').block).toBeUndefined();
   });
 
   it('checks events whole: unknown types are ignored, a bad field or unreadable version is malformed', () => {

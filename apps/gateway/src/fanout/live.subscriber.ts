@@ -31,6 +31,8 @@ interface RoomFollow {
    * decides), and is not delivered. Small: only removals seen while the room is followed here.
    */
   removed: Set<string>;
+  /** In a conversation: who blocks the other, as far as this gateway saw; while any does, posts are not messages. */
+  blockers: Set<string>;
 }
 
 /**
@@ -154,6 +156,7 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       lastHandled: since === undefined ? 0 : since - 1,
       held: since === undefined ? null : [],
       removed: new Set(),
+      blockers: new Set(),
     };
     this.follows.set(roomId, follow);
     if (since !== undefined) void this.backfill(follow, since);
@@ -241,8 +244,9 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     follow.lastHandled = position;
     if (e.kind === 'room') return (this.applyRoomEffect(follow, position, e.effect), true);
     const { message } = e;
-    // The stream decides: a post stored after its sender's removal is not a message.
-    if (follow.removed.has(message.senderId)) {
+    // The stream decides: a post stored after its sender's removal, or in a conversation after
+    // a block, is not a message.
+    if (follow.removed.has(message.senderId) || follow.blockers.size > 0) {
       this.metrics.postsNotDelivered.inc();
       return true;
     }
@@ -253,6 +257,10 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
   /** Joins first (a joining user gets their own join), then the event, then removals (the removed get it, and nothing after). */
   private applyRoomEffect(follow: RoomFollow, position: number, effect: RoomEventEffect) {
     const { roomId } = follow;
+    if (effect.block) {
+      if (effect.block.blocked) follow.blockers.add(effect.block.blockerId);
+      else follow.blockers.delete(effect.block.blockerId);
+    }
     for (const userId of effect.follow) {
       follow.removed.delete(userId);
       // The room is followed here, so this opens no new subscription.
@@ -286,8 +294,10 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     const { effect } = e;
     const { roomId } = effect;
     const frame = effect.personal.get(userId);
-    if (!frame || !this.index.takeUserEvent(userId, roomId, position)) return;
-    this.sendCounted(this.index.connectionsOf(userId), frame, position);
+    if (!this.index.takeUserEvent(userId, roomId, position)) return;
+    // No frame for this user (a conversation opened by the other side's block) can still mean
+    // following the room: their next message must reach this user live.
+    if (frame) this.sendCounted(this.index.connectionsOf(userId), frame, position);
     if (this.index.followingSince(userId, roomId) === undefined && effect.follow.includes(userId)) {
       // Shown here already: the room delivers from the next position on.
       if (this.startFollowing(userId, roomId, position + 1)) void this.nc.flush().catch(() => undefined);

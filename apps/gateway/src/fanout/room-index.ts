@@ -114,8 +114,11 @@ export class RoomIndex<C> {
     const user = this.byUser.get(userId);
     if (!user) return { changed: false, closed: false };
     this.touch(user.conns, roomId);
-    this.markSeen(userId, roomId, seenUpTo);
+    // Only a user who followed the room has had it: a removal of someone not following it here
+    // (a ban of a non-member, seen on the room's subject first) must still reach them from
+    // their own subject.
     if (!user.rooms.delete(roomId)) return { changed: false, closed: false };
+    this.markSeen(userId, roomId, seenUpTo);
     let closed = false;
     for (const conn of user.conns) closed = this.removeFromRoom(roomId, conn) || closed;
     return { changed: true, closed };
@@ -139,7 +142,12 @@ export class RoomIndex<C> {
     if (since !== undefined && position >= since) return false;
     if (position <= this.seen(userId, roomId)) return false;
     this.markSeen(userId, roomId, position);
-    return this.byUser.has(userId);
+    const user = this.byUser.get(userId);
+    if (!user) return false;
+    // A change of the user's membership known here: a room list fetched before it (from a
+    // rooms replica that had not applied it yet) must not undo it.
+    this.touch(user.conns, roomId);
+    return true;
   }
 
   /** From which position the user's connections follow the room; undefined when they do not. */

@@ -59,6 +59,20 @@ describe('room index - membership and connections', () => {
     expect(idx.connectionsIn('secret').size).toBe(0);
   });
 
+  it('a removal of a user who does not follow the room, seen on the room subject first, still reaches them from their own subject', () => {
+    connect('c1', 'alice', ['general']);
+    idx.leave('alice', 'x', 9); // a ban of alice (not a member) read on room x's subject, followed here for others
+    expect(idx.takeUserEvent('alice', 'x', 9)).toBe(true);
+  });
+
+  it('a removal that arrived on the user subject before the room list is not undone by a stale list', () => {
+    idx.addConnection('c1', 'alice');
+    // Kicked from x while the list was being fetched from a rooms replica that still has her in x.
+    expect(idx.takeUserEvent('alice', 'x', 7)).toBe(true);
+    expect(idx.applyRoomList('c1', ['general', 'x'])).toEqual({ opened: ['general'], closed: [] });
+    expect(idx.followingSince('alice', 'x')).toBeUndefined();
+  });
+
   it('a first connection keeps a join that arrived live before its room list', () => {
     idx.addConnection('a', 'alice');
     idx.join('alice', 'fresh', 0);

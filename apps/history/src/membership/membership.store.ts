@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { MessageRecord } from '../messages/messages.plan';
+import { toMessageRecord, type StoredMessageRow } from '../messages/message.sql-row';
 import { recheck } from '../posting/posting.store';
 import type { DeadLetter } from '../store/events';
 import type { HistoryStore } from '../store/history.store';
@@ -154,18 +155,7 @@ export class MembershipQueries {
    */
   async conversations(userId: string): Promise<ConversationRecord[]> {
     const s = this.store.schema;
-    const rows: Array<{
-      room_id: string;
-      peer_id: string;
-      peer_name: string;
-      message_id: string;
-      position: string;
-      sender_id: string;
-      sender_name: string;
-      client_msg_id: string;
-      body: string;
-      created_at: Date;
-    }> = await this.store.read((qr) =>
+    const rows: Array<StoredMessageRow & { peer_id: string; peer_name: string }> = await this.store.read((qr) =>
       qr.query(
         `SELECT me.room_id, peer.user_id AS peer_id, peer.username AS peer_name,
                 m.message_id, m.position, m.sender_id, m.sender_name, m.client_msg_id, m.body, m.created_at
@@ -182,16 +172,7 @@ export class MembershipQueries {
       roomId: r.room_id,
       peerId: r.peer_id,
       peerName: r.peer_name,
-      lastMessage: {
-        messageId: r.message_id,
-        roomId: r.room_id,
-        position: Number(r.position),
-        senderId: r.sender_id,
-        senderName: r.sender_name,
-        clientMsgId: r.client_msg_id,
-        body: r.body,
-        createdAt: r.created_at,
-      },
+      lastMessage: toMessageRecord(r),
     }));
   }
 }

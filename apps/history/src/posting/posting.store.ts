@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { MemberRole, PostPolicy } from '@chat/contracts';
 import type { MessageRecord } from '../messages/messages.plan';
+import { toMessageRecord, type StoredMessageRow } from '../messages/message.sql-row';
 import type { DeadLetter, DroppedMessage } from '../store/events';
 import { postRefusal, type PostRefusal, type PostRights } from './posting';
 import type { Recheck } from '../membership/membership.plan';
@@ -142,8 +143,8 @@ export async function recheck(em: EntityManager, schema: string, rechecks: Reche
        FROM unnest($1::text[], $2::bigint[], $3::uuid[]) AS r(room_id, from_position, user_id)
        JOIN ${schema}.${table} t ON t.room_id = r.room_id AND t.position > r.from_position
                                 AND (r.user_id IS NULL OR t.sender_id = r.user_id)`;
-  const rows: StoredRow[] = await em.query(`${scope('messages')} UNION ${scope('dropped_messages')}`, params);
-  const byPosition = new Map(rows.map((r) => [Number(r.position), toRecord(r)]));
+  const rows: StoredMessageRow[] = await em.query(`${scope('messages')} UNION ${scope('dropped_messages')}`, params);
+  const byPosition = new Map(rows.map((r) => [Number(r.position), toMessageRecord(r)]));
   return settle(
     em,
     schema,
@@ -151,28 +152,6 @@ export async function recheck(em: EntityManager, schema: string, rechecks: Reche
     null,
   );
 }
-
-interface StoredRow {
-  message_id: string;
-  room_id: string;
-  position: string;
-  sender_id: string;
-  sender_name: string;
-  client_msg_id: string;
-  body: string;
-  created_at: Date;
-}
-
-const toRecord = (r: StoredRow): MessageRecord => ({
-  messageId: r.message_id,
-  roomId: r.room_id,
-  position: Number(r.position),
-  senderId: r.sender_id,
-  senderName: r.sender_name,
-  clientMsgId: r.client_msg_id,
-  body: r.body,
-  createdAt: r.created_at,
-});
 
 const columns = (ms: MessageRecord[]) => [
   ms.map((m) => m.messageId),

@@ -128,7 +128,7 @@ export class ProjectionProgress {
    * consumer-info polls.
    */
   async streamCaughtUp(waitMs: number): Promise<boolean> {
-    const last = await this.js.lastSequence(this.s.streams.chat.name);
+    const last = await this.js.lastSeq(this.s.streams.chat.name);
     if (last <= this.floor) return true;
     const deadline = Date.now() + waitMs;
     for (let pause = ProjectionProgress.pollMs.first; ; pause = Math.min(pause * 2, ProjectionProgress.pollMs.max)) {

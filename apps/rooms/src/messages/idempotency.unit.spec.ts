@@ -1,5 +1,5 @@
 import { makeEvent, type MessagePosted } from '@chat/contracts';
-import { acceptedFrom, idempotencyKey } from './idempotency';
+import { acceptedFrom, idempotencyKey, recorderTiming, supersedes } from './idempotency';
 
 describe('idempotency - keys and the original of a duplicate', () => {
   const u = '00000000-0000-4000-8000-00000000000a';
@@ -46,6 +46,37 @@ describe('idempotency - keys and the original of a duplicate', () => {
       { ...original, version: 2 },
     ]) {
       expect(acceptedFrom(stored, 1)).toBeNull();
+    }
+  });
+});
+
+describe('idempotency - the record of a key is the latest message stored with it', () => {
+  const at = (position: number) => ({ messageId: `m${position}`, position, time: '2026-01-01T00:00:00.000Z' });
+
+  it('no record yet: written', () => {
+    expect(supersedes(null, at(5))).toBe(true);
+  });
+
+  it('a record of an older message (its key was accepted again after it expired): written over', () => {
+    expect(supersedes(at(3), at(5))).toBe(true);
+  });
+
+  it('the same message handed out again: already written, left alone', () => {
+    expect(supersedes(at(5), at(5))).toBe(false);
+  });
+
+  it('an old message redelivered after a newer one with the same key was recorded: the newer record stays', () => {
+    expect(supersedes(at(9), at(5))).toBe(false);
+  });
+
+  it('timing - sends stop at half the window, re-publishes fit in a quarter, the ack wait stays under the lag limit', () => {
+    expect(recorderTiming(120_000)).toEqual({ ackWaitMs: 30_000, maxLagMs: 60_000, republishWindowMs: 10_000, pollMs: 1000 });
+    expect(recorderTiming(4000)).toEqual({ ackWaitMs: 1000, maxLagMs: 2000, republishWindowMs: 1000, pollMs: 200 });
+    for (const w of [2000, 3000, 10_000, 60_000, 120_000, 3_600_000]) {
+      const t = recorderTiming(w);
+      expect(t.maxLagMs + t.republishWindowMs).toBeLessThanOrEqual((3 * w) / 4);
+      expect(t.ackWaitMs).toBeLessThanOrEqual(t.maxLagMs);
+      expect(t.pollMs).toBeLessThan(t.maxLagMs);
     }
   });
 });

@@ -2,19 +2,20 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError, type MessagePosted, type PostAck, type PostMessageRpc, type Subjects } from '@chat/contracts';
-import { AppendRefused, JetStreamAdapter, RpcClient, decodeJson, encodeJson, type AppendResult, type KvBucket } from '@chat/messaging';
+import { AppendRefused, JetStreamAdapter, RpcClient, decodeJson, type AppendResult, type KvBucket } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { RoomsConfig } from '../config';
 import { decidePost } from '../room/room.decide';
 import { RoomStore } from '../room/room.store';
 import { acceptedFrom, idempotencyKey, type AcceptedMessage } from './idempotency';
+import { MessageIdRecorder } from './message-id-recorder';
 
 /**
- * Pauses before each re-publish of a send whose first publish got no answer, and the time after
- * the first publish within which a re-publish may start. See appendOrUnavailable.
+ * Pauses before each re-publish of a send whose first publish got no answer. The time after the
+ * first publish within which a re-publish may start is the recorder's `republishWindowMs` (10 s
+ * with the default duplicate window). See appendOrUnavailable.
  */
 const REPUBLISH_DELAYS_MS = [250, 1000, 2500];
-const REPUBLISH_WINDOW_MS = 10_000;
 
 /**
  * The send path: membership and post policy (the room aggregate), moderation (request/reply
@@ -23,6 +24,7 @@ const REPUBLISH_WINDOW_MS = 10_000;
  * stream position; a retry with the same clientMsgId returns the original acknowledgement.
  * Every accepted message gets a fresh random id; retries are recognised by the idempotency
  * key (the append's `Nats-Msg-Id` and the KV key), and answered with the id of the original.
+ * The KV records are written by the MessageIdRecorder from the stream, never here.
  */
 @Injectable()
 export class PostMessageHandler implements OnModuleInit {
@@ -33,13 +35,13 @@ export class PostMessageHandler implements OnModuleInit {
     private readonly store: RoomStore,
     private readonly js: JetStreamAdapter,
     private readonly rpc: RpcClient,
+    private readonly recorder: MessageIdRecorder,
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(CONFIG) private readonly config: RoomsConfig,
   ) {}
 
   async onModuleInit() {
-    // Records expire with the bucket's max age (NATS 2.9 has no per-message TTL; 2.11's would
-    // let a record carry its own). Every replica sets the same age from its config at start-up.
+    // Same options as the recorder's: whichever opens the bucket first creates it.
     this.accepted = await this.js.kv(this.s.kv.messageIds, { history: 1, ttl: this.config.MESSAGE_ID_TTL_HOURS * 3_600_000 });
   }
 
@@ -61,6 +63,8 @@ export class PostMessageHandler implements OnModuleInit {
     // The idempotency lookup and the moderation verdict are independent round trips: start
     // both at once (this is the latency of every send). Moderation is only asked once the
     // sender may post here, so a non-member learns nothing about the filter.
+    // Taken before the lookup: a record written after the lookup missed it does not help this send.
+    const recorded = this.recorder.mark();
     const seenP = this.accepted.get(key);
     const refusal = this.refusal(draft, ctx);
     const allowed = refusal === null;
@@ -89,36 +93,20 @@ export class PostMessageHandler implements OnModuleInit {
     if (verdict.verdict === 'reject') throw new ChatError('CONTENT_BLOCKED', verdict.reason);
 
     const event = decidePost(this.store.get(req.roomId), { ...draft, body: verdict.body }, ctx);
+    // Beyond the duplicate window only the record tells a retry: while an earlier message with
+    // this key may be older than that and still unrecorded, appending could store it twice.
+    this.recorder.assertFresh(recorded, key);
     const r = await this.appendOrUnavailable(req.roomId, event, key);
     // A duplicate ack means a message with this key is stored at r.seq: a retry racing this send
     // inside the duplicate window stored it, or this send's own publish did when it went
     // unanswered and was published again. Its id (and time) are read from the stream: this
     // send's id is only the message's id if this send stored it.
     const accepted = r.duplicate ? await this.storedAt(req.roomId, r.seq) : { messageId, position: r.seq, time: event.time };
-    this.remember(key, accepted);
     return { ...accepted, roomId: req.roomId, clientMsgId: req.clientMsgId, duplicate: accepted.messageId !== messageId };
   }
 
   private moderate(req: PostMessageRpc, correlationId: string) {
     return this.rpc.callOrThrow('moderation.check', { roomId: req.roomId, senderId: req.userId, body: req.body }, { correlationId });
-  }
-
-  /**
-   * Records the accepted message for retries that come after JetStream's duplicate window.
-   * Not awaited: the append's ack already makes the message durable, and until this write
-   * lands (milliseconds) the stream's own de-duplication answers a retry. A failed write is
-   * retried a few times and then logged.
-   */
-  private remember(key: string, record: AcceptedMessage, attempt = 1): void {
-    this.accepted.put(key, encodeJson(record)).catch((err) => {
-      if (attempt < 5) setTimeout(() => this.remember(key, record, attempt + 1), 100 * attempt);
-      else
-        this.log.error({
-          msg: 'could not record an accepted message id; a retry after the duplicate window would post it again',
-          key,
-          error: String(err),
-        });
-    });
   }
 
   /** null when the sender may post here, else the refusal (checked after the retry lookup). */
@@ -140,15 +128,14 @@ export class PostMessageHandler implements OnModuleInit {
 
   /**
    * A publish that fails without an answer (timeout, connection lost) may or may not have been
-   * stored. Left at that, no KV record would be written, and a client retry after the duplicate
-   * window would store the message a second time. So the same event is published again with the
-   * same `Nats-Msg-Id`: whether the first one was stored or not, an ack then gives the position
-   * (duplicate: it was). The re-publishes are few and start within REPUBLISH_WINDOW_MS of the
-   * first, far inside the 120 s duplicate window, so they can never store a second copy. With
+   * stored. So the same event is published again with the same `Nats-Msg-Id`: whether the first
+   * one was stored or not, an ack then gives the position (duplicate: it was), and the client
+   * gets an answer. The re-publishes are few and start within the recorder's republishWindowMs
+   * of the first (at most a quarter of the duplicate window), so they can never store a second
+   * copy. (If none is answered, the recorder still records whatever was stored.) With
    * fast failures (no connection, no responders) they fit within the caller's RPC timeout
    * (5 s by default); after a publish timeout (nats.js waits 5 s) the gateway has already
-   * answered UNAVAILABLE and the re-publish still settles the outcome and the KV record for the
-   * client's retry. A refusal by the server (an API error) is a known outcome: not stored.
+   * answered UNAVAILABLE and the re-publish still settles the outcome. A refusal by the server (an API error) is a known outcome: not stored.
    */
   private async appendOrUnavailable(roomId: string, event: MessagePosted, key: string): Promise<AppendResult> {
     const subject = this.s.chat.roomMessages(roomId);
@@ -161,7 +148,7 @@ export class PostMessageHandler implements OnModuleInit {
         if (err instanceof AppendRefused && attempt === 0)
           throw new ChatError('UNAVAILABLE', `the message was not stored (${message}); retry with the same clientMsgId`);
         const delay = REPUBLISH_DELAYS_MS[attempt];
-        if (err instanceof AppendRefused || delay === undefined || Date.now() + delay - started > REPUBLISH_WINDOW_MS) {
+        if (err instanceof AppendRefused || delay === undefined || Date.now() + delay - started > this.recorder.timing.republishWindowMs) {
           this.log.error({
             msg: 'send outcome unknown after re-publishing; the client must retry with the same clientMsgId',
             key,

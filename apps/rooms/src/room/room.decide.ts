@@ -164,6 +164,8 @@ function decideGroup(room: Room, cmd: GroupCommand, ctx: EventContext, lookups: 
       };
       if (settings.memberLimit < 2 || settings.memberLimit > Limits.memberLimitMax)
         throw new ChatError('BAD_REQUEST', `memberLimit must be 2-${Limits.memberLimitMax}`);
+      // Asking for what already holds changes nothing (and tells nobody anything).
+      if ((Object.keys(settings) as Array<keyof RoomSettings>).every((k) => settings[k] === room[k])) return [];
       // Lowering the limit below the member count keeps everyone; joins wait until below it.
       return [makeEvent<RoomSettingsChanged>(ctx, 'RoomSettingsChanged', 1, { roomId, ...settings, ...by(cmd.actor) })];
     }
@@ -172,6 +174,7 @@ function decideGroup(room: Room, cmd: GroupCommand, ctx: EventContext, lookups: 
       const target = room.members.get(cmd.userId);
       if (!target) throw notMember(roomId, cmd.userId);
       if (target.role === 'owner') throw new ChatError('FORBIDDEN', 'the owner hands the room over with a transfer');
+      if (target.role === cmd.role) return [];
       return [makeEvent<MemberRoleChanged>(ctx, 'MemberRoleChanged', 1, { ...about(room, target), ...by(cmd.actor), role: cmd.role })];
     }
     case 'Transfer': {

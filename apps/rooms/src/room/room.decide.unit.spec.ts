@@ -387,6 +387,15 @@ describe('rooms - settings', () => {
   });
 });
 
+describe('rooms - asking for what already holds', () => {
+  it('settings equal to the current ones, or a role the member has, append nothing', () => {
+    const g = given(create({ topic: 'same' }), join(bob), setRole(alice, bob, 'admin'));
+    expect(g.when(update(alice, { topic: 'same', memberLimit: 5 })).events).toEqual([]);
+    expect(g.when(setRole(alice, bob, 'admin')).events).toEqual([]);
+    expect(g.when(update(alice, { topic: 'changed' })).events.map((e) => e.type)).toEqual(['RoomSettingsChanged']);
+  });
+});
+
 describe('rooms - roles and transfer', () => {
   it('the owner makes a member an admin and back', () => {
     const g = given(create(), join(bob));

@@ -58,10 +58,10 @@ describe('jetstream adapter', () => {
     expect(b).toEqual({ seq: a.seq, duplicate: true });
   });
 
-  it('lastSequence - the stream sequence of the last message, whatever its subject', async () => {
+  it('lastSeq - the stream sequence of the last message, whatever its subject', async () => {
     await js.append(s.chat.roomMessages('seq-a'), { n: 1 }, { msgId: 'seq-1' });
     const last = await js.append(s.chat.roomMeta('seq-b'), { n: 2 }, { msgId: 'seq-2' });
-    expect(await js.lastSequence(s.streams.chat.name)).toBe(last.seq);
+    expect(await js.lastSeq(s.streams.chat.name)).toBe(last.seq);
   });
 
   it('append - enforces the expected last subject sequence: a wrong one is refused, not unknown', async () => {

@@ -63,15 +63,15 @@ export class JetStreamAdapter {
     return this.durables.ackFloor(stream, durable);
   }
 
+  /** The stream's last sequence (0 when empty): everything stored so far is at or below it. */
+  async lastSeq(stream: string): Promise<number> {
+    const jsm = await this.manager();
+    return (await jsm.streams.info(stream)).state.last_seq;
+  }
+
   /** See ordered-follow.ts. */
   follow(stream: string, filterSubject: string, handler: (m: Delivered) => void): Promise<Following> {
     return follow(this.js, this.log, stream, filterSubject, handler);
-  }
-
-  /** The sequence of the last message stored in the stream (0 when empty). */
-  async lastSequence(stream: string): Promise<number> {
-    const info = await (await this.manager()).streams.info(stream);
-    return info.state.last_seq;
   }
 
   /** Reads the last message stored on a subject (e.g. a user's last presence). */

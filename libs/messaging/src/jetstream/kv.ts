@@ -17,6 +17,8 @@ export interface KvBucket {
   /** Stores the value only if the key has no value: the atomic uniqueness check. Resolves the revision. */
   create(key: string, value: Uint8Array): Promise<number>;
   put(key: string, value: Uint8Array): Promise<number>;
+  /** Stores the value only if the key's last revision is still `previousRevision`. Resolves the new revision. */
+  update(key: string, value: Uint8Array, previousRevision: number): Promise<number>;
   /** With `previousSeq`: only if the key's last revision is still that one. */
   delete(key: string, opts?: { previousSeq?: number }): Promise<void>;
   /** Rejects when the bucket does not answer (a readiness probe). */

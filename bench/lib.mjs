@@ -1,0 +1,262 @@
+// Helpers shared by the benchmarks (fanout.mjs, rooms.mjs): latency samples, CPU of processes
+// and of the machine, free ports, NATS connections and clean-up of a run's streams, the report's
+// tables and machine description, and the clean-up of a run however it ends.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const log = (m) => console.log(`[bench] ${m}`);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const now = () => performance.now();
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+/** Latency samples: the first `size` kept, then a uniform random sample of that size (reservoir sampling). */
+export class Reservoir {
+  constructor(size = 1_000_000) {
+    this.buf = new Float64Array(size);
+    this.n = 0; // samples offered
+  }
+  add(v) {
+    if (this.n < this.buf.length) this.buf[this.n] = v;
+    else {
+      const j = Math.floor(Math.random() * (this.n + 1));
+      if (j < this.buf.length) this.buf[j] = v;
+    }
+    this.n++;
+  }
+  percentiles(ps) {
+    const k = Math.min(this.n, this.buf.length);
+    if (!k) return ps.map(() => null);
+    const sorted = this.buf.slice(0, k).sort();
+    return ps.map((p) => sorted[Math.min(k - 1, Math.floor((p / 100) * k))]);
+  }
+}
+
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time of a process so far in clock ticks (Linux /proc/<pid>/stat), or null. */
+export function procTicks(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime
+  } catch {
+    return null;
+  }
+}
+
+/** The machine's CPU time so far in clock ticks, all cores: total, idle and steal. */
+export function machineTicks() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] || 0);
+  // steal: time the hypervisor gave this VM's CPUs to someone else (noisy neighbours).
+  return { total: f.reduce((a, b) => a + b, 0), idle, steal: f[7] || 0 };
+}
+
+/** Processes whose command name (/proc/<pid>/comm) is `comm`. */
+export function pidsByName(comm) {
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+/**
+ * CPU over an interval. `groups()` names the processes to measure: { name: [pid] }. Returns a
+ * function that ends the interval and returns
+ *   groups:      each named group, in % of one core;
+ *   loadgen:     this process (the load generator), in % of one core;
+ *   machineBusy: the machine, in % of all cores (null if no time passed);
+ *   steal:       the hypervisor's steal, in % of all cores (null if no time passed);
+ *   other:       whatever else ran on the machine (other users of a shared machine), in % of
+ *                one core, steal left out (null if no time passed): a figure measured while
+ *                something else took a core says little.
+ */
+export function cpuMeter(groups) {
+  const snap = () => ({
+    t: now(),
+    groups: Object.fromEntries(Object.entries(groups()).map(([k, pids]) => [k, pids.map(procTicks).reduce((a, b) => a + (b ?? 0), 0)])),
+    self: process.cpuUsage(),
+    machine: machineTicks(),
+  });
+  const a = snap();
+  return () => {
+    const b = snap();
+    const secs = (b.t - a.t) / 1000;
+    const pct = (ticks) => Math.round((ticks / CLK_TCK / secs) * 100);
+    const res = { groups: {} };
+    for (const k of Object.keys(b.groups)) res.groups[k] = pct(b.groups[k] - (a.groups[k] ?? 0));
+    res.loadgen = Math.round(((b.self.user - a.self.user + b.self.system - a.self.system) / 1e6 / secs) * 100);
+    const dt = b.machine.total - a.machine.total;
+    const busy = dt ? 1 - (b.machine.idle - a.machine.idle) / dt : null;
+    const steal = dt ? (b.machine.steal - a.machine.steal) / dt : null;
+    const known = Object.values(res.groups).reduce((s, v) => s + v, res.loadgen);
+    res.machineBusy = busy === null ? null : Math.round(busy * 100);
+    res.steal = steal === null ? null : Math.round(steal * 100);
+    res.other = busy === null ? null : Math.max(0, Math.round((busy - steal) * os.cpus().length * 100 - known));
+    return res;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and services
+
+/** A TCP port free on 127.0.0.1 at the time of asking. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A NATS connection named `name` (as NATS monitoring shows it). */
+export async function natsConnect(url, name) {
+  const { connect } = require('@nats-io/transport-node');
+  return connect({ servers: url, name, noAsyncTraces: true });
+}
+
+/** The NATS server's version, as its INFO says. */
+export async function natsVersion(url, name) {
+  const nc = await natsConnect(url, name);
+  try {
+    return nc.info?.version ?? null;
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * The streams and KV buckets of a namespace (`s`: its createSubjects), so the shared NATS does
+ * not fill up with benchmark data.
+ */
+export async function deleteNamespace(url, s, connectionName) {
+  const { jetstreamManager } = require('@nats-io/jetstream');
+  const nc = await natsConnect(url, connectionName);
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names = [...Object.values(s.streams).map((x) => x.name), ...Object.values(s.kv).map((b) => `KV_${b}`)];
+    for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * How a benchmark run ends, whichever way it does: `cleanups` (functions, run last-in first-out)
+ * then `finally_`, once, whoever asks first (the end of main, an error, or a signal); the others
+ * wait for it. SIGINT and SIGTERM stop everything and exit with 130.
+ */
+export function lifecycle({ finally_ = async () => undefined }) {
+  const cleanups = [];
+  let cleaning = null;
+  let interrupted = false;
+  const cleanupAll = () => {
+    cleaning ??= (async () => {
+      while (cleanups.length)
+        await cleanups
+          .pop()()
+          .catch(() => undefined);
+      await finally_();
+    })();
+    return cleaning;
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      if (interrupted) return;
+      interrupted = true;
+      log(`${sig}: stopping everything`);
+      await cleanupAll();
+      process.exit(130);
+    });
+  }
+  return {
+    cleanups,
+    cleanupAll,
+    /** After cleanupAll has finished: the clean-ups pushed from now on run at the next cleanupAll. */
+    resetCleanup: () => void (cleaning = null),
+    interrupted: () => interrupted,
+    /** Runs main, cleans up and exits (client sockets and NATS clients may keep handles open for a moment; the work is done). */
+    async run(main) {
+      try {
+        await main();
+      } catch (err) {
+        // After a signal, failures of what was interrupted are expected noise.
+        if (!interrupted) console.error(`[bench] failed: ${err?.stack ?? err}`);
+        process.exitCode = 1;
+      } finally {
+        await cleanupAll();
+      }
+      process.exit(interrupted ? 130 : (process.exitCode ?? 0));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+export const f0 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
+export const f2 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(2));
+
+/** A Markdown table, padded so that it also reads well in a terminal. */
+export function renderTable(head, body) {
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
+  const line = (cells) => '| ' + cells.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |';
+  return [line(head), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...body.map(line)].join('\n');
+}
+
+export function machineInfo() {
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^Model name:\s*(.+)$/m.exec(execFileSync('lscpu', { encoding: 'utf8' }));
+    if (m) cpuModel = m[1].trim();
+  } catch {}
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)/m.exec(fs.readFileSync('/etc/os-release', 'utf8'));
+    if (m) osName = `${m[1]} (kernel ${os.release()})`;
+  } catch {}
+  return {
+    cpuModel,
+    cpus: os.cpus().length,
+    ramGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: osName,
+    node: process.version,
+    loadavgAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+  };
+}
+
+/**
+ * Writes a run's JSON result to `out`, by default bench/results/<name>-<date>.json, and returns
+ * its path relative to the working directory.
+ */
+export function writeResult({ out, name, started, result }) {
+  const file = out ?? path.join(root, 'bench', 'results', `${name}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  return path.relative(process.cwd(), file);
+}
