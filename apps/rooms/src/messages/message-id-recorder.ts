@@ -147,9 +147,18 @@ export class MessageIdRecorder implements OnApplicationBootstrap, OnApplicationS
    * Put-if-newer: reads the key's record and writes only when `supersedes` allows, with the
    * revision read (create when absent, update otherwise), so a concurrent writer (another
    * replica handed a redelivered batch) is never overwritten blindly: a conflict reads again.
+   * Almost every key is new (a retry's key already has its record), so a create comes first:
+   * one round trip per message instead of two; it fails only where a record exists (or the
+   * write failed), and then the read-compare-write below decides.
    */
   private async record(key: string, accepted: AcceptedMessage): Promise<void> {
     let lastError: unknown;
+    try {
+      await this.records.create(key, encodeJson(accepted));
+      return;
+    } catch (err) {
+      lastError = err;
+    }
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const current = await this.records.get(key);
       let existing: AcceptedMessage | null = null;
