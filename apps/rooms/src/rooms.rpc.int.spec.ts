@@ -24,12 +24,15 @@ describe('rooms service - operations and their typed errors over NATS', () => {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     };
     svc = await startService(roomsService(loadConfig(RoomsConfig, env)));
-    // The moderation service's place on the real subject: allows everything.
+    // The moderation service's place on the real subject: allows everything but "forbidden".
     moderation = svc.nc.subscribe(svc.deps.subjects.rpc('moderation.check'), {
       queue: 'moderation',
       callback: (_err, msg) => {
         const req = decodeJson(msg.data) as { body: string };
-        msg.respond(encodeJson({ ok: true, data: { verdict: 'allow', body: req.body } }));
+        const verdict = req.body.includes('forbidden')
+          ? { verdict: 'reject', reason: 'forbidden word' }
+          : { verdict: 'allow', body: req.body };
+        msg.respond(encodeJson({ ok: true, data: verdict }));
       },
     });
   });
@@ -220,6 +223,13 @@ describe('rooms service - operations and their typed errors over NATS', () => {
     await rpc().callOrThrow('rooms.unblock', { ...actor(ben), userId: ann.userId });
     expect(code(await send(ann, 'dm-ben', 'after-1'))).toBe('OK');
     expect(code(await rpc().call('rooms.invite', { roomId: 'ann-club', ...actor(ann), username: 'dm-ben' }))).toBe('OK');
+
+    // A first message moderation refuses opens nothing: the peer is not told of an empty conversation.
+    const dan = await register('dm-dan');
+    expect(
+      code(await rpc().call('rooms.directSend', { ...actor(ann), username: 'dm-dan', clientMsgId: 'f1', body: 'a forbidden word' })),
+    ).toBe('CONTENT_BLOCKED');
+    expect((await rpc().callOrThrow('rooms.userRooms', { userId: dan.userId })).roomIds).toEqual([]);
 
     // Blocking someone never written to opens the pair's conversation aggregate.
     await rpc().callOrThrow('rooms.block', { ...actor(cat), userId: ann.userId });

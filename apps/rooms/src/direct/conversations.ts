@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ChatError, directRoomId, type BlockView, type CommandAck, type PostAck, type UserView } from '@chat/contracts';
+import { RpcClient } from '@chat/messaging';
 import { PostMessageHandler } from '../messages/post-message';
 import { RoomCommandHandler } from '../room/room.commands';
 import { RoomStore } from '../room/room.store';
@@ -17,6 +18,7 @@ export class Conversations {
     private readonly commands: RoomCommandHandler,
     private readonly users: UserDirectory,
     private readonly posts: PostMessageHandler,
+    private readonly rpc: RpcClient,
   ) {}
 
   async send(me: UserView, req: { username: string; clientMsgId: string; body: string }, correlationId: string): Promise<PostAck> {
@@ -24,9 +26,14 @@ export class Conversations {
     if (peer.userId === me.userId) throw new ChatError('BAD_REQUEST', 'you cannot send a private message to yourself');
     const roomId = directRoomId(me.userId, peer.userId);
     // Opening is idempotent (an open conversation decides nothing), so a retried send, or two
-    // first messages racing on two replicas, open it once.
-    if (!this.store.get(roomId))
+    // first messages racing on two replicas, open it once. A first message that moderation
+    // refuses opens nothing (the peer must not be told of a conversation without a message),
+    // so it is checked before opening; the send path checks it again, as for every message.
+    if (!this.store.get(roomId)) {
+      const verdict = await this.rpc.callOrThrow('moderation.check', { roomId, senderId: me.userId, body: req.body }, { correlationId });
+      if (verdict.verdict === 'reject') throw new ChatError('CONTENT_BLOCKED', verdict.reason);
       await this.commands.execute({ type: 'OpenConversation', roomId, actor: me, peer }, actorOf(me), correlationId);
+    }
     return this.posts.post(
       { roomId, userId: me.userId, username: me.username, clientMsgId: req.clientMsgId, body: req.body },
       correlationId,
