@@ -70,8 +70,15 @@ export class RoomsController {
     return byName([...rooms.values()]).map((r) => summarize(r, req.userId));
   }
 
+  /**
+   * Every room the user is in (conversations included): what a gateway follows for a new
+   * connection. Answered once this replica has applied every room event stored before the call
+   * (bounded wait), so a lagging replica does not hand back a room the user was just removed
+   * from, or miss one just joined.
+   */
   @MessagePattern(Rpc.roomsUserRooms)
-  userRooms(@Payload() req: UserRoomsRpc): { roomIds: string[] } {
+  async userRooms(@Payload() req: UserRoomsRpc): Promise<{ roomIds: string[] }> {
+    await this.store.waitForAllRooms();
     return { roomIds: this.store.roomsOf(req.userId) };
   }
 

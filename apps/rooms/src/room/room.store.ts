@@ -30,6 +30,9 @@ export class RoomStore implements OnApplicationShutdown {
   /** The directory's rooms sorted by name; rebuilt on the first read after a change. */
   private directorySorted: string[] | null = null;
   private readonly waiters = new Set<{ roomId: string; version: number; resolve: () => void }>();
+  /** Position of the last event the follower delivered (stream order), and who waits for it to pass a position. */
+  private followed = 0;
+  private readonly followWaiters = new Set<{ position: number; resolve: () => void }>();
   private readonly unknownTypes = new Set<string>();
   private stopFollow?: () => Promise<void>;
   private caughtUp = false;
@@ -153,6 +156,26 @@ export class RoomStore implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Waits until the follower has applied every room event stored up to now (bounded): for
+   * answers about many rooms at once (a user's rooms), where a lagging replica must not answer
+   * from before a change the caller may already have seen. The follower reads the rooms' events
+   * in stream order, so its last position is a true watermark (the command handler's own
+   * writes, applied out of that order, do not move it).
+   */
+  async waitForAllRooms(timeoutMs = 2000): Promise<boolean> {
+    const last = await this.js.lastOnSubject(this.s.streams.chat.name, this.s.chat.allRoomMeta);
+    if (!last || last.seq <= this.followed) return true;
+    return new Promise<boolean>((resolve) => {
+      const w = { position: last.seq, resolve: () => (clearTimeout(timer), resolve(true)) };
+      const timer = setTimeout(() => {
+        this.followWaiters.delete(w);
+        resolve(false);
+      }, timeoutMs);
+      this.followWaiters.add(w);
+    });
+  }
+
   /** The room subject's last sequence as stored in JetStream (0 if the room has no events). */
   async latestVersion(roomId: string): Promise<number> {
     const last = await this.js.lastOnSubject(this.s.streams.chat.name, this.s.chat.roomMeta(roomId));
@@ -161,11 +184,15 @@ export class RoomStore implements OnApplicationShutdown {
 
   private onDelivered(m: Delivered): void {
     const roomId = this.roomOf(m.subject);
-    if (!roomId) {
-      this.log.warn({ msg: 'skipping an event on a subject without a room id', subject: m.subject, position: m.seq });
-      return;
+    if (!roomId) this.log.warn({ msg: 'skipping an event on a subject without a room id', subject: m.subject, position: m.seq });
+    else this.apply(roomId, this.understood(roomId, m), m.seq);
+    this.followed = m.seq;
+    for (const w of this.followWaiters) {
+      if (m.seq >= w.position) {
+        this.followWaiters.delete(w);
+        w.resolve();
+      }
     }
-    this.apply(roomId, this.understood(roomId, m), m.seq);
   }
 
   /** The room of a `…room.<id>.meta` subject (null for any other subject). */

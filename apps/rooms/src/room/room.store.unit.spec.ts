@@ -89,3 +89,35 @@ describe('room store - indexes and replay', () => {
     expect(store.get('zeta')).toEqual({ ...before, version: log.length + 5 });
   });
 });
+
+describe('room store - waiting for every room event stored so far', () => {
+  const s = createSubjects('t');
+  const event = (roomId: string) => decide(null, create(roomId, roomId), ctx)[0];
+  /** A store whose stream's last room event is at `last`; `deliver` plays the follower. */
+  function storeWithStreamAt(last: number) {
+    const js = { lastOnSubject: async () => ({ seq: last }) };
+    const store = new RoomStore(js as never, s);
+    const deliver = (roomId: string, seq: number) =>
+      (store as unknown as { onDelivered(m: object): void }).onDelivered({ subject: s.chat.roomMeta(roomId), seq, data: event(roomId) });
+    return { store, deliver };
+  }
+
+  it('resolves once the follower has passed the last stored position, not on the handler own writes', async () => {
+    const { store, deliver } = storeWithStreamAt(3);
+    // The command handler's own write at 3 moves the room, not the follower's watermark.
+    store.apply('c', event('c'), 3);
+    let done = false;
+    const waiting = store.waitForAllRooms(1000).then((r) => ((done = true), r));
+    deliver('a', 1);
+    await Promise.resolve();
+    expect(done).toBe(false);
+    deliver('b', 2);
+    deliver('c', 3);
+    expect(await waiting).toBe(true);
+  });
+
+  it('gives up (false) when the follower does not get there in time', async () => {
+    const { store } = storeWithStreamAt(5);
+    expect(await store.waitForAllRooms(20)).toBe(false);
+  });
+});
