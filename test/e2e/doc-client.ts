@@ -1,0 +1,292 @@
+// The raw WebSocket/HTTP client and the shape checks that the clients written from
+// docs/protocol.md alone share (protocol-doc.e2e.spec.ts, protocol-rooms.e2e.spec.ts): written
+// from the document, not from the server's code or the contracts, so that those tests check
+// the document. Uses only `ws` and `fetch`.
+import WebSocket from 'ws';
+import { eventually } from '@chat/testing';
+
+export interface WsError {
+  code: string;
+  message: string;
+  details?: { field: string; problems: string[] }[];
+}
+export interface Res {
+  type: 'res';
+  id: string | null;
+  ok: boolean;
+  data?: any;
+  error?: WsError;
+}
+export interface Evt {
+  type: 'evt';
+  event: string;
+  position: number;
+  data: any;
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// "Times are ISO-8601 strings in UTC with milliseconds"
+export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// expiresAt "has whole seconds" (the example shows `.000Z`)
+export const ISO_WHOLE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.000)?Z$/;
+export const ROOM_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+// Fields in replies/events that the document does not name (reported, not failed).
+export const undocumented = new Set<string>();
+
+export type FieldType =
+  'string' | 'integer' | 'boolean' | 'object' | 'array' | 'uuid' | 'time' | 'null' | 'integerOrNull' | 'userOrNull' | readonly unknown[];
+
+export function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/** Checks that each named field exists with the documented type; `where` names the shape. */
+export function expectFields(where: string, obj: any, spec: Record<string, FieldType>): void {
+  expect({ where, type: typeOf(obj) }).toEqual({ where, type: 'object' });
+  for (const [field, t] of Object.entries(spec)) {
+    const v = obj[field];
+    const got = { where, field, present: field in obj, ok: true as boolean, value: v };
+    let ok: boolean;
+    if (Array.isArray(t)) ok = t.includes(v);
+    else if (t === 'uuid') ok = typeof v === 'string' && UUID.test(v);
+    else if (t === 'time') ok = typeof v === 'string' && ISO_MS.test(v);
+    else if (t === 'integerOrNull') ok = v === null || Number.isInteger(v);
+    else if (t === 'userOrNull')
+      ok = v === null || (typeOf(v) === 'object' && typeof v.userId === 'string' && UUID.test(v.userId) && typeof v.username === 'string');
+    else ok = typeOf(v) === t;
+    got.ok = ok;
+    expect(got).toEqual({ where, field, present: true, ok: true, value: v });
+  }
+  for (const k of Object.keys(obj)) if (!(k in spec)) undocumented.add(`${where}.${k}`);
+}
+
+export function expectRoomSummary(where: string, r: any): void {
+  expectFields(where, r, {
+    roomId: 'string',
+    name: 'string',
+    topic: 'string',
+    visibility: ['public', 'private'],
+    postPolicy: ['members', 'admins'],
+    memberLimit: 'integer',
+    memberCount: 'integer',
+    myRole: ['owner', 'admin', 'member', null],
+  });
+  expect(r.roomId).toMatch(ROOM_ID);
+}
+
+export function expectMessageView(where: string, m: any): void {
+  expectFields(where, m, {
+    messageId: 'uuid',
+    roomId: 'string',
+    senderId: 'uuid',
+    senderName: 'string',
+    clientMsgId: 'string',
+    body: 'string',
+    time: 'time',
+    position: 'integer',
+  });
+}
+
+export function expectPresenceView(where: string, p: any): void {
+  expectFields(where, p, {
+    userId: 'uuid',
+    username: 'string',
+    status: ['online', 'away', 'busy', 'offline'],
+    lastSeen: 'time',
+  });
+}
+
+export function expectPostAck(where: string, a: any): void {
+  expectFields(where, a, {
+    messageId: 'uuid',
+    roomId: 'string',
+    clientMsgId: 'string',
+    time: 'time',
+    position: 'integer',
+    duplicate: 'boolean',
+  });
+}
+
+export function expectMembershipAck(where: string, a: any): void {
+  expectFields(where, a, { room: 'object', position: 'integer' });
+  expectRoomSummary(`${where}.room`, a.room);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------------------------
+
+export class DocClient {
+  private counter = 0;
+  private readonly pending = new Map<string, (r: Res) => void>();
+  readonly events: Evt[] = [];
+  /** Replies whose id is null (the id could not be read). */
+  readonly nullReplies: Res[] = [];
+  /** Anything that is not a reply to a pending request nor an event. */
+  readonly strays: unknown[] = [];
+  closeInfo: { code: number; reason: string; at: number } | null = null;
+  readonly openedAt = Date.now();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw, isBinary) => this.onFrame(raw as Buffer, isBinary));
+    ws.on('close', (code, reason) => (this.closeInfo = { code, reason: reason.toString(), at: Date.now() }));
+    ws.on('error', () => undefined);
+  }
+
+  static open(url: string): Promise<DocClient> {
+    return new Promise((resolve, reject) => {
+      // No compression is negotiated per the document; do not offer it either.
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const c = new DocClient(ws);
+      ws.once('open', () => resolve(c));
+      ws.once('error', reject);
+    });
+  }
+
+  private onFrame(raw: Buffer, isBinary: boolean): void {
+    let msg: any;
+    try {
+      msg = JSON.parse(raw.toString('utf8'));
+    } catch {
+      this.strays.push({ unparsable: raw.toString('utf8'), isBinary });
+      return;
+    }
+    if (msg?.type === 'evt') {
+      this.events.push(msg);
+    } else if (msg?.type === 'res') {
+      if (msg.id === null) {
+        this.nullReplies.push(msg);
+        return;
+      }
+      const p = this.pending.get(msg.id);
+      if (p) {
+        this.pending.delete(msg.id);
+        p(msg);
+      } else {
+        this.strays.push(msg);
+      }
+    } else {
+      this.strays.push(msg);
+    }
+  }
+
+  nextId(): string {
+    return String(++this.counter);
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN && !this.closeInfo;
+  }
+
+  /** Sends a request and resolves with its reply (matched by id only). */
+  request(op: string, data?: unknown, opts: { id?: string; timeoutMs?: number; extra?: Record<string, unknown> } = {}): Promise<Res> {
+    const id = opts.id ?? this.nextId();
+    const frame: Record<string, unknown> = { type: 'req', id, op, ...(opts.extra ?? {}) };
+    if (data !== undefined) frame.data = data;
+    return this.sendFrame(JSON.stringify(frame), { id, timeoutMs: opts.timeoutMs });
+  }
+
+  async call(op: string, data?: unknown): Promise<any> {
+    const r = await this.request(op, data);
+    if (!r.ok) throw new Error(`${op} ${JSON.stringify(data)} failed: ${JSON.stringify(r.error)}`);
+    return r.data;
+  }
+
+  /**
+   * Sends a raw frame and resolves with the reply: the one carrying `id` if given, or the next
+   * reply with `id: null` (whichever comes first, so a wrong id shows in the assertion).
+   */
+  sendFrame(payload: string | Buffer, opts: { id?: string; binary?: boolean; timeoutMs?: number } = {}): Promise<Res> {
+    const before = this.nullReplies.length;
+    return new Promise<Res>((resolve, reject) => {
+      let done = false;
+      const finish = (r: Res) => {
+        if (done) return;
+        done = true;
+        clearInterval(poll);
+        clearTimeout(timer);
+        if (opts.id !== undefined) this.pending.delete(opts.id);
+        resolve(r);
+      };
+      if (opts.id !== undefined) this.pending.set(opts.id, finish);
+      const poll = setInterval(() => {
+        if (this.nullReplies.length > before) finish(this.nullReplies[before]);
+        else if (this.closeInfo) {
+          done = true;
+          clearInterval(poll);
+          clearTimeout(timer);
+          reject(new Error(`connection closed (${this.closeInfo.code}) before a reply to ${opts.id ?? '(no id)'}`));
+        }
+      }, 5);
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        clearInterval(poll);
+        reject(new Error(`no reply to ${opts.id ?? '(no id)'} within ${opts.timeoutMs ?? 15_000} ms`));
+      }, opts.timeoutMs ?? 15_000);
+      this.ws.send(payload, { binary: !!opts.binary });
+    });
+  }
+
+  mark(): number {
+    return this.events.length;
+  }
+
+  waitEvent(pred: (e: Evt) => boolean, from = 0, timeoutMs = 10_000): Promise<Evt> {
+    return eventually(() => this.events.slice(from).find(pred), timeoutMs);
+  }
+
+  eventsWhere(pred: (e: Evt) => boolean): Evt[] {
+    return this.events.filter(pred);
+  }
+
+  waitClose(timeoutMs = 10_000): Promise<{ code: number; reason: string; at: number }> {
+    return eventually(() => this.closeInfo, timeoutMs);
+  }
+
+  close(): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers
+// ---------------------------------------------------------------------------------------------
+
+export interface HttpRes {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { raw?: string; contentType?: string } = {},
+): Promise<HttpRes> {
+  const headers: Record<string, string> = {};
+  let payload: string | undefined;
+  if (opts.raw !== undefined) {
+    payload = opts.raw;
+    headers['content-type'] = opts.contentType ?? 'application/json';
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['content-type'] = opts.contentType ?? 'application/json';
+  }
+  const r = await fetch(base + path, { method, headers, body: payload });
+  const text = await r.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, json };
+}
