@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
+import { launchChromium } from './browser';
 import { eventually } from '@chat/testing';
 import { logTail, startTestStack, type TestStack } from './fixture';
 
@@ -10,7 +11,6 @@ import { logTail, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(180_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery';
 const WAIT_MS = 30_000;
 
@@ -43,18 +43,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
   beforeAll(async () => {
     stack = await startTestStack();
     base = stack.urls.gateway;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const open = async () => {
       const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
       ctx.setDefaultTimeout(WAIT_MS);

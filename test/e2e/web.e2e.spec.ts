@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { launchChromium } from './browser';
 import { ChatClient, login, wsUrlOf } from '@chat/client';
 import { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
@@ -29,7 +30,6 @@ const { startStack } = require('../../scripts/stack.cjs') as {
   }): Promise<Stack>;
 };
 
-const CHROMIUM = '/usr/bin/chromium';
 const SERVICES = ['gateway', 'rooms', 'presence', 'history', 'moderation'];
 const PASSWORD = 'correct horse battery';
 const BLOCKED = '禁止词';
@@ -82,11 +82,6 @@ describe('web client (browser e2e)', () => {
   const nameB = `测试用户${suffix()}`;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: the browser test drives Debian's Chromium. Install it with \`apt-get install chromium\` (no browser is downloaded).`,
-      );
-    }
     const ports: Record<string, number> = {};
     while (new Set(Object.values(ports)).size < SERVICES.length) {
       for (const s of SERVICES) ports[s] = await freePort();
@@ -115,18 +110,7 @@ describe('web client (browser e2e)', () => {
     }
     base = stack.urls.gateway;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const open = async () => {
       const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
       ctx.setDefaultTimeout(WAIT_MS);
