@@ -72,7 +72,9 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
 
   async function post(roomId: string, sender: UserView, body: string) {
     const messageId = randomUUID();
-    const e = makeEvent<MessagePosted>(ctx('rooms'), 'MessagePosted', 1, {
+    const e = makeEvent<MessagePosted>(ctx('rooms'), 'MessagePosted', 2, {
+      replyTo: null,
+      mentions: [],
       messageId,
       roomId,
       senderId: sender.userId,

@@ -46,7 +46,9 @@ describe('history service - newest page after out-of-order commits, readiness of
     body: string,
     senderId = reader,
   ): Promise<{ messageId: string; position: number; event: StreamEvent }> {
-    const ev = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 1, {
+    const ev = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 2, {
+      replyTo: null,
+      mentions: [],
       messageId: randomUUID(),
       roomId,
       senderId,

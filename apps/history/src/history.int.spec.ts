@@ -52,7 +52,9 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   }
   /** Posts as `reader`, a member of every room posted to here (history stores only members' posts). */
   async function post(roomId: string, body: string, senderId = reader): Promise<{ event: MessagePosted; position: number }> {
-    const event = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 1, {
+    const event = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 2, {
+      replyTo: null,
+      mentions: [],
       messageId: randomUUID(),
       roomId,
       senderId,
@@ -103,7 +105,14 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     return rows.length ? Number(rows[0].position) : 0;
   };
   const projectedUpTo = (position: number) => eventually(async () => (await checkpoint()) >= position);
-  const view = (e: MessagePosted, position: number): MessageView => ({ ...e.payload, time: e.time, position });
+  const view = (e: MessagePosted, position: number): MessageView => ({
+    ...e.payload,
+    time: e.time,
+    position,
+    editedAt: null,
+    deleted: null,
+    reactions: [],
+  });
   const metric = async (name: string) => {
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     return text
@@ -221,7 +230,9 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     const notJson = (await jetstream(svc.nc).publish(subject, new TextEncoder().encode('<<not json>>'), { msgID: randomUUID() })).seq;
     appended.push({ subject, position: notJson, data: undefined });
     const unknown = await append(subject, { ...makeEvent(ctx(randomUUID()), 'MessageExploded', 1, {}) });
-    const bad = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {
+    const bad = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 2, {
+      replyTo: null,
+      mentions: [],
       messageId: randomUUID(),
       roomId: ROOM,
       senderId: 'not-a-uuid',
@@ -249,7 +260,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   it('projection - a second event carrying a stored message id is dead-lettered with the reason, not dropped', async () => {
     await open('dup-room');
     const first = await post('dup-room', 'first');
-    const clash = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 1, {
+    const clash = makeEvent<MessagePosted>(ctx(randomUUID()), 'MessagePosted', 2, {
       ...first.event.payload,
       body: 'same id, another event',
     });

@@ -83,7 +83,9 @@ describe('history service - room rules: posts the stream refuses, who may read, 
   const post = (roomId: string, senderId: string, body: string) =>
     append(
       s.chat.roomMessages(roomId),
-      makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 1, {
+      makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 2, {
+        replyTo: null,
+        mentions: [],
         messageId: randomUUID(),
         roomId,
         senderId,

@@ -103,6 +103,7 @@ export class RoomsController {
       createdAt: room.createdAt,
       createdBy: room.createdBy,
       owner: owner ? { userId: owner.userId, username: owner.username } : null,
+      retentionDays: room.retentionDays,
       isDefault: room.roomId === DEFAULT_ROOM_ID,
     };
   }

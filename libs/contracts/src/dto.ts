@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import {
   IsIn,
+  IsISO8601,
   IsInt,
   IsNotEmpty,
   IsOptional,
@@ -38,7 +39,44 @@ export const Limits = {
   listPageDefault: 50,
   reasonMaxChars: 300,
   directoryQueryMaxChars: 80,
+  /** Distinct `@username` mentions kept per message (further ones are plain text). */
+  mentionsPerMessageMax: 50,
+  /** Code points of the quoted text a reply carries. */
+  replyExcerptChars: 200,
+  /** Distinct emoji on one message. */
+  reactionsPerMessageMax: 20,
+  /** UTF-16 code units of one reaction (an emoji sequence: flags, skin tones, ZWJ families). */
+  emojiMaxChars: 32,
+  searchQueryMaxChars: 200,
+  searchPageMax: 50,
+  searchPageDefault: 20,
+  /** Deepest search result reachable by `offset`. */
+  searchOffsetMax: 1000,
+  /** A room's retention period: 1 day to 100 years. */
+  retentionDaysMax: 36_500,
+  /** Longest range of one statistics query, in days. */
+  statsRangeMaxDays: 366,
+  /** Unread counts stop counting here (a client shows "999+"). */
+  unreadCountCap: 999,
 } as const;
+
+/**
+ * One emoji as a reaction: a single emoji sequence (a pictograph with its variation selector,
+ * skin tone and ZWJ parts, a flag of two regional indicators, or a keycap), nothing else.
+ */
+const EMOJI_SEQUENCE =
+  /^(?:(?:\p{Extended_Pictographic}|[#*0-9]\uFE0F?\u20E3)(?:\uFE0F|[\u{1F3FB}-\u{1F3FF}]|[\u{E0020}-\u{E007F}])*(?:\u200D(?:\p{Extended_Pictographic})(?:\uFE0F|[\u{1F3FB}-\u{1F3FF}])*)*|\p{Regional_Indicator}{2})$/u;
+
+@ValidatorConstraint({ name: 'emoji' })
+class EmojiConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown) {
+    return typeof value === 'string' && EMOJI_SEQUENCE.test(value);
+  }
+  defaultMessage() {
+    return '$property must be one emoji';
+  }
+}
+export const isEmoji = (value: string) => EMOJI_SEQUENCE.test(value);
 
 /** Printable after NFKC: no control characters, no leading/trailing space, no line breaks. */
 @ValidatorConstraint({ name: 'displayName' })
@@ -93,6 +131,10 @@ function withMessageContent<B extends Ctor>(Base: B) {
     @MinLength(1)
     @MaxLength(Limits.messageMaxChars)
     body: string;
+    /** The id of a message of the same room (or conversation) this one replies to. */
+    @IsOptional()
+    @IsUUID()
+    replyTo?: string;
   }
   return MessageContent;
 }
@@ -152,22 +194,132 @@ export class CreateRoomRequest extends withRoomSettings(Empty) {
 
 export class SendMessageRequest extends withMessageContent(RoomRef) {}
 
+const POSITION = { min: 1, max: Number.MAX_SAFE_INTEGER };
+
+/**
+ * A page of a room's history: at most one of `before`, `after`, `around` and `at` (none: the
+ * newest page). Stream positions are below 2^53, so larger values are refused here rather than
+ * failing in Postgres (bigint) with an INTERNAL error.
+ */
 export class HistoryPageRequest extends RoomRef {
-  /**
-   * Return messages strictly older than this stream position (the `nextBefore` of the previous
-   * page). Stream positions are below 2^53, so larger values are refused here rather than
-   * failing in Postgres (bigint) with an INTERNAL error.
-   */
+  /** Messages strictly older than this position (the `nextBefore` of the previous page). */
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @Min(POSITION.min)
+  @Max(POSITION.max)
   before?: number;
+  /** Messages strictly newer than this position (the `nextAfter` of the previous page). */
+  @IsOptional()
+  @IsInt()
+  @Min(POSITION.min)
+  @Max(POSITION.max)
+  after?: number;
+  /** The message at this position (or the nearest), with older and newer ones around it. */
+  @IsOptional()
+  @IsInt()
+  @Min(POSITION.min)
+  @Max(POSITION.max)
+  around?: number;
+  /** An ISO-8601 time: like `around`, anchored at the first message at or after it. */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  at?: string;
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(Limits.historyPageMax)
   limit?: number;
+}
+
+/** A message of a room or conversation. */
+export class MessageRef extends RoomRef {
+  @IsUUID()
+  messageId: string;
+}
+
+export class EditMessageRequest extends MessageRef {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.messageMaxChars)
+  body: string;
+}
+
+export class ReactionRequest extends MessageRef {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.emojiMaxChars)
+  @Validate(EmojiConstraint)
+  emoji: string;
+}
+
+export class SetRetentionRequest extends RoomRef {
+  /** Days to keep messages; null: the deployment's default. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.retentionDaysMax)
+  days?: number | null;
+}
+
+export class SearchRequest {
+  /** Words (all must match), "quoted phrases", Chinese/Japanese/Korean text with or without spaces. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.searchQueryMaxChars)
+  query: string;
+  @IsOptional()
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId?: string;
+  @IsOptional()
+  @IsUUID()
+  senderId?: string;
+  /** ISO-8601 time: only messages at or after it. */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+  /** ISO-8601 time: only messages before it. */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+  /** `newest` (default) or `relevance`. */
+  @IsOptional()
+  @IsIn(['newest', 'relevance'])
+  order?: 'newest' | 'relevance';
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Limits.searchOffsetMax)
+  offset?: number;
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.searchPageMax)
+  limit?: number;
+}
+
+export class MarkReadRequest extends RoomRef {
+  /** The position of the newest message read; markers only move forward. */
+  @IsInt()
+  @Min(POSITION.min)
+  @Max(POSITION.max)
+  position: number;
+}
+
+export class StatsRequest {
+  /** A room (its owner and admins, or a server administrator); absent: every room (server administrators only). */
+  @IsOptional()
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId?: string;
+  /** First day, YYYY-MM-DD (UTC); default 29 days before `to`. */
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'from must be YYYY-MM-DD' })
+  from?: string;
+  /** Last day, YYYY-MM-DD (UTC), inclusive; default today. */
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'to must be YYYY-MM-DD' })
+  to?: string;
 }
 
 /** A page of a list: `offset` items skipped (the previous page's `nextOffset`), at most `limit`. */
@@ -309,3 +461,12 @@ export class UpdateRoomRpc extends asUser(UpdateRoomRequest) {}
 export class DirectSendRpc extends asActor(DirectSendRequest) {}
 export class BlockRpc extends asActor(UserRef) {}
 export class CallerRpc extends asUser(Empty) {}
+export class EditMessageRpc extends asUser(EditMessageRequest) {}
+export class DeleteMessageRpc extends asUser(MessageRef) {}
+export class ReactionRpc extends asUser(ReactionRequest) {}
+export class SetRetentionRpc extends asUser(SetRetentionRequest) {}
+/** A message as history holds it, for the rooms service deciding an edit, deletion, reaction or reply. */
+export class HistoryMessageRpc extends asUserId(MessageRef) {}
+export class SearchRpc extends asUserId(SearchRequest) {}
+export class MarkReadRpc extends asUserId(MarkReadRequest) {}
+export class StatsRpc extends asUser(StatsRequest) {}

@@ -75,6 +75,22 @@ export {
   SendMessageRequest,
   SetStatusRequest,
   UserRoomsRpc,
+  DeleteMessageRpc,
+  EditMessageRequest,
+  EditMessageRpc,
+  HistoryMessageRpc,
+  MarkReadRequest,
+  MarkReadRpc,
+  MessageRef,
+  ReactionRequest,
+  ReactionRpc,
+  SearchRequest,
+  SearchRpc,
+  SetRetentionRequest,
+  SetRetentionRpc,
+  StatsRequest,
+  StatsRpc,
+  isEmoji,
 } from './dto';
 export {
   type BanView,
@@ -93,6 +109,15 @@ export {
   type PresenceView,
   type RoomSummary,
   type UserView,
+  type DailyStats,
+  type DeletionView,
+  type PosterStats,
+  type ReactionView,
+  type ReadStateView,
+  type RetentionRunView,
+  type SearchHit,
+  type SearchPage,
+  type StatsView,
 } from './views';
 export { MAX_INPUT_DEPTH, validateInput } from './validation';
 export {
@@ -108,6 +133,7 @@ export {
   type RoomDeleted,
   type RoomKind,
   type RoomSettingsChanged,
+  type RoomRetentionSet,
   type UserBlocked,
   type UserUnblocked,
   type MemberJoined,
@@ -120,7 +146,19 @@ export {
   type RoomSettings,
   type RoomVisibility,
 } from './rooms/events';
-export { type ChatEvent, type MessageEvent, type MessageEventType, type MessagePosted } from './messages/events';
+export {
+  type ChatEvent,
+  type Mention,
+  type MessageDeleted,
+  type MessageEdited,
+  type MessageEvent,
+  type MessageEventType,
+  type MessagePosted,
+  type MessagePostedV1Payload,
+  type ReactionAdded,
+  type ReactionRemoved,
+  type ReplyRef,
+} from './messages/events';
 export { type AccessTokenClaims, type AccountEvent, type AccountRecord, type UserRegistered } from './accounts/events';
 export { canonicalUsername, displayUsername, usernameKey } from './accounts/usernames';
 export {

@@ -49,6 +49,12 @@ export function createSubjects(namespace: string) {
       accounts: `${ns}_accounts`,
       /** idempotency key of a posted message -> its id and position. */
       messageIds: `${ns}_msgids`,
+      /**
+       * `<userId>.<roomId>` -> the user's read marker in that room (history.markRead writes it,
+       * only forward). A KV bucket is a stream keeping the last value per key: the markers'
+       * source of truth, compacted by the server.
+       */
+      readMarkers: `${ns}_reads`,
     },
     consumers: {
       historyProjector: 'history-projector',
@@ -102,6 +108,8 @@ export function createSubjects(namespace: string) {
       allRoomMeta: live(`${ns}.chat.room.*.meta`),
       /** A user's notifications: room events about them (not republished: the notifier publishes). */
       user: (userId: string) => `${ns}.live.user.${token('user id', userId)}`,
+      /** A user's read-marker moves, to all of that user's connections (history publishes). */
+      readMarkers: (userId: string) => `${ns}.live.reads.${token('user id', userId)}`,
       allPresence: live(`${ns}.presence.user.*`),
     },
     rpc: (name: RpcName) => `${ns}.rpc.${name}`,

@@ -20,6 +20,8 @@ export interface RoomDetails extends RoomSummary {
   owner: UserView | null;
   /** true for the deployment's default room, which cannot be deleted. */
   isDefault: boolean;
+  /** The room's own retention period in days; null: the deployment's default applies. */
+  retentionDays: number | null;
 }
 
 export interface MemberView {
@@ -80,12 +82,40 @@ export interface BlockView {
   time: string;
 }
 
-/** A message as clients see it: the MessagePosted payload with its time and stream position. */
+/** The users who reacted to a message with one emoji. */
+export interface ReactionView {
+  emoji: string;
+  /** How many users reacted with it. */
+  count: number;
+  /** Who, in the order they reacted; at most the first 50 (count has them all). */
+  userIds: string[];
+}
+
+/** Who deleted a message, and why (a tombstone keeps only this and the message's place). */
+export interface DeletionView {
+  by: UserView;
+  reason: 'author' | 'moderator';
+  /** ISO-8601 time of the deletion. */
+  time: string;
+}
+
+/**
+ * A message as clients see it: the MessagePosted payload with its time and stream position,
+ * and what happened to it since (edit, deletion, reactions). Live `message.posted` events carry
+ * the message as posted (`editedAt` null, `deleted` null, no reactions); history pages carry
+ * it as it is now. A deleted message keeps its id, room, position, sender and time; its `body`
+ * is "", `replyTo` null, `mentions` and `reactions` empty.
+ */
 export type MessageView = MessagePosted['payload'] & {
   /** ISO-8601 acceptance time. */
   time: string;
   /** Stream position: increasing within the room, usable as a history cursor. */
   position: number;
+  /** ISO-8601 time of the latest edit; null if never edited. */
+  editedAt: string | null;
+  deleted: DeletionView | null;
+  /** Emoji in the order they were first used on the message. */
+  reactions: ReactionView[];
 };
 
 export interface PostAck {
@@ -104,6 +134,85 @@ export interface HistoryPage {
   messages: MessageView[];
   /** Pass as `before` to get the next older page; null when there is nothing older. */
   nextBefore: number | null;
+  /** Pass as `after` to get the next newer page; null when this page reaches the newest message. */
+  nextAfter: number | null;
+  /** For `around` / `at` pages: the position asked for (or found for the time); null otherwise or if none. */
+  anchor: number | null;
+}
+
+/** One search hit: the message as it is now, with the part that matched. */
+export interface SearchHit {
+  message: MessageView;
+  /** The room's name (or, for a conversation, the other participant's name). */
+  roomName: string;
+  /** Up to ~160 characters of the body around the first match ("…" where cut). */
+  snippet: string;
+  /** [start, end) UTF-16 offsets of the matched terms within `snippet`, in order, not overlapping. */
+  highlights: Array<[number, number]>;
+}
+
+export interface SearchPage {
+  hits: SearchHit[];
+  /** Pass as `offset` for the next page; null when there are no more hits (or Limits.searchOffsetMax is reached). */
+  nextOffset: number | null;
+}
+
+/** Where a user has read up to in one room or conversation, and what is unread after it. */
+export interface ReadStateView {
+  roomId: string;
+  /** Position of the last message read; 0 when nothing was marked read. */
+  lastRead: number;
+  /** Messages after `lastRead` by others, not deleted, capped at Limits.unreadCountCap. */
+  unread: number;
+  /** Of those, the ones mentioning the user (same cap). */
+  mentions: number;
+  /** Position of the room's newest message (0 when none); what "mark all read" passes. */
+  lastPosition: number;
+}
+
+/** Message counts of one day (UTC). */
+export interface DailyStats {
+  /** YYYY-MM-DD */
+  day: string;
+  messages: number;
+  /** Users who posted that day. */
+  activeUsers: number;
+}
+
+export interface PosterStats {
+  userId: string;
+  username: string;
+  messages: number;
+}
+
+/** Statistics of a room (or, with roomId null, of every room) over a range of days. */
+export interface StatsView {
+  roomId: string | null;
+  /** First and last day of the range (YYYY-MM-DD, UTC), inclusive. */
+  from: string;
+  to: string;
+  messages: number;
+  /** Distinct users who posted in the range. */
+  activeUsers: number;
+  days: DailyStats[];
+  /** Up to 10, most messages first. */
+  topPosters: PosterStats[];
+  /** Messages per hour of day (UTC), index 0-23. */
+  hours: number[];
+}
+
+/** One run of the retention cleanup. */
+export interface RetentionRunView {
+  runId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Messages removed from history. */
+  messagesRemoved: number;
+  /** Rooms that had messages removed. */
+  rooms: number;
+  /** Message events removed from the stream (those below this position on every room's message subject); null if the stream was not trimmed. */
+  streamTrimmedBelow: number | null;
+  error: string | null;
 }
 
 export interface PresenceView {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
-import { NAMESPACE_PATTERN } from '@chat/contracts';
+import { NAMESPACE_PATTERN, usernameKey } from '@chat/contracts';
 
 /**
  * Typed configuration. A config class lists its settings as properties named after their
@@ -32,6 +32,21 @@ export class BaseConfig {
   @Min(100)
   @Max(120_000)
   RPC_TIMEOUT_MS = 5000;
+  /**
+   * Usernames of server administrators, comma-separated: they delete any message as a
+   * moderator, read every room's statistics and the retention runs. Every service of a
+   * deployment should get the same list. @default (none)
+   */
+  @IsString()
+  @Matches(/^[^\s,][^,]*(,[^,]+)*$|^$/, { message: 'SERVER_ADMINS must be comma-separated usernames' })
+  SERVER_ADMINS = '';
+}
+
+/** Whether `username` is one of the configured server administrators (names compared as canonical keys). */
+export function isServerAdmin(config: Pick<BaseConfig, 'SERVER_ADMINS'>, username: string): boolean {
+  if (!config.SERVER_ADMINS) return false;
+  const key = usernameKey(username);
+  return config.SERVER_ADMINS.split(',').some((name) => usernameKey(name.trim()) === key);
 }
 
 export class ConfigError extends Error {

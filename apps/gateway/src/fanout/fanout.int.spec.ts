@@ -66,7 +66,9 @@ describe('fan-out - by interest, across two gateways', () => {
 
   async function post(roomId: string, sender: UserView, body: string) {
     const messageId = randomUUID();
-    const e = makeEvent<MessagePosted>(ctx(), 'MessagePosted', 1, {
+    const e = makeEvent<MessagePosted>(ctx(), 'MessagePosted', 2, {
+      replyTo: null,
+      mentions: [],
       messageId,
       roomId,
       senderId: sender.userId,

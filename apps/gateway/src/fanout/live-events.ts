@@ -2,6 +2,9 @@ import {
   assertNever,
   decodeChatEvent,
   decodePresenceEvent,
+  isMessageEvent,
+  type MessageEvent,
+  type MessagePosted,
   usersToNotify,
   type MessageView,
   type PresenceView,
@@ -158,13 +161,55 @@ export function roomEventEffect(e: RoomEvent): RoomEventEffect {
         block: { blockerId, blocked: e.type === 'UserBlocked' },
       };
     }
+    case 'RoomRetentionSet': {
+      const { days } = e.payload;
+      return {
+        roomId,
+        room: frame('room.retention', { roomId, days, by: by(e.payload), time }),
+        personal: new Map(),
+        follow: [],
+        unfollow: [],
+      };
+    }
     default:
       return assertNever(e, 'room event');
   }
 }
 
-/** A live event of a room: a message, or a room event with what it does. */
-export type LiveRoomEvent = { kind: 'message'; message: MessageView } | { kind: 'room'; effect: RoomEventEffect };
+/**
+ * What a message event other than a post shows: an edit, a deletion, a reaction. Like posts,
+ * they reach the room's followers; the stream decides on them in history (an edit by someone
+ * other than the author, or of a deleted message, changes nothing there).
+ */
+function messageChangeFrame(e: Exclude<MessageEvent, MessagePosted>): WsFrame {
+  const { roomId, messageId } = e.payload;
+  switch (e.type) {
+    case 'MessageEdited':
+      return frame('message.edited', { roomId, messageId, body: e.payload.body, mentions: e.payload.mentions, editedAt: e.time });
+    case 'MessageDeleted':
+      return frame('message.deleted', { roomId, messageId, by: by(e.payload), reason: e.payload.reason, time: e.time });
+    case 'ReactionAdded':
+    case 'ReactionRemoved': {
+      const { emoji, userId, username } = e.payload;
+      return frame(e.type === 'ReactionAdded' ? 'reaction.added' : 'reaction.removed', {
+        roomId,
+        messageId,
+        emoji,
+        userId,
+        username,
+        time: e.time,
+      });
+    }
+    default:
+      return assertNever(e, 'message event');
+  }
+}
+
+/** A live event of a room: a message, a change to a message, or a room event with what it does. */
+export type LiveRoomEvent =
+  | { kind: 'message'; message: MessageView }
+  | { kind: 'change'; roomId: string; senderId: string; frame: WsFrame }
+  | { kind: 'room'; effect: RoomEventEffect };
 
 /**
  * Any event of a room's subjects at its stream position. Types this version does not know
@@ -184,16 +229,30 @@ export function readRoomEvent(data: unknown, position: number): LiveRoomEvent | 
       senderName: p.senderName,
       clientMsgId: p.clientMsgId,
       body: p.body,
+      replyTo: p.replyTo,
+      mentions: p.mentions,
       time: e.time,
       position,
+      editedAt: null,
+      deleted: null,
+      reactions: [],
     };
     return { kind: 'message', message };
   }
-  return { kind: 'room', effect: roomEventEffect(e) };
+  if (isMessageEvent(e)) return { kind: 'change', roomId: e.payload.roomId, senderId: actingUser(e), frame: messageChangeFrame(e) };
+  return { kind: 'room', effect: roomEventEffect(e as RoomEvent) };
+}
+
+/** Who made a message change (held back like a post when they were removed from the room). */
+function actingUser(e: Exclude<MessageEvent, MessagePosted>): string {
+  if (e.type === 'MessageEdited') return e.payload.senderId;
+  if (e.type === 'MessageDeleted') return e.payload.byUserId;
+  return e.payload.userId;
 }
 
 /** The room a live event belongs to. */
-export const roomOf = (e: LiveRoomEvent): string => (e.kind === 'message' ? e.message.roomId : e.effect.roomId);
+export const roomOf = (e: LiveRoomEvent): string =>
+  e.kind === 'message' ? e.message.roomId : e.kind === 'change' ? e.roomId : e.effect.roomId;
 
 export function toPresenceView(data: unknown): PresenceView | null {
   const decoded = decodePresenceEvent(data);

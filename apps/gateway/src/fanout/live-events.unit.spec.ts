@@ -36,6 +36,7 @@ const examples: Record<RoomEvent['type'], unknown> = {
   MemberRoleChanged: { ...ann, ...byUser, role: 'admin' },
   OwnershipTransferred: { ...ann, ...byUser },
   RoomSettingsChanged: { ...settings, roomId: 'team', ...byUser, name: 'New' },
+  RoomRetentionSet: { roomId: 'team', days: 30, ...byUser },
   RoomDeleted: { roomId: 'team', reason: 'owner', ...byUser },
   ConversationOpened: { roomId: 'dm-1', userAId: U, userAName: 'Ann', userBId: V, userBName: 'Vic', openedById: V, reason: 'message' },
   UserBlocked: { roomId: 'dm-1', blockerId: U, blockedId: V },

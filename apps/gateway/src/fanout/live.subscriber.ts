@@ -243,6 +243,12 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     if (e === 'malformed' || roomOf(e) !== follow.roomId) return false;
     follow.lastHandled = position;
     if (e.kind === 'room') return (this.applyRoomEffect(follow, position, e.effect), true);
+    if (e.kind === 'change') {
+      // Like a post: a change stored after its author's removal, or in a blocked conversation, is void.
+      if (follow.removed.has(e.senderId) || follow.blockers.size > 0) return true;
+      this.deliverToRoom(follow.roomId, position, e.frame, NO_PERSONAL);
+      return true;
+    }
     const { message } = e;
     // The stream decides: a post stored after its sender's removal, or in a conversation after
     // a block, is not a message.

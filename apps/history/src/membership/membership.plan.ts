@@ -156,6 +156,7 @@ export function decodeRoomEvent(e: StreamEvent, ev: ChatEvent, subjects: RoomSub
     case 'MemberInvited':
     case 'InvitationDeclined':
     case 'MemberUnbanned':
+    case 'RoomRetentionSet':
       return { position, members: none };
     default:
       return assertNever(ev, 'room event');

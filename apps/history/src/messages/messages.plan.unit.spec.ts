@@ -12,7 +12,9 @@ const ctx: EventContext = {
 };
 
 const posted = (over: Partial<MessagePosted['payload']> = {}) =>
-  makeEvent<MessagePosted>(ctx, 'MessagePosted', 1, {
+  makeEvent<MessagePosted>(ctx, 'MessagePosted', 2, {
+    replyTo: null,
+    mentions: [],
     messageId: '22222222-2222-4222-8222-222222222222',
     roomId: 'general',
     senderId: '11111111-1111-4111-8111-111111111111',

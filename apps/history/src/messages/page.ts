@@ -11,8 +11,13 @@ export function toView(r: MessageRecord): MessageView {
     senderName: r.senderName,
     clientMsgId: r.clientMsgId,
     body: r.body,
+    replyTo: null,
+    mentions: [],
     time: r.createdAt.toISOString(),
     position: r.position,
+    editedAt: null,
+    deleted: null,
+    reactions: [],
   };
 }
 
@@ -23,5 +28,5 @@ export function toView(r: MessageRecord): MessageView {
 export function toPage(roomId: string, rows: MessageRecord[], limit: number): HistoryPage {
   const page = rows.slice(0, limit);
   const more = rows.length > limit && page.length > 0;
-  return { roomId, messages: page.map(toView), nextBefore: more ? page[page.length - 1].position : null };
+  return { roomId, messages: page.map(toView), nextBefore: more ? page[page.length - 1].position : null, nextAfter: null, anchor: null };
 }

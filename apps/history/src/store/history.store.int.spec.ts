@@ -26,8 +26,8 @@ describe('history store - projection against Postgres', () => {
     const ev = makeEvent<MessagePosted>(
       { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: senderId }, correlationId: randomUUID() },
       'MessagePosted',
-      1,
-      { messageId, roomId, senderId, senderName: 'ann', clientMsgId: `c${position}`, body: `m${position}` },
+      2,
+      { replyTo: null, mentions: [], messageId, roomId, senderId, senderName: 'ann', clientMsgId: `c${position}`, body: `m${position}` },
     );
     return { subject: s.chat.roomMessages(roomId), position, data: ev };
   };

@@ -21,7 +21,9 @@ const ctx: EventContext = {
 };
 
 const posted = (messageId: string) =>
-  makeEvent<MessagePosted>(ctx, 'MessagePosted', 1, {
+  makeEvent<MessagePosted>(ctx, 'MessagePosted', 2, {
+    replyTo: null,
+    mentions: [],
     messageId,
     roomId: 'general',
     senderId: ann,

@@ -7,8 +7,8 @@ describe('idempotency - keys and the original of a duplicate', () => {
   const original = makeEvent<MessagePosted>(
     { now: () => new Date('2026-01-01T00:00:00.000Z'), newId: () => m1, actor: { kind: 'user', id: u }, correlationId: 'c-1' },
     'MessagePosted',
-    1,
-    { messageId: m1, roomId: 'general', senderId: u, senderName: 'ann', clientMsgId: 'c1', body: 'hi' },
+    2,
+    { replyTo: null, mentions: [], messageId: m1, roomId: 'general', senderId: u, senderName: 'ann', clientMsgId: 'c1', body: 'hi' },
   );
 
   it('same input, same key; any part changed, different key', () => {

@@ -36,7 +36,9 @@ describe('message-id recorder - records derived from the stream', () => {
   const appendMessage = async (clientMsgId: string) => {
     const messageId = randomUUID();
     const ctx = { now: () => new Date(), newId: () => messageId, actor: { kind: 'user' as const, id: sender }, correlationId: 'c' };
-    const event = makeEvent<MessagePosted>(ctx, 'MessagePosted', 1, {
+    const event = makeEvent<MessagePosted>(ctx, 'MessagePosted', 2, {
+      replyTo: null,
+      mentions: [],
       messageId,
       roomId: 'general',
       senderId: sender,

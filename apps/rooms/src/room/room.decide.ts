@@ -338,7 +338,9 @@ export function decidePost(room: Room | null, cmd: PostMessage, ctx: EventContex
   }
   if (room.direct && room.direct.blocks.size > 0) throw new ChatError('BLOCKED', 'this conversation is blocked; the message was not sent');
   if (room.postPolicy === 'admins' && !isAdmin(member)) throw new ChatError('FORBIDDEN', `only admins may post in "${cmd.roomId}"`);
-  return makeEvent<MessagePosted>({ ...ctx, newId: () => cmd.messageId }, 'MessagePosted', 1, {
+  return makeEvent<MessagePosted>({ ...ctx, newId: () => cmd.messageId }, 'MessagePosted', 2, {
+    replyTo: null,
+    mentions: [],
     messageId: cmd.messageId,
     roomId: cmd.roomId,
     senderId: cmd.userId,

@@ -69,6 +69,8 @@ export interface Room extends RoomSettings {
   bans: ReadonlyMap<string, Ban>;
   /** Only for kind `direct`. */
   direct: Conversation | null;
+  /** The room's own retention period in days; null: the deployment's default. */
+  retentionDays: number | null;
   deleted: boolean;
   version: number;
 }
@@ -168,6 +170,9 @@ export function evolveInPlace(current: Room | null, event: RoomEvent, position: 
       Object.assign(room, { name: s.name, topic: s.topic, visibility: s.visibility, postPolicy: s.postPolicy, memberLimit: s.memberLimit });
       return room;
     }
+    case 'RoomRetentionSet':
+      room.retentionDays = event.payload.days;
+      return room;
     case 'RoomDeleted':
       room.deleted = true;
       room.ownerId = null;
@@ -206,6 +211,7 @@ function created(event: Extract<RoomEvent, { type: 'RoomCreated' | 'Conversation
       invitations: NONE,
       bans: NONE,
       direct: null,
+      retentionDays: null,
       deleted: false,
       version: position,
     };
@@ -231,6 +237,7 @@ function created(event: Extract<RoomEvent, { type: 'RoomCreated' | 'Conversation
     invitations: NONE,
     bans: NONE,
     direct: { userA, userB, blocks: NONE },
+    retentionDays: null,
     deleted: false,
     version: position,
   };

@@ -36,6 +36,12 @@ export const checks = {
   time: check('an ISO-8601 UTC time', (v): v is string => typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v))),
   positiveInt: check('a positive integer', (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0),
   nullable: <T>(c: Check<T>): Check<T | null> => check(`${c.expects} or null`, (v): v is T | null => v === null || c.is(v)),
+  /** An object with exactly the checked fields (extra fields are dropped when read). */
+  shape: <T>(spec: PayloadSpec<T>): Check<T> =>
+    check(`an object { ${Object.keys(spec).join(', ')} }`, (v): v is T => isObj(v) && readPayload(spec, v).ok),
+  /** An array of at most `max` items, each passing `c`. */
+  arrayOf: <T>(c: Check<T>, max: number): Check<T[]> =>
+    check(`an array of at most ${max} of ${c.expects}`, (v): v is T[] => Array.isArray(v) && v.length <= max && v.every((x) => c.is(x))),
   /** One of a string union; the record makes a value missing from it a compile error. */
   oneOf: <T extends string>(values: Record<T, true>): Check<T> => {
     const allowed = Object.keys(values);

@@ -68,6 +68,7 @@ const chat: Samples<ChatEvent> = {
     byUserId: USER,
     byUsername: 'ann',
   }),
+  RoomRetentionSet: event('RoomRetentionSet', { roomId: 'team', days: 30, byUserId: USER, byUsername: 'ann' }),
   RoomDeleted: event('RoomDeleted', { roomId: 'team', reason: 'owner', byUserId: USER, byUsername: 'ann' }),
   ConversationOpened: event('ConversationOpened', {
     roomId: 'dm-0a1b',
@@ -80,14 +81,24 @@ const chat: Samples<ChatEvent> = {
   }),
   UserBlocked: event('UserBlocked', { roomId: 'dm-0a1b', blockerId: USER, blockedId: OTHER }),
   UserUnblocked: event('UserUnblocked', { roomId: 'dm-0a1b', blockerId: USER, blockedId: OTHER }),
-  MessagePosted: event('MessagePosted', {
-    messageId: OTHER,
-    roomId: 'team',
-    senderId: USER,
-    senderName: 'ann',
-    clientMsgId: 'c-42',
-    body: 'hello',
-  }),
+  MessagePosted: event(
+    'MessagePosted',
+    {
+      messageId: OTHER,
+      roomId: 'team',
+      senderId: USER,
+      senderName: 'ann',
+      clientMsgId: 'c-42',
+      body: 'hello @bo',
+      replyTo: { messageId: USER, position: 7, senderId: OTHER, senderName: 'bo', excerpt: 'hi' },
+      mentions: [{ userId: OTHER, username: 'bo' }],
+    },
+    2,
+  ),
+  MessageEdited: event('MessageEdited', { messageId: OTHER, roomId: 'team', senderId: USER, body: 'hello', mentions: [] }),
+  MessageDeleted: event('MessageDeleted', { messageId: OTHER, roomId: 'team', byUserId: USER, byUsername: 'ann', reason: 'moderator' }),
+  ReactionAdded: event('ReactionAdded', { messageId: OTHER, roomId: 'team', userId: USER, username: 'ann', emoji: '👍' }),
+  ReactionRemoved: event('ReactionRemoved', { messageId: OTHER, roomId: 'team', userId: USER, username: 'ann', emoji: '👍🏽' }),
 };
 const accounts: Samples<AccountEvent> = { UserRegistered: event('UserRegistered', { userId: USER, username: 'ann' }) };
 const presence: Samples<PresenceEvent> = {
@@ -216,12 +227,13 @@ describe('chat stream decoder - field rules', () => {
     exactly<Equal<(typeof roomEventTypes)[number], RoomEvent['type']>>(true);
     exactly<Equal<(typeof messageEventTypes)[number], MessageEvent['type']>>(true);
     exactly<Equal<(typeof chatEventTypes)[number], ChatEvent['type']>>(true);
+    const messageTypes = ['MessagePosted', 'MessageEdited', 'MessageDeleted', 'ReactionAdded', 'ReactionRemoved'];
     expect([...roomEventTypes].sort()).toEqual(
       Object.keys(chat)
-        .filter((t) => t !== 'MessagePosted')
+        .filter((t) => !messageTypes.includes(t))
         .sort(),
     );
-    expect([...messageEventTypes]).toEqual(['MessagePosted']);
+    expect([...messageEventTypes].sort()).toEqual([...messageTypes].sort());
     expect([...chatEventTypes].sort()).toEqual([...roomEventTypes, ...messageEventTypes].sort());
     for (const e of Object.values(chat)) {
       expect(isRoomEvent(e)).toBe(isRoomEventType(e.type));
@@ -259,5 +271,41 @@ describe('MemberLeft v1 (before successors)', () => {
       ok: true,
       event: { ...v1, version: 2, payload: { roomId: 'team', userId: OTHER, username: 'bo', successorId: null, successorName: null } },
     });
+  });
+});
+
+describe('MessagePosted v1 (before replies and mentions)', () => {
+  it('is read as v2 that replies to nothing and mentions nobody', () => {
+    const { replyTo: _r, mentions: _m, ...payload } = chat.MessagePosted.payload;
+    const v1 = { ...chat.MessagePosted, version: 1, payload };
+    expect(decodeChatEvent(v1)).toEqual({ ok: true, event: { ...v1, version: 2, payload: { ...payload, replyTo: null, mentions: [] } } });
+  });
+
+  it('a v1 missing a field is malformed, naming the version', () => {
+    const { body: _b, replyTo: _r, mentions: _m, ...payload } = chat.MessagePosted.payload;
+    expect(decodeChatEvent({ ...chat.MessagePosted, version: 1, payload })).toMatchObject({
+      ok: false,
+      kind: 'malformed',
+      reason: 'MessagePosted v1: payload.body must be a string',
+    });
+  });
+});
+
+describe('nested payload checks', () => {
+  it('a mention without a user id, or too many mentions, is malformed', () => {
+    const e = chat.MessagePosted;
+    const bad = decodeChatEvent({ ...e, payload: { ...e.payload, mentions: [{ username: 'bo' }] } });
+    expect(!bad.ok && bad.reason).toContain('payload.mentions must be an array of at most 50');
+    const many = Array.from({ length: 51 }, () => ({ userId: OTHER, username: 'bo' }));
+    expect(decodeChatEvent({ ...e, payload: { ...e.payload, mentions: many } })).toMatchObject({ ok: false, kind: 'malformed' });
+  });
+
+  it('a reply reference with a position that is not a positive integer is malformed', () => {
+    const e = chat.MessagePosted;
+    const replyTo = { ...e.payload.replyTo, position: 0 };
+    const out = decodeChatEvent({ ...e, payload: { ...e.payload, replyTo } });
+    expect(!out.ok && out.reason).toContain(
+      'payload.replyTo must be an object { messageId, position, senderId, senderName, excerpt } or null',
+    );
   });
 });

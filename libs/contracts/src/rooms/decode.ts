@@ -35,6 +35,7 @@ export const roomEventSpecs: EventSpecs<RoomEvent> = {
   },
   OwnershipTransferred: { version: 1, payload: { ...aboutUser, ...byUser } },
   RoomSettingsChanged: { version: 1, payload: { roomId: checks.roomId, ...settings, ...byUser } },
+  RoomRetentionSet: { version: 1, payload: { roomId: checks.roomId, days: checks.nullable(checks.positiveInt), ...byUser } },
   RoomDeleted: {
     version: 1,
     payload: { roomId: checks.roomId, reason: checks.oneOf<'owner' | 'empty'>({ owner: true, empty: true }), ...byUser },

@@ -72,6 +72,12 @@ export type RoomSettingsChanged = Event<'RoomSettingsChanged', RoomSettings & { 
  * The room is gone: by its owner, or when the last member of a private room leaves (nobody
  * could ever enter it again). Its id is never used again.
  */
+/**
+ * The room's own retention period: messages older than `days` are removed from history (and,
+ * once older than every policy, from the stream). null: the deployment's default
+ * (RETENTION_DEFAULT_DAYS). Set by the owner or an admin (docs/rooms.md, Retention).
+ */
+export type RoomRetentionSet = Event<'RoomRetentionSet', { roomId: string; days: number | null } & ByUser>;
 export type RoomDeleted = Event<'RoomDeleted', { roomId: string; reason: 'owner' | 'empty' } & ByUser>;
 /**
  * A one-to-one conversation between two users, with the id derived from both (directRoomId):
@@ -108,6 +114,7 @@ export type RoomEvent =
   | MemberRoleChanged
   | OwnershipTransferred
   | RoomSettingsChanged
+  | RoomRetentionSet
   | RoomDeleted
   | ConversationOpened
   | UserBlocked

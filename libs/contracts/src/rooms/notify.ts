@@ -25,6 +25,7 @@ export function usersToNotify(event: RoomEvent): string[] {
     case 'MemberRoleChanged':
     case 'OwnershipTransferred':
     case 'RoomSettingsChanged':
+    case 'RoomRetentionSet':
     case 'RoomDeleted':
     case 'UserBlocked':
     case 'UserUnblocked':

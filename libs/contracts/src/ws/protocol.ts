@@ -1,5 +1,6 @@
 import type { ErrorBody } from '../errors';
 import type { MemberRole } from '../rooms/events';
+import type { Mention } from '../messages/events';
 import type { InvitationView, MessageView, PresenceView, UserView } from '../views';
 import type { RoomSettings } from '../rooms/events';
 import type { WsOp, WsOps } from './operations';
@@ -31,6 +32,19 @@ interface AboutUser {
  */
 export interface WsEvents {
   'message.posted': MessageView;
+  /** The author edited a message: its new text and mentions. */
+  'message.edited': { roomId: string; messageId: string; body: string; mentions: Mention[]; editedAt: string };
+  /** A message was deleted: drop its text, keep a tombstone. */
+  'message.deleted': { roomId: string; messageId: string; by: UserView; reason: 'author' | 'moderator'; time: string };
+  'reaction.added': { roomId: string; messageId: string; emoji: string; userId: string; username: string; time: string };
+  'reaction.removed': { roomId: string; messageId: string; emoji: string; userId: string; username: string; time: string };
+  /** The room's retention period changed (null: the deployment's default). */
+  'room.retention': { roomId: string; days: number | null; by: UserView; time: string };
+  /**
+   * The user's read marker moved (on any of their devices): to every connection of that user.
+   * `position` in the frame is the marker's own sequence, not a chat stream position.
+   */
+  'read.marker': { roomId: string; lastRead: number; time: string };
   'member.joined': AboutUser & { role: MemberRole };
   /** `newOwner`: who owns the room now, when the owner left (null otherwise, or if nobody is left). */
   'member.left': AboutUser & { newOwner: UserView | null };
