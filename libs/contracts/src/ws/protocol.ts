@@ -42,7 +42,7 @@ export interface WsEvents {
   'room.retention': { roomId: string; days: number | null; by: UserView; time: string };
   /**
    * The user's read marker moved (on any of their devices): to every connection of that user.
-   * `position` in the frame is the marker's own sequence, not a chat stream position.
+   * `position` in the frame is `lastRead`.
    */
   'read.marker': { roomId: string; lastRead: number; time: string };
   'member.joined': AboutUser & { role: MemberRole };
