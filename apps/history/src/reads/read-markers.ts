@@ -24,8 +24,12 @@ const isMarker = (v: unknown): v is ReadMarker =>
  * value, so of two devices marking at once the higher position stays, whichever writes last.
  */
 export class ReadMarkers {
-  /** Lost races retried before giving up (each retry reads the winner's value first). */
-  static readonly maxAttempts = 10;
+  /**
+   * Lost races retried before giving up. Each loss is another call's write, and a call writes
+   * once, so a move loses at most once per concurrent move of the same marker: 64 covers far
+   * more devices than one user has.
+   */
+  static readonly maxAttempts = 64;
 
   constructor(private readonly kv: KvBucket) {}
 
