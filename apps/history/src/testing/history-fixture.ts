@@ -85,13 +85,14 @@ export class HistoryFixture {
     return { messageId, position: await this.append(this.s.chat.roomMessages(roomId), ev) };
   }
 
-  /** Waits until the projection's checkpoint reached everything appended here. */
+  /** Waits until the projection committed and acked everything appended here (the stream trim goes by the ack floor). */
   async projected(): Promise<void> {
     const name = this.s.consumers.historyProjector;
     await eventually(async () => {
       const { rows } = await this.pool.query(`SELECT position FROM "${this.schema}".projection_checkpoints WHERE name = $1`, [name]);
       return rows.length > 0 && Number(rows[0].position) >= this.last;
     });
+    await eventually(async () => ((await this.js.ackFloor(this.s.streams.chat.name, name)) ?? 0) >= this.last);
   }
 
   /**
