@@ -17,6 +17,14 @@ export interface MarkerMove {
 const isMarker = (v: unknown): v is ReadMarker =>
   typeof v === 'object' && v !== null && Number.isSafeInteger((v as ReadMarker).lastRead) && typeof (v as ReadMarker).time === 'string';
 
+/** The KV bucket did not answer (NATS down or slow): the caller answers UNAVAILABLE. */
+export class MarkersUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`read markers unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'MarkersUnavailable';
+  }
+}
+
 /**
  * Read markers in the KV bucket `<ns>_reads`, key `<userId>.<roomId>`, shared by every device
  * and replica. A marker only moves forward: each move is a compare-and-set on the key's
@@ -63,14 +71,17 @@ export class ReadMarkers {
         else await this.kv.create(key, encodeJson(marker));
         return { ...marker, moved: true };
       } catch (err) {
-        // Somebody else wrote the key since it was read (wrong revision / key exists): read again.
-        if (attempt >= ReadMarkers.maxAttempts) throw err;
+        // Somebody else wrote the key since it was read (wrong revision / key exists): read
+        // again. Any other failure shows on that read (a bucket that does not answer).
+        if (attempt >= ReadMarkers.maxAttempts) throw new MarkersUnavailable(err);
       }
     }
   }
 
   private async read(key: string): Promise<{ marker: ReadMarker; revision: number } | null> {
-    const record = await this.kv.get(key);
+    const record = await this.kv.get(key).catch((err: unknown) => {
+      throw new MarkersUnavailable(err);
+    });
     if (!record || record.operation !== 'PUT') return null;
     const value = decodeJson(record.value);
     // A value that is not a marker (written by hand) counts as no marker; the next move replaces it.

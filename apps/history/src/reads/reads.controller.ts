@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/errors';
 import { MembershipQueries, readRefusal } from '../membership';
 import { ProjectionProgress } from '../projection/progress';
-import { ReadMarkers } from './read-markers';
+import { MarkersUnavailable, ReadMarkers } from './read-markers';
 import { ReadQueries, lastReadOf } from './reads.store';
 
 /** How long a read waits for the projection (as history.page does). */
@@ -92,8 +92,8 @@ export class ReadsController {
   }
 
   private unavailable(err: unknown): unknown {
-    if (!isDatabaseUnavailable(err)) return err;
-    this.logger.warn({ error: String(err) }, 'history database unavailable');
+    if (!isDatabaseUnavailable(err) && !(err instanceof MarkersUnavailable)) return err;
+    this.logger.warn({ error: String(err) }, 'history database or read markers unavailable');
     return new ChatError('UNAVAILABLE', 'history is temporarily unavailable; retry');
   }
 }

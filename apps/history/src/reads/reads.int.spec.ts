@@ -73,6 +73,17 @@ describe('read markers and unread counts - over NATS, KV and Postgres', () => {
     expect(await state(carol, 'lobby')).toBeUndefined();
   });
 
+  it('read.state - conversations count once they have a message (one opened by a block stays unseen)', async () => {
+    const blocked = await f.openConversation(carol, bob, 'block');
+    const talking = await f.openConversation(alice, carol, 'message');
+    const hello = await f.post(talking, alice, 'hello carol');
+    await f.projected();
+    const rooms = (await call<{ rooms: ReadStateView[] }>('history.readState', { userId: carol, username: 'carol' })).rooms;
+    expect(rooms.map((r) => r.roomId)).toEqual([talking]);
+    expect(rooms[0]).toMatchObject({ unread: 1, lastPosition: hello.position });
+    expect(await state(bob, blocked)).toBeUndefined();
+  });
+
   it('read.state - a deleted message stops counting at once, mention included', async () => {
     await f.tombstone(posted[5].position);
     await f.tombstone(posted[0].position);
@@ -81,7 +92,11 @@ describe('read markers and unread counts - over NATS, KV and Postgres', () => {
 
   it('read.mark - moves forward only, clamps to the newest message, tells every connection of the user once', async () => {
     const heard: unknown[] = [];
-    const sub = svc.nc.subscribe(s.live.readMarkers(bob), { callback: (_e, m) => heard.push(decodeJson(m.data)) });
+    const sub = svc.nc.subscribe(s.live.readMarkers(bob), {
+      callback: (_e, m) => {
+        heard.push(decodeJson(m.data));
+      },
+    });
     await svc.nc.flush();
 
     const after = await mark(bob, 'lobby', posted[2].position);
@@ -142,7 +157,6 @@ describe('read markers and unread counts - over NATS, KV and Postgres', () => {
     const started = performance.now();
     const got = await markers.many(user, rooms);
     const ms = performance.now() - started;
-    // eslint-disable-next-line no-console
     console.log(`read markers: 200 gets in ${ms.toFixed(1)} ms`);
     expect(got.size).toBe(200);
     expect(got.get('r199')).toBe(200);

@@ -16,7 +16,11 @@ export interface UserRoom {
 export class ReadQueries {
   constructor(private readonly store: HistoryStore) {}
 
-  /** The rooms and conversations the user is a member of (not deleted), from room_members_user_idx. */
+  /**
+   * The rooms and conversations the user is a member of (not deleted), from room_members_user_idx.
+   * A conversation counts once it has a message, as in dm.list: one opened by a block has none,
+   * and listing it would tell the blocked user of the block (blocking is silent).
+   */
   async userRooms(userId: string): Promise<UserRoom[]> {
     const s = this.store.schema;
     const rows: Array<{ room_id: string; joined_position: string | null }> = await this.store.read((qr) =>
@@ -24,6 +28,7 @@ export class ReadQueries {
         `SELECT m.room_id, m.joined_position FROM ${s}.room_members m
            JOIN ${s}.rooms r ON r.room_id = m.room_id AND NOT r.deleted
           WHERE m.user_id = $1 AND m.member
+            AND (r.kind <> 'direct' OR EXISTS (SELECT 1 FROM ${s}.messages x WHERE x.room_id = m.room_id))
           ORDER BY m.room_id`,
         [userId],
       ),

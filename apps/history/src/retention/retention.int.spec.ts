@@ -65,6 +65,8 @@ describe('retention - cleanup in batches, recorded runs, stream trim', () => {
     await f.setRetention('short', owner, 2);
     for (let i = 0; i < 7; i++) expired.push(await f.post('short', owner, `old ${i}`, daysAgo(10 - i * 0.1)));
     for (let i = 0; i < 4; i++) await f.post('forever', owner, `old forever ${i}`, daysAgo(10));
+    // Refused (not a member): kept whole in dropped_messages, and expired like any message.
+    await f.post('short', randomUUID(), 'refused', daysAgo(9));
     await f.post('short', owner, 'fresh', daysAgo(1));
     await f.post('short', owner, 'fresh too');
     await f.projected();
@@ -74,12 +76,15 @@ describe('retention - cleanup in batches, recorded runs, stream trim', () => {
     await f.mention(expired[0].position, 'short', owner);
     await pool.query(`INSERT INTO "${schema}".message_reactions VALUES ($1, '👍', $2, 'o', true, 1, 1)`, [expired[1].messageId, owner]);
 
+    expect(Number((await pool.query(`SELECT count(*) AS n FROM "${schema}".dropped_messages`)).rows[0].n)).toBe(1);
+
     const run = await job.runOnce();
     expect(run).toMatchObject({ messagesRemoved: 7, rooms: 1, streamTrimmedBelow: null, error: null });
     expect(await count('short')).toBe(2);
     expect(await count('forever')).toBe(4);
     expect(Number((await pool.query(`SELECT count(*) AS n FROM "${schema}".message_mentions`)).rows[0].n)).toBe(0);
     expect(Number((await pool.query(`SELECT count(*) AS n FROM "${schema}".message_reactions`)).rows[0].n)).toBe(0);
+    expect(Number((await pool.query(`SELECT count(*) AS n FROM "${schema}".dropped_messages`)).rows[0].n)).toBe(0);
     // Nothing left the stream.
     expect(await firstOn(s.chat.roomMessages('short'))).toBe(expired[0].position);
   });

@@ -88,19 +88,20 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
         const rooms = await sql.rooms();
         const defaultDays = this.config.RETENTION_DEFAULT_DAYS;
         for (const { roomId, cutoff } of roomCutoffs(rooms, defaultDays, now)) {
-          let removedHere = 0;
-          for (;;) {
-            if (this.stopping) throw new Error('stopped: the service is shutting down');
-            const { looked, removed } = await sql.deleteBatch(roomId, cutoff, this.config.RETENTION_BATCH);
-            removedHere += removed;
-            this.removed.inc(removed);
-            if (!moreToDelete(looked, removed, this.config.RETENTION_BATCH)) break;
-            await sleep(this.config.RETENTION_PAUSE_MS);
-          }
-          if (removedHere) {
-            run.messagesRemoved += removedHere;
-            run.rooms++;
-          }
+          let roomCounted = false;
+          await this.inBatches(
+            (batch) => sql.deleteBatch(roomId, cutoff, batch),
+            (removed) => {
+              // Counted as it goes, so a run that stops early still reports what it removed.
+              run.messagesRemoved += removed;
+              this.removed.inc(removed);
+              if (removed && !roomCounted) {
+                roomCounted = true;
+                run.rooms++;
+              }
+            },
+          );
+          await this.inBatches((batch) => sql.deleteDroppedBatch(roomId, cutoff, batch));
         }
         if (longestPolicyDays(rooms, defaultDays) !== null) run.streamTrimmedBelow = await this.trimStream(await sql.oldestKept());
       } catch (err) {
@@ -113,6 +114,21 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
       return run;
     } finally {
       await sql.unlock();
+    }
+  }
+
+  /** Repeats a batched delete while it finds a full batch of expired rows, pausing between; reports each batch's removals. */
+  private async inBatches(
+    deleteBatch: (batch: number) => Promise<{ looked: number; removed: number }>,
+    onRemoved: (removed: number) => void = () => undefined,
+  ): Promise<void> {
+    const batch = this.config.RETENTION_BATCH;
+    for (;;) {
+      if (this.stopping) throw new Error('stopped: the service is shutting down');
+      const { looked, removed } = await deleteBatch(batch);
+      onRemoved(removed);
+      if (!moreToDelete(looked, removed, batch)) return;
+      await sleep(this.config.RETENTION_PAUSE_MS);
     }
   }
 

@@ -62,6 +62,22 @@ export class RetentionSql {
     return { looked: Number(row.looked), removed: Number(row.removed) };
   }
 
+  /**
+   * The same for the room's dropped messages (posts the rules refused, kept whole with the
+   * reason): expired text goes whichever table holds it.
+   */
+  async deleteDroppedBatch(roomId: string, cutoff: Date, batch: number): Promise<{ looked: number; removed: number }> {
+    const s = this.s;
+    const [row]: Array<{ looked: string; removed: string }> = await this.qr.query(
+      `WITH batch AS (SELECT position, created_at FROM ${s}.dropped_messages WHERE room_id = $1 ORDER BY position LIMIT $3),
+            gone AS (DELETE FROM ${s}.dropped_messages d USING batch b
+                      WHERE d.position = b.position AND b.created_at < $2 RETURNING 1)
+       SELECT (SELECT count(*) FROM batch) AS looked, (SELECT count(*) FROM gone) AS removed`,
+      [roomId, cutoff, batch],
+    );
+    return { looked: Number(row.looked), removed: Number(row.removed) };
+  }
+
   /** The oldest position history holds (the messages_position_key index's first entry); null when empty. */
   async oldestKept(): Promise<number | null> {
     const [row]: Array<{ p: string | null }> = await this.qr.query(`SELECT min(position) AS p FROM ${this.s}.messages`);

@@ -1,5 +1,7 @@
 import {
+  directRoomId,
   makeEvent,
+  type ConversationOpened,
   type EventContext,
   type MemberJoined,
   type MessagePosted,
@@ -48,6 +50,23 @@ export class HistoryFixture {
       ownerName: `owner-${ownerId.slice(0, 4)}`,
     });
     return this.append(this.s.chat.roomMeta(roomId), ev);
+  }
+
+  /** Opens the conversation of two users (as the first message or a block does); resolves its room id. */
+  async openConversation(userA: string, userB: string, reason: 'message' | 'block'): Promise<string> {
+    const [a, b] = [userA, userB].sort();
+    const roomId = directRoomId(a, b);
+    const ev = makeEvent<ConversationOpened>(this.ctx(userA, new Date()), 'ConversationOpened', 1, {
+      roomId,
+      userAId: a,
+      userAName: `u-${a.slice(0, 4)}`,
+      userBId: b,
+      userBName: `u-${b.slice(0, 4)}`,
+      openedById: userA,
+      reason,
+    });
+    await this.append(this.s.chat.roomMeta(roomId), ev);
+    return roomId;
   }
 
   async join(roomId: string, userId: string, role: 'member' | 'admin' = 'member'): Promise<number> {
