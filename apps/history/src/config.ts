@@ -55,4 +55,27 @@ export class HistoryConfig extends BaseConfig {
   @Min(100)
   @Max(600_000)
   DATABASE_LOCK_TIMEOUT_MS = 5000;
+  /**
+   * Days a room's messages are kept when the room sets no period of its own (room.setRetention),
+   * conversations included; 0 keeps them forever. @default 0
+   */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  RETENTION_DEFAULT_DAYS = 0;
+  /** How often the retention cleanup runs, in ms; the first run is one interval after start-up. @default 3600000 */
+  @IsInt()
+  @Min(1000)
+  @Max(604_800_000)
+  RETENTION_INTERVAL_MS = 3_600_000;
+  /** Messages the retention cleanup deletes per statement (each its own short transaction). @default 1000 */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RETENTION_BATCH = 1000;
+  /** Pause between two deletes of the retention cleanup, in ms, so live queries and the projection keep their share. @default 50 */
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  RETENTION_PAUSE_MS = 50;
 }

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Subjects } from '@chat/contracts';
+import { JetStreamAdapter } from '@chat/messaging';
 import { CONFIG, HealthRegistry, SUBJECTS } from '@chat/platform';
 import type { HistoryConfig } from './config';
 import { openDatabase } from './db/data-source';
@@ -8,6 +9,13 @@ import { MembershipQueries } from './membership';
 import { MessageQueries } from './messages';
 import { ProjectionProgress } from './projection/progress';
 import { Projector } from './projection/projector';
+import { ReadMarkers } from './reads/read-markers';
+import { ReadsController } from './reads/reads.controller';
+import { ReadQueries } from './reads/reads.store';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionJob } from './retention/retention.job';
+import { StatsController } from './stats/stats.controller';
+import { StatsQueries } from './stats/stats.store';
 import { HistoryStore } from './store/history.store';
 
 const DATABASE_HEALTH = Symbol('DATABASE_HEALTH');
@@ -18,7 +26,7 @@ export class HistoryModule {
     return {
       module: HistoryModule,
       imports: [platform],
-      controllers: [HistoryController],
+      controllers: [HistoryController, ReadsController, StatsController, RetentionController],
       providers: [
         {
           // Resolved before the app starts serving: RPC handlers and the projector find the
@@ -45,8 +53,17 @@ export class HistoryModule {
         // Each read model's queries, on the store's pooled connections.
         { provide: MessageQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MessageQueries(store) },
         { provide: MembershipQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MembershipQueries(store) },
+        { provide: ReadQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new ReadQueries(store) },
+        { provide: StatsQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new StatsQueries(store) },
+        // Read markers: the KV bucket is created on first start (one value per key).
+        {
+          provide: ReadMarkers,
+          inject: [JetStreamAdapter, SUBJECTS],
+          useFactory: async (js: JetStreamAdapter, s: Subjects) => new ReadMarkers(await js.kv(s.kv.readMarkers, { history: 1 })),
+        },
         Projector,
         ProjectionProgress,
+        RetentionJob,
       ],
     };
   }

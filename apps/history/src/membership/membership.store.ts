@@ -21,8 +21,9 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
   if (part.rooms.length) {
     const r = part.rooms;
     await em.query(
-      `INSERT INTO ${s}.room_changes (room_id, position, created, deleted, kind, name, visibility, post_policy)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[])
+      `INSERT INTO ${s}.room_changes (room_id, position, created, deleted, kind, name, visibility, post_policy, retention_set, retention_days)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[],
+                            $9::boolean[], $10::integer[])
        ON CONFLICT DO NOTHING`,
       [
         r.map((c) => c.roomId),
@@ -33,6 +34,8 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
         r.map((c) => c.name ?? null),
         r.map((c) => c.visibility ?? null),
         r.map((c) => c.postPolicy ?? null),
+        r.map((c) => c.retention !== undefined),
+        r.map((c) => c.retention?.days ?? null),
       ],
     );
   }
@@ -88,9 +91,11 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
     // A room exists from its first creation event; each setting is the newest one set.
     const newest = (column: string) =>
       `(SELECT c.${column} FROM ${s}.room_changes c WHERE c.room_id = t.room_id AND c.${column} IS NOT NULL ORDER BY c.position DESC LIMIT 1)`;
+    // The retention period is the newest RoomRetentionSet's, null (the default) included.
+    const retention = `(SELECT c.retention_days FROM ${s}.room_changes c WHERE c.room_id = t.room_id AND c.retention_set ORDER BY c.position DESC LIMIT 1)`;
     await em.query(
-      `INSERT INTO ${s}.rooms (room_id, kind, name, visibility, post_policy, deleted, created_position, position)
-       SELECT t.room_id, k.kind, ${newest('name')}, ${newest('visibility')}, ${newest('post_policy')},
+      `INSERT INTO ${s}.rooms (room_id, kind, name, visibility, post_policy, retention_days, deleted, created_position, position)
+       SELECT t.room_id, k.kind, ${newest('name')}, ${newest('visibility')}, ${newest('post_policy')}, ${retention},
               EXISTS (SELECT 1 FROM ${s}.room_changes d WHERE d.room_id = t.room_id AND d.deleted),
               k.position,
               (SELECT max(c.position) FROM ${s}.room_changes c WHERE c.room_id = t.room_id)
@@ -99,7 +104,7 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
                         WHERE c.room_id = t.room_id AND c.created ORDER BY c.position LIMIT 1) k ON true
        ON CONFLICT (room_id) DO UPDATE
           SET kind = EXCLUDED.kind, name = EXCLUDED.name, visibility = EXCLUDED.visibility, post_policy = EXCLUDED.post_policy,
-              deleted = EXCLUDED.deleted, created_position = EXCLUDED.created_position, position = EXCLUDED.position`,
+              retention_days = EXCLUDED.retention_days, deleted = EXCLUDED.deleted, created_position = EXCLUDED.created_position, position = EXCLUDED.position`,
       [part.touchedRooms],
     );
     await em.query(

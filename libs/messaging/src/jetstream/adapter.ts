@@ -74,6 +74,15 @@ export class JetStreamAdapter {
     return follow(this.js, this.log, stream, filterSubject, handler);
   }
 
+  /**
+   * Removes the stream's messages on subjects matching `filter` below sequence `below` (the
+   * retention trim); messages on other subjects stay. Resolves how many were removed.
+   */
+  async purge(stream: string, opts: { filter: string; below: number }): Promise<number> {
+    const jsm = await this.manager();
+    return (await jsm.streams.purge(stream, { filter: opts.filter, seq: opts.below })).purged;
+  }
+
   /** Reads the last message stored on a subject (e.g. a user's last presence). */
   async lastOnSubject(stream: string, subject: string): Promise<Delivered | null> {
     return readOne(await this.manager(), stream, { last_by_subj: subject });
