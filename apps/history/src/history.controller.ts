@@ -123,12 +123,13 @@ export class HistoryController {
         // One row more than asked tells whether an older page exists.
         const rows = await q.newestFirst(roomId, cursor.kind === 'before' ? cursor.position : undefined, limit + 1);
         const page = rows.slice(0, limit);
-        return decorated((d) => toPage(roomId, rows, limit, cursor.kind === 'before' && page.length > 0, d), page);
+        const newer = cursor.kind === 'before' && page.length > 0 && (await q.has(roomId, '>', page[0].position));
+        return decorated((d) => toPage(roomId, rows, limit, newer, d), page);
       }
       case 'after': {
         const rows = await q.oldestFirst(roomId, cursor.position, limit + 1);
         const page = rows.slice(0, limit);
-        const older = page.length > 0 && (await q.hasOlder(roomId, page[0].position));
+        const older = page.length > 0 && (await q.has(roomId, '<', page[0].position));
         return decorated((d) => {
           const newestFirst = [...page].reverse();
           const built = toPage(roomId, newestFirst, limit, rows.length > limit, d);

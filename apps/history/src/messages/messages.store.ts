@@ -88,10 +88,10 @@ export class MessageQueries {
     return rows.length ? Number(rows[0].position) : null;
   }
 
-  /** Whether the room has a message older than `position`. */
-  async hasOlder(roomId: string, position: number): Promise<boolean> {
+  /** Whether the room has a message older (`<`) or newer (`>`) than `position`: one index probe. */
+  async has(roomId: string, than: '<' | '>', position: number): Promise<boolean> {
     const rows = await this.store.read((qr) =>
-      qr.query(`SELECT 1 FROM ${this.store.schema}.messages WHERE room_id = $1 AND position < $2 LIMIT 1`, [roomId, position]),
+      qr.query(`SELECT 1 FROM ${this.store.schema}.messages WHERE room_id = $1 AND position ${than} $2 LIMIT 1`, [roomId, position]),
     );
     return rows.length > 0;
   }

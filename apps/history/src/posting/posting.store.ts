@@ -119,7 +119,8 @@ export async function settle(
   }
   const dropped: DroppedMessage[] = [];
   if (refused.length) {
-    const removed: Array<{ message_id: string; room_id: string; position: string }> = await em.query(
+    // TypeORM answers a DELETE … RETURNING with [rows, count].
+    const [removed]: [Array<{ message_id: string; room_id: string; position: string }>, number] = await em.query(
       `DELETE FROM ${schema}.messages m USING unnest($1::bigint[], $2::uuid[]) AS r(position, message_id)
         WHERE m.position = r.position AND m.message_id = r.message_id RETURNING m.message_id, m.room_id, m.position`,
       [refused.map((m) => m.position), refused.map((m) => m.messageId)],

@@ -5,6 +5,7 @@ import { eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { lockKey, openDatabase } from '../db/data-source';
 import { isDatabaseUnavailable } from '../db/errors';
+import { migrations } from '../db/migrations';
 import { MessageQueries } from '../messages';
 import type { StreamEvent } from './events';
 import { HistoryStore } from './history.store';
@@ -74,7 +75,7 @@ describe('history store - projection against Postgres', () => {
 
   it('migrations - concurrent start-ups apply each migration once', async () => {
     const { rows } = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
-    expect(rows.map((r) => r.name)).toEqual(['InitialSchema1795480356658', 'RoomMembership1796107641984', 'RoomRights1796200000000']);
+    expect(rows.map((r) => r.name)).toEqual(migrations.map((m) => new m().name));
     const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'messages_room_position_idx'`, [
       schema,
     ]);
