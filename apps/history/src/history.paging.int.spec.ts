@@ -282,6 +282,10 @@ describe('history service - paging in every direction and the message lifecycle'
       expect(r.mentions).toEqual([{ userId: bob, username: 'bob' }]);
       // history.message: the same view.
       expect(await message('life', original.messageId)).toEqual(o);
+      // bob's edit of ann's message is not an error, not a dead letter: it is counted.
+      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      expect(metrics).toMatch(/^history_ignored_message_changes_total 1$/m);
+      expect((await pool.query(`SELECT count(*)::int AS n FROM "${schema}".dead_letters`)).rows[0].n).toBe(0);
     });
 
     it('a deletion: a tombstone in pages and in history.message; a reply to it quotes ""', async () => {
