@@ -138,15 +138,13 @@ export class HistoryController {
       }
       case 'around':
       case 'at': {
-        const at = await q.anchor(roomId, cursor.kind === 'around' ? { position: cursor.position } : { time: cursor.time });
-        if (at === null) return this.readPage(roomId, { kind: 'newest' }, limit);
-        const [anchorRows, older, newer] = await Promise.all([
-          q.newestFirst(roomId, at + 1, 1),
-          q.newestFirst(roomId, at, limit),
-          q.oldestFirst(roomId, at, limit),
-        ]);
-        const all = [...anchorRows, ...older, ...newer];
-        return decorated((d) => aroundPage(roomId, anchorRows[0], older, newer, limit, d), all);
+        // The anchor is the first message at or after the position (or time); it and the newer
+        // ones come from one forward read, the older ones from one backward read.
+        const from = cursor.kind === 'around' ? cursor.position : await q.firstAtOrAfter(roomId, cursor.time);
+        const [anchor, ...newer] = from === null ? [] : await q.oldestFirst(roomId, from - 1, limit + 1);
+        if (!anchor) return this.readPage(roomId, { kind: 'newest' }, limit);
+        const older = await q.newestFirst(roomId, anchor.position, limit);
+        return decorated((d) => aroundPage(roomId, anchor, older, newer, limit, d), [anchor, ...older, ...newer]);
       }
     }
   }

@@ -72,18 +72,13 @@ export class MessageQueries {
     return this.select(`WHERE m.room_id = $1 AND m.position > $3 ORDER BY m.position ASC LIMIT $2`, [roomId, limit, after]);
   }
 
-  /** The room's first message at or after a position, or (by time, ties by position) at or after a time. */
-  async anchor(roomId: string, from: { position: number } | { time: Date }): Promise<number | null> {
+  /** Position of the room's first message at or after a time (by time, ties by position), on (room_id, created_at). */
+  async firstAtOrAfter(roomId: string, time: Date): Promise<number | null> {
     const rows: Array<{ position: string }> = await this.store.read((qr) =>
-      'position' in from
-        ? qr.query(`SELECT position FROM ${this.store.schema}.messages WHERE room_id = $1 AND position >= $2 ORDER BY position LIMIT 1`, [
-            roomId,
-            from.position,
-          ])
-        : qr.query(
-            `SELECT position FROM ${this.store.schema}.messages WHERE room_id = $1 AND created_at >= $2 ORDER BY created_at, position LIMIT 1`,
-            [roomId, from.time],
-          ),
+      qr.query(
+        `SELECT position FROM ${this.store.schema}.messages WHERE room_id = $1 AND created_at >= $2 ORDER BY created_at, position LIMIT 1`,
+        [roomId, time],
+      ),
     );
     return rows.length ? Number(rows[0].position) : null;
   }
