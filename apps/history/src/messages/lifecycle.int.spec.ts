@@ -126,6 +126,16 @@ describe('messages read model - lifecycle against Postgres', () => {
     expect(m.rows).toEqual([{ user_id: bob, room_id: 'r', position: '11' }]);
   });
 
+  it('text with quotes, backslashes, braces and CJK makes a search vector, on insert and on edit', async () => {
+    const tricky = `it's a \\ "quote" {a,b} 中文字`;
+    await store.applyBatch([posted(100, 5, { body: tricky })]);
+    expect((await row(5)).search).toContain("'quote'");
+    await store.applyBatch([edited(101, 5, `${tricky} again`)]);
+    const r = await row(5);
+    expect(r.body).toBe(`${tricky} again`);
+    expect(r.search).toContain("'again'");
+  });
+
   it('an edit by the author replaces text, mentions and search; one by anyone else is ignored and counted', async () => {
     const plan = await store.applyBatch([edited(12, 1, 'changed, nobody named'), edited(13, 1, 'hijack', bob)]);
     expect(plan.ignored).toEqual([13]);
