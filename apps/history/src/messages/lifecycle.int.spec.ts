@@ -1,12 +1,14 @@
 import { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { createSubjects, makeEvent } from '@chat/contracts';
 import { randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import { openDatabase } from '../db/data-source';
+import { createDataSource, openDatabase, runMigrations } from '../db/data-source';
+import { migrations } from '../db/migrations';
 import type { StreamEvent } from '../store/events';
 import { HistoryStore } from '../store/history.store';
 import { MessageQueries } from './messages.store';
+import { toView } from './page';
 
 // The message lifecycle against Postgres, through the store (no NATS): positions and batch
 // order under the test's control.
@@ -264,5 +266,59 @@ describe('messages read model - lifecycle against Postgres', () => {
     const a = only(await dump(schemas[0]));
     expect(a.messages).toHaveLength(3);
     expect(only(await dump(schemas[1]))).toEqual(a);
+  });
+});
+
+describe('messages read model - MessageLifecycle migration on a schema with messages', () => {
+  const s = createSubjects('unit');
+  const schema = randomName('hm');
+  let pool: Pool;
+  let ds: DataSource | undefined;
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: await testDatabaseUrl(), max: 2 });
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool?.end();
+  });
+
+  it('rows stored before it stay valid: shown as never edited, not deleted, no reply, mentions or reactions, and can be edited', async () => {
+    const url = await testDatabaseUrl();
+    const older = new DataSource({
+      ...createDataSource({ url, schema }).options,
+      migrations: migrations.slice(0, -1),
+    } as DataSourceOptions);
+    await older.initialize();
+    await runMigrations(older);
+    const [id, ann] = [randomUUID(), randomUUID()];
+    await pool.query(
+      `INSERT INTO "${schema}".messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at)
+       VALUES ($1, 'r', 7, $2, 'ann', 'c7', 'from before', '2030-01-01T00:00:00Z')`,
+      [id, ann],
+    );
+    await older.destroy();
+
+    ds = await openDatabase({ url, schema, timeouts: { statementMs: 10_000, lockMs: 5000 } });
+    const store = new HistoryStore(ds, 'test-projector', s.chat);
+    const queries = new MessageQueries(store);
+    const [m] = await queries.newestFirst('r', undefined, 1);
+    expect(toView(m, await queries.decorations([m]))).toMatchObject({
+      body: 'from before',
+      replyTo: null,
+      mentions: [],
+      editedAt: null,
+      deleted: null,
+      reactions: [],
+    });
+    const edit = makeEvent(
+      { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: ann }, correlationId: 'c' },
+      'MessageEdited',
+      1,
+      { roomId: 'r', messageId: id, senderId: ann, body: 'edited later', mentions: [] },
+    );
+    await store.applyBatch([{ subject: s.chat.roomMessages('r'), position: 8, data: edit }]);
+    expect((await queries.byId('r', id))?.body).toBe('edited later');
   });
 });
