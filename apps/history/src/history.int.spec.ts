@@ -203,8 +203,16 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       roomId: OTHER,
       messages: [...side].reverse().map(({ event, position }) => view(event, position)),
       nextBefore: null,
+      nextAfter: null,
+      anchor: null,
     });
-    expect(await page({ roomId: 'empty-room' })).toEqual({ roomId: 'empty-room', messages: [], nextBefore: null });
+    expect(await page({ roomId: 'empty-room' })).toEqual({
+      roomId: 'empty-room',
+      messages: [],
+      nextBefore: null,
+      nextAfter: null,
+      anchor: null,
+    });
   });
 
   it('projection - applying the same batch again (a redelivery) changes nothing', async () => {

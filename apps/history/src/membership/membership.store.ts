@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { MessageRecord } from '../messages/messages.plan';
-import { toMessageRecord, type StoredMessageRow } from '../messages/message.sql-row';
+import { toStoredMessage, viewColumns, type StoredLifecycleRow, type StoredMessage } from '../messages/message.sql-row';
 import { recheck } from '../posting/posting.store';
 import type { DeadLetter } from '../store/events';
 import type { HistoryStore } from '../store/history.store';
@@ -127,7 +126,7 @@ export interface ConversationRecord {
   roomId: string;
   peerId: string;
   peerName: string;
-  lastMessage: MessageRecord;
+  lastMessage: StoredMessage;
 }
 
 /** Reads of the membership read model. */
@@ -160,10 +159,10 @@ export class MembershipQueries {
    */
   async conversations(userId: string): Promise<ConversationRecord[]> {
     const s = this.store.schema;
-    const rows: Array<StoredMessageRow & { peer_id: string; peer_name: string }> = await this.store.read((qr) =>
+    const rows: Array<StoredLifecycleRow & { peer_id: string; peer_name: string }> = await this.store.read((qr) =>
       qr.query(
         `SELECT me.room_id, peer.user_id AS peer_id, peer.username AS peer_name,
-                m.message_id, m.position, m.sender_id, m.sender_name, m.client_msg_id, m.body, m.created_at
+                ${viewColumns('m')}
            FROM ${s}.room_members me
            JOIN ${s}.rooms r ON r.room_id = me.room_id AND r.kind = 'direct' AND NOT r.deleted
            JOIN ${s}.room_members peer ON peer.room_id = me.room_id AND peer.user_id <> me.user_id
@@ -177,7 +176,7 @@ export class MembershipQueries {
       roomId: r.room_id,
       peerId: r.peer_id,
       peerName: r.peer_name,
-      lastMessage: toMessageRecord(r),
+      lastMessage: toStoredMessage(r),
     }));
   }
 }

@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { MemberRole, PostPolicy } from '@chat/contracts';
 import type { MessageRecord } from '../messages/messages.plan';
-import { toMessageRecord, type StoredMessageRow } from '../messages/message.sql-row';
+import { postColumns, toMessageRecord, type StoredMessageRow } from '../messages/message.sql-row';
+import { afterInsert, afterRemoval, searchOf } from '../messages/lifecycle.store';
 import type { DeadLetter, DroppedMessage } from '../store/events';
 import { postRefusal, type PostRefusal, type PostRights } from './posting';
 import type { Recheck } from '../membership/membership.plan';
@@ -66,6 +67,8 @@ export interface Settled {
   conflicts: DeadLetter[];
   /** Newly written to dropped_messages by this call. */
   dropped: DroppedMessage[];
+  /** Inserted into `messages` by this call (INSERT … RETURNING): new posts, or dropped ones standing again. */
+  inserted: MessageRecord[];
 }
 
 /**
@@ -82,7 +85,7 @@ export async function settle(
   records: MessageRecord[],
   resolveConflicts: ((skipped: MessageRecord[]) => Promise<DeadLetter[]>) | null,
 ): Promise<Settled> {
-  if (!records.length) return { conflicts: [], dropped: [] };
+  if (!records.length) return { conflicts: [], dropped: [], inserted: [] };
   const rights = await rightsAt(em, schema, records);
   const stand: MessageRecord[] = [];
   const refused: Array<MessageRecord & { reason: PostRefusal }> = [];
@@ -92,15 +95,21 @@ export async function settle(
     else stand.push(r);
   }
   let conflicts: DeadLetter[] = [];
+  let inserted: MessageRecord[] = [];
   if (stand.length) {
     const written: Array<{ position: string }> = await em.query(
-      `INSERT INTO ${schema}.messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+      `INSERT INTO ${schema}.messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at,
+                                       reply_to, reply_snapshot, mentions, search)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
+                            $9::uuid[], $10::jsonb[], $11::jsonb[], $12::tsvector[])
        ON CONFLICT DO NOTHING RETURNING position`,
-      columns(stand),
+      [...columns(stand), stand.map((m) => searchOf(m.body))],
     );
-    const inserted = new Set(written.map((w) => Number(w.position)));
-    const skipped = stand.filter((m) => !inserted.has(m.position));
+    const insertedAt = new Set(written.map((w) => Number(w.position)));
+    inserted = stand.filter((m) => insertedAt.has(m.position));
+    // Its mentions, and any change that reached history before it (out-of-order batches).
+    await afterInsert(em, schema, inserted);
+    const skipped = stand.filter((m) => !insertedAt.has(m.position));
     if (skipped.length && resolveConflicts) conflicts = await resolveConflicts(skipped);
     await em.query(
       `DELETE FROM ${schema}.dropped_messages d USING ${schema}.messages m
@@ -110,14 +119,22 @@ export async function settle(
   }
   const dropped: DroppedMessage[] = [];
   if (refused.length) {
-    await em.query(
+    // TypeORM answers a DELETE … RETURNING with [rows, count].
+    const [removed]: [Array<{ message_id: string; room_id: string; position: string }>, number] = await em.query(
       `DELETE FROM ${schema}.messages m USING unnest($1::bigint[], $2::uuid[]) AS r(position, message_id)
-        WHERE m.position = r.position AND m.message_id = r.message_id`,
+        WHERE m.position = r.position AND m.message_id = r.message_id RETURNING m.message_id, m.room_id, m.position`,
       [refused.map((m) => m.position), refused.map((m) => m.messageId)],
     );
+    await afterRemoval(
+      em,
+      schema,
+      removed.map((r) => ({ messageId: r.message_id, roomId: r.room_id, position: Number(r.position) })),
+    );
     const written: Array<{ position: string }> = await em.query(
-      `INSERT INTO ${schema}.dropped_messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at, reason)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])
+      `INSERT INTO ${schema}.dropped_messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at,
+                                               reply_to, reply_snapshot, mentions, reason)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
+                            $9::uuid[], $10::jsonb[], $11::jsonb[], $12::text[])
        ON CONFLICT (position) DO NOTHING RETURNING position`,
       [...columns(refused), refused.map((m) => m.reason)],
     );
@@ -125,7 +142,7 @@ export async function settle(
     for (const m of refused)
       if (fresh.has(m.position)) dropped.push({ position: m.position, roomId: m.roomId, senderId: m.senderId, reason: m.reason });
   }
-  return { conflicts, dropped };
+  return { conflicts, dropped, inserted };
 }
 
 /**
@@ -136,10 +153,10 @@ export async function settle(
  * decide otherwise.
  */
 export async function recheck(em: EntityManager, schema: string, rechecks: Recheck[]): Promise<Settled> {
-  if (!rechecks.length) return { conflicts: [], dropped: [] };
+  if (!rechecks.length) return { conflicts: [], dropped: [], inserted: [] };
   const params = [rechecks.map((r) => r.roomId), rechecks.map((r) => r.from), rechecks.map((r) => r.userId)];
   const scope = (table: string) =>
-    `SELECT t.message_id, t.room_id, t.position, t.sender_id, t.sender_name, t.client_msg_id, t.body, t.created_at
+    `SELECT ${postColumns('t')}
        FROM unnest($1::text[], $2::bigint[], $3::uuid[]) AS r(room_id, from_position, user_id)
        JOIN ${schema}.${table} t ON t.room_id = r.room_id AND t.position > r.from_position
                                 AND (r.user_id IS NULL OR t.sender_id = r.user_id)`;
@@ -162,4 +179,7 @@ const columns = (ms: MessageRecord[]) => [
   ms.map((m) => m.clientMsgId),
   ms.map((m) => m.body),
   ms.map((m) => m.createdAt),
+  ms.map((m) => m.replyTo?.messageId ?? null),
+  ms.map((m) => (m.replyTo ? JSON.stringify(m.replyTo) : null)),
+  ms.map((m) => JSON.stringify(m.mentions)),
 ];

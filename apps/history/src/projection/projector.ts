@@ -29,6 +29,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly position: Gauge;
   private readonly conflicts: Counter;
   private readonly dropped: Counter<'reason'>;
+  private readonly ignored: Counter;
   /** When the batch now in the handler started (ms since epoch); null between batches. */
   private busySince: number | null = null;
   private stuckLogged = false;
@@ -73,6 +74,11 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
       registers,
     });
     for (const reason of postRefusals) this.dropped.inc({ reason }, 0);
+    this.ignored = new Counter({
+      name: 'history_ignored_message_changes_total',
+      help: 'Message changes that do not hold at their stream position and are ignored (an edit not by the author, any change to a deleted message); not errors, not dead letters',
+      registers,
+    });
     const busy = () => this.busySince;
     new Gauge({
       name: 'history_projection_batch_running_seconds',
@@ -132,6 +138,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     this.projected.inc({ outcome: 'membership' }, plan.fresh.membership);
     this.projected.inc({ outcome: 'dead_letter' }, plan.fresh.deadLetters);
     this.replayed.inc(plan.replayed);
+    this.ignored.inc(plan.ignored.length);
     this.position.set(plan.checkpoint);
     for (const c of plan.conflicts) {
       this.conflicts.inc();

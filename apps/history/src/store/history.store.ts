@@ -60,7 +60,7 @@ export class HistoryStore implements OnApplicationShutdown {
         .where('c.name = :name', { name: this.checkpointName })
         .getOneOrFail();
       const plan = planBatch(events, cp.position, this.subjects);
-      const ctx: ApplyContext = { schema: this.schema, events, dropped: plan.dropped, recheck: !opts.backfill };
+      const ctx: ApplyContext = { schema: this.schema, events, dropped: plan.dropped, recheck: !opts.backfill, ignored: plan.ignored };
       for (const name of Object.keys(readModels) as ReadModelName[]) {
         const model = readModels[name] as (typeof readModels)[ReadModelName];
         const conflicts = await model.apply(em, plan.parts[name] as never, ctx);

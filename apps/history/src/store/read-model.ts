@@ -46,6 +46,12 @@ export interface ApplyContext {
    * checked by rooms when appended, and judging every one again would scan whole rooms).
    */
   recheck: boolean;
+  /**
+   * Where read models report positions of changes newly projected that do not hold at their
+   * position and are ignored ("the stream decides": an edit by someone other than the author,
+   * any change to a deleted message). Not errors and not dead letters; counted in a metric.
+   */
+  ignored: number[];
 }
 
 export type AnyReadModel = ReadModel<any, any>;
