@@ -8,6 +8,8 @@ import { MembershipQueries } from './membership';
 import { MessageQueries } from './messages';
 import { ProjectionProgress } from './projection/progress';
 import { Projector } from './projection/projector';
+import { SearchController } from './search/search.controller';
+import { SearchQueries } from './search/search.store';
 import { HistoryStore } from './store/history.store';
 
 const DATABASE_HEALTH = Symbol('DATABASE_HEALTH');
@@ -18,7 +20,7 @@ export class HistoryModule {
     return {
       module: HistoryModule,
       imports: [platform],
-      controllers: [HistoryController],
+      controllers: [HistoryController, SearchController],
       providers: [
         {
           // Resolved before the app starts serving: RPC handlers and the projector find the
@@ -45,6 +47,7 @@ export class HistoryModule {
         // Each read model's queries, on the store's pooled connections.
         { provide: MessageQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MessageQueries(store) },
         { provide: MembershipQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MembershipQueries(store) },
+        { provide: SearchQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new SearchQueries(store) },
         Projector,
         ProjectionProgress,
       ],

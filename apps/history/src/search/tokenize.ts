@@ -1,13 +1,168 @@
 /**
- * PLACEHOLDER (replaced by the search work): the `tsvector` literal indexed for a message body.
- * The messages read model writes `searchVector(body)::tsvector` into messages.search on insert
- * and edit, and NULL on delete.
+ * How message text becomes search tokens, shared by the index (`searchVector`, written into
+ * messages.search on insert and edit), the query parser (query.ts) and the highlighter
+ * (snippet.ts), so that all three cut text the same way.
+ *
+ * Text is read in segments: a base character with the combining marks (and variation
+ * selectors, joiners, conjoining Hangul vowels/finals) that follow it. Each segment is
+ * normalised on its own (NFKC, lower case, final sigma folded), so every normalised character
+ * knows the [start, end) UTF-16 range of the original text it came from; NFKC can turn one
+ * character into several (`㍿` -> `株式会社`, `½` -> `1⁄2`) and several into one, and the
+ * highlighter must point into the original text. Index and query use the same segmentation, so
+ * they always agree with each other.
+ *
+ * Normalised characters are then:
+ * - CJK (Han incl. every extension block, Hiragana, Katakana, Hangul, and the marks used inside
+ *   such words: 々 〆 〇 ー): runs of them carry no spaces, so a run is indexed as overlapping
+ *   character bigrams, as Elasticsearch's `cjk` analyzer does;
+ * - word characters (letters, digits and their marks in any other script): runs are words;
+ * - anything else (spaces, punctuation, symbols, emoji): separators, never indexed.
+ */
+
+/** A normalised unit of text: a word, or one CJK character (with any marks attached). */
+export interface Unit {
+  kind: 'word' | 'cjk';
+  text: string;
+  /** [start, end) UTF-16 offsets in the original text. */
+  start: number;
+  end: number;
+  /** A separator (or the start of the text) comes right before it: two CJK characters are one run only without a gap. */
+  gapBefore: boolean;
+}
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3005\u3006\u3007\u30FC]/u;
+const WORD = /[\p{L}\p{N}\p{Mn}\p{Mc}]/u;
+const MARK = /[\p{Mn}\p{Mc}]/u;
+/** Characters that belong to the segment before them (see the file comment). */
+const CONTINUES = /[\p{M}\u200C\u200D\uFE00-\uFE0F\u1160-\u11FF\u{E0100}-\u{E01EF}]/u;
+/** Invisible characters dropped after normalisation (joiners, variation selectors, BOM). */
+const IGNORED = /[\u200B-\u200D\u2060\uFEFF\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/u;
+
+/** The normalised form of a string as index and queries see it (segment by segment). */
+export function normalize(text: string): string {
+  return normalizedChars(text)
+    .map((c) => c.ch)
+    .join('');
+}
+
+interface NormalizedChar {
+  ch: string;
+  start: number;
+  end: number;
+}
+
+function normalizedChars(text: string): NormalizedChar[] {
+  const out: NormalizedChar[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const start = i;
+    i += codePointLength(text, i);
+    while (i < text.length && CONTINUES.test(String.fromCodePoint(text.codePointAt(i) as number))) i += codePointLength(text, i);
+    const norm = text.slice(start, i).normalize('NFKC').toLowerCase().replace(/ς/g, 'σ');
+    for (const ch of norm) if (!IGNORED.test(ch)) out.push({ ch, start, end: i });
+  }
+  return out;
+}
+
+const codePointLength = (text: string, i: number) => ((text.codePointAt(i) as number) > 0xffff ? 2 : 1);
+
+/**
+ * The units of a text in order: words, and each CJK character on its own (a mark after a CJK
+ * character stays with it). Separators only split.
+ */
+export function units(text: string): Unit[] {
+  const out: Unit[] = [];
+  let word: Unit | null = null;
+  let gap = true;
+  for (const c of normalizedChars(text)) {
+    if (CJK.test(c.ch)) {
+      word = null;
+      out.push({ kind: 'cjk', text: c.ch, start: c.start, end: c.end, gapBefore: gap });
+      gap = false;
+    } else if (MARK.test(c.ch) && !word && out.length && !gap && out[out.length - 1].kind === 'cjk') {
+      const last = out[out.length - 1];
+      last.text += c.ch;
+      last.end = Math.max(last.end, c.end);
+    } else if (WORD.test(c.ch)) {
+      if (word) {
+        word.text += c.ch;
+        word.end = Math.max(word.end, c.end);
+      } else {
+        word = { kind: 'word', text: c.ch, start: c.start, end: c.end, gapBefore: gap };
+        out.push(word);
+      }
+      gap = false;
+    } else {
+      word = null;
+      gap = true;
+    }
+  }
+  return out;
+}
+
+/** A lexeme with the (1-based) position it takes in the tsvector. */
+export interface Lexeme {
+  text: string;
+  position: number;
+}
+
+/**
+ * The lexemes of a text with their positions: each word one position; a CJK run of n
+ * characters takes n positions: bigram i at position p+i (i = 0..n-2) and the run's last
+ * character alone at p+n-1 (a run of one character: that character at p). So
+ * - a two-character query is one bigram lexeme (found with the GIN index, unlike trigrams);
+ * - a longer run is the phrase of its bigrams (`<->`, consecutive positions);
+ * - a single character is found as a prefix (`x:*` matches every bigram starting with x, and
+ *   the lone last character of a run covers the one position no bigram starts at);
+ * - a run followed by a word continues the phrase through the lone last character
+ *   (`微信pay` = `微信 <-> 信 <-> pay`): the lone character exists only at a run's end, so
+ *   the phrase cannot match a run that goes on after 信.
+ */
+export function lexemes(text: string): Lexeme[] {
+  const out: Lexeme[] = [];
+  let position = 0;
+  let run: string[] = [];
+  const flush = () => {
+    for (let i = 0; i + 1 < run.length; i++) out.push({ text: run[i] + run[i + 1], position: ++position });
+    if (run.length) out.push({ text: run[run.length - 1], position: ++position });
+    run = [];
+  };
+  for (const u of units(text)) {
+    if (u.kind === 'cjk') {
+      if (u.gapBefore) flush();
+      run.push(u.text);
+    } else {
+      flush();
+      out.push({ text: u.text, position: ++position });
+    }
+  }
+  flush();
+  return out;
+}
+
+/**
+ * Postgres refuses a lexeme over 2047 bytes ("word is too long"); such a "word" is noise
+ * (a pasted blob), and one bad word must not make the message unstorable, so it is left out.
+ */
+export const MAX_LEXEME_BYTES = 2047;
+/** Postgres keeps positions 1..16383 (larger ones are stored as 16383). */
+const MAX_POSITION = 16383;
+
+/** A lexeme quoted for a tsvector or tsquery literal: in quotes, with ' doubled and \ escaped. */
+export const quoteLexeme = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/**
+ * The `tsvector` literal indexed for a message body (`searchVector(body)::tsvector`, stock
+ * Postgres, no text search configuration involved: the literal is stored as it is). Every
+ * lexeme with all its positions, e.g. `'开会':2 '明天':1 …`.
  */
 export function searchVector(text: string): string {
-  const words =
-    text
-      .normalize('NFKC')
-      .toLowerCase()
-      .match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words.map((w, i) => `'${w.replace(/'/g, "''").replace(/\\/g, '\\\\')}':${i + 1}`).join(' ');
+  const positions = new Map<string, number[]>();
+  for (const l of lexemes(text)) {
+    if (Buffer.byteLength(l.text, 'utf8') > MAX_LEXEME_BYTES) continue;
+    const list = positions.get(l.text) ?? [];
+    list.push(Math.min(l.position, MAX_POSITION));
+    positions.set(l.text, list);
+  }
+  return [...positions].map(([text, list]) => `${quoteLexeme(text)}:${[...new Set(list)].join(',')}`).join(' ');
 }
