@@ -44,11 +44,10 @@ export function parseQuery(input: string): SearchQuery | null {
  * never spliced into SQL; the literal's own quoting keeps any character a lexeme). Mirrors
  * the positions `lexemes` gives (tokenize.ts):
  * - a word is its lexeme;
+ * - a single CJK character is its own lexeme (every character is indexed alone too);
  * - a CJK run of n >= 2 characters is the phrase of its n-1 bigrams, plus its last character
- *   alone when something follows it in the phrase (that lone character sits at the run's end);
- * - a lone CJK character is a prefix `'x':*` (the bigrams starting with it, or the character
- *   alone) unless something follows it in the phrase: then it must end its run, which is the
- *   character alone, `'x'`.
+ *   alone when something follows it in the phrase (what follows sits one position after the
+ *   run's last character).
  * Phrases are joined with `&`.
  */
 export function toTsquery(q: SearchQuery): string {
@@ -67,7 +66,7 @@ function phraseQuery(phrase: Unit[]): string {
     while (i < phrase.length && phrase[i].kind === 'cjk' && !phrase[i].gapBefore) run.push(phrase[i++].text);
     const followed = i < phrase.length;
     if (run.length === 1) {
-      parts.push(followed ? quoteLexeme(run[0]) : `${quoteLexeme(run[0])}:*`);
+      parts.push(quoteLexeme(run[0]));
       continue;
     }
     for (let k = 0; k + 1 < run.length; k++) parts.push(quoteLexeme(run[k] + run[k + 1]));

@@ -357,7 +357,7 @@ describe('search - tsvector and tsquery literals in Postgres', () => {
     expect(await hits('信pay')).toEqual(['我们用微信pay付款']);
     expect(await hits('微信pay')).toEqual(['我们用微信pay付款']);
     expect(await hits('用docker部署')).toEqual(['请用Docker部署到服务器', '使用docker部署']);
-    expect(await hits('"微信 支付"')).toEqual(['微信 支付']);
+    expect(await hits('"微信 支付"')).toEqual(['微信 支付', '微信支付']);
     expect(await hits('微信支付')).toEqual(['微信支付']);
     expect(await hits('deploy')).toEqual(['Deploy today! not a deployment']);
     expect(await hits('docker')).toEqual(['请用Docker部署到服务器', '使用docker部署', 'Ｆｕｌｌｗｉｄｔｈ ＤＯＣＫＥＲ']);

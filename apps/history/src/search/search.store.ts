@@ -32,7 +32,6 @@ interface Row {
   reply_snapshot: MessageView['replyTo'];
   mentions: MessageView['mentions'] | null;
   edited_at: Date | null;
-  room_name: string | null;
   reactions: ReactionView[];
 }
 
@@ -64,70 +63,70 @@ export class SearchQueries {
 
   async search(tsquery: string, f: SearchFilter): Promise<SearchRow[]> {
     const s = this.store.schema;
-    const params: unknown[] = [f.userId, tsquery];
-    const where: string[] = [];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (f.roomId !== undefined) where.push(`m.room_id = ${param(f.roomId)}`);
-    if (f.senderId !== undefined) where.push(`m.sender_id = ${param(f.senderId)}::uuid`);
-    if (f.from !== undefined) where.push(`m.created_at >= ${param(f.from)}::timestamptz`);
-    if (f.to !== undefined) where.push(`m.created_at < ${param(f.to)}::timestamptz`);
-    // Relevance: ts_rank_cd (cover density: more matches, and closer together, rank higher).
-    const rank = f.order === 'relevance' ? 'ts_rank_cd(m.search, $2::tsquery)' : '0::real';
-    const offset = param(f.offset);
-    const limit = param(f.limit);
-    const rows: Row[] = await this.store.read((qr) =>
-      qr.query(
-        `WITH readable AS MATERIALIZED (
-           SELECT me.room_id, r.kind, r.name FROM ${s}.room_members me
-             JOIN ${s}.rooms r ON r.room_id = me.room_id AND NOT r.deleted
-            WHERE me.user_id = $1 AND me.member
-         ),
-         hits AS (
-           SELECT m.message_id, m.room_id, m.position, m.sender_id, m.sender_name, m.client_msg_id, m.body, m.created_at,
-                  m.reply_snapshot, m.mentions, m.edited_at, ${rank} AS rank
-             FROM ${s}.messages m
-            WHERE m.room_id = ANY (ARRAY(SELECT room_id FROM readable))
-              AND m.search @@ $2::tsquery
-              ${where.map((w) => `AND ${w}`).join(' ')}
-            ORDER BY ${f.order === 'relevance' ? 'rank DESC, ' : ''}m.position DESC
-           OFFSET ${offset} LIMIT ${limit}
-         )
-         SELECT h.*,
-                CASE WHEN rd.kind = 'direct'
-                     THEN (SELECT p.username FROM ${s}.room_members p WHERE p.room_id = h.room_id AND p.user_id <> $1 LIMIT 1)
-                     ELSE rd.name END AS room_name,
+    return this.store.read(async (qr) => {
+      // Step 1: the rooms the caller may read, with their names as the caller sees them.
+      const readable: Array<{ room_id: string; room_name: string | null }> = await qr.query(
+        `SELECT me.room_id,
+                CASE WHEN r.kind = 'direct'
+                     THEN (SELECT p.username FROM ${s}.room_members p WHERE p.room_id = me.room_id AND p.user_id <> me.user_id LIMIT 1)
+                     ELSE r.name END AS room_name
+           FROM ${s}.room_members me
+           JOIN ${s}.rooms r ON r.room_id = me.room_id AND NOT r.deleted
+          WHERE me.user_id = $1 AND me.member ${f.roomId !== undefined ? 'AND me.room_id = $2' : ''}`,
+        f.roomId !== undefined ? [f.userId, f.roomId] : [f.userId],
+      );
+      if (!readable.length) return [];
+      const names = new Map(readable.map((r) => [r.room_id, r.room_name ?? r.room_id]));
+      // Step 2: the hits among them (see the class comment for why the rooms are a parameter).
+      const params: unknown[] = [readable.map((r) => r.room_id), tsquery];
+      const param = (value: unknown) => {
+        params.push(value);
+        return `$${params.length}`;
+      };
+      const where: string[] = [];
+      if (f.senderId !== undefined) where.push(`AND m.sender_id = ${param(f.senderId)}::uuid`);
+      if (f.from !== undefined) where.push(`AND m.created_at >= ${param(f.from)}::timestamptz`);
+      if (f.to !== undefined) where.push(`AND m.created_at < ${param(f.to)}::timestamptz`);
+      // Relevance: ts_rank_cd (cover density: more matches, and closer together, rank higher), then newest.
+      const order = f.order === 'relevance' ? 'ts_rank_cd(m.search, $2::tsquery) DESC, m.position DESC' : 'm.position DESC';
+      const rows: Row[] = await qr.query(
+        `SELECT m.message_id, m.room_id, m.position, m.sender_id, m.sender_name, m.client_msg_id, m.body, m.created_at,
+                m.reply_snapshot, m.mentions, m.edited_at,
                 (SELECT COALESCE(json_agg(json_build_object('emoji', e.emoji, 'count', e.count, 'userIds', e.user_ids) ORDER BY e.first), '[]')
                    FROM (SELECT x.emoji, count(*)::int AS count, min(x.first_position) AS first,
                                 (array_agg(x.user_id::text ORDER BY x.position))[1:50] AS user_ids
                            FROM ${s}.message_reactions x
-                          WHERE x.message_id = h.message_id AND x.active
+                          WHERE x.message_id = m.message_id AND x.active
                           GROUP BY x.emoji) e) AS reactions
-           FROM hits h JOIN readable rd ON rd.room_id = h.room_id
-          ORDER BY h.rank DESC, h.position DESC`,
+           FROM ${s}.messages m
+          WHERE m.room_id = ANY ($1::text[]) AND m.search @@ $2::tsquery ${where.join(' ')}
+          ORDER BY ${order}
+         OFFSET ${param(f.offset)} LIMIT ${param(f.limit)}`,
         params,
-      ),
-    );
-    return rows.map((r) => ({
-      roomName: r.room_name ?? r.room_id,
-      message: {
-        messageId: r.message_id,
-        roomId: r.room_id,
-        senderId: r.sender_id,
-        senderName: r.sender_name,
-        clientMsgId: r.client_msg_id,
-        body: r.body,
-        replyTo: r.reply_snapshot ?? null,
-        mentions: r.mentions ?? [],
-        time: r.created_at.toISOString(),
-        position: Number(r.position),
-        editedAt: r.edited_at ? r.edited_at.toISOString() : null,
-        // Deleted messages never match (their vector is NULL).
-        deleted: null,
-        reactions: r.reactions,
-      },
-    }));
+      );
+      return rows.map((r) => toSearchRow(r, names.get(r.room_id) ?? r.room_id));
+    });
   }
+}
+
+function toSearchRow(r: Row, roomName: string): SearchRow {
+  return {
+    roomName,
+    message: {
+      messageId: r.message_id,
+      roomId: r.room_id,
+      senderId: r.sender_id,
+      senderName: r.sender_name,
+      clientMsgId: r.client_msg_id,
+      body: r.body,
+      replyTo: r.reply_snapshot ?? null,
+      mentions: r.mentions ?? [],
+      time: r.created_at.toISOString(),
+      position: Number(r.position),
+      editedAt: r.edited_at ? r.edited_at.toISOString() : null,
+      // Deleted messages never match (their vector is NULL).
+      deleted: null,
+      reactions: r.reactions,
+    },
+  };
 }

@@ -12,21 +12,25 @@ const tsquery = (text: string) => toTsquery(q(text));
 const matched = (body: string, query: string) => matchRanges(body, q(query)).map(([s, e]) => body.slice(s, e));
 
 describe('search - searchVector (the indexed tsvector literal)', () => {
-  it('indexes a Chinese run as overlapping bigrams, its last character alone after them', () => {
-    expect(searchVector('明天开会吗')).toBe(`'明天':1 '天开':2 '开会':3 '会吗':4 '吗':5`);
+  it('indexes a Chinese run as overlapping bigrams, and every character alone at its position', () => {
+    expect(searchVector('明天开会吗')).toBe(`'明天':1 '明':1 '天开':2 '天':2 '开会':3 '开':3 '会吗':4 '会':4 '吗':5`);
   });
 
   it('indexes Japanese kana and kanji, including the long vowel mark, as one run', () => {
-    expect(searchVector('会議室でコーヒー')).toBe(`'会議':1 '議室':2 '室で':3 'でコ':4 'コー':5 'ーヒ':6 'ヒー':7 'ー':8`);
+    expect(searchVector('会議室でコーヒー')).toBe(
+      `'会議':1 '会':1 '議室':2 '議':2 '室で':3 '室':3 'でコ':4 'で':4 'コー':5 'コ':5 'ーヒ':6 'ー':6,8 'ヒー':7 'ヒ':7`,
+    );
   });
 
   it('indexes Korean (Hangul) the same way, words split at spaces', () => {
-    expect(searchVector('회의실에서 만나요')).toBe(`'회의':1 '의실':2 '실에':3 '에서':4 '서':5 '만나':6 '나요':7 '요':8`);
+    expect(searchVector('회의실에서 만나요')).toBe(
+      `'회의':1 '회':1 '의실':2 '의':2 '실에':3 '실':3 '에서':4 '에':4 '서':5 '만나':6 '만':6 '나요':7 '나':7 '요':8`,
+    );
   });
 
   it('keeps Latin words as words next to CJK runs, in text order', () => {
-    expect(searchVector('微信pay')).toBe(`'微信':1 '信':2 'pay':3`);
-    expect(searchVector('用Docker部署')).toBe(`'用':1 'docker':2 '部署':3 '署':4`);
+    expect(searchVector('微信pay')).toBe(`'微信':1 '微':1 '信':2 'pay':3`);
+    expect(searchVector('用Docker部署')).toBe(`'用':1 'docker':2 '部署':3 '部':3 '署':4`);
   });
 
   it('folds case and width (NFKC), splits at punctuation, drops emoji and symbols', () => {
@@ -41,7 +45,7 @@ describe('search - searchVector (the indexed tsvector literal)', () => {
   });
 
   it('finds CJK extension characters (outside the BMP) as characters, not halves', () => {
-    expect(searchVector('𠀀𠀁')).toBe(`'𠀀𠀁':1 '𠀁':2`);
+    expect(searchVector('𠀀𠀁')).toBe(`'𠀀𠀁':1 '𠀀':1 '𠀁':2`);
   });
 
   it('quotes every lexeme and skips words Postgres would refuse', () => {
@@ -52,8 +56,10 @@ describe('search - searchVector (the indexed tsvector literal)', () => {
   it('gives each CJK run its own positions so a phrase cannot span two runs', () => {
     expect(lexemes('微信 支付')).toEqual([
       { text: '微信', position: 1 },
+      { text: '微', position: 1 },
       { text: '信', position: 2 },
       { text: '支付', position: 3 },
+      { text: '支', position: 3 },
       { text: '付', position: 4 },
     ]);
   });
@@ -68,8 +74,8 @@ describe('search - parseQuery / toTsquery', () => {
     expect(tsquery('会议室')).toBe(`('会议' <-> '议室')`);
   });
 
-  it('a single CJK character is a prefix', () => {
-    expect(tsquery('会')).toBe(`'会':*`);
+  it('a single CJK character is its own lexeme', () => {
+    expect(tsquery('会')).toBe(`'会'`);
   });
 
   it('words are ANDed; a quoted phrase is a phrase; duplicates count once', () => {
@@ -83,7 +89,7 @@ describe('search - parseQuery / toTsquery', () => {
     expect(tsquery('微信pay')).toBe(`('微信' <-> '信' <-> 'pay')`);
     expect(tsquery('用Docker部署')).toBe(`('用' <-> 'docker' <-> '部署')`);
     expect(tsquery('信pay')).toBe(`('信' <-> 'pay')`);
-    expect(tsquery('pay信')).toBe(`('pay' <-> '信':*)`);
+    expect(tsquery('pay信')).toBe(`('pay' <-> '信')`);
   });
 
   it('spaces between CJK runs: separate terms, or separate runs inside quotes', () => {
@@ -122,6 +128,12 @@ describe('search - matchRanges (what gets highlighted)', () => {
     expect(matched('用微信pay付款', '微信pay')).toEqual(['微信pay']);
     expect(matched('请用Docker部署服务', '用Docker部署')).toEqual(['用Docker部署']);
     expect(matched('微信息pay', '信pay')).toEqual([]);
+  });
+
+  it('a query run must be unbroken in the body; a space between quoted runs is optional', () => {
+    expect(matched('微信 支付', '微信支付')).toEqual([]);
+    expect(matched('微信支付', '"微信 支付"')).toEqual(['微信支付']);
+    expect(matched('微信 支付', '"微信 支付"')).toEqual(['微信', '支付']);
   });
 
   it('maps NFKC-changed text back to the original characters', () => {

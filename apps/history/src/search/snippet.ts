@@ -12,7 +12,7 @@ const ELLIPSIS = '…';
  * touching or overlapping ranges merged (a CJK run matched character by character is one
  * range). Matching walks the body's units (tokenize.ts) the way Postgres matches the tsquery
  * against the tsvector: a phrase's units must be consecutive units of the body, equal after
- * normalisation; inside a CJK run there must be no separator in one where the other has none.
+ * normalisation; where the query has a CJK run, the body has that run unbroken.
  * So a highlight is always a whole word or an exact CJK substring.
  */
 export function matchRanges(body: string, query: SearchQuery): Array<[number, number]> {
@@ -20,17 +20,19 @@ export function matchRanges(body: string, query: SearchQuery): Array<[number, nu
   const ranges: Array<[number, number]> = [];
   for (const phrase of query.phrases) {
     for (let i = 0; i + phrase.length <= text.length; i++) {
-      if (!phrase.every((u, k) => sameUnit(u, text[i + k], k > 0))) continue;
+      if (!phrase.every((u, k) => sameUnit(u, text[i + k], k > 0 && phrase[k - 1].kind === 'cjk'))) continue;
       for (let k = 0; k < phrase.length; k++) ranges.push([text[i + k].start, text[i + k].end]);
     }
   }
   return merge(ranges);
 }
 
-function sameUnit(q: Unit, b: Unit, inside: boolean): boolean {
+function sameUnit(q: Unit, b: Unit, afterCjk: boolean): boolean {
   if (q.kind !== b.kind || q.text !== b.text) return false;
-  // Two CJK characters in a row are one run or two, in the query as in the body.
-  return !(inside && q.kind === 'cjk' && q.gapBefore !== b.gapBefore);
+  // Characters of one query run are a run in the body too (their bigrams are); a space
+  // between two runs in a quoted phrase may or may not be in the body (the characters alone
+  // sit at consecutive positions either way).
+  return !(afterCjk && q.kind === 'cjk' && !q.gapBefore && b.gapBefore);
 }
 
 function merge(ranges: Array<[number, number]>): Array<[number, number]> {

@@ -108,23 +108,28 @@ export interface Lexeme {
 
 /**
  * The lexemes of a text with their positions: each word one position; a CJK run of n
- * characters takes n positions: bigram i at position p+i (i = 0..n-2) and the run's last
- * character alone at p+n-1 (a run of one character: that character at p). So
+ * characters takes n positions, one per character: at position p+i the character alone and,
+ * but for the last character, the bigram it starts (`明天开会吗` -> 明天:1 明:1 天开:2 天:2 …
+ * 会吗:4 会:4 吗:5). So
  * - a two-character query is one bigram lexeme (found with the GIN index, unlike trigrams);
  * - a longer run is the phrase of its bigrams (`<->`, consecutive positions);
- * - a single character is found as a prefix (`x:*` matches every bigram starting with x, and
- *   the lone last character of a run covers the one position no bigram starts at);
- * - a run followed by a word continues the phrase through the lone last character
- *   (`微信pay` = `微信 <-> 信 <-> pay`): the lone character exists only at a run's end, so
- *   the phrase cannot match a run that goes on after 信.
+ * - a single character is its own lexeme: an exact GIN lookup with its own statistics (a
+ *   prefix `x:*` over the bigrams would do too, but the planner cannot estimate prefixes and
+ *   then walks the whole table by position);
+ * - phrases work across a CJK/Latin boundary, through the characters at the run's edges
+ *   (`微信pay` = `微信 <-> 信 <-> pay`: the word follows the run's last character, so the
+ *   phrase cannot match a run that goes on after 信, as in `微信息pay`).
  */
 export function lexemes(text: string): Lexeme[] {
   const out: Lexeme[] = [];
   let position = 0;
   let run: string[] = [];
   const flush = () => {
-    for (let i = 0; i + 1 < run.length; i++) out.push({ text: run[i] + run[i + 1], position: ++position });
-    if (run.length) out.push({ text: run[run.length - 1], position: ++position });
+    run.forEach((ch, i) => {
+      position++;
+      if (i + 1 < run.length) out.push({ text: ch + run[i + 1], position });
+      out.push({ text: ch, position });
+    });
     run = [];
   };
   for (const u of units(text)) {
