@@ -19,7 +19,9 @@ import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/
 import { randomUUID } from 'node:crypto';
 import { HistoryConfig } from '../config';
 import { historyService } from '../service';
+import { HistoryStore } from '../store/history.store';
 import { parseQuery, toTsquery } from './query';
+import { SearchQueries } from './search.store';
 import { matchRanges } from './snippet';
 import { searchVector } from './tokenize';
 
@@ -269,6 +271,28 @@ describe('history service - message.search', () => {
     const second = await search(bob, { query: 'otter', limit: 3, offset: 3 });
     expect(second.hits.map((h) => h.message.body)).toEqual(['otter']);
     expect(second.nextOffset).toBeNull();
+  });
+
+  it('newest first: looking in the recent window first gives the very pages a full search gives', async () => {
+    for (let i = 0; i < 6; i++) await post(i % 2 ? 'lobby' : directRoomId(ann, bob), i % 3 ? ann : bob, `heron ${i}`);
+    await post('lobby', ann, 'no bird here');
+    await post('lobby', ann, 'still none');
+    await search(bob, { query: 'heron' }); // waits for the projection
+    const store = svc.app.get(HistoryStore);
+    const tsq = toTsquery(parseQuery('heron')!);
+    const filter = { userId: bob, order: 'newest' as const };
+    for (const window of [1, 3, 5, 1_000_000]) {
+      const small = new SearchQueries(store, window);
+      for (const [offset, limit] of [
+        [0, 2],
+        [0, 3],
+        [2, 3],
+        [4, 10],
+      ])
+        expect(await small.search(tsq, { ...filter, offset, limit })).toEqual(
+          await new SearchQueries(store).search(tsq, { ...filter, offset, limit }),
+        );
+    }
   });
 
   it('a query with nothing to look for is BAD_REQUEST', async () => {
