@@ -23,7 +23,7 @@ import { HistoryStore } from '../store/history.store';
 import { parseQuery, toTsquery } from './query';
 import { SearchQueries } from './search.store';
 import { matchRanges } from './snippet';
-import { searchVector } from './tokenize';
+import { quoteLexeme, searchVector } from './tokenize';
 
 /**
  * message.search on real NATS and Postgres: rooms and messages appended to the CHAT stream (as
@@ -365,6 +365,18 @@ describe('search - tsvector and tsquery literals in Postgres', () => {
     );
     const got = rows.map((r: { body: string; hit: boolean }) => [r.body, r.hit]);
     expect(got).toEqual(bodies.map((b) => [b, matchRanges(b, query).length > 0]));
+  });
+
+  it('a quoted lexeme reads back as the very text, whatever it holds', async () => {
+    const texts = [`a'b`, 'back\\slash', `'\\'`, '开会', ':*&|!<->()'];
+    const { rows } = await pool.query(`SELECT (SELECT lexeme FROM unnest(t::tsvector)) AS v FROM unnest($1::text[]) AS t`, [
+      texts.map(quoteLexeme),
+    ]);
+    expect(rows.map((r: { v: string }) => r.v)).toEqual(texts);
+    const { rows: matched } = await pool.query(`SELECT bool_and(v::tsvector @@ v::tsquery) AS ok FROM unnest($1::text[]) AS v`, [
+      texts.map(quoteLexeme),
+    ]);
+    expect(matched[0].ok).toBe(true);
   });
 
   it('finds exactly the expected bodies for the product examples', async () => {

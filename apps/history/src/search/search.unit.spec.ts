@@ -1,6 +1,6 @@
 import { parseQuery, toTsquery, type SearchQuery } from './query';
 import { matchRanges, snippetOf, SNIPPET_CHARS } from './snippet';
-import { lexemes, normalize, searchVector } from './tokenize';
+import { lexemes, normalize, quoteLexeme, searchVector } from './tokenize';
 
 const q = (text: string): SearchQuery => {
   const parsed = parseQuery(text);
@@ -51,6 +51,11 @@ describe('search - searchVector (the indexed tsvector literal)', () => {
   it('quotes every lexeme and skips words Postgres would refuse', () => {
     expect(searchVector('x'.repeat(3000) + ' ok')).toBe(`'ok':2`);
     expect(searchVector("it's")).toBe(`'it':1 's':2`);
+  });
+
+  it('quoteLexeme doubles quotes and escapes backslashes', () => {
+    expect(quoteLexeme(`a'b\\c`)).toBe(`'a''b\\\\c'`);
+    expect(quoteLexeme('开会')).toBe(`'开会'`);
   });
 
   it('gives each CJK run its own positions so a phrase cannot span two runs', () => {

@@ -56,13 +56,37 @@ function normalizedChars(text: string): NormalizedChar[] {
   let i = 0;
   while (i < text.length) {
     const start = i;
+    const code = text.charCodeAt(i);
     i += codePointLength(text, i);
-    while (i < text.length && CONTINUES.test(String.fromCodePoint(text.codePointAt(i) as number))) i += codePointLength(text, i);
+    // Fast path (the projection calls this for every message): a character that NFKC leaves
+    // as it is and that nothing after it attaches to.
+    if (i >= text.length || !mayContinue(text.charCodeAt(i))) {
+      if (code < 0x80) {
+        out.push({ ch: code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : text[start], start, end: i });
+        continue;
+      }
+      if (isStableCjk(code)) {
+        out.push({ ch: text[start], start, end: i });
+        continue;
+      }
+    }
+    while (i < text.length && mayContinue(text.charCodeAt(i)) && CONTINUES.test(String.fromCodePoint(text.codePointAt(i) as number)))
+      i += codePointLength(text, i);
     const norm = text.slice(start, i).normalize('NFKC').toLowerCase().replace(/ς/g, 'σ');
     for (const ch of norm) if (!IGNORED.test(ch)) out.push({ ch, start, end: i });
   }
   return out;
 }
+
+/** Below U+0300 (the first combining mark) nothing attaches to the character before. */
+const mayContinue = (code: number) => code >= 0x300;
+/** Kana, CJK unified ideographs (BMP) and Hangul syllables: NFKC and lower case leave them as they are. */
+const isStableCjk = (code: number) =>
+  (code >= 0x3041 && code <= 0x3096) ||
+  (code >= 0x30a1 && code <= 0x30fa) ||
+  (code >= 0x3400 && code <= 0x4dbf) ||
+  (code >= 0x4e00 && code <= 0x9fff) ||
+  (code >= 0xac00 && code <= 0xd7a3);
 
 const codePointLength = (text: string, i: number) => ((text.codePointAt(i) as number) > 0xffff ? 2 : 1);
 
@@ -154,20 +178,26 @@ export const MAX_LEXEME_BYTES = 2047;
 const MAX_POSITION = 16383;
 
 /** A lexeme quoted for a tsvector or tsquery literal: in quotes, with ' doubled and \ escaped. */
-export const quoteLexeme = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+export const quoteLexeme = (text: string) =>
+  NEEDS_ESCAPE.test(text) ? `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${text}'`;
+const NEEDS_ESCAPE = /['\\]/;
 
 /**
  * The `tsvector` literal indexed for a message body (`searchVector(body)::tsvector`, stock
  * Postgres, no text search configuration involved: the literal is stored as it is). Every
- * lexeme with all its positions, e.g. `'开会':2 '明天':1 …`.
+ * lexeme with all its positions, e.g. `'明天':1 '明':1 '天开':2 …`.
  */
 export function searchVector(text: string): string {
   const positions = new Map<string, number[]>();
   for (const l of lexemes(text)) {
-    if (Buffer.byteLength(l.text, 'utf8') > MAX_LEXEME_BYTES) continue;
-    const list = positions.get(l.text) ?? [];
-    list.push(Math.min(l.position, MAX_POSITION));
-    positions.set(l.text, list);
+    // A UTF-8 character is at most 3 bytes per UTF-16 unit: only long lexemes need counting.
+    if (l.text.length * 3 > MAX_LEXEME_BYTES && Buffer.byteLength(l.text, 'utf8') > MAX_LEXEME_BYTES) continue;
+    const position = Math.min(l.position, MAX_POSITION);
+    const list = positions.get(l.text);
+    if (!list) positions.set(l.text, [position]);
+    else if (list[list.length - 1] !== position) list.push(position);
   }
-  return [...positions].map(([text, list]) => `${quoteLexeme(text)}:${[...new Set(list)].join(',')}`).join(' ');
+  let out = '';
+  for (const [text, list] of positions) out += `${out ? ' ' : ''}${quoteLexeme(text)}:${list.join(',')}`;
+  return out;
 }
