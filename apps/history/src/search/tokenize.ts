@@ -14,7 +14,8 @@
  * Normalised characters are then:
  * - CJK (Han incl. every extension block, Hiragana, Katakana, Hangul, and the marks used inside
  *   such words: 々 〆 〇 ー): runs of them carry no spaces, so a run is indexed as overlapping
- *   character bigrams, as Elasticsearch's `cjk` analyzer does;
+ *   character bigrams, as Elasticsearch's `cjk` analyzer does, and each character alone
+ *   (`lexemes` below);
  * - word characters (letters, digits and their marks in any other script): runs are words;
  * - anything else (spaces, punctuation, symbols, emoji): separators, never indexed.
  */
