@@ -16,6 +16,8 @@ import { RetentionController } from './retention/retention.controller';
 import { RetentionJob } from './retention/retention.job';
 import { StatsController } from './stats/stats.controller';
 import { StatsQueries } from './stats/stats.store';
+import { SearchController } from './search/search.controller';
+import { SearchQueries } from './search/search.store';
 import { HistoryStore } from './store/history.store';
 
 const DATABASE_HEALTH = Symbol('DATABASE_HEALTH');
@@ -26,7 +28,7 @@ export class HistoryModule {
     return {
       module: HistoryModule,
       imports: [platform],
-      controllers: [HistoryController, ReadsController, StatsController, RetentionController],
+      controllers: [HistoryController, SearchController, ReadsController, StatsController, RetentionController],
       providers: [
         {
           // Resolved before the app starts serving: RPC handlers and the projector find the
@@ -61,6 +63,7 @@ export class HistoryModule {
           inject: [JetStreamAdapter, SUBJECTS],
           useFactory: async (js: JetStreamAdapter, s: Subjects) => new ReadMarkers(await js.kv(s.kv.readMarkers, { history: 1 })),
         },
+        { provide: SearchQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new SearchQueries(store) },
         Projector,
         ProjectionProgress,
         RetentionJob,
