@@ -21,7 +21,11 @@ export class Conversations {
     private readonly rpc: RpcClient,
   ) {}
 
-  async send(me: UserView, req: { username: string; clientMsgId: string; body: string }, correlationId: string): Promise<PostAck> {
+  async send(
+    me: UserView,
+    req: { username: string; clientMsgId: string; body: string; replyTo?: string },
+    correlationId: string,
+  ): Promise<PostAck> {
     const peer = await this.users.requireByName(req.username);
     if (peer.userId === me.userId) throw new ChatError('BAD_REQUEST', 'you cannot send a private message to yourself');
     const roomId = directRoomId(me.userId, peer.userId);
@@ -35,7 +39,7 @@ export class Conversations {
       await this.commands.execute({ type: 'OpenConversation', roomId, actor: me, peer }, actorOf(me), correlationId);
     }
     return this.posts.post(
-      { roomId, userId: me.userId, username: me.username, clientMsgId: req.clientMsgId, body: req.body },
+      { roomId, userId: me.userId, username: me.username, clientMsgId: req.clientMsgId, body: req.body, replyTo: req.replyTo },
       correlationId,
     );
   }
