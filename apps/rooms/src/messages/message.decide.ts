@@ -30,17 +30,17 @@ export type MessageChange = MessageEdited | MessageDeleted | ReactionAdded | Rea
 
 /**
  * The room-level half of the rules, checked before the message is looked up (so a caller who
- * may not be here learns nothing about the room's messages): the room must be visible to the
- * caller (else the missing room's answer) and the caller a member (NOT_MEMBER in a public or
- * invited room). The one exception is a server administrator deleting in a group room they can
+ * may not be here learns nothing about the room's messages): the caller must be a member
+ * (NOT_MEMBER in a public room; the missing room's answer anywhere else). The one exception is a server administrator deleting in a group room they can
  * see. Returns the caller's membership (undefined only for that exception).
  */
 export function messageAccess(room: Room | null, cmd: MessageCommand): Member | undefined {
   if (!isLive(room)) throw roomNotFound(cmd.roomId);
   const member = room.members.get(cmd.actor.userId);
   if (member) return member;
-  // A conversation, or a private room the caller is not invited to: nothing to see here.
-  if (room.kind === 'direct' || (room.visibility === 'private' && !room.invitations.has(cmd.actor.userId))) throw roomNotFound(cmd.roomId);
+  // A conversation or a private room: outsiders (invitees too, who cannot read its history
+  // either) get the missing room's answer, as for a post.
+  if (room.kind === 'direct' || room.visibility === 'private') throw roomNotFound(cmd.roomId);
   if (cmd.type === 'DeleteMessage' && cmd.serverAdmin && room.visibility === 'public') return undefined;
   throw new ChatError('NOT_MEMBER', `join "${cmd.roomId}" first`);
 }

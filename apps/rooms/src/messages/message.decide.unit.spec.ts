@@ -184,9 +184,11 @@ describe('messages - delete', () => {
     expect(outcome(staffed({ visibility: 'private' }), del(other, true)).type).toBe('MessageDeleted');
   });
 
-  it('a non-member (not a server administrator): NOT_MEMBER in a public room, NOT_FOUND in a private one', () => {
+  it('a non-member (not a server administrator): NOT_MEMBER in a public room, NOT_FOUND in a private one, invited or not', () => {
     expect(errorOf(staffed(), del(outsider))).toBe('NOT_MEMBER');
     expect(errorOf(staffed({ visibility: 'private' }), del(outsider))).toBe('NOT_FOUND');
+    const invited = staffed({ visibility: 'private' }, { type: 'Invite', roomId: R, actor: owner, invitee: outsider });
+    for (const c of [del(outsider), edit(outsider), react(outsider), unreact(outsider)]) expect(errorOf(invited, c)).toBe('NOT_FOUND');
   });
 
   it('an author who left a public room can no longer delete (NOT_MEMBER)', () => {
