@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { makeEvent, usernameKey, type ChatEvent, type MessageView, type Result, type UserRegistered, type UserView } from '@chat/contracts';
+import {
+  directRoomId,
+  makeEvent,
+  usernameKey,
+  type ChatEvent,
+  type MessageView,
+  type Result,
+  type UserRegistered,
+  type UserView,
+} from '@chat/contracts';
 import { decodeJson, encodeJson } from '@chat/messaging';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
@@ -294,6 +303,20 @@ describe('rooms service - message lifecycle over NATS', () => {
     expect(
       ((await onMessages(sent.roomId, reply.position)) as Extract<ChatEvent, { type: 'MessagePosted' }>).payload.replyTo?.messageId,
     ).toBe(m.messageId);
+
+    // A first message quoting anything opens nothing: a conversation never opened has nothing to quote.
+    const first = await rpc().call('rooms.directSend', {
+      actorId: outsider.userId,
+      actorName: outsider.username,
+      username: '小明',
+      clientMsgId: randomUUID(),
+      body: 'hi',
+      replyTo: m.messageId,
+    });
+    expect(code(first)).toBe('NOT_FOUND');
+    expect(code(await rpc().call('rooms.details', { roomId: directRoomId(outsider.userId, other.userId), userId: other.userId }))).toBe(
+      'NOT_FOUND',
+    );
 
     const ref = { roomId: sent.roomId, messageId: m.messageId };
     expect(code(await rpc().call('rooms.editMessage', { ...other, ...ref, body: 'x' }))).toBe('FORBIDDEN');
