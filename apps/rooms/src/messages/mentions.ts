@@ -1,4 +1,5 @@
 import { Limits, canonicalUsername, type Mention, type UserView } from '@chat/contracts';
+import type { Room } from '../room/room';
 
 /**
  * The `@name` mentions of a message body, resolved against the people who may be mentioned (the
@@ -19,15 +20,9 @@ import { Limits, canonicalUsername, type Mention, type UserView } from '@chat/co
  * Each user is listed once, in order of first mention, at most Limits.mentionsPerMessageMax.
  * Pure: the same body and members always give the same mentions.
  */
-export function findMentions(body: string, members: Iterable<UserView>): Mention[] {
-  const byName = new Map<string, UserView>();
-  let longest = 0;
-  for (const m of members) {
-    const key = canonicalUsername(m.username);
-    if (!key) continue;
-    byName.set(key, m);
-    longest = Math.max(longest, key.length);
-  }
+export function findMentions(body: string, members: Iterable<UserView> | MentionIndex): Mention[] {
+  if (!MENTION_SIGN.test(body)) return [];
+  const { byName, longest } = members instanceof MentionIndex ? members : new MentionIndex(members);
   if (byName.size === 0) return [];
 
   const found = new Map<string, Mention>();
@@ -40,6 +35,38 @@ export function findMentions(body: string, members: Iterable<UserView>): Mention
     i = hit.end - 1;
   }
   return [...found.values()];
+}
+
+/** The people who may be mentioned, by folded name. */
+export class MentionIndex {
+  readonly byName = new Map<string, UserView>();
+  /** Length of the longest folded name: where looking for a longer match stops. */
+  readonly longest: number = 0;
+
+  constructor(members: Iterable<UserView>) {
+    for (const m of members) {
+      const key = canonicalUsername(m.username);
+      if (!key) continue;
+      this.byName.set(key, m);
+      this.longest = Math.max(this.longest, key.length);
+    }
+  }
+}
+
+/**
+ * Folding every member's name costs about 1.4 ms per thousand members: far too much to do for
+ * every post in a room of 100,000. A room's index is kept until the room changes (any room
+ * event moves its version; messages do not), so a busy room folds its names once per
+ * membership change, and only when a message with an `@` follows it.
+ */
+const indexes = new WeakMap<Room, { version: number; index: MentionIndex }>();
+
+export function mentionIndexOf(room: Room): MentionIndex {
+  const cached = indexes.get(room);
+  if (cached && cached.version === room.version) return cached.index;
+  const index = new MentionIndex(room.members.values());
+  indexes.set(room, { version: room.version, index });
+  return index;
 }
 
 /** The longest member name starting at `start` and followed by a boundary, with the index after it. */
@@ -68,6 +95,7 @@ function longestNameAt(
 /** canonicalUsername without its trim: a candidate with spaces at its ends is not a name. */
 const fold = (text: string) => text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 
+const MENTION_SIGN = /[@\uFF20]/;
 const isMentionSign = (c: string) => c === '@' || c === '\uFF20';
 const isSpace = (c: string) => /\s/u.test(c);
 const isWordChar = (c: string) => /[\p{L}\p{N}\p{M}_]/u.test(c);

@@ -1,5 +1,7 @@
-import { Limits } from '@chat/contracts';
-import { findMentions } from './mentions';
+import { Limits, type EventContext } from '@chat/contracts';
+import { evolveInPlace, type Room } from '../room/room';
+import { decide, type RoomCommand } from '../room/room.decide';
+import { findMentions, mentionIndexOf } from './mentions';
 
 const u = (n: number, username: string) => ({ userId: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`, username });
 const alice = u(1, 'alice');
@@ -92,5 +94,53 @@ describe('mentions - which @names in a body name members', () => {
     const started = Date.now();
     expect(findMentions(body, members)).toEqual([]);
     expect(Date.now() - started).toBeLessThan(500);
+  });
+});
+
+describe("mentions - the index of a room's names", () => {
+  const ctx: EventContext = {
+    now: () => new Date('2026-01-01T00:00:00Z'),
+    newId: () => 'e',
+    actor: { kind: 'system', id: 't' },
+    correlationId: 'c',
+  };
+  let position = 0;
+  const apply = (room: Room | null, cmd: RoomCommand) => {
+    for (const e of decide(room, cmd, ctx)) room = evolveInPlace(room, e, ++position);
+    return room!;
+  };
+  const create: RoomCommand = {
+    type: 'CreateRoom',
+    roomId: 'big',
+    name: 'Big',
+    topic: '',
+    visibility: 'public',
+    postPolicy: 'members',
+    memberLimit: Limits.memberLimitMax,
+    owner: alice,
+  };
+
+  it('kept while the room does not change; rebuilt when it does (a join, in place as the store applies it)', () => {
+    let room = apply(null, create);
+    const first = mentionIndexOf(room);
+    expect(mentionIndexOf(room)).toBe(first);
+    expect(findMentions('@ann', first)).toEqual([]);
+    room = apply(room, { type: 'JoinRoom', roomId: 'big', user: ann });
+    expect(mentionIndexOf(room)).not.toBe(first);
+    expect(findMentions('@ann', mentionIndexOf(room))).toEqual([{ userId: ann.userId, username: 'ann' }]);
+  });
+
+  it('a room of 100,000 members (the most there can be): names are folded once, later posts are quick', () => {
+    let room = apply(null, create);
+    for (let i = 0; i < Limits.memberLimitMax - 1; i++)
+      room = apply(room, { type: 'JoinRoom', roomId: 'big', user: u(0x100000 + i, `member-${i}`) });
+    findMentions('@member-1', mentionIndexOf(room));
+    const started = Date.now();
+    for (let i = 0; i < 100; i++) expect(findMentions(`hi @MEMBER-${i * 7}!`, mentionIndexOf(room))).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(200);
+  });
+
+  it('a body without @ costs nothing, whatever the room', () => {
+    expect(findMentions('no signs here', [alice])).toEqual([]);
   });
 });

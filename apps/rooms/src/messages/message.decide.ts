@@ -13,7 +13,7 @@ import {
 } from '@chat/contracts';
 import { isAdmin, isLive, type Member, type Room } from '../room/room';
 import { roomNotFound } from '../room/room.decide';
-import { findMentions } from './mentions';
+import { findMentions, mentionIndexOf } from './mentions';
 
 /**
  * Commands on one message of a room, named in the imperative. `actor` is the caller as the
@@ -70,7 +70,7 @@ export function decideMessage(room: Room | null, cmd: MessageCommand, message: M
         ...ids,
         senderId: cmd.actor.userId,
         body: cmd.body,
-        mentions: findMentions(cmd.body, r.members.values()),
+        mentions: findMentions(cmd.body, mentionIndexOf(r)),
       });
     }
     case 'DeleteMessage': {

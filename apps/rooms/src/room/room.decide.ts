@@ -29,7 +29,7 @@ import {
   type UserUnblocked,
   type UserView,
 } from '@chat/contracts';
-import { findMentions } from '../messages/mentions';
+import { findMentions, mentionIndexOf } from '../messages/mentions';
 import { canSee, isAdmin, isDefaultRoom, isLive, type Member, type Room } from './room';
 
 /** Who asks: the caller of a command (ids and names as the gateway verified them). */
@@ -369,7 +369,7 @@ export function decidePost(room: Room | null, cmd: PostMessage, ctx: EventContex
   if (room.postPolicy === 'admins' && !isAdmin(member)) throw new ChatError('FORBIDDEN', `only admins may post in "${cmd.roomId}"`);
   return makeEvent<MessagePosted>({ ...ctx, newId: () => cmd.messageId }, 'MessagePosted', 2, {
     replyTo: cmd.replyTo ?? null,
-    mentions: findMentions(cmd.body, room.members.values()),
+    mentions: findMentions(cmd.body, mentionIndexOf(room)),
     messageId: cmd.messageId,
     roomId: cmd.roomId,
     senderId: cmd.userId,
