@@ -23,8 +23,9 @@ const REPUBLISH_DELAYS_MS = [250, 1000, 2500];
  * The send path: membership and post policy (the room aggregate), moderation (request/reply
  * to the moderation service; if it does not answer, the message is refused, not let through),
  * then one append to `…room.<id>.msg`. A reply quotes its message as history holds it
- * (`history.message`, asked alongside moderation), and mentions are worked out from the body. The acknowledgement carries the message id and the
- * stream position; a retry with the same clientMsgId returns the original acknowledgement.
+ * (`history.message`, asked alongside moderation); mentions are worked out from the body.
+ * The acknowledgement carries the message id and the stream position; a retry with the same
+ * clientMsgId returns the original acknowledgement.
  * Every accepted message gets a fresh random id; retries are recognised by the idempotency
  * key (the append's `Nats-Msg-Id` and the KV key), and answered with the id of the original.
  * The KV records are written by the MessageIdRecorder from the stream, never here.
