@@ -79,13 +79,15 @@ export class MessageCommandHandler {
    * yet): catch up once and check again before refusing.
    */
   private async authorisedLookup(cmd: MessageCommand, correlationId: string): Promise<MessageView | null> {
+    const seen = this.store.versionOf(cmd.roomId);
     try {
       messageAccess(this.store.get(cmd.roomId), cmd);
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       const latest = await this.store.latestVersion(cmd.roomId);
-      if (latest <= this.store.versionOf(cmd.roomId)) throw err;
-      await this.store.waitForVersion(cmd.roomId, latest);
+      if (latest > this.store.versionOf(cmd.roomId)) await this.store.waitForVersion(cmd.roomId, latest);
+      // Moved on by this catch-up or by the follower meanwhile (while the stream was asked).
+      if (this.store.versionOf(cmd.roomId) <= seen) throw err;
       messageAccess(this.store.get(cmd.roomId), cmd);
     }
     return this.messages.find(cmd.roomId, cmd.messageId, cmd.actor.userId, correlationId);

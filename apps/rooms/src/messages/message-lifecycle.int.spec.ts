@@ -14,6 +14,9 @@ import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import { RoomsConfig } from '../config';
+import { RoomCommandHandler } from '../room/room.commands';
+import { RoomStore } from '../room/room.store';
+import { MessageCommandHandler } from './message-commands';
 import { roomsService } from '../service';
 
 const code = (r: Result<unknown>) => (r.ok ? 'OK' : r.error.code);
@@ -352,6 +355,32 @@ describe('rooms service - message lifecycle over NATS', () => {
     const cleared = await set(owner, undefined);
     expect(cleared.ok && cleared.data.days).toBeNull();
     expect((await rpc().callOrThrow('rooms.details', { roomId: R, userId: other.userId })).retentionDays).toBeNull();
+  });
+
+  it("replicas - a change decided on a replica that has not applied the caller's join yet catches up instead of refusing", async () => {
+    const second = await startService(
+      roomsService(
+        loadConfig(RoomsConfig, { NATS_URL: await testNatsUrl(), NATS_NAMESPACE: namespace, HTTP_PORT: '0', LOG_LEVEL: 'silent' }),
+      ),
+    );
+    try {
+      const sent = await post(author, R, 'for the newcomers');
+      if (!sent.ok) throw new Error(JSON.stringify(sent));
+      const m = await remember(R, sent.data.position);
+      for (let i = 0; i < 5; i++) {
+        const newcomer = { userId: randomUUID(), username: `lc-new-${i}` };
+        // Joined through the first replica's own handler; the second one learns of it from the stream.
+        await svc.app
+          .get(RoomCommandHandler)
+          .execute({ type: 'JoinRoom', roomId: R, user: newcomer }, { kind: 'user', id: newcomer.userId }, randomUUID());
+        const ack = await second.app
+          .get(MessageCommandHandler)
+          .react({ ...newcomer, roomId: R, messageId: m.messageId, emoji: '👋' }, true, randomUUID());
+        expect((await onMessages(R, ack.position)).type).toBe('ReactionAdded');
+      }
+    } finally {
+      await second.close();
+    }
   });
 
   it('history not running: UNAVAILABLE, nothing appended', async () => {
