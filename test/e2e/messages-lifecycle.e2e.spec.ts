@@ -117,6 +117,7 @@ describe('message lifecycle - end to end', () => {
         }),
       );
       expect(byId.get(reply.messageId)).toEqual(expect.objectContaining({ body: '', replyTo: null, deleted: expect.any(Object) }));
+      return true;
     });
     // Deleted: gone for good.
     expect(await refusal(ben.client.request('message.delete', { roomId: R, messageId: reply.messageId }))).toBe('NOT_FOUND');

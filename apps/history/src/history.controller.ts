@@ -63,7 +63,7 @@ export class HistoryController {
     const cursor = pageRequest(req);
     if (typeof cursor === 'string') throw new ChatError('BAD_REQUEST', cursor);
     const limit = pageSize(req.limit);
-    return this.readable(req.roomId, req.userId, cursor.kind !== 'before', () => this.readPage(req.roomId, cursor, limit));
+    return this.readable(req.roomId, req.userId, cursor.kind !== 'before', {}, () => this.readPage(req.roomId, cursor, limit));
   }
 
   /**
@@ -74,7 +74,10 @@ export class HistoryController {
    */
   @MessagePattern(Rpc.historyMessage)
   async message(@Payload() req: HistoryMessageRpc): Promise<MessageView> {
-    return this.readable(req.roomId, req.userId, true, async () => {
+    // Only the rooms service asks (no client op reaches it), after deciding who may act: a
+    // server administrator may moderate a public room without being a member, so a public
+    // room's messages are answered to non-members too; hidden rooms stay NOT_FOUND.
+    return this.readable(req.roomId, req.userId, true, { publicToAll: true }, async () => {
       const row = await this.messages.byId(req.roomId, req.messageId);
       if (!row) throw new ChatError('NOT_FOUND', 'no such message in this room');
       return toView(row, await this.messages.decorations([row]));
@@ -86,7 +89,13 @@ export class HistoryController {
    * `newest`, for the room's message events) to be projected, authorises, then reads. A database
    * that cannot serve is UNAVAILABLE.
    */
-  private async readable<T>(roomId: string, userId: string, newest: boolean, read: () => Promise<T>): Promise<T> {
+  private async readable<T>(
+    roomId: string,
+    userId: string,
+    newest: boolean,
+    opts: { publicToAll?: boolean },
+    read: () => Promise<T>,
+  ): Promise<T> {
     const wait = HistoryController.catchUpWaitMs;
     try {
       // Both waits start at once, but a refused caller is answered without waiting for the
@@ -101,7 +110,7 @@ export class HistoryController {
       }
       const [room, standing] = await Promise.all([this.membership.room(roomId), this.membership.standing(roomId, userId)]);
       const refusal = readRefusal(roomId, room, standing);
-      if (refusal) throw new ChatError(refusal.code, refusal.message);
+      if (refusal && !(opts.publicToAll && refusal.code === 'FORBIDDEN')) throw new ChatError(refusal.code, refusal.message);
       if (!(await messagesWait)) {
         this.logger.debug({ roomId }, 'newest messages: projection still behind the room after the wait');
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
