@@ -277,6 +277,8 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
         const hit = await conn.request('message.send', { roomId, clientMsgId: `t${suffix()}`, body: target });
         for (let i = 0; i < 70; i++) await conn.request('message.send', { roomId, clientMsgId: `f${i}x${suffix()}`, body: `filler ${i}` });
 
+        // B is elsewhere: the hit opens its room around it, not at the newest page.
+        await openRoom(b, quietRoom);
         await b.getByTestId('open-search').click();
         const dialog = b.getByTestId('search-dialog');
         await dialog.getByTestId('search-query').fill('出差');
@@ -291,9 +293,24 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
         await until('the hit is shown highlighted', async () => (await byId(b, hit.messageId).getAttribute('data-highlighted')) === 'true');
         expect(await openRoomId(b)).toBe(roomId);
         // Opened around the hit: newer messages load on scrolling down, and the present is one click away.
+        expect(await message(b, 'filler 69').count()).toBe(0);
         await b.getByTestId('load-newer').waitFor();
         await b.getByTestId('jump-present').click();
         await message(b, 'filler 69').waitFor();
+        await b.getByTestId('load-newer').waitFor({ state: 'hidden' });
+
+        // Search within one room, by relevance, finds the same message; a query of only punctuation is refused with its code.
+        await b.getByTestId('open-search').click();
+        const again = b.getByTestId('search-dialog');
+        await again.getByTestId('search-room').selectOption(roomId);
+        await again.getByTestId('search-order').selectOption('relevance');
+        await again.getByTestId('search-query').fill('北京');
+        await again.getByTestId('search-go').click();
+        await again.locator(`[data-testid="search-hit"][data-message-id="${hit.messageId}"]`).waitFor();
+        await again.getByTestId('search-query').fill('!!!');
+        await again.getByTestId('search-go').click();
+        await again.locator('[data-testid="search-error"][data-code="BAD_REQUEST"]').waitFor();
+        await again.getByTestId('dialog-close').click();
       } finally {
         await conn.close();
       }

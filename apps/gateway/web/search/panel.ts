@@ -49,7 +49,7 @@ export function openSearchDialog() {
     placeholder: 'Words, "a phrase", or 中文',
     autocomplete: 'off',
   }) as HTMLInputElement;
-  const room = h('select', { testid: 'search-room' }, ...roomOptions(state.currentRoomId)) as HTMLSelectElement;
+  const room = h('select', { testid: 'search-room' }, ...roomOptions(null)) as HTMLSelectElement;
   const order = h(
     'select',
     { testid: 'search-order' },
