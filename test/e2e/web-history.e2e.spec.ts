@@ -315,4 +315,62 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
         await conn.close();
       }
     }));
+
+  it('web history - jump to a date opens the room at its first message of that day; scrolling down pages to the present', () =>
+    withLogs(async () => {
+      await openRoom(a, roomId);
+      const today = await a.evaluate(() => {
+        const d = new Date();
+        return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+      });
+      await a.getByTestId('jump-date').fill(today);
+      await a.getByTestId('jump-date-go').click();
+      // Every message of the room is from today: the first one is the anchor, the beginning is shown.
+      await a.getByTestId('history-start').waitFor();
+      await a.getByTestId('load-newer').waitFor();
+      expect(await message(a, 'filler 69').count()).toBe(0);
+      await until('scrolling down reaches the newest message', async () => {
+        await a.getByTestId('message-scroller').evaluate((el) => (el.scrollTop = el.scrollHeight));
+        return (await message(a, 'filler 69').count()) === 1 && (await a.getByTestId('load-newer').isHidden());
+      });
+      // Attached again: a new message arrives live.
+      const live = `回到现在 ${suffix()}`;
+      await send(b, live);
+      await message(a, live).waitFor();
+    }));
+
+  it('web history - a room owner deletes a member’s message (a moderator tombstone), sets the retention period and reads the statistics', () =>
+    withLogs(async () => {
+      await openRoom(b, roomId);
+      const text = `不合适的内容 ${suffix()}`;
+      await send(b, text);
+      const onA = message(a, text);
+      await onA.hover();
+      await onA.getByTestId('delete').click();
+      await a.getByTestId('delete-confirm-box').getByTestId('delete-confirm').click();
+      const messageId = (await message(b, text).getAttribute('data-message-id'))!;
+      await until('B sees a moderator tombstone', async () =>
+        (await byId(b, messageId).getByTestId('message-deleted').textContent())?.includes(nameA),
+      );
+
+      await a.getByTestId('show-details').click();
+      await a.getByTestId('retention-days').fill('30');
+      await a.getByTestId('retention-save').click();
+      await a.getByTestId('retention-saved').waitFor();
+      await until('A sees 30 days', async () => (await a.getByTestId('details-messages-kept').textContent()) === '30 days');
+      // A plain member sees the period, without the form.
+      await b.getByTestId('show-details').click();
+      await until('B sees 30 days', async () => (await b.getByTestId('details-messages-kept').textContent()) === '30 days');
+      expect(await b.getByTestId('retention-form').count()).toBe(0);
+      expect(await b.getByTestId('open-stats').count()).toBe(0);
+
+      await a.getByTestId('open-stats').click();
+      const stats = a.getByTestId('stats-dialog');
+      await stats.getByTestId('stats').waitFor();
+      expect(Number(await stats.getByTestId('stats-messages').textContent())).toBeGreaterThan(70);
+      expect(await stats.getByTestId('stats-active').textContent()).toBe('2');
+      expect(await stats.getByTestId('stats-poster').count()).toBe(2);
+      expect(await stats.locator('.hour').count()).toBe(24);
+      await stats.getByTestId('dialog-close').click();
+    }));
 });

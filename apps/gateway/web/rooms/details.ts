@@ -15,6 +15,8 @@ let loading: string | null = null;
 let dirty = false;
 /** The room whose settings were just saved (the panel says so until the next edit). */
 let saved: string | null = null;
+/** The room whose retention period was just set (the live room.retention redraws the panel). */
+let retentionSaved: string | null = null;
 
 /** Renders the panel for the open room; `reload` reads the details again. */
 export function renderDetails(reload: boolean) {
@@ -168,7 +170,7 @@ function retentionForm(d: RoomDetails) {
   }) as HTMLInputElement;
   const error = errorBox('retention-error');
   const save = h('button', { type: 'submit', class: 'small', testid: 'retention-save' }, 'Set') as HTMLButtonElement;
-  const done = h('p', { class: 'muted', testid: 'retention-saved', text: 'Saved.', hidden: true });
+  const done = h('p', { class: 'muted', testid: 'retention-saved', text: 'Saved.', hidden: retentionSaved !== d.roomId });
   const form = h(
     'form',
     { class: 'dialog-form settings', testid: 'retention-form', novalidate: true },
@@ -178,13 +180,18 @@ function retentionForm(d: RoomDetails) {
     h('div', { class: 'actions' }, save),
     done,
   );
+  days.addEventListener('input', () => {
+    retentionSaved = null;
+    done.hidden = true;
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const value = days.value.trim() === '' ? null : Number(days.value);
     await act(save, error, async () => {
       const ack = await client().request('room.setRetention', { roomId: d.roomId, days: value });
       patchDetails(d.roomId, { retentionDays: ack.days });
-      done.hidden = false;
+      retentionSaved = d.roomId;
+      draw(details ?? d);
     });
   });
   return form;
