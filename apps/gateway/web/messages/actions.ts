@@ -1,8 +1,9 @@
-import type { MessageView, ReactionView, WsEvents } from '@chat/contracts';
+import type { MessageView, WsEvents } from '@chat/contracts';
 import { act, h, showError, toastError } from '../dom';
 import { recountIfUnread } from '../reads/unread';
 import { client, el, me, state } from '../state';
 import { fillMessage, mayEdit, pending, setMessageActions } from './message';
+import { applyReaction } from './reactions';
 import { jumpToMessage } from './view';
 
 // What a person does to a message (reply, react, edit, delete) and how the changes others make
@@ -60,27 +61,6 @@ export function onDeleted(d: WsEvents['message.deleted']) {
   if (state.replyTo?.messageId === d.messageId) setReplyTo(null);
   redraw(d.roomId, d.messageId);
   recountIfUnread(d.roomId);
-}
-
-/** Applies one reaction change; a repeat (the same user and emoji again) changes nothing. */
-export function applyReaction(m: MessageView, emoji: string, userId: string, added: boolean) {
-  const reactions: ReactionView[] = (m.reactions ??= []);
-  const i = reactions.findIndex((r) => r.emoji === emoji);
-  const r = i >= 0 ? reactions[i] : undefined;
-  if (added) {
-    if (r?.userIds.includes(userId)) return;
-    if (r) {
-      r.count++;
-      r.userIds.push(userId);
-    } else reactions.push({ emoji, count: 1, userIds: [userId] });
-  } else if (r) {
-    const j = r.userIds.indexOf(userId);
-    // Not among the users listed (at most 50 are): count it only when the list has them all.
-    if (j < 0 && r.userIds.length >= r.count) return;
-    if (j >= 0) r.userIds.splice(j, 1);
-    r.count--;
-    if (r.count <= 0) reactions.splice(i, 1);
-  }
 }
 
 export function onReaction(d: WsEvents['reaction.added'], added: boolean) {
