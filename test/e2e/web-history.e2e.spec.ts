@@ -238,6 +238,10 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       const unread = (page: Page) => page.getByTestId(`unread-${roomId}`);
       const mentions = (page: Page) => page.getByTestId(`mentions-${roomId}`);
       await until('B counts two unread, one mention (live)', async () => (await unread(b).textContent()) === '2');
+      await b
+        .getByTestId('notice')
+        .filter({ hasText: `${nameA} mentioned you` })
+        .waitFor();
       expect(await mentions(b).textContent()).toBe('@1');
 
       await b.reload();

@@ -1,5 +1,5 @@
 import type { MessageView, ReadStateView, WsEvents } from '@chat/contracts';
-import { h } from '../dom';
+import { h, toast } from '../dom';
 import { client, el, me, state } from '../state';
 import { renderSidebar } from '../rooms/sidebar';
 
@@ -67,7 +67,14 @@ export function countPosted(m: MessageView) {
   r.lastPosition = Math.max(r.lastPosition, m.position);
   if (readingNow(m.roomId)) return; // maybeMarkRead runs once it is drawn
   r.unread = Math.min(COUNT_CAP, r.unread + 1);
-  if (m.mentions.some((x) => x.userId === me()?.userId)) r.mentions = Math.min(COUNT_CAP, r.mentions + 1);
+  if (m.mentions.some((x) => x.userId === me()?.userId)) {
+    r.mentions = Math.min(COUNT_CAP, r.mentions + 1);
+    // Mentions notify: a notice besides the badge, unless the room is on screen.
+    if (m.roomId !== state.currentRoomId || document.visibilityState !== 'visible') {
+      const where = state.rooms.get(m.roomId)?.name;
+      toast(where ? `${m.senderName} mentioned you in ${where}` : `${m.senderName} mentioned you`);
+    }
+  }
   renderSidebar();
 }
 
