@@ -8,6 +8,7 @@ import type { StreamEvent } from '../store/events';
 import { HistoryStore } from '../store/history.store';
 import { RetentionSql } from '../retention/retention.store';
 import { SearchQueries } from '../search/search.store';
+import { afterRemoval } from '../messages/lifecycle.store';
 import { parseQuery, toTsquery } from '../search/query';
 
 // Review of issue 7: findings shown against Postgres through the store (no NATS), batch order
@@ -203,5 +204,25 @@ describe('review of issue 7 - history', () => {
       limit: 10,
     });
     expect(hits.map((h) => h.message.messageId)).toEqual([id]); // fails: [] (nothing fills search for existing rows)
+  });
+  it("hot path: removing a message's mentions (every edit, deletion, dropped post) scans the whole message_mentions table", async () => {
+    // 50,000 mention rows elsewhere (in the second schema, so the other tests are not disturbed).
+    await pool.query(
+      `INSERT INTO "${schemas[1]}".message_mentions SELECT gen_random_uuid(), 'busy' || (i % 500), 100000 + i FROM generate_series(1, 50000) i`,
+    );
+    await pool.query(`ANALYZE "${schemas[1]}".message_mentions`);
+    const qr = dss[1].createQueryRunner();
+    await qr.startTransaction();
+    try {
+      await afterRemoval(qr.manager, `"${schemas[1]}"`, [{ messageId: randomUUID(), roomId: 'busy7', position: 100007 }]);
+      const [stat] = await qr.query(
+        `SELECT seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname = 'message_mentions'`,
+        [schemas[1]],
+      );
+      expect(Number(stat.seq_scan)).toBe(0); // fails: 1 (no index leads with room_id, position; ~110 ms at 500k rows)
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
   });
 });
