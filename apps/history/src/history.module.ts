@@ -16,6 +16,7 @@ import { RetentionController } from './retention/retention.controller';
 import { RetentionJob } from './retention/retention.job';
 import { StatsController } from './stats/stats.controller';
 import { StatsQueries } from './stats/stats.store';
+import { SearchBackfill } from './search/search.backfill';
 import { SearchController } from './search/search.controller';
 import { SearchQueries } from './search/search.store';
 import { HistoryStore } from './store/history.store';
@@ -41,7 +42,7 @@ export class HistoryModule {
               schema: config.DATABASE_SCHEMA,
               timeouts: { statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS, lockMs: config.DATABASE_LOCK_TIMEOUT_MS },
             });
-            return new HistoryStore(ds, s.consumers.historyProjector, s.chat);
+            return new HistoryStore(ds, s.consumers.historyProjector, s.chat, { defaultDays: config.RETENTION_DEFAULT_DAYS });
           },
         },
         {
@@ -67,6 +68,7 @@ export class HistoryModule {
         Projector,
         ProjectionProgress,
         RetentionJob,
+        SearchBackfill,
       ],
     };
   }

@@ -115,7 +115,7 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
     );
   }
   if (ctx.recheck && part.rechecks.length) {
-    const { dropped } = await recheck(em, s, part.rechecks);
+    const { dropped } = await recheck(em, s, part.rechecks, ctx.retention);
     ctx.dropped.push(...dropped);
   }
   return [];

@@ -5,6 +5,10 @@ import { randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { createDataSource, openDatabase, runMigrations } from '../db/data-source';
 import { migrations } from '../db/migrations';
+import { MessageLifecycle1796300000000 } from '../db/migrations/1796300000000-MessageLifecycle';
+import { backfillSearch } from '../search/search.backfill';
+import { SearchQueries } from '../search/search.store';
+import { parseQuery, toTsquery } from '../search/query';
 import type { StreamEvent } from '../store/events';
 import { HistoryStore } from '../store/history.store';
 import { MessageQueries } from './messages.store';
@@ -284,11 +288,11 @@ describe('messages read model - MessageLifecycle migration on a schema with mess
     await pool?.end();
   });
 
-  it('rows stored before it stay valid: shown as never edited, not deleted, no reply, mentions or reactions, and can be edited', async () => {
+  it('rows stored before it stay valid: shown as never edited, not deleted, no reply, mentions or reactions, and can be edited; they are counted in the statistics and the search backfill makes them searchable', async () => {
     const url = await testDatabaseUrl();
     const older = new DataSource({
       ...createDataSource({ url, schema }).options,
-      migrations: migrations.slice(0, -1),
+      migrations: migrations.slice(0, migrations.indexOf(MessageLifecycle1796300000000)),
     } as DataSourceOptions);
     await older.initialize();
     await runMigrations(older);
@@ -302,6 +306,11 @@ describe('messages read model - MessageLifecycle migration on a schema with mess
 
     ds = await openDatabase({ url, schema, timeouts: { statementMs: 10_000, lockMs: 5000 } });
     const store = new HistoryStore(ds, 'test-projector', s.chat);
+    // StatsBackfill aggregated the rows already stored (once: a fresh schema has none).
+    const stats = await pool.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, messages FROM "${schema}".stats_room_days WHERE room_id = 'r'`,
+    );
+    expect(stats.rows).toEqual([{ day: '2030-01-01', messages: '1' }]);
     const queries = new MessageQueries(store);
     const [m] = await queries.newestFirst('r', undefined, 1);
     expect(toView(m, await queries.decorations([m]))).toMatchObject({
@@ -320,5 +329,44 @@ describe('messages read model - MessageLifecycle migration on a schema with mess
     );
     await store.applyBatch([{ subject: s.chat.roomMessages('r'), position: 8, data: edit }]);
     expect((await queries.byId('r', id))?.body).toBe('edited later');
+    // A second row from before, never edited: no vector until the backfill gives it one.
+    const old = randomUUID();
+    await pool.query(
+      `INSERT INTO "${schema}".messages (message_id, room_id, position, sender_id, sender_name, client_msg_id, body, created_at)
+       VALUES ($1, 'r', 6, $2, 'ann', 'c6', 'wombatword from before', '2030-01-01T00:00:00Z')`,
+      [old, ann],
+    );
+    // Ann may read room r (room events projected now, at positions before the rows).
+    const roomEvent = (position: number, type: string, payload: Record<string, unknown>): StreamEvent => ({
+      subject: s.chat.roomMeta('r'),
+      position,
+      data: makeEvent(
+        { now: () => new Date('2029-12-31T00:00:00Z'), newId: randomUUID, actor: { kind: 'user', id: ann }, correlationId: 'c' },
+        type,
+        1,
+        { roomId: 'r', ...payload },
+      ),
+    });
+    await store.applyBatch([
+      roomEvent(1, 'RoomCreated', {
+        name: 'r',
+        topic: '',
+        visibility: 'public',
+        postPolicy: 'members',
+        memberLimit: 10,
+        ownerId: null,
+        ownerName: null,
+      }),
+      roomEvent(2, 'MemberJoined', { userId: ann, username: 'ann', role: 'member' }),
+    ]);
+    const find = async () =>
+      (
+        await new SearchQueries(store).search(toTsquery(parseQuery('wombatword')!), { userId: ann, order: 'newest', offset: 0, limit: 10 })
+      ).map((h) => h.message.messageId);
+    expect(await find()).toEqual([]);
+    expect(await backfillSearch(store, { pauseMs: 0, batch: 1 })).toBe(1);
+    expect(await find()).toEqual([old]);
+    // Done: the next start finds nothing to fill.
+    expect(await backfillSearch(store, { pauseMs: 0 })).toBe(0);
   });
 });

@@ -5,7 +5,6 @@ import type { DeadLetter } from '../store/events';
 import type { HistoryStore } from '../store/history.store';
 import type { ApplyContext } from '../store/read-model';
 import { settle } from '../posting/posting.store';
-import { countPosts } from '../stats/stats.store';
 import { fold, logChanges } from './lifecycle.store';
 import { toStoredMessage, viewColumns, type StoredLifecycleRow, type StoredMessage } from './message.sql-row';
 import { resolveSkipped, type MessageRecord, type MessagesPart, type StoredMessageKey } from './messages.plan';
@@ -20,12 +19,15 @@ import { resolveSkipped, type MessageRecord, type MessagesPart, type StoredMessa
  * after the membership part, so the batch's room events are known.
  */
 export async function applyMessages(em: EntityManager, part: MessagesPart, ctx: ApplyContext): Promise<DeadLetter[]> {
-  const { conflicts, dropped, inserted } = await settle(em, ctx.schema, part.inserts, async (skipped) =>
-    resolveSkipped(skipped, await storedKeys(em, ctx.schema, skipped), ctx.events),
+  // settle counts exactly the rows this transaction inserted: a redelivered post is never counted twice.
+  const { conflicts, dropped } = await settle(
+    em,
+    ctx.schema,
+    part.inserts,
+    async (skipped) => resolveSkipped(skipped, await storedKeys(em, ctx.schema, skipped), ctx.events),
+    ctx.retention,
   );
   ctx.dropped.push(...dropped);
-  // Exactly the rows this transaction inserted: a redelivered post is never counted twice.
-  if (inserted.length) await countPosts(em, ctx.schema, inserted);
   if (part.changes.length) {
     const fresh = await logChanges(em, ctx.schema, part.changes);
     const ignored = await fold(em, ctx.schema, { whole: [], changes: part.changes });

@@ -6,6 +6,8 @@ import { afterInsert, afterRemoval, searchOf } from '../messages/lifecycle.store
 import type { DeadLetter, DroppedMessage } from '../store/events';
 import { postRefusal, type PostRefusal, type PostRights } from './posting';
 import type { Recheck } from '../membership/membership.plan';
+import { countPosts, uncountPosts } from '../stats/stats.store';
+import type { Retention } from '../store/read-model';
 
 /**
  * Where the posting rule meets the tables: the membership read model's change logs answer "what
@@ -15,10 +17,15 @@ import type { Recheck } from '../membership/membership.plan';
  * a post in one batch are judged in stream order.
  */
 
-type Post = Pick<MessageRecord, 'roomId' | 'senderId' | 'position'>;
+type Post = Pick<MessageRecord, 'roomId' | 'senderId' | 'position' | 'createdAt'>;
 
-/** The rights of each post's sender at the post's position, by position. */
-export async function rightsAt(em: EntityManager, schema: string, posts: Post[]): Promise<Map<number, PostRights>> {
+const DAY_MS = 86_400_000;
+
+/**
+ * The rights of each post's sender at the post's position, by position, and whether the post is
+ * past its room's retention period (the room's current policy, else the default) at `retention.now`.
+ */
+export async function rightsAt(em: EntityManager, schema: string, posts: Post[], retention: Retention): Promise<Map<number, PostRights>> {
   if (!posts.length) return new Map();
   const rows: Array<{
     position: string;
@@ -28,8 +35,10 @@ export async function rightsAt(em: EntityManager, schema: string, posts: Post[])
     member: boolean | null;
     role: MemberRole | null;
     blocked: boolean;
+    retention_days: number | null;
   }> = await em.query(
     `SELECT c.position,
+            (SELECT r.retention_days FROM ${schema}.rooms r WHERE r.room_id = c.room_id) AS retention_days,
             EXISTS (SELECT 1 FROM ${schema}.room_changes k
                      WHERE k.room_id = c.room_id AND k.created AND k.position < c.position) AS room_created,
             EXISTS (SELECT 1 FROM ${schema}.room_changes d WHERE d.room_id = c.room_id AND d.deleted) AS room_deleted,
@@ -47,6 +56,11 @@ export async function rightsAt(em: EntityManager, schema: string, posts: Post[])
                            ORDER BY m.position DESC LIMIT 1) mem ON true`,
     [posts.map((p) => p.roomId), posts.map((p) => p.senderId), posts.map((p) => p.position)],
   );
+  const createdAt = new Map(posts.map((p) => [p.position, p.createdAt]));
+  const expired = (days: number | null, position: number) => {
+    const d = days ?? retention.defaultDays;
+    return d > 0 && createdAt.get(position)!.getTime() < retention.now.getTime() - d * DAY_MS;
+  };
   return new Map(
     rows.map((r) => [
       Number(r.position),
@@ -57,6 +71,7 @@ export async function rightsAt(em: EntityManager, schema: string, posts: Post[])
         member: r.member === true,
         role: r.role,
         blocked: r.blocked,
+        expired: expired(r.retention_days, Number(r.position)),
       },
     ]),
   );
@@ -71,22 +86,27 @@ export interface Settled {
   inserted: MessageRecord[];
 }
 
+/** Nothing to settle. */
+const none = (): Settled => ({ conflicts: [], dropped: [], inserted: [] });
+
 /**
  * Judges each record at its position and puts it where it belongs: a message that stands is
  * inserted into `messages` (and leaves `dropped_messages` if a late room event made it stand), a
  * refused one is removed from `messages` (if an earlier judgement stored it) and kept in
  * `dropped_messages` with the reason. Idempotent. `resolveConflicts` turns messages the insert
  * skipped into dead letters (the batch path, which has their events); without it (a recheck of
- * stored rows) a message that cannot be inserted stays where it was.
+ * stored rows) a message that cannot be inserted stays where it was. The statistics follow
+ * `messages`: every row inserted here is counted, every row removed here is subtracted.
  */
 export async function settle(
   em: EntityManager,
   schema: string,
   records: MessageRecord[],
   resolveConflicts: ((skipped: MessageRecord[]) => Promise<DeadLetter[]>) | null,
+  retention: Retention,
 ): Promise<Settled> {
-  if (!records.length) return { conflicts: [], dropped: [], inserted: [] };
-  const rights = await rightsAt(em, schema, records);
+  if (!records.length) return none();
+  const rights = await rightsAt(em, schema, records, retention);
   const stand: MessageRecord[] = [];
   const refused: Array<MessageRecord & { reason: PostRefusal }> = [];
   for (const r of records) {
@@ -107,6 +127,7 @@ export async function settle(
     );
     const insertedAt = new Set(written.map((w) => Number(w.position)));
     inserted = stand.filter((m) => insertedAt.has(m.position));
+    await countPosts(em, schema, inserted);
     // Its mentions, and any change that reached history before it (out-of-order batches).
     await afterInsert(em, schema, inserted);
     const skipped = stand.filter((m) => !insertedAt.has(m.position));
@@ -120,10 +141,19 @@ export async function settle(
   const dropped: DroppedMessage[] = [];
   if (refused.length) {
     // TypeORM answers a DELETE … RETURNING with [rows, count].
-    const [removed]: [Array<{ message_id: string; room_id: string; position: string }>, number] = await em.query(
+    const [removed]: [
+      Array<{ message_id: string; room_id: string; position: string; sender_id: string; sender_name: string; created_at: Date }>,
+      number,
+    ] = await em.query(
       `DELETE FROM ${schema}.messages m USING unnest($1::bigint[], $2::uuid[]) AS r(position, message_id)
-        WHERE m.position = r.position AND m.message_id = r.message_id RETURNING m.message_id, m.room_id, m.position`,
+        WHERE m.position = r.position AND m.message_id = r.message_id
+       RETURNING m.message_id, m.room_id, m.position, m.sender_id, m.sender_name, m.created_at`,
       [refused.map((m) => m.position), refused.map((m) => m.messageId)],
+    );
+    await uncountPosts(
+      em,
+      schema,
+      removed.map((r) => ({ roomId: r.room_id, senderId: r.sender_id, senderName: r.sender_name, createdAt: r.created_at })),
     );
     await afterRemoval(
       em,
@@ -152,8 +182,8 @@ export async function settle(
  * per recheck; after a redelivered or out-of-order batch it moves what the newly known events
  * decide otherwise.
  */
-export async function recheck(em: EntityManager, schema: string, rechecks: Recheck[]): Promise<Settled> {
-  if (!rechecks.length) return { conflicts: [], dropped: [], inserted: [] };
+export async function recheck(em: EntityManager, schema: string, rechecks: Recheck[], retention: Retention): Promise<Settled> {
+  if (!rechecks.length) return none();
   const params = [rechecks.map((r) => r.roomId), rechecks.map((r) => r.from), rechecks.map((r) => r.userId)];
   const scope = (table: string) =>
     `SELECT ${postColumns('t')}
@@ -167,6 +197,7 @@ export async function recheck(em: EntityManager, schema: string, rechecks: Reche
     schema,
     [...byPosition.values()].sort((a, b) => a.position - b.position),
     null,
+    retention,
   );
 }
 

@@ -13,8 +13,10 @@ import { RetentionSql } from './retention.store';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The retention cleanup (docs/protocol.md, Retention), every RETENTION_INTERVAL_MS: deletes
- * each room's expired messages in small batches with a pause between them, records the run in
+ * The retention cleanup (docs/protocol.md, Retention), every RETENTION_INTERVAL_MS: finds the
+ * rooms with expired rows (one query) and deletes each one's expired messages (with their
+ * mentions, reactions, logged changes and statistics), dropped messages (deleted rooms'
+ * included) and orphaned changes in small batches with a pause between them, records the run in
  * retention_runs, then trims the stream's message events below the oldest message kept. Every
  * replica schedules it; a Postgres advisory lock lets one of them run a round and the others
  * skip it. Stopping the service ends a run between two batches (recorded as stopped).
@@ -87,7 +89,8 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
       try {
         const rooms = await sql.rooms();
         const defaultDays = this.config.RETENTION_DEFAULT_DAYS;
-        for (const { roomId, cutoff } of roomCutoffs(rooms, defaultDays, now)) {
+        // Only rooms with something expired are visited (one query for all of them).
+        for (const { roomId, cutoff } of await sql.expiredRooms(roomCutoffs(rooms, defaultDays, now))) {
           let roomCounted = false;
           await this.inBatches(
             (batch) => sql.deleteBatch(roomId, cutoff, batch),
@@ -102,6 +105,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
             },
           );
           await this.inBatches((batch) => sql.deleteDroppedBatch(roomId, cutoff, batch));
+          await this.inBatches((batch) => sql.deleteOrphansBatch(roomId, cutoff, batch));
         }
         if (longestPolicyDays(rooms, defaultDays) !== null) run.streamTrimmedBelow = await this.trimStream(await sql.oldestKept());
       } catch (err) {

@@ -3,6 +3,8 @@ export interface RetentionRoom {
   roomId: string;
   /** The room's own period (RoomRetentionSet); null: the deployment's default. Always null for conversations. */
   retentionDays: number | null;
+  /** Deleted (or never created: the room of refused posts): only its dropped messages are left to expire. */
+  deleted?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -23,9 +25,11 @@ export function roomCutoffs(rooms: RetentionRoom[], defaultDays: number, now: Da
 /**
  * The longest period in force, in days, or null when some room keeps its messages forever
  * (then the stream is not trimmed at all). With no rooms, the default (null when it is 0).
+ * Deleted rooms do not count: history keeps none of their messages.
  */
 export function longestPolicyDays(rooms: RetentionRoom[], defaultDays: number): number | null {
-  const days = rooms.length ? rooms.map((r) => policyDays(r, defaultDays)) : [defaultDays];
+  const live = rooms.filter((r) => !r.deleted);
+  const days = live.length ? live.map((r) => policyDays(r, defaultDays)) : [defaultDays];
   return days.some((d) => d === 0) ? null : Math.max(...days);
 }
 

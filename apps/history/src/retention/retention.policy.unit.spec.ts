@@ -46,6 +46,16 @@ describe('retention - policies', () => {
     expect(longestPolicyDays([{ roomId: 'a', retentionDays: 7 }], 0)).toBe(7);
     expect(longestPolicyDays([], 0)).toBeNull();
     expect(longestPolicyDays([], 5)).toBe(5);
+    // A deleted room (only dropped messages left) keeping everything does not stop the trim.
+    expect(
+      longestPolicyDays(
+        [
+          { roomId: 'a', retentionDays: 7 },
+          { roomId: 'gone', retentionDays: 0, deleted: true },
+        ],
+        0,
+      ),
+    ).toBe(7);
   });
 });
 

@@ -1,4 +1,7 @@
-import type { MessageView, ReactionView } from '@chat/contracts';
+import type { MessageView } from '@chat/contracts';
+import { toStoredMessage, viewColumns, type StoredLifecycleRow } from '../messages/message.sql-row';
+import { MessageQueries } from '../messages/messages.store';
+import { toView } from '../messages/page';
 import type { HistoryStore } from '../store/history.store';
 
 /** What narrows a search besides the query (SearchRequest, validated by the DTO). */
@@ -18,21 +21,6 @@ export interface SearchFilter {
 export interface SearchRow {
   message: MessageView;
   roomName: string;
-}
-
-interface Row {
-  message_id: string;
-  room_id: string;
-  position: string;
-  sender_id: string;
-  sender_name: string;
-  client_msg_id: string;
-  body: string;
-  created_at: Date;
-  reply_snapshot: MessageView['replyTo'];
-  mentions: MessageView['mentions'] | null;
-  edited_at: Date | null;
-  reactions: ReactionView[];
 }
 
 /**
@@ -75,14 +63,19 @@ interface Row {
 export const RECENT_WINDOW = 50_000;
 
 export class SearchQueries {
+  /** history.page's decorations (reactions, current quotes), so a hit looks as the message does in its room. */
+  private readonly messages: MessageQueries;
+
   constructor(
     private readonly store: HistoryStore,
     private readonly recentWindow = RECENT_WINDOW,
-  ) {}
+  ) {
+    this.messages = new MessageQueries(store);
+  }
 
   async search(tsquery: string, f: SearchFilter): Promise<SearchRow[]> {
     const s = this.store.schema;
-    return this.store.read(async (qr) => {
+    const found = await this.store.read(async (qr) => {
       // Step 1: the rooms the caller may read, with their names as the caller sees them.
       const readable: Array<{ room_id: string; room_name: string | null }> = await qr.query(
         `SELECT me.room_id,
@@ -94,12 +87,12 @@ export class SearchQueries {
           WHERE me.user_id = $1 AND me.member ${f.roomId !== undefined ? 'AND me.room_id = $2' : ''}`,
         f.roomId !== undefined ? [f.userId, f.roomId] : [f.userId],
       );
-      if (!readable.length) return [];
+      if (!readable.length) return { rows: [], names: new Map<string, string>() };
       const names = new Map(readable.map((r) => [r.room_id, r.room_name ?? r.room_id]));
       // Step 2: the hits among them (see the class comment for the plans). `newest` first looks
       // in the newest `recentWindow` positions only, and reads the rest only when those do not
       // fill the page: the same answer, since everything outside the window is older.
-      const hits = (floor: number | null): Promise<Row[]> => {
+      const hits = (floor: number | null): Promise<StoredLifecycleRow[]> => {
         const params: unknown[] = [readable.map((r) => r.room_id), tsquery];
         const param = (value: unknown) => {
           params.push(value);
@@ -115,14 +108,7 @@ export class SearchQueries {
         // rank higher), then newest.
         const order = f.order === 'relevance' ? 'ts_rank_cd(m.search, $2::tsquery) DESC, m.position DESC' : 'm.position + 0 DESC';
         return qr.query(
-          `SELECT m.message_id, m.room_id, m.position, m.sender_id, m.sender_name, m.client_msg_id, m.body, m.created_at,
-                  m.reply_snapshot, m.mentions, m.edited_at,
-                  (SELECT COALESCE(json_agg(json_build_object('emoji', e.emoji, 'count', e.count, 'userIds', e.user_ids) ORDER BY e.first), '[]')
-                     FROM (SELECT x.emoji, count(*)::int AS count, min(x.first_position) AS first,
-                                  (array_agg(x.user_id::text ORDER BY x.position))[1:50] AS user_ids
-                             FROM ${s}.message_reactions x
-                            WHERE x.message_id = m.message_id AND x.active
-                            GROUP BY x.emoji) e) AS reactions
+          `SELECT ${viewColumns('m')}
              FROM ${s}.messages m
             WHERE m.room_id = ANY ($1::text[]) AND m.search @@ $2::tsquery ${where.join(' ')}
             ORDER BY ${order}
@@ -130,7 +116,7 @@ export class SearchQueries {
           params,
         );
       };
-      let rows: Row[] | null = null;
+      let rows: StoredLifecycleRow[] | null = null;
       if (f.order === 'newest') {
         const [{ top }]: Array<{ top: string | null }> = await qr.query(`SELECT max(position) AS top FROM ${s}.messages`);
         const floor = Number(top ?? 0) - this.recentWindow;
@@ -140,29 +126,11 @@ export class SearchQueries {
         }
       }
       rows ??= await hits(null);
-      return rows.map((r) => toSearchRow(r, names.get(r.room_id) ?? r.room_id));
+      return { rows: rows.map(toStoredMessage), names };
     });
+    // Hits are drawn as history.page draws messages: the quoted message as it is now ('' once
+    // deleted), the reactions (deleted messages never match: their vector is NULL).
+    const decorations = await this.messages.decorations(found.rows);
+    return found.rows.map((m) => ({ roomName: found.names.get(m.roomId) ?? m.roomId, message: toView(m, decorations) }));
   }
-}
-
-function toSearchRow(r: Row, roomName: string): SearchRow {
-  return {
-    roomName,
-    message: {
-      messageId: r.message_id,
-      roomId: r.room_id,
-      senderId: r.sender_id,
-      senderName: r.sender_name,
-      clientMsgId: r.client_msg_id,
-      body: r.body,
-      replyTo: r.reply_snapshot ?? null,
-      mentions: r.mentions ?? [],
-      time: r.created_at.toISOString(),
-      position: Number(r.position),
-      editedAt: r.edited_at ? r.edited_at.toISOString() : null,
-      // Deleted messages never match (their vector is NULL).
-      deleted: null,
-      reactions: r.reactions,
-    },
-  };
 }

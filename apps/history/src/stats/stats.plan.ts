@@ -101,8 +101,10 @@ export function statsView(roomId: string | null, range: { from: string; to: stri
 /**
  * Who may read statistics (docs/protocol.md, room.stats): every room's, server administrators
  * only; a room's, its owner and admins and server administrators; a conversation's, its
- * participants. A room the caller may not even see answers NOT_FOUND as history.page does
- * (server administrators see every room that exists); a member without the rights, FORBIDDEN.
+ * participants only (a server administrator too only when a participant: who writes to whom,
+ * how often and at what hours is theirs). A room the caller may not even see answers NOT_FOUND
+ * as history.page does (server administrators see every group room that exists); a member
+ * without the rights, FORBIDDEN.
  */
 export function statsRefusal(
   roomId: string | undefined,
@@ -112,7 +114,7 @@ export function statsRefusal(
 ): ReadRefusal | null {
   if (roomId === undefined)
     return serverAdmin ? null : { code: 'FORBIDDEN', message: 'statistics of every room are for server administrators' };
-  if (serverAdmin) return !room || room.deleted ? roomNotFound(roomId) : null;
+  if (serverAdmin && room?.kind !== 'direct') return !room || room.deleted ? roomNotFound(roomId) : null;
   const refusal = readRefusal(roomId, room, standing);
   if (refusal) return refusal;
   if (room?.kind === 'direct') return null;

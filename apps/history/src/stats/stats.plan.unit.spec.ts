@@ -99,8 +99,10 @@ describe('stats - who may read them', () => {
     expect(statsRefusal('r', null, null, false)?.code).toBe('NOT_FOUND');
   });
 
-  it('a conversation: its participants; server administrators: any room that exists', () => {
+  it('a conversation: its participants only (server administrators too); server administrators: any group room that exists', () => {
     expect(statsRefusal('dm-x', dm, as('member'), false)).toBeNull();
+    expect(statsRefusal('dm-x', dm, as('member'), true)).toBeNull();
+    expect(statsRefusal('dm-x', dm, null, true)?.code).toBe('NOT_FOUND');
     expect(statsRefusal('dm-x', dm, null, false)?.code).toBe('NOT_FOUND');
     expect(statsRefusal('r', priv, null, true)).toBeNull();
     expect(statsRefusal('r', { ...group, deleted: true }, null, true)?.code).toBe('NOT_FOUND');

@@ -52,6 +52,14 @@ export interface ApplyContext {
    * any change to a deleted message). Not errors and not dead letters; counted in a metric.
    */
   ignored: number[];
+  /** When a post is already past its room's retention period (posting/: dropped as `expired`). */
+  retention: Retention;
+}
+
+/** The deployment's default retention period (RETENTION_DEFAULT_DAYS; 0 keeps forever) and the time the batch is applied. */
+export interface Retention {
+  defaultDays: number;
+  now: Date;
 }
 
 export type AnyReadModel = ReadModel<any, any>;
