@@ -90,6 +90,7 @@ function expectRoomDetails(where: string, d: any): void {
     isDefault: 'boolean',
     createdBy: 'userOrNull',
     owner: 'userOrNull',
+    retentionDays: 'integerOrNull',
   });
 }
 
@@ -1241,8 +1242,14 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         senderName: 'Alice',
         clientMsgId: 'd-1',
         body: 'hi Frank',
+        // MessageView (Shapes): not a reply, no mentions; as posted: never edited, not deleted, no reactions
+        replyTo: null,
+        mentions: [],
         time: ack.time,
         position: ack.position,
+        editedAt: null,
+        deleted: null,
+        reactions: [],
       });
       // on each connection, opened before the message
       for (const cl of [a1, a2, f]) {
