@@ -1281,7 +1281,13 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
       expect(f.events.filter((x) => x.event === 'message.posted' && x.data.clientMsgId === 'd-2').length).toBe(1);
       // history
       const h = expectOk('history', await f.request('history.page', { roomId: dmId }));
-      expectFields('HistoryPage', h, { roomId: 'string', messages: 'array', nextBefore: 'integerOrNull' });
+      expectFields('HistoryPage', h, {
+        roomId: 'string',
+        messages: 'array',
+        nextBefore: 'integerOrNull',
+        nextAfter: 'integerOrNull',
+        anchor: 'integerOrNull',
+      });
       h.messages.forEach((m: any, i: number) => expectMessageView(`history[${i}]`, m));
       expect({ roomId: h.roomId, bodies: h.messages.map((m: any) => m.body), nextBefore: h.nextBefore }).toEqual({
         roomId: dmId,
