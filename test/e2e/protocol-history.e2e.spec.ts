@@ -293,6 +293,23 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       expect({ replyTo: plain.replyTo, mentions: plain.mentions }).toEqual({ replyTo: null, mentions: [] });
     });
 
+    it('history shows a reply with the quoted message as it is now (edited text)', async () => {
+      const orig = await send(a1, roomId, 'original quoted text');
+      const reply = await send(b, roomId, 'answering', { replyTo: orig.messageId });
+      expectOk('edit quoted', await a1.request('message.edit', { roomId, messageId: orig.messageId, body: 'edited quoted text' }));
+      const h = await eventually(async () => {
+        const x = await inHistory(b, roomId, reply.messageId);
+        return x?.replyTo?.excerpt === 'edited quoted text' ? x : undefined;
+      }).catch(async () => inHistory(b, roomId, reply.messageId));
+      expect(h.replyTo).toEqual({
+        messageId: orig.messageId,
+        position: orig.position,
+        senderId: A.userId,
+        senderName: 'Alice',
+        excerpt: 'edited quoted text',
+      });
+    });
+
     it('the excerpt is the first 200 code points; full-width ＠, CJK names without spaces, @ann in @anna', async () => {
       const long = '😀'.repeat(150) + 'x'.repeat(100);
       const orig = await send(a1, roomId, long);
@@ -913,6 +930,11 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       expectOk('edit', await a1.request('message.edit', { roomId: srch, messageId: m.s8.messageId, body: 'the new penguin text' }));
       m.s9 = await send(b, srch, 'ephemeral flamingo');
       expectOk('delete', await b.request('message.delete', { roomId: srch, messageId: m.s9.messageId }));
+      m.mail = await send(b, srch, 'please send the e-mail now');
+      m.mail2 = await send(b, srch, 'mail me an e later');
+      m.kana = await send(b, srch, '明日のミーティングは十時です');
+      m.ko = await send(b, srch, '내일회의가있어요');
+      m.mixed = await send(b, srch, '我们用Docker部署服务');
       m.long = await send(a1, srch, `${'lorem ipsum dolor sit amet '.repeat(12)}kingfisher ${'consectetur adipiscing elit '.repeat(12)}`);
       for (let i = 1; i <= 7; i++) m[`p${i}`] = await send(b, srch, `pagingword number ${i}`);
       // the search index follows the stream: wait until the last message is found
@@ -1018,6 +1040,14 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       expectErr('public room not joined', await c.request('message.search', { query: 'deploy', roomId: srch }), 'FORBIDDEN');
     });
 
+    it('punctuation inside a term matches as a phrase; Japanese, Korean and mixed text need no spaces', async () => {
+      expect(ids(await search(b, { query: 'e-mail' }))).toEqual([m.mail.messageId]);
+      expect(ids(await search(b, { query: 'ミーティング' }))).toEqual([m.kana.messageId]);
+      expect(ids(await search(b, { query: '회의' }))).toEqual([m.ko.messageId]);
+      expect(ids(await search(b, { query: 'Docker部署' }))).toEqual([m.mixed.messageId]);
+      expect(ids(await search(b, { query: '用Docker部署' }))).toEqual([m.mixed.messageId]);
+    });
+
     it('deleted and edited-away text is never found; the new text is', async () => {
       expect(ids(await search(b, { query: 'flamingo' }))).toEqual([]);
       expect(ids(await search(a1, { query: 'walrus' }))).toEqual([]);
@@ -1027,6 +1057,17 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         body: 'the new penguin text',
         edited: 'string',
       });
+    });
+
+    it('a room the caller left is no longer searched', async () => {
+      const tmp = rid('left');
+      await create(a1, { roomId: tmp, name: 'Left' });
+      await join(c, tmp);
+      const m1 = await send(a1, tmp, 'narwhal sighting');
+      await eventually(async () => (await search(c, { query: 'narwhal' })).hits.length === 1);
+      expectOk('leave', await c.request('room.leave', { roomId: tmp }));
+      expect(ids(await search(c, { query: 'narwhal' }))).toEqual([]);
+      expect(ids(await search(a1, { query: 'narwhal' }))).toEqual([m1.messageId]);
     });
 
     it('errors: BAD_REQUEST for an empty query, only punctuation, over 200 characters, limit, offset, order, unknown fields', async () => {
@@ -1081,6 +1122,13 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       expect({ unread: bs.unread, mentions: bs.mentions }).toEqual({ unread: 1, mentions: 0 });
       // a room the user is not a member of is not listed
       expect(await stateOf(d, roomId)).toBeUndefined();
+      // conversations are listed too (Alice and Bob have one)
+      const dmAck = expectOk('dm.send', await b.request('dm.send', { username: 'Alice', clientMsgId: cmid(), body: 'unread dm' }));
+      const dmState = await eventually(async () => {
+        const x = await stateOf(a1, dmAck.roomId);
+        return x && x.lastPosition >= dmAck.position ? x : undefined;
+      });
+      expect({ unread: dmState.unread >= 1, lastPosition: dmState.lastPosition }).toEqual({ unread: true, lastPosition: dmAck.position });
       expectErr('read.state with a field', await a1.request('read.state', { roomId }), 'BAD_REQUEST', 'data.roomId');
     });
 
@@ -1229,6 +1277,8 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         activeUsers: 2,
         days: 30,
       });
+      // the document does not say in which order the days come; either end is taken
+      console.log(`StatsView.days order as served: first ${s.days[0].day}, last ${s.days[s.days.length - 1].day}`);
       expect(s.days[s.days.length - 1].day === to || s.days[0].day === to).toBe(true);
       const t = s.days.find((x: any) => x.day === to);
       expect(t).toEqual({ day: to, messages: 5, activeUsers: 2 });
@@ -1299,6 +1349,9 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
           error: 'stringOrNull',
         }),
       );
+      console.log(`RetentionRunView as served: ${JSON.stringify(r.runs[0])}`);
+      // RETENTION_DEFAULT_DAYS is 0 (keep forever): the stream is not trimmed; nothing is old enough to expire
+      expect(r.runs.map((x: any) => [x.streamTrimmedBelow, x.messagesRemoved, x.error])).toEqual(r.runs.map(() => [null, 0, null]));
       const starts = r.runs.map((x: any) => x.startedAt);
       expect(starts).toEqual([...starts].sort().reverse());
       expectErr('unknown field', await o.request('admin.retentionRuns', { limit: 5 }), 'BAD_REQUEST', 'data.limit');
