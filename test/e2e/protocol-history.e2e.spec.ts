@@ -326,6 +326,70 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       ]);
     });
 
+    it('the longest member name wins (@Mary Jane), a shorter one still matches on its own', async () => {
+      const [M, MJ] = await Promise.all(['Mary', 'Mary Jane'].map((n) => account(n)));
+      const mc = await authed(M);
+      const mjc = await authed(MJ);
+      await join(mc, roomId);
+      await join(mjc, roomId);
+      const ack = await send(a1, roomId, '@Mary Jane hi, and @mary.');
+      const ev = await a1.waitEvent((e) => e.event === 'message.posted' && e.data.messageId === ack.messageId);
+      expect(ev.data.mentions).toEqual([
+        { userId: MJ.userId, username: 'Mary Jane' },
+        { userId: M.userId, username: 'Mary' },
+      ]);
+    });
+
+    it('a page reaching the newest message contains a message whose send reply was just received', async () => {
+      for (let i = 0; i < 3; i++) {
+        const ack = await send(b, roomId, `fresh ${i}`);
+        const p = await page(b, { roomId, limit: 1 });
+        expect({ where: `newest page right after send ${i}`, newest: p.messages[0]?.messageId }).toEqual({
+          where: `newest page right after send ${i}`,
+          newest: ack.messageId,
+        });
+      }
+    });
+
+    it('dm.send with replyTo: a reply in the conversation; a first message with replyTo opens nothing (NOT_FOUND)', async () => {
+      const first = expectOk('dm.send', await a1.request('dm.send', { username: 'Bob', clientMsgId: cmid(), body: 'question?' }));
+      const ans = expectOk(
+        'dm reply',
+        await b.request('dm.send', { username: 'Alice', clientMsgId: cmid(), body: 'answer', replyTo: first.messageId }),
+      );
+      const ev = await a1.waitEvent((e) => e.event === 'message.posted' && e.data.messageId === ans.messageId);
+      expect(ev.data.replyTo).toEqual({
+        messageId: first.messageId,
+        position: first.position,
+        senderId: A.userId,
+        senderName: 'Alice',
+        excerpt: 'question?',
+      });
+      const before = z.mark();
+      expectErr(
+        'first dm with replyTo',
+        await a1.request('dm.send', { username: '张三', clientMsgId: cmid(), body: 'x', replyTo: first.messageId }),
+        'NOT_FOUND',
+      );
+      await sleep(300);
+      expect(z.events.slice(before).filter((e) => e.event === 'conversation.opened')).toEqual([]);
+      const list = expectOk('dm.list', await z.request('dm.list'));
+      expect(list.conversations.filter((x: any) => x.peer.userId === A.userId)).toEqual([]);
+    });
+
+    it('unknown fields in the new ops are BAD_REQUEST', async () => {
+      const m = await send(a1, roomId, 'fields');
+      const cases: [string, Record<string, unknown>, string][] = [
+        ['message.edit', { roomId, messageId: m.messageId, body: 'x', silent: true }, 'data.silent'],
+        ['message.delete', { roomId, messageId: m.messageId, reason: 'spam' }, 'data.reason'],
+        ['reaction.add', { roomId, messageId: m.messageId, emoji: '👍', skin: 1 }, 'data.skin'],
+        ['read.mark', { roomId, position: 1, force: true }, 'data.force'],
+        ['room.setRetention', { roomId, days: 3, hours: 1 }, 'data.hours'],
+        ['room.stats', { roomId, week: 1 }, 'data.week'],
+      ];
+      for (const [op, data, field] of cases) expectErr(`${op} unknown field`, await a1.request(op, data), 'BAD_REQUEST', field);
+    });
+
     it('replyTo errors: unknown message NOT_FOUND, not a UUID BAD_REQUEST, a message of another room NOT_FOUND', async () => {
       expectErr(
         'replyTo unknown',
@@ -838,6 +902,8 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         nextAfter: pos(8),
       });
       // joinPos is Bob's member.joined between messages 6 and 7: the anchor is message 7
+      const only = await page(a1, { roomId, limit: 1, around: pos(6) });
+      expect({ anchor: only.anchor, messages: positions(only) }).toEqual({ anchor: pos(6), messages: [pos(6)] });
       const q = await page(a1, { roomId, limit: 3, around: joinPos });
       expect({ anchor: q.anchor, messages: positions(q) }).toEqual({ anchor: pos(7), messages: [pos(8), pos(7), pos(6)] });
       // more on one side when the other runs out
@@ -1197,11 +1263,13 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       });
       expect({ unread: s.unread, mentions: s.mentions }).toEqual({ unread: 2, mentions: 1 });
       expectOk('delete', await b.request('message.delete', { roomId, messageId: m1.messageId }));
-      const after = await eventually(async () => {
-        const x = await stateOf(a1, roomId);
-        return x?.unread === 1 ? x : undefined;
+      // "a deleted message stops counting at once": the next read.state, not eventually
+      const after = await stateOf(a1, roomId);
+      expect({ where: 'read.state right after the delete reply', unread: after.unread, mentions: after.mentions }).toEqual({
+        where: 'read.state right after the delete reply',
+        unread: 1,
+        mentions: 0,
       });
-      expect({ unread: after.unread, mentions: after.mentions }).toEqual({ unread: 1, mentions: 0 });
       expect(m2.position).toBeGreaterThan(m1.position);
     });
 
