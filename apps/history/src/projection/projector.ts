@@ -29,8 +29,6 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly position: Gauge;
   private readonly conflicts: Counter;
   private readonly dropped: Counter<'reason'>;
-  /** When the batch now in the handler started (ms since epoch); null between batches. */
-  private busySince: number | null = null;
   private stuckLogged = false;
 
   constructor(
@@ -73,32 +71,43 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
       registers,
     });
     for (const reason of postRefusals) this.dropped.inc({ reason }, 0);
-    const busy = () => this.busySince;
+    const busy = () => this.consumption?.busyMs() ?? null;
     new Gauge({
       name: 'history_projection_batch_running_seconds',
       help: 'How long the batch now being projected has been running (0 between batches)',
       registers,
       collect() {
-        const since = busy();
-        this.set(since === null ? 0 : (Date.now() - since) / 1000);
+        this.set((busy() ?? 0) / 1000);
       },
     });
     health.register('projector', () => this.healthy());
   }
 
-  /** The consumer loop fetches, and is not stuck in one batch for longer than the ack wait. */
-  healthy(now = Date.now()): boolean {
+  /**
+   * The consumer loop fetches, and is not stuck in one batch for longer than
+   * PROJECTION_MAX_BATCH_MS (by then its in-progress acks have stopped and the server hands the
+   * batch to another replica; the database timeouts should have ended it long before).
+   */
+  healthy(): boolean {
     if (!(this.consumption?.healthy() ?? false)) return false;
-    const since = this.busySince;
-    if (since === null || now - since <= this.config.PROJECTION_ACK_WAIT_MS) return true;
+    const running = this.consumption?.busyMs() ?? null;
+    if (running === null || running <= this.config.PROJECTION_MAX_BATCH_MS) {
+      this.stuckLogged = false;
+      return true;
+    }
     if (!this.stuckLogged) {
       this.stuckLogged = true;
       this.logger.error(
-        { runningMs: now - since, ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS },
-        'projection batch running longer than the ack wait; not ready',
+        { runningMs: running, maxBatchMs: this.config.PROJECTION_MAX_BATCH_MS },
+        'projection batch running longer than PROJECTION_MAX_BATCH_MS; not ready',
       );
     }
     return false;
+  }
+
+  /** The durable consumer of this schema (see Subjects.consumers.historyProjectorOf). */
+  get durable(): string {
+    return this.subjects.consumers.historyProjectorOf(this.config.DATABASE_SCHEMA);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -107,21 +116,18 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     this.consumption = await this.js.consumeDurable(
       {
         stream: this.subjects.streams.chat.name,
-        durable: this.subjects.consumers.historyProjector,
+        durable: this.durable,
         filterSubject: this.subjects.chat.all,
         batch: this.config.PROJECTION_BATCH,
         lingerMs: this.config.PROJECTION_LINGER_MS,
         ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS,
+        maxWorkingMs: this.config.PROJECTION_MAX_BATCH_MS,
+        // A schema without its consumer yet (new, or filled by the rebuild command) goes on after
+        // its checkpoint, not from the start of the stream. Its checkpoint is contiguous there:
+        // the rebuild applies the stream in order, and a new schema's checkpoint is 0.
+        startSeq: async () => (await this.store.checkpoint()) + 1,
       },
-      async (batch) => {
-        this.busySince = Date.now();
-        this.stuckLogged = false;
-        try {
-          await this.applyBatch(batch.map(toStreamEvent));
-        } finally {
-          this.busySince = null;
-        }
-      },
+      (batch) => this.applyBatch(batch.map(toStreamEvent)).then(() => undefined),
     );
   }
 
