@@ -122,13 +122,27 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
         lingerMs: this.config.PROJECTION_LINGER_MS,
         ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS,
         maxWorkingMs: this.config.PROJECTION_MAX_BATCH_MS,
-        // A schema without its consumer yet (new, or filled by the rebuild command) goes on after
-        // its checkpoint, not from the start of the stream. Its checkpoint is contiguous there:
-        // the rebuild applies the stream in order, and a new schema's checkpoint is 0.
-        startSeq: async () => (await this.store.checkpoint()) + 1,
+        startSeq: () => this.startSeq(),
       },
       (batch) => this.applyBatch(batch.map(toStreamEvent)).then(() => undefined),
     );
+  }
+
+  /**
+   * Where this schema's consumer starts when it does not exist yet (a new schema, or one filled
+   * by the rebuild command): after its checkpoint, not at the start of the stream. The checkpoint
+   * has no gap below it there: the rebuild applies the stream in order, and a new schema's is 0.
+   * Before consumers were per schema, every schema was projected by `history-projector`: on the
+   * first start after that change, a schema other than `chat` goes on from that consumer's ack
+   * floor when it is lower (below the checkpoint events may be missing: batches commit out of
+   * order). Starting lower only replays, which changes nothing.
+   */
+  private async startSeq(): Promise<number> {
+    const checkpoint = await this.store.checkpoint();
+    const shared = this.subjects.consumers.historyProjector;
+    if (this.durable === shared) return checkpoint + 1;
+    const floor = await this.js.ackFloor(this.subjects.streams.chat.name, shared);
+    return Math.min(checkpoint, floor ?? checkpoint) + 1;
   }
 
   /** Applies one batch (also called directly by tests); safe to call again with the same events. */

@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Pool } from 'pg';
 import { directRoomId, makeEvent, type EventContext, type Subjects } from '@chat/contracts';
 import type { JetStreamAdapter } from '@chat/messaging';
@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { HistoryConfig } from '../config';
 import { historyService } from '../service';
 import { historyTestEnv } from '../testing/test-env';
-import { RebuildRefused, progressLine, startRebuild, type RebuildProgress } from './rebuild';
+import { RebuildRefused, progressLine, startRebuild, type Rebuild, type RebuildProgress } from './rebuild';
 
 /**
  * Tables that are bookkeeping of one schema, not a projection of the stream: a rebuilt schema
@@ -214,10 +214,16 @@ describe('history rebuild - a schema replayed from the stream equals the live pr
     const config = loadConfig(HistoryConfig, { ...env, DATABASE_SCHEMA: rebuilt });
 
     // Interrupted after its first batch (small batches here); the checkpoint stays.
-    const seen: RebuildProgress[] = [];
-    const first = await startRebuild({ config, batch: 10, onProgress: (p) => seen.push(p) });
-    await eventually(() => seen.some((p) => p.events > 0));
-    await first.stop();
+    // Stopped from its first batch's progress: it ends once that batch is written.
+    let first: Rebuild | null = null;
+    let stopAsked = false;
+    const onProgress = (p: RebuildProgress) => {
+      if (p.events === 0 || stopAsked) return;
+      stopAsked = true;
+      void first?.stop();
+    };
+    first = await startRebuild({ config, batch: 10, onProgress });
+    if (stopAsked) void first.stop();
     const stoppedAt = (await first.done).position;
     expect(stoppedAt).toBeGreaterThan(0);
     expect(stoppedAt).toBeLessThan(target);
@@ -262,5 +268,33 @@ describe('history rebuild - a schema replayed from the stream equals the live pr
 
     // A schema with a consumer is projected into by instances: no rebuild into it.
     await expect(startRebuild({ config: loadConfig(HistoryConfig, { ...env, DATABASE_SCHEMA: rebuilt }) })).rejects.toThrow(RebuildRefused);
+  });
+  it('upgrade - a schema other than chat, projected before by the shared history-projector consumer, goes on from its ack floor when lower', async () => {
+    const upgraded = `${rebuilt}_u`;
+    try {
+      await startRebuild({ config: loadConfig(HistoryConfig, { ...env, DATABASE_SCHEMA: upgraded }) }).then((r) => r.done);
+      expect(await checkpoint(upgraded)).toBe(last);
+      // The shared consumer of before, with events above its ack floor not acked (out-of-order commits).
+      const floor = last - 5;
+      const jsm = await jetstreamManager(svc.nc);
+      await jsm.consumers.add(s.streams.chat.name, {
+        durable_name: s.consumers.historyProjector,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: floor + 1,
+        filter_subject: s.chat.all,
+      });
+      const upgradedSvc = await startService(historyService(loadConfig(HistoryConfig, { ...env, DATABASE_SCHEMA: upgraded })));
+      try {
+        const info = await jsm.consumers.info(s.streams.chat.name, s.consumers.historyProjectorOf(upgraded));
+        expect(info.config.opt_start_seq).toBe(floor + 1);
+        await eventually(async () => (await metric(upgradedSvc, 'history_replayed_events_total')) === 5);
+      } finally {
+        await upgradedSvc.close();
+        await jsm.consumers.delete(s.streams.chat.name, s.consumers.historyProjector);
+      }
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS "${upgraded}" CASCADE`);
+    }
   });
 });

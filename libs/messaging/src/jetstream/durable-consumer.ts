@@ -103,13 +103,18 @@ export class DurableConsumers {
   ) {}
 
   /**
-   * The stream sequence below which every message has been acked by the durable consumer;
-   * null when the consumer does not exist (yet) or cannot be read.
+   * The stream sequence up to which every message has been acked by the durable consumer (or
+   * lies before the sequence it was created at); null when the consumer does not exist (yet) or cannot be read.
    */
   async ackFloor(stream: string, durable: string): Promise<number | null> {
     const jsm = await this.manager();
     const info = await jsm.consumers.info(stream, durable).catch(() => null);
-    return info ? info.ack_floor.stream_seq : null;
+    if (!info) return null;
+    // The server reports 0 until the first ack; for a consumer created at a start sequence,
+    // everything before that start is done from the start.
+    const { deliver_policy, opt_start_seq } = info.config;
+    const start = deliver_policy === DeliverPolicy.StartSequence && opt_start_seq ? opt_start_seq - 1 : 0;
+    return Math.max(info.ack_floor.stream_seq, start);
   }
 
   private async ensureConsumer(spec: DurableConsumerSpec): Promise<void> {
