@@ -298,6 +298,41 @@ describe('history store - projection against Postgres', () => {
     });
   });
 
+  it('applyBatch - all or nothing: a batch failing at its last write leaves no row of it and the checkpoint where it was', async () => {
+    const bob = randomUUID();
+    const batch = [
+      roomEvent(650, 'MemberJoined', { roomId: 'general', userId: bob, username: 'bob', role: 'member' }),
+      posted(651),
+      { subject: s.chat.roomMessages('general'), position: 652, data: undefined, raw: new TextEncoder().encode('{bad') },
+      posted(653),
+    ];
+    const checkpointBefore = (await dump()).checkpoint;
+    // The database refuses the batch's message insert (after the membership rows were written in
+    // the same transaction), as a failing disk or a cancelled statement would.
+    await pool.query(`CREATE FUNCTION "${schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.position = 653 THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER refuse BEFORE INSERT ON "${schema}".messages FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse()`);
+    try {
+      await expect(store.applyBatch(batch)).rejects.toThrow(/refused by the test/);
+    } finally {
+      await pool.query(`DROP TRIGGER refuse ON "${schema}".messages`);
+      await pool.query(`DROP FUNCTION "${schema}".refuse()`);
+    }
+    const none = async () => ({
+      messages: (await pool.query(`SELECT 1 FROM "${schema}".messages WHERE position BETWEEN 650 AND 653`)).rowCount,
+      dead: (await pool.query(`SELECT 1 FROM "${schema}".dead_letters WHERE position BETWEEN 650 AND 653`)).rowCount,
+      members: (await pool.query(`SELECT 1 FROM "${schema}".room_members WHERE user_id = $1`, [bob])).rowCount,
+    });
+    expect(await none()).toEqual({ messages: 0, dead: 0, members: 0 });
+    expect((await dump()).checkpoint).toEqual(checkpointBefore);
+
+    // Its redelivery applies all of it, as the first time.
+    const plan = await store.applyBatch(batch);
+    expect(plan.fresh).toEqual({ messages: 2, membership: 1, deadLetters: 1 });
+    expect(await none()).toEqual({ messages: 2, dead: 1, members: 1 });
+    expect(Number((await dump()).checkpoint[0].position)).toBe(653);
+  });
+
   describe('timeouts', () => {
     let tight: DataSource;
     let tightStore: HistoryStore;

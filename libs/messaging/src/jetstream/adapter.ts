@@ -9,6 +9,7 @@ import { ensureStreams } from './ensure-streams';
 import { openKv, type KvBucket, type KvBucketOptions } from './kv';
 import { follow, type Following } from './ordered-follow';
 import { readOne } from './read';
+import { replay, type Replaying, type ReplaySpec } from './replay';
 
 /**
  * The one JetStream adapter every service uses: streams declared once and ensured at start-up,
@@ -67,6 +68,11 @@ export class JetStreamAdapter {
   async lastSeq(stream: string): Promise<number> {
     const jsm = await this.manager();
     return (await jsm.streams.info(stream)).state.last_seq;
+  }
+
+  /** See replay.ts: a stream's messages in big batches, in order, from a sequence (rebuilding a projection). */
+  replay(spec: ReplaySpec, handler: (batch: Delivered[]) => Promise<void>): Promise<Replaying> {
+    return replay(this.js, spec, handler);
   }
 
   /** See ordered-follow.ts. */
