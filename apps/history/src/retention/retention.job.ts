@@ -139,7 +139,8 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
   /** Purges message events (only the …msg subjects) below the first position to keep; null when nothing was trimmed. */
   private async trimStream(oldestKept: number | null): Promise<number | null> {
     const stream = this.s.streams.chat.name;
-    const floor = await this.js.ackFloor(stream, this.s.consumers.historyProjector);
+    // This schema's projector: nothing it has not acknowledged is trimmed.
+    const floor = await this.js.ackFloor(stream, this.s.consumers.historyProjectorOf(this.config.DATABASE_SCHEMA));
     if (floor === null) return null;
     const below = trimBelow(oldestKept, floor);
     if (below === null) return null;

@@ -106,12 +106,14 @@ export class HistoryFixture {
 
   /** Waits until the projection committed and acked everything appended here (the stream trim goes by the ack floor). */
   async projected(): Promise<void> {
-    const name = this.s.consumers.historyProjector;
+    // The checkpoint row keeps the shared name; the durable consumer is the schema's own.
+    const checkpoint = this.s.consumers.historyProjector;
+    const consumer = this.s.consumers.historyProjectorOf(this.schema);
     await eventually(async () => {
-      const { rows } = await this.pool.query(`SELECT position FROM "${this.schema}".projection_checkpoints WHERE name = $1`, [name]);
+      const { rows } = await this.pool.query(`SELECT position FROM "${this.schema}".projection_checkpoints WHERE name = $1`, [checkpoint]);
       return rows.length > 0 && Number(rows[0].position) >= this.last;
     });
-    await eventually(async () => ((await this.js.ackFloor(this.s.streams.chat.name, name)) ?? 0) >= this.last);
+    await eventually(async () => ((await this.js.ackFloor(this.s.streams.chat.name, consumer)) ?? 0) >= this.last);
   }
 
   /**
