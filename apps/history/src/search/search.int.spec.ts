@@ -1,183 +1,53 @@
-import { historyTestEnv } from '../testing/test-env';
-import { Pool } from 'pg';
-import {
-  directRoomId,
-  makeEvent,
-  type ChatEvent,
-  type ErrorBody,
-  type EventContext,
-  type MessageDeleted,
-  type MessageEdited,
-  type MessagePosted,
-  type RoomEvent,
-  type SearchPage,
-  type Subjects,
-} from '@chat/contracts';
-import type { JetStreamAdapter } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
+import { directRoomId, type ErrorBody, type SearchPage } from '@chat/contracts';
 import { randomUUID } from 'node:crypto';
-import { HistoryConfig } from '../config';
-import { historyService } from '../service';
+import { Pool } from 'pg';
+import { eventually, testDatabaseUrl } from '@chat/testing';
 import { HistoryStore } from '../store/history.store';
+import { startHistory, type HistoryUnderTest } from '../testing/history-fixture';
 import { parseQuery, toTsquery } from './query';
 import { SearchQueries } from './search.store';
 import { matchRanges } from './snippet';
 import { quoteLexeme, searchVector } from './tokenize';
 
 /**
- * message.search on real NATS and Postgres: rooms and messages appended to the CHAT stream (as
- * rooms would), projected by the running service, searched over its RPC.
- *
- * Until the message lifecycle work (migration MessageLifecycle: messages.search and the edit
- * and delete columns, written by the projector) is on the same branch, `lifecycle` is false and
- * the test stands in for it: it adds those columns as the shared brief defines them and writes
- * `search`, an edit and a deletion with SQL, exactly as that projection is specified to. With
- * the lifecycle work present the stand-in does nothing and edits and deletions are events.
+ * message.search on real NATS and Postgres: rooms, posts, edits and deletions appended to the
+ * CHAT stream (as rooms would), projected by the running service, searched over its RPC.
  */
 describe('history service - message.search', () => {
-  const namespace = randomName();
-  const schema = randomName('hs');
-  let svc: RunningService;
-  let pool: Pool;
-  let s: Subjects;
-  let js: JetStreamAdapter;
-  let lifecycle = true;
+  let h: HistoryUnderTest;
 
   const [ann, bob, cy]: string[] = [randomUUID(), randomUUID(), randomUUID()];
   const names: Record<string, string> = { [ann]: 'ann', [bob]: 'bob', [cy]: 'cy' };
-  const ctx = (userId: string): EventContext => ({
-    now: () => new Date(),
-    newId: randomUUID,
-    actor: { kind: 'user', id: userId },
-    correlationId: randomUUID(),
-  });
-
-  async function append(subject: string, event: ChatEvent): Promise<number> {
-    const { seq } = await js.append(subject, event, { msgId: event.id });
-    return seq;
-  }
-  const room = <E extends RoomEvent>(type: E['type'], payload: E['payload'], actor = ann) =>
-    append(s.chat.roomMeta(payload.roomId), makeEvent<E>(ctx(actor), type, 1 as never, payload));
   const create = (roomId: string, visibility: 'public' | 'private' = 'public') =>
-    room('RoomCreated', {
-      roomId,
-      name: `Room ${roomId}`,
-      topic: '',
-      visibility,
-      postPolicy: 'members',
-      memberLimit: 50,
-      ownerId: ann,
-      ownerName: 'ann',
-    });
-  const join = (roomId: string, userId: string) =>
-    room('MemberJoined', { roomId, userId, username: names[userId], role: 'member' }, userId);
-  const openConversation = (a: string, b: string) => {
-    const [userAId, userBId] = [a, b].sort();
-    return room('ConversationOpened', {
-      roomId: directRoomId(a, b),
-      userAId,
-      userAName: names[userAId],
-      userBId,
-      userBName: names[userBId],
-      openedById: a,
-      reason: 'message',
-    });
-  };
-
-  async function post(roomId: string, senderId: string, body: string): Promise<string> {
-    const messageId = randomUUID();
-    const payload = {
-      replyTo: null,
-      mentions: [],
-      messageId,
-      roomId,
-      senderId,
-      senderName: names[senderId],
-      clientMsgId: randomUUID(),
-      body,
-    };
-    await append(s.chat.roomMessages(roomId), makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 2, payload));
-    if (!lifecycle) {
-      await eventually(async () => (await pool.query(`SELECT 1 FROM "${schema}".messages WHERE message_id = $1`, [messageId])).rowCount);
-      await pool.query(`UPDATE "${schema}".messages SET search = $2::tsvector WHERE message_id = $1`, [messageId, searchVector(body)]);
-    }
-    return messageId;
-  }
-  async function edit(roomId: string, messageId: string, senderId: string, body: string): Promise<void> {
-    if (lifecycle) {
-      await append(
-        s.chat.roomMessages(roomId),
-        makeEvent<MessageEdited>(ctx(senderId), 'MessageEdited', 1, { messageId, roomId, senderId, body, mentions: [] }),
-      );
-      return;
-    }
-    await pool.query(`UPDATE "${schema}".messages SET body = $2, search = $3::tsvector, edited_at = now() WHERE message_id = $1`, [
-      messageId,
-      body,
-      searchVector(body),
-    ]);
-  }
-  async function remove(roomId: string, messageId: string, by: string): Promise<void> {
-    if (lifecycle) {
-      const payload = { messageId, roomId, byUserId: by, byUsername: names[by], reason: 'author' as const };
-      await append(s.chat.roomMessages(roomId), makeEvent<MessageDeleted>(ctx(by), 'MessageDeleted', 1, payload));
-      return;
-    }
-    await pool.query(
-      `UPDATE "${schema}".messages SET body = '', mentions = '[]', search = NULL, deleted_at = now(), deleted_by = $2 WHERE message_id = $1`,
-      [messageId, by],
-    );
-  }
+    h.f.createRoom(roomId, ann, { visibility, name: `Room ${roomId}` });
+  const post = async (roomId: string, senderId: string, body: string): Promise<string> =>
+    (await h.f.post(roomId, senderId, body)).messageId;
+  const edit = (roomId: string, messageId: string, senderId: string, body: string) => h.f.edit(roomId, messageId, senderId, body);
+  const remove = (roomId: string, messageId: string, by: string) => h.f.remove(roomId, messageId, by);
 
   async function search(userId: string, data: object): Promise<SearchPage> {
-    const r = await svc.deps.rpc.call('history.search', { userId, ...data } as never);
+    const r = await h.svc.deps.rpc.call('history.search', { userId, ...data } as never);
     if (!r.ok) throw new Error(`history.search failed: ${JSON.stringify(r.error)}`);
     return r.data as SearchPage;
   }
   const refusal = async (userId: string, data: object): Promise<ErrorBody> => {
-    const r = await svc.deps.rpc.call('history.search', { userId, ...data } as never);
+    const r = await h.svc.deps.rpc.call('history.search', { userId, ...data } as never);
     if (r.ok) throw new Error(`history.search answered ${JSON.stringify(r.data)}`);
     return r.error;
   };
   const bodies = async (userId: string, query: string, extra: object = {}) =>
-    (await search(userId, { query, ...extra })).hits.map((h) => h.message.body);
+    (await search(userId, { query, ...extra })).hits.map((hit) => hit.message.body);
 
   beforeAll(async () => {
-    pool = new Pool({ connectionString: await testDatabaseUrl(), max: 2 });
-    svc = await startService(historyService(loadConfig(HistoryConfig, await historyTestEnv(namespace, schema))));
-    s = svc.deps.subjects;
-    js = svc.deps.js;
-    const columns = await pool.query(
-      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'messages'`,
-      [schema],
-    );
-    lifecycle = columns.rows.some((c: { column_name: string }) => c.column_name === 'search');
-    if (!lifecycle) {
-      // The stand-in for MessageLifecycle (see above): the brief's columns and tables.
-      await pool.query(`
-        ALTER TABLE "${schema}".messages
-          ADD COLUMN reply_to uuid, ADD COLUMN reply_snapshot jsonb, ADD COLUMN mentions jsonb NOT NULL DEFAULT '[]',
-          ADD COLUMN edited_at timestamptz, ADD COLUMN edit_position bigint,
-          ADD COLUMN deleted_at timestamptz, ADD COLUMN deleted_by uuid, ADD COLUMN deleted_by_name text,
-          ADD COLUMN delete_reason text, ADD COLUMN delete_position bigint, ADD COLUMN search tsvector;
-        CREATE INDEX messages_search_idx ON "${schema}".messages USING gin (search);
-        CREATE TABLE "${schema}".message_reactions (message_id uuid, emoji text, user_id uuid, username text, active boolean,
-          position bigint, first_position bigint, PRIMARY KEY (message_id, emoji, user_id));`);
-    }
+    h = await startHistory('hs', {}, { names });
     await create('lobby');
-    await join('lobby', bob);
-    await join('lobby', cy);
+    await h.f.join('lobby', bob);
+    await h.f.join('lobby', cy);
     await create('secret', 'private');
-    await join('secret', bob);
-    await openConversation(ann, bob);
+    await h.f.join('secret', bob);
+    await h.f.openConversation(ann, bob);
   });
-  afterAll(async () => {
-    await svc?.close();
-    await deleteNamespace(namespace);
-    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
-  });
+  afterAll(() => h?.close());
 
   it('a two-character Chinese query finds its message, with the room name, snippet and highlight', async () => {
     const id = await post('lobby', ann, '明天开会吗？');
@@ -223,7 +93,7 @@ describe('history service - message.search', () => {
     expect(await bodies(cy, 'zebra')).toEqual(['zebra for everyone']);
     expect((await bodies(bob, 'zebra')).sort()).toEqual(['zebra between ann and bob', 'zebra for everyone', 'zebra in the secret room']);
     const dm = (await search(ann, { query: 'zebra', roomId: directRoomId(ann, bob) })).hits;
-    expect(dm.map((h) => [h.message.body, h.roomName])).toEqual([['zebra between ann and bob', 'bob']]);
+    expect(dm.map((hit) => [hit.message.body, hit.roomName])).toEqual([['zebra between ann and bob', 'bob']]);
     // A room the caller cannot read: as history.page.
     expect((await refusal(cy, { query: 'zebra', roomId: 'secret' })).code).toBe('NOT_FOUND');
     expect((await refusal(cy, { query: 'zebra', roomId: directRoomId(ann, bob) })).code).toBe('NOT_FOUND');
@@ -246,7 +116,7 @@ describe('history service - message.search', () => {
     expect(await bodies(bob, '文字')).toEqual([]);
     expect(await bodies(bob, '删除')).toEqual([]);
     const hits = (await search(bob, { query: 'narwhal 内容' })).hits;
-    expect(hits.map((h) => h.message.body)).toEqual(['新的内容 narwhal']);
+    expect(hits.map((hit) => hit.message.body)).toEqual(['新的内容 narwhal']);
     expect(hits[0].message.editedAt).not.toBeNull();
   });
 
@@ -262,14 +132,14 @@ describe('history service - message.search', () => {
     expect((await bodies(bob, 'otter', { from: before })).length).toBe(4);
     expect((await bodies(bob, 'otter', { order: 'relevance' }))[0]).toBe('otter otter otter swims with another otter');
     const first = await search(bob, { query: 'otter', limit: 3 });
-    expect(first.hits.map((h) => h.message.body)).toEqual([
+    expect(first.hits.map((hit) => hit.message.body)).toEqual([
       'otter in private',
       'otter again',
       'otter otter otter swims with another otter',
     ]);
     expect(first.nextOffset).toBe(3);
     const second = await search(bob, { query: 'otter', limit: 3, offset: 3 });
-    expect(second.hits.map((h) => h.message.body)).toEqual(['otter']);
+    expect(second.hits.map((hit) => hit.message.body)).toEqual(['otter']);
     expect(second.nextOffset).toBeNull();
   });
 
@@ -278,7 +148,7 @@ describe('history service - message.search', () => {
     await post('lobby', ann, 'no bird here');
     await post('lobby', ann, 'still none');
     await search(bob, { query: 'heron' }); // waits for the projection
-    const store = svc.app.get(HistoryStore);
+    const store = h.svc.app.get(HistoryStore);
     const tsq = toTsquery(parseQuery('heron')!);
     const filter = { userId: bob, order: 'newest' as const };
     for (const window of [1, 3, 5, 1_000_000]) {

@@ -1,24 +1,47 @@
 import {
   directRoomId,
   makeEvent,
-  type ConversationOpened,
+  type ChatEvent,
   type EventContext,
-  type MemberJoined,
+  type Mention,
+  type MessageEvent,
   type MessagePosted,
-  type RoomCreated,
-  type RoomRetentionSet,
+  type ReplyRef,
+  type RoomEvent,
   type Subjects,
 } from '@chat/contracts';
 import type { JetStreamAdapter } from '@chat/messaging';
-import { eventually } from '@chat/testing';
+import { loadConfig, startService, type RunningService } from '@chat/platform';
+import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
+import { HistoryConfig } from '../config';
+import { historyService } from '../service';
+import { historyTestEnv } from './test-env';
+
+export interface FixtureOptions {
+  /** Usernames by user id (default: `u-` and the id's first four characters). */
+  names?: Record<string, string>;
+  /** The time of each event appended without one (default: now). */
+  clock?: () => Date;
+}
+
+/** A post as appended: its id and stream position, the time and text it carries. */
+export interface Posted {
+  messageId: string;
+  position: number;
+  time: string;
+  body: string;
+  event: MessagePosted;
+}
 
 /**
- * Test helper for the read, statistics and retention tests: appends room events and messages
- * to a test namespace's stream (with the times the test chooses) and waits for the projection.
+ * Appends what the rooms service would to a test namespace's CHAT stream (room events, posts,
+ * edits, deletions, reactions; with the times the test chooses) and waits for the running
+ * service's projection. Tests see the projection's real work, never a stand-in for it.
  */
 export class HistoryFixture {
+  /** The highest position appended here (`projected()` waits for it). */
   last = 0;
 
   constructor(
@@ -26,125 +49,173 @@ export class HistoryFixture {
     private readonly s: Subjects,
     private readonly pool: Pool,
     private readonly schema: string,
+    private readonly options: FixtureOptions = {},
   ) {}
 
-  private ctx(userId: string, time: Date): EventContext {
-    return { now: () => time, newId: randomUUID, actor: { kind: 'user', id: userId }, correlationId: randomUUID() };
+  name(userId: string): string {
+    return this.options.names?.[userId] ?? `u-${userId.slice(0, 4)}`;
   }
 
-  private async append(subject: string, event: { id: string }): Promise<number> {
+  private ctx(userId: string, time?: Date): EventContext {
+    const now = time ? () => time : (this.options.clock ?? (() => new Date()));
+    return { now, newId: randomUUID, actor: { kind: 'user', id: userId }, correlationId: randomUUID() };
+  }
+
+  /** Appends an event (de-duplicated by its id, as rooms appends); resolves its position. */
+  async append(subject: string, event: ChatEvent): Promise<number> {
     const { seq } = await this.js.append(subject, event, { msgId: event.id });
     this.last = Math.max(this.last, seq);
     return seq;
   }
 
-  async createRoom(roomId: string, ownerId: string, visibility: 'public' | 'private' = 'public'): Promise<number> {
-    const ev = makeEvent<RoomCreated>(this.ctx(ownerId, new Date()), 'RoomCreated', 1, {
-      roomId,
-      name: roomId,
-      topic: '',
-      visibility,
-      postPolicy: 'members',
-      memberLimit: 1000,
+  /** A room event of the actor, on the room's meta subject. */
+  room<E extends RoomEvent>(type: E['type'], payload: E['payload'], actor: string, version = 1): Promise<number> {
+    return this.append(this.s.chat.roomMeta(payload.roomId), makeEvent<E>(this.ctx(actor), type, version as never, payload));
+  }
+
+  /** A message event of the actor, on the room's message subject. */
+  message<E extends MessageEvent>(type: E['type'], payload: E['payload'], actor: string, version = 1, time?: Date): Promise<number> {
+    return this.append(this.s.chat.roomMessages(payload.roomId), makeEvent<E>(this.ctx(actor, time), type, version as never, payload));
+  }
+
+  createRoom(
+    roomId: string,
+    ownerId: string,
+    over: { visibility?: 'public' | 'private'; postPolicy?: 'members' | 'admins'; name?: string } = {},
+  ): Promise<number> {
+    return this.room(
+      'RoomCreated',
+      {
+        roomId,
+        name: over.name ?? roomId,
+        topic: '',
+        visibility: over.visibility ?? 'public',
+        postPolicy: over.postPolicy ?? 'members',
+        memberLimit: 1000,
+        ownerId,
+        ownerName: this.name(ownerId),
+      },
       ownerId,
-      ownerName: `owner-${ownerId.slice(0, 4)}`,
-    });
-    return this.append(this.s.chat.roomMeta(roomId), ev);
+    );
   }
 
   /** Opens the conversation of two users (as the first message or a block does); resolves its room id. */
-  async openConversation(userA: string, userB: string, reason: 'message' | 'block'): Promise<string> {
+  async openConversation(userA: string, userB: string, reason: 'message' | 'block' = 'message'): Promise<string> {
     const [a, b] = [userA, userB].sort();
     const roomId = directRoomId(a, b);
-    const ev = makeEvent<ConversationOpened>(this.ctx(userA, new Date()), 'ConversationOpened', 1, {
-      roomId,
-      userAId: a,
-      userAName: `u-${a.slice(0, 4)}`,
-      userBId: b,
-      userBName: `u-${b.slice(0, 4)}`,
-      openedById: userA,
-      reason,
-    });
-    await this.append(this.s.chat.roomMeta(roomId), ev);
+    await this.room(
+      'ConversationOpened',
+      { roomId, userAId: a, userAName: this.name(a), userBId: b, userBName: this.name(b), openedById: userA, reason },
+      userA,
+    );
     return roomId;
   }
 
-  async join(roomId: string, userId: string, role: 'member' | 'admin' = 'member'): Promise<number> {
-    const ev = makeEvent<MemberJoined>(this.ctx(userId, new Date()), 'MemberJoined', 1, {
-      roomId,
-      userId,
-      username: `u-${userId.slice(0, 4)}`,
-      role,
-    });
-    return this.append(this.s.chat.roomMeta(roomId), ev);
+  join(roomId: string, userId: string, role: 'member' | 'admin' = 'member'): Promise<number> {
+    return this.room('MemberJoined', { roomId, userId, username: this.name(userId), role }, userId);
   }
 
-  async setRetention(roomId: string, byUserId: string, days: number | null): Promise<number> {
-    const ev = makeEvent<RoomRetentionSet>(this.ctx(byUserId, new Date()), 'RoomRetentionSet', 1, {
-      roomId,
-      days,
-      byUserId,
-      byUsername: 'owner',
-    });
-    return this.append(this.s.chat.roomMeta(roomId), ev);
+  setRetention(roomId: string, byUserId: string, days: number | null): Promise<number> {
+    return this.room('RoomRetentionSet', { roomId, days, byUserId, byUsername: this.name(byUserId) }, byUserId);
   }
 
-  async post(roomId: string, senderId: string, body: string, time = new Date()): Promise<{ messageId: string; position: number }> {
-    const messageId = randomUUID();
-    const ev = makeEvent<MessagePosted>(this.ctx(senderId, time), 'MessagePosted', 2, {
-      replyTo: null,
-      mentions: [],
-      messageId,
+  /** A post (MessagePosted v2); `time` dates it, `mentions` and `replyTo` as rooms resolved them. */
+  async post(
+    roomId: string,
+    senderId: string,
+    body: string,
+    over: { time?: Date; mentions?: Mention[]; replyTo?: ReplyRef | null; messageId?: string } = {},
+  ): Promise<Posted> {
+    const event = makeEvent<MessagePosted>(this.ctx(senderId, over.time), 'MessagePosted', 2, {
+      messageId: over.messageId ?? randomUUID(),
       roomId,
       senderId,
-      senderName: `u-${senderId.slice(0, 4)}`,
-      clientMsgId: `c-${messageId}`,
+      senderName: this.name(senderId),
+      clientMsgId: randomUUID(),
       body,
+      replyTo: over.replyTo ?? null,
+      mentions: over.mentions ?? [],
     });
-    return { messageId, position: await this.append(this.s.chat.roomMessages(roomId), ev) };
+    const position = await this.append(this.s.chat.roomMessages(roomId), event);
+    return { messageId: event.payload.messageId, position, time: event.time, body, event };
+  }
+
+  /** The post's event appended once more, past the stream's de-duplication (a retry after its window); resolves the new position. */
+  async again(posted: Posted): Promise<number> {
+    const { seq } = await this.js.append(this.s.chat.roomMessages(posted.event.payload.roomId), posted.event, { msgId: randomUUID() });
+    this.last = Math.max(this.last, seq);
+    return seq;
+  }
+
+  /** `@name` of each user, as rooms resolves a mention. */
+  mentions(...userIds: string[]): Mention[] {
+    return userIds.map((userId) => ({ userId, username: this.name(userId) }));
+  }
+
+  edit(roomId: string, messageId: string, senderId: string, body: string, mentions: Mention[] = []): Promise<number> {
+    return this.message('MessageEdited', { roomId, messageId, senderId, body, mentions }, senderId);
+  }
+
+  remove(roomId: string, messageId: string, byUserId: string, reason: 'author' | 'moderator' = 'author'): Promise<number> {
+    return this.message('MessageDeleted', { roomId, messageId, byUserId, byUsername: this.name(byUserId), reason }, byUserId);
+  }
+
+  react(roomId: string, messageId: string, userId: string, emoji: string): Promise<number> {
+    return this.message('ReactionAdded', { roomId, messageId, userId, username: this.name(userId), emoji }, userId);
+  }
+
+  /** How many rows a table of this schema holds. */
+  async count(table: string): Promise<number> {
+    return Number((await this.pool.query(`SELECT count(*) AS n FROM "${this.schema}".${table}`)).rows[0].n);
+  }
+
+  /** The position the projection has committed (its checkpoint row; 0 before the first batch). */
+  async checkpoint(): Promise<number> {
+    const { rows } = await this.pool.query(`SELECT position FROM "${this.schema}".projection_checkpoints WHERE name = $1`, [
+      this.s.consumers.historyProjector,
+    ]);
+    return rows.length ? Number(rows[0].position) : 0;
   }
 
   /** Waits until the projection committed and acked everything appended here (the stream trim goes by the ack floor). */
   async projected(): Promise<void> {
     // The checkpoint row keeps the shared name; the durable consumer is the schema's own.
-    const checkpoint = this.s.consumers.historyProjector;
     const consumer = this.s.consumers.historyProjectorOf(this.schema);
-    await eventually(async () => {
-      const { rows } = await this.pool.query(`SELECT position FROM "${this.schema}".projection_checkpoints WHERE name = $1`, [checkpoint]);
-      return rows.length > 0 && Number(rows[0].position) >= this.last;
-    });
+    await eventually(async () => (await this.checkpoint()) >= this.last);
     await eventually(async () => ((await this.js.ackFloor(this.s.streams.chat.name, consumer)) ?? 0) >= this.last);
   }
+}
 
-  /**
-   * The message-lifecycle columns and tables this work reads (deleted_at, mentions,
-   * message_mentions, message_reactions), created here with the DDL of the shared brief when
-   * the lifecycle migration is not in this branch yet (no-ops once it is).
-   */
-  async ensureLifecycleSchema(): Promise<void> {
-    const s = `"${this.schema}"`;
-    await this.pool.query(`ALTER TABLE ${s}.messages ADD COLUMN IF NOT EXISTS mentions jsonb NOT NULL DEFAULT '[]',
-                                                      ADD COLUMN IF NOT EXISTS deleted_at timestamptz`);
-    await this.pool.query(`CREATE TABLE IF NOT EXISTS ${s}.message_mentions (user_id uuid, room_id text, position bigint,
-                             PRIMARY KEY (user_id, room_id, position))`);
-    await this.pool.query(`CREATE TABLE IF NOT EXISTS ${s}.message_reactions (message_id uuid, emoji text, user_id uuid, username text,
-                             active boolean, position bigint, first_position bigint, PRIMARY KEY (message_id, emoji, user_id))`);
-  }
+/** A running history service of its own namespace and schema, a pool on its database and a fixture on its stream. */
+export interface HistoryUnderTest {
+  namespace: string;
+  schema: string;
+  svc: RunningService;
+  pool: Pool;
+  s: Subjects;
+  js: JetStreamAdapter;
+  f: HistoryFixture;
+  /** Stops the service, deletes the namespace's streams and drops the schema. */
+  close(): Promise<void>;
+}
 
-  /** What the lifecycle projection does for a mention: the jsonb column and the message_mentions row. */
-  async mention(position: number, roomId: string, userId: string): Promise<void> {
-    const s = `"${this.schema}"`;
-    await this.pool.query(`UPDATE ${s}.messages SET mentions = $2::jsonb WHERE position = $1`, [
-      position,
-      JSON.stringify([{ userId, username: 'x' }]),
-    ]);
-    await this.pool.query(`INSERT INTO ${s}.message_mentions VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [userId, roomId, position]);
-  }
-
-  /** What the lifecycle projection does for a deletion: a tombstone, and no mentions rows. */
-  async tombstone(position: number): Promise<void> {
-    const s = `"${this.schema}"`;
-    await this.pool.query(`UPDATE ${s}.messages SET deleted_at = now(), body = '', mentions = '[]' WHERE position = $1`, [position]);
-    await this.pool.query(`DELETE FROM ${s}.message_mentions WHERE position = $1`, [position]);
-  }
+/** Starts a history service with a random namespace and schema (`schemaPrefix` and random hex), `env` added to its environment. */
+export async function startHistory(
+  schemaPrefix: string,
+  env: Record<string, string> = {},
+  options: FixtureOptions = {},
+): Promise<HistoryUnderTest> {
+  const namespace = randomName();
+  const schema = randomName(schemaPrefix);
+  const pool = new Pool({ connectionString: await testDatabaseUrl(), max: 2 });
+  const svc = await startService(historyService(loadConfig(HistoryConfig, await historyTestEnv(namespace, schema, env))));
+  const s = svc.deps.subjects;
+  const js = svc.deps.js;
+  const close = async () => {
+    await svc.close();
+    await deleteNamespace(namespace);
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.end();
+  };
+  return { namespace, schema, svc, pool, s, js, f: new HistoryFixture(js, s, pool, schema, options), close };
 }
