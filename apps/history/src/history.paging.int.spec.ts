@@ -1,24 +1,6 @@
-import { historyTestEnv } from './testing/test-env';
-import { Pool } from 'pg';
-import {
-  directRoomId,
-  makeEvent,
-  type ChatEvent,
-  type ConversationView,
-  type ErrorBody,
-  type EventContext,
-  type HistoryPage,
-  type MessagePosted,
-  type MessageView,
-  type RpcName,
-  type Subjects,
-} from '@chat/contracts';
-import type { JetStreamAdapter } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
+import { type ConversationView, type ErrorBody, type HistoryPage, type MessageView, type RpcName } from '@chat/contracts';
 import { randomUUID } from 'node:crypto';
-import { HistoryConfig } from './config';
-import { historyService } from './service';
+import { startHistory, type HistoryUnderTest, type Posted, type PostOptions } from './testing/history-fixture';
 
 /**
  * history.page in its four modes at depth, the message lifecycle as pages and history.message
@@ -26,69 +8,18 @@ import { historyService } from './service';
  * would), projected by the running service, read over its RPCs.
  */
 describe('history service - paging in every direction and the message lifecycle', () => {
-  const namespace = randomName();
-  const schema = randomName('hp');
-  let svc: RunningService;
-  let pool: Pool;
-  let s: Subjects;
-  let js: JetStreamAdapter;
+  let h: HistoryUnderTest;
 
   const [ann, bob, cy]: string[] = [randomUUID(), randomUUID(), randomUUID()];
   const names: Record<string, string> = { [ann]: 'ann', [bob]: 'bob', [cy]: 'cy' };
-  const base = Date.UTC(2030, 0, 1);
-  let clock = base;
+  let clock = Date.UTC(2030, 0, 1);
   /** Each event one second after the previous one, so `at` has times to aim at. */
-  const ctx = (userId: string): EventContext => ({
-    now: () => new Date((clock += 1000)),
-    newId: randomUUID,
-    actor: { kind: 'user', id: userId },
-    correlationId: randomUUID(),
-  });
-  let last = 0;
-  async function append(subject: string, event: ChatEvent): Promise<number> {
-    const { seq } = await js.append(subject, event, { msgId: event.id });
-    last = Math.max(last, seq);
-    return seq;
-  }
-  const meta = (type: string, payload: { roomId: string } & Record<string, unknown>, version = 1) =>
-    append(s.chat.roomMeta(payload.roomId), makeEvent(ctx(ann), type as never, version as never, payload as never) as ChatEvent);
-  const msg = (type: string, payload: { roomId: string } & Record<string, unknown>, actor = ann, version = 1) =>
-    append(s.chat.roomMessages(payload.roomId), makeEvent(ctx(actor), type as never, version as never, payload as never) as ChatEvent);
-  const create = (roomId: string, visibility: 'public' | 'private' = 'public') =>
-    meta('RoomCreated', {
-      roomId,
-      name: roomId,
-      topic: '',
-      visibility,
-      postPolicy: 'members',
-      memberLimit: 50,
-      ownerId: ann,
-      ownerName: 'ann',
-    });
-  const join = (roomId: string, userId: string) => meta('MemberJoined', { roomId, userId, username: names[userId], role: 'member' });
-  interface Posted {
-    messageId: string;
-    position: number;
-    time: string;
-    body: string;
-  }
-  async function post(roomId: string, body: string, senderId = ann, over: Partial<MessagePosted['payload']> = {}): Promise<Posted> {
-    const event = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 2, {
-      replyTo: null,
-      mentions: [],
-      messageId: randomUUID(),
-      roomId,
-      senderId,
-      senderName: names[senderId],
-      clientMsgId: randomUUID(),
-      body,
-      ...over,
-    });
-    const position = await append(s.chat.roomMessages(roomId), event);
-    return { messageId: event.payload.messageId, position, time: event.time, body };
-  }
+  const tick = () => new Date((clock += 1000));
+  const create = (roomId: string, visibility: 'public' | 'private' = 'public') => h.f.createRoom(roomId, ann, { visibility });
+  const join = (roomId: string, userId: string) => h.f.join(roomId, userId);
+  const post = (roomId: string, body: string, senderId = ann, over: PostOptions = {}) => h.f.post(roomId, senderId, body, over);
 
-  const call = <N extends RpcName>(name: N, req: object) => svc.deps.rpc.call(name, req as never);
+  const call = <N extends RpcName>(name: N, req: object) => h.svc.deps.rpc.call(name, req as never);
   async function page(
     req: { roomId: string; before?: number; after?: number; around?: number; at?: string; limit?: number },
     userId = ann,
@@ -102,26 +33,11 @@ describe('history service - paging in every direction and the message lifecycle'
     return r.ok ? (r.data as MessageView) : r.error;
   }
   const positions = (p: HistoryPage) => p.messages.map((m) => m.position);
-  const checkpoint = async () =>
-    Number(
-      (await pool.query(`SELECT position FROM "${schema}".projection_checkpoints WHERE name = $1`, [s.consumers.historyProjector])).rows[0]
-        ?.position ?? 0,
-    );
 
   beforeAll(async () => {
-    pool = new Pool({ connectionString: await testDatabaseUrl(), max: 2 });
-    svc = await startService(
-      historyService(loadConfig(HistoryConfig, await historyTestEnv(namespace, schema, { PROJECTION_BATCH: '256' }))),
-    );
-    s = svc.deps.subjects;
-    js = svc.deps.js;
+    h = await startHistory('hp', { PROJECTION_BATCH: '256' }, { names, clock: tick });
   });
-  afterAll(async () => {
-    await svc?.close();
-    await deleteNamespace(namespace);
-    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
-  });
+  afterAll(() => h?.close());
 
   describe('paging at depth', () => {
     const deep: Posted[] = [];
@@ -136,7 +52,7 @@ describe('history service - paging in every direction and the message lifecycle'
         deep.push(await post('deep', `d${i}`));
         if (i % 50 === 0) await post('beside', `b${i}`);
       }
-      await eventually(async () => (await checkpoint()) >= last, 60_000);
+      await h.f.projected(60_000);
     }, 120_000);
 
     it('before: walks every message newest first, with no gap and no duplicate while new ones arrive', async () => {
@@ -167,8 +83,8 @@ describe('history service - paging in every direction and the message lifecycle'
         expect(next.nextBefore).toBe(next.messages[next.messages.length - 1].position);
         p = next;
       }
-      const all = (await pool.query(`SELECT position FROM "${schema}".messages WHERE room_id = 'deep' ORDER BY position`)).rows.map((r) =>
-        Number(r.position),
+      const all = (await h.pool.query(`SELECT position FROM "${h.schema}".messages WHERE room_id = 'deep' ORDER BY position`)).rows.map(
+        (r) => Number(r.position),
       );
       expect(seen).toEqual(all);
       expect(all.length).toBeGreaterThanOrEqual(N);
@@ -224,8 +140,8 @@ describe('history service - paging in every direction and the message lifecycle'
     });
 
     it('the keyset queries are index range scans, never a scan of the room', async () => {
-      const plan = await pool.query(
-        `EXPLAIN SELECT * FROM "${schema}".messages WHERE room_id = 'deep' AND position < $1 ORDER BY position DESC LIMIT 51`,
+      const plan = await h.pool.query(
+        `EXPLAIN SELECT * FROM "${h.schema}".messages WHERE room_id = 'deep' AND position < $1 ORDER BY position DESC LIMIT 51`,
         [deep[10].position],
       );
       expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan/);
@@ -253,21 +169,16 @@ describe('history service - paging in every direction and the message lifecycle'
     });
 
     it('edits, reactions and replies: the page shows the message as it is now, the quote as the quoted message is now', async () => {
-      await msg('MessageEdited', {
-        roomId: 'life',
-        messageId: original.messageId,
-        senderId: ann,
-        body: 'edited text',
-        mentions: [],
-      });
-      await msg('MessageEdited', { roomId: 'life', messageId: original.messageId, senderId: bob, body: 'hijack', mentions: [] }, bob);
-      for (const [userId, emoji, type] of [
-        [bob, '👍', 'ReactionAdded'],
-        [ann, '🎉', 'ReactionAdded'],
-        [ann, '👍', 'ReactionAdded'],
-        [ann, '🎉', 'ReactionRemoved'],
-      ])
-        await msg(type, { roomId: 'life', messageId: original.messageId, userId, username: names[userId], emoji }, userId);
+      await h.f.edit('life', original.messageId, ann, 'edited text');
+      await h.f.edit('life', original.messageId, bob, 'hijack');
+      await h.f.react('life', original.messageId, bob, '👍');
+      await h.f.react('life', original.messageId, ann, '🎉');
+      await h.f.react('life', original.messageId, ann, '👍');
+      await h.f.message(
+        'ReactionRemoved',
+        { roomId: 'life', messageId: original.messageId, userId: ann, username: 'ann', emoji: '🎉' },
+        ann,
+      );
       const p = await page({ roomId: 'life' });
       const [r, o] = p.messages;
       expect(o).toMatchObject({ body: 'edited text', deleted: null, reactions: [{ emoji: '👍', count: 2, userIds: [bob, ann] }] });
@@ -283,13 +194,13 @@ describe('history service - paging in every direction and the message lifecycle'
       // history.message: the same view.
       expect(await message('life', original.messageId)).toEqual(o);
       // bob's edit of ann's message is not an error, not a dead letter: it is counted.
-      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      const metrics = await (await fetch(`${h.svc.url}/metrics`)).text();
       expect(metrics).toMatch(/^history_ignored_message_changes_total 1$/m);
-      expect((await pool.query(`SELECT count(*)::int AS n FROM "${schema}".dead_letters`)).rows[0].n).toBe(0);
+      expect((await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".dead_letters`)).rows[0].n).toBe(0);
     });
 
     it('a deletion: a tombstone in pages and in history.message; a reply to it quotes ""', async () => {
-      await msg('MessageDeleted', { roomId: 'life', messageId: original.messageId, byUserId: ann, byUsername: 'ann', reason: 'author' });
+      await h.f.remove('life', original.messageId, ann);
       const view = (await message('life', original.messageId)) as MessageView;
       expect(view).toMatchObject({
         body: '',
@@ -325,21 +236,11 @@ describe('history service - paging in every direction and the message lifecycle'
     });
 
     it('dm.list: the last message is the full MessageView, as it is now', async () => {
-      const roomId = directRoomId(ann, cy);
-      const [userAId, userBId] = [ann, cy].sort();
-      await meta('ConversationOpened', {
-        roomId,
-        userAId,
-        userAName: names[userAId],
-        userBId,
-        userBName: names[userBId],
-        openedById: ann,
-        reason: 'message',
-      });
+      const roomId = await h.f.openConversation(ann, cy);
       const dm = await post(roomId, 'hi cy', ann);
-      await msg('ReactionAdded', { roomId, messageId: dm.messageId, userId: cy, username: 'cy', emoji: '👋' }, cy);
-      await msg('MessageEdited', { roomId, messageId: dm.messageId, senderId: ann, body: 'hi cy!', mentions: [] });
-      await eventually(async () => (await checkpoint()) >= last);
+      await h.f.react(roomId, dm.messageId, cy, '👋');
+      await h.f.edit(roomId, dm.messageId, ann, 'hi cy!');
+      await h.f.projected();
       const r = await call('history.conversations', { userId: cy, username: 'cy' });
       if (!r.ok) throw new Error(JSON.stringify(r.error));
       const [c] = (r.data as { conversations: ConversationView[] }).conversations;

@@ -1,101 +1,41 @@
-import { historyTestEnv } from './testing/test-env';
-import { Pool } from 'pg';
 import {
   directRoomId,
   makeEvent,
-  type ChatEvent,
   type ConversationView,
   type ErrorBody,
   type Event,
-  type EventContext,
   type MemberLeftV1Payload,
-  type MessagePosted,
   type RoomEvent,
   type RpcName,
-  type Subjects,
 } from '@chat/contracts';
-import type { JetStreamAdapter } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import { HistoryConfig } from './config';
 import { Projector } from './projection/projector';
-import type { StreamEvent } from './store/events';
-import { historyService } from './service';
+import { startHistory, type HistoryUnderTest } from './testing/history-fixture';
 
 /**
  * Rooms, roles, blocks and conversations as history sees them: events appended straight to the
  * CHAT stream (as rooms would), projected by the running service, read over its RPCs.
  */
 describe('history service - room rules: posts the stream refuses, who may read, conversations', () => {
-  const namespace = randomName();
-  const schema = randomName('hr');
-  let svc: RunningService;
-  let pool: Pool;
-  let s: Subjects;
-  let js: JetStreamAdapter;
+  let h: HistoryUnderTest;
 
   const [ann, bob, cy, dan]: string[] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   const names: Record<string, string> = { [ann]: 'ann', [bob]: 'bob', [cy]: 'cy', [dan]: 'dan' };
-  const ctx = (userId: string): EventContext => ({
-    now: () => new Date(),
-    newId: randomUUID,
-    actor: { kind: 'user', id: userId },
-    correlationId: randomUUID(),
-  });
   const by = (userId: string) => ({ byUserId: userId, byUsername: names[userId] });
 
-  async function append(subject: string, event: ChatEvent | { id: string }): Promise<StreamEvent> {
-    const { seq } = await js.append(subject, event, { msgId: (event as { id: string }).id });
-    return { subject, position: seq, data: event };
-  }
   const room = <E extends RoomEvent>(type: E['type'], payload: E['payload'], actor = ann) =>
-    append(s.chat.roomMeta(payload.roomId), makeEvent<E>(ctx(actor), type, (type === 'MemberLeft' ? 2 : 1) as never, payload));
+    h.f.room<E>(type, payload, actor, type === 'MemberLeft' ? 2 : 1);
   const create = (roomId: string, over: { visibility?: 'public' | 'private'; postPolicy?: 'members' | 'admins' } = {}) =>
-    room('RoomCreated', {
-      roomId,
-      name: roomId,
-      topic: '',
-      visibility: over.visibility ?? 'public',
-      postPolicy: over.postPolicy ?? 'members',
-      memberLimit: 50,
-      ownerId: ann,
-      ownerName: 'ann',
-    });
-  const join = (roomId: string, userId: string, role: 'member' | 'admin' = 'member') =>
-    room('MemberJoined', { roomId, userId, username: names[userId], role }, userId);
+    h.f.createRoom(roomId, ann, over);
+  const join = (roomId: string, userId: string, role: 'member' | 'admin' = 'member') => h.f.join(roomId, userId, role);
   const kick = (roomId: string, userId: string) =>
     room('MemberKicked', { roomId, userId, username: names[userId], reason: 'spam', ...by(ann) });
-  const openConversation = (a: string, b: string) => {
-    const [userAId, userBId] = [a, b].sort();
-    return room('ConversationOpened', {
-      roomId: directRoomId(a, b),
-      userAId,
-      userAName: names[userAId],
-      userBId,
-      userBName: names[userBId],
-      openedById: a,
-      reason: 'message',
-    });
-  };
+  const openConversation = (a: string, b: string) => h.f.openConversation(a, b);
   const block = (type: 'UserBlocked' | 'UserUnblocked', blockerId: string, blockedId: string) =>
     room(type, { roomId: directRoomId(blockerId, blockedId), blockerId, blockedId }, blockerId);
-  const post = (roomId: string, senderId: string, body: string) =>
-    append(
-      s.chat.roomMessages(roomId),
-      makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 2, {
-        replyTo: null,
-        mentions: [],
-        messageId: randomUUID(),
-        roomId,
-        senderId,
-        senderName: names[senderId],
-        clientMsgId: randomUUID(),
-        body,
-      }),
-    );
+  const post = (roomId: string, senderId: string, body: string) => h.f.post(roomId, senderId, body);
 
-  const call = <N extends RpcName>(name: N, req: object) => svc.deps.rpc.call(name, req as never);
+  const call = <N extends RpcName>(name: N, req: object) => h.svc.deps.rpc.call(name, req as never);
   /** The bodies of the room's newest page as the user reads it (the newest page waits for the room's posts to be projected). */
   async function bodies(roomId: string, userId = ann): Promise<string[]> {
     const r = await call('history.page', { roomId, userId });
@@ -111,28 +51,15 @@ describe('history service - room rules: posts the stream refuses, who may read, 
     if (!r.ok) throw new Error(`history.conversations failed: ${JSON.stringify(r.error)}`);
     return (r.data as { conversations: ConversationView[] }).conversations;
   };
-  const checkpoint = async () =>
-    Number(
-      (await pool.query(`SELECT position FROM "${schema}".projection_checkpoints WHERE name = $1`, [s.consumers.historyProjector])).rows[0]
-        ?.position ?? 0,
-    );
   const dropped = async (name: string) => {
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const text = await (await fetch(`${h.svc.url}/metrics`)).text();
     return Number(new RegExp(`^history_dropped_posts_total\\{reason="${name}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
   };
 
   beforeAll(async () => {
-    pool = new Pool({ connectionString: await testDatabaseUrl(), max: 2 });
-    svc = await startService(historyService(loadConfig(HistoryConfig, await historyTestEnv(namespace, schema))));
-    s = svc.deps.subjects;
-    js = svc.deps.js;
+    h = await startHistory('hr', {}, { names });
   });
-  afterAll(async () => {
-    await svc?.close();
-    await deleteNamespace(namespace);
-    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
-  });
+  afterAll(() => h?.close());
 
   it('a post appended after its sender was kicked is not stored; one before the kick is', async () => {
     await create('kick-room');
@@ -142,25 +69,25 @@ describe('history service - room rules: posts the stream refuses, who may read, 
     const late = await post('kick-room', bob, 'after the kick');
     await post('kick-room', ann, 'the owner goes on');
     expect(await bodies('kick-room')).toEqual(['before the kick', 'the owner goes on']);
-    const { rows } = await pool.query(`SELECT reason FROM "${schema}".dropped_messages WHERE position = $1`, [late.position]);
+    const { rows } = await h.pool.query(`SELECT reason FROM "${h.schema}".dropped_messages WHERE position = $1`, [late.position]);
     expect(rows).toEqual([{ reason: 'not_member' }]);
     expect(await dropped('not_member')).toBeGreaterThanOrEqual(1);
   });
 
   it('the kick and the post in the same batch: judged in stream order', async () => {
     await create('batch-room');
-    const setup = await join('batch-room', bob);
-    await eventually(async () => (await checkpoint()) >= setup.position);
-    const projector = svc.app.get(Projector);
+    await join('batch-room', bob);
+    await h.f.projected();
+    const projector = h.svc.app.get(Projector);
     await projector.onModuleDestroy(); // the consumer stops: the next events are applied as one batch here
     try {
-      const batch = [
-        await post('batch-room', bob, 'in the batch, before the kick'),
-        await kick('batch-room', bob),
-        await post('batch-room', bob, 'in the batch, after the kick'),
-        await join('batch-room', bob),
-        await post('batch-room', bob, 'in the batch, after the rejoin'),
-      ];
+      const from = h.f.appended.length;
+      await post('batch-room', bob, 'in the batch, before the kick');
+      await kick('batch-room', bob);
+      await post('batch-room', bob, 'in the batch, after the kick');
+      await join('batch-room', bob);
+      await post('batch-room', bob, 'in the batch, after the rejoin');
+      const batch = h.f.appended.slice(from);
       const plan = await projector.applyBatch(batch);
       expect(plan.dropped.map((d) => [d.position, d.reason])).toEqual([[batch[2].position, 'not_member']]);
     } finally {
@@ -226,7 +153,7 @@ describe('history service - room rules: posts the stream refuses, who may read, 
     await room('RoomDeleted', { roomId: 'doomed', reason: 'owner', ...by(ann) });
     for (const userId of [ann, bob, cy])
       expect(await refusal('doomed', userId)).toEqual({ code: 'NOT_FOUND', message: 'room "doomed" does not exist' });
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".messages WHERE room_id = 'doomed'`);
+    const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".messages WHERE room_id = 'doomed'`);
     expect(rows[0].n).toBe(0);
   });
 
@@ -234,23 +161,23 @@ describe('history service - room rules: posts the stream refuses, who may read, 
     await create('old-club', { visibility: 'private' });
     await join('old-club', cy);
     expect(await refusal('old-club', cy)).toBe('allowed');
-    const v1 = makeEvent<Event<'MemberLeft', MemberLeftV1Payload>>(ctx(cy), 'MemberLeft', 1, {
+    const v1 = makeEvent<Event<'MemberLeft', MemberLeftV1Payload>>(h.f.ctx(cy), 'MemberLeft', 1, {
       roomId: 'old-club',
       userId: cy,
       username: 'cy',
     });
-    await append(s.chat.roomMeta('old-club'), v1);
+    await h.f.append(h.s.chat.roomMeta('old-club'), v1);
     expect(await refusal('old-club', cy)).toEqual({ code: 'NOT_FOUND', message: 'room "old-club" does not exist' });
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".dead_letters`);
+    const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".dead_letters`);
     expect(rows[0].n).toBe(0);
   });
 
   it('MemberLeft v2 with a successor: the successor becomes the owner', async () => {
     await create('handover');
     await join('handover', bob);
-    const left = await room('MemberLeft', { roomId: 'handover', userId: ann, username: 'ann', successorId: bob, successorName: 'bob' });
-    await eventually(async () => (await checkpoint()) >= left.position);
-    const { rows } = await pool.query(`SELECT owner_id FROM "${schema}".rooms WHERE room_id = 'handover'`);
+    await room('MemberLeft', { roomId: 'handover', userId: ann, username: 'ann', successorId: bob, successorName: 'bob' });
+    await h.f.projected();
+    const { rows } = await h.pool.query(`SELECT owner_id FROM "${h.schema}".rooms WHERE room_id = 'handover'`);
     expect(rows).toEqual([{ owner_id: bob }]);
   });
 
@@ -265,8 +192,8 @@ describe('history service - room rules: posts the stream refuses, who may read, 
     await block('UserBlocked', dan, bob);
     // cy and dan: someone else's conversation.
     await openConversation(cy, dan);
-    const theirs = await post(directRoomId(cy, dan), dan, 'not for ann');
-    await eventually(async () => (await checkpoint()) >= theirs.position);
+    await post(directRoomId(cy, dan), dan, 'not for ann');
+    await h.f.projected();
 
     const annList = await conversations(ann);
     expect(annList.map((c) => [c.roomId, c.peer, c.lastMessage?.body])).toEqual([

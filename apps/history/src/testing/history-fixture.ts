@@ -1,7 +1,6 @@
 import {
   directRoomId,
   makeEvent,
-  type ChatEvent,
   type EventContext,
   type Mention,
   type MessageEvent,
@@ -17,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { HistoryConfig } from '../config';
 import { historyService } from '../service';
+import type { StreamEvent } from '../store/events';
 import { historyTestEnv } from './test-env';
 
 export interface FixtureOptions {
@@ -24,6 +24,13 @@ export interface FixtureOptions {
   names?: Record<string, string>;
   /** The time of each event appended without one (default: now). */
   clock?: () => Date;
+}
+
+/** What a post carries besides its text: its time, and mentions and reply as rooms resolved them. */
+export interface PostOptions {
+  time?: Date;
+  mentions?: Mention[];
+  replyTo?: ReplyRef | null;
 }
 
 /** A post as appended: its id and stream position, the time and text it carries. */
@@ -43,6 +50,8 @@ export interface Posted {
 export class HistoryFixture {
   /** The highest position appended here (`projected()` waits for it). */
   last = 0;
+  /** Every event appended here, as the projector reads it (a test may apply a slice as one batch). */
+  readonly appended: StreamEvent[] = [];
 
   constructor(
     private readonly js: JetStreamAdapter,
@@ -56,15 +65,17 @@ export class HistoryFixture {
     return this.options.names?.[userId] ?? `u-${userId.slice(0, 4)}`;
   }
 
-  private ctx(userId: string, time?: Date): EventContext {
+  /** The context of an event by `userId` (at `time`, else the clock's time). */
+  ctx(userId: string, time?: Date): EventContext {
     const now = time ? () => time : (this.options.clock ?? (() => new Date()));
     return { now, newId: randomUUID, actor: { kind: 'user', id: userId }, correlationId: randomUUID() };
   }
 
-  /** Appends an event (de-duplicated by its id, as rooms appends); resolves its position. */
-  async append(subject: string, event: ChatEvent): Promise<number> {
-    const { seq } = await this.js.append(subject, event, { msgId: event.id });
+  /** Appends an event (de-duplicated by its id, as rooms appends, unless `msgId` says otherwise); resolves its position. */
+  async append(subject: string, event: { id: string }, msgId = event.id): Promise<number> {
+    const { seq } = await this.js.append(subject, event, { msgId });
     this.last = Math.max(this.last, seq);
+    this.appended.push({ subject, position: seq, data: event });
     return seq;
   }
 
@@ -119,15 +130,10 @@ export class HistoryFixture {
     return this.room('RoomRetentionSet', { roomId, days, byUserId, byUsername: this.name(byUserId) }, byUserId);
   }
 
-  /** A post (MessagePosted v2); `time` dates it, `mentions` and `replyTo` as rooms resolved them. */
-  async post(
-    roomId: string,
-    senderId: string,
-    body: string,
-    over: { time?: Date; mentions?: Mention[]; replyTo?: ReplyRef | null; messageId?: string } = {},
-  ): Promise<Posted> {
+  /** A post (MessagePosted v2) by a user (of the room, or history drops it, as the stream decides). */
+  async post(roomId: string, senderId: string, body: string, over: PostOptions = {}): Promise<Posted> {
     const event = makeEvent<MessagePosted>(this.ctx(senderId, over.time), 'MessagePosted', 2, {
-      messageId: over.messageId ?? randomUUID(),
+      messageId: randomUUID(),
       roomId,
       senderId,
       senderName: this.name(senderId),
@@ -141,10 +147,8 @@ export class HistoryFixture {
   }
 
   /** The post's event appended once more, past the stream's de-duplication (a retry after its window); resolves the new position. */
-  async again(posted: Posted): Promise<number> {
-    const { seq } = await this.js.append(this.s.chat.roomMessages(posted.event.payload.roomId), posted.event, { msgId: randomUUID() });
-    this.last = Math.max(this.last, seq);
-    return seq;
+  again(posted: Posted): Promise<number> {
+    return this.append(this.s.chat.roomMessages(posted.event.payload.roomId), posted.event, randomUUID());
   }
 
   /** `@name` of each user, as rooms resolves a mention. */
@@ -178,11 +182,11 @@ export class HistoryFixture {
   }
 
   /** Waits until the projection committed and acked everything appended here (the stream trim goes by the ack floor). */
-  async projected(): Promise<void> {
+  async projected(timeoutMs = 10_000): Promise<void> {
     // The checkpoint row keeps the shared name; the durable consumer is the schema's own.
     const consumer = this.s.consumers.historyProjectorOf(this.schema);
-    await eventually(async () => (await this.checkpoint()) >= this.last);
-    await eventually(async () => ((await this.js.ackFloor(this.s.streams.chat.name, consumer)) ?? 0) >= this.last);
+    await eventually(async () => (await this.checkpoint()) >= this.last, timeoutMs);
+    await eventually(async () => ((await this.js.ackFloor(this.s.streams.chat.name, consumer)) ?? 0) >= this.last, timeoutMs);
   }
 }
 
