@@ -1,25 +1,19 @@
-import { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
-import { createSubjects, makeEvent } from '@chat/contracts';
-import { randomName, testDatabaseUrl } from '@chat/testing';
+import type { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
-import { openDatabase } from './db/data-source';
-import type { StreamEvent } from './store/events';
-import { HistoryStore } from './store/history.store';
+import type { HistoryStore } from './store/history.store';
 import { RetentionSql } from './retention/retention.store';
 import { SearchQueries } from './search/search.store';
 import { backfillSearch } from './search/search.backfill';
 import { afterRemoval } from './messages/lifecycle.store';
 import { parseQuery, toTsquery } from './search/query';
+import { openStores, streamEvents, type StoresUnderTest } from './testing/store-fixture';
 
 // Bugs a review of issue 7 found, each pinned by a test against Postgres through the store (no
 // NATS), with the batch order under the test's control. Each failed before its fix.
 describe('history - regressions found in review (issue 7)', () => {
-  const s = createSubjects('unit');
-  const timeouts = { statementMs: 10_000, lockMs: 5000 };
-  const schemas = [randomName('rv'), randomName('rv')];
+  let db: StoresUnderTest;
   let pool: Pool;
-  const dss: DataSource[] = [];
+  let schemas: string[];
   let store: HistoryStore;
   let inOrder: HistoryStore;
   /** The time batches are applied at (a post past its room's retention period then is not stored). */
@@ -27,56 +21,7 @@ describe('history - regressions found in review (issue 7)', () => {
 
   const ann = randomUUID();
   const bob = randomUUID();
-  const event = (position: number, type: string, payload: Record<string, unknown>, subject: string, version = 1): StreamEvent => ({
-    subject,
-    position,
-    data: makeEvent(
-      {
-        now: () => new Date(Date.UTC(2020, 0, 1, 0, 0, position)),
-        newId: randomUUID,
-        actor: { kind: 'user', id: ann },
-        correlationId: 'c',
-      },
-      type,
-      version,
-      payload,
-    ),
-  });
-  const msg = (roomId: string, position: number, type: string, payload: Record<string, unknown>, version = 1) =>
-    event(position, type, { roomId, ...payload }, s.chat.roomMessages(roomId), version);
-  const meta = (roomId: string, position: number, type: string, payload: Record<string, unknown>) =>
-    event(position, type, { roomId, ...payload }, s.chat.roomMeta(roomId));
-  const created = (roomId: string, position: number) =>
-    meta(roomId, position, 'RoomCreated', {
-      name: roomId,
-      topic: '',
-      visibility: 'public',
-      postPolicy: 'members',
-      memberLimit: 10,
-      ownerId: null,
-      ownerName: null,
-    });
-  const joined = (roomId: string, position: number, userId: string, username: string) =>
-    meta(roomId, position, 'MemberJoined', { userId, username, role: 'member' });
-  const posted = (
-    roomId: string,
-    position: number,
-    messageId: string,
-    senderId: string,
-    body: string,
-    over: Record<string, unknown> = {},
-  ) =>
-    msg(
-      roomId,
-      position,
-      'MessagePosted',
-      { messageId, senderId, senderName: 'x', clientMsgId: `c${position}`, body, replyTo: null, mentions: [], ...over },
-      2,
-    );
-  const edited = (roomId: string, position: number, messageId: string, senderId: string, body: string) =>
-    msg(roomId, position, 'MessageEdited', { messageId, senderId, body, mentions: [] });
-  const deleted = (roomId: string, position: number, messageId: string, byUserId: string) =>
-    msg(roomId, position, 'MessageDeleted', { messageId, byUserId, byUsername: 'x', reason: 'author' });
+  const { meta, created, joined, posted, edited, deleted } = streamEvents(ann, Date.UTC(2020, 0, 1));
 
   const statsOf = async (schema: string, roomId: string) =>
     Number(
@@ -86,21 +31,11 @@ describe('history - regressions found in review (issue 7)', () => {
     (await pool.query(`SELECT body, deleted_at FROM "${schema}".messages WHERE message_id = $1`, [messageId])).rows[0];
 
   beforeAll(async () => {
-    const url = await testDatabaseUrl();
-    pool = new Pool({ connectionString: url, max: 2 });
-    const stores: HistoryStore[] = [];
-    for (const schema of schemas) {
-      const ds = await openDatabase({ url, schema, timeouts });
-      dss.push(ds);
-      stores.push(new HistoryStore(ds, 'test-projector', s.chat, { defaultDays: 0, now: () => clock }));
-    }
-    [store, inOrder] = stores;
+    db = await openStores('rv', 2, { defaultDays: 0, now: () => clock });
+    ({ pool, schemas } = db);
+    [store, inOrder] = db.stores;
   });
-  afterAll(async () => {
-    for (const ds of dss) await ds.destroy();
-    for (const schema of schemas) await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
-  });
+  afterAll(() => db?.close());
 
   it('retention: a message removed by the cleanup and then redelivered (or replayed) stays removed and out of the statistics', async () => {
     const id = randomUUID();
@@ -223,7 +158,7 @@ describe('history - regressions found in review (issue 7)', () => {
       `INSERT INTO "${schemas[1]}".message_mentions SELECT gen_random_uuid(), 'busy' || (i % 500), 100000 + i FROM generate_series(1, 50000) i`,
     );
     await pool.query(`ANALYZE "${schemas[1]}".message_mentions`);
-    const qr = dss[1].createQueryRunner();
+    const qr = db.dss[1].createQueryRunner();
     await qr.startTransaction();
     try {
       await afterRemoval(qr.manager, `"${schemas[1]}"`, [{ messageId: randomUUID(), roomId: 'busy7', position: 100007 }]);

@@ -1,6 +1,5 @@
 import { Pool } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { createSubjects, makeEvent } from '@chat/contracts';
 import { randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { createDataSource, openDatabase, runMigrations } from '../db/data-source';
@@ -11,18 +10,17 @@ import { SearchQueries } from '../search/search.store';
 import { parseQuery, toTsquery } from '../search/query';
 import type { StreamEvent } from '../store/events';
 import { HistoryStore } from '../store/history.store';
+import { openStores, streamEvents, unitSubjects as s, type StoresUnderTest } from '../testing/store-fixture';
 import { MessageQueries } from './messages.store';
 import { toView } from './page';
 
 // The message lifecycle against Postgres, through the store (no NATS): positions and batch
 // order under the test's control.
 describe('messages read model - lifecycle against Postgres', () => {
-  const s = createSubjects('unit');
-  const timeouts = { statementMs: 10_000, lockMs: 5000 };
-  const schemas = [randomName('hl'), randomName('hl')];
+  let db: StoresUnderTest;
   let pool: Pool;
-  const dss: DataSource[] = [];
-  const stores: HistoryStore[] = [];
+  let schemas: string[];
+  let stores: HistoryStore[];
   let store: HistoryStore;
   let queries: MessageQueries;
 
@@ -30,65 +28,17 @@ describe('messages read model - lifecycle against Postgres', () => {
   const bob = randomUUID();
   const cid = randomUUID();
   const ids = Array.from({ length: 6 }, () => randomUUID());
-  const event = (position: number, type: string, payload: Record<string, unknown>, subject: string, version = 1): StreamEvent => ({
-    subject,
-    position,
-    data: makeEvent(
-      {
-        now: () => new Date(Date.UTC(2030, 0, 1, 0, 0, position)),
-        newId: randomUUID,
-        actor: { kind: 'user', id: ann },
-        correlationId: 'c',
-      },
-      type,
-      version,
-      payload,
-    ),
-  });
-  const msg = (position: number, type: string, payload: Record<string, unknown>, version = 1, roomId = 'r') =>
-    event(position, type, { roomId, ...payload }, s.chat.roomMessages(roomId), version);
-  const room = (position: number, type: string, payload: Record<string, unknown>) =>
-    event(position, type, { roomId: 'r', ...payload }, s.chat.roomMeta('r'));
+  // Room r; message n is ids[n], by ann unless the post says otherwise; times from 2030-01-01.
+  const ev = streamEvents(ann, Date.UTC(2030, 0, 1));
+  const room = (position: number, type: string, payload: Record<string, unknown>) => ev.meta('r', position, type, payload);
   const posted = (position: number, n: number, over: Record<string, unknown> = {}) =>
-    msg(
-      position,
-      'MessagePosted',
-      {
-        messageId: ids[n],
-        senderId: ann,
-        senderName: 'ann',
-        clientMsgId: `c${position}`,
-        body: `hello ${n}`,
-        replyTo: null,
-        mentions: [],
-        ...over,
-      },
-      2,
-    );
+    ev.posted('r', position, ids[n], ann, `hello ${n}`, { senderName: 'ann', ...over });
   const edited = (position: number, n: number, body: string, senderId = ann) =>
-    msg(position, 'MessageEdited', {
-      messageId: ids[n],
-      senderId,
-      body,
-      mentions: body.includes('@bob') ? [{ userId: bob, username: 'bob' }] : [],
-    });
-  const deleted = (position: number, n: number, byUserId = ann, reason = 'author') =>
-    msg(position, 'MessageDeleted', { messageId: ids[n], byUserId, byUsername: 'someone', reason });
+    ev.edited('r', position, ids[n], senderId, body, body.includes('@bob') ? [{ userId: bob, username: 'bob' }] : []);
+  const deleted = (position: number, n: number, byUserId = ann, reason = 'author') => ev.deleted('r', position, ids[n], byUserId, reason);
   const reaction = (position: number, n: number, userId: string, emoji: string, add = true) =>
-    msg(position, add ? 'ReactionAdded' : 'ReactionRemoved', { messageId: ids[n], userId, username: 'u', emoji });
-  const setup = [
-    room(1, 'RoomCreated', {
-      name: 'R',
-      topic: '',
-      visibility: 'public',
-      postPolicy: 'members',
-      memberLimit: 10,
-      ownerId: null,
-      ownerName: null,
-    }),
-    room(2, 'MemberJoined', { userId: ann, username: 'ann', role: 'member' }),
-    room(3, 'MemberJoined', { userId: bob, username: 'bob', role: 'member' }),
-  ];
+    ev.reaction('r', position, ids[n], userId, emoji, add);
+  const setup = [ev.created('r', 1), ev.joined('r', 2, ann, 'ann'), ev.joined('r', 3, bob, 'bob')];
 
   const dump = async (schema: string) => ({
     messages: (
@@ -104,23 +54,13 @@ describe('messages read model - lifecycle against Postgres', () => {
   const row = async (n: number) => (await pool.query(`SELECT * FROM "${schemas[0]}".messages WHERE message_id = $1`, [ids[n]])).rows[0];
 
   beforeAll(async () => {
-    const url = await testDatabaseUrl();
-    pool = new Pool({ connectionString: url, max: 2 });
-    for (const schema of schemas) {
-      const ds = await openDatabase({ url, schema, timeouts });
-      dss.push(ds);
-      const st = new HistoryStore(ds, 'test-projector', s.chat);
-      stores.push(st);
-      await st.applyBatch(setup);
-    }
+    db = await openStores('hl', 2);
+    ({ pool, schemas, stores } = db);
+    for (const st of stores) await st.applyBatch(setup);
     store = stores[0];
     queries = new MessageQueries(store);
   });
-  afterAll(async () => {
-    for (const ds of dss) await ds.destroy();
-    for (const schema of schemas) await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
-  });
+  afterAll(() => db?.close());
 
   it('a post keeps its reply snapshot and mentions, one message_mentions row per user, and a search vector', async () => {
     const replyTo = { messageId: ids[0], position: 10, senderId: ann, senderName: 'ann', excerpt: 'hello 0' };
@@ -274,7 +214,6 @@ describe('messages read model - lifecycle against Postgres', () => {
 });
 
 describe('messages read model - MessageLifecycle migration on a schema with messages', () => {
-  const s = createSubjects('unit');
   const schema = randomName('hm');
   let pool: Pool;
   let ds: DataSource | undefined;
@@ -321,13 +260,7 @@ describe('messages read model - MessageLifecycle migration on a schema with mess
       deleted: null,
       reactions: [],
     });
-    const edit = makeEvent(
-      { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: ann }, correlationId: 'c' },
-      'MessageEdited',
-      1,
-      { roomId: 'r', messageId: id, senderId: ann, body: 'edited later', mentions: [] },
-    );
-    await store.applyBatch([{ subject: s.chat.roomMessages('r'), position: 8, data: edit }]);
+    await store.applyBatch([streamEvents(ann, Date.now()).edited('r', 8, id, ann, 'edited later')]);
     expect((await queries.byId('r', id))?.body).toBe('edited later');
     // A second row from before, never edited: no vector until the backfill gives it one.
     const old = randomUUID();
@@ -336,29 +269,9 @@ describe('messages read model - MessageLifecycle migration on a schema with mess
        VALUES ($1, 'r', 6, $2, 'ann', 'c6', 'wombatword from before', '2030-01-01T00:00:00Z')`,
       [old, ann],
     );
-    // Ann may read room r (room events projected now, at positions before the rows).
-    const roomEvent = (position: number, type: string, payload: Record<string, unknown>): StreamEvent => ({
-      subject: s.chat.roomMeta('r'),
-      position,
-      data: makeEvent(
-        { now: () => new Date('2029-12-31T00:00:00Z'), newId: randomUUID, actor: { kind: 'user', id: ann }, correlationId: 'c' },
-        type,
-        1,
-        { roomId: 'r', ...payload },
-      ),
-    });
-    await store.applyBatch([
-      roomEvent(1, 'RoomCreated', {
-        name: 'r',
-        topic: '',
-        visibility: 'public',
-        postPolicy: 'members',
-        memberLimit: 10,
-        ownerId: null,
-        ownerName: null,
-      }),
-      roomEvent(2, 'MemberJoined', { userId: ann, username: 'ann', role: 'member' }),
-    ]);
+    // Ann may read room r (room events projected now, at positions before the rows, dated the day before them).
+    const ev = streamEvents(ann, Date.UTC(2029, 11, 31));
+    await store.applyBatch([ev.created('r', 1), ev.joined('r', 2, ann, 'ann')]);
     const find = async () =>
       (
         await new SearchQueries(store).search(toTsquery(parseQuery('wombatword')!), { userId: ann, order: 'newest', offset: 0, limit: 10 })
