@@ -1,54 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { Result } from '@chat/contracts';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
+import { loadConfig, type RunningService } from '@chat/platform';
+import { deleteNamespace, eventually, randomName } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { decodeJson, encodeJson, type JetStreamAdapter } from '@chat/messaging';
+import { decodeJson, type JetStreamAdapter } from '@chat/messaging';
 import { RoomsConfig } from './config';
 import { idempotencyKey } from './messages/idempotency';
 import { PostMessageHandler } from './messages/post-message';
 import { RoomStore } from './room/room.store';
-import { roomsService } from './service';
+import { fakeModeration, roomsTestEnv, startRooms } from './testing/rooms-fixture';
 
 const user = (name: string) => ({ userId: randomUUID(), username: name });
 const code = (r: Result<unknown>) => (r.ok ? 'OK' : r.error.code);
 
 describe('rooms service - two replicas over real NATS', () => {
   const namespace = randomName();
-  let natsUrl: string;
   let a: RunningService;
   let b: RunningService;
   let moderation: Subscription | undefined;
-  const env = () => ({ NATS_URL: natsUrl, NATS_NAMESPACE: namespace, HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
   beforeAll(async () => {
-    natsUrl = await testNatsUrl();
     // Two replicas starting together both try to create the default room: exactly one wins.
-    [a, b] = await Promise.all([
-      startService(roomsService(loadConfig(RoomsConfig, env()))),
-      startService(roomsService(loadConfig(RoomsConfig, env()))),
-    ]);
+    [a, b] = await Promise.all([startRooms(namespace), startRooms(namespace)]);
     startModeration();
   });
-
-  /**
-   * The moderation service's place on the real NATS subject, played by the test (apps do not
-   * import each other; the real pair runs together in the e2e tests): rejects '禁词'.
-   */
-  function startModeration() {
-    moderation = a.nc.subscribe(a.deps.subjects.rpc('moderation.check'), {
-      queue: 'moderation',
-      callback: (_err, msg) => {
-        const req = decodeJson(msg.data) as { body: string };
-        const verdict = req.body.includes('禁词')
-          ? { verdict: 'reject', rule: 'test', reason: 'blocked' }
-          : { verdict: 'allow', body: req.body };
-        msg.respond(encodeJson({ ok: true, data: verdict }));
-      },
-    });
-  }
+  /** Moderation played by the test on replica a: rejects '禁词'. */
+  const startModeration = () => {
+    moderation = fakeModeration(a, '禁词');
+  };
 
   /**
    * Makes the appends of both replicas on one subject fail the way a lost answer does (a thrown
@@ -181,8 +162,9 @@ describe('rooms service - two replicas over real NATS', () => {
     const jsm = await jetstreamManager(a.nc);
     const info = await jsm.streams.info(`KV_${a.deps.subjects.kv.messageIds}`);
     expect(info.config.max_age).toBe(24 * 3600 * 1e9);
-    expect(() => loadConfig(RoomsConfig, { ...env(), MESSAGE_ID_TTL_HOURS: '0' })).toThrow(/MESSAGE_ID_TTL_HOURS/);
-    expect(loadConfig(RoomsConfig, { ...env(), MESSAGE_ID_TTL_HOURS: '168' }).MESSAGE_ID_TTL_HOURS).toBe(168);
+    const env = await roomsTestEnv(namespace);
+    expect(() => loadConfig(RoomsConfig, { ...env, MESSAGE_ID_TTL_HOURS: '0' })).toThrow(/MESSAGE_ID_TTL_HOURS/);
+    expect(loadConfig(RoomsConfig, { ...env, MESSAGE_ID_TTL_HOURS: '168' }).MESSAGE_ID_TTL_HOURS).toBe(168);
   });
 
   it('post - refused for non-members, blocked words and bad requests; nothing appended', async () => {
@@ -428,8 +410,7 @@ describe('rooms service - two replicas over real NATS', () => {
     await a.deps.rpc.callOrThrow('rooms.create', { ...owner, roomId: 'durable', name: 'Durable', visibility: 'private' });
     moderation?.unsubscribe();
     await Promise.all([a.close(), b.close()]);
-    a = await startService(roomsService(loadConfig(RoomsConfig, env())));
-    b = await startService(roomsService(loadConfig(RoomsConfig, env())));
+    [a, b] = [await startRooms(namespace), await startRooms(namespace)];
     startModeration();
     const list = await a.deps.rpc.callOrThrow('rooms.list', { userId: owner.userId });
     expect(list.find((r) => r.roomId === 'durable')).toEqual(expect.objectContaining({ myRole: 'owner', visibility: 'private' }));

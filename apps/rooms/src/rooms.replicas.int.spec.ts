@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ChatError, directRoomId, type UserView } from '@chat/contracts';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
-import { RoomsConfig } from './config';
+import type { RunningService } from '@chat/platform';
+import { deleteNamespace, eventually, randomName } from '@chat/testing';
 import type { Room } from './room/room';
 import { RoomCommandHandler } from './room/room.commands';
 import type { RoomCommand } from './room/room.decide';
 import { RoomStore } from './room/room.store';
-import { roomsService } from './service';
+import { startRooms } from './testing/rooms-fixture';
 
 const user = (name: string): UserView => ({ userId: randomUUID(), username: name });
 
@@ -21,15 +20,12 @@ function prng(seed: number) {
 
 describe('rooms - replicas racing on one room over real NATS', () => {
   const namespace = randomName();
-  let natsUrl: string;
   let a: RunningService;
   let b: RunningService;
   const extra: RunningService[] = [];
-  const env = () => ({ NATS_URL: natsUrl, NATS_NAMESPACE: namespace, HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const start = () => startService(roomsService(loadConfig(RoomsConfig, env())));
+  const start = () => startRooms(namespace);
 
   beforeAll(async () => {
-    natsUrl = await testNatsUrl();
     [a, b] = await Promise.all([start(), start()]);
   });
 

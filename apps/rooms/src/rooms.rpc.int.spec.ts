@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { directRoomId, makeEvent, usernameKey, type Result, type UserRegistered, type UserView } from '@chat/contracts';
-import { decodeJson, encodeJson } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
+import { directRoomId, type Result, type UserView } from '@chat/contracts';
+import type { RunningService } from '@chat/platform';
+import { deleteNamespace, randomName } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
-import { RoomsConfig } from './config';
-import { roomsService } from './service';
+import { fakeModeration, register as registerUser, startRooms } from './testing/rooms-fixture';
 
 const code = (r: Result<unknown>) => (r.ok ? 'OK' : r.error.code);
 const error = (r: Result<unknown>) => (r.ok ? 'OK' : r.error);
@@ -17,24 +15,8 @@ describe('rooms service - operations and their typed errors over NATS', () => {
   const rpc = () => svc.deps.rpc;
 
   beforeAll(async () => {
-    const env = {
-      NATS_URL: await testNatsUrl(),
-      NATS_NAMESPACE: namespace,
-      HTTP_PORT: '0',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    };
-    svc = await startService(roomsService(loadConfig(RoomsConfig, env)));
-    // The moderation service's place on the real subject: allows everything but "forbidden".
-    moderation = svc.nc.subscribe(svc.deps.subjects.rpc('moderation.check'), {
-      queue: 'moderation',
-      callback: (_err, msg) => {
-        const req = decodeJson(msg.data) as { body: string };
-        const verdict = req.body.includes('forbidden')
-          ? { verdict: 'reject', reason: 'forbidden word' }
-          : { verdict: 'allow', body: req.body };
-        msg.respond(encodeJson({ ok: true, data: verdict }));
-      },
-    });
+    svc = await startRooms(namespace);
+    moderation = fakeModeration(svc, 'forbidden', 'forbidden word');
   });
 
   afterAll(async () => {
@@ -43,21 +25,7 @@ describe('rooms service - operations and their typed errors over NATS', () => {
     await deleteNamespace(namespace);
   });
 
-  /** An account as the gateway's registration leaves it: the KV record and the UserRegistered event. */
-  async function register(username: string): Promise<UserView> {
-    const user = { userId: randomUUID(), username };
-    const s = svc.deps.subjects;
-    const kv = await svc.deps.js.kv(s.kv.accounts);
-    await kv.put(usernameKey(username), encodeJson({ ...user, passwordHash: '$argon2id$secret', createdAt: new Date().toISOString() }));
-    const event = makeEvent<UserRegistered>(
-      { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: user.userId }, correlationId: randomUUID() },
-      'UserRegistered',
-      1,
-      user,
-    );
-    await svc.deps.js.append(s.accounts.events(user.userId), event, { msgId: user.userId });
-    return user;
-  }
+  const register = (username: string) => registerUser(svc, username);
   const actor = (u: UserView) => ({ actorId: u.userId, actorName: u.username });
   const missingRoom = (roomId: string) => ({ code: 'NOT_FOUND', message: `room "${roomId}" does not exist` });
 

@@ -3,10 +3,9 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createSubjects, makeEvent, type MessagePosted } from '@chat/contracts';
 import { JetStreamAdapter, connectNats, decodeJson, streamSpecs } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
+import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
-import { RoomsConfig } from '../config';
-import { roomsService } from '../service';
+import { startRooms } from '../testing/rooms-fixture';
 import { idempotencyKey } from './idempotency';
 
 /**
@@ -23,13 +22,7 @@ describe('message-id recorder - records derived from the stream', () => {
   let rooms: RunningService | undefined;
 
   const start = async () => {
-    const env = {
-      NATS_URL: await testNatsUrl(),
-      NATS_NAMESPACE: namespace,
-      HTTP_PORT: '0',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    };
-    rooms = await startService(roomsService(loadConfig(RoomsConfig, env)));
+    rooms = await startRooms(namespace);
   };
 
   /** Appends a MessagePosted the way rooms does, and nothing else. */

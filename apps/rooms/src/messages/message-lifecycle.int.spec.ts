@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import {
-  directRoomId,
-  makeEvent,
-  usernameKey,
-  type ChatEvent,
-  type MessageView,
-  type Result,
-  type UserRegistered,
-  type UserView,
-} from '@chat/contracts';
+import { directRoomId, type ChatEvent, type MessageView, type Result, type UserView } from '@chat/contracts';
 import { decodeJson, encodeJson } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
+import type { RunningService } from '@chat/platform';
+import { deleteNamespace, randomName } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
-import { RoomsConfig } from '../config';
 import { RoomCommandHandler } from '../room/room.commands';
 import { RoomStore } from '../room/room.store';
+import { fakeModeration, register as registerUser, startRooms } from '../testing/rooms-fixture';
 import { MessageCommandHandler } from './message-commands';
-import { roomsService } from '../service';
 
 const code = (r: Result<unknown>) => (r.ok ? 'OK' : r.error.code);
 
@@ -56,24 +46,8 @@ describe('rooms service - message lifecycle over NATS', () => {
   };
 
   beforeAll(async () => {
-    const env = {
-      NATS_URL: await testNatsUrl(),
-      NATS_NAMESPACE: namespace,
-      HTTP_PORT: '0',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      SERVER_ADMINS: 'Root-Admin',
-    };
-    svc = await startService(roomsService(loadConfig(RoomsConfig, env)));
-    moderation = svc.nc.subscribe(svc.deps.subjects.rpc('moderation.check'), {
-      queue: 'moderation',
-      callback: (_err, msg) => {
-        const req = decodeJson(msg.data) as { body: string };
-        const verdict = req.body.includes('forbidden')
-          ? { verdict: 'reject', reason: 'the message contains a blocked word' }
-          : { verdict: 'allow', body: req.body.normalize('NFC') };
-        msg.respond(encodeJson({ ok: true, data: verdict }));
-      },
-    });
+    svc = await startRooms(namespace, { SERVER_ADMINS: 'Root-Admin' });
+    moderation = fakeModeration(svc, 'forbidden', 'the message contains a blocked word');
     startHistory();
   });
 
@@ -84,20 +58,7 @@ describe('rooms service - message lifecycle over NATS', () => {
     await deleteNamespace(namespace);
   });
 
-  async function register(username: string): Promise<UserView> {
-    const user = { userId: randomUUID(), username };
-    const s = svc.deps.subjects;
-    const kv = await svc.deps.js.kv(s.kv.accounts);
-    await kv.put(usernameKey(username), encodeJson({ ...user, passwordHash: '$argon2id$secret', createdAt: new Date().toISOString() }));
-    const event = makeEvent<UserRegistered>(
-      { now: () => new Date(), newId: randomUUID, actor: { kind: 'user', id: user.userId }, correlationId: randomUUID() },
-      'UserRegistered',
-      1,
-      user,
-    );
-    await svc.deps.js.append(s.accounts.events(user.userId), event, { msgId: user.userId });
-    return user;
-  }
+  const register = (username: string) => registerUser(svc, username);
 
   /** The event stored at `position` (the chat stream). */
   async function eventAt(subject: string, position: number): Promise<ChatEvent> {
@@ -358,11 +319,7 @@ describe('rooms service - message lifecycle over NATS', () => {
   });
 
   it("replicas - a change decided on a replica that has not applied the caller's join yet catches up instead of refusing", async () => {
-    const second = await startService(
-      roomsService(
-        loadConfig(RoomsConfig, { NATS_URL: await testNatsUrl(), NATS_NAMESPACE: namespace, HTTP_PORT: '0', LOG_LEVEL: 'silent' }),
-      ),
-    );
+    const second = await startRooms(namespace);
     try {
       const sent = await post(author, R, 'for the newcomers');
       if (!sent.ok) throw new Error(JSON.stringify(sent));
