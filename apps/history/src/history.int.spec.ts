@@ -23,6 +23,7 @@ import { Projector } from './projection/projector';
 import type { StreamEvent } from './store/events';
 import { HistoryStore } from './store/history.store';
 import { historyService } from './service';
+import { metric } from './testing/history-fixture';
 
 const ROOM = 'lobby';
 const OTHER = 'side';
@@ -114,13 +115,6 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     deleted: null,
     reactions: [],
   });
-  const metric = async (name: string) => {
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  };
 
   beforeAll(async () => {
     const url = await testDatabaseUrl();
@@ -263,7 +257,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       { position: invalid, subject, raw: JSON.stringify(bad), error: 'MessagePosted: payload.senderId must be a UUID' },
     ]);
     // Every stored event counted once, whatever became of it.
-    expect(await metric('history_projected_events_total')).toBe(appended.length);
+    expect(await metric(svc, 'history_projected_events_total')).toBe(appended.length);
   });
 
   it('projection - a second event carrying a stored message id is dead-lettered with the reason, not dropped', async () => {
@@ -286,8 +280,8 @@ describe('history service - projection and paging over NATS and Postgres', () =>
       },
     ]);
     expect((await page({ roomId: 'dup-room' })).messages).toEqual([view(first.event, first.position)]);
-    expect(await metric('history_message_id_conflicts_total')).toBe(1);
-    expect(await metric('history_projected_events_total')).toBe(appended.length);
+    expect(await metric(svc, 'history_message_id_conflicts_total')).toBe(1);
+    expect(await metric(svc, 'history_projected_events_total')).toBe(appended.length);
   });
 
   it('upgrade - a schema that projected before the membership tables existed gets them backfilled from the stream at start-up', async () => {
@@ -383,7 +377,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     const ready = await fetch(`${svc.url}/health/ready`);
     expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: true, database: true, projector: true } });
     expect(ready.status).toBe(200);
-    expect(await metric('history_projection_position')).toBe(await checkpoint());
+    expect(await metric(svc, 'history_projection_position')).toBe(await checkpoint());
   });
 
   it('restart - a new instance resumes from the checkpoint: everything is served, nothing projected twice', async () => {
@@ -409,7 +403,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     expect(all).toEqual([...lobby].reverse().map(({ event, position }) => view(event, position)));
     expect(Number((await pool.query(`SELECT count(*) FROM "${schema}".messages`)).rows[0].count)).toBe(rowsBefore + 1);
     // The new instance projected exactly the one new event; anything older it saw was a replay.
-    expect(await metric('history_projected_events_total')).toBe(1);
+    expect(await metric(svc, 'history_projected_events_total')).toBe(1);
     const applied = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
     expect(applied.rows).toHaveLength(migrations.length);
   });

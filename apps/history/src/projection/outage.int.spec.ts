@@ -1,13 +1,7 @@
 import net from 'node:net';
-import { Pool } from 'pg';
-import { makeEvent, type EventContext, type MessagePosted, type Subjects } from '@chat/contracts';
-import type { JetStreamAdapter } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
+import { eventually, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import { HistoryConfig } from '../config';
-import { historyService } from '../service';
-import { historyTestEnv } from '../testing/test-env';
+import { metric, startHistory, type HistoryUnderTest, type Posted } from '../testing/history-fixture';
 
 /**
  * A TCP proxy in front of Postgres that the test can take down (every connection cut, new ones
@@ -50,106 +44,53 @@ class Outage {
 }
 
 describe('history projection - a Postgres outage pauses the projection; it catches up afterwards, nothing dead-lettered', () => {
-  const namespace = randomName();
-  const schema = randomName('ho');
-  let svc: RunningService;
-  let pool: Pool;
-  let s: Subjects;
-  let js: JetStreamAdapter;
+  let h: HistoryUnderTest;
   let outage: Outage;
   const reader = randomUUID();
-  const ctx = (): EventContext => ({
-    now: () => new Date(),
-    newId: randomUUID,
-    actor: { kind: 'user', id: reader },
-    correlationId: randomUUID(),
-  });
-
-  async function post(body: string): Promise<{ messageId: string; position: number }> {
-    const ev = makeEvent<MessagePosted>(ctx(), 'MessagePosted', 2, {
-      messageId: randomUUID(),
-      roomId: 'outage',
-      senderId: reader,
-      senderName: 'rd',
-      clientMsgId: body,
-      body,
-      replyTo: null,
-      mentions: [],
-    });
-    const { seq } = await js.append(s.chat.roomMessages('outage'), ev, { msgId: ev.id });
-    return { messageId: ev.payload.messageId, position: seq };
-  }
-  const count = async (table: string) => Number((await pool.query(`SELECT count(*) AS n FROM "${schema}".${table}`)).rows[0].n);
-  const checkpoint = async () =>
-    Number((await pool.query(`SELECT max(position) AS p FROM "${schema}".projection_checkpoints`)).rows[0].p ?? 0);
-  const ready = async () => (await (await fetch(`${svc.url}/health/ready`)).json()) as { checks: Record<string, boolean> };
-  const metric = async (name: string) => {
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  };
+  const post = (body: string) => h.f.post('outage', reader, body);
+  const ready = async () => (await (await fetch(`${h.svc.url}/health/ready`)).json()) as { checks: Record<string, boolean> };
 
   beforeAll(async () => {
     const url = new URL(await testDatabaseUrl());
-    pool = new Pool({ connectionString: url.toString(), max: 2 });
     outage = new Outage(url.hostname, Number(url.port || 5432));
     await outage.up();
     url.host = `127.0.0.1:${outage.port}`;
-    const env = await historyTestEnv(namespace, schema, {
+    h = await startHistory('ho', {
       DATABASE_URL: url.toString(),
       // Short limits, so the outage is noticed within the test's time.
       DATABASE_STATEMENT_TIMEOUT_MS: '1000',
       DATABASE_LOCK_TIMEOUT_MS: '1000',
     });
-    svc = await startService(historyService(loadConfig(HistoryConfig, env)));
-    s = svc.deps.subjects;
-    js = svc.deps.js;
   });
   afterAll(async () => {
     await outage?.up().catch(() => undefined);
-    await svc?.close();
+    await h?.close();
     await outage?.down();
-    await deleteNamespace(namespace);
-    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
   });
 
   it('events appended during the outage are all projected once it ends, none dead-lettered, none projected twice', async () => {
-    const created = makeEvent(ctx(), 'RoomCreated', 1, {
-      roomId: 'outage',
-      name: 'outage',
-      topic: '',
-      visibility: 'public',
-      postPolicy: 'members',
-      memberLimit: 10,
-      ownerId: null,
-      ownerName: null,
-    });
-    await js.append(s.chat.roomMeta('outage'), created, { msgId: created.id });
-    const joined = makeEvent(ctx(), 'MemberJoined', 1, { roomId: 'outage', userId: reader, username: 'rd', role: 'member' });
-    await js.append(s.chat.roomMeta('outage'), joined, { msgId: joined.id });
+    await h.f.createRoom('outage', null);
+    await h.f.join('outage', reader);
     const before = await post('before');
-    await eventually(async () => (await checkpoint()) >= before.position);
-    const projectedBefore = await metric('history_projected_events_total');
+    await h.f.projected();
+    const projectedBefore = await metric(h.svc, 'history_projected_events_total');
 
     await outage.down();
-    const during: Array<{ messageId: string; position: number }> = [];
+    const during: Posted[] = [];
     for (let i = 0; i < 30; i++) during.push(await post(`during ${i}`));
     // Paused: readiness says why, reads answer UNAVAILABLE, the checkpoint stays.
     await eventually(async () => (await ready()).checks.database === false, 15_000);
-    const r = await svc.deps.rpc.call('history.page', { roomId: 'outage', userId: reader });
+    const r = await h.svc.deps.rpc.call('history.page', { roomId: 'outage', userId: reader });
     expect(!r.ok && r.error.code).toBe('UNAVAILABLE');
     await new Promise((res) => setTimeout(res, 2000)); // several failed batches and retries
-    expect(await checkpoint()).toBe(before.position);
+    expect(await h.f.checkpoint()).toBe(before.position);
 
     await outage.up();
     const lastPosition = during[during.length - 1].position;
-    await eventually(async () => (await checkpoint()) >= lastPosition, 30_000);
+    await eventually(async () => (await h.f.checkpoint()) >= lastPosition, 30_000);
     await eventually(async () => (await ready()).checks.database === true, 15_000);
     const page = await eventually(async () => {
-      const res = await svc.deps.rpc.call('history.page', { roomId: 'outage', userId: reader, limit: 100 });
+      const res = await h.svc.deps.rpc.call('history.page', { roomId: 'outage', userId: reader, limit: 100 });
       return res.ok ? res.data : null;
     }, 15_000);
     expect(page.messages.map((m) => m.messageId)).toEqual(
@@ -158,8 +99,8 @@ describe('history projection - a Postgres outage pauses the projection; it catch
         .map((m) => m.messageId)
         .concat(before.messageId),
     );
-    expect(await count('dead_letters')).toBe(0);
-    expect(await count('messages')).toBe(31);
-    expect(await metric('history_projected_events_total')).toBe(projectedBefore + 30);
+    expect(await h.f.count('dead_letters')).toBe(0);
+    expect(await h.f.count('messages')).toBe(31);
+    expect(await metric(h.svc, 'history_projected_events_total')).toBe(projectedBefore + 30);
   });
 });

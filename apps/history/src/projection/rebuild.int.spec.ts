@@ -7,6 +7,7 @@ import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/
 import { randomUUID } from 'node:crypto';
 import { HistoryConfig } from '../config';
 import { historyService } from '../service';
+import { metric } from '../testing/history-fixture';
 import { historyTestEnv } from '../testing/test-env';
 import { RebuildRefused, progressLine, startRebuild, type Rebuild, type RebuildProgress } from './rebuild';
 
@@ -184,13 +185,6 @@ describe('history rebuild - a schema replayed from the stream equals the live pr
         ])
       ).rows[0].p ?? 0,
     );
-  const metric = async (service: RunningService, name: string) => {
-    const text = await (await fetch(`${service.url}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  };
 
   beforeAll(async () => {
     pool = new Pool({ connectionString: await testDatabaseUrl(), max: 2 });

@@ -89,9 +89,10 @@ export class HistoryFixture {
     return this.append(this.s.chat.roomMessages(payload.roomId), makeEvent<E>(this.ctx(actor, time), type, version as never, payload));
   }
 
+  /** A room; one with no owner (`null`, as rooms created at start-up) is created by a user of no account. */
   createRoom(
     roomId: string,
-    ownerId: string,
+    ownerId: string | null,
     over: { visibility?: 'public' | 'private'; postPolicy?: 'members' | 'admins'; name?: string } = {},
   ): Promise<number> {
     return this.room(
@@ -104,9 +105,9 @@ export class HistoryFixture {
         postPolicy: over.postPolicy ?? 'members',
         memberLimit: 1000,
         ownerId,
-        ownerName: this.name(ownerId),
+        ownerName: ownerId && this.name(ownerId),
       },
-      ownerId,
+      ownerId ?? randomUUID(),
     );
   }
 
@@ -222,4 +223,13 @@ export async function startHistory(
     await pool.end();
   };
   return { namespace, schema, svc, pool, s, js, f: new HistoryFixture(js, s, pool, schema, options), close };
+}
+
+/** The sum of a Prometheus metric over its labels, as the service's /metrics shows it now. */
+export async function metric(svc: RunningService, name: string): Promise<number> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
