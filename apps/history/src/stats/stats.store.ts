@@ -60,42 +60,38 @@ export async function countPosts(em: EntityManager, schema: string, messages: Po
 export async function uncountPosts(em: EntityManager, schema: string, messages: PostedMessage[]): Promise<void> {
   if (!messages.length) return;
   const r = rollUp(messages);
-  const days = [r.days.map((d) => d.roomId), r.days.map((d) => d.day), r.days.map((d) => d.messages)];
+  await subtract(em, `${schema}.stats_room_days`, null, r.days);
+  await subtract(em, `${schema}.stats_room_day_users`, { column: 'user_id', type: 'uuid', of: (u) => u.userId }, r.users);
+  await subtract(em, `${schema}.stats_room_day_hours`, { column: 'hour', type: 'smallint', of: (h) => h.hour }, r.hours);
+}
+
+interface Counted {
+  roomId: string;
+  day: string;
+  messages: number;
+}
+
+/**
+ * Subtracts counts from a statistics table keyed by room, day and `key` (the days table has
+ * none), then removes the keys that reached zero: one UPDATE and one DELETE per table.
+ */
+async function subtract<R extends Counted>(
+  em: EntityManager,
+  table: string,
+  key: { column: string; type: string; of: (row: R) => unknown } | null,
+  rows: R[],
+): Promise<void> {
+  const columns = ['room_id', 'day', ...(key ? [key.column] : [])];
+  const arrays = ['text', 'date', ...(key ? [key.type] : [])].map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+  const match = columns.map((c) => `t.${c} = k.${c}`).join(' AND ');
+  const keys = [rows.map((r) => r.roomId), rows.map((r) => r.day), ...(key ? [rows.map(key.of)] : [])];
   await em.query(
-    `UPDATE ${schema}.stats_room_days t SET messages = t.messages - k.messages
-       FROM unnest($1::text[], $2::date[], $3::bigint[]) AS k(room_id, day, messages)
-      WHERE t.room_id = k.room_id AND t.day = k.day`,
-    days,
+    `UPDATE ${table} t SET messages = t.messages - k.messages
+       FROM unnest(${arrays}, $${columns.length + 1}::bigint[]) AS k(${columns.join(', ')}, messages)
+      WHERE ${match}`,
+    [...keys, rows.map((r) => r.messages)],
   );
-  await em.query(
-    `DELETE FROM ${schema}.stats_room_days t USING unnest($1::text[], $2::date[]) AS k(room_id, day)
-      WHERE t.room_id = k.room_id AND t.day = k.day AND t.messages <= 0`,
-    days.slice(0, 2),
-  );
-  const users = [r.users.map((u) => u.roomId), r.users.map((u) => u.day), r.users.map((u) => u.userId), r.users.map((u) => u.messages)];
-  await em.query(
-    `UPDATE ${schema}.stats_room_day_users t SET messages = t.messages - k.messages
-       FROM unnest($1::text[], $2::date[], $3::uuid[], $4::bigint[]) AS k(room_id, day, user_id, messages)
-      WHERE t.room_id = k.room_id AND t.day = k.day AND t.user_id = k.user_id`,
-    users,
-  );
-  await em.query(
-    `DELETE FROM ${schema}.stats_room_day_users t USING unnest($1::text[], $2::date[], $3::uuid[]) AS k(room_id, day, user_id)
-      WHERE t.room_id = k.room_id AND t.day = k.day AND t.user_id = k.user_id AND t.messages <= 0`,
-    users.slice(0, 3),
-  );
-  const hours = [r.hours.map((h) => h.roomId), r.hours.map((h) => h.day), r.hours.map((h) => h.hour), r.hours.map((h) => h.messages)];
-  await em.query(
-    `UPDATE ${schema}.stats_room_day_hours t SET messages = t.messages - k.messages
-       FROM unnest($1::text[], $2::date[], $3::smallint[], $4::bigint[]) AS k(room_id, day, hour, messages)
-      WHERE t.room_id = k.room_id AND t.day = k.day AND t.hour = k.hour`,
-    hours,
-  );
-  await em.query(
-    `DELETE FROM ${schema}.stats_room_day_hours t USING unnest($1::text[], $2::date[], $3::smallint[]) AS k(room_id, day, hour)
-      WHERE t.room_id = k.room_id AND t.day = k.day AND t.hour = k.hour AND t.messages <= 0`,
-    hours.slice(0, 3),
-  );
+  await em.query(`DELETE FROM ${table} t USING unnest(${arrays}) AS k(${columns.join(', ')}) WHERE ${match} AND t.messages <= 0`, keys);
 }
 
 /**
