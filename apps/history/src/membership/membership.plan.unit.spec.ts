@@ -1,18 +1,9 @@
-import { createSubjects, makeEvent, type ChatEvent, type EventContext, type RoomEvent } from '@chat/contracts';
+import { makeEvent, type ChatEvent, type RoomEvent } from '@chat/contracts';
 import type { StreamEvent } from '../store/events';
 import { route } from '../store/plan';
 import { planMembership, readRefusal, type MembershipChange, type RoomAccess } from './membership.plan';
+import { ann, bob, fixedCtx as ctx, fixedTime as time, unitSubjects as s } from '../testing/unit-events';
 
-const s = createSubjects('unit');
-const ann = '11111111-1111-4111-8111-111111111111';
-const bob = '33333333-3333-4333-8333-333333333333';
-const time = new Date('2030-01-02T03:04:05.678Z');
-const ctx: EventContext = {
-  now: () => time,
-  newId: () => '00000000-0000-4000-8000-000000000001',
-  actor: { kind: 'user', id: ann },
-  correlationId: 'c1',
-};
 const by = { byUserId: ann, byUsername: 'ann' };
 const settings = { name: 'Room', topic: '', visibility: 'public' as const, postPolicy: 'admins' as const, memberLimit: 50 };
 

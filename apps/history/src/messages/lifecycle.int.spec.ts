@@ -10,7 +10,8 @@ import { SearchQueries } from '../search/search.store';
 import { parseQuery, toTsquery } from '../search/query';
 import type { StreamEvent } from '../store/events';
 import { HistoryStore } from '../store/history.store';
-import { openStores, streamEvents, unitSubjects as s, type StoresUnderTest } from '../testing/store-fixture';
+import { openStores, streamEvents, type StoresUnderTest } from '../testing/store-fixture';
+import { unitSubjects as s } from '../testing/unit-events';
 import { MessageQueries } from './messages.store';
 import { toView } from './page';
 

@@ -1,7 +1,5 @@
 import {
-  createSubjects,
   makeEvent,
-  type EventContext,
   type MessageDeleted,
   type MessageEdited,
   type MessagePosted,
@@ -11,19 +9,9 @@ import {
 import type { StreamEvent } from '../store/events';
 import { route } from '../store/plan';
 import { foldChanges, planMessages, type ChangeRecord, type MessageChange, type MessageRecord, type ReactionRow } from './messages.plan';
+import { ann, bob, cid, fixedCtx as ctx, fixedTime as time, unitSubjects as s } from '../testing/unit-events';
 
-const s = createSubjects('unit');
-const ann = '11111111-1111-4111-8111-111111111111';
-const bob = '33333333-3333-4333-8333-333333333333';
-const cid = '44444444-4444-4444-8444-444444444444';
 const msgId = (n: number) => `22222222-2222-4222-8222-${String(n).padStart(12, '0')}`;
-const time = new Date('2030-01-02T03:04:05.678Z');
-const ctx: EventContext = {
-  now: () => time,
-  newId: () => '00000000-0000-4000-8000-000000000001',
-  actor: { kind: 'user', id: ann },
-  correlationId: 'c1',
-};
 const at = (position: number, data: unknown, roomId = 'general'): StreamEvent => ({ subject: s.chat.roomMessages(roomId), position, data });
 
 const posted = (n: number, over: Partial<MessagePosted['payload']> = {}) =>

@@ -1,15 +1,8 @@
-import { createSubjects, makeEvent, type EventContext, type MessagePosted } from '@chat/contracts';
+import { makeEvent, type MessagePosted } from '@chat/contracts';
 import type { StreamEvent } from '../store/events';
 import { route } from '../store/plan';
 import { resolveSkipped, type MessageRecord } from './messages.plan';
-
-const s = createSubjects('unit');
-const ctx: EventContext = {
-  now: () => new Date('2030-01-02T03:04:05.678Z'),
-  newId: () => '00000000-0000-4000-8000-000000000001',
-  actor: { kind: 'user', id: '11111111-1111-4111-8111-111111111111' },
-  correlationId: 'c1',
-};
+import { fixedCtx as ctx, unitSubjects as s } from '../testing/unit-events';
 
 const posted = (over: Partial<MessagePosted['payload']> = {}) =>
   makeEvent<MessagePosted>(ctx, 'MessagePosted', 2, {

@@ -1,24 +1,7 @@
-import {
-  createSubjects,
-  makeEvent,
-  type EventContext,
-  type MemberJoined,
-  type MemberLeft,
-  type MessagePosted,
-  type RoomCreated,
-} from '@chat/contracts';
+import { makeEvent, type MemberJoined, type MemberLeft, type MessagePosted, type RoomCreated } from '@chat/contracts';
 import type { StreamEvent } from './events';
 import { planBatch, route } from './plan';
-
-const s = createSubjects('unit');
-const ann = '11111111-1111-4111-8111-111111111111';
-const bob = '33333333-3333-4333-8333-333333333333';
-const ctx: EventContext = {
-  now: () => new Date('2030-01-02T03:04:05.678Z'),
-  newId: () => '00000000-0000-4000-8000-000000000001',
-  actor: { kind: 'user', id: ann },
-  correlationId: 'c1',
-};
+import { ann, bob, fixedCtx as ctx, fixedTime as time, unitSubjects as s } from '../testing/unit-events';
 
 const posted = (messageId: string) =>
   makeEvent<MessagePosted>(ctx, 'MessagePosted', 2, {
@@ -46,7 +29,6 @@ const joined = (roomId: string, userId: string) =>
   makeEvent<MemberJoined>(ctx, 'MemberJoined', 1, { roomId, userId, username: 'bob', role: 'member' });
 const left = (roomId: string, userId: string) =>
   makeEvent<MemberLeft>(ctx, 'MemberLeft', 2, { roomId, userId, username: 'bob', successorId: null, successorName: null });
-const time = new Date('2030-01-02T03:04:05.678Z');
 const msg = (position: number, data: unknown): StreamEvent => ({ subject: s.chat.roomMessages('general'), position, data });
 const meta = <T extends { payload: { roomId: string } }>(
   position: number,

@@ -1,4 +1,4 @@
-import { createSubjects, makeEvent, type Mention } from '@chat/contracts';
+import { makeEvent, type Mention } from '@chat/contracts';
 import { randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
@@ -6,9 +6,7 @@ import type { DataSource } from 'typeorm';
 import { openDatabase } from '../db/data-source';
 import type { StreamEvent } from '../store/events';
 import { HistoryStore } from '../store/history.store';
-
-/** The subjects of the store tests (no NATS: only the names the store reads events by). */
-export const unitSubjects = createSubjects('unit');
+import { unitSubjects } from './unit-events';
 
 /**
  * Events of the CHAT stream as the projector reads them, at positions the test chooses, for
