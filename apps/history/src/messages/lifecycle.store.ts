@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Mention } from '@chat/contracts';
 import { searchVector } from '../search/tokenize';
-import { foldChanges, type ChangeKind, type ChangeRecord, type Folded, type MessageRecord, type StoredState } from './messages.plan';
+import { foldChanges, type ChangeRecord, type Folded, type MessageRecord, type StoredState } from './messages.plan';
 
 /**
  * The SQL side of the message lifecycle (see the comment at the top of messages.plan.ts): the
@@ -69,18 +69,12 @@ export async function logChanges(em: EntityManager, schema: string, changes: Cha
   return new Set(written.map((w) => Number(w.position)));
 }
 
-interface ChangeSqlRow {
+/** A `message_changes` row as pg returns it: the record's ids in snake case, the position a bigint string. */
+interface ChangeSqlRow extends Pick<ChangeRecord, 'kind' | 'username' | 'body' | 'mentions' | 'emoji' | 'reason' | 'time'> {
   position: string;
   message_id: string;
   room_id: string;
-  kind: ChangeKind;
   user_id: string;
-  username: string | null;
-  body: string | null;
-  mentions: Mention[] | null;
-  emoji: string | null;
-  reason: 'author' | 'moderator' | null;
-  time: Date;
 }
 
 const toChange = (r: ChangeSqlRow): ChangeRecord => ({
