@@ -1,22 +1,9 @@
-import { historyTestEnv } from './testing/test-env';
-import { Pool } from 'pg';
-import {
-  makeEvent,
-  type HistoryPage,
-  type MemberJoined,
-  type MemberLeft,
-  type MessagePosted,
-  type RoomCreated,
-  type Subjects,
-} from '@chat/contracts';
-import type { JetStreamAdapter } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
+import { type HistoryPage, type MemberLeft } from '@chat/contracts';
+import { eventually } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import { HistoryConfig } from './config';
 import type { StreamEvent } from './store/events';
 import { Projector } from './projection/projector';
-import { historyService } from './service';
+import { startHistory, type HistoryUnderTest } from './testing/history-fixture';
 
 /**
  * Out-of-order commits and a stuck projector. Batches can commit out of order (replicas sharing
@@ -26,100 +13,50 @@ import { historyService } from './service';
  * that are not in the tables yet.
  */
 describe('history service - newest page after out-of-order commits, readiness of a stuck projector', () => {
-  const namespace = randomName();
-  const schema = randomName('hc');
-  let svc: RunningService;
-  let pool: Pool;
-  let s: Subjects;
-  let js: JetStreamAdapter;
+  let h: HistoryUnderTest;
   let projector: Projector;
 
-  const ctx = (userId: string) => ({
-    now: () => new Date(),
-    newId: randomUUID,
-    actor: { kind: 'user' as const, id: userId },
-    correlationId: randomUUID(),
-  });
   /** Posts as `reader`: history stores posts by members only. */
-  async function post(
-    roomId: string,
-    body: string,
-    senderId = reader,
-  ): Promise<{ messageId: string; position: number; event: StreamEvent }> {
-    const ev = makeEvent<MessagePosted>(ctx(senderId), 'MessagePosted', 2, {
-      replyTo: null,
-      mentions: [],
-      messageId: randomUUID(),
-      roomId,
-      senderId,
-      senderName: 'ann',
-      clientMsgId: `c-${body}`,
-      body,
-    });
-    const subject = s.chat.roomMessages(roomId);
-    const { seq } = await js.append(subject, ev, { msgId: ev.id });
-    return { messageId: ev.payload.messageId, position: seq, event: { subject, position: seq, data: ev } };
+  async function post(roomId: string, body: string, senderId = reader) {
+    const p = await h.f.post(roomId, senderId, body);
+    return { ...p, event: h.f.at(p.position) };
   }
   /** Member of every room paged here: history authorises each read from its membership projection. */
   const reader = randomUUID();
   async function roomEvent(type: 'MemberJoined' | 'MemberLeft', roomId: string, userId = reader): Promise<StreamEvent> {
-    const ev =
+    const position =
       type === 'MemberJoined'
-        ? makeEvent<MemberJoined>(ctx(userId), type, 1, { roomId, userId, username: 'rd', role: 'member' })
-        : makeEvent<MemberLeft>(ctx(userId), type, 2, { roomId, userId, username: 'rd', successorId: null, successorName: null });
-    const subject = s.chat.roomMeta(roomId);
-    const { seq } = await js.append(subject, ev, { msgId: ev.id });
-    return { subject, position: seq, data: ev };
+        ? await h.f.join(roomId, userId)
+        : await h.f.room<MemberLeft>('MemberLeft', { roomId, userId, username: 'rd', successorId: null, successorName: null }, userId, 2);
+    return h.f.at(position);
   }
   /** A public room with no owner, and `reader` in it. */
   async function openRoom(roomId: string): Promise<void> {
-    const ev = makeEvent<RoomCreated>(ctx(reader), 'RoomCreated', 1, {
-      roomId,
-      name: roomId,
-      topic: '',
-      visibility: 'public',
-      postPolicy: 'members',
-      memberLimit: 100,
-      ownerId: null,
-      ownerName: null,
-    });
-    await js.append(s.chat.roomMeta(roomId), ev, { msgId: ev.id });
-    await roomEvent('MemberJoined', roomId);
+    await h.f.createRoom(roomId, null);
+    await h.f.join(roomId, reader);
   }
-  const call = (roomId: string, userId = reader) => svc.deps.rpc.call('history.page', { roomId, userId });
+  const call = (roomId: string, userId = reader) => h.svc.deps.rpc.call('history.page', { roomId, userId });
   const page = async (roomId: string): Promise<HistoryPage> => {
     const r = await call(roomId);
     if (!r.ok) throw new Error(`history.page failed: ${JSON.stringify(r.error)}`);
     return r.data;
   };
   const ids = (p: HistoryPage) => p.messages.map((m) => m.messageId);
-  const checkpoint = async () =>
-    Number((await pool.query(`SELECT position FROM "${schema}".projection_checkpoints`)).rows[0]?.position ?? 0);
   const ready = async () => {
-    const res = await fetch(`${svc.url}/health/ready`);
+    const res = await fetch(`${h.svc.url}/health/ready`);
     return { status: res.status, body: (await res.json()) as { checks: Record<string, boolean> } };
   };
 
   beforeAll(async () => {
-    const url = await testDatabaseUrl();
-    pool = new Pool({ connectionString: url, max: 2 });
-    const env = await historyTestEnv(namespace, schema, { PROJECTION_ACK_WAIT_MS: '1000', PROJECTION_MAX_BATCH_MS: '1000' });
-    svc = await startService(historyService(loadConfig(HistoryConfig, env)));
-    s = svc.deps.subjects;
-    js = svc.deps.js;
-    projector = svc.app.get(Projector);
+    h = await startHistory('hc', { PROJECTION_ACK_WAIT_MS: '1000', PROJECTION_MAX_BATCH_MS: '1000' });
+    projector = h.svc.app.get(Projector);
   });
-  afterAll(async () => {
-    await svc?.close();
-    await deleteNamespace(namespace);
-    await pool?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool?.end();
-  });
+  afterAll(() => h?.close());
 
   it('a later batch committed first: the newest page waits for the rest of the room, or answers UNAVAILABLE', async () => {
     for (const room of ['warmup', 'lost', 'gap', 'other', 'quiet']) await openRoom(room);
     const warmup = await post('warmup', 'w');
-    await eventually(async () => (await checkpoint()) >= warmup.position);
+    await eventually(async () => (await h.f.checkpoint()) >= warmup.position);
     await projector.onModuleDestroy(); // the consumer stops fetching: nothing below is projected by it
 
     const lost = await post('lost', 'the last message of the room, in a batch still on its way');
@@ -131,7 +68,7 @@ describe('history service - newest page after out-of-order commits, readiness of
     // nor the newest page (it is on the room's …meta subject, not its message subject).
     await roomEvent('MemberJoined', 'quiet', randomUUID());
     await projector.applyBatch([late.event, other.event, quiet.event]);
-    expect(await checkpoint()).toBeGreaterThan(lost.position); // a high-water mark, past events not in the tables
+    expect(await h.f.checkpoint()).toBeGreaterThan(lost.position); // a high-water mark, past events not in the tables
 
     // Rooms whose events are all in: answered at once, whatever else is missing.
     expect(ids(await page('other'))).toEqual([other.messageId]);
@@ -161,7 +98,7 @@ describe('history service - newest page after out-of-order commits, readiness of
     const user = randomUUID();
     await openRoom('club');
     const msg = await post('club', 'hello');
-    await eventually(async () => (await checkpoint()) >= msg.position);
+    await eventually(async () => (await h.f.checkpoint()) >= msg.position);
     await projector.onModuleDestroy();
 
     // Joined (acknowledged = on the stream), not projected: the read waits and is then allowed.
@@ -196,24 +133,24 @@ describe('history service - newest page after out-of-order commits, readiness of
   it('readiness - a batch stuck in the handler past the ack wait makes the service not ready until it finishes', async () => {
     await openRoom('stuck');
     const first = await post('stuck', 'first');
-    await eventually(async () => (await checkpoint()) >= first.position);
+    await eventually(async () => (await h.f.checkpoint()) >= first.position);
     expect((await ready()).status).toBe(200);
 
     // Another session holds the checkpoint row: the next batch waits for it inside the handler.
-    const holder = await pool.connect();
+    const holder = await h.pool.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query(`SELECT 1 FROM "${schema}".projection_checkpoints FOR UPDATE`);
+      await holder.query(`SELECT 1 FROM "${h.schema}".projection_checkpoints FOR UPDATE`);
       const next = await post('stuck', 'second');
       const stuck = await eventually(async () => {
         const r = await ready();
         return r.status === 503 ? r.body : null;
       });
       expect(stuck.checks).toEqual({ nats: true, database: true, projector: false });
-      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      const metrics = await (await fetch(`${h.svc.url}/metrics`)).text();
       expect(Number(/^history_projection_batch_running_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(1);
       await holder.query('ROLLBACK');
-      await eventually(async () => (await checkpoint()) >= next.position);
+      await eventually(async () => (await h.f.checkpoint()) >= next.position);
       await eventually(async () => (await ready()).status === 200);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);

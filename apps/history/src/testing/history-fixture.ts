@@ -79,6 +79,13 @@ export class HistoryFixture {
     return seq;
   }
 
+  /** The event appended here at `position`, as the projector reads it (to apply it by hand). */
+  at(position: number): StreamEvent {
+    const found = this.appended.find((e) => e.position === position);
+    if (!found) throw new Error(`nothing appended here at ${position}`);
+    return found;
+  }
+
   /** A room event of the actor, on the room's meta subject. */
   room<E extends RoomEvent>(type: E['type'], payload: E['payload'], actor: string, version = 1): Promise<number> {
     return this.append(this.s.chat.roomMeta(payload.roomId), makeEvent<E>(this.ctx(actor), type, version as never, payload));
