@@ -92,11 +92,11 @@ export class HistoryFixture {
   }
 
   /** A message event of the actor, on the room's message subject. */
-  message<E extends MessageEvent>(type: E['type'], payload: E['payload'], actor: string, version = 1, time?: Date): Promise<number> {
-    return this.append(this.s.chat.roomMessages(payload.roomId), makeEvent<E>(this.ctx(actor, time), type, version as never, payload));
+  message<E extends MessageEvent>(type: E['type'], payload: E['payload'], actor: string, version = 1): Promise<number> {
+    return this.append(this.s.chat.roomMessages(payload.roomId), makeEvent<E>(this.ctx(actor), type, version as never, payload));
   }
 
-  /** A room; one with no owner (`null`, as rooms created at start-up) is created by a user of no account. */
+  /** A room of `ownerId`; `null` makes one with no owner (as the rooms created at start-up), appended by a random actor. */
   createRoom(
     roomId: string,
     ownerId: string | null,
