@@ -1,5 +1,7 @@
 import type { Mention, MessageView, ReplyRef } from '@chat/contracts';
 import { fullTime, h, shortTime } from '../dom';
+import { linkParts } from './links';
+import { mentionRanges } from './mention-match';
 import { isAdmin, isConversation, me, state } from '../state';
 
 // How one message is drawn: the quote of the message it answers, the sender and time with
@@ -52,6 +54,7 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
   Object.assign(li.dataset, {
     messageId: m.messageId,
     position: String(m.position),
+    time: m.time,
     senderId: m.senderId,
     deleted: String(!!m.deleted),
     mentionsMe: String(mentionsMe(m)),
@@ -86,29 +89,33 @@ function tombstone(m: MessageView) {
   });
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** The text, with each `@name` of a mentioned member marked (text nodes only, never HTML). */
+/** The text, with each `@name` of a mentioned member marked and http(s) links made clickable (DOM nodes only, never HTML). */
 export function bodyEl(body: string, mentions: Mention[]): HTMLElement {
   const div = h('div', { class: 'body', testid: 'message-body' });
-  const names = [...new Set((mentions ?? []).map((x) => x.username))].sort((a, b) => b.length - a.length);
-  if (!names.length) {
-    div.textContent = body;
-    return div;
-  }
-  const byName = new Map(mentions.map((x) => [x.username.toLocaleLowerCase(), x]));
-  const re = new RegExp(`@(${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_.-])`, 'giu');
   let at = 0;
-  for (const match of body.matchAll(re)) {
-    const who = byName.get(match[1].toLocaleLowerCase());
-    if (match.index > at) div.append(body.slice(at, match.index));
+  for (const r of mentionRanges(body, mentions)) {
+    if (r.start > at) div.append(...textWithLinks(body.slice(at, r.start)));
     div.append(
-      h('span', { class: `mention${who?.userId === myId() ? ' me' : ''}`, testid: 'mention', 'data-user-id': who?.userId, text: match[0] }),
+      h('span', {
+        class: `mention${r.mention.userId === myId() ? ' me' : ''}`,
+        testid: 'mention',
+        'data-user-id': r.mention.userId,
+        text: body.slice(r.start, r.end),
+      }),
     );
-    at = match.index + match[0].length;
+    at = r.end;
   }
-  if (at < body.length) div.append(body.slice(at));
+  if (at < body.length) div.append(...textWithLinks(body.slice(at)));
   return div;
+}
+
+/** Text with its http(s) URLs as links that open in a new tab and tell the target nothing. */
+function textWithLinks(text: string): (string | HTMLElement)[] {
+  return linkParts(text).map((p) =>
+    p.url
+      ? h('a', { href: p.url, target: '_blank', rel: 'noopener noreferrer', class: 'link', testid: 'message-link', text: p.text })
+      : p.text,
+  );
 }
 
 /** The quoted message, as the timeline has it now when it is loaded, else as the reply's snapshot. */
