@@ -1,6 +1,7 @@
 import { dayKey, dayLabel } from '../web/messages/days';
 import { linkParts } from '../web/messages/links';
 import { mentionRanges } from '../web/messages/mention-match';
+import { reactedText } from '../web/messages/reactions';
 
 // The web client's reading aids, pure: where the listed mentions are in a message's text (the
 // server's rule), which parts are links, and how days are named in the timeline.
@@ -70,5 +71,18 @@ describe('web days - separators name the local day', () => {
   it('a day key is the local calendar day', () => {
     expect(dayKey(new Date(2026, 0, 5, 23, 59))).toBe('2026-01-05');
     expect(dayKey('not a time')).toBe('');
+  });
+});
+
+describe('web reactions - who reacted, by name', () => {
+  const names = new Map([
+    [U, 'alice'],
+    [V, '小明'],
+  ]);
+  it('names the people this page knows, me as "You", and counts the rest', () => {
+    expect(reactedText({ emoji: '🎉', count: 2, userIds: [U, V] }, names)).toBe('alice and 小明 reacted with 🎉');
+    expect(reactedText({ emoji: '🎉', count: 3, userIds: [U, V, W] }, names, V)).toBe('You, alice and 1 other reacted with 🎉');
+    expect(reactedText({ emoji: '👍', count: 60, userIds: [U] }, names)).toBe('alice and 59 others reacted with 👍');
+    expect(reactedText({ emoji: '👍', count: 1, userIds: [W] }, names)).toBe('1 person reacted with 👍');
   });
 });

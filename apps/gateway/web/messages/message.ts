@@ -2,6 +2,7 @@ import type { Mention, MessageView, ReplyRef } from '@chat/contracts';
 import { fullTime, h, shortTime } from '../dom';
 import { linkParts } from './links';
 import { mentionRanges } from './mention-match';
+import { reactedText } from './reactions';
 import { isAdmin, isConversation, me, state } from '../state';
 
 // How one message is drawn: the quote of the message it answers, the sender and time with
@@ -138,8 +139,23 @@ function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
   );
 }
 
+/** Names of the people this page knows (presence, conversation peers, senders and mentions in the room's timeline). */
+function knownNames(roomId: string): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const { view } of state.presence.values()) names.set(view.userId, view.username);
+  for (const c of state.conversations.values()) names.set(c.peer.userId, c.peer.username);
+  for (const x of state.timelines.get(roomId)?.messages ?? []) {
+    names.set(x.senderId, x.senderName);
+    for (const u of x.mentions ?? []) names.set(u.userId, u.username);
+  }
+  const self = me();
+  if (self) names.set(self.userId, self.username);
+  return names;
+}
+
 function reactionsEl(m: MessageView) {
   const me = myId();
+  const names = knownNames(m.roomId);
   return h(
     'div',
     { class: 'reactions', testid: 'reactions' },
@@ -154,7 +170,7 @@ function reactionsEl(m: MessageView) {
           'data-emoji': r.emoji,
           'data-count': r.count,
           'aria-pressed': String(mine),
-          title: mine ? `You reacted with ${r.emoji}; click to take it back` : `React with ${r.emoji}`,
+          title: `${reactedText(r, names, me)}${mine ? ' (click to take yours back)' : ` (click to react with ${r.emoji})`}`,
           onclick: () => actions?.react(m, r.emoji),
         },
         h('span', { class: 'emoji', text: r.emoji }),
@@ -178,6 +194,9 @@ function actionsEl(m: MessageView) {
   );
 }
 
+/** The edit box grows with its text up to this height, then scrolls. */
+const EDIT_MAX_PX = 320;
+
 function editor(m: MessageView) {
   const input = h('textarea', {
     class: 'edit-input',
@@ -198,7 +217,7 @@ function editor(m: MessageView) {
       { class: 'edit-actions' },
       save,
       h('button', { type: 'button', class: 'small', testid: 'edit-cancel', onclick: () => actions?.cancelEdit() }, 'Cancel'),
-      h('span', { class: 'hint muted', text: 'Enter saves · Esc cancels' }),
+      h('span', { class: 'hint muted', text: 'Enter saves · Esc cancels · empty: delete' }),
     ),
     error,
   );
@@ -217,9 +236,17 @@ function editor(m: MessageView) {
     e.preventDefault();
     actions?.saveEdit(m, input.value, save, error);
   });
+  // As tall as its text (up to a limit, then it scrolls), so a long message shows from its first line.
+  const fit = () => {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight + 2, EDIT_MAX_PX)}px`;
+  };
+  input.addEventListener('input', fit);
   // Focus once the form is in the page.
   queueMicrotask(() => {
-    input.focus();
+    fit();
+    input.scrollTop = 0;
+    input.focus({ preventScroll: true });
     input.setSelectionRange(input.value.length, input.value.length);
   });
   return form;
