@@ -216,4 +216,43 @@ describe('web client: reading a long room (browser e2e)', () => {
       expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
       expect(await m.getByTestId('message-body').textContent()).toBe(`@${nameB}你好 see https://example.com/a?b=${tag}. ${tag}`);
     }));
+
+  it('web reading - an emptied edit offers to delete; a refusal says a sentence first and focuses the field; reactions name who; a favicon', () =>
+    withLogs(async () => {
+      // B's last message is the one sent from the past: Up edits it; emptied, Enter asks to delete it.
+      await b.getByTestId('message-input').focus();
+      await b.getByTestId('message-input').press('ArrowUp');
+      const edit = b.getByTestId('edit-input');
+      expect(Number(await edit.evaluate((n) => n.clientHeight))).toBeGreaterThan(0);
+      await edit.fill('');
+      await edit.press('Enter');
+      await b.getByTestId('delete-confirm-box').waitFor();
+      await b.getByTestId('delete-cancel').click();
+      await b.getByTestId('delete-confirm-box').waitFor({ state: 'detached' });
+
+      await b.getByTestId('open-create-room').click();
+      const dialog = b.getByTestId('create-room-dialog');
+      await dialog.getByTestId('new-room-name').fill('坏的 id');
+      await dialog.getByTestId('new-room-id').fill('Bad Id!');
+      await dialog.getByTestId('create-room').click();
+      const error = dialog.locator('[data-testid="create-room-error"][data-code="BAD_REQUEST"]');
+      await error.waitFor();
+      expect(await error.getByTestId('error-sentence').textContent()).toBe('Please check what you entered.');
+      expect(await error.locator('.code').textContent()).toBe('BAD_REQUEST');
+      await until('the id field has the focus', () =>
+        dialog.getByTestId('new-room-id').evaluate((n) => n.ownerDocument.activeElement === n),
+      );
+      await dialog.getByTestId('dialog-close').click();
+
+      const tag = suffix();
+      const posted = await a!.request('message.send', { roomId, clientMsgId: `r-${tag}`, body: `反应 ${tag}` });
+      await message(b, tag).waitFor();
+      await a!.request('reaction.add', { roomId, messageId: posted.messageId, emoji: '🎉' });
+      const chip = message(b, tag).locator('[data-testid="reaction"][data-emoji="🎉"]');
+      await chip.waitFor();
+      expect(await chip.getAttribute('title')).toMatch(new RegExp(`^${nameA} reacted with 🎉`));
+
+      const icon = await fetch(`${base}/favicon.ico`);
+      expect(icon.status).toBe(200);
+    }));
 });
