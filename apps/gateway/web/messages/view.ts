@@ -13,9 +13,11 @@ import { dayInText, dayKey, dayLabel } from './days';
 import { fillMessage, messageEl, pending } from './message';
 
 // The open room or conversation: its header, its messages (history pages stitched to live
-// events), and whether the composer is usable. A room opens at its newest page, or, to show a
-// message in context (a reply's quote, a search hit, a date), around that message: then pages
-// load both ways as the reader scrolls, until the newest is reached again.
+// events), and whether the composer is usable. A room opens at its newest page; with more
+// unread than the loaded messages reach, at its first unread message; to show a message in
+// context (a reply's quote, a search hit, a date), around that message: then pages load both
+// ways as the reader scrolls, until the newest is reached again. Sending goes back to the newest.
+// Each day starts with a separator naming it.
 
 const PAGE_SIZE = 50;
 /** After a reconnect, older pages fetched at most to close the gap to what we had; beyond it the view restarts at the newest page. */
