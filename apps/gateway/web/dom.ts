@@ -37,7 +37,43 @@ export function asShown(err: unknown): ShownError {
 /** The error code of a failure (INTERNAL for anything that is not a ChatClientError). */
 export const codeOf = (err: unknown): ErrorCode => (err instanceof ChatClientError ? err.code : 'INTERNAL');
 
-/** Fills `el` with a typed error (code, message, the field details of BAD_REQUEST), or hides it for null. */
+/** What each error code means, said to a person; the server's message and the code follow, smaller. */
+const SENTENCES: Record<ErrorCode, string> = {
+  BAD_REQUEST: 'Please check what you entered.',
+  FRAME_TOO_LARGE: 'That is too long to send.',
+  UNKNOWN_OP: 'This page is out of date: reload it.',
+  UNAUTHENTICATED: 'You are not logged in: log in again.',
+  AUTH_FAILED: 'Wrong username or password.',
+  TOKEN_EXPIRED: 'Your session has expired: log in again.',
+  USERNAME_TAKEN: 'That username is already taken.',
+  FORBIDDEN: 'You are not allowed to do that here.',
+  NOT_FOUND: 'Not found: it does not exist, or it is hidden from you.',
+  CONFLICT: 'Something changed at the same moment: try again.',
+  ALREADY_MEMBER: 'Already a member of this room.',
+  NOT_MEMBER: 'Not a member of this room.',
+  ROOM_FULL: 'This room is full.',
+  BANNED: 'Banned from this room.',
+  BLOCKED: 'Blocked: a block between you and this user stops this.',
+  CONTENT_BLOCKED: 'This message was refused by moderation.',
+  RATE_LIMITED: 'Too many requests: wait a moment and try again.',
+  UNAVAILABLE: 'The server is busy or restarting: try again in a moment.',
+  INTERNAL: 'Something went wrong.',
+};
+
+/** A person's sentence for an error code. */
+export const sentenceFor = (code: ErrorCode): string => SENTENCES[code] ?? SENTENCES.INTERNAL;
+
+/** A field path of BAD_REQUEST details as a word (`data.days` → `days`). */
+const fieldName = (field: string) =>
+  field
+    .replace(/^data\./, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+
+/**
+ * Fills `el` with an error, or hides it for null: a sentence for its code first, then the
+ * server's message (and the field details of BAD_REQUEST), with the code small at the end.
+ */
 export function showError(el: HTMLElement, e: unknown) {
   if (!e) {
     el.hidden = true;
@@ -47,13 +83,43 @@ export function showError(el: HTMLElement, e: unknown) {
   }
   const err = asShown(e);
   el.dataset.code = err.code;
-  el.replaceChildren(h('strong', { class: 'code', text: err.code }), ' ', h('span', { text: err.message }));
+  // An error of the page itself (not from the server) says what it means in its message.
+  const own = !(e instanceof ChatClientError);
+  const sentence = own ? capitalise(err.message) : sentenceFor(err.code);
+  const said = own || !err.message || err.message.replace(/\.$/, '').toLowerCase() === sentence.replace(/\.$/, '').toLowerCase();
+  el.replaceChildren(
+    h('span', { class: 'error-sentence', testid: 'error-sentence', text: sentence }),
+    said ? '' : ' ',
+    said ? '' : h('span', { class: 'error-message', text: err.message }),
+    own ? '' : ' ',
+    own ? '' : h('small', { class: 'code', title: 'error code', text: err.code }),
+  );
   // Field details, unless the message already says exactly that.
   const details = (Array.isArray(err.details) ? err.details : []).filter((d) => (d.problems ?? []).join('; ') !== err.message);
   if (details.length) {
-    el.append(h('ul', { class: 'details' }, ...details.map((d) => h('li', { text: `${d.field}: ${(d.problems ?? []).join('; ')}` }))));
+    el.append(
+      h('ul', { class: 'details' }, ...details.map((d) => h('li', { text: `${fieldName(d.field)}: ${(d.problems ?? []).join('; ')}` }))),
+    );
   }
   el.hidden = false;
+}
+
+const capitalise = (s: string) => (s ? s[0].toLocaleUpperCase() + s.slice(1) : s);
+
+/**
+ * After a refused form: focus the field the error names (an input with that `name` or
+ * `data-field`), else the form's first field, so the person can correct it at once.
+ */
+export function focusBadField(form: HTMLFormElement | null | undefined, err: unknown) {
+  if (!form) return;
+  const fields = [...form.querySelectorAll<HTMLInputElement>('input, textarea, select')].filter(
+    (f) => !f.disabled && !f.hidden && f.type !== 'hidden' && f.offsetParent !== null,
+  );
+  const named = (asShown(err).details ?? []).map((d) => d.field.replace(/^data\./, ''));
+  const target = fields.find((f) => named.includes(f.name) || named.includes(f.dataset.field ?? '')) ?? fields[0];
+  if (!target) return;
+  target.focus();
+  if (target instanceof HTMLInputElement && /^(text|search|number|password|)$/.test(target.type)) target.select();
 }
 
 /** An error box (hidden until filled by showError). */
@@ -82,6 +148,7 @@ export async function act<T>(button: HTMLButtonElement | null, errorEl: HTMLElem
   } catch (err) {
     if (errorEl) showError(errorEl, err);
     else toastError(err);
+    focusBadField(button?.form, err);
     return undefined;
   } finally {
     if (button) button.disabled = false;
@@ -103,9 +170,11 @@ export function toast(text: string, kind: 'info' | 'error' = 'info', code?: Erro
       role: kind === 'error' ? 'alert' : 'status',
       'data-code': code,
     },
-    code ? h('strong', { class: 'code', text: code }) : null,
+    code ? h('span', { class: 'error-sentence', text: sentenceFor(code) }) : null,
     code ? ' ' : null,
     h('span', { text }),
+    code ? ' ' : null,
+    code ? h('small', { class: 'code', text: code }) : null,
     h(
       'button',
       { type: 'button', class: 'link-button toast-close', title: 'Dismiss', 'aria-label': 'Dismiss', onclick: () => node.remove() },

@@ -37,6 +37,9 @@ import { clearSession, loadSession, prefs, saveSession, type Session } from './s
 import { renderSide, showSide } from './side';
 import { el, isMember, resetState, state } from './state';
 
+/** How often the room list (with the public rooms to join) is read again while the tab is shown. */
+const ROOMS_REFRESH_MS = 30_000;
+
 // The web client, bundled with libs/client by scripts/build-web.mjs into public/bundle/app.js.
 // The protocol (frames, request ids, auth, reconnecting with back-off) is the client's; this
 // module logs in, connects, routes live events to the parts of the page, and wires the page's
@@ -230,6 +233,13 @@ el.logout.addEventListener('click', () => logout());
 el.reconnectNow.addEventListener('click', () => state.client?.reconnectNow());
 window.addEventListener('online', wake);
 document.addEventListener('visibilitychange', wake);
+// No event tells a user about a public room someone else created: the room list is read again
+// when the tab is shown again and, while it is shown, every ROOMS_REFRESH_MS.
+const refreshRoomsQuietly = () => {
+  if (state.client?.ready && document.visibilityState === 'visible') void loadRooms();
+};
+document.addEventListener('visibilitychange', refreshRoomsQuietly);
+setInterval(refreshRoomsQuietly, ROOMS_REFRESH_MS);
 el.statusSelect.addEventListener('change', () => setStatus(el.statusSelect.value as SettableStatus));
 el.refreshRooms.addEventListener('click', () => {
   void loadRooms();

@@ -121,6 +121,7 @@ export const el = {
   jumpPresent: $<HTMLButtonElement>('jump-present'),
   jumpDateForm: $<HTMLFormElement>('jump-date-form'),
   jumpDate: $<HTMLInputElement>('jump-date'),
+  jumpNote: $('jump-note'),
   openSearch: $<HTMLButtonElement>('open-search'),
   replyBar: $('reply-bar'),
   mentionList: $('mention-list'),

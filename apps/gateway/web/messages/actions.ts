@@ -2,7 +2,7 @@ import type { MessageView, WsEvents } from '@chat/contracts';
 import { act, h, showError, toastError } from '../dom';
 import { recountIfUnread } from '../reads/unread';
 import { client, el, me, state } from '../state';
-import { fillMessage, mayEdit, pending, setMessageActions } from './message';
+import { fillMessage, mayDelete, mayEdit, pending, setMessageActions } from './message';
 import { applyReaction } from './reactions';
 import { jumpToMessage } from './view';
 
@@ -168,7 +168,12 @@ function endEdit(m?: MessageView) {
 }
 
 async function saveEdit(m: MessageView, body: string, button: HTMLButtonElement, errorEl: HTMLElement) {
-  if (!body.trim()) return showError(errorEl, new Error('a message cannot be empty; delete it instead'));
+  // An emptied message: offer to delete it (a message cannot be empty).
+  if (!body.trim()) {
+    if (!mayDelete(m)) return showError(errorEl, new Error('a message cannot be empty'));
+    pending.editing = null;
+    return askDelete(m);
+  }
   if (body === m.body) return endEdit(m);
   await act(button, errorEl, async () => {
     await client().request('message.edit', { roomId: m.roomId, messageId: m.messageId, body });

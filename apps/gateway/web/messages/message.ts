@@ -1,5 +1,8 @@
 import type { Mention, MessageView, ReplyRef } from '@chat/contracts';
 import { fullTime, h, shortTime } from '../dom';
+import { linkParts } from './links';
+import { mentionRanges } from './mention-match';
+import { reactedText } from './reactions';
 import { isAdmin, isConversation, me, state } from '../state';
 
 // How one message is drawn: the quote of the message it answers, the sender and time with
@@ -52,6 +55,7 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
   Object.assign(li.dataset, {
     messageId: m.messageId,
     position: String(m.position),
+    time: m.time,
     senderId: m.senderId,
     deleted: String(!!m.deleted),
     mentionsMe: String(mentionsMe(m)),
@@ -86,29 +90,33 @@ function tombstone(m: MessageView) {
   });
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** The text, with each `@name` of a mentioned member marked (text nodes only, never HTML). */
+/** The text, with each `@name` of a mentioned member marked and http(s) links made clickable (DOM nodes only, never HTML). */
 export function bodyEl(body: string, mentions: Mention[]): HTMLElement {
   const div = h('div', { class: 'body', testid: 'message-body' });
-  const names = [...new Set((mentions ?? []).map((x) => x.username))].sort((a, b) => b.length - a.length);
-  if (!names.length) {
-    div.textContent = body;
-    return div;
-  }
-  const byName = new Map(mentions.map((x) => [x.username.toLocaleLowerCase(), x]));
-  const re = new RegExp(`@(${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_.-])`, 'giu');
   let at = 0;
-  for (const match of body.matchAll(re)) {
-    const who = byName.get(match[1].toLocaleLowerCase());
-    if (match.index > at) div.append(body.slice(at, match.index));
+  for (const r of mentionRanges(body, mentions)) {
+    if (r.start > at) div.append(...textWithLinks(body.slice(at, r.start)));
     div.append(
-      h('span', { class: `mention${who?.userId === myId() ? ' me' : ''}`, testid: 'mention', 'data-user-id': who?.userId, text: match[0] }),
+      h('span', {
+        class: `mention${r.mention.userId === myId() ? ' me' : ''}`,
+        testid: 'mention',
+        'data-user-id': r.mention.userId,
+        text: body.slice(r.start, r.end),
+      }),
     );
-    at = match.index + match[0].length;
+    at = r.end;
   }
-  if (at < body.length) div.append(body.slice(at));
+  if (at < body.length) div.append(...textWithLinks(body.slice(at)));
   return div;
+}
+
+/** Text with its http(s) URLs as links that open in a new tab and tell the target nothing. */
+function textWithLinks(text: string): (string | HTMLElement)[] {
+  return linkParts(text).map((p) =>
+    p.url
+      ? h('a', { href: p.url, target: '_blank', rel: 'noopener noreferrer', class: 'link', testid: 'message-link', text: p.text })
+      : p.text,
+  );
 }
 
 /** The quoted message, as the timeline has it now when it is loaded, else as the reply's snapshot. */
@@ -131,8 +139,23 @@ function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
   );
 }
 
+/** Names of the people this page knows (presence, conversation peers, senders and mentions in the room's timeline). */
+function knownNames(roomId: string): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const { view } of state.presence.values()) names.set(view.userId, view.username);
+  for (const c of state.conversations.values()) names.set(c.peer.userId, c.peer.username);
+  for (const x of state.timelines.get(roomId)?.messages ?? []) {
+    names.set(x.senderId, x.senderName);
+    for (const u of x.mentions ?? []) names.set(u.userId, u.username);
+  }
+  const self = me();
+  if (self) names.set(self.userId, self.username);
+  return names;
+}
+
 function reactionsEl(m: MessageView) {
   const me = myId();
+  const names = knownNames(m.roomId);
   return h(
     'div',
     { class: 'reactions', testid: 'reactions' },
@@ -147,7 +170,7 @@ function reactionsEl(m: MessageView) {
           'data-emoji': r.emoji,
           'data-count': r.count,
           'aria-pressed': String(mine),
-          title: mine ? `You reacted with ${r.emoji}; click to take it back` : `React with ${r.emoji}`,
+          title: `${reactedText(r, names, me)}${mine ? ' (click to take yours back)' : ` (click to react with ${r.emoji})`}`,
           onclick: () => actions?.react(m, r.emoji),
         },
         h('span', { class: 'emoji', text: r.emoji }),
@@ -171,6 +194,9 @@ function actionsEl(m: MessageView) {
   );
 }
 
+/** The edit box grows with its text up to this height, then scrolls. */
+const EDIT_MAX_PX = 320;
+
 function editor(m: MessageView) {
   const input = h('textarea', {
     class: 'edit-input',
@@ -191,7 +217,7 @@ function editor(m: MessageView) {
       { class: 'edit-actions' },
       save,
       h('button', { type: 'button', class: 'small', testid: 'edit-cancel', onclick: () => actions?.cancelEdit() }, 'Cancel'),
-      h('span', { class: 'hint muted', text: 'Enter saves · Esc cancels' }),
+      h('span', { class: 'hint muted', text: 'Enter saves · Esc cancels · empty: delete' }),
     ),
     error,
   );
@@ -210,9 +236,17 @@ function editor(m: MessageView) {
     e.preventDefault();
     actions?.saveEdit(m, input.value, save, error);
   });
+  // As tall as its text (up to a limit, then it scrolls), so a long message shows from its first line.
+  const fit = () => {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight + 2, EDIT_MAX_PX)}px`;
+  };
+  input.addEventListener('input', fit);
   // Focus once the form is in the page.
   queueMicrotask(() => {
-    input.focus();
+    fit();
+    input.scrollTop = 0;
+    input.focus({ preventScroll: true });
     input.setSelectionRange(input.value.length, input.value.length);
   });
   return form;

@@ -2,7 +2,7 @@ import type { MessageView, PostAck } from '@chat/contracts';
 import { codeOf, h, showError, toastError } from '../dom';
 import { client, el, me, state, type OutboxItem } from '../state';
 import { newClientMsgId } from '../session';
-import { addMessages, nearBottom, scrollToBottom } from './view';
+import { addMessages, jumpToPresent, nearBottom, scrollToBottom } from './view';
 import { onConversationSent } from '../conversations/list';
 import { setReplyTo } from './actions';
 
@@ -23,7 +23,9 @@ export function submitMessage(e?: Event) {
   setReplyTo(null);
   el.input.value = '';
   autoGrow();
-  scrollToBottom();
+  // Sending while reading in the past goes back to the present, where the message will be.
+  if (state.timelines.get(roomId)?.detached) void jumpToPresent();
+  else scrollToBottom();
 }
 
 /** Queues a message for a room (or, with `peer`, a conversation) and sends it when connected. */
@@ -84,8 +86,12 @@ async function sendItem(item: OutboxItem) {
     removeFromOutbox(item);
     if (item.peer) onConversationSent(item.peer, view);
     const tl = state.timelines.get(ack.roomId);
-    if (tl) {
-      const stick = ack.roomId === state.currentRoomId && nearBottom();
+    if (tl?.detached) {
+      // A window in the past: the message belongs to the present, which paging down reaches.
+      if (!tl.held.some((x) => x.messageId === view.messageId)) tl.held.push(view);
+    } else if (tl) {
+      // My own message in the open room: show it, as after pressing Enter.
+      const stick = ack.roomId === state.currentRoomId;
       addMessages(tl, [view]);
       if (stick) scrollToBottom();
     }

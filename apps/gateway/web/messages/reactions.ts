@@ -24,3 +24,18 @@ export function applyReaction(m: Pick<MessageView, 'reactions'>, emoji: string, 
     if (r.count <= 0) reactions.splice(i, 1);
   }
 }
+
+/** "alice, 小明 and 2 others reacted with 🎉" (me as "You"). */
+export function reactedText(
+  r: { emoji: string; count: number; userIds: string[] },
+  names: ReadonlyMap<string, string>,
+  self?: string,
+): string {
+  const mine = !!self && r.userIds.includes(self);
+  const named = r.userIds.filter((id) => id !== self && names.has(id)).map((id) => names.get(id)!);
+  const who = [...(mine ? ['You'] : []), ...named];
+  const others = r.count - who.length;
+  if (others > 0) who.push(who.length ? `${others} other${others === 1 ? '' : 's'}` : `${others} ${others === 1 ? 'person' : 'people'}`);
+  const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who[who.length - 1]}` : who[0];
+  return `${list} reacted with ${r.emoji}`;
+}

@@ -9,12 +9,15 @@ import { renderSidebar } from '../rooms/sidebar';
 import { renderSide } from '../side';
 import { renderPending, settleOutbox } from './outbox';
 import { countPosted, dividerFor, maybeMarkRead } from '../reads/unread';
+import { dayInText, dayKey, dayLabel } from './days';
 import { fillMessage, messageEl, pending } from './message';
 
 // The open room or conversation: its header, its messages (history pages stitched to live
-// events), and whether the composer is usable. A room opens at its newest page, or, to show a
-// message in context (a reply's quote, a search hit, a date), around that message: then pages
-// load both ways as the reader scrolls, until the newest is reached again.
+// events), and whether the composer is usable. A room opens at its newest page; with more
+// unread than the loaded messages reach, at its first unread message; to show a message in
+// context (a reply's quote, a search hit, a date), around that message: then pages load both
+// ways as the reader scrolls, until the newest is reached again. Sending goes back to the newest.
+// Each day starts with a separator naming it.
 
 const PAGE_SIZE = 50;
 /** After a reconnect, older pages fetched at most to close the gap to what we had; beyond it the view restarts at the newest page. */
@@ -25,11 +28,19 @@ const MAX_CATCH_UP_PAGES = 10;
  * newest page read right after (re)connecting. The newest page is read again after these delays.
  */
 const SETTLE_DELAYS_MS = [1000, 4000];
+/** Opening at the first unread message: this much of the read ones stays in view above it. */
+const CONTEXT_ABOVE_PX = 90;
 /** Scrolling this close to an edge loads the next page that way. */
 const EDGE_PX = 40;
 
 /** Where a room opens: its newest page, or around a position or a time. */
-export type Anchor = Pick<WsOps['history.page']['req'], 'around' | 'at'> & { messageId?: string };
+export type Anchor = Pick<WsOps['history.page']['req'], 'around' | 'at'> & {
+  messageId?: string;
+  /** Opening at the first unread message: the "new messages" line goes to the top, nothing flashes. */
+  unread?: boolean;
+  /** Jumping to a day (YYYY-MM-DD): says so when the day has no messages. */
+  day?: string;
+};
 
 export function renderRoomHeader() {
   const id = state.currentRoomId;
@@ -120,6 +131,9 @@ export async function openRoom(roomId: string, { fromList = false, anchor }: { f
   let tl = state.timelines.get(roomId);
   if (!tl) state.timelines.set(roomId, (tl = new Timeline(roomId)));
   if (switching) tl.dividerAfter = dividerFor(roomId);
+  // More unread than the loaded messages reach: open at the first unread one, not the newest.
+  if (!anchor && switching && tl.dividerAfter !== null && !reachesDivider(tl)) anchor = { around: tl.dividerAfter + 1, unread: true };
+  showJumpNote(null);
   if (anchor) {
     await openAround(tl, anchor);
   } else {
@@ -132,7 +146,23 @@ export async function openRoom(roomId: string, { fromList = false, anchor }: { f
   }
   renderHistoryEdge();
   maybeMarkRead();
-  if (switching && !anchor && !el.input.disabled) el.input.focus({ preventScroll: true });
+  if (switching && (!anchor || anchor.unread) && !el.input.disabled) el.input.focus({ preventScroll: true });
+}
+
+/**
+ * Whether the loaded messages take in the first unread one: the timeline holds the message at
+ * or before the marker, or the room's first message. Positions are stream positions (other
+ * events take some), so only a loaded message at or before the marker tells there is no gap.
+ */
+function reachesDivider(tl: Timeline): boolean {
+  if (!tl.messages.length || tl.detached) return false;
+  return tl.nextBefore === null || tl.oldestPosition <= tl.dividerAfter!;
+}
+
+/** A line above the messages about where the view is (a day with no messages). */
+function showJumpNote(text: string | null) {
+  el.jumpNote.textContent = text ?? '';
+  el.jumpNote.hidden = !text;
 }
 
 /**
@@ -159,10 +189,20 @@ async function openAround(tl: Timeline, anchor: Anchor) {
     renderMessages();
     addMessages(tl, page.messages, { fromPage: true });
     renderHistoryEdge();
+    if (anchor.day) {
+      const anchored = page.anchor !== null ? page.messages.find((m) => m.position === page.anchor) : undefined;
+      if (!anchored) showJumpNote(`No messages on or after ${dayInText(anchor.day)}; showing the newest ones.`);
+      else if (dayKey(anchored.time) !== anchor.day) showJumpNote(`No messages on ${dayInText(anchor.day)}; showing the next ones.`);
+    }
+    const divider = el.messageList.querySelector<HTMLElement>('[data-testid="new-messages"]');
     const target =
       (anchor.messageId ? state.messageEls.get(anchor.messageId) : undefined) ??
       (page.anchor !== null ? elementAt(page.anchor) : undefined);
-    if (target) {
+    if (anchor.unread) {
+      const at = divider ?? target;
+      if (at) showNearTop(at);
+      else scrollToBottom();
+    } else if (target) {
       target.scrollIntoView({ block: 'center' });
       flash(target);
     } else scrollToBottom();
@@ -203,6 +243,7 @@ export async function jumpToMessage(roomId: string, position: number, messageId?
 export async function jumpToPresent() {
   const tl = state.timelines.get(state.currentRoomId ?? '');
   if (!tl) return;
+  showJumpNote(null);
   if (tl.detached) {
     tl.clear();
     renderMessages();
@@ -217,7 +258,7 @@ export async function jumpToDate(day: string) {
   const roomId = state.currentRoomId;
   const start = new Date(`${day}T00:00:00`);
   if (!roomId || Number.isNaN(start.getTime())) return;
-  await openRoom(roomId, { anchor: { at: start.toISOString() } });
+  await openRoom(roomId, { anchor: { at: start.toISOString(), day } });
 }
 
 /** The open room is gone (left, kicked, deleted): show nothing in its place. */
@@ -392,8 +433,16 @@ function renderHistoryEdge() {
 /** Opening a room with unread messages: show the "new messages" line, else the newest. */
 function scrollToDividerOrBottom() {
   const divider = el.messageList.querySelector<HTMLElement>('[data-testid="new-messages"]');
-  if (divider && divider.previousElementSibling) divider.scrollIntoView({ block: 'start' });
+  const tl = state.timelines.get(state.currentRoomId ?? '');
+  // Above the first loaded message, the line is right only when nothing older is unread.
+  if (divider && tl && reachesDivider(tl)) showNearTop(divider);
   else scrollToBottom();
+}
+
+/** Scrolls a node to the top of the view, with a little of what is above it (the last read messages) still shown. */
+function showNearTop(node: HTMLElement) {
+  node.scrollIntoView({ block: 'start' });
+  el.scroller.scrollTop -= Math.min(CONTEXT_ABOVE_PX, el.scroller.clientHeight / 4);
 }
 
 /** The "new messages" line sits above the first message after my marker as it was when the room was opened. */
@@ -426,6 +475,7 @@ export function scrollToBottom() {
 export function addMessages(tl: Timeline, messages: MessageView[], { fromPage = false } = {}) {
   const onScreen = tl.roomId === state.currentRoomId && el.messageList.dataset.roomId === tl.roomId;
   let added = false;
+  if (onScreen) removeDaySeparators();
   for (const m of messages) {
     const i = tl.insert(m);
     settleOutbox(m);
@@ -449,6 +499,33 @@ export function addMessages(tl: Timeline, messages: MessageView[], { fromPage = 
     added = true;
   }
   if (added) placeDivider(tl);
+  if (onScreen) placeDaySeparators();
+}
+
+const DAY_SEPARATOR = '[data-testid="day-separator"]';
+const removeDaySeparators = () => el.messageList.querySelectorAll(DAY_SEPARATOR).forEach((n) => n.remove());
+
+/** A line with the day above the first message of each day (above the "new messages" line when that is there). */
+function placeDaySeparators() {
+  removeDaySeparators();
+  const now = new Date();
+  let last = '';
+  for (const node of [...el.messageList.querySelectorAll<HTMLElement>('[data-testid="message"]')]) {
+    const key = dayKey(node.dataset.time ?? '');
+    if (!key || key === last) continue;
+    last = key;
+    const prev = node.previousElementSibling;
+    const at = prev?.matches('[data-testid="new-messages"]') ? prev : node;
+    const label = dayLabel(key, now);
+    el.messageList.insertBefore(
+      h(
+        'li',
+        { class: 'day-separator', testid: 'day-separator', role: 'separator', 'aria-label': label, 'data-day': key },
+        h('span', { text: label }),
+      ),
+      at,
+    );
+  }
 }
 
 export function renderMessages() {
@@ -462,6 +539,7 @@ export function renderMessages() {
   });
   el.messageList.replaceChildren(...nodes);
   if (tl) placeDivider(tl);
+  placeDaySeparators();
   renderPending();
   renderHistoryEdge();
 }

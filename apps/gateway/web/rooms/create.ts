@@ -10,12 +10,15 @@ import { renderSidebar } from './sidebar';
 export const DEFAULT_MEMBER_LIMIT = 50;
 export const MAX_MEMBER_LIMIT = 100_000;
 
+export const VISIBILITY_HINT = 'Public: listed in the directory, anyone may join. Private: invitation only, hidden from others.';
+
 export function visibilitySelect(testid: string, value: string) {
   return h(
     'select',
     { testid },
-    h('option', { value: 'public', text: 'Public: listed in the directory, anyone may join', selected: value === 'public' }),
-    h('option', { value: 'private', text: 'Private: invitation only, hidden from others', selected: value === 'private' }),
+    // Short option texts: a narrow panel cuts a long one off; the field's hint says the rest.
+    h('option', { value: 'public', text: 'Public', title: 'Listed in the directory; anyone may join', selected: value === 'public' }),
+    h('option', { value: 'private', text: 'Private', title: 'Invitation only; hidden from others', selected: value === 'private' }),
   ) as HTMLSelectElement;
 }
 
@@ -33,15 +36,22 @@ export function limitInput(testid: string, value: number) {
 }
 
 export function openCreateRoomDialog() {
-  const name = h('input', { testid: 'new-room-name', maxlength: 80, required: true, placeholder: 'e.g. 项目讨论' }) as HTMLInputElement;
+  const name = h('input', {
+    testid: 'new-room-name',
+    'data-field': 'name',
+    maxlength: 80,
+    required: true,
+    placeholder: 'e.g. 项目讨论',
+  }) as HTMLInputElement;
   const id = h('input', {
     testid: 'new-room-id',
+    'data-field': 'roomId',
     maxlength: 64,
     spellcheck: 'false',
     autocapitalize: 'none',
     placeholder: 'e.g. team-a (optional)',
   }) as HTMLInputElement;
-  const topic = h('input', { testid: 'new-room-topic', maxlength: 300 }) as HTMLInputElement;
+  const topic = h('input', { testid: 'new-room-topic', 'data-field': 'topic', maxlength: 300 }) as HTMLInputElement;
   const visibility = visibilitySelect('new-room-visibility', 'public');
   const policy = postPolicySelect('new-room-post-policy', 'members');
   const limit = limitInput('new-room-limit', DEFAULT_MEMBER_LIMIT);
@@ -53,7 +63,7 @@ export function openCreateRoomDialog() {
     field('Name', name),
     field('Id', id, 'Letters a-z, digits, - and _; generated when left empty.'),
     field('Topic', topic),
-    field('Visibility', visibility),
+    field('Visibility', visibility, VISIBILITY_HINT),
     field('Who may post', policy),
     field('Member limit', limit),
     error,

@@ -2,7 +2,7 @@ import type { RoomDetails, WsOps } from '@chat/contracts';
 import { act, errorBox, field, fullTime, h, plural, showError } from '../dom';
 import { client, el, isAdmin, myRole, roomTitle, state } from '../state';
 import { dropRoom, leaveRoom, roomChanged } from './sidebar';
-import { limitInput, postPolicySelect, visibilitySelect } from './create';
+import { limitInput, postPolicySelect, VISIBILITY_HINT, visibilitySelect } from './create';
 import { openStatsDialog } from './stats';
 
 // The open room's details (`room.details`) and, for its admins, its settings (`room.update`);
@@ -81,7 +81,7 @@ function draw(d: RoomDetails) {
     ['Members', `${summary.memberCount} of at most ${summary.memberLimit}`],
     ['Owner', d.owner?.username ?? (d.isDefault ? 'nobody (default room)' : 'nobody')],
     ['Created', `${fullTime(d.createdAt)}${d.createdBy ? ` by ${d.createdBy.username}` : ''}`],
-    ['Messages kept', d.retentionDays == null ? 'the server default' : plural(d.retentionDays, 'day')],
+    ['Messages kept', d.retentionDays == null ? "the server's default (no period set for this room)" : plural(d.retentionDays, 'day')],
     ['Your role', role ?? 'not a member'],
   ];
   const parts: HTMLElement[] = [
@@ -109,8 +109,14 @@ function draw(d: RoomDetails) {
 
 function settingsForm(d: RoomDetails) {
   const summary = state.rooms.get(d.roomId) ?? d;
-  const name = h('input', { testid: 'settings-name', maxlength: 80, required: true, value: summary.name }) as HTMLInputElement;
-  const topic = h('input', { testid: 'settings-topic', maxlength: 300, value: summary.topic }) as HTMLInputElement;
+  const name = h('input', {
+    testid: 'settings-name',
+    'data-field': 'name',
+    maxlength: 80,
+    required: true,
+    value: summary.name,
+  }) as HTMLInputElement;
+  const topic = h('input', { testid: 'settings-topic', 'data-field': 'topic', maxlength: 300, value: summary.topic }) as HTMLInputElement;
   const visibility = visibilitySelect('settings-visibility', summary.visibility);
   const policy = postPolicySelect('settings-post-policy', summary.postPolicy);
   const limit = limitInput('settings-limit', summary.memberLimit);
@@ -122,7 +128,7 @@ function settingsForm(d: RoomDetails) {
     h('h3', { text: 'Settings' }),
     field('Name', name),
     field('Topic', topic),
-    field('Visibility', visibility),
+    field('Visibility', visibility, VISIBILITY_HINT),
     field('Who may post', policy),
     field('Member limit', limit, 'Lowering it below the member count keeps everyone but admits nobody new.'),
     error,
@@ -162,20 +168,21 @@ function retentionForm(d: RoomDetails) {
   const days = h('input', {
     type: 'number',
     testid: 'retention-days',
+    'data-field': 'days',
     min: 1,
     max: 36500,
     step: 1,
-    placeholder: 'server default',
+    placeholder: "server's default",
     value: d.retentionDays ?? '',
   }) as HTMLInputElement;
   const error = errorBox('retention-error');
-  const save = h('button', { type: 'submit', class: 'small', testid: 'retention-save' }, 'Set') as HTMLButtonElement;
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'retention-save' }, 'Save') as HTMLButtonElement;
   const done = h('p', { class: 'muted', testid: 'retention-saved', text: 'Saved.', hidden: retentionSaved !== d.roomId });
   const form = h(
     'form',
     { class: 'dialog-form settings', testid: 'retention-form', novalidate: true },
     h('h3', { text: 'Retention' }),
-    field('Keep messages for (days)', days, 'Older messages are removed for everyone. Empty: the server default.'),
+    field('Keep messages for (days)', days, "Older messages are removed for everyone. Empty: the server's default."),
     error,
     h('div', { class: 'actions' }, save),
     done,

@@ -18,6 +18,25 @@ function bar(value: number, max: number, label: string) {
   );
 }
 
+const hh = (hour: number) => String(hour).padStart(2, '0');
+/** This browser's offset from UTC now, in minutes (east positive). */
+const offsetMinutes = () => -new Date().getTimezoneOffset();
+/** The local time (HH:MM) a UTC hour starts at, at today's offset. */
+function localStart(utcHour: number): string {
+  const m = (((utcHour * 60 + offsetMinutes()) % 1440) + 1440) % 1440;
+  return `${hh(Math.floor(m / 60))}:${hh(m % 60)}`;
+}
+
+/** Where this reader is against UTC, so the UTC hours can be read: "Your time is UTC+8: 00 UTC is 08:00 here." */
+function utcNote(): string {
+  const off = offsetMinutes();
+  if (!off) return 'Your time is UTC.';
+  const sign = off > 0 ? '+' : '−';
+  const abs = Math.abs(off);
+  const zone = `UTC${sign}${Math.floor(abs / 60)}${abs % 60 ? `:${hh(abs % 60)}` : ''}`;
+  return `Your time is ${zone}: 00 UTC is ${localStart(0)} here.`;
+}
+
 function statsBody(s: StatsView): HTMLElement {
   const maxDay = Math.max(0, ...s.days.map((d) => d.messages));
   const maxHour = Math.max(0, ...s.hours);
@@ -30,8 +49,9 @@ function statsBody(s: StatsView): HTMLElement {
       h('strong', { testid: 'stats-messages', text: String(s.messages) }),
       ` messages by `,
       h('strong', { testid: 'stats-active', text: String(s.activeUsers) }),
-      ` ${s.activeUsers === 1 ? 'person' : 'people'} from ${s.from} to ${s.to} (UTC)`,
+      ` ${s.activeUsers === 1 ? 'person' : 'people'} from ${s.from} to ${s.to} (days in UTC)`,
     ),
+    h('p', { class: 'muted hint', testid: 'stats-note', text: 'Deleted messages are counted (as they were posted).' }),
     h('h3', { text: 'Top posters' }),
     s.topPosters.length
       ? h(
@@ -52,7 +72,8 @@ function statsBody(s: StatsView): HTMLElement {
           ),
         )
       : h('p', { class: 'muted', text: 'Nobody posted in this range.' }),
-    h('h3', { text: 'Busiest hours (UTC)' }),
+    h('h3', { text: 'Busiest hours (hours in UTC)' }),
+    h('p', { class: 'muted hint', testid: 'stats-hours-note', text: utcNote() }),
     h(
       'div',
       { class: 'hours', testid: 'stats-hours' },
@@ -61,7 +82,7 @@ function statsBody(s: StatsView): HTMLElement {
           'span',
           {
             class: 'hour',
-            title: `${String(hour).padStart(2, '0')}:00–${String(hour).padStart(2, '0')}:59 · ${n} messages`,
+            title: `${hh(hour)}:00–${hh(hour)}:59 UTC (from ${localStart(hour)} your time) · ${n} messages`,
             'data-hour': hour,
           },
           h('span', { class: 'hour-bar', style: `height:${maxHour ? Math.max(2, Math.round((n / maxHour) * 100)) : 0}%` }),
