@@ -73,7 +73,7 @@ const { values: opt } = parseArgs({
     'offset-calls': { type: 'string', default: '20' },
     'search-calls': { type: 'string', default: '200' },
     'like-calls': { type: 'string', default: '10' },
-    'budget-seconds': { type: 'string', default: '30' },
+    'budget-seconds': { type: 'string', default: '20' },
     'rebuild-events': { type: 'string', default: '10000000' },
     window: { type: 'string', default: '1000' },
     only: { type: 'string' },
@@ -94,7 +94,7 @@ if (opt.help) {
   --offset-calls C     calls per OFFSET variant (default 20; the deep one takes seconds)
   --search-calls C     calls per query for the search RPC and its SQL (default 200)
   --like-calls C       calls per query for LIKE and ILIKE (default 10)
-  --budget-seconds S   a variant stops after S seconds even with fewer calls (at least 3 are made) (default 30)
+  --budget-seconds S   a variant stops after S seconds even with fewer calls (at least 3 are made) (default 20)
   --rebuild-events E   MessagePosted events replayed by the rebuild part (default 10000000)
   --window W           publishes in flight while appending events (default 1000)
   --only LIST          comma-separated parts: projection, pages, search, rebuild (default all)
@@ -150,8 +150,11 @@ const serviceBatch = (() => {
 const BULK_BASE = 1_000_000_000_000;
 
 // ---------------------------------------------------------------------------------------------
-// Message bodies: Chinese sentences (no spaces), English, Japanese, mixed; word frequencies
-// skewed (a few very common words, a long tail), a rare term in about 1 message in 100,000.
+// Message bodies: Chinese sentences (no spaces), English, Japanese, mixed. Each word slot takes
+// a function word (a short, very common list: `the`, `我们`, …: in 20-40 % of messages), a topic
+// word (~80 per language, each in roughly 0.5-2 % of messages: `deploy`, `部署`, …), or a
+// long-tail word from a generated lexicon of ~20,000 per language (most of them rare), and
+// a rare term is added to about 1 message in 100,000. Seeded: every run writes the same text.
 
 function rng(seed) {
   let a = seed >>> 0;
@@ -164,46 +167,93 @@ function rng(seed) {
   };
 }
 
-const ZH = (
-  '我们 今天 明天 开会 项目 部署 服务器 数据库 测试 上线 问题 讨论 需要 已经 完成 客户 需求 版本 发布 修复 代码 会议 时间 下午 上午 计划 ' +
-  '进度 报告 系统 用户 接口 文档 设计 方案 确认 一下 没有 可以 什么 怎么 大家 同事 团队 环境 配置 日志 性能 监控 告警 网络 迁移 备份 周末 ' +
-  '准备 处理 检查 重启 延迟 缓存 分支 合并 审核 回滚 生产 预发 工单 负责 安排 结果 影响 原因 紧急 注意 记得 谢谢 好的 收到 明白 马上 稍等'
-).split(' ');
-const ZH_PHRASES = ['明天开会', '数据库迁移', '服务器部署', '上线计划'];
-const EN = (
-  'the we need to deploy server database migration test release meeting tomorrow review fix bug issue please check logs build ' +
-  'failed passed latency cache query index team update customer version rollback staging production ticket merge branch approve ' +
-  'coffee lunch today is on for and it this after before monitor alert config network backup weekend plan ready done thanks ok ' +
-  'sure later again slow fast error timeout restart ship sprint demo'
-).split(' ');
-const EN_PHRASES = ['database migration', 'code review', 'on call', 'load test'];
-const JA =
-  '明日 会議 確認 します お疲れ様です よろしくお願いします サーバー デプロイ テスト 問題 ありがとうございます すみません 了解です 資料 共有 予定 本番 環境 対応 完了'.split(
-    ' ',
+const words = (s) => s.split(' ');
+const LEX = {
+  zh: {
+    head: words('我们 今天 一下 没有 可以 大家 好的 这个 已经 还是'),
+    topic: words(
+      '明天 开会 项目 部署 服务器 数据库 测试 上线 问题 讨论 需要 完成 客户 需求 版本 发布 修复 代码 会议 时间 下午 上午 计划 进度 报告 系统 ' +
+        '用户 接口 文档 设计 方案 确认 什么 怎么 同事 团队 环境 配置 日志 性能 监控 告警 网络 迁移 备份 周末 准备 处理 检查 重启 延迟 缓存 ' +
+        '分支 合并 审核 回滚 生产 预发 工单 负责 安排 结果 影响 原因 紧急 注意 记得 谢谢 收到 明白 马上 稍等 预算 合同',
+    ),
+    phrases: ['明天开会', '数据库迁移', '服务器部署', '上线计划'],
+  },
+  en: {
+    head: words('the to we is it on for and a this'),
+    topic: words(
+      'need deploy server database migration test release meeting tomorrow review fix bug issue please check logs build failed ' +
+        'passed latency cache query index team update customer version rollback staging production ticket merge branch approve ' +
+        'coffee lunch today after before monitor alert config network backup weekend plan ready done thanks ok sure later again ' +
+        'slow fast error timeout restart ship sprint demo budget contract invoice design spec docs schema replica cluster disk ' +
+        'memory cpu queue worker',
+    ),
+    phrases: ['database migration', 'code review', 'on call', 'load test'],
+  },
+  ja: {
+    head: words('します です ありがとうございます お疲れ様です'),
+    topic: words(
+      '明日 会議 確認 サーバー デプロイ テスト 問題 すみません 了解です 資料 共有 予定 本番 環境 対応 完了 よろしくお願いします',
+    ),
+    phrases: [],
+  },
+};
+/** Long-tail words: syllable / character combinations, none of them containing a query term's characters. */
+(() => {
+  const r = rng(11);
+  const make = (n, parts, min, max, join = '') => {
+    const out = new Set();
+    while (out.size < n) {
+      const k = min + Math.floor(r() * (max - min + 1));
+      out.add(Array.from({ length: k }, () => parts[Math.floor(r() * parts.length)]).join(join));
+    }
+    return [...out];
+  };
+  // Common characters, minus those of the queries (部署 明天开会 我们 麒麟).
+  const hanzi = [
+    ...'的一是不了人在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三己老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明此'.replace(
+      /[部署明天开会我们麒麟]/g,
+      '',
+    ),
+  ];
+  LEX.zh.tail = make(20_000, hanzi, 2, 3);
+  LEX.en.tail = make(20_000, words('ka lo mi ren tor vex dra pul sin gor bal fen qui zar mo nu pi sel vor wan'), 2, 4);
+  LEX.ja.tail = make(
+    5_000,
+    [...'アカサタナハマヤラワガザダバパキシチニヒミリギジビピクスツヌフムユルグズブウエケセテネヘメレゲゼベペオコソトノホモヨヲゴゾドボポ'],
+    2,
+    4,
   );
-const JA_PARTICLES = ['の', 'を', 'は', 'が', 'に', '', ''];
+})();
 
 function bodyGenerator(seed) {
   const r = rng(seed);
-  const pick = (list) => list[Math.floor(list.length * r() ** 2.2)];
+  /** Skewed towards the start of the list: a few frequent entries, a long tail. */
+  const skewed = (list) => list[Math.floor(list.length * r() ** 2)];
+  const uniform = (list) => list[Math.floor(list.length * r())];
   const count = (min, max) => min + Math.floor(r() * (max - min + 1));
+  const word = (lex) => {
+    const x = r();
+    if (x < 0.3) return skewed(lex.head);
+    if (x < 0.5) return lex.phrases.length && r() < 0.02 ? uniform(lex.phrases) : uniform(lex.topic);
+    return skewed(lex.tail);
+  };
   const zh = () => {
-    const words = [];
-    for (let i = count(4, 12); i > 0; i--) words.push(r() < 0.05 ? ZH_PHRASES[Math.floor(r() * ZH_PHRASES.length)] : pick(ZH));
-    if (r() < 0.15) words.splice(Math.floor(r() * words.length), 0, pick(EN));
-    if (words.length > 6 && r() < 0.5) words.splice(Math.floor(words.length / 2), 0, '，');
-    return words.join('') + (r() < 0.8 ? '。' : '？');
+    const w = [];
+    for (let i = count(4, 10); i > 0; i--) w.push(word(LEX.zh));
+    if (r() < 0.15) w.splice(Math.floor(r() * w.length), 0, word(LEX.en));
+    if (w.length > 6 && r() < 0.5) w.splice(Math.floor(w.length / 2), 0, '，');
+    return w.join('') + (r() < 0.8 ? '。' : '？');
   };
   const en = () => {
-    const words = [];
-    for (let i = count(5, 15); i > 0; i--) words.push(r() < 0.05 ? EN_PHRASES[Math.floor(r() * EN_PHRASES.length)] : pick(EN));
-    const s = words.join(' ');
+    const w = [];
+    for (let i = count(5, 14); i > 0; i--) w.push(word(LEX.en));
+    const s = w.join(' ');
     return s[0].toUpperCase() + s.slice(1) + (r() < 0.8 ? '.' : '?');
   };
   const ja = () => {
-    const words = [];
-    for (let i = count(3, 8); i > 0; i--) words.push(pick(JA) + JA_PARTICLES[Math.floor(r() * JA_PARTICLES.length)]);
-    return words.join('') + '。';
+    const w = [];
+    for (let i = count(3, 7); i > 0; i--) w.push(word(LEX.ja) + uniform(['の', 'を', 'は', 'が', 'に', '', '']));
+    return w.join('') + '。';
   };
   return () => {
     const parts = [];
@@ -862,6 +912,7 @@ async function search(results, d) {
       const row = { ...q, likeMatches: d.load?.likeCounts?.[q.like] ?? null };
       const r = await timed(() => d.rpc.call('history.search', { userId: d.userId, query: q.query, order: 'newest', limit: 20 }), {
         n: P.searchCalls,
+        warmup: 2,
         check: (x) => x.ok,
       });
       row.rpcHits = r.last?.ok ? r.last.data.hits.length : '-';
@@ -869,17 +920,25 @@ async function search(results, d) {
       row.rpc = r;
       if (cols.has('search')) {
         row.tsquery = tsqueryOf(q.query);
-        const s = await timed(
-          () =>
-            db.query(
-              `SELECT message_id, position, body FROM ${schema}.messages WHERE room_id = $1 AND search @@ $2::tsquery ORDER BY position DESC LIMIT 20`,
-              [d.roomId, row.tsquery],
-            ),
-          { n: P.searchCalls },
-        );
-        row.sqlHits = s.last.rows.length;
-        delete s.last;
-        row.sql = s;
+        // Two orderings: `position` lets the planner walk the (room_id, position) index backwards
+        // and filter (fast for common terms, a long walk for rare ones); `position + 0` hides that
+        // index, so the GIN index finds every match and the newest 20 are sorted out of them.
+        for (const [key, order] of [
+          ['sql', 'position DESC'],
+          ['sqlGin', 'position + 0 DESC'],
+        ]) {
+          const s = await timed(
+            () =>
+              db.query(
+                `SELECT message_id, position, body FROM ${schema}.messages WHERE room_id = $1 AND search @@ $2::tsquery ORDER BY ${order} LIMIT 20`,
+                [d.roomId, row.tsquery],
+              ),
+            { n: P.searchCalls, warmup: 2 },
+          );
+          row[`${key}Hits`] = s.last.rows.length;
+          delete s.last;
+          row[key] = s;
+        }
       }
       for (const op of ['LIKE', 'ILIKE']) {
         const l = await timed(
@@ -895,7 +954,7 @@ async function search(results, d) {
         row[op.toLowerCase()] = l;
       }
       log(
-        `  search ${q.label} (${q.query}): RPC p50 ${f2(row.rpc.p50)} / p99 ${f2(row.rpc.p99)} ms, ${row.rpcHits} hits; SQL p50 ${f2(row.sql?.p50)} ms; LIKE p50 ${f2(row.like.p50)} ms (${row.like.n} calls); ILIKE p50 ${f2(row.ilike.p50)} ms`,
+        `  search ${q.label} (${q.query}): RPC p50 ${f2(row.rpc.p50)} / p99 ${f2(row.rpc.p99)} ms, ${row.rpcHits} hits; SQL p50 ${f2(row.sql?.p50)} / +0 ${f2(row.sqlGin?.p50)} ms; LIKE p50 ${f2(row.like.p50)} ms (${row.like.n} calls); ILIKE p50 ${f2(row.ilike.p50)} ms`,
       );
       out.push(row);
     }
@@ -1088,12 +1147,22 @@ function report(results, info, command, started) {
     );
     console.log(
       renderTable(
-        ['query', 'rows LIKE-matching', 'history.search RPC', 'tsquery SQL', 'baseline LIKE', 'baseline ILIKE', 'hits RPC/SQL/LIKE'],
+        [
+          'query',
+          'rows LIKE-matching',
+          'history.search RPC',
+          'tsquery SQL, ORDER BY position',
+          'tsquery SQL, ORDER BY position + 0',
+          'baseline LIKE',
+          'baseline ILIKE',
+          'hits RPC/SQL/LIKE',
+        ],
         s.queries.map((q) => [
           `${q.label}: ${q.query}`,
           f0(q.likeMatches),
           `${pair(q.rpc)} (${q.rpc.n})`,
           q.sql ? `${pair(q.sql)} (${q.sql.n})` : '-',
+          q.sqlGin ? `${pair(q.sqlGin)} (${q.sqlGin.n})` : '-',
           `${pair(q.like)} (${q.like.n})`,
           `${pair(q.ilike)} (${q.ilike.n})`,
           `${q.rpcHits}/${q.sqlHits ?? '-'}/${q.likeHits}`,
