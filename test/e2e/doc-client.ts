@@ -35,7 +35,20 @@ export const ROOM_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const undocumented = new Set<string>();
 
 export type FieldType =
-  'string' | 'integer' | 'boolean' | 'object' | 'array' | 'uuid' | 'time' | 'null' | 'integerOrNull' | 'userOrNull' | readonly unknown[];
+  | 'string'
+  | 'integer'
+  | 'boolean'
+  | 'object'
+  | 'array'
+  | 'uuid'
+  | 'time'
+  | 'null'
+  | 'integerOrNull'
+  | 'userOrNull'
+  | 'timeOrNull'
+  | 'objectOrNull'
+  | 'stringOrNull'
+  | readonly unknown[];
 
 export function typeOf(v: unknown): string {
   if (v === null) return 'null';
@@ -55,6 +68,9 @@ export function expectFields(where: string, obj: any, spec: Record<string, Field
     else if (t === 'uuid') ok = typeof v === 'string' && UUID.test(v);
     else if (t === 'time') ok = typeof v === 'string' && ISO_MS.test(v);
     else if (t === 'integerOrNull') ok = v === null || Number.isInteger(v);
+    else if (t === 'timeOrNull') ok = v === null || (typeof v === 'string' && ISO_MS.test(v));
+    else if (t === 'objectOrNull') ok = v === null || typeOf(v) === 'object';
+    else if (t === 'stringOrNull') ok = v === null || typeof v === 'string';
     else if (t === 'userOrNull')
       ok = v === null || (typeOf(v) === 'object' && typeof v.userId === 'string' && UUID.test(v.userId) && typeof v.username === 'string');
     else ok = typeOf(v) === t;
@@ -78,6 +94,14 @@ export function expectRoomSummary(where: string, r: any): void {
   expect(r.roomId).toMatch(ROOM_ID);
 }
 
+export function expectUserView(where: string, u: any): void {
+  expectFields(where, u, { userId: 'uuid', username: 'string' });
+}
+
+/**
+ * `MessageView`: the fields of the Shapes table, each with its documented type, and the nested
+ * `replyTo`, `mentions`, `deleted` and `reactions` shapes.
+ */
 export function expectMessageView(where: string, m: any): void {
   expectFields(where, m, {
     messageId: 'uuid',
@@ -86,8 +110,45 @@ export function expectMessageView(where: string, m: any): void {
     senderName: 'string',
     clientMsgId: 'string',
     body: 'string',
+    replyTo: 'objectOrNull',
+    mentions: 'array',
     time: 'time',
     position: 'integer',
+    editedAt: 'timeOrNull',
+    deleted: 'objectOrNull',
+    reactions: 'array',
+  });
+  if (m.replyTo !== null && m.replyTo !== undefined)
+    expectFields(`${where}.replyTo`, m.replyTo, {
+      messageId: 'uuid',
+      position: 'integer',
+      senderId: 'uuid',
+      senderName: 'string',
+      excerpt: 'string',
+    });
+  (m.mentions ?? []).forEach((u: any, i: number) => expectUserView(`${where}.mentions[${i}]`, u));
+  if (m.deleted !== null && m.deleted !== undefined) {
+    expectFields(`${where}.deleted`, m.deleted, { by: 'object', reason: ['author', 'moderator'], time: 'time' });
+    expectUserView(`${where}.deleted.by`, m.deleted.by);
+  }
+  (m.reactions ?? []).forEach((r: any, i: number) => {
+    expectFields(`${where}.reactions[${i}]`, r, { emoji: 'string', count: 'integer', userIds: 'array' });
+    for (const u of r.userIds ?? [])
+      expect({ where: `${where}.reactions[${i}].userIds[]`, ok: typeof u === 'string' && UUID.test(u) }).toEqual({
+        where: `${where}.reactions[${i}].userIds[]`,
+        ok: true,
+      });
+  });
+}
+
+/** `MessageView` as live `message.posted` carries it: `editedAt` and `deleted` null, `reactions` empty. */
+export function expectPostedMessageView(where: string, m: any): void {
+  expectMessageView(where, m);
+  expect({ where, editedAt: m.editedAt, deleted: m.deleted, reactions: m.reactions }).toEqual({
+    where,
+    editedAt: null,
+    deleted: null,
+    reactions: [],
   });
 }
 

@@ -588,8 +588,14 @@ describe('protocol.md, followed to the letter', () => {
           senderName: 'alice',
           clientMsgId: 'm1',
           body: 'Hello 世界',
+          // MessageView (Shapes): not a reply, no mentions; as posted: never edited, not deleted, no reactions
+          replyTo: null,
+          mentions: [],
           time: send.data.time,
           position: send.data.position,
+          editedAt: null,
+          deleted: null,
+          reactions: [],
         });
       }
     });
@@ -918,7 +924,13 @@ describe('protocol.md, followed to the letter', () => {
 
     it('newest first, default limit, documented fields, nextBefore null at the end', async () => {
       const page = await alice.call('history.page', { roomId: 'hist' });
-      expectFields('HistoryPage', page, { roomId: 'string', messages: 'array', nextBefore: [null] });
+      expectFields('HistoryPage', page, {
+        roomId: 'string',
+        messages: 'array',
+        nextBefore: [null],
+        nextAfter: [null],
+        anchor: [null],
+      });
       expect(page.roomId).toBe('hist');
       expect(page.nextBefore).toBeNull();
       for (const m of page.messages) expectMessageView('HistoryPage.messages[]', m);
@@ -973,7 +985,7 @@ describe('protocol.md, followed to the letter', () => {
       const b = await alice.call('history.page', { roomId: 'hist', before: acks[2].position });
       expect(b.messages.map((m: any) => m.clientMsgId)).toEqual(['h-2', 'h-1']);
       const none = await alice.call('history.page', { roomId: 'hist', before: 1 });
-      expect(none).toEqual({ roomId: 'hist', messages: [], nextBefore: null });
+      expect(none).toEqual({ roomId: 'hist', messages: [], nextBefore: null, nextAfter: null, anchor: null });
     });
 
     it('before and limit are integers: numeric strings are invalid data', async () => {
@@ -1003,7 +1015,8 @@ describe('protocol.md, followed to the letter', () => {
         ['before 0', { roomId: 'hist', before: 0 }],
         ['before -3', { roomId: 'hist', before: -3 }],
         ['no roomId', { limit: 5 }],
-        ['unknown field', { roomId: 'hist', after: 3 }],
+        ['unknown field', { roomId: 'hist', since: 3 }],
+        ['two cursors', { roomId: 'hist', before: 5, after: 3 }],
       ];
       for (const [where, data] of cases) {
         const r = await alice.request('history.page', data);

@@ -90,6 +90,7 @@ function expectRoomDetails(where: string, d: any): void {
     isDefault: 'boolean',
     createdBy: 'userOrNull',
     owner: 'userOrNull',
+    retentionDays: 'integerOrNull',
   });
 }
 
@@ -1241,8 +1242,14 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         senderName: 'Alice',
         clientMsgId: 'd-1',
         body: 'hi Frank',
+        // MessageView (Shapes): not a reply, no mentions; as posted: never edited, not deleted, no reactions
+        replyTo: null,
+        mentions: [],
         time: ack.time,
         position: ack.position,
+        editedAt: null,
+        deleted: null,
+        reactions: [],
       });
       // on each connection, opened before the message
       for (const cl of [a1, a2, f]) {
@@ -1274,7 +1281,13 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
       expect(f.events.filter((x) => x.event === 'message.posted' && x.data.clientMsgId === 'd-2').length).toBe(1);
       // history
       const h = expectOk('history', await f.request('history.page', { roomId: dmId }));
-      expectFields('HistoryPage', h, { roomId: 'string', messages: 'array', nextBefore: 'integerOrNull' });
+      expectFields('HistoryPage', h, {
+        roomId: 'string',
+        messages: 'array',
+        nextBefore: 'integerOrNull',
+        nextAfter: 'integerOrNull',
+        anchor: 'integerOrNull',
+      });
       h.messages.forEach((m: any, i: number) => expectMessageView(`history[${i}]`, m));
       expect({ roomId: h.roomId, bodies: h.messages.map((m: any) => m.body), nextBefore: h.nextBefore }).toEqual({
         roomId: dmId,

@@ -12,13 +12,27 @@ import {
   toggleBlock,
 } from './conversations/list';
 import { autoGrow, flushOutbox, renderPending, submitMessage } from './messages/outbox';
-import { loadOlder, onMessage, openRoom, renderRoomHeader, updateComposer } from './messages/view';
+import {
+  jumpToDate,
+  jumpToPresent,
+  loadNewer,
+  loadOlder,
+  onMessage,
+  onScroll,
+  openRoom,
+  renderRoomHeader,
+  updateComposer,
+} from './messages/view';
+import { editLastOwn, onDeleted, onEdited, onReaction, setReplyTo } from './messages/actions';
+import { closeMentions, onComposerInput, onMentionKey } from './messages/mentions';
+import { loadReadState, maybeMarkRead, onReadMarker } from './reads/unread';
+import { openSearchDialog } from './search/panel';
 import { loadPresence, onPresence, setStatus } from './presence';
 import { openCreateRoomDialog } from './rooms/create';
 import { openDirectoryDialog } from './rooms/directory';
 import * as roomEvents from './rooms/events';
 import { loadInvitations, onInvitation } from './rooms/invitations';
-import { joinRoom, leaveRoom, loadRooms } from './rooms/sidebar';
+import { joinRoom, leaveRoom, loadRooms, renderSidebar } from './rooms/sidebar';
 import { clearSession, loadSession, prefs, saveSession, type Session } from './session';
 import { renderSide, showSide } from './side';
 import { el, isMember, resetState, state } from './state';
@@ -26,9 +40,11 @@ import { el, isMember, resetState, state } from './state';
 // The web client, bundled with libs/client by scripts/build-web.mjs into public/bundle/app.js.
 // The protocol (frames, request ids, auth, reconnecting with back-off) is the client's; this
 // module logs in, connects, routes live events to the parts of the page, and wires the page's
-// fixed controls. The parts: rooms/ (list, directory, create, details, invitations, live
-// events), members/ (the members panel), conversations/ (private messages and blocks),
-// messages/ (the open room's timeline and the outbox), presence.
+// fixed controls. The parts: rooms/ (list, directory, create, details with retention,
+// statistics, invitations, live events), members/ (the members panel), conversations/
+// (private messages and blocks), messages/ (the open room's timeline, each message and what
+// can be done to it, mentions, the outbox), reads/ (unread counts and the read marker),
+// search/, presence.
 
 const DEFAULT_ROOM = 'general';
 /** Below this width the right-hand column is a drawer. */
@@ -70,6 +86,7 @@ function logout(reason?: unknown) {
   prefs.set('room', null);
   prefs.set('status', null);
   resetState();
+  setReplyTo(null);
   for (const list of [el.messageList, el.pendingList, el.roomList, el.publicList, el.invitationList, el.conversationList, el.onlineList])
     list.replaceChildren();
   for (const d of document.querySelectorAll('dialog')) d.close();
@@ -110,6 +127,19 @@ function startChat(session: Session) {
     if (m?.roomId?.startsWith('dm-')) ensureConversation(m);
     onMessage(m);
   });
+  // A conversation's preview in the list is its last message.
+  client.on('message.edited', (d) => {
+    onEdited(d);
+    if (state.conversations.has(d.roomId)) renderSidebar();
+  });
+  client.on('message.deleted', (d) => {
+    onDeleted(d);
+    if (state.conversations.has(d.roomId)) renderSidebar();
+  });
+  client.on('reaction.added', (d) => onReaction(d, true));
+  client.on('reaction.removed', (d) => onReaction(d, false));
+  client.on('read.marker', onReadMarker);
+  client.on('room.retention', roomEvents.onRoomRetention);
   client.on('member.joined', roomEvents.onMemberJoined);
   client.on('member.left', roomEvents.onMemberLeft);
   client.on('member.kicked', roomEvents.onMemberKicked);
@@ -130,7 +160,10 @@ function startChat(session: Session) {
 
 /** The browser is back online or the tab is visible again: skip the rest of the back-off wait. */
 function wake() {
-  if (document.visibilityState !== 'hidden') state.client?.reconnectNow();
+  if (document.visibilityState !== 'hidden') {
+    state.client?.reconnectNow();
+    maybeMarkRead();
+  }
 }
 
 /** The client's states, as the page names them (data-state of #conn-status). */
@@ -171,6 +204,8 @@ async function onReady() {
   void loadBlocks();
   await Promise.all([loadRooms(), loadConversations()]);
   if (state.client !== client || !client.ready) return;
+  // Counts from the server: the same on every device, including what came while offline.
+  void loadReadState();
   const wanted = state.currentRoomId ?? prefs.get('room') ?? (isMember(DEFAULT_ROOM) ? DEFAULT_ROOM : null);
   if (wanted && (state.rooms.has(wanted) || state.conversations.has(wanted))) await openRoom(wanted);
   else if (!state.currentRoomId) renderRoomHeader();
@@ -212,20 +247,39 @@ el.showDetails.addEventListener('click', () => openSide('details'));
 el.sideClose.addEventListener('click', () => showSide('people'));
 el.blockPeer.addEventListener('click', () => toggleBlock(el.blockPeer));
 el.loadOlder.addEventListener('click', loadOlder);
-el.scroller.addEventListener('scroll', () => {
-  if (el.scroller.scrollTop < 40) void loadOlder();
+el.loadNewer.addEventListener('click', loadNewer);
+el.jumpPresent.addEventListener('click', () => void jumpToPresent());
+el.scroller.addEventListener('scroll', onScroll, { passive: true });
+el.jumpDateForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (el.jumpDate.value) void jumpToDate(el.jumpDate.value);
 });
+el.openSearch.addEventListener('click', () => (closeDrawers(), openSearchDialog()));
 el.composer.addEventListener('submit', submitMessage);
-el.input.addEventListener('input', autoGrow);
+el.input.addEventListener('input', () => {
+  autoGrow();
+  void onComposerInput();
+});
+el.input.addEventListener('blur', () => setTimeout(closeMentions, 150));
 el.input.addEventListener('keydown', (e) => {
+  if (onMentionKey(e)) return;
   // Not while an input method is composing (Chinese, Japanese, …): Enter then picks a candidate.
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) submitMessage(e);
+  const composing = e.isComposing || e.keyCode === 229;
+  if (e.key === 'Enter' && !e.shiftKey && !composing) submitMessage(e);
+  else if (e.key === 'Escape' && state.replyTo) {
+    e.preventDefault();
+    setReplyTo(null);
+  } else if (e.key === 'ArrowUp' && !composing && el.input.value === '' && editLastOwn()) e.preventDefault();
 });
 el.toggleRooms.addEventListener('click', () => toggleDrawer(el.roomsPanel, el.toggleRooms));
 el.togglePeople.addEventListener('click', () => toggleDrawer(el.peoplePanel, el.togglePeople));
 el.scrim.addEventListener('click', closeDrawers);
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') closeDrawers();
+  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && state.session) {
+    e.preventDefault();
+    openSearchDialog();
+  }
 });
 
 const saved = loadSession();

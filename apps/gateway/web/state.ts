@@ -1,5 +1,14 @@
 import { ChatClient, ChatClientError } from '@chat/client';
-import type { BlockView, ConversationView, InvitationView, PresenceView, RoomSummary, SettableStatus } from '@chat/contracts';
+import type {
+  BlockView,
+  ConversationView,
+  InvitationView,
+  MessageView,
+  PresenceView,
+  ReadStateView,
+  RoomSummary,
+  SettableStatus,
+} from '@chat/contracts';
 import { $ } from './dom';
 import type { Session } from './session';
 import type { Timeline } from './timeline';
@@ -12,6 +21,8 @@ export interface OutboxItem {
   /** For a conversation: the peer's username (sent with dm.send, which names the user). */
   peer?: string;
   body: string;
+  /** The message this one answers (sent as its id; shown as a quote while pending). */
+  replyTo?: MessageView;
   state: 'queued' | 'sending' | 'failed';
   error: unknown;
   attempts: number;
@@ -34,8 +45,13 @@ export const state = {
   currentRoomId: null as string | null,
   /** Timelines of the rooms and conversations opened in this tab. */
   timelines: new Map<string, Timeline>(),
-  /** roomId -> count of messages that arrived while another room was open */
-  unread: new Map<string, number>(),
+  /**
+   * My read state per room and conversation (`read.state`, kept live from events): where my
+   * server-side marker is, and how many messages (and mentions of me) are unread after it.
+   */
+  reads: new Map<string, ReadStateView>(),
+  /** The message the composer's next message replies to. */
+  replyTo: null as MessageView | null,
   presence: new Map<string, { view: PresenceView; position: number }>(),
   /** presence events that arrived while presence.list was in flight (applied after it) */
   presenceBuffer: null as Array<[PresenceView, number]> | null,
@@ -54,7 +70,8 @@ export function resetState() {
   state.invitations.clear();
   state.blocks = null;
   state.timelines.clear();
-  state.unread.clear();
+  state.reads.clear();
+  state.replyTo = null;
   state.presence.clear();
   state.outbox = [];
   state.currentRoomId = null;
@@ -100,6 +117,13 @@ export const el = {
   roomError: $('room-error'),
   scroller: $('scroller'),
   loadOlder: $<HTMLButtonElement>('load-older'),
+  loadNewer: $<HTMLButtonElement>('load-newer'),
+  jumpPresent: $<HTMLButtonElement>('jump-present'),
+  jumpDateForm: $<HTMLFormElement>('jump-date-form'),
+  jumpDate: $<HTMLInputElement>('jump-date'),
+  openSearch: $<HTMLButtonElement>('open-search'),
+  replyBar: $('reply-bar'),
+  mentionList: $('mention-list'),
   historyStart: $('history-start'),
   placeholder: $('room-placeholder'),
   messageList: $('message-list'),

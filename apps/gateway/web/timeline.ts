@@ -3,6 +3,11 @@ import type { MessageView } from '@chat/contracts';
 // The messages of one room as this page knows them: kept in stream-position order and
 // de-duplicated by messageId, whatever order they arrive in (history pages, live events,
 // send acknowledgements and resends can all deliver the same message).
+//
+// A timeline is either attached (it reaches the room's newest message, and live messages are
+// appended) or, after opening a message in context (a reply's quote, a search hit, a date),
+// detached: a window somewhere in the past, extended by pages before and after it. Live
+// messages that arrive meanwhile are held and added once paging down reaches the present.
 
 export class Timeline {
   /** Ascending by position. */
@@ -10,13 +15,24 @@ export class Timeline {
   readonly ids = new Set<string>();
   /** Cursor for the next older page; undefined until the first page is loaded, null when there is nothing older. */
   nextBefore: number | null | undefined = undefined;
+  /** Cursor for the next newer page while detached; null when the timeline reaches the newest message. */
+  nextAfter: number | null = null;
+  /** Live messages received while detached, added when the timeline reaches the present again. */
+  held: MessageView[] = [];
   /** false when live events may have been missed (never loaded, or the socket dropped since). */
   fresh = false;
   loadingOlder = false;
+  loadingNewer = false;
   /** The catch-up in progress, if any (one at a time per room). */
   catchingUp: Promise<void> | null = null;
+  /** The "new messages" line goes above the first message after this position (null: none). */
+  dividerAfter: number | null = null;
 
   constructor(readonly roomId: string) {}
+
+  get detached(): boolean {
+    return this.nextAfter !== null;
+  }
 
   /** Inserts in position order; returns the index, or -1 when the message is already here. */
   insert(message: MessageView): number {
@@ -33,6 +49,24 @@ export class Timeline {
     return lo;
   }
 
+  find(messageId: string): MessageView | undefined {
+    return this.ids.has(messageId) ? this.messages.find((m) => m.messageId === messageId) : undefined;
+  }
+
+  /**
+   * Takes a newer copy of a message already here (a history page shows it as it is now),
+   * keeping what only moves one way: a deletion stays, and a later edit is not undone by a
+   * page read before it. Returns the message as kept, or undefined when it is not here.
+   */
+  refresh(copy: MessageView): MessageView | undefined {
+    const m = this.find(copy.messageId);
+    if (!m) return undefined;
+    if (m.deleted) return m;
+    const olderEdit = !!m.editedAt && (!copy.editedAt || copy.editedAt < m.editedAt);
+    Object.assign(m, olderEdit && !copy.deleted ? { ...copy, body: m.body, mentions: m.mentions, editedAt: m.editedAt } : copy);
+    return m;
+  }
+
   get newestPosition(): number {
     return this.messages.length ? this.messages[this.messages.length - 1].position : 0;
   }
@@ -45,6 +79,8 @@ export class Timeline {
     this.messages = [];
     this.ids.clear();
     this.nextBefore = undefined;
+    this.nextAfter = null;
+    this.held = [];
     this.fresh = false;
   }
 }

@@ -32,15 +32,25 @@ export class HistoryConfig extends BaseConfig {
   @Max(1000)
   PROJECTION_LINGER_MS = 50;
   /**
-   * How long the server waits for a batch's ack before handing it out again, in ms. A batch
-   * running longer than this also makes the service not ready (the projector is stuck). Keep
-   * it well above DATABASE_STATEMENT_TIMEOUT_MS; every replica should use the same value
-   * (each start-up sets it on the shared consumer). @default 30000
+   * How long the server waits for a batch's ack before handing it out again, in ms. Short, so
+   * that the batch of an instance that crashed is projected by another one (or its restart)
+   * within a few seconds; a live instance keeps its long batches with in-progress acks (every
+   * third of this) for up to PROJECTION_MAX_BATCH_MS. Every replica should use the same value
+   * (each start-up sets it on the shared consumer). @default 5000
    */
   @IsInt()
   @Min(1000)
   @Max(3_600_000)
-  PROJECTION_ACK_WAIT_MS = 30_000;
+  PROJECTION_ACK_WAIT_MS = 5000;
+  /**
+   * Longest one batch may run, in ms: past it the projector stops its in-progress acks (the
+   * batch is handed to another replica after the ack wait) and the service is not ready
+   * (`projector`: stuck). Keep it well above DATABASE_STATEMENT_TIMEOUT_MS. @default 60000
+   */
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  PROJECTION_MAX_BATCH_MS = 60_000;
   /**
    * Longest a database statement may run before Postgres cancels it, in ms; also the limit on
    * a session sitting idle inside a transaction. The client gives up 5 s after it when the
@@ -55,4 +65,27 @@ export class HistoryConfig extends BaseConfig {
   @Min(100)
   @Max(600_000)
   DATABASE_LOCK_TIMEOUT_MS = 5000;
+  /**
+   * Days a room's messages are kept when the room sets no period of its own (room.setRetention),
+   * conversations included; 0 keeps them forever. @default 0
+   */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  RETENTION_DEFAULT_DAYS = 0;
+  /** How often the retention cleanup runs, in ms; the first run is one interval after start-up. @default 3600000 */
+  @IsInt()
+  @Min(1000)
+  @Max(604_800_000)
+  RETENTION_INTERVAL_MS = 3_600_000;
+  /** Messages the retention cleanup deletes per statement (each its own short transaction). @default 1000 */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RETENTION_BATCH = 1000;
+  /** Pause between two deletes of the retention cleanup, in ms, so live queries and the projection keep their share. @default 50 */
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  RETENTION_PAUSE_MS = 50;
 }

@@ -11,7 +11,9 @@ describe('history config - database settings', () => {
       'chat',
       256,
     ]);
-    expect([c.PROJECTION_ACK_WAIT_MS, c.DATABASE_STATEMENT_TIMEOUT_MS, c.DATABASE_LOCK_TIMEOUT_MS]).toEqual([30_000, 10_000, 5000]);
+    expect([c.PROJECTION_ACK_WAIT_MS, c.PROJECTION_MAX_BATCH_MS, c.DATABASE_STATEMENT_TIMEOUT_MS, c.DATABASE_LOCK_TIMEOUT_MS]).toEqual([
+      5000, 60_000, 10_000, 5000,
+    ]);
   });
 
   it('gives every pool connection the timeouts and keepalive; migrations get no timeouts', () => {
@@ -26,9 +28,12 @@ describe('history config - database settings', () => {
     expect(poolSettings(undefined)).toEqual({ keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   });
 
-  it.each(['PROJECTION_ACK_WAIT_MS', 'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_LOCK_TIMEOUT_MS'])('rejects %s out of range', (key) => {
-    expect(() => loadConfig(HistoryConfig, { [key]: '0' })).toThrow(new RegExp(key));
-  });
+  it.each(['PROJECTION_ACK_WAIT_MS', 'PROJECTION_MAX_BATCH_MS', 'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_LOCK_TIMEOUT_MS'])(
+    'rejects %s out of range',
+    (key) => {
+      expect(() => loadConfig(HistoryConfig, { [key]: '0' })).toThrow(new RegExp(key));
+    },
+  );
 
   it.each(['Chat', 'chat-1', '1chat', 'a"; DROP TABLE x; --', 'x'.repeat(64)])('rejects the schema name %s', (name) => {
     expect(() => loadConfig(HistoryConfig, { DATABASE_SCHEMA: name })).toThrow(ConfigError);

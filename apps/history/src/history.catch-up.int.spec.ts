@@ -103,7 +103,7 @@ describe('history service - newest page after out-of-order commits, readiness of
   beforeAll(async () => {
     const url = await testDatabaseUrl();
     pool = new Pool({ connectionString: url, max: 2 });
-    const env = await historyTestEnv(namespace, schema, { PROJECTION_ACK_WAIT_MS: '1000' });
+    const env = await historyTestEnv(namespace, schema, { PROJECTION_ACK_WAIT_MS: '1000', PROJECTION_MAX_BATCH_MS: '1000' });
     svc = await startService(historyService(loadConfig(HistoryConfig, env)));
     s = svc.deps.subjects;
     js = svc.deps.js;

@@ -1,12 +1,23 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ChatError, Rpc, type CallerRpc, type ConversationView, type HistoryPage, type HistoryPageRpc } from '@chat/contracts';
+import {
+  ChatError,
+  Rpc,
+  type CallerRpc,
+  type ConversationView,
+  type HistoryMessageRpc,
+  type HistoryPage,
+  type HistoryPageRpc,
+  type MessageView,
+} from '@chat/contracts';
 import { PINO } from '@chat/platform';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from './db/errors';
 import { MembershipQueries, readRefusal } from './membership';
 import { MessageQueries } from './messages';
-import { pageSize, toPage, toView } from './messages/page';
+import type { StoredMessage } from './messages/message.sql-row';
+import type { Decorations } from './messages/messages.store';
+import { aroundPage, pageRequest, pageSize, toPage, toView, type PageRequest } from './messages/page';
 import { ProjectionProgress } from './projection/progress';
 
 /**
@@ -35,45 +46,115 @@ export class HistoryController {
    * caller is not in, all answer the same NOT_FOUND; a public room the caller is not in,
    * FORBIDDEN.
    *
-   * Read-your-writes for the newest page: a client that was just acked (or reconnects after
-   * missing live events) must find every accepted message in it. The projection runs behind
-   * the stream by a few milliseconds, so the read waits (bounded) until every event of the room
-   * up to its last stored message is in the tables. A page that would still miss one after
-   * the wait is not served: the client gets UNAVAILABLE and retries, instead of a page with a
-   * hole it would take as complete. Older pages (`before`) are served as they are.
+   * Read-your-writes for every page that may reach the newest message (no cursor, `after`,
+   * `around`, `at`): a client that was just acked (or reconnects after missing live events)
+   * must find every accepted message in it. The projection runs behind the stream by a few
+   * milliseconds, so the read waits (bounded) until every event of the room up to its last
+   * stored message event is in the tables. A page that would still miss one after the wait is
+   * not served: the client gets UNAVAILABLE and retries, instead of a page with a hole it would
+   * take as complete. Older pages (`before`) are served as they are.
+   *
+   * Every page is keyset reads on (room_id, position) (never OFFSET), newest first, plus one
+   * query for the reactions of its messages and one for the messages they quote.
    */
   @MessagePattern(Rpc.historyPage)
   async page(@Payload() req: HistoryPageRpc): Promise<HistoryPage> {
+    // The DTO checks each cursor; "at most one" spans fields, so it is checked here.
+    const cursor = pageRequest(req);
+    if (typeof cursor === 'string') throw new ChatError('BAD_REQUEST', cursor);
     const limit = pageSize(req.limit);
+    return this.readable(req.roomId, req.userId, cursor.kind !== 'before', {}, () => this.readPage(req.roomId, cursor, limit));
+  }
+
+  /**
+   * One message as it is now (history.message): the same authorisation and catch-up wait as the
+   * newest page, so a message whose post was just acknowledged is found. NOT_FOUND for an
+   * unknown message or one of another room; a deleted message is returned with `deleted` set
+   * (the caller decides what that means for it).
+   */
+  @MessagePattern(Rpc.historyMessage)
+  async message(@Payload() req: HistoryMessageRpc): Promise<MessageView> {
+    // Only the rooms service asks (no client op reaches it), after deciding who may act: a
+    // server administrator may moderate a public room without being a member, so a public
+    // room's messages are answered to non-members too; hidden rooms stay NOT_FOUND.
+    return this.readable(req.roomId, req.userId, true, { publicToAll: true }, async () => {
+      const row = await this.messages.byId(req.roomId, req.messageId);
+      if (!row) throw new ChatError('NOT_FOUND', 'no such message in this room');
+      return toView(row, await this.messages.decorations([row]));
+    });
+  }
+
+  /**
+   * Runs a read of the room for the caller: waits for the caller's membership events (and, with
+   * `newest`, for the room's message events) to be projected, authorises, then reads. A database
+   * that cannot serve is UNAVAILABLE.
+   */
+  private async readable<T>(
+    roomId: string,
+    userId: string,
+    newest: boolean,
+    opts: { publicToAll?: boolean },
+    read: () => Promise<T>,
+  ): Promise<T> {
     const wait = HistoryController.catchUpWaitMs;
     try {
       // Both waits start at once, but a refused caller is answered without waiting for the
       // room's messages (so a hidden room answers as fast as a missing one, however far behind
       // its messages are).
-      const messagesWait = req.before === undefined ? this.progress.caughtUp(req.roomId, wait) : Promise.resolve(true);
+      const messagesWait = newest ? this.progress.caughtUp(roomId, wait) : Promise.resolve(true);
       messagesWait.catch(() => undefined); // awaited below unless the caller is refused
-      const membershipReady = await this.progress.membershipCaughtUp(req.roomId, req.userId, wait);
+      const membershipReady = await this.progress.membershipCaughtUp(roomId, userId, wait);
       if (!membershipReady) {
-        this.logger.debug(
-          { roomId: req.roomId, userId: req.userId },
-          "authorisation: membership projection still behind the caller's room events",
-        );
+        this.logger.debug({ roomId, userId }, "authorisation: membership projection still behind the caller's room events");
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
       }
-      const [room, standing] = await Promise.all([this.membership.room(req.roomId), this.membership.standing(req.roomId, req.userId)]);
-      const refusal = readRefusal(req.roomId, room, standing);
-      if (refusal) throw new ChatError(refusal.code, refusal.message);
+      const [room, standing] = await Promise.all([this.membership.room(roomId), this.membership.standing(roomId, userId)]);
+      const refusal = readRefusal(roomId, room, standing);
+      if (refusal && !(opts.publicToAll && refusal.code === 'FORBIDDEN')) throw new ChatError(refusal.code, refusal.message);
       if (!(await messagesWait)) {
-        this.logger.debug({ roomId: req.roomId }, 'newest page: projection still behind the room after the wait');
+        this.logger.debug({ roomId }, 'newest messages: projection still behind the room after the wait');
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
       }
-      // One row more than asked tells whether an older page exists.
-      const rows = await this.messages.newestFirst(req.roomId, req.before, limit + 1);
-      return toPage(req.roomId, rows, limit);
+      return await read();
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       this.logger.warn({ error: String(err) }, 'history database unavailable');
       throw new ChatError('UNAVAILABLE', 'history is temporarily unavailable; retry');
+    }
+  }
+
+  private async readPage(roomId: string, cursor: PageRequest, limit: number): Promise<HistoryPage> {
+    const q = this.messages;
+    const decorated = async (build: (d: Decorations) => HistoryPage, rows: StoredMessage[]) => build(await q.decorations(rows));
+    switch (cursor.kind) {
+      case 'newest':
+      case 'before': {
+        // One row more than asked tells whether an older page exists.
+        const rows = await q.newestFirst(roomId, cursor.kind === 'before' ? cursor.position : undefined, limit + 1);
+        const page = rows.slice(0, limit);
+        const newer = cursor.kind === 'before' && page.length > 0 && (await q.has(roomId, '>', page[0].position));
+        return decorated((d) => toPage(roomId, rows, limit, newer, d), page);
+      }
+      case 'after': {
+        const rows = await q.oldestFirst(roomId, cursor.position, limit + 1);
+        const page = rows.slice(0, limit);
+        const older = page.length > 0 && (await q.has(roomId, '<', page[0].position));
+        return decorated((d) => {
+          const newestFirst = [...page].reverse();
+          const built = toPage(roomId, newestFirst, limit, rows.length > limit, d);
+          return { ...built, nextBefore: older ? page[0].position : null };
+        }, page);
+      }
+      case 'around':
+      case 'at': {
+        // The anchor is the first message at or after the position (or time); it and the newer
+        // ones come from one forward read, the older ones from one backward read.
+        const from = cursor.kind === 'around' ? cursor.position : await q.firstAtOrAfter(roomId, cursor.time);
+        const [anchor, ...newer] = from === null ? [] : await q.oldestFirst(roomId, from - 1, limit + 1);
+        if (!anchor) return this.readPage(roomId, { kind: 'newest' }, limit);
+        const older = await q.newestFirst(roomId, anchor.position, limit);
+        return decorated((d) => aroundPage(roomId, anchor, older, newer, limit, d), [anchor, ...older, ...newer]);
+      }
     }
   }
 
@@ -89,11 +170,12 @@ export class HistoryController {
       if (!(await this.progress.streamCaughtUp(HistoryController.catchUpWaitMs)))
         this.logger.debug({ userId: req.userId }, 'conversations: projection still behind the stream after the wait; serving as it stands');
       const rows = await this.membership.conversations(req.userId);
+      const decorations = await this.messages.decorations(rows.map((c) => c.lastMessage));
       return {
         conversations: rows.map((c) => ({
           roomId: c.roomId,
           peer: { userId: c.peerId, username: c.peerName },
-          lastMessage: toView(c.lastMessage),
+          lastMessage: toView(c.lastMessage, decorations),
         })),
       };
     } catch (err) {

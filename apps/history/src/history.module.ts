@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Subjects } from '@chat/contracts';
+import { JetStreamAdapter } from '@chat/messaging';
 import { CONFIG, HealthRegistry, SUBJECTS } from '@chat/platform';
 import type { HistoryConfig } from './config';
 import { openDatabase } from './db/data-source';
@@ -8,6 +9,16 @@ import { MembershipQueries } from './membership';
 import { MessageQueries } from './messages';
 import { ProjectionProgress } from './projection/progress';
 import { Projector } from './projection/projector';
+import { ReadMarkers } from './reads/read-markers';
+import { ReadsController } from './reads/reads.controller';
+import { ReadQueries } from './reads/reads.store';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionJob } from './retention/retention.job';
+import { StatsController } from './stats/stats.controller';
+import { StatsQueries } from './stats/stats.store';
+import { SearchBackfill } from './search/search.backfill';
+import { SearchController } from './search/search.controller';
+import { SearchQueries } from './search/search.store';
 import { HistoryStore } from './store/history.store';
 
 const DATABASE_HEALTH = Symbol('DATABASE_HEALTH');
@@ -18,7 +29,7 @@ export class HistoryModule {
     return {
       module: HistoryModule,
       imports: [platform],
-      controllers: [HistoryController],
+      controllers: [HistoryController, SearchController, ReadsController, StatsController, RetentionController],
       providers: [
         {
           // Resolved before the app starts serving: RPC handlers and the projector find the
@@ -31,7 +42,7 @@ export class HistoryModule {
               schema: config.DATABASE_SCHEMA,
               timeouts: { statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS, lockMs: config.DATABASE_LOCK_TIMEOUT_MS },
             });
-            return new HistoryStore(ds, s.consumers.historyProjector, s.chat);
+            return new HistoryStore(ds, s.consumers.historyProjector, s.chat, { defaultDays: config.RETENTION_DEFAULT_DAYS });
           },
         },
         {
@@ -45,8 +56,19 @@ export class HistoryModule {
         // Each read model's queries, on the store's pooled connections.
         { provide: MessageQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MessageQueries(store) },
         { provide: MembershipQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new MembershipQueries(store) },
+        { provide: ReadQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new ReadQueries(store) },
+        { provide: StatsQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new StatsQueries(store) },
+        // Read markers: the KV bucket is created on first start (one value per key).
+        {
+          provide: ReadMarkers,
+          inject: [JetStreamAdapter, SUBJECTS],
+          useFactory: async (js: JetStreamAdapter, s: Subjects) => new ReadMarkers(await js.kv(s.kv.readMarkers, { history: 1 })),
+        },
+        { provide: SearchQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new SearchQueries(store) },
         Projector,
         ProjectionProgress,
+        RetentionJob,
+        SearchBackfill,
       ],
     };
   }

@@ -11,9 +11,11 @@ import {
   type CallerRpc,
   type CommandAck,
   type CreateRoomRpc,
+  type DeleteMessageRpc,
   type DirectSendRpc,
   type DirectoryPage,
   type DirectoryRpc,
+  type EditMessageRpc,
   type InvitationView,
   type InviteRpc,
   type ListRoomsRpc,
@@ -21,6 +23,7 @@ import {
   type MembershipAck,
   type PostAck,
   type PostMessageRpc,
+  type ReactionRpc,
   type RoomDetails,
   type RoomMembersRpc,
   type RoomMembershipRpc,
@@ -28,6 +31,7 @@ import {
   type RoomSummary,
   type RoomUserRpc,
   type SanctionRpc,
+  type SetRetentionRpc,
   type SetRoleRpc,
   type UpdateRoomRpc,
   type UserRoomsRpc,
@@ -36,6 +40,7 @@ import {
 import type { RpcCallContext } from '@chat/platform';
 import { randomBytes } from 'node:crypto';
 import { Conversations } from './direct/conversations';
+import { MessageCommandHandler, type MessageAck } from './messages/message-commands';
 import { PostMessageHandler } from './messages/post-message';
 import { byRoomName, canSee, isAdmin, orderedMembers, summarize, type Room } from './room/room';
 import { RoomCommandHandler } from './room/room.commands';
@@ -54,6 +59,7 @@ export class RoomsController {
     private readonly store: RoomStore,
     private readonly commands: RoomCommandHandler,
     private readonly posts: PostMessageHandler,
+    private readonly messages: MessageCommandHandler,
     private readonly users: UserDirectory,
     private readonly conversations: Conversations,
   ) {}
@@ -269,6 +275,33 @@ export class RoomsController {
   @MessagePattern(Rpc.roomsDirectSend)
   directSend(@Payload() req: DirectSendRpc, @Ctx() ctx: RpcCallContext): Promise<PostAck> {
     return this.conversations.send(actor(req), req, ctx.correlationId);
+  }
+
+  @MessagePattern(Rpc.roomsEditMessage)
+  editMessage(@Payload() req: EditMessageRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    return this.messages.edit(req, ctx.correlationId);
+  }
+
+  @MessagePattern(Rpc.roomsDeleteMessage)
+  deleteMessage(@Payload() req: DeleteMessageRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    return this.messages.delete(req, ctx.correlationId);
+  }
+
+  @MessagePattern(Rpc.roomsAddReaction)
+  addReaction(@Payload() req: ReactionRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    return this.messages.react(req, true, ctx.correlationId);
+  }
+
+  @MessagePattern(Rpc.roomsRemoveReaction)
+  removeReaction(@Payload() req: ReactionRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    return this.messages.react(req, false, ctx.correlationId);
+  }
+
+  @MessagePattern(Rpc.roomsSetRetention)
+  async setRetention(@Payload() req: SetRetentionRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck & { days: number | null }> {
+    const days = req.days ?? null;
+    const ack = await this.command({ type: 'SetRetention', roomId: req.roomId, actor: caller(req), days }, req.userId, ctx);
+    return { ...ack, days };
   }
 
   @MessagePattern(Rpc.roomsBlock)

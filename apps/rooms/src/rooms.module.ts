@@ -4,7 +4,9 @@ import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import type { RoomsConfig } from './config';
 import { Conversations } from './direct/conversations';
+import { MessageCommandHandler } from './messages/message-commands';
 import { MessageIdRecorder } from './messages/message-id-recorder';
+import { MessageLookup } from './messages/message-lookup';
 import { PostMessageHandler } from './messages/post-message';
 import { UserNotifier } from './notify/user-notifier';
 import { RoomCommandHandler } from './room/room.commands';
@@ -46,6 +48,8 @@ export class RoomsModule {
         RoomStore,
         RoomCommandHandler,
         PostMessageHandler,
+        MessageCommandHandler,
+        MessageLookup,
         UserDirectory,
         Conversations,
         RoomsStartup,

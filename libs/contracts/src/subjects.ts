@@ -57,7 +57,14 @@ export function createSubjects(namespace: string) {
       readMarkers: `${ns}_reads`,
     },
     consumers: {
+      /** The history projection's checkpoint row, and the durable consumer of the default schema `chat`. */
       historyProjector: 'history-projector',
+      /**
+       * The history projector's durable consumer for one Postgres schema: one per schema, so a
+       * schema rebuilt from the stream is projected on from its own checkpoint by the instances
+       * switched to it while the old schema's instances keep theirs.
+       */
+      historyProjectorOf: (schema: string) => (schema === 'chat' ? 'history-projector' : `history-projector-${token('schema', schema)}`),
       /** Rooms service: forwards room events to the users they are about (ns.live.user.<id>). */
       userNotifier: 'rooms-user-notifier',
       /** rooms: writes the message-id KV record of every stored message (see message-id-recorder.ts). */

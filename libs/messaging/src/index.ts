@@ -8,4 +8,5 @@ export { AppendOutcomeUnknown, AppendRefused, type AppendResult } from './jetstr
 export type { Delivered } from './jetstream/common';
 export type { Consumption } from './jetstream/durable-consumer';
 export type { KvBucket } from './jetstream/kv';
+export type { Replaying, ReplaySpec } from './jetstream/replay';
 export { RpcClient } from './rpc-client';

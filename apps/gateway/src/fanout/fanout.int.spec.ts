@@ -86,7 +86,8 @@ describe('fan-out - by interest, across two gateways', () => {
     const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
     return line ? Number(line.split(' ')[1]) : 0;
   }
-  const received = (gw: RunningService, source: 'room' | 'user') => metric(gw, 'gateway_live_received_total', `source="${source}"`);
+  const received = (gw: RunningService, source: 'room' | 'user' | 'reads') =>
+    metric(gw, 'gateway_live_received_total', `source="${source}"`);
 
   beforeAll(async () => {
     s = createSubjects(randomName());
@@ -325,6 +326,31 @@ describe('fan-out - by interest, across two gateways', () => {
     await ca.waitFor('user.blocked', (d) => d.roomId === roomId);
     await ca.waitFor('message.posted', (d) => d.messageId === marker.messageId);
     expect(ca.events('message.posted').map((f) => f.data.messageId)).not.toContain(racing.messageId);
+  });
+
+  it('read markers - a moved marker reaches every connection of its user on every gateway, malformed ones are dropped', async () => {
+    const r = await user('Rdr', ['rm-room']);
+    const other = await user('Oth', ['rm-room']);
+    const [c1, c2, c3] = [await connect(gw1, r.token), await connect(gw1, r.token), await connect(gw2, r.token)];
+    const co = await connect(gw2, other.token);
+    const droppedBefore = await metric(gw1, 'gateway_live_dropped_total', 'subject="live.reads"');
+    const subject = s.live.readMarkers(r.user.userId);
+    nc.publish(subject, encodeJson({ roomId: 'rm-room', lastRead: 'ten', time: new Date().toISOString() }));
+    nc.publish(subject, encodeJson({ roomId: 'Not A Room', lastRead: 10, time: new Date().toISOString() }));
+    const marker = { roomId: 'rm-room', lastRead: 12, time: new Date().toISOString() };
+    // An extra field of the publisher's is not passed on.
+    nc.publish(subject, encodeJson({ ...marker, extra: 'x' }));
+    for (const c of [c1, c2, c3]) expect(await c.waitFor('read.marker', (d) => d.roomId === 'rm-room')).toEqual(marker);
+    const frame = c1.events('read.marker')[0];
+    expect(frame.position).toBe(12);
+    // Each connection gets it once (one subscription per user per gateway, not per connection).
+    for (const c of [c1, c2, c3]) expect(c.events('read.marker')).toHaveLength(1);
+    // Another user's marker is theirs alone.
+    const post2 = await post('rm-room', r.user, 'marker for the other');
+    await co.waitFor('message.posted', (d) => d.messageId === post2.messageId);
+    expect(co.events('read.marker')).toHaveLength(0);
+    expect(await metric(gw1, 'gateway_live_dropped_total', 'subject="live.reads"')).toBe(droppedBefore + 2);
+    expect(await received(gw1, 'reads')).toBeGreaterThanOrEqual(3);
   });
 
   it('deletion - every member gets room.deleted, then nothing more of the room', async () => {

@@ -3,6 +3,7 @@ import {
   decodeChatEvent,
   decodePresenceEvent,
   isMessageEvent,
+  isRoomId,
   type MessageEvent,
   type MessagePosted,
   usersToNotify,
@@ -259,4 +260,24 @@ export function toPresenceView(data: unknown): PresenceView | null {
   if (!decoded.ok) return null;
   const { userId, username, status, lastSeen } = decoded.event.payload;
   return { userId, username, status, lastSeen };
+}
+
+/** What the history service publishes on `live.readMarkers(userId)` when a user's marker moves. */
+export type ReadMarkerView = WsEvents['read.marker'];
+
+const MAX_POSITION = Number.MAX_SAFE_INTEGER;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A moved read marker, checked whole (a room id, a position, a time, and nothing else is
+ * passed on: unknown fields are dropped, so a publisher adding one cannot leak it to clients);
+ * null when it is not one.
+ */
+export function toReadMarker(data: unknown): ReadMarkerView | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
+  const { roomId, lastRead, time } = data as Record<string, unknown>;
+  if (!isRoomId(roomId)) return null;
+  if (typeof lastRead !== 'number' || !Number.isInteger(lastRead) || lastRead < 0 || lastRead > MAX_POSITION) return null;
+  if (typeof time !== 'string' || !ISO_TIME.test(time) || Number.isNaN(Date.parse(time))) return null;
+  return { roomId, lastRead, time };
 }

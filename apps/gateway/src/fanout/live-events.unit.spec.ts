@@ -1,5 +1,5 @@
 import { roomEventTypes, usersToNotify, type RoomEvent } from '@chat/contracts';
-import { positionOf, readRoomEvent, roomEventEffect, toPresenceView, type RoomEventEffect } from './live-events';
+import { positionOf, readRoomEvent, roomEventEffect, toPresenceView, toReadMarker, type RoomEventEffect } from './live-events';
 
 const U = '00000000-0000-4000-8000-0000000000a1';
 const V = '00000000-0000-4000-8000-0000000000a2';
@@ -61,9 +61,53 @@ describe('live events - translation of stream events to client events', () => {
 
   it('maps MessagePosted to a MessageView with the position', () => {
     const p = { messageId: M, roomId: 'general', senderId: S, senderName: 'Sam', clientMsgId: 'c1', body: 'hi' };
-    expect(readRoomEvent(env('MessagePosted', p), 7)).toEqual({ kind: 'message', message: { ...p, time: T, position: 7 } });
+    // A live post is shown as posted: never edited, not deleted, no reactions yet.
+    const fresh = { editedAt: null, deleted: null, reactions: [] };
+    // v1 (before replies and mentions) reads as a post that answers nothing and names nobody.
+    expect(readRoomEvent(env('MessagePosted', p), 7)).toEqual({
+      kind: 'message',
+      message: { ...p, replyTo: null, mentions: [], ...fresh, time: T, position: 7 },
+    });
+    const replyTo = { messageId: B, position: 3, senderId: U, senderName: 'Ann', excerpt: '明天开会吗' };
+    const v2 = { ...p, body: '@Ann 好的', replyTo, mentions: [{ userId: U, username: 'Ann' }] };
+    expect(readRoomEvent(env('MessagePosted', v2, 2), 8)).toEqual({ kind: 'message', message: { ...v2, ...fresh, time: T, position: 8 } });
     expect(readRoomEvent(env('MessagePosted', { ...p, body: 3 }), 7)).toBe('malformed');
+    expect(readRoomEvent(env('MessagePosted', { ...v2, mentions: [{ userId: 'x' }] }, 2), 7)).toBe('malformed');
     expect(readRoomEvent('garbage', 7)).toBe('malformed');
+  });
+
+  it('message changes: edits, deletions and reactions reach the room, held back like posts by who made them', () => {
+    const ref = { messageId: M, roomId: 'general' };
+    const mentions = [{ userId: U, username: 'Ann' }];
+    expect(readRoomEvent(env('MessageEdited', { ...ref, senderId: S, body: 'hi @Ann', mentions }), 9)).toEqual({
+      kind: 'change',
+      roomId: 'general',
+      senderId: S,
+      frame: { event: 'message.edited', data: { ...ref, body: 'hi @Ann', mentions, editedAt: T } },
+    });
+    expect(readRoomEvent(env('MessageDeleted', { ...ref, ...byUser, reason: 'moderator' }), 9)).toEqual({
+      kind: 'change',
+      roomId: 'general',
+      senderId: B,
+      frame: { event: 'message.deleted', data: { ...ref, by, reason: 'moderator', time: T } },
+    });
+    const reaction = { ...ref, userId: U, username: 'Ann', emoji: '👍' };
+    expect(readRoomEvent(env('ReactionAdded', reaction), 9)).toEqual({
+      kind: 'change',
+      roomId: 'general',
+      senderId: U,
+      frame: { event: 'reaction.added', data: { ...reaction, time: T } },
+    });
+    expect(readRoomEvent(env('ReactionRemoved', reaction), 9)).toMatchObject({ senderId: U, frame: { event: 'reaction.removed' } });
+    expect(readRoomEvent(env('MessageDeleted', { ...ref, ...byUser, reason: 'because' }), 9)).toBe('malformed');
+    expect(readRoomEvent(env('MessageEdited', { ...ref, senderId: S, body: 'x' }), 9)).toBe('malformed');
+  });
+
+  it('a retention change reaches the room as room.retention', () => {
+    const e = effectOf('RoomRetentionSet');
+    expect(e.room).toEqual({ event: 'room.retention', data: { roomId: 'team', days: 30, by, time: T } });
+    expect(e).toMatchObject({ follow: [], unfollow: [] });
+    expect(effectOf('RoomRetentionSet', { roomId: 'team', days: null, ...byUser }).room).toMatchObject({ data: { days: null } });
   });
 
   it('translates every room event type, and each one reaches exactly the users usersToNotify names', () => {
@@ -167,5 +211,17 @@ describe('live events - translation of stream events to client events', () => {
     const p = { userId: U, username: 'Ann', status: 'away', lastSeen: T };
     expect(toPresenceView(env('PresenceChanged', p))).toEqual(p);
     expect(toPresenceView(env('PresenceChanged', { ...p, status: 'sleeping' }))).toBeNull();
+  });
+
+  it('reads a moved read marker whole, passing on only its own fields', () => {
+    const m = { roomId: 'dm-1', lastRead: 42, time: T };
+    expect(toReadMarker(m)).toEqual(m);
+    expect(toReadMarker({ ...m, secret: 1 })).toEqual(m);
+    expect(toReadMarker({ ...m, lastRead: 0 })).toEqual({ ...m, lastRead: 0 });
+    for (const bad of [null, [], 'x', { ...m, roomId: 'A.B' }, { ...m, lastRead: -1 }, { ...m, lastRead: 1.5 }, { ...m, lastRead: '42' }])
+      expect(toReadMarker(bad)).toBeNull();
+    expect(toReadMarker({ ...m, lastRead: 2 ** 53 })).toBeNull();
+    expect(toReadMarker({ ...m, time: 'yesterday' })).toBeNull();
+    expect(toReadMarker({ roomId: 'dm-1', lastRead: 42 })).toBeNull();
   });
 });

@@ -10,7 +10,7 @@ import type { SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
 import { eventFrame } from '../wire/frames';
 import { RoomIndex } from './room-index';
-import { positionOf, readRoomEvent, roomOf, toPresenceView, type RoomEventEffect, type WsFrame } from './live-events';
+import { positionOf, readRoomEvent, roomOf, toPresenceView, toReadMarker, type RoomEventEffect, type WsFrame } from './live-events';
 
 const SEQ_HEADER = 'Nats-Sequence';
 /** Most stored events a new room subscription reads back to close its gap. */
@@ -40,7 +40,9 @@ interface RoomFollow {
  * NATS) to `ns.live.chat.room.<id>.*` of each room with a local member connected (JetStream
  * republishes every stored CHAT event there with its stream sequence), to `ns.live.user.<id>`
  * of each user connected here (the rooms service's notifier forwards the room events about
- * that user: a join elsewhere, an invitation, a new conversation, a removal), and to presence.
+ * that user: a join elsewhere, an invitation, a new conversation, a removal), to
+ * `ns.live.reads.<id>` of each user connected here (the history service publishes there when
+ * the user's read marker moves, on any device), and to presence.
  * So its traffic grows with its own users, not with the whole deployment. Each event is
  * serialised once per distinct frame and the same bytes are written to every recipient.
  */
@@ -49,6 +51,8 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
   readonly index = new RoomIndex<Session>();
   private readonly follows = new Map<string, RoomFollow>();
   private readonly userSubs = new Map<string, Subscription>();
+  /** One read-marker subscription per user connected here (not per connection), like `userSubs`. */
+  private readonly readSubs = new Map<string, Subscription>();
   private presenceSub?: Subscription;
   private readonly received;
   private readonly deliveredMessages;
@@ -65,6 +69,7 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       room: metrics.liveReceived.labels('room'),
       user: metrics.liveReceived.labels('user'),
       presence: metrics.liveReceived.labels('presence'),
+      reads: metrics.liveReceived.labels('reads'),
     };
     this.deliveredMessages = metrics.delivered.labels('message.posted');
     sessions.listen({ closed: (session) => this.unregister(session) });
@@ -82,8 +87,10 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     this.presenceSub?.unsubscribe();
     for (const f of this.follows.values()) f.sub.unsubscribe();
     for (const sub of this.userSubs.values()) sub.unsubscribe();
+    for (const sub of this.readSubs.values()) sub.unsubscribe();
     this.follows.clear();
     this.userSubs.clear();
+    this.readSubs.clear();
   }
 
   /**
@@ -117,6 +124,8 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     if (userGone && userId !== undefined) {
       this.userSubs.get(userId)?.unsubscribe();
       this.userSubs.delete(userId);
+      this.readSubs.get(userId)?.unsubscribe();
+      this.readSubs.delete(userId);
     }
   }
 
@@ -144,6 +153,10 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       callback: (err, m) => this.guard(err, m, () => this.onUserEvent(userId, sub, m)),
     });
     this.userSubs.set(userId, sub);
+    const reads = this.nc.subscribe(this.s.live.readMarkers(userId), {
+      callback: (err, m) => this.guard(err, m, () => this.onReadMarker(userId, reads, m)),
+    });
+    this.readSubs.set(userId, reads);
   }
 
   private followRoom(roomId: string, since?: number) {
@@ -308,6 +321,20 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       // Shown here already: the room delivers from the next position on.
       if (this.startFollowing(userId, roomId, position + 1)) void this.nc.flush().catch(() => undefined);
     }
+  }
+
+  /**
+   * The user's read marker moved (history publishes after committing it): every authenticated
+   * connection of theirs gets `read.marker`. Markers live outside the chat stream, so the
+   * frame's position is `lastRead` itself, which only grows per user and room; a late copy
+   * of an older marker is passed on as is and clients keep the highest `lastRead`.
+   */
+  private onReadMarker(userId: string, sub: Subscription, m: Msg) {
+    this.received.reads.inc();
+    if (this.readSubs.get(userId) !== sub) return;
+    const marker = toReadMarker(decodeJson(m.data));
+    if (!marker) return this.drop(m, 'not a read marker');
+    this.sendCounted(this.index.connectionsOf(userId), { event: 'read.marker', data: marker }, marker.lastRead);
   }
 
   private onPresence(m: Msg) {

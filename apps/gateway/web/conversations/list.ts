@@ -4,6 +4,7 @@ import { openRoom, renderRoomHeader } from '../messages/view';
 import { newClientMsgId } from '../session';
 import { client, el, me, state } from '../state';
 import { renderSidebar } from '../rooms/sidebar';
+import { badges } from '../reads/unread';
 
 // One-to-one conversations: the list (`dm.list`, newest first, with the last message), new
 // ones by username (`dm.send` opens the conversation), live `conversation.opened`, and blocking
@@ -81,10 +82,12 @@ export function renderConversations() {
   const items = [...state.conversations.values()].sort(newest);
   el.conversationList.replaceChildren(
     ...items.map((c) => {
-      const unread = state.unread.get(c.roomId) ?? 0;
+      const { unread, nodes: counts } = badges(c.roomId);
       const current = c.roomId === state.currentRoomId;
       const last = c.lastMessage;
-      const preview = last ? `${last.senderId === me()?.userId ? 'You: ' : ''}${last.body}` : 'No messages yet';
+      const preview = last
+        ? `${last.senderId === me()?.userId ? 'You: ' : ''}${last.deleted ? 'message deleted' : last.body}`
+        : 'No messages yet';
       return h(
         'li',
         {
@@ -113,7 +116,7 @@ export function renderConversations() {
           ),
           h('span', { class: 'room-sub muted preview', testid: 'conversation-preview', text: preview }),
         ),
-        unread ? h('span', { class: 'badge', testid: `unread-${c.roomId}`, text: unread > 99 ? '99+' : String(unread) }) : null,
+        ...counts,
       );
     }),
   );
@@ -155,8 +158,13 @@ export function openNewDmDialog(username = '') {
         senderName: me()!.username,
         clientMsgId: ack.clientMsgId,
         body: text,
+        replyTo: null,
+        mentions: [],
         time: ack.time,
         position: ack.position,
+        editedAt: null,
+        deleted: null,
+        reactions: [],
       };
       onConversationSent(username, view);
       dialog.close();

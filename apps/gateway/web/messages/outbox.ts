@@ -4,6 +4,7 @@ import { client, el, me, state, type OutboxItem } from '../state';
 import { newClientMsgId } from '../session';
 import { addMessages, nearBottom, scrollToBottom } from './view';
 import { onConversationSent } from '../conversations/list';
+import { setReplyTo } from './actions';
 
 // Messages written in this tab until the server acknowledges them: sent in order, retried with
 // the same clientMsgId (the server de-duplicates), and shown with their error when refused.
@@ -17,14 +18,16 @@ export function submitMessage(e?: Event) {
   const body = el.input.value;
   if (!roomId || !body.trim() || el.input.disabled) return;
   const peer = state.conversations.get(roomId)?.peer.username;
-  queueMessage({ roomId, peer, body });
+  const replyTo = state.replyTo?.roomId === roomId ? state.replyTo : undefined;
+  queueMessage({ roomId, peer, body, replyTo });
+  setReplyTo(null);
   el.input.value = '';
   autoGrow();
   scrollToBottom();
 }
 
 /** Queues a message for a room (or, with `peer`, a conversation) and sends it when connected. */
-export function queueMessage(m: { roomId: string; peer?: string; body: string }): OutboxItem {
+export function queueMessage(m: { roomId: string; peer?: string; body: string; replyTo?: MessageView }): OutboxItem {
   const item: OutboxItem = { clientMsgId: newClientMsgId(), ...m, state: 'queued', error: null, attempts: 0 };
   state.outbox.push(item);
   renderPending();
@@ -41,8 +44,9 @@ export function flushOutbox() {
 /** A conversation goes by dm.send (by username), which also opens it; a room by message.send. */
 function post(item: OutboxItem): Promise<PostAck> {
   const conn = client();
-  if (item.peer) return conn.request('dm.send', { username: item.peer, clientMsgId: item.clientMsgId, body: item.body });
-  return conn.request('message.send', { roomId: item.roomId, clientMsgId: item.clientMsgId, body: item.body });
+  const content = { clientMsgId: item.clientMsgId, body: item.body, ...(item.replyTo ? { replyTo: item.replyTo.messageId } : {}) };
+  if (item.peer) return conn.request('dm.send', { username: item.peer, ...content });
+  return conn.request('message.send', { roomId: item.roomId, ...content });
 }
 
 async function sendItem(item: OutboxItem) {
@@ -59,8 +63,23 @@ async function sendItem(item: OutboxItem) {
       senderName: me()!.username,
       clientMsgId: ack.clientMsgId,
       body: item.body,
+      // Until the message.posted event (or a page) brings the stored copy: its quote as sent,
+      // and no mentions (the server works them out).
+      replyTo: item.replyTo
+        ? {
+            messageId: item.replyTo.messageId,
+            position: item.replyTo.position,
+            senderId: item.replyTo.senderId,
+            senderName: item.replyTo.senderName,
+            excerpt: item.replyTo.body.slice(0, 200),
+          }
+        : null,
+      mentions: [],
       time: ack.time,
       position: ack.position,
+      editedAt: null,
+      deleted: null,
+      reactions: [],
     };
     removeFromOutbox(item);
     if (item.peer) onConversationSent(item.peer, view);
@@ -123,6 +142,14 @@ export function renderPending() {
             text: item.state === 'failed' ? 'not sent' : state.client?.ready ? 'sending…' : 'waiting for connection…',
           }),
         ),
+        item.replyTo
+          ? h(
+              'div',
+              { class: 'quote', testid: 'reply-quote' },
+              h('span', { class: 'quote-sender', text: item.replyTo.senderName }),
+              h('span', { class: 'quote-text', text: item.replyTo.body.slice(0, 200) }),
+            )
+          : null,
         h('div', { class: 'body', testid: 'message-body', text: item.body }),
         item.state === 'failed'
           ? h(

@@ -1,6 +1,6 @@
 import type { ChatClient } from '@chat/client';
-import type { HistoryPage, MessageView } from '@chat/contracts';
-import { codeOf, fullTime, h, plural, shortTime, showError } from '../dom';
+import type { HistoryPage, MessageView, WsOps } from '@chat/contracts';
+import { codeOf, h, plural, showError } from '../dom';
 import { closeDrawers } from '../layout';
 import { prefs } from '../session';
 import { el, isConversation, isMember, mayPost, me, roomTitle, state, client } from '../state';
@@ -8,9 +8,13 @@ import { Timeline } from '../timeline';
 import { renderSidebar } from '../rooms/sidebar';
 import { renderSide } from '../side';
 import { renderPending, settleOutbox } from './outbox';
+import { countPosted, dividerFor, maybeMarkRead } from '../reads/unread';
+import { fillMessage, messageEl, pending } from './message';
 
 // The open room or conversation: its header, its messages (history pages stitched to live
-// events), and whether the composer is usable.
+// events), and whether the composer is usable. A room opens at its newest page, or, to show a
+// message in context (a reply's quote, a search hit, a date), around that message: then pages
+// load both ways as the reader scrolls, until the newest is reached again.
 
 const PAGE_SIZE = 50;
 /** After a reconnect, older pages fetched at most to close the gap to what we had; beyond it the view restarts at the newest page. */
@@ -21,6 +25,11 @@ const MAX_CATCH_UP_PAGES = 10;
  * newest page read right after (re)connecting. The newest page is read again after these delays.
  */
 const SETTLE_DELAYS_MS = [1000, 4000];
+/** Scrolling this close to an edge loads the next page that way. */
+const EDGE_PX = 40;
+
+/** Where a room opens: its newest page, or around a position or a time. */
+export type Anchor = Pick<WsOps['history.page']['req'], 'around' | 'at'> & { messageId?: string };
 
 export function renderRoomHeader() {
   const id = state.currentRoomId;
@@ -60,6 +69,7 @@ export function renderRoomHeader() {
     el.placeholder.textContent = room.myRole ? '' : 'Join this room to read and post messages.';
     el.placeholder.hidden = !!room.myRole;
   }
+  el.jumpDateForm.hidden = !isMember(id);
   el.roomView.dataset.roomId = id ?? '';
   el.roomView.dataset.kind = conversation ? 'direct' : room ? 'group' : '';
   updateComposer();
@@ -86,12 +96,15 @@ export function updateComposer() {
         : 'Pick a room';
 }
 
-export async function openRoom(roomId: string, { fromList = false } = {}) {
+export async function openRoom(roomId: string, { fromList = false, anchor }: { fromList?: boolean; anchor?: Anchor } = {}) {
   const switching = roomId !== state.currentRoomId;
   state.currentRoomId = roomId;
   prefs.set('room', roomId);
-  state.unread.delete(roomId);
   if (fromList) closeDrawers();
+  if (switching) {
+    pending.editing = null;
+    pending.deleting = null;
+  }
   showError(el.roomError, null);
   renderSidebar();
   renderRoomHeader();
@@ -106,13 +119,105 @@ export async function openRoom(roomId: string, { fromList = false } = {}) {
   }
   let tl = state.timelines.get(roomId);
   if (!tl) state.timelines.set(roomId, (tl = new Timeline(roomId)));
-  if (switching || el.messageList.dataset.roomId !== roomId) {
-    renderMessages();
-    scrollToBottom();
+  if (switching) tl.dividerAfter = dividerFor(roomId);
+  if (anchor) {
+    await openAround(tl, anchor);
+  } else {
+    if (switching || el.messageList.dataset.roomId !== roomId) {
+      renderMessages();
+      scrollToDividerOrBottom();
+    }
+    // One catch-up at a time per room (a join and its own member.joined event both open the room).
+    if (!tl.fresh) await (tl.catchingUp ??= catchUp(tl).finally(() => (tl.catchingUp = null)));
   }
-  // One catch-up at a time per room (a join and its own member.joined event both open the room).
-  if (!tl.fresh) await (tl.catchingUp ??= catchUp(tl).finally(() => (tl.catchingUp = null)));
-  if (switching && !el.input.disabled) el.input.focus({ preventScroll: true });
+  renderHistoryEdge();
+  maybeMarkRead();
+  if (switching && !anchor && !el.input.disabled) el.input.focus({ preventScroll: true });
+}
+
+/**
+ * Opens the room around a message or a time: the timeline restarts as the page around it
+ * (detached from the present unless the page reaches the newest message).
+ */
+async function openAround(tl: Timeline, anchor: Anchor) {
+  const conn = client();
+  el.messageList.dataset.state = 'loading';
+  try {
+    const req: WsOps['history.page']['req'] = { roomId: tl.roomId, limit: PAGE_SIZE };
+    if (anchor.around !== undefined) req.around = anchor.around;
+    else if (anchor.at !== undefined) req.at = anchor.at;
+    const page = await conn.request('history.page', req);
+    if (state.timelines.get(tl.roomId) !== tl) return;
+    tl.clear();
+    tl.nextBefore = page.nextBefore;
+    tl.nextAfter = page.nextAfter;
+    tl.fresh = true;
+    if (tl.roomId !== state.currentRoomId) {
+      for (const m of page.messages) tl.insert(m);
+      return;
+    }
+    renderMessages();
+    addMessages(tl, page.messages, { fromPage: true });
+    renderHistoryEdge();
+    const target =
+      (anchor.messageId ? state.messageEls.get(anchor.messageId) : undefined) ??
+      (page.anchor !== null ? elementAt(page.anchor) : undefined);
+    if (target) {
+      target.scrollIntoView({ block: 'center' });
+      flash(target);
+    } else scrollToBottom();
+  } catch (err) {
+    if (tl.roomId === state.currentRoomId) showError(el.roomError, err);
+  } finally {
+    if (tl.roomId === state.currentRoomId) el.messageList.dataset.state = 'ready';
+  }
+}
+
+const elementAt = (position: number) => el.messageList.querySelector<HTMLElement>(`[data-position="${position}"]`) ?? undefined;
+
+function flash(node: HTMLElement) {
+  node.classList.remove('flash');
+  void node.offsetWidth;
+  node.classList.add('flash');
+  node.dataset.highlighted = 'true';
+  setTimeout(() => delete node.dataset.highlighted, 3000);
+}
+
+/**
+ * Shows a message of a room in context: scrolls to it when the open timeline has it, else
+ * opens the room around its position (`history.page` `around`).
+ */
+export async function jumpToMessage(roomId: string, position: number, messageId?: string) {
+  const tl = state.timelines.get(roomId);
+  const loaded = roomId === state.currentRoomId && tl && (messageId ? tl.ids.has(messageId) : !!elementAt(position));
+  const node = loaded ? (messageId ? state.messageEls.get(messageId) : elementAt(position)) : undefined;
+  if (node) {
+    node.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    flash(node);
+    return;
+  }
+  await openRoom(roomId, { anchor: { around: position, messageId } });
+}
+
+/** Back to the newest messages after reading in the past. */
+export async function jumpToPresent() {
+  const tl = state.timelines.get(state.currentRoomId ?? '');
+  if (!tl) return;
+  if (tl.detached) {
+    tl.clear();
+    renderMessages();
+    await openRoom(tl.roomId);
+  }
+  scrollToBottom();
+  maybeMarkRead();
+}
+
+/** Opens the open room at the first message of a day (local midnight), or the newest page when none is after it. */
+export async function jumpToDate(day: string) {
+  const roomId = state.currentRoomId;
+  const start = new Date(`${day}T00:00:00`);
+  if (!roomId || Number.isNaN(start.getTime())) return;
+  await openRoom(roomId, { anchor: { at: start.toISOString() } });
 }
 
 /** The open room is gone (left, kicked, deleted): show nothing in its place. */
@@ -131,6 +236,11 @@ export function closeRoom() {
  */
 async function catchUp(tl: Timeline) {
   const conn = client();
+  // Reading in the past: paging down reads what was missed; the newest page would leave a gap.
+  if (tl.detached) {
+    tl.fresh = true;
+    return;
+  }
   el.messageList.dataset.state = 'loading';
   const hadNewest = tl.newestPosition;
   try {
@@ -155,10 +265,12 @@ async function catchUp(tl: Timeline) {
     tl.fresh = true;
     settle(tl, conn);
     if (tl.roomId === state.currentRoomId) {
-      const stick = firstLoad || nearBottom();
-      for (const p of pages) addMessages(tl, p.messages);
+      const stick = !firstLoad && nearBottom();
+      for (const p of pages) addMessages(tl, p.messages, { fromPage: true });
       renderHistoryEdge();
-      if (stick) scrollToBottom();
+      if (firstLoad) scrollToDividerOrBottom();
+      else if (stick) scrollToBottom();
+      maybeMarkRead();
     } else for (const p of pages) for (const m of p.messages) tl.insert(m);
   } catch (err) {
     if (tl.roomId === state.currentRoomId && codeOf(err) !== 'UNAVAILABLE') showError(el.roomError, err);
@@ -170,12 +282,13 @@ async function catchUp(tl: Timeline) {
 function settle(tl: Timeline, conn: ChatClient) {
   for (const delay of SETTLE_DELAYS_MS) {
     setTimeout(async () => {
-      if (state.client !== conn || !conn.ready || state.timelines.get(tl.roomId) !== tl) return;
+      if (state.client !== conn || !conn.ready || state.timelines.get(tl.roomId) !== tl || tl.detached) return;
       try {
         const page = await conn.request('history.page', { roomId: tl.roomId, limit: PAGE_SIZE });
         if (state.timelines.get(tl.roomId) !== tl) return;
+        if (tl.detached) return;
         const stick = tl.roomId === state.currentRoomId && nearBottom();
-        addMessages(tl, page.messages);
+        addMessages(tl, page.messages, { fromPage: true });
         if (stick) scrollToBottom();
       } catch {
         // The next reconnect catches up anyway.
@@ -196,7 +309,7 @@ export async function loadOlder() {
     if (tl.roomId === state.currentRoomId) {
       // Keep what the reader is looking at in place while content is added above it.
       const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop;
-      addMessages(tl, page.messages);
+      addMessages(tl, page.messages, { fromPage: true });
       renderHistoryEdge();
       el.scroller.scrollTop = el.scroller.scrollHeight - fromBottom;
     } else for (const m of page.messages) tl.insert(m);
@@ -209,6 +322,58 @@ export async function loadOlder() {
   }
 }
 
+/** While reading in the past: the next newer page; reaching the newest message attaches the timeline to the live events again. */
+export async function loadNewer() {
+  const tl = state.timelines.get(state.currentRoomId ?? '');
+  if (!tl || tl.loadingNewer || !tl.detached || !state.client?.ready) return;
+  tl.loadingNewer = true;
+  el.loadNewer.disabled = true;
+  el.loadNewer.textContent = 'Loading…';
+  try {
+    const page = await client().request('history.page', { roomId: tl.roomId, after: tl.nextAfter!, limit: PAGE_SIZE });
+    if (state.timelines.get(tl.roomId) !== tl) return;
+    const onScreen = tl.roomId === state.currentRoomId;
+    // Content is added below: what the reader looks at stays where it is.
+    const top = el.scroller.scrollTop;
+    tl.nextAfter = page.nextAfter;
+    if (onScreen) addMessages(tl, page.messages, { fromPage: true });
+    else for (const m of page.messages) tl.insert(m);
+    if (!tl.detached) {
+      const held = tl.held;
+      tl.held = [];
+      if (onScreen) addMessages(tl, held);
+      else for (const m of held) tl.insert(m);
+    }
+    if (onScreen) {
+      el.scroller.scrollTop = top;
+      renderHistoryEdge();
+      maybeMarkRead();
+    }
+  } catch (err) {
+    showError(el.roomError, err);
+  } finally {
+    tl.loadingNewer = false;
+    el.loadNewer.disabled = false;
+    el.loadNewer.textContent = 'Load newer messages';
+  }
+}
+
+/** Scrolling: pages load at either edge, the marker follows what was read, and "jump to the newest" shows when away from it. */
+export function onScroll() {
+  const tl = state.timelines.get(state.currentRoomId ?? '');
+  if (el.scroller.scrollTop < EDGE_PX) void loadOlder();
+  const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop - el.scroller.clientHeight;
+  if (tl?.detached && fromBottom < EDGE_PX) void loadNewer();
+  el.jumpPresent.hidden = !tl || (!tl.detached && fromBottom < 400);
+  markSoon();
+}
+
+let markTimer: ReturnType<typeof setTimeout> | undefined;
+function markSoon() {
+  clearTimeout(markTimer);
+  markTimer = setTimeout(maybeMarkRead, 250);
+}
+
 function renderHistoryEdge() {
   const tl = state.timelines.get(state.currentRoomId ?? '');
   const member = isMember(state.currentRoomId);
@@ -219,6 +384,34 @@ function renderHistoryEdge() {
     ? 'This is the beginning of the conversation.'
     : 'This is the beginning of the room.';
   el.scroller.dataset.hasOlder = String(more);
+  el.loadNewer.hidden = !(member && tl?.detached);
+  el.scroller.dataset.detached = String(!!tl?.detached);
+  el.jumpPresent.hidden = !tl?.detached;
+}
+
+/** Opening a room with unread messages: show the "new messages" line, else the newest. */
+function scrollToDividerOrBottom() {
+  const divider = el.messageList.querySelector<HTMLElement>('[data-testid="new-messages"]');
+  if (divider && divider.previousElementSibling) divider.scrollIntoView({ block: 'start' });
+  else scrollToBottom();
+}
+
+/** The "new messages" line sits above the first message after my marker as it was when the room was opened. */
+function placeDivider(tl: Timeline) {
+  el.messageList.querySelector('[data-testid="new-messages"]')?.remove();
+  if (tl.dividerAfter === null) return;
+  const mine = me()?.userId;
+  const first = tl.messages.find((m) => m.position > tl.dividerAfter! && m.senderId !== mine);
+  const node = first && state.messageEls.get(first.messageId);
+  if (!node) return;
+  el.messageList.insertBefore(
+    h(
+      'li',
+      { class: 'new-messages', testid: 'new-messages', role: 'separator', 'aria-label': 'New messages' },
+      h('span', { text: 'New messages' }),
+    ),
+    node,
+  );
 }
 
 export function nearBottom() {
@@ -229,39 +422,33 @@ export function scrollToBottom() {
   el.scroller.scrollTop = el.scroller.scrollHeight;
 }
 
-function messageEl(m: MessageView) {
-  const mine = m.senderId === me()?.userId;
-  return h(
-    'li',
-    {
-      class: `message${mine ? ' mine' : ''}`,
-      testid: 'message',
-      'data-message-id': m.messageId,
-      'data-position': m.position,
-      'data-sender-id': m.senderId,
-    },
-    h(
-      'div',
-      { class: 'message-head' },
-      h('span', { class: 'sender', testid: 'message-sender', text: m.senderName }),
-      h('time', { class: 'time muted', datetime: m.time, title: fullTime(m.time), text: shortTime(m.time) }),
-    ),
-    h('div', { class: 'body', testid: 'message-body', text: m.body }),
-  );
-}
-
 /** Inserts messages into the timeline and, for the open room, into the list at their position. */
-export function addMessages(tl: Timeline, messages: MessageView[]) {
+export function addMessages(tl: Timeline, messages: MessageView[], { fromPage = false } = {}) {
   const onScreen = tl.roomId === state.currentRoomId && el.messageList.dataset.roomId === tl.roomId;
+  let added = false;
   for (const m of messages) {
     const i = tl.insert(m);
     settleOutbox(m);
-    if (i < 0 || !onScreen) continue;
+    if (i < 0) {
+      // A page shows the message as it is now (edits, deletion, reactions): take that.
+      const kept = fromPage ? tl.refresh(m) : undefined;
+      const node = kept && onScreen ? state.messageEls.get(m.messageId) : undefined;
+      if (node && kept) fillMessage(node, kept);
+      continue;
+    }
+    if (!onScreen) continue;
     const node = messageEl(m);
     state.messageEls.set(m.messageId, node);
     const next = tl.messages[i + 1];
-    el.messageList.insertBefore(node, next ? (state.messageEls.get(next.messageId) ?? null) : null);
+    const before = next ? (state.messageEls.get(next.messageId) ?? null) : null;
+    // The divider sits right above its message: a message inserted after it goes below it.
+    el.messageList.insertBefore(
+      node,
+      before?.previousElementSibling?.matches('[data-testid="new-messages"]') ? before.previousElementSibling : before,
+    );
+    added = true;
   }
+  if (added) placeDivider(tl);
 }
 
 export function renderMessages() {
@@ -274,6 +461,7 @@ export function renderMessages() {
     return node;
   });
   el.messageList.replaceChildren(...nodes);
+  if (tl) placeDivider(tl);
   renderPending();
   renderHistoryEdge();
 }
@@ -285,22 +473,26 @@ export function onMessage(m: MessageView) {
   const conversation = state.conversations.get(m.roomId);
   // The conversation list shows each conversation's newest message.
   if (conversation && (!conversation.lastMessage || conversation.lastMessage.position < m.position)) conversation.lastMessage = m;
-  if (!tl) {
+  const known = !!tl?.ids.has(m.messageId) || !!tl?.held.some((x) => x.messageId === m.messageId);
+  if (!known) countPosted(m);
+  if (!tl || tl.detached) {
     settleOutbox(m);
-    if (m.roomId !== state.currentRoomId && m.senderId !== me()?.userId) bumpUnread(m.roomId);
-    else if (conversation) renderSidebar();
+    // Reading in the past: the message waits until paging down reaches the present.
+    if (tl && !known) tl.held.push(m);
+    if (conversation) renderSidebar();
     return;
   }
   const current = m.roomId === state.currentRoomId;
   const stick = current && (nearBottom() || m.senderId === me()?.userId);
-  const known = tl.ids.has(m.messageId);
+  // My own message may be here already, drawn from the send's reply, which has no mentions.
+  const ours = known ? tl.find(m.messageId) : undefined;
+  if (ours && !ours.mentions.length && m.mentions.length) {
+    ours.mentions = m.mentions;
+    const node = state.messageEls.get(m.messageId);
+    if (node && current) fillMessage(node, ours);
+  }
   addMessages(tl, [m]);
-  if (!current && !known && m.senderId !== me()?.userId) bumpUnread(m.roomId);
-  else if (conversation) renderSidebar();
+  if (conversation) renderSidebar();
   if (stick) scrollToBottom();
-}
-
-function bumpUnread(roomId: string) {
-  state.unread.set(roomId, (state.unread.get(roomId) ?? 0) + 1);
-  renderSidebar();
+  if (current) maybeMarkRead();
 }

@@ -3,6 +3,7 @@ import { act, errorBox, field, fullTime, h, plural, showError } from '../dom';
 import { client, el, isAdmin, myRole, roomTitle, state } from '../state';
 import { dropRoom, leaveRoom, roomChanged } from './sidebar';
 import { limitInput, postPolicySelect, visibilitySelect } from './create';
+import { openStatsDialog } from './stats';
 
 // The open room's details (`room.details`) and, for its admins, its settings (`room.update`);
 // for its owner, deleting it (after a confirmation). Transferring ownership and roles are in
@@ -14,6 +15,8 @@ let loading: string | null = null;
 let dirty = false;
 /** The room whose settings were just saved (the panel says so until the next edit). */
 let saved: string | null = null;
+/** The room whose retention period was just set (the live room.retention redraws the panel). */
+let retentionSaved: string | null = null;
 
 /** Renders the panel for the open room; `reload` reads the details again. */
 export function renderDetails(reload: boolean) {
@@ -78,6 +81,7 @@ function draw(d: RoomDetails) {
     ['Members', `${summary.memberCount} of at most ${summary.memberLimit}`],
     ['Owner', d.owner?.username ?? (d.isDefault ? 'nobody (default room)' : 'nobody')],
     ['Created', `${fullTime(d.createdAt)}${d.createdBy ? ` by ${d.createdBy.username}` : ''}`],
+    ['Messages kept', d.retentionDays == null ? 'the server default' : plural(d.retentionDays, 'day')],
     ['Your role', role ?? 'not a member'],
   ];
   const parts: HTMLElement[] = [
@@ -87,7 +91,11 @@ function draw(d: RoomDetails) {
       ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { testid: `details-${k.toLowerCase().replace(/ /g, '-')}`, text: v })]),
     ),
   ];
-  if (isAdmin(d.roomId)) parts.push(settingsForm(d));
+  if (isAdmin(d.roomId)) {
+    parts.push(settingsForm(d), retentionForm(d));
+    const stats = h('button', { type: 'button', testid: 'open-stats', onclick: () => openStatsDialog(d.roomId) }, 'Statistics…');
+    parts.push(h('div', { class: 'panel-actions' }, stats));
+  }
   const actions = h('div', { class: 'panel-actions' });
   if (role) {
     const leave = h('button', { type: 'button', testid: 'details-leave' }, 'Leave room') as HTMLButtonElement;
@@ -146,6 +154,46 @@ function settingsForm(d: RoomDetails) {
     form.querySelector<HTMLElement>('[data-testid="settings-saved"]')?.setAttribute('hidden', '');
   });
   form.append(h('p', { class: 'muted', testid: 'settings-saved', text: 'Saved.', hidden: saved !== d.roomId }));
+  return form;
+}
+
+/** How long the room's messages are kept (`room.setRetention`); empty: the server's default. */
+function retentionForm(d: RoomDetails) {
+  const days = h('input', {
+    type: 'number',
+    testid: 'retention-days',
+    min: 1,
+    max: 36500,
+    step: 1,
+    placeholder: 'server default',
+    value: d.retentionDays ?? '',
+  }) as HTMLInputElement;
+  const error = errorBox('retention-error');
+  const save = h('button', { type: 'submit', class: 'small', testid: 'retention-save' }, 'Set') as HTMLButtonElement;
+  const done = h('p', { class: 'muted', testid: 'retention-saved', text: 'Saved.', hidden: retentionSaved !== d.roomId });
+  const form = h(
+    'form',
+    { class: 'dialog-form settings', testid: 'retention-form', novalidate: true },
+    h('h3', { text: 'Retention' }),
+    field('Keep messages for (days)', days, 'Older messages are removed for everyone. Empty: the server default.'),
+    error,
+    h('div', { class: 'actions' }, save),
+    done,
+  );
+  days.addEventListener('input', () => {
+    retentionSaved = null;
+    done.hidden = true;
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = days.value.trim() === '' ? null : Number(days.value);
+    await act(save, error, async () => {
+      const ack = await client().request('room.setRetention', { roomId: d.roomId, days: value });
+      patchDetails(d.roomId, { retentionDays: ack.days });
+      retentionSaved = d.roomId;
+      draw(details ?? d);
+    });
+  });
   return form;
 }
 

@@ -146,3 +146,8 @@ export function onRoomDeleted(d: WsEvents['room.deleted']) {
 export function onInvitationDeclined(d: WsEvents['invitation.declined']) {
   if (isMe(d.userId)) dropInvitation(d.roomId);
 }
+
+export function onRoomRetention(d: WsEvents['room.retention']) {
+  patchDetails(d.roomId, { retentionDays: d.days });
+  refreshSide(d.roomId);
+}

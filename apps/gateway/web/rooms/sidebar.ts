@@ -5,6 +5,7 @@ import { closeRoom, openRoom, renderRoomHeader } from '../messages/view';
 import { refreshSide } from '../side';
 import { client, el, me, roomTitle, state } from '../state';
 import { renderInvitations } from './invitations';
+import { badges } from '../reads/unread';
 
 // The left column: my rooms, pending invitations, conversations, and the public rooms I have
 // not joined. Rooms come from `room.mine` (mine, with my role) and `rooms.list` (mine plus the
@@ -49,7 +50,7 @@ function renderRooms() {
 
 function roomItem(r: RoomSummary) {
   const member = !!r.myRole;
-  const unread = state.unread.get(r.roomId) ?? 0;
+  const { unread, nodes: counts } = badges(r.roomId);
   const current = r.roomId === state.currentRoomId;
   return h(
     'li',
@@ -75,7 +76,7 @@ function roomItem(r: RoomSummary) {
         text: `${plural(r.memberCount, 'member')} · ${member ? `joined${r.myRole !== 'member' ? ` (${r.myRole})` : ''}` : 'not joined'}`,
       }),
     ),
-    unread ? h('span', { class: 'badge', testid: `unread-${r.roomId}`, text: unread > 99 ? '99+' : String(unread) }) : null,
+    ...(member ? counts : []),
     member ? null : h('button', { type: 'button', class: 'small', testid: `join-${r.roomId}`, onclick: () => joinRoom(r.roomId) }, 'Join'),
   );
 }
@@ -106,7 +107,6 @@ export async function leaveRoom(roomId: string, button: HTMLButtonElement | null
       if (codeOf(err) !== 'NOT_MEMBER') throw err;
     }
     state.timelines.delete(roomId);
-    state.unread.delete(roomId);
     await loadRooms();
     if (state.currentRoomId === roomId) {
       if (state.rooms.has(roomId)) await openRoom(roomId);
@@ -122,7 +122,6 @@ export async function leaveRoom(roomId: string, button: HTMLButtonElement | null
 export function dropRoom(roomId: string, notice: string | null, { gone = false } = {}) {
   const room = state.rooms.get(roomId);
   state.timelines.delete(roomId);
-  state.unread.delete(roomId);
   state.outbox = state.outbox.filter((o) => o.roomId !== roomId);
   if (room && !gone && room.visibility === 'public') {
     room.myRole = null;

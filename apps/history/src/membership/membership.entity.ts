@@ -19,6 +19,9 @@ export class RoomRow {
   visibility: string;
   @Column({ name: 'post_policy', type: 'text' })
   postPolicy: string;
+  /** Days the room's messages are kept (RoomRetentionSet); null: the deployment's default (RETENTION_DEFAULT_DAYS). */
+  @Column({ name: 'retention_days', type: 'integer', nullable: true })
+  retentionDays: number | null;
   @Column({ name: 'deleted', type: 'boolean' })
   deleted: boolean;
   /** The member whose role is owner; null for the default room and an emptied public room. */

@@ -21,6 +21,8 @@ export interface RoomChange {
   name?: string;
   visibility?: RoomVisibility;
   postPolicy?: PostPolicy;
+  /** RoomRetentionSet: the room's retention period in days (null: the deployment's default). */
+  retention?: { days: number | null };
 }
 
 /** A row of `member_changes`: the user's membership in the room as set by the event at `position`. */
@@ -153,10 +155,11 @@ export function decodeRoomEvent(e: StreamEvent, ev: ChatEvent, subjects: RoomSub
       const block = { roomId, blockerId: p.blockerId, blockedId: p.blockedId, blocked: ev.type === 'UserBlocked', position };
       return { position, members: none, block, recheck: recheck(null) };
     }
+    case 'RoomRetentionSet':
+      return { position, room: room({ retention: { days: ev.payload.days } }), members: none };
     case 'MemberInvited':
     case 'InvitationDeclined':
     case 'MemberUnbanned':
-    case 'RoomRetentionSet':
       return { position, members: none };
     default:
       return assertNever(ev, 'room event');

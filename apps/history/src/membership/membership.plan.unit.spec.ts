@@ -131,6 +131,16 @@ describe('membership plan - every room event', () => {
     expect(change('UserUnblocked', { blockerId: ann, blockedId: bob }).block?.blocked).toBe(false);
   });
 
+  it('RoomRetentionSet sets the retention period; null (back to the default) is a setting too', () => {
+    const room = { roomId: 'r', position: 7, created: false, deleted: false };
+    expect(change('RoomRetentionSet', { days: 30, ...by })).toEqual({
+      position: 7,
+      room: { ...room, retention: { days: 30 } },
+      members: [],
+    });
+    expect(change('RoomRetentionSet', { days: null, ...by }).room).toEqual({ ...room, retention: { days: null } });
+  });
+
   it('invitations, declines and unbans change nothing history keeps', () => {
     const nothing = { position: 7, members: [] };
     expect(change('MemberInvited', { userId: bob, username: 'bob', roomName: 'Room', ...by })).toEqual(nothing);

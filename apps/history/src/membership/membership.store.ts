@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { MessageRecord } from '../messages/messages.plan';
-import { toMessageRecord, type StoredMessageRow } from '../messages/message.sql-row';
+import { toStoredMessage, viewColumns, type StoredLifecycleRow, type StoredMessage } from '../messages/message.sql-row';
 import { recheck } from '../posting/posting.store';
 import type { DeadLetter } from '../store/events';
 import type { HistoryStore } from '../store/history.store';
@@ -21,8 +20,9 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
   if (part.rooms.length) {
     const r = part.rooms;
     await em.query(
-      `INSERT INTO ${s}.room_changes (room_id, position, created, deleted, kind, name, visibility, post_policy)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[])
+      `INSERT INTO ${s}.room_changes (room_id, position, created, deleted, kind, name, visibility, post_policy, retention_set, retention_days)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[],
+                            $9::boolean[], $10::integer[])
        ON CONFLICT DO NOTHING`,
       [
         r.map((c) => c.roomId),
@@ -33,6 +33,8 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
         r.map((c) => c.name ?? null),
         r.map((c) => c.visibility ?? null),
         r.map((c) => c.postPolicy ?? null),
+        r.map((c) => c.retention !== undefined),
+        r.map((c) => c.retention?.days ?? null),
       ],
     );
   }
@@ -88,9 +90,11 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
     // A room exists from its first creation event; each setting is the newest one set.
     const newest = (column: string) =>
       `(SELECT c.${column} FROM ${s}.room_changes c WHERE c.room_id = t.room_id AND c.${column} IS NOT NULL ORDER BY c.position DESC LIMIT 1)`;
+    // The retention period is the newest RoomRetentionSet's, null (the default) included.
+    const retention = `(SELECT c.retention_days FROM ${s}.room_changes c WHERE c.room_id = t.room_id AND c.retention_set ORDER BY c.position DESC LIMIT 1)`;
     await em.query(
-      `INSERT INTO ${s}.rooms (room_id, kind, name, visibility, post_policy, deleted, created_position, position)
-       SELECT t.room_id, k.kind, ${newest('name')}, ${newest('visibility')}, ${newest('post_policy')},
+      `INSERT INTO ${s}.rooms (room_id, kind, name, visibility, post_policy, retention_days, deleted, created_position, position)
+       SELECT t.room_id, k.kind, ${newest('name')}, ${newest('visibility')}, ${newest('post_policy')}, ${retention},
               EXISTS (SELECT 1 FROM ${s}.room_changes d WHERE d.room_id = t.room_id AND d.deleted),
               k.position,
               (SELECT max(c.position) FROM ${s}.room_changes c WHERE c.room_id = t.room_id)
@@ -99,7 +103,7 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
                         WHERE c.room_id = t.room_id AND c.created ORDER BY c.position LIMIT 1) k ON true
        ON CONFLICT (room_id) DO UPDATE
           SET kind = EXCLUDED.kind, name = EXCLUDED.name, visibility = EXCLUDED.visibility, post_policy = EXCLUDED.post_policy,
-              deleted = EXCLUDED.deleted, created_position = EXCLUDED.created_position, position = EXCLUDED.position`,
+              retention_days = EXCLUDED.retention_days, deleted = EXCLUDED.deleted, created_position = EXCLUDED.created_position, position = EXCLUDED.position`,
       [part.touchedRooms],
     );
     await em.query(
@@ -111,7 +115,7 @@ export async function applyMembership(em: EntityManager, part: MembershipPart, c
     );
   }
   if (ctx.recheck && part.rechecks.length) {
-    const { dropped } = await recheck(em, s, part.rechecks);
+    const { dropped } = await recheck(em, s, part.rechecks, ctx.retention);
     ctx.dropped.push(...dropped);
   }
   return [];
@@ -122,7 +126,7 @@ export interface ConversationRecord {
   roomId: string;
   peerId: string;
   peerName: string;
-  lastMessage: MessageRecord;
+  lastMessage: StoredMessage;
 }
 
 /** Reads of the membership read model. */
@@ -155,10 +159,10 @@ export class MembershipQueries {
    */
   async conversations(userId: string): Promise<ConversationRecord[]> {
     const s = this.store.schema;
-    const rows: Array<StoredMessageRow & { peer_id: string; peer_name: string }> = await this.store.read((qr) =>
+    const rows: Array<StoredLifecycleRow & { peer_id: string; peer_name: string }> = await this.store.read((qr) =>
       qr.query(
         `SELECT me.room_id, peer.user_id AS peer_id, peer.username AS peer_name,
-                m.message_id, m.position, m.sender_id, m.sender_name, m.client_msg_id, m.body, m.created_at
+                ${viewColumns('m')}
            FROM ${s}.room_members me
            JOIN ${s}.rooms r ON r.room_id = me.room_id AND r.kind = 'direct' AND NOT r.deleted
            JOIN ${s}.room_members peer ON peer.room_id = me.room_id AND peer.user_id <> me.user_id
@@ -172,7 +176,7 @@ export class MembershipQueries {
       roomId: r.room_id,
       peerId: r.peer_id,
       peerName: r.peer_name,
-      lastMessage: toMessageRecord(r),
+      lastMessage: toStoredMessage(r),
     }));
   }
 }

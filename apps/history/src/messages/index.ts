@@ -1,11 +1,15 @@
 import { messageEventTypes } from '@chat/contracts';
 import type { ReadModel } from '../store/read-model';
 import { MessageRow } from './message.entity';
-import { decodeMessage, planMessages, type MessageRecord, type MessagesPart } from './messages.plan';
+import { decodeMessage, planMessages, type MessageChange, type MessagesPart } from './messages.plan';
 import { applyMessages } from './messages.store';
 
-/** The messages read model: every MessagePosted as a row, paged per room (page.ts). */
-export const messages: ReadModel<MessageRecord, MessagesPart> = {
+/**
+ * The messages read model: every MessagePosted as a row, with its edits, deletion and reactions
+ * folded in (messages.plan.ts), paged per room (page.ts).
+ */
+export const messages: ReadModel<MessageChange, MessagesPart> = {
+  // MessagePosted, MessageEdited, MessageDeleted, ReactionAdded, ReactionRemoved.
   eventTypes: messageEventTypes,
   entities: [MessageRow],
   decode: decodeMessage,
@@ -15,4 +19,4 @@ export const messages: ReadModel<MessageRecord, MessagesPart> = {
 
 export { MessageRow } from './message.entity';
 export { MessageQueries } from './messages.store';
-export type { MessageRecord, MessagesPart } from './messages.plan';
+export type { ChangeRecord, MessageChange, MessageRecord, MessagesPart } from './messages.plan';

@@ -21,4 +21,25 @@ export class MessageRow {
   body: string;
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+  /** The lifecycle (migration MessageLifecycle): written with raw SQL by lifecycle.store.ts, read through message.sql-row.ts. */
+  @Column({ name: 'reply_to', type: 'uuid', nullable: true })
+  replyTo: string | null;
+  @Column({ name: 'reply_snapshot', type: 'jsonb', nullable: true })
+  replySnapshot: unknown;
+  @Column({ name: 'mentions', type: 'jsonb' })
+  mentions: unknown;
+  @Column({ name: 'edited_at', type: 'timestamptz', nullable: true })
+  editedAt: Date | null;
+  @Column({ name: 'edit_position', type: 'bigint', nullable: true, transformer: positionColumn })
+  editPosition: number | null;
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
+  deletedAt: Date | null;
+  @Column({ name: 'deleted_by', type: 'uuid', nullable: true })
+  deletedBy: string | null;
+  @Column({ name: 'deleted_by_name', type: 'text', nullable: true })
+  deletedByName: string | null;
+  @Column({ name: 'delete_reason', type: 'text', nullable: true })
+  deleteReason: string | null;
+  @Column({ name: 'delete_position', type: 'bigint', nullable: true, transformer: positionColumn })
+  deletePosition: number | null;
 }

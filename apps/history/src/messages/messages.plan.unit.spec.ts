@@ -38,6 +38,8 @@ describe('messages plan - decoding through route', () => {
         clientMsgId: 'c-1',
         body: 'hello',
         createdAt: new Date('2030-01-02T03:04:05.678Z'),
+        replyTo: null,
+        mentions: [],
       },
     });
   });
@@ -53,7 +55,7 @@ describe('messages plan - decoding through route', () => {
   it.each([
     ['an unknown type', { ...posted(), type: 'MessageExploded' }, /unknown event type "MessageExploded"/],
     ['no envelope', [1, 2], /not an event envelope/],
-    ['a newer version', { ...posted(), version: 2 }, /unsupported MessagePosted version 2/],
+    ['a newer version', { ...posted(), version: 3 }, /unsupported MessagePosted version 3/],
     ['a bad sender id', posted({ senderId: 'nobody' }), /senderId must be a UUID/],
     ['a bad message id', posted({ messageId: 'x' }), /messageId must be a UUID/],
     ['a bad room id', posted({ roomId: 'Not A Room' }), /roomId must be a room id/],

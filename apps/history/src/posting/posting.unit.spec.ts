@@ -8,6 +8,7 @@ describe('posting rule - postRefusal (the stream decides)', () => {
     member: true,
     role: 'member',
     blocked: false,
+    expired: false,
     ...over,
   });
 
@@ -33,5 +34,10 @@ describe('posting rule - postRefusal (the stream decides)', () => {
     expect(postRefusal(rights({ roomCreated: false }))).toBe('no_room');
     expect(postRefusal(rights({ roomDeleted: true }))).toBe('room_deleted');
     expect(postRefusal(rights({ roomDeleted: true, member: false }))).toBe('room_deleted');
+  });
+
+  it('refuses a post already past its retention period when applied (a redelivery or a rebuild after the cleanup)', () => {
+    expect(postRefusal(rights({ expired: true }))).toBe('expired');
+    expect(postRefusal(rights({ expired: true, member: false }))).toBe('not_member');
   });
 });

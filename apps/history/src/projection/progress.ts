@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import type { Subjects } from '@chat/contracts';
 import { JetStreamAdapter, type Delivered } from '@chat/messaging';
-import { MetricsRegistry, SUBJECTS } from '@chat/platform';
+import { CONFIG, MetricsRegistry, SUBJECTS } from '@chat/platform';
+import type { HistoryConfig } from '../config';
 import { MembershipQueries } from '../membership';
 import { MessageQueries } from '../messages';
 import type { StreamEvent } from '../store/events';
@@ -55,6 +56,7 @@ export class ProjectionProgress {
     private readonly membership: MembershipQueries,
     private readonly js: JetStreamAdapter,
     @Inject(SUBJECTS) private readonly s: Subjects,
+    @Inject(CONFIG) private readonly config: HistoryConfig,
     metrics: MetricsRegistry,
   ) {
     this.outcomes = new Counter({
@@ -175,7 +177,7 @@ export class ProjectionProgress {
   private ackFloor(): Promise<number> {
     this.floorRequest ??= (async () => {
       try {
-        const floor = await this.js.ackFloor(this.s.streams.chat.name, this.s.consumers.historyProjector);
+        const floor = await this.js.ackFloor(this.s.streams.chat.name, this.s.consumers.historyProjectorOf(this.config.DATABASE_SCHEMA));
         this.floor = Math.max(this.floor, floor ?? 0);
         return this.floor;
       } finally {

@@ -29,8 +29,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly position: Gauge;
   private readonly conflicts: Counter;
   private readonly dropped: Counter<'reason'>;
-  /** When the batch now in the handler started (ms since epoch); null between batches. */
-  private busySince: number | null = null;
+  private readonly ignored: Counter;
   private stuckLogged = false;
 
   constructor(
@@ -73,32 +72,48 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
       registers,
     });
     for (const reason of postRefusals) this.dropped.inc({ reason }, 0);
-    const busy = () => this.busySince;
+    this.ignored = new Counter({
+      name: 'history_ignored_message_changes_total',
+      help: 'Message changes that do not hold at their stream position and are ignored (an edit not by the author, any change to a deleted message); not errors, not dead letters',
+      registers,
+    });
+    const busy = () => this.consumption?.busyMs() ?? null;
     new Gauge({
       name: 'history_projection_batch_running_seconds',
       help: 'How long the batch now being projected has been running (0 between batches)',
       registers,
       collect() {
-        const since = busy();
-        this.set(since === null ? 0 : (Date.now() - since) / 1000);
+        this.set((busy() ?? 0) / 1000);
       },
     });
     health.register('projector', () => this.healthy());
   }
 
-  /** The consumer loop fetches, and is not stuck in one batch for longer than the ack wait. */
-  healthy(now = Date.now()): boolean {
+  /**
+   * The consumer loop fetches, and is not stuck in one batch for longer than
+   * PROJECTION_MAX_BATCH_MS (by then its in-progress acks have stopped and the server hands the
+   * batch to another replica; the database timeouts should have ended it long before).
+   */
+  healthy(): boolean {
     if (!(this.consumption?.healthy() ?? false)) return false;
-    const since = this.busySince;
-    if (since === null || now - since <= this.config.PROJECTION_ACK_WAIT_MS) return true;
+    const running = this.consumption?.busyMs() ?? null;
+    if (running === null || running <= this.config.PROJECTION_MAX_BATCH_MS) {
+      this.stuckLogged = false;
+      return true;
+    }
     if (!this.stuckLogged) {
       this.stuckLogged = true;
       this.logger.error(
-        { runningMs: now - since, ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS },
-        'projection batch running longer than the ack wait; not ready',
+        { runningMs: running, maxBatchMs: this.config.PROJECTION_MAX_BATCH_MS },
+        'projection batch running longer than PROJECTION_MAX_BATCH_MS; not ready',
       );
     }
     return false;
+  }
+
+  /** The durable consumer of this schema (see Subjects.consumers.historyProjectorOf). */
+  get durable(): string {
+    return this.subjects.consumers.historyProjectorOf(this.config.DATABASE_SCHEMA);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -107,22 +122,33 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     this.consumption = await this.js.consumeDurable(
       {
         stream: this.subjects.streams.chat.name,
-        durable: this.subjects.consumers.historyProjector,
+        durable: this.durable,
         filterSubject: this.subjects.chat.all,
         batch: this.config.PROJECTION_BATCH,
         lingerMs: this.config.PROJECTION_LINGER_MS,
         ackWaitMs: this.config.PROJECTION_ACK_WAIT_MS,
+        maxWorkingMs: this.config.PROJECTION_MAX_BATCH_MS,
+        startSeq: () => this.startSeq(),
       },
-      async (batch) => {
-        this.busySince = Date.now();
-        this.stuckLogged = false;
-        try {
-          await this.applyBatch(batch.map(toStreamEvent));
-        } finally {
-          this.busySince = null;
-        }
-      },
+      (batch) => this.applyBatch(batch.map(toStreamEvent)).then(() => undefined),
     );
+  }
+
+  /**
+   * Where this schema's consumer starts when it does not exist yet (a new schema, or one filled
+   * by the rebuild command): after its checkpoint, not at the start of the stream. The checkpoint
+   * has no gap below it there: the rebuild applies the stream in order, and a new schema's is 0.
+   * Before consumers were per schema, every schema was projected by `history-projector`: on the
+   * first start after that change, a schema other than `chat` goes on from that consumer's ack
+   * floor when it is lower (below the checkpoint events may be missing: batches commit out of
+   * order). Starting lower only replays, which changes nothing.
+   */
+  private async startSeq(): Promise<number> {
+    const checkpoint = await this.store.checkpoint();
+    const shared = this.subjects.consumers.historyProjector;
+    if (this.durable === shared) return checkpoint + 1;
+    const floor = await this.js.ackFloor(this.subjects.streams.chat.name, shared);
+    return Math.min(checkpoint, floor ?? checkpoint) + 1;
   }
 
   /** Applies one batch (also called directly by tests); safe to call again with the same events. */
@@ -132,6 +158,7 @@ export class Projector implements OnApplicationBootstrap, OnModuleDestroy {
     this.projected.inc({ outcome: 'membership' }, plan.fresh.membership);
     this.projected.inc({ outcome: 'dead_letter' }, plan.fresh.deadLetters);
     this.replayed.inc(plan.replayed);
+    this.ignored.inc(plan.ignored.length);
     this.position.set(plan.checkpoint);
     for (const c of plan.conflicts) {
       this.conflicts.inc();

@@ -5,6 +5,7 @@ import { eventually, randomName, testDatabaseUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { lockKey, openDatabase } from '../db/data-source';
 import { isDatabaseUnavailable } from '../db/errors';
+import { migrations } from '../db/migrations';
 import { MessageQueries } from '../messages';
 import type { StreamEvent } from './events';
 import { HistoryStore } from './history.store';
@@ -74,7 +75,7 @@ describe('history store - projection against Postgres', () => {
 
   it('migrations - concurrent start-ups apply each migration once', async () => {
     const { rows } = await pool.query(`SELECT name FROM "${schema}".typeorm_migrations`);
-    expect(rows.map((r) => r.name)).toEqual(['InitialSchema1795480356658', 'RoomMembership1796107641984', 'RoomRights1796200000000']);
+    expect(rows.map((r) => r.name)).toEqual(migrations.map((m) => new m().name));
     const idx = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'messages_room_position_idx'`, [
       schema,
     ]);
@@ -295,6 +296,41 @@ describe('history store - projection against Postgres', () => {
       const room = await pool.query(`SELECT deleted, owner_id FROM "${schema}".rooms WHERE room_id = 'talk'`);
       expect(room.rows).toEqual([{ deleted: true, owner_id: ann }]);
     });
+  });
+
+  it('applyBatch - all or nothing: a batch failing at its last write leaves no row of it and the checkpoint where it was', async () => {
+    const bob = randomUUID();
+    const batch = [
+      roomEvent(650, 'MemberJoined', { roomId: 'general', userId: bob, username: 'bob', role: 'member' }),
+      posted(651),
+      { subject: s.chat.roomMessages('general'), position: 652, data: undefined, raw: new TextEncoder().encode('{bad') },
+      posted(653),
+    ];
+    const checkpointBefore = (await dump()).checkpoint;
+    // The database refuses the batch's message insert (after the membership rows were written in
+    // the same transaction), as a failing disk or a cancelled statement would.
+    await pool.query(`CREATE FUNCTION "${schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.position = 653 THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER refuse BEFORE INSERT ON "${schema}".messages FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse()`);
+    try {
+      await expect(store.applyBatch(batch)).rejects.toThrow(/refused by the test/);
+    } finally {
+      await pool.query(`DROP TRIGGER refuse ON "${schema}".messages`);
+      await pool.query(`DROP FUNCTION "${schema}".refuse()`);
+    }
+    const none = async () => ({
+      messages: (await pool.query(`SELECT 1 FROM "${schema}".messages WHERE position BETWEEN 650 AND 653`)).rowCount,
+      dead: (await pool.query(`SELECT 1 FROM "${schema}".dead_letters WHERE position BETWEEN 650 AND 653`)).rowCount,
+      members: (await pool.query(`SELECT 1 FROM "${schema}".room_members WHERE user_id = $1`, [bob])).rowCount,
+    });
+    expect(await none()).toEqual({ messages: 0, dead: 0, members: 0 });
+    expect((await dump()).checkpoint).toEqual(checkpointBefore);
+
+    // Its redelivery applies all of it, as the first time.
+    const plan = await store.applyBatch(batch);
+    expect(plan.fresh).toEqual({ messages: 2, membership: 1, deadLetters: 1 });
+    expect(await none()).toEqual({ messages: 2, dead: 1, members: 1 });
+    expect(Number((await dump()).checkpoint[0].position)).toBe(653);
   });
 
   describe('timeouts', () => {

@@ -24,6 +24,8 @@ export class HistoryStore implements OnApplicationShutdown {
     readonly ds: DataSource,
     private readonly checkpointName: string,
     private readonly subjects: RoomSubjects,
+    /** RETENTION_DEFAULT_DAYS (0: forever) and the clock, for posts already past their retention period (posting/). */
+    private readonly retention: { defaultDays: number; now?: () => Date } = { defaultDays: 0 },
   ) {
     // Validated against SCHEMA_PATTERN when the DataSource was created, so it can be quoted into SQL.
     this.schema = `"${(ds.options as { schema: string }).schema}"`;
@@ -60,7 +62,14 @@ export class HistoryStore implements OnApplicationShutdown {
         .where('c.name = :name', { name: this.checkpointName })
         .getOneOrFail();
       const plan = planBatch(events, cp.position, this.subjects);
-      const ctx: ApplyContext = { schema: this.schema, events, dropped: plan.dropped, recheck: !opts.backfill };
+      const ctx: ApplyContext = {
+        schema: this.schema,
+        events,
+        dropped: plan.dropped,
+        recheck: !opts.backfill,
+        ignored: plan.ignored,
+        retention: { defaultDays: this.retention.defaultDays, now: this.retention.now?.() ?? new Date() },
+      };
       for (const name of Object.keys(readModels) as ReadModelName[]) {
         const model = readModels[name] as (typeof readModels)[ReadModelName];
         const conflicts = await model.apply(em, plan.parts[name] as never, ctx);

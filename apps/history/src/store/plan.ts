@@ -68,6 +68,8 @@ export interface BatchPlan {
    * them again.
    */
   dropped: DroppedMessage[];
+  /** Positions of message changes newly projected that are ignored (filled in by the store; see ApplyContext.ignored). */
+  ignored: number[];
   /**
    * The checkpoint after this batch: the highest position ever projected. A high-water mark
    * only: batches commit out of order (replicas, nak'd or redelivered batches), so an event
@@ -102,5 +104,5 @@ export function planBatch(events: StreamEvent[], checkpoint: number, subjects: R
     next = Math.max(next, e.position);
   }
   const parts = Object.fromEntries(names.map((n) => [n, readModels[n].plan(changes[n] as any)])) as Parts;
-  return { fresh, replayed, parts, deadLetters, conflicts: [], dropped: [], checkpoint: next };
+  return { fresh, replayed, parts, deadLetters, conflicts: [], dropped: [], ignored: [], checkpoint: next };
 }

@@ -46,6 +46,20 @@ export interface ApplyContext {
    * checked by rooms when appended, and judging every one again would scan whole rooms).
    */
   recheck: boolean;
+  /**
+   * Where read models report positions of changes newly projected that do not hold at their
+   * position and are ignored ("the stream decides": an edit by someone other than the author,
+   * any change to a deleted message). Not errors and not dead letters; counted in a metric.
+   */
+  ignored: number[];
+  /** When a post is already past its room's retention period (posting/: dropped as `expired`). */
+  retention: Retention;
+}
+
+/** The deployment's default retention period (RETENTION_DEFAULT_DAYS; 0 keeps forever) and the time the batch is applied. */
+export interface Retention {
+  defaultDays: number;
+  now: Date;
 }
 
 export type AnyReadModel = ReadModel<any, any>;

@@ -21,7 +21,11 @@ export class Conversations {
     private readonly rpc: RpcClient,
   ) {}
 
-  async send(me: UserView, req: { username: string; clientMsgId: string; body: string }, correlationId: string): Promise<PostAck> {
+  async send(
+    me: UserView,
+    req: { username: string; clientMsgId: string; body: string; replyTo?: string },
+    correlationId: string,
+  ): Promise<PostAck> {
     const peer = await this.users.requireByName(req.username);
     if (peer.userId === me.userId) throw new ChatError('BAD_REQUEST', 'you cannot send a private message to yourself');
     const roomId = directRoomId(me.userId, peer.userId);
@@ -29,13 +33,18 @@ export class Conversations {
     // first messages racing on two replicas, open it once. A first message that moderation
     // refuses opens nothing (the peer must not be told of a conversation without a message),
     // so it is checked before opening; the send path checks it again, as for every message.
+    if (!this.store.get(roomId) && req.replyTo && !(await this.caughtUp(roomId))) {
+      // Nothing can be quoted from a conversation that was never opened; opening one for a
+      // message that is then refused would tell the peer of a conversation without a message.
+      throw new ChatError('NOT_FOUND', `message "${req.replyTo}" does not exist in this conversation`);
+    }
     if (!this.store.get(roomId)) {
       const verdict = await this.rpc.callOrThrow('moderation.check', { roomId, senderId: me.userId, body: req.body }, { correlationId });
       if (verdict.verdict === 'reject') throw new ChatError('CONTENT_BLOCKED', verdict.reason);
       await this.commands.execute({ type: 'OpenConversation', roomId, actor: me, peer }, actorOf(me), correlationId);
     }
     return this.posts.post(
-      { roomId, userId: me.userId, username: me.username, clientMsgId: req.clientMsgId, body: req.body },
+      { roomId, userId: me.userId, username: me.username, clientMsgId: req.clientMsgId, body: req.body, replyTo: req.replyTo },
       correlationId,
     );
   }
@@ -50,6 +59,13 @@ export class Conversations {
       correlationId,
     );
     return { roomId, position };
+  }
+
+  /** Whether the conversation exists once this replica has applied what the stream has of it (it may be behind another replica). */
+  private async caughtUp(roomId: string): Promise<boolean> {
+    const latest = await this.store.latestVersion(roomId);
+    if (latest > this.store.versionOf(roomId)) await this.store.waitForVersion(roomId, latest);
+    return this.store.get(roomId) !== null;
   }
 
   /** The users `userId` blocks, oldest block first. */

@@ -43,7 +43,8 @@ describe('idempotency - keys and the original of a duplicate', () => {
       { type: 'MessagePosted', time: 't', payload: null },
       // A whole envelope whose payload is not a MessagePosted's: its id is not trusted either.
       { ...original, payload: { ...original.payload, messageId: 'not-a-uuid' } },
-      { ...original, version: 2 },
+      // A version nobody wrote (MessagePosted is at v2): not read as a message.
+      { ...original, version: 3 },
     ]) {
       expect(acceptedFrom(stored, 1)).toBeNull();
     }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChatError, type MessagePosted, type PostAck, type PostMessageRpc, type Subjects } from '@chat/contracts';
+import { ChatError, type MessagePosted, type PostAck, type PostMessageRpc, type ReplyRef, type Subjects } from '@chat/contracts';
 import { AppendRefused, JetStreamAdapter, RpcClient, decodeJson, type AppendResult, type KvBucket } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { RoomsConfig } from '../config';
@@ -9,6 +9,8 @@ import { decidePost } from '../room/room.decide';
 import { RoomStore } from '../room/room.store';
 import { acceptedFrom, idempotencyKey, type AcceptedMessage } from './idempotency';
 import { MessageIdRecorder } from './message-id-recorder';
+import { MessageLookup } from './message-lookup';
+import { replyRefOf } from './message.decide';
 
 /**
  * Pauses before each re-publish of a send whose first publish got no answer. The time after the
@@ -20,8 +22,10 @@ const REPUBLISH_DELAYS_MS = [250, 1000, 2500];
 /**
  * The send path: membership and post policy (the room aggregate), moderation (request/reply
  * to the moderation service; if it does not answer, the message is refused, not let through),
- * then one append to `…room.<id>.msg`. The acknowledgement carries the message id and the
- * stream position; a retry with the same clientMsgId returns the original acknowledgement.
+ * then one append to `…room.<id>.msg`. A reply quotes its message as history holds it
+ * (`history.message`, asked alongside moderation); mentions are worked out from the body.
+ * The acknowledgement carries the message id and the stream position; a retry with the same
+ * clientMsgId returns the original acknowledgement.
  * Every accepted message gets a fresh random id; retries are recognised by the idempotency
  * key (the append's `Nats-Msg-Id` and the KV key), and answered with the id of the original.
  * The KV records are written by the MessageIdRecorder from the stream, never here.
@@ -36,6 +40,7 @@ export class PostMessageHandler implements OnModuleInit {
     private readonly js: JetStreamAdapter,
     private readonly rpc: RpcClient,
     private readonly recorder: MessageIdRecorder,
+    private readonly messages: MessageLookup,
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(CONFIG) private readonly config: RoomsConfig,
   ) {}
@@ -60,16 +65,20 @@ export class PostMessageHandler implements OnModuleInit {
       body: req.body,
     };
 
-    // The idempotency lookup and the moderation verdict are independent round trips: start
-    // both at once (this is the latency of every send). Moderation is only asked once the
-    // sender may post here, so a non-member learns nothing about the filter.
+    // The idempotency lookup, the moderation verdict and the quoted message are independent
+    // round trips: start them at once (this is the latency of every send). Moderation and
+    // history are only asked once the sender may post here, so a non-member learns nothing
+    // about the filter or the room's messages.
     // Taken before the lookup: a record written after the lookup missed it does not help this send.
     const recorded = this.recorder.mark();
     const seenP = this.accepted.get(key);
     const refusal = this.refusal(draft, ctx);
     const allowed = refusal === null;
     let verdictP = allowed ? this.moderate(req, correlationId) : null;
-    verdictP?.catch(() => undefined); // awaited below unless this turns out to be a retry
+    let quotedP = allowed ? this.quoted(req, correlationId) : null;
+    // Awaited below unless this turns out to be a retry.
+    verdictP?.catch(() => undefined);
+    quotedP?.catch(() => undefined);
     const seen = await seenP;
     if (seen?.value?.length) {
       const prior = decodeJson(seen.value) as AcceptedMessage;
@@ -88,11 +97,15 @@ export class PostMessageHandler implements OnModuleInit {
       if (refusal.code !== 'NOT_MEMBER' && refusal.code !== 'NOT_FOUND') throw refusal;
       await this.catchUpAndAuthorize(draft, ctx);
       verdictP = this.moderate(req, correlationId);
+      quotedP = this.quoted(req, correlationId);
+      verdictP.catch(() => undefined);
     }
+    // A missing quoted message is refused before moderation's verdict (docs/protocol.md).
+    const replyTo = await quotedP!;
     const verdict = await verdictP!;
     if (verdict.verdict === 'reject') throw new ChatError('CONTENT_BLOCKED', verdict.reason);
 
-    const event = decidePost(this.store.get(req.roomId), { ...draft, body: verdict.body }, ctx);
+    const event = decidePost(this.store.get(req.roomId), { ...draft, body: verdict.body, replyTo }, ctx);
     // Beyond the duplicate window only the record tells a retry: while an earlier message with
     // this key may be older than that and still unrecorded, appending could store it twice.
     this.recorder.assertFresh(recorded, key);
@@ -107,6 +120,12 @@ export class PostMessageHandler implements OnModuleInit {
 
   private moderate(req: PostMessageRpc, correlationId: string) {
     return this.rpc.callOrThrow('moderation.check', { roomId: req.roomId, senderId: req.userId, body: req.body }, { correlationId });
+  }
+
+  /** The snapshot a reply carries of the message it answers; null when it is not a reply. */
+  private async quoted(req: PostMessageRpc, correlationId: string): Promise<ReplyRef | null> {
+    if (!req.replyTo) return null;
+    return replyRefOf(await this.messages.find(req.roomId, req.replyTo, req.userId, correlationId), req.roomId, req.replyTo);
   }
 
   /** null when the sender may post here, else the refusal (checked after the retry lookup). */

@@ -18,15 +18,18 @@ import {
   type MemberUnbanned,
   type MessagePosted,
   type OwnershipTransferred,
+  type ReplyRef,
   type RoomCreated,
   type RoomDeleted,
   type RoomEvent,
+  type RoomRetentionSet,
   type RoomSettings,
   type RoomSettingsChanged,
   type UserBlocked,
   type UserUnblocked,
   type UserView,
 } from '@chat/contracts';
+import { findMentions, mentionIndexOf } from '../messages/mentions';
 import { canSee, isAdmin, isDefaultRoom, isLive, type Member, type Room } from './room';
 
 /** Who asks: the caller of a command (ids and names as the gateway verified them). */
@@ -54,6 +57,8 @@ export type RoomCommand =
   | { type: 'SetRole'; roomId: string; actor: Actor; userId: string; role: 'admin' | 'member' }
   | { type: 'Transfer'; roomId: string; actor: Actor; userId: string }
   | { type: 'DeleteRoom'; roomId: string; actor: Actor }
+  /** `days` null: the deployment's default. */
+  | { type: 'SetRetention'; roomId: string; actor: Actor; days: number | null }
   /** `roomId` must be directRoomId of the two users. */
   | { type: 'OpenConversation'; roomId: string; actor: Actor; peer: UserView }
   | { type: 'Block'; roomId: string; actor: Actor; peer: UserView }
@@ -88,6 +93,8 @@ export function decide(room: Room | null, cmd: RoomCommand, ctx: EventContext, l
     case 'Block':
     case 'Unblock':
       return block(room, cmd, ctx);
+    case 'SetRetention':
+      return setRetention(room, cmd, ctx);
     default:
       return decideGroup(groupRoom(room, cmd.roomId, actorOf(cmd).userId), cmd, ctx, lookups);
   }
@@ -103,7 +110,7 @@ function groupRoom(room: Room | null, roomId: string, userId: string): Room {
   return room;
 }
 
-type GroupCommand = Exclude<RoomCommand, { type: 'CreateRoom' | 'OpenConversation' | 'Block' | 'Unblock' }>;
+type GroupCommand = Exclude<RoomCommand, { type: 'CreateRoom' | 'OpenConversation' | 'Block' | 'Unblock' | 'SetRetention' }>;
 
 function decideGroup(room: Room, cmd: GroupCommand, ctx: EventContext, lookups: DecideLookups): RoomEvent[] {
   const roomId = room.roomId;
@@ -191,6 +198,25 @@ function decideGroup(room: Room, cmd: GroupCommand, ctx: EventContext, lookups: 
     default:
       return assertNeverCommand(cmd);
   }
+}
+
+/**
+ * How long the room's messages are kept: its owner and admins decide, in group rooms only (a
+ * conversation has nobody to decide for both). Members who may not manage the room get
+ * FORBIDDEN, anyone else who can see it NOT_MEMBER. Setting the period it already has appends
+ * nothing.
+ */
+function setRetention(room: Room | null, cmd: Extract<RoomCommand, { type: 'SetRetention' }>, ctx: EventContext): RoomEvent[] {
+  if (!canSee(room, cmd.actor.userId)) throw roomNotFound(cmd.roomId);
+  const member = room.members.get(cmd.actor.userId);
+  if (!member) throw new ChatError('NOT_MEMBER', `join "${cmd.roomId}" first`);
+  if (room.kind !== 'group') throw new ChatError('FORBIDDEN', "a conversation keeps the deployment's retention period");
+  mustBeAdmin(room, cmd.actor);
+  const { days } = cmd;
+  if (days !== null && (!Number.isInteger(days) || days < 1 || days > Limits.retentionDaysMax))
+    throw new ChatError('BAD_REQUEST', `days must be 1-${Limits.retentionDaysMax} or null`);
+  if (days === room.retentionDays) return [];
+  return [makeEvent<RoomRetentionSet>(ctx, 'RoomRetentionSet', 1, { roomId: room.roomId, days, ...by(cmd.actor) })];
 }
 
 function createRoom(room: Room | null, cmd: Extract<RoomCommand, { type: 'CreateRoom' }>, ctx: EventContext): RoomCreated {
@@ -322,12 +348,15 @@ export interface PostMessage {
   messageId: string;
   /** The body as moderation accepted it. */
   body: string;
+  /** The message answered, as it was when the reply was accepted (replyRefOf); absent: not a reply. */
+  replyTo?: ReplyRef | null;
 }
 
 /**
  * Who may post: members; in rooms with postPolicy 'admins' only the owner and admins; in a
  * conversation only while neither side blocks the other (BLOCKED to both). Non-members of a
  * public room get NOT_MEMBER; of a private room or conversation, the missing room's answer.
+ * The message's mentions are the room's current members named in the body (findMentions).
  */
 export function decidePost(room: Room | null, cmd: PostMessage, ctx: EventContext): MessagePosted {
   if (!isLive(room)) throw roomNotFound(cmd.roomId);
@@ -339,8 +368,8 @@ export function decidePost(room: Room | null, cmd: PostMessage, ctx: EventContex
   if (room.direct && room.direct.blocks.size > 0) throw new ChatError('BLOCKED', 'this conversation is blocked; the message was not sent');
   if (room.postPolicy === 'admins' && !isAdmin(member)) throw new ChatError('FORBIDDEN', `only admins may post in "${cmd.roomId}"`);
   return makeEvent<MessagePosted>({ ...ctx, newId: () => cmd.messageId }, 'MessagePosted', 2, {
-    replyTo: null,
-    mentions: [],
+    replyTo: cmd.replyTo ?? null,
+    mentions: findMentions(cmd.body, mentionIndexOf(room)),
     messageId: cmd.messageId,
     roomId: cmd.roomId,
     senderId: cmd.userId,

@@ -64,6 +64,7 @@ const update = (actor: typeof alice, changes: Extract<RoomCommand, { type: 'Upda
   changes,
 });
 const del = (actor: typeof alice, roomId = R): RoomCommand => ({ type: 'DeleteRoom', roomId, actor });
+const retention = (actor: typeof alice, days: number | null, roomId = R): RoomCommand => ({ type: 'SetRetention', roomId, actor, days });
 const dm = (a: typeof alice, b: typeof alice) => directRoomId(a.userId, b.userId);
 const open = (actor: typeof alice, peer: typeof alice): RoomCommand => ({ type: 'OpenConversation', roomId: dm(actor, peer), actor, peer });
 const block = (actor: typeof alice, peer: typeof alice): RoomCommand => ({ type: 'Block', roomId: dm(actor, peer), actor, peer });
@@ -538,6 +539,81 @@ describe('rooms - posting', () => {
   it('a kicked member can no longer post', () => {
     expect(refusal(given(create(), join(bob), kick(alice, bob)).room, post(bob))?.code).toBe('NOT_MEMBER');
   });
+
+  it('MessagePosted v2: mentions are the current members named in the body, each once; a non-member named mentions nobody', () => {
+    const g = given(create(), join(bob), join(carol), join(dave), leave(dave));
+    const e = decidePost(g.room, { ...post(alice), body: '@CAROL look, @小明你好 @carol again, @dave left, me@carol.org' }, ctx);
+    expect(e.version).toBe(2);
+    expect(e.payload.mentions).toEqual([
+      { userId: carol.userId, username: 'carol' },
+      { userId: bob.userId, username: '小明' },
+    ]);
+    expect(e.payload.replyTo).toBeNull();
+    expect(e.payload.body).toBe('@CAROL look, @小明你好 @carol again, @dave left, me@carol.org');
+  });
+
+  it('a reply carries the snapshot it was given', () => {
+    const replyTo = {
+      messageId: '22222222-2222-4222-8222-222222222222',
+      position: 7,
+      senderId: bob.userId,
+      senderName: '小明',
+      excerpt: 'hi',
+    };
+    expect(decidePost(given(create()).room, { ...post(alice), replyTo }, ctx).payload.replyTo).toEqual(replyTo);
+  });
+
+  it('in a conversation the other participant can be mentioned', () => {
+    const g = given(open(alice, bob));
+    const e = decidePost(g.room, { ...post(alice, dm(alice, bob)), body: '@小明 hi @carol' }, ctx);
+    expect(e.payload.mentions).toEqual([{ userId: bob.userId, username: '小明' }]);
+  });
+});
+
+describe('rooms - retention', () => {
+  it('the owner and admins set or clear the period; setting the same period appends nothing', () => {
+    const g = given(create(), join(bob), join(carol), setRole(alice, bob, 'admin'));
+    const [set] = g.when(retention(bob, 30)).events;
+    expect(set).toEqual(
+      expect.objectContaining({
+        type: 'RoomRetentionSet',
+        payload: { roomId: R, days: 30, byUserId: bob.userId, byUsername: '小明' },
+      }),
+    );
+    const kept = given(create(), join(bob), setRole(alice, bob, 'admin'), retention(alice, 30));
+    expect(kept.room.retentionDays).toBe(30);
+    expect(kept.when(retention(bob, 30)).events).toEqual([]);
+    expect(kept.when(retention(alice, null)).events.map((e) => e.payload)).toEqual([
+      { roomId: R, days: null, byUserId: alice.userId, byUsername: 'alice' },
+    ]);
+    expect(given(create(), retention(alice, 7), retention(alice, null)).room.retentionDays).toBeNull();
+  });
+
+  it('errors: a plain member FORBIDDEN, a non-member NOT_MEMBER, an outsider of a private room NOT_FOUND, days out of range BAD_REQUEST', () => {
+    const g = given(create(), join(bob));
+    expect(g.when(retention(bob, 30)).error).toBe('FORBIDDEN');
+    expect(g.when(retention(carol, 30)).error).toBe('NOT_MEMBER');
+    expect(given(create({ visibility: 'private' })).when(retention(carol, 30))).toEqual({
+      events: [],
+      error: 'NOT_FOUND',
+      message: missing,
+    });
+    expect(given(create({ visibility: 'private' }), invite(alice, carol)).when(retention(carol, 30)).error).toBe('NOT_MEMBER');
+    expect(given().when(retention(alice, 30)).error).toBe('NOT_FOUND');
+    expect(given(create(), del(alice)).when(retention(alice, 30)).error).toBe('NOT_FOUND');
+    for (const days of [0, -1, 36_501, 1.5]) expect(given(create()).when(retention(alice, days)).error).toBe('BAD_REQUEST');
+  });
+
+  it('the default room has no admins: nobody sets its period', () => {
+    const g = given(defaultRoomCommand('General'), join(bob, 'general'));
+    expect(g.when(retention(bob, 30, 'general')).error).toBe('FORBIDDEN');
+  });
+
+  it('a conversation: FORBIDDEN to its participants, the missing-room answer to anyone else', () => {
+    const g = given(open(alice, bob));
+    expect(g.when(retention(alice, 30, dm(alice, bob))).error).toBe('FORBIDDEN');
+    expect(g.when(retention(carol, 30, dm(alice, bob))).error).toBe('NOT_FOUND');
+  });
 });
 
 describe('conversations', () => {
@@ -654,6 +730,7 @@ describe('room - what decide writes, the chat decoder reads back', () => {
       ...staffed.when(setRole(alice, carol, 'admin')).events,
       ...staffed.when(transfer(alice, bob)).events,
       ...staffed.when(update(alice, { topic: 't' })).events,
+      ...staffed.when(retention(bob, 30)).events,
       ...staffed.when(del(alice)).events,
       ...given().when(block(alice, bob)).events,
       ...given(block(alice, bob)).when(unblock(alice, bob)).events,

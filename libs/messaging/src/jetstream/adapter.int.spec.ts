@@ -262,4 +262,95 @@ describe('jetstream adapter', () => {
     await kv.create('k1', new TextEncoder().encode('a'));
     await expect(kv.create('k1', new TextEncoder().encode('b'))).rejects.toThrow();
   });
+
+  it('consumeDurable - a batch handled for longer than the ack wait is kept with in-progress acks, not redelivered', async () => {
+    const subj = s.chat.roomMessages('working');
+    const deliveries: number[] = [];
+    let busySeen: number | null = null;
+    const c = await js.consumeDurable(
+      { stream: s.streams.chat.name, durable: 'working', filterSubject: subj, batch: 10, ackWaitMs: 1000 },
+      async (batch) => {
+        deliveries.push(...batch.map((d) => d.seq));
+        await new Promise((r) => setTimeout(r, 3500)); // 3.5 ack waits
+        busySeen = c.busyMs();
+      },
+    );
+    await js.append(subj, { n: 1 }, { msgId: 'working-1' });
+    await eventually(
+      async () => busySeen !== null && (await jsm.consumers.info(s.streams.chat.name, 'working')).num_ack_pending === 0,
+      10_000,
+    );
+    expect(deliveries).toHaveLength(1);
+    expect(busySeen).toBeGreaterThanOrEqual(3000);
+    expect(c.busyMs()).toBeNull();
+    const info = await jsm.consumers.info(s.streams.chat.name, 'working');
+    expect([info.num_redelivered, info.num_ack_pending]).toEqual([0, 0]);
+    await c.stop();
+  });
+
+  it('consumeDurable - past maxWorkingMs the in-progress acks stop and another replica gets the batch', async () => {
+    const subj = s.chat.roomMessages('stuck');
+    const spec = { stream: s.streams.chat.name, durable: 'stuck', filterSubject: subj, batch: 10, ackWaitMs: 1000, maxWorkingMs: 1000 };
+    const stuck: boolean[] = [];
+    const c = await js.consumeDurable(spec, async (batch) => {
+      stuck.push(...batch.map((d) => d.redelivered));
+      if (stuck.length === 1) await new Promise((r) => setTimeout(r, 6000));
+    });
+    await js.append(subj, { n: 1 }, { msgId: 'stuck-1' });
+    await eventually(() => (c.busyMs() ?? 0) > 0, 5000);
+    const other: boolean[] = [];
+    const replica = await js.consumeDurable(spec, async (batch) => void other.push(...batch.map((d) => d.redelivered)));
+    await eventually(() => other.length > 0, 10_000);
+    expect(other).toEqual([true]);
+    expect(c.busyMs()).toBeGreaterThan(1000); // the first replica is still in its handler
+    await Promise.all([c.stop(), replica.stop()]);
+  });
+
+  it('consumeDurable - startSeq: a consumer created for the first time starts there; an existing one keeps its place', async () => {
+    const subj = s.chat.roomMessages('start');
+    const seqs: number[] = [];
+    for (let i = 0; i < 5; i++) seqs.push((await js.append(subj, { i }, { msgId: `start-${i}` })).seq);
+    const seen: number[] = [];
+    const spec = { stream: s.streams.chat.name, durable: 'start', filterSubject: subj, startSeq: async () => seqs[3] };
+    let c = await js.consumeDurable(spec, async (batch) => void seen.push(...batch.map((d) => d.seq)));
+    // Before anything is acked (the server says 0), what lies before the start counts as done.
+    expect(await js.ackFloor(s.streams.chat.name, 'start')).toBeGreaterThanOrEqual(seqs[2]);
+    await eventually(() => seen.length >= 2);
+    expect(seen).toEqual([seqs[3], seqs[4]]);
+    // The ack floor is what ProjectionProgress reads: everything before the start counts as done.
+    await eventually(async () => (await js.ackFloor(s.streams.chat.name, 'start')) === seqs[4]);
+    await c.stop();
+    const later = (await js.append(subj, { i: 5 }, { msgId: 'start-5' })).seq;
+    c = await js.consumeDurable({ ...spec, startSeq: async () => 1 }, async (batch) => void seen.push(...batch.map((d) => d.seq)));
+    await eventually(() => seen.length >= 3);
+    expect(seen).toEqual([seqs[3], seqs[4], later]);
+    await c.stop();
+  });
+
+  it('replay - hands the stream over in order in batches from a sequence up to a last one, then ends', async () => {
+    const subj = s.chat.roomMessages('replay');
+    const seqs: number[] = [];
+    for (let i = 0; i < 25; i++) seqs.push((await js.append(subj, { i }, { msgId: `replay-${i}` })).seq);
+    const batches: number[][] = [];
+    const r = await js.replay(
+      { stream: s.streams.chat.name, filterSubject: subj, fromSeq: seqs[2], untilSeq: seqs[21], batch: 8 },
+      async (b) => {
+        batches.push(b.map((d) => (d.data as { i: number }).i));
+      },
+    );
+    await r.done;
+    expect(batches.flat()).toEqual(Array.from({ length: 20 }, (_, k) => k + 2));
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(8);
+
+    // Following: new messages keep coming until stop.
+    const seen: number[] = [];
+    const f = await js.replay({ stream: s.streams.chat.name, filterSubject: subj, fromSeq: seqs[24], pullMs: 1000 }, async (b) => {
+      seen.push(...b.map((d) => (d.data as { i: number }).i));
+    });
+    await eventually(() => seen.length === 1);
+    await js.append(subj, { i: 25 }, { msgId: 'replay-25' });
+    await eventually(() => seen.length === 2);
+    await f.stop();
+    expect(seen).toEqual([24, 25]);
+  });
 });

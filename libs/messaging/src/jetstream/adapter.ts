@@ -9,6 +9,7 @@ import { ensureStreams } from './ensure-streams';
 import { openKv, type KvBucket, type KvBucketOptions } from './kv';
 import { follow, type Following } from './ordered-follow';
 import { readOne } from './read';
+import { replay, type Replaying, type ReplaySpec } from './replay';
 
 /**
  * The one JetStream adapter every service uses: streams declared once and ensured at start-up,
@@ -69,9 +70,23 @@ export class JetStreamAdapter {
     return (await jsm.streams.info(stream)).state.last_seq;
   }
 
+  /** See replay.ts: a stream's messages in big batches, in order, from a sequence (rebuilding a projection). */
+  replay(spec: ReplaySpec, handler: (batch: Delivered[]) => Promise<void>): Promise<Replaying> {
+    return replay(this.js, spec, handler);
+  }
+
   /** See ordered-follow.ts. */
   follow(stream: string, filterSubject: string, handler: (m: Delivered) => void): Promise<Following> {
     return follow(this.js, this.log, stream, filterSubject, handler);
+  }
+
+  /**
+   * Removes the stream's messages on subjects matching `filter` below sequence `below` (the
+   * retention trim); messages on other subjects stay. Resolves how many were removed.
+   */
+  async purge(stream: string, opts: { filter: string; below: number }): Promise<number> {
+    const jsm = await this.manager();
+    return (await jsm.streams.purge(stream, { filter: opts.filter, seq: opts.below })).purged;
   }
 
   /** Reads the last message stored on a subject (e.g. a user's last presence). */

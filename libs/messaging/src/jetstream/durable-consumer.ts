@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type Consumer,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { ApiErrorCode, isApiError, toDelivered, type Delivered, type Log } from './common';
 
 export interface DurableConsumerSpec {
@@ -14,8 +22,25 @@ export interface DurableConsumerSpec {
    * transaction each, for the projector) into a few larger ones. @default 0
    */
   lingerMs?: number;
-  /** Time the server waits for an ack before redelivering. @default 30_000 */
+  /**
+   * Time the server waits for an ack before redelivering. While the handler works on a batch,
+   * in-progress acks (`+WPI`) restart this clock every third of it, so a short ack wait (a few
+   * seconds: how long a crashed instance's batch waits before another instance gets it) does not
+   * redeliver batches that are merely long. @default 30_000
+   */
   ackWaitMs?: number;
+  /**
+   * Longest a batch is kept alive with in-progress acks, in ms; past it they stop, the server
+   * redelivers the batch after the ack wait (to another replica, or to this one once its handler
+   * ends), and the consumer counts as stuck (`Consumption.busyMs`). @default 60_000
+   */
+  maxWorkingMs?: number;
+  /**
+   * Where a consumer created for the first time starts, as a stream sequence; overrides
+   * `startAt`. Read when the consumer is created only (e.g. a projection continuing where a
+   * rebuild left off: its checkpoint + 1).
+   */
+  startSeq?: () => Promise<number>;
   /** @default 4096 */
   maxAckPending?: number;
   /**
@@ -31,9 +56,40 @@ export interface Consumption {
   stop(): Promise<void>;
   /** true while the loop is running and its last fetch succeeded. */
   healthy(): boolean;
+  /** How long the batch now in the handler has been there, in ms; null between batches. */
+  busyMs(): number | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The batch in the handler, shared by the loop and `Consumption.busyMs`. */
+interface Busy {
+  /** When the batch now in the handler got there (ms since epoch); null between batches. */
+  since: number | null;
+  ackWaitMs: number;
+  maxWorkingMs: number;
+}
+
+/**
+ * Marks `msgs` as in progress (`+WPI`, which restarts their ack wait on the server) every third
+ * of the ack wait while the handler works on them, for at most `maxWorkingMs`; returns the
+ * function that stops it. So the ack wait can be short (a crashed instance's batch is handed to
+ * another one after a few seconds) while a long batch of a live instance is not redelivered.
+ * The first mark goes out after a third of the ack wait: most batches end before it.
+ */
+function keepWorking(msgs: JsMsg[], busy: Busy): () => void {
+  const since = Date.now();
+  busy.since = since;
+  const every = Math.max(100, Math.floor(busy.ackWaitMs / 3));
+  const timer = setInterval(() => {
+    if (Date.now() - since > busy.maxWorkingMs) return clearInterval(timer);
+    for (const m of msgs) m.working();
+  }, every);
+  return () => {
+    clearInterval(timer);
+    busy.since = null;
+  };
+}
 
 /**
  * Durable pull consumers that ack only after the handler's work is committed. Created or
@@ -47,18 +103,23 @@ export class DurableConsumers {
   ) {}
 
   /**
-   * The stream sequence below which every message has been acked by the durable consumer;
-   * null when the consumer does not exist (yet) or cannot be read.
+   * The stream sequence up to which every message has been acked by the durable consumer (or
+   * lies before the sequence it was created at); null when the consumer does not exist (yet) or cannot be read.
    */
   async ackFloor(stream: string, durable: string): Promise<number | null> {
     const jsm = await this.manager();
     const info = await jsm.consumers.info(stream, durable).catch(() => null);
-    return info ? info.ack_floor.stream_seq : null;
+    if (!info) return null;
+    // The server reports 0 until the first ack; for a consumer created at a start sequence,
+    // everything before that start is done from the start.
+    const { deliver_policy, opt_start_seq } = info.config;
+    const start = deliver_policy === DeliverPolicy.StartSequence && opt_start_seq ? opt_start_seq - 1 : 0;
+    return Math.max(info.ack_floor.stream_seq, start);
   }
 
   private async ensureConsumer(spec: DurableConsumerSpec): Promise<void> {
     const jsm = await this.manager();
-    const config = {
+    const config: Partial<ConsumerConfig> = {
       durable_name: spec.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: spec.startAt === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
@@ -78,7 +139,11 @@ export class DurableConsumers {
       }
     } catch (err) {
       if (isApiError(err, ApiErrorCode.consumerNotFound)) {
+        const start = spec.startSeq ? await spec.startSeq() : 1;
+        // Sequence 1 is the same as 'all'; asking for it explicitly would also work on an empty stream.
+        if (start > 1) Object.assign(config, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start });
         await jsm.consumers.add(spec.stream, config);
+        this.log('info', 'durable consumer created', { durable: spec.durable, startSeq: start });
       } else {
         throw err;
       }
@@ -97,13 +162,14 @@ export class DurableConsumers {
     let healthy = true;
     const batch = spec.batch ?? 256;
     const lingerMs = spec.lingerMs ?? 0;
+    const busy: Busy = { since: null, ackWaitMs: spec.ackWaitMs ?? 30_000, maxWorkingMs: spec.maxWorkingMs ?? 60_000 };
     const loop = (async () => {
       let backoff = 100;
       while (running) {
         try {
           const consumer = await this.js.consumers.get(spec.stream, spec.durable);
           while (running) {
-            const failed = await this.drainPull(spec.durable, consumer, batch, lingerMs, handler, backoff);
+            const failed = await this.drainPull(spec.durable, consumer, batch, lingerMs, handler, backoff, busy);
             healthy = true;
             backoff = failed ? Math.min(backoff * 2, 5000) : 100;
           }
@@ -127,6 +193,7 @@ export class DurableConsumers {
         await loop;
       },
       healthy: () => running && healthy,
+      busyMs: () => (busy.since === null ? null : Date.now() - busy.since),
     };
   }
 
@@ -148,6 +215,7 @@ export class DurableConsumers {
     lingerMs: number,
     handler: (batch: Delivered[]) => Promise<void>,
     backoffMs: number,
+    busy: Busy,
   ): Promise<boolean> {
     const pullEndsAt = Date.now() + 1000;
     const iter = await consumer.fetch({ max_messages: batch, expires: 1000 });
@@ -190,10 +258,13 @@ export class DurableConsumers {
       const firstAt = Date.now();
       while (!ended && queue.length < batch && Date.now() - firstAt < lingerMs) await changed(lingerMs - (Date.now() - firstAt));
       const msgs = queue.splice(0, batch);
+      const stopWorking = keepWorking(msgs, busy);
       try {
         await handler(msgs.map(toDelivered));
+        stopWorking();
         for (const m of msgs) m.ack();
       } catch (err) {
+        stopWorking();
         const delay = retryDelay();
         this.log('error', 'consumer handler failed; messages will be redelivered', {
           durable,

@@ -1,0 +1,234 @@
+import type { Mention, MessageView, ReplyRef } from '@chat/contracts';
+import { fullTime, h, shortTime } from '../dom';
+import { isAdmin, isConversation, me, state } from '../state';
+
+// How one message is drawn: the quote of the message it answers, the sender and time with
+// "(edited)", the text with its mentions marked, or a tombstone; its reactions; and the
+// actions on it (reply, react, edit, delete), shown on hover and keyboard focus. What the
+// actions do is in actions.ts; they register here so this file stays free of requests.
+
+export interface MessageActions {
+  reply(m: MessageView): void;
+  react(m: MessageView, emoji: string): void;
+  openPicker(m: MessageView, anchor: HTMLElement): void;
+  startEdit(m: MessageView): void;
+  saveEdit(m: MessageView, body: string, button: HTMLButtonElement, errorEl: HTMLElement): void;
+  cancelEdit(): void;
+  askDelete(m: MessageView): void;
+  confirmDelete(m: MessageView, button: HTMLButtonElement, errorEl: HTMLElement): void;
+  cancelDelete(): void;
+  jumpTo(roomId: string, position: number, messageId: string): void;
+}
+
+let actions: MessageActions | null = null;
+export const setMessageActions = (a: MessageActions) => (actions = a);
+
+/** What this page is doing to one message: editing it (with the draft) or asking to delete it. */
+export const pending = {
+  editing: null as { messageId: string; draft: string } | null,
+  deleting: null as string | null,
+};
+
+const myId = () => me()?.userId;
+export const mentionsMe = (m: Pick<MessageView, 'mentions'>) => (m.mentions ?? []).some((x) => x.userId === myId());
+export const mayEdit = (m: MessageView) => !m.deleted && m.senderId === myId();
+/** The author; in a group room also its owner and admins (server administrators use the protocol). */
+export const mayDelete = (m: MessageView) => !m.deleted && (m.senderId === myId() || (!isConversation(m.roomId) && isAdmin(m.roomId)));
+
+export function messageEl(m: MessageView): HTMLElement {
+  const li = h('li', { testid: 'message' });
+  fillMessage(li, m);
+  return li;
+}
+
+/** (Re)draws a message into its element, after an edit, a deletion or a reaction. */
+export function fillMessage(li: HTMLElement, m: MessageView) {
+  const mine = m.senderId === myId();
+  const classes = ['message'];
+  if (mine) classes.push('mine');
+  if (m.deleted) classes.push('deleted');
+  if (!m.deleted && !mine && mentionsMe(m)) classes.push('mentions-me');
+  li.className = classes.join(' ');
+  Object.assign(li.dataset, {
+    messageId: m.messageId,
+    position: String(m.position),
+    senderId: m.senderId,
+    deleted: String(!!m.deleted),
+    mentionsMe: String(mentionsMe(m)),
+  });
+  const editing = pending.editing?.messageId === m.messageId && !m.deleted;
+  li.replaceChildren(
+    ...[
+      m.replyTo && !m.deleted ? quoteEl(m.roomId, m.replyTo) : null,
+      h(
+        'div',
+        { class: 'message-head' },
+        h('span', { class: 'sender', testid: 'message-sender', text: m.senderName }),
+        h('time', { class: 'time muted', datetime: m.time, title: fullTime(m.time), text: shortTime(m.time) }),
+        m.editedAt && !m.deleted
+          ? h('span', { class: 'edited muted', testid: 'message-edited', title: `edited ${fullTime(m.editedAt)}`, text: '(edited)' })
+          : null,
+      ),
+      m.deleted ? tombstone(m) : editing ? editor(m) : bodyEl(m.body, m.mentions),
+      m.reactions?.length && !m.deleted ? reactionsEl(m) : null,
+      m.deleted || editing ? null : pending.deleting === m.messageId ? deleteConfirm(m) : actionsEl(m),
+    ].filter((c): c is HTMLElement => !!c),
+  );
+}
+
+function tombstone(m: MessageView) {
+  const by = m.deleted!.reason === 'moderator' ? ` by ${m.deleted!.by.username}` : '';
+  return h('div', {
+    class: 'body tombstone muted',
+    testid: 'message-deleted',
+    title: `deleted ${fullTime(m.deleted!.time)}${by}`,
+    text: `message deleted${by}`,
+  });
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The text, with each `@name` of a mentioned member marked (text nodes only, never HTML). */
+export function bodyEl(body: string, mentions: Mention[]): HTMLElement {
+  const div = h('div', { class: 'body', testid: 'message-body' });
+  const names = [...new Set((mentions ?? []).map((x) => x.username))].sort((a, b) => b.length - a.length);
+  if (!names.length) {
+    div.textContent = body;
+    return div;
+  }
+  const byName = new Map(mentions.map((x) => [x.username.toLocaleLowerCase(), x]));
+  const re = new RegExp(`@(${names.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_.-])`, 'giu');
+  let at = 0;
+  for (const match of body.matchAll(re)) {
+    const who = byName.get(match[1].toLocaleLowerCase());
+    if (match.index > at) div.append(body.slice(at, match.index));
+    div.append(
+      h('span', { class: `mention${who?.userId === myId() ? ' me' : ''}`, testid: 'mention', 'data-user-id': who?.userId, text: match[0] }),
+    );
+    at = match.index + match[0].length;
+  }
+  if (at < body.length) div.append(body.slice(at));
+  return div;
+}
+
+/** The quoted message, as the timeline has it now when it is loaded, else as the reply's snapshot. */
+function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
+  const now = state.timelines.get(roomId)?.find(ref.messageId);
+  const gone = now ? !!now.deleted : ref.excerpt === '';
+  const text = gone ? 'message deleted' : (now?.body ?? ref.excerpt);
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: `quote${gone ? ' gone' : ''}`,
+      testid: 'reply-quote',
+      'data-reply-to': ref.messageId,
+      title: 'Show the message in context',
+      onclick: () => actions?.jumpTo(roomId, ref.position, ref.messageId),
+    },
+    h('span', { class: 'quote-sender', text: now?.senderName ?? ref.senderName }),
+    h('span', { class: 'quote-text', testid: 'reply-quote-text', text: text.length > 200 ? `${text.slice(0, 200)}…` : text }),
+  );
+}
+
+function reactionsEl(m: MessageView) {
+  const me = myId();
+  return h(
+    'div',
+    { class: 'reactions', testid: 'reactions' },
+    ...m.reactions.map((r) => {
+      const mine = !!me && r.userIds.includes(me);
+      return h(
+        'button',
+        {
+          type: 'button',
+          class: `reaction${mine ? ' mine' : ''}`,
+          testid: 'reaction',
+          'data-emoji': r.emoji,
+          'data-count': r.count,
+          'aria-pressed': String(mine),
+          title: mine ? `You reacted with ${r.emoji}; click to take it back` : `React with ${r.emoji}`,
+          onclick: () => actions?.react(m, r.emoji),
+        },
+        h('span', { class: 'emoji', text: r.emoji }),
+        h('span', { class: 'count', testid: 'reaction-count', text: String(r.count) }),
+      );
+    }),
+  );
+}
+
+function actionsEl(m: MessageView) {
+  const button = (testid: string, label: string, title: string, onclick: (e: Event) => void) =>
+    h('button', { type: 'button', class: 'message-action', testid, title, 'aria-label': title, onclick }, label);
+  const react = button('react', '☺+', 'Add a reaction', () => actions?.openPicker(m, react));
+  return h(
+    'div',
+    { class: 'message-actions' },
+    button('reply', '↩', 'Reply', () => actions?.reply(m)),
+    react,
+    mayEdit(m) ? button('edit', '✎', 'Edit', () => actions?.startEdit(m)) : null,
+    mayDelete(m) ? button('delete', '🗑', 'Delete', () => actions?.askDelete(m)) : null,
+  );
+}
+
+function editor(m: MessageView) {
+  const input = h('textarea', {
+    class: 'edit-input',
+    testid: 'edit-input',
+    rows: 2,
+    maxlength: 4000,
+    'aria-label': 'Edit message',
+    value: pending.editing?.draft ?? m.body,
+  }) as HTMLTextAreaElement;
+  const error = h('div', { class: 'error inline', testid: 'edit-error', role: 'alert', hidden: true });
+  const save = h('button', { type: 'submit', class: 'small primary', testid: 'edit-save' }, 'Save') as HTMLButtonElement;
+  const form = h(
+    'form',
+    { class: 'edit-form', testid: 'edit-form' },
+    input,
+    h(
+      'div',
+      { class: 'edit-actions' },
+      save,
+      h('button', { type: 'button', class: 'small', testid: 'edit-cancel', onclick: () => actions?.cancelEdit() }, 'Cancel'),
+      h('span', { class: 'hint muted', text: 'Enter saves · Esc cancels' }),
+    ),
+    error,
+  );
+  input.addEventListener('input', () => pending.editing && (pending.editing.draft = input.value));
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      actions?.cancelEdit();
+    } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      actions?.saveEdit(m, input.value, save, error);
+    }
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    actions?.saveEdit(m, input.value, save, error);
+  });
+  // Focus once the form is in the page.
+  queueMicrotask(() => {
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  });
+  return form;
+}
+
+function deleteConfirm(m: MessageView) {
+  const error = h('div', { class: 'error inline', testid: 'delete-error', role: 'alert', hidden: true });
+  const confirm = h('button', { type: 'button', class: 'small danger', testid: 'delete-confirm' }, 'Delete') as HTMLButtonElement;
+  confirm.onclick = () => actions?.confirmDelete(m, confirm, error);
+  const other = m.senderId !== myId();
+  return h(
+    'div',
+    { class: 'delete-confirm', testid: 'delete-confirm-box', role: 'group' },
+    h('span', { text: other ? `Delete ${m.senderName}'s message for everyone?` : 'Delete this message for everyone?' }),
+    confirm,
+    h('button', { type: 'button', class: 'small', testid: 'delete-cancel', onclick: () => actions?.cancelDelete() }, 'Cancel'),
+    error,
+  );
+}

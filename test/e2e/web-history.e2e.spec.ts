@@ -1,0 +1,380 @@
+import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { ChatClient, login, wsUrlOf } from '@chat/client';
+import { eventually } from '@chat/testing';
+import { launchChromium } from './browser';
+import { logTail, startTestStack, type TestStack } from './fixture';
+
+// History people trust, in the web client: editing and deleting (seen live by another
+// person), reactions, replies with their quote opened in context, mentions with their
+// highlight and unread and mention badges kept on the server (the same after a reload and on a
+// second device), and search of a two-character Chinese word opened in context. Two people in
+// two browser contexts (Debian's Chromium driven by playwright-core) against the whole stack
+// started from the built services; the tests run in order and share the room.
+
+jest.setTimeout(240_000);
+
+const PASSWORD = 'correct horse battery';
+const WAIT_MS = 30_000;
+
+const suffix = () => randomBytes(3).toString('hex');
+
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
+  try {
+    return await eventually(fn, timeoutMs, 50);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/** The message (its whole list item) whose text contains `text`. */
+const message = (page: Page, text: string): Locator =>
+  page
+    .getByTestId('message-list')
+    .getByTestId('message')
+    .filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
+const byId = (page: Page, messageId: string): Locator => page.locator(`[data-testid="message"][data-message-id="${messageId}"]`);
+const openRoomId = (page: Page) => page.getByTestId('room-view').getAttribute('data-room-id');
+
+describe('web client: message lifecycle, unread, search (browser e2e)', () => {
+  const nameA = `阿明_${suffix()}`;
+  const nameB = `bea_${suffix()}`;
+  const roomId = `hist-${suffix()}`;
+  const quietRoom = `quiet-${suffix()}`;
+  let stack: TestStack | undefined;
+  let base: string;
+  let browser: Browser | undefined;
+  let a: Page;
+  let b: Page;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  async function newPage(): Promise<Page> {
+    const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+    contexts.push(ctx);
+    ctx.setDefaultTimeout(WAIT_MS);
+    const page = await ctx.newPage();
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    return page;
+  }
+
+  async function enter(page: Page, name: string, kind: 'register' | 'login') {
+    await page.goto(base);
+    await page.getByTestId('username').fill(name);
+    await page.getByTestId('password').fill(PASSWORD);
+    await page.getByTestId(kind).click();
+    await page.getByTestId('chat-view').waitFor({ state: 'visible' });
+    await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+  }
+
+  async function createRoom(page: Page, id: string, name: string) {
+    await page.getByTestId('open-create-room').click();
+    const dialog = page.getByTestId('create-room-dialog');
+    await dialog.getByTestId('new-room-name').fill(name);
+    await dialog.getByTestId('new-room-id').fill(id);
+    await dialog.getByTestId('new-room-visibility').selectOption('private');
+    await dialog.getByTestId('create-room').click();
+    await dialog.waitFor({ state: 'detached' });
+    await until('the new room is open', async () => (await openRoomId(page)) === id);
+  }
+
+  /** A invites B, B accepts (live): both are members. */
+  async function inviteB(id: string) {
+    await until('A has the room open', async () => (await openRoomId(a)) === id);
+    const button = a.getByTestId('show-members');
+    if ((await button.getAttribute('aria-pressed')) !== 'true') await button.click();
+    await a.getByTestId('invite-username').fill(nameB);
+    await a.getByTestId('invite-send').click();
+    await b.getByTestId(`accept-${id}`).click();
+    await b.locator(`[data-testid="room-${id}"][data-member="true"]`).waitFor();
+  }
+
+  async function openRoom(page: Page, id: string) {
+    await page.getByTestId(`open-${id}`).click();
+    await until(`${id} is open`, async () => (await openRoomId(page)) === id);
+  }
+
+  async function send(page: Page, text: string) {
+    await page.getByTestId('message-input').fill(text);
+    await page.getByTestId('message-input').press('Enter');
+    await message(page, text).waitFor();
+  }
+
+  /** Hovers the message (its actions show on hover) and clicks one of them. */
+  async function act(page: Page, text: string, action: 'edit' | 'delete' | 'reply' | 'react') {
+    const m = message(page, text);
+    await m.hover();
+    await m.getByTestId(action).click();
+  }
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    base = stack.urls.gateway;
+    browser = await launchChromium();
+    a = await newPage();
+    b = await newPage();
+    await enter(a, nameA, 'register');
+    await enter(b, nameB, 'register');
+    await createRoom(a, roomId, `历史 ${roomId}`);
+    await inviteB(roomId);
+    await createRoom(a, quietRoom, `安静 ${quietRoom}`);
+    await inviteB(quietRoom);
+    await openRoom(a, roomId);
+    await openRoom(b, roomId);
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await stack?.teardown();
+  });
+
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  async function withLogs(fn: () => Promise<void>) {
+    try {
+      await fn();
+    } catch (err) {
+      const logs = ['gateway', 'rooms', 'history'].map((s) => `--- ${s}\n${stack ? logTail(stack, s, 15) : ''}`).join('\n');
+      throw new Error(`${(err as Error).message}\n${logs}`);
+    }
+  }
+
+  it('web history - an edit shows "(edited)" and the new text, a deletion a tombstone, live in the other browser', () =>
+    withLogs(async () => {
+      const original = `明天开会吗 ${suffix()}`;
+      await send(a, original);
+      await message(b, original).waitFor();
+
+      const edited = `明天下午开会 ${suffix()}`;
+      await act(a, original, 'edit');
+      const input = a.getByTestId('edit-input');
+      expect(await input.inputValue()).toBe(original);
+      await input.fill(edited);
+      await input.press('Enter');
+      const onB = message(b, edited);
+      await onB.getByTestId('message-edited').waitFor();
+      expect(await onB.getByTestId('message-edited').getAttribute('title')).toMatch(/^edited /);
+      expect(await message(b, original).count()).toBe(0);
+      await message(a, edited).getByTestId('message-edited').waitFor();
+
+      // Esc cancels an edit without a change; Up in the empty composer edits my last message.
+      await a.getByTestId('message-input').focus();
+      await a.getByTestId('message-input').press('ArrowUp');
+      await a.getByTestId('edit-input').press('Escape');
+      await a.getByTestId('edit-input').waitFor({ state: 'detached' });
+
+      const messageId = (await onB.getAttribute('data-message-id'))!;
+      await act(a, edited, 'delete');
+      await a.getByTestId('delete-confirm').click();
+      await byId(b, messageId).getByTestId('message-deleted').waitFor();
+      expect(await byId(b, messageId).getAttribute('data-deleted')).toBe('true');
+      expect(await message(b, edited).count()).toBe(0);
+      await byId(a, messageId).getByTestId('message-deleted').waitFor();
+
+      // B cannot delete A's message (not the author, not an admin): no such action is offered.
+      const other = `别删我 ${suffix()}`;
+      await send(a, other);
+      await message(b, other).hover();
+      expect(await message(b, other).getByTestId('delete').count()).toBe(0);
+    }));
+
+  it('web history - a reaction is added and taken back, live for the author', () =>
+    withLogs(async () => {
+      const text = `发布成功 🎉 ${suffix()}`;
+      await send(a, text);
+      await act(b, text, 'react');
+      await b.getByTestId('emoji-picker').getByTestId('picker-emoji').filter({ hasText: '👍' }).click();
+      const onA = message(a, text).locator('[data-testid="reaction"][data-emoji="👍"]');
+      await onA.waitFor();
+      expect(await onA.getByTestId('reaction-count').textContent()).toBe('1');
+      expect(await onA.getAttribute('aria-pressed')).toBe('false');
+
+      // A adds the same emoji by clicking the chip: 2, and A's is pressed.
+      await onA.click();
+      await until('two 👍 on B', async () => (await message(b, text).locator('[data-emoji="👍"]').getAttribute('data-count')) === '2');
+      // B toggles theirs off.
+      await message(b, text).locator('[data-emoji="👍"]').click();
+      await until('one 👍 on A', async () => (await onA.getAttribute('data-count')) === '1');
+      expect(await onA.getAttribute('aria-pressed')).toBe('true');
+      await onA.click();
+      await message(b, text).locator('[data-emoji="👍"]').waitFor({ state: 'detached' });
+    }));
+
+  it('web history - a reply shows its quote; clicking the quote shows the original in context', () =>
+    withLogs(async () => {
+      const original = `谁有会议室的钥匙？ ${suffix()}`;
+      await send(a, original);
+      await act(b, original, 'reply');
+      await b.getByTestId('reply-bar').waitFor();
+      const answer = `我有 ${suffix()}`;
+      await send(b, answer);
+      await b.getByTestId('reply-bar').waitFor({ state: 'hidden' });
+      const onA = message(a, answer);
+      await until('A sees the quote', async () => (await onA.getByTestId('reply-quote-text').textContent())?.includes(original));
+      expect(await onA.getByTestId('reply-quote').textContent()).toContain(nameA);
+      await onA.getByTestId('reply-quote').click();
+      await until('the original is highlighted', async () => (await message(a, original).getAttribute('data-highlighted')) === 'true');
+    }));
+
+  it('web history - a mention is highlighted; unread and mention badges come from the server after a reload and on a second device', () =>
+    withLogs(async () => {
+      // B looks at the quiet room: the history room's messages are unread for B.
+      await openRoom(b, quietRoom);
+      await openRoom(a, roomId);
+      const plain = `大家好 ${suffix()}`;
+      await send(a, plain);
+      // @ suggests the room's members; Enter picks.
+      await a.getByTestId('message-input').fill(`@${nameB.slice(0, 5)}`);
+      await a.getByTestId('mention-option').filter({ hasText: nameB }).waitFor();
+      await a.getByTestId('message-input').press('Enter');
+      expect(await a.getByTestId('message-input').inputValue()).toBe(`@${nameB} `);
+      const mention = `@${nameB} 请看一下 ${suffix()}`;
+      await send(a, mention);
+
+      const unread = (page: Page) => page.getByTestId(`unread-${roomId}`);
+      const mentions = (page: Page) => page.getByTestId(`mentions-${roomId}`);
+      await until('B counts two unread, one mention (live)', async () => (await unread(b).textContent()) === '2');
+      await b
+        .getByTestId('notice')
+        .filter({ hasText: `${nameA} mentioned you` })
+        .waitFor();
+      expect(await mentions(b).textContent()).toBe('@1');
+
+      await b.reload();
+      await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+      await until('B counts two unread after a reload', async () => (await unread(b).textContent()) === '2');
+      expect(await mentions(b).textContent()).toBe('@1');
+
+      const second = await newPage();
+      await enter(second, nameB, 'login');
+      await until('the second device shows the same counts', async () => (await unread(second).textContent()) === '2');
+      expect(await mentions(second).textContent()).toBe('@1');
+
+      // Opening the room reads it: the new-messages line is above the first unread, the mention
+      // is highlighted, and both devices drop the badges (the marker is on the server).
+      await openRoom(b, roomId);
+      await b.getByTestId('new-messages').waitFor();
+      const highlighted = message(b, mention);
+      await until('the mention is highlighted', async () => (await highlighted.getAttribute('data-mentions-me')) === 'true');
+      await highlighted
+        .getByTestId('mention')
+        .filter({ hasText: `@${nameB}` })
+        .waitFor();
+      await unread(b).waitFor({ state: 'detached' });
+      await unread(second).waitFor({ state: 'detached' });
+      await mentions(second).waitFor({ state: 'detached' });
+      await second.context().close();
+    }));
+
+  it('web history - searching a two-character Chinese word finds it, marks it, and opens the hit in context', () =>
+    withLogs(async () => {
+      // Enough messages after the hit that opening it in context is a page of its own.
+      const { accessToken } = await login(base, nameA, PASSWORD);
+      const conn = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+      try {
+        await conn.auth(accessToken);
+        const target = `下周三去北京出差 ${suffix()}`;
+        const hit = await conn.request('message.send', { roomId, clientMsgId: `t${suffix()}`, body: target });
+        for (let i = 0; i < 70; i++) await conn.request('message.send', { roomId, clientMsgId: `f${i}x${suffix()}`, body: `filler ${i}` });
+
+        // B is elsewhere: the hit opens its room around it, not at the newest page.
+        await openRoom(b, quietRoom);
+        await b.getByTestId('open-search').click();
+        const dialog = b.getByTestId('search-dialog');
+        await dialog.getByTestId('search-query').fill('出差');
+        await dialog.getByTestId('search-go').click();
+        const found = dialog.locator(`[data-testid="search-hit"][data-message-id="${hit.messageId}"]`);
+        await found.waitFor();
+        expect(await found.getByTestId('search-mark').first().textContent()).toBe('出差');
+        expect(await found.getByTestId('search-snippet').textContent()).toContain('北京出差');
+
+        await found.getByTestId('search-open').click();
+        await dialog.waitFor({ state: 'detached' });
+        await until('the hit is shown highlighted', async () => (await byId(b, hit.messageId).getAttribute('data-highlighted')) === 'true');
+        expect(await openRoomId(b)).toBe(roomId);
+        // Opened around the hit: newer messages load on scrolling down, and the present is one click away.
+        expect(await message(b, 'filler 69').count()).toBe(0);
+        await b.getByTestId('load-newer').waitFor();
+        await b.getByTestId('jump-present').click();
+        await message(b, 'filler 69').waitFor();
+        await b.getByTestId('load-newer').waitFor({ state: 'hidden' });
+
+        // Search within one room, by relevance, finds the same message; a query of only punctuation is refused with its code.
+        await b.getByTestId('open-search').click();
+        const again = b.getByTestId('search-dialog');
+        await again.getByTestId('search-room').selectOption(roomId);
+        await again.getByTestId('search-order').selectOption('relevance');
+        await again.getByTestId('search-query').fill('北京');
+        await again.getByTestId('search-go').click();
+        await again.locator(`[data-testid="search-hit"][data-message-id="${hit.messageId}"]`).waitFor();
+        await again.getByTestId('search-query').fill('!!!');
+        await again.getByTestId('search-go').click();
+        await again.locator('[data-testid="search-error"][data-code="BAD_REQUEST"]').waitFor();
+        await again.getByTestId('dialog-close').click();
+      } finally {
+        await conn.close();
+      }
+    }));
+
+  it('web history - jump to a date opens the room at its first message of that day; scrolling down pages to the present', () =>
+    withLogs(async () => {
+      await openRoom(a, roomId);
+      const today = await a.evaluate(() => {
+        const d = new Date();
+        return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+      });
+      await a.getByTestId('jump-date').fill(today);
+      await a.getByTestId('jump-date-go').click();
+      // Every message of the room is from today: the first one is the anchor, the beginning is shown.
+      await a.getByTestId('history-start').waitFor();
+      await a.getByTestId('load-newer').waitFor();
+      expect(await message(a, 'filler 69').count()).toBe(0);
+      await until('scrolling down reaches the newest message', async () => {
+        await a.getByTestId('message-scroller').evaluate((el) => (el.scrollTop = el.scrollHeight));
+        return (await message(a, 'filler 69').count()) === 1 && (await a.getByTestId('load-newer').isHidden());
+      });
+      // Attached again: a new message arrives live.
+      const live = `回到现在 ${suffix()}`;
+      await send(b, live);
+      await message(a, live).waitFor();
+    }));
+
+  it('web history - a room owner deletes a member’s message (a moderator tombstone), sets the retention period and reads the statistics', () =>
+    withLogs(async () => {
+      await openRoom(b, roomId);
+      const text = `不合适的内容 ${suffix()}`;
+      await send(b, text);
+      const onA = message(a, text);
+      await onA.hover();
+      await onA.getByTestId('delete').click();
+      await a.getByTestId('delete-confirm-box').getByTestId('delete-confirm').click();
+      const messageId = (await message(b, text).getAttribute('data-message-id'))!;
+      await until('B sees a moderator tombstone', async () =>
+        (await byId(b, messageId).getByTestId('message-deleted').textContent())?.includes(nameA),
+      );
+
+      await a.getByTestId('show-details').click();
+      await a.getByTestId('retention-days').fill('30');
+      await a.getByTestId('retention-save').click();
+      await a.getByTestId('retention-saved').waitFor();
+      await until('A sees 30 days', async () => (await a.getByTestId('details-messages-kept').textContent()) === '30 days');
+      // A plain member sees the period, without the form.
+      await b.getByTestId('show-details').click();
+      await until('B sees 30 days', async () => (await b.getByTestId('details-messages-kept').textContent()) === '30 days');
+      expect(await b.getByTestId('retention-form').count()).toBe(0);
+      expect(await b.getByTestId('open-stats').count()).toBe(0);
+
+      await a.getByTestId('open-stats').click();
+      const stats = a.getByTestId('stats-dialog');
+      await stats.getByTestId('stats').waitFor();
+      expect(Number(await stats.getByTestId('stats-messages').textContent())).toBeGreaterThan(70);
+      expect(await stats.getByTestId('stats-active').textContent()).toBe('2');
+      expect(await stats.getByTestId('stats-poster').count()).toBe(2);
+      expect(await stats.locator('.hour').count()).toBe(24);
+      await stats.getByTestId('dialog-close').click();
+    }));
+});
