@@ -260,3 +260,56 @@ export function writeResult({ out, name, started, result }) {
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   return path.relative(process.cwd(), file);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Postgres and JetStream bulk helpers (history.mjs)
+
+/** One query on a short-lived connection. */
+export async function pgQuery(url, sql, params = []) {
+  const pg = require('pg');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(sql, params);
+  } finally {
+    await c.end();
+  }
+}
+
+export const dropSchema = (url, schema) => pgQuery(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+
+/**
+ * Publishes every [subject, bytes] the iterator yields to JetStream with `window` publishes in
+ * flight (each worker awaits its ack before taking the next), calling `onAck(i, seq)` with the
+ * item's index and its stream sequence. No message ids: a run publishes each event once, and
+ * millions of ids would only fill the server's duplicate-window table.
+ */
+export async function publishWindowed(js, items, { window = 1000, total = null, onAck = null, progressEvery = 0, label = 'events' } = {}) {
+  let index = 0;
+  let acked = 0;
+  const t0 = now();
+  const worker = async () => {
+    for (let next = items.next(); !next.done; next = items.next()) {
+      const i = index++;
+      const [subject, data] = next.value;
+      const ack = await js.publish(subject, data);
+      onAck?.(i, ack.seq);
+      if (progressEvery && ++acked % progressEvery === 0) {
+        const secs = (now() - t0) / 1000;
+        log(
+          `  ${acked.toLocaleString('en-US')}${total ? ` / ${total.toLocaleString('en-US')}` : ''} ${label} appended (${f0(acked / secs)}/s)`,
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  return { count: index, seconds: (now() - t0) / 1000 };
+}
+
+/** p50/p90/p99/max of a list of millisecond samples (all of them, no reservoir). */
+export function latencyOf(samples) {
+  if (!samples.length) return { n: 0, p50: null, p90: null, p99: null, max: null, mean: null };
+  const s = Float64Array.from(samples).sort();
+  const at = (p) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return { n: s.length, p50: at(50), p90: at(90), p99: at(99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
