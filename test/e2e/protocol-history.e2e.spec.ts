@@ -5,52 +5,30 @@
 import { eventually } from '@chat/testing';
 import { logTail, startTestStack, TestStack } from './fixture';
 import {
+  Account,
   DocClient,
-  Evt,
+  DocClients,
   ISO_MS,
-  Res,
+  createAccount,
+  delivered,
+  expectErr,
   expectFields,
+  expectHidden,
   expectMessageView,
+  expectOk,
   expectPostAck,
   expectPostedMessageView,
   expectUserView,
-  http,
+  reportUndocumented,
+  sleep,
   undocumented,
+  wsUrlOf,
 } from './doc-client';
 
 jest.setTimeout(120_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const missingMessage = (roomId: string) => `room "${roomId}" does not exist`;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
-
-function expectErr(where: string, r: Res, code: string, field?: string): void {
-  expect({ where, ok: r.ok, code: r.error?.code, messageType: typeof r.error?.message }).toEqual({
-    where,
-    ok: false,
-    code,
-    messageType: 'string',
-  });
-  if (field !== undefined) {
-    const fields = (r.error?.details ?? []).map((d) => d.field);
-    expect({ where, fields }).toEqual({ where, fields: expect.arrayContaining([field]) });
-  }
-}
-
-function expectHidden(where: string, r: Res, roomId: string): void {
-  expect({ where, ok: r.ok, code: r.error?.code, message: r.error?.message }).toEqual({
-    where,
-    ok: false,
-    code: 'NOT_FOUND',
-    message: missingMessage(roomId),
-  });
-}
-
-function expectOk(where: string, r: Res): any {
-  expect({ where, ok: r.ok, error: r.error }).toEqual({ where, ok: true, error: undefined });
-  return r.data;
-}
 
 /** The reply of message.edit / message.delete / reaction.add / reaction.remove: `{ roomId, messageId, position }`. */
 function expectMessageAck(where: string, a: any, roomId: string, messageId: string): void {
@@ -101,18 +79,11 @@ function expectSearchPage(where: string, p: any): void {
 const highlighted = (h: any): string[] =>
   h.highlights.map(([s, e]: [number, number]) => h.snippet.slice(s, e).normalize('NFKC').toLowerCase());
 
-interface Account {
-  userId: string;
-  username: string;
-  password: string;
-  token: string;
-}
-
 describe('protocol.md: history features (replies, mentions, edits, deletions, reactions, cursors, search, read markers, stats, retention)', () => {
   let stack: TestStack;
   let base: string;
   let wsUrl: string;
-  const clients: DocClient[] = [];
+  const clients = new DocClients();
   let uniq = 0;
   const rid = (p: string) => `${p}-${++uniq}`;
   const cmid = () => `c-${++uniq}`;
@@ -121,62 +92,8 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
   let A: Account, B: Account, C: Account, D: Account, Z: Account, O: Account;
   let a1: DocClient, a2: DocClient, b: DocClient, c: DocClient, d: DocClient, z: DocClient, o: DocClient;
 
-  const account = async (username: string): Promise<Account> => {
-    const password = `pw-${username}-123`;
-    const r = await http(base, 'POST', '/api/auth/register', { username, password });
-    expect({ username, status: r.status }).toEqual({ username, status: 201 });
-    const l = await http(base, 'POST', '/api/auth/login', { username, password });
-    expect(l.status).toBe(200);
-    return { userId: r.json.user.userId, username: r.json.user.username, password, token: l.json.accessToken };
-  };
-  const authed = async (a: Account): Promise<DocClient> => {
-    const cl = await DocClient.open(wsUrl);
-    clients.push(cl);
-    expectOk('auth', await cl.request('auth', { token: a.token }));
-    return cl;
-  };
-
-  /** The event `name` at `position` reaches every client of `to` exactly once, and none of `notTo`. */
-  const delivered = async (where: string, name: string, position: number, to: DocClient[], notTo: DocClient[] = []): Promise<Evt> => {
-    const got: Evt[] = [];
-    for (const cl of to) {
-      let ev: Evt | undefined;
-      try {
-        ev = await cl.waitEvent((x) => x.event === name && x.position === position, 0, 8000);
-      } catch {
-        ev = undefined;
-      }
-      const instead = ev ? undefined : cl.events.filter((x) => x.position === position).map((x) => x.event);
-      expect({ where, event: name, position, receiver: to.indexOf(cl), received: !!ev, instead }).toEqual({
-        where,
-        event: name,
-        position,
-        receiver: to.indexOf(cl),
-        received: true,
-      });
-      got.push(ev!);
-    }
-    await sleep(300);
-    for (const cl of to) {
-      const n = cl.events.filter((x) => x.event === name && x.position === position).length;
-      expect({ where, event: name, receiver: to.indexOf(cl), copies: n }).toEqual({
-        where,
-        event: name,
-        receiver: to.indexOf(cl),
-        copies: 1,
-      });
-    }
-    for (const cl of notTo) {
-      const stray = cl.events.filter((x) => x.event === name && x.position === position).map((x) => x.event);
-      expect({ where, event: name, nonReceiver: notTo.indexOf(cl), got: stray }).toEqual({
-        where,
-        event: name,
-        nonReceiver: notTo.indexOf(cl),
-        got: [],
-      });
-    }
-    return got[0];
-  };
+  const account = (username: string) => createAccount(base, username);
+  const authed = (a: Account) => clients.authed(a, wsUrl);
 
   const create = async (cl: DocClient, data: Record<string, unknown>) =>
     expectOk(`room.create ${JSON.stringify(data)}`, await cl.request('room.create', data));
@@ -209,7 +126,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       },
     });
     base = stack.urls.gateway;
-    wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
+    wsUrl = wsUrlOf(base);
     [A, B, C, D, Z, O] = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave', '张三', 'Ops'].map((n) => account(n)));
     a1 = await authed(A);
     a2 = await authed(A);
@@ -221,8 +138,8 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
   });
 
   afterAll(async () => {
-    for (const cl of clients) cl.close();
-    if (undocumented.size) console.log(`fields not named in protocol.md:\n  ${[...undocumented].sort().join('\n  ')}`);
+    clients.closeAll();
+    reportUndocumented();
     await stack?.teardown();
   });
 
