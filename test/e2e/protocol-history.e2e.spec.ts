@@ -3,7 +3,7 @@
 // read markers, statistics, retention) as documented. The assertions are what the document
 // SAYS: when one fails, either the server or the document is wrong.
 import { eventually } from '@chat/testing';
-import { logTail, startTestStack, TestStack } from './fixture';
+import { printLogsIfFailed, startTestStack, TestStack } from './fixture';
 import {
   Account,
   DocClient,
@@ -35,6 +35,16 @@ function expectMessageAck(where: string, a: any, roomId: string, messageId: stri
   expectFields(where, a, { roomId: 'string', messageId: 'uuid', position: 'integer' });
   expect({ where, roomId: a.roomId, messageId: a.messageId }).toEqual({ where, roomId, messageId });
   for (const k of Object.keys(a)) if (!['roomId', 'messageId', 'position'].includes(k)) undocumented.add(`${where}.${k}`);
+}
+
+/** `reaction.added` / `reaction.removed`: `{ roomId, messageId, emoji, userId, username, time }`, as expected. */
+function expectReactionEvent(
+  where: string,
+  data: any,
+  expected: { roomId: string; messageId: string; emoji: string; userId: string; username: string },
+): void {
+  expectFields(where, data, { roomId: 'string', messageId: 'uuid', emoji: 'string', userId: 'uuid', username: 'string', time: 'time' });
+  expect(data).toEqual({ ...expected, time: expect.stringMatching(ISO_MS) });
 }
 
 function expectHistoryPage(where: string, p: any, roomId: string): void {
@@ -113,6 +123,12 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
     const p = await page(cl, { roomId, limit: 100 });
     return p.messages.find((m: any) => m.messageId === messageId);
   };
+  /** The message as history shows it once `ready` holds for it. */
+  const inHistoryWhen = (cl: DocClient, roomId: string, messageId: string, ready: (m: any) => boolean): Promise<any> =>
+    eventually(async () => {
+      const x = await inHistory(cl, roomId, messageId);
+      return x && ready(x) ? x : undefined;
+    });
 
   beforeAll(async () => {
     const admins = { SERVER_ADMINS: 'Ops' };
@@ -143,12 +159,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['gateway', 'rooms', 'history']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s, 10)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'rooms', 'history'], 10));
 
   // -------------------------------------------------------------------------------------------
   describe('message.send: replyTo and @mentions', () => {
@@ -214,10 +225,9 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const orig = await send(a1, roomId, 'original quoted text');
       const reply = await send(b, roomId, 'answering', { replyTo: orig.messageId });
       expectOk('edit quoted', await a1.request('message.edit', { roomId, messageId: orig.messageId, body: 'edited quoted text' }));
-      const h = await eventually(async () => {
-        const x = await inHistory(b, roomId, reply.messageId);
-        return x?.replyTo?.excerpt === 'edited quoted text' ? x : undefined;
-      }).catch(async () => inHistory(b, roomId, reply.messageId));
+      const h = await inHistoryWhen(b, roomId, reply.messageId, (x) => x.replyTo?.excerpt === 'edited quoted text').catch(async () =>
+        inHistory(b, roomId, reply.messageId),
+      );
       expect(h.replyTo).toEqual({
         messageId: orig.messageId,
         position: orig.position,
@@ -358,10 +368,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         mentions: [{ userId: C.userId, username: 'Carol' }],
         editedAt: expect.stringMatching(ISO_MS),
       });
-      const h = await eventually(async () => {
-        const x = await inHistory(a1, roomId, m.messageId);
-        return x?.editedAt ? x : undefined;
-      });
+      const h = await inHistoryWhen(a1, roomId, m.messageId, (x) => !!x.editedAt);
       expect({ body: h.body, editedAt: h.editedAt, mentions: h.mentions, position: h.position, time: h.time }).toEqual({
         body: 'second draft for @carol',
         editedAt: ev.data.editedAt,
@@ -419,10 +426,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         reason: 'author',
         time: expect.stringMatching(ISO_MS),
       });
-      const t = await eventually(async () => {
-        const x = await inHistory(a1, roomId, orig.messageId);
-        return x?.deleted ? x : undefined;
-      });
+      const t = await inHistoryWhen(a1, roomId, orig.messageId, (x) => !!x.deleted);
       expect(t).toEqual({
         messageId: orig.messageId,
         roomId,
@@ -462,10 +466,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const byAdmin = expectOk('admin deletes', await c.request('message.delete', { roomId, messageId: m2.messageId }));
       const e2 = await delivered('admin deletes', 'message.deleted', byAdmin.position, [a1, b, c]);
       expect({ by: e2.data.by, reason: e2.data.reason }).toEqual({ by: { userId: C.userId, username: 'Carol' }, reason: 'moderator' });
-      const t = await eventually(async () => {
-        const x = await inHistory(b, roomId, m2.messageId);
-        return x?.deleted ? x : undefined;
-      });
+      const t = await inHistoryWhen(b, roomId, m2.messageId, (x) => !!x.deleted);
       expect(t.deleted).toEqual({ by: { userId: C.userId, username: 'Carol' }, reason: 'moderator', time: e2.data.time });
       expectErr('non-member deletes', await d.request('message.delete', { roomId, messageId: m3.messageId }), 'NOT_MEMBER');
     });
@@ -550,30 +551,12 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const r1 = expectOk('reaction.add', await b.request('reaction.add', { roomId, messageId: msg.messageId, emoji: '👍' }));
       expectMessageAck('reaction.add', r1, roomId, msg.messageId);
       const ev = await delivered('reaction.add', 'reaction.added', r1.position, [a1, a2, b], [c]);
-      expectFields('reaction.added', ev.data, {
-        roomId: 'string',
-        messageId: 'uuid',
-        emoji: 'string',
-        userId: 'uuid',
-        username: 'string',
-        time: 'time',
-      });
-      expect(ev.data).toEqual({
-        roomId,
-        messageId: msg.messageId,
-        emoji: '👍',
-        userId: B.userId,
-        username: 'Bob',
-        time: expect.stringMatching(ISO_MS),
-      });
+      expectReactionEvent('reaction.added', ev.data, { roomId, messageId: msg.messageId, emoji: '👍', userId: B.userId, username: 'Bob' });
       const r2 = expectOk('second user', await a1.request('reaction.add', { roomId, messageId: msg.messageId, emoji: '👍' }));
       await delivered('second user', 'reaction.added', r2.position, [a1, b]);
       const r3 = expectOk('another emoji', await a1.request('reaction.add', { roomId, messageId: msg.messageId, emoji: '❤️' }));
       await delivered('another emoji', 'reaction.added', r3.position, [a1, b]);
-      const h = await eventually(async () => {
-        const x = await inHistory(a1, roomId, msg.messageId);
-        return x?.reactions?.length === 2 ? x : undefined;
-      });
+      const h = await inHistoryWhen(a1, roomId, msg.messageId, (x) => x.reactions?.length === 2);
       expect(h.reactions).toEqual([
         { emoji: '👍', count: 2, userIds: [B.userId, A.userId] },
         { emoji: '❤️', count: 1, userIds: [A.userId] },
@@ -584,26 +567,14 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const rm = expectOk('reaction.remove', await b.request('reaction.remove', { roomId, messageId: msg.messageId, emoji: '👍' }));
       expectMessageAck('reaction.remove', rm, roomId, msg.messageId);
       const evr = await delivered('reaction.remove', 'reaction.removed', rm.position, [a1, a2, b], [c]);
-      expectFields('reaction.removed', evr.data, {
-        roomId: 'string',
-        messageId: 'uuid',
-        emoji: 'string',
-        userId: 'uuid',
-        username: 'string',
-        time: 'time',
-      });
-      expect(evr.data).toEqual({
+      expectReactionEvent('reaction.removed', evr.data, {
         roomId,
         messageId: msg.messageId,
         emoji: '👍',
         userId: B.userId,
         username: 'Bob',
-        time: expect.stringMatching(ISO_MS),
       });
-      const h2 = await eventually(async () => {
-        const x = await inHistory(a1, roomId, msg.messageId);
-        return x?.reactions?.[0]?.count === 1 ? x : undefined;
-      });
+      const h2 = await inHistoryWhen(a1, roomId, msg.messageId, (x) => x.reactions?.[0]?.count === 1);
       expect(h2.reactions).toEqual([
         { emoji: '👍', count: 1, userIds: [A.userId] },
         { emoji: '❤️', count: 1, userIds: [A.userId] },

@@ -4,7 +4,7 @@
 // wrong.
 import { createHash } from 'node:crypto';
 import { eventually } from '@chat/testing';
-import { freePort, logTail, startTestStack, TestStack } from './fixture';
+import { freePort, printLogsIfFailed, startTestStack, TestStack } from './fixture';
 import {
   Account,
   DocClient,
@@ -131,12 +131,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['gateway', 'gateway2', 'rooms']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s, 15)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'gateway2', 'rooms'], 15));
 
   // -------------------------------------------------------------------------------------------
   describe('room.create', () => {
