@@ -22,7 +22,6 @@ import {
   expectOk,
   expectPostAck,
   expectRoomSummary,
-  http,
   notDelivered,
   reportUndocumented,
   sleep,

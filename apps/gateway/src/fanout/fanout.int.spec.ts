@@ -8,7 +8,6 @@ import {
   type MemberInvited,
   type MemberJoined,
   type MemberKicked,
-  type MessagePosted,
   type RoomDeleted,
   type RoomEvent,
   type Subjects,
@@ -16,13 +15,13 @@ import {
   type UserUnblocked,
   type UserView,
 } from '@chat/contracts';
-import { ChatClient, login, register, wsUrlOf } from '@chat/client';
+import { ChatClient, wsUrlOf } from '@chat/client';
 import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
-import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { startFakeNotifier } from '../testing/fake-notifier';
+import { appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
 import { startTestGateway } from '../testing/test-gateway';
 
 /**
@@ -39,19 +38,8 @@ describe('fan-out - by interest, across two gateways', () => {
   const memberships = new Map<string, Set<string>>();
   const clients: ChatClient[] = [];
 
-  const ctx = () => ({
-    now: () => new Date(),
-    newId: randomUUID,
-    actor: { kind: 'service' as const, id: 'rooms' },
-    correlationId: randomUUID(),
-  });
-
-  async function user(name: string, rooms: string[]): Promise<{ user: UserView; token: string }> {
-    const { user } = await register(gw1.url, name, 'password-1');
-    memberships.set(user.userId, new Set(rooms));
-    const { accessToken } = await login(gw1.url, name, 'password-1');
-    return { user, token: accessToken };
-  }
+  const user = (name: string, rooms: string[]) => registerMember(gw1, memberships, name, rooms);
+  const post = (roomId: string, sender: UserView, body: string) => appendPost(gw1, s, roomId, sender, body);
 
   async function connect(gw: RunningService, token: string): Promise<ChatClient> {
     const c = await ChatClient.connect(wsUrlOf(gw.url), { WebSocket, reconnect: false });
@@ -62,22 +50,6 @@ describe('fan-out - by interest, across two gateways', () => {
 
   async function append(e: RoomEvent) {
     return (await gw1.deps.js.append(s.chat.roomMeta(e.payload.roomId), e, { msgId: e.id })).seq;
-  }
-
-  async function post(roomId: string, sender: UserView, body: string) {
-    const messageId = randomUUID();
-    const e = makeEvent<MessagePosted>(ctx(), 'MessagePosted', 2, {
-      replyTo: null,
-      mentions: [],
-      messageId,
-      roomId,
-      senderId: sender.userId,
-      senderName: sender.username,
-      clientMsgId: randomUUID(),
-      body,
-    });
-    const r = await gw1.deps.js.append(s.chat.roomMessages(roomId), e, { msgId: messageId });
-    return { messageId, position: r.seq };
   }
 
   /** A counter of the gateway's /metrics (summed over the label set given), 0 when absent. */
@@ -139,7 +111,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const k2 = await connect(gw2, k.token);
     const co = await connect(gw2, o.token);
     const notDeliveredBefore = await metric(gw2, 'gateway_posts_not_delivered_total');
-    const kick = makeEvent<MemberKicked>(ctx(), 'MemberKicked', 1, {
+    const kick = makeEvent<MemberKicked>(serviceCtx(), 'MemberKicked', 1, {
       roomId: 'k-room',
       userId: k.user.userId,
       username: 'Kit',
@@ -175,7 +147,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const k = await user('Rik', ['r-room']);
     const boss = await user('Rboss', []);
     const kickedAt = await append(
-      makeEvent<MemberKicked>(ctx(), 'MemberKicked', 1, {
+      makeEvent<MemberKicked>(serviceCtx(), 'MemberKicked', 1, {
         roomId: 'r-room',
         userId: k.user.userId,
         username: 'Rik',
@@ -200,7 +172,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const ci = await connect(gw1, inviter.token);
     const cv = await connect(gw2, invitee.token);
     const userEventsBefore = await received(gw1, 'user');
-    const invited = makeEvent<MemberInvited>(ctx(), 'MemberInvited', 1, {
+    const invited = makeEvent<MemberInvited>(serviceCtx(), 'MemberInvited', 1, {
       roomId: 'i-room',
       userId: invitee.user.userId,
       username: 'Vin',
@@ -220,7 +192,7 @@ describe('fan-out - by interest, across two gateways', () => {
     // The invitation is about the invitee only: the inviter's gateway got nothing on its user subjects.
     expect(await received(gw1, 'user')).toBe(userEventsBefore);
 
-    const accepted = makeEvent<MemberJoined>(ctx(), 'MemberJoined', 1, {
+    const accepted = makeEvent<MemberJoined>(serviceCtx(), 'MemberJoined', 1, {
       roomId: 'i-room',
       userId: invitee.user.userId,
       username: 'Vin',
@@ -241,7 +213,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const cb = await connect(gw2, b.token);
     const roomId = directRoomId(a.user.userId, b.user.userId);
     const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
-    const opened = makeEvent<ConversationOpened>(ctx(), 'ConversationOpened', 1, {
+    const opened = makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
       roomId,
       userAId: first.userId,
       userAName: first.username,
@@ -258,7 +230,7 @@ describe('fan-out - by interest, across two gateways', () => {
     expect(fa.data.peer).toEqual(b.user);
     for (const c of [ca, cb]) await c.waitFor('message.posted', (d) => d.messageId === hi.messageId);
 
-    const blocked = makeEvent<UserBlocked>(ctx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId });
+    const blocked = makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId });
     await append(blocked);
     expect(await ca.waitFor('user.blocked', (d) => d.roomId === roomId)).toEqual({ roomId, userId: b.user.userId, time: blocked.time });
     const marker = await post('c-general', a.user, 'marker');
@@ -277,7 +249,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const roomId = directRoomId(a.user.userId, b.user.userId);
     const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
     await append(
-      makeEvent<ConversationOpened>(ctx(), 'ConversationOpened', 1, {
+      makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
         roomId,
         userAId: first.userId,
         userAName: first.username,
@@ -287,8 +259,10 @@ describe('fan-out - by interest, across two gateways', () => {
         reason: 'block',
       }),
     );
-    await append(makeEvent<UserBlocked>(ctx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
-    await append(makeEvent<UserUnblocked>(ctx(), 'UserUnblocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
+    await append(makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
+    await append(
+      makeEvent<UserUnblocked>(serviceCtx(), 'UserUnblocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }),
+    );
     // Let the notifier's copies reach gw2 before the message.
     const m1 = await post('b-general', a.user, 'marker 1');
     await cb.waitFor('message.posted', (d) => d.messageId === m1.messageId);
@@ -308,7 +282,7 @@ describe('fan-out - by interest, across two gateways', () => {
     memberships.get(b.user.userId)!.add(roomId);
     const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
     await append(
-      makeEvent<ConversationOpened>(ctx(), 'ConversationOpened', 1, {
+      makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
         roomId,
         userAId: first.userId,
         userAName: first.username,
@@ -320,7 +294,7 @@ describe('fan-out - by interest, across two gateways', () => {
     );
     const ca = await connect(gw1, a.token);
     await connect(gw2, b.token);
-    await append(makeEvent<UserBlocked>(ctx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
+    await append(makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
     const racing = await post(roomId, b.user, 'raced the block');
     const marker = await post('bk-general', b.user, 'marker');
     await ca.waitFor('user.blocked', (d) => d.roomId === roomId);
@@ -358,7 +332,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const e = await user('Eve', ['d-room', 'd-general']);
     const cd = await connect(gw1, d.token);
     const ce = await connect(gw2, e.token);
-    const deleted = makeEvent<RoomDeleted>(ctx(), 'RoomDeleted', 1, {
+    const deleted = makeEvent<RoomDeleted>(serviceCtx(), 'RoomDeleted', 1, {
       roomId: 'd-room',
       reason: 'owner',
       byUserId: d.user.userId,
