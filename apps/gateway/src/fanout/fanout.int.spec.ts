@@ -41,6 +41,31 @@ describe('fan-out - by interest, across two gateways', () => {
   const user = (name: string, rooms: string[]) => registerMember(gw1, memberships, name, rooms);
   const post = (roomId: string, sender: UserView, body: string) => appendPost(gw1, s, roomId, sender, body);
 
+  /** `kicked` removed from the room by `by`, for spam. */
+  const memberKicked = (roomId: string, kicked: UserView, by: UserView) =>
+    makeEvent<MemberKicked>(serviceCtx(), 'MemberKicked', 1, {
+      roomId,
+      userId: kicked.userId,
+      username: kicked.username,
+      byUserId: by.userId,
+      byUsername: by.username,
+      reason: 'spam',
+    });
+
+  /** The conversation of `a` and `b` (user A the lower id, as the rooms service orders them) opened by `by`. */
+  const conversationOpened = (roomId: string, a: UserView, b: UserView, by: UserView, reason: 'message' | 'block') => {
+    const [first, second] = [a, b].sort((x, y) => (x.userId < y.userId ? -1 : 1));
+    return makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
+      roomId,
+      userAId: first.userId,
+      userAName: first.username,
+      userBId: second.userId,
+      userBName: second.username,
+      openedById: by.userId,
+      reason,
+    });
+  };
+
   async function connect(gw: RunningService, token: string): Promise<ChatClient> {
     const c = await ChatClient.connect(wsUrlOf(gw.url), { WebSocket, reconnect: false });
     clients.push(c);
@@ -111,15 +136,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const k2 = await connect(gw2, k.token);
     const co = await connect(gw2, o.token);
     const notDeliveredBefore = await metric(gw2, 'gateway_posts_not_delivered_total');
-    const kick = makeEvent<MemberKicked>(serviceCtx(), 'MemberKicked', 1, {
-      roomId: 'k-room',
-      userId: k.user.userId,
-      username: 'Kit',
-      byUserId: boss.user.userId,
-      byUsername: 'Kboss',
-      reason: 'spam',
-    });
-    const kickedAt = await append(kick);
+    const kickedAt = await append(memberKicked('k-room', k.user, boss.user));
     // Stored after the kick: a post that raced it (in the stream, but not a message), then a real one.
     const racing = await post('k-room', k.user, 'racing the kick');
     const after = await post('k-room', o.user, 'after the kick');
@@ -146,16 +163,7 @@ describe('fan-out - by interest, across two gateways', () => {
   it.failing('removal - a racing post of a kicked member is not delivered by a gateway that started following after the kick', async () => {
     const k = await user('Rik', ['r-room']);
     const boss = await user('Rboss', []);
-    const kickedAt = await append(
-      makeEvent<MemberKicked>(serviceCtx(), 'MemberKicked', 1, {
-        roomId: 'r-room',
-        userId: k.user.userId,
-        username: 'Rik',
-        byUserId: boss.user.userId,
-        byUsername: 'Rboss',
-        reason: 'spam',
-      }),
-    );
+    const kickedAt = await append(memberKicked('r-room', k.user, boss.user));
     expect(kickedAt).toBeGreaterThan(0);
     memberships.get(k.user.userId)!.delete('r-room');
     const late = await user('Lou', ['r-room']);
@@ -212,16 +220,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const ca = await connect(gw1, a.token);
     const cb = await connect(gw2, b.token);
     const roomId = directRoomId(a.user.userId, b.user.userId);
-    const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
-    const opened = makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
-      roomId,
-      userAId: first.userId,
-      userAName: first.username,
-      userBId: second.userId,
-      openedById: a.user.userId,
-      reason: 'message',
-      userBName: second.username,
-    });
+    const opened = conversationOpened(roomId, a.user, b.user, a.user, 'message');
     const at = await append(opened);
     const hi = await post(roomId, a.user, 'hi Dee');
     const fb = await cb.waitForFrame('conversation.opened', (d) => d.roomId === roomId);
@@ -247,18 +246,7 @@ describe('fan-out - by interest, across two gateways', () => {
     await connect(gw1, a.token);
     const cb = await connect(gw2, b.token);
     const roomId = directRoomId(a.user.userId, b.user.userId);
-    const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
-    await append(
-      makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
-        roomId,
-        userAId: first.userId,
-        userAName: first.username,
-        userBId: second.userId,
-        userBName: second.username,
-        openedById: a.user.userId,
-        reason: 'block',
-      }),
-    );
+    await append(conversationOpened(roomId, a.user, b.user, a.user, 'block'));
     await append(makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
     await append(
       makeEvent<UserUnblocked>(serviceCtx(), 'UserUnblocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }),
@@ -280,18 +268,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const roomId = directRoomId(a.user.userId, b.user.userId);
     memberships.get(a.user.userId)!.add(roomId);
     memberships.get(b.user.userId)!.add(roomId);
-    const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
-    await append(
-      makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
-        roomId,
-        userAId: first.userId,
-        userAName: first.username,
-        userBId: second.userId,
-        userBName: second.username,
-        openedById: b.user.userId,
-        reason: 'message',
-      }),
-    );
+    await append(conversationOpened(roomId, a.user, b.user, b.user, 'message'));
     const ca = await connect(gw1, a.token);
     await connect(gw2, b.token);
     await append(makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
