@@ -58,6 +58,14 @@ export class BrowserUsers {
     return page;
   }
 
+  /** A page for each name, registered through the web client's form at `base` (in that order). */
+  async registered(base: string, ...names: string[]): Promise<Page[]> {
+    const pages: Page[] = [];
+    for (let i = 0; i < names.length; i++) pages.push(await this.newPage());
+    for (let i = 0; i < names.length; i++) await signIn(pages[i], base, names[i], 'register');
+    return pages;
+  }
+
   async close(): Promise<void> {
     for (const c of this.contexts) await c.close().catch(() => undefined);
     await this.browser?.close().catch(() => undefined);

@@ -70,10 +70,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     stack = await startTestStack();
     base = stack.urls.gateway;
     await browser.launch();
-    a = await browser.newPage();
-    b = await browser.newPage();
-    await signIn(a, base, nameA, 'register');
-    await signIn(b, base, nameB, 'register');
+    [a, b] = await browser.registered(base, nameA, nameB);
     await createRoom(a, roomId, `历史 ${roomId}`);
     await inviteB(roomId);
     await createRoom(a, quietRoom, `安静 ${quietRoom}`);

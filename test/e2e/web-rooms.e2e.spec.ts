@@ -1,5 +1,5 @@
 import { type Locator, type Page } from 'playwright-core';
-import { BrowserUsers, openRoomId, signIn, suffix, until, withLogs } from './browser-users';
+import { BrowserUsers, openRoomId, suffix, until, withLogs } from './browser-users';
 import { startTestStack, type TestStack } from './fixture';
 
 // Rooms, invitations, moderation and private conversations in the web client, as two people
@@ -26,10 +26,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     stack = await startTestStack();
     base = stack.urls.gateway;
     await browser.launch();
-    a = await browser.newPage();
-    b = await browser.newPage();
-    await signIn(a, base, nameA, 'register');
-    await signIn(b, base, nameB, 'register');
+    [a, b] = await browser.registered(base, nameA, nameB);
   });
 
   afterAll(async () => {
