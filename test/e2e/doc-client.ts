@@ -1,7 +1,7 @@
 // The raw WebSocket/HTTP client and the shape checks that the clients written from
-// docs/protocol.md alone share (protocol-doc.e2e.spec.ts, protocol-rooms.e2e.spec.ts): written
-// from the document, not from the server's code or the contracts, so that those tests check
-// the document. Uses only `ws` and `fetch`.
+// docs/protocol.md alone share (protocol-doc, protocol-rooms and protocol-history.e2e.spec.ts):
+// written from the document, not from the server's code or the contracts, so that those tests
+// check the document. Uses only `ws` and `fetch`.
 import WebSocket from 'ws';
 import { eventually } from '@chat/testing';
 
@@ -350,4 +350,156 @@ export async function http(
     json = undefined;
   }
   return { status: r.status, headers: r.headers, text, json };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+// ---------------------------------------------------------------------------------------------
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** "the same message, `room "<id>" does not exist`" */
+export const missingRoomMessage = (roomId: string) => `room "${roomId}" does not exist`;
+
+/** The reply is a success; returns its `data`. */
+export function expectOk(where: string, r: Res): any {
+  expect({ where, ok: r.ok, error: r.error }).toEqual({ where, ok: true, error: undefined });
+  return r.data;
+}
+
+/** The reply is an error `code` with a string message; with `field`, its `details` name that field. */
+export function expectErr(where: string, r: Res, code: string, field?: string): void {
+  expect({ where, ok: r.ok, code: r.error?.code, messageType: typeof r.error?.message }).toEqual({
+    where,
+    ok: false,
+    code,
+    messageType: 'string',
+  });
+  if (field !== undefined) {
+    const fields = (r.error?.details ?? []).map((d) => d.field);
+    expect({ where, fields }).toEqual({ where, fields: expect.arrayContaining([field]) });
+  }
+}
+
+/** A hidden room answers exactly as a missing one: NOT_FOUND, `room "<id>" does not exist`. */
+export function expectHidden(where: string, r: Res, roomId: string): void {
+  expect({ where, ok: r.ok, code: r.error?.code, message: r.error?.message }).toEqual({
+    where,
+    ok: false,
+    code: 'NOT_FOUND',
+    message: missingRoomMessage(roomId),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and connections
+// ---------------------------------------------------------------------------------------------
+
+export interface Account {
+  userId: string;
+  username: string;
+  password: string;
+  token: string;
+}
+
+/** The `/ws` endpoint of the gateway at the HTTP address `base`. */
+export const wsUrlOf = (base: string) => `${base.replace(/^http/, 'ws')}/ws`;
+
+/** Registers `username` (password `pw-<username>-123`) on the gateway at `base` and logs in. */
+export async function createAccount(base: string, username: string): Promise<Account> {
+  const password = `pw-${username}-123`;
+  const r = await http(base, 'POST', '/api/auth/register', { username, password });
+  expect({ username, status: r.status }).toEqual({ username, status: 201 });
+  const l = await http(base, 'POST', '/api/auth/login', { username, password });
+  expect(l.status).toBe(200);
+  return { userId: r.json.user.userId, username: r.json.user.username, password, token: l.json.accessToken };
+}
+
+/** The connections a test file opens, so that they are all closed at its end. */
+export class DocClients {
+  private readonly opened: DocClient[] = [];
+
+  /** A new connection to `url`, authenticated as `account` (the auth reply checked). */
+  async authed(account: Account, url: string): Promise<DocClient> {
+    const cl = await DocClient.open(url);
+    this.opened.push(cl);
+    expectOk('auth', await cl.request('auth', { token: account.token }));
+    return cl;
+  }
+
+  closeAll(): void {
+    for (const cl of this.opened) cl.close();
+  }
+}
+
+/** Lists the reply and event fields the document does not name (reported, not failed). */
+export function reportUndocumented(): void {
+  if (undocumented.size) console.log(`fields not named in protocol.md:\n  ${[...undocumented].sort().join('\n  ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery
+// ---------------------------------------------------------------------------------------------
+
+/** Chat events at `position` (presence positions are another sequence: left out). */
+export const chatEventsAt = (cl: DocClient, position: number): Evt[] =>
+  cl.events.filter((ev) => ev.event !== 'presence.changed' && ev.position === position);
+
+/**
+ * The event `name` at `position` reaches every client of `to` exactly once, and none of
+ * `notTo` (checked after the others got it and a grace period). Returns one copy.
+ */
+export async function delivered(where: string, name: string, position: number, to: DocClient[], notTo: DocClient[] = []): Promise<Evt> {
+  const got: Evt[] = [];
+  for (const cl of to) {
+    let ev: Evt | undefined;
+    try {
+      ev = await cl.waitEvent((x) => x.event === name && x.position === position, 0, 8000);
+    } catch {
+      ev = undefined;
+    }
+    // when missing, show what this receiver got at that position instead
+    const instead = ev ? undefined : chatEventsAt(cl, position).map((x) => x.event);
+    expect({ where, event: name, position, receiver: to.indexOf(cl), received: !!ev, instead }).toEqual({
+      where,
+      event: name,
+      position,
+      receiver: to.indexOf(cl),
+      received: true,
+    });
+    got.push(ev!);
+  }
+  await sleep(400);
+  for (const cl of to) {
+    const n = cl.events.filter((x) => x.event === name && x.position === position).length;
+    expect({ where, event: name, receiver: to.indexOf(cl), copies: n }).toEqual({
+      where,
+      event: name,
+      receiver: to.indexOf(cl),
+      copies: 1,
+    });
+  }
+  for (const cl of notTo) {
+    // one stream event can be reported under two names (member.invited / invitation.received)
+    const stray = chatEventsAt(cl, position)
+      .filter((x) => x.event === name)
+      .map((x) => x.event);
+    expect({ where, event: name, nonReceiver: notTo.indexOf(cl), got: stray }).toEqual({
+      where,
+      event: name,
+      nonReceiver: notTo.indexOf(cl),
+      got: [],
+    });
+  }
+  for (const ev of got) expect({ where, position: ev.position, type: ev.type }).toEqual({ where, position, type: 'evt' });
+  return got[0];
+}
+
+/** Nothing of the chat stream at `position` reached these clients (after a grace period). */
+export async function notDelivered(where: string, position: number, notTo: DocClient[]): Promise<void> {
+  await sleep(600);
+  for (const cl of notTo) {
+    const stray = chatEventsAt(cl, position).map((x) => x.event);
+    expect({ where, nonReceiver: notTo.indexOf(cl), got: stray }).toEqual({ where, nonReceiver: notTo.indexOf(cl), got: [] });
+  }
 }

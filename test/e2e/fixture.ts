@@ -93,3 +93,13 @@ export function logTail(stack: TestStack, service: string, lines = 40): string {
     return '(no log)';
   }
 }
+
+/**
+ * For `afterEach`: when the test just run had a failing assertion, writes the end of these
+ * services' logs to stderr.
+ */
+export function printLogsIfFailed(stack: TestStack | undefined, services: string[], lines = 40): void {
+  const state = expect.getState();
+  if (!stack || state.assertionCalls === state.numPassingAsserts) return;
+  for (const s of services) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s, lines)}\n`);
+}

@@ -2,7 +2,7 @@ import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import type { ErrorBody, MessageView } from '@chat/contracts';
 import { eventually } from '@chat/testing';
 import { WebSocket } from 'ws';
-import { logTail, startTestStack, type TestStack } from './fixture';
+import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(240_000);
 
@@ -49,11 +49,7 @@ describe('message lifecycle - end to end', () => {
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts)
-      for (const s of ['gateway', 'rooms', 'history']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s)}\n`);
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'rooms', 'history']));
 
   it('mentions reach the members with the message; the retention period is set by an admin and shown to members', async () => {
     const { amy, ben } = users;

@@ -3,60 +3,48 @@
 // read markers, statistics, retention) as documented. The assertions are what the document
 // SAYS: when one fails, either the server or the document is wrong.
 import { eventually } from '@chat/testing';
-import { logTail, startTestStack, TestStack } from './fixture';
+import { printLogsIfFailed, startTestStack, TestStack } from './fixture';
 import {
+  Account,
   DocClient,
-  Evt,
+  DocClients,
   ISO_MS,
-  Res,
+  createAccount,
+  delivered,
+  expectErr,
   expectFields,
+  expectHidden,
   expectMessageView,
+  expectOk,
   expectPostAck,
   expectPostedMessageView,
   expectUserView,
-  http,
+  reportUndocumented,
+  sleep,
   undocumented,
+  wsUrlOf,
 } from './doc-client';
 
 jest.setTimeout(120_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const missingMessage = (roomId: string) => `room "${roomId}" does not exist`;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
-
-function expectErr(where: string, r: Res, code: string, field?: string): void {
-  expect({ where, ok: r.ok, code: r.error?.code, messageType: typeof r.error?.message }).toEqual({
-    where,
-    ok: false,
-    code,
-    messageType: 'string',
-  });
-  if (field !== undefined) {
-    const fields = (r.error?.details ?? []).map((d) => d.field);
-    expect({ where, fields }).toEqual({ where, fields: expect.arrayContaining([field]) });
-  }
-}
-
-function expectHidden(where: string, r: Res, roomId: string): void {
-  expect({ where, ok: r.ok, code: r.error?.code, message: r.error?.message }).toEqual({
-    where,
-    ok: false,
-    code: 'NOT_FOUND',
-    message: missingMessage(roomId),
-  });
-}
-
-function expectOk(where: string, r: Res): any {
-  expect({ where, ok: r.ok, error: r.error }).toEqual({ where, ok: true, error: undefined });
-  return r.data;
-}
 
 /** The reply of message.edit / message.delete / reaction.add / reaction.remove: `{ roomId, messageId, position }`. */
 function expectMessageAck(where: string, a: any, roomId: string, messageId: string): void {
   expectFields(where, a, { roomId: 'string', messageId: 'uuid', position: 'integer' });
   expect({ where, roomId: a.roomId, messageId: a.messageId }).toEqual({ where, roomId, messageId });
   for (const k of Object.keys(a)) if (!['roomId', 'messageId', 'position'].includes(k)) undocumented.add(`${where}.${k}`);
+}
+
+/** `reaction.added` / `reaction.removed`: `{ roomId, messageId, emoji, userId, username, time }`, as expected. */
+function expectReactionEvent(
+  where: string,
+  data: any,
+  expected: { roomId: string; messageId: string; emoji: string; userId: string; username: string },
+): void {
+  expectFields(where, data, { roomId: 'string', messageId: 'uuid', emoji: 'string', userId: 'uuid', username: 'string', time: 'time' });
+  expect(data).toEqual({ ...expected, time: expect.stringMatching(ISO_MS) });
 }
 
 function expectHistoryPage(where: string, p: any, roomId: string): void {
@@ -101,18 +89,11 @@ function expectSearchPage(where: string, p: any): void {
 const highlighted = (h: any): string[] =>
   h.highlights.map(([s, e]: [number, number]) => h.snippet.slice(s, e).normalize('NFKC').toLowerCase());
 
-interface Account {
-  userId: string;
-  username: string;
-  password: string;
-  token: string;
-}
-
 describe('protocol.md: history features (replies, mentions, edits, deletions, reactions, cursors, search, read markers, stats, retention)', () => {
   let stack: TestStack;
   let base: string;
   let wsUrl: string;
-  const clients: DocClient[] = [];
+  const clients = new DocClients();
   let uniq = 0;
   const rid = (p: string) => `${p}-${++uniq}`;
   const cmid = () => `c-${++uniq}`;
@@ -121,62 +102,8 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
   let A: Account, B: Account, C: Account, D: Account, Z: Account, O: Account;
   let a1: DocClient, a2: DocClient, b: DocClient, c: DocClient, d: DocClient, z: DocClient, o: DocClient;
 
-  const account = async (username: string): Promise<Account> => {
-    const password = `pw-${username}-123`;
-    const r = await http(base, 'POST', '/api/auth/register', { username, password });
-    expect({ username, status: r.status }).toEqual({ username, status: 201 });
-    const l = await http(base, 'POST', '/api/auth/login', { username, password });
-    expect(l.status).toBe(200);
-    return { userId: r.json.user.userId, username: r.json.user.username, password, token: l.json.accessToken };
-  };
-  const authed = async (a: Account): Promise<DocClient> => {
-    const cl = await DocClient.open(wsUrl);
-    clients.push(cl);
-    expectOk('auth', await cl.request('auth', { token: a.token }));
-    return cl;
-  };
-
-  /** The event `name` at `position` reaches every client of `to` exactly once, and none of `notTo`. */
-  const delivered = async (where: string, name: string, position: number, to: DocClient[], notTo: DocClient[] = []): Promise<Evt> => {
-    const got: Evt[] = [];
-    for (const cl of to) {
-      let ev: Evt | undefined;
-      try {
-        ev = await cl.waitEvent((x) => x.event === name && x.position === position, 0, 8000);
-      } catch {
-        ev = undefined;
-      }
-      const instead = ev ? undefined : cl.events.filter((x) => x.position === position).map((x) => x.event);
-      expect({ where, event: name, position, receiver: to.indexOf(cl), received: !!ev, instead }).toEqual({
-        where,
-        event: name,
-        position,
-        receiver: to.indexOf(cl),
-        received: true,
-      });
-      got.push(ev!);
-    }
-    await sleep(300);
-    for (const cl of to) {
-      const n = cl.events.filter((x) => x.event === name && x.position === position).length;
-      expect({ where, event: name, receiver: to.indexOf(cl), copies: n }).toEqual({
-        where,
-        event: name,
-        receiver: to.indexOf(cl),
-        copies: 1,
-      });
-    }
-    for (const cl of notTo) {
-      const stray = cl.events.filter((x) => x.event === name && x.position === position).map((x) => x.event);
-      expect({ where, event: name, nonReceiver: notTo.indexOf(cl), got: stray }).toEqual({
-        where,
-        event: name,
-        nonReceiver: notTo.indexOf(cl),
-        got: [],
-      });
-    }
-    return got[0];
-  };
+  const account = (username: string) => createAccount(base, username);
+  const authed = (a: Account) => clients.authed(a, wsUrl);
 
   const create = async (cl: DocClient, data: Record<string, unknown>) =>
     expectOk(`room.create ${JSON.stringify(data)}`, await cl.request('room.create', data));
@@ -196,6 +123,12 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
     const p = await page(cl, { roomId, limit: 100 });
     return p.messages.find((m: any) => m.messageId === messageId);
   };
+  /** The message as history shows it once `ready` holds for it. */
+  const inHistoryWhen = (cl: DocClient, roomId: string, messageId: string, ready: (m: any) => boolean): Promise<any> =>
+    eventually(async () => {
+      const x = await inHistory(cl, roomId, messageId);
+      return x && ready(x) ? x : undefined;
+    });
 
   beforeAll(async () => {
     const admins = { SERVER_ADMINS: 'Ops' };
@@ -209,7 +142,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       },
     });
     base = stack.urls.gateway;
-    wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
+    wsUrl = wsUrlOf(base);
     [A, B, C, D, Z, O] = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave', '张三', 'Ops'].map((n) => account(n)));
     a1 = await authed(A);
     a2 = await authed(A);
@@ -221,17 +154,12 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
   });
 
   afterAll(async () => {
-    for (const cl of clients) cl.close();
-    if (undocumented.size) console.log(`fields not named in protocol.md:\n  ${[...undocumented].sort().join('\n  ')}`);
+    clients.closeAll();
+    reportUndocumented();
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['gateway', 'rooms', 'history']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s, 10)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'rooms', 'history'], 10));
 
   // -------------------------------------------------------------------------------------------
   describe('message.send: replyTo and @mentions', () => {
@@ -297,10 +225,9 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const orig = await send(a1, roomId, 'original quoted text');
       const reply = await send(b, roomId, 'answering', { replyTo: orig.messageId });
       expectOk('edit quoted', await a1.request('message.edit', { roomId, messageId: orig.messageId, body: 'edited quoted text' }));
-      const h = await eventually(async () => {
-        const x = await inHistory(b, roomId, reply.messageId);
-        return x?.replyTo?.excerpt === 'edited quoted text' ? x : undefined;
-      }).catch(async () => inHistory(b, roomId, reply.messageId));
+      const h = await inHistoryWhen(b, roomId, reply.messageId, (x) => x.replyTo?.excerpt === 'edited quoted text').catch(async () =>
+        inHistory(b, roomId, reply.messageId),
+      );
       expect(h.replyTo).toEqual({
         messageId: orig.messageId,
         position: orig.position,
@@ -441,10 +368,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         mentions: [{ userId: C.userId, username: 'Carol' }],
         editedAt: expect.stringMatching(ISO_MS),
       });
-      const h = await eventually(async () => {
-        const x = await inHistory(a1, roomId, m.messageId);
-        return x?.editedAt ? x : undefined;
-      });
+      const h = await inHistoryWhen(a1, roomId, m.messageId, (x) => !!x.editedAt);
       expect({ body: h.body, editedAt: h.editedAt, mentions: h.mentions, position: h.position, time: h.time }).toEqual({
         body: 'second draft for @carol',
         editedAt: ev.data.editedAt,
@@ -502,10 +426,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         reason: 'author',
         time: expect.stringMatching(ISO_MS),
       });
-      const t = await eventually(async () => {
-        const x = await inHistory(a1, roomId, orig.messageId);
-        return x?.deleted ? x : undefined;
-      });
+      const t = await inHistoryWhen(a1, roomId, orig.messageId, (x) => !!x.deleted);
       expect(t).toEqual({
         messageId: orig.messageId,
         roomId,
@@ -545,10 +466,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const byAdmin = expectOk('admin deletes', await c.request('message.delete', { roomId, messageId: m2.messageId }));
       const e2 = await delivered('admin deletes', 'message.deleted', byAdmin.position, [a1, b, c]);
       expect({ by: e2.data.by, reason: e2.data.reason }).toEqual({ by: { userId: C.userId, username: 'Carol' }, reason: 'moderator' });
-      const t = await eventually(async () => {
-        const x = await inHistory(b, roomId, m2.messageId);
-        return x?.deleted ? x : undefined;
-      });
+      const t = await inHistoryWhen(b, roomId, m2.messageId, (x) => !!x.deleted);
       expect(t.deleted).toEqual({ by: { userId: C.userId, username: 'Carol' }, reason: 'moderator', time: e2.data.time });
       expectErr('non-member deletes', await d.request('message.delete', { roomId, messageId: m3.messageId }), 'NOT_MEMBER');
     });
@@ -633,30 +551,12 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const r1 = expectOk('reaction.add', await b.request('reaction.add', { roomId, messageId: msg.messageId, emoji: '👍' }));
       expectMessageAck('reaction.add', r1, roomId, msg.messageId);
       const ev = await delivered('reaction.add', 'reaction.added', r1.position, [a1, a2, b], [c]);
-      expectFields('reaction.added', ev.data, {
-        roomId: 'string',
-        messageId: 'uuid',
-        emoji: 'string',
-        userId: 'uuid',
-        username: 'string',
-        time: 'time',
-      });
-      expect(ev.data).toEqual({
-        roomId,
-        messageId: msg.messageId,
-        emoji: '👍',
-        userId: B.userId,
-        username: 'Bob',
-        time: expect.stringMatching(ISO_MS),
-      });
+      expectReactionEvent('reaction.added', ev.data, { roomId, messageId: msg.messageId, emoji: '👍', userId: B.userId, username: 'Bob' });
       const r2 = expectOk('second user', await a1.request('reaction.add', { roomId, messageId: msg.messageId, emoji: '👍' }));
       await delivered('second user', 'reaction.added', r2.position, [a1, b]);
       const r3 = expectOk('another emoji', await a1.request('reaction.add', { roomId, messageId: msg.messageId, emoji: '❤️' }));
       await delivered('another emoji', 'reaction.added', r3.position, [a1, b]);
-      const h = await eventually(async () => {
-        const x = await inHistory(a1, roomId, msg.messageId);
-        return x?.reactions?.length === 2 ? x : undefined;
-      });
+      const h = await inHistoryWhen(a1, roomId, msg.messageId, (x) => x.reactions?.length === 2);
       expect(h.reactions).toEqual([
         { emoji: '👍', count: 2, userIds: [B.userId, A.userId] },
         { emoji: '❤️', count: 1, userIds: [A.userId] },
@@ -667,26 +567,14 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       const rm = expectOk('reaction.remove', await b.request('reaction.remove', { roomId, messageId: msg.messageId, emoji: '👍' }));
       expectMessageAck('reaction.remove', rm, roomId, msg.messageId);
       const evr = await delivered('reaction.remove', 'reaction.removed', rm.position, [a1, a2, b], [c]);
-      expectFields('reaction.removed', evr.data, {
-        roomId: 'string',
-        messageId: 'uuid',
-        emoji: 'string',
-        userId: 'uuid',
-        username: 'string',
-        time: 'time',
-      });
-      expect(evr.data).toEqual({
+      expectReactionEvent('reaction.removed', evr.data, {
         roomId,
         messageId: msg.messageId,
         emoji: '👍',
         userId: B.userId,
         username: 'Bob',
-        time: expect.stringMatching(ISO_MS),
       });
-      const h2 = await eventually(async () => {
-        const x = await inHistory(a1, roomId, msg.messageId);
-        return x?.reactions?.[0]?.count === 1 ? x : undefined;
-      });
+      const h2 = await inHistoryWhen(a1, roomId, msg.messageId, (x) => x.reactions?.[0]?.count === 1);
       expect(h2.reactions).toEqual([
         { emoji: '👍', count: 1, userIds: [A.userId] },
         { emoji: '❤️', count: 1, userIds: [A.userId] },

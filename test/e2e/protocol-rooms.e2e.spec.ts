@@ -4,20 +4,28 @@
 // wrong.
 import { createHash } from 'node:crypto';
 import { eventually } from '@chat/testing';
-import { freePort, logTail, startTestStack, TestStack } from './fixture';
+import { freePort, printLogsIfFailed, startTestStack, TestStack } from './fixture';
 import {
+  Account,
   DocClient,
-  Evt,
+  DocClients,
   ISO_MS,
-  Res,
   UUID,
+  chatEventsAt,
+  createAccount,
+  delivered,
+  expectErr,
   expectFields,
+  expectHidden,
   expectMembershipAck,
   expectMessageView,
+  expectOk,
   expectPostAck,
   expectRoomSummary,
-  http,
-  undocumented,
+  notDelivered,
+  reportUndocumented,
+  sleep,
+  wsUrlOf,
 } from './doc-client';
 
 jest.setTimeout(120_000);
@@ -27,43 +35,11 @@ jest.setTimeout(120_000);
 // ---------------------------------------------------------------------------------------------
 
 const DM_ID = /^dm-[0-9a-f]{40}$/;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** "the same message, `room "<id>" does not exist`" */
-const missingMessage = (roomId: string) => `room "${roomId}" does not exist`;
 
 /** `sha256(min + "\u0000" + max)`, first 40 hex digits, after `dm-`. */
 function directRoomId(a: string, b: string): string {
   const [lo, hi] = a < b ? [a, b] : [b, a];
   return `dm-${createHash('sha256').update(`${lo}\u0000${hi}`).digest('hex').slice(0, 40)}`;
-}
-
-function expectErr(where: string, r: Res, code: string, field?: string): void {
-  expect({ where, ok: r.ok, code: r.error?.code, messageType: typeof r.error?.message }).toEqual({
-    where,
-    ok: false,
-    code,
-    messageType: 'string',
-  });
-  if (field !== undefined) {
-    const fields = (r.error?.details ?? []).map((d) => d.field);
-    expect({ where, fields }).toEqual({ where, fields: expect.arrayContaining([field]) });
-  }
-}
-
-/** A hidden room answers exactly as a missing one: NOT_FOUND, `room "<id>" does not exist`. */
-function expectHidden(where: string, r: Res, roomId: string): void {
-  expect({ where, ok: r.ok, code: r.error?.code, message: r.error?.message }).toEqual({
-    where,
-    ok: false,
-    code: 'NOT_FOUND',
-    message: missingMessage(roomId),
-  });
-}
-
-function expectOk(where: string, r: Res): any {
-  expect({ where, ok: r.ok, error: r.error }).toEqual({ where, ok: true, error: undefined });
-  return r.data;
 }
 
 function expectUser(where: string, u: any, who: { userId: string; username: string }): void {
@@ -107,13 +83,6 @@ function expectPage(where: string, p: any, listField: 'rooms' | 'members'): void
   });
 }
 
-interface Account {
-  userId: string;
-  username: string;
-  password: string;
-  token: string;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The test
 // ---------------------------------------------------------------------------------------------
@@ -123,7 +92,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
   let base: string;
   let ws1: string;
   let ws2: string;
-  const clients: DocClient[] = [];
+  const clients = new DocClients();
   let uniq = 0;
   const rid = (p: string) => `${p}-${++uniq}`;
 
@@ -131,82 +100,8 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
   // Alice has two connections, one per gateway; the others are spread over both gateways.
   let a1: DocClient, a2: DocClient, b: DocClient, c: DocClient, d: DocClient, e: DocClient, f: DocClient, g: DocClient;
 
-  const account = async (username: string): Promise<Account> => {
-    const password = `pw-${username}-123`;
-    const r = await http(base, 'POST', '/api/auth/register', { username, password });
-    expect({ username, status: r.status }).toEqual({ username, status: 201 });
-    const l = await http(base, 'POST', '/api/auth/login', { username, password });
-    expect(l.status).toBe(200);
-    return { userId: r.json.user.userId, username: r.json.user.username, password, token: l.json.accessToken };
-  };
-  const authed = async (a: Account, url: string): Promise<DocClient> => {
-    const cl = await DocClient.open(url);
-    clients.push(cl);
-    expectOk('auth', await cl.request('auth', { token: a.token }));
-    return cl;
-  };
-
-  /** Chat events at `position` (presence positions are another sequence: left out). */
-  const at = (cl: DocClient, position: number) => cl.events.filter((ev) => ev.event !== 'presence.changed' && ev.position === position);
-
-  /**
-   * The event `name` at `position` reaches every client of `to` exactly once, and none of
-   * `notTo` (checked after the others got it and a grace period). Returns one copy.
-   */
-  const delivered = async (where: string, name: string, position: number, to: DocClient[], notTo: DocClient[] = []): Promise<Evt> => {
-    const got: Evt[] = [];
-    for (const cl of to) {
-      let ev: Evt | undefined;
-      try {
-        ev = await cl.waitEvent((x) => x.event === name && x.position === position, 0, 8000);
-      } catch {
-        ev = undefined;
-      }
-      // when missing, show what this receiver got at that position instead
-      const instead = ev ? undefined : at(cl, position).map((x) => x.event);
-      expect({ where, event: name, position, receiver: to.indexOf(cl), received: !!ev, instead }).toEqual({
-        where,
-        event: name,
-        position,
-        receiver: to.indexOf(cl),
-        received: true,
-      });
-      got.push(ev!);
-    }
-    await sleep(400);
-    for (const cl of to) {
-      const n = cl.events.filter((x) => x.event === name && x.position === position).length;
-      expect({ where, event: name, receiver: to.indexOf(cl), copies: n }).toEqual({
-        where,
-        event: name,
-        receiver: to.indexOf(cl),
-        copies: 1,
-      });
-    }
-    for (const cl of notTo) {
-      // one stream event can be reported under two names (member.invited / invitation.received)
-      const stray = at(cl, position)
-        .filter((x) => x.event === name)
-        .map((x) => x.event);
-      expect({ where, event: name, nonReceiver: notTo.indexOf(cl), got: stray }).toEqual({
-        where,
-        event: name,
-        nonReceiver: notTo.indexOf(cl),
-        got: [],
-      });
-    }
-    for (const ev of got) expect({ where, position: ev.position, type: ev.type }).toEqual({ where, position, type: 'evt' });
-    return got[0];
-  };
-
-  /** Nothing of the chat stream at `position` reached these clients (after a grace period). */
-  const notDelivered = async (where: string, position: number, notTo: DocClient[]): Promise<void> => {
-    await sleep(600);
-    for (const cl of notTo) {
-      const stray = at(cl, position).map((x) => x.event);
-      expect({ where, nonReceiver: notTo.indexOf(cl), got: stray }).toEqual({ where, nonReceiver: notTo.indexOf(cl), got: [] });
-    }
-  };
+  const account = (username: string) => createAccount(base, username);
+  const authed = (a: Account, url: string) => clients.authed(a, url);
 
   const create = async (cl: DocClient, data: Record<string, unknown>) =>
     expectOk(`room.create ${JSON.stringify(data)}`, await cl.request('room.create', data));
@@ -216,8 +111,8 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
     stack = await startTestStack();
     await stack.startExtra('gateway2', 'gateway', await freePort(), { GATEWAY_ID: 'gw2' });
     base = stack.urls.gateway;
-    ws1 = `${base.replace(/^http/, 'ws')}/ws`;
-    ws2 = `${stack.urls.gateway2.replace(/^http/, 'ws')}/ws`;
+    ws1 = wsUrlOf(base);
+    ws2 = wsUrlOf(stack.urls.gateway2);
     [A, B, C, D, E, F, G] = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave', 'Eve', 'Frank', 'Gina'].map((n) => account(n)));
     a1 = await authed(A, ws1);
     a2 = await authed(A, ws2);
@@ -230,17 +125,12 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
   });
 
   afterAll(async () => {
-    for (const cl of clients) cl.close();
-    if (undocumented.size) console.log(`fields not named in protocol.md:\n  ${[...undocumented].sort().join('\n  ')}`);
+    clients.closeAll();
+    reportUndocumented();
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['gateway', 'gateway2', 'rooms']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s, 15)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'gateway2', 'rooms'], 15));
 
   // -------------------------------------------------------------------------------------------
   describe('room.create', () => {
@@ -656,7 +546,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
       expectCommandAck('leave', l, roomId);
       // the leave is the room.deleted event; the invitee is not told
       const ev = await delivered('private emptied', 'room.deleted', l.position, [a1, a2], [g]);
-      expect(at(a1, l.position).map((x) => x.event)).toEqual(['room.deleted']);
+      expect(chatEventsAt(a1, l.position).map((x) => x.event)).toEqual(['room.deleted']);
       expect(expectOk('list', await g.request('invitation.list')).invitations.map((i: any) => i.roomId)).not.toContain(roomId);
       expectHidden('invitee accepts', await g.request('invitation.accept', { roomId }), roomId);
       expectFields('room.deleted', ev.data, { roomId: 'string', by: 'object', reason: ['owner', 'empty'], time: 'time' });

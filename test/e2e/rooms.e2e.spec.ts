@@ -1,7 +1,7 @@
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import type { ErrorBody, MessageView, WsEventFrame } from '@chat/contracts';
 import { WebSocket } from 'ws';
-import { freePort, logTail, startTestStack, type TestStack } from './fixture';
+import { freePort, printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(240_000);
 
@@ -52,11 +52,7 @@ describe('rooms and conversations - end to end', () => {
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts)
-      for (const s of ['gateway', 'gateway2', 'rooms', 'history']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s)}\n`);
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'gateway2', 'rooms', 'history']));
 
   it('a private room answers an outsider exactly as a room that does not exist, on every path', async () => {
     const { owner, eve } = users;

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type Locator, type Page } from 'playwright-core';
 import { ChatClient, login, wsUrlOf } from '@chat/client';
-import { eventually } from '@chat/testing';
-import { launchChromium } from './browser';
-import { logTail, startTestStack, type TestStack } from './fixture';
+import { BrowserUsers, PASSWORD, message, openRoomId, signIn, suffix, until, withLogs } from './browser-users';
+import { startTestStack, type TestStack } from './fixture';
 
 // History people trust, in the web client: editing and deleting (seen live by another
 // person), reactions, replies with their quote opened in context, mentions with their
@@ -15,27 +13,7 @@ import { logTail, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(240_000);
 
-const PASSWORD = 'correct horse battery';
-const WAIT_MS = 30_000;
-
-const suffix = () => randomBytes(3).toString('hex');
-
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
-  try {
-    return await eventually(fn, timeoutMs, 50);
-  } catch (err) {
-    throw new Error(`${what}: ${(err as Error).message}`);
-  }
-}
-
-/** The message (its whole list item) whose text contains `text`. */
-const message = (page: Page, text: string): Locator =>
-  page
-    .getByTestId('message-list')
-    .getByTestId('message')
-    .filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
 const byId = (page: Page, messageId: string): Locator => page.locator(`[data-testid="message"][data-message-id="${messageId}"]`);
-const openRoomId = (page: Page) => page.getByTestId('room-view').getAttribute('data-room-id');
 
 describe('web client: message lifecycle, unread, search (browser e2e)', () => {
   const nameA = `阿明_${suffix()}`;
@@ -44,29 +22,9 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
   const quietRoom = `quiet-${suffix()}`;
   let stack: TestStack | undefined;
   let base: string;
-  let browser: Browser | undefined;
+  const browser = new BrowserUsers();
   let a: Page;
   let b: Page;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
-
-  async function newPage(): Promise<Page> {
-    const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-    contexts.push(ctx);
-    ctx.setDefaultTimeout(WAIT_MS);
-    const page = await ctx.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    return page;
-  }
-
-  async function enter(page: Page, name: string, kind: 'register' | 'login') {
-    await page.goto(base);
-    await page.getByTestId('username').fill(name);
-    await page.getByTestId('password').fill(PASSWORD);
-    await page.getByTestId(kind).click();
-    await page.getByTestId('chat-view').waitFor({ state: 'visible' });
-    await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
-  }
 
   async function createRoom(page: Page, id: string, name: string) {
     await page.getByTestId('open-create-room').click();
@@ -111,11 +69,8 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     base = stack.urls.gateway;
-    browser = await launchChromium();
-    a = await newPage();
-    b = await newPage();
-    await enter(a, nameA, 'register');
-    await enter(b, nameB, 'register');
+    await browser.launch();
+    [a, b] = await browser.registered(base, nameA, nameB);
     await createRoom(a, roomId, `历史 ${roomId}`);
     await inviteB(roomId);
     await createRoom(a, quietRoom, `安静 ${quietRoom}`);
@@ -125,26 +80,16 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
   });
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await browser.close();
     await stack?.teardown();
   });
 
   afterEach(() => {
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 
-  async function withLogs(fn: () => Promise<void>) {
-    try {
-      await fn();
-    } catch (err) {
-      const logs = ['gateway', 'rooms', 'history'].map((s) => `--- ${s}\n${stack ? logTail(stack, s, 15) : ''}`).join('\n');
-      throw new Error(`${(err as Error).message}\n${logs}`);
-    }
-  }
-
   it('web history - an edit shows "(edited)" and the new text, a deletion a tombstone, live in the other browser', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const original = `明天开会吗 ${suffix()}`;
       await send(a, original);
       await message(b, original).waitFor();
@@ -183,7 +128,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     }));
 
   it('web history - a reaction is added and taken back, live for the author', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const text = `发布成功 🎉 ${suffix()}`;
       await send(a, text);
       await act(b, text, 'react');
@@ -205,7 +150,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     }));
 
   it('web history - a reply shows its quote; clicking the quote shows the original in context', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const original = `谁有会议室的钥匙？ ${suffix()}`;
       await send(a, original);
       await act(b, original, 'reply');
@@ -221,7 +166,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     }));
 
   it('web history - a mention is highlighted; unread and mention badges come from the server after a reload and on a second device', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       // B looks at the quiet room: the history room's messages are unread for B.
       await openRoom(b, quietRoom);
       await openRoom(a, roomId);
@@ -249,8 +194,8 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       await until('B counts two unread after a reload', async () => (await unread(b).textContent()) === '2');
       expect(await mentions(b).textContent()).toBe('@1');
 
-      const second = await newPage();
-      await enter(second, nameB, 'login');
+      const second = await browser.newPage();
+      await signIn(second, base, nameB, 'login');
       await until('the second device shows the same counts', async () => (await unread(second).textContent()) === '2');
       expect(await mentions(second).textContent()).toBe('@1');
 
@@ -271,7 +216,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     }));
 
   it('web history - searching a two-character Chinese word finds it, marks it, and opens the hit in context', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       // Enough messages after the hit that opening it in context is a page of its own.
       const { accessToken } = await login(base, nameA, PASSWORD);
       const conn = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
@@ -321,7 +266,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     }));
 
   it('web history - jump to a date opens the room at its first message of that day; scrolling down pages to the present', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await openRoom(a, roomId);
       const today = await a.evaluate(() => {
         const d = new Date();
@@ -344,7 +289,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     }));
 
   it('web history - a room owner deletes a member’s message (a moderator tombstone), sets the retention period and reads the statistics', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await openRoom(b, roomId);
       const text = `不合适的内容 ${suffix()}`;
       await send(b, text);

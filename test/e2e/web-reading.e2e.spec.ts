@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { type Browser, type Locator, type Page } from 'playwright-core';
+import { type Locator, type Page } from 'playwright-core';
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
-import { eventually } from '@chat/testing';
-import { launchChromium } from './browser';
-import { logTail, startTestStack, type TestStack } from './fixture';
+import { BrowserUsers, PASSWORD, message, openRoomId, signIn, suffix, until, withLogs } from './browser-users';
+import { startTestStack, type TestStack } from './fixture';
 
 // Reading a long room in the web client: it opens at the first unread message (not the newest
 // page) and marks read only what was on screen; days are named in the timeline and a jump to a
@@ -14,27 +12,10 @@ import { logTail, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(240_000);
 
-const PASSWORD = 'correct horse battery';
-const WAIT_MS = 30_000;
 const COUNT = 130;
 const READ_UP_TO = 40;
 
-const suffix = () => randomBytes(3).toString('hex');
 const label = (i: number) => `m${String(i).padStart(3, '0')}`;
-
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
-  try {
-    return await eventually(fn, timeoutMs, 50);
-  } catch (err) {
-    throw new Error(`${what}: ${(err as Error).message}`);
-  }
-}
-
-const message = (page: Page, text: string): Locator =>
-  page
-    .getByTestId('message-list')
-    .getByTestId('message')
-    .filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
 
 /** Whether the element shows in the message scroller now. */
 const onScreen = (node: Locator) =>
@@ -51,13 +32,11 @@ describe('web client: reading a long room (browser e2e)', () => {
   const positions: number[] = [];
   let stack: TestStack | undefined;
   let base: string;
-  let browser: Browser | undefined;
+  const browser = new BrowserUsers();
   let a: ChatClient | undefined;
   let b: Page;
-  const pageErrors: string[] = [];
 
   const unreadBadge = () => b.getByTestId(`unread-${roomId}`);
-  const openRoomId = () => b.getByTestId('room-view').getAttribute('data-room-id');
 
   beforeAll(async () => {
     stack = await startTestStack();
@@ -85,42 +64,26 @@ describe('web client: reading a long room (browser e2e)', () => {
       await bc.close();
     }
 
-    browser = await launchChromium();
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-    ctx.setDefaultTimeout(WAIT_MS);
-    b = await ctx.newPage();
-    b.on('pageerror', (err) => pageErrors.push(String(err)));
-    await b.goto(base);
-    await b.getByTestId('username').fill(nameB);
-    await b.getByTestId('password').fill(PASSWORD);
-    await b.getByTestId('login').click();
-    await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+    await browser.launch();
+    b = await browser.newPage();
+    await signIn(b, base, nameB, 'login');
   });
 
   afterAll(async () => {
     await a?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await browser.close();
     await stack?.teardown();
   });
 
   afterEach(() => {
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 
-  async function withLogs(fn: () => Promise<void>) {
-    try {
-      await fn();
-    } catch (err) {
-      const logs = ['gateway', 'rooms', 'history'].map((s) => `--- ${s}\n${stack ? logTail(stack, s, 15) : ''}`).join('\n');
-      throw new Error(`${(err as Error).message}\n${logs}`);
-    }
-  }
-
   it('web reading - a room with more unread than a page opens at the first unread message and marks read only what was shown', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await until('B counts 90 unread', async () => (await unreadBadge().textContent()) === String(COUNT - READ_UP_TO));
       await b.getByTestId(`open-${roomId}`).click();
-      await until('the room is open', async () => (await openRoomId()) === roomId);
+      await until('the room is open', async () => (await openRoomId(b)) === roomId);
       const first = b.locator('[data-testid="new-messages"] + [data-testid="message"]');
       await until('the new-messages line is above the first unread', async () =>
         (await first.getByTestId('message-body').textContent())?.startsWith(label(READ_UP_TO + 1)),
@@ -137,7 +100,7 @@ describe('web client: reading a long room (browser e2e)', () => {
     }));
 
   it('web reading - day separators name the day; a jump to a day without messages says so', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const separator = b.getByTestId('day-separator').first();
       expect(await separator.textContent()).toBe('Today');
       const time = message(b, label(READ_UP_TO + 1)).locator('time');
@@ -166,7 +129,7 @@ describe('web client: reading a long room (browser e2e)', () => {
     }));
 
   it('web reading - sending while reading the past goes back to the present and shows the message after the newest', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const today = await b.evaluate(() => {
         const d = new Date();
         return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -198,7 +161,7 @@ describe('web client: reading a long room (browser e2e)', () => {
     }));
 
   it('web reading - a mention right against Chinese text is marked; links open in a new tab', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const tag = suffix();
       await a!.request('message.send', {
         roomId,
@@ -218,7 +181,7 @@ describe('web client: reading a long room (browser e2e)', () => {
     }));
 
   it('web reading - an emptied edit offers to delete; a refusal says a sentence first and focuses the field; reactions name who; a favicon', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       // B's last message is the one sent from the past: Up edits it; emptied, Enter asks to delete it.
       await b.getByTestId('message-input').focus();
       await b.getByTestId('message-input').press('ArrowUp');

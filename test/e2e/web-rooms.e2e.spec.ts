@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { type Browser, type Locator, type Page } from 'playwright-core';
-import { launchChromium } from './browser';
-import { eventually } from '@chat/testing';
-import { logTail, startTestStack, type TestStack } from './fixture';
+import { type Locator, type Page } from 'playwright-core';
+import { BrowserUsers, openRoomId, suffix, until, withLogs } from './browser-users';
+import { startTestStack, type TestStack } from './fixture';
 
 // Rooms, invitations, moderation and private conversations in the web client, as two people
 // use them: two browser contexts (Debian's Chromium driven by playwright-core) against the
@@ -11,23 +9,8 @@ import { logTail, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(180_000);
 
-const PASSWORD = 'correct horse battery';
-const WAIT_MS = 30_000;
-
-const suffix = () => randomBytes(3).toString('hex');
-
-/** Waits until `fn` holds (checked by polling), with a message naming what was awaited. */
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
-  try {
-    return await eventually(fn, timeoutMs, 50);
-  } catch (err) {
-    throw new Error(`${what}: ${(err as Error).message}`);
-  }
-}
-
 const messageWith = (page: Page, text: string): Locator =>
   page.getByTestId('message-list').getByTestId('message-body').filter({ hasText: text });
-const openRoomId = (page: Page) => page.getByTestId('room-view').getAttribute('data-room-id');
 const notice = (page: Page, text: string) => page.getByTestId('notice').filter({ hasText: text });
 
 describe('web client: rooms, invitations, moderation and conversations (browser e2e)', () => {
@@ -35,51 +18,21 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
   const nameB = `bea_${suffix()}`;
   let stack: TestStack | undefined;
   let base: string;
-  let browser: Browser | undefined;
+  const browser = new BrowserUsers();
   let a: Page;
   let b: Page;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     stack = await startTestStack();
     base = stack.urls.gateway;
-    browser = await launchChromium();
-    const open = async () => {
-      const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
-      ctx.setDefaultTimeout(WAIT_MS);
-      const page = await ctx.newPage();
-      page.on('pageerror', (err) => pageErrors.push(String(err)));
-      return page;
-    };
-    a = await open();
-    b = await open();
-    for (const [page, name] of [
-      [a, nameA],
-      [b, nameB],
-    ] as const) {
-      await page.goto(base);
-      await page.getByTestId('username').fill(name);
-      await page.getByTestId('password').fill(PASSWORD);
-      await page.getByTestId('register').click();
-      await page.getByTestId('chat-view').waitFor({ state: 'visible' });
-      await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
-    }
+    await browser.launch();
+    [a, b] = await browser.registered(base, nameA, nameB);
   });
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
+    await browser.close();
     await stack?.teardown();
   });
-
-  /** On failure, the end of the services' logs helps more than a timeout alone. */
-  async function withLogs(fn: () => Promise<void>) {
-    try {
-      await fn();
-    } catch (err) {
-      const logs = ['gateway', 'rooms', 'history'].map((s) => `--- ${s}\n${stack ? logTail(stack, s, 15) : ''}`).join('\n');
-      throw new Error(`${(err as Error).message}\n${logs}`);
-    }
-  }
 
   async function createRoom(
     page: Page,
@@ -114,7 +67,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
   const privateRoom = `secret-${suffix()}`;
 
   it('web rooms - a private room: the owner invites by username, the invitee accepts live, both see each other’s posts', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await createRoom(a, { roomId: privateRoom, name: `机密小组 ${privateRoom}`, visibility: 'private', topic: '只限受邀者' });
       expect(await a.getByTestId('room-role').textContent()).toBe('owner');
       expect(await a.getByTestId('room-meta').textContent()).toContain('只限受邀者');
@@ -146,7 +99,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - the owner kicks a member: the kicked user’s page drops the room with a notice', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await openPanel(a, 'members');
       const row = a.getByTestId(`member-${nameB}`);
       await row.getByTestId('member-kick').click();
@@ -163,7 +116,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
   let conversation = '';
 
   it('web rooms - a private message by username reaches the other user live and lists the conversation for both', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const text = `你好 ${nameB}，私聊一下 ${suffix()}`;
       await a.getByTestId('open-new-dm').click();
       const dialog = a.getByTestId('new-dm-dialog');
@@ -197,7 +150,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - blocking refuses the next private message with a visible BLOCKED error; unblocking allows it again', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await until('B has the conversation open', async () => (await openRoomId(b)) === conversation);
       await b.getByTestId('block-peer').click();
       await b.locator('[data-testid="block-peer"][data-blocked="true"]').waitFor();
@@ -231,7 +184,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
   const publicName = `北京烤鸭爱好者 ${publicRoom}`;
 
   it('web rooms - the directory finds a public room by part of its Chinese name, with its member count, and joins it', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await createRoom(a, { roomId: publicRoom, name: publicName, visibility: 'public' });
 
       await b.getByTestId('open-directory').click();
@@ -253,7 +206,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - an announcement room: a plain member cannot write until the owner makes them an admin', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await until('A has the public room open', async () => (await openRoomId(a)) === publicRoom);
       await openPanel(a, 'details');
       await a.getByTestId('settings-post-policy').selectOption('admins');
@@ -280,7 +233,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - a ban removes the member with a notice, refuses their join with BANNED, and unban lets them back', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await openPanel(a, 'members');
       const row = a.getByTestId(`member-${nameB}`);
       await row.getByTestId('member-ban').click();
@@ -309,7 +262,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - a refused request shows its code and message (plain member cannot kick; inviting a stranger)', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       // A invites a user who does not exist: NOT_FOUND, shown next to the form.
       await openPanel(a, 'members');
       await a.getByTestId('invite-username').fill(`nobody_${suffix()}`);
@@ -326,7 +279,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - ownership passes both ways: each side sees its new role live', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await openPanel(a, 'members');
       const row = a.getByTestId(`member-${nameB}`);
       await row.getByTestId('member-transfer').click();
@@ -346,7 +299,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - a declined invitation disappears, and the private room stays out of the invitee’s directory', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const roomId = `quiet-${suffix()}`;
       const name = `悄悄话 ${roomId}`;
       await createRoom(a, { roomId, name, visibility: 'private' });
@@ -375,7 +328,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - when the owner leaves, the remaining member becomes the owner and is told so', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       const roomId = `relay-${suffix()}`;
       await createRoom(a, { roomId, name: `接力 ${roomId}` });
       await b.getByTestId('refresh-rooms').click();
@@ -397,7 +350,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     }));
 
   it('web rooms - the owner deletes the room after confirming: it disappears for the member with a notice', () =>
-    withLogs(async () => {
+    withLogs(stack, async () => {
       await openPanel(a, 'details');
       await a.getByTestId('delete-room').click();
       await a.getByTestId('delete-room-confirm').click();
@@ -407,6 +360,6 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await until('B no longer has the room open', async () => (await openRoomId(b)) !== publicRoom);
 
       await b.screenshot({ path: '/tmp/web-rooms-e2e.png' });
-      expect(pageErrors).toEqual([]);
+      expect(browser.pageErrors).toEqual([]);
     }));
 });

@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { launchChromium } from './browser';
+import { PASSWORD, WAIT_MS, suffix, until } from './browser-users';
 import { ChatClient, login, wsUrlOf } from '@chat/client';
-import { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
+import { deleteNamespace, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
 
 // The web client in a real browser (Debian's Chromium driven by playwright-core) against the
@@ -31,9 +32,7 @@ const { startStack } = require('../../scripts/stack.cjs') as {
 };
 
 const SERVICES = ['gateway', 'rooms', 'presence', 'history', 'moderation'];
-const PASSWORD = 'correct horse battery';
 const BLOCKED = '禁止词';
-const WAIT_MS = 30_000;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,17 +43,6 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-const suffix = () => randomBytes(3).toString('hex');
-
-/** Waits until `fn` holds (checked by polling), with a message naming what was awaited. */
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
-  try {
-    return await eventually(fn, timeoutMs, 50);
-  } catch (err) {
-    throw new Error(`${what}: ${(err as Error).message}`);
-  }
 }
 
 const bodies = (page: Page) => page.getByTestId('message-list').getByTestId('message-body').allTextContents();

@@ -8,13 +8,12 @@ import {
   type GatewaySignal,
   type MemberJoined,
   type MemberLeft,
-  type MessagePosted,
   type PresenceChanged,
   type RoomCreated,
   type Subjects,
   type UserView,
 } from '@chat/contracts';
-import { ChatClient, ChatClientError, login, register, wsUrlOf } from '@chat/client';
+import { ChatClient, ChatClientError, login, wsUrlOf } from '@chat/client';
 import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
@@ -22,6 +21,7 @@ import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { startFakeNotifier } from './testing/fake-notifier';
+import { appendPost, registerMember, serviceCtx } from './testing/rooms-stand-in';
 import { TEST_JWT_SECRET, startTestGateway } from './testing/test-gateway';
 
 /**
@@ -43,12 +43,8 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   /** rooms.userRooms answers for these users wait until the promise resolves (and see the list as it was asked). */
   const holdUserRooms = new Map<string, Promise<void>>();
 
-  async function user(name: string, rooms: string[] = []): Promise<{ user: UserView; token: string }> {
-    const { user } = await register(svc.url, name, 'password-1');
-    memberships.set(user.userId, new Set(rooms));
-    const { accessToken } = await login(svc.url, name, 'password-1');
-    return { user, token: accessToken };
-  }
+  const user = (name: string, rooms: string[] = []) => registerMember(svc, memberships, name, rooms);
+  const post = (roomId: string, sender: UserView, body: string) => appendPost(svc, s, roomId, sender, body);
 
   async function connect(target: RunningService = svc): Promise<ChatClient> {
     const c = await ChatClient.connect(wsUrlOf(target.url), { WebSocket, reconnect: false });
@@ -61,29 +57,6 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const c = await connect();
     await c.auth(u.token);
     return { ...u, c };
-  }
-
-  const ctx = (actor: string) => ({
-    now: () => new Date(),
-    newId: randomUUID,
-    actor: { kind: 'service' as const, id: actor },
-    correlationId: randomUUID(),
-  });
-
-  async function post(roomId: string, sender: UserView, body: string) {
-    const messageId = randomUUID();
-    const e = makeEvent<MessagePosted>(ctx('rooms'), 'MessagePosted', 2, {
-      replyTo: null,
-      mentions: [],
-      messageId,
-      roomId,
-      senderId: sender.userId,
-      senderName: sender.username,
-      clientMsgId: randomUUID(),
-      body,
-    });
-    const r = await svc.deps.js.append(s.chat.roomMessages(roomId), e, { msgId: messageId });
-    return { messageId, position: r.seq };
   }
 
   beforeAll(async () => {
@@ -273,7 +246,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('fan-out - a join from elsewhere (MemberJoined) adds the local connections and is forwarded', async () => {
     const a = await authed('Jill', ['lobby']);
     const j = await authed('Jack', []);
-    const joined = makeEvent<MemberJoined>(ctx('rooms'), 'MemberJoined', 1, {
+    const joined = makeEvent<MemberJoined>(serviceCtx('rooms'), 'MemberJoined', 1, {
       roomId: 'lobby',
       userId: j.user.userId,
       username: 'Jack',
@@ -293,7 +266,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('fan-out - messages stored right after a join elsewhere, before this gateway subscribed, still arrive once and in order', async () => {
     const k = await authed('Kim', []);
     const outsider = await authed('Out', []);
-    const joined = makeEvent<MemberJoined>(ctx('rooms'), 'MemberJoined', 1, {
+    const joined = makeEvent<MemberJoined>(serviceCtx('rooms'), 'MemberJoined', 1, {
       roomId: 'quiet',
       userId: k.user.userId,
       username: 'Kim',
@@ -311,7 +284,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
 
   it('fan-out - a room created elsewhere makes the owner connections follow it', async () => {
     const o = await authed('Otto', []);
-    const created = makeEvent<RoomCreated>(ctx('rooms'), 'RoomCreated', 1, {
+    const created = makeEvent<RoomCreated>(serviceCtx('rooms'), 'RoomCreated', 1, {
       roomId: 'otto-room',
       name: 'Otto',
       topic: '',
@@ -340,7 +313,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     await eventually(() =>
       rpcSeen.some((x) => x.op === 'rooms.userRooms' && x.req.userId === lea.user.userId && holdUserRooms.has(lea.user.userId)),
     );
-    const left = makeEvent<MemberLeft>(ctx('rooms'), 'MemberLeft', 2, {
+    const left = makeEvent<MemberLeft>(serviceCtx('rooms'), 'MemberLeft', 2, {
       roomId: 'vault',
       userId: lea.user.userId,
       username: 'Lea',
@@ -434,7 +407,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('presence - a PresenceChanged event reaches every authenticated connection', async () => {
     const a = await authed('Pia', []);
     const b = await authed('Pete', []);
-    const e = makeEvent<PresenceChanged>(ctx('presence'), 'PresenceChanged', 1, {
+    const e = makeEvent<PresenceChanged>(serviceCtx('presence'), 'PresenceChanged', 1, {
       userId: a.user.userId,
       username: 'Pia',
       status: 'away',

@@ -8,7 +8,6 @@ import {
   type MemberInvited,
   type MemberJoined,
   type MemberKicked,
-  type MessagePosted,
   type RoomDeleted,
   type RoomEvent,
   type Subjects,
@@ -16,13 +15,13 @@ import {
   type UserUnblocked,
   type UserView,
 } from '@chat/contracts';
-import { ChatClient, login, register, wsUrlOf } from '@chat/client';
+import { ChatClient, wsUrlOf } from '@chat/client';
 import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
-import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { startFakeNotifier } from '../testing/fake-notifier';
+import { appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
 import { startTestGateway } from '../testing/test-gateway';
 
 /**
@@ -39,19 +38,33 @@ describe('fan-out - by interest, across two gateways', () => {
   const memberships = new Map<string, Set<string>>();
   const clients: ChatClient[] = [];
 
-  const ctx = () => ({
-    now: () => new Date(),
-    newId: randomUUID,
-    actor: { kind: 'service' as const, id: 'rooms' },
-    correlationId: randomUUID(),
-  });
+  const user = (name: string, rooms: string[]) => registerMember(gw1, memberships, name, rooms);
+  const post = (roomId: string, sender: UserView, body: string) => appendPost(gw1, s, roomId, sender, body);
 
-  async function user(name: string, rooms: string[]): Promise<{ user: UserView; token: string }> {
-    const { user } = await register(gw1.url, name, 'password-1');
-    memberships.set(user.userId, new Set(rooms));
-    const { accessToken } = await login(gw1.url, name, 'password-1');
-    return { user, token: accessToken };
-  }
+  /** `kicked` removed from the room by `by`, for spam. */
+  const memberKicked = (roomId: string, kicked: UserView, by: UserView) =>
+    makeEvent<MemberKicked>(serviceCtx(), 'MemberKicked', 1, {
+      roomId,
+      userId: kicked.userId,
+      username: kicked.username,
+      byUserId: by.userId,
+      byUsername: by.username,
+      reason: 'spam',
+    });
+
+  /** The conversation of `a` and `b` (user A the lower id, as the rooms service orders them) opened by `by`. */
+  const conversationOpened = (roomId: string, a: UserView, b: UserView, by: UserView, reason: 'message' | 'block') => {
+    const [first, second] = [a, b].sort((x, y) => (x.userId < y.userId ? -1 : 1));
+    return makeEvent<ConversationOpened>(serviceCtx(), 'ConversationOpened', 1, {
+      roomId,
+      userAId: first.userId,
+      userAName: first.username,
+      userBId: second.userId,
+      userBName: second.username,
+      openedById: by.userId,
+      reason,
+    });
+  };
 
   async function connect(gw: RunningService, token: string): Promise<ChatClient> {
     const c = await ChatClient.connect(wsUrlOf(gw.url), { WebSocket, reconnect: false });
@@ -62,22 +75,6 @@ describe('fan-out - by interest, across two gateways', () => {
 
   async function append(e: RoomEvent) {
     return (await gw1.deps.js.append(s.chat.roomMeta(e.payload.roomId), e, { msgId: e.id })).seq;
-  }
-
-  async function post(roomId: string, sender: UserView, body: string) {
-    const messageId = randomUUID();
-    const e = makeEvent<MessagePosted>(ctx(), 'MessagePosted', 2, {
-      replyTo: null,
-      mentions: [],
-      messageId,
-      roomId,
-      senderId: sender.userId,
-      senderName: sender.username,
-      clientMsgId: randomUUID(),
-      body,
-    });
-    const r = await gw1.deps.js.append(s.chat.roomMessages(roomId), e, { msgId: messageId });
-    return { messageId, position: r.seq };
   }
 
   /** A counter of the gateway's /metrics (summed over the label set given), 0 when absent. */
@@ -139,15 +136,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const k2 = await connect(gw2, k.token);
     const co = await connect(gw2, o.token);
     const notDeliveredBefore = await metric(gw2, 'gateway_posts_not_delivered_total');
-    const kick = makeEvent<MemberKicked>(ctx(), 'MemberKicked', 1, {
-      roomId: 'k-room',
-      userId: k.user.userId,
-      username: 'Kit',
-      byUserId: boss.user.userId,
-      byUsername: 'Kboss',
-      reason: 'spam',
-    });
-    const kickedAt = await append(kick);
+    const kickedAt = await append(memberKicked('k-room', k.user, boss.user));
     // Stored after the kick: a post that raced it (in the stream, but not a message), then a real one.
     const racing = await post('k-room', k.user, 'racing the kick');
     const after = await post('k-room', o.user, 'after the kick');
@@ -174,16 +163,7 @@ describe('fan-out - by interest, across two gateways', () => {
   it.failing('removal - a racing post of a kicked member is not delivered by a gateway that started following after the kick', async () => {
     const k = await user('Rik', ['r-room']);
     const boss = await user('Rboss', []);
-    const kickedAt = await append(
-      makeEvent<MemberKicked>(ctx(), 'MemberKicked', 1, {
-        roomId: 'r-room',
-        userId: k.user.userId,
-        username: 'Rik',
-        byUserId: boss.user.userId,
-        byUsername: 'Rboss',
-        reason: 'spam',
-      }),
-    );
+    const kickedAt = await append(memberKicked('r-room', k.user, boss.user));
     expect(kickedAt).toBeGreaterThan(0);
     memberships.get(k.user.userId)!.delete('r-room');
     const late = await user('Lou', ['r-room']);
@@ -200,7 +180,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const ci = await connect(gw1, inviter.token);
     const cv = await connect(gw2, invitee.token);
     const userEventsBefore = await received(gw1, 'user');
-    const invited = makeEvent<MemberInvited>(ctx(), 'MemberInvited', 1, {
+    const invited = makeEvent<MemberInvited>(serviceCtx(), 'MemberInvited', 1, {
       roomId: 'i-room',
       userId: invitee.user.userId,
       username: 'Vin',
@@ -220,7 +200,7 @@ describe('fan-out - by interest, across two gateways', () => {
     // The invitation is about the invitee only: the inviter's gateway got nothing on its user subjects.
     expect(await received(gw1, 'user')).toBe(userEventsBefore);
 
-    const accepted = makeEvent<MemberJoined>(ctx(), 'MemberJoined', 1, {
+    const accepted = makeEvent<MemberJoined>(serviceCtx(), 'MemberJoined', 1, {
       roomId: 'i-room',
       userId: invitee.user.userId,
       username: 'Vin',
@@ -240,16 +220,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const ca = await connect(gw1, a.token);
     const cb = await connect(gw2, b.token);
     const roomId = directRoomId(a.user.userId, b.user.userId);
-    const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
-    const opened = makeEvent<ConversationOpened>(ctx(), 'ConversationOpened', 1, {
-      roomId,
-      userAId: first.userId,
-      userAName: first.username,
-      userBId: second.userId,
-      openedById: a.user.userId,
-      reason: 'message',
-      userBName: second.username,
-    });
+    const opened = conversationOpened(roomId, a.user, b.user, a.user, 'message');
     const at = await append(opened);
     const hi = await post(roomId, a.user, 'hi Dee');
     const fb = await cb.waitForFrame('conversation.opened', (d) => d.roomId === roomId);
@@ -258,7 +229,7 @@ describe('fan-out - by interest, across two gateways', () => {
     expect(fa.data.peer).toEqual(b.user);
     for (const c of [ca, cb]) await c.waitFor('message.posted', (d) => d.messageId === hi.messageId);
 
-    const blocked = makeEvent<UserBlocked>(ctx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId });
+    const blocked = makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId });
     await append(blocked);
     expect(await ca.waitFor('user.blocked', (d) => d.roomId === roomId)).toEqual({ roomId, userId: b.user.userId, time: blocked.time });
     const marker = await post('c-general', a.user, 'marker');
@@ -275,20 +246,11 @@ describe('fan-out - by interest, across two gateways', () => {
     await connect(gw1, a.token);
     const cb = await connect(gw2, b.token);
     const roomId = directRoomId(a.user.userId, b.user.userId);
-    const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
+    await append(conversationOpened(roomId, a.user, b.user, a.user, 'block'));
+    await append(makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
     await append(
-      makeEvent<ConversationOpened>(ctx(), 'ConversationOpened', 1, {
-        roomId,
-        userAId: first.userId,
-        userAName: first.username,
-        userBId: second.userId,
-        userBName: second.username,
-        openedById: a.user.userId,
-        reason: 'block',
-      }),
+      makeEvent<UserUnblocked>(serviceCtx(), 'UserUnblocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }),
     );
-    await append(makeEvent<UserBlocked>(ctx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
-    await append(makeEvent<UserUnblocked>(ctx(), 'UserUnblocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
     // Let the notifier's copies reach gw2 before the message.
     const m1 = await post('b-general', a.user, 'marker 1');
     await cb.waitFor('message.posted', (d) => d.messageId === m1.messageId);
@@ -306,21 +268,10 @@ describe('fan-out - by interest, across two gateways', () => {
     const roomId = directRoomId(a.user.userId, b.user.userId);
     memberships.get(a.user.userId)!.add(roomId);
     memberships.get(b.user.userId)!.add(roomId);
-    const [first, second] = [a.user, b.user].sort((x, y) => (x.userId < y.userId ? -1 : 1));
-    await append(
-      makeEvent<ConversationOpened>(ctx(), 'ConversationOpened', 1, {
-        roomId,
-        userAId: first.userId,
-        userAName: first.username,
-        userBId: second.userId,
-        userBName: second.username,
-        openedById: b.user.userId,
-        reason: 'message',
-      }),
-    );
+    await append(conversationOpened(roomId, a.user, b.user, b.user, 'message'));
     const ca = await connect(gw1, a.token);
     await connect(gw2, b.token);
-    await append(makeEvent<UserBlocked>(ctx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
+    await append(makeEvent<UserBlocked>(serviceCtx(), 'UserBlocked', 1, { roomId, blockerId: a.user.userId, blockedId: b.user.userId }));
     const racing = await post(roomId, b.user, 'raced the block');
     const marker = await post('bk-general', b.user, 'marker');
     await ca.waitFor('user.blocked', (d) => d.roomId === roomId);
@@ -358,7 +309,7 @@ describe('fan-out - by interest, across two gateways', () => {
     const e = await user('Eve', ['d-room', 'd-general']);
     const cd = await connect(gw1, d.token);
     const ce = await connect(gw2, e.token);
-    const deleted = makeEvent<RoomDeleted>(ctx(), 'RoomDeleted', 1, {
+    const deleted = makeEvent<RoomDeleted>(serviceCtx(), 'RoomDeleted', 1, {
       roomId: 'd-room',
       reason: 'owner',
       byUserId: d.user.userId,

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { makeEvent, type MessagePosted, type Subjects, type UserView } from '@chat/contracts';
+import { login, register } from '@chat/client';
+import type { RunningService } from '@chat/platform';
+
+/**
+ * Test-only: what the gateway's integration tests do in the rooms service's place. Users are
+ * registered with the rooms they belong to kept in a map that the tests' fake `rooms.userRooms`
+ * answers from, and room events are appended to the real CHAT stream as the rooms service
+ * would append them.
+ */
+
+/** The context of an event appended by a service (`rooms` unless another is named). */
+export const serviceCtx = (actor = 'rooms') => ({
+  now: () => new Date(),
+  newId: randomUUID,
+  actor: { kind: 'service' as const, id: actor },
+  correlationId: randomUUID(),
+});
+
+/** Registers and logs in `name` on the gateway `gw`; `memberships` then lists `rooms` as theirs. */
+export async function registerMember(
+  gw: RunningService,
+  memberships: Map<string, Set<string>>,
+  name: string,
+  rooms: string[],
+): Promise<{ user: UserView; token: string }> {
+  const { user } = await register(gw.url, name, 'password-1');
+  memberships.set(user.userId, new Set(rooms));
+  const { accessToken } = await login(gw.url, name, 'password-1');
+  return { user, token: accessToken };
+}
+
+/** Appends a message by `sender` to the room's messages through `gw`'s stream client; its id and position. */
+export async function appendPost(
+  gw: RunningService,
+  s: Subjects,
+  roomId: string,
+  sender: UserView,
+  body: string,
+): Promise<{ messageId: string; position: number }> {
+  const messageId = randomUUID();
+  const e = makeEvent<MessagePosted>(serviceCtx(), 'MessagePosted', 2, {
+    replyTo: null,
+    mentions: [],
+    messageId,
+    roomId,
+    senderId: sender.userId,
+    senderName: sender.username,
+    clientMsgId: randomUUID(),
+    body,
+  });
+  const r = await gw.deps.js.append(s.chat.roomMessages(roomId), e, { msgId: messageId });
+  return { messageId, position: r.seq };
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { eventually } from '@chat/testing';
+import { launchChromium } from './browser';
+import { logTail, type TestStack } from './fixture';
+
+// What the browser tests of the web client share: people, each in a browser context of their
+// own in Debian's Chromium, signed in through the page as a person would; waiting with a
+// message that names what was awaited; and the services' logs on a failure.
+
+export const PASSWORD = 'correct horse battery';
+/** How long a page waits for anything (playwright's default timeout, and `until`'s). */
+export const WAIT_MS = 30_000;
+
+/** A short random tag that keeps names and texts apart between runs. */
+export const suffix = () => randomBytes(3).toString('hex');
+
+/** Waits until `fn` holds (checked by polling), with a message naming what was awaited. */
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
+  try {
+    return await eventually(fn, timeoutMs, 50);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/** The message (its whole list item) whose text contains `text`. */
+export const message = (page: Page, text: string): Locator =>
+  page
+    .getByTestId('message-list')
+    .getByTestId('message')
+    .filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
+
+/** The id of the room the page has open. */
+export const openRoomId = (page: Page) => page.getByTestId('room-view').getAttribute('data-room-id');
+
+/**
+ * Debian's Chromium, with a browser context per page (one person, or one device: nothing is
+ * shared between them) at 1280×800 in Chinese. Every page's uncaught errors are collected in
+ * `pageErrors`.
+ */
+export class BrowserUsers {
+  readonly pageErrors: string[] = [];
+  private browser: Browser | undefined;
+  private readonly contexts: BrowserContext[] = [];
+
+  async launch(): Promise<void> {
+    this.browser = await launchChromium();
+  }
+
+  async newPage(): Promise<Page> {
+    if (!this.browser) throw new Error('BrowserUsers.newPage before launch');
+    const ctx = await this.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+    this.contexts.push(ctx);
+    ctx.setDefaultTimeout(WAIT_MS);
+    const page = await ctx.newPage();
+    page.on('pageerror', (err) => this.pageErrors.push(String(err)));
+    return page;
+  }
+
+  /** A page for each name, registered through the web client's form at `base` (in that order). */
+  async registered(base: string, ...names: string[]): Promise<Page[]> {
+    const pages: Page[] = [];
+    for (let i = 0; i < names.length; i++) pages.push(await this.newPage());
+    for (let i = 0; i < names.length; i++) await signIn(pages[i], base, names[i], 'register');
+    return pages;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.contexts) await c.close().catch(() => undefined);
+    await this.browser?.close().catch(() => undefined);
+  }
+}
+
+/** Registers or logs in `name` through the web client's form at `base`, until the chat is online. */
+export async function signIn(page: Page, base: string, name: string, kind: 'register' | 'login'): Promise<void> {
+  await page.goto(base);
+  await page.getByTestId('username').fill(name);
+  await page.getByTestId('password').fill(PASSWORD);
+  await page.getByTestId(kind).click();
+  await page.getByTestId('chat-view').waitFor({ state: 'visible' });
+  await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+}
+
+/** Runs a test's steps; on a failure the end of the services' logs helps more than a timeout alone. */
+export async function withLogs(stack: TestStack | undefined, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const logs = ['gateway', 'rooms', 'history'].map((s) => `--- ${s}\n${stack ? logTail(stack, s, 15) : ''}`).join('\n');
+    throw new Error(`${(err as Error).message}\n${logs}`);
+  }
+}
