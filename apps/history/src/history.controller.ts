@@ -13,12 +13,13 @@ import {
 import { PINO } from '@chat/platform';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from './db/errors';
-import { MembershipQueries, readRefusal } from './membership';
+import { MembershipQueries } from './membership';
 import { MessageQueries } from './messages';
 import type { StoredMessage } from './messages/message.sql-row';
 import type { Decorations } from './messages/messages.store';
 import { aroundPage, pageRequest, pageSize, toPage, toView, type PageRequest } from './messages/page';
 import { ProjectionProgress } from './projection/progress';
+import { RoomAccess } from './projection/room-access';
 
 /**
  * NATS adapter for history reads. History is the authority on who may read a room: the caller
@@ -30,6 +31,7 @@ export class HistoryController {
   constructor(
     private readonly messages: MessageQueries,
     private readonly membership: MembershipQueries,
+    private readonly access: RoomAccess,
     private readonly progress: ProjectionProgress,
     @Inject(PINO) private readonly logger: Logger,
   ) {}
@@ -103,14 +105,7 @@ export class HistoryController {
       // its messages are).
       const messagesWait = newest ? this.progress.caughtUp(roomId, wait) : Promise.resolve(true);
       messagesWait.catch(() => undefined); // awaited below unless the caller is refused
-      const membershipReady = await this.progress.membershipCaughtUp(roomId, userId, wait);
-      if (!membershipReady) {
-        this.logger.debug({ roomId, userId }, "authorisation: membership projection still behind the caller's room events");
-        throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
-      }
-      const [room, standing] = await Promise.all([this.membership.room(roomId), this.membership.standing(roomId, userId)]);
-      const refusal = readRefusal(roomId, room, standing);
-      if (refusal && !(opts.publicToAll && refusal.code === 'FORBIDDEN')) throw new ChatError(refusal.code, refusal.message);
+      await this.access.authorise(roomId, userId, opts);
       if (!(await messagesWait)) {
         this.logger.debug({ roomId }, 'newest messages: projection still behind the room after the wait');
         throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');

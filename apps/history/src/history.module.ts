@@ -9,6 +9,7 @@ import { MembershipQueries } from './membership';
 import { MessageQueries } from './messages';
 import { ProjectionProgress } from './projection/progress';
 import { Projector } from './projection/projector';
+import { RoomAccess } from './projection/room-access';
 import { ReadMarkers } from './reads/read-markers';
 import { ReadsController } from './reads/reads.controller';
 import { ReadQueries } from './reads/reads.store';
@@ -67,6 +68,7 @@ export class HistoryModule {
         { provide: SearchQueries, inject: [HistoryStore], useFactory: (store: HistoryStore) => new SearchQueries(store) },
         Projector,
         ProjectionProgress,
+        RoomAccess,
         RetentionJob,
         SearchBackfill,
       ],

@@ -6,8 +6,8 @@ import { NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/errors';
-import { MembershipQueries, readRefusal } from '../membership';
 import { ProjectionProgress } from '../projection/progress';
+import { RoomAccess } from '../projection/room-access';
 import { MarkersUnavailable, ReadMarkers } from './read-markers';
 import { ReadQueries, lastReadOf } from './reads.store';
 
@@ -23,7 +23,7 @@ export class ReadsController {
   constructor(
     private readonly reads: ReadQueries,
     private readonly markers: ReadMarkers,
-    private readonly membership: MembershipQueries,
+    private readonly access: RoomAccess,
     private readonly progress: ProjectionProgress,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(SUBJECTS) private readonly s: Subjects,
@@ -42,11 +42,7 @@ export class ReadsController {
     try {
       const messagesWait = this.progress.caughtUp(req.roomId, CATCH_UP_WAIT_MS);
       messagesWait.catch(() => undefined); // awaited below unless the caller is refused
-      if (!(await this.progress.membershipCaughtUp(req.roomId, req.userId, CATCH_UP_WAIT_MS)))
-        throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
-      const [room, standing] = await Promise.all([this.membership.room(req.roomId), this.membership.standing(req.roomId, req.userId)]);
-      const refusal = readRefusal(req.roomId, room, standing);
-      if (refusal) throw new ChatError(refusal.code, refusal.message);
+      await this.access.authorise(req.roomId, req.userId);
       if (!(await messagesWait)) throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
 
       const joined = await this.reads.joinedPosition(req.userId, req.roomId);

@@ -4,8 +4,8 @@ import { ChatError, Limits, Rpc, type SearchPage, type SearchRpc } from '@chat/c
 import { PINO } from '@chat/platform';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/errors';
-import { MembershipQueries, readRefusal } from '../membership';
 import { ProjectionProgress } from '../projection/progress';
+import { RoomAccess } from '../projection/room-access';
 import { parseQuery, toTsquery } from './query';
 import { SearchQueries } from './search.store';
 import { snippetOf } from './snippet';
@@ -19,7 +19,7 @@ import { snippetOf } from './snippet';
 export class SearchController {
   constructor(
     private readonly search: SearchQueries,
-    private readonly membership: MembershipQueries,
+    private readonly access: RoomAccess,
     private readonly progress: ProjectionProgress,
     @Inject(PINO) private readonly logger: Logger,
   ) {}
@@ -45,13 +45,7 @@ export class SearchController {
     try {
       const streamWait = this.progress.streamCaughtUp(wait);
       streamWait.catch(() => undefined); // awaited below unless the caller is refused
-      if (req.roomId !== undefined) {
-        if (!(await this.progress.membershipCaughtUp(req.roomId, req.userId, wait)))
-          throw new ChatError('UNAVAILABLE', 'history is still catching up with this room; retry');
-        const [room, standing] = await Promise.all([this.membership.room(req.roomId), this.membership.standing(req.roomId, req.userId)]);
-        const refusal = readRefusal(req.roomId, room, standing);
-        if (refusal) throw new ChatError(refusal.code, refusal.message);
-      }
+      if (req.roomId !== undefined) await this.access.authorise(req.roomId, req.userId);
       if (!(await streamWait))
         this.logger.debug({ userId: req.userId }, 'search: projection still behind the stream after the wait; serving as it stands');
       // One row more than asked tells whether another page exists.
