@@ -80,17 +80,20 @@ export function expectFields(where: string, obj: any, spec: Record<string, Field
   for (const k of Object.keys(obj)) if (!(k in spec)) undocumented.add(`${where}.${k}`);
 }
 
+/** The fields of a RoomSummary (Shapes), which RoomDetails has too. */
+export const roomSummaryFields = {
+  roomId: 'string',
+  name: 'string',
+  topic: 'string',
+  visibility: ['public', 'private'],
+  postPolicy: ['members', 'admins'],
+  memberLimit: 'integer',
+  memberCount: 'integer',
+  myRole: ['owner', 'admin', 'member', null],
+} as const;
+
 export function expectRoomSummary(where: string, r: any): void {
-  expectFields(where, r, {
-    roomId: 'string',
-    name: 'string',
-    topic: 'string',
-    visibility: ['public', 'private'],
-    postPolicy: ['members', 'admins'],
-    memberLimit: 'integer',
-    memberCount: 'integer',
-    myRole: ['owner', 'admin', 'member', null],
-  });
+  expectFields(where, r, roomSummaryFields);
   expect(r.roomId).toMatch(ROOM_ID);
 }
 

@@ -23,6 +23,7 @@ import {
   expectPostAck,
   expectRoomSummary,
   notDelivered,
+  roomSummaryFields,
   reportUndocumented,
   sleep,
   wsUrlOf,
@@ -54,14 +55,7 @@ function expectCommandAck(where: string, a: any, roomId: string): void {
 
 function expectRoomDetails(where: string, d: any): void {
   expectFields(where, d, {
-    roomId: 'string',
-    name: 'string',
-    topic: 'string',
-    visibility: ['public', 'private'],
-    postPolicy: ['members', 'admins'],
-    memberLimit: 'integer',
-    memberCount: 'integer',
-    myRole: ['owner', 'admin', 'member', null],
+    ...roomSummaryFields,
     createdAt: 'time',
     isDefault: 'boolean',
     createdBy: 'userOrNull',
