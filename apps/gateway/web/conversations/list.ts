@@ -1,5 +1,6 @@
 import type { ConversationView, MessageView, UserView, WsEvents } from '@chat/contracts';
 import { act, errorBox, field, h, openDialog, shortTime, toast } from '../dom';
+import { ownMessage } from '../messages/own';
 import { openRoom, renderRoomHeader } from '../messages/view';
 import { newClientMsgId } from '../session';
 import { client, el, me, state } from '../state';
@@ -151,21 +152,7 @@ export function openNewDmDialog(username = '') {
     await act(send, error, async () => {
       const text = body.value;
       const ack = await client().request('dm.send', { username, clientMsgId: newClientMsgId(), body: text });
-      const view: MessageView = {
-        messageId: ack.messageId,
-        roomId: ack.roomId,
-        senderId: me()!.userId,
-        senderName: me()!.username,
-        clientMsgId: ack.clientMsgId,
-        body: text,
-        replyTo: null,
-        mentions: [],
-        time: ack.time,
-        position: ack.position,
-        editedAt: null,
-        deleted: null,
-        reactions: [],
-      };
+      const view = ownMessage(ack, text);
       onConversationSent(username, view);
       dialog.close();
       await openRoom(ack.roomId, { fromList: true });

@@ -237,14 +237,14 @@ function editor(m: MessageView) {
     actions?.saveEdit(m, input.value, save, error);
   });
   // As tall as its text (up to a limit, then it scrolls), so a long message shows from its first line.
-  const fit = () => {
+  const fitHeight = () => {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight + 2, EDIT_MAX_PX)}px`;
   };
-  input.addEventListener('input', fit);
+  input.addEventListener('input', fitHeight);
   // Focus once the form is in the page.
   queueMicrotask(() => {
-    fit();
+    fitHeight();
     input.scrollTop = 0;
     input.focus({ preventScroll: true });
     input.setSelectionRange(input.value.length, input.value.length);

@@ -5,6 +5,7 @@ import { newClientMsgId } from '../session';
 import { addMessages, jumpToPresent, nearBottom, scrollToBottom } from './view';
 import { onConversationSent } from '../conversations/list';
 import { setReplyTo } from './actions';
+import { ownMessage } from './own';
 
 // Messages written in this tab until the server acknowledges them: sent in order, retried with
 // the same clientMsgId (the server de-duplicates), and shown with their error when refused.
@@ -58,31 +59,7 @@ async function sendItem(item: OutboxItem) {
   renderPending();
   try {
     const ack = await post(item);
-    const view: MessageView = {
-      messageId: ack.messageId,
-      roomId: ack.roomId,
-      senderId: me()!.userId,
-      senderName: me()!.username,
-      clientMsgId: ack.clientMsgId,
-      body: item.body,
-      // Until the message.posted event (or a page) brings the stored copy: its quote as sent,
-      // and no mentions (the server works them out).
-      replyTo: item.replyTo
-        ? {
-            messageId: item.replyTo.messageId,
-            position: item.replyTo.position,
-            senderId: item.replyTo.senderId,
-            senderName: item.replyTo.senderName,
-            excerpt: item.replyTo.body.slice(0, 200),
-          }
-        : null,
-      mentions: [],
-      time: ack.time,
-      position: ack.position,
-      editedAt: null,
-      deleted: null,
-      reactions: [],
-    };
+    const view = ownMessage(ack, item.body, item.replyTo);
     removeFromOutbox(item);
     if (item.peer) onConversationSent(item.peer, view);
     const tl = state.timelines.get(ack.roomId);
