@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import {
+  IsBoolean,
   IsIn,
   IsISO8601,
   IsInt,
@@ -18,7 +19,7 @@ import {
 } from 'class-validator';
 import { GROUP_ROOM_ID_PATTERN, ROOM_ID_PATTERN } from './ids';
 import type { PostPolicy, RoomVisibility } from './rooms/events';
-import type { SettableStatus } from './presence/events';
+import type { ChosenStatus } from './presence/events';
 
 /** Limits shared by the gateway, the services and the protocol document. */
 export const Limits = {
@@ -58,6 +59,16 @@ export const Limits = {
   statsRangeMaxDays: 366,
   /** Unread counts stop counting here (a client shows "999+"). */
   unreadCountCap: 999,
+  /** A custom status text, in code points. */
+  statusTextMaxChars: 100,
+  /** Users in one `presence.room` page. */
+  presencePageMax: 200,
+  /** Refresh tokens are `<sessionId>.<secret>`; longer input is refused unread. */
+  refreshTokenMaxChars: 200,
+  /** Sessions listed by GET /api/account/sessions (newest first). */
+  sessionsListMax: 100,
+  /** Reason of an administrator's account disable. */
+  disableReasonMaxChars: 300,
 } as const;
 
 /**
@@ -162,6 +173,50 @@ export class LoginRequest {
   @MinLength(1)
   @MaxLength(Limits.passwordMaxChars)
   password: string;
+  /** "Remember me": the refresh token survives browser restarts (REFRESH_TOKEN_TTL_S); otherwise REFRESH_TOKEN_SESSION_TTL_S. */
+  @IsOptional()
+  @IsBoolean()
+  remember?: boolean;
+}
+
+/** POST /api/auth/refresh and /api/auth/logout: the refresh token of the session. */
+export class RefreshRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.refreshTokenMaxChars)
+  refreshToken: string;
+}
+
+/** POST /api/account/password. */
+export class ChangePasswordRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.passwordMaxChars)
+  currentPassword: string;
+  @IsString()
+  @MinLength(Limits.passwordMinChars)
+  @MaxLength(Limits.passwordMaxChars)
+  newPassword: string;
+}
+
+/** DELETE /api/account: the password once more. */
+export class DeleteAccountRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.passwordMaxChars)
+  password: string;
+}
+
+/** POST /api/admin/users/disable and /enable (server administrators). */
+export class AdminUserRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.usernameMaxChars * 4)
+  username: string;
+  @IsOptional()
+  @IsString()
+  @MaxLength(Limits.disableReasonMaxChars)
+  reason?: string;
 }
 
 export class AuthRequest {
@@ -169,6 +224,15 @@ export class AuthRequest {
   @IsNotEmpty()
   @MaxLength(4096)
   token: string;
+  /**
+   * Resume: the position of the last chat event this client received. The gateway sends every
+   * event of the user's rooms and conversations stored after it, before the reply (see
+   * "Resuming" in docs/protocol.md). Only on the connection's first `auth`.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  resumeFrom?: number;
 }
 
 export class RoomRef {
@@ -399,8 +463,33 @@ export class UserRef {
 }
 
 export class SetStatusRequest {
-  @IsIn(['online', 'away', 'busy'])
-  status: SettableStatus;
+  @IsIn(['online', 'away', 'busy', 'invisible'])
+  status: ChosenStatus;
+  /** Custom status text; null or absent clears it. Trimmed; at most Limits.statusTextMaxChars code points, no line breaks. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(Limits.statusTextMaxChars * 2)
+  text?: string | null;
+}
+
+/** `typing`: the caller started (true) or stopped (false) typing in a room or conversation. */
+export class TypingRequest extends RoomRef {
+  @IsBoolean()
+  typing: boolean;
+}
+
+/** `presence.room`: statuses of a room's members, a page at a time (the member list's order). */
+export class PresenceRoomRequest extends RoomRef {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  offset?: number;
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.presencePageMax)
+  limit?: number;
 }
 
 // ---- Requests between services (RPC). The gateway adds who is asking. ----
@@ -445,7 +534,18 @@ export class RoomMembershipRpc extends asUser(RoomRef) {}
 export class PostMessageRpc extends asUser(SendMessageRequest) {}
 /** History authorises the read itself: `userId` is the caller, from the verified token. */
 export class HistoryPageRpc extends asUserId(HistoryPageRequest) {}
-export class PresenceListRpc {}
+/** `presence.list` answers server administrators only (FORBIDDEN for anyone else). */
+export class PresenceListRpc extends asUser(Empty) {}
+export class SetStatusRpc extends asUser(SetStatusRequest) {}
+export class PresenceRoomRpc extends asActorId(PresenceRoomRequest) {}
+/** The rooms service's view of whom a user's presence reaches (see rooms.presenceAudience). */
+export class PresenceAudienceRpc extends asUserId(Empty) {
+  /** Rooms with more members than this are left out (their members ask `presence.room`). */
+  @IsInt()
+  @Min(2)
+  @Max(Limits.memberLimitMax)
+  maxMembers: number;
+}
 export class ModerationCheckRpc extends RoomRef {
   @IsUUID() senderId: string;
   @IsString() @MaxLength(Limits.messageMaxChars * 4) body: string;

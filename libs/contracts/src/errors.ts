@@ -9,6 +9,8 @@ export const ErrorCodes = [
   'UNAUTHENTICATED', // no valid access token on this connection/request
   'AUTH_FAILED', // wrong username or password
   'TOKEN_EXPIRED', // the access token has expired
+  'SESSION_REVOKED', // the session ended (logout, logout everywhere, password changed, reused refresh token, expired): log in again
+  'ACCOUNT_DISABLED', // a server administrator disabled the account
   'USERNAME_TAKEN', // registration with a name already in use (after NFKC + case folding)
   'FORBIDDEN', // authenticated but not allowed (role too low, post policy, default room)
   'NOT_FOUND', // room (or user, invitation) does not exist, or is a private room the caller is not in

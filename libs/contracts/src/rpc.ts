@@ -24,6 +24,9 @@ import {
   ModerationCheckRpc,
   PostMessageRpc,
   PresenceListRpc,
+  PresenceAudienceRpc,
+  PresenceRoomRpc,
+  SetStatusRpc,
   RoomMembershipRpc,
   UserRoomsRpc,
 } from './dto';
@@ -44,6 +47,7 @@ import type {
   StatsView,
   MembershipAck,
   PostAck,
+  OwnPresenceView,
   PresenceView,
   RoomDetails,
   RoomSummary,
@@ -111,7 +115,23 @@ export const RpcOperations = {
   'history.retentionRuns': { dto: CallerRpc, res: reply<{ runs: RetentionRunView[] }>(), kind: 'query' },
   'history.conversations': { dto: CallerRpc, res: reply<{ conversations: ConversationView[] }>(), kind: 'query' },
   'history.page': { dto: HistoryPageRpc, res: reply<HistoryPage>(), kind: 'query' },
+  /**
+   * The user's rooms and conversations with at most `maxMembers` members: where a change of the
+   * user's status is pushed (presence fan-out), and whose members are the user's contacts.
+   */
+  'rooms.presenceAudience': {
+    dto: PresenceAudienceRpc,
+    res: reply<{ roomIds: string[]; contactIds: string[] }>(),
+    kind: 'query',
+  },
+  /** Every non-offline user of the server: server administrators only. */
   'presence.list': { dto: PresenceListRpc, res: reply<{ users: PresenceView[] }>(), kind: 'query' },
+  /** The caller's choice (KV ns_presence, CAS), applied by every presence replica. */
+  'presence.set': { dto: SetStatusRpc, res: reply<OwnPresenceView>(), kind: 'command' },
+  /** Statuses of a page of a room's members (member list order); members only. */
+  'presence.room': { dto: PresenceRoomRpc, res: reply<{ roomId: string; users: PresenceView[]; total: number }>(), kind: 'query' },
+  /** Statuses of the caller's contacts (members of their rooms up to the fan-out size) and their own choice. */
+  'presence.contacts': { dto: CallerRpc, res: reply<{ users: PresenceView[]; mine: OwnPresenceView }>(), kind: 'query' },
   'moderation.check': { dto: ModerationCheckRpc, res: reply<ModerationVerdict>(), kind: 'query' },
 } as const satisfies Record<`${string}.${string}`, { dto: new () => object; res: Reply<unknown>; kind: 'command' | 'query' }>;
 

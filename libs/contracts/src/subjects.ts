@@ -18,6 +18,11 @@ import type { RpcName } from './rpc';
  *   ns.live.user.<userId>          room events about a user, forwarded by the rooms service's
  *                                  notifier (so a gateway learns of a join, invitation or new
  *                                  conversation of its user in a room it does not follow yet)
+ *   ns.live.chat.room.<id>.presence|typing  ephemeral (core NATS, never stored): statuses of
+ *                                  the room's members (presence fan-out) and typing; they ride
+ *                                  on the gateway's existing room subscription
+ *   ns.live.presence.mine.<userId> the user's own presence choice, to their other devices
+ *   ns.live.sessions.<userId>      session revocations (logout, password change, disable)
  *   ns.gw.<gatewayId>.conn|hb      gateway -> presence connection events and heartbeats
  *   ns.rpc.<service>.<op>          request/reply between services (queue group = service)
  */
@@ -55,6 +60,10 @@ export function createSubjects(namespace: string) {
        * source of truth, compacted by the server.
        */
       readMarkers: `${ns}_reads`,
+      /** userId -> the user's presence choice (status, custom text); the presence service writes, its replicas watch. */
+      presence: `${ns}_presence`,
+      /** sessionId -> SessionRecord (a refresh-token family); the gateways' account service writes. */
+      sessions: `${ns}_sessions`,
     },
     consumers: {
       /** The history projection's checkpoint row, and the durable consumer of the default schema `chat`. */
@@ -69,6 +78,10 @@ export function createSubjects(namespace: string) {
       userNotifier: 'rooms-user-notifier',
       /** rooms: writes the message-id KV record of every stored message (see message-id-recorder.ts). */
       messageIdRecorder: 'rooms-message-ids',
+      /** presence: pushes each stored PresenceChanged to the rooms of its user (one replica per event). */
+      presenceFanout: 'presence-fanout',
+      /** rooms: reacts to account events (a deleted account leaves every room). */
+      roomsAccountEvents: 'rooms-account-events',
     },
     chat: {
       all: `${ns}.chat.>`,
@@ -92,6 +105,8 @@ export function createSubjects(namespace: string) {
     },
     accounts: {
       events: (userId: string) => `${ns}.account.${token('user id', userId)}`,
+      /** Every account's events (the rooms service's account-events consumer). */
+      all: `${ns}.account.*`,
     },
     presence: {
       user: (userId: string) => `${ns}.presence.user.${token('user id', userId)}`,
@@ -118,6 +133,20 @@ export function createSubjects(namespace: string) {
       /** A user's read-marker moves, to all of that user's connections (history publishes). */
       readMarkers: (userId: string) => `${ns}.live.reads.${token('user id', userId)}`,
       allPresence: live(`${ns}.presence.user.*`),
+      /** Statuses of the room's members, published by the presence fan-out (ephemeral; matched by `roomAll`). */
+      roomPresence: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.presence`),
+      /** Typing in the room, published by gateways (ephemeral; matched by `roomAll`). */
+      roomTyping: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.typing`),
+      /** The last token of a `ns.live.chat.room.<id>.<kind>` subject: meta, msg, presence or typing. */
+      roomSubjectKind(subject: string): string | null {
+        const parts = subject.split('.');
+        return parts.length >= 2 ? parts[parts.length - 1] : null;
+      },
+      /** The user's own presence choice changed, to their other devices (presence publishes). */
+      presenceMine: (userId: string) => `${ns}.live.presence.mine.${token('user id', userId)}`,
+      /** Session revocations of a user (gateways close the affected connections). */
+      sessions: (userId: string) => `${ns}.live.sessions.${token('user id', userId)}`,
+      allSessions: `${ns}.live.sessions.*`,
     },
     rpc: (name: RpcName) => `${ns}.rpc.${name}`,
   };

@@ -1,6 +1,6 @@
 import type { MessagePosted } from './messages/events';
 import type { MemberRole, RoomSettings } from './rooms/events';
-import type { PresenceStatus } from './presence/events';
+import type { ChosenStatus, PresenceStatus } from './presence/events';
 
 /** Shapes returned to clients (and between services). */
 export interface RoomSummary extends RoomSettings {
@@ -215,11 +215,51 @@ export interface RetentionRunView {
   error: string | null;
 }
 
+/**
+ * A user's status as others see it. `text`: their custom status (null when none, and while
+ * offline). `lastSeen`: when the status last changed; for an offline user, when they were last
+ * seen (an invisible user shows the time they went invisible or their last connection closed).
+ */
 export interface PresenceView {
   userId: string;
   username: string;
   status: PresenceStatus;
+  text: string | null;
   lastSeen: string;
+}
+
+/** The caller's own choice (same on every device): the reply of `presence.set` and the `presence.mine` event. */
+export interface OwnPresenceView {
+  status: ChosenStatus;
+  text: string | null;
+  /** What others see now (`offline` while invisible). */
+  shown: PresenceStatus;
+  updatedAt: string;
+}
+
+/** Reply of POST /api/auth/login and /api/auth/refresh. */
+export interface LoginResult {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** ISO expiry of the access token (ACCESS_TOKEN_TTL_S). */
+  expiresAt: string;
+  /** Single use: each refresh returns a new one; presenting a used one again revokes the session. */
+  refreshToken: string;
+  refreshExpiresAt: string;
+  sessionId: string;
+  user: UserView;
+}
+
+/** One session (login on a device) in GET /api/account/sessions. */
+export interface SessionView {
+  sessionId: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  remember: boolean;
+  userAgent: string;
+  /** The session of the access token that asked. */
+  current: boolean;
 }
 
 export interface UserView {

@@ -40,10 +40,11 @@ export class UserDirectory implements OnModuleInit {
     const known = this.cache.get(userId);
     if (known) return known;
     if (!isUserId(userId)) return null;
-    const last = await this.js.lastOnSubject(this.s.streams.accounts.name, this.s.accounts.events(userId)).catch(unavailable);
-    if (!last) return null;
-    const decoded = decodeAccountEvent(last.data);
-    if (!decoded.ok || decoded.event.payload.userId !== userId) return null;
+    // The first event of an account is its UserRegistered (later ones: password, disable, delete).
+    const first = await this.js.nextOnSubject(this.s.streams.accounts.name, this.s.accounts.events(userId), 1).catch(unavailable);
+    if (!first) return null;
+    const decoded = decodeAccountEvent(first.data);
+    if (!decoded.ok || decoded.event.type !== 'UserRegistered' || decoded.event.payload.userId !== userId) return null;
     const user = { userId, username: decoded.event.payload.username };
     this.remember(user);
     return user;

@@ -100,9 +100,19 @@ const chat: Samples<ChatEvent> = {
   ReactionAdded: event('ReactionAdded', { messageId: OTHER, roomId: 'team', userId: USER, username: 'ann', emoji: '👍' }),
   ReactionRemoved: event('ReactionRemoved', { messageId: OTHER, roomId: 'team', userId: USER, username: 'ann', emoji: '👍🏽' }),
 };
-const accounts: Samples<AccountEvent> = { UserRegistered: event('UserRegistered', { userId: USER, username: 'ann' }) };
+const accounts: Samples<AccountEvent> = {
+  UserRegistered: event('UserRegistered', { userId: USER, username: 'ann' }),
+  UserPasswordChanged: event('UserPasswordChanged', { userId: USER, keptSessionId: 'sess-1' }),
+  UserDisabled: event('UserDisabled', { userId: USER, byUserId: OTHER, reason: 'spam' }),
+  UserEnabled: event('UserEnabled', { userId: USER, byUserId: OTHER }),
+  UserDeleted: event('UserDeleted', { userId: USER, username: 'ann' }),
+};
 const presence: Samples<PresenceEvent> = {
-  PresenceChanged: event('PresenceChanged', { userId: USER, username: 'ann', status: 'away', lastSeen: '2030-01-02T03:04:05.678Z' }),
+  PresenceChanged: event(
+    'PresenceChanged',
+    { userId: USER, username: 'ann', status: 'away', text: '在开会', lastSeen: '2030-01-02T03:04:05.678Z' },
+    2,
+  ),
 };
 
 /** Compile-time equality of two types: `true` only when each is assignable to the other. */

@@ -19,10 +19,12 @@ import {
   SendMessageRequest,
   SetRoleRequest,
   SetStatusRequest,
+  TypingRequest,
+  PresenceRoomRequest,
   UpdateRoomRequest,
   UserRef,
 } from '../dto';
-import type { PresenceStatus } from '../presence/events';
+import type { ResumeResult } from './protocol';
 import { reply, type Reply, type ReplyOf, type RpcName, type RpcRequest, type RpcResponse } from '../rpc';
 import type { RoomSummary, UserView } from '../views';
 
@@ -115,7 +117,11 @@ function forward<D extends RequestDto, N extends RpcName, C extends CallerKind, 
  * (the gateway's local handler map, or the owning service's `@MessagePattern`).
  */
 export const WsOperations = {
-  auth: local({ dto: AuthRequest, auth: false, res: reply<{ user: UserView; protocol: number; expiresAt: string }>() }),
+  auth: local({
+    dto: AuthRequest,
+    auth: false,
+    res: reply<{ user: UserView; protocol: number; expiresAt: string; sessionId: string; resume?: ResumeResult }>(),
+  }),
   ping: local({ dto: null, auth: false, res: reply<{ time: string }>() }),
   'rooms.list': forward({
     dto: null,
@@ -160,8 +166,13 @@ export const WsOperations = {
   'read.state': forward({ dto: null, auth: true, rpc: 'history.readState', caller: 'user' }),
   'room.stats': forward({ dto: StatsRequest, auth: true, rpc: 'history.stats', caller: 'user' }),
   'admin.retentionRuns': forward({ dto: null, auth: true, rpc: 'history.retentionRuns', caller: 'user' }),
-  'presence.list': forward({ dto: null, auth: true, rpc: 'presence.list', caller: 'none' }),
-  'presence.set': local({ dto: SetStatusRequest, auth: true, res: reply<{ status: PresenceStatus }>() }),
+  'presence.list': forward({ dto: null, auth: true, rpc: 'presence.list', caller: 'user' }),
+  'presence.set': forward({ dto: SetStatusRequest, auth: true, rpc: 'presence.set', caller: 'user' }),
+  'presence.room': forward({ dto: PresenceRoomRequest, auth: true, rpc: 'presence.room', caller: 'actorId' }),
+  'presence.contacts': forward({ dto: null, auth: true, rpc: 'presence.contacts', caller: 'user' }),
+  /** The user is active on this connection (input, focus): ends automatic away. */
+  'presence.active': local({ dto: null, auth: true, res: reply<{ idle: false }>() }),
+  typing: local({ dto: TypingRequest, auth: true, res: reply<{ roomId: string; typing: boolean }>() }),
 };
 
 type OpTable = typeof WsOperations;
@@ -171,7 +182,7 @@ export type WsOps = { [O in WsOp]: { req: RequestOf<OpTable[O]['dto']>; res: Rep
 /** Every op name, in table order. */
 export const WsOpNames = Object.keys(WsOperations) as readonly WsOp[];
 
-/** Ops the gateway answers itself (auth, ping, presence.set). */
+/** Ops the gateway answers itself (auth, ping, presence.active, typing). */
 export type LocalWsOp = { [O in WsOp]: OpTable[O] extends LocalOp ? O : never }[WsOp];
 /** Ops forwarded to a service. */
 export type RpcWsOp = Exclude<WsOp, LocalWsOp>;

@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../errors';
 import type { MemberRole } from '../rooms/events';
 import type { Mention } from '../messages/events';
-import type { InvitationView, MessageView, PresenceView, UserView } from '../views';
+import type { InvitationView, MessageView, OwnPresenceView, PresenceView, UserView } from '../views';
 import type { RoomSettings } from '../rooms/events';
 import type { WsOp, WsOps } from './operations';
 
@@ -62,7 +62,25 @@ export interface WsEvents {
   'conversation.opened': { roomId: string; peer: UserView; time: string };
   'user.blocked': { roomId: string; userId: string; time: string };
   'user.unblocked': { roomId: string; userId: string; time: string };
+  /**
+   * A contact's status changed (someone sharing a room or conversation of at most the presence
+   * fan-out size with the user, or the user themselves as others see them). `position` is a
+   * presence-stream position (see "Positions and delivery").
+   */
   'presence.changed': PresenceView;
+  /** The user's own choice changed (on any device). `position` is 0. */
+  'presence.mine': OwnPresenceView;
+  /**
+   * Someone started or stopped typing in one of the user's rooms or conversations. Never
+   * stored, never replayed; `position` is 0. Treat `typing: true` as over after `expiresInMs`
+   * unless it is repeated.
+   */
+  typing: { roomId: string; userId: string; username: string; typing: boolean; expiresInMs: number };
+  /**
+   * This gateway is stopping: finish or retry what is in flight, then reconnect (another gateway
+   * will answer) after a random wait of up to `reconnectWithinMs`. The close (1012) follows.
+   */
+  'server.shutdown': { reason: string; reconnectWithinMs: number };
 }
 export type WsEventName = keyof WsEvents;
 
@@ -84,13 +102,34 @@ export interface WsEventFrame<E extends WsEventName = WsEventName> {
 }
 export type WsServerFrame = WsReplyFrame | WsEventFrame;
 
+/**
+ * What the gateway answers about a resume (`auth` with `resumeFrom`). `resumed`: every event
+ * stored after `from` up to `upTo` was sent before the reply (`replayed` of them), and
+ * everything after `upTo` follows live. `reload`: nothing was replayed; fetch state afresh
+ * (`too_far_behind`: more than the gateway's RESUME_MAX_GAP positions or RESUME_MAX_EVENTS
+ * events; `purged`: retention removed events after `from`; `unknown_position`: `from` is
+ * beyond the newest stored event). `latest` is the newest stored position.
+ */
+export type ResumeResult =
+  | { status: 'resumed'; from: number; upTo: number; replayed: number }
+  | { status: 'reload'; reason: 'too_far_behind' | 'purged' | 'unknown_position'; latest: number };
+
 /** Close codes the gateway uses (4000-4999 are application codes). */
 export const WsCloseCodes = {
   authTimeout: 4401,
   tokenExpired: 4403,
   tooManyBadFrames: 4400,
   slowConsumer: 4408,
-  shuttingDown: 1001,
+  /** The session was revoked: logged out (here or everywhere), password changed elsewhere, account deleted. Log in again. */
+  sessionRevoked: 4410,
+  /** An administrator disabled the account. Do not reconnect. */
+  accountDisabled: 4411,
+  /** The user already has WS_MAX_CONNECTIONS_PER_USER connections on this gateway. */
+  tooManyConnections: 4429,
+  /** The connection kept sending over its request rate limit (WsLimits.rateLimitedBeforeClose refusals in a row). */
+  requestFlood: 4430,
+  /** Graceful shutdown (Service Restart): reconnect, another gateway answers. */
+  shuttingDown: 1012,
 } as const;
 
 export const WsLimits = {
@@ -103,4 +142,10 @@ export const WsLimits = {
   /** Consecutive bad frames after which the gateway closes the connection. */
   maxConsecutiveBadFrames: 50,
   requestIdMaxChars: 64,
+  /** A connection forwards `typing: true` for one room at most this often; repeats in between are answered but not sent on. */
+  typingMinIntervalMs: 2000,
+  /** `typing` events say `expiresInMs` this long: a typist repeats `typing: true` within it. */
+  typingExpiresMs: 6000,
+  /** Requests refused RATE_LIMITED in a row (by the request rate limit) after which the connection is closed (4430). */
+  rateLimitedBeforeClose: 100,
 } as const;
