@@ -58,3 +58,15 @@ export interface AccessTokenClaims {
   /** The session (refresh-token family) this access token belongs to. */
   sid: string;
 }
+
+/**
+ * Account service -> gateways, on `live.sessions(userId)` (core NATS): close the connections
+ * of these sessions now (4410, or 4411 for `disabled`). `sessionIds: 'all'` closes every
+ * session of the user except `exceptSessionId` (when set).
+ */
+export interface SessionRevocation {
+  userId: string;
+  sessionIds: string[] | 'all';
+  exceptSessionId: string | null;
+  reason: 'logout' | 'logout_all' | 'password_changed' | 'refresh_reused' | 'revoked' | 'disabled' | 'deleted';
+}

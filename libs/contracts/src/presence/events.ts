@@ -59,3 +59,23 @@ export interface GatewayHeartbeat {
   intervalMs: number;
   connections: Array<{ connId: string; userId: string; username: string; idle: boolean }>;
 }
+
+/**
+ * Presence fan-out -> gateways, on `live.roomPresence(roomId)` of each room of the user (core
+ * NATS): a stored PresenceChanged at its presence-stream `position`. The same change reaches a
+ * gateway once per shared room; the gateway sends it to each connection once.
+ */
+export interface RoomPresenceSignal {
+  position: number;
+  presence: { userId: string; username: string; status: PresenceStatus; text: string | null; lastSeen: string };
+}
+
+/** Gateway -> gateways, on `live.roomTyping(roomId)` (core NATS, never stored). */
+export interface RoomTypingSignal {
+  roomId: string;
+  userId: string;
+  username: string;
+  typing: boolean;
+  /** The connection that typed, so its user's other connections can be told apart if needed. */
+  connId: string;
+}
