@@ -12,6 +12,7 @@ import { UserNotifier } from './notify/user-notifier';
 import { RoomCommandHandler } from './room/room.commands';
 import { defaultRoomCommand } from './room/room.decide';
 import { RoomStore } from './room/room.store';
+import { PresenceAudienceController } from './presence/presence-audience.controller';
 import { RoomsController } from './rooms.controller';
 import { UserDirectory } from './users/user-directory';
 
@@ -43,7 +44,7 @@ export class RoomsModule {
     return {
       module: RoomsModule,
       imports: [platform],
-      controllers: [RoomsController],
+      controllers: [RoomsController, PresenceAudienceController],
       providers: [
         RoomStore,
         RoomCommandHandler,
