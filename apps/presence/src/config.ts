@@ -21,4 +21,14 @@ export class PresenceConfig extends BaseConfig {
   @Min(0)
   @Max(600_000)
   PRESENCE_STARTUP_GRACE_MS = 6_000;
+  /**
+   * Largest room (members) whose members are pushed each other's status changes: the presence
+   * fan-out publishes a change to each room of the user up to this size, and `presence.contacts`
+   * lists the members of those rooms. Members of bigger rooms (the default room with everyone)
+   * read statuses with `presence.room`, a page at a time. @default 1000
+   */
+  @IsInt()
+  @Min(2)
+  @Max(100_000)
+  PRESENCE_FANOUT_MAX_MEMBERS = 1000;
 }

@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { PresenceView, Subjects } from '@chat/contracts';
-import { JetStreamAdapter, decodeJson, type CoreNats } from '@chat/messaging';
+import { ChatError, type OwnPresenceView, type PresenceChoice, type PresenceView, type SetStatusRpc, type Subjects } from '@chat/contracts';
+import { JetStreamAdapter, decodeJson, encodeJson, type CoreNats, type Delivered, type KvBucket } from '@chat/messaging';
 import { CONFIG, HealthRegistry, MetricsRegistry, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { PresenceConfig } from './config';
-import { parseHeartbeat, parseSignal, parseStoredPresence } from './presence/presence.input';
+import { parseChoice, parseHeartbeat, parseSignal, parseStatusText, parseStoredPresence } from './presence/presence.input';
 import { presenceChangedEvent, presenceMsgId } from './presence/presence.events';
 import { PresenceState, type Now, type PresenceChange } from './presence/presence.state';
 
@@ -16,25 +16,35 @@ import { PresenceState, type Now, type PresenceChange } from './presence/presenc
 const SIGNAL_ONLY_GATEWAY_TIMEOUT_MS = 15_000;
 /** Appends are retried (same msgId, so never twice stored) before the failure is only logged. */
 const APPEND_ATTEMPTS = 5;
+/** `presence.set` retries its compare-and-set write this often when another write came between. */
+const CHOICE_WRITE_ATTEMPTS = 5;
 
 /** Timeouts run on the monotonic clock (immune to NTP steps); the wall clock only dates changes. */
 const now = (): Now => ({ mono: performance.now(), wall: Date.now() });
 
+interface Follower {
+  stop(): Promise<void>;
+}
+
 /**
  * NATS adapter around PresenceState. Every replica subscribes to every gateway (no queue
- * group) and so holds the full state; each change is appended to the user's presence subject
- * with a msgId derived from its cause, so the replicas' identical appends are stored once.
- * Appends for one user are chained so the stream (which keeps one message per user) always
- * ends with the latest status.
+ * group), watches every user's choice (the KV bucket's stream, followed in order) and follows
+ * the PRESENCE stream, so it holds the full state and knows what was actually stored. Each
+ * change is appended to the user's presence subject with a msgId derived from its cause, so the
+ * replicas' identical appends are stored once. Appends for one user are chained so the stream
+ * (which keeps one message per user) always ends with the latest view.
  */
 @Injectable()
 export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
   private state: PresenceState;
   private readonly subs: Subscription[] = [];
+  private readonly followers: Follower[] = [];
+  private kv?: KvBucket;
   private timer?: NodeJS.Timeout;
   private readonly chains = new Map<string, Promise<void>>();
   private started?: Promise<void>;
   private stopping = false;
+  private paused = false;
   private readonly appended: Counter<'result'>;
   private readonly invalid: Counter<'kind'>;
 
@@ -75,7 +85,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     });
     this.invalid = new Counter({
       name: 'presence_invalid_messages_total',
-      help: 'Gateway signals and heartbeats ignored because they were malformed',
+      help: 'Gateway signals, heartbeats, stored choices and events ignored because they were malformed',
       labelNames: ['kind'],
       registers: [registry],
     });
@@ -91,11 +101,72 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.timer) clearInterval(this.timer);
     for (const sub of this.subs) sub.unsubscribe();
     await Promise.all([...this.chains.values()]);
+    await Promise.all(this.followers.map((f) => f.stop()));
   }
 
   /** Users currently not offline. */
   list(): PresenceView[] {
     return this.state.present();
+  }
+
+  /** A user's view as stored (offline with their last-seen time once they left); null: never seen. */
+  viewOf(userId: string): PresenceView | null {
+    return this.state.viewOf(userId);
+  }
+
+  ownView(userId: string): OwnPresenceView {
+    return this.state.ownView(userId, now());
+  }
+
+  /**
+   * `presence.set`: validates the text, writes the choice to the KV bucket (compare-and-set on
+   * the key's revision, retried when another write came between), applies it here at once (the
+   * watch brings the same revision to every replica, this one included, where it is then a
+   * no-op) and tells the user's devices on `live.presenceMine`.
+   */
+  async setChoice(req: SetStatusRpc): Promise<OwnPresenceView> {
+    const text = parseStatusText(req.text);
+    if (!text.ok) throw new ChatError('BAD_REQUEST', text.error.message);
+    const kv = this.bucket();
+    const choice: PresenceChoice = {
+      userId: req.userId,
+      username: req.username,
+      status: req.status,
+      text: text.data,
+      updatedAt: new Date().toISOString(),
+    };
+    let revision = 0;
+    for (let attempt = 1; ; attempt++) {
+      const current = await kv.get(req.userId);
+      try {
+        revision = current
+          ? await kv.update(req.userId, encodeJson(choice), current.revision)
+          : await kv.create(req.userId, encodeJson(choice));
+        break;
+      } catch (err) {
+        if (attempt >= CHOICE_WRITE_ATTEMPTS) {
+          this.log.warn({ err, userId: req.userId }, 'presence: choice write kept conflicting');
+          throw new ChatError('CONFLICT', 'the status changed meanwhile; try again');
+        }
+      }
+    }
+    this.guard('choice', () => this.state.applyChoice(req.userId, choice, revision, now()));
+    const view = this.state.ownView(req.userId, now());
+    this.nc.publish(this.s.live.presenceMine(req.userId), encodeJson(view));
+    return view;
+  }
+
+  /**
+   * For tests: while paused this replica ignores gateway signals and heartbeats, as one whose
+   * subscription fell behind would miss them. The KV watch and the stream keep flowing.
+   */
+  pauseGatewayInput(paused: boolean): void {
+    this.paused = paused;
+  }
+
+  private bucket(): KvBucket {
+    if (!this.kv) throw new ChatError('UNAVAILABLE', 'the presence service is starting');
+    return this.kv;
   }
 
   private newState(startedAt: number) {
@@ -107,21 +178,19 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async start(): Promise<void> {
-    // Last known status of every user first, so that lastSeen survives restarts and the first
-    // heartbeats only produce events for users whose status really changed.
-    const seeds: Array<{ view: PresenceView; eventId: string }> = [];
-    const replay = await this.js.follow(this.s.streams.presence.name, this.s.presence.allUsers, (m) => {
-      const r = parseStoredPresence(m.data);
-      if (r.ok) seeds.push(r.data);
-      else this.log.warn({ subject: m.subject, seq: m.seq, reason: r.error.message }, 'presence: unreadable stored presence ignored');
-    });
-    await replay.caughtUp;
-    await replay.stop();
-    // The grace counts from when this replica starts hearing the gateways.
-    const state = this.newState(performance.now());
-    for (const seed of seeds) state.seed(seed.view, seed.eventId);
-    this.state = state;
-    this.log.info({ users: seeds.length }, 'presence: last known statuses loaded');
+    // The grace counts from when this replica starts reading; the replays below take moments.
+    this.state = this.newState(performance.now());
+    // Every user's choice (the KV bucket's own stream, in order: a watch that replays, then
+    // follows), and the stream's last view of every user, which this replica keeps following so
+    // that its "last published" view is always what was stored, whoever stored it.
+    this.kv = await this.js.kv(this.s.kv.presence);
+    const bucket = this.s.kv.presence;
+    const choices = await this.js.follow(`KV_${bucket}`, `$KV.${bucket}.>`, (m) => this.onChoice(m, `$KV.${bucket}.`));
+    this.followers.push(choices);
+    const stored = await this.js.follow(this.s.streams.presence.name, this.s.presence.allUsers, (m) => this.onStored(m));
+    this.followers.push(stored);
+    await Promise.all([choices.caughtUp, stored.caughtUp]);
+    this.log.info({ users: this.state.presentCount() }, 'presence: choices and last known statuses loaded');
     void (async () => {
       for await (const status of this.nc.status()) this.onNatsStatus(status.type);
     })().catch((err: unknown) => this.log.error({ err }, 'presence: NATS status watch failed'));
@@ -158,13 +227,38 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     this.log.error({ err }, 'presence: gateway subscription error');
   }
 
+  /** A value of the choices bucket (a deleted key has no payload: back to online without text). */
+  private onChoice(m: Delivered, prefix: string) {
+    const userId = m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : '';
+    if (m.raw && m.raw.length === 0) return this.guard('choice', () => this.state.applyChoice(userId, null, m.seq, now()));
+    const r = parseChoice(userId, m.data);
+    if (!r.ok) {
+      this.invalid.inc({ kind: 'choice' });
+      this.log.warn({ subject: m.subject, seq: m.seq, reason: r.error.message }, 'presence: malformed stored choice ignored');
+      return;
+    }
+    this.guard('choice', () => this.state.applyChoice(userId, r.data, m.seq, now()));
+  }
+
+  private onStored(m: Delivered) {
+    const r = parseStoredPresence(m.data);
+    if (!r.ok) {
+      this.invalid.inc({ kind: 'stored' });
+      this.log.warn({ subject: m.subject, seq: m.seq, reason: r.error.message }, 'presence: unreadable stored presence ignored');
+      return;
+    }
+    this.state.observe(r.data.view, r.data.eventId, m.seq);
+  }
+
   private onSignal(msg: Msg) {
+    if (this.paused) return;
     const r = parseSignal(decodeJson(msg.data), this.s.presence.gatewayIdOf(msg.subject));
     if (!r.ok) return this.ignore('signal', msg, r.error.message);
     this.guard('signal', () => this.state.applySignal(r.data, now()));
   }
 
   private onHeartbeat(msg: Msg) {
+    if (this.paused) return;
     const r = parseHeartbeat(decodeJson(msg.data), this.s.presence.gatewayIdOf(msg.subject));
     if (!r.ok) return this.ignore('heartbeat', msg, r.error.message);
     if (r.data.skipped > 0) {
@@ -210,6 +304,8 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
         if (attempt >= APPEND_ATTEMPTS || this.stopping) {
           this.appended.inc({ result: 'failed' });
           this.log.error({ err, userId: change.userId, status: change.status }, 'presence: could not append PresenceChanged');
+          // What the stream holds is the truth again: the next heartbeat publishes the change anew.
+          this.state.appendFailed(change.userId);
           return;
         }
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));

@@ -6,9 +6,10 @@ const change: PresenceChange = {
   userId: '00000000-0000-4000-8000-00000000000a',
   username: 'alice',
   status: 'busy',
+  text: 'in a meeting',
   previous: 'online',
   at: '2024-05-01T10:00:00.000Z',
-  causeId: 'g1:c1:status:2024-05-01T09:59:59.000Z',
+  causeId: 'choice:12',
 };
 
 describe('presence events - PresenceChanged', () => {
@@ -16,12 +17,12 @@ describe('presence events - PresenceChanged', () => {
     expect(presenceChangedEvent(change, () => 'id-1')).toEqual({
       id: 'id-1',
       type: 'PresenceChanged',
-      version: 1,
+      version: 2,
       time: change.at,
       actor: { kind: 'service', id: 'presence' },
       correlationId: change.causeId,
       causationId: change.causeId,
-      payload: { userId: change.userId, username: 'alice', status: 'busy', lastSeen: change.at },
+      payload: { userId: change.userId, username: 'alice', status: 'busy', text: 'in a meeting', lastSeen: change.at },
     });
   });
 
@@ -30,9 +31,11 @@ describe('presence events - PresenceChanged', () => {
     expect(decodePresenceEvent(new TextEncoder().encode(JSON.stringify(event)))).toEqual({ ok: true, event });
   });
 
-  it('the msgId depends on user, status and cause only', () => {
-    expect(presenceMsgId(change)).toBe(`${change.userId}:busy:${change.causeId}`);
+  it('the msgId depends on user, status, text and cause only, and holds no line break whatever the text', () => {
+    expect(presenceMsgId(change)).toMatch(new RegExp(`^${change.userId}:busy:[A-Za-z0-9_-]{12}:${change.causeId}$`));
     expect(presenceMsgId({ ...change, at: '2030-01-01T00:00:00.000Z', previous: 'away' })).toBe(presenceMsgId(change));
     expect(presenceMsgId({ ...change, status: 'away' })).not.toBe(presenceMsgId(change));
+    expect(presenceMsgId({ ...change, text: 'lunch' })).not.toBe(presenceMsgId(change));
+    expect(presenceMsgId({ ...change, text: null })).toBe(`${change.userId}:busy:-:${change.causeId}`);
   });
 });

@@ -7,8 +7,8 @@ import {
   type GatewayHeartbeat,
   type GatewaySignal,
   type PresenceView,
+  type PresenceChoice,
   type Result,
-  type SettableStatus,
 } from '@chat/contracts';
 
 /**
@@ -17,7 +17,6 @@ import {
  * the caller logs it and goes on.
  */
 
-const SETTABLE: readonly string[] = ['online', 'away', 'busy'] satisfies SettableStatus[];
 /** Heartbeat intervals a gateway may promise; outside this range the timeout would be meaningless. */
 export const HEARTBEAT_INTERVAL_MIN_MS = 100;
 export const HEARTBEAT_INTERVAL_MAX_MS = 300_000;
@@ -37,7 +36,6 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const isTime = (v: unknown): v is string => typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v));
 const isUsername = (v: unknown): v is string =>
   typeof v === 'string' && v.length >= 1 && v.length <= Limits.usernameMaxChars && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(v);
-const isSettable = (v: unknown): v is SettableStatus => typeof v === 'string' && SETTABLE.includes(v);
 
 const bad = (message: string) => fail('BAD_REQUEST', message);
 
@@ -56,11 +54,11 @@ export function parseSignal(data: unknown, subjectGatewayId: string | null): Res
       return ok({ kind, gatewayId, connId, userId, username: data.username, at });
     case 'closed':
       return ok({ kind, gatewayId, connId, userId, at });
-    case 'status':
-      if (!isSettable(data.status)) return bad('status must be online, away or busy');
-      return ok({ kind, gatewayId, connId, userId, status: data.status, at });
+    case 'activity':
+      if (typeof data.idle !== 'boolean') return bad('idle must be true or false');
+      return ok({ kind, gatewayId, connId, userId, idle: data.idle, at });
     default:
-      return bad('kind must be opened, closed or status');
+      return bad('kind must be opened, closed or activity');
   }
 }
 
@@ -93,20 +91,57 @@ export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): 
   if (connections.length > HEARTBEAT_MAX_CONNECTIONS) return bad(`connections lists more than ${HEARTBEAT_MAX_CONNECTIONS} entries`);
   const valid: GatewayHeartbeat['connections'] = [];
   for (const c of connections) {
-    if (isObj(c) && isConnId(c.connId) && isUserId(c.userId) && isUsername(c.username) && isSettable(c.status)) {
-      valid.push({ connId: c.connId, userId: c.userId, username: c.username, status: c.status });
+    if (isObj(c) && isConnId(c.connId) && isUserId(c.userId) && isUsername(c.username) && typeof c.idle === 'boolean') {
+      valid.push({ connId: c.connId, userId: c.userId, username: c.username, idle: c.idle });
     }
   }
   return ok({ heartbeat: { gatewayId, at, intervalMs, connections: valid }, skipped: connections.length - valid.length });
 }
 
-/** A PresenceChanged event read back from the stream at start-up: the user's last known status. */
+/** A PresenceChanged event the stream stored (v1 events read back with `text: null`). */
 export function parseStoredPresence(data: unknown): Result<{ view: PresenceView; eventId: string }> {
   const decoded = decodePresenceEvent(data);
   if (!decoded.ok) return bad(decoded.reason);
   const { id, payload } = decoded.event;
   return ok({
-    view: { userId: payload.userId, username: payload.username, status: payload.status, lastSeen: payload.lastSeen },
+    view: { userId: payload.userId, username: payload.username, status: payload.status, text: payload.text, lastSeen: payload.lastSeen },
     eventId: id,
   });
+}
+
+/**
+ * Characters a status text may not hold: control, format and line/paragraph separators, except
+ * the zero-width joiner (U+200D) that emoji sequences (family, flags of professions) are made of.
+ */
+const FORBIDDEN_TEXT = /(?!\u200d)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A custom status text as `presence.set` receives it: NFC, trimmed; empty (or absent) is no
+ * text (null); otherwise 1 to Limits.statusTextMaxChars code points with no control, format or
+ * line-break characters, else BAD_REQUEST.
+ */
+export function parseStatusText(text: string | null | undefined): Result<string | null> {
+  if (text === null || text === undefined) return ok(null);
+  if (typeof text !== 'string') return bad('text must be a string or null');
+  const t = text.normalize('NFC').trim();
+  if (t === '') return ok(null);
+  if ([...t].length > Limits.statusTextMaxChars) return bad(`text must be at most ${Limits.statusTextMaxChars} characters`);
+  if (FORBIDDEN_TEXT.test(t)) return bad('text must not contain line breaks or control characters');
+  return ok(t);
+}
+
+const CHOSEN: readonly string[] = ['online', 'away', 'busy', 'invisible'];
+
+/** A value of the presence KV bucket under `key` (a user id); anything else is malformed. */
+export function parseChoice(key: string, data: unknown): Result<PresenceChoice> {
+  if (!isObj(data)) return bad('choice is not a JSON object');
+  const { userId, username, status, text, updatedAt } = data;
+  if (!isUserId(userId) || userId !== key) return bad('userId is not the key');
+  if (!isUsername(username)) return bad('username is missing or invalid');
+  if (typeof status !== 'string' || !CHOSEN.includes(status)) return bad('status must be online, away, busy or invisible');
+  if (!isTime(updatedAt)) return bad('updatedAt is not a time');
+  const t = text === null ? ok(null) : typeof text === 'string' ? parseStatusText(text) : bad('text must be a string or null');
+  if (!t.ok) return t;
+  if (t.data !== text) return bad('text is not in its stored form');
+  return ok({ userId, username, status: status as PresenceChoice['status'], text: t.data, updatedAt });
 }

@@ -1,4 +1,4 @@
-import { parseHeartbeat, parseSignal, parseStoredPresence } from './presence.input';
+import { parseChoice, parseHeartbeat, parseSignal, parseStatusText, parseStoredPresence } from './presence.input';
 
 const USER = '00000000-0000-4000-8000-00000000000a';
 const AT = '2024-05-01T10:00:00.000Z';
@@ -6,7 +6,7 @@ const AT = '2024-05-01T10:00:00.000Z';
 describe('presence input - signals', () => {
   const base = { gatewayId: 'gw1', connId: 'c-1', userId: USER, at: AT };
 
-  it.each([[{ ...base, kind: 'opened', username: 'alice' }], [{ ...base, kind: 'closed' }], [{ ...base, kind: 'status', status: 'busy' }]])(
+  it.each([[{ ...base, kind: 'opened', username: 'alice' }], [{ ...base, kind: 'closed' }], [{ ...base, kind: 'activity', idle: true }]])(
     'accepts %o',
     (signal) => {
       expect(parseSignal(signal, 'gw1')).toEqual({ ok: true, data: signal });
@@ -31,7 +31,9 @@ describe('presence input - signals', () => {
     ['opened without username', { ...base, kind: 'opened' }],
     ['username too long', { ...base, kind: 'opened', username: 'x'.repeat(200) }],
     ['username with a line break', { ...base, kind: 'opened', username: 'a\nb' }],
-    ['status offline (derived only)', { ...base, kind: 'status', status: 'offline' }],
+    ['the old per-connection status signal', { ...base, kind: 'status', status: 'busy' }],
+    ['activity without idle', { ...base, kind: 'activity' }],
+    ['activity with a non-boolean idle', { ...base, kind: 'activity', idle: 'yes' }],
     ['gatewayId not the subject one', { ...base, kind: 'closed', gatewayId: 'gw2' }],
     ['gatewayId with a dot', { ...base, kind: 'closed', gatewayId: 'g.1' }],
   ])('rejects %s with BAD_REQUEST', (_name, data) => {
@@ -46,7 +48,7 @@ describe('presence input - signals', () => {
 });
 
 describe('presence input - heartbeats', () => {
-  const conn = { connId: 'c-1', userId: USER, username: 'alice', status: 'away' };
+  const conn = { connId: 'c-1', userId: USER, username: 'alice', idle: false };
   const hb = { gatewayId: 'gw1', at: AT, intervalMs: 5000, connections: [conn] };
 
   it('accepts a heartbeat', () => {
@@ -54,7 +56,13 @@ describe('presence input - heartbeats', () => {
   });
 
   it('leaves out malformed entries and counts them', () => {
-    const r = parseHeartbeat({ ...hb, connections: [conn, { ...conn, userId: 'x' }, 'junk', { ...conn, status: 'offline' }] }, 'gw1');
+    const r = parseHeartbeat(
+      {
+        ...hb,
+        connections: [conn, { ...conn, userId: 'x' }, 'junk', { connId: 'c-2', userId: USER, username: 'alice', status: 'online' }],
+      },
+      'gw1',
+    );
     expect(r).toEqual({ ok: true, data: { heartbeat: hb, skipped: 3 } });
   });
 
@@ -85,8 +93,13 @@ describe('presence input - stored presence', () => {
     payload: { userId: USER, username: 'alice', status: 'offline', lastSeen: AT },
   };
 
-  it('reads the view and event id of a PresenceChanged event', () => {
-    expect(parseStoredPresence(event)).toEqual({ ok: true, data: { view: event.payload, eventId: 'ev-1' } });
+  it('reads the view and event id of a PresenceChanged v1 event, with no text', () => {
+    expect(parseStoredPresence(event)).toEqual({ ok: true, data: { view: { ...event.payload, text: null }, eventId: 'ev-1' } });
+  });
+
+  it('reads a v2 event with its text', () => {
+    const v2 = { ...event, version: 2, payload: { ...event.payload, status: 'busy', text: 'in a meeting' } };
+    expect(parseStoredPresence(v2)).toEqual({ ok: true, data: { view: v2.payload, eventId: 'ev-1' } });
   });
 
   it.each([
@@ -96,7 +109,7 @@ describe('presence input - stored presence', () => {
     ['bad user id', { ...event, payload: { ...event.payload, userId: 'u' } }],
     ['a lastSeen with a line break', { ...event, payload: { ...event.payload, lastSeen: `${AT}\n` } }],
     ['an envelope without its time', { ...event, time: undefined }],
-    ['a version this replica cannot read', { ...event, version: 2 }],
+    ['a version this replica cannot read', { ...event, version: 3 }],
   ])('rejects %s', (_name, data) => {
     expect(parseStoredPresence(data).ok).toBe(false);
   });
@@ -122,5 +135,55 @@ describe('presence input - times', () => {
   ])('rejects %s', (_name, at) => {
     expect(parseSignal({ ...base, at }, 'gw1').ok).toBe(false);
     expect(parseHeartbeat({ gatewayId: 'gw1', at, intervalMs: 5000, connections: [] }, 'gw1').ok).toBe(false);
+  });
+});
+
+describe('presence input - status text', () => {
+  it.each([
+    [undefined, null],
+    [null, null],
+    ['', null],
+    ['   \t ', null],
+    ['  in a meeting  ', 'in a meeting'],
+    ['x'.repeat(100), 'x'.repeat(100)],
+    ['🙂'.repeat(100), '🙂'.repeat(100)],
+    ['👨\u200d👩\u200d👧 family day', '👨\u200d👩\u200d👧 family day'],
+    ['Cafe\u0301', 'Café'],
+  ])('%j is stored as %j', (text, expected) => {
+    expect(parseStatusText(text)).toEqual({ ok: true, data: expected });
+  });
+
+  it.each([
+    ['101 characters', 'x'.repeat(101)],
+    ['a line break', 'a\nb'],
+    ['a carriage return', 'a\rb'],
+    ['a line separator', 'a\u2028b'],
+    ['a control character', 'a\u0007b'],
+    ['a format character (right-to-left override)', 'a\u202eb'],
+    ['a zero-width space', 'a\u200bb'],
+  ])('refuses %s with BAD_REQUEST', (_name, text) => {
+    const r = parseStatusText(text);
+    expect(!r.ok && r.error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('presence input - stored choices', () => {
+  const value = { userId: USER, username: 'alice', status: 'invisible', text: 'hi', updatedAt: AT };
+
+  it('reads a choice stored under its user id', () => {
+    expect(parseChoice(USER, value)).toEqual({ ok: true, data: value });
+    expect(parseChoice(USER, { ...value, text: null })).toEqual({ ok: true, data: { ...value, text: null } });
+  });
+
+  it.each([
+    ['another key', { ...value, userId: '00000000-0000-4000-8000-00000000000b' }],
+    ['an unknown status', { ...value, status: 'offline' }],
+    ['a text with a line break', { ...value, text: 'a\nb' }],
+    ['an untrimmed text', { ...value, text: ' hi' }],
+    ['an empty text', { ...value, text: '' }],
+    ['no time', { ...value, updatedAt: undefined }],
+    ['not an object', 'x'],
+  ])('refuses %s', (_name, data) => {
+    expect(parseChoice(USER, data).ok).toBe(false);
   });
 });

@@ -1,22 +1,50 @@
-import type { GatewayHeartbeat, GatewaySignal, PresenceStatus, PresenceView, SettableStatus } from '@chat/contracts';
+import type {
+  ChosenStatus,
+  GatewayHeartbeat,
+  GatewaySignal,
+  OwnPresenceView,
+  PresenceChoice,
+  PresenceStatus,
+  PresenceView,
+} from '@chat/contracts';
 
-/** How present a status is: a user's status is that of their most present connection. */
+/** How present a status is (the start-up grace holds back drops in this order). */
 const RANK: Record<PresenceStatus, number> = { offline: 0, away: 1, busy: 2, online: 3 };
 
 /** A gateway is presumed dead after this many heartbeat intervals without a heartbeat. */
 export const MISSED_HEARTBEATS = 3;
 
-/** A user whose derived status differs from the last one published: publish it. */
+/** What others see of a user: status and custom text (null while offline). */
+export interface Shown {
+  status: PresenceStatus;
+  text: string | null;
+}
+
+/**
+ * The status others see, from the user's choice and their live connections (the rules of
+ * docs/protocol.md "Presence"): no connection -> offline; invisible -> offline; busy and away as
+ * chosen; online -> online while any connection is active, away when all are idle (automatic
+ * away). No choice counts as online without text. The text shows unless the status is offline.
+ */
+export function deriveShown(choice: Pick<PresenceChoice, 'status' | 'text'> | undefined, connections: number, active: number): Shown {
+  const chosen: ChosenStatus = choice?.status ?? 'online';
+  if (connections === 0 || chosen === 'invisible') return { status: 'offline', text: null };
+  const status: PresenceStatus = chosen === 'online' ? (active > 0 ? 'online' : 'away') : chosen;
+  return { status, text: choice?.text ?? null };
+}
+
+/** A user whose derived view differs from the last one stored: append it. */
 export interface PresenceChange {
   userId: string;
   username: string;
   status: PresenceStatus;
+  text: string | null;
   previous: PresenceStatus;
   /** ISO time of the change (the `lastSeen` of the event). */
   at: string;
   /**
    * What caused the change, identical on every replica that saw the same input, so that the
-   * event's msgId (user + status + cause) lets JetStream keep one event out of all replicas.
+   * event's msgId (user + view + cause) lets JetStream keep one event out of all replicas.
    */
   causeId: string;
 }
@@ -38,9 +66,9 @@ export interface PresenceOptions {
   startedAt: number;
   /**
    * Start-up grace, normally one heartbeat timeout. Until it ends this replica may not have
-   * heard from every gateway yet, so the status it derives can only be too low: it publishes
-   * only changes that raise a user's status, and when the grace ends it settles every user
-   * (including those the stream says are present but no gateway holds any more).
+   * heard from every gateway yet, so the status it derives from connections can only be too
+   * low: it holds back drops the user's choice does not explain, and when the grace ends it
+   * settles every user (including those the stream says are present but no gateway holds).
    */
   graceMs: number;
   /** Timeout of a gateway known only from signals (no heartbeat yet, so no interval known). */
@@ -52,7 +80,7 @@ interface Connection {
   connId: string;
   userId: string;
   username: string;
-  status: SettableStatus;
+  idle: boolean;
 }
 
 interface Gateway {
@@ -64,26 +92,38 @@ interface Gateway {
   timeoutMs: number;
 }
 
-interface Published {
+/** A user's view as the PRESENCE stream holds it (or as this replica just appended it). */
+interface Published extends Shown {
   username: string;
-  status: PresenceStatus;
   lastSeen: string;
-  /** Id of what produced this status (cause or stored event id), for deterministic follow-ups. */
+  /** Id of what produced this view (cause or stored event id), for deterministic follow-ups. */
   ref: string;
 }
 
 const connKey = (gatewayId: string, connId: string) => `${gatewayId}\n${connId}`;
+const same = (a: Shown, b: Shown) => a.status === b.status && a.text === b.text;
 
 /**
- * The presence of every user, derived from what the gateways report. Deterministic and free of
- * I/O: the caller passes the clock and publishes the returned changes. Each replica of the
- * service holds the full state (every replica hears every gateway).
+ * The presence of every user, derived from what the gateways report and the users' choices.
+ * Deterministic and free of I/O: the caller passes the clock, the inputs and what the stream
+ * stored, and appends the returned changes. Each replica holds the full state (every replica
+ * hears every gateway and watches every choice).
+ *
+ * Two views per user: `stored` is what the PRESENCE stream last holds (followed by every
+ * replica), `published` is that or, until the stream echoes it, what this replica just
+ * appended. A replica compares what it derives with `published`, so a replica that missed an
+ * input and then sees another replica's event adopts the stored view instead of keeping its own
+ * stale one, and its next heartbeat (each is the gateway's full truth) re-derives and corrects.
  */
 export class PresenceState {
   private readonly gateways = new Map<string, Gateway>();
   /** userId -> that user's connections, across gateways. */
   private readonly byUser = new Map<string, Map<string, Connection>>();
-  /** userId -> status last published (or loaded from the stream at start-up). */
+  /** userId -> the user's choice (KV ns_presence). */
+  private readonly choices = new Map<string, { choice: PresenceChoice; revision: number }>();
+  /** userId -> the view last stored in the stream. */
+  private readonly stored = new Map<string, Published & { seq: number }>();
+  /** userId -> the view last appended by this replica or stored, whichever is newer. */
   private readonly published = new Map<string, Published>();
   private settled = false;
   /** Monotonic start of the current grace: start-up, or the last reconnect to NATS. */
@@ -116,15 +156,41 @@ export class PresenceState {
     this.settled = false;
   }
 
-  /** Loads a user's last stored status (start-up replay); ignored if the user is already known. */
-  seed(view: PresenceView, eventId: string): void {
-    if (this.published.has(view.userId)) return;
-    this.published.set(view.userId, { username: view.username, status: view.status, lastSeen: view.lastSeen, ref: eventId });
+  /**
+   * A PresenceChanged the stream stored (start-up replay, then live): it becomes the user's
+   * stored and published view. Nothing is appended in answer: a replica that disagrees may be
+   * the one that missed an input, and the next heartbeat settles it.
+   */
+  observe(view: PresenceView, eventId: string, seq: number): void {
+    const prev = this.stored.get(view.userId);
+    if (prev && prev.seq >= seq) return;
+    const p: Published = { username: view.username, status: view.status, text: view.text, lastSeen: view.lastSeen, ref: eventId };
+    this.stored.set(view.userId, { ...p, seq });
+    this.published.set(view.userId, p);
+  }
+
+  /** This replica's append of a change failed for good: what the stream holds is the truth again. */
+  appendFailed(userId: string): void {
+    const s = this.stored.get(userId);
+    if (s) this.published.set(userId, s);
+    else this.published.delete(userId);
+  }
+
+  /**
+   * A user's choice as the KV bucket holds it (watch: replay, then live; `null`: deleted). Older
+   * revisions than the one held are ignored, so the watch and `presence.set`'s own write may
+   * both apply it.
+   */
+  applyChoice(userId: string, choice: PresenceChoice | null, revision: number, now: Now): PresenceChange[] {
+    const held = this.choices.get(userId);
+    if (held && held.revision >= revision) return [];
+    if (choice) this.choices.set(userId, { choice, revision });
+    else this.choices.delete(userId);
+    return this.changes(new Set([userId]), now, `choice:${revision}`);
   }
 
   applySignal(signal: GatewaySignal, now: Now): PresenceChange[] {
     const causeId = `${signal.gatewayId}:${signal.connId}:${signal.kind}:${signal.at}`;
-    const key = connKey(signal.gatewayId, signal.connId);
     const affected = new Set<string>();
     switch (signal.kind) {
       case 'opened': {
@@ -139,7 +205,7 @@ export class PresenceState {
           connId: signal.connId,
           userId: signal.userId,
           username: signal.username,
-          status: 'online',
+          idle: false,
         };
         gw.connections.set(signal.connId, conn);
         this.index(conn);
@@ -155,14 +221,18 @@ export class PresenceState {
         affected.add(conn.userId);
         break;
       }
-      case 'status': {
-        // A status for a connection we never saw opened waits for the next heartbeat, which
+      case 'activity': {
+        // Activity of a connection we never saw opened waits for the next heartbeat, which
         // carries the connection with its username.
-        const conn = this.byUser.get(signal.userId)?.get(key);
+        const conn = this.byUser.get(signal.userId)?.get(connKey(signal.gatewayId, signal.connId));
         if (!conn) return [];
-        conn.status = signal.status;
+        conn.idle = signal.idle;
         affected.add(conn.userId);
         break;
+      }
+      default: {
+        const _exhaustive: never = signal;
+        return _exhaustive;
       }
     }
     return this.changes(affected, now, causeId);
@@ -178,7 +248,7 @@ export class PresenceState {
     }
     gw.connections.clear();
     for (const c of hb.connections) {
-      const conn: Connection = { gatewayId: hb.gatewayId, connId: c.connId, userId: c.userId, username: c.username, status: c.status };
+      const conn: Connection = { gatewayId: hb.gatewayId, connId: c.connId, userId: c.userId, username: c.username, idle: c.idle };
       const dup = gw.connections.get(c.connId);
       if (dup) this.unindex(dup);
       gw.connections.set(c.connId, conn);
@@ -225,8 +295,9 @@ export class PresenceState {
   /** Users currently not offline, as last published. */
   present(): PresenceView[] {
     const out: PresenceView[] = [];
-    for (const [userId, p] of this.published) {
-      if (p.status !== 'offline') out.push({ userId, username: p.username, status: p.status, lastSeen: p.lastSeen });
+    for (const userId of this.published.keys()) {
+      const v = this.viewOf(userId);
+      if (v && v.status !== 'offline') out.push(v);
     }
     return out;
   }
@@ -237,16 +308,41 @@ export class PresenceState {
     return n;
   }
 
+  /** A user's view as last published; null when this replica never saw the user. */
+  viewOf(userId: string): PresenceView | null {
+    const p = this.published.get(userId);
+    return p ? { userId, username: p.username, status: p.status, text: p.text, lastSeen: p.lastSeen } : null;
+  }
+
   /** A user's status as last published (offline when never seen). */
   statusOf(userId: string): PresenceStatus {
     return this.published.get(userId)?.status ?? 'offline';
   }
 
-  /** The status the connections currently held give, published or not. */
+  /** What the connections and choice held now give, published or not. */
+  derivedOf(userId: string): Shown {
+    const conns = [...(this.byUser.get(userId)?.values() ?? [])];
+    return deriveShown(this.choices.get(userId)?.choice, conns.length, conns.filter((c) => !c.idle).length);
+  }
+
   derivedStatusOf(userId: string): PresenceStatus {
-    let best: PresenceStatus = 'offline';
-    for (const c of this.byUser.get(userId)?.values() ?? []) if (RANK[c.status] > RANK[best]) best = c.status;
-    return best;
+    return this.derivedOf(userId).status;
+  }
+
+  /** The user's own choice (online without text when never chosen) and what others see now. */
+  ownView(userId: string, now: Now): OwnPresenceView {
+    const choice = this.choices.get(userId)?.choice;
+    return {
+      status: choice?.status ?? 'online',
+      text: choice?.text ?? null,
+      shown: this.derivedOf(userId).status,
+      updatedAt: choice?.updatedAt ?? new Date(now.wall).toISOString(),
+    };
+  }
+
+  /** The revision of the user's choice this replica holds (0: none). */
+  choiceRevision(userId: string): number {
+    return this.choices.get(userId)?.revision ?? 0;
   }
 
   gatewayCount(): number {
@@ -284,16 +380,20 @@ export class PresenceState {
     const graceOver = this.graceOver(now);
     const at = new Date(now.wall).toISOString();
     for (const userId of users) {
-      const status = this.derivedStatusOf(userId);
+      const shown = this.derivedOf(userId);
       const prev = this.published.get(userId);
-      const previous = prev?.status ?? 'offline';
-      if (status === previous) continue;
-      // Before the grace ends a lower status may only mean a gateway not heard from yet.
-      if (!graceOver && RANK[status] < RANK[previous]) continue;
-      const conns = this.byUser.get(userId);
-      const username = conns?.values().next().value?.username ?? prev?.username ?? '';
-      this.published.set(userId, { username, status, lastSeen: at, ref: causeId });
-      out.push({ userId, username, status, previous, at, causeId });
+      const previous: Shown = prev ?? { status: 'offline', text: null };
+      if (same(shown, previous)) continue;
+      // Before the grace ends a lower status may only mean a gateway not heard from yet, unless
+      // the choice alone gives it (invisible, busy, away).
+      if (!graceOver && RANK[shown.status] < RANK[previous.status]) {
+        const possible = deriveShown(this.choices.get(userId)?.choice, 1, 1);
+        if (RANK[possible.status] > RANK[shown.status]) continue;
+      }
+      const username =
+        this.byUser.get(userId)?.values().next().value?.username ?? this.choices.get(userId)?.choice.username ?? prev?.username ?? '';
+      this.published.set(userId, { username, ...shown, lastSeen: at, ref: causeId });
+      out.push({ userId, username, status: shown.status, text: shown.text, previous: previous.status, at, causeId });
     }
     return out;
   }

@@ -1,11 +1,13 @@
-import type { GatewayHeartbeat, GatewaySignal, SettableStatus } from '@chat/contracts';
-import { PresenceState, type Now, type PresenceChange, type PresenceOptions } from './presence.state';
+import type { ChosenStatus, GatewayHeartbeat, GatewaySignal, PresenceChoice, PresenceView } from '@chat/contracts';
+import { PresenceState, deriveShown, type Now, type PresenceChange, type PresenceOptions } from './presence.state';
 
 const ALICE = '00000000-0000-4000-8000-00000000000a';
 const BOB = '00000000-0000-4000-8000-00000000000b';
+const nameOf = (userId: string) => (userId === ALICE ? 'alice' : 'bob');
 const at = (ms: number) => new Date(ms).toISOString();
 /** A moment: monotonic ms, and wall-clock ms (the same unless a test makes them differ). */
 const T = (mono: number, wall = mono): Now => ({ mono, wall });
+type Activity = 'active' | 'idle';
 
 function newState(opts: Partial<PresenceOptions> = {}) {
   return new PresenceState({ startedAt: 0, graceMs: 0, defaultGatewayTimeoutMs: 15_000, ...opts });
@@ -15,7 +17,7 @@ const opened = (gatewayId: string, connId: string, userId: string, t = 1000): Ga
   gatewayId,
   connId,
   userId,
-  username: userId === ALICE ? 'alice' : 'bob',
+  username: nameOf(userId),
   at: at(t),
 });
 const closed = (gatewayId: string, connId: string, userId: string, t = 2000): GatewaySignal => ({
@@ -25,28 +27,79 @@ const closed = (gatewayId: string, connId: string, userId: string, t = 2000): Ga
   userId,
   at: at(t),
 });
-const status = (gatewayId: string, connId: string, userId: string, s: SettableStatus, t = 1500): GatewaySignal => ({
-  kind: 'status',
+const activity = (gatewayId: string, connId: string, userId: string, a: Activity, t = 1500): GatewaySignal => ({
+  kind: 'activity',
   gatewayId,
   connId,
   userId,
-  status: s,
+  idle: a === 'idle',
   at: at(t),
 });
-const heartbeat = (gatewayId: string, t: number, conns: Array<[string, string, SettableStatus]>, intervalMs = 1000): GatewayHeartbeat => ({
+const heartbeat = (gatewayId: string, t: number, conns: Array<[string, string, Activity]>, intervalMs = 1000): GatewayHeartbeat => ({
   gatewayId,
   at: at(t),
   intervalMs,
-  connections: conns.map(([connId, userId, s]) => ({ connId, userId, username: userId === ALICE ? 'alice' : 'bob', status: s })),
+  connections: conns.map(([connId, userId, a]) => ({ connId, userId, username: nameOf(userId), idle: a === 'idle' })),
 });
-const brief = (changes: PresenceChange[]) => changes.map((c) => `${c.userId === ALICE ? 'alice' : 'bob'}:${c.previous}->${c.status}`);
+const choice = (userId: string, status: ChosenStatus, text: string | null = null): PresenceChoice => ({
+  userId,
+  username: nameOf(userId),
+  status,
+  text,
+  updatedAt: at(42),
+});
+const brief = (changes: PresenceChange[]) => changes.map((c) => `${nameOf(c.userId)}:${c.previous}->${c.status}`);
+const stored = (userId: string, status: PresenceView['status'], lastSeen = at(1), text: string | null = null): PresenceView => ({
+  userId,
+  username: nameOf(userId),
+  status,
+  text,
+  lastSeen,
+});
+
+describe('presence rules - what others see', () => {
+  it('no connection is offline, whatever the choice', () => {
+    for (const status of ['online', 'away', 'busy', 'invisible'] as const) {
+      expect(deriveShown({ status, text: 'hi' }, 0, 0)).toEqual({ status: 'offline', text: null });
+    }
+    expect(deriveShown(undefined, 0, 0)).toEqual({ status: 'offline', text: null });
+  });
+
+  it('invisible shows offline without its text', () => {
+    expect(deriveShown({ status: 'invisible', text: 'secret' }, 2, 2)).toEqual({ status: 'offline', text: null });
+  });
+
+  it('busy and away show as chosen, active or idle, with the text', () => {
+    expect(deriveShown({ status: 'busy', text: 'focus' }, 1, 0)).toEqual({ status: 'busy', text: 'focus' });
+    expect(deriveShown({ status: 'busy', text: null }, 1, 1)).toEqual({ status: 'busy', text: null });
+    expect(deriveShown({ status: 'away', text: 'lunch' }, 1, 1)).toEqual({ status: 'away', text: 'lunch' });
+  });
+
+  it('online shows online while any connection is active, away when all are idle (automatic away)', () => {
+    expect(deriveShown({ status: 'online', text: 'hey' }, 2, 1)).toEqual({ status: 'online', text: 'hey' });
+    expect(deriveShown({ status: 'online', text: 'hey' }, 2, 0)).toEqual({ status: 'away', text: 'hey' });
+  });
+
+  it('no choice counts as online without text', () => {
+    expect(deriveShown(undefined, 1, 1)).toEqual({ status: 'online', text: null });
+    expect(deriveShown(undefined, 1, 0)).toEqual({ status: 'away', text: null });
+  });
+});
 
 describe('presence state - signals', () => {
   it('an opened connection makes the user online, with a cause naming the signal', () => {
     const st = newState();
     const changes = st.applySignal(opened('g1', 'c1', ALICE, 1000), T(5000));
     expect(changes).toEqual([
-      { userId: ALICE, username: 'alice', status: 'online', previous: 'offline', at: at(5000), causeId: `g1:c1:opened:${at(1000)}` },
+      {
+        userId: ALICE,
+        username: 'alice',
+        status: 'online',
+        text: null,
+        previous: 'offline',
+        at: at(5000),
+        causeId: `g1:c1:opened:${at(1000)}`,
+      },
     ]);
     expect(st.statusOf(ALICE)).toBe('online');
   });
@@ -67,31 +120,31 @@ describe('presence state - signals', () => {
     expect(last[0].username).toBe('alice');
   });
 
-  it('closing or setting the status of an unknown connection changes nothing', () => {
+  it('closing or reporting activity of an unknown connection changes nothing', () => {
     const st = newState();
     expect(st.applySignal(closed('g1', 'nope', ALICE), T(1))).toEqual([]);
-    expect(st.applySignal(status('g1', 'nope', ALICE, 'busy'), T(2))).toEqual([]);
+    expect(st.applySignal(activity('g1', 'nope', ALICE, 'idle'), T(2))).toEqual([]);
     expect(st.statusOf(ALICE)).toBe('offline');
     expect(st.derivedStatusOf(ALICE)).toBe('offline');
   });
 
-  it('a status signal changes the user to that status', () => {
-    const st = newState();
-    st.applySignal(opened('g1', 'c1', ALICE), T(1));
-    expect(brief(st.applySignal(status('g1', 'c1', ALICE, 'busy'), T(2)))).toEqual(['alice:online->busy']);
-    expect(brief(st.applySignal(status('g1', 'c1', ALICE, 'away'), T(3)))).toEqual(['alice:busy->away']);
-    expect(brief(st.applySignal(status('g1', 'c1', ALICE, 'online'), T(4)))).toEqual(['alice:away->online']);
-  });
-
-  it('derives the most present status over connections: online > busy > away', () => {
+  it('automatic away: away when every connection is idle, online again when one is active', () => {
     const st = newState();
     st.applySignal(opened('g1', 'c1', ALICE), T(1));
     st.applySignal(opened('g2', 'c2', ALICE), T(2));
-    st.applySignal(status('g1', 'c1', ALICE, 'away'), T(3));
-    expect(st.statusOf(ALICE)).toBe('online'); // c2 is still online
-    expect(brief(st.applySignal(status('g2', 'c2', ALICE, 'busy'), T(4)))).toEqual(['alice:online->busy']);
-    expect(st.applySignal(status('g1', 'c1', ALICE, 'away'), T(5))).toEqual([]);
-    expect(brief(st.applySignal(closed('g2', 'c2', ALICE), T(6)))).toEqual(['alice:busy->away']);
+    expect(st.applySignal(activity('g1', 'c1', ALICE, 'idle'), T(3))).toEqual([]); // c2 is active
+    expect(brief(st.applySignal(activity('g2', 'c2', ALICE, 'idle'), T(4)))).toEqual(['alice:online->away']);
+    expect(brief(st.applySignal(activity('g1', 'c1', ALICE, 'active'), T(5)))).toEqual(['alice:away->online']);
+    // The last active connection closes: the idle one remains.
+    expect(brief(st.applySignal(closed('g1', 'c1', ALICE), T(6)))).toEqual(['alice:online->away']);
+  });
+
+  it('no automatic away for a user who chose busy', () => {
+    const st = newState();
+    st.applyChoice(ALICE, choice(ALICE, 'busy'), 1, T(0));
+    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    expect(st.statusOf(ALICE)).toBe('busy');
+    expect(st.applySignal(activity('g1', 'c1', ALICE, 'idle'), T(2))).toEqual([]);
   });
 
   it('a connection id re-opened for another user moves the connection', () => {
@@ -109,17 +162,70 @@ describe('presence state - signals', () => {
   });
 });
 
+describe('presence state - choices', () => {
+  it('a choice of a connected user changes what others see, with its text, caused by its revision', () => {
+    const st = newState();
+    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    const [busy] = st.applyChoice(ALICE, choice(ALICE, 'busy', 'in a meeting'), 7, T(2));
+    expect(busy).toEqual(expect.objectContaining({ status: 'busy', text: 'in a meeting', previous: 'online', causeId: 'choice:7' }));
+    // Only the text changes: still a change (others see the new text).
+    expect(st.applyChoice(ALICE, choice(ALICE, 'busy', 'lunch'), 8, T(3))).toEqual([
+      expect.objectContaining({ status: 'busy', text: 'lunch', previous: 'busy' }),
+    ]);
+  });
+
+  it('invisible: others see offline with no text; visible again shows the choice', () => {
+    const st = newState();
+    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    expect(st.applyChoice(ALICE, choice(ALICE, 'invisible', 'hidden'), 1, T(2))).toEqual([
+      expect.objectContaining({ status: 'offline', text: null, previous: 'online' }),
+    ]);
+    expect(st.present()).toEqual([]);
+    expect(st.ownView(ALICE, T(3))).toEqual({ status: 'invisible', text: 'hidden', shown: 'offline', updatedAt: at(42) });
+    // Invisible and then disconnecting: still offline, nothing to publish.
+    expect(st.applySignal(closed('g1', 'c1', ALICE), T(4))).toEqual([]);
+    st.applySignal(opened('g1', 'c2', ALICE), T(5));
+    expect(brief(st.applyChoice(ALICE, choice(ALICE, 'online', 'back'), 2, T(6)))).toEqual(['alice:offline->online']);
+    expect(st.viewOf(ALICE)).toEqual({ userId: ALICE, username: 'alice', status: 'online', text: 'back', lastSeen: at(6) });
+  });
+
+  it('a choice of a user with no connection is kept and publishes nothing; the text is hidden while offline', () => {
+    const st = newState();
+    expect(st.applyChoice(ALICE, choice(ALICE, 'away', 'gone fishing'), 1, T(1))).toEqual([]);
+    expect(st.ownView(ALICE, T(2))).toEqual({ status: 'away', text: 'gone fishing', shown: 'offline', updatedAt: at(42) });
+    expect(st.applySignal(opened('g1', 'c1', ALICE), T(3))).toEqual([
+      expect.objectContaining({ status: 'away', text: 'gone fishing', previous: 'offline' }),
+    ]);
+    expect(st.applySignal(closed('g1', 'c1', ALICE), T(4))).toEqual([expect.objectContaining({ status: 'offline', text: null })]);
+  });
+
+  it('an older or repeated revision is ignored; a deleted choice counts as online without text', () => {
+    const st = newState();
+    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    st.applyChoice(ALICE, choice(ALICE, 'busy'), 5, T(2));
+    expect(st.applyChoice(ALICE, choice(ALICE, 'away'), 5, T(3))).toEqual([]);
+    expect(st.applyChoice(ALICE, choice(ALICE, 'away'), 4, T(3))).toEqual([]);
+    expect(st.choiceRevision(ALICE)).toBe(5);
+    expect(brief(st.applyChoice(ALICE, null, 6, T(4)))).toEqual(['alice:busy->online']);
+  });
+
+  it('own view of a user who never chose: online, no text, shown as derived', () => {
+    const st = newState();
+    expect(st.ownView(ALICE, T(9))).toEqual({ status: 'online', text: null, shown: 'offline', updatedAt: at(9) });
+  });
+});
+
 describe('presence state - heartbeats', () => {
   it('a heartbeat adds connections whose opened signal was missed', () => {
     const st = newState();
     const changes = st.applyHeartbeat(
       heartbeat('g1', 100, [
-        ['c1', ALICE, 'busy'],
-        ['c2', BOB, 'online'],
+        ['c1', ALICE, 'idle'],
+        ['c2', BOB, 'active'],
       ]),
       T(200),
     );
-    expect(brief(changes).sort()).toEqual(['alice:offline->busy', 'bob:offline->online']);
+    expect(brief(changes).sort()).toEqual(['alice:offline->away', 'bob:offline->online']);
     expect(changes[0].causeId).toBe(`g1:hb:${at(100)}`);
   });
 
@@ -127,13 +233,13 @@ describe('presence state - heartbeats', () => {
     const st = newState();
     st.applySignal(opened('g1', 'c1', ALICE), T(1));
     st.applySignal(opened('g1', 'c2', BOB), T(2));
-    expect(brief(st.applyHeartbeat(heartbeat('g1', 100, [['c2', BOB, 'online']]), T(200)))).toEqual(['alice:online->offline']);
+    expect(brief(st.applyHeartbeat(heartbeat('g1', 100, [['c2', BOB, 'active']]), T(200)))).toEqual(['alice:online->offline']);
   });
 
-  it('a heartbeat heals a missed status change', () => {
+  it('a heartbeat heals a missed activity signal', () => {
     const st = newState();
     st.applySignal(opened('g1', 'c1', ALICE), T(1));
-    expect(brief(st.applyHeartbeat(heartbeat('g1', 100, [['c1', ALICE, 'away']]), T(200)))).toEqual(['alice:online->away']);
+    expect(brief(st.applyHeartbeat(heartbeat('g1', 100, [['c1', ALICE, 'idle']]), T(200)))).toEqual(['alice:online->away']);
   });
 
   it("a heartbeat leaves other gateways' connections alone", () => {
@@ -145,7 +251,7 @@ describe('presence state - heartbeats', () => {
 
   it('an unchanged heartbeat changes nothing', () => {
     const st = newState();
-    const hb = heartbeat('g1', 100, [['c1', ALICE, 'online']]);
+    const hb = heartbeat('g1', 100, [['c1', ALICE, 'active']]);
     st.applyHeartbeat(hb, T(100));
     expect(st.applyHeartbeat({ ...hb, at: at(1100) }, T(1100))).toEqual([]);
   });
@@ -159,8 +265,8 @@ describe('presence state - expiry', () => {
         'g1',
         50,
         [
-          ['c1', ALICE, 'online'],
-          ['c2', BOB, 'away'],
+          ['c1', ALICE, 'active'],
+          ['c2', BOB, 'idle'],
         ],
         1000,
       ),
@@ -174,18 +280,26 @@ describe('presence state - expiry', () => {
     expect(st.expire(T(10_000))).toEqual([]);
   });
 
+  it('with the default settings (5 s heartbeat, 1 s check) a dead gateway is noticed within 16 s, under the 30 s bound', () => {
+    const st = newState();
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 5000), T(0));
+    // The last heartbeat came at 0: alive at 3 x 5 s, dead just after; the check runs every 1 s, so by 16 s.
+    expect(st.expire(T(15_000))).toEqual([]);
+    expect(brief(st.expire(T(15_001)))).toEqual(['alice:online->offline']);
+  });
+
   it('each heartbeat pushes the deadline back', () => {
     const st = newState();
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'online']], 1000), T(0));
-    st.applyHeartbeat(heartbeat('g1', 2500, [['c1', ALICE, 'online']], 1000), T(2500));
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 1000), T(0));
+    st.applyHeartbeat(heartbeat('g1', 2500, [['c1', ALICE, 'active']], 1000), T(2500));
     expect(st.expire(T(5000))).toEqual([]);
     expect(brief(st.expire(T(5501)))).toEqual(['alice:online->offline']);
   });
 
   it('a user also held by a live gateway keeps the status of the remaining connections', () => {
     const st = newState();
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'online']], 1000), T(0));
-    st.applyHeartbeat(heartbeat('g2', 0, [['c2', ALICE, 'away']], 10_000), T(0));
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 1000), T(0));
+    st.applyHeartbeat(heartbeat('g2', 0, [['c2', ALICE, 'idle']], 10_000), T(0));
     expect(brief(st.expire(T(3001)))).toEqual(['alice:online->away']);
   });
 
@@ -200,43 +314,36 @@ describe('presence state - expiry', () => {
 
   it('a gateway that comes back after expiry brings its users back', () => {
     const st = newState();
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'busy']], 1000), T(0));
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'idle']], 1000), T(0));
     st.expire(T(3001));
-    expect(brief(st.applyHeartbeat(heartbeat('g1', 4000, [['c1', ALICE, 'busy']], 1000), T(4000)))).toEqual(['alice:offline->busy']);
+    expect(brief(st.applyHeartbeat(heartbeat('g1', 4000, [['c1', ALICE, 'idle']], 1000), T(4000)))).toEqual(['alice:offline->away']);
   });
 
   it('tick runs expiry', () => {
     const st = newState();
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'online']], 1000), T(0));
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 1000), T(0));
     expect(brief(st.tick(T(3001)))).toEqual(['alice:online->offline']);
   });
 });
 
 describe('presence state - start-up', () => {
-  const seeded = (userId: string, status: 'online' | 'busy' | 'away' | 'offline', lastSeen = at(1)) => ({
-    userId,
-    username: userId === ALICE ? 'alice' : 'bob',
-    status,
-    lastSeen,
-  });
-
   it('a user loaded as present and confirmed by a heartbeat produces no event', () => {
     const st = newState({ startedAt: 0, graceMs: 1000 });
-    st.seed(seeded(ALICE, 'busy'), 'ev-1');
-    expect(st.applyHeartbeat(heartbeat('g1', 10, [['c1', ALICE, 'busy']]), T(10))).toEqual([]);
+    st.observe(stored(ALICE, 'away'), 'ev-1', 1);
+    expect(st.applyHeartbeat(heartbeat('g1', 10, [['c1', ALICE, 'idle']]), T(10))).toEqual([]);
     expect(st.tick(T(1000))).toEqual([]);
-    expect(st.present()).toEqual([seeded(ALICE, 'busy')]);
+    expect(st.present()).toEqual([stored(ALICE, 'away')]);
   });
 
   it('after the grace, users loaded as present that no gateway holds go offline, once', () => {
     const st = newState({ startedAt: 100, graceMs: 1000 });
-    st.seed(seeded(ALICE, 'online'), 'ev-a');
-    st.seed(seeded(BOB, 'offline'), 'ev-b');
+    st.observe(stored(ALICE, 'online'), 'ev-a', 1);
+    st.observe(stored(BOB, 'offline'), 'ev-b', 2);
     expect(st.present().map((p) => p.userId)).toEqual([ALICE]); // until settled, the stored status stands
     expect(st.tick(T(1099))).toEqual([]);
     const changes = st.tick(T(1100));
     expect(changes).toEqual([
-      { userId: ALICE, username: 'alice', status: 'offline', previous: 'online', at: at(1100), causeId: 'settle:ev-a' },
+      { userId: ALICE, username: 'alice', status: 'offline', text: null, previous: 'online', at: at(1100), causeId: 'settle:ev-a' },
     ]);
     expect(st.tick(T(1200))).toEqual([]);
     expect(st.present()).toEqual([]);
@@ -244,14 +351,14 @@ describe('presence state - start-up', () => {
 
   it('during the grace only rises are published; drops wait for the end of the grace', () => {
     const st = newState({ startedAt: 0, graceMs: 1000 });
-    st.seed(seeded(ALICE, 'online'), 'ev-a');
-    // Heard from one gateway only: alice looks away there, but another gateway may hold her online.
+    st.observe(stored(ALICE, 'online'), 'ev-a', 1);
+    // Heard from one gateway only: alice looks idle there, but another gateway may hold her active.
     expect(
       st
         .applyHeartbeat(
           heartbeat('g1', 10, [
-            ['c1', ALICE, 'away'],
-            ['c2', BOB, 'online'],
+            ['c1', ALICE, 'idle'],
+            ['c2', BOB, 'active'],
           ]),
           T(10),
         )
@@ -263,11 +370,60 @@ describe('presence state - start-up', () => {
     expect(brief(st.tick(T(1000))).sort()).toEqual(['alice:online->away', 'bob:online->offline']);
   });
 
-  it('loading never overrides a status already known', () => {
+  it('during the grace a drop the choice alone explains (invisible, busy) is published at once', () => {
+    const st = newState({ startedAt: 0, graceMs: 1000 });
+    st.observe(stored(ALICE, 'online'), 'ev-a', 1);
+    st.applyHeartbeat(heartbeat('g1', 10, [['c1', ALICE, 'active']]), T(10));
+    expect(brief(st.applyChoice(ALICE, choice(ALICE, 'busy'), 1, T(20)))).toEqual(['alice:online->busy']);
+    expect(brief(st.applyChoice(ALICE, choice(ALICE, 'invisible'), 2, T(30)))).toEqual(['alice:busy->offline']);
+  });
+});
+
+describe('presence state - following the stream', () => {
+  it("a stored view from another replica replaces this replica's own: no republish of a change already stored", () => {
     const st = newState();
     st.applySignal(opened('g1', 'c1', ALICE), T(1));
-    st.seed(seeded(ALICE, 'offline'), 'ev-old');
+    // This replica missed the close signal; another replica stored offline.
+    st.observe(stored(ALICE, 'offline', at(2)), 'ev-2', 2);
+    expect(st.viewOf(ALICE)).toEqual(stored(ALICE, 'offline', at(2)));
+    // The heartbeat brings the truth (c1 is gone): nothing differs from the stream, nothing to append.
+    expect(st.applyHeartbeat(heartbeat('g1', 3, []), T(3))).toEqual([]);
+  });
+
+  it('a replica whose connections say otherwise than the stream corrects it at the next heartbeat', () => {
+    const st = newState();
+    // Another replica missed an opened signal and stored offline; the heartbeat still lists c1.
+    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    st.observe(stored(ALICE, 'offline', at(2)), 'ev-2', 2);
+    expect(st.applyHeartbeat(heartbeat('g1', 3, [['c1', ALICE, 'active']]), T(3))).toEqual([
+      expect.objectContaining({ status: 'online', previous: 'offline', causeId: `g1:hb:${at(3)}` }),
+    ]);
+  });
+
+  it('older stream positions never replace newer ones', () => {
+    const st = newState();
+    st.observe(stored(ALICE, 'online', at(5)), 'ev-5', 5);
+    st.observe(stored(ALICE, 'offline', at(3)), 'ev-3', 3);
     expect(st.statusOf(ALICE)).toBe('online');
+  });
+
+  it('a failed append falls back to what the stream holds, so the next input publishes again', () => {
+    const st = newState();
+    st.observe(stored(ALICE, 'offline'), 'ev-1', 1);
+    expect(brief(st.applySignal(opened('g1', 'c1', ALICE), T(2)))).toEqual(['alice:offline->online']);
+    st.appendFailed(ALICE);
+    expect(st.statusOf(ALICE)).toBe('offline');
+    expect(brief(st.applyHeartbeat(heartbeat('g1', 3, [['c1', ALICE, 'active']]), T(3)))).toEqual(['alice:offline->online']);
+    // Never stored at all: forgotten entirely.
+    st.applySignal(opened('g1', 'c2', BOB), T(4));
+    st.appendFailed(BOB);
+    expect(st.viewOf(BOB)).toBeNull();
+  });
+
+  it('v1 stored events without text keep working (text null)', () => {
+    const st = newState();
+    st.observe(stored(ALICE, 'busy'), 'ev-1', 1);
+    expect(st.viewOf(ALICE)?.text).toBeNull();
   });
 });
 
@@ -275,15 +431,16 @@ describe('presence state - replicas', () => {
   it('two replicas fed the same input produce the same changes (so the same msgIds)', () => {
     const inputs: Array<(st: PresenceState, now: Now) => PresenceChange[]> = [
       (st, now) => st.applySignal(opened('g1', 'c1', ALICE), now),
-      (st, now) => st.applyHeartbeat(heartbeat('g2', 5, [['c9', BOB, 'away']], 200), now),
-      (st, now) => st.applySignal(status('g1', 'c1', ALICE, 'busy'), now),
+      (st, now) => st.applyHeartbeat(heartbeat('g2', 5, [['c9', BOB, 'idle']], 200), now),
+      (st, now) => st.applyChoice(ALICE, choice(ALICE, 'busy', 'x'), 3, now),
       (st, now) => st.expire(T(now.mono + 1000)),
     ];
     const a = newState();
     const b = newState();
     // Different local clocks: the causes still agree.
-    const fromA = inputs.flatMap((f, i) => f(a, T(10 + i))).map((c) => [c.userId, c.status, c.causeId]);
-    const fromB = inputs.flatMap((f, i) => f(b, T(30 + i, 900 + i))).map((c) => [c.userId, c.status, c.causeId]);
+    const key = (c: PresenceChange) => [c.userId, c.status, c.text, c.causeId];
+    const fromA = inputs.flatMap((f, i) => f(a, T(10 + i))).map(key);
+    const fromB = inputs.flatMap((f, i) => f(b, T(30 + i, 900 + i))).map(key);
     expect(fromA).toEqual(fromB);
     expect(fromA).toHaveLength(4);
   });
@@ -292,10 +449,17 @@ describe('presence state - replicas', () => {
     const st = newState();
     st.applySignal(opened('g1', 'c1', ALICE), T(1000));
     st.applySignal(opened('g1', 'c2', BOB), T(1000));
-    st.applySignal(status('g1', 'c2', BOB, 'away'), T(2000));
+    st.applySignal(activity('g1', 'c2', BOB, 'idle'), T(2000));
     st.applySignal(closed('g1', 'c1', ALICE), T(3000));
-    expect(st.present()).toEqual([{ userId: BOB, username: 'bob', status: 'away', lastSeen: at(2000) }]);
+    expect(st.present()).toEqual([{ userId: BOB, username: 'bob', status: 'away', text: null, lastSeen: at(2000) }]);
     expect(st.presentCount()).toBe(1);
+  });
+
+  it('last seen: an offline user keeps the time they went offline', () => {
+    const st = newState();
+    st.applySignal(opened('g1', 'c1', ALICE), T(1000));
+    st.applySignal(closed('g1', 'c1', ALICE), T(3000));
+    expect(st.viewOf(ALICE)).toEqual({ userId: ALICE, username: 'alice', status: 'offline', text: null, lastSeen: at(3000) });
   });
 });
 
@@ -305,7 +469,7 @@ describe('presence state - clocks', () => {
   it('timeouts count on the monotonic clock: wall-clock steps neither expire nor keep alive', () => {
     const st = newState();
     const wall = 1_700_000_000_000;
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'online']], 1000), T(0, wall));
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 1000), T(0, wall));
     // NTP steps the wall clock an hour forward: the gateway beat 2 s ago, it is alive.
     expect(st.expire(T(2000, wall + HOUR))).toEqual([]);
     // ... and an hour back: the gateway has been silent for more than 3 intervals, it is dead.
@@ -316,7 +480,7 @@ describe('presence state - clocks', () => {
 
   it('the start-up grace counts on the monotonic clock', () => {
     const st = newState({ startedAt: 0, graceMs: 1000 });
-    st.seed({ userId: ALICE, username: 'alice', status: 'online', lastSeen: at(1) }, 'ev-a');
+    st.observe(stored(ALICE, 'online'), 'ev-a', 1);
     expect(st.tick(T(999, 1_700_000_000_000))).toEqual([]);
     expect(brief(st.tick(T(1000, 0)))).toEqual(['alice:online->offline']);
   });
@@ -332,7 +496,7 @@ describe('presence state - clocks', () => {
 describe('presence state - NATS connection lost', () => {
   it('while disconnected nothing expires, however long', () => {
     const st = newState();
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'online']], 1000), T(0));
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 1000), T(0));
     st.disconnected();
     expect(st.expire(T(60_000))).toEqual([]);
     expect(st.tick(T(600_000))).toEqual([]);
@@ -342,14 +506,14 @@ describe('presence state - NATS connection lost', () => {
 
   it('on reconnect every gateway counts as just heard from: a silent one expires a timeout later', () => {
     const st = newState();
-    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'online']], 1000), T(0));
-    st.applyHeartbeat(heartbeat('g2', 0, [['c2', BOB, 'online']], 1000), T(0));
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 1000), T(0));
+    st.applyHeartbeat(heartbeat('g2', 0, [['c2', BOB, 'active']], 1000), T(0));
     st.disconnected();
     st.tick(T(50_000));
     st.reconnected(T(100_000));
     expect(st.tick(T(100_001))).toEqual([]);
     // g1 beats again, g2 stays silent (it died during the outage).
-    st.applyHeartbeat(heartbeat('g1', 101_000, [['c1', ALICE, 'online']], 1000), T(101_000));
+    st.applyHeartbeat(heartbeat('g1', 101_000, [['c1', ALICE, 'active']], 1000), T(101_000));
     expect(st.tick(T(103_000))).toEqual([]);
     expect(brief(st.tick(T(103_001)))).toEqual(['bob:online->offline']);
     expect(st.statusOf(ALICE)).toBe('online');
@@ -362,8 +526,8 @@ describe('presence state - NATS connection lost', () => {
         'g1',
         0,
         [
-          ['c1', ALICE, 'online'],
-          ['c2', BOB, 'online'],
+          ['c1', ALICE, 'active'],
+          ['c2', BOB, 'active'],
         ],
         1000,
       ),
@@ -373,10 +537,10 @@ describe('presence state - NATS connection lost', () => {
     st.disconnected();
     st.reconnected(T(50_000));
     // Alice closed during the outage (her closed signal was missed): the drop waits ...
-    expect(st.applyHeartbeat(heartbeat('g1', 50_100, [['c2', BOB, 'online']], 1000), T(50_100))).toEqual([]);
+    expect(st.applyHeartbeat(heartbeat('g1', 50_100, [['c2', BOB, 'active']], 1000), T(50_100))).toEqual([]);
     expect(st.statusOf(ALICE)).toBe('online');
-    // ... also when another gateway holds her away (still lower than what was published).
-    expect(st.applyHeartbeat(heartbeat('g2', 50_200, [['c3', ALICE, 'away']], 1000), T(50_200))).toEqual([]);
+    // ... also when another gateway holds her idle (still lower than what was published).
+    expect(st.applyHeartbeat(heartbeat('g2', 50_200, [['c3', ALICE, 'idle']], 1000), T(50_200))).toEqual([]);
     expect(st.tick(T(50_999))).toEqual([]);
     const settled = st.tick(T(51_000));
     expect(brief(settled)).toEqual(['alice:online->away']);
