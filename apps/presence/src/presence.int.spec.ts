@@ -1,69 +1,12 @@
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import {
-  createSubjects,
-  type GatewayHeartbeat,
-  type GatewaySignal,
-  type PresenceChanged,
-  type SettableStatus,
-  type Subjects,
-} from '@chat/contracts';
-import { JetStreamAdapter, connectNats, decodeJson, encodeJson, streamSpecs } from '@chat/messaging';
-import { loadConfig, startService, type RunningService } from '@chat/platform';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createSubjects, type PresenceChanged, type Subjects } from '@chat/contracts';
+import { JetStreamAdapter, connectNats, encodeJson, streamSpecs } from '@chat/messaging';
+import { startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import { PresenceConfig } from './config';
 import { presenceService } from './service';
 import { PresenceService } from './presence.service';
-
-/** The test plays a gateway: it publishes on the real subjects, as gateways do. */
-function fakeGateway(nc: NatsConnection, s: Subjects, gatewayId = randomName('gw')) {
-  const signal = (sig: GatewaySignal) => nc.publish(s.presence.gatewayConnections(gatewayId), encodeJson(sig));
-  const now = () => new Date().toISOString();
-  return {
-    gatewayId,
-    open: (connId: string, userId: string, username: string) => signal({ kind: 'opened', gatewayId, connId, userId, username, at: now() }),
-    status: (connId: string, userId: string, status: SettableStatus) =>
-      signal({ kind: 'status', gatewayId, connId, userId, status, at: now() }),
-    close: (connId: string, userId: string) => signal({ kind: 'closed', gatewayId, connId, userId, at: now() }),
-    heartbeat: (intervalMs: number, connections: GatewayHeartbeat['connections']) =>
-      nc.publish(
-        s.presence.gatewayHeartbeat(gatewayId),
-        encodeJson({ gatewayId, at: now(), intervalMs, connections } satisfies GatewayHeartbeat),
-      ),
-  };
-}
-
-/** Every PresenceChanged the stream republishes to gateways, in arrival order. */
-function recordLive(nc: NatsConnection, s: Subjects) {
-  const events: PresenceChanged[] = [];
-  const sub: Subscription = nc.subscribe(s.live.allPresence, {
-    callback: (_err, m) => void events.push(decodeJson(m.data) as PresenceChanged),
-  });
-  return {
-    events,
-    of: (userId: string) => events.filter((e) => e.payload.userId === userId),
-    last: (userId: string) => events.filter((e) => e.payload.userId === userId).at(-1)?.payload.status,
-    stop: () => sub.unsubscribe(),
-  };
-}
-
-async function metric(svc: RunningService, line: string): Promise<number> {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found ? Number(found.split(' ')[1]) : 0;
-}
-
-async function config(namespace: string, extra: Record<string, string> = {}) {
-  return loadConfig(PresenceConfig, {
-    NATS_URL: await testNatsUrl(),
-    NATS_NAMESPACE: namespace,
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'silent',
-    PRESENCE_EXPIRY_CHECK_MS: '100',
-    PRESENCE_STARTUP_GRACE_MS: '0',
-    ...extra,
-  });
-}
+import { fakeGateway, listed as listedOn, metric, presenceConfig as config, recordLive } from './testing/presence-fixture';
 
 /**
  * A NATS connection playing the gateways and the services a describe block starts, closed and
@@ -101,42 +44,41 @@ describe('presence service - gateway signals over NATS', () => {
     await nc.drain();
   });
 
-  const listed = async () => {
-    const r = await svc.deps.rpc.call('presence.list', {});
-    if (!r.ok) throw new Error(r.error.message);
-    return r.data.users;
-  };
+  const listed = () => listedOn(svc);
 
-  it('presence - open, status and close are published live and listed', async () => {
+  it('presence - open, idle, active and close are published live and listed', async () => {
     const gw = fakeGateway(nc, s);
     const userId = randomUUID();
     gw.open('c1', userId, 'alice');
     await eventually(() => live.last(userId) === 'online');
     const online = live.of(userId)[0];
-    expect(online).toEqual(expect.objectContaining({ type: 'PresenceChanged', version: 1, actor: { kind: 'service', id: 'presence' } }));
-    expect(online.payload).toEqual({ userId, username: 'alice', status: 'online', lastSeen: expect.any(String) });
-    expect(await listed()).toContainEqual({ userId, username: 'alice', status: 'online', lastSeen: online.payload.lastSeen });
+    expect(online).toEqual(expect.objectContaining({ type: 'PresenceChanged', version: 2, actor: { kind: 'service', id: 'presence' } }));
+    expect(online.payload).toEqual({ userId, username: 'alice', status: 'online', text: null, lastSeen: expect.any(String) });
+    expect(await listed()).toContainEqual({ userId, username: 'alice', status: 'online', text: null, lastSeen: online.payload.lastSeen });
 
-    gw.status('c1', userId, 'busy');
-    await eventually(() => live.last(userId) === 'busy');
-    expect((await listed()).find((u) => u.userId === userId)?.status).toBe('busy');
+    // Automatic away: the only connection went idle; back online when it is active again.
+    gw.activity('c1', userId, true);
+    await eventually(() => live.last(userId) === 'away');
+    expect((await listed()).find((u) => u.userId === userId)?.status).toBe('away');
+    gw.activity('c1', userId, false);
+    await eventually(() => live.last(userId) === 'online');
 
     gw.close('c1', userId);
     await eventually(() => live.last(userId) === 'offline');
     expect((await listed()).some((u) => u.userId === userId)).toBe(false);
-    expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'busy', 'offline']);
+    expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'away', 'online', 'offline']);
 
     // The stream keeps the last status per user: that is "last seen".
     const stored = await svc.deps.js.lastOnSubject(s.streams.presence.name, s.presence.user(userId));
     expect((stored?.data as PresenceChanged).payload.status).toBe('offline');
   });
 
-  it('presence - a user connected twice stays online until the last connection closes', async () => {
+  it('presence - a user connected twice stays online until the last connection closes; away when the active one closes', async () => {
     const gw = fakeGateway(nc, s);
     const userId = randomUUID();
     gw.open('a', userId, 'bob');
     gw.open('b', userId, 'bob');
-    gw.status('b', userId, 'away');
+    gw.activity('b', userId, true);
     await eventually(() => live.last(userId) === 'online');
     gw.close('a', userId);
     await eventually(() => live.last(userId) === 'away');
@@ -150,8 +92,8 @@ describe('presence service - gateway signals over NATS', () => {
     const userId = randomUUID();
     const other = randomUUID();
     gw.heartbeat(200, [
-      { connId: 'c1', userId, username: 'carol', status: 'online' },
-      { connId: 'c2', userId: other, username: 'dave', status: 'away' },
+      { connId: 'c1', userId, username: 'carol', idle: false },
+      { connId: 'c2', userId: other, username: 'dave', idle: true },
     ]);
     await eventually(() => live.last(userId) === 'online' && live.last(other) === 'away');
     expect((await listed()).map((u) => u.userId)).toEqual(expect.arrayContaining([userId, other]));
@@ -186,18 +128,33 @@ describe('presence service - gateway signals over NATS', () => {
     nc.publish(conn, encodeJson({ kind: 'opened', gatewayId: 'someone-else', connId: 'x', userId: randomUUID(), username: 'mallory', at }));
     nc.publish(hb, new TextEncoder().encode('\u0000\u0001'));
     nc.publish(hb, encodeJson({ gatewayId: gw.gatewayId, at, intervalMs: 1000, connections: 'everyone' }));
+    // The old per-connection status signal, and activity without its flag.
+    nc.publish(conn, encodeJson({ kind: 'status', gatewayId: gw.gatewayId, connId: 'x', userId: randomUUID(), status: 'busy', at }));
+    nc.publish(conn, encodeJson({ kind: 'activity', gatewayId: gw.gatewayId, connId: 'x', userId: randomUUID(), at }));
     await nc.flush();
     await eventually(
       async () =>
         (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) +
           (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}')) ===
-        invalidBefore + 6,
+        invalidBefore + 8,
     );
+    // A heartbeat with old-style entries (status, no idle): the entries are left out, the user never appears.
+    const ghost = randomUUID();
+    nc.publish(
+      hb,
+      encodeJson({
+        gatewayId: gw.gatewayId,
+        at,
+        intervalMs: 1000,
+        connections: [{ connId: 'g', userId: ghost, username: 'ghost', status: 'online' }],
+      }),
+    );
+    await eventually(async () => (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat_entry"}')) >= 1);
 
     const userId = randomUUID();
     gw.open('c1', userId, 'frank');
     await eventually(() => live.last(userId) === 'online');
-    expect(live.events.some((e) => e.payload.username === 'mallory')).toBe(false);
+    expect(live.events.some((e) => e.payload.username === 'mallory' || e.payload.userId === ghost)).toBe(false);
   });
 
   it('presence - serves readiness and the online users gauge', async () => {
@@ -207,7 +164,7 @@ describe('presence service - gateway signals over NATS', () => {
     await eventually(() => live.last(userId) === 'online');
     const ready = await fetch(`${svc.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: true, presence: true } });
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: true, presence: true, 'presence-fanout': true } });
     expect(await metric(svc, 'presence_online_users')).toBe((await listed()).length);
     expect(await metric(svc, 'presence_online_users')).toBeGreaterThanOrEqual(1);
   });
@@ -230,6 +187,7 @@ describe('presence service - start-up', () => {
     await nc.drain();
   });
 
+  // Stored as v1 (before custom texts): read back with text null.
   const storePresence = (userId: string, username: string, status: 'online' | 'offline', lastSeen: string) =>
     js.append(
       s.presence.user(userId),
@@ -242,7 +200,7 @@ describe('presence service - start-up', () => {
         correlationId: 'seed',
         causationId: null,
         payload: { userId, username, status, lastSeen },
-      } satisfies PresenceChanged,
+      },
       { msgId: randomUUID() },
     );
 
@@ -259,12 +217,11 @@ describe('presence service - start-up', () => {
 
     const svc = await startService(presenceService(await config(s.namespace, { PRESENCE_STARTUP_GRACE_MS: '1000' })));
     running.push(svc);
-    fakeGateway(nc, s).heartbeat(5000, [{ connId: 'c1', userId: held, username: 'hank', status: 'online' }]);
+    fakeGateway(nc, s).heartbeat(5000, [{ connId: 'c1', userId: held, username: 'hank', idle: false }]);
 
     await eventually(() => live.last(orphan) === 'offline');
     expect(live.of(orphan)[0].causationId).toMatch(/^settle:/);
-    const users = (await svc.deps.rpc.call('presence.list', {})) as { ok: true; data: { users: Array<{ userId: string }> } };
-    expect(users.data.users.map((u) => u.userId)).toEqual([held]);
+    expect((await listedOn(svc)).map((u) => u.userId)).toEqual([held]);
     // hank was online before the restart and still is: nothing new stored, lastSeen kept.
     const stored = await js.lastOnSubject(s.streams.presence.name, s.presence.user(held));
     expect(stored?.seq).toBe(heldSeq);
@@ -294,14 +251,14 @@ describe('presence service - replicas', () => {
     const gw = fakeGateway(h.nc, s);
     const userId = randomUUID();
     gw.open('c1', userId, 'ivy');
-    gw.status('c1', userId, 'busy');
+    gw.activity('c1', userId, true);
     gw.close('c1', userId);
     // Both replicas have appended all three changes (stored or found duplicate) ...
     await eventually(async () => (await appended(a)) - beforeA >= 3 && (await appended(b)) - beforeB >= 3);
     await eventually(() => live.last(userId) === 'offline');
     await h.nc.flush();
     // ... and the stream stored each once.
-    expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'busy', 'offline']);
+    expect(live.of(userId).map((e) => e.payload.status)).toEqual(['online', 'away', 'offline']);
     live.stop();
   });
 });
@@ -326,13 +283,13 @@ describe('presence service - NATS outage', () => {
     const dies = fakeGateway(h.nc, s);
     const control = fakeGateway(h.nc, witness);
     const [kept, lost, seen] = [randomUUID(), randomUUID(), randomUUID()];
-    const beatKept = () => stays.heartbeat(100, [{ connId: 'c1', userId: kept, username: 'kim', status: 'online' }]);
+    const beatKept = () => stays.heartbeat(100, [{ connId: 'c1', userId: kept, username: 'kim', idle: false }]);
     // The control gateway, on a replica that stays connected, times out well after (3 × 400 ms)
     // the others (3 × 100 ms): once it has expired, they would have too.
     const beatAll = () => {
       beatKept();
-      dies.heartbeat(100, [{ connId: 'c2', userId: lost, username: 'lou', status: 'online' }]);
-      control.heartbeat(400, [{ connId: 'c3', userId: seen, username: 'cal', status: 'online' }]);
+      dies.heartbeat(100, [{ connId: 'c2', userId: lost, username: 'lou', idle: false }]);
+      control.heartbeat(400, [{ connId: 'c3', userId: seen, username: 'cal', idle: false }]);
     };
     beatAll();
     let beating = setInterval(beatAll, 50);
