@@ -6,7 +6,7 @@ import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/test
 import { randomUUID } from 'node:crypto';
 import { presenceService } from './service';
 import { PresenceService } from './presence.service';
-import { fakeGateway, presenceConfig, recordLive } from './testing/presence-fixture';
+import { fakeGateway, metric, presenceConfig, recordLive } from './testing/presence-fixture';
 
 describe('presence service - replicas converge on what the stream stored', () => {
   const s = createSubjects(randomName());
@@ -104,6 +104,32 @@ describe('presence service - replicas converge on what the stream stored', () =>
     await delivered();
     expect(live.of(user.userId).map((e) => e.payload.status)).toEqual(['online', 'offline', 'online']);
     expect(live.of(user.userId).at(-1)?.causationId).toMatch(new RegExp(`^${gw.gatewayId}:hb:`));
+  });
+
+  it('convergence - a choice set through one replica reaches every replica through the KV watch', async () => {
+    const gw = fakeGateway(nc, s);
+    const user = { userId: randomUUID(), username: 'tess' };
+    gw.open('c1', user.userId, user.username);
+    await eventually(() => agree(user.userId, 'online'));
+    // Straight to the bucket, as another replica's presence.set leaves it.
+    const kv = await a.deps.js.kv(s.kv.presence);
+    await kv.put(
+      user.userId,
+      new TextEncoder().encode(JSON.stringify({ ...user, status: 'busy', text: 'deep work', updatedAt: new Date().toISOString() })),
+    );
+    await eventually(() => agree(user.userId, 'busy'));
+    for (const svc of [a, b]) {
+      expect(presenceOf(svc).ownView(user.userId)).toEqual(expect.objectContaining({ status: 'busy', text: 'deep work', shown: 'busy' }));
+    }
+    await eventually(() => live.last(user.userId) === 'busy');
+    expect(live.of(user.userId).map((e) => e.payload.status)).toEqual(['online', 'busy']);
+
+    // A malformed value in the bucket is ignored (logged and counted): the last valid choice stands.
+    await kv.put(user.userId, new TextEncoder().encode(JSON.stringify({ ...user, status: 'sleeping' })));
+    await kv.put(randomUUID(), new TextEncoder().encode('not json'));
+    await eventually(async () => (await metric(a, 'presence_invalid_messages_total{kind="choice"}')) >= 2);
+    expect(presenceOf(a).ownView(user.userId).status).toBe('busy');
+    expect(await agree(user.userId, 'busy')).toBe(true);
   });
 });
 
