@@ -68,9 +68,18 @@ describe('gateway accounts - register and login over HTTP', () => {
   it('login - issues an HS256 token with sub and name, case-insensitive name', async () => {
     const { user } = await register(svc.url, 'Carol', 'password-1');
     const res = await login(svc.url, 'ｃａｒｏｌ', 'password-1');
-    expect(res).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresAt: expect.any(String), user });
+    expect(res).toEqual({
+      accessToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresAt: expect.any(String),
+      refreshToken: expect.stringMatching(/^[^.]+\.[^.]+\.[A-Za-z0-9_-]{43}$/),
+      refreshExpiresAt: expect.any(String),
+      sessionId: expect.stringMatching(new RegExp(`^${user.userId}\\.`)),
+      user,
+    });
+    expect(res.refreshToken.startsWith(`${res.sessionId}.`)).toBe(true);
     const claims = jwt.verify(res.accessToken, TEST_JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    expect(claims).toEqual(expect.objectContaining({ sub: user.userId, name: 'Carol' }));
+    expect(claims).toEqual(expect.objectContaining({ sub: user.userId, name: 'Carol', sid: res.sessionId }));
     expect(new Date(res.expiresAt).getTime()).toBe((claims.exp as number) * 1000);
   });
 
