@@ -1,4 +1,4 @@
-import { isUserId, type UserRegistered } from '@chat/contracts';
+import { isUserId, type LoginResult, type UserRegistered } from '@chat/contracts';
 import { ChatClientError, login, register } from '@chat/client';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName } from '@chat/testing';
@@ -67,7 +67,8 @@ describe('gateway accounts - register and login over HTTP', () => {
 
   it('login - issues an HS256 token with sub and name, case-insensitive name', async () => {
     const { user } = await register(svc.url, 'Carol', 'password-1');
-    const res = await login(svc.url, 'ｃａｒｏｌ', 'password-1');
+    // The contracts' LoginResult (libs/client may still declare the older, smaller reply).
+    const res = (await login(svc.url, 'ｃａｒｏｌ', 'password-1')) as unknown as LoginResult;
     expect(res).toEqual({
       accessToken: expect.any(String),
       tokenType: 'Bearer',

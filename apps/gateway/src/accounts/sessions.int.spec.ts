@@ -87,7 +87,7 @@ describe('gateway sessions - refresh tokens, logout, password, disable, delete',
   beforeAll(async () => {
     s = createSubjects(ns);
     nc = await connectNats({ servers: await testNatsUrl(), name: 'sessions-test' });
-    nc.subscribe(s.rpc('rooms.userRooms'), { queue: 'rooms', callback: (_e, m) => m.respond(encodeJson(ok({ roomIds: [] }))) });
+    nc.subscribe(s.rpc('rooms.userRooms'), { queue: 'rooms', callback: (_e, m) => void m.respond(encodeJson(ok({ roomIds: [] }))) });
     await nc.flush();
     svc = await startTestGateway(ns, { SERVER_ADMINS: 'root' });
   });
