@@ -28,7 +28,7 @@ export class GatewayConfig extends BaseConfig {
 
   /**
    * Lifetime of a remembered session's refresh token ("remember me"), in seconds; every refresh
-   * starts it again. Also the max age of the sessions KV bucket. @default 2592000 (30 days)
+   * starts it again. @default 2592000 (30 days)
    */
   @IsInt()
   @Min(60)

@@ -13,8 +13,8 @@ const unavailable = () => new ChatError('UNAVAILABLE', 'the session store is not
  * revocation signal. A revocation deletes the records first (so no refresh or new `auth` of the
  * session works any more on any gateway), then publishes `SessionRevocation` on
  * `live.sessions(userId)` so that every gateway closes the session's open connections at once.
- * Records expire with the bucket's max age (REFRESH_TOKEN_TTL_S after their last write) besides
- * the `expiresAt` the account service checks.
+ * Records expire with the bucket's max age (the longer of the two refresh lifetimes after their
+ * last write) besides the `expiresAt` the account service checks.
  */
 @Injectable()
 export class SessionStore implements OnModuleInit {
@@ -29,7 +29,9 @@ export class SessionStore implements OnModuleInit {
   ) {}
 
   async onModuleInit() {
-    this.kv = await this.js.kv(this.s.kv.sessions, { history: 1, ttl: this.config.REFRESH_TOKEN_TTL_S * 1000 });
+    // Records outlive their longest possible refresh lifetime by nothing: the bucket forgets them then.
+    const longestS = Math.max(this.config.REFRESH_TOKEN_TTL_S, this.config.REFRESH_TOKEN_SESSION_TTL_S);
+    this.kv = await this.js.kv(this.s.kv.sessions, { history: 1, ttl: longestS * 1000 });
   }
 
   /** The record and its revision; null when there is none (deleted, expired from the bucket, unreadable). */
