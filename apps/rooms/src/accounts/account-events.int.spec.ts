@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { decodeChatEvent, directRoomId, makeEvent, type UserDeleted, type UserView } from '@chat/contracts';
+import { decodeChatEvent, directRoomId, makeEvent, usernameKey, type UserDeleted, type UserView } from '@chat/contracts';
+import { decodeJson, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName } from '@chat/testing';
 import { register as registerUser, startRooms } from '../testing/rooms-fixture';
@@ -78,6 +79,13 @@ describe('rooms service - account events (a deleted account leaves everything)',
     expect(left.ok && left.event).toEqual(
       expect.objectContaining({ type: 'MemberLeft', payload: expect.objectContaining({ userId: gone.userId, successorId: admin.userId }) }),
     );
+
+    // Once the gateway has marked the account record deleted, nobody can invite (or message) it by name.
+    const kv = await svc.deps.js.kv(svc.deps.subjects.kv.accounts);
+    const entry = (await kv.get(usernameKey('gone')))!;
+    await kv.put(usernameKey('gone'), encodeJson({ ...(decodeJson(entry.value) as object), deleted: true, passwordHash: '' }));
+    const invite = await rpc().call('rooms.invite', { roomId: 'owned', ...actor(admin), username: 'gone' });
+    expect(!invite.ok && invite.error.code).toBe('NOT_FOUND');
 
     // Delivered again (or a second UserDeleted): nothing is left to do, nothing is appended.
     const chatBefore = await svc.deps.js.lastSeq(s.streams.chat.name);
