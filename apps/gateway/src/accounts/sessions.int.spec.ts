@@ -147,7 +147,15 @@ describe('gateway sessions - refresh tokens, logout, password, disable, delete',
     expect((await ca.closed).code).toBe(4410);
     expect(errorOf(await refresh(a.refreshToken))).toEqual({ status: 401, code: 'SESSION_REVOKED' });
     await expect(cb.request('ping', {})).resolves.toEqual({ time: expect.any(String) });
-    expect((await refresh(b.refreshToken)).status).toBe(200);
+    const fresh = (await refresh(b.refreshToken)).json as LoginResult;
+    expect(fresh.sessionId).toBe(b.sessionId);
+
+    // With a refresh token in the body, that session (of the same user) ends too.
+    const c = await loginAs('lou');
+    const out = await call('POST', '/api/auth/logout', { token: fresh.accessToken, body: { refreshToken: c.refreshToken } });
+    expect(out.status).toBe(204);
+    expect((await cb.closed).code).toBe(4410);
+    expect(errorOf(await refresh(c.refreshToken)).code).toBe('SESSION_REVOKED');
   });
 
   it('logout-all - ends every session of the user and closes all their connections', async () => {
