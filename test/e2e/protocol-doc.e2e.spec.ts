@@ -264,11 +264,19 @@ describe('protocol.md, followed to the letter', () => {
         expect(l.json.expiresAt).toMatch(ISO_WHOLE);
         const exp = Date.parse(l.json.expiresAt);
         expect(exp % 1000).toBe(0);
-        // default lifetime 1 hour
-        expect(Math.abs(exp - Date.now() - 3600_000)).toBeLessThan(15_000);
+        // default lifetime 15 minutes
+        expect(Math.abs(exp - Date.now() - 900_000)).toBeLessThan(15_000);
         const claims = decodeJwt(l.json.accessToken);
         expect(JSON.parse(Buffer.from(l.json.accessToken.split('.')[0], 'base64url').toString()).alg).toBe('HS256');
-        expect(claims).toMatchObject({ sub: l.json.user.userId, name: 'alice', iat: expect.any(Number), exp: exp / 1000 });
+        expect(claims).toMatchObject({
+          sub: l.json.user.userId,
+          name: 'alice',
+          sid: l.json.sessionId,
+          iat: expect.any(Number),
+          exp: exp / 1000,
+        });
+        expectFields('login', l.json, { refreshToken: 'string', refreshExpiresAt: 'time', sessionId: 'string' });
+        expect(l.json.refreshToken.startsWith(`${l.json.sessionId}.`)).toBe(true);
       }
       const wrong = await login('alice', 'wrong-password');
       expectHttpError('wrong password', wrong, 401, 'AUTH_FAILED');
@@ -280,7 +288,7 @@ describe('protocol.md, followed to the letter', () => {
       expectHttpError('129-char login name', bad, 400, 'BAD_REQUEST');
       const emptyPw = await http(base, 'POST', '/api/auth/login', { username: 'alice', password: '' });
       expectHttpError('empty password', emptyPw, 400, 'BAD_REQUEST');
-      const extra = await http(base, 'POST', '/api/auth/login', { username: 'alice', password: 'password-1', remember: true });
+      const extra = await http(base, 'POST', '/api/auth/login', { username: 'alice', password: 'password-1', rememberMe: true });
       expectHttpError('unknown login field', extra, 400, 'BAD_REQUEST');
     });
   });
@@ -370,7 +378,12 @@ describe('protocol.md, followed to the letter', () => {
       expect(ok.ok).toBe(true);
       expectFields('auth', ok.data, { user: 'object', protocol: 'integer', expiresAt: 'string' });
       expectFields('auth.user', ok.data.user, { userId: 'uuid', username: 'string' });
-      expect(ok.data).toEqual({ user: { userId: users.alice.userId, username: 'alice' }, protocol: 1, expiresAt: users.alice.expiresAt });
+      expect(ok.data).toEqual({
+        user: { userId: users.alice.userId, username: 'alice' },
+        protocol: 1,
+        expiresAt: users.alice.expiresAt,
+        sessionId: decodeJwt(users.alice.token).sid,
+      });
 
       // re-auth as the same user with a fresh token: allowed, reply carries the token's expiresAt
       const again = await c.request('auth', { token: users.alice.token });

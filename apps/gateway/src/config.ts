@@ -17,11 +17,29 @@ export class GatewayConfig extends BaseConfig {
   })
   JWT_SECRET = '';
 
-  /** Lifetime of an access token in seconds; a WebSocket is closed (4403) when its token expires. @default 3600 */
+  /**
+   * Lifetime of an access token in seconds; a WebSocket is closed (4403) when its token expires
+   * unless the client sent a fresh one (clients renew with their refresh token). @default 900
+   */
   @IsInt()
   @Min(30)
   @Max(30 * 24 * 3600)
-  ACCESS_TOKEN_TTL_S = 3600;
+  ACCESS_TOKEN_TTL_S = 900;
+
+  /**
+   * Lifetime of a remembered session's refresh token ("remember me"), in seconds; every refresh
+   * starts it again. @default 2592000 (30 days)
+   */
+  @IsInt()
+  @Min(60)
+  @Max(365 * 24 * 3600)
+  REFRESH_TOKEN_TTL_S = 30 * 24 * 3600;
+
+  /** Lifetime of a not-remembered session's refresh token, in seconds; every refresh starts it again. @default 86400 (1 day) */
+  @IsInt()
+  @Min(60)
+  @Max(365 * 24 * 3600)
+  REFRESH_TOKEN_SESSION_TTL_S = 24 * 3600;
 
   /**
    * Identity of this gateway replica towards the presence service (one NATS subject token).

@@ -2,10 +2,13 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { CONFIG } from '@chat/platform';
-import { AccountsController } from './accounts/accounts.controller';
+import { AccountsController, AdminUsersController, OwnAccountController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordHasher } from './accounts/passwords';
 import { TokenService } from './accounts/tokens';
+import { BearerGuard } from './accounts/bearer.guard';
+import { SessionCheck } from './accounts/session-check';
+import { SessionStore } from './accounts/session-store';
 import { LoginThrottle } from './accounts/login-throttle';
 import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
@@ -16,6 +19,7 @@ import { LocalOps } from './operations/local-handlers';
 import { RpcForwarder } from './operations/rpc-forwarder';
 import { PresencePublisher } from './sessions/presence.publisher';
 import { SESSION_ROOMS } from './sessions/session-rooms';
+import { SessionRevocations } from './sessions/revocations';
 import { Sessions } from './sessions/sessions';
 import { WIRE_LISTENER, WsServer } from './wire/ws.server';
 
@@ -32,7 +36,7 @@ export class GatewayModule {
           verifyOptions: { algorithms: ['HS256'] },
         }),
       ],
-      controllers: [AccountsController],
+      controllers: [AccountsController, OwnAccountController, AdminUsersController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         {
@@ -52,12 +56,16 @@ export class GatewayModule {
             }),
           inject: [CONFIG],
         },
+        SessionStore,
+        SessionCheck,
+        BearerGuard,
         AccountsService,
         GatewayMetrics,
         // Layers, bottom up: wire -> sessions -> fanout / operations. The lower layers name
         // what they need from above as a port, bound here.
         Sessions,
         PresencePublisher,
+        SessionRevocations,
         LiveFanout,
         { provide: SESSION_ROOMS, useExisting: LiveFanout },
         LocalOps,

@@ -145,7 +145,12 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const expired = jwt.sign({ sub: u.user.userId, name: 'Tess', exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET);
     await expect(c.auth(expired)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
     const res = await c.auth(u.token);
-    expect(res).toEqual({ user: u.user, protocol: 1, expiresAt: expect.any(String) });
+    expect(res).toEqual({
+      user: u.user,
+      protocol: 1,
+      expiresAt: expect.any(String),
+      sessionId: (jwt.decode(u.token) as jwt.JwtPayload).sid,
+    });
     expect(rpcSeen).toContainEqual({ op: 'rooms.userRooms', req: { userId: u.user.userId } });
   });
 
@@ -157,7 +162,8 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
   it('auth - closes with 4403 when the token expires', async () => {
     const u = await user('Shorty', []);
     const c = await connect();
-    const token = jwt.sign({ sub: u.user.userId, name: 'Shorty', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_JWT_SECRET);
+    const { sid } = jwt.decode(u.token) as jwt.JwtPayload;
+    const token = jwt.sign({ sub: u.user.userId, name: 'Shorty', sid, exp: Math.floor(Date.now() / 1000) + 2 }, TEST_JWT_SECRET);
     await c.auth(token);
     expect((await c.closed).code).toBe(4403);
   });
@@ -308,11 +314,11 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     let release!: () => void;
     holdUserRooms.set(lea.user.userId, new Promise<void>((r) => (release = r)));
     const second = await connect();
+    const asksOfLea = () => rpcSeen.filter((x) => x.op === 'rooms.userRooms' && x.req.userId === lea.user.userId).length;
+    const askedBefore = asksOfLea();
     const authing = second.auth(lea.token);
     // The list is taken now (with 'vault'); the leave is stored and reaches the gateway before the answer does.
-    await eventually(() =>
-      rpcSeen.some((x) => x.op === 'rooms.userRooms' && x.req.userId === lea.user.userId && holdUserRooms.has(lea.user.userId)),
-    );
+    await eventually(() => asksOfLea() > askedBefore);
     const left = makeEvent<MemberLeft>(serviceCtx('rooms'), 'MemberLeft', 2, {
       roomId: 'vault',
       userId: lea.user.userId,

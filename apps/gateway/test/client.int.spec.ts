@@ -81,7 +81,8 @@ describe('client - against a real gateway', () => {
 
     // A new token meanwhile (as after a re-login): the reconnect sends that one.
     const exp = Math.floor(Date.now() / 1000) + 600;
-    token = jwt.sign({ sub: c.user!.userId, name: 'Rita', exp }, TEST_JWT_SECRET);
+    const { sid } = jwt.decode(token) as jwt.JwtPayload; // the same login session
+    token = jwt.sign({ sub: c.user!.userId, name: 'Rita', sid, exp }, TEST_JWT_SECRET);
     gw = await startTestGateway(s.namespace, { HTTP_PORT: port });
     await eventually(() => c.state === 'open', 15_000);
     expect(ready).toHaveBeenCalledTimes(2);
@@ -92,8 +93,9 @@ describe('client - against a real gateway', () => {
 
   it('a token that expires closes the client for good with authLost (4403)', async () => {
     await register(gw!.url, 'Tom', 'password-1');
-    const { user } = await login(gw!.url, 'Tom', 'password-1');
-    const short = jwt.sign({ sub: user.userId, name: 'Tom', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_JWT_SECRET);
+    const { user, accessToken } = await login(gw!.url, 'Tom', 'password-1');
+    const { sid } = jwt.decode(accessToken) as jwt.JwtPayload;
+    const short = jwt.sign({ sub: user.userId, name: 'Tom', sid, exp: Math.floor(Date.now() / 1000) + 2 }, TEST_JWT_SECRET);
     const lost: AuthLost[] = [];
     const c = await ChatClient.connect(wsUrlOf(gw!.url), { WebSocket, token: short, reconnect: { initialDelayMs: 50 } });
     const states = track(c);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBoots
 import { ChatError } from '@chat/contracts';
 import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
+import { AccountEventsConsumer } from './accounts/account-events';
 import type { RoomsConfig } from './config';
 import { Conversations } from './direct/conversations';
 import { MessageCommandHandler } from './messages/message-commands';
@@ -56,6 +57,7 @@ export class RoomsModule {
         RoomsStartup,
         UserNotifier,
         MessageIdRecorder,
+        AccountEventsConsumer,
       ],
     };
   }

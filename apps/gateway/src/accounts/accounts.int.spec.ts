@@ -1,4 +1,4 @@
-import { isUserId, type UserRegistered } from '@chat/contracts';
+import { isUserId, type LoginResult, type UserRegistered } from '@chat/contracts';
 import { ChatClientError, login, register } from '@chat/client';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName } from '@chat/testing';
@@ -67,10 +67,20 @@ describe('gateway accounts - register and login over HTTP', () => {
 
   it('login - issues an HS256 token with sub and name, case-insensitive name', async () => {
     const { user } = await register(svc.url, 'Carol', 'password-1');
-    const res = await login(svc.url, 'ｃａｒｏｌ', 'password-1');
-    expect(res).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresAt: expect.any(String), user });
+    // The contracts' LoginResult (libs/client may still declare the older, smaller reply).
+    const res = (await login(svc.url, 'ｃａｒｏｌ', 'password-1')) as unknown as LoginResult;
+    expect(res).toEqual({
+      accessToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresAt: expect.any(String),
+      refreshToken: expect.stringMatching(/^[^.]+\.[^.]+\.[A-Za-z0-9_-]{43}$/),
+      refreshExpiresAt: expect.any(String),
+      sessionId: expect.stringMatching(new RegExp(`^${user.userId}\\.`)),
+      user,
+    });
+    expect(res.refreshToken.startsWith(`${res.sessionId}.`)).toBe(true);
     const claims = jwt.verify(res.accessToken, TEST_JWT_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    expect(claims).toEqual(expect.objectContaining({ sub: user.userId, name: 'Carol' }));
+    expect(claims).toEqual(expect.objectContaining({ sub: user.userId, name: 'Carol', sid: res.sessionId }));
     expect(new Date(res.expiresAt).getTime()).toBe((claims.exp as number) * 1000);
   });
 

@@ -53,7 +53,12 @@ export function parseAccountRecord(bytes: Uint8Array): AccountRecord | null {
     typeof r.createdAt !== 'string'
   )
     return null;
-  return { userId: r.userId, username: r.username, passwordHash: r.passwordHash, createdAt: r.createdAt };
+  if ((r.disabled !== undefined && typeof r.disabled !== 'boolean') || (r.deleted !== undefined && typeof r.deleted !== 'boolean'))
+    return null;
+  const record: AccountRecord = { userId: r.userId, username: r.username, passwordHash: r.passwordHash, createdAt: r.createdAt };
+  if (r.disabled) record.disabled = true;
+  if (r.deleted) record.deleted = true;
+  return record;
 }
 
 export const userView = (r: Pick<AccountRecord, 'userId' | 'username'>): UserView => ({ userId: r.userId, username: r.username });

@@ -49,4 +49,12 @@ describe('accounts - records', () => {
     expect(parseAccountRecord(Buffer.from('nope'))).toBeNull();
     expect(parseAccountRecord(Buffer.from('{"userId":1}'))).toBeNull();
   });
+
+  it('keeps the disabled and deleted flags and refuses flags that are not booleans', () => {
+    const base = { userId: 'id-1', username: 'Bob', passwordHash: '', createdAt: '2025-01-01T00:00:00.000Z' };
+    expect(parseAccountRecord(Buffer.from(JSON.stringify({ ...base, deleted: true })))).toEqual({ ...base, deleted: true });
+    expect(parseAccountRecord(Buffer.from(JSON.stringify({ ...base, disabled: true })))).toEqual({ ...base, disabled: true });
+    expect(parseAccountRecord(Buffer.from(JSON.stringify({ ...base, disabled: false })))).toEqual(base);
+    expect(parseAccountRecord(Buffer.from(JSON.stringify({ ...base, disabled: 'yes' })))).toBeNull();
+  });
 });

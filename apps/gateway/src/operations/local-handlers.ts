@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PROTOCOL_VERSION, fail, ok, type LocalWsOp, type Result, type WsOps } from '@chat/contracts';
 import { RpcClient } from '@chat/messaging';
-import { TokenService } from '../accounts/tokens';
+import { SessionCheck } from '../accounts/session-check';
 import type { Session } from '../sessions/session';
 import { SESSION_ROOMS, type SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
@@ -31,23 +31,33 @@ export class LocalOps {
   };
 
   constructor(
-    private readonly tokens: TokenService,
+    private readonly sessionCheck: SessionCheck,
     private readonly rpc: RpcClient,
     private readonly sessions: Sessions,
     @Inject(SESSION_ROOMS) private readonly rooms: SessionRooms,
   ) {}
 
   private async authenticate({ session, correlationId }: LocalContext, req: WsOps['auth']['req']): Promise<Result<WsOps['auth']['res']>> {
-    if (session.state === 'authenticating') return fail('CONFLICT', 'authentication is already in progress on this connection');
-    const token = this.tokens.verify(req.token);
+    // Signature, expiry, and that the login session still exists (one KV get).
+    const token = await this.sessionCheck.verifyAccess(req.token);
     if (!token.ok) return token;
-    const { user, expiresAtMs } = token.data;
-    const answer = () => ok({ user: session.user!, protocol: PROTOCOL_VERSION, expiresAt: new Date(session.expiresAtMs).toISOString() });
+    if (session.closed) return fail('UNAVAILABLE', 'connection closed');
+    // Checked after the await: of two auths sent at once, the first to get here begins.
+    if (session.state === 'authenticating') return fail('CONFLICT', 'authentication is already in progress on this connection');
+    const { user, expiresAtMs, sessionId } = token.data;
+    const answer = () =>
+      ok({
+        user: session.user!,
+        protocol: PROTOCOL_VERSION,
+        expiresAt: new Date(session.expiresAtMs).toISOString(),
+        sessionId: session.sessionId!,
+      });
 
     if (session.authenticated) {
       // A fresh token for the same user extends the connection's life (no reconnect needed).
       if (session.user?.userId !== user.userId)
         return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
+      session.sessionId = sessionId;
       this.sessions.extend(session, expiresAtMs);
       return answer();
     }
@@ -55,6 +65,7 @@ export class LocalOps {
     // Registered before the room list is fetched, so that joins and leaves of this user that
     // arrive meanwhile are applied and not undone by an older list (RoomIndex.applyRoomList).
     this.sessions.beginAuth(session, user);
+    session.sessionId = sessionId;
     const undo = () => {
       this.rooms.unregister(session);
       this.sessions.abortAuth(session);

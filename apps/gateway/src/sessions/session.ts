@@ -11,6 +11,8 @@ export type SessionState = 'open' | 'authenticating' | 'authenticated' | 'closed
 export class Session {
   state: SessionState = 'open';
   user: UserView | null = null;
+  /** The login session (refresh-token family) of the token that authenticated it; a revocation of it closes the connection. */
+  sessionId: string | null = null;
   status: SettableStatus = 'online';
   expiresAtMs = 0;
   authTimer?: NodeJS.Timeout;

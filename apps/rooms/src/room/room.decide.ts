@@ -45,6 +45,8 @@ export type RoomCommand =
     })
   | { type: 'JoinRoom'; roomId: string; user: UserView }
   | { type: 'LeaveRoom'; roomId: string; user: UserView }
+  /** Only for a deleted account (apps/rooms/src/accounts): its side of a conversation ends. Not an RPC. */
+  | { type: 'LeaveConversation'; roomId: string; user: UserView }
   | { type: 'Invite'; roomId: string; actor: Actor; invitee: UserView }
   | { type: 'AcceptInvitation'; roomId: string; user: UserView }
   | { type: 'DeclineInvitation'; roomId: string; user: UserView }
@@ -95,6 +97,8 @@ export function decide(room: Room | null, cmd: RoomCommand, ctx: EventContext, l
       return block(room, cmd, ctx);
     case 'SetRetention':
       return setRetention(room, cmd, ctx);
+    case 'LeaveConversation':
+      return leaveConversation(room, cmd.roomId, cmd.user, ctx);
     default:
       return decideGroup(groupRoom(room, cmd.roomId, actorOf(cmd).userId), cmd, ctx, lookups);
   }
@@ -110,7 +114,10 @@ function groupRoom(room: Room | null, roomId: string, userId: string): Room {
   return room;
 }
 
-type GroupCommand = Exclude<RoomCommand, { type: 'CreateRoom' | 'OpenConversation' | 'Block' | 'Unblock' | 'SetRetention' }>;
+type GroupCommand = Exclude<
+  RoomCommand,
+  { type: 'CreateRoom' | 'OpenConversation' | 'Block' | 'Unblock' | 'SetRetention' | 'LeaveConversation' }
+>;
 
 function decideGroup(room: Room, cmd: GroupCommand, ctx: EventContext, lookups: DecideLookups): RoomEvent[] {
   const roomId = room.roomId;
@@ -263,6 +270,14 @@ function leave(room: Room, user: UserView, ctx: EventContext): RoomEvent {
     successorId: successor?.userId ?? null,
     successorName: successor?.username ?? null,
   });
+}
+
+/** A member leaving a conversation (their account was deleted); nothing when they already left. */
+function leaveConversation(room: Room | null, roomId: string, user: UserView, ctx: EventContext): RoomEvent[] {
+  if (!room || room.kind !== 'direct') throw roomNotFound(roomId);
+  const leaver = room.members.get(user.userId);
+  if (!leaver) return [];
+  return [makeEvent<MemberLeft>(ctx, 'MemberLeft', 2, { ...about(room, leaver), successorId: null, successorName: null })];
 }
 
 /** Who owns the room when the owner leaves: the longest-standing admin, else the longest-standing member. */

@@ -26,11 +26,16 @@ export class UserDirectory implements OnModuleInit {
     this.accounts = await this.js.kv(this.s.kv.accounts);
   }
 
-  /** The user registered under this name (compared after NFKC and case folding), or null. */
+  /**
+   * The user registered under this name (compared after NFKC and case folding), or null; null
+   * for a deleted account too (its name stays taken, but nobody can invite or message it).
+   */
   async byName(username: string): Promise<UserView | null> {
     const entry = await this.accounts.get(usernameKey(username)).catch(unavailable);
     if (!entry || entry.operation !== 'PUT') return null;
-    const user = userOf(decodeJson(entry.value));
+    const record = decodeJson(entry.value);
+    if ((record as { deleted?: unknown } | null)?.deleted === true) return null;
+    const user = userOf(record);
     if (user) this.remember(user);
     return user;
   }

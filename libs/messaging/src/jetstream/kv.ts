@@ -21,6 +21,11 @@ export interface KvBucket {
   update(key: string, value: Uint8Array, previousRevision: number): Promise<number>;
   /** With `previousSeq`: only if the key's last revision is still that one. */
   delete(key: string, opts?: { previousSeq?: number }): Promise<void>;
+  /**
+   * The keys that have a value, matching a subject-style filter (`a.*`, `a.>`; one filter on
+   * NATS 2.9). Filtered by the server, so listing one user's keys does not read the bucket.
+   */
+  keys(filter?: string): Promise<AsyncIterable<string>>;
   /** Rejects when the bucket does not answer (a readiness probe). */
   status(): Promise<unknown>;
 }
