@@ -29,9 +29,11 @@ const NO_PERSONAL: ReadonlyMap<string, WsFrame> = new Map();
 /**
  * Presence positions remembered with the connections they reached: one change arrives once per
  * room the user shares with the connections here, the copies right after one another (one
- * presence replica publishes them in a row), so a short memory keeps each connection to one.
+ * presence replica publishes them in a row), so a short memory keeps each connection to one:
+ * at most this many changes, none older than PRESENCE_MEMORY_MS.
  */
 const PRESENCE_MEMORY = 4096;
+const PRESENCE_MEMORY_MS = 10_000;
 
 /** A room followed here: one core subscription to both its subjects, so membership and messages keep their stream order. */
 interface RoomFollow {
@@ -73,8 +75,8 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   private readonly readSubs = new Map<string, Subscription>();
   /** One own-presence subscription per user connected here. */
   private readonly mineSubs = new Map<string, Subscription>();
-  /** presence position -> the connections it reached (bounded, oldest forgotten first). */
-  private readonly presenceSent = new Map<number, Set<Session>>();
+  /** presence position -> when it first arrived and the connections it reached (bounded, oldest forgotten first). */
+  private readonly presenceSent = new Map<number, { atMs: number; to: Set<Session> }>();
   private readonly received;
   private readonly deliveredMessages;
 
@@ -384,11 +386,16 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     const { position, view } = change;
     let sent = this.presenceSent.get(position);
     if (!sent) {
-      sent = new Set();
+      const now = Date.now();
+      // Oldest first (insertion order): forget what is too old or too much.
+      for (const [p, e] of this.presenceSent) {
+        if (this.presenceSent.size < PRESENCE_MEMORY && now - e.atMs < PRESENCE_MEMORY_MS) break;
+        this.presenceSent.delete(p);
+      }
+      sent = { atMs: now, to: new Set() };
       this.presenceSent.set(position, sent);
-      if (this.presenceSent.size > PRESENCE_MEMORY) this.presenceSent.delete(this.presenceSent.keys().next().value!);
     }
-    this.sendOnce(this.index.connectionsIn(follow.roomId).keys(), sent, view, position);
+    this.sendOnce(this.index.connectionsIn(follow.roomId).keys(), sent.to, view, position);
   }
 
   private sendOnce(to: Iterable<Session>, sent: Set<Session>, view: PresenceView, position: number) {
