@@ -267,11 +267,14 @@ describe('gateway live - typing, presence delivery, activity, limits and shutdow
     expect(mia.c.events('presence.mine')).toHaveLength(1);
   });
 
-  it('activity - a connection without activity turns idle (signal and heartbeat); presence.active brings it back', async () => {
+  it('activity - a connection without activity turns idle (signal and heartbeat); presence.active or a user action brings it back', async () => {
     const gwId = `gw-idle-${randomUUID().slice(0, 8)}`;
     const gw = await gateway({ GATEWAY_ID: gwId, PRESENCE_IDLE_MS: '10000', PRESENCE_HEARTBEAT_MS: '200' });
-    const ida = await authed('ida', [], gw);
+    const r = room('idle');
+    const ida = await authed('ida', [r], gw);
+    const ivy = await authed('ivy', [r], gw);
     const opened = await eventually(() => signals.find((x) => x.kind === 'opened' && x.userId === ida.user.userId));
+    const ivyOpened = await eventually(() => signals.find((x) => x.kind === 'opened' && x.userId === ivy.user.userId));
     await eventually(() => beats.some((b) => b.gatewayId === gwId && b.connections.some((c) => c.connId === opened.connId && !c.idle)));
     const idle = await eventually(() => signals.find((x) => x.kind === 'activity' && x.connId === opened.connId && x.idle), 20_000, 100);
     expect(idle).toEqual(expect.objectContaining({ gatewayId: gwId, userId: ida.user.userId, idle: true }));
@@ -299,6 +302,10 @@ describe('gateway live - typing, presence delivery, activity, limits and shutdow
     await eventually(() =>
       beats.slice(from).some((b) => b.gatewayId === gwId && b.connections.some((c) => c.connId === opened.connId && !c.idle)),
     );
+    // Ivy went idle meanwhile too; sending a message is activity.
+    await eventually(() => signals.find((x) => x.kind === 'activity' && x.connId === ivyOpened.connId && x.idle));
+    await ivy.c.request('message.send', { roomId: r, clientMsgId: randomUUID(), body: 'back' });
+    await eventually(() => signals.find((x) => x.kind === 'activity' && x.connId === ivyOpened.connId && !x.idle));
   }, 40_000);
 
   it('keep-alive - a client that stops answering pings is cut and reported closed', async () => {
