@@ -1,7 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { WsCloseCodes, WsLimits, WsOperations, fail, type LocalWsOp, type Result, type RpcWsOp, type WsOp } from '@chat/contracts';
+import {
+  WsCloseCodes,
+  WsLimits,
+  WsOperations,
+  fail,
+  type LocalWsOp,
+  type PostAck,
+  type Result,
+  type RpcWsOp,
+  type WsOp,
+} from '@chat/contracts';
 import { CONFIG, PINO } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import type { Session } from '../sessions/session';
@@ -95,13 +105,14 @@ export class OperationDispatcher implements WireListener {
     try {
       if (entry.auth && !(session.authenticated && session.user)) {
         result = fail('UNAUTHENTICATED', 'authenticate first: send op "auth" with your access token');
-      } else if (entry.kind === 'local') {
-        if (entry.auth && !NOT_ACTIVITY.has(op)) this.sessions.active(session);
-        const handler = this.local.handlers[op as LocalWsOp] as (ctx: object, data: object) => Promise<Result<unknown>> | Result<unknown>;
-        result = await handler({ session, correlationId }, data);
       } else {
         if (!NOT_ACTIVITY.has(op)) this.sessions.active(session);
-        result = await this.forwarder.forward(op as RpcWsOp, { user: session.user!, correlationId }, data as never);
+        if (entry.kind === 'local') {
+          const handler = this.local.handlers[op as LocalWsOp] as (ctx: object, data: object) => Promise<Result<unknown>> | Result<unknown>;
+          result = await handler({ session, correlationId }, data);
+        } else {
+          result = await this.forwarder.forward(op as RpcWsOp, { user: session.user!, correlationId }, data as never);
+        }
       }
     } catch (err) {
       this.logger.error({ err: String(err), stack: (err as Error)?.stack, op, correlationId }, 'request failed');
@@ -109,8 +120,8 @@ export class OperationDispatcher implements WireListener {
     }
     if (result.ok) session.conn.reply(id, result.data);
     else session.conn.replyError(id, result.error);
-    // Sending a message ends its sender's typing there.
-    if (op === 'message.send' && result.ok) this.typing.sent(session, (data as { roomId: string }).roomId);
+    // Sending a message ends its sender's typing there (the ack names the room or conversation).
+    if ((op === 'message.send' || op === 'dm.send') && result.ok) this.typing.sent(session, (result.data as PostAck).roomId);
     const close = session.closeAfterReply;
     if (close) {
       session.closeAfterReply = null;
