@@ -204,6 +204,36 @@ describe('gateway live - typing, presence delivery, activity, limits and shutdow
     expect(ann.c.events('typing')).toEqual([]);
   });
 
+  it('typing - a block stored before the gateway followed the conversation holds typing back too, until it is lifted', async () => {
+    const r = `dm-${randomUUID().slice(0, 8)}`;
+    const ann = await registerMember(svc, memberships, `ann${randomUUID().slice(0, 6)}`, [r]);
+    const bob = await registerMember(svc, memberships, `bob${randomUUID().slice(0, 6)}`, [r]);
+    const block = (type: 'UserBlocked' | 'UserUnblocked') => {
+      const e = makeEvent<UserBlocked>(serviceCtx('rooms'), type as 'UserBlocked', 1, {
+        roomId: r,
+        blockerId: bob.user.userId,
+        blockedId: ann.user.userId,
+      });
+      return svc.deps.js.append(s.chat.roomMeta(r), e, { msgId: e.id });
+    };
+    await block('UserBlocked');
+    const [annC, bobC] = [await connect(), await connect()];
+    await annC.auth(ann.token);
+    await bobC.auth(bob.token);
+    await annC.request('typing', { roomId: r, typing: true });
+    await bobC.request('typing', { roomId: r, typing: true });
+    await annC.request('typing', { roomId: r, typing: false });
+    // Lifted (live): typing goes through again; what came before it never arrives.
+    await block('UserUnblocked');
+    await bobC.waitFor('user.unblocked', (d) => d.roomId === r);
+    await eventually(async () => {
+      await annC.request('typing', { roomId: r, typing: true });
+      return bobC.events('typing').length > 0;
+    });
+    expect(bobC.events('typing').map((e) => [e.data.userId, e.data.typing])).toEqual([[ann.user.userId, true]]);
+    expect(annC.events('typing')).toEqual([]);
+  });
+
   it('presence - a room status change reaches each connection of the room once, even when it shares two rooms with the user', async () => {
     const [r1, r2, r3] = [room('p1'), room('p2'), room('p3')];
     const pam = await authed('pam', [r1, r2]);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { PresenceView, Subjects, WsEventName, WsEvents } from '@chat/contracts';
+import { isDirectRoomId, type PresenceView, type Subjects, type WsEventName, type WsEvents } from '@chat/contracts';
 import { JetStreamAdapter, decodeJson, type CoreNats } from '@chat/messaging';
 import { NATS, PINO, SUBJECTS } from '@chat/platform';
 import { GatewayMetrics } from '../metrics';
@@ -51,6 +51,15 @@ interface RoomFollow {
   removed: Set<string>;
   /** In a conversation: who blocks the other, as far as this gateway saw; while any does, posts are not messages. */
   blockers: Set<string>;
+  /**
+   * Conversations only: blocks stored before this subscription are not in `blockers` until they
+   * are read (on the first typing signal, the only thing they hold back that the stream does not
+   * decide). `typing` holds the signals arriving meanwhile; `touched` the blockers whose state a
+   * live event set meanwhile (newer than anything read).
+   */
+  storedBlocks?: 'reading' | 'read';
+  heldTyping?: Msg[];
+  touchedBlockers?: Set<string>;
 }
 
 /**
@@ -318,6 +327,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     if (effect.block) {
       if (effect.block.blocked) follow.blockers.add(effect.block.blockerId);
       else follow.blockers.delete(effect.block.blockerId);
+      follow.touchedBlockers?.add(effect.block.blockerId);
     }
     for (const userId of effect.follow) {
       follow.removed.delete(userId);
@@ -417,11 +427,52 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   private onRoomTyping(follow: RoomFollow, m: Msg) {
     const typing = toTypingEvent(decodeJson(m.data));
     if (!typing || typing.roomId !== follow.roomId) return this.drop(m, 'not a typing signal of this room');
+    if (isDirectRoomId(follow.roomId) && follow.storedBlocks !== 'read') {
+      (follow.heldTyping ??= []).push(m);
+      if (follow.storedBlocks !== 'reading') void this.readStoredBlocks(follow);
+      return;
+    }
     if (follow.blockers.size > 0) return;
     const to: Session[] = [];
     for (const session of this.index.connectionsIn(follow.roomId).keys())
       if (this.index.userOf(session) !== typing.userId) to.push(session);
     this.sendCounted(to, { event: 'typing', data: typing }, 0);
+  }
+
+  /**
+   * Reads a conversation's stored blocks (its few meta events: opened, blocks, unblocks) into
+   * `blockers`, then lets the typing held meanwhile through. A failed read drops what was held
+   * (typing is best effort; the next signal tries again) rather than risk showing a blocked side.
+   */
+  private async readStoredBlocks(follow: RoomFollow): Promise<void> {
+    const current = () => this.follows.get(follow.roomId) === follow;
+    follow.storedBlocks = 'reading';
+    follow.touchedBlockers = new Set();
+    let read = false;
+    try {
+      const stored = new Set<string>();
+      const stream = this.s.streams.chat.name;
+      const subject = this.s.chat.roomMeta(follow.roomId);
+      for (let n = 0, seq = 1; n < MAX_BACKFILL && current(); n++) {
+        const m = await this.js.nextOnSubject(stream, subject, seq);
+        if (!m) break;
+        const e = readRoomEvent(m.data, m.seq);
+        const block = typeof e === 'object' && e.kind === 'room' ? e.effect.block : undefined;
+        if (block?.blocked) stored.add(block.blockerId);
+        else if (block) stored.delete(block.blockerId);
+        seq = m.seq + 1;
+      }
+      for (const blockerId of stored) if (!follow.touchedBlockers.has(blockerId)) follow.blockers.add(blockerId);
+      read = true;
+    } catch (err) {
+      this.logger.warn({ roomId: follow.roomId, err: String(err) }, 'reading the blocks of a conversation failed; its typing is dropped');
+    } finally {
+      follow.storedBlocks = read ? 'read' : undefined;
+      follow.touchedBlockers = undefined;
+      const held = follow.heldTyping ?? [];
+      follow.heldTyping = undefined;
+      if (read) for (const m of held) if (current()) this.guard(null, m, () => this.onRoomTyping(follow, m));
+    }
   }
 
   /** The user's own presence choice changed (presence publishes): to every connection of theirs. */
