@@ -56,6 +56,11 @@ export async function startTestStack(opts: { serviceEnv?: Record<string, Record<
       // grace to match (drops seen by a fresh presence service wait for the grace to end).
       PRESENCE_HEARTBEAT_MS: '500',
       PRESENCE_STARTUP_GRACE_MS: '1000',
+      // The tests send far faster than a person (hundreds of requests at once, sends in tight
+      // loops): the gateway's per-connection request rate limit (50/s, bursts of 200) is lifted.
+      // Its own rules are proven by the gateway's integration tests.
+      WS_RATE_PER_S: '1000000',
+      WS_RATE_BURST: '1000000',
     },
     ports,
     serviceEnv: opts.serviceEnv ?? {},

@@ -1282,10 +1282,12 @@ describe('protocol.md, followed to the letter', () => {
       sender.close();
     });
 
-    it('gateway shutdown closes connections with 1001', async () => {
+    it('gateway shutdown announces server.shutdown, then closes connections with 1012', async () => {
       const c = await authed(users.carol, gwWs);
+      const m = c.mark();
       await stack.stop('gateway-s');
-      expect((await c.waitClose(15_000)).code).toBe(1001);
+      await c.waitEvent((e) => e.event === 'server.shutdown', m);
+      expect((await c.waitClose(15_000)).code).toBe(1012);
     });
   });
 

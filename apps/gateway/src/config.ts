@@ -54,6 +54,62 @@ export class GatewayConfig extends BaseConfig {
   @Max(60_000)
   PRESENCE_HEARTBEAT_MS = 5000;
 
+  /**
+   * A connection without activity (no `presence.active`, no user action such as a send, a
+   * reaction, typing or a read) for this long is idle: the presence service shows its user away
+   * (automatic away) while none of their connections is active. In ms. @default 300000
+   */
+  @IsInt()
+  @Min(10_000)
+  @Max(86_400_000)
+  PRESENCE_IDLE_MS = 300_000;
+
+  /**
+   * Keep-alive: every connection is pinged this often (WebSocket ping), and a socket that has
+   * not answered the previous ping is cut, so a client that vanished without closing is
+   * reported closed (and its user offline) within two intervals. In ms. @default 10000
+   */
+  @IsInt()
+  @Min(1000)
+  @Max(60_000)
+  WS_PING_INTERVAL_MS = 10_000;
+
+  /**
+   * Connections one user may have authenticated (or authenticating) on this gateway; the `auth`
+   * that would exceed it is answered RATE_LIMITED and the connection closed (4429). Per gateway,
+   * not across gateways. @default 20
+   */
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WS_MAX_CONNECTIONS_PER_USER = 20;
+
+  /**
+   * Request rate limit of one connection, a token bucket: this many requests per second on
+   * average (`ping` is exempt); beyond it requests are answered RATE_LIMITED with the wait in
+   * the message. @default 50
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  WS_RATE_PER_S = 50;
+
+  /** The request rate limit's bucket size: requests one connection may send at once after a quiet spell. @default 200 */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  WS_RATE_BURST = 200;
+
+  /**
+   * Graceful shutdown: after telling every connection `server.shutdown`, how long the gateway
+   * waits for requests in progress before closing the connections (1012). Also the
+   * `reconnectWithinMs` the event announces. In ms. @default 5000
+   */
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  GATEWAY_DRAIN_MS = 5000;
+
   /** A socket with more unsent bytes than this is a slow consumer and is closed (4408). @default 1 MiB */
   @IsInt()
   @Min(64 * 1024)

@@ -28,4 +28,29 @@ describe('gateway config - required secret and defaults', () => {
       /REFRESH_TOKEN_SESSION_TTL_S/,
     );
   });
+
+  it('finds a client that vanished without closing within 30 s by default (two keep-alive intervals), and keeps the ranges', () => {
+    const c = loadConfig(GatewayConfig, { JWT_SECRET: 'x'.repeat(32) });
+    expect(2 * c.WS_PING_INTERVAL_MS).toBeLessThanOrEqual(30_000);
+    expect(c).toEqual(
+      expect.objectContaining({
+        PRESENCE_IDLE_MS: 300_000,
+        WS_MAX_CONNECTIONS_PER_USER: 20,
+        WS_RATE_PER_S: 50,
+        WS_RATE_BURST: 200,
+        GATEWAY_DRAIN_MS: 5000,
+      }),
+    );
+    const secret = { JWT_SECRET: 'x'.repeat(32) };
+    for (const [name, bad] of [
+      ['WS_PING_INTERVAL_MS', '999'],
+      ['WS_PING_INTERVAL_MS', '60001'],
+      ['PRESENCE_IDLE_MS', '9999'],
+      ['WS_MAX_CONNECTIONS_PER_USER', '0'],
+      ['WS_RATE_PER_S', '0'],
+      ['WS_RATE_BURST', '1.5'],
+      ['GATEWAY_DRAIN_MS', '-1'],
+    ])
+      expect(() => loadConfig(GatewayConfig, { ...secret, [name]: bad })).toThrow(new RegExp(name));
+  });
 });

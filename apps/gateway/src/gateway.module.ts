@@ -17,6 +17,7 @@ import { GatewayMetrics } from './metrics';
 import { OperationDispatcher } from './operations/dispatcher';
 import { LocalOps } from './operations/local-handlers';
 import { RpcForwarder } from './operations/rpc-forwarder';
+import { TypingSignals } from './operations/typing';
 import { PresencePublisher } from './sessions/presence.publisher';
 import { SESSION_ROOMS } from './sessions/session-rooms';
 import { SessionRevocations } from './sessions/revocations';
@@ -68,6 +69,7 @@ export class GatewayModule {
         SessionRevocations,
         LiveFanout,
         { provide: SESSION_ROOMS, useExisting: LiveFanout },
+        TypingSignals,
         LocalOps,
         RpcForwarder,
         OperationDispatcher,

@@ -10,6 +10,7 @@ import {
   type MemberLeft,
   type PresenceChanged,
   type RoomCreated,
+  type RoomPresenceSignal,
   type Subjects,
   type UserView,
 } from '@chat/contracts';
@@ -356,7 +357,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     await expect(c.request('presence.list', {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
-  it('presence - signals opened/status/closed and heartbeats the connection', async () => {
+  it('presence - signals opened/closed and heartbeats the connection (active, not idle)', async () => {
     const signals: GatewaySignal[] = [];
     const beats: GatewayHeartbeat[] = [];
     const sub1 = nc.subscribe(s.presence.gatewayConnections(gatewayId), {
@@ -369,9 +370,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const p = await authed('Pam', []);
     const opened = await eventually(() => signals.find((x) => x.kind === 'opened' && x.userId === p.user.userId));
     expect(opened).toEqual(expect.objectContaining({ gatewayId, username: 'Pam', connId: expect.any(String) }));
-    await expect(p.c.request('presence.set', { status: 'busy' })).resolves.toEqual({ status: 'busy' });
-    await eventually(() => signals.find((x) => x.kind === 'status' && x.userId === p.user.userId && x.status === 'busy'));
-    const beat = await eventually(() => beats.find((b) => b.connections.some((c) => c.connId === opened.connId && c.status === 'busy')));
+    const beat = await eventually(() => beats.find((b) => b.connections.some((c) => c.connId === opened.connId && !c.idle)));
     expect(beat).toEqual(expect.objectContaining({ gatewayId, intervalMs: 200 }));
     await p.c.close();
     await eventually(() => signals.find((x) => x.kind === 'closed' && x.connId === opened.connId));
@@ -410,20 +409,26 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     }
   });
 
-  it('presence - a PresenceChanged event reaches every authenticated connection', async () => {
-    const a = await authed('Pia', []);
-    const b = await authed('Pete', []);
-    const e = makeEvent<PresenceChanged>(serviceCtx('presence'), 'PresenceChanged', 1, {
+  it('presence - a stored PresenceChanged is not pushed to everyone; a status reaches a room only through its presence subject', async () => {
+    const a = await authed('Pia', ['pia-room']);
+    const b = await authed('Pete', ['pia-room']);
+    const stranger = await authed('Stranger', []);
+    const e = makeEvent<PresenceChanged>(serviceCtx('presence'), 'PresenceChanged', 2, {
       userId: a.user.userId,
       username: 'Pia',
       status: 'away',
+      text: null,
       lastSeen: new Date().toISOString(),
     });
     const r = await svc.deps.js.append(s.presence.user(a.user.userId), e, { msgId: e.id });
+    const signal: RoomPresenceSignal = { position: r.seq, presence: { ...e.payload, status: 'busy' } };
+    nc.publish(s.live.roomPresence('pia-room'), encodeJson(signal));
     for (const m of [a, b]) {
-      const f = await m.c.waitForFrame('presence.changed', (d) => d.userId === a.user.userId && d.status === 'away');
-      expect(f.position).toBe(r.seq);
+      const f = await m.c.waitForFrame('presence.changed', (d) => d.userId === a.user.userId);
+      expect(f).toEqual(expect.objectContaining({ position: r.seq, data: expect.objectContaining({ status: 'busy' }) }));
+      expect(m.c.events('presence.changed')).toHaveLength(1);
     }
+    expect(stranger.c.events('presence.changed')).toEqual([]);
   });
 
   it('message.send - with WS_ORDERED_SENDS=false requests of one connection run concurrently', async () => {
@@ -457,7 +462,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     }
   });
 
-  it('shutdown - connected clients are closed with 1001 and reported closed', async () => {
+  it('shutdown - connected clients are told, closed with 1012 and reported closed', async () => {
     const ns = s.namespace;
     const gw = await startTestGateway(ns, { GATEWAY_ID: 'gw-stop' });
     const signals: GatewaySignal[] = [];
@@ -469,7 +474,8 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const c = await connect(gw);
     await c.auth(u.token);
     await gw.close();
-    expect((await c.closed).code).toBe(1001);
+    await c.waitFor('server.shutdown');
+    expect((await c.closed).code).toBe(1012);
     await eventually(() => signals.find((x) => x.kind === 'closed' && x.userId === u.user.userId));
     sub.unsubscribe();
   });

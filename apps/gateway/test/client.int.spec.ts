@@ -68,15 +68,15 @@ describe('client - against a real gateway', () => {
     expect(c.user?.username).toBe('Rita');
     expect(await c.request('ping', {})).toEqual({ time: expect.any(String) });
 
-    // The gateway goes away (1001) and is not back for a while: the client keeps retrying.
+    // The gateway goes away (server.shutdown, its drain, then 1012) and is not back for a while: the client keeps retrying.
     holdRoomsList = true;
     const pending = c.request('rooms.list', {}, { timeoutMs: 20_000 });
     await gw!.close();
     gw = undefined;
-    await eventually(() => states.some((x) => x.state === 'reconnecting' && x.code === 1001));
+    await eventually(() => states.some((x) => x.state === 'reconnecting' && x.code === 1012));
     await eventually(() => states.filter((x) => x.state === 'reconnecting' && x.retryAt !== undefined).length >= 3, 10_000);
-    // The request in flight when the socket dropped failed at once.
-    await expect(pending).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('1001') });
+    // The request in flight (unanswered through the drain) failed when the socket closed.
+    await expect(pending).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('1012') });
     holdRoomsList = false;
 
     // A new token meanwhile (as after a re-login): the reconnect sends that one.

@@ -1,8 +1,16 @@
 import {
+  ChosenStatuses,
+  Limits,
+  PresenceStatuses,
+  WsLimits,
   assertNever,
+  checks,
   decodeChatEvent,
-  decodePresenceEvent,
   isMessageEvent,
+  readPayload,
+  type Check,
+  type OwnPresenceView,
+  type PayloadSpec,
   isRoomId,
   type MessageEvent,
   type MessagePosted,
@@ -10,6 +18,7 @@ import {
   type MessageView,
   type PresenceView,
   type RoomEvent,
+  type RoomTypingSignal,
   type UserView,
   type WsEventName,
   type WsEvents,
@@ -255,11 +264,70 @@ function actingUser(e: Exclude<MessageEvent, MessagePosted>): string {
 export const roomOf = (e: LiveRoomEvent): string =>
   e.kind === 'message' ? e.message.roomId : e.kind === 'change' ? e.roomId : e.effect.roomId;
 
-export function toPresenceView(data: unknown): PresenceView | null {
-  const decoded = decodePresenceEvent(data);
-  if (!decoded.ok) return null;
-  const { userId, username, status, lastSeen } = decoded.event.payload;
-  return { userId, username, status, lastSeen };
+/** A custom status text as the presence service stores it: trimmed, 1-100 code points, one line. */
+const statusText: Check<string> = {
+  expects: `a status text of 1-${Limits.statusTextMaxChars} characters`,
+  is: (v): v is string =>
+    typeof v === 'string' &&
+    v.length > 0 &&
+    v === v.trim() &&
+    [...v].length <= Limits.statusTextMaxChars &&
+    !/[\u0000-\u001f\u007f\u2028\u2029]/.test(v),
+};
+const oneOf = <T extends string>(values: readonly T[]) => checks.oneOf(Object.fromEntries(values.map((v) => [v, true])) as Record<T, true>);
+
+const presenceViewSpec: PayloadSpec<PresenceView> = {
+  userId: checks.uuid,
+  username: checks.nonEmpty,
+  status: oneOf(PresenceStatuses),
+  text: checks.nullable(statusText),
+  lastSeen: checks.time,
+};
+const ownPresenceSpec: PayloadSpec<OwnPresenceView> = {
+  status: oneOf(ChosenStatuses),
+  text: checks.nullable(statusText),
+  shown: oneOf(PresenceStatuses),
+  updatedAt: checks.time,
+};
+const typingSpec: PayloadSpec<RoomTypingSignal> = {
+  roomId: checks.roomId,
+  userId: checks.uuid,
+  username: checks.nonEmpty,
+  typing: { expects: 'a boolean', is: (v): v is boolean => typeof v === 'boolean' },
+  connId: checks.nonEmpty,
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A status change pushed to a room by the presence fan-out (`live.roomPresence`), checked
+ * whole: its presence-stream position and the PresenceView (only its own fields are passed on);
+ * null when it is not one.
+ */
+export function toRoomPresence(data: unknown): { position: number; view: PresenceView } | null {
+  if (!isObject(data) || !checks.positiveInt.is(data.position) || !isObject(data.presence)) return null;
+  const view = readPayload(presenceViewSpec, data.presence);
+  return view.ok ? { position: data.position, view: view.value } : null;
+}
+
+/** The user's own choice (`live.presenceMine`), checked whole; null when it is not one. */
+export function toOwnPresence(data: unknown): OwnPresenceView | null {
+  if (!isObject(data)) return null;
+  const view = readPayload(ownPresenceSpec, data);
+  return view.ok ? view.value : null;
+}
+
+/**
+ * A typing signal of a room (`live.roomTyping`, from any gateway), checked whole, as the
+ * `typing` event its room's connections get (the signal's `connId` stays inside); null when it
+ * is not one.
+ */
+export function toTypingEvent(data: unknown): WsEvents['typing'] | null {
+  if (!isObject(data)) return null;
+  const signal = readPayload(typingSpec, data);
+  if (!signal.ok) return null;
+  const { roomId, userId, username, typing } = signal.value;
+  return { roomId, userId, username, typing, expiresInMs: WsLimits.typingExpiresMs };
 }
 
 /** What the history service publishes on `live.readMarkers(userId)` when a user's marker moves. */

@@ -1,5 +1,15 @@
 import { roomEventTypes, usersToNotify, type RoomEvent } from '@chat/contracts';
-import { positionOf, readRoomEvent, roomEventEffect, toPresenceView, toReadMarker, type RoomEventEffect } from './live-events';
+import {
+  positionOf,
+  readRoomEvent,
+  roomEventEffect,
+  toOwnPresence,
+  toReadMarker,
+  toRoomPresence,
+  toTypingEvent,
+  type RoomEventEffect,
+} from './live-events';
+import { WsLimits } from '@chat/contracts';
 
 const U = '00000000-0000-4000-8000-0000000000a1';
 const V = '00000000-0000-4000-8000-0000000000a2';
@@ -207,10 +217,61 @@ describe('live events - translation of stream events to client events', () => {
     expect(readRoomEvent(env('MemberLeft', ann, 1), 1)).toMatchObject({ kind: 'room', effect: { room: { data: { newOwner: null } } } });
   });
 
-  it('maps PresenceChanged to a PresenceView', () => {
-    const p = { userId: U, username: 'Ann', status: 'away', lastSeen: T };
-    expect(toPresenceView(env('PresenceChanged', p))).toEqual(p);
-    expect(toPresenceView(env('PresenceChanged', { ...p, status: 'sleeping' }))).toBeNull();
+  it('reads a room presence signal whole: its position and the PresenceView, nothing else', () => {
+    const presence = { userId: U, username: 'Ann', status: 'away', text: 'in a meeting', lastSeen: T };
+    expect(toRoomPresence({ position: 7, presence })).toEqual({ position: 7, view: presence });
+    expect(toRoomPresence({ position: 7, presence: { ...presence, secret: 1 } })).toEqual({ position: 7, view: presence });
+    expect(toRoomPresence({ position: 7, presence: { ...presence, text: null, status: 'offline' } })?.view.text).toBeNull();
+    for (const bad of [
+      null,
+      [],
+      { presence },
+      { position: 0, presence },
+      { position: 1.5, presence },
+      { position: 7, presence: { ...presence, status: 'sleeping' } },
+      { position: 7, presence: { ...presence, status: 'invisible' } },
+      { position: 7, presence: { ...presence, userId: 'nobody' } },
+      { position: 7, presence: { ...presence, text: '' } },
+      { position: 7, presence: { ...presence, text: ' padded ' } },
+      { position: 7, presence: { ...presence, text: 'two\nlines' } },
+      { position: 7, presence: { ...presence, text: 'x'.repeat(101) } },
+      { position: 7, presence: { ...presence, lastSeen: 'yesterday' } },
+    ])
+      expect(toRoomPresence(bad)).toBeNull();
+    // Lengths are code points: 100 emoji are 200 UTF-16 units and still fine.
+    expect(toRoomPresence({ position: 7, presence: { ...presence, text: '😀'.repeat(100) } })).not.toBeNull();
+  });
+
+  it('reads the own presence view whole', () => {
+    const mine = { status: 'invisible', text: null, shown: 'offline', updatedAt: T };
+    expect(toOwnPresence({ ...mine, extra: true })).toEqual(mine);
+    for (const bad of [
+      null,
+      { ...mine, status: 'offline' },
+      { ...mine, shown: 'invisible' },
+      { ...mine, updatedAt: 1 },
+      { status: 'busy' },
+    ])
+      expect(toOwnPresence(bad)).toBeNull();
+  });
+
+  it('turns a typing signal into the typing event (the typist connection stays inside)', () => {
+    const signal = { roomId: 'team', userId: U, username: 'Ann', typing: true, connId: 'c1' };
+    expect(toTypingEvent(signal)).toEqual({
+      roomId: 'team',
+      userId: U,
+      username: 'Ann',
+      typing: true,
+      expiresInMs: WsLimits.typingExpiresMs,
+    });
+    for (const bad of [
+      null,
+      { ...signal, typing: 'yes' },
+      { ...signal, roomId: 'A.B' },
+      { ...signal, userId: 'x' },
+      { ...signal, connId: '' },
+    ])
+      expect(toTypingEvent(bad)).toBeNull();
   });
 
   it('reads a moved read marker whole, passing on only its own fields', () => {

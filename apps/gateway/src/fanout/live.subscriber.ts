@@ -1,7 +1,7 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { Subjects, WsEventName, WsEvents } from '@chat/contracts';
+import { isDirectRoomId, type PresenceView, type Subjects, type WsEventName, type WsEvents } from '@chat/contracts';
 import { JetStreamAdapter, decodeJson, type CoreNats } from '@chat/messaging';
 import { NATS, PINO, SUBJECTS } from '@chat/platform';
 import { GatewayMetrics } from '../metrics';
@@ -10,12 +10,30 @@ import type { SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
 import { eventFrame } from '../wire/frames';
 import { RoomIndex } from './room-index';
-import { positionOf, readRoomEvent, roomOf, toPresenceView, toReadMarker, type RoomEventEffect, type WsFrame } from './live-events';
+import {
+  positionOf,
+  readRoomEvent,
+  roomOf,
+  toOwnPresence,
+  toReadMarker,
+  toRoomPresence,
+  toTypingEvent,
+  type RoomEventEffect,
+  type WsFrame,
+} from './live-events';
 
 const SEQ_HEADER = 'Nats-Sequence';
 /** Most stored events a new room subscription reads back to close its gap. */
 const MAX_BACKFILL = 1000;
 const NO_PERSONAL: ReadonlyMap<string, WsFrame> = new Map();
+/**
+ * Presence positions remembered with the connections they reached: one change arrives once per
+ * room the user shares with the connections here, the copies right after one another (one
+ * presence replica publishes them in a row), so a short memory keeps each connection to one:
+ * at most this many changes, none older than PRESENCE_MEMORY_MS.
+ */
+const PRESENCE_MEMORY = 4096;
+const PRESENCE_MEMORY_MS = 10_000;
 
 /** A room followed here: one core subscription to both its subjects, so membership and messages keep their stream order. */
 interface RoomFollow {
@@ -33,27 +51,41 @@ interface RoomFollow {
   removed: Set<string>;
   /** In a conversation: who blocks the other, as far as this gateway saw; while any does, posts are not messages. */
   blockers: Set<string>;
+  /**
+   * Conversations only: blocks stored before this subscription are not in `blockers` until they
+   * are read (on the first typing signal, the only thing they hold back that the stream does not
+   * decide). `typing` holds the signals arriving meanwhile; `touched` the blockers whose state a
+   * live event set meanwhile (newer than anything read).
+   */
+  storedBlocks?: 'reading' | 'read';
+  heldTyping?: Msg[];
+  touchedBlockers?: Set<string>;
 }
 
 /**
  * Fan-out of live events to local connections, by interest: this gateway subscribes (core
  * NATS) to `ns.live.chat.room.<id>.*` of each room with a local member connected (JetStream
- * republishes every stored CHAT event there with its stream sequence), to `ns.live.user.<id>`
- * of each user connected here (the rooms service's notifier forwards the room events about
- * that user: a join elsewhere, an invitation, a new conversation, a removal), to
- * `ns.live.reads.<id>` of each user connected here (the history service publishes there when
- * the user's read marker moves, on any device), and to presence.
+ * republishes every stored CHAT event there with its stream sequence on `.meta`/`.msg`; the
+ * presence fan-out publishes members' status changes on `.presence`, gateways publish typing on
+ * `.typing`), to `ns.live.user.<id>` of each user connected here (the rooms service's notifier
+ * forwards the room events about that user: a join elsewhere, an invitation, a new
+ * conversation, a removal), to `ns.live.reads.<id>` of each user connected here (the history
+ * service publishes there when the user's read marker moves, on any device), and to
+ * `ns.live.presence.mine.<id>` of each user connected here (their own presence choice).
  * So its traffic grows with its own users, not with the whole deployment. Each event is
  * serialised once per distinct frame and the same bytes are written to every recipient.
  */
 @Injectable()
-export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
+export class LiveFanout implements SessionRooms, OnModuleDestroy {
   readonly index = new RoomIndex<Session>();
   private readonly follows = new Map<string, RoomFollow>();
   private readonly userSubs = new Map<string, Subscription>();
   /** One read-marker subscription per user connected here (not per connection), like `userSubs`. */
   private readonly readSubs = new Map<string, Subscription>();
-  private presenceSub?: Subscription;
+  /** One own-presence subscription per user connected here. */
+  private readonly mineSubs = new Map<string, Subscription>();
+  /** presence position -> when it first arrived and the connections it reached (bounded, oldest forgotten first). */
+  private readonly presenceSent = new Map<number, { atMs: number; to: Set<Session> }>();
   private readonly received;
   private readonly deliveredMessages;
 
@@ -69,28 +101,21 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       room: metrics.liveReceived.labels('room'),
       user: metrics.liveReceived.labels('user'),
       presence: metrics.liveReceived.labels('presence'),
+      typing: metrics.liveReceived.labels('typing'),
       reads: metrics.liveReceived.labels('reads'),
     };
     this.deliveredMessages = metrics.delivered.labels('message.posted');
     sessions.listen({ closed: (session) => this.unregister(session) });
   }
 
-  async onModuleInit() {
-    // Presence is global for now: every connection sees every user's status.
-    this.presenceSub = this.nc.subscribe(this.s.live.allPresence, {
-      callback: (err, m) => this.guard(err, m, () => this.onPresence(m)),
-    });
-    await this.nc.flush();
-  }
-
   onModuleDestroy() {
-    this.presenceSub?.unsubscribe();
     for (const f of this.follows.values()) f.sub.unsubscribe();
-    for (const sub of this.userSubs.values()) sub.unsubscribe();
-    for (const sub of this.readSubs.values()) sub.unsubscribe();
+    for (const subs of [this.userSubs, this.readSubs, this.mineSubs]) {
+      for (const sub of subs.values()) sub.unsubscribe();
+      subs.clear();
+    }
     this.follows.clear();
-    this.userSubs.clear();
-    this.readSubs.clear();
+    this.presenceSent.clear();
   }
 
   /**
@@ -126,7 +151,14 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       this.userSubs.delete(userId);
       this.readSubs.get(userId)?.unsubscribe();
       this.readSubs.delete(userId);
+      this.mineSubs.get(userId)?.unsubscribe();
+      this.mineSubs.delete(userId);
     }
+  }
+
+  isFollowing(session: Session, roomId: string): boolean {
+    const userId = this.index.userOf(session);
+    return userId !== undefined && this.index.followingSince(userId, roomId) !== undefined;
   }
 
   async joined(userId: string, roomId: string, since?: number): Promise<void> {
@@ -157,6 +189,10 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
       callback: (err, m) => this.guard(err, m, () => this.onReadMarker(userId, reads, m)),
     });
     this.readSubs.set(userId, reads);
+    const mine = this.nc.subscribe(this.s.live.presenceMine(userId), {
+      callback: (err, m) => this.guard(err, m, () => this.onOwnPresence(userId, mine, m)),
+    });
+    this.mineSubs.set(userId, mine);
   }
 
   private followRoom(roomId: string, since?: number) {
@@ -229,9 +265,21 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
   }
 
   private onRoomEvent(follow: RoomFollow, m: Msg) {
-    this.received.room.inc();
     // A late message of a subscription already ended (the room was left meanwhile) changes nothing.
-    if (this.follows.get(follow.roomId) !== follow) return;
+    const current = this.follows.get(follow.roomId) === follow;
+    // Ephemeral signals ride on the room's subscription; they are not stream events (no
+    // position to order by, nothing to read back), so they go out at once.
+    const kind = this.s.live.roomSubjectKind(m.subject);
+    if (kind === 'presence') {
+      this.received.presence.inc();
+      return current ? this.onRoomPresence(follow, m) : undefined;
+    }
+    if (kind === 'typing') {
+      this.received.typing.inc();
+      return current ? this.onRoomTyping(follow, m) : undefined;
+    }
+    this.received.room.inc();
+    if (!current) return;
     if (follow.held) return void follow.held.push(m);
     this.onLiveRoomEvent(follow, m);
   }
@@ -279,6 +327,7 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     if (effect.block) {
       if (effect.block.blocked) follow.blockers.add(effect.block.blockerId);
       else follow.blockers.delete(effect.block.blockerId);
+      follow.touchedBlockers?.add(effect.block.blockerId);
     }
     for (const userId of effect.follow) {
       follow.removed.delete(userId);
@@ -337,13 +386,102 @@ export class LiveFanout implements SessionRooms, OnModuleInit, OnModuleDestroy {
     this.sendCounted(this.index.connectionsOf(userId), { event: 'read.marker', data: marker }, marker.lastRead);
   }
 
-  private onPresence(m: Msg) {
+  /**
+   * A member's status changed (presence fan-out): to the room's authenticated connections, each
+   * once per change however many rooms it shares with that member.
+   */
+  private onRoomPresence(follow: RoomFollow, m: Msg) {
+    const change = toRoomPresence(decodeJson(m.data));
+    if (!change) return this.drop(m, 'not a room presence signal');
+    const { position, view } = change;
+    let sent = this.presenceSent.get(position);
+    if (!sent) {
+      const now = Date.now();
+      // Oldest first (insertion order): forget what is too old or too much.
+      for (const [p, e] of this.presenceSent) {
+        if (this.presenceSent.size < PRESENCE_MEMORY && now - e.atMs < PRESENCE_MEMORY_MS) break;
+        this.presenceSent.delete(p);
+      }
+      sent = { atMs: now, to: new Set() };
+      this.presenceSent.set(position, sent);
+    }
+    this.sendOnce(this.index.connectionsIn(follow.roomId).keys(), sent.to, view, position);
+  }
+
+  private sendOnce(to: Iterable<Session>, sent: Set<Session>, view: PresenceView, position: number) {
+    let frame: Buffer | undefined;
+    let n = 0;
+    for (const session of to) {
+      if (!session.authenticated || sent.has(session)) continue;
+      sent.add(session);
+      frame ??= eventFrame('presence.changed', position, view);
+      if (session.deliver(frame)) n++;
+    }
+    this.count('presence.changed', n);
+  }
+
+  /**
+   * Someone typing in the room (any gateway): to the room's connections except the typist's own
+   * user's, and not while the conversation is blocked (a blocked side must not see it).
+   */
+  private onRoomTyping(follow: RoomFollow, m: Msg) {
+    const typing = toTypingEvent(decodeJson(m.data));
+    if (!typing || typing.roomId !== follow.roomId) return this.drop(m, 'not a typing signal of this room');
+    if (isDirectRoomId(follow.roomId) && follow.storedBlocks !== 'read') {
+      (follow.heldTyping ??= []).push(m);
+      if (follow.storedBlocks !== 'reading') void this.readStoredBlocks(follow);
+      return;
+    }
+    if (follow.blockers.size > 0) return;
+    const to: Session[] = [];
+    for (const session of this.index.connectionsIn(follow.roomId).keys())
+      if (this.index.userOf(session) !== typing.userId) to.push(session);
+    this.sendCounted(to, { event: 'typing', data: typing }, 0);
+  }
+
+  /**
+   * Reads a conversation's stored blocks (its few meta events: opened, blocks, unblocks) into
+   * `blockers`, then lets the typing held meanwhile through. A failed read drops what was held
+   * (typing is best effort; the next signal tries again) rather than risk showing a blocked side.
+   */
+  private async readStoredBlocks(follow: RoomFollow): Promise<void> {
+    const current = () => this.follows.get(follow.roomId) === follow;
+    follow.storedBlocks = 'reading';
+    follow.touchedBlockers = new Set();
+    let read = false;
+    try {
+      const stored = new Set<string>();
+      const stream = this.s.streams.chat.name;
+      const subject = this.s.chat.roomMeta(follow.roomId);
+      for (let n = 0, seq = 1; n < MAX_BACKFILL && current(); n++) {
+        const m = await this.js.nextOnSubject(stream, subject, seq);
+        if (!m) break;
+        const e = readRoomEvent(m.data, m.seq);
+        const block = typeof e === 'object' && e.kind === 'room' ? e.effect.block : undefined;
+        if (block?.blocked) stored.add(block.blockerId);
+        else if (block) stored.delete(block.blockerId);
+        seq = m.seq + 1;
+      }
+      for (const blockerId of stored) if (!follow.touchedBlockers.has(blockerId)) follow.blockers.add(blockerId);
+      read = true;
+    } catch (err) {
+      this.logger.warn({ roomId: follow.roomId, err: String(err) }, 'reading the blocks of a conversation failed; its typing is dropped');
+    } finally {
+      follow.storedBlocks = read ? 'read' : undefined;
+      follow.touchedBlockers = undefined;
+      const held = follow.heldTyping ?? [];
+      follow.heldTyping = undefined;
+      if (read) for (const m of held) if (current()) this.guard(null, m, () => this.onRoomTyping(follow, m));
+    }
+  }
+
+  /** The user's own presence choice changed (presence publishes): to every connection of theirs. */
+  private onOwnPresence(userId: string, sub: Subscription, m: Msg) {
     this.received.presence.inc();
-    const position = positionOf(m.headers?.get(SEQ_HEADER));
-    if (position === null) return this.drop(m, 'no Nats-Sequence header');
-    const view = toPresenceView(decodeJson(m.data));
-    if (!view) return this.drop(m, 'not a PresenceChanged event');
-    this.sendCounted(this.index.connections(), { event: 'presence.changed', data: view }, position);
+    if (this.mineSubs.get(userId) !== sub) return;
+    const mine = toOwnPresence(decodeJson(m.data));
+    if (!mine) return this.drop(m, 'not an own presence view');
+    this.sendCounted(this.index.connectionsOf(userId), { event: 'presence.mine', data: mine }, 0);
   }
 
   /**

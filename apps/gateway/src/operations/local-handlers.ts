@@ -5,6 +5,7 @@ import { SessionCheck } from '../accounts/session-check';
 import type { Session } from '../sessions/session';
 import { SESSION_ROOMS, type SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
+import { TypingSignals } from './typing';
 
 export interface LocalContext {
   session: Session;
@@ -18,16 +19,17 @@ type LocalHandler<O extends LocalWsOp> = (
 /** One handler per op the table says the gateway answers: a missing one does not compile. */
 export type LocalHandlers = { [O in LocalWsOp]: LocalHandler<O> };
 
-/** The ops the gateway answers itself: the connection's authentication, ping, and its presence status. */
+/**
+ * The ops the gateway answers itself: the connection's authentication, ping, activity
+ * (`presence.active`: the dispatcher notes it for every user action) and typing.
+ */
 @Injectable()
 export class LocalOps {
   readonly handlers: LocalHandlers = {
     auth: (ctx, req) => this.authenticate(ctx, req),
     ping: () => ok({ time: new Date().toISOString() }),
-    'presence.set': ({ session }, { status }) => {
-      this.sessions.setStatus(session, status);
-      return ok({ status });
-    },
+    'presence.active': () => ok({ idle: false as const }),
+    typing: ({ session }, { roomId, typing }) => this.typing.set(session, roomId, typing),
   };
 
   constructor(
@@ -35,6 +37,7 @@ export class LocalOps {
     private readonly rpc: RpcClient,
     private readonly sessions: Sessions,
     @Inject(SESSION_ROOMS) private readonly rooms: SessionRooms,
+    private readonly typing: TypingSignals,
   ) {}
 
   private async authenticate({ session, correlationId }: LocalContext, req: WsOps['auth']['req']): Promise<Result<WsOps['auth']['res']>> {
@@ -64,7 +67,8 @@ export class LocalOps {
 
     // Registered before the room list is fetched, so that joins and leaves of this user that
     // arrive meanwhile are applied and not undone by an older list (RoomIndex.applyRoomList).
-    this.sessions.beginAuth(session, user);
+    if (!this.sessions.beginAuth(session, user))
+      return fail('RATE_LIMITED', 'too many connections of this user on this gateway; close another one first');
     session.sessionId = sessionId;
     const undo = () => {
       this.rooms.unregister(session);

@@ -89,12 +89,12 @@ describe('frames - peekRequestId', () => {
 
 describe('frames - eventFrame', () => {
   it('serialises an event as the protocol event frame', () => {
-    const f = eventFrame('presence.changed', 9, { userId: 'u', username: 'n', status: 'online', lastSeen: 't' });
+    const f = eventFrame('presence.changed', 9, { userId: 'u', username: 'n', status: 'online', text: null, lastSeen: 't' });
     expect(JSON.parse(f.toString())).toEqual({
       type: 'evt',
       event: 'presence.changed',
       position: 9,
-      data: { userId: 'u', username: 'n', status: 'online', lastSeen: 't' },
+      data: { userId: 'u', username: 'n', status: 'online', text: null, lastSeen: 't' },
     });
   });
 });

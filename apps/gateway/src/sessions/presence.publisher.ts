@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { GatewayHeartbeat, GatewaySignal, SettableStatus, Subjects } from '@chat/contracts';
+import type { GatewayHeartbeat, GatewaySignal, Subjects } from '@chat/contracts';
 import { encodeJson, type CoreNats } from '@chat/messaging';
 import { CONFIG, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { GatewayConfig } from '../config';
@@ -8,8 +8,9 @@ import type { Session } from './session';
 import { Sessions } from './sessions';
 
 /**
- * Tells the presence service who is connected here: a signal per connection change (fast
- * updates) and a heartbeat with the full list (lets presence rebuild after a restart and notice
+ * Tells the presence service who is connected here: a signal per connection change (opened,
+ * closed, idle or active again: fast updates) and a heartbeat with the full list and each
+ * connection's idleness (lets presence rebuild after a restart, repair a lost signal and notice
  * a dead gateway). Core NATS, fire-and-forget: the next heartbeat repairs a lost signal.
  */
 @Injectable()
@@ -27,7 +28,7 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
     this.gatewayId = config.GATEWAY_ID;
     sessions.listen({
       authenticated: (session) => this.opened(session),
-      statusChanged: (session, status) => this.status(session, status),
+      activity: (session, idle) => this.activity(session, idle),
       closed: (session, wasAuthenticated) => {
         if (wasAuthenticated) this.closed(session);
       },
@@ -61,14 +62,14 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
     this.signal({ kind: 'closed', gatewayId: this.gatewayId, connId: conn.connId, userId: conn.user.userId, at: new Date().toISOString() });
   }
 
-  status(conn: Session, status: SettableStatus) {
+  activity(conn: Session, idle: boolean) {
     if (!conn.user) return;
     this.signal({
-      kind: 'status',
+      kind: 'activity',
       gatewayId: this.gatewayId,
       connId: conn.connId,
       userId: conn.user.userId,
-      status,
+      idle,
       at: new Date().toISOString(),
     });
   }
@@ -77,8 +78,7 @@ export class PresencePublisher implements OnModuleInit, OnModuleDestroy {
     const connections: GatewayHeartbeat['connections'] = [];
     for (const c of this.sessions.all()) {
       // A user is online only once a connection is authenticated.
-      if (c.user && c.authenticated)
-        connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, status: c.status });
+      if (c.user && c.authenticated) connections.push({ connId: c.connId, userId: c.user.userId, username: c.user.username, idle: c.idle });
     }
     const hb: GatewayHeartbeat = {
       gatewayId: this.gatewayId,

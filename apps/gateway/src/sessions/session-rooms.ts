@@ -11,6 +11,8 @@ export interface SessionRooms {
   /** Merges the user's room list; resolves once every new room subscription is in place. */
   applyRoomList(session: Session, roomIds: string[]): Promise<void>;
   unregister(session: Session): void;
+  /** Whether the session's user follows the room here (is a member, as far as this gateway knows). */
+  isFollowing(session: Session, roomId: string): boolean;
   /**
    * The user's connections follow the room from stream position `since` on (the join's own
    * position, so the join reaches them too): events stored from there are delivered even if

@@ -1,11 +1,17 @@
-import type { SettableStatus, UserView } from '@chat/contracts';
+import type { UserView } from '@chat/contracts';
 import type { WireConnection } from '../wire/connection';
 
 export type SessionState = 'open' | 'authenticating' | 'authenticated' | 'closed';
 
+/** Typing of this connection in one room: when `typing: true` was last sent on, and whether a stop is owed. */
+export interface TypingState {
+  sentAtMs: number;
+  on: boolean;
+}
+
 /**
- * Who is on one connection: its authentication state, user, status and token expiry. The state
- * changes only through `Sessions`, which also runs its timers. Fan-out writes to a session
+ * Who is on one connection: its authentication state, user, activity and token expiry. The
+ * state changes only through `Sessions`, which also runs its timers. Fan-out writes to a session
  * through `deliver` only, never to its socket.
  */
 export class Session {
@@ -13,10 +19,22 @@ export class Session {
   user: UserView | null = null;
   /** The login session (refresh-token family) of the token that authenticated it; a revocation of it closes the connection. */
   sessionId: string | null = null;
-  status: SettableStatus = 'online';
   expiresAtMs = 0;
+  /** No activity (presence.active or a user action) for PRESENCE_IDLE_MS: automatic away. */
+  idle = false;
+  /** Time of the last activity; the idle timer compares against it. */
+  lastActiveMs = 0;
+  /** Request rate limit (token bucket): tokens left as of `rateAtMs`, and refusals in a row. */
+  rateTokens = 0;
+  rateAtMs = 0;
+  rateRefusals = 0;
+  /** Set when the reply of the request being answered is to be followed by a close (e.g. 4429). */
+  closeAfterReply: { code: number; reason: string } | null = null;
+  /** roomId -> typing sent on from this connection (created on first use). */
+  typing?: Map<string, TypingState>;
   authTimer?: NodeJS.Timeout;
   expiryTimer?: NodeJS.Timeout;
+  idleTimer?: NodeJS.Timeout;
 
   constructor(readonly conn: WireConnection) {}
 
@@ -40,6 +58,7 @@ export class Session {
   clearTimers(): void {
     clearTimeout(this.authTimer);
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.idleTimer);
   }
 
   close(code: number, reason: string): void {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { WsCloseCodes, type SettableStatus, type UserView } from '@chat/contracts';
+import { WsCloseCodes, type UserView } from '@chat/contracts';
 import { CONFIG } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import { GatewayMetrics } from '../metrics';
@@ -11,20 +11,24 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Told of session changes (presence signals, fan-out clean-up); called synchronously, in order. */
 export interface SessionListener {
   authenticated?(session: Session): void;
-  statusChanged?(session: Session, status: SettableStatus): void;
+  /** The connection became idle (no activity for PRESENCE_IDLE_MS) or active again. */
+  activity?(session: Session, idle: boolean): void;
   closed?(session: Session, wasAuthenticated: boolean): void;
 }
 
 /**
  * Every session of this gateway, one per open connection, and its life: the authentication
- * timeout (4401), authenticating -> authenticated (or back to open when it fails), a fresh token
- * extending an authenticated session, and the close at token expiry (4403). The layers above
- * listen instead of being called, so this layer imports none of them.
+ * timeout (4401), authenticating -> authenticated (or back to open when it fails) within the
+ * per-user connection limit (4429), a fresh token extending an authenticated session, the close
+ * at token expiry (4403), and activity (idle after PRESENCE_IDLE_MS without any). The layers
+ * above listen instead of being called, so this layer imports none of them.
  */
 @Injectable()
 export class Sessions {
   private readonly byConn = new Map<WireConnection, Session>();
   private readonly listeners: SessionListener[] = [];
+  /** userId -> its sessions authenticating or authenticated here (the per-user connection limit). */
+  private readonly byUser = new Map<string, Set<Session>>();
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -61,18 +65,32 @@ export class Sessions {
     session.state = 'closed';
     session.clearTimers();
     this.byConn.delete(conn);
+    this.forgetUser(session);
     if (wasAuthenticated) this.metrics.authenticated.dec();
     for (const l of this.listeners) l.closed?.(session, wasAuthenticated);
   }
 
-  /** Authentication of `user` started (its token is valid); the session gets no events yet. */
-  beginAuth(session: Session, user: UserView): void {
+  /**
+   * Authentication of `user` started (its token is valid); the session gets no events yet.
+   * false when the user already has WS_MAX_CONNECTIONS_PER_USER sessions here: the session
+   * stays unauthenticated and is closed (4429) right after the reply.
+   */
+  beginAuth(session: Session, user: UserView): boolean {
+    let mine = this.byUser.get(user.userId);
+    if ((mine?.size ?? 0) >= this.config.WS_MAX_CONNECTIONS_PER_USER) {
+      session.closeAfterReply = { code: WsCloseCodes.tooManyConnections, reason: 'too many connections for this user' };
+      return false;
+    }
+    if (!mine) this.byUser.set(user.userId, (mine = new Set()));
+    mine.add(session);
     session.state = 'authenticating';
     session.user = user;
+    return true;
   }
 
   /** Authentication failed part-way: the session is unauthenticated again (unless closed meanwhile). */
   abortAuth(session: Session): void {
+    this.forgetUser(session);
     session.user = null;
     if (!session.closed) session.state = 'open';
   }
@@ -81,6 +99,8 @@ export class Sessions {
     session.state = 'authenticated';
     clearTimeout(session.authTimer);
     this.extend(session, expiresAtMs);
+    session.lastActiveMs = Date.now();
+    this.armIdle(session);
     this.metrics.authenticated.inc();
     for (const l of this.listeners) l.authenticated?.(session);
   }
@@ -97,8 +117,42 @@ export class Sessions {
     check();
   }
 
-  setStatus(session: Session, status: SettableStatus): void {
-    session.status = status;
-    for (const l of this.listeners) l.statusChanged?.(session, status);
+  /**
+   * The user did something on this connection (presence.active or a user action): it is not
+   * idle. Cheap on the hot path: a time stamp, and a listener call only when it was idle.
+   */
+  active(session: Session): void {
+    if (!session.authenticated) return;
+    session.lastActiveMs = Date.now();
+    if (!session.idle) return;
+    session.idle = false;
+    this.armIdle(session);
+    for (const l of this.listeners) l.activity?.(session, false);
+  }
+
+  /**
+   * One timer per session, re-armed at most once per PRESENCE_IDLE_MS: when it fires it looks
+   * at the last activity, and either marks the session idle or waits for the rest of the period.
+   */
+  private armIdle(session: Session): void {
+    clearTimeout(session.idleTimer);
+    const check = () => {
+      if (!session.authenticated) return;
+      const left = session.lastActiveMs + this.config.PRESENCE_IDLE_MS - Date.now();
+      if (left > 0) {
+        session.idleTimer = setTimeout(check, left);
+        return;
+      }
+      session.idle = true;
+      for (const l of this.listeners) l.activity?.(session, true);
+    };
+    session.idleTimer = setTimeout(check, this.config.PRESENCE_IDLE_MS);
+  }
+
+  private forgetUser(session: Session): void {
+    const userId = session.user?.userId;
+    const mine = userId === undefined ? undefined : this.byUser.get(userId);
+    if (!mine?.delete(session) || mine.size > 0) return;
+    this.byUser.delete(userId!);
   }
 }

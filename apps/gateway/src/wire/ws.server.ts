@@ -10,8 +10,8 @@ import { GatewayMetrics } from '../metrics';
 import { WireConnection } from './connection';
 
 export const WS_PATH = '/ws';
-/** Keep-alive: a socket that does not answer a ping before the next one is dropped. */
-const KEEPALIVE_MS = 30_000;
+/** After the close frames of a shutdown, how long clients have to answer before their sockets are cut. */
+const CLOSE_HANDSHAKE_MS = 2000;
 
 /**
  * What the layers above do with connections. The wire calls it and knows nothing else of them
@@ -22,6 +22,11 @@ export interface WireListener {
   /** A frame of an open connection; a throw is answered INTERNAL and the connection lives on. */
   frame(conn: WireConnection, raw: Buffer, isBinary: boolean): void;
   closed(conn: WireConnection): void;
+  /**
+   * The server is stopping and accepts no new connections: tell the open ones, and resolve when
+   * their requests in progress are answered or `drainMs` has passed, whichever comes first.
+   */
+  shutdown(drainMs: number): Promise<void>;
 }
 export const WIRE_LISTENER = Symbol('WIRE_LISTENER');
 
@@ -61,18 +66,31 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.wss.on('connection', (ws) => this.accept(ws));
     this.wss.on('error', (err) => this.logger.error({ err: String(err) }, 'websocket server error'));
+    // Keep-alive: a socket that has not answered the previous ping is cut (its 'close' follows),
+    // so a client that vanished without closing is found within two intervals.
     this.keepalive = setInterval(() => {
       for (const c of this.conns) if (!c.ping()) c.terminate();
-    }, KEEPALIVE_MS);
+    }, this.config.WS_PING_INTERVAL_MS);
     this.keepalive.unref();
   }
 
-  /** Closes every socket (1001) so that clients reconnect elsewhere; stragglers are cut after 2 s. */
+  /**
+   * Graceful shutdown (runs first among the gateway's hooks: nothing depends on this class, so
+   * fan-out, presence signals and NATS are still up): no new connections, the layers above tell
+   * every connection (`server.shutdown`) and wait for requests in progress (GATEWAY_DRAIN_MS),
+   * then every socket is closed with 1012 so that clients reconnect elsewhere; stragglers are
+   * cut after 2 s.
+   */
   async onModuleDestroy() {
     this.stopping = true;
     clearInterval(this.keepalive);
+    try {
+      await this.listener.shutdown(this.config.GATEWAY_DRAIN_MS);
+    } catch (err) {
+      this.logger.error({ err: String(err) }, 'draining the connections failed; closing them now');
+    }
     for (const c of this.conns) c.close(WsCloseCodes.shuttingDown, 'server shutting down');
-    const deadline = Date.now() + 2000;
+    const deadline = Date.now() + CLOSE_HANDSHAKE_MS;
     while (this.conns.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of this.conns) c.terminate();
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));

@@ -28,6 +28,10 @@ function fakeKv(beforeWrite: (kv: KvBucket) => Promise<void> = async () => undef
       return write(key, value);
     },
     delete: async (key) => void values.delete(key),
+    keys: async () =>
+      (async function* () {
+        yield* [...values.keys()];
+      })(),
     status: async () => ({}),
   };
   return { kv, values };
