@@ -57,6 +57,15 @@ export interface GatewayHeartbeat {
   at: string;
   /** Heartbeat interval the gateway promises; the gateway is presumed dead after 3 missed beats. */
   intervalMs: number;
+  /**
+   * One beat's connection list is sent in `parts` messages (each well under NATS's 1 MiB
+   * max_payload; a gateway with 10,000 connections needs about 1.1 MB): this is part `part`
+   * (0-based) of beat number `beat` (counts up per gateway process). Any part proves the gateway
+   * alive; the list is reconciled only once every part of one beat has arrived.
+   */
+  beat: number;
+  part: number;
+  parts: number;
   connections: Array<{ connId: string; userId: string; username: string; idle: boolean }>;
 }
 
