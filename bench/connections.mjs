@@ -407,6 +407,38 @@ async function metrics(base = gatewayUrl()) {
 }
 const metricSum = (m, name) => Object.entries(m).reduce((a, [k, v]) => (k === name || k.startsWith(`${name}{`) ? a + v : a), 0);
 
+/**
+ * The next presence heartbeat of a gateway (it lists every authenticated connection): its size
+ * and the connections it lists, or null if none came within `waitMs` (the default interval is
+ * 5 s). NATS refuses a message above the server's max_payload (1 MiB by default), so a gateway
+ * whose list outgrows it cannot send heartbeats at all.
+ */
+async function heartbeatProbe(gatewayId, waitMs = 11_000) {
+  const subject = RUN.s.presence.gatewayHeartbeat(gatewayId);
+  let sub;
+  const got = new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), waitMs);
+    sub = RUN.nc.subscribe(subject, {
+      callback: (_err, m) => {
+        clearTimeout(timer);
+        let listed = null;
+        try {
+          listed = m.json().connections?.length ?? null;
+        } catch {}
+        resolve({ bytes: m.data.length, connections: listed });
+      },
+    });
+  });
+  await RUN.nc.flush();
+  const r = await got;
+  sub.unsubscribe();
+  return { ...r, maxPayload: RUN.nc.info?.max_payload ?? null, received: !!r };
+}
+const hbText = (h) =>
+  h.received
+    ? `heartbeat ${f0(h.bytes)} B listing ${f0(h.connections)} connections (NATS max_payload ${f0(h.maxPayload)} B)`
+    : `NO heartbeat within 11 s (NATS max_payload ${f0(h.maxPayload)} B)`;
+
 // ---------------------------------------------------------------------------------------------
 // Users: registered and logged in over HTTP, a few at a time
 
@@ -604,6 +636,8 @@ async function capacityPart(results) {
     }
     const cpu = meter();
     await sleep(P.settle * 1000);
+    const heartbeat = await heartbeatProbe('bench-gw1');
+    log(`  gateway presence ${hbText(heartbeat)}`);
     const st = await clients.stats();
     const reach10k = rows.find((r) => r.connections >= 10_000);
     results.capacity = {
@@ -614,6 +648,7 @@ async function capacityPart(results) {
       stillOpenAfterSettle: st.open,
       unexpectedCloses: st.unexpectedCloses,
       firstFailure,
+      heartbeat,
       secondsTo10k: reach10k ? reach10k.elapsedSeconds : null,
       totalSeconds: (now() - t0) / 1000,
       cpu,
@@ -817,6 +852,8 @@ async function presencePart(results) {
       `  ${c.opened.toLocaleString('en-US')} connected and authenticated in ${f2(c.ms / 1000)} s${c.failed ? `, ${c.failed} failed ${JSON.stringify(c.failures)}` : ''}; waiting for the presence fan-out of their arrival to finish`,
     );
     const q = await quiescence(clients);
+    const heartbeat = await heartbeatProbe('bench-gw1');
+    log(`  gateway presence ${hbText(heartbeat)}`);
     const cpu = meter();
     const d1 = await metrics();
     const mem1 = await memoryOf(pid, RUN.gatewayEnv.BENCH_MEM_FILE);
@@ -827,6 +864,7 @@ async function presencePart(results) {
       connectSeconds: c.ms / 1000,
       quietAfterSeconds: q.seconds,
       timedOut: !!q.timedOut,
+      heartbeat,
       presenceFramesDelivered:
         metricSum(d1, 'gateway_events_delivered_total{event="presence.changed"}') -
         metricSum(d0, 'gateway_events_delivered_total{event="presence.changed"}'),
@@ -1192,6 +1230,7 @@ function report(results) {
     lines.push(
       `goal (10,000 on this machine): held ${f0(c.held)}, ${f0(c.stillOpenAfterSettle)} still open ${P.settle} s later (closes not asked for: ${JSON.stringify(c.unexpectedCloses)}); ` +
         `10,000 connected and authenticated in ${f2(c.secondsTo10k)} s; ${c.firstFailure ? `first failure at ${f0(c.firstFailure.at)}: ${JSON.stringify(c.firstFailure)}` : 'no failure'}: ${c.held >= 10_000 && c.stillOpenAfterSettle >= 10_000 ? 'MET' : 'NOT MET'}`,
+      `with ${f0(c.held)} connections the gateway's presence ${hbText(c.heartbeat)}`,
       '',
     );
   }
@@ -1236,7 +1275,7 @@ function report(results) {
     lines.push(
       'NATS messages by kind, mean per change (replies to requests and JetStream publish acks go to inboxes and are not counted):',
       ...[...kinds].sort().map(([k, v]) => `  ${k}: ${f2(v / p.changes.length)}`),
-      `arrival of all ${f0(p.arrival.connected)} users: connected and authenticated in ${f2(p.arrival.connectSeconds)} s, fan-out quiet ${f2(p.arrival.quietAfterSeconds)} s after that, ${f0(p.arrival.presenceFramesDelivered)} presence.changed frames delivered`,
+      `arrival of all ${f0(p.arrival.connected)} users: connected and authenticated in ${f2(p.arrival.connectSeconds)} s, fan-out quiet ${f2(p.arrival.quietAfterSeconds)} s after that, ${f0(p.arrival.presenceFramesDelivered)} presence.changed frames delivered; then the gateway's presence ${hbText(p.arrival.heartbeat)}`,
       `gateway memory with them connected (users in ${p.roomsPerUser + 1} rooms each, after a full GC): RSS ${kb(p.arrival.memory.rssPerConnection)} KiB, heap ${kb(p.arrival.memory.heapPerConnection)} KiB per connection`,
       '',
     );
