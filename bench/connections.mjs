@@ -153,9 +153,10 @@ const P = {
 P.capacityMax ??= Number.isFinite(limits.soft) ? limits.soft - 300 : 10_000;
 const only = opt.only ? opt.only.split(',').map((s) => s.trim()) : PARTS;
 for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (${PARTS.join(', ')})`);
-for (const n of P.steps) if (!Number.isInteger(n) || n < 1 || n > P.users) throw new Error(`--steps: ${n} is not between 1 and --users`);
-if (P.roomsPerUser > P.rooms) throw new Error('--rooms-per-user must be <= --rooms');
-if (P.killUsers >= P.users) throw new Error('--kill-users must be < --users (one more user watches)');
+if (only.includes('memory'))
+  for (const n of P.steps) if (!Number.isInteger(n) || n < 1 || n > P.users) throw new Error(`--steps: ${n} is not between 1 and --users`);
+if (only.includes('presence') && P.roomsPerUser > P.rooms) throw new Error('--rooms-per-user must be <= --rooms');
+if (only.includes('kill') && P.killUsers >= P.users) throw new Error('--kill-users must be < --users (one more user watches)');
 if (P.perProcess > (limits.soft ?? Infinity) - 200)
   throw new Error(`--per-process must be below the open-file limit (${limits.soft}) less 200`);
 
@@ -432,11 +433,14 @@ async function heartbeatProbe(gatewayId, waitMs = 11_000) {
   await RUN.nc.flush();
   const r = await got;
   sub.unsubscribe();
-  return { ...r, maxPayload: RUN.nc.info?.max_payload ?? null, received: !!r };
+  const maxPayload = RUN.nc.info?.max_payload ?? null;
+  // At this many bytes per listed connection, how many fit in one message.
+  const fit = r?.connections && maxPayload ? Math.floor(maxPayload / (r.bytes / r.connections)) : null;
+  return { ...r, maxPayload, received: !!r, connectionsThatFit: fit };
 }
 const hbText = (h) =>
   h.received
-    ? `heartbeat ${f0(h.bytes)} B listing ${f0(h.connections)} connections (NATS max_payload ${f0(h.maxPayload)} B)`
+    ? `heartbeat ${f0(h.bytes)} B listing ${f0(h.connections)} connections (NATS max_payload ${f0(h.maxPayload)} B: about ${f0(h.connectionsThatFit)} connections fit)`
     : `NO heartbeat within 11 s (NATS max_payload ${f0(h.maxPayload)} B)`;
 
 // ---------------------------------------------------------------------------------------------
