@@ -9,12 +9,14 @@ import { TokenService } from './accounts/tokens';
 import { LoginThrottle } from './accounts/login-throttle';
 import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
+import { Resumer } from './fanout/resumer';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { GatewayMetrics } from './metrics';
 import { OperationDispatcher } from './operations/dispatcher';
 import { LocalOps } from './operations/local-handlers';
 import { RpcForwarder } from './operations/rpc-forwarder';
 import { PresencePublisher } from './sessions/presence.publisher';
+import { SESSION_RESUME } from './sessions/session-resume';
 import { SESSION_ROOMS } from './sessions/session-rooms';
 import { Sessions } from './sessions/sessions';
 import { WIRE_LISTENER, WsServer } from './wire/ws.server';
@@ -60,6 +62,8 @@ export class GatewayModule {
         PresencePublisher,
         LiveFanout,
         { provide: SESSION_ROOMS, useExisting: LiveFanout },
+        Resumer,
+        { provide: SESSION_RESUME, useExisting: Resumer },
         LocalOps,
         RpcForwarder,
         OperationDispatcher,

@@ -3,6 +3,7 @@ import { PROTOCOL_VERSION, fail, ok, type LocalWsOp, type Result, type WsOps } f
 import { RpcClient } from '@chat/messaging';
 import { TokenService } from '../accounts/tokens';
 import type { Session } from '../sessions/session';
+import { SESSION_RESUME, type PreparedResume, type SessionResume } from '../sessions/session-resume';
 import { SESSION_ROOMS, type SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
 
@@ -35,6 +36,7 @@ export class LocalOps {
     private readonly rpc: RpcClient,
     private readonly sessions: Sessions,
     @Inject(SESSION_ROOMS) private readonly rooms: SessionRooms,
+    @Inject(SESSION_RESUME) private readonly resume: SessionResume,
   ) {}
 
   private async authenticate({ session, correlationId }: LocalContext, req: WsOps['auth']['req']): Promise<Result<WsOps['auth']['res']>> {
@@ -42,9 +44,17 @@ export class LocalOps {
     const token = this.tokens.verify(req.token);
     if (!token.ok) return token;
     const { user, expiresAtMs } = token.data;
-    const answer = () => ok({ user: session.user!, protocol: PROTOCOL_VERSION, expiresAt: new Date(session.expiresAtMs).toISOString() });
+    let resumed: PreparedResume | undefined;
+    const answer = () =>
+      ok({
+        user: session.user!,
+        protocol: PROTOCOL_VERSION,
+        expiresAt: new Date(session.expiresAtMs).toISOString(),
+        ...(resumed ? { resume: resumed.result } : {}),
+      });
 
     if (session.authenticated) {
+      if (req.resumeFrom !== undefined) return fail('BAD_REQUEST', 'resumeFrom is only accepted on the first auth of a connection');
       // A fresh token for the same user extends the connection's life (no reconnect needed).
       if (session.user?.userId !== user.userId)
         return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
@@ -55,7 +65,9 @@ export class LocalOps {
     // Registered before the room list is fetched, so that joins and leaves of this user that
     // arrive meanwhile are applied and not undone by an older list (RoomIndex.applyRoomList).
     this.sessions.beginAuth(session, user);
+    if (req.resumeFrom !== undefined) this.resume.hold(session);
     const undo = () => {
+      this.resume.abandon(session);
       this.rooms.unregister(session);
       this.sessions.abortAuth(session);
     };
@@ -68,6 +80,9 @@ export class LocalOps {
         return rooms;
       }
       await this.rooms.applyRoomList(session, rooms.data.roomIds);
+      // Resume: read once the room subscriptions are live (docs/protocol.md "Resuming").
+      if (req.resumeFrom !== undefined && !session.closed)
+        resumed = await this.resume.prepare(session, user.userId, req.resumeFrom, rooms.data.roomIds);
     } catch (err) {
       // E.g. the NATS connection closed during a flush: the session must not stay
       // half-registered and 'authenticating' (every later auth would get CONFLICT).
@@ -76,6 +91,8 @@ export class LocalOps {
     }
     if (session.closed) return fail('UNAVAILABLE', 'connection closed');
     this.sessions.completeAuth(session, expiresAtMs);
+    // Before the reply: the missed events, then the live ones held meanwhile.
+    resumed?.send();
     return answer();
   }
 }

@@ -1,0 +1,118 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { ResumeResult, Subjects, WsEventName, WsEvents } from '@chat/contracts';
+import { JetStreamAdapter } from '@chat/messaging';
+import { CONFIG, PINO, SUBJECTS } from '@chat/platform';
+import type { GatewayConfig } from '../config';
+import { GatewayMetrics } from '../metrics';
+import type { Session } from '../sessions/session';
+import type { PreparedResume, SessionResume } from '../sessions/session-resume';
+import { eventFrame } from '../wire/frames';
+import { LiveFanout } from './live.subscriber';
+import { ResumeSelection, resumeRefusal, type ResumeFrame } from './resume';
+
+/** Thrown out of a replay batch to end the read once the frames exceed RESUME_MAX_EVENTS. */
+class TooMany extends Error {}
+
+/** What a resume read: the frames in position order; held live frames at or below `upTo` are covered by them. */
+interface Replay {
+  result: ResumeResult;
+  frames: ResumeFrame[];
+  upTo: number;
+}
+
+/**
+ * Resume, the reading part (docs/protocol.md "Resuming"): on a connection's first `auth` with
+ * `resumeFrom`, reads the CHAT stream after it up to its last position at that moment and
+ * selects the user's frames (resume.ts). Live frames for the session are held from before its
+ * room subscriptions exist until the replay is sent (LiveFanout.hold), so that everything up
+ * to `upTo` comes from the stream and everything after from live delivery: each event once,
+ * in order, on whichever gateway the client reconnects to.
+ */
+@Injectable()
+export class Resumer implements SessionResume {
+  constructor(
+    private readonly js: JetStreamAdapter,
+    private readonly live: LiveFanout,
+    private readonly metrics: GatewayMetrics,
+    @Inject(SUBJECTS) private readonly s: Subjects,
+    @Inject(CONFIG) private readonly config: GatewayConfig,
+    @Inject(PINO) private readonly logger: Logger,
+  ) {}
+
+  /** Call before the session's room subscriptions are made: its live frames wait from now on. */
+  hold(session: Session): void {
+    this.live.hold(session);
+  }
+
+  /** The auth failed or the connection closed: nothing held is sent. */
+  abandon(session: Session): void {
+    this.live.release(session, Infinity);
+  }
+
+  /**
+   * Reads what the user missed after `resumeFrom`. Call once the session's room subscriptions
+   * are live (after the room list is applied): the stream's last position read here is then
+   * covered by live delivery from the next one on.
+   */
+  async prepare(session: Session, userId: string, resumeFrom: number, currentRooms: string[]): Promise<PreparedResume> {
+    const replay = await this.read(userId, resumeFrom, currentRooms);
+    return { result: replay.result, send: () => this.send(session, replay) };
+  }
+
+  private async read(userId: string, resumeFrom: number, currentRooms: string[]): Promise<Replay> {
+    const stream = this.s.streams.chat.name;
+    const bounds = await this.js.bounds(stream);
+    const upTo = bounds.last;
+    const refusal = resumeRefusal(resumeFrom, bounds, this.config.RESUME_MAX_GAP);
+    if (refusal) return { result: refusal, frames: [], upTo };
+    const selection = new ResumeSelection(userId, currentRooms);
+    if (upTo === resumeFrom) return { result: { status: 'resumed', from: resumeFrom, upTo, replayed: 0 }, frames: [], upTo };
+
+    // Pass 1: the room events of the window (membership), one message-get each (few; no pull that waits at the end).
+    for (let seq = resumeFrom + 1; seq <= upTo;) {
+      const m = await this.js.nextOnSubject(stream, this.s.chat.allRoomMeta, seq);
+      if (!m || m.seq > upTo) break;
+      selection.learn({ position: m.seq, data: m.data });
+      seq = m.seq + 1;
+    }
+    // Pass 2: every event of the window, in order (one ordered consumer; NATS 2.9 has one filter per consumer).
+    const frames: ResumeFrame[] = [];
+    const max = this.config.RESUME_MAX_EVENTS;
+    let skipped = 0;
+    const replaying = await this.js.replay(
+      { stream, filterSubject: this.s.chat.all, fromSeq: resumeFrom + 1, untilSeq: upTo, batch: 1024 },
+      async (batch) => {
+        for (const m of batch) {
+          const out = selection.select({ position: m.seq, data: m.data });
+          if (out === 'malformed') {
+            skipped++;
+            continue;
+          }
+          for (const frame of out) frames.push({ position: m.seq, frame });
+          if (frames.length > max) throw new TooMany();
+        }
+      },
+    );
+    try {
+      await replaying.done;
+    } catch (err) {
+      if (!(err instanceof TooMany)) throw err;
+      return { result: { status: 'reload', reason: 'too_far_behind', latest: upTo }, frames: [], upTo };
+    }
+    if (skipped) this.logger.warn({ skipped, resumeFrom, upTo }, 'resume skipped malformed stored events');
+    return { result: { status: 'resumed', from: resumeFrom, upTo, replayed: frames.length }, frames, upTo };
+  }
+
+  /**
+   * Sends the replayed frames, then the live ones held meanwhile that came after `upTo`, and
+   * ends holding. Call right after the session is marked authenticated, before the auth reply.
+   */
+  private send(session: Session, prepared: Replay): void {
+    let n = 0;
+    for (const { position, frame } of prepared.frames)
+      if (session.deliver(eventFrame(frame.event, position, frame.data as WsEvents[WsEventName]))) n++;
+    this.metrics.framesOut.inc(n);
+    for (const frame of this.live.release(session, prepared.upTo)) if (session.deliver(frame)) this.metrics.framesOut.inc();
+  }
+}
