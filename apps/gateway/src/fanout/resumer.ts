@@ -11,6 +11,9 @@ import { eventFrame } from '../wire/frames';
 import { LiveFanout } from './live.subscriber';
 import { ResumeSelection, resumeRefusal, type ResumeFrame } from './resume';
 
+/** Most stored events read per pull. */
+const READ_BATCH = 4096;
+
 /** Thrown out of a replay batch to end the read once the frames exceed RESUME_MAX_EVENTS. */
 class TooMany extends Error {}
 
@@ -77,11 +80,20 @@ export class Resumer implements SessionResume {
       seq = m.seq + 1;
     }
     // Pass 2: every event of the window, in order (one ordered consumer; NATS 2.9 has one filter per consumer).
+    // A pull waits until its batch is full (or for pullMs): sized to the window, a short one (the
+    // usual resume) is read in one pull that returns at once.
     const frames: ResumeFrame[] = [];
     const max = this.config.RESUME_MAX_EVENTS;
     let skipped = 0;
     const replaying = await this.js.replay(
-      { stream, filterSubject: this.s.chat.all, fromSeq: resumeFrom + 1, untilSeq: upTo, batch: 1024 },
+      {
+        stream,
+        filterSubject: this.s.chat.all,
+        fromSeq: resumeFrom + 1,
+        untilSeq: upTo,
+        batch: Math.min(upTo - resumeFrom, READ_BATCH),
+        pullMs: 1000,
+      },
       async (batch) => {
         for (const m of batch) {
           const out = selection.select({ position: m.seq, data: m.data });

@@ -54,7 +54,7 @@ export class LocalOps {
       });
 
     if (session.authenticated) {
-      if (req.resumeFrom !== undefined) return fail('BAD_REQUEST', 'resumeFrom is only accepted on the first auth of a connection');
+      if (typeof req.resumeFrom === 'number') return fail('BAD_REQUEST', 'resumeFrom is only accepted on the first auth of a connection');
       // A fresh token for the same user extends the connection's life (no reconnect needed).
       if (session.user?.userId !== user.userId)
         return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
@@ -65,7 +65,7 @@ export class LocalOps {
     // Registered before the room list is fetched, so that joins and leaves of this user that
     // arrive meanwhile are applied and not undone by an older list (RoomIndex.applyRoomList).
     this.sessions.beginAuth(session, user);
-    if (req.resumeFrom !== undefined) this.resume.hold(session);
+    if (typeof req.resumeFrom === 'number') this.resume.hold(session);
     const undo = () => {
       this.resume.abandon(session);
       this.rooms.unregister(session);
@@ -81,7 +81,7 @@ export class LocalOps {
       }
       await this.rooms.applyRoomList(session, rooms.data.roomIds);
       // Resume: read once the room subscriptions are live (docs/protocol.md "Resuming").
-      if (req.resumeFrom !== undefined && !session.closed)
+      if (typeof req.resumeFrom === 'number' && !session.closed)
         resumed = await this.resume.prepare(session, user.userId, req.resumeFrom, rooms.data.roomIds);
     } catch (err) {
       // E.g. the NATS connection closed during a flush: the session must not stay
