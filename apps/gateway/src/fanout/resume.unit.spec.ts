@@ -145,7 +145,7 @@ describe('resume - which stored events a returning user is sent', () => {
   });
 
   it('only chat-stream events are replayed and held (presence, typing, read markers, shutdown are not)', () => {
-    expect(['message.posted', 'member.kicked', 'invitation.received'].every(isChatEvent)).toBe(true);
+    expect((['message.posted', 'member.kicked', 'invitation.received'] as const).every((e) => isChatEvent(e))).toBe(true);
     expect(['presence.changed', 'presence.mine', 'typing', 'read.marker', 'server.shutdown'].some((e) => isChatEvent(e as never))).toBe(
       false,
     );
