@@ -242,6 +242,38 @@ describe('resume - a client back from offline gets every missed event once, in o
     expect(chatEvents(back).filter((f) => f.position === after.position)).toHaveLength(1);
   });
 
+  it('the typed client resumes by itself: after a lost connection it reconnects (here to the other gateway) with resumeFrom, and gets what it missed once', async () => {
+    const ada = await user('Eda', ['c-room']);
+    const bob = await user('Eli', ['c-room']);
+    // Each new socket goes to the other gateway; the test can cut the current one.
+    const urls = [wsUrlOf(gw1.url), wsUrlOf(gw2.url)];
+    let opened = 0;
+    let current: WebSocket | undefined;
+    class Alternating extends WebSocket {
+      constructor(_url: string) {
+        super(urls[opened++ % 2]);
+        current = this;
+      }
+    }
+    const c = await ChatClient.connect(urls[0], { WebSocket: Alternating, token: ada.token, reconnect: { initialDelayMs: 50 } });
+    clients.push(c);
+    const resumed = jest.fn();
+    c.on('resumed', resumed);
+    const before = await post('c-room', bob.user, 'before');
+    await c.waitForFrame('message.posted', (_m, p) => p === before.position);
+    const ready = new Promise((r) => c.on('ready', r));
+    current!.terminate();
+    const missed = [await post('c-room', bob.user, 'missed 1'), await post('c-room', bob.user, 'missed 2')];
+    await ready;
+    expect(opened).toBe(2);
+    expect(resumed).toHaveBeenCalledWith(expect.objectContaining({ status: 'resumed', from: before.position }));
+    const live = await post('c-room', bob.user, 'live');
+    await c.waitForFrame('message.posted', (_m, p) => p === live.position);
+    const positions = c.events('message.posted').map((f) => f.position);
+    expect(positions).toEqual([before.position, ...missed.map((m) => m.position), live.position]);
+    expect(c.position).toBe(live.position);
+  });
+
   it('a client up to date resumes with nothing; one beyond the newest position is told to reload (unknown_position), and is live from there', async () => {
     const ada = await user('Ana', ['u-room']);
     const bob = await user('Ben', ['u-room']);
