@@ -274,6 +274,27 @@ describe('resume - a client back from offline gets every missed event once, in o
     expect(c.position).toBe(live.position);
   });
 
+  it('a window with many room events (read partly one by one, partly with a consumer): membership still decided right', async () => {
+    const ada = await user('Ola', ['m-room']);
+    const bob = await user('Oli', ['m-room', 'm-late']);
+    const c = await connect(gw1);
+    await c.auth(ada.token);
+    const seen = await post('m-room', bob.user, 'seen');
+    await c.waitForFrame('message.posted', (_m, p) => p === seen.position);
+    await c.close();
+    const expected: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      expected.push(await join('m-room', bob.user), await leave('m-room', bob.user));
+      await post('m-late', bob.user, `not hers yet ${i}`);
+    }
+    expected.push(await join('m-late', ada.user));
+    expected.push((await post('m-late', bob.user, 'hers')).position);
+    const back = await connect(gw2);
+    const reply = await back.request('auth', { token: ada.token, resumeFrom: seen.position });
+    expect(reply.resume).toMatchObject({ status: 'resumed', replayed: expected.length });
+    expect(chatEvents(back).map((f) => f.position)).toEqual(expected);
+  });
+
   it('a client up to date resumes with nothing; one beyond the newest position is told to reload (unknown_position), and is live from there', async () => {
     const ada = await user('Ana', ['u-room']);
     const bob = await user('Ben', ['u-room']);

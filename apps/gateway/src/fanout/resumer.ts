@@ -11,6 +11,8 @@ import { eventFrame } from '../wire/frames';
 import { LiveFanout } from './live.subscriber';
 import { ResumeSelection, resumeRefusal, type ResumeFrame } from './resume';
 
+/** Room events of a window read one by one before the rest is read with a consumer. */
+const MAX_GETS = 200;
 /** Most stored events read per pull. */
 const READ_BATCH = 4096;
 
@@ -72,12 +74,28 @@ export class Resumer implements SessionResume {
     const selection = new ResumeSelection(userId, currentRooms);
     if (upTo === resumeFrom) return { result: { status: 'resumed', from: resumeFrom, upTo, replayed: 0 }, frames: [], upTo };
 
-    // Pass 1: the room events of the window (membership), one message-get each (few; no pull that waits at the end).
-    for (let seq = resumeFrom + 1; seq <= upTo;) {
+    // Pass 1: the room events of the window (membership). Usually few: one message-get each
+    // (a pull would wait at the end for a batch that never fills); past MAX_GETS, one ordered
+    // consumer reads the rest (a second more at its end is cheap next to so many).
+    let seq = resumeFrom + 1;
+    for (let n = 0; seq <= upTo && n < MAX_GETS; n++) {
       const m = await this.js.nextOnSubject(stream, this.s.chat.allRoomMeta, seq);
-      if (!m || m.seq > upTo) break;
+      if (!m || m.seq > upTo) {
+        seq = upTo + 1;
+        break;
+      }
       selection.learn({ position: m.seq, data: m.data });
       seq = m.seq + 1;
+    }
+    if (seq <= upTo) {
+      const filterSubject = this.s.chat.allRoomMeta;
+      const rest = await this.js.replay(
+        { stream, filterSubject, fromSeq: seq, untilSeq: upTo, batch: READ_BATCH, pullMs: 1000 },
+        async (batch) => {
+          for (const m of batch) selection.learn({ position: m.seq, data: m.data });
+        },
+      );
+      await rest.done;
     }
     // Pass 2: every event of the window, in order (one ordered consumer; NATS 2.9 has one filter per consumer).
     // A pull waits until its batch is full (or for pullMs): sized to the window, a short one (the
