@@ -11,6 +11,8 @@ import { eventFrame } from '../wire/frames';
 import { LiveFanout } from './live.subscriber';
 import { ResumeSelection, resumeRefusal, type ResumeFrame } from './resume';
 
+/** Resume reads in progress at once per gateway. */
+const MAX_CONCURRENT = 16;
 /** Room events of a window read one by one before the rest is read with a consumer. */
 const MAX_GETS = 200;
 /** Most stored events read per pull. */
@@ -36,6 +38,9 @@ interface Replay {
  */
 @Injectable()
 export class Resumer implements SessionResume {
+  private reading = 0;
+  private readonly waiting: Array<() => void> = [];
+
   constructor(
     private readonly js: JetStreamAdapter,
     private readonly live: LiveFanout,
@@ -61,8 +66,25 @@ export class Resumer implements SessionResume {
    * covered by live delivery from the next one on.
    */
   async prepare(session: Session, userId: string, resumeFrom: number, currentRooms: string[]): Promise<PreparedResume> {
-    const replay = await this.read(userId, resumeFrom, currentRooms);
-    return { result: replay.result, send: () => this.send(session, replay) };
+    const replay = await this.limited(() => this.read(userId, resumeFrom, currentRooms));
+    const { result } = replay;
+    this.metrics.resumes.inc({ result: result.status === 'resumed' ? 'resumed' : result.reason });
+    return { result, send: () => this.send(session, replay) };
+  }
+
+  /**
+   * At most MAX_CONCURRENT reads at once: after a gateway restart every client comes back at
+   * about the same time, and each read is a stream consumer; the rest wait their turn.
+   */
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.reading >= MAX_CONCURRENT) await new Promise<void>((r) => this.waiting.push(r));
+    this.reading++;
+    try {
+      return await fn();
+    } finally {
+      this.reading--;
+      this.waiting.shift()?.();
+    }
   }
 
   private async read(userId: string, resumeFrom: number, currentRooms: string[]): Promise<Replay> {
@@ -143,6 +165,7 @@ export class Resumer implements SessionResume {
     for (const { position, frame } of prepared.frames)
       if (session.deliver(eventFrame(frame.event, position, frame.data as WsEvents[WsEventName]))) n++;
     this.metrics.framesOut.inc(n);
+    this.metrics.resumedEvents.inc(n);
     for (const frame of this.live.release(session, prepared.upTo)) if (session.deliver(frame)) this.metrics.framesOut.inc();
   }
 }
