@@ -11,6 +11,7 @@ import {
   type MemberLeft,
   type MessageDeleted,
   type MessageEdited,
+  type RoomDeleted,
   type ReactionAdded,
   type Subjects,
   type UserView,
@@ -364,6 +365,48 @@ describe('resume - a client back from offline gets every missed event once, in o
     } finally {
       await small.close();
     }
+  });
+
+  it("a room deleted while away, with no join or removal of the user's in the window: replayed up to its deletion if they were a member, not at all if not", async () => {
+    const ada = await user('Uma', []);
+    const bob = await user('Uli', ['d-room', 'd-other']);
+    await join('d-room', ada.user);
+    const c = await connect(gw1);
+    await c.auth(ada.token);
+    const seen = await post('d-room', bob.user, 'seen');
+    await c.waitForFrame('message.posted', (_m, p) => p === seen.position);
+    await c.close();
+    const missed = await post('d-room', bob.user, 'missed');
+    await post('d-other', bob.user, 'never hers');
+    const del = (roomId: string) => {
+      memberships.get(ada.user.userId)?.delete(roomId);
+      return append(makeEvent<RoomDeleted>(serviceCtx(), 'RoomDeleted', 1, { roomId, reason: 'owner', ...by(bob.user) }), 'meta');
+    };
+    const deleted = await del('d-room');
+    await del('d-other');
+    const back = await connect(gw2);
+    const reply = await back.request('auth', { token: ada.token, resumeFrom: seen.position });
+    expect(reply.resume).toMatchObject({ status: 'resumed', replayed: 2 });
+    expect(chatEvents(back).map(brief)).toEqual([`${missed.position} message.posted d-room`, `${deleted} room.deleted d-room`]);
+  });
+
+  it('retention removed events after resumeFrom (a missing position in the window): reload (purged)', async () => {
+    const ada = await user('Pia', ['g-room']);
+    const bob = await user('Pit', ['g-room']);
+    const seen = await post('g-room', bob.user, 'seen');
+    await join('g-room', (await user('Pat', [])).user);
+    const gone = await post('g-room', bob.user, 'removed by retention');
+    await post('g-room', bob.user, 'kept');
+    // As the retention job does: every room's messages below a position.
+    await gw1.deps.js.purge(s.streams.chat.name, { filter: s.chat.allRoomMessages, below: gone.position + 1 });
+    expect((await gw1.deps.js.bounds(s.streams.chat.name)).first).toBeLessThanOrEqual(seen.position);
+    const c = await connect(gw2);
+    expect((await c.request('auth', { token: ada.token, resumeFrom: seen.position })).resume).toEqual({
+      status: 'reload',
+      reason: 'purged',
+      latest: await lastOf(),
+    });
+    expect(chatEvents(c)).toEqual([]);
   });
 
   // Last: it removes the stream's older events.

@@ -32,6 +32,20 @@ const NOT_CHAT: ReadonlySet<WsEventName> = new Set<WsEventName>([
 /** true for events positioned in the CHAT stream (the ones a resume replays, and the client's resume position counts). */
 export const isChatEvent = (event: WsEventName): boolean => !NOT_CHAT.has(event);
 
+/**
+ * What a stored event does to the user's membership of its room: true (joined: a join, a room
+ * created by them, a conversation opened with them), false (left, kicked or banned; a deleted
+ * room ends everyone's), null (nothing).
+ */
+export function membershipChange(userId: string, e: StoredEvent): boolean | null {
+  const read = readRoomEvent(e.data, e.position);
+  if (typeof read === 'string' || read.kind !== 'room') return null;
+  const { follow, unfollow } = read.effect;
+  if (follow.includes(userId)) return true;
+  if (unfollow === 'everyone' || unfollow.includes(userId)) return false;
+  return null;
+}
+
 /** Why a resume cannot be served, before reading anything; null when it can. */
 export function resumeRefusal(
   resumeFrom: number,
@@ -64,6 +78,8 @@ export class ResumeSelection {
   private readonly current: ReadonlySet<string>;
   /** roomId -> membership at the window's start, from the user's first membership change in it (pass 1). */
   private readonly initially = new Map<string, boolean>();
+  /** Rooms deleted in the window (pass 1). */
+  private readonly deleted = new Set<string>();
   /** roomId -> membership after the events selected so far (pass 2). */
   private readonly member = new Map<string, boolean>();
   /** roomId -> users removed in the window with no later join (their posts after it are void). */
@@ -85,7 +101,22 @@ export class ResumeSelection {
     const { roomId, follow, unfollow } = read.effect;
     if (this.initially.has(roomId)) return;
     if (follow.includes(this.userId)) this.initially.set(roomId, false);
-    else if (unfollow !== 'everyone' && unfollow.includes(this.userId)) this.initially.set(roomId, true);
+    else if (unfollow === 'everyone') this.deleted.add(roomId);
+    else if (unfollow.includes(this.userId)) this.initially.set(roomId, true);
+  }
+
+  /**
+   * Rooms deleted in the window whose membership at its start the window cannot tell (no join
+   * or removal of the user before the deletion, and, deleted, not among the current rooms):
+   * the resumer reads the room's earlier events and says (`settle`).
+   */
+  undecided(): string[] {
+    return [...this.deleted].filter((roomId) => !this.initially.has(roomId) && !this.current.has(roomId));
+  }
+
+  /** The user's membership of a room at the window's start, learnt from the room's earlier events. */
+  settle(roomId: string, member: boolean): void {
+    this.initially.set(roomId, member);
   }
 
   /** Pass 2: the frames (zero or one) this stored event gives the user; 'malformed' when it is not a valid event. */

@@ -1,4 +1,4 @@
-import { isChatEvent, resumeRefusal, selectResumeFrames, type StoredEvent } from './resume';
+import { ResumeSelection, isChatEvent, membershipChange, resumeRefusal, selectResumeFrames, type StoredEvent } from './resume';
 
 const ME = '00000000-0000-4000-8000-0000000000a1';
 const BOB = '00000000-0000-4000-8000-0000000000a2';
@@ -107,6 +107,34 @@ describe('resume - which stored events a returning user is sent', () => {
     expect(pick(events, ['a'])).toEqual([
       [at(events[0]), 'message.posted', 'a'],
       [at(events[1]), 'room.deleted', 'a'],
+    ]);
+  });
+
+  it('a room deleted in the window with nothing else to tell: undecided until the resumer settles it from the earlier events', () => {
+    const events = [post('gone'), deleted('gone'), post('left-then-deleted'), left('left-then-deleted'), deleted('left-then-deleted')];
+    const member = new ResumeSelection(ME, []);
+    events.forEach((e) => member.learn(e));
+    expect(member.undecided()).toEqual(['gone']);
+    member.settle('gone', true);
+    expect(events.flatMap((e) => (member.select(e) as Array<{ event: string }>).map((f) => f.event))).toEqual([
+      'message.posted',
+      'room.deleted',
+      'message.posted',
+      'member.left',
+    ]);
+    const stranger = new ResumeSelection(ME, []);
+    events.forEach((e) => stranger.learn(e));
+    stranger.settle('gone', false);
+    expect(events.flatMap((e) => (stranger.select(e) as Array<{ event: string }>).map((f) => f.event))).toEqual([
+      'message.posted',
+      'member.left',
+    ]);
+    expect([joined('x'), kicked('x'), deleted('x'), post('x'), joined('x', BOB)].map((e) => membershipChange(ME, e))).toEqual([
+      true,
+      false,
+      false,
+      null,
+      null,
     ]);
   });
 

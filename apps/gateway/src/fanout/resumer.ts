@@ -9,7 +9,7 @@ import type { Session } from '../sessions/session';
 import type { PreparedResume, SessionResume } from '../sessions/session-resume';
 import { eventFrame } from '../wire/frames';
 import { LiveFanout } from './live.subscriber';
-import { ResumeSelection, resumeRefusal, type ResumeFrame } from './resume';
+import { ResumeSelection, membershipChange, resumeRefusal, type ResumeFrame } from './resume';
 
 /** Resume reads in progress at once per gateway. */
 const MAX_CONCURRENT = 16;
@@ -20,6 +20,10 @@ const READ_BATCH = 4096;
 
 /** Thrown out of a replay batch to end the read once the frames exceed RESUME_MAX_EVENTS. */
 class TooMany extends Error {}
+/** Thrown out of a replay batch at a missing position: retention removed stored events after resumeFrom. */
+class Gap extends Error {}
+/** Earlier room events read to tell whether the user was in a room deleted while they were away. */
+const MAX_ROOM_SCAN = 2000;
 
 /** What a resume read: the frames in position order; held live frames at or below `upTo` are covered by them. */
 interface Replay {
@@ -119,12 +123,14 @@ export class Resumer implements SessionResume {
       );
       await rest.done;
     }
+    for (const roomId of selection.undecided()) selection.settle(roomId, await this.memberBefore(userId, roomId, resumeFrom));
     // Pass 2: every event of the window, in order (one ordered consumer; NATS 2.9 has one filter per consumer).
     // A pull waits until its batch is full (or for pullMs): sized to the window, a short one (the
     // usual resume) is read in one pull that returns at once.
     const frames: ResumeFrame[] = [];
     const max = this.config.RESUME_MAX_EVENTS;
     let skipped = 0;
+    let next = resumeFrom + 1;
     const replaying = await this.js.replay(
       {
         stream,
@@ -136,6 +142,9 @@ export class Resumer implements SessionResume {
       },
       async (batch) => {
         for (const m of batch) {
+          // Nothing else removes stored events: a missing position is a retention purge.
+          if (m.seq !== next) throw new Gap();
+          next = m.seq + 1;
           const out = selection.select({ position: m.seq, data: m.data });
           if (out === 'malformed') {
             skipped++;
@@ -146,14 +155,34 @@ export class Resumer implements SessionResume {
         }
       },
     );
+    const reload = (reason: 'too_far_behind' | 'purged'): Replay => ({
+      result: { status: 'reload', reason, latest: upTo },
+      frames: [],
+      upTo,
+    });
     try {
       await replaying.done;
     } catch (err) {
-      if (!(err instanceof TooMany)) throw err;
-      return { result: { status: 'reload', reason: 'too_far_behind', latest: upTo }, frames: [], upTo };
+      if (err instanceof TooMany) return reload('too_far_behind');
+      if (err instanceof Gap) return reload('purged');
+      throw err;
     }
+    if (next !== upTo + 1) return reload('purged');
     if (skipped) this.logger.warn({ skipped, resumeFrom, upTo }, 'resume skipped malformed stored events');
     return { result: { status: 'resumed', from: resumeFrom, upTo, replayed: frames.length }, frames, upTo };
+  }
+
+  /** Whether the user was in the room at `position`, from the room's events up to it (the last join or removal of theirs). */
+  private async memberBefore(userId: string, roomId: string, position: number): Promise<boolean> {
+    const stream = this.s.streams.chat.name;
+    let member = false;
+    for (let seq = 1, n = 0; seq <= position && n < MAX_ROOM_SCAN; n++) {
+      const m = await this.js.nextOnSubject(stream, this.s.chat.roomMeta(roomId), seq);
+      if (!m || m.seq > position) break;
+      member = membershipChange(userId, { position: m.seq, data: m.data }) ?? member;
+      seq = m.seq + 1;
+    }
+    return member;
   }
 
   /**
