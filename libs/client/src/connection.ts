@@ -172,6 +172,8 @@ export class ChatClient {
   private readonly renewBeforeMs: number;
   /** The highest chat-stream position seen (null: none yet). */
   private lastPosition: number | null;
+  /** The highest chat-stream position received on the current socket (null: none yet). */
+  private socketPosition: number | null = null;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
   /** A `server.shutdown` asked to reconnect after a random wait up to this: the next retry's delay. */
   private shutdownWaitMs: number | null = null;
@@ -484,6 +486,7 @@ export class ChatClient {
       return this.becomeOpen();
     }
     this.authenticating = true;
+    this.socketPosition = null;
     // Resume from the highest position seen; a reconnect without one cannot (the app reloads).
     const resumeFrom = this.resume ? this.lastPosition : null;
     const reconnect = this.everAuthenticated;
@@ -517,8 +520,9 @@ export class ChatClient {
       this.notePosition(r.upTo);
       this.emit('resumed', r);
     } else {
-      // The app reloads its state as of now; live events follow from `latest` on.
-      this.lastPosition = r.latest;
+      // The app reloads its state as of now; live events follow from `latest` on (some may have
+      // come already, before the reply). Lowered when the old position was not this server's.
+      this.lastPosition = Math.max(r.latest, this.socketPosition ?? 0);
       this.emit('reloadNeeded', { reason: r.reason, latest: r.latest } satisfies ReloadNeeded);
     }
   }
@@ -693,8 +697,10 @@ export class ChatClient {
   }
 
   private onEvent(frame: WsEventFrame) {
-    if (!NOT_CHAT.has(frame.event)) this.notePosition(frame.position);
-    else if (frame.event === 'server.shutdown') {
+    if (!NOT_CHAT.has(frame.event)) {
+      this.notePosition(frame.position);
+      if (frame.position > (this.socketPosition ?? -1)) this.socketPosition = frame.position;
+    } else if (frame.event === 'server.shutdown') {
       const { reconnectWithinMs } = frame.data as WsEvents['server.shutdown'];
       this.shutdownWaitMs = Math.round(Math.random() * Math.max(0, Number(reconnectWithinMs) || 0));
     }

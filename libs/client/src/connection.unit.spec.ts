@@ -375,6 +375,14 @@ describe('ChatClient - resume, token renewal, shutdown and the session close cod
     reconnect();
     await open();
     expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 200000 });
+    // A position of another server (beyond its newest): back to its latest, or to what came live before the reply.
+    reconnect();
+    FakeSocket.last.accept();
+    await settle();
+    evt('message.posted', 60);
+    FakeSocket.last.reply('auth', { ...authReply, resume: { status: 'reload', reason: 'unknown_position', latest: 50 } });
+    await settle();
+    expect(c.position).toBe(60);
     void c.close();
   });
 
