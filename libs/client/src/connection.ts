@@ -11,6 +11,7 @@ import type {
 } from '@chat/contracts';
 import {
   AUTH_LOST_CLOSE_CODES,
+  CloseCodes,
   AUTH_LOST_CODES,
   BACK_OFF_CLOSE_CODES,
   DEFAULT_RECONNECT,
@@ -184,6 +185,8 @@ export class ChatClient {
   private attempt = 0;
   /** The client's own `auth` on a fresh connection is in flight. */
   private authenticating = false;
+  /** The token of the last `auth` sent. */
+  private lastToken: string | null = null;
   /** A connection of this client was authenticated before: the next one is a reconnect. */
   private everAuthenticated = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -307,6 +310,7 @@ export class ChatClient {
   async auth(token: string): Promise<AuthReply> {
     const res = await this.request('auth', { token });
     if (typeof this.token !== 'function') this.token = token;
+    this.lastToken = token;
     this.user = res.user;
     this.everAuthenticated = true;
     this.scheduleRenewal(res.expiresAt);
@@ -490,6 +494,7 @@ export class ChatClient {
     // Resume from the highest position seen; a reconnect without one cannot (the app reloads).
     const resumeFrom = this.resume ? this.lastPosition : null;
     const reconnect = this.everAuthenticated;
+    this.lastToken = token;
     this.send('auth', resumeFrom === null ? { token } : { token, resumeFrom }, this.requestTimeoutMs).then(
       (reply) => {
         if (this.socket !== ws) return;
@@ -547,6 +552,7 @@ export class ChatClient {
       if (this.socket !== ws || !token) return;
       const reply = await this.send('auth', { token }, this.requestTimeoutMs);
       if (this.socket !== ws) return;
+      this.lastToken = token;
       this.user = reply.user;
       this.scheduleRenewal(reply.expiresAt);
     } catch (err) {
@@ -579,11 +585,35 @@ export class ChatClient {
   private afterClose(code: number, reason: string) {
     if (this.stopped) return;
     const lost = AUTH_LOST_CLOSE_CODES.get(code);
-    if (lost) {
+    const loseAuth = () => {
       this.stopped = true;
-      return this.loseAuth(new ChatClientError(lost, reason || 'the login is over; log in again'), code, reason);
+      this.loseAuth(new ChatClientError(lost!, reason || 'the login is over; log in again'), code, reason);
+    };
+    if (code === CloseCodes.tokenExpired && typeof this.token === 'function') {
+      // The token ran out (e.g. renewal timers did not run while the device slept): a token
+      // function that has a new one reconnects with it; the same one again means log in.
+      const decide = (next: string | null | undefined) => {
+        if (this.stopped || this.socket) return;
+        if (next && next !== this.lastToken) this.retry(code, reason, true);
+        else loseAuth();
+      };
+      let next: string | null | undefined | Promise<string | null | undefined>;
+      try {
+        next = this.token();
+      } catch {
+        next = null;
+      }
+      if (next instanceof Promise) next.then(decide, () => decide(null));
+      else decide(next);
+      return;
     }
-    if (!this.policy || NO_RETRY_CLOSE_CODES.has(code) || this.attempt >= this.policy.maxAttempts) {
+    if (lost) return loseAuth();
+    this.retry(code, reason);
+  }
+
+  /** Reconnects after the back-off wait, or closes for good when the policy (or the close code, unless `anyCode`) says so. */
+  private retry(code: number, reason: string, anyCode = false) {
+    if (!this.policy || (NO_RETRY_CLOSE_CODES.has(code) && !anyCode) || this.attempt >= this.policy.maxAttempts) {
       this.stopped = true;
       return this.finish(code, reason);
     }

@@ -490,6 +490,32 @@ describe('ChatClient - resume, token renewal, shutdown and the session close cod
     expect(FakeSocket.all.every((s) => s.sent.length === 0)).toBe(true);
   });
 
+  it('4403 with a token function that has a new token (renewal missed, e.g. asleep): reconnects with it; the same token again ends the login', async () => {
+    let current = 'old';
+    const c = client({ token: async () => current });
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    FakeSocket.last.accept();
+    await settle();
+    FakeSocket.last.reply('auth', authReply);
+    await settle();
+    current = 'new';
+    FakeSocket.last.drop(4403, 'token expired');
+    await settle();
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', code: 4403 });
+    jest.advanceTimersByTime(states.at(-1)!.delayMs!);
+    FakeSocket.last.accept();
+    await settle();
+    expect(FakeSocket.last.sent[0]).toMatchObject({ op: 'auth', data: { token: 'new' } });
+    FakeSocket.last.reply('auth', authReply);
+    await settle();
+    FakeSocket.last.drop(4403, 'token expired');
+    await settle();
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: 'TOKEN_EXPIRED' }), code: 4403 });
+    expect(c.state).toBe('closed');
+  });
+
   it.each([
     [4410, 'SESSION_REVOKED'],
     [4411, 'ACCOUNT_DISABLED'],
