@@ -118,6 +118,13 @@ export interface ChatClientOptions {
   /** A position to resume from on the first connection too (e.g. kept from an earlier run). */
   resumeFrom?: number;
   /**
+   * A resume starts this many positions below the highest seen: an event of another room can
+   * reach a client after a higher one (an invitation relayed for the user, a room's read-back
+   * after a join), and could otherwise be missed if the connection dropped in between. The
+   * events of the overlap the client already had are dropped, not shown twice. @default 100
+   */
+  resumeOverlap?: number;
+  /**
    * With a token function: the connection re-authenticates in band with a fresh token this long
    * before the current one expires (the gateway closes 4403 at expiry). @default 60000
    */
@@ -173,6 +180,9 @@ export class ChatClient {
   private readonly renewBeforeMs: number;
   /** The highest chat-stream position seen (null: none yet). */
   private lastPosition: number | null;
+  private readonly resumeOverlap: number;
+  /** Chat positions received within `resumeOverlap` below the highest (the events a resume may send again). */
+  private readonly receivedPositions = new Set<number>();
   /** The highest chat-stream position received on the current socket (null: none yet). */
   private socketPosition: number | null = null;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
@@ -221,6 +231,7 @@ export class ChatClient {
     this.resume = opts.resume ?? true;
     this.renewBeforeMs = opts.renewBeforeMs ?? 60_000;
     this.lastPosition = opts.resumeFrom ?? null;
+    this.resumeOverlap = Math.max(0, opts.resumeOverlap ?? 100);
     this.resetClosed();
   }
 
@@ -491,8 +502,9 @@ export class ChatClient {
     }
     this.authenticating = true;
     this.socketPosition = null;
-    // Resume from the highest position seen; a reconnect without one cannot (the app reloads).
-    const resumeFrom = this.resume ? this.lastPosition : null;
+    // Resume from the highest position seen, less the overlap (events of other rooms below it
+    // may still have been on their way); a reconnect without one cannot (the app reloads).
+    const resumeFrom = this.resume && this.lastPosition !== null ? Math.max(0, this.lastPosition - this.resumeOverlap) : null;
     const reconnect = this.everAuthenticated;
     this.lastToken = token;
     this.send('auth', resumeFrom === null ? { token } : { token, resumeFrom }, this.requestTimeoutMs).then(
@@ -517,6 +529,15 @@ export class ChatClient {
         else this.drop(ws, 1006, `auth failed: ${err.message}`);
       },
     );
+  }
+
+  /** Keeps a received chat position while it is within the overlap of the highest. */
+  private remember(position: number) {
+    const set = this.receivedPositions;
+    set.add(position);
+    if (set.size <= 4 * this.resumeOverlap + 64) return;
+    const floor = Math.max(position, this.lastPosition ?? 0) - this.resumeOverlap;
+    for (const p of set) if (p <= floor) set.delete(p);
   }
 
   private onResume(r: ResumeResult) {
@@ -728,6 +749,9 @@ export class ChatClient {
 
   private onEvent(frame: WsEventFrame) {
     if (!NOT_CHAT.has(frame.event)) {
+      // A resume overlaps what came before (resumeOverlap): what this client already had is not shown again.
+      if (this.receivedPositions.has(frame.position)) return;
+      this.remember(frame.position);
       this.notePosition(frame.position);
       if (frame.position > (this.socketPosition ?? -1)) this.socketPosition = frame.position;
     } else if (frame.event === 'server.shutdown') {

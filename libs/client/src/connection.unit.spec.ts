@@ -314,7 +314,7 @@ describe('ChatClient - resume, token renewal, shutdown and the session close cod
     FakeSocket.last.onmessage!({ data: JSON.stringify({ type: 'evt', event, position, data }) });
 
   function client(opts: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}) {
-    const c = new ChatClient({ url: 'ws://gw/ws', WebSocket: FakeSocket, token: 'tok', ...opts });
+    const c = new ChatClient({ url: 'ws://gw/ws', WebSocket: FakeSocket, token: 'tok', resumeOverlap: 0, ...opts });
     c.on('state', (s) => states.push(s));
     return c;
   }
@@ -355,6 +355,27 @@ describe('ChatClient - resume, token renewal, shutdown and the session close cod
     reconnect();
     await open();
     expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 57 });
+    void c.close();
+  });
+
+  it('resume overlap: the resume starts below the highest position seen (a lower event may still have been on its way), and what the client already had is not shown again', async () => {
+    const c = client({ resumeOverlap: 10 });
+    const posted = jest.fn();
+    c.on('message.posted', (_m, p) => posted(p));
+    c.open();
+    await open();
+    evt('message.posted', 50);
+    evt('message.posted', 53);
+    reconnect();
+    FakeSocket.last.accept();
+    await settle();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 43 });
+    // The replay: 50 and 53 again (dropped), 51 that was still on its way, then 54.
+    for (const p of [50, 51, 53, 54]) evt('message.posted', p);
+    FakeSocket.last.reply('auth', { ...authReply, resume: { status: 'resumed', from: 43, upTo: 54, replayed: 4 } });
+    await settle();
+    expect(posted.mock.calls.map(([p]) => p)).toEqual([50, 53, 51, 54]);
+    expect(c.events('message.posted').map((f) => f.position)).toEqual([50, 53, 51, 54]);
     void c.close();
   });
 
