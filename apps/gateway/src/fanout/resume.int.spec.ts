@@ -297,6 +297,26 @@ describe('resume - a client back from offline gets every missed event once, in o
     expect(chatEvents(back).map((f) => f.position)).toEqual(expected);
   });
 
+  it('a replay larger than the send buffer limit is paced to the client, not cut as a slow consumer', async () => {
+    const tight = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-tight', WS_MAX_BUFFERED_BYTES: String(64 * 1024) });
+    try {
+      const ada = await user('Rae', ['big-room']);
+      const bob = await user('Rob', ['big-room']);
+      const from = await lastOf();
+      const body = 'x'.repeat(1000);
+      const posted: number[] = [];
+      for (let i = 0; i < 300; i++) posted.push((await post('big-room', bob.user, `${i} ${body}`)).position);
+      const c = await ChatClient.connect(wsUrlOf(tight.url), { WebSocket, reconnect: false });
+      clients.push(c);
+      const reply = await c.request('auth', { token: ada.token, resumeFrom: from }, { timeoutMs: 30_000 });
+      expect(reply.resume).toMatchObject({ status: 'resumed', replayed: 300 });
+      expect(chatEvents(c).map((f) => f.position)).toEqual(posted);
+      expect(c.state).toBe('open');
+    } finally {
+      await tight.close();
+    }
+  });
+
   it('a client up to date resumes with nothing; one beyond the newest position is told to reload (unknown_position), and is live from there', async () => {
     const ada = await user('Ana', ['u-room']);
     const bob = await user('Ben', ['u-room']);

@@ -11,6 +11,8 @@ import { eventFrame } from '../wire/frames';
 import { LiveFanout } from './live.subscriber';
 import { ResumeSelection, membershipChange, resumeRefusal, type ResumeFrame } from './resume';
 
+/** Wait between checks of a client's send buffer while a replay is paced, in ms. */
+const PACE_MS = 5;
 /** Resume reads in progress at once per gateway. */
 const MAX_CONCURRENT = 16;
 /** Room events of a window read one by one before the rest is read with a consumer. */
@@ -73,7 +75,7 @@ export class Resumer implements SessionResume {
     const replay = await this.limited(() => this.read(userId, resumeFrom, currentRooms));
     const { result } = replay;
     this.metrics.resumes.inc({ result: result.status === 'resumed' ? 'resumed' : result.reason });
-    return { result, send: () => this.send(session, replay) };
+    return { result, replay: () => this.replay(session, replay.frames), finish: () => this.finish(session, replay.upTo) };
   }
 
   /**
@@ -186,15 +188,30 @@ export class Resumer implements SessionResume {
   }
 
   /**
-   * Sends the replayed frames, then the live ones held meanwhile that came after `upTo`, and
-   * ends holding. Call right after the session is marked authenticated, before the auth reply.
+   * Sends the replayed frames before the session is authenticated (live ones keep waiting),
+   * paced: past half the send buffer limit it waits for the client to read, so that a replay
+   * larger than the limit is not cut as a slow consumer. Ends early if the connection closes.
    */
-  private send(session: Session, prepared: Replay): void {
+  private async replay(session: Session, frames: ResumeFrame[]): Promise<void> {
+    const high = this.config.WS_MAX_BUFFERED_BYTES / 2;
     let n = 0;
-    for (const { position, frame } of prepared.frames)
-      if (session.deliver(eventFrame(frame.event, position, frame.data as WsEvents[WsEventName]))) n++;
-    this.metrics.framesOut.inc(n);
-    this.metrics.resumedEvents.inc(n);
-    for (const frame of this.live.release(session, prepared.upTo)) if (session.deliver(frame)) this.metrics.framesOut.inc();
+    try {
+      for (const { position, frame } of frames) {
+        while (session.conn.bufferedBytes > high) {
+          if (session.closed || !session.conn.isOpen) return;
+          await new Promise((r) => setTimeout(r, PACE_MS));
+        }
+        if (!session.deliver(eventFrame(frame.event, position, frame.data as WsEvents[WsEventName]))) return;
+        n++;
+      }
+    } finally {
+      this.metrics.framesOut.inc(n);
+      this.metrics.resumedEvents.inc(n);
+    }
+  }
+
+  /** Right after the session is authenticated: the live frames held meanwhile that came after `upTo`, and holding ends. */
+  private finish(session: Session, upTo: number): void {
+    for (const frame of this.live.release(session, upTo)) if (session.deliver(frame)) this.metrics.framesOut.inc();
   }
 }

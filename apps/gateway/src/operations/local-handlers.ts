@@ -89,10 +89,11 @@ export class LocalOps {
       undo();
       throw err;
     }
+    // Before the reply: the missed events (paced to the client), then the live ones held meanwhile.
+    if (resumed && !session.closed) await resumed.replay();
     if (session.closed) return fail('UNAVAILABLE', 'connection closed');
     this.sessions.completeAuth(session, expiresAtMs);
-    // Before the reply: the missed events, then the live ones held meanwhile.
-    resumed?.send();
+    resumed?.finish();
     return answer();
   }
 }

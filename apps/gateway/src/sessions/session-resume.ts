@@ -4,8 +4,13 @@ import type { Session } from './session';
 /** A resume read from the stream, ready to be sent (see SessionResume.prepare). */
 export interface PreparedResume {
   readonly result: ResumeResult;
-  /** Sends the replayed frames, then the live ones held meanwhile, and ends holding. */
-  send(): void;
+  /**
+   * Sends the replayed frames, paced to what the client reads (never past half the send buffer
+   * limit). Before the session is authenticated: live frames keep waiting meanwhile.
+   */
+  replay(): Promise<void>;
+  /** Right after the session is authenticated: sends the live frames held meanwhile, and ends holding. */
+  finish(): void;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface SessionResume {
   abandon(session: Session): void;
   /**
    * Once the session's room subscriptions are live: reads what the user missed after
-   * `resumeFrom`. Call `send()` right after the session is authenticated, before its reply.
+   * `resumeFrom`. Then `replay()`, authenticate the session, `finish()`, and reply.
    */
   prepare(session: Session, userId: string, resumeFrom: number, currentRooms: string[]): Promise<PreparedResume>;
 }
