@@ -67,9 +67,10 @@ export function resumeRefusal(
  *
  * Membership at the window's start is not stored anywhere, so it is inferred: in a room where
  * the user's first membership change in the window is a join (or a conversation opened with
- * them), they were not a member before it; where it is a removal (left, kicked, banned), they
- * were; in every other room their membership did not change in the window, so it is what the
- * rooms service lists now (`currentRooms`). Then, like live delivery, the user gets a room's
+ * them), they were not a member before it; where it is a leave or a kick, they were; where it
+ * is a ban or the room's deletion, the room's earlier events tell (`undecided`, `settle`); in
+ * every other room their membership did not change in the window, so it is what the rooms
+ * service lists now (`currentRooms`). Then, like live delivery, the user gets a room's
  * events while a member (their own join and removal included), the events about them
  * (invitations, conversations opened) wherever they are, and no post or message change stored
  * after its author's removal or in a conversation while a block stands.
@@ -78,8 +79,11 @@ export class ResumeSelection {
   private readonly current: ReadonlySet<string>;
   /** roomId -> membership at the window's start, from the user's first membership change in it (pass 1). */
   private readonly initially = new Map<string, boolean>();
-  /** Rooms deleted in the window (pass 1). */
-  private readonly deleted = new Set<string>();
+  /**
+   * Rooms whose first event about the user in the window does not tell their membership before
+   * it (pass 1): a deletion (everyone's end), or a ban (a non-member can be banned too).
+   */
+  private readonly unclear = new Set<string>();
   /** roomId -> membership after the events selected so far (pass 2). */
   private readonly member = new Map<string, boolean>();
   /** roomId -> users removed in the window with no later join (their posts after it are void). */
@@ -98,20 +102,23 @@ export class ResumeSelection {
   learn(e: StoredEvent): void {
     const read = readRoomEvent(e.data, e.position);
     if (typeof read === 'string' || read.kind !== 'room') return;
-    const { roomId, follow, unfollow } = read.effect;
-    if (this.initially.has(roomId)) return;
+    const { roomId, follow, unfollow, room } = read.effect;
+    if (this.initially.has(roomId) || this.unclear.has(roomId)) return;
     if (follow.includes(this.userId)) this.initially.set(roomId, false);
-    else if (unfollow === 'everyone') this.deleted.add(roomId);
-    else if (unfollow.includes(this.userId)) this.initially.set(roomId, true);
+    else if (unfollow === 'everyone') this.unclear.add(roomId);
+    else if (unfollow.includes(this.userId)) {
+      if (room?.event === 'member.banned') this.unclear.add(roomId);
+      else this.initially.set(roomId, true);
+    }
   }
 
   /**
-   * Rooms deleted in the window whose membership at its start the window cannot tell (no join
-   * or removal of the user before the deletion, and, deleted, not among the current rooms):
-   * the resumer reads the room's earlier events and says (`settle`).
+   * Rooms whose membership at the window's start the window cannot tell (the user's first
+   * change in it is the room's deletion or a ban of theirs): the resumer reads the room's
+   * earlier events and says (`settle`).
    */
   undecided(): string[] {
-    return [...this.deleted].filter((roomId) => !this.initially.has(roomId) && !this.current.has(roomId));
+    return [...this.unclear].filter((roomId) => !this.initially.has(roomId));
   }
 
   /** The user's membership of a room at the window's start, learnt from the room's earlier events. */

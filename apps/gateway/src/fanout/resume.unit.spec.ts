@@ -43,6 +43,7 @@ const left = (roomId: string, userId = ME) =>
   env('MemberLeft', { roomId, userId, username: 'Me', successorId: null, successorName: null }, 2);
 const kicked = (roomId: string, userId = ME) => env('MemberKicked', { roomId, userId, username: 'Me', ...byBoss, reason: 'spam' });
 const invited = (roomId: string, userId = ME) => env('MemberInvited', { roomId, userId, username: 'Me', ...byBoss, roomName: 'Room' });
+const banned = (roomId: string, userId = ME) => env('MemberBanned', { roomId, userId, username: 'Me', ...byBoss, reason: 'spam' });
 const deleted = (roomId: string) => env('RoomDeleted', { roomId, reason: 'owner', ...byBoss });
 const opened = (roomId: string, reason: 'message' | 'block' = 'message', openedById = BOB) =>
   env('ConversationOpened', { roomId, userAId: ME, userAName: 'Me', userBId: BOB, userBName: 'Bob', openedById, reason });
@@ -135,6 +136,34 @@ describe('resume - which stored events a returning user is sent', () => {
       false,
       null,
       null,
+    ]);
+  });
+
+  it('a ban first in the window (a non-member can be banned too) is undecided like a deletion; a later join does not decide it (the unban, not about a member, is not theirs)', () => {
+    const events = [
+      post('b'),
+      banned('b'),
+      env('MemberUnbanned', { roomId: 'b', userId: ME, username: 'Me', ...byBoss }),
+      joined('b'),
+      post('b'),
+    ];
+    const wasMember = new ResumeSelection(ME, ['b']);
+    events.forEach((e) => wasMember.learn(e));
+    expect(wasMember.undecided()).toEqual(['b']);
+    wasMember.settle('b', true);
+    expect(events.flatMap((e) => (wasMember.select(e) as Array<{ event: string }>).map((f) => f.event))).toEqual([
+      'message.posted',
+      'member.banned',
+      'member.joined',
+      'message.posted',
+    ]);
+    const never = new ResumeSelection(ME, ['b']);
+    events.forEach((e) => never.learn(e));
+    never.settle('b', false);
+    expect(events.flatMap((e) => (never.select(e) as Array<{ event: string }>).map((f) => f.event))).toEqual([
+      'member.banned',
+      'member.joined',
+      'message.posted',
     ]);
   });
 

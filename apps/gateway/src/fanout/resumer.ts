@@ -24,7 +24,7 @@ const READ_BATCH = 4096;
 class TooMany extends Error {}
 /** Thrown out of a replay batch at a missing position: retention removed stored events after resumeFrom. */
 class Gap extends Error {}
-/** Earlier room events read to tell whether the user was in a room deleted while they were away. */
+/** Earlier room events read to tell whether the user was in a room deleted (or that banned them) while they were away. */
 const MAX_ROOM_SCAN = 2000;
 
 /** What a resume read: the frames in position order; held live frames at or below `upTo` are covered by them. */
