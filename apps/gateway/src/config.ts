@@ -184,4 +184,19 @@ export class GatewayConfig extends BaseConfig {
   @IsString()
   @MinLength(1)
   PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
+
+  /**
+   * Most positions a resume (`auth` with `resumeFrom`) reads back: a client further behind is
+   * told to reload (`too_far_behind`) instead. @default 100000
+   */
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  RESUME_MAX_GAP = 100_000;
+
+  /** Most events a resume sends; a client that missed more is told to reload (`too_far_behind`). @default 5000 */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RESUME_MAX_EVENTS = 5000;
 }

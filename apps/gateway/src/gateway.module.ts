@@ -12,6 +12,7 @@ import { SessionStore } from './accounts/session-store';
 import { LoginThrottle } from './accounts/login-throttle';
 import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
+import { Resumer } from './fanout/resumer';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { GatewayMetrics } from './metrics';
 import { OperationDispatcher } from './operations/dispatcher';
@@ -19,6 +20,7 @@ import { LocalOps } from './operations/local-handlers';
 import { RpcForwarder } from './operations/rpc-forwarder';
 import { TypingSignals } from './operations/typing';
 import { PresencePublisher } from './sessions/presence.publisher';
+import { SESSION_RESUME } from './sessions/session-resume';
 import { SESSION_ROOMS } from './sessions/session-rooms';
 import { SessionRevocations } from './sessions/revocations';
 import { Sessions } from './sessions/sessions';
@@ -70,6 +72,8 @@ export class GatewayModule {
         LiveFanout,
         { provide: SESSION_ROOMS, useExisting: LiveFanout },
         TypingSignals,
+        Resumer,
+        { provide: SESSION_RESUME, useExisting: Resumer },
         LocalOps,
         RpcForwarder,
         OperationDispatcher,

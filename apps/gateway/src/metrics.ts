@@ -15,6 +15,8 @@ export class GatewayMetrics {
   readonly droppedLive: Counter<'subject'>;
   readonly liveReceived: Counter<'source'>;
   readonly postsNotDelivered: Counter;
+  readonly resumes: Counter<'result'>;
+  readonly resumedEvents: Counter;
 
   constructor(metrics: MetricsRegistry) {
     const registers = [metrics.registry];
@@ -58,6 +60,17 @@ export class GatewayMetrics {
     this.postsNotDelivered = new Counter({
       name: 'gateway_posts_not_delivered_total',
       help: 'MessagePosted events not delivered: their sender was no longer a member at their stream position, or the room was deleted',
+      registers,
+    });
+    this.resumes = new Counter({
+      name: 'gateway_resumes_total',
+      help: 'auth with resumeFrom, by outcome: resumed, or the reload reason (too_far_behind, purged, unknown_position)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.resumedEvents = new Counter({
+      name: 'gateway_resumed_events_total',
+      help: 'Events sent by resumes (before their auth reply)',
       registers,
     });
   }

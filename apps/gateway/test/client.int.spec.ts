@@ -9,7 +9,8 @@ import { WebSocket } from 'ws';
 import { TEST_JWT_SECRET, startTestGateway } from '../src/testing/test-gateway';
 
 // libs/client against a real gateway started in-process: it authenticates by itself, comes back
-// after the gateway restarts (re-sending auth), and stops with authLost when the token expires.
+// after the gateway restarts (re-sending auth), renews its token in band from a token function,
+// and stops with authLost when the token expires.
 
 describe('client - against a real gateway', () => {
   let nc: NatsConnection;
@@ -104,6 +105,25 @@ describe('client - against a real gateway', () => {
     expect(await c.closed).toEqual({ code: 4403, reason: expect.any(String) });
     expect(lost).toEqual([{ error: expect.objectContaining({ code: 'TOKEN_EXPIRED' }), code: 4403 }]);
     expect(states.map((x) => x.state)).toEqual(['closed']);
+  });
+
+  it('a token function keeps the connection past its first token: the client re-authenticates in band with a fresh token before expiry', async () => {
+    await register(gw!.url, 'Tia', 'password-1');
+    const { user } = await login(gw!.url, 'Tia', 'password-1');
+    let issued = 0;
+    // Tokens of 3 s (whole seconds: the expiry rounds down), renewed 1.5 s before they expire.
+    const token = async () => {
+      issued++;
+      return jwt.sign({ sub: user.userId, name: 'Tia', exp: Math.floor(Date.now() / 1000) + 3 }, TEST_JWT_SECRET);
+    };
+    const c = await ChatClient.connect(wsUrlOf(gw!.url), { WebSocket, token, renewBeforeMs: 1500, reconnect: false });
+    const states = track(c);
+    const firstExpiry = Date.now() + 3000;
+    // Well past the first token's expiry the connection is the same one, still open.
+    await eventually(() => Date.now() > firstExpiry + 1500 && issued >= 3, 15_000);
+    expect(c.state).toBe('open');
+    expect(await c.request('ping', {})).toEqual({ time: expect.any(String) });
+    expect(states).toEqual([]);
   });
 
   it('ChatClient.connect fails with UNAVAILABLE when nothing listens', async () => {

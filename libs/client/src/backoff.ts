@@ -33,15 +33,41 @@ export function backoffDelay(attempt: number, policy: Readonly<ReconnectPolicy> 
 }
 
 /** The gateway's close codes the client acts on; checked against the contract, without importing its runtime code. */
-export const CloseCodes = { tokenExpired: 4403, tooManyBadFrames: 4400 } as const satisfies Partial<typeof WsCloseCodes>;
+export const CloseCodes = {
+  tokenExpired: 4403,
+  tooManyBadFrames: 4400,
+  sessionRevoked: 4410,
+  accountDisabled: 4411,
+  tooManyConnections: 4429,
+  requestFlood: 4430,
+  shuttingDown: 1012,
+} as const satisfies Partial<typeof WsCloseCodes>;
 
 /**
  * Close codes after which reconnecting would only fail the same way: 4403 (the token expired:
- * log in again first), 4400 / 1007 / 1009 (the client sent bad frames: a bug to fix).
- * 1001 (gateway shutting down), 1006 (connection lost), 4401 (auth too late) and 4408 (slow
- * consumer) are retried.
+ * renew it or log in again first), 4410 / 4411 (the session was revoked, the account disabled:
+ * log in again), 4400 / 1007 / 1009 (the client sent bad frames: a bug to fix). 1012 (gateway
+ * restarting), 1006 (connection lost), 4401 (auth too late) and 4408 (slow consumer) are
+ * retried; 4429 / 4430 too, after the longest wait (BACK_OFF_CLOSE_CODES).
  */
-export const NO_RETRY_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCodes.tokenExpired, CloseCodes.tooManyBadFrames, 1007, 1009]);
+export const NO_RETRY_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCodes.tokenExpired,
+  CloseCodes.sessionRevoked,
+  CloseCodes.accountDisabled,
+  CloseCodes.tooManyBadFrames,
+  1007,
+  1009,
+]);
+
+/** Close codes that mean "too much from you" (connections per user, request flood): retried after the policy's longest wait. */
+export const BACK_OFF_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCodes.tooManyConnections, CloseCodes.requestFlood]);
+
+/** Close codes that mean the login is over (with the error the client reports as `authLost`). */
+export const AUTH_LOST_CLOSE_CODES: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [CloseCodes.tokenExpired, 'TOKEN_EXPIRED'],
+  [CloseCodes.sessionRevoked, 'SESSION_REVOKED'],
+  [CloseCodes.accountDisabled, 'ACCOUNT_DISABLED'],
+]);
 
 /** Replies to `auth` that mean the token is no good (as opposed to the gateway being unable to check it now). */
 export const AUTH_LOST_CODES: ReadonlySet<string> = new Set([
@@ -50,4 +76,6 @@ export const AUTH_LOST_CODES: ReadonlySet<string> = new Set([
   'AUTH_FAILED',
   'BAD_REQUEST',
   'FORBIDDEN',
+  'SESSION_REVOKED',
+  'ACCOUNT_DISABLED',
 ]);

@@ -1,5 +1,24 @@
-import type { UserView, WsEventFrame, WsEventName, WsEvents, WsOp, WsOps, WsReplyFrame, WsServerFrame } from '@chat/contracts';
-import { AUTH_LOST_CODES, CloseCodes, DEFAULT_RECONNECT, NO_RETRY_CLOSE_CODES, backoffDelay, type ReconnectPolicy } from './backoff';
+import type {
+  ResumeResult,
+  UserView,
+  WsEventFrame,
+  WsEventName,
+  WsEvents,
+  WsOp,
+  WsOps,
+  WsReplyFrame,
+  WsServerFrame,
+} from '@chat/contracts';
+import {
+  AUTH_LOST_CLOSE_CODES,
+  CloseCodes,
+  AUTH_LOST_CODES,
+  BACK_OFF_CLOSE_CODES,
+  DEFAULT_RECONNECT,
+  NO_RETRY_CLOSE_CODES,
+  backoffDelay,
+  type ReconnectPolicy,
+} from './backoff';
 import { ChatClientError } from './errors';
 import { SocketState, type WebSocketConstructor, type WebSocketLike } from './socket';
 
@@ -26,12 +45,36 @@ export interface StateChange {
 
 export type AuthReply = WsOps['auth']['res'];
 
-/** The token was refused or expired (close 4403, or a failed `auth` when (re)connecting): log in again. */
+/**
+ * The login is over: the token was refused or expired (close 4403, or a failed `auth` when
+ * (re)connecting or renewing), the session was revoked (4410) or the account disabled (4411).
+ * Log in again.
+ */
 export interface AuthLost {
   error: ChatClientError;
-  /** The close code when the gateway closed the connection (4403). */
+  /** The close code when the gateway closed the connection (4403, 4410, 4411). */
   code?: number;
 }
+
+/**
+ * The client cannot bring its state up to date by resuming: fetch it afresh (room list,
+ * history, read state). `reason` is the gateway's (ResumeResult) or `no_position`: the client
+ * reconnected before it saw any chat event (and was not given a position with `notePosition`).
+ * `latest`: the newest stored position (the client resumes from it next time), null when unknown.
+ */
+export interface ReloadNeeded {
+  reason: Extract<ResumeResult, { status: 'reload' }>['reason'] | 'no_position';
+  latest: number | null;
+}
+
+/** Events whose positions are not chat-stream positions (the resume position ignores them). */
+const NOT_CHAT: ReadonlySet<string> = new Set<WsEventName>([
+  'presence.changed',
+  'presence.mine',
+  'typing',
+  'read.marker',
+  'server.shutdown',
+]);
 
 /** Events of the client itself (gateway events are named by `WsEventName`). */
 export interface ClientEvents {
@@ -39,6 +82,10 @@ export interface ClientEvents {
   /** The client authenticated a (re)opened connection with its token: resynchronise what may have been missed. */
   ready: AuthReply;
   authLost: AuthLost;
+  /** A reconnect resumed: every event missed since `from` arrived before this (and before `ready`). */
+  resumed: Extract<ResumeResult, { status: 'resumed' }>;
+  /** A reconnect could not resume: reload the state (then carry on, live events keep coming). */
+  reloadNeeded: ReloadNeeded;
 }
 
 export type ChatEventName = WsEventName | keyof ClientEvents;
@@ -61,7 +108,27 @@ export interface ChatClientOptions {
    * its reply). Without it the caller sends `auth` itself; the token of the last successful
    * `auth()` is then used on reconnects.
    */
-  token?: string | (() => string | null | undefined);
+  token?: string | (() => string | null | undefined | Promise<string | null | undefined>);
+  /**
+   * Resume (docs/protocol.md "Resuming"): on every reconnect, `auth` carries the highest chat
+   * position seen (`position`), and the gateway sends what was missed first; `resumed` or
+   * `reloadNeeded` tells how it went. @default true
+   */
+  resume?: boolean;
+  /** A position to resume from on the first connection too (e.g. kept from an earlier run). */
+  resumeFrom?: number;
+  /**
+   * A resume starts this many positions below the highest seen: an event of another room can
+   * reach a client after a higher one (an invitation relayed for the user, a room's read-back
+   * after a join), and could otherwise be missed if the connection dropped in between. The
+   * events of the overlap the client already had are dropped, not shown twice. @default 100
+   */
+  resumeOverlap?: number;
+  /**
+   * With a token function: the connection re-authenticates in band with a fresh token this long
+   * before the current one expires (the gateway closes 4403 at expiry). @default 60000
+   */
+  renewBeforeMs?: number;
   /** Reconnect after an unexpected close (`false`: never). @default DEFAULT_RECONNECT */
   reconnect?: boolean | Partial<ReconnectPolicy>;
   /** Time allowed for a connection to open. @default 10000 */
@@ -109,6 +176,18 @@ export class ChatClient {
   private readonly requestTimeoutMs: number;
   private readonly keepAliveMs: number;
   private readonly historyMax: number;
+  private readonly resume: boolean;
+  private readonly renewBeforeMs: number;
+  /** The highest chat-stream position seen (null: none yet). */
+  private lastPosition: number | null;
+  private readonly resumeOverlap: number;
+  /** Chat positions received within `resumeOverlap` below the highest (the events a resume may send again). */
+  private readonly receivedPositions = new Set<number>();
+  /** The highest chat-stream position received on the current socket (null: none yet). */
+  private socketPosition: number | null = null;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A `server.shutdown` asked to reconnect after a random wait up to this: the next retry's delay. */
+  private shutdownWaitMs: number | null = null;
 
   private socket: WebSocketLike | null = null;
   private current: ConnectionState = 'closed';
@@ -116,6 +195,10 @@ export class ChatClient {
   private attempt = 0;
   /** The client's own `auth` on a fresh connection is in flight. */
   private authenticating = false;
+  /** The token of the last `auth` sent. */
+  private lastToken: string | null = null;
+  /** A connection of this client was authenticated before: the next one is a reconnect. */
+  private everAuthenticated = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -145,6 +228,10 @@ export class ChatClient {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.keepAliveMs = opts.keepAliveMs ?? 0;
     this.historyMax = opts.eventHistory ?? 10_000;
+    this.resume = opts.resume ?? true;
+    this.renewBeforeMs = opts.renewBeforeMs ?? 60_000;
+    this.lastPosition = opts.resumeFrom ?? null;
+    this.resumeOverlap = Math.max(0, opts.resumeOverlap ?? 100);
     this.resetClosed();
   }
 
@@ -189,6 +276,19 @@ export class ChatClient {
     return this.current === 'open';
   }
 
+  /** The highest chat-stream position seen (the next reconnect resumes from it); null before any. */
+  get position(): number | null {
+    return this.lastPosition;
+  }
+
+  /**
+   * Tells the client a position the app's state is up to date with (e.g. the newest message
+   * position of the history it loaded), so that a reconnect before any event can resume.
+   */
+  notePosition(position: number): void {
+    if (Number.isSafeInteger(position) && position >= 0 && position > (this.lastPosition ?? -1)) this.lastPosition = position;
+  }
+
   /** Resolves with the close code and reason once the client is closed for good (not on a drop it reconnects after). */
   get closed(): Promise<{ code: number; reason: string }> {
     return this.closedPromise;
@@ -220,8 +320,11 @@ export class ChatClient {
   /** Authenticates the connection (also to renew the token on an open connection); the token is kept for reconnects. */
   async auth(token: string): Promise<AuthReply> {
     const res = await this.request('auth', { token });
-    this.token = token;
+    if (typeof this.token !== 'function') this.token = token;
+    this.lastToken = token;
     this.user = res.user;
+    this.everAuthenticated = true;
+    this.scheduleRenewal(res.expiresAt);
     return res;
   }
 
@@ -359,35 +462,126 @@ export class ChatClient {
   private onSocketOpen(ws: WebSocketLike) {
     clearTimeout(this.connectTimer);
     this.lastFrameAt = Date.now();
-    const token = typeof this.token === 'function' ? this.token() : this.token;
-    if (!token) return this.becomeOpen();
+    let token: string | null | undefined | Promise<string | null | undefined>;
+    try {
+      token = typeof this.token === 'function' ? this.token() : this.token;
+    } catch (err) {
+      return this.tokenFailed(ws, err);
+    }
+    if (token instanceof Promise) {
+      this.authenticating = true;
+      token.then(
+        (t) => this.socket === ws && this.authenticateSocket(ws, t),
+        (err: unknown) => this.socket === ws && this.tokenFailed(ws, err),
+      );
+    } else this.authenticateSocket(ws, token);
+  }
+
+  /** The token function failed: a refused session ends the login, anything else is retried. */
+  private tokenFailed(ws: WebSocketLike, err: unknown) {
+    this.authenticating = false;
+    if (err instanceof ChatClientError && AUTH_LOST_CODES.has(err.code)) return this.authRefused(ws, err);
+    this.drop(ws, 1006, `no token: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  private authRefused(ws: WebSocketLike, err: ChatClientError) {
+    this.stopped = true;
+    this.detach(err);
+    try {
+      ws.close(1000, 'auth refused');
+    } catch {
+      // already closing
+    }
+    this.loseAuth(err);
+  }
+
+  private authenticateSocket(ws: WebSocketLike, token: string | null | undefined) {
+    if (!token) {
+      this.authenticating = false;
+      return this.becomeOpen();
+    }
     this.authenticating = true;
-    this.send('auth', { token }, this.requestTimeoutMs).then(
+    this.socketPosition = null;
+    // Resume from the highest position seen, less the overlap (events of other rooms below it
+    // may still have been on their way); a reconnect without one cannot (the app reloads).
+    const resumeFrom = this.resume && this.lastPosition !== null ? Math.max(0, this.lastPosition - this.resumeOverlap) : null;
+    const reconnect = this.everAuthenticated;
+    this.lastToken = token;
+    this.send('auth', resumeFrom === null ? { token } : { token, resumeFrom }, this.requestTimeoutMs).then(
       (reply) => {
         if (this.socket !== ws) return;
         this.authenticating = false;
         this.user = reply.user;
+        this.everAuthenticated = true;
         this.becomeOpen();
+        this.scheduleRenewal(reply.expiresAt);
+        if (reply.resume) this.onResume(reply.resume);
+        else if (reconnect && this.resume) this.emit('reloadNeeded', { reason: 'no_position', latest: null } satisfies ReloadNeeded);
         this.emit('ready', reply);
       },
       (err: ChatClientError) => {
         if (this.socket !== ws) return;
         this.authenticating = false;
-        if (AUTH_LOST_CODES.has(err.code)) {
-          this.stopped = true;
-          this.detach(err);
-          try {
-            ws.close(1000, 'auth refused');
-          } catch {
-            // already closing
-          }
-          this.loseAuth(err);
-        } else {
-          // The gateway could not check the token right now (a backend down): try again later.
-          this.drop(ws, 1006, `auth failed: ${err.message}`);
-        }
+        if (AUTH_LOST_CODES.has(err.code)) this.authRefused(ws, err);
+        // The connection limit (closed 4429 next) backs off; otherwise the gateway could not
+        // check the token right now (a backend down): try again later.
+        else if (err.code === 'RATE_LIMITED') this.drop(ws, 4429, `auth refused: ${err.message}`);
+        else this.drop(ws, 1006, `auth failed: ${err.message}`);
       },
     );
+  }
+
+  /** Keeps a received chat position while it is within the overlap of the highest. */
+  private remember(position: number) {
+    const set = this.receivedPositions;
+    set.add(position);
+    if (set.size <= 4 * this.resumeOverlap + 64) return;
+    const floor = Math.max(position, this.lastPosition ?? 0) - this.resumeOverlap;
+    for (const p of set) if (p <= floor) set.delete(p);
+  }
+
+  private onResume(r: ResumeResult) {
+    if (r.status === 'resumed') {
+      // Everything up to `upTo` of the user's was sent: later reconnects start from there.
+      this.notePosition(r.upTo);
+      this.emit('resumed', r);
+    } else {
+      // The app reloads its state as of now; live events follow from `latest` on (some may have
+      // come already, before the reply). Lowered when the old position was not this server's.
+      this.lastPosition = Math.max(r.latest, this.socketPosition ?? 0);
+      this.emit('reloadNeeded', { reason: r.reason, latest: r.latest } satisfies ReloadNeeded);
+    }
+  }
+
+  /**
+   * With a token function: re-authenticate in band before the token expires (at
+   * `renewBeforeMs` before, or half its remaining life when that is shorter).
+   */
+  private scheduleRenewal(expiresAt: string) {
+    clearTimeout(this.renewTimer);
+    if (typeof this.token !== 'function') return;
+    const left = Date.parse(expiresAt) - Date.now();
+    if (!(left > 0)) return;
+    this.renewTimer = setTimeout(() => void this.renew(expiresAt), Math.max(left - this.renewBeforeMs, left / 2));
+  }
+
+  private async renew(expiresAt: string) {
+    const ws = this.socket;
+    if (!ws || typeof this.token !== 'function' || this.authenticating) return;
+    try {
+      const token = await this.token();
+      if (this.socket !== ws || !token) return;
+      const reply = await this.send('auth', { token }, this.requestTimeoutMs);
+      if (this.socket !== ws) return;
+      this.lastToken = token;
+      this.user = reply.user;
+      this.scheduleRenewal(reply.expiresAt);
+    } catch (err) {
+      if (this.socket !== ws) return;
+      if (err instanceof ChatClientError && AUTH_LOST_CODES.has(err.code)) return this.authRefused(ws, err);
+      // Try again while the token lasts (the gateway closes 4403 when it does not).
+      this.scheduleRenewal(expiresAt);
+    }
   }
 
   private becomeOpen() {
@@ -411,15 +605,44 @@ export class ChatClient {
   /** The socket is gone (already detached): reconnect, or close for good. */
   private afterClose(code: number, reason: string) {
     if (this.stopped) return;
-    if (code === CloseCodes.tokenExpired) {
+    const lost = AUTH_LOST_CLOSE_CODES.get(code);
+    const loseAuth = () => {
       this.stopped = true;
-      return this.loseAuth(new ChatClientError('TOKEN_EXPIRED', 'the access token expired; log in again'), code, reason);
+      this.loseAuth(new ChatClientError(lost!, reason || 'the login is over; log in again'), code, reason);
+    };
+    if (code === CloseCodes.tokenExpired && typeof this.token === 'function') {
+      // The token ran out (e.g. renewal timers did not run while the device slept): a token
+      // function that has a new one reconnects with it; the same one again means log in.
+      const decide = (next: string | null | undefined) => {
+        if (this.stopped || this.socket) return;
+        if (next && next !== this.lastToken) this.retry(code, reason, true);
+        else loseAuth();
+      };
+      let next: string | null | undefined | Promise<string | null | undefined>;
+      try {
+        next = this.token();
+      } catch {
+        next = null;
+      }
+      if (next instanceof Promise) next.then(decide, () => decide(null));
+      else decide(next);
+      return;
     }
-    if (!this.policy || NO_RETRY_CLOSE_CODES.has(code) || this.attempt >= this.policy.maxAttempts) {
+    if (lost) return loseAuth();
+    this.retry(code, reason);
+  }
+
+  /** Reconnects after the back-off wait, or closes for good when the policy (or the close code, unless `anyCode`) says so. */
+  private retry(code: number, reason: string, anyCode = false) {
+    if (!this.policy || (NO_RETRY_CLOSE_CODES.has(code) && !anyCode) || this.attempt >= this.policy.maxAttempts) {
       this.stopped = true;
       return this.finish(code, reason);
     }
-    const delayMs = backoffDelay(this.attempt, this.policy);
+    // After `server.shutdown`: the random wait it asked for (clients do not all come back at
+    // once); after "too much from you" (4429, 4430): the longest wait; else the back-off.
+    const delayMs =
+      this.shutdownWaitMs ?? (BACK_OFF_CLOSE_CODES.has(code) ? backoffDelay(64, this.policy) : backoffDelay(this.attempt, this.policy));
+    this.shutdownWaitMs = null;
     this.attempt++;
     const retryAt = Date.now() + delayMs;
     this.retryTimer = setTimeout(() => this.startSocket(), delayMs);
@@ -449,6 +672,7 @@ export class ChatClient {
     this.authenticating = false;
     clearTimeout(this.connectTimer);
     clearTimeout(this.keepAliveTimer);
+    clearTimeout(this.renewTimer);
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       ws.onerror = noop; // `ws` throws an 'error' nobody listens to
@@ -524,6 +748,16 @@ export class ChatClient {
   }
 
   private onEvent(frame: WsEventFrame) {
+    if (!NOT_CHAT.has(frame.event)) {
+      // A resume overlaps what came before (resumeOverlap): what this client already had is not shown again.
+      if (this.receivedPositions.has(frame.position)) return;
+      this.remember(frame.position);
+      this.notePosition(frame.position);
+      if (frame.position > (this.socketPosition ?? -1)) this.socketPosition = frame.position;
+    } else if (frame.event === 'server.shutdown') {
+      const { reconnectWithinMs } = frame.data as WsEvents['server.shutdown'];
+      this.shutdownWaitMs = Math.round(Math.random() * Math.max(0, Number(reconnectWithinMs) || 0));
+    }
     if (this.historyMax > 0) keepLast(this.history, frame, this.historyMax);
     this.emit(frame.event, frame.data, frame.position);
     if (this.eventWaiters.size) for (const w of [...this.eventWaiters]) w(frame);

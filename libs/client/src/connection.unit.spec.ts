@@ -293,3 +293,291 @@ describe('ChatClient - reconnect', () => {
     void c.close();
   });
 });
+
+describe('ChatClient - resume, token renewal, shutdown and the session close codes', () => {
+  let states: StateChange[];
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    jest.setSystemTime(new Date('2026-12-01T00:00:00.000Z'));
+    jest.spyOn(Math, 'random').mockReturnValue(1);
+    FakeSocket.all = [];
+    states = [];
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  const expiresIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+  const evt = (event: string, position: number, data: unknown = { roomId: 'r' }) =>
+    FakeSocket.last.onmessage!({ data: JSON.stringify({ type: 'evt', event, position, data }) });
+
+  function client(opts: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}) {
+    const c = new ChatClient({ url: 'ws://gw/ws', WebSocket: FakeSocket, token: 'tok', resumeOverlap: 0, ...opts });
+    c.on('state', (s) => states.push(s));
+    return c;
+  }
+  async function open(reply: object = authReply) {
+    FakeSocket.last.accept();
+    await settle();
+    FakeSocket.last.reply('auth', reply);
+    await settle();
+  }
+  /** The socket drops; the retry after the back-off wait opens a new one. */
+  function reconnect() {
+    FakeSocket.last.drop(1006);
+    jest.advanceTimersByTime(states.at(-1)!.delayMs!);
+  }
+
+  it('resume: the highest chat position seen (not presence, typing, read markers) is sent as resumeFrom on the reconnect; resumed moves it to upTo', async () => {
+    const c = client();
+    const resumed = jest.fn();
+    const reload = jest.fn();
+    c.on('resumed', resumed);
+    c.on('reloadNeeded', reload);
+    c.open();
+    await open();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok' }); // the first connection has nothing to resume
+    evt('message.posted', 40);
+    evt('member.joined', 41);
+    evt('presence.changed', 900, { userId: 'u2' });
+    evt('read.marker', 950, { roomId: 'r', lastRead: 950 });
+    evt('typing', 0);
+    evt('message.edited', 39); // older (another room's order): the highest stays
+    expect(c.position).toBe(41);
+    reconnect();
+    await open({ ...authReply, resume: { status: 'resumed', from: 41, upTo: 57, replayed: 3 } });
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 41 });
+    expect(resumed).toHaveBeenCalledWith({ status: 'resumed', from: 41, upTo: 57, replayed: 3 });
+    expect(reload).not.toHaveBeenCalled();
+    expect(c.position).toBe(57);
+    reconnect();
+    await open();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 57 });
+    void c.close();
+  });
+
+  it('resume overlap: the resume starts below the highest position seen (a lower event may still have been on its way), and what the client already had is not shown again', async () => {
+    const c = client({ resumeOverlap: 10 });
+    const posted = jest.fn();
+    c.on('message.posted', (_m, p) => posted(p));
+    c.open();
+    await open();
+    evt('message.posted', 50);
+    evt('message.posted', 53);
+    reconnect();
+    FakeSocket.last.accept();
+    await settle();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 43 });
+    // The replay: 50 and 53 again (dropped), 51 that was still on its way, then 54.
+    for (const p of [50, 51, 53, 54]) evt('message.posted', p);
+    FakeSocket.last.reply('auth', { ...authReply, resume: { status: 'resumed', from: 43, upTo: 54, replayed: 4 } });
+    await settle();
+    expect(posted.mock.calls.map(([p]) => p)).toEqual([50, 53, 51, 54]);
+    expect(c.events('message.posted').map((f) => f.position)).toEqual([50, 53, 51, 54]);
+    void c.close();
+  });
+
+  it('reload: reloadNeeded with the reason, and the next resume starts from the latest position; a reconnect with no position at all asks for a reload too', async () => {
+    const c = client();
+    const reload = jest.fn();
+    c.on('reloadNeeded', reload);
+    c.open();
+    await open();
+    reconnect();
+    await open();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok' });
+    expect(reload).toHaveBeenLastCalledWith({ reason: 'no_position', latest: null });
+    evt('message.posted', 5);
+    reconnect();
+    await open({ ...authReply, resume: { status: 'reload', reason: 'too_far_behind', latest: 200000 } });
+    expect(reload).toHaveBeenLastCalledWith({ reason: 'too_far_behind', latest: 200000 });
+    reconnect();
+    await open();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 200000 });
+    // A position of another server (beyond its newest): back to its latest, or to what came live before the reply.
+    reconnect();
+    FakeSocket.last.accept();
+    await settle();
+    evt('message.posted', 60);
+    FakeSocket.last.reply('auth', { ...authReply, resume: { status: 'reload', reason: 'unknown_position', latest: 50 } });
+    await settle();
+    expect(c.position).toBe(60);
+    void c.close();
+  });
+
+  it('resumeFrom and notePosition give a position before any event; resume: false never sends one', async () => {
+    const c = client({ resumeFrom: 12 });
+    c.open();
+    await open();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok', resumeFrom: 12 });
+    c.notePosition(30);
+    c.notePosition(-1);
+    c.notePosition(20);
+    expect(c.position).toBe(30);
+    void c.close();
+    const off = client({ resume: false, resumeFrom: 12 });
+    off.open();
+    await open();
+    evt('message.posted', 8);
+    reconnect();
+    await open();
+    expect(FakeSocket.last.sent[0].data).toEqual({ token: 'tok' });
+    void off.close();
+  });
+
+  it('token renewal: with a token function the connection re-authenticates in band before expiry, with a fresh token, again and again', async () => {
+    let n = 0;
+    const provider = jest.fn(async () => `fresh-${++n}`);
+    const c = client({ token: provider, renewBeforeMs: 60_000 });
+    c.open();
+    FakeSocket.last.accept();
+    await settle();
+    expect(FakeSocket.last.sent[0]).toMatchObject({ op: 'auth', data: { token: 'fresh-1' } });
+    FakeSocket.last.reply('auth', { ...authReply, expiresAt: expiresIn(900_000) });
+    await settle();
+    expect(c.state).toBe('open');
+    jest.advanceTimersByTime(839_999);
+    await settle();
+    expect(FakeSocket.last.sent).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    await settle();
+    expect(FakeSocket.last.sent[1]).toMatchObject({ op: 'auth', data: { token: 'fresh-2' } });
+    FakeSocket.last.reply('auth', { ...authReply, expiresAt: expiresIn(900_000) });
+    await settle();
+    jest.advanceTimersByTime(840_000);
+    await settle();
+    expect(FakeSocket.last.sent[2]).toMatchObject({ op: 'auth', data: { token: 'fresh-3' } });
+    // A renewal the gateway refuses ends the login.
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    FakeSocket.last.fail('auth', 'SESSION_REVOKED');
+    await settle();
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: 'SESSION_REVOKED' }) });
+    expect(c.state).toBe('closed');
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it('token renewal: a short-lived token is renewed at half its life; a renewal that fails for now is retried; the provider is used on reconnect', async () => {
+    let n = 0;
+    let failing = false;
+    const c = client({
+      token: async () => {
+        if (failing) throw new Error('network down');
+        return `t${++n}`;
+      },
+    });
+    c.open();
+    FakeSocket.last.accept();
+    await settle();
+    FakeSocket.last.reply('auth', { ...authReply, expiresAt: expiresIn(40_000) });
+    await settle();
+    failing = true;
+    jest.advanceTimersByTime(20_000);
+    await settle();
+    expect(FakeSocket.last.sent).toHaveLength(1); // the provider failed: nothing sent, tried again later
+    failing = false;
+    jest.advanceTimersByTime(10_000);
+    await settle();
+    expect(FakeSocket.last.sent[1]).toMatchObject({ op: 'auth', data: { token: 't2' } });
+    reconnect();
+    FakeSocket.last.accept();
+    await settle();
+    expect(FakeSocket.last.sent[0]).toMatchObject({ op: 'auth', data: { token: 't3' } });
+    void c.close();
+  });
+
+  it('a token function rejecting with SESSION_REVOKED on reconnect ends the login; another failure is retried', async () => {
+    let answer: () => Promise<string> = async () => 'ok';
+    const c = client({ token: () => answer() });
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    answer = async () => {
+      throw new Error('offline');
+    };
+    FakeSocket.last.accept();
+    await settle();
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1 });
+    answer = async () => {
+      throw new ChatClientError('SESSION_REVOKED', 'log in again');
+    };
+    jest.advanceTimersByTime(250);
+    FakeSocket.last.accept();
+    await settle();
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: 'SESSION_REVOKED' }) });
+    expect(c.state).toBe('closed');
+    expect(FakeSocket.all.every((s) => s.sent.length === 0)).toBe(true);
+  });
+
+  it('4403 with a token function that has a new token (renewal missed, e.g. asleep): reconnects with it; the same token again ends the login', async () => {
+    let current = 'old';
+    const c = client({ token: async () => current });
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    FakeSocket.last.accept();
+    await settle();
+    FakeSocket.last.reply('auth', authReply);
+    await settle();
+    current = 'new';
+    FakeSocket.last.drop(4403, 'token expired');
+    await settle();
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', code: 4403 });
+    jest.advanceTimersByTime(states.at(-1)!.delayMs!);
+    FakeSocket.last.accept();
+    await settle();
+    expect(FakeSocket.last.sent[0]).toMatchObject({ op: 'auth', data: { token: 'new' } });
+    FakeSocket.last.reply('auth', authReply);
+    await settle();
+    FakeSocket.last.drop(4403, 'token expired');
+    await settle();
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: 'TOKEN_EXPIRED' }), code: 4403 });
+    expect(c.state).toBe('closed');
+  });
+
+  it.each([
+    [4410, 'SESSION_REVOKED'],
+    [4411, 'ACCOUNT_DISABLED'],
+  ])('close %i ends the login (authLost %s), no retry', async (code, error) => {
+    const c = client();
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    await open();
+    FakeSocket.last.drop(code, 'bye');
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: error }), code });
+    expect(await c.closed).toEqual({ code, reason: 'bye' });
+    jest.advanceTimersByTime(600_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it.each([4429, 4430])('close %i backs off: the longest wait, then reconnects', async (code) => {
+    const c = client();
+    c.open();
+    await open();
+    FakeSocket.last.drop(code);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', delayMs: DEFAULT_RECONNECT.maxDelayMs / 2, code });
+    jest.advanceTimersByTime(DEFAULT_RECONNECT.maxDelayMs / 2);
+    expect(FakeSocket.all).toHaveLength(2);
+    void c.close();
+  });
+
+  it('server.shutdown: the close (1012) that follows is retried after a random wait within reconnectWithinMs; plain 1012 is retried too', async () => {
+    const c = client();
+    c.open();
+    await open();
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    evt('server.shutdown', 0, { reason: 'restart', reconnectWithinMs: 8000 });
+    FakeSocket.last.drop(1012);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', delayMs: 4000, code: 1012 });
+    jest.advanceTimersByTime(4000);
+    expect(FakeSocket.all).toHaveLength(2);
+    await open();
+    FakeSocket.last.drop(1012);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', code: 1012 });
+    expect(states.at(-1)!.delayMs).toBeLessThanOrEqual(DEFAULT_RECONNECT.initialDelayMs);
+    void c.close();
+  });
+});

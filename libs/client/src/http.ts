@@ -1,14 +1,13 @@
-import type { UserView } from '@chat/contracts';
+import type { LoginResult, SessionView, UserView } from '@chat/contracts';
 import { ChatClientError } from './errors';
 
-/** The HTTP half of the protocol (register, login) with `fetch`, which browsers and Node both have. */
+/**
+ * The HTTP half of the protocol with `fetch`, which browsers and Node both have: register, login
+ * and the session's refresh tokens, logout, the account (password, deletion) and its sessions
+ * (docs/protocol.md "HTTP API" and "Sessions and tokens").
+ */
 
-export interface LoginResult {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresAt: string;
-  user: UserView;
-}
+export type { LoginResult, SessionView };
 
 /** `http://host:port` -> `ws://host:port/ws` (and https -> wss). */
 export function wsUrlOf(baseUrl: string): string {
@@ -20,14 +19,27 @@ export function wsUrlOf(baseUrl: string): string {
   return u.toString();
 }
 
-async function postJson<T>(url: string, body: unknown): Promise<T> {
+interface Call {
+  method?: 'GET' | 'POST' | 'DELETE';
+  body?: unknown;
+  /** Access token for the Bearer header. */
+  token?: string;
+}
+
+/** One request; the parsed JSON reply (undefined for 204). Failures reject with ChatClientError (with the HTTP status). */
+async function call<T>(baseUrl: string, path: string, { method = 'POST', body, token }: Call = {}): Promise<T> {
+  const url = new URL(path, baseUrl).toString();
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
     throw new ChatClientError('UNAVAILABLE', `cannot reach ${url}: ${(err as Error).message}`);
   }
   const text = await res.text();
+  if (res.ok && text === '') return undefined as T;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -46,10 +58,90 @@ async function postJson<T>(url: string, body: unknown): Promise<T> {
 
 /** POST /api/auth/register. Rejects with ChatClientError (e.g. USERNAME_TAKEN, BAD_REQUEST). */
 export function register(baseUrl: string, username: string, password: string): Promise<{ user: UserView }> {
-  return postJson(new URL('/api/auth/register', baseUrl).toString(), { username, password });
+  return call(baseUrl, '/api/auth/register', { body: { username, password } });
 }
 
-/** POST /api/auth/login. Rejects with ChatClientError (AUTH_FAILED for a wrong name or password). */
-export function login(baseUrl: string, username: string, password: string): Promise<LoginResult> {
-  return postJson(new URL('/api/auth/login', baseUrl).toString(), { username, password });
+/**
+ * POST /api/auth/login: an access token and the session's refresh token. `remember`: the
+ * refresh token lives long (REFRESH_TOKEN_TTL_S) instead of one browser session's worth.
+ * Rejects with ChatClientError (AUTH_FAILED for a wrong name or password, ACCOUNT_DISABLED).
+ */
+export function login(baseUrl: string, username: string, password: string, opts: { remember?: boolean } = {}): Promise<LoginResult> {
+  const body = opts.remember === undefined ? { username, password } : { username, password, remember: opts.remember };
+  return call(baseUrl, '/api/auth/login', { body });
+}
+
+/**
+ * POST /api/auth/refresh: a new access token and a new refresh token (the one given is used
+ * up: presenting it again revokes the session). SESSION_REVOKED (401): log in again.
+ */
+export function refresh(baseUrl: string, refreshToken: string): Promise<LoginResult> {
+  return call(baseUrl, '/api/auth/refresh', { body: { refreshToken } });
+}
+
+/** POST /api/auth/logout: ends this session (its connections are closed 4410). */
+export async function logout(baseUrl: string, accessToken: string, refreshToken?: string): Promise<void> {
+  await call(baseUrl, '/api/auth/logout', { token: accessToken, body: refreshToken === undefined ? {} : { refreshToken } });
+}
+
+/** POST /api/auth/logout-all: ends every session of the user, this one included. */
+export async function logoutAll(baseUrl: string, accessToken: string): Promise<void> {
+  await call(baseUrl, '/api/auth/logout-all', { token: accessToken, body: {} });
+}
+
+/** POST /api/account/password: every other session ends. AUTH_FAILED when `currentPassword` is wrong. */
+export async function changePassword(baseUrl: string, accessToken: string, currentPassword: string, newPassword: string): Promise<void> {
+  await call(baseUrl, '/api/account/password', { token: accessToken, body: { currentPassword, newPassword } });
+}
+
+/** DELETE /api/account: the account is deleted (its name stays taken), every session ends. */
+export async function deleteAccount(baseUrl: string, accessToken: string, password: string): Promise<void> {
+  await call(baseUrl, '/api/account', { method: 'DELETE', token: accessToken, body: { password } });
+}
+
+/** GET /api/account/sessions: the user's sessions, newest first (`current`: the one of this token). */
+export async function sessions(baseUrl: string, accessToken: string): Promise<SessionView[]> {
+  return (await call<{ sessions: SessionView[] }>(baseUrl, '/api/account/sessions', { method: 'GET', token: accessToken })).sessions;
+}
+
+/** DELETE /api/account/sessions/:sessionId: ends one of the user's own sessions. */
+export async function revokeSession(baseUrl: string, accessToken: string, sessionId: string): Promise<void> {
+  await call(baseUrl, `/api/account/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', token: accessToken });
+}
+
+export interface TokenProviderOptions {
+  /** Refresh when the access token has less than this left. @default 60000 */
+  refreshBeforeMs?: number;
+  /** Called with each new LoginResult (to keep the new refresh token: each is single use). */
+  onRefresh?: (login: LoginResult) => void;
+  /** The clock (tests). @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * A token provider for `ChatClient` (`token` option): returns the access token of `login`,
+ * refreshing it first (once, however many callers wait) when it expires within
+ * `refreshBeforeMs`. Rejects with the refresh's error (SESSION_REVOKED: log in again).
+ */
+export function tokenProvider(baseUrl: string, initial: LoginResult, opts: TokenProviderOptions = {}): () => Promise<string> {
+  const before = opts.refreshBeforeMs ?? 60_000;
+  const now = opts.now ?? Date.now;
+  let current = initial;
+  let refreshing: Promise<LoginResult> | null = null;
+  return async () => {
+    if (Date.parse(current.expiresAt) - now() > before) return current.accessToken;
+    refreshing ??= refresh(baseUrl, current.refreshToken).then(
+      (next) => {
+        current = next;
+        refreshing = null;
+        opts.onRefresh?.(next);
+        return next;
+      },
+      (err: unknown) => {
+        refreshing = null;
+        throw err;
+      },
+    );
+    return (await refreshing).accessToken;
+  };
 }

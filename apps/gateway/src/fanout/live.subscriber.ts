@@ -9,6 +9,7 @@ import type { Session } from '../sessions/session';
 import type { SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
 import { eventFrame } from '../wire/frames';
+import { isChatEvent } from './resume';
 import { RoomIndex } from './room-index';
 import {
   positionOf,
@@ -86,6 +87,8 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   private readonly mineSubs = new Map<string, Subscription>();
   /** presence position -> when it first arrived and the connections it reached (bounded, oldest forgotten first). */
   private readonly presenceSent = new Map<number, { atMs: number; to: Set<Session> }>();
+  /** Resume (resumer.ts): chat event frames for sessions replaying stored events wait here, with their positions. */
+  private readonly holding = new Map<Session, Array<{ position: number; frame: Buffer }>>();
   private readonly received;
   private readonly deliveredMessages;
 
@@ -143,6 +146,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   }
 
   unregister(session: Session): void {
+    this.holding.delete(session);
     const userId = this.index.userOf(session);
     const { closed, userGone } = this.index.removeConnection(session);
     closed.forEach((r) => this.unfollowRoom(r));
@@ -159,6 +163,24 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   isFollowing(session: Session, roomId: string): boolean {
     const userId = this.index.userOf(session);
     return userId !== undefined && this.index.followingSince(userId, roomId) !== undefined;
+  }
+
+  /** Resume: from now on the session's chat event frames are kept (it is not authenticated yet) until `release`. */
+  hold(session: Session): void {
+    this.holding.set(session, []);
+  }
+
+  /** Ends holding: the frames held after position `upTo` (the replay covers the rest), in arrival order. */
+  release(session: Session, upTo: number): Buffer[] {
+    const held = this.holding.get(session) ?? [];
+    this.holding.delete(session);
+    return held.filter((h) => h.position > upTo).map((h) => h.frame);
+  }
+
+  /** A chat event frame for a session not authenticated yet: kept if it is resuming, else not sent (live delivery starts at its auth). */
+  private holdFor(session: Session, position: number, event: WsEventName, frame: () => Buffer): void {
+    const held = this.holding.get(session);
+    if (held && isChatEvent(event)) held.push({ position, frame: frame() });
   }
 
   async joined(userId: string, roomId: string, since?: number): Promise<void> {
@@ -496,21 +518,29 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
       let frame: Buffer | undefined;
       let n = 0;
       for (const [session, since] of conns) {
-        if (since > position || !session.authenticated) continue;
-        frame ??= eventFrame(room.event, position, room.data as WsEvents[WsEventName]);
-        if (session.deliver(frame)) n++;
+        if (since > position) continue;
+        const make = () => (frame ??= eventFrame(room.event, position, room.data as WsEvents[WsEventName]));
+        if (!session.authenticated) {
+          this.holdFor(session, position, room.event, make);
+          continue;
+        }
+        if (session.deliver(make())) n++;
       }
       return this.count(room.event, n);
     }
     const bytes = new Map<WsFrame, Buffer>();
     const counts = new Map<WsFrame, number>();
     for (const [session, since] of conns) {
-      if (since > position || !session.authenticated) continue;
+      if (since > position) continue;
       const userId = this.index.userOf(session);
       const f = (userId !== undefined ? personal.get(userId) : undefined) ?? room;
       if (!f) continue;
       let frame = bytes.get(f);
       if (!frame) bytes.set(f, (frame = eventFrame(f.event, position, f.data as WsEvents[WsEventName])));
+      if (!session.authenticated) {
+        this.holdFor(session, position, f.event, () => frame);
+        continue;
+      }
       if (session.deliver(frame)) counts.set(f, (counts.get(f) ?? 0) + 1);
     }
     for (const [f, n] of counts) this.count(f.event, n);
@@ -528,9 +558,12 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     for (const session of to) {
       // A connection still authenticating is registered (to keep membership changes) but gets
       // events only from its auth reply on.
-      if (!session.authenticated) continue;
-      frame ??= eventFrame(f.event, position, f.data as WsEvents[WsEventName]);
-      if (session.deliver(frame)) n++;
+      const make = () => (frame ??= eventFrame(f.event, position, f.data as WsEvents[WsEventName]));
+      if (!session.authenticated) {
+        this.holdFor(session, position, f.event, make);
+        continue;
+      }
+      if (session.deliver(make())) n++;
     }
     this.count(f.event, n);
   }

@@ -3,6 +3,7 @@ import { PROTOCOL_VERSION, fail, ok, type LocalWsOp, type Result, type WsOps } f
 import { RpcClient } from '@chat/messaging';
 import { SessionCheck } from '../accounts/session-check';
 import type { Session } from '../sessions/session';
+import { SESSION_RESUME, type PreparedResume, type SessionResume } from '../sessions/session-resume';
 import { SESSION_ROOMS, type SessionRooms } from '../sessions/session-rooms';
 import { Sessions } from '../sessions/sessions';
 import { TypingSignals } from './typing';
@@ -38,6 +39,7 @@ export class LocalOps {
     private readonly sessions: Sessions,
     @Inject(SESSION_ROOMS) private readonly rooms: SessionRooms,
     private readonly typing: TypingSignals,
+    @Inject(SESSION_RESUME) private readonly resume: SessionResume,
   ) {}
 
   private async authenticate({ session, correlationId }: LocalContext, req: WsOps['auth']['req']): Promise<Result<WsOps['auth']['res']>> {
@@ -48,15 +50,18 @@ export class LocalOps {
     // Checked after the await: of two auths sent at once, the first to get here begins.
     if (session.state === 'authenticating') return fail('CONFLICT', 'authentication is already in progress on this connection');
     const { user, expiresAtMs, sessionId } = token.data;
+    let resumed: PreparedResume | undefined;
     const answer = () =>
       ok({
         user: session.user!,
         protocol: PROTOCOL_VERSION,
         expiresAt: new Date(session.expiresAtMs).toISOString(),
         sessionId: session.sessionId!,
+        ...(resumed ? { resume: resumed.result } : {}),
       });
 
     if (session.authenticated) {
+      if (typeof req.resumeFrom === 'number') return fail('BAD_REQUEST', 'resumeFrom is only accepted on the first auth of a connection');
       // A fresh token for the same user extends the connection's life (no reconnect needed).
       if (session.user?.userId !== user.userId)
         return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
@@ -70,7 +75,9 @@ export class LocalOps {
     if (!this.sessions.beginAuth(session, user))
       return fail('RATE_LIMITED', 'too many connections of this user on this gateway; close another one first');
     session.sessionId = sessionId;
+    if (typeof req.resumeFrom === 'number') this.resume.hold(session);
     const undo = () => {
+      this.resume.abandon(session);
       this.rooms.unregister(session);
       this.sessions.abortAuth(session);
     };
@@ -83,14 +90,20 @@ export class LocalOps {
         return rooms;
       }
       await this.rooms.applyRoomList(session, rooms.data.roomIds);
+      // Resume: read once the room subscriptions are live (docs/protocol.md "Resuming").
+      if (typeof req.resumeFrom === 'number' && !session.closed)
+        resumed = await this.resume.prepare(session, user.userId, req.resumeFrom, rooms.data.roomIds);
     } catch (err) {
       // E.g. the NATS connection closed during a flush: the session must not stay
       // half-registered and 'authenticating' (every later auth would get CONFLICT).
       undo();
       throw err;
     }
+    // Before the reply: the missed events (paced to the client), then the live ones held meanwhile.
+    if (resumed && !session.closed) await resumed.replay();
     if (session.closed) return fail('UNAVAILABLE', 'connection closed');
     this.sessions.completeAuth(session, expiresAtMs);
+    resumed?.finish();
     return answer();
   }
 }

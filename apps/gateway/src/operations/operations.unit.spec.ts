@@ -15,7 +15,7 @@ describe('operations - the table, its documentation and its handlers', () => {
   it('every op the gateway answers itself has a local handler, and no handler is for another op', () => {
     // The handler map's type already makes a missing handler a compile error; this also
     // catches a handler left for an op that is now forwarded.
-    const handlers = new LocalOps(null as never, null as never, null as never, null as never, null as never).handlers;
+    const handlers = new LocalOps(null as never, null as never, null as never, null as never, null as never, null as never).handlers;
     const local = ops.filter(([, e]) => e.kind === 'local').map(([op]) => op);
     expect(Object.keys(handlers).sort()).toEqual(local.sort());
   });

@@ -66,6 +66,11 @@ export class WireConnection {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Bytes held in the gateway for this socket, not yet taken by the OS (what the 4408 limit counts). */
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
   /** Sends a serialised frame; false when it was not written (closed or slow consumer). */
   send(frame: Buffer): boolean {
     const ws = this.ws;

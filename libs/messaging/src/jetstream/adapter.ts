@@ -70,6 +70,12 @@ export class JetStreamAdapter {
     return (await jsm.streams.info(stream)).state.last_seq;
   }
 
+  /** The stream's oldest stored sequence (last + 1 when it holds nothing) and its last one, read together. */
+  async bounds(stream: string): Promise<{ first: number; last: number }> {
+    const { state } = await (await this.manager()).streams.info(stream);
+    return { first: state.first_seq, last: state.last_seq };
+  }
+
   /** See replay.ts: a stream's messages in big batches, in order, from a sequence (rebuilding a projection). */
   replay(spec: ReplaySpec, handler: (batch: Delivered[]) => Promise<void>): Promise<Replaying> {
     return replay(this.js, spec, handler);
