@@ -109,12 +109,13 @@ describe('client - against a real gateway', () => {
 
   it('a token function keeps the connection past its first token: the client re-authenticates in band with a fresh token before expiry', async () => {
     await register(gw!.url, 'Tia', 'password-1');
-    const { user } = await login(gw!.url, 'Tia', 'password-1');
+    const { user, accessToken } = await login(gw!.url, 'Tia', 'password-1');
+    const { sid } = jwt.decode(accessToken) as jwt.JwtPayload; // the same login session
     let issued = 0;
     // Tokens of 3 s (whole seconds: the expiry rounds down), renewed 1.5 s before they expire.
     const token = async () => {
       issued++;
-      return jwt.sign({ sub: user.userId, name: 'Tia', exp: Math.floor(Date.now() / 1000) + 3 }, TEST_JWT_SECRET);
+      return jwt.sign({ sub: user.userId, name: 'Tia', sid, exp: Math.floor(Date.now() / 1000) + 3 }, TEST_JWT_SECRET);
     };
     const c = await ChatClient.connect(wsUrlOf(gw!.url), { WebSocket, token, renewBeforeMs: 1500, reconnect: false });
     const states = track(c);
