@@ -79,7 +79,9 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * One part of a heartbeat. A malformed envelope (including `beat`, `part`, `parts`: integers,
  * 0 <= part < parts <= HEARTBEAT_MAX_PARTS) rejects the whole message; a malformed entry in the
  * list is only left out, so that one bad connection does not make all of the gateway's users
- * look offline when the gateway then seems to have stopped beating.
+ * look offline when the gateway then seems to have stopped beating. A heartbeat with none of
+ * `beat`, `part`, `parts` comes from a gateway of before parts (a rolling upgrade, presence
+ * first): it is read as a whole beat in one part (beat 0, part 0 of 1).
  */
 export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): Result<ParsedHeartbeat> {
   if (!isObj(data)) return bad('heartbeat is not a JSON object');
@@ -95,9 +97,11 @@ export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): 
   ) {
     return bad(`intervalMs must be an integer from ${HEARTBEAT_INTERVAL_MIN_MS} to ${HEARTBEAT_INTERVAL_MAX_MS}`);
   }
-  if (!isCount(beat)) return bad('beat must be an integer of at least 0');
-  if (!isCount(parts) || parts < 1 || parts > HEARTBEAT_MAX_PARTS) return bad(`parts must be an integer from 1 to ${HEARTBEAT_MAX_PARTS}`);
-  if (!isCount(part) || part >= parts) return bad('part must be an integer from 0 to parts - 1');
+  const whole = beat === undefined && part === undefined && parts === undefined;
+  const [b, p, n] = whole ? [0, 0, 1] : [beat, part, parts];
+  if (!isCount(b)) return bad('beat must be an integer of at least 0');
+  if (!isCount(n) || n < 1 || n > HEARTBEAT_MAX_PARTS) return bad(`parts must be an integer from 1 to ${HEARTBEAT_MAX_PARTS}`);
+  if (!isCount(p) || p >= n) return bad('part must be an integer from 0 to parts - 1');
   if (!Array.isArray(connections)) return bad('connections is not a list');
   if (connections.length > HEARTBEAT_MAX_CONNECTIONS) return bad(`connections lists more than ${HEARTBEAT_MAX_CONNECTIONS} entries`);
   const valid: GatewayHeartbeat['connections'] = [];
@@ -107,7 +111,7 @@ export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): 
     }
   }
   return ok({
-    heartbeat: { gatewayId, at, intervalMs, beat, part, parts, connections: valid },
+    heartbeat: { gatewayId, at, intervalMs, beat: b, part: p, parts: n, connections: valid },
     skipped: connections.length - valid.length,
   });
 }

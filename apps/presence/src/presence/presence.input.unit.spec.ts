@@ -55,6 +55,14 @@ describe('presence input - heartbeats', () => {
     expect(parseHeartbeat(hb, 'gw1')).toEqual({ ok: true, data: { heartbeat: hb, skipped: 0 } });
   });
 
+  it('reads a heartbeat without beat, part and parts (a gateway of before parts) as a whole beat in one part', () => {
+    const { gatewayId, at, intervalMs, connections } = hb;
+    expect(parseHeartbeat({ gatewayId, at, intervalMs, connections }, 'gw1')).toEqual({
+      ok: true,
+      data: { heartbeat: { ...hb, beat: 0, part: 0, parts: 1 }, skipped: 0 },
+    });
+  });
+
   it('accepts the bounds of beat, part and parts', () => {
     expect(parseHeartbeat({ ...hb, beat: 0, part: 0, parts: 1 }, 'gw1').ok).toBe(true);
     expect(parseHeartbeat({ ...hb, beat: Number.MAX_SAFE_INTEGER, part: 999, parts: 1000 }, 'gw1').ok).toBe(true);
