@@ -371,7 +371,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
     const opened = await eventually(() => signals.find((x) => x.kind === 'opened' && x.userId === p.user.userId));
     expect(opened).toEqual(expect.objectContaining({ gatewayId, username: 'Pam', connId: expect.any(String) }));
     const beat = await eventually(() => beats.find((b) => b.connections.some((c) => c.connId === opened.connId && !c.idle)));
-    expect(beat).toEqual(expect.objectContaining({ gatewayId, intervalMs: 200 }));
+    expect(beat).toEqual(expect.objectContaining({ gatewayId, intervalMs: 200, beat: expect.any(Number), part: 0, parts: 1 }));
     await p.c.close();
     await eventually(() => signals.find((x) => x.kind === 'closed' && x.connId === opened.connId));
     sub1.unsubscribe();

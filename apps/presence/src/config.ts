@@ -15,7 +15,9 @@ export class PresenceConfig extends BaseConfig {
    * Start-up grace in ms: a little more than the gateways' heartbeat interval, so that every
    * live gateway has reported its connections. Until it ends a fresh replica only publishes
    * status rises (drops wait until it ends); then users the stream shows present but no gateway
-   * holds (e.g. their gateway died while presence was down) go offline. @default 6000
+   * holds (e.g. their gateway died while presence was down) go offline. It also lasts until
+   * every gateway heard from by heartbeat has sent one complete beat (all its parts), at most
+   * that gateway's timeout (3 intervals). @default 6000
    */
   @IsInt()
   @Min(0)

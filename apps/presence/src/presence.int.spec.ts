@@ -114,6 +114,33 @@ describe('presence service - gateway signals over NATS', () => {
     await eventually(() => live.last(userId) === 'offline');
   });
 
+  it('presence - a beat in several parts: listed users stay online across beats, incomplete beats keep the gateway alive, a user left out of a complete beat goes offline', async () => {
+    const gw = fakeGateway(nc, s);
+    const users = Array.from({ length: 7 }, (_, i) => ({ connId: `c${i}`, userId: randomUUID(), username: `part${i}`, idle: i === 0 }));
+    const [first, ...rest] = users;
+    const gone = users[6];
+    // 7 connections, 2 per part: 4 parts per beat.
+    gw.heartbeat(1000, users, 2);
+    await eventually(() => users.every((u) => live.last(u.userId) === (u.idle ? 'away' : 'online')));
+    // Beats whose part 0 is lost (the rest arrive) for longer than the gateway's timeout (3 s):
+    // nothing is reconciled, and the parts alone keep the gateway alive.
+    for (let i = 0; i < 8; i++) {
+      gw.heartbeat(1000, [first, ...rest.slice(0, 5)], 2, [0]);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // A signal after the beats: once it is applied, so are they (one gateway's messages apply in order).
+    const marker = randomUUID();
+    gw.open('marker', marker, 'marker');
+    await eventually(() => live.last(marker) === 'online');
+    expect(live.last(gone.userId)).toBe('online');
+    // A complete beat without `gone`.
+    gw.heartbeat(1000, [...users.slice(0, 6), { connId: 'marker', userId: marker, username: 'marker', idle: false }], 2);
+    await eventually(() => live.last(gone.userId) === 'offline');
+    expect(live.of(gone.userId).at(-1)?.causationId).toMatch(new RegExp(`^${gw.gatewayId}:hb:`));
+    for (const u of users.slice(0, 6)) expect(live.of(u.userId).map((e) => e.payload.status)).toEqual([u.idle ? 'away' : 'online']);
+    expect(live.last(marker)).toBe('online');
+  });
+
   it('presence - garbage on the gateway subjects is ignored and the service keeps working', async () => {
     const invalidBefore =
       (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) +
@@ -127,7 +154,9 @@ describe('presence service - gateway signals over NATS', () => {
     nc.publish(conn, encodeJson({ kind: 'opened', gatewayId: gw.gatewayId, connId: 'x', userId: 'not-a-uuid', username: 'mallory', at }));
     nc.publish(conn, encodeJson({ kind: 'opened', gatewayId: 'someone-else', connId: 'x', userId: randomUUID(), username: 'mallory', at }));
     nc.publish(hb, new TextEncoder().encode('\u0000\u0001'));
-    nc.publish(hb, encodeJson({ gatewayId: gw.gatewayId, at, intervalMs: 1000, connections: 'everyone' }));
+    nc.publish(hb, encodeJson({ gatewayId: gw.gatewayId, at, intervalMs: 1000, beat: 0, part: 0, parts: 1, connections: 'everyone' }));
+    // A part beyond its beat's parts.
+    nc.publish(hb, encodeJson({ gatewayId: gw.gatewayId, at, intervalMs: 1000, beat: 0, part: 2, parts: 2, connections: [] }));
     // The old per-connection status signal, and activity without its flag.
     nc.publish(conn, encodeJson({ kind: 'status', gatewayId: gw.gatewayId, connId: 'x', userId: randomUUID(), status: 'busy', at }));
     nc.publish(conn, encodeJson({ kind: 'activity', gatewayId: gw.gatewayId, connId: 'x', userId: randomUUID(), at }));
@@ -136,7 +165,7 @@ describe('presence service - gateway signals over NATS', () => {
       async () =>
         (await metric(svc, 'presence_invalid_messages_total{kind="signal"}')) +
           (await metric(svc, 'presence_invalid_messages_total{kind="heartbeat"}')) ===
-        invalidBefore + 8,
+        invalidBefore + 9,
     );
     // A heartbeat with old-style entries (status, no idle): the entries are left out, the user never appears.
     const ghost = randomUUID();
@@ -146,6 +175,9 @@ describe('presence service - gateway signals over NATS', () => {
         gatewayId: gw.gatewayId,
         at,
         intervalMs: 1000,
+        beat: 1,
+        part: 0,
+        parts: 1,
         connections: [{ connId: 'g', userId: ghost, username: 'ghost', status: 'online' }],
       }),
     );

@@ -20,8 +20,13 @@ import {
 /** Heartbeat intervals a gateway may promise; outside this range the timeout would be meaningless. */
 export const HEARTBEAT_INTERVAL_MIN_MS = 100;
 export const HEARTBEAT_INTERVAL_MAX_MS = 300_000;
-/** A heartbeat lists every connection of one gateway; bounded so one message cannot exhaust memory. */
+/**
+ * Connections one heartbeat part may list; bounded so one message cannot exhaust memory (NATS's
+ * default 1 MiB message holds about 9,000 real entries; gateways send at most 2,000 per part).
+ */
 export const HEARTBEAT_MAX_CONNECTIONS = 100_000;
+/** Parts one beat may be split into (bounds what one beat may hold while it is assembled). */
+export const HEARTBEAT_MAX_PARTS = 1000;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -68,14 +73,19 @@ export interface ParsedHeartbeat {
   skipped: number;
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
 /**
- * A heartbeat. A malformed envelope rejects the whole message; a malformed entry in the list
- * is only left out, so that one bad connection does not make all of the gateway's users look
- * offline when the gateway then seems to have stopped beating.
+ * One part of a heartbeat. A malformed envelope (including `beat`, `part`, `parts`: integers,
+ * 0 <= part < parts <= HEARTBEAT_MAX_PARTS) rejects the whole message; a malformed entry in the
+ * list is only left out, so that one bad connection does not make all of the gateway's users
+ * look offline when the gateway then seems to have stopped beating. A heartbeat with none of
+ * `beat`, `part`, `parts` comes from a gateway of before parts (a rolling upgrade, presence
+ * first): it is read as a whole beat in one part (beat 0, part 0 of 1).
  */
 export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): Result<ParsedHeartbeat> {
   if (!isObj(data)) return bad('heartbeat is not a JSON object');
-  const { gatewayId, at, intervalMs, connections } = data;
+  const { gatewayId, at, intervalMs, beat, part, parts, connections } = data;
   if (!isToken(gatewayId)) return bad('gatewayId is missing or not a valid id');
   if (gatewayId !== subjectGatewayId) return bad('gatewayId does not match the subject');
   if (!isTime(at)) return bad('at is not a time');
@@ -87,6 +97,11 @@ export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): 
   ) {
     return bad(`intervalMs must be an integer from ${HEARTBEAT_INTERVAL_MIN_MS} to ${HEARTBEAT_INTERVAL_MAX_MS}`);
   }
+  const whole = beat === undefined && part === undefined && parts === undefined;
+  const [b, p, n] = whole ? [0, 0, 1] : [beat, part, parts];
+  if (!isCount(b)) return bad('beat must be an integer of at least 0');
+  if (!isCount(n) || n < 1 || n > HEARTBEAT_MAX_PARTS) return bad(`parts must be an integer from 1 to ${HEARTBEAT_MAX_PARTS}`);
+  if (!isCount(p) || p >= n) return bad('part must be an integer from 0 to parts - 1');
   if (!Array.isArray(connections)) return bad('connections is not a list');
   if (connections.length > HEARTBEAT_MAX_CONNECTIONS) return bad(`connections lists more than ${HEARTBEAT_MAX_CONNECTIONS} entries`);
   const valid: GatewayHeartbeat['connections'] = [];
@@ -95,7 +110,10 @@ export function parseHeartbeat(data: unknown, subjectGatewayId: string | null): 
       valid.push({ connId: c.connId, userId: c.userId, username: c.username, idle: c.idle });
     }
   }
-  return ok({ heartbeat: { gatewayId, at, intervalMs, connections: valid }, skipped: connections.length - valid.length });
+  return ok({
+    heartbeat: { gatewayId, at, intervalMs, beat: b, part: p, parts: n, connections: valid },
+    skipped: connections.length - valid.length,
+  });
 }
 
 /** A PresenceChanged event the stream stored (v1 events read back with `text: null`). */

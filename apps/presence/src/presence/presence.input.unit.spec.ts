@@ -49,10 +49,23 @@ describe('presence input - signals', () => {
 
 describe('presence input - heartbeats', () => {
   const conn = { connId: 'c-1', userId: USER, username: 'alice', idle: false };
-  const hb = { gatewayId: 'gw1', at: AT, intervalMs: 5000, connections: [conn] };
+  const hb = { gatewayId: 'gw1', at: AT, intervalMs: 5000, beat: 7, part: 1, parts: 3, connections: [conn] };
 
   it('accepts a heartbeat', () => {
     expect(parseHeartbeat(hb, 'gw1')).toEqual({ ok: true, data: { heartbeat: hb, skipped: 0 } });
+  });
+
+  it('reads a heartbeat without beat, part and parts (a gateway of before parts) as a whole beat in one part', () => {
+    const { gatewayId, at, intervalMs, connections } = hb;
+    expect(parseHeartbeat({ gatewayId, at, intervalMs, connections }, 'gw1')).toEqual({
+      ok: true,
+      data: { heartbeat: { ...hb, beat: 0, part: 0, parts: 1 }, skipped: 0 },
+    });
+  });
+
+  it('accepts the bounds of beat, part and parts', () => {
+    expect(parseHeartbeat({ ...hb, beat: 0, part: 0, parts: 1 }, 'gw1').ok).toBe(true);
+    expect(parseHeartbeat({ ...hb, beat: Number.MAX_SAFE_INTEGER, part: 999, parts: 1000 }, 'gw1').ok).toBe(true);
   });
 
   it('leaves out malformed entries and counts them', () => {
@@ -73,6 +86,20 @@ describe('presence input - heartbeats', () => {
     ['interval too small', { ...hb, intervalMs: 1 }],
     ['interval not an integer', { ...hb, intervalMs: 1000.5 }],
     ['bad time', { ...hb, at: 12 }],
+    ['no beat', { ...hb, beat: undefined }],
+    ['a negative beat', { ...hb, beat: -1 }],
+    ['a beat not an integer', { ...hb, beat: 1.5 }],
+    ['a beat as a string', { ...hb, beat: '7' }],
+    ['no part', { ...hb, part: undefined }],
+    ['a negative part', { ...hb, part: -1 }],
+    ['part not an integer', { ...hb, part: 0.5 }],
+    ['part equal to parts', { ...hb, part: 3 }],
+    ['part beyond parts', { ...hb, part: 4 }],
+    ['no parts', { ...hb, parts: undefined }],
+    ['zero parts', { ...hb, part: 0, parts: 0 }],
+    ['parts not an integer', { ...hb, parts: 2.5 }],
+    ['too many parts', { ...hb, parts: 1001 }],
+    ['too many connections in one part', { ...hb, connections: Array.from({ length: 100_001 }, () => conn) }],
     ['another gateway', { ...hb, gatewayId: 'gw2' }],
   ])('rejects %s with BAD_REQUEST', (_name, data) => {
     const r = parseHeartbeat(data, 'gw1');
@@ -134,7 +161,7 @@ describe('presence input - times', () => {
     ['an impossible time', '2024-05-01T25:00:00Z'],
   ])('rejects %s', (_name, at) => {
     expect(parseSignal({ ...base, at }, 'gw1').ok).toBe(false);
-    expect(parseHeartbeat({ gatewayId: 'gw1', at, intervalMs: 5000, connections: [] }, 'gw1').ok).toBe(false);
+    expect(parseHeartbeat({ gatewayId: 'gw1', at, intervalMs: 5000, beat: 0, part: 0, parts: 1, connections: [] }, 'gw1').ok).toBe(false);
   });
 });
 

@@ -69,6 +69,9 @@ export interface PresenceOptions {
    * heard from every gateway yet, so the status it derives from connections can only be too
    * low: it holds back drops the user's choice does not explain, and when the grace ends it
    * settles every user (including those the stream says are present but no gateway holds).
+   * The grace also lasts while a gateway that sent heartbeat parts has not completed a beat
+   * since the grace began (a replica that started in the middle of a beat waits for the next
+   * whole one), but never longer than that gateway's timeout.
    */
   graceMs: number;
   /** Timeout of a gateway known only from signals (no heartbeat yet, so no interval known). */
@@ -83,13 +86,30 @@ interface Connection {
   idle: boolean;
 }
 
+/** The parts of one beat received so far. */
+interface Assembly {
+  beat: number;
+  parts: number;
+  /** Each part's list, by part number (undefined: not received yet). */
+  received: Array<GatewayHeartbeat['connections'] | undefined>;
+  count: number;
+  /** The `at` of part 0 (the same on every replica that completes the beat): the cause of the beat's changes. */
+  at: string;
+}
+
 interface Gateway {
   connections: Map<string, Connection>;
-  /** Monotonic time of the last heartbeat (or of the signal that made the gateway known). */
+  /** Monotonic time of the last heartbeat part (or of the signal that made the gateway known). */
   lastBeatAt: number;
   /** The gateway's own `at` of that heartbeat/signal: the same on every replica. */
   beatRef: string;
   timeoutMs: number;
+  /** The beat whose parts are arriving; undefined between beats. */
+  assembling?: Assembly;
+  /** Monotonic time the last complete beat was reconciled (-Infinity: never). */
+  reconciledAt: number;
+  /** Has sent heartbeats (a gateway known only from signals does not hold the start-up grace). */
+  beating: boolean;
 }
 
 /** A user's view as the PRESENCE stream holds it (or as this replica just appended it). */
@@ -238,27 +258,60 @@ export class PresenceState {
     return this.changes(affected, now, causeId);
   }
 
-  /** The heartbeat's list replaces the gateway's connections: rebuilds state and heals missed signals. */
+  /**
+   * One part of a heartbeat. Any part proves the gateway alive (its timeout starts again, from
+   * the interval it promises). The beat's list, all its parts together, replaces the gateway's
+   * connections once every part of that beat has arrived: this rebuilds state and heals missed
+   * signals. Parts of one beat arrive together and in order (core NATS keeps one publisher's
+   * order), so a part of another beat (the next one, or the first of a restarted gateway
+   * process, whose beats count from 0 again) discards an incomplete beat: a beat with a lost
+   * part reconciles nothing, the next complete one does.
+   */
   applyHeartbeat(hb: GatewayHeartbeat, now: Now): PresenceChange[] {
-    const affected = new Set<string>();
     const gw = this.gateway(hb.gatewayId, now, hb.at);
+    gw.lastBeatAt = now.mono;
+    gw.beatRef = hb.at;
+    gw.timeoutMs = MISSED_HEARTBEATS * hb.intervalMs;
+    gw.beating = true;
+    let a = gw.assembling;
+    if (!a || a.beat !== hb.beat || a.parts !== hb.parts) {
+      a = {
+        beat: hb.beat,
+        parts: hb.parts,
+        received: new Array<GatewayHeartbeat['connections'] | undefined>(hb.parts),
+        count: 0,
+        at: hb.at,
+      };
+      gw.assembling = a;
+    }
+    if (a.received[hb.part] === undefined) a.count++;
+    a.received[hb.part] = hb.connections;
+    if (hb.part === 0) a.at = hb.at;
+    if (a.count < a.parts) return [];
+    gw.assembling = undefined;
+    gw.reconciledAt = now.mono;
+    return this.reconcile(hb.gatewayId, gw, a, now);
+  }
+
+  /** A complete beat's list replaces the gateway's connections. */
+  private reconcile(gatewayId: string, gw: Gateway, beat: Assembly, now: Now): PresenceChange[] {
+    const affected = new Set<string>();
     for (const conn of gw.connections.values()) {
       this.unindex(conn);
       affected.add(conn.userId);
     }
     gw.connections.clear();
-    for (const c of hb.connections) {
-      const conn: Connection = { gatewayId: hb.gatewayId, connId: c.connId, userId: c.userId, username: c.username, idle: c.idle };
-      const dup = gw.connections.get(c.connId);
-      if (dup) this.unindex(dup);
-      gw.connections.set(c.connId, conn);
-      this.index(conn);
-      affected.add(c.userId);
+    for (const part of beat.received) {
+      for (const c of part ?? []) {
+        const conn: Connection = { gatewayId, connId: c.connId, userId: c.userId, username: c.username, idle: c.idle };
+        const dup = gw.connections.get(c.connId);
+        if (dup) this.unindex(dup);
+        gw.connections.set(c.connId, conn);
+        this.index(conn);
+        affected.add(c.userId);
+      }
     }
-    gw.lastBeatAt = now.mono;
-    gw.beatRef = hb.at;
-    gw.timeoutMs = MISSED_HEARTBEATS * hb.intervalMs;
-    return this.changes(affected, now, `${hb.gatewayId}:hb:${hb.at}`);
+    return this.changes(affected, now, `${gatewayId}:hb:${beat.at}`);
   }
 
   /** Drops every gateway silent for longer than its timeout, with all its connections (not while disconnected). */
@@ -349,14 +402,32 @@ export class PresenceState {
     return this.gateways.size;
   }
 
+  /**
+   * The grace is over once graceMs have passed and every gateway that sends heartbeats has
+   * completed a beat since the grace began, or its timeout has passed since then (one that
+   * keeps losing parts does not hold the grace for ever).
+   */
   private graceOver(now: Now): boolean {
-    return now.mono - this.graceFrom >= this.opts.graceMs;
+    if (this.settled) return true;
+    const elapsed = now.mono - this.graceFrom;
+    if (elapsed < this.opts.graceMs) return false;
+    for (const gw of this.gateways.values()) {
+      if (gw.beating && gw.reconciledAt < this.graceFrom && elapsed < gw.timeoutMs) return false;
+    }
+    return true;
   }
 
   private gateway(gatewayId: string, now: Now, at: string): Gateway {
     let gw = this.gateways.get(gatewayId);
     if (!gw) {
-      gw = { connections: new Map(), lastBeatAt: now.mono, beatRef: at, timeoutMs: this.opts.defaultGatewayTimeoutMs };
+      gw = {
+        connections: new Map(),
+        lastBeatAt: now.mono,
+        beatRef: at,
+        timeoutMs: this.opts.defaultGatewayTimeoutMs,
+        reconciledAt: -Infinity,
+        beating: false,
+      };
       this.gateways.set(gatewayId, gw);
     }
     return gw;

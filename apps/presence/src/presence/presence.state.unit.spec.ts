@@ -35,12 +35,21 @@ const activity = (gatewayId: string, connId: string, userId: string, a: Activity
   idle: a === 'idle',
   at: at(t),
 });
-const heartbeat = (gatewayId: string, t: number, conns: Array<[string, string, Activity]>, intervalMs = 1000): GatewayHeartbeat => ({
+type Conns = Array<[string, string, Activity]>;
+const entries = (conns: Conns) => conns.map(([connId, userId, a]) => ({ connId, userId, username: nameOf(userId), idle: a === 'idle' }));
+/** A beat in one part (beat number t). */
+const heartbeat = (gatewayId: string, t: number, conns: Conns, intervalMs = 1000): GatewayHeartbeat => ({
   gatewayId,
   at: at(t),
   intervalMs,
-  connections: conns.map(([connId, userId, a]) => ({ connId, userId, username: nameOf(userId), idle: a === 'idle' })),
+  beat: t,
+  part: 0,
+  parts: 1,
+  connections: entries(conns),
 });
+/** Beat number `beat` split into one part per list given. */
+const beatParts = (gatewayId: string, beat: number, t: number, lists: Conns[], intervalMs = 1000): GatewayHeartbeat[] =>
+  lists.map((conns, part) => ({ gatewayId, at: at(t), intervalMs, beat, part, parts: lists.length, connections: entries(conns) }));
 const choice = (userId: string, status: ChosenStatus, text: string | null = null): PresenceChoice => ({
   userId,
   username: nameOf(userId),
@@ -257,6 +266,78 @@ describe('presence state - heartbeats', () => {
   });
 });
 
+describe('presence state - heartbeat parts', () => {
+  const apply = (st: PresenceState, hbs: GatewayHeartbeat[], now: Now) => hbs.flatMap((hb) => st.applyHeartbeat(hb, now));
+
+  it('a beat in parts reconciles once its last part arrives, with the list of all parts', () => {
+    const st = newState();
+    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    const [p0, p1, p2] = beatParts('g1', 5, 100, [[['c2', BOB, 'idle']], [], [['c3', BOB, 'active']]]);
+    expect(st.applyHeartbeat(p0, T(200))).toEqual([]);
+    expect(st.applyHeartbeat(p1, T(200))).toEqual([]);
+    expect(st.statusOf(ALICE)).toBe('online'); // not listed so far, but the beat is not complete
+    const changes = st.applyHeartbeat(p2, T(200));
+    expect(brief(changes).sort()).toEqual(['alice:online->offline', 'bob:offline->online']);
+    expect(changes.every((c) => c.causeId === `g1:hb:${at(100)}`)).toBe(true);
+  });
+
+  it('idle flags come from whichever part lists the connection', () => {
+    const st = newState();
+    const changes = apply(st, beatParts('g1', 1, 100, [[['c1', BOB, 'active']], [['c2', ALICE, 'idle']]]), T(100));
+    expect(brief(changes).sort()).toEqual(['alice:offline->away', 'bob:offline->online']);
+  });
+
+  it('parts may arrive in any order; a part received twice counts once', () => {
+    const st = newState();
+    const [p0, p1] = beatParts('g1', 1, 100, [[['c1', ALICE, 'active']], [['c2', BOB, 'active']]]);
+    expect(st.applyHeartbeat(p1, T(100))).toEqual([]);
+    expect(st.applyHeartbeat(p1, T(100))).toEqual([]);
+    expect(brief(st.applyHeartbeat(p0, T(100))).sort()).toEqual(['alice:offline->online', 'bob:offline->online']);
+  });
+
+  it('a beat with a lost part reconciles nothing; a newer beat discards it and the next complete one reconciles', () => {
+    const st = newState();
+    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    const [old0] = beatParts('g1', 5, 100, [[['c2', BOB, 'active']], [['c3', BOB, 'active']]]); // part 1 lost
+    expect(st.applyHeartbeat(old0, T(100))).toEqual([]);
+    const [new0, new1] = beatParts('g1', 6, 1100, [[['c2', BOB, 'active']], [['c3', BOB, 'active']]]);
+    // Part 1 of beat 6 does not complete beat 5.
+    expect(st.applyHeartbeat(new1, T(1100))).toEqual([]);
+    expect(st.statusOf(ALICE)).toBe('online');
+    expect(brief(st.applyHeartbeat(new0, T(1100))).sort()).toEqual(['alice:online->offline', 'bob:offline->online']);
+  });
+
+  it('a restarted gateway (beats counting from 0 again) discards the incomplete beat of its former process', () => {
+    const st = newState();
+    expect(st.applyHeartbeat(beatParts('g1', 90, 100, [[['c1', ALICE, 'active']], []])[0], T(100))).toEqual([]);
+    expect(brief(st.applyHeartbeat(heartbeat('g1', 0, [['c9', BOB, 'active']]), T(200)))).toEqual(['bob:offline->online']);
+    expect(st.statusOf(ALICE)).toBe('offline');
+  });
+
+  it('a part of the same beat number with another count of parts starts the beat over', () => {
+    const st = newState();
+    const [a0] = beatParts('g1', 3, 100, [[['c1', ALICE, 'active']], []]);
+    const [, b1, b2] = beatParts('g1', 3, 100, [[], [['c2', BOB, 'active']], []]);
+    st.applyHeartbeat(a0, T(100));
+    st.applyHeartbeat(b1, T(100));
+    // Parts 0 (of 2) and 1, 2 (of 3) do not make a beat.
+    expect(st.applyHeartbeat(b2, T(100))).toEqual([]);
+    expect(st.statusOf(ALICE)).toBe('offline');
+  });
+
+  it("any part proves the gateway alive and sets its timeout from the part's interval", () => {
+    const st = newState();
+    st.applyHeartbeat(heartbeat('g1', 0, [['c1', ALICE, 'active']], 1000), T(0));
+    // Only part 0 of each later beat arrives: nothing reconciles, but the gateway lives on.
+    st.applyHeartbeat(beatParts('g1', 1, 2500, [[], []], 1000)[0], T(2500));
+    st.applyHeartbeat(beatParts('g1', 2, 5000, [[], []], 2000)[0], T(5000));
+    expect(st.tick(T(11_000))).toEqual([]);
+    expect(st.statusOf(ALICE)).toBe('online');
+    expect(brief(st.tick(T(11_001)))).toEqual(['alice:online->offline']);
+    expect(st.tick(T(11_001))).toEqual([]);
+  });
+});
+
 describe('presence state - expiry', () => {
   it('a gateway silent for more than 3 intervals loses all its users', () => {
     const st = newState();
@@ -368,6 +449,36 @@ describe('presence state - start-up', () => {
     expect(st.applySignal(closed('g1', 'c2', BOB), T(20))).toEqual([]);
     expect(st.statusOf(BOB)).toBe('online');
     expect(brief(st.tick(T(1000))).sort()).toEqual(['alice:online->away', 'bob:online->offline']);
+  });
+
+  it('a replica that starts in the middle of a beat settles only once a complete beat arrived', () => {
+    const st = newState({ startedAt: 0, graceMs: 1000 });
+    st.observe(stored(ALICE, 'online'), 'ev-a', 1);
+    st.observe(stored(BOB, 'online'), 'ev-b', 2);
+    // Started listening after part 0 of beat 4: its part 1 alone says nothing about alice.
+    st.applyHeartbeat(beatParts('g1', 4, 900, [[['c1', ALICE, 'active']], [['c2', BOB, 'active']]])[1], T(900));
+    expect(st.tick(T(1000))).toEqual([]);
+    expect(st.tick(T(1400))).toEqual([]);
+    const beat5 = beatParts('g1', 5, 1500, [[['c1', ALICE, 'active']], [['c2', BOB, 'active']]]);
+    for (const p of beat5) expect(st.applyHeartbeat(p, T(1500))).toEqual([]);
+    expect(st.tick(T(1500))).toEqual([]);
+    // Settled: alice and bob were confirmed, so nothing to publish; drops are published at once now.
+    expect(brief(st.applyHeartbeat(heartbeat('g1', 2500, [['c2', BOB, 'active']]), T(2500)))).toEqual(['alice:online->offline']);
+  });
+
+  it('a gateway that keeps losing parts holds the grace at most its timeout', () => {
+    const st = newState({ startedAt: 0, graceMs: 1000 });
+    st.observe(stored(ALICE, 'online'), 'ev-a', 1);
+    for (const t of [10, 1010, 2010, 2999]) st.applyHeartbeat(beatParts('g1', t, t, [[], [['c1', ALICE, 'active']]], 1000)[0], T(t));
+    expect(st.tick(T(2999))).toEqual([]);
+    expect(brief(st.tick(T(3000)))).toEqual(['alice:online->offline']);
+  });
+
+  it('a gateway known only from signals does not hold the grace', () => {
+    const st = newState({ startedAt: 0, graceMs: 1000 });
+    st.observe(stored(ALICE, 'online'), 'ev-a', 1);
+    st.applySignal(opened('g1', 'c2', BOB), T(10));
+    expect(brief(st.tick(T(1000)))).toEqual(['alice:online->offline']);
   });
 
   it('during the grace a drop the choice alone explains (invisible, busy) is published at once', () => {

@@ -9,16 +9,28 @@ import { PresenceConfig } from '../config';
 export function fakeGateway(nc: NatsConnection, s: Subjects, gatewayId = randomName('gw')) {
   const signal = (sig: GatewaySignal) => nc.publish(s.presence.gatewayConnections(gatewayId), encodeJson(sig));
   const now = () => new Date().toISOString();
+  let beats = 0;
   return {
     gatewayId,
     open: (connId: string, userId: string, username: string) => signal({ kind: 'opened', gatewayId, connId, userId, username, at: now() }),
     activity: (connId: string, userId: string, idle: boolean) => signal({ kind: 'activity', gatewayId, connId, userId, idle, at: now() }),
     close: (connId: string, userId: string) => signal({ kind: 'closed', gatewayId, connId, userId, at: now() }),
-    heartbeat: (intervalMs: number, connections: GatewayHeartbeat['connections']) =>
-      nc.publish(
-        s.presence.gatewayHeartbeat(gatewayId),
-        encodeJson({ gatewayId, at: now(), intervalMs, connections } satisfies GatewayHeartbeat),
-      ),
+    /**
+     * One beat: the list in parts of at most `perPart` entries (all of them in one part by
+     * default); `lose` names parts left unsent, as if lost on the way.
+     */
+    heartbeat: (intervalMs: number, connections: GatewayHeartbeat['connections'], perPart = Infinity, lose: number[] = []) => {
+      const at = now();
+      const beat = beats++;
+      const chunks: Array<GatewayHeartbeat['connections']> = [];
+      for (let i = 0; i < connections.length; i += perPart) chunks.push(connections.slice(i, i + perPart));
+      if (chunks.length === 0) chunks.push([]);
+      chunks.forEach((chunk, part) => {
+        if (lose.includes(part)) return;
+        const hb: GatewayHeartbeat = { gatewayId, at, intervalMs, beat, part, parts: chunks.length, connections: chunk };
+        nc.publish(s.presence.gatewayHeartbeat(gatewayId), encodeJson(hb));
+      });
+    },
   };
 }
 
