@@ -111,7 +111,7 @@ function leaveChat(reason?: unknown, notice?: string | null) {
   stopRenewal();
   void state.client?.close();
   state.client = null;
-  clearSession(state.session);
+  if (state.session) clearSession(state.session);
   endingAll = false;
   prefs.set('room', null);
   resetState();
