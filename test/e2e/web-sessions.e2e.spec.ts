@@ -51,7 +51,17 @@ describe('web client: sessions (browser e2e)', () => {
   const roomId = `sess-${suffix()}`;
   const nameA = `remember_${suffix()}`;
   const nameB = `小红${suffix()}`;
-  let writer: ChatClient | undefined;
+
+  /** Runs `fn` on a fresh protocol connection of B (access tokens live only 30 s here). */
+  async function asB<T>(fn: (c: ChatClient) => Promise<T>): Promise<T> {
+    const c = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+    try {
+      await c.auth((await login(base, nameB, PASSWORD)).accessToken);
+      return await fn(c);
+    } finally {
+      await c.close();
+    }
+  }
 
   async function newContext(storageState?: Awaited<ReturnType<BrowserContext['storageState']>>) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', storageState });
@@ -90,10 +100,10 @@ describe('web client: sessions (browser e2e)', () => {
     base = stack.urls.gateway;
     await register(base, nameA, PASSWORD);
     await register(base, nameB, PASSWORD);
-    writer = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
-    await writer.auth((await login(base, nameB, PASSWORD)).accessToken);
-    await writer.request('room.create', { roomId, name: `会话 ${roomId}`, visibility: 'private' });
-    await writer.request('room.invite', { roomId, username: nameA });
+    await asB(async (c) => {
+      await c.request('room.create', { roomId, name: `会话 ${roomId}`, visibility: 'private' });
+      await c.request('room.invite', { roomId, username: nameA });
+    });
     const a = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
     try {
       await a.auth((await login(base, nameA, PASSWORD)).accessToken);
@@ -105,7 +115,6 @@ describe('web client: sessions (browser e2e)', () => {
   });
 
   afterAll(async () => {
-    await writer?.close().catch(() => undefined);
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await stack?.teardown();
@@ -183,12 +192,13 @@ describe('web client: sessions (browser e2e)', () => {
       await one.getByTestId(`open-${roomId}`).click();
       await two.getByTestId(`open-${roomId}`).click();
       const text = `过期之后 ${suffix()}`;
-      await writer!.request('message.send', { roomId, clientMsgId: `t-${suffix()}`, body: text });
+      await asB((c) => c.request('message.send', { roomId, clientMsgId: `t-${suffix()}`, body: text }));
       for (const page of [one, two]) await message(page, text).waitFor();
       const reply = `我还在 ${suffix()}`;
       await two.getByTestId('message-input').fill(reply);
       await two.getByTestId('message-input').press('Enter');
-      await writer!.waitFor('message.posted', (m) => m.body === reply, WAIT_MS);
+      await message(one, reply).waitFor();
+      expect(await two.locator('[data-testid="pending-message"][data-state="failed"]').count()).toBe(0);
       // A reload after the renewals uses the latest tokens (a used refresh token would end the session).
       await two.reload();
       await expectChat(two);
