@@ -9,24 +9,49 @@ import { typingText } from './typing-text';
 // focus. Showing: "alice is typing…" under the timeline of the open room, each typist expiring
 // after the event's expiresInMs unless repeated, and at once when their message arrives.
 
-/** roomId -> when typing:true was last sent (0: not typing). */
-const sent = new Map<string, number>();
+/** The gateway counts the interval from when it received the previous one: a little later than we sent it. */
+const GATEWAY_CLOCK_MARGIN_MS = 400;
+/** roomId -> when typing:true was last sent (kept after a stop: the gateway's interval counts from it). */
+const lastTrue = new Map<string, number>();
+/** Rooms where we said we are typing and have not said we stopped. */
+const typing = new Set<string>();
+/** roomId -> a typing:true waiting for the interval to pass. */
+const deferred = new Map<string, ReturnType<typeof setTimeout>>();
 
-/** The composer's text changed in `roomId`. */
+/**
+ * The composer's text changed in `roomId`. A typing:true within the interval of the previous
+ * one would be swallowed by the gateway (answered, not sent on), so it waits for the interval:
+ * typing again right after sending or clearing still shows.
+ */
 export function onComposerTyping(roomId: string | null, text: string) {
   if (!roomId) return;
   if (!text.trim()) return stopTyping(roomId);
-  const now = Date.now();
-  if (now - (sent.get(roomId) ?? 0) < WsLimits.typingMinIntervalMs) return;
+  if (deferred.has(roomId)) return;
+  const wait = (lastTrue.get(roomId) ?? 0) + WsLimits.typingMinIntervalMs + GATEWAY_CLOCK_MARGIN_MS - Date.now();
+  if (wait <= 0) return sendTyping(roomId);
+  if (typing.has(roomId)) return; // said recently, still fresh for the others
+  deferred.set(
+    roomId,
+    setTimeout(() => {
+      deferred.delete(roomId);
+      if (state.currentRoomId === roomId && el.input.value.trim()) sendTyping(roomId);
+    }, wait),
+  );
+}
+
+function sendTyping(roomId: string) {
   if (!state.client?.ready) return;
-  sent.set(roomId, now);
-  state.client.request('typing', { roomId, typing: true }).catch(() => sent.delete(roomId));
+  lastTrue.set(roomId, Date.now());
+  typing.add(roomId);
+  state.client.request('typing', { roomId, typing: true }).catch(() => typing.delete(roomId));
 }
 
 /** Sent, cleared, blurred, or another room opened: stop, if we said we were typing. */
 export function stopTyping(roomId: string | null) {
-  if (!roomId || !sent.get(roomId)) return;
-  sent.delete(roomId);
+  if (!roomId) return;
+  clearTimeout(deferred.get(roomId));
+  deferred.delete(roomId);
+  if (!typing.delete(roomId)) return;
   state.client?.request('typing', { roomId, typing: false }).catch(() => undefined);
 }
 
@@ -75,6 +100,9 @@ export function renderTyping() {
 export function resetTyping() {
   for (const room of typists.values()) for (const t of room.values()) clearTimeout(t.timer);
   typists.clear();
-  sent.clear();
+  for (const t of deferred.values()) clearTimeout(t);
+  deferred.clear();
+  typing.clear();
+  lastTrue.clear();
   renderTyping();
 }
