@@ -194,16 +194,20 @@ function personRow(u: PresenceView, testid: string) {
   return h(
     'li',
     {
-      class: 'person',
+      class: `person${rest.length ? ' has-status' : ''}`,
       testid,
       'data-user-id': u.userId,
       'data-status': u.status,
       title: `${u.username} — ${u.status}${u.text ? ` — ${u.text}` : ''}`,
     },
     dot,
-    h('span', { class: 'person-name', text: u.username }),
-    u.userId === me()?.userId ? h('span', { class: 'muted you', text: '(you)' }) : null,
-    h('span', { class: 'person-status' }, ...rest),
+    h(
+      'span',
+      { class: 'person-line' },
+      h('span', { class: 'person-name', text: u.username }),
+      u.userId === me()?.userId ? h('span', { class: 'muted you', text: '(you)' }) : null,
+    ),
+    rest.length ? h('span', { class: 'person-status' }, ...rest) : null,
   );
 }
 
