@@ -37,6 +37,7 @@ import {
   noteActivity,
   onPresence,
   openStatusDialog,
+  refreshContactsSoon,
   renderMine,
   renderPresence,
   resetActivity,
@@ -216,7 +217,10 @@ async function startChat(session: Session) {
   client.on('reaction.removed', (d) => onReaction(d, false));
   client.on('read.marker', onReadMarker);
   client.on('room.retention', roomEvents.onRoomRetention);
-  client.on('member.joined', roomEvents.onMemberJoined);
+  client.on('member.joined', (d) => {
+    roomEvents.onMemberJoined(d);
+    refreshContactsSoon();
+  });
   client.on('member.left', roomEvents.onMemberLeft);
   client.on('member.kicked', roomEvents.onMemberKicked);
   client.on('member.banned', roomEvents.onMemberBanned);
@@ -227,7 +231,10 @@ async function startChat(session: Session) {
   client.on('room.deleted', roomEvents.onRoomDeleted);
   client.on('invitation.received', onInvitation);
   client.on('invitation.declined', roomEvents.onInvitationDeclined);
-  client.on('conversation.opened', onConversationOpened);
+  client.on('conversation.opened', (d) => {
+    onConversationOpened(d);
+    refreshContactsSoon();
+  });
   client.on('user.blocked', (d) => onBlockEvent(true, d));
   client.on('user.unblocked', (d) => onBlockEvent(false, d));
   client.on('presence.changed', (v, position) => onPresence(v, position));

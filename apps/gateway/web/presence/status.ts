@@ -1,3 +1,4 @@
+import type { ChatClient } from '@chat/client';
 import type { ChosenStatus, OwnPresenceView, PresenceView } from '@chat/contracts';
 import { LIMITS as Limits } from '../limits';
 import { act, codeOf, errorBox, field, fullTime, h, openDialog, showError } from '../dom';
@@ -11,6 +12,8 @@ import { CHOSEN_LABELS, STATUS_LABELS, cleanStatusText, lastSeenText } from './f
 // hidden). Activity on the page (keys, pointer, focus) is reported with `presence.active` at
 // most once a minute, which ends automatic away.
 
+/** A burst of joins is followed by one presence.contacts, this long after the last. */
+const CONTACTS_SETTLE_MS = 500;
 /** presence.active at most this often while the user is active. */
 const ACTIVE_EVERY_MS = 60_000;
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
@@ -32,14 +35,7 @@ export const presenceOf = (userId: string): PresenceView | undefined => state.pr
 /** After every (re)connection: contacts and my choice; the server-wide list for administrators. */
 export async function loadPresence() {
   const conn = client();
-  try {
-    const { users, mine } = await conn.request('presence.contacts', {});
-    if (state.client !== conn) return;
-    for (const u of users) applyPresence(u);
-    applyMine(mine);
-  } catch {
-    // Retried on the next connection; live events still update what is shown.
-  }
+  await loadContacts(conn);
   try {
     const { users } = await conn.request('presence.list', {});
     if (state.client !== conn) return;
@@ -49,6 +45,30 @@ export async function loadPresence() {
     if (codeOf(err) === 'FORBIDDEN') state.serverOnline = null;
   }
   renderPresence();
+}
+
+async function loadContacts(conn: ChatClient) {
+  try {
+    const { users, mine } = await conn.request('presence.contacts', {});
+    if (state.client !== conn) return;
+    for (const u of users) applyPresence(u);
+    applyMine(mine);
+  } catch {
+    // Retried on the next connection; live events still update what is shown.
+  }
+}
+
+let contactsTimer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * Someone joined a room of mine, or I joined one, or a conversation opened: new contacts,
+ * whose statuses no event brings until they change. Read again (once for a burst of joins).
+ */
+export function refreshContactsSoon() {
+  clearTimeout(contactsTimer);
+  contactsTimer = setTimeout(() => {
+    const conn = state.client;
+    if (conn?.ready) void loadContacts(conn).then(renderPresence);
+  }, CONTACTS_SETTLE_MS);
 }
 
 /** presence.changed: a contact's (or my own, as others see me) status. */
