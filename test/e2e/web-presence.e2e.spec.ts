@@ -174,6 +174,8 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
 
         await stack!.start('gateway');
         await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+        // The client resumed from the last position it saw: the missed events came as events.
+        expect(await b.getByTestId('conn-status').getAttribute('data-resume')).toBe('resumed');
         await b.getByTestId('conn-banner').waitFor({ state: 'hidden' });
         for (const body of missed) await message(b, body).waitFor();
         // Each once, in order, after the one before the drop.

@@ -327,6 +327,8 @@ async function onReady(reply: AuthReply) {
   const client = state.client;
   if (!client) return;
   const resumed = reply.resume?.status === 'resumed';
+  // How this connection began (first, resumed, reload): for tests and a curious reader of the DOM.
+  el.connStatus.dataset.resume = reply.resume?.status ?? 'none';
   if (!resumed) for (const tl of state.timelines.values()) tl.fresh = false;
   resetActivity();
   void loadPresence();
