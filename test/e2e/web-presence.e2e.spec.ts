@@ -193,3 +193,86 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
       }
     }));
 });
+
+describe("web client: automatic away, the administrators' online list, a gateway restart (browser e2e)", () => {
+  let stack: TestStack | undefined;
+  let base: string;
+  const browser = new BrowserUsers();
+  const roomId = `idle-${suffix()}`;
+  const admin = `admin_${suffix()}`;
+  const user = `用户${suffix()}`;
+  let a: Page;
+  let b: Page;
+  const person = (page: Page, name: string) =>
+    page.locator('[data-testid="online-user"], [data-testid="offline-user"]').filter({ has: page.getByText(name, { exact: true }) });
+
+  beforeAll(async () => {
+    // The shortest idle time a gateway accepts, so that automatic away comes within the test.
+    const admins = { SERVER_ADMINS: admin };
+    stack = await startTestStack({ serviceEnv: { gateway: { PRESENCE_IDLE_MS: '10000', ...admins }, presence: admins } });
+    base = stack.urls.gateway;
+    await register(base, admin, PASSWORD);
+    await register(base, user, PASSWORD);
+    const owner = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+    const guest = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+    try {
+      await owner.auth((await login(base, admin, PASSWORD)).accessToken);
+      await guest.auth((await login(base, user, PASSWORD)).accessToken);
+      await owner.request('room.create', { roomId, name: `空闲 ${roomId}`, visibility: 'private' });
+      await owner.request('room.invite', { roomId, username: user });
+      await guest.request('invitation.accept', { roomId });
+    } finally {
+      await owner.close();
+      await guest.close();
+    }
+    await browser.launch();
+    a = await browser.newPage();
+    b = await browser.newPage();
+    await logIn(a, base, admin);
+    await logIn(b, base, user);
+  });
+
+  afterAll(async () => {
+    await browser.close();
+    await stack?.teardown();
+  });
+
+  afterEach(() => {
+    expect(browser.pageErrors).toEqual([]);
+  });
+
+  it('web presence - a page left alone turns away by itself, and input brings it back online', () =>
+    withLogs(stack, async () => {
+      await until('B sees A online', async () => (await person(b, admin).getAttribute('data-status')) === 'online');
+      await until('B sees A away after A did nothing', async () => (await person(b, admin).getAttribute('data-status')) === 'away');
+      // A's own choice is still online: only what others see changed.
+      expect(await a.getByTestId('status-select').inputValue()).toBe('online');
+      await a.mouse.move(200, 300);
+      await a.mouse.move(240, 320);
+      await until(
+        'B sees A online again after A moved the mouse',
+        async () => (await person(b, admin).getAttribute('data-status')) === 'online',
+      );
+    }));
+
+  it('web presence - a server administrator sees everyone online; anyone else does not get the list', () =>
+    withLogs(stack, async () => {
+      await a.getByTestId('server-online-section').waitFor({ state: 'visible' });
+      await a.getByTestId('server-online-list').getByText(user, { exact: true }).waitFor();
+      await shot(a, 'admin-online-list');
+      expect(await b.getByTestId('server-online-section').isHidden()).toBe(true);
+    }));
+
+  it('web reconnect - a gateway stopping gracefully (server.shutdown) shows a quiet restart notice, then the page is back', () =>
+    withLogs(stack, async () => {
+      const stopping = stack!.stop('gateway');
+      await b.locator('[data-testid="conn-banner"][data-kind="restart"]').waitFor();
+      expect(await b.getByTestId('conn-banner').textContent()).toContain('restarting');
+      await shot(b, 'server-restarting');
+      await stopping;
+      await stack!.start('gateway');
+      for (const page of [a, b]) await online(page);
+      await b.getByTestId('conn-banner').waitFor({ state: 'hidden' });
+      expect(await b.getByTestId('auth-view').isHidden()).toBe(true);
+    }));
+});

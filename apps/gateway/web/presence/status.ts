@@ -176,10 +176,23 @@ export function openStatusDialog() {
 
 let lastActiveSent = 0;
 
-/** Input on the page: tells the gateway (at most once a minute) so that automatic away ends. */
+/** Others see me away while I chose online: automatic away (my own presence.changed, or presence.mine's `shown`). */
+function autoAway(): boolean {
+  if (state.mine?.status !== 'online') return false;
+  const seen = presenceOf(me()?.userId ?? '');
+  return seen?.status === 'away' || state.mine.shown === 'away';
+}
+
+/**
+ * Input on the page: tells the gateway (`presence.active`) so that automatic away ends. At
+ * once when the page knows it is shown away; otherwise at most once a minute.
+ */
 export function noteActivity() {
   const now = Date.now();
-  if (now - lastActiveSent < ACTIVE_EVERY_MS || !state.client?.ready) return;
+  if (!state.client?.ready) return;
+  if (now - lastActiveSent < ACTIVE_EVERY_MS && !autoAway()) return;
+  // Not more than once a second even while away (pointer moves come in bursts).
+  if (now - lastActiveSent < 1000) return;
   lastActiveSent = now;
   state.client.request('presence.active', {}).catch(() => (lastActiveSent = 0));
 }
