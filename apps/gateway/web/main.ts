@@ -283,6 +283,7 @@ function renderConnState(change: StateChange) {
   const s = STATE_NAMES[change.state];
   clearInterval(retryCountdown);
   el.connStatus.dataset.state = s;
+  el.connStatus.dataset.quiet = String(shutdownNotice && s === 'reconnecting');
   // Presence cannot be trusted while we do not receive its events.
   el.peoplePanel.classList.toggle('stale', s !== 'online');
   const retryAt = change.retryAt;
