@@ -101,6 +101,7 @@ export const el = {
   meDot: $('me-dot'),
   statusSelect: $<HTMLSelectElement>('status-select'),
   statusText: $<HTMLButtonElement>('status-text'),
+  statusTextLabel: $('status-text-label'),
   openSettings: $<HTMLButtonElement>('open-settings'),
   logout: $('logout'),
   connBanner: $('conn-banner'),

@@ -96,7 +96,7 @@ export function renderMine() {
   el.statusSelect.value = status;
   el.meDot.dataset.status = status === 'invisible' ? 'offline' : status;
   el.meDot.title = CHOSEN_LABELS[status];
-  el.statusText.textContent = mine?.text ?? 'Set a status…';
+  el.statusTextLabel.textContent = mine?.text ?? 'Set a status…';
   el.statusText.classList.toggle('muted', !mine?.text);
   el.statusText.title = mine?.text ? `Your status: ${mine.text} (click to change)` : 'Set a status message';
 }
