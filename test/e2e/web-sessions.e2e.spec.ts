@@ -96,7 +96,8 @@ describe('web client: sessions (browser e2e)', () => {
   }
 
   beforeAll(async () => {
-    stack = await startTestStack({ serviceEnv: { gateway: { ACCESS_TOKEN_TTL_S: String(ACCESS_TOKEN_TTL_S) } } });
+    // B is a server administrator (disables an account in a test below).
+    stack = await startTestStack({ serviceEnv: { gateway: { ACCESS_TOKEN_TTL_S: String(ACCESS_TOKEN_TTL_S), SERVER_ADMINS: nameB } } });
     base = stack.urls.gateway;
     await register(base, nameA, PASSWORD);
     await register(base, nameB, PASSWORD);
@@ -251,6 +252,61 @@ describe('web client: sessions (browser e2e)', () => {
       await until('the list no longer has it', async () => (await mine.locator(`[data-session-id="${otherId}"]`).count()) === 0);
       await expectChat(mine);
       for (const page of [mine, other]) await page.close();
+    }));
+
+  it('web sessions - changing the password signs out the other devices, keeps this one, and the new password logs in', () =>
+    withLogs(stack, async () => {
+      const name = `pw_${suffix()}`;
+      const next = `新的密码 ${suffix()}`;
+      await register(base, name, PASSWORD);
+      const here = await newTab(await newContext());
+      await logIn(here, name, true);
+      const other = await newTab(await newContext());
+      await logIn(other, name, false);
+
+      await here.getByTestId('open-settings').click();
+      await here.getByTestId('current-password').fill(PASSWORD);
+      await here.getByTestId('new-password').fill(next);
+      await here.getByTestId('new-password-again').fill(`${next}!`);
+      await here.getByTestId('change-password').click();
+      await here.locator('[data-testid="password-error"][data-code="BAD_REQUEST"]').waitFor();
+      await here.getByTestId('new-password-again').fill(next);
+      await here.getByTestId('change-password').click();
+      await here.locator('[data-testid="notice"]').filter({ hasText: 'Password changed' }).waitFor();
+
+      await expectSignedOut(other, /signed out/i);
+      await here.getByTestId('dialog-close').click();
+      await expectChat(here);
+      // The old password no longer logs in; the new one does.
+      await other.getByTestId('password').fill(PASSWORD);
+      await other.getByTestId('login').click();
+      await other.locator('[data-testid="auth-error"][data-code="AUTH_FAILED"]').waitFor();
+      await other.getByTestId('password').fill(next);
+      await other.getByTestId('login').click();
+      await expectChat(other);
+      for (const page of [here, other]) await page.close();
+    }));
+
+  it('web sessions - an administrator disabling the account closes its pages at once with a notice (4411); login says so', () =>
+    withLogs(stack, async () => {
+      const name = `off_${suffix()}`;
+      await register(base, name, PASSWORD);
+      const page = await newTab(await newContext());
+      await logIn(page, name, true);
+      const adminToken = (await login(base, nameB, PASSWORD)).accessToken;
+      const res = await fetch(new URL('/api/admin/users/disable', base), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ username: name, reason: '测试' }),
+      });
+      expect(res.status).toBeLessThan(300);
+      await expectSignedOut(page, /disabled by a server administrator/);
+      expect(await page.getByTestId('auth-notice').getAttribute('data-code')).toBe('ACCOUNT_DISABLED');
+      await shot(page, 'account-disabled');
+      await page.getByTestId('password').fill(PASSWORD);
+      await page.getByTestId('login').click();
+      await page.locator('[data-testid="auth-error"][data-code="ACCOUNT_DISABLED"]').waitFor();
+      await page.close();
     }));
 
   it('web sessions - deleting the account warns what happens, needs the password, and the name can no longer log in', () =>
