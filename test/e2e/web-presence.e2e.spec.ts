@@ -62,6 +62,8 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
       await owner.request('room.create', { roomId, name: `状态 ${roomId}`, visibility: 'private' });
       await owner.request('room.invite', { roomId, username: nameB });
       await guest.request('invitation.accept', { roomId });
+      // A private conversation too: the conversation list shows the peer's status.
+      await owner.request('dm.send', { username: nameB, clientMsgId: `dm-${suffix()}`, body: '你好' });
     } finally {
       await owner.close();
       await guest.close();
@@ -100,6 +102,13 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
 
       await until('A sees B busy with the text', async () => (await person(a, nameB).getAttribute('data-status')) === 'busy');
       await until('with the text', async () => (await person(a, nameB).getByTestId('status-text').textContent()) === text);
+      // So does the conversation list (the peer of A's conversation with B).
+      const conversation = a.getByTestId(`conversation-${nameB}`);
+      await until(
+        'the conversation list shows the status',
+        async () => (await conversation.getByTestId('status-text').textContent()) === text,
+      );
+      expect(await conversation.getByTestId('conversation-status').getAttribute('data-status')).toBe('busy');
       // The member list of the room shows it too.
       await a.getByTestId('show-members').click();
       const row = a.getByTestId(`member-${nameB}`);
