@@ -167,7 +167,7 @@ describe('web client: sessions (browser e2e)', () => {
       for (const page of [again, once, gone]) await page.close();
     }));
 
-  it('web sessions - the access token is renewed before it expires in two tabs of one remembered session, and the page keeps working past the first expiry', () =>
+  it('web sessions - the access token is renewed before it expires in two tabs of one remembered session and in a duplicated tab-only session, and the pages keep working past the first expiry', () =>
     withLogs(stack, async () => {
       const ctx = await newContext();
       const one = await newTab(ctx);
@@ -175,8 +175,27 @@ describe('web client: sessions (browser e2e)', () => {
       const two = await newTab(ctx);
       await two.goto(base);
       await expectChat(two);
+      // A tab-only session in another browser, with a duplicated tab (which copies sessionStorage,
+      // so both hold the same refresh token without sharing storage).
+      const other = await newContext();
+      const solo = await newTab(other);
+      await logIn(solo, nameA, false);
+      const copied = (await solo.evaluate(() =>
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('chat.session'),
+      ))!;
+      const dup = await other.newPage();
+      dup.on('pageerror', (err) => pageErrors.push(String(err)));
+      await dup.addInitScript((value) => {
+        const store = (
+          globalThis as unknown as { sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } }
+        ).sessionStorage;
+        if (!store.getItem('chat.session')) store.setItem('chat.session', value);
+      }, copied);
+      await dup.goto(base);
+      await expectChat(dup);
       const first = (await stored(one, 'localStorage'))!;
       const firstExpiry = Date.parse(first.expiresAt);
+      const soloFirst = (await stored(solo, 'sessionStorage'))!;
 
       // Past the first token's expiry (and so past at least one renewal): still in, still online.
       await until(
@@ -188,6 +207,20 @@ describe('web client: sessions (browser e2e)', () => {
       expect(renewed.sessionId).toBe(first.sessionId);
       expect(renewed.refreshToken).not.toBe(first.refreshToken);
       for (const page of [one, two]) await expectChat(page);
+      // The duplicated tab-only session was renewed once for both tabs (a used refresh token
+      // presented by the other would have revoked it): both are still in, and reload.
+      await until(
+        'both tabs of the tab-only session hold its renewed token',
+        async () =>
+          (await stored(solo, 'sessionStorage'))?.accessToken !== soloFirst.accessToken &&
+          (await stored(solo, 'sessionStorage'))?.refreshToken === (await stored(dup, 'sessionStorage'))?.refreshToken,
+      );
+      for (const page of [solo, dup]) {
+        await expectChat(page);
+        await page.reload();
+        await expectChat(page);
+      }
+      await other.close();
 
       // Both tabs still receive and send (their connections were re-authenticated in band).
       await one.getByTestId(`open-${roomId}`).click();

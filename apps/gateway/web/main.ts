@@ -162,8 +162,12 @@ function sessionEnded(code: keyof typeof ENDED | string) {
 onTokens({
   // A renewed token (here or in another tab): the open connection is re-authenticated in band
   // (the gateway would otherwise close it when the old token expires); reconnects use it anyway.
+  // A client that stopped because its token had expired (and the renewal had to wait for the
+  // server) starts again.
   renewed: (s) => {
-    if (state.client?.ready) state.client.request('auth', { token: s.accessToken }).catch(() => undefined);
+    const client = state.client;
+    if (client?.ready) client.request('auth', { token: s.accessToken }).catch(() => undefined);
+    else if (client?.state === 'closed') client.open();
   },
   lost: (err) => sessionEnded(err.code),
 });

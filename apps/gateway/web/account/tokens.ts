@@ -85,8 +85,10 @@ async function renewLocked(): Promise<Session | null> {
   const before = state.session;
   if (!before) return null;
   const work = async (): Promise<Session> => {
-    // Inside the lock: another tab may have renewed meanwhile; then its token is ours too.
-    const stored = storedSession(before.remember);
+    // Inside the lock: another tab may have renewed meanwhile; then its token is ours too. A
+    // remembered session is read from localStorage; a tab-only one may have been copied into a
+    // duplicated tab, which is asked.
+    const stored = before.remember ? storedSession(true) : ((await askPeers(before)) ?? storedSession(false));
     const same = stored?.sessionId === before.sessionId ? stored : null;
     if (
       same &&
@@ -98,6 +100,8 @@ async function renewLocked(): Promise<Session | null> {
     const next: Session = { ...result, remember: before.remember };
     // Stored only over our own session: another tab may have logged out, or in as someone else.
     if (state.session?.sessionId === before.sessionId && (same || !before.remember)) saveSession(next);
+    // A tab-only session lives in this tab's sessionStorage, which a duplicated tab copied: tell it.
+    if (!before.remember) channel?.postMessage({ kind: 'renewed', session: next } satisfies PeerMessage);
     return next;
   };
   try {
@@ -137,6 +141,51 @@ export function onStorageChanged(): 'same' | 'renewed' | 'gone' {
   adopt(stored);
   hooks.renewed(stored);
   return 'renewed';
+}
+
+/**
+ * Tab-only sessions and duplicated tabs: a duplicated tab holds a copy of the session
+ * (sessionStorage is copied), whose refresh token is used up once one of them renews. A renewal
+ * is told to the other tabs ('renewed'), and a tab about to renew asks them first ('ask'): a
+ * tab holding a newer token of the session answers with it ('session').
+ */
+type PeerMessage = { kind: 'renewed' | 'session'; session: Session } | { kind: 'ask'; sessionId: string };
+/** How long a renewal waits for another tab's newer token of a tab-only session. */
+const ASK_PEERS_MS = 250;
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('chat-session') : null;
+const newer = (a: Session, than: Session) => a.sessionId === than.sessionId && Date.parse(a.expiresAt) > Date.parse(than.expiresAt);
+
+channel?.addEventListener('message', (e: MessageEvent<PeerMessage>) => {
+  const s = state.session;
+  const m = e.data;
+  if (!s || s.remember || !m) return;
+  if (m.kind === 'ask') {
+    if (m.sessionId === s.sessionId) channel.postMessage({ kind: 'session', session: s } satisfies PeerMessage);
+  } else if (m.kind === 'renewed' && m.session && newer(m.session, s)) {
+    saveSession(m.session);
+    adopt(m.session);
+    hooks.renewed(m.session);
+  }
+});
+
+/** A newer token of this tab-only session held by another tab (duplicated), or null. */
+function askPeers(mine: Session): Promise<Session | null> {
+  if (!channel) return Promise.resolve(null);
+  const ask = channel;
+  return new Promise((resolve) => {
+    const done = (found: Session | null) => {
+      clearTimeout(timer);
+      ask.removeEventListener('message', onAnswer);
+      resolve(found);
+    };
+    const onAnswer = (e: MessageEvent<PeerMessage>) => {
+      const m = e.data;
+      if ((m?.kind === 'session' || m?.kind === 'renewed') && m.session && newer(m.session, mine)) done(m.session);
+    };
+    const timer = setTimeout(() => done(null), ASK_PEERS_MS);
+    ask.addEventListener('message', onAnswer);
+    ask.postMessage({ kind: 'ask', sessionId: mine.sessionId } satisfies PeerMessage);
+  });
 }
 
 /** A fresh access token for an HTTP call (renewed first when due). */
