@@ -45,6 +45,8 @@ const SENTENCES: Record<ErrorCode, string> = {
   UNAUTHENTICATED: 'You are not logged in: log in again.',
   AUTH_FAILED: 'Wrong username or password.',
   TOKEN_EXPIRED: 'Your session has expired: log in again.',
+  SESSION_REVOKED: 'You were signed out (this session was ended): log in again.',
+  ACCOUNT_DISABLED: 'This account was disabled by a server administrator.',
   USERNAME_TAKEN: 'That username is already taken.',
   FORBIDDEN: 'You are not allowed to do that here.',
   NOT_FOUND: 'Not found: it does not exist, or it is hidden from you.',

@@ -1,6 +1,10 @@
-import { ChatClient, ChatClientError, login, register, wsUrlOf, type AuthLost, type StateChange } from '@chat/client';
-import type { SettableStatus } from '@chat/contracts';
-import { showError } from './dom';
+import { ChatClient, ChatClientError, wsUrlOf, type AuthLost, type AuthReply, type StateChange } from '@chat/client';
+import type { ChosenStatus, WsEvents } from '@chat/contracts';
+import { CLOSE_CODES as WsCloseCodes } from './limits';
+import { act, showError } from './dom';
+import { accountApi } from './account/api';
+import { openSettingsDialog } from './account/settings';
+import { adopt, needsRenewal, onStorageChanged, onTokens, renew, renewIfDue, stopRenewal } from './account/tokens';
 import { closeDrawers, toggleDrawer } from './layout';
 import {
   ensureConversation,
@@ -27,13 +31,25 @@ import { editLastOwn, onDeleted, onEdited, onReaction, setReplyTo } from './mess
 import { closeMentions, onComposerInput, onMentionKey } from './messages/mentions';
 import { loadReadState, maybeMarkRead, onReadMarker } from './reads/unread';
 import { openSearchDialog } from './search/panel';
-import { loadPresence, onPresence, setStatus } from './presence';
+import {
+  applyMine,
+  loadPresence,
+  noteActivity,
+  onPresence,
+  openStatusDialog,
+  refreshContactsSoon,
+  renderMine,
+  renderPresence,
+  resetActivity,
+  setStatus,
+} from './presence/status';
+import { onComposerTyping, onTyping, resetTyping, stopTyping, typistSent } from './messages/typing';
 import { openCreateRoomDialog } from './rooms/create';
 import { openDirectoryDialog } from './rooms/directory';
 import * as roomEvents from './rooms/events';
 import { loadInvitations, onInvitation } from './rooms/invitations';
 import { joinRoom, leaveRoom, loadRooms, renderSidebar } from './rooms/sidebar';
-import { clearSession, loadSession, prefs, saveSession, type Session } from './session';
+import { clearSession, isSessionKey, loadSession, prefs, saveSession, type Session } from './session';
 import { renderSide, showSide } from './side';
 import { el, isMember, resetState, state } from './state';
 
@@ -47,7 +63,7 @@ const ROOMS_REFRESH_MS = 30_000;
 // statistics, invitations, live events), members/ (the members panel), conversations/
 // (private messages and blocks), messages/ (the open room's timeline, each message and what
 // can be done to it, mentions, the outbox), reads/ (unread counts and the read marker),
-// search/, presence.
+// search/, presence/ (statuses), account/ (sessions: token renewal, settings).
 
 const DEFAULT_ROOM = 'general';
 /** Below this width the right-hand column is a drawer. */
@@ -55,25 +71,31 @@ const NARROW_PX = 1000;
 
 // ---------------------------------------------------------------- auth
 
-function showAuth(err?: unknown) {
+/** The login form, with an error (a refused login) or a notice (why the session ended). */
+function showAuth(err?: unknown, notice?: string | null) {
   el.chatView.hidden = true;
   el.authView.hidden = false;
   showError(el.authError, err ?? null);
+  el.authNotice.textContent = notice ?? '';
+  el.authNotice.hidden = !notice;
   (el.username.value ? el.password : el.username).focus();
 }
 
 async function onAuthSubmit(kind: 'login' | 'register') {
   const username = el.username.value;
   const password = el.password.value;
+  const remember = el.remember.checked;
   showError(el.authError, null);
+  el.authNotice.hidden = true;
   el.authForm.setAttribute('aria-busy', 'true');
   el.loginButton.disabled = el.registerButton.disabled = true;
   try {
-    if (kind === 'register') await register(location.origin, username, password);
-    const session = await login(location.origin, username, password);
+    if (kind === 'register') await accountApi.register(username, password);
+    const result = await accountApi.login(username, password, remember);
+    const session: Session = { ...result, remember };
     saveSession(session);
     el.password.value = '';
-    startChat(session);
+    void startChat(session);
   } catch (err) {
     showError(el.authError, err);
   } finally {
@@ -82,34 +104,91 @@ async function onAuthSubmit(kind: 'login' | 'register') {
   }
 }
 
-function logout(reason?: unknown) {
+/** This page is ending every session itself (log out everywhere, delete account): its own 4410 is expected. */
+let endingAll = false;
+
+/** Leaves the chat for the login form (the session is over, or the user logged out). */
+function leaveChat(reason?: unknown, notice?: string | null) {
+  stopRenewal();
   void state.client?.close();
   state.client = null;
-  clearSession();
+  if (state.session) clearSession(state.session);
+  endingAll = false;
   prefs.set('room', null);
-  prefs.set('status', null);
   resetState();
+  resetTyping();
   setReplyTo(null);
-  for (const list of [el.messageList, el.pendingList, el.roomList, el.publicList, el.invitationList, el.conversationList, el.onlineList])
+  for (const list of [
+    el.messageList,
+    el.pendingList,
+    el.roomList,
+    el.publicList,
+    el.invitationList,
+    el.conversationList,
+    el.onlineList,
+    el.offlineList,
+    el.serverOnlineList,
+  ])
     list.replaceChildren();
   for (const d of document.querySelectorAll('dialog')) d.close();
+  el.connBanner.hidden = true;
   renderSide();
-  showAuth(reason);
+  renderPresence();
+  showAuth(reason, notice);
 }
+
+/** "Log out": ends this session on the server (its refresh token too), then here. */
+async function logout() {
+  const s = state.session;
+  if (s) await accountApi.logout(s.accessToken, s.refreshToken).catch(() => undefined);
+  leaveChat();
+}
+
+/** Why a session ended, said to the person (close codes 4410/4411, refresh refusals). */
+const ENDED: Record<string, string> = {
+  SESSION_REVOKED:
+    'You were signed out: this session was ended elsewhere (log out everywhere, a password change, or a revoked device). Log in again.',
+  ACCOUNT_DISABLED: 'This account was disabled by a server administrator. You cannot log in until it is enabled again.',
+  TOKEN_EXPIRED: 'Your session has expired. Log in again.',
+  GONE: 'You logged out in another tab.',
+};
+
+function sessionEnded(code: keyof typeof ENDED | string) {
+  if (endingAll) return leaveChat(null, 'You logged out everywhere: every device has to log in again.');
+  leaveChat(null, ENDED[code] ?? ENDED.SESSION_REVOKED);
+  el.authNotice.dataset.code = code;
+}
+
+onTokens({
+  // A renewed token (here or in another tab): the open connection is re-authenticated in band
+  // (the gateway would otherwise close it when the old token expires); reconnects use it anyway.
+  // A client that stopped because its token had expired (and the renewal had to wait for the
+  // server) starts again.
+  renewed: (s) => {
+    const client = state.client;
+    if (client?.ready) client.request('auth', { token: s.accessToken }).catch(() => undefined);
+    else if (client?.state === 'closed') client.open();
+  },
+  lost: (err) => sessionEnded(err.code),
+});
 
 // ---------------------------------------------------------------- connection
 
-function startChat(session: Session) {
-  state.session = session;
-  state.status = (prefs.get('status') as SettableStatus | null) ?? 'online';
-  el.statusSelect.value = state.status;
+async function startChat(session: Session) {
+  adopt(session);
   el.meName.textContent = session.user.username;
-  el.meDot.dataset.status = state.status;
   el.authView.hidden = true;
   el.chatView.hidden = false;
+  renderMine();
   renderRoomHeader();
-  // The client authenticates every connection it opens with the session's token, reconnects
-  // with back-off after a drop, and pings a connection that went silent.
+  // A stored session whose access token has expired (a restarted browser, a new tab) is renewed first.
+  if (needsRenewal(session) && !(await renew())) {
+    if (!state.session) return; // ended: the login form is shown
+  }
+  if (state.session?.sessionId !== session.sessionId) return;
+  // The client authenticates every connection it opens with the session's current token,
+  // reconnects with back-off after a drop (resuming from the last position it saw), and pings a
+  // connection that went silent.
   const client = new ChatClient({
     url: wsUrlOf(location.href),
     token: () => state.session?.accessToken,
@@ -117,17 +196,16 @@ function startChat(session: Session) {
     eventHistory: 0,
   });
   state.client = client;
-  client.on('state', renderConnState);
-  client.on('ready', () => void onReady());
-  client.on('authLost', ({ error }: AuthLost) =>
-    logout(
-      error.code === 'TOKEN_EXPIRED'
-        ? new ChatClientError('TOKEN_EXPIRED', 'your session has expired; please log in again')
-        : new ChatClientError(error.code, `the server refused the session (${error.reason}); please log in again`),
-    ),
-  );
+  client.on('state', (change) => {
+    if (change.code === WsCloseCodes.sessionRevoked) return sessionEnded('SESSION_REVOKED');
+    if (change.code === WsCloseCodes.accountDisabled) return sessionEnded('ACCOUNT_DISABLED');
+    renderConnState(change);
+  });
+  client.on('ready', (reply) => void onReady(reply));
+  client.on('authLost', (lost: AuthLost) => void onAuthLost(client, lost));
   client.on('message.posted', (m) => {
     if (m?.roomId?.startsWith('dm-')) ensureConversation(m);
+    typistSent(m.roomId, m.senderId);
     onMessage(m);
   });
   // A conversation's preview in the list is its last message.
@@ -143,7 +221,10 @@ function startChat(session: Session) {
   client.on('reaction.removed', (d) => onReaction(d, false));
   client.on('read.marker', onReadMarker);
   client.on('room.retention', roomEvents.onRoomRetention);
-  client.on('member.joined', roomEvents.onMemberJoined);
+  client.on('member.joined', (d) => {
+    roomEvents.onMemberJoined(d);
+    refreshContactsSoon();
+  });
   client.on('member.left', roomEvents.onMemberLeft);
   client.on('member.kicked', roomEvents.onMemberKicked);
   client.on('member.banned', roomEvents.onMemberBanned);
@@ -154,18 +235,47 @@ function startChat(session: Session) {
   client.on('room.deleted', roomEvents.onRoomDeleted);
   client.on('invitation.received', onInvitation);
   client.on('invitation.declined', roomEvents.onInvitationDeclined);
-  client.on('conversation.opened', onConversationOpened);
+  client.on('conversation.opened', (d) => {
+    onConversationOpened(d);
+    refreshContactsSoon();
+  });
   client.on('user.blocked', (d) => onBlockEvent(true, d));
   client.on('user.unblocked', (d) => onBlockEvent(false, d));
   client.on('presence.changed', (v, position) => onPresence(v, position));
+  client.on('presence.mine', (mine) => applyMine(mine));
+  client.on('typing', onTyping);
+  client.on('server.shutdown', onShutdown);
   client.open();
+}
+
+/**
+ * The token was refused: an expired one (a sleeping laptop missed its renewal) is renewed and
+ * the client started again; a revoked session or a disabled account ends the session.
+ */
+async function onAuthLost(client: ChatClient, { error }: AuthLost) {
+  if (state.client !== client) return;
+  if (error.code === 'TOKEN_EXPIRED' || error.code === 'UNAUTHENTICATED') {
+    const next = await renew();
+    if (next && state.client === client) client.open();
+    return;
+  }
+  if (error.code === 'SESSION_REVOKED' || error.code === 'ACCOUNT_DISABLED') return sessionEnded(error.code);
+  leaveChat(new ChatClientError(error.code, `the server refused the session (${error.reason}); please log in again`));
+}
+
+/** server.shutdown: the gateway is restarting; the client reconnects to another one by itself. */
+let shutdownNotice = false;
+function onShutdown(_d: WsEvents['server.shutdown']) {
+  shutdownNotice = true;
 }
 
 /** The browser is back online or the tab is visible again: skip the rest of the back-off wait. */
 function wake() {
   if (document.visibilityState !== 'hidden') {
+    renewIfDue();
     state.client?.reconnectNow();
     maybeMarkRead();
+    noteActivity();
   }
 }
 
@@ -177,13 +287,14 @@ function renderConnState(change: StateChange) {
   const s = STATE_NAMES[change.state];
   clearInterval(retryCountdown);
   el.connStatus.dataset.state = s;
+  el.connStatus.dataset.quiet = String(shutdownNotice && s === 'reconnecting');
   // Presence cannot be trusted while we do not receive its events.
   el.peoplePanel.classList.toggle('stale', s !== 'online');
   const retryAt = change.retryAt;
   el.reconnectNow.hidden = s !== 'reconnecting' || !retryAt;
   const label = { connecting: 'connecting…', online: 'connected', offline: 'offline', reconnecting: null }[s];
   if (label) el.connStatus.textContent = label;
-  else if (retryAt) {
+  else if (retryAt && !shutdownNotice) {
     const tick = () => {
       const left = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
       el.connStatus.textContent = left > 0 ? `connection lost — retrying in ${left}s` : 'reconnecting…';
@@ -191,17 +302,40 @@ function renderConnState(change: StateChange) {
     tick();
     retryCountdown = setInterval(tick, 1000);
   } else el.connStatus.textContent = 'reconnecting…';
+  renderBanner(s);
   updateComposer();
   renderPending();
 }
 
-/** After every (re)authentication: resynchronise everything the socket may have missed. */
-async function onReady() {
+/** The banner over the timeline while reconnecting (quiet after a server.shutdown: a planned restart). */
+function renderBanner(s: (typeof STATE_NAMES)[keyof typeof STATE_NAMES]) {
+  if (s === 'online' || s === 'connecting') {
+    el.connBanner.hidden = true;
+    if (s === 'online') shutdownNotice = false;
+    return;
+  }
+  el.connBanner.hidden = false;
+  el.connBanner.dataset.kind = shutdownNotice ? 'restart' : s;
+  el.connBanner.textContent = shutdownNotice
+    ? 'The server is restarting — reconnecting…'
+    : s === 'offline'
+      ? 'Disconnected. Reload the page to connect again.'
+      : 'Reconnecting… Messages that arrive meanwhile will show up when the connection is back; what you write is sent then.';
+}
+
+/**
+ * After every (re)authentication: resynchronise what the socket may have missed. A resumed
+ * connection got every missed event before this (merged like live ones): the timelines are
+ * current. Otherwise (first connection, or the gateway said to reload) they are read again.
+ */
+async function onReady(reply: AuthReply) {
   const client = state.client;
   if (!client) return;
-  // Live events may have been missed while disconnected: every timeline must catch up when shown.
-  for (const tl of state.timelines.values()) tl.fresh = false;
-  if (state.status !== 'online') client.request('presence.set', { status: state.status }).catch(() => undefined);
+  const resumed = reply.resume?.status === 'resumed';
+  // How this connection began (first, resumed, reload): for tests and a curious reader of the DOM.
+  el.connStatus.dataset.resume = reply.resume?.status ?? 'none';
+  if (!resumed) for (const tl of state.timelines.values()) tl.fresh = false;
+  resetActivity();
   void loadPresence();
   void loadInvitations();
   void loadBlocks();
@@ -229,10 +363,27 @@ el.authForm.addEventListener('submit', (e) => {
   void onAuthSubmit('login');
 });
 el.registerButton.addEventListener('click', () => onAuthSubmit('register'));
-el.logout.addEventListener('click', () => logout());
+el.logout.addEventListener('click', () => void logout());
+el.openSettings.addEventListener('click', () => {
+  closeDrawers();
+  openSettingsDialog({
+    leave: (notice) => leaveChat(null, notice),
+    logout,
+    endingAll: (on) => (endingAll = on),
+  });
+});
 el.reconnectNow.addEventListener('click', () => state.client?.reconnectNow());
 window.addEventListener('online', wake);
 document.addEventListener('visibilitychange', wake);
+window.addEventListener('focus', wake);
+// Another tab renewed the remembered session (take its tokens) or logged out (so do we).
+window.addEventListener('storage', (e) => {
+  if (e.storageArea !== localStorage || !isSessionKey(e.key) || !state.session) return;
+  if (onStorageChanged() === 'gone') sessionEnded('GONE');
+});
+// Activity ends automatic away (told at most once a minute).
+for (const type of ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'])
+  window.addEventListener(type, noteActivity, { passive: true, capture: true });
 // No event tells a user about a public room someone else created: the room list is read again
 // when the tab is shown again and, while it is shown, every ROOMS_REFRESH_MS.
 const refreshRoomsQuietly = () => {
@@ -240,7 +391,11 @@ const refreshRoomsQuietly = () => {
 };
 document.addEventListener('visibilitychange', refreshRoomsQuietly);
 setInterval(refreshRoomsQuietly, ROOMS_REFRESH_MS);
-el.statusSelect.addEventListener('change', () => setStatus(el.statusSelect.value as SettableStatus));
+el.statusSelect.addEventListener('change', () => {
+  const chosen = el.statusSelect.value as ChosenStatus;
+  void act(null, el.roomError, () => setStatus(chosen));
+});
+el.statusText.addEventListener('click', () => (closeDrawers(), openStatusDialog()));
 el.refreshRooms.addEventListener('click', () => {
   void loadRooms();
   void loadInvitations();
@@ -268,9 +423,13 @@ el.openSearch.addEventListener('click', () => (closeDrawers(), openSearchDialog(
 el.composer.addEventListener('submit', submitMessage);
 el.input.addEventListener('input', () => {
   autoGrow();
+  onComposerTyping(state.currentRoomId, el.input.value);
   void onComposerInput();
 });
-el.input.addEventListener('blur', () => setTimeout(closeMentions, 150));
+el.input.addEventListener('blur', () => {
+  stopTyping(state.currentRoomId);
+  setTimeout(closeMentions, 150);
+});
 el.input.addEventListener('keydown', (e) => {
   if (onMentionKey(e)) return;
   // Not while an input method is composing (Chinese, Japanese, …): Enter then picks a candidate.
@@ -293,5 +452,5 @@ document.addEventListener('keydown', (e) => {
 });
 
 const saved = loadSession();
-if (saved) startChat(saved);
+if (saved) void startChat(saved);
 else showAuth();

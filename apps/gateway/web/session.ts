@@ -1,36 +1,82 @@
-import type { LoginResult } from '@chat/client';
+import type { LoginResult } from '@chat/contracts';
 
-// The session kept in sessionStorage: the token lives only as long as the tab, and a reload of
-// the tab keeps the user logged in. Also small per-tab preferences and client message ids.
+// The session this browser keeps: the access token, the refresh token and their expiries, and
+// the user. "Remember me" keeps it in localStorage (every tab, and after a browser restart);
+// otherwise in sessionStorage (this tab only, gone with it). Tabs of a remembered session share
+// one refresh token: account/tokens.ts renews it under a cross-tab lock. Also small per-tab
+// preferences and client message ids.
 
 const SESSION_KEY = 'chat.session';
 
-export type Session = Pick<LoginResult, 'accessToken' | 'expiresAt' | 'user'>;
+export type Session = Pick<LoginResult, 'accessToken' | 'expiresAt' | 'refreshToken' | 'refreshExpiresAt' | 'sessionId' | 'user'> & {
+  /** Kept in localStorage (true) or sessionStorage (false). */
+  remember: boolean;
+};
 
-/** The stored session, or null when there is none or its token has expired. */
-export function loadSession(): Session | null {
+function parse(raw: string | null): Session | null {
   try {
-    const s = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null') as Session | null;
-    if (!s || typeof s.accessToken !== 'string' || !s.user) return null;
-    if (Date.parse(s.expiresAt) <= Date.now()) {
-      clearSession();
-      return null;
-    }
+    const s = JSON.parse(raw ?? 'null') as Session | null;
+    if (!s || typeof s.accessToken !== 'string' || typeof s.refreshToken !== 'string' || !s.user?.userId) return null;
+    // The refresh token has expired: nothing left to renew with.
+    if (!(Date.parse(s.refreshExpiresAt) > Date.now())) return null;
     return s;
   } catch {
     return null;
   }
 }
 
+const store = (remember: boolean): Storage => (remember ? localStorage : sessionStorage);
+
+/**
+ * The stored session, or null when there is none or it can no longer be renewed: this tab's
+ * (sessionStorage) first, else the remembered one (localStorage). Its access token may have
+ * expired; the caller renews it before connecting.
+ */
+export function loadSession(): Session | null {
+  const own = parse(sessionStorage.getItem(SESSION_KEY));
+  if (own) return { ...own, remember: false };
+  const remembered = parse(localStorage.getItem(SESSION_KEY));
+  if (remembered) return { ...remembered, remember: true };
+  clearSession();
+  return null;
+}
+
+/** The session as stored now in the storage `remember` names (another tab may have renewed it). */
+export function storedSession(remember: boolean): Session | null {
+  const s = parse(store(remember).getItem(SESSION_KEY));
+  return s ? { ...s, remember } : null;
+}
+
 export function saveSession(s: Session): void {
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ accessToken: s.accessToken, expiresAt: s.expiresAt, user: s.user }));
+  const kept: Session = {
+    accessToken: s.accessToken,
+    expiresAt: s.expiresAt,
+    refreshToken: s.refreshToken,
+    refreshExpiresAt: s.refreshExpiresAt,
+    sessionId: s.sessionId,
+    user: s.user,
+    remember: s.remember,
+  };
+  store(s.remember).setItem(SESSION_KEY, JSON.stringify(kept));
+  // A remembered login replaces this tab's own session (which loadSession would prefer); a
+  // tab-only login leaves the other tabs' remembered session alone.
+  if (s.remember) sessionStorage.removeItem(SESSION_KEY);
 }
 
-export function clearSession(): void {
-  sessionStorage.removeItem(SESSION_KEY);
+/** Forgets the session (logging out, a revoked session): where `s` is kept, or in both storages. */
+export function clearSession(s?: Pick<Session, 'remember' | 'sessionId'> | null): void {
+  if (!s || !s.remember) sessionStorage.removeItem(SESSION_KEY);
+  if (!s || s.remember) {
+    // Only this session: another tab may have logged in since (maybe as someone else).
+    const kept = storedSession(true);
+    if (!s || !kept || kept.sessionId === s.sessionId) localStorage.removeItem(SESSION_KEY);
+  }
 }
 
-/** Small per-tab preferences (last open room, chosen status). */
+/** The key a `storage` event names when another tab changed the remembered session. */
+export const isSessionKey = (key: string | null) => key === SESSION_KEY || key === null;
+
+/** Small per-tab preferences (last open room). */
 export const prefs = {
   get(key: string): string | null {
     return sessionStorage.getItem(`chat.${key}`);

@@ -4,10 +4,10 @@ import type {
   ConversationView,
   InvitationView,
   MessageView,
+  OwnPresenceView,
   PresenceView,
   ReadStateView,
   RoomSummary,
-  SettableStatus,
 } from '@chat/contracts';
 import { $ } from './dom';
 import type { Session } from './session';
@@ -52,10 +52,12 @@ export const state = {
   reads: new Map<string, ReadStateView>(),
   /** The message the composer's next message replies to. */
   replyTo: null as MessageView | null,
+  /** Statuses of my contacts and of the members of rooms I looked at (position 0: read, not pushed). */
   presence: new Map<string, { view: PresenceView; position: number }>(),
-  /** presence events that arrived while presence.list was in flight (applied after it) */
-  presenceBuffer: null as Array<[PresenceView, number]> | null,
-  status: 'online' as SettableStatus,
+  /** My own choice (presence.contacts, presence.set, presence.mine). */
+  mine: null as OwnPresenceView | null,
+  /** Everyone online on the server (presence.list): server administrators only, else null. */
+  serverOnline: null as PresenceView[] | null,
   /** Messages not yet acknowledged, in the order they were written. */
   outbox: [] as OutboxItem[],
   /** messageId -> element, for the open room */
@@ -73,9 +75,10 @@ export function resetState() {
   state.reads.clear();
   state.replyTo = null;
   state.presence.clear();
+  state.mine = null;
+  state.serverOnline = null;
   state.outbox = [];
   state.currentRoomId = null;
-  state.status = 'online';
   state.messageEls.clear();
   state.side = 'people';
 }
@@ -88,6 +91,8 @@ export const el = {
   authError: $('auth-error'),
   registerButton: $<HTMLButtonElement>('register-button'),
   loginButton: $<HTMLButtonElement>('login-button'),
+  remember: $<HTMLInputElement>('auth-remember'),
+  authNotice: $('auth-notice'),
   chatView: $('chat-view'),
   roomView: $('room-view'),
   connStatus: $('conn-status'),
@@ -95,7 +100,11 @@ export const el = {
   meName: $('me-name'),
   meDot: $('me-dot'),
   statusSelect: $<HTMLSelectElement>('status-select'),
+  statusText: $<HTMLButtonElement>('status-text'),
+  statusTextLabel: $('status-text-label'),
+  openSettings: $<HTMLButtonElement>('open-settings'),
   logout: $('logout'),
+  connBanner: $('conn-banner'),
   roomList: $('room-list'),
   publicList: $('public-list'),
   publicHead: $('public-head'),
@@ -135,6 +144,12 @@ export const el = {
   send: $<HTMLButtonElement>('send'),
   onlineList: $('online-list'),
   onlineCount: $('online-count'),
+  offlineHead: $('offline-head'),
+  offlineList: $('offline-list'),
+  serverOnlineSection: $('server-online-section'),
+  serverOnlineCount: $('server-online-count'),
+  serverOnlineList: $('server-online-list'),
+  typingLine: $('typing-line'),
   roomsPanel: $('rooms-panel'),
   peoplePanel: $('people-panel'),
   sidePanel: $('side-panel'),

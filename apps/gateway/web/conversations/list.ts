@@ -6,6 +6,7 @@ import { newClientMsgId } from '../session';
 import { client, el, me, state } from '../state';
 import { renderSidebar } from '../rooms/sidebar';
 import { badges } from '../reads/unread';
+import { onPresenceRendered, presenceOf, statusBits } from '../presence/status';
 
 // One-to-one conversations: the list (`dm.list`, newest first, with the last message), new
 // ones by username (`dm.send` opens the conversation), live `conversation.opened`, and blocking
@@ -89,6 +90,8 @@ export function renderConversations() {
       const preview = last
         ? `${last.senderId === me()?.userId ? 'You: ' : ''}${last.deleted ? 'message deleted' : last.body}`
         : 'No messages yet';
+      // The peer's status: a dot by the name, and their custom text (or last seen) under it.
+      const [dot, ...status] = statusBits(presenceOf(c.peer.userId));
       return h(
         'li',
         {
@@ -109,12 +112,20 @@ export function renderConversations() {
           h(
             'span',
             { class: 'room-name' },
+            dot ?? null,
             h('span', { text: `@ ${c.peer.username}` }),
             state.blocks?.has(c.peer.userId)
               ? h('span', { class: 'muted blocked-label', testid: 'conversation-blocked', text: ' · blocked' })
               : null,
             last ? h('span', { class: 'muted time', text: ` ${shortTime(last.time)}` }) : null,
           ),
+          status.length
+            ? h(
+                'span',
+                { class: 'room-sub peer-status', testid: 'conversation-status', 'data-status': presenceOf(c.peer.userId)?.status },
+                ...status,
+              )
+            : null,
           h('span', { class: 'room-sub muted preview', testid: 'conversation-preview', text: preview }),
         ),
         ...counts,
@@ -123,6 +134,9 @@ export function renderConversations() {
   );
   if (!items.length) el.conversationList.append(h('li', { class: 'empty muted', text: 'No conversations yet.' }));
 }
+
+// A peer's status change redraws the list.
+onPresenceRendered.push(() => renderConversations());
 
 /** "New message": a username and a first message; the conversation opens once it is accepted. */
 export function openNewDmDialog(username = '') {

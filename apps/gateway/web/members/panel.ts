@@ -1,6 +1,8 @@
 import type { BanView, MemberRole, MemberView } from '@chat/contracts';
+import { LIMITS as Limits } from '../limits';
 import { act, errorBox, h, plural, shortTime, showError, toast } from '../dom';
 import { client, el, isAdmin, me, myRole, state } from '../state';
+import { applyPresence, onPresenceRendered, presenceOf, renderPresence, statusBits } from '../presence/status';
 
 // The open room's members (`room.members`, paged: "load more"), each with what my role allows
 // on them: make admin / member and transfer ownership (owner), kick and ban with a reason
@@ -52,6 +54,7 @@ async function load(roomId: string) {
     if (state.currentRoomId !== roomId) return;
     loaded = { roomId, members: sortMembers(page.members), total: page.total, nextOffset: page.nextOffset, bans };
     if (state.side === 'members') draw();
+    void loadStatuses(roomId, 0, page.members.length);
   } catch (err) {
     if (state.currentRoomId !== roomId || state.side !== 'members') return;
     const box = errorBox('members-error');
@@ -65,6 +68,7 @@ async function load(roomId: string) {
 async function loadMore(button: HTMLButtonElement) {
   const l = loaded;
   if (!l || l.nextOffset === null) return;
+  const offset = l.nextOffset;
   const page = await act(button, null, () =>
     client().request('room.members', { roomId: l.roomId, offset: l.nextOffset ?? 0, limit: PAGE }),
   );
@@ -74,7 +78,29 @@ async function loadMore(button: HTMLButtonElement) {
   l.total = page.total;
   l.nextOffset = page.nextOffset;
   draw();
+  void loadStatuses(l.roomId, offset, page.members.length);
 }
+
+/**
+ * The statuses of a page of members (`presence.room`, the member list's order). Rooms larger
+ * than the presence fan-out push no status changes: reading them here (when the panel is
+ * opened or paged) is how their members' statuses are known.
+ */
+async function loadStatuses(roomId: string, offset: number, count: number) {
+  if (!count) return;
+  try {
+    const { users } = await client().request('presence.room', { roomId, offset, limit: Math.min(count, Limits.presencePageMax) });
+    for (const u of users) applyPresence(u);
+    renderPresence();
+  } catch {
+    // Statuses stay as known (contacts); the list itself is shown.
+  }
+}
+
+// Live status changes redraw the open list.
+onPresenceRendered.push(() => {
+  if (loaded && state.side === 'members' && state.currentRoomId === loaded.roomId) draw();
+});
 
 // ---------------------------------------------------------------- live changes
 
@@ -171,6 +197,9 @@ function inviteForm(roomId: string) {
   return form;
 }
 
+const dotOf = (userId: string) => statusBits(presenceOf(userId)).slice(0, 1);
+const restOf = (userId: string) => statusBits(presenceOf(userId)).slice(1);
+
 function memberItem(roomId: string, m: MemberView) {
   const mine = myRole(roomId);
   const self = m.userId === me()?.userId;
@@ -181,9 +210,11 @@ function memberItem(roomId: string, m: MemberView) {
   const row = h(
     'li',
     { class: 'member', testid: `member-${m.username}`, 'data-user-id': m.userId, 'data-role': m.role },
+    ...dotOf(m.userId),
     h('span', { class: 'person-name', text: m.username }),
     self ? h('span', { class: 'muted you', text: '(you)' }) : null,
     m.role !== 'member' ? h('span', { class: `role-badge ${m.role}`, testid: 'member-role', text: m.role }) : null,
+    h('span', { class: 'person-status', testid: 'member-status', 'data-status': presenceOf(m.userId)?.status ?? '' }, ...restOf(m.userId)),
     actions,
     error,
   );

@@ -6,6 +6,7 @@ import { addMessages, jumpToPresent, nearBottom, scrollToBottom } from './view';
 import { onConversationSent } from '../conversations/list';
 import { setReplyTo } from './actions';
 import { ownMessage } from './own';
+import { stopTyping } from './typing';
 
 // Messages written in this tab until the server acknowledges them: sent in order, retried with
 // the same clientMsgId (the server de-duplicates), and shown with their error when refused.
@@ -21,6 +22,7 @@ export function submitMessage(e?: Event) {
   const peer = state.conversations.get(roomId)?.peer.username;
   const replyTo = state.replyTo?.roomId === roomId ? state.replyTo : undefined;
   queueMessage({ roomId, peer, body, replyTo });
+  stopTyping(roomId);
   setReplyTo(null);
   el.input.value = '';
   autoGrow();

@@ -11,6 +11,7 @@ import { renderPending, settleOutbox } from './outbox';
 import { countPosted, dividerFor, maybeMarkRead } from '../reads/unread';
 import { dayInText, dayKey, dayLabel } from './days';
 import { fillMessage, messageEl, pending } from './message';
+import { renderTyping, stopTyping } from './typing';
 
 // The open room or conversation: its header, its messages (history pages stitched to live
 // events), and whether the composer is usable. A room opens at its newest page; with more
@@ -109,7 +110,9 @@ export function updateComposer() {
 
 export async function openRoom(roomId: string, { fromList = false, anchor }: { fromList?: boolean; anchor?: Anchor } = {}) {
   const switching = roomId !== state.currentRoomId;
+  if (switching) stopTyping(state.currentRoomId);
   state.currentRoomId = roomId;
+  renderTyping();
   prefs.set('room', roomId);
   if (fromList) closeDrawers();
   if (switching) {

@@ -1,0 +1,194 @@
+import { ChatClientError } from '@chat/client';
+import type { SessionView } from '@chat/contracts';
+import { LIMITS as Limits } from '../limits';
+import { act, errorBox, field, fullTime, h, openDialog, showError, toast } from '../dom';
+import { me } from '../state';
+import { accountApi } from './api';
+import { freshToken } from './tokens';
+
+// Account settings: change password (revokes every other session), the sessions (devices) with
+// revoke, log out here, log out everywhere, and deleting the account (with the password, after
+// saying what happens: the messages stay under the name, and the name stays taken).
+
+interface SettingsHooks {
+  /** Leaves the chat for the login form, with a notice (null: none). */
+  leave(notice: string | null): void;
+  /** Logs out this session (the top bar's "log out"). */
+  logout(): Promise<void>;
+  /** This page itself is ending every session (true; false when that failed): the 4410 that follows is expected. */
+  endingAll(on: boolean): void;
+}
+
+const device = (ua: string) => {
+  const browser = /Firefox\//.test(ua)
+    ? 'Firefox'
+    : /Edg\//.test(ua)
+      ? 'Edge'
+      : /Chrom(e|ium)\//.test(ua)
+        ? 'Chromium'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : ua.split(/[ /]/)[0] || 'Unknown browser';
+  const os = /Windows/.test(ua)
+    ? 'Windows'
+    : /Mac OS X/.test(ua)
+      ? 'macOS'
+      : /Android/.test(ua)
+        ? 'Android'
+        : /Linux/.test(ua)
+          ? 'Linux'
+          : '';
+  return os ? `${browser} on ${os}` : browser;
+};
+
+export function openSettingsDialog(hooks: SettingsHooks) {
+  const sessionsBox = h('div', { class: 'sessions', testid: 'sessions' }, h('p', { class: 'muted', text: 'Loading…' }));
+  const dialog = openDialog(
+    'settings-dialog',
+    `Account — ${me()?.username ?? ''}`,
+    section('Sessions', 'Where you are logged in. Revoking one logs that device out at once.', sessionsBox, signOutButtons(hooks)),
+    section('Change password', 'Every other session is logged out; this one stays.', passwordForm()),
+    section('Delete account', null, deleteForm(hooks)),
+  );
+  dialog.classList.add('settings-dialog');
+  void loadSessions(sessionsBox);
+}
+
+function section(title: string, hint: string | null, ...content: HTMLElement[]) {
+  return h(
+    'section',
+    { class: 'settings-section' },
+    h('h3', { text: title }),
+    hint ? h('p', { class: 'muted hint', text: hint }) : null,
+    ...content,
+  );
+}
+
+async function loadSessions(box: HTMLElement) {
+  const error = errorBox('sessions-error');
+  try {
+    const { sessions } = await accountApi.sessions(await freshToken());
+    box.replaceChildren(h('ul', { class: 'session-list', testid: 'session-list' }, ...sessions.map((s) => sessionRow(s, box))), error);
+  } catch (err) {
+    box.replaceChildren(error);
+    showError(error, err);
+  }
+}
+
+function sessionRow(s: SessionView, box: HTMLElement) {
+  const error = errorBox('session-error');
+  const revoke = h('button', { type: 'button', class: 'small', testid: 'session-revoke' }, 'Revoke') as HTMLButtonElement;
+  revoke.onclick = async () => {
+    const done = await act(revoke, error, async () => {
+      await accountApi.revokeSession(await freshToken(), s.sessionId);
+      return true;
+    });
+    if (done) void loadSessions(box);
+  };
+  return h(
+    'li',
+    {
+      class: `session${s.current ? ' current' : ''}`,
+      testid: 'session',
+      'data-session-id': s.sessionId,
+      'data-current': String(s.current),
+    },
+    h(
+      'div',
+      { class: 'session-main' },
+      h('span', { class: 'session-device', text: device(s.userAgent) }),
+      s.current ? h('span', { class: 'role-badge', testid: 'session-current', text: 'this device' }) : null,
+      s.remember ? h('span', { class: 'muted small-text', text: ' · remembered' }) : null,
+    ),
+    h('div', { class: 'muted small-text', text: `signed in ${fullTime(s.createdAt)} · last active ${fullTime(s.lastUsedAt)}` }),
+    s.current ? null : revoke,
+    error,
+  );
+}
+
+function signOutButtons(hooks: SettingsHooks) {
+  const error = errorBox('logout-all-error');
+  const here = h('button', { type: 'button', testid: 'settings-logout' }, 'Log out') as HTMLButtonElement;
+  here.onclick = () => void hooks.logout();
+  const all = h('button', { type: 'button', class: 'danger', testid: 'logout-all' }, 'Log out everywhere') as HTMLButtonElement;
+  all.onclick = async () => {
+    const done = await act(all, error, async () => {
+      hooks.endingAll(true);
+      await accountApi.logoutAll(await freshToken());
+      return true;
+    });
+    if (!done) hooks.endingAll(false);
+    else hooks.leave('You logged out everywhere: every device has to log in again.');
+  };
+  return h('div', { class: 'settings-actions' }, h('div', { class: 'row' }, here, all), error);
+}
+
+const password = (testid: string, autocomplete: string) =>
+  h('input', { type: 'password', testid, autocomplete, maxlength: Limits.passwordMaxChars, required: true }) as HTMLInputElement;
+
+function passwordForm() {
+  const current = password('current-password', 'current-password');
+  const next = password('new-password', 'new-password');
+  const again = password('new-password-again', 'new-password');
+  const error = errorBox('password-error');
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'change-password' }, 'Change password') as HTMLButtonElement;
+  const form = h(
+    'form',
+    { class: 'dialog-form', novalidate: true },
+    field('Current password', current),
+    field('New password', next, `At least ${Limits.passwordMinChars} characters.`),
+    field('New password again', again),
+    error,
+    h('div', { class: 'actions' }, save),
+  ) as HTMLFormElement;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const done = await act(save, error, async () => {
+      if (next.value !== again.value) throw new ChatClientError('BAD_REQUEST', 'the new passwords differ');
+      await accountApi.changePassword(await freshToken(), current.value, next.value);
+      return true;
+    });
+    if (done) {
+      form.reset();
+      toast('Password changed; your other sessions were logged out.');
+    }
+  });
+  return form;
+}
+
+function deleteForm(hooks: SettingsHooks) {
+  const pw = password('delete-password', 'current-password');
+  const error = errorBox('delete-error');
+  const confirm = h('button', { type: 'submit', class: 'danger', testid: 'delete-account' }, 'Delete my account') as HTMLButtonElement;
+  const form = h(
+    'form',
+    { class: 'dialog-form', novalidate: true },
+    h(
+      'div',
+      { class: 'warning-box', testid: 'delete-warning' },
+      h('p', { text: 'This cannot be undone.' }),
+      h(
+        'ul',
+        {},
+        h('li', { text: 'You leave every room and conversation, and every device is logged out.' }),
+        h('li', { text: 'The messages you wrote stay in the rooms, under your name.' }),
+        h('li', { text: `Your name stays taken: nobody can register “${me()?.username ?? ''}” again, and you cannot log in with it.` }),
+      ),
+    ),
+    field('Password', pw, 'Type your password to confirm.'),
+    error,
+    h('div', { class: 'actions' }, confirm),
+  ) as HTMLFormElement;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const done = await act(confirm, error, async () => {
+      if (!pw.value) throw new ChatClientError('BAD_REQUEST', 'type your password to confirm');
+      hooks.endingAll(true);
+      await accountApi.deleteAccount(await freshToken(), pw.value);
+      return true;
+    });
+    if (!done) hooks.endingAll(false);
+    else hooks.leave('Your account was deleted.');
+  });
+  return form;
+}

@@ -1,0 +1,270 @@
+import type { ChatClient } from '@chat/client';
+import type { ChosenStatus, OwnPresenceView, PresenceView } from '@chat/contracts';
+import { LIMITS as Limits } from '../limits';
+import { act, codeOf, errorBox, field, fullTime, h, openDialog, showError } from '../dom';
+import { client, el, me, state } from '../state';
+import { CHOSEN_LABELS, STATUS_LABELS, cleanStatusText, lastSeenText } from './format';
+
+// Statuses: my own choice (`presence.set`; `presence.mine` keeps every tab and device in step),
+// my contacts' statuses (`presence.contacts` on every connection, then `presence.changed`),
+// the open room's members (`presence.room`: big rooms push no presence), and for server
+// administrators everyone online (`presence.list`; FORBIDDEN for others: the section stays
+// hidden). Activity on the page (keys, pointer, focus) is reported with `presence.active` at
+// most once a minute, which ends automatic away.
+
+/** A burst of joins is followed by one presence.contacts, this long after the last. */
+const CONTACTS_SETTLE_MS = 500;
+/** presence.active at most this often while the user is active. */
+const ACTIVE_EVERY_MS = 60_000;
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+/** Takes a status read or pushed, unless what is known is newer (by lastSeen, then position). */
+export function applyPresence(view: PresenceView, position = 0) {
+  if (!view?.userId) return;
+  const known = state.presence.get(view.userId);
+  if (known) {
+    const a = Date.parse(view.lastSeen);
+    const b = Date.parse(known.view.lastSeen);
+    if (a < b || (a === b && position < known.position)) return;
+  }
+  state.presence.set(view.userId, { view, position });
+}
+
+export const presenceOf = (userId: string): PresenceView | undefined => state.presence.get(userId)?.view;
+
+/** After every (re)connection: contacts and my choice; the server-wide list for administrators. */
+export async function loadPresence() {
+  const conn = client();
+  await loadContacts(conn);
+  try {
+    const { users } = await conn.request('presence.list', {});
+    if (state.client !== conn) return;
+    state.serverOnline = users;
+  } catch (err) {
+    // FORBIDDEN: not a server administrator (the section stays hidden).
+    if (codeOf(err) === 'FORBIDDEN') state.serverOnline = null;
+  }
+  renderPresence();
+}
+
+async function loadContacts(conn: ChatClient) {
+  try {
+    const { users, mine } = await conn.request('presence.contacts', {});
+    if (state.client !== conn) return;
+    for (const u of users) applyPresence(u);
+    applyMine(mine);
+  } catch {
+    // Retried on the next connection; live events still update what is shown.
+  }
+}
+
+let contactsTimer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * Someone joined a room of mine, or I joined one, or a conversation opened: new contacts,
+ * whose statuses no event brings until they change. Read again (once for a burst of joins).
+ */
+export function refreshContactsSoon() {
+  clearTimeout(contactsTimer);
+  contactsTimer = setTimeout(() => {
+    const conn = state.client;
+    if (conn?.ready) void loadContacts(conn).then(renderPresence);
+  }, CONTACTS_SETTLE_MS);
+}
+
+/** presence.changed: a contact's (or my own, as others see me) status. */
+export function onPresence(view: PresenceView, position: number) {
+  applyPresence(view, position);
+  if (state.serverOnline) {
+    state.serverOnline = state.serverOnline.filter((u) => u.userId !== view.userId);
+    if (view.status !== 'offline') state.serverOnline.push(view);
+  }
+  renderPresence();
+}
+
+/** presence.mine (any tab or device of mine) or the reply of presence.set. */
+export function applyMine(mine: OwnPresenceView) {
+  if (!mine?.status) return;
+  if (state.mine && Date.parse(mine.updatedAt) < Date.parse(state.mine.updatedAt)) return;
+  state.mine = mine;
+  renderMine();
+}
+
+/** The top bar: my status, dot and custom text. */
+export function renderMine() {
+  const mine = state.mine;
+  const status: ChosenStatus = mine?.status ?? 'online';
+  el.statusSelect.value = status;
+  el.meDot.dataset.status = status === 'invisible' ? 'offline' : status;
+  el.meDot.title = CHOSEN_LABELS[status];
+  el.statusTextLabel.textContent = mine?.text ?? 'Set a status…';
+  el.statusText.classList.toggle('muted', !mine?.text);
+  el.statusText.title = mine?.text ? `Your status: ${mine.text} (click to change)` : 'Set a status message';
+}
+
+/** Sets my status (and custom text: undefined keeps it, null clears it). */
+export async function setStatus(status: ChosenStatus, text?: string | null) {
+  const keep = state.mine;
+  const nextText = text === undefined ? (keep?.text ?? null) : text;
+  // Shown at once; the reply (and presence.mine) confirm it, a refusal puts it back.
+  state.mine = { status, text: nextText, shown: keep?.shown ?? 'online', updatedAt: keep?.updatedAt ?? new Date(0).toISOString() };
+  renderMine();
+  try {
+    const mine = await client().request('presence.set', { status, text: nextText });
+    applyMine(mine);
+  } catch (err) {
+    state.mine = keep;
+    renderMine();
+    throw err;
+  }
+}
+
+/** "Set a status": the status and a custom text (up to Limits.statusTextMaxChars), or clear it. */
+export function openStatusDialog() {
+  const max = Limits.statusTextMaxChars;
+  const select = h(
+    'select',
+    { testid: 'status-dialog-select' },
+    ...(Object.keys(CHOSEN_LABELS) as ChosenStatus[]).map((s) => h('option', { value: s, text: CHOSEN_LABELS[s] })),
+  ) as HTMLSelectElement;
+  select.value = state.mine?.status ?? 'online';
+  const text = h('input', {
+    testid: 'status-text-input',
+    placeholder: 'What are you up to? 例如：在开会',
+    value: state.mine?.text ?? '',
+  }) as HTMLInputElement;
+  const left = h('span', { class: 'hint muted', testid: 'status-text-left' });
+  const count = () => {
+    const n = [...text.value.trim()].length;
+    left.textContent = `${Math.max(0, max - n)} characters left`;
+    left.classList.toggle('warning', n > max);
+  };
+  text.addEventListener('input', count);
+  count();
+  const error = errorBox('status-error');
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'status-save' }, 'Save') as HTMLButtonElement;
+  const clear = h('button', { type: 'button', testid: 'status-clear' }, 'Clear status') as HTMLButtonElement;
+  const form = h(
+    'form',
+    { class: 'dialog-form', novalidate: true },
+    field('Status', select, 'Appear offline: others see you offline; you still see and send everything.'),
+    field('Status message', text),
+    left,
+    error,
+    h('div', { class: 'actions' }, save, clear),
+  );
+  const dialog = openDialog('status-dialog', 'Your status', form);
+  const submit = async (value: string | null, button: HTMLButtonElement) => {
+    if (value !== null && [...value.trim()].length > max) {
+      showError(error, new Error(`a status message has at most ${max} characters`));
+      return;
+    }
+    const ok = await act(button, error, async () => {
+      await setStatus(select.value as ChosenStatus, value === null ? null : cleanStatusText(value, max));
+      return true;
+    });
+    if (ok) dialog.close();
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void submit(text.value, save);
+  });
+  clear.onclick = () => void submit(null, clear);
+  text.focus();
+}
+
+// ---------------------------------------------------------------- activity
+
+let lastActiveSent = 0;
+
+/** Others see me away while I chose online: automatic away (my own presence.changed, or presence.mine's `shown`). */
+function autoAway(): boolean {
+  if (state.mine?.status !== 'online') return false;
+  const seen = presenceOf(me()?.userId ?? '');
+  return seen?.status === 'away' || state.mine.shown === 'away';
+}
+
+/**
+ * Input on the page: tells the gateway (`presence.active`) so that automatic away ends. At
+ * once when the page knows it is shown away; otherwise at most once a minute.
+ */
+export function noteActivity() {
+  const now = Date.now();
+  if (!state.client?.ready) return;
+  if (now - lastActiveSent < ACTIVE_EVERY_MS && !autoAway()) return;
+  // Not more than once a second even while away (pointer moves come in bursts).
+  if (now - lastActiveSent < 1000) return;
+  lastActiveSent = now;
+  state.client.request('presence.active', {}).catch(() => (lastActiveSent = 0));
+}
+
+/** A new connection starts active: the next input a minute from now is the first worth telling. */
+export function resetActivity() {
+  lastActiveSent = Date.now();
+}
+
+// ---------------------------------------------------------------- rendering
+
+/** A person's status as a dot, their status word and custom text, and "last seen" when offline. */
+export function statusBits(view: PresenceView | undefined): HTMLElement[] {
+  if (!view) return [];
+  const bits: HTMLElement[] = [h('span', { class: 'dot', 'data-status': view.status, title: STATUS_LABELS[view.status] })];
+  if (view.status === 'offline')
+    bits.push(
+      h('span', {
+        class: 'muted last-seen',
+        testid: 'last-seen',
+        title: fullTime(view.lastSeen),
+        text: lastSeenText(view.lastSeen, Date.now(), (d) => dateFmt.format(d)),
+      }),
+    );
+  else if (view.status !== 'online') bits.push(h('span', { class: 'muted status-label', text: view.status }));
+  if (view.text && view.status !== 'offline') bits.push(h('span', { class: 'status-text', testid: 'status-text', text: view.text }));
+  return bits;
+}
+
+function personRow(u: PresenceView, testid: string) {
+  const [dot, ...rest] = statusBits(u);
+  return h(
+    'li',
+    {
+      class: `person${rest.length ? ' has-status' : ''}`,
+      testid,
+      'data-user-id': u.userId,
+      'data-status': u.status,
+      title: `${u.username} — ${u.status}${u.text ? ` — ${u.text}` : ''}`,
+    },
+    dot,
+    h(
+      'span',
+      { class: 'person-line' },
+      h('span', { class: 'person-name', text: u.username }),
+      u.userId === me()?.userId ? h('span', { class: 'muted you', text: '(you)' }) : null,
+    ),
+    rest.length ? h('span', { class: 'person-status' }, ...rest) : null,
+  );
+}
+
+const byName = (a: PresenceView, b: PresenceView) => a.username.localeCompare(b.username);
+
+/** The people column: contacts online (and away, busy), then offline ones with last seen; the server list for admins. */
+export function renderPresence() {
+  const all = [...state.presence.values()].map((p) => p.view);
+  const online = all.filter((u) => u.status !== 'offline').sort(byName);
+  const offline = all.filter((u) => u.status === 'offline' && u.userId !== me()?.userId).sort(byName);
+  el.onlineCount.textContent = String(online.length);
+  el.togglePeopleCount.textContent = String(online.length);
+  el.onlineList.replaceChildren(...online.map((u) => personRow(u, 'online-user')));
+  el.offlineHead.hidden = offline.length === 0;
+  el.offlineList.replaceChildren(...offline.map((u) => personRow(u, 'offline-user')));
+  const server = state.serverOnline;
+  el.serverOnlineSection.hidden = !server;
+  if (server) {
+    const users = [...server].sort(byName);
+    el.serverOnlineCount.textContent = String(users.length);
+    el.serverOnlineList.replaceChildren(...users.map((u) => personRow(u, 'server-online-user')));
+  }
+  onPresenceRendered.forEach((f) => f());
+}
+
+/** Other parts showing statuses (conversation list, member list) redraw with the people column. */
+export const onPresenceRendered: Array<() => void> = [];
