@@ -3,6 +3,7 @@ import {
   WsOperations,
   callerFields,
   ok,
+  type ErrorBody,
   type Result,
   type RpcOfWsOp,
   type RpcResponse,
@@ -102,7 +103,19 @@ export class RpcForwarder {
     const request = { ...data, ...callerFields(entry.caller, ctx.user) };
     const r = (await this.rpc.call(entry.rpc, request as never, { correlationId: ctx.correlationId })) as Result<RpcResponse<RpcOfWsOp<O>>>;
     await hook?.after?.(ctx, data, r);
-    if (!r.ok || !('reply' in entry)) return r as Result<WsOps[O]['res']>;
+    if (!r.ok) return asFrameFailure(r.error);
+    if (!('reply' in entry)) return r as Result<WsOps[O]['res']>;
     return ok((entry.reply as (rpcReply: unknown) => WsOps[O]['res'])(r.data));
   }
+}
+
+/**
+ * A service names a refused field of the request by its own name (`text`, `name`); on the
+ * WebSocket a request's fields are inside `data`, and the frame checks say `data.<field>`:
+ * the service's details are given the same form.
+ */
+function asFrameFailure(error: ErrorBody): { ok: false; error: ErrorBody } {
+  if (!error.details) return { ok: false, error };
+  const details = error.details.map((d) => (d.field.startsWith('data.') ? d : { ...d, field: `data.${d.field}` }));
+  return { ok: false, error: { ...error, details } };
 }

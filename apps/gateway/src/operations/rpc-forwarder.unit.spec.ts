@@ -48,6 +48,19 @@ describe('operations - forwarding to the owning service', () => {
     await expect(forwarder().forward('rooms.list', ctx, {})).resolves.toEqual(answer);
   });
 
+  it('names a field the service refused as the frame checks do (data.<field>), keeping one already so named', async () => {
+    answer = fail('BAD_REQUEST', 'text must be at most 100 characters', [
+      { field: 'text', problems: ['text must be at most 100 characters'] },
+      { field: 'data.status', problems: ['x'] },
+    ]);
+    await expect(forwarder().forward('presence.set', ctx, { status: 'busy', text: 'x'.repeat(101) })).resolves.toEqual(
+      fail('BAD_REQUEST', 'text must be at most 100 characters', [
+        { field: 'data.text', problems: ['text must be at most 100 characters'] },
+        { field: 'data.status', problems: ['x'] },
+      ]),
+    );
+  });
+
   it('runs the gateway hooks: joins, accepted invitations and conversations are followed from the reply position; leaves stop at once', async () => {
     const room = { roomId: 'lobby' };
     answer = ok({ room, position: 11 });

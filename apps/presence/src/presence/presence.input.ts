@@ -143,8 +143,9 @@ export function parseStatusText(text: string | null | undefined): Result<string 
   if (typeof text !== 'string') return bad('text must be a string or null');
   const t = text.normalize('NFC').trim();
   if (t === '') return ok(null);
-  if ([...t].length > Limits.statusTextMaxChars) return bad(`text must be at most ${Limits.statusTextMaxChars} characters`);
-  if (FORBIDDEN_TEXT.test(t)) return bad('text must not contain line breaks or control characters');
+  const refused = (problem: string) => fail('BAD_REQUEST', problem, [{ field: 'text', problems: [problem] }]);
+  if ([...t].length > Limits.statusTextMaxChars) return refused(`text must be at most ${Limits.statusTextMaxChars} characters`);
+  if (FORBIDDEN_TEXT.test(t)) return refused('text must not contain line breaks or control characters');
   return ok(t);
 }
 
