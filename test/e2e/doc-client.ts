@@ -155,13 +155,16 @@ export function expectPostedMessageView(where: string, m: any): void {
   });
 }
 
+/** PresenceView `{ userId, username, status, text, lastSeen }`; an offline user shows no text. */
 export function expectPresenceView(where: string, p: any): void {
   expectFields(where, p, {
     userId: 'uuid',
     username: 'string',
     status: ['online', 'away', 'busy', 'offline'],
+    text: 'stringOrNull',
     lastSeen: 'time',
   });
+  if (p.status === 'offline') expect({ where, offlineText: p.text }).toEqual({ where, offlineText: null });
 }
 
 export function expectPostAck(where: string, a: any): void {

@@ -5,7 +5,18 @@
 // (doc-client.ts) are shared with other tests.
 import { eventually } from '@chat/testing';
 import { freePort, printLogsIfFailed, startTestStack, TestStack } from './fixture';
-import { DocClient, ISO_MS, ISO_WHOLE, expectErr, expectFields, expectOk, reportUndocumented, sleep, wsUrlOf } from './doc-client';
+import {
+  DocClient,
+  ISO_MS,
+  ISO_WHOLE,
+  expectErr,
+  expectFields,
+  expectOk,
+  expectPresenceView,
+  reportUndocumented,
+  sleep,
+  wsUrlOf,
+} from './doc-client';
 
 jest.setTimeout(120_000);
 
@@ -99,18 +110,6 @@ describe('protocol.md: sessions, presence, typing, resuming, limits', () => {
     expect(l.refreshToken.startsWith(`${l.sessionId}.`)).toBe(true);
     expect(l.refreshToken.length).toBeLessThanOrEqual(200);
     expectFields(`${where}.user`, l.user, { userId: 'uuid', username: 'string' });
-  }
-
-  /** PresenceView `{ userId, username, status, text, lastSeen }` (text: string or null). */
-  function expectPresenceView(where: string, p: any): void {
-    expectFields(where, p, {
-      userId: 'uuid',
-      username: 'string',
-      status: ['online', 'away', 'busy', 'offline'],
-      text: 'stringOrNull',
-      lastSeen: 'time',
-    });
-    if (p.status === 'offline') expect({ where, offlineText: p.text }).toEqual({ where, offlineText: null });
   }
 
   async function login(username: string, password: string, remember?: boolean, userAgent?: string): Promise<Login> {
