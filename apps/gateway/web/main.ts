@@ -222,14 +222,27 @@ function startChat(session: Session) {
     roomEvents.onMemberJoined(d);
     refreshContactsSoon();
   });
-  client.on('member.left', roomEvents.onMemberLeft);
-  client.on('member.kicked', roomEvents.onMemberKicked);
-  client.on('member.banned', roomEvents.onMemberBanned);
+  // Someone (maybe me) leaving a room may leave me sharing none with them: read my contacts again.
+  client.on('member.left', (d) => {
+    roomEvents.onMemberLeft(d);
+    refreshContactsSoon();
+  });
+  client.on('member.kicked', (d) => {
+    roomEvents.onMemberKicked(d);
+    refreshContactsSoon();
+  });
+  client.on('member.banned', (d) => {
+    roomEvents.onMemberBanned(d);
+    refreshContactsSoon();
+  });
   client.on('member.unbanned', roomEvents.onMemberUnbanned);
   client.on('member.role', roomEvents.onMemberRole);
   client.on('room.owner', roomEvents.onRoomOwner);
   client.on('room.updated', roomEvents.onRoomUpdated);
-  client.on('room.deleted', roomEvents.onRoomDeleted);
+  client.on('room.deleted', (d) => {
+    roomEvents.onRoomDeleted(d);
+    refreshContactsSoon();
+  });
   client.on('invitation.received', onInvitation);
   client.on('invitation.declined', roomEvents.onInvitationDeclined);
   client.on('conversation.opened', (d) => {
