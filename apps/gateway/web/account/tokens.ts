@@ -58,23 +58,33 @@ async function renewLocked(): Promise<Session | null> {
   const before = state.session;
   if (!before) return null;
   const work = async (): Promise<Session> => {
-    // Inside the lock: another tab may have renewed meanwhile; then its token is ours too. A
-    // remembered session is read from localStorage; a tab-only one may have been copied into a
-    // duplicated tab, which is asked.
-    const stored = before.remember ? storedSession(true) : ((await askPeers(before)) ?? storedSession(false));
-    const same = stored?.sessionId === before.sessionId ? stored : null;
+    // Inside the lock: another tab may have renewed meanwhile; then its token is ours too. The
+    // other tabs are asked first: their answers include any renewal made under the lock before
+    // ours (a renewing tab takes its new token before releasing the lock), while a write to
+    // localStorage may reach this tab a moment late; a tab-only session may also have been
+    // copied into a duplicated tab. Then the storage, and what this tab heard meanwhile.
+    const peer = await askPeers(before);
+    const stored = storedSession(before.remember);
+    const latest = [peer, stored, state.session]
+      .filter((c): c is Session => c?.sessionId === before.sessionId)
+      .reduce<Session | null>((a, c) => (a && expiresAtMs(a) >= expiresAtMs(c) ? a : c), null);
     if (
-      same &&
-      usableStored({ accessToken: same.accessToken, expiresAtMs: expiresAtMs(same) }, before.accessToken, lifetime(same), Date.now())
-    )
-      return same;
-    const refreshToken = same?.refreshToken ?? before.refreshToken;
+      latest &&
+      usableStored({ accessToken: latest.accessToken, expiresAtMs: expiresAtMs(latest) }, before.accessToken, lifetime(latest), Date.now())
+    ) {
+      if (state.session?.sessionId === before.sessionId) state.session = latest;
+      return latest;
+    }
+    const refreshToken = latest?.refreshToken ?? before.refreshToken;
     const result = await refresh(location.origin, refreshToken);
     const next: Session = { ...result, remember: before.remember };
-    // Stored only over our own session: another tab may have logged out, or in as someone else.
-    if (state.session?.sessionId === before.sessionId && (same || !before.remember)) saveSession(next);
-    // A tab-only session lives in this tab's sessionStorage, which a duplicated tab copied: tell it.
-    if (!before.remember) channel?.postMessage({ kind: 'renewed', session: next } satisfies PeerMessage);
+    if (state.session?.sessionId === before.sessionId) {
+      // Stored only over our own session: another tab may have logged out, or in as someone else.
+      if (stored?.sessionId === before.sessionId || !before.remember) saveSession(next);
+      // Before the lock is released: a tab renewing next asks, and this tab answers with it.
+      state.session = next;
+    }
+    channel?.postMessage({ kind: 'renewed', session: next } satisfies PeerMessage);
     return next;
   };
   try {
@@ -112,13 +122,15 @@ export function onStorageChanged(): 'same' | 'renewed' | 'gone' {
 }
 
 /**
- * Tab-only sessions and duplicated tabs: a duplicated tab holds a copy of the session
- * (sessionStorage is copied), whose refresh token is used up once one of them renews. A renewal
- * is told to the other tabs ('renewed'), and a tab about to renew asks them first ('ask'): a
- * tab holding a newer token of the session answers with it ('session').
+ * The tabs of one session tell each other their tokens: tabs of a remembered session (whose
+ * shared localStorage may show another tab's write a moment late), and duplicated tabs of a
+ * tab-only session (each holding a copy of it: sessionStorage is copied), whose refresh token is
+ * used up once one of them renews. A renewal is told to the other tabs ('renewed'), and a tab
+ * about to renew asks them first ('ask'): a tab holding a newer token of the session answers
+ * with it ('session').
  */
 type PeerMessage = { kind: 'renewed' | 'session'; session: Session } | { kind: 'ask'; sessionId: string };
-/** How long a renewal waits for another tab's newer token of a tab-only session. */
+/** How long a renewal waits for another tab's newer token of the session. */
 const ASK_PEERS_MS = 250;
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('chat-session') : null;
 const newer = (a: Session, than: Session) => a.sessionId === than.sessionId && Date.parse(a.expiresAt) > Date.parse(than.expiresAt);
@@ -126,16 +138,17 @@ const newer = (a: Session, than: Session) => a.sessionId === than.sessionId && D
 channel?.addEventListener('message', (e: MessageEvent<PeerMessage>) => {
   const s = state.session;
   const m = e.data;
-  if (!s || s.remember || !m) return;
+  if (!s || !m) return;
   if (m.kind === 'ask') {
     if (m.sessionId === s.sessionId) channel.postMessage({ kind: 'session', session: s } satisfies PeerMessage);
   } else if (m.kind === 'renewed' && m.session && newer(m.session, s)) {
-    saveSession(m.session);
+    // A remembered session's renewer wrote localStorage itself; a tab-only one is this tab's copy.
+    if (!s.remember) saveSession(m.session);
     state.session = m.session;
   }
 });
 
-/** A newer token of this tab-only session held by another tab (duplicated), or null. */
+/** A newer token of this session held by another tab, or null (after ASK_PEERS_MS). */
 function askPeers(mine: Session): Promise<Session | null> {
   if (!channel) return Promise.resolve(null);
   const ask = channel;
