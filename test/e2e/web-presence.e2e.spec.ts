@@ -127,6 +127,30 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
       await tab.close();
     }));
 
+  it('web presence - someone who leaves the only room we share leaves the people column (no stale status)', () =>
+    withLogs(stack, async () => {
+      const nameC = `离开${suffix()}`;
+      const shared = `left-${suffix()}`;
+      await register(base, nameC, PASSWORD);
+      const owner = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+      const c = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+      try {
+        await owner.auth((await login(base, nameA, PASSWORD)).accessToken);
+        await c.auth((await login(base, nameC, PASSWORD)).accessToken);
+        await owner.request('room.create', { roomId: shared, name: `离开 ${shared}`, visibility: 'private' });
+        await owner.request('room.invite', { roomId: shared, username: nameC });
+        await c.request('invitation.accept', { roomId: shared });
+        await until('A sees C online', async () => (await person(a, nameC).getAttribute('data-status')) === 'online');
+        // C stays connected (online) but shares no room with A any more.
+        await c.request('room.leave', { roomId: shared });
+        await until("C is no longer in A's people column", async () => (await person(a, nameC).count()) === 0);
+        expect(await person(a, nameB).count()).toBe(1);
+      } finally {
+        await owner.close();
+        await c.close();
+      }
+    }));
+
   it('web presence - appear offline shows offline with last seen to others; back online shows online', () =>
     withLogs(stack, async () => {
       await b.getByTestId('status-select').selectOption('invisible');

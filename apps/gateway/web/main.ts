@@ -1,10 +1,20 @@
-import { ChatClient, ChatClientError, wsUrlOf, type AuthLost, type AuthReply, type StateChange } from '@chat/client';
+import {
+  ChatClient,
+  ChatClientError,
+  login,
+  logout as endSession,
+  register,
+  wsUrlOf,
+  type AuthLost,
+  type AuthReply,
+  type StateChange,
+} from '@chat/client';
 import type { ChosenStatus, WsEvents } from '@chat/contracts';
 import { CLOSE_CODES as WsCloseCodes } from './limits';
 import { act, showError } from './dom';
-import { accountApi } from './account/api';
 import { openSettingsDialog } from './account/settings';
-import { adopt, needsRenewal, onStorageChanged, onTokens, renew, renewIfDue, stopRenewal } from './account/tokens';
+import { retryDelayMs } from './account/renewal';
+import { freshToken, onLost, onStorageChanged, renew, renewBeforeMs } from './account/tokens';
 import { closeDrawers, toggleDrawer } from './layout';
 import {
   ensureConversation,
@@ -90,12 +100,12 @@ async function onAuthSubmit(kind: 'login' | 'register') {
   el.authForm.setAttribute('aria-busy', 'true');
   el.loginButton.disabled = el.registerButton.disabled = true;
   try {
-    if (kind === 'register') await accountApi.register(username, password);
-    const result = await accountApi.login(username, password, remember);
+    if (kind === 'register') await register(location.origin, username, password);
+    const result = await login(location.origin, username, password, { remember });
     const session: Session = { ...result, remember };
     saveSession(session);
     el.password.value = '';
-    void startChat(session);
+    startChat(session);
   } catch (err) {
     showError(el.authError, err);
   } finally {
@@ -109,7 +119,6 @@ let endingAll = false;
 
 /** Leaves the chat for the login form (the session is over, or the user logged out). */
 function leaveChat(reason?: unknown, notice?: string | null) {
-  stopRenewal();
   void state.client?.close();
   state.client = null;
   if (state.session) clearSession(state.session);
@@ -140,7 +149,7 @@ function leaveChat(reason?: unknown, notice?: string | null) {
 /** "Log out": ends this session on the server (its refresh token too), then here. */
 async function logout() {
   const s = state.session;
-  if (s) await accountApi.logout(s.accessToken, s.refreshToken).catch(() => undefined);
+  if (s) await endSession(location.origin, s.accessToken, s.refreshToken).catch(() => undefined);
   leaveChat();
 }
 
@@ -159,39 +168,27 @@ function sessionEnded(code: keyof typeof ENDED | string) {
   el.authNotice.dataset.code = code;
 }
 
-onTokens({
-  // A renewed token (here or in another tab): the open connection is re-authenticated in band
-  // (the gateway would otherwise close it when the old token expires); reconnects use it anyway.
-  // A client that stopped because its token had expired (and the renewal had to wait for the
-  // server) starts again.
-  renewed: (s) => {
-    const client = state.client;
-    if (client?.ready) client.request('auth', { token: s.accessToken }).catch(() => undefined);
-    else if (client?.state === 'closed') client.open();
-  },
-  lost: (err) => sessionEnded(err.code),
-});
+onLost((err) => sessionEnded(err.code));
 
 // ---------------------------------------------------------------- connection
 
-async function startChat(session: Session) {
-  adopt(session);
+function startChat(session: Session) {
+  state.session = session;
   el.meName.textContent = session.user.username;
   el.authView.hidden = true;
   el.chatView.hidden = false;
   renderMine();
   renderRoomHeader();
-  // A stored session whose access token has expired (a restarted browser, a new tab) is renewed first.
-  if (needsRenewal(session) && !(await renew())) {
-    if (!state.session) return; // ended: the login form is shown
-  }
-  if (state.session?.sessionId !== session.sessionId) return;
-  // The client authenticates every connection it opens with the session's current token,
-  // reconnects with back-off after a drop (resuming from the last position it saw), and pings a
-  // connection that went silent.
+  // The client authenticates every connection it opens with the session's token, and
+  // re-authenticates in band when its timer says the token is due (renewBeforeMs): the token
+  // function renews it then (account/tokens.ts, under the cross-tab lock), and a stored session
+  // whose token has expired (a restarted browser, a new tab) before connecting. It reconnects
+  // with back-off after a drop (resuming from the last position it saw), and pings a connection
+  // that went silent.
   const client = new ChatClient({
     url: wsUrlOf(location.href),
-    token: () => state.session?.accessToken,
+    token: freshToken,
+    renewBeforeMs: renewBeforeMs(session),
     keepAliveMs: 25_000,
     eventHistory: 0,
   });
@@ -225,14 +222,27 @@ async function startChat(session: Session) {
     roomEvents.onMemberJoined(d);
     refreshContactsSoon();
   });
-  client.on('member.left', roomEvents.onMemberLeft);
-  client.on('member.kicked', roomEvents.onMemberKicked);
-  client.on('member.banned', roomEvents.onMemberBanned);
+  // Someone (maybe me) leaving a room may leave me sharing none with them: read my contacts again.
+  client.on('member.left', (d) => {
+    roomEvents.onMemberLeft(d);
+    refreshContactsSoon();
+  });
+  client.on('member.kicked', (d) => {
+    roomEvents.onMemberKicked(d);
+    refreshContactsSoon();
+  });
+  client.on('member.banned', (d) => {
+    roomEvents.onMemberBanned(d);
+    refreshContactsSoon();
+  });
   client.on('member.unbanned', roomEvents.onMemberUnbanned);
   client.on('member.role', roomEvents.onMemberRole);
   client.on('room.owner', roomEvents.onRoomOwner);
   client.on('room.updated', roomEvents.onRoomUpdated);
-  client.on('room.deleted', roomEvents.onRoomDeleted);
+  client.on('room.deleted', (d) => {
+    roomEvents.onRoomDeleted(d);
+    refreshContactsSoon();
+  });
   client.on('invitation.received', onInvitation);
   client.on('invitation.declined', roomEvents.onInvitationDeclined);
   client.on('conversation.opened', (d) => {
@@ -249,14 +259,19 @@ async function startChat(session: Session) {
 }
 
 /**
- * The token was refused: an expired one (a sleeping laptop missed its renewal) is renewed and
- * the client started again; a revoked session or a disabled account ends the session.
+ * The token was refused: an expired one (a sleeping laptop missed its renewal, and renewing it
+ * then could not reach the server) is renewed and the client started again (a renewal that
+ * fails for now is tried again after 5 s, doubling up to 1 min); a revoked session or a
+ * disabled account ends the session.
  */
-async function onAuthLost(client: ChatClient, { error }: AuthLost) {
+async function onAuthLost(client: ChatClient, lost: AuthLost, failures = 0) {
   if (state.client !== client) return;
+  const { error } = lost;
   if (error.code === 'TOKEN_EXPIRED' || error.code === 'UNAUTHENTICATED') {
     const next = await renew();
-    if (next && state.client === client) client.open();
+    if (state.client !== client || !state.session) return; // ended meanwhile
+    if (next) client.open();
+    else setTimeout(() => void onAuthLost(client, lost, failures + 1), retryDelayMs(failures + 1));
     return;
   }
   if (error.code === 'SESSION_REVOKED' || error.code === 'ACCOUNT_DISABLED') return sessionEnded(error.code);
@@ -272,7 +287,6 @@ function onShutdown(_d: WsEvents['server.shutdown']) {
 /** The browser is back online or the tab is visible again: skip the rest of the back-off wait. */
 function wake() {
   if (document.visibilityState !== 'hidden') {
-    renewIfDue();
     state.client?.reconnectNow();
     maybeMarkRead();
     noteActivity();
@@ -452,5 +466,5 @@ document.addEventListener('keydown', (e) => {
 });
 
 const saved = loadSession();
-if (saved) void startChat(saved);
+if (saved) startChat(saved);
 else showAuth();

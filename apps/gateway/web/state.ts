@@ -54,6 +54,11 @@ export const state = {
   replyTo: null as MessageView | null,
   /** Statuses of my contacts and of the members of rooms I looked at (position 0: read, not pushed). */
   presence: new Map<string, { view: PresenceView; position: number }>(),
+  /**
+   * Who shares a room or conversation with me (presence.contacts, read again when members come
+   * and go): the people column shows these, not every status known. Null until read.
+   */
+  contacts: null as Set<string> | null,
   /** My own choice (presence.contacts, presence.set, presence.mine). */
   mine: null as OwnPresenceView | null,
   /** Everyone online on the server (presence.list): server administrators only, else null. */
@@ -75,6 +80,7 @@ export function resetState() {
   state.reads.clear();
   state.replyTo = null;
   state.presence.clear();
+  state.contacts = null;
   state.mine = null;
   state.serverOnline = null;
   state.outbox = [];

@@ -19,12 +19,23 @@ export function renewDelayMs(expiresAtMs: number, lifetimeMs: number, nowMs: num
   return Math.max(0, expiresAtMs - renewLeadMs(lifetimeMs) - nowMs);
 }
 
+/** How early a renewal may be asked for and still count as due. */
+export const DUE_SLACK_MS = 1000;
+
+/**
+ * Whether a token is due for renewal: within a second of its renewal time, so that the
+ * connection's own timer, set for the same lead (ChatClient renewBeforeMs), finds it due even
+ * when it fires a little early.
+ */
+export const isDue = (expiresAtMs: number, lifetimeMs: number, nowMs: number) =>
+  renewDelayMs(expiresAtMs, lifetimeMs, nowMs) <= DUE_SLACK_MS;
+
 /**
  * Whether a token another tab stored is good enough to use instead of renewing ours: it
  * differs from ours and is not itself due for renewal.
  */
 export function usableStored(stored: { accessToken: string; expiresAtMs: number } | null, ours: string, lifetimeMs: number, nowMs: number) {
-  return !!stored && stored.accessToken !== ours && renewDelayMs(stored.expiresAtMs, lifetimeMs, nowMs) > 0;
+  return !!stored && stored.accessToken !== ours && !isDue(stored.expiresAtMs, lifetimeMs, nowMs);
 }
 
 /** Access-token lifetime, assumed from what is known (the login's answer), never below a second. */

@@ -1,5 +1,14 @@
 /// <reference types="jest" />
-import { RENEW_LEAD_MAX_MS, RENEW_LEAD_MIN_MS, renewDelayMs, renewLeadMs, retryDelayMs, usableStored } from './renewal';
+import {
+  DUE_SLACK_MS,
+  RENEW_LEAD_MAX_MS,
+  RENEW_LEAD_MIN_MS,
+  isDue,
+  renewDelayMs,
+  renewLeadMs,
+  retryDelayMs,
+  usableStored,
+} from './renewal';
 
 describe('web token renewal - timing', () => {
   it('renews a quarter of the lifetime before expiry, at most a minute and at least 3 s before', () => {
@@ -24,6 +33,17 @@ describe('web token renewal - timing', () => {
     // Renewed long ago and due again.
     expect(usableStored({ accessToken: 'b', expiresAtMs: now + 30_000 }, 'a', 900_000, now)).toBe(false);
     expect(usableStored(null, 'a', 900_000, now)).toBe(false);
+  });
+
+  it('is due from the renewal lead before expiry, or a moment earlier (the connection asks at that lead by its own timer)', () => {
+    const now = 1_000_000;
+    const life = 900_000;
+    const lead = renewLeadMs(life);
+    expect(isDue(now + lead, life, now)).toBe(true);
+    expect(isDue(now + lead + DUE_SLACK_MS - 1, life, now)).toBe(true);
+    expect(isDue(now + lead + DUE_SLACK_MS + 1, life, now)).toBe(false);
+    expect(isDue(now + 600_000, life, now)).toBe(false);
+    expect(isDue(now - 1, life, now)).toBe(true);
   });
 
   it('retries a renewal that could not reach the server after 5 s, doubling up to a minute', () => {

@@ -1,9 +1,8 @@
-import { ChatClientError } from '@chat/client';
+import { ChatClientError, changePassword, deleteAccount, logoutAll, revokeSession, sessions as listSessions } from '@chat/client';
 import type { SessionView } from '@chat/contracts';
 import { LIMITS as Limits } from '../limits';
 import { act, errorBox, field, fullTime, h, openDialog, showError, toast } from '../dom';
 import { me } from '../state';
-import { accountApi } from './api';
 import { freshToken } from './tokens';
 
 // Account settings: change password (revokes every other session), the sessions (devices) with
@@ -67,7 +66,7 @@ function section(title: string, hint: string | null, ...content: HTMLElement[]) 
 async function loadSessions(box: HTMLElement) {
   const error = errorBox('sessions-error');
   try {
-    const { sessions } = await accountApi.sessions(await freshToken());
+    const sessions = await listSessions(location.origin, await freshToken());
     box.replaceChildren(h('ul', { class: 'session-list', testid: 'session-list' }, ...sessions.map((s) => sessionRow(s, box))), error);
   } catch (err) {
     box.replaceChildren(error);
@@ -80,7 +79,7 @@ function sessionRow(s: SessionView, box: HTMLElement) {
   const revoke = h('button', { type: 'button', class: 'small', testid: 'session-revoke' }, 'Revoke') as HTMLButtonElement;
   revoke.onclick = async () => {
     const done = await act(revoke, error, async () => {
-      await accountApi.revokeSession(await freshToken(), s.sessionId);
+      await revokeSession(location.origin, await freshToken(), s.sessionId);
       return true;
     });
     if (done) void loadSessions(box);
@@ -114,7 +113,7 @@ function signOutButtons(hooks: SettingsHooks) {
   all.onclick = async () => {
     const done = await act(all, error, async () => {
       hooks.endingAll(true);
-      await accountApi.logoutAll(await freshToken());
+      await logoutAll(location.origin, await freshToken());
       return true;
     });
     if (!done) hooks.endingAll(false);
@@ -145,7 +144,7 @@ function passwordForm() {
     e.preventDefault();
     const done = await act(save, error, async () => {
       if (next.value !== again.value) throw new ChatClientError('BAD_REQUEST', 'the new passwords differ');
-      await accountApi.changePassword(await freshToken(), current.value, next.value);
+      await changePassword(location.origin, await freshToken(), current.value, next.value);
       return true;
     });
     if (done) {
@@ -184,7 +183,7 @@ function deleteForm(hooks: SettingsHooks) {
     const done = await act(confirm, error, async () => {
       if (!pw.value) throw new ChatClientError('BAD_REQUEST', 'type your password to confirm');
       hooks.endingAll(true);
-      await accountApi.deleteAccount(await freshToken(), pw.value);
+      await deleteAccount(location.origin, await freshToken(), pw.value);
       return true;
     });
     if (!done) hooks.endingAll(false);

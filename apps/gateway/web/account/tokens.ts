@@ -1,33 +1,28 @@
-import { ChatClientError } from '@chat/client';
+import { ChatClientError, refresh } from '@chat/client';
 import { clearSession, saveSession, storedSession, type Session } from '../session';
 import { state } from '../state';
-import { accountApi } from './api';
-import { lifetimeOf, renewDelayMs, retryDelayMs, usableStored } from './renewal';
+import { isDue, lifetimeOf, renewLeadMs, usableStored } from './renewal';
 
-// Keeps the session's access token fresh without the user noticing: renewed before it expires
-// with POST /api/auth/refresh (which rotates the refresh token). Tabs of a remembered session
-// share one refresh token in localStorage, and presenting a used one revokes the session (theft
-// detection): so a renewal runs under the cross-tab lock `chat-refresh`, reads the stored
-// session again inside it, and uses the token another tab just got instead of renewing twice.
-// A session that cannot be renewed (SESSION_REVOKED, ACCOUNT_DISABLED) ends: `onLost`.
+// Renews the session's access token with POST /api/auth/refresh (which rotates the refresh
+// token), on demand: the connection asks for a token (`freshToken`, the ChatClient's token
+// function) when it opens and when its own timer says the token is due (renewBeforeMs: this
+// session's renewal lead); HTTP calls ask too. Nothing else renews or re-authenticates. Tabs of
+// a remembered session share one refresh token in localStorage, and presenting a used one
+// revokes the session (theft detection): so a renewal runs under the cross-tab lock
+// `chat-refresh`, reads the stored session again inside it, and uses the token another tab just
+// got instead of renewing twice. A session that cannot be renewed (SESSION_REVOKED,
+// ACCOUNT_DISABLED) ends: `onLost`.
 
 const LOCK = 'chat-refresh';
-/** Errors after which the session is over (anything else is retried: the server may be restarting). */
+/** Errors after which the session is over (anything else may pass: the server may be restarting). */
 const FATAL = new Set(['SESSION_REVOKED', 'ACCOUNT_DISABLED', 'UNAUTHENTICATED', 'AUTH_FAILED', 'BAD_REQUEST', 'FORBIDDEN']);
 
-interface Hooks {
-  /** A new access token (renewed here or by another tab): re-authenticate the open connection. */
-  renewed(session: Session): void;
-  /** The session cannot be renewed: back to the login form with the reason. */
-  lost(err: ChatClientError): void;
-}
-let hooks: Hooks = { renewed: () => undefined, lost: () => undefined };
-let timer: ReturnType<typeof setTimeout> | undefined;
+let lost: (err: ChatClientError) => void = () => undefined;
 let inFlight: Promise<Session | null> | null = null;
-let failures = 0;
 
-export function onTokens(h: Hooks) {
-  hooks = h;
+/** What to do when the session cannot be renewed (back to the login form with the reason). */
+export function onLost(fn: (err: ChatClientError) => void) {
+  lost = fn;
 }
 
 /** The access token's lifetime, from its own claims (iat, exp), else from the time we got it. */
@@ -44,37 +39,15 @@ function lifetime(s: Session): number {
 const expiresAtMs = (s: Session) => Date.parse(s.expiresAt);
 
 /** The access token is due for renewal (or expired). */
-export const needsRenewal = (s: Session) => renewDelayMs(expiresAtMs(s), lifetime(s), Date.now()) === 0;
+const needsRenewal = (s: Session) => isDue(expiresAtMs(s), lifetime(s), Date.now());
 
-/** Takes `s` as the page's session and plans its renewal. */
-export function adopt(s: Session) {
-  state.session = s;
-  schedule();
-}
-
-/** Plans the next renewal of the current session (replacing any planned one). */
-export function schedule(delayMs?: number) {
-  clearTimeout(timer);
-  const s = state.session;
-  if (!s) return;
-  const wait = delayMs ?? renewDelayMs(expiresAtMs(s), lifetime(s), Date.now());
-  // Timers of background tabs are throttled: waking up (visibility, focus) checks again too.
-  timer = setTimeout(() => void renew(), Math.min(wait, 2 ** 31 - 1));
-}
-
-export function stopRenewal() {
-  clearTimeout(timer);
-  timer = undefined;
-}
-
-/** Renews now when the token is due (a tab woken up after its timer was throttled). */
-export function renewIfDue() {
-  if (state.session && needsRenewal(state.session)) void renew();
-}
+/** How long before expiry the connection asks for a new token (the ChatClient's renewBeforeMs). */
+export const renewBeforeMs = (s: Session) => renewLeadMs(lifetime(s));
 
 /**
  * Renews the access token (once at a time per tab; across tabs under the lock). Resolves with
- * the new session, or null when it could not (the session ended, or it will be retried).
+ * the new session, or null when it could not: the session ended (`onLost` was called), or the
+ * server could not be reached (the caller tries again later).
  */
 export function renew(): Promise<Session | null> {
   inFlight ??= renewLocked().finally(() => (inFlight = null));
@@ -85,43 +58,48 @@ async function renewLocked(): Promise<Session | null> {
   const before = state.session;
   if (!before) return null;
   const work = async (): Promise<Session> => {
-    // Inside the lock: another tab may have renewed meanwhile; then its token is ours too. A
-    // remembered session is read from localStorage; a tab-only one may have been copied into a
-    // duplicated tab, which is asked.
-    const stored = before.remember ? storedSession(true) : ((await askPeers(before)) ?? storedSession(false));
-    const same = stored?.sessionId === before.sessionId ? stored : null;
+    // Inside the lock: another tab may have renewed meanwhile; then its token is ours too. The
+    // other tabs are asked first: their answers include any renewal made under the lock before
+    // ours (a renewing tab takes its new token before releasing the lock), while a write to
+    // localStorage may reach this tab a moment late; a tab-only session may also have been
+    // copied into a duplicated tab. Then the storage, and what this tab heard meanwhile.
+    const peer = await askPeers(before);
+    const stored = storedSession(before.remember);
+    const latest = [peer, stored, state.session]
+      .filter((c): c is Session => c?.sessionId === before.sessionId)
+      .reduce<Session | null>((a, c) => (a && expiresAtMs(a) >= expiresAtMs(c) ? a : c), null);
     if (
-      same &&
-      usableStored({ accessToken: same.accessToken, expiresAtMs: expiresAtMs(same) }, before.accessToken, lifetime(same), Date.now())
-    )
-      return same;
-    const refreshToken = same?.refreshToken ?? before.refreshToken;
-    const result = await accountApi.refresh(refreshToken);
+      latest &&
+      usableStored({ accessToken: latest.accessToken, expiresAtMs: expiresAtMs(latest) }, before.accessToken, lifetime(latest), Date.now())
+    ) {
+      if (state.session?.sessionId === before.sessionId) state.session = latest;
+      return latest;
+    }
+    const refreshToken = latest?.refreshToken ?? before.refreshToken;
+    const result = await refresh(location.origin, refreshToken);
     const next: Session = { ...result, remember: before.remember };
-    // Stored only over our own session: another tab may have logged out, or in as someone else.
-    if (state.session?.sessionId === before.sessionId && (same || !before.remember)) saveSession(next);
-    // A tab-only session lives in this tab's sessionStorage, which a duplicated tab copied: tell it.
-    if (!before.remember) channel?.postMessage({ kind: 'renewed', session: next } satisfies PeerMessage);
+    if (state.session?.sessionId === before.sessionId) {
+      // Stored only over our own session: another tab may have logged out, or in as someone else.
+      if (stored?.sessionId === before.sessionId || !before.remember) saveSession(next);
+      // Before the lock is released: a tab renewing next asks, and this tab answers with it.
+      state.session = next;
+    }
+    channel?.postMessage({ kind: 'renewed', session: next } satisfies PeerMessage);
     return next;
   };
   try {
     const locks = (navigator as Navigator & { locks?: LockManager }).locks;
     const next = locks ? await locks.request(LOCK, work) : await work();
     if (state.session?.sessionId !== before.sessionId) return null; // logged out meanwhile
-    failures = 0;
-    adopt(next);
-    hooks.renewed(next);
+    state.session = next;
     return next;
   } catch (err) {
     if (state.session?.sessionId !== before.sessionId) return null;
     const e = err instanceof ChatClientError ? err : new ChatClientError('INTERNAL', String(err));
     if (FATAL.has(e.code)) {
-      stopRenewal();
       clearSession(before);
-      hooks.lost(e);
-      return null;
+      lost(e);
     }
-    schedule(retryDelayMs(++failures));
     return null;
   }
 }
@@ -138,19 +116,21 @@ export function onStorageChanged(): 'same' | 'renewed' | 'gone' {
   // Another tab logged in anew: this tab's session still works (until it is reloaded).
   if (stored.sessionId !== s.sessionId) return 'same';
   if (stored.accessToken === s.accessToken) return 'same';
-  adopt(stored);
-  hooks.renewed(stored);
+  // The connection switches to it when its own renewal comes (the current token still works).
+  state.session = stored;
   return 'renewed';
 }
 
 /**
- * Tab-only sessions and duplicated tabs: a duplicated tab holds a copy of the session
- * (sessionStorage is copied), whose refresh token is used up once one of them renews. A renewal
- * is told to the other tabs ('renewed'), and a tab about to renew asks them first ('ask'): a
- * tab holding a newer token of the session answers with it ('session').
+ * The tabs of one session tell each other their tokens: tabs of a remembered session (whose
+ * shared localStorage may show another tab's write a moment late), and duplicated tabs of a
+ * tab-only session (each holding a copy of it: sessionStorage is copied), whose refresh token is
+ * used up once one of them renews. A renewal is told to the other tabs ('renewed'), and a tab
+ * about to renew asks them first ('ask'): a tab holding a newer token of the session answers
+ * with it ('session').
  */
 type PeerMessage = { kind: 'renewed' | 'session'; session: Session } | { kind: 'ask'; sessionId: string };
-/** How long a renewal waits for another tab's newer token of a tab-only session. */
+/** How long a renewal waits for another tab's newer token of the session. */
 const ASK_PEERS_MS = 250;
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('chat-session') : null;
 const newer = (a: Session, than: Session) => a.sessionId === than.sessionId && Date.parse(a.expiresAt) > Date.parse(than.expiresAt);
@@ -158,17 +138,17 @@ const newer = (a: Session, than: Session) => a.sessionId === than.sessionId && D
 channel?.addEventListener('message', (e: MessageEvent<PeerMessage>) => {
   const s = state.session;
   const m = e.data;
-  if (!s || s.remember || !m) return;
+  if (!s || !m) return;
   if (m.kind === 'ask') {
     if (m.sessionId === s.sessionId) channel.postMessage({ kind: 'session', session: s } satisfies PeerMessage);
   } else if (m.kind === 'renewed' && m.session && newer(m.session, s)) {
-    saveSession(m.session);
-    adopt(m.session);
-    hooks.renewed(m.session);
+    // A remembered session's renewer wrote localStorage itself; a tab-only one is this tab's copy.
+    if (!s.remember) saveSession(m.session);
+    state.session = m.session;
   }
 });
 
-/** A newer token of this tab-only session held by another tab (duplicated), or null. */
+/** A newer token of this session held by another tab, or null (after ASK_PEERS_MS). */
 function askPeers(mine: Session): Promise<Session | null> {
   if (!channel) return Promise.resolve(null);
   const ask = channel;
@@ -188,7 +168,11 @@ function askPeers(mine: Session): Promise<Session | null> {
   });
 }
 
-/** A fresh access token for an HTTP call (renewed first when due). */
+/**
+ * The session's access token, renewed first when due: the ChatClient's token function (each
+ * connection's `auth` and its in-band renewal) and the HTTP calls'. Rejects when there is none
+ * (the session ended, or the server cannot be reached now: the client retries with back-off).
+ */
 export async function freshToken(): Promise<string> {
   const s = state.session;
   if (!s) throw new ChatClientError('UNAUTHENTICATED', 'not logged in');

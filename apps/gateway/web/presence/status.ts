@@ -52,6 +52,8 @@ async function loadContacts(conn: ChatClient) {
     const { users, mine } = await conn.request('presence.contacts', {});
     if (state.client !== conn) return;
     for (const u of users) applyPresence(u);
+    // The whole set: someone who no longer shares a room with me is no longer listed.
+    state.contacts = new Set(users.map((u) => u.userId));
     applyMine(mine);
   } catch {
     // Retried on the next connection; live events still update what is shown.
@@ -60,8 +62,10 @@ async function loadContacts(conn: ChatClient) {
 
 let contactsTimer: ReturnType<typeof setTimeout> | undefined;
 /**
- * Someone joined a room of mine, or I joined one, or a conversation opened: new contacts,
- * whose statuses no event brings until they change. Read again (once for a burst of joins).
+ * The people who share a room with me changed: someone joined a room of mine, or I joined one,
+ * or a conversation opened (new contacts, whose statuses no event brings until they change);
+ * someone left, was kicked or banned, or a room was deleted (gone contacts, whose last status
+ * would otherwise stay). Read again (once for a burst).
  */
 export function refreshContactsSoon() {
   clearTimeout(contactsTimer);
@@ -248,7 +252,8 @@ const byName = (a: PresenceView, b: PresenceView) => a.username.localeCompare(b.
 
 /** The people column: contacts online (and away, busy), then offline ones with last seen; the server list for admins. */
 export function renderPresence() {
-  const all = [...state.presence.values()].map((p) => p.view);
+  const contacts = state.contacts;
+  const all = [...state.presence.values()].map((p) => p.view).filter((u) => contacts?.has(u.userId));
   const online = all.filter((u) => u.status !== 'offline').sort(byName);
   const offline = all.filter((u) => u.status === 'offline' && u.userId !== me()?.userId).sort(byName);
   el.onlineCount.textContent = String(online.length);

@@ -6,6 +6,7 @@ import { refreshSide } from '../side';
 import { client, el, me, roomTitle, state } from '../state';
 import { renderInvitations } from './invitations';
 import { badges } from '../reads/unread';
+import { refreshContactsSoon } from '../presence/status';
 
 // The left column: my rooms, pending invitations, conversations, and the public rooms I have
 // not joined. Rooms come from `room.mine` (mine, with my role) and `rooms.list` (mine plus the
@@ -107,6 +108,8 @@ export async function leaveRoom(roomId: string, button: HTMLButtonElement | null
       if (codeOf(err) !== 'NOT_MEMBER') throw err;
     }
     state.timelines.delete(roomId);
+    // Its members may share no other room with me: the people column is read again.
+    refreshContactsSoon();
     await loadRooms();
     if (state.currentRoomId === roomId) {
       if (state.rooms.has(roomId)) await openRoom(roomId);
