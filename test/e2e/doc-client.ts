@@ -160,6 +160,7 @@ export function expectPresenceView(where: string, p: any): void {
     userId: 'uuid',
     username: 'string',
     status: ['online', 'away', 'busy', 'offline'],
+    text: 'stringOrNull',
     lastSeen: 'time',
   });
 }
