@@ -134,7 +134,11 @@ describe('protocol.md, followed to the letter', () => {
   const recordPosition = (where: string, roomId: string, position: number) => allChatPositions.push({ where, roomId, position });
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // "ops" is a server administrator ("Give every service the same list").
+    const admins = { SERVER_ADMINS: 'ops' };
+    stack = await startTestStack({
+      serviceEnv: { gateway: admins, rooms: admins, history: admins, presence: admins, moderation: admins },
+    });
     base = stack.urls.gateway;
     wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
   });
@@ -405,7 +409,7 @@ describe('protocol.md, followed to the letter', () => {
 
     it('data may be omitted, {} or null for ops without fields; unknown fields are BAD_REQUEST', async () => {
       const c = await authed(users.carol);
-      for (const op of ['ping', 'rooms.list', 'presence.list']) {
+      for (const op of ['ping', 'rooms.list', 'presence.contacts', 'presence.active']) {
         for (const data of [undefined, {}, null]) {
           const r = await c.request(op, data);
           expect({ op, data, ok: r.ok, error: r.error }).toEqual({ op, data, ok: true, error: undefined });
@@ -1042,44 +1046,71 @@ describe('protocol.md, followed to the letter', () => {
 
   // -------------------------------------------------------------------------------------------
   describe('presence', () => {
-    let watcher: DocClient;
+    let watcher: DocClient; // alice: shares a two-member room with dave, so is his contact
+    let outsider: DocClient; // carol: shares no room with dave
+    let admin: DocClient; // ops: a server administrator (SERVER_ADMINS)
     let dave: Account;
+    const ofDave = (status?: string) => (e: any) =>
+      e.event === 'presence.changed' && e.data.userId === dave.userId && (status === undefined || e.data.status === status);
+    const expectOwnView = (where: string, v: any) =>
+      expectFields(where, v, {
+        status: ['online', 'away', 'busy', 'invisible'],
+        text: 'stringOrNull',
+        shown: ['online', 'away', 'busy', 'offline'],
+        updatedAt: 'time',
+      });
 
     beforeAll(async () => {
       dave = await account('dave');
+      await account('ops');
       watcher = await authed(users.alice);
+      outsider = await authed(users.carol);
+      admin = await authed(users.ops);
+      await watcher.call('room.create', { roomId: 'dave-and-alice', name: 'Dave and Alice' });
+      const m = watcher.mark();
+      const d0 = await authed(dave);
+      await d0.call('room.join', { roomId: 'dave-and-alice' });
+      d0.close();
+      await watcher.waitEvent(ofDave('offline'), m, 30_000);
     });
 
-    it('a new connection is online; presence.list lists users who are not offline', async () => {
+    it('a new connection is online for contacts; presence.contacts for anyone, presence.list for administrators only', async () => {
       const m = watcher.mark();
       const d1 = await authed(dave);
-      const ev = await watcher.waitEvent((e) => e.event === 'presence.changed' && e.data.userId === dave.userId, m);
+      const ev = await watcher.waitEvent(ofDave(), m);
       expectPresenceView('presence.changed', ev.data);
       expect(Number.isInteger(ev.position)).toBe(true);
-      expect(ev.data).toMatchObject({ username: 'dave', status: 'online' });
-      const list = await watcher.call('presence.list');
+      expect(ev.data).toMatchObject({ username: 'dave', status: 'online', text: null });
+
+      const contacts = await watcher.call('presence.contacts');
+      expectFields('presence.contacts', contacts, { users: 'array', mine: 'object' });
+      for (const u of contacts.users) expectPresenceView('presence.contacts.users[]', u);
+      expectOwnView('presence.contacts.mine', contacts.mine);
+      expect(contacts.users.find((u: any) => u.userId === dave.userId)).toMatchObject({ username: 'dave', status: 'online' });
+      // the caller is one of their own contacts
+      expect(contacts.users.find((u: any) => u.userId === users.alice.userId)).toMatchObject({ username: 'alice', status: 'online' });
+      // a user who never chose is online without text
+      expect(contacts.mine).toMatchObject({ status: 'online', text: null, shown: 'online' });
+
+      const forbidden = await watcher.request('presence.list');
+      expectWsError('presence.list by a non-administrator', forbidden, 'FORBIDDEN', forbidden.id);
+      const list = await admin.call('presence.list');
       expectFields('presence.list', list, { users: 'array' });
       for (const u of list.users) expectPresenceView('presence.list[]', u);
       for (const u of list.users) expect(u.status).not.toBe('offline');
       expect(list.users.find((u: any) => u.userId === dave.userId)).toMatchObject({ username: 'dave', status: 'online' });
+
       d1.close();
-      // (observed: the very first disconnect of a user can take ~8-13 s to be reported)
-      await watcher.waitEvent(
-        (e) => e.event === 'presence.changed' && e.data.userId === dave.userId && e.data.status === 'offline',
-        m,
-        30_000,
-      );
+      await watcher.waitEvent(ofDave('offline'), m, 30_000);
+      // someone who shares no room (within the fan-out size) with dave is sent nothing of it
+      expect(outsider.eventsWhere(ofDave())).toEqual([]);
     });
 
-    it('presence.set and the derived status (online > busy > away, offline with no connection)', async () => {
-      const positions: number[] = [];
+    it('presence.set: a choice per user (every device); the derived status; invisible; text; offline with no connection', async () => {
+      const seen: any[] = [];
       const waitStatus = async (status: string, from: number) => {
-        const ev = await watcher.waitEvent(
-          (e) => e.event === 'presence.changed' && e.data.userId === dave.userId && e.data.status === status,
-          from,
-          30_000,
-        );
-        positions.push(ev.position);
+        const ev = await watcher.waitEvent(ofDave(status), from, 30_000);
+        seen.push(ev);
         return ev;
       };
       let m = watcher.mark();
@@ -1087,43 +1118,78 @@ describe('protocol.md, followed to the letter', () => {
       await waitStatus('online', m);
 
       m = watcher.mark();
+      const d1m = d1.mark();
       const set = await d1.request('presence.set', { status: 'away' });
       expect(set.ok).toBe(true);
-      expect(set.data).toEqual({ status: 'away' });
-      const away = await waitStatus('away', m);
-      // the user's own connection gets it as well (every authenticated connection)
-      await d1.waitEvent((e) => e.event === 'presence.changed' && e.data.userId === dave.userId && e.data.status === 'away');
+      expectOwnView('presence.set', set.data);
+      expect(set.data).toMatchObject({ status: 'away', text: null, shown: 'away' });
+      await waitStatus('away', m);
+      // the user's own connections are among the members of the room: they get it as well
+      await d1.waitEvent(ofDave('away'), d1m);
+
+      // the choice belongs to the user: a new connection does not change it
+      const d2 = await authed(dave);
+      const mine = (await d2.call('presence.contacts')).mine;
+      expect(mine).toMatchObject({ status: 'away', text: null, shown: 'away' });
+
+      // set on one device: the other gets presence.mine; text is trimmed
+      m = watcher.mark();
+      const d1b = d1.mark();
+      const busy = await d2.call('presence.set', { status: 'busy', text: '  在开会  ' });
+      expect(busy).toMatchObject({ status: 'busy', text: '在开会', shown: 'busy' });
+      const busyEv = await waitStatus('busy', m);
+      expect(busyEv.data.text).toBe('在开会');
+      const mineEv = await d1.waitEvent((e) => e.event === 'presence.mine' && e.data.status === 'busy', d1b);
+      expect(mineEv.position).toBe(0);
+      expectOwnView('presence.mine', mineEv.data);
+      expect(mineEv.data).toMatchObject({ text: '在开会', shown: 'busy' });
+
+      // one of two connections closes: still connected, still busy; then online without text
+      m = watcher.mark();
+      d2.close();
+      await d1.call('presence.set', { status: 'online' });
+      const online = await waitStatus('online', m);
+      expect(online.data.text).toBeNull();
+      expect(watcher.events.slice(m).filter(ofDave('offline'))).toEqual([]);
+
+      // invisible: others see offline (no text); the user still sees their choice
+      m = watcher.mark();
+      const inv = await d1.call('presence.set', { status: 'invisible', text: 'hidden' });
+      expect(inv).toMatchObject({ status: 'invisible', text: 'hidden', shown: 'offline' });
+      const invEv = await waitStatus('offline', m);
+      expect(invEv.data.text).toBeNull();
+      expect((await admin.call('presence.list')).users.find((u: any) => u.userId === dave.userId)).toBeUndefined();
 
       m = watcher.mark();
-      const d2 = await authed(dave); // starts online: online > away
+      await d1.call('presence.set', { status: 'online' });
       await waitStatus('online', m);
-
-      m = watcher.mark();
-      expect((await d2.call('presence.set', { status: 'busy' })).status).toBe('busy'); // busy > away
-      await waitStatus('busy', m);
-
-      m = watcher.mark();
-      d2.close(); // only the away connection is left
-      const back = await waitStatus('away', m);
-      expect(Date.parse(back.data.lastSeen)).toBeGreaterThanOrEqual(Date.parse(away.data.lastSeen));
-      const list = await watcher.call('presence.list');
-      expect(list.users.find((u: any) => u.userId === dave.userId)).toMatchObject({ status: 'away' });
+      expect((await admin.call('presence.list')).users.find((u: any) => u.userId === dave.userId)).toMatchObject({ status: 'online' });
 
       m = watcher.mark();
       d1.close();
       await waitStatus('offline', m);
-      const list2 = await watcher.call('presence.list');
-      expect(list2.users.find((u: any) => u.userId === dave.userId)).toBeUndefined();
-      // for one user, later events have higher positions
-      for (let i = 1; i < positions.length; i++) expect(positions[i]).toBeGreaterThan(positions[i - 1]);
+      expect((await admin.call('presence.list')).users.find((u: any) => u.userId === dave.userId)).toBeUndefined();
+      // for one user, later events have higher positions; lastSeen is the time of each change
+      for (let i = 1; i < seen.length; i++) {
+        expect(seen[i].position).toBeGreaterThan(seen[i - 1].position);
+        expect(Date.parse(seen[i].data.lastSeen)).toBeGreaterThanOrEqual(Date.parse(seen[i - 1].data.lastSeen));
+      }
+      // nothing of it reached someone who is not a contact
+      expect(outsider.eventsWhere(ofDave())).toEqual([]);
 
       const d3 = await authed(dave);
       for (const bad of ['offline', 'Online', '', 'dnd']) {
         const r = await d3.request('presence.set', { status: bad });
         expectWsError(`presence.set ${bad}`, r, 'BAD_REQUEST', r.id);
       }
+      for (const text of ['x'.repeat(101), 'two\nlines', 'bell\u0007']) {
+        const r = await d3.request('presence.set', { status: 'busy', text });
+        expectWsError(`presence.set text ${JSON.stringify(text.slice(0, 12))}`, r, 'BAD_REQUEST', r.id);
+      }
       const none = await d3.request('presence.set', {});
       expectWsError('presence.set without status', none, 'BAD_REQUEST', none.id);
+      // nothing was changed by the refused ones
+      expect((await d3.call('presence.contacts')).mine).toMatchObject({ status: 'online', text: null });
       d3.close();
     });
   });
@@ -1179,6 +1245,10 @@ describe('protocol.md, followed to the letter', () => {
         WS_AUTH_TIMEOUT_MS: '1500',
         ACCESS_TOKEN_TTL_S: '30', // the smallest value the gateway accepts (not documented)
         WS_MAX_BUFFERED_BYTES: '65536',
+        // The longest keep-alive interval: a client that does not read does not answer pings
+        // either, and is dropped (1006) at the second ping after it stopped reading, which would
+        // otherwise race the 4408 test below (item 5 of "Connection lifecycle").
+        WS_PING_INTERVAL_MS: '60000',
       });
       gwUrl = `http://127.0.0.1:${port}`;
       gwWs = `ws://127.0.0.1:${port}/ws`;
@@ -1258,19 +1328,16 @@ describe('protocol.md, followed to the letter', () => {
       await sender.call('room.create', { roomId: 'flood', name: 'Flood' });
       const slow = await authed(frank, gwWs);
       await slow.call('room.join', { roomId: 'flood' });
-      const mark = sender.mark();
       slow.ws.pause(); // stop reading
       // "more than N bytes waiting to be sent": the OS socket buffers (several MB on loopback)
-      // fill first, so keep posting until the gateway drops frank (seen as his presence going
-      // offline), or up to 3600 messages of 4000 characters (~14 MB).
-      const body = 'f'.repeat(4000);
-      const dropped = () =>
-        sender.events
-          .slice(mark)
-          .some((e) => e.event === 'presence.changed' && e.data.userId === frank.userId && e.data.status === 'offline');
-      for (let sent = 0; sent < 3600 && !dropped(); sent += 200) {
+      // fill first, so post about 14 MB in 900 messages of 4000 four-byte characters. The close
+      // comes once the OS buffers are full, and the gateway then waits at most 30 s for the client
+      // to read up to it: few large messages keep what is sent after it short. The gateway's
+      // closing handshake only ends when the client reads, so nothing else shows the close earlier.
+      const body = '😀'.repeat(4000);
+      for (let sent = 0; sent < 900; sent += 100) {
         const batch = await Promise.all(
-          Array.from({ length: 200 }, (_, j) =>
+          Array.from({ length: 100 }, (_, j) =>
             sender.request('message.send', { roomId: 'flood', clientMsgId: `f-${sent + j}`, body }, { timeoutMs: 60_000 }),
           ),
         );

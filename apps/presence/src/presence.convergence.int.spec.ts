@@ -24,6 +24,16 @@ describe('presence service - replicas converge on what the stream stored', () =>
     ]);
     live = recordLive(nc, s);
     await nc.flush();
+    // Each replica settles every user once, from its own inputs, at its first expiry check
+    // (PRESENCE_EXPIRY_CHECK_MS) after the start-up grace. The tests below divide the replicas on
+    // purpose, and a settle inside that window (a loaded machine delays the first check) stores
+    // each replica's partial view: online from one, offline from the other. So wait until both
+    // have run an expiry check: a probe gateway that beat once (no connections, timeout 3 x
+    // 100 ms) is expired by each (a check expires first, then settles).
+    const probe = fakeGateway(nc, s);
+    probe.heartbeat(100, []);
+    await delivered(); // both hold the probe gateway from here on, until their own check expires it
+    await eventually(async () => (await metric(a, 'presence_gateways')) === 0 && (await metric(b, 'presence_gateways')) === 0, 30_000);
   });
   afterAll(async () => {
     live.stop();
