@@ -261,7 +261,15 @@ describe('protocol.md, followed to the letter', () => {
       for (const name of ['alice', 'Alice', 'ＡＬＩＣＥ']) {
         const l = await login(name, 'password-1');
         expect({ name, status: l.status }).toEqual({ name, status: 200 });
-        expectFields('login', l.json, { accessToken: 'string', tokenType: 'string', expiresAt: 'string', user: 'object' });
+        expectFields('login', l.json, {
+          accessToken: 'string',
+          tokenType: 'string',
+          expiresAt: 'string',
+          refreshToken: 'string',
+          refreshExpiresAt: 'string',
+          sessionId: 'string',
+          user: 'object',
+        });
         expectFields('login.user', l.json.user, { userId: 'uuid', username: 'string' });
         expect(l.json.tokenType).toBe('Bearer');
         expect(l.json.user.username).toBe('alice');
@@ -380,7 +388,7 @@ describe('protocol.md, followed to the letter', () => {
 
       const ok = await c.request('auth', { token: users.alice.token });
       expect(ok.ok).toBe(true);
-      expectFields('auth', ok.data, { user: 'object', protocol: 'integer', expiresAt: 'string' });
+      expectFields('auth', ok.data, { user: 'object', protocol: 'integer', expiresAt: 'string', sessionId: 'string' });
       expectFields('auth.user', ok.data.user, { userId: 'uuid', username: 'string' });
       expect(ok.data).toEqual({
         user: { userId: users.alice.userId, username: 'alice' },
