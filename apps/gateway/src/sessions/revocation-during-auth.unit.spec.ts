@@ -24,7 +24,7 @@ describe('session revocations - a revocation arriving while the auth checks the 
     WS_AUTH_TIMEOUT_MS: 60_000,
     WS_MAX_CONNECTIONS_PER_USER: 20,
     PRESENCE_IDLE_MS: 300_000,
-  } as GatewayConfig;
+  } as unknown as GatewayConfig;
   const metrics = { authenticated: { inc: () => undefined, dec: () => undefined } } as unknown as GatewayMetrics;
   const logger = { warn: () => undefined } as unknown as Logger;
 
