@@ -63,6 +63,8 @@ export const Limits = {
   statusTextMaxChars: 100,
   /** Users in one `presence.room` page. */
   presencePageMax: 200,
+  /** Users in one `presence.contacts` / `presence.list` page (and its default): one page is enough for most users. */
+  presenceListPageMax: 1000,
   /** Refresh tokens are `<sessionId>.<secret>`; longer input is refused unread. */
   refreshTokenMaxChars: 200,
   /** Sessions listed by GET /api/account/sessions (newest first). */
@@ -478,6 +480,20 @@ export class TypingRequest extends RoomRef {
   typing: boolean;
 }
 
+/** `presence.contacts` and `presence.list`: a page of users (in user id order). */
+export class PresencePageRequest {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  offset?: number;
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.presenceListPageMax)
+  limit?: number;
+}
+
 /** `presence.room`: statuses of a room's members, a page at a time (the member list's order). */
 export class PresenceRoomRequest extends RoomRef {
   @IsOptional()
@@ -535,7 +551,8 @@ export class PostMessageRpc extends asUser(SendMessageRequest) {}
 /** History authorises the read itself: `userId` is the caller, from the verified token. */
 export class HistoryPageRpc extends asUserId(HistoryPageRequest) {}
 /** `presence.list` answers server administrators only (FORBIDDEN for anyone else). */
-export class PresenceListRpc extends asUser(Empty) {}
+export class PresenceListRpc extends asUser(PresencePageRequest) {}
+export class PresenceContactsRpc extends asUser(PresencePageRequest) {}
 export class SetStatusRpc extends asUser(SetStatusRequest) {}
 export class PresenceRoomRpc extends asActorId(PresenceRoomRequest) {}
 /** The rooms service's view of whom a user's presence reaches (see rooms.presenceAudience). */
@@ -545,6 +562,22 @@ export class PresenceAudienceRpc extends asUserId(Empty) {
   @Min(2)
   @Max(Limits.memberLimitMax)
   maxMembers: number;
+  /**
+   * A page of the contacts (distinct members of those rooms, caller included, in user id
+   * order) is wanted too: `contactsLimit` of them from `contactsOffset`. Without
+   * `contactsLimit` only the rooms are answered (the fan-out's question, answered without
+   * building the contacts).
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  contactsOffset?: number;
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.presenceListPageMax)
+  contactsLimit?: number;
 }
 export class ModerationCheckRpc extends RoomRef {
   @IsUUID() senderId: string;

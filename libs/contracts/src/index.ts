@@ -78,6 +78,8 @@ export {
   TypingRequest,
   PresenceRoomRequest,
   PresenceRoomRpc,
+  PresencePageRequest,
+  PresenceContactsRpc,
   PresenceAudienceRpc,
   RefreshRequest,
   ChangePasswordRequest,

@@ -24,6 +24,7 @@ import {
   ModerationCheckRpc,
   PostMessageRpc,
   PresenceListRpc,
+  PresenceContactsRpc,
   PresenceAudienceRpc,
   PresenceRoomRpc,
   SetStatusRpc,
@@ -121,17 +122,22 @@ export const RpcOperations = {
    */
   'rooms.presenceAudience': {
     dto: PresenceAudienceRpc,
-    res: reply<{ roomIds: string[]; contactIds: string[] }>(),
+    /** `contactIds`/`contactTotal` only when `contactsLimit` was given. */
+    res: reply<{ roomIds: string[]; contactIds?: string[]; contactTotal?: number }>(),
     kind: 'query',
   },
   /** Every non-offline user of the server: server administrators only. */
-  'presence.list': { dto: PresenceListRpc, res: reply<{ users: PresenceView[] }>(), kind: 'query' },
+  'presence.list': { dto: PresenceListRpc, res: reply<{ users: PresenceView[]; total: number }>(), kind: 'query' },
   /** The caller's choice (KV ns_presence, CAS), applied by every presence replica. */
   'presence.set': { dto: SetStatusRpc, res: reply<OwnPresenceView>(), kind: 'command' },
   /** Statuses of a page of a room's members (member list order); members only. */
   'presence.room': { dto: PresenceRoomRpc, res: reply<{ roomId: string; users: PresenceView[]; total: number }>(), kind: 'query' },
   /** Statuses of the caller's contacts (members of their rooms up to the fan-out size) and their own choice. */
-  'presence.contacts': { dto: CallerRpc, res: reply<{ users: PresenceView[]; mine: OwnPresenceView }>(), kind: 'query' },
+  'presence.contacts': {
+    dto: PresenceContactsRpc,
+    res: reply<{ users: PresenceView[]; total: number; mine: OwnPresenceView }>(),
+    kind: 'query',
+  },
   'moderation.check': { dto: ModerationCheckRpc, res: reply<ModerationVerdict>(), kind: 'query' },
 } as const satisfies Record<`${string}.${string}`, { dto: new () => object; res: Reply<unknown>; kind: 'command' | 'query' }>;
 

@@ -21,6 +21,7 @@ import {
   SetStatusRequest,
   TypingRequest,
   PresenceRoomRequest,
+  PresencePageRequest,
   UpdateRoomRequest,
   UserRef,
 } from '../dto';
@@ -166,10 +167,10 @@ export const WsOperations = {
   'read.state': forward({ dto: null, auth: true, rpc: 'history.readState', caller: 'user' }),
   'room.stats': forward({ dto: StatsRequest, auth: true, rpc: 'history.stats', caller: 'user' }),
   'admin.retentionRuns': forward({ dto: null, auth: true, rpc: 'history.retentionRuns', caller: 'user' }),
-  'presence.list': forward({ dto: null, auth: true, rpc: 'presence.list', caller: 'user' }),
+  'presence.list': forward({ dto: PresencePageRequest, auth: true, rpc: 'presence.list', caller: 'user' }),
   'presence.set': forward({ dto: SetStatusRequest, auth: true, rpc: 'presence.set', caller: 'user' }),
   'presence.room': forward({ dto: PresenceRoomRequest, auth: true, rpc: 'presence.room', caller: 'actorId' }),
-  'presence.contacts': forward({ dto: null, auth: true, rpc: 'presence.contacts', caller: 'user' }),
+  'presence.contacts': forward({ dto: PresencePageRequest, auth: true, rpc: 'presence.contacts', caller: 'user' }),
   /** The user is active on this connection (input, focus): ends automatic away. */
   'presence.active': local({ dto: null, auth: true, res: reply<{ idle: false }>() }),
   typing: local({ dto: TypingRequest, auth: true, res: reply<{ roomId: string; typing: boolean }>() }),
