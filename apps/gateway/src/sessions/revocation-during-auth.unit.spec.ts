@@ -65,4 +65,42 @@ describe('session revocations - a revocation arriving while the auth checks the 
       session.clearTimers();
     }
   });
+
+  it('a re-auth whose new session is revoked while it is checked is refused and the connection is closed 4410 after the reply', async () => {
+    const sessions = new Sessions(config, metrics);
+    const revocations = new SessionRevocations(sessions, {} as never, {} as never, logger);
+    const answers: ((r: Result<VerifiedToken>) => void)[] = [];
+    const check = {
+      verifyAccess: () => new Promise<Result<VerifiedToken>>((resolve) => answers.push(resolve)),
+    } as unknown as SessionCheck;
+    const rooms = {
+      register: async () => undefined,
+      applyRoomList: async () => undefined,
+      unregister: () => undefined,
+    } as unknown as SessionRooms;
+    const rpc = { call: async () => ok({ roomIds: [] }) };
+    const resume = { hold: () => undefined, abandon: () => undefined, prepare: async () => undefined } as unknown as SessionResume;
+    const local = new LocalOps(check, rpc as never, sessions, rooms, {} as never, resume);
+    const conn = { connId: 'c2', close: () => undefined, send: () => true } as unknown as WireConnection;
+    const session = sessions.open(conn);
+    const user = { userId, username: 'ann' };
+    try {
+      const first = local.handlers.auth({ session, correlationId: 'x' }, { token: 'a.b.c' });
+      answers[0](ok({ user, expiresAtMs: Date.now() + 900_000, sessionId: `${userId}.old` }));
+      expect((await first).ok).toBe(true);
+
+      const newSession = `${userId}.new`;
+      const again = local.handlers.auth({ session, correlationId: 'y' }, { token: 'd.e.f' });
+      revocations.apply({ userId, sessionIds: [newSession], exceptSessionId: null, reason: 'logout' });
+      answers[1](ok({ user, expiresAtMs: Date.now() + 900_000, sessionId: newSession }));
+      const reply = await again;
+      expect({ code: reply.ok ? 'OK' : reply.error.code, close: session.closeAfterReply?.code, sessionId: session.sessionId }).toEqual({
+        code: 'SESSION_REVOKED',
+        close: WsCloseCodes.sessionRevoked,
+        sessionId: `${userId}.old`,
+      });
+    } finally {
+      session.clearTimers();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { CONFIG } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import { GatewayMetrics } from '../metrics';
 import type { WireConnection } from '../wire/connection';
+import { RecentRevocations } from './recent-revocations';
 import { Session } from './session';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -29,6 +30,8 @@ export class Sessions {
   private readonly listeners: SessionListener[] = [];
   /** userId -> its sessions authenticating or authenticated here (the per-user connection limit). */
   private readonly byUser = new Map<string, Set<Session>>();
+  /** Revocations handled in the last minute, for the auths awaiting meanwhile (SessionRevocations notes them). */
+  readonly recentRevocations = new RecentRevocations();
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
