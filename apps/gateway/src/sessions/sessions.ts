@@ -8,6 +8,7 @@ import { RecentRevocations } from './recent-revocations';
 import { Session } from './session';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const NO_SESSIONS: ReadonlySet<Session> = new Set();
 
 /** Told of session changes (presence signals, fan-out clean-up); called synchronously, in order. */
 export interface SessionListener {
@@ -58,6 +59,11 @@ export class Sessions {
 
   all(): IterableIterator<Session> {
     return this.byConn.values();
+  }
+
+  /** The sessions of `userId` authenticating or authenticated here (none: empty). */
+  ofUser(userId: string): ReadonlySet<Session> {
+    return this.byUser.get(userId) ?? NO_SESSIONS;
   }
 
   /** The connection closed: the session ends, and listeners forget it. */
