@@ -1058,7 +1058,7 @@ describe('protocol.md, followed to the letter', () => {
       expect(Number.isInteger(ev.position)).toBe(true);
       expect(ev.data).toMatchObject({ username: 'dave', status: 'online' });
       const list = await watcher.call('presence.list');
-      expectFields('presence.list', list, { users: 'array' });
+      expectFields('presence.list', list, { users: 'array', total: 'integer' });
       for (const u of list.users) expectPresenceView('presence.list[]', u);
       for (const u of list.users) expect(u.status).not.toBe('offline');
       expect(list.users.find((u: any) => u.userId === dave.userId)).toMatchObject({ username: 'dave', status: 'online' });

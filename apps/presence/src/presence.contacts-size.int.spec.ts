@@ -33,8 +33,12 @@ describe('presence service - presence.contacts for a user with many contacts', (
     const roomIds = Array.from({ length: 12 }, (_, i) => `big-${i}`);
     sub = nc.subscribe(s.rpc('rooms.presenceAudience'), {
       callback: (_err, m) => {
-        const req = decodeJson(m.data) as { userId: string };
-        const data = req.userId === me.userId ? { roomIds, contactIds: ids } : { roomIds: [], contactIds: [] };
+        const req = decodeJson(m.data) as { userId: string; contactsOffset?: number; contactsLimit?: number };
+        const mine = req.userId === me.userId ? ids : [];
+        const offset = req.contactsOffset ?? 0;
+        const page =
+          req.contactsLimit === undefined ? {} : { contactIds: mine.slice(offset, offset + req.contactsLimit), contactTotal: mine.length };
+        const data = { roomIds: req.userId === me.userId ? roomIds : [], ...page };
         m.respond(encodeJson({ ok: true, data }));
       },
     });

@@ -84,12 +84,21 @@ export function fakeRooms(nc: NatsConnection, s: Subjects, rooms: Map<string, Fa
     nc.subscribe(s.rpc('rooms.presenceAudience'), {
       queue: 'rooms',
       callback: (_err, m) => {
-        const req = decodeJson(m.data) as { userId: string; maxMembers: number };
+        const req = decodeJson(m.data) as { userId: string; maxMembers: number; contactsOffset?: number; contactsLimit?: number };
         const roomIds = [...rooms]
           .filter(([, ms]) => ms.length <= req.maxMembers && ms.some((x) => x.userId === req.userId))
           .map(([id]) => id);
-        const contactIds = [...new Set(roomIds.flatMap((id) => rooms.get(id)!.map((x) => x.userId)))];
-        reply(m, { ok: true, data: { roomIds: roomIds.sort(), contactIds: contactIds.sort() } });
+        if (req.contactsLimit === undefined) return reply(m, { ok: true, data: { roomIds: roomIds.sort() } });
+        const contactIds = [...new Set(roomIds.flatMap((id) => rooms.get(id)!.map((x) => x.userId)))].sort();
+        const offset = req.contactsOffset ?? 0;
+        reply(m, {
+          ok: true,
+          data: {
+            roomIds: roomIds.sort(),
+            contactIds: contactIds.slice(offset, offset + req.contactsLimit),
+            contactTotal: contactIds.length,
+          },
+        });
       },
     }),
     nc.subscribe(s.rpc('rooms.members'), {
