@@ -214,6 +214,10 @@ describe('presence service - choices, fan-out and queries over NATS', () => {
 
     const outsider = user('out');
     expect(code(await rpc().call('presence.room', { actorId: outsider.userId, roomId: 'klm' }))).toBe('NOT_FOUND');
+    // A public room: anyone may see its member list, but only its members read their statuses.
+    rooms.set('pub-klm', [kai, lee]);
+    expect((await rpc().callOrThrow('presence.room', { actorId: kai.userId, roomId: 'pub-klm' })).total).toBe(2);
+    expect(code(await rpc().call('presence.room', { actorId: outsider.userId, roomId: 'pub-klm' }))).toBe('NOT_MEMBER');
     expect(code(await rpc().call('presence.room', { actorId: kai.userId, roomId: 'BAD ROOM' }))).toBe('BAD_REQUEST');
     expect(code(await rpc().call('presence.room', { actorId: kai.userId, roomId: 'klm', limit: 201 }))).toBe('BAD_REQUEST');
   });

@@ -44,18 +44,19 @@ export class PresenceController {
   }
 
   /**
-   * A page of a room's members with their statuses. The rooms service answers the page and
-   * authorises it (the member list's rules: NOT_FOUND for a room the caller may not see); a
-   * member presence never saw shows offline, last seen when they joined.
+   * A page of a room's members with their statuses, for its members only. The rooms service
+   * answers the page and the caller's place in the room (the member list's rules: NOT_FOUND
+   * for a room the caller may not see, e.g. a private one); someone who may see a public room
+   * but is not in it gets NOT_MEMBER. A member presence never saw shows offline, last seen when
+   * they joined.
    */
   @MessagePattern(Rpc.presenceRoom)
   async room(@Payload() req: PresenceRoomRpc): Promise<{ roomId: string; users: PresenceView[]; total: number }> {
-    const page = await this.rpc.callOrThrow('rooms.members', {
-      actorId: req.actorId,
-      roomId: req.roomId,
-      offset: req.offset,
-      limit: req.limit,
-    });
+    const [details, page] = await Promise.all([
+      this.rpc.callOrThrow('rooms.details', { userId: req.actorId, roomId: req.roomId }),
+      this.rpc.callOrThrow('rooms.members', { actorId: req.actorId, roomId: req.roomId, offset: req.offset, limit: req.limit }),
+    ]);
+    if (details.myRole === null) throw new ChatError('NOT_MEMBER', `only members of "${req.roomId}" see its members' statuses`);
     const users = page.members.map((m): PresenceView => {
       const v = this.presence.viewOf(m.userId);
       return v
