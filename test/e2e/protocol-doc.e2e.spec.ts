@@ -1091,7 +1091,7 @@ describe('protocol.md, followed to the letter', () => {
       expect(ev.data).toMatchObject({ username: 'dave', status: 'online', text: null });
 
       const contacts = await watcher.call('presence.contacts');
-      expectFields('presence.contacts', contacts, { users: 'array', mine: 'object' });
+      expectFields('presence.contacts', contacts, { users: 'array', total: 'integer', mine: 'object' });
       for (const u of contacts.users) expectPresenceView('presence.contacts.users[]', u);
       expectOwnView('presence.contacts.mine', contacts.mine);
       expect(contacts.users.find((u: any) => u.userId === dave.userId)).toMatchObject({ username: 'dave', status: 'online' });
@@ -1103,7 +1103,7 @@ describe('protocol.md, followed to the letter', () => {
       const forbidden = await watcher.request('presence.list');
       expectWsError('presence.list by a non-administrator', forbidden, 'FORBIDDEN', forbidden.id);
       const list = await admin.call('presence.list');
-      expectFields('presence.list', list, { users: 'array' });
+      expectFields('presence.list', list, { users: 'array', total: 'integer' });
       for (const u of list.users) expectPresenceView('presence.list[]', u);
       for (const u of list.users) expect(u.status).not.toBe('offline');
       expect(list.users.find((u: any) => u.userId === dave.userId)).toMatchObject({ username: 'dave', status: 'online' });

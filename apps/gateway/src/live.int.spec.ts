@@ -266,6 +266,40 @@ describe('gateway live - typing, presence delivery, activity, limits and shutdow
     expect(out.c.events('presence.changed').map((x) => x.position)).toEqual([position + 1]);
   });
 
+  it('presence - not delivered through a conversation while a block stands (stored before the follow, or set live)', async () => {
+    const [stored, live] = [`dm-${randomUUID().slice(0, 8)}`, `dm-${randomUUID().slice(0, 8)}`];
+    const shared = room('pshared');
+    const ann = await registerMember(svc, memberships, `ann${randomUUID().slice(0, 6)}`, [stored, live, shared]);
+    const bob = await registerMember(svc, memberships, `bob${randomUUID().slice(0, 6)}`, [stored, live, shared]);
+    const block = (roomId: string, type: 'UserBlocked' | 'UserUnblocked') => {
+      const e = makeEvent<UserBlocked>(serviceCtx('rooms'), type as 'UserBlocked', 1, {
+        roomId,
+        blockerId: bob.user.userId,
+        blockedId: ann.user.userId,
+      });
+      return svc.deps.js.append(s.chat.roomMeta(roomId), e, { msgId: e.id });
+    };
+    await block(stored, 'UserBlocked');
+    const [annC, bobC] = [await connect(), await connect()];
+    await annC.auth(ann.token);
+    await bobC.auth(bob.token);
+    const position = 3_000_000 + Math.floor(Math.random() * 1_000_000);
+    pushPresence([stored], position, bob.user, 'busy');
+    pushPresence([stored], position + 1, ann.user, 'away');
+    // The conversation without a block carries presence; once blocked (live), it does not.
+    pushPresence([live], position + 2, bob.user, 'online');
+    await annC.waitFor('presence.changed', (_d, p) => p === position + 2);
+    await block(live, 'UserBlocked');
+    await bobC.waitFor('user.blocked', (d) => d.roomId === live);
+    pushPresence([live], position + 3, bob.user, 'away');
+    pushPresence([live], position + 4, ann.user, 'away');
+    // A change through a room they share marks the point by which anything would have arrived.
+    pushPresence([shared], position + 5, bob.user, 'busy');
+    for (const c of [annC, bobC]) await c.waitFor('presence.changed', (_d, p) => p === position + 5);
+    expect(annC.events('presence.changed').map((f) => f.position)).toEqual([position + 2, position + 5]);
+    expect(bobC.events('presence.changed').map((f) => f.position)).toEqual([position + 2, position + 5]);
+  });
+
   it('presence - a malformed room presence signal is dropped and delivery goes on', async () => {
     const r = room('pbad');
     const a = await authed('a', [r]);

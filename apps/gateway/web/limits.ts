@@ -7,9 +7,13 @@ import type { Limits, WsCloseCodes, WsLimits } from '@chat/contracts';
 export const LIMITS = {
   statusTextMaxChars: 100,
   presencePageMax: 200,
+  presenceListPageMax: 1000,
   passwordMinChars: 8,
   passwordMaxChars: 256,
-} as const satisfies Pick<typeof Limits, 'statusTextMaxChars' | 'presencePageMax' | 'passwordMinChars' | 'passwordMaxChars'>;
+} as const satisfies Pick<
+  typeof Limits,
+  'statusTextMaxChars' | 'presencePageMax' | 'presenceListPageMax' | 'passwordMinChars' | 'passwordMaxChars'
+>;
 
 export const WS_LIMITS = {
   typingMinIntervalMs: 2000,

@@ -214,6 +214,10 @@ describe('presence service - choices, fan-out and queries over NATS', () => {
 
     const outsider = user('out');
     expect(code(await rpc().call('presence.room', { actorId: outsider.userId, roomId: 'klm' }))).toBe('NOT_FOUND');
+    // A public room: anyone may see its member list, but only its members read their statuses.
+    rooms.set('pub-klm', [kai, lee]);
+    expect((await rpc().callOrThrow('presence.room', { actorId: kai.userId, roomId: 'pub-klm' })).total).toBe(2);
+    expect(code(await rpc().call('presence.room', { actorId: outsider.userId, roomId: 'pub-klm' }))).toBe('NOT_MEMBER');
     expect(code(await rpc().call('presence.room', { actorId: kai.userId, roomId: 'BAD ROOM' }))).toBe('BAD_REQUEST');
     expect(code(await rpc().call('presence.room', { actorId: kai.userId, roomId: 'klm', limit: 201 }))).toBe('BAD_REQUEST');
   });
@@ -239,11 +243,36 @@ describe('presence service - choices, fan-out and queries over NATS', () => {
     ]);
     expect(r.mine).toEqual({ status: 'busy', text: 'coding', shown: 'busy', updatedAt: expect.any(String) });
     expect(code(await rpc().call('presence.contacts', { userId: 'x', username: 'ned' } as never))).toBe('BAD_REQUEST');
+
+    // Paged in user id order over the contacts (pia, never seen, holds her place in the order but is left out).
+    const ids = [ned, ola, pia].map((u) => u.userId).sort();
+    const pages = [];
+    for (let offset = 0; offset < 3; offset++) pages.push(await rpc().callOrThrow('presence.contacts', { ...ned, offset, limit: 1 }));
+    expect(pages.map((p) => [p.total, p.users.map((u) => u.userId)])).toEqual(ids.map((id) => [3, id === pia.userId ? [] : [id]]));
+    expect(r.total).toBe(3);
+    for (const bad of [{ limit: 0 }, { limit: 1001 }, { offset: -1 }])
+      expect(code(await rpc().call('presence.contacts', { ...ned, ...bad }))).toBe('BAD_REQUEST');
   });
 
   it('presence.list - server administrators only', async () => {
     expect(code(await rpc().call('presence.list', { userId: randomUUID(), username: 'someone' }))).toBe('FORBIDDEN');
     expect(code(await rpc().call('presence.list', {} as never))).toBe('BAD_REQUEST');
     expect(Array.isArray(await listed(svc))).toBe(true);
+  });
+
+  it('presence.list - a page in user id order with the total', async () => {
+    const [qa, qb, qc] = [user('qa'), user('qb'), user('qc')];
+    const gw = fakeGateway(nc, s);
+    for (const [i, u] of [qa, qb, qc].entries()) gw.open(`q${i}`, u.userId, u.username);
+    await eventually(() => [qa, qb, qc].every((u) => live.last(u.userId) === 'online'));
+    const root = { userId: randomUUID(), username: 'root' };
+    const all = await rpc().callOrThrow('presence.list', root);
+    const ids = all.users.map((u) => u.userId);
+    expect(ids).toEqual([...ids].sort());
+    expect(all.total).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining([qa, qb, qc].map((u) => u.userId)));
+    const second = await rpc().callOrThrow('presence.list', { ...root, offset: 1, limit: 1 });
+    expect({ total: second.total, ids: second.users.map((u) => u.userId) }).toEqual({ total: ids.length, ids: ids.slice(1, 2) });
+    expect(code(await rpc().call('presence.list', { ...root, limit: 1001 }))).toBe('BAD_REQUEST');
   });
 });

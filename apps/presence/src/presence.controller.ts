@@ -2,9 +2,10 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ChatError,
+  Limits,
   Rpc,
-  type CallerRpc,
   type OwnPresenceView,
+  type PresenceContactsRpc,
   type PresenceListRpc,
   type PresenceRoomRpc,
   type PresenceView,
@@ -24,11 +25,17 @@ export class PresenceController {
     @Inject(CONFIG) private readonly config: PresenceConfig,
   ) {}
 
-  /** Every user not offline: server administrators only. */
+  /**
+   * A page of the users not offline, in user id order, and how many there are: server
+   * administrators only. Paged so that a reply stays under NATS's message size limit however
+   * many are online.
+   */
   @MessagePattern(Rpc.presenceList)
-  list(@Payload() req: PresenceListRpc): { users: PresenceView[] } {
+  list(@Payload() req: PresenceListRpc): { users: PresenceView[]; total: number } {
     if (!isServerAdmin(this.config, req.username)) throw new ChatError('FORBIDDEN', 'only server administrators list everyone present');
-    return { users: this.presence.list() };
+    const present = this.presence.list().sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    const offset = req.offset ?? 0;
+    return { users: present.slice(offset, offset + (req.limit ?? Limits.presenceListPageMax)), total: present.length };
   }
 
   @MessagePattern(Rpc.presenceSet)
@@ -37,18 +44,19 @@ export class PresenceController {
   }
 
   /**
-   * A page of a room's members with their statuses. The rooms service answers the page and
-   * authorises it (the member list's rules: NOT_FOUND for a room the caller may not see); a
-   * member presence never saw shows offline, last seen when they joined.
+   * A page of a room's members with their statuses, for its members only. The rooms service
+   * answers the page and the caller's place in the room (the member list's rules: NOT_FOUND
+   * for a room the caller may not see, e.g. a private one); someone who may see a public room
+   * but is not in it gets NOT_MEMBER. A member presence never saw shows offline, last seen when
+   * they joined.
    */
   @MessagePattern(Rpc.presenceRoom)
   async room(@Payload() req: PresenceRoomRpc): Promise<{ roomId: string; users: PresenceView[]; total: number }> {
-    const page = await this.rpc.callOrThrow('rooms.members', {
-      actorId: req.actorId,
-      roomId: req.roomId,
-      offset: req.offset,
-      limit: req.limit,
-    });
+    const [details, page] = await Promise.all([
+      this.rpc.callOrThrow('rooms.details', { userId: req.actorId, roomId: req.roomId }),
+      this.rpc.callOrThrow('rooms.members', { actorId: req.actorId, roomId: req.roomId, offset: req.offset, limit: req.limit }),
+    ]);
+    if (details.myRole === null) throw new ChatError('NOT_MEMBER', `only members of "${req.roomId}" see its members' statuses`);
     const users = page.members.map((m): PresenceView => {
       const v = this.presence.viewOf(m.userId);
       return v
@@ -59,20 +67,25 @@ export class PresenceController {
   }
 
   /**
-   * The caller's contacts (members of their rooms within the fan-out size, the caller included)
-   * with their statuses, users presence never saw left out, and the caller's own choice.
+   * A page of the caller's contacts (members of their rooms within the fan-out size, the caller
+   * included, in user id order: `limit` of them from `offset`) with their statuses, users
+   * presence never saw left out of the page, `total` the number of contacts, and the caller's
+   * own choice. The rooms service answers the page of ids, so neither reply grows with the
+   * number of contacts.
    */
   @MessagePattern(Rpc.presenceContacts)
-  async contacts(@Payload() req: CallerRpc): Promise<{ users: PresenceView[]; mine: OwnPresenceView }> {
+  async contacts(@Payload() req: PresenceContactsRpc): Promise<{ users: PresenceView[]; total: number; mine: OwnPresenceView }> {
     const audience = await this.rpc.callOrThrow('rooms.presenceAudience', {
       userId: req.userId,
       maxMembers: this.config.PRESENCE_FANOUT_MAX_MEMBERS,
+      contactsOffset: req.offset ?? 0,
+      contactsLimit: req.limit ?? Limits.presenceListPageMax,
     });
     const users: PresenceView[] = [];
-    for (const id of audience.contactIds) {
+    for (const id of audience.contactIds ?? []) {
       const v = this.presence.viewOf(id);
       if (v) users.push(v);
     }
-    return { users, mine: this.presence.ownView(req.userId) };
+    return { users, total: audience.contactTotal ?? 0, mine: this.presence.ownView(req.userId) };
   }
 }

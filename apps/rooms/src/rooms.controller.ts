@@ -39,6 +39,7 @@ import {
 } from '@chat/contracts';
 import type { RpcCallContext } from '@chat/platform';
 import { randomBytes } from 'node:crypto';
+import { DeletedUsers } from './accounts/deleted-users';
 import { Conversations } from './direct/conversations';
 import { MessageCommandHandler, type MessageAck } from './messages/message-commands';
 import { PostMessageHandler } from './messages/post-message';
@@ -62,6 +63,7 @@ export class RoomsController {
     private readonly messages: MessageCommandHandler,
     private readonly users: UserDirectory,
     private readonly conversations: Conversations,
+    private readonly deletedUsers: DeletedUsers,
   ) {}
 
   // ---- queries ----
@@ -269,31 +271,37 @@ export class RoomsController {
 
   @MessagePattern(Rpc.roomsPost)
   post(@Payload() req: PostMessageRpc, @Ctx() ctx: RpcCallContext): Promise<PostAck> {
+    this.deletedUsers.refuse(req.userId);
     return this.posts.post(req, ctx.correlationId);
   }
 
   @MessagePattern(Rpc.roomsDirectSend)
   directSend(@Payload() req: DirectSendRpc, @Ctx() ctx: RpcCallContext): Promise<PostAck> {
+    this.deletedUsers.refuse(req.actorId);
     return this.conversations.send(actor(req), req, ctx.correlationId);
   }
 
   @MessagePattern(Rpc.roomsEditMessage)
   editMessage(@Payload() req: EditMessageRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    this.deletedUsers.refuse(req.userId);
     return this.messages.edit(req, ctx.correlationId);
   }
 
   @MessagePattern(Rpc.roomsDeleteMessage)
   deleteMessage(@Payload() req: DeleteMessageRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    this.deletedUsers.refuse(req.userId);
     return this.messages.delete(req, ctx.correlationId);
   }
 
   @MessagePattern(Rpc.roomsAddReaction)
   addReaction(@Payload() req: ReactionRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    this.deletedUsers.refuse(req.userId);
     return this.messages.react(req, true, ctx.correlationId);
   }
 
   @MessagePattern(Rpc.roomsRemoveReaction)
   removeReaction(@Payload() req: ReactionRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    this.deletedUsers.refuse(req.userId);
     return this.messages.react(req, false, ctx.correlationId);
   }
 
@@ -306,22 +314,27 @@ export class RoomsController {
 
   @MessagePattern(Rpc.roomsBlock)
   block(@Payload() req: BlockRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    this.deletedUsers.refuse(req.actorId);
     return this.conversations.block(actor(req), req.userId, true, ctx.correlationId);
   }
 
   @MessagePattern(Rpc.roomsUnblock)
   unblock(@Payload() req: BlockRpc, @Ctx() ctx: RpcCallContext): Promise<CommandAck> {
+    this.deletedUsers.refuse(req.actorId);
     return this.conversations.block(actor(req), req.userId, false, ctx.correlationId);
   }
 
   // ---- helpers ----
 
+  /** A room command of `userId` (the caller): refused when the account is deleted (SESSION_REVOKED). */
   private async command(cmd: RoomCommand, userId: string, ctx: RpcCallContext): Promise<CommandAck> {
+    this.deletedUsers.refuse(userId);
     const { position } = await this.commands.execute(cmd, { kind: 'user', id: userId }, ctx.correlationId);
     return { roomId: cmd.roomId, position };
   }
 
   private async membership(cmd: RoomCommand, userId: string, ctx: RpcCallContext): Promise<MembershipAck> {
+    this.deletedUsers.refuse(userId);
     const { room, position } = await this.commands.execute(cmd, { kind: 'user', id: userId }, ctx.correlationId);
     if (!room || room.deleted) throw roomNotFound(cmd.roomId);
     return { room: summarize(room, userId), position };

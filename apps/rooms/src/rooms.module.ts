@@ -3,6 +3,7 @@ import { ChatError } from '@chat/contracts';
 import { CONFIG, HealthRegistry } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import { AccountEventsConsumer } from './accounts/account-events';
+import { DeletedUsers } from './accounts/deleted-users';
 import type { RoomsConfig } from './config';
 import { Conversations } from './direct/conversations';
 import { MessageCommandHandler } from './messages/message-commands';
@@ -23,13 +24,14 @@ class RoomsStartup implements OnApplicationBootstrap {
   constructor(
     private readonly store: RoomStore,
     private readonly commands: RoomCommandHandler,
+    private readonly deletedUsers: DeletedUsers,
     private readonly health: HealthRegistry,
     @Inject(CONFIG) private readonly config: RoomsConfig,
   ) {}
 
   async onApplicationBootstrap() {
     this.health.register('rooms-replayed', () => this.store.isCaughtUp());
-    await this.store.start();
+    await Promise.all([this.store.start(), this.deletedUsers.start()]);
     try {
       await this.commands.execute(defaultRoomCommand(this.config.DEFAULT_ROOM_NAME), { kind: 'system', id: 'rooms' }, randomUUID());
     } catch (err) {
@@ -58,6 +60,7 @@ export class RoomsModule {
         UserNotifier,
         MessageIdRecorder,
         AccountEventsConsumer,
+        DeletedUsers,
       ],
     };
   }

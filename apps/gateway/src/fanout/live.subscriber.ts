@@ -54,12 +54,12 @@ interface RoomFollow {
   blockers: Set<string>;
   /**
    * Conversations only: blocks stored before this subscription are not in `blockers` until they
-   * are read (on the first typing signal, the only thing they hold back that the stream does not
-   * decide). `typing` holds the signals arriving meanwhile; `touched` the blockers whose state a
-   * live event set meanwhile (newer than anything read).
+   * are read (on the first typing or presence signal, the only things they hold back that the
+   * stream does not decide). `heldSignals` holds the signals arriving meanwhile; `touched` the
+   * blockers whose state a live event set meanwhile (newer than anything read).
    */
   storedBlocks?: 'reading' | 'read';
-  heldTyping?: Msg[];
+  heldSignals?: Msg[];
   touchedBlockers?: Set<string>;
 }
 
@@ -415,6 +415,10 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   private onRoomPresence(follow: RoomFollow, m: Msg) {
     const change = toRoomPresence(decodeJson(m.data));
     if (!change) return this.drop(m, 'not a room presence signal');
+    // Defence in depth (rooms.presenceAudience already leaves blocked conversations out): never
+    // through a conversation while either side blocks the other, like typing.
+    if (this.heldForBlocks(follow, m)) return;
+    if (follow.blockers.size > 0) return;
     const { position, view } = change;
     let sent = this.presenceSent.get(position);
     if (!sent) {
@@ -449,11 +453,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   private onRoomTyping(follow: RoomFollow, m: Msg) {
     const typing = toTypingEvent(decodeJson(m.data));
     if (!typing || typing.roomId !== follow.roomId) return this.drop(m, 'not a typing signal of this room');
-    if (isDirectRoomId(follow.roomId) && follow.storedBlocks !== 'read') {
-      (follow.heldTyping ??= []).push(m);
-      if (follow.storedBlocks !== 'reading') void this.readStoredBlocks(follow);
-      return;
-    }
+    if (this.heldForBlocks(follow, m)) return;
     if (follow.blockers.size > 0) return;
     const to: Session[] = [];
     for (const session of this.index.connectionsIn(follow.roomId).keys())
@@ -461,10 +461,19 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     this.sendCounted(to, { event: 'typing', data: typing }, 0);
   }
 
+  /** A conversation's signal waits (true) while its stored blocks are not read yet (reading them starts). */
+  private heldForBlocks(follow: RoomFollow, m: Msg): boolean {
+    if (!isDirectRoomId(follow.roomId) || follow.storedBlocks === 'read') return false;
+    (follow.heldSignals ??= []).push(m);
+    if (follow.storedBlocks !== 'reading') void this.readStoredBlocks(follow);
+    return true;
+  }
+
   /**
    * Reads a conversation's stored blocks (its few meta events: opened, blocks, unblocks) into
-   * `blockers`, then lets the typing held meanwhile through. A failed read drops what was held
-   * (typing is best effort; the next signal tries again) rather than risk showing a blocked side.
+   * `blockers`, then lets the typing and presence held meanwhile through. A failed read drops
+   * what was held (signals are best effort; the next one tries again) rather than risk showing a
+   * blocked side.
    */
   private async readStoredBlocks(follow: RoomFollow): Promise<void> {
     const current = () => this.follows.get(follow.roomId) === follow;
@@ -491,9 +500,14 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     } finally {
       follow.storedBlocks = read ? 'read' : undefined;
       follow.touchedBlockers = undefined;
-      const held = follow.heldTyping ?? [];
-      follow.heldTyping = undefined;
-      if (read) for (const m of held) if (current()) this.guard(null, m, () => this.onRoomTyping(follow, m));
+      const held = follow.heldSignals ?? [];
+      follow.heldSignals = undefined;
+      if (read)
+        for (const m of held)
+          if (current())
+            this.guard(null, m, () =>
+              this.s.live.roomSubjectKind(m.subject) === 'presence' ? this.onRoomPresence(follow, m) : this.onRoomTyping(follow, m),
+            );
     }
   }
 

@@ -24,8 +24,6 @@ const READ_BATCH = 4096;
 class TooMany extends Error {}
 /** Thrown out of a replay batch at a missing position: retention removed stored events after resumeFrom. */
 class Gap extends Error {}
-/** Earlier room events read to tell whether the user was in a room deleted (or that banned them) while they were away. */
-const MAX_ROOM_SCAN = 2000;
 
 /** What a resume read: the frames in position order; held live frames at or below `upTo` are covered by them. */
 interface Replay {
@@ -174,16 +172,30 @@ export class Resumer implements SessionResume {
     return { result: { status: 'resumed', from: resumeFrom, upTo, replayed: frames.length }, frames, upTo };
   }
 
-  /** Whether the user was in the room at `position`, from the room's events up to it (the last join or removal of theirs). */
+  /**
+   * Whether the user was in the room at `position`, from the room's events up to it (the last
+   * join or removal of theirs). Every one of them is read, however many: a few one by one (most
+   * rooms have few), then the rest with one ordered consumer on the room's meta subject.
+   */
   private async memberBefore(userId: string, roomId: string, position: number): Promise<boolean> {
     const stream = this.s.streams.chat.name;
+    const subject = this.s.chat.roomMeta(roomId);
     let member = false;
-    for (let seq = 1, n = 0; seq <= position && n < MAX_ROOM_SCAN; n++) {
-      const m = await this.js.nextOnSubject(stream, this.s.chat.roomMeta(roomId), seq);
-      if (!m || m.seq > position) break;
+    let seq = 1;
+    for (let n = 0; seq <= position && n < MAX_GETS; n++) {
+      const m = await this.js.nextOnSubject(stream, subject, seq);
+      if (!m || m.seq > position) return member;
       member = membershipChange(userId, { position: m.seq, data: m.data }) ?? member;
       seq = m.seq + 1;
     }
+    if (seq > position) return member;
+    const rest = await this.js.replay(
+      { stream, filterSubject: subject, fromSeq: seq, untilSeq: position, batch: READ_BATCH, pullMs: 1000 },
+      async (batch) => {
+        for (const m of batch) member = membershipChange(userId, { position: m.seq, data: m.data }) ?? member;
+      },
+    );
+    await rest.done;
     return member;
   }
 

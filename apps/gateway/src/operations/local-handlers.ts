@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PROTOCOL_VERSION, fail, ok, type LocalWsOp, type Result, type WsOps } from '@chat/contracts';
+import { PROTOCOL_VERSION, WsCloseCodes, fail, ok, type LocalWsOp, type Result, type WsOps } from '@chat/contracts';
 import { RpcClient } from '@chat/messaging';
 import { SessionCheck } from '../accounts/session-check';
 import type { Session } from '../sessions/session';
@@ -43,6 +43,9 @@ export class LocalOps {
   ) {}
 
   private async authenticate({ session, correlationId }: LocalContext, req: WsOps['auth']['req']): Promise<Result<WsOps['auth']['res']>> {
+    // Revocations handled from here on are checked before the auth completes: the KV get below
+    // may answer "exists" just before the session is deleted and its revocation handled.
+    const since = this.sessions.recentRevocations.mark();
     // Signature, expiry, and that the login session still exists (one KV get).
     const token = await this.sessionCheck.verifyAccess(req.token);
     if (!token.ok) return token;
@@ -50,6 +53,17 @@ export class LocalOps {
     // Checked after the await: of two auths sent at once, the first to get here begins.
     if (session.state === 'authenticating') return fail('CONFLICT', 'authentication is already in progress on this connection');
     const { user, expiresAtMs, sessionId } = token.data;
+    const revokedMeanwhile = () => {
+      const r = this.sessions.recentRevocations.revoked(user.userId, sessionId, since);
+      if (!r) return null;
+      return r.reason === 'disabled'
+        ? {
+            code: 'ACCOUNT_DISABLED' as const,
+            message: 'this account has been disabled by an administrator',
+            close: WsCloseCodes.accountDisabled,
+          }
+        : { code: 'SESSION_REVOKED' as const, message: 'this session has ended; log in again', close: WsCloseCodes.sessionRevoked };
+    };
     let resumed: PreparedResume | undefined;
     const answer = () =>
       ok({
@@ -65,6 +79,12 @@ export class LocalOps {
       // A fresh token for the same user extends the connection's life (no reconnect needed).
       if (session.user?.userId !== user.userId)
         return fail('FORBIDDEN', 'this connection is authenticated as another user; open a new connection');
+      // The new token's session was revoked while it was checked: the connection ends with it.
+      const revoked = revokedMeanwhile();
+      if (revoked) {
+        session.closeAfterReply = { code: revoked.close, reason: revoked.message };
+        return fail(revoked.code, revoked.message);
+      }
       session.sessionId = sessionId;
       this.sessions.extend(session, expiresAtMs);
       return answer();
@@ -99,9 +119,22 @@ export class LocalOps {
       undo();
       throw err;
     }
+    // A revocation of this session handled while the auth awaited (before the session was known
+    // as it): refused like a session found missing in KV. Asked before the replay (nothing is
+    // sent to a revoked session) and again after it (the last await).
+    const refuseIfRevoked = () => {
+      const revoked = revokedMeanwhile();
+      if (!revoked) return null;
+      if (!session.closed) undo();
+      return fail(revoked.code, revoked.message);
+    };
+    const before = refuseIfRevoked();
+    if (before) return before;
     // Before the reply: the missed events (paced to the client), then the live ones held meanwhile.
     if (resumed && !session.closed) await resumed.replay();
     if (session.closed) return fail('UNAVAILABLE', 'connection closed');
+    const after = refuseIfRevoked();
+    if (after) return after;
     this.sessions.completeAuth(session, expiresAtMs);
     resumed?.finish();
     return answer();

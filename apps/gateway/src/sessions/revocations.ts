@@ -27,8 +27,11 @@ function parseRevocation(data: unknown): SessionRevocation | null {
 
 /**
  * Ends connections of revoked sessions at once: one wildcard subscription (`live.allSessions`)
- * per gateway; each SessionRevocation closes the matching connections (authenticated, or still
- * authenticating) with 4410, or 4411 when the account was disabled.
+ * per gateway; each SessionRevocation closes the matching connections of that user (authenticated,
+ * or still authenticating; looked up in the per-user index, not by scanning every connection)
+ * with 4410, or 4411 when the account was disabled, and is remembered for a minute
+ * (`Sessions.recentRevocations`) so that an `auth` still awaiting its session check when it came
+ * is refused too.
  */
 @Injectable()
 export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
@@ -68,8 +71,10 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
     const disabled = revocation.reason === 'disabled';
     const code = disabled ? WsCloseCodes.accountDisabled : WsCloseCodes.sessionRevoked;
     const reason = disabled ? 'account disabled' : `session revoked (${revocation.reason})`;
+    // Remembered for the auths awaiting their session check meanwhile (they check it before completing).
+    this.sessions.recentRevocations.note(revocation);
     const doomed: Session[] = [];
-    for (const session of this.sessions.all()) if (isRevoked(session, revocation)) doomed.push(session);
+    for (const session of this.sessions.ofUser(revocation.userId)) if (isRevoked(session, revocation)) doomed.push(session);
     for (const session of doomed) session.close(code, reason);
   }
 }

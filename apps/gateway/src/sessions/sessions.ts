@@ -4,9 +4,11 @@ import { CONFIG } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import { GatewayMetrics } from '../metrics';
 import type { WireConnection } from '../wire/connection';
+import { RecentRevocations } from './recent-revocations';
 import { Session } from './session';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const NO_SESSIONS: ReadonlySet<Session> = new Set();
 
 /** Told of session changes (presence signals, fan-out clean-up); called synchronously, in order. */
 export interface SessionListener {
@@ -29,6 +31,8 @@ export class Sessions {
   private readonly listeners: SessionListener[] = [];
   /** userId -> its sessions authenticating or authenticated here (the per-user connection limit). */
   private readonly byUser = new Map<string, Set<Session>>();
+  /** Revocations handled in the last minute, for the auths awaiting meanwhile (SessionRevocations notes them). */
+  readonly recentRevocations = new RecentRevocations();
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
@@ -55,6 +59,11 @@ export class Sessions {
 
   all(): IterableIterator<Session> {
     return this.byConn.values();
+  }
+
+  /** The sessions of `userId` authenticating or authenticated here (none: empty). */
+  ofUser(userId: string): ReadonlySet<Session> {
+    return this.byUser.get(userId) ?? NO_SESSIONS;
   }
 
   /** The connection closed: the session ends, and listeners forget it. */

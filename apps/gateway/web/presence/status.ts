@@ -12,6 +12,8 @@ import { CHOSEN_LABELS, STATUS_LABELS, cleanStatusText, lastSeenText } from './f
 // hidden). Activity on the page (keys, pointer, focus) is reported with `presence.active` at
 // most once a minute, which ends automatic away.
 
+/** Users per presence.contacts / presence.list page (the most the server gives). */
+const PAGE = Limits.presenceListPageMax;
 /** A burst of joins is followed by one presence.contacts, this long after the last. */
 const CONTACTS_SETTLE_MS = 500;
 /** presence.active at most this often while the user is active. */
@@ -37,8 +39,14 @@ export async function loadPresence() {
   const conn = client();
   await loadContacts(conn);
   try {
-    const { users } = await conn.request('presence.list', {});
-    if (state.client !== conn) return;
+    // Paged (user id order): read every page up to the total.
+    const users: PresenceView[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await conn.request('presence.list', { offset, limit: PAGE });
+      if (state.client !== conn) return;
+      users.push(...page.users);
+      if (offset + PAGE >= page.total) break;
+    }
     state.serverOnline = users;
   } catch (err) {
     // FORBIDDEN: not a server administrator (the section stays hidden).
@@ -49,12 +57,20 @@ export async function loadPresence() {
 
 async function loadContacts(conn: ChatClient) {
   try {
-    const { users, mine } = await conn.request('presence.contacts', {});
-    if (state.client !== conn) return;
-    for (const u of users) applyPresence(u);
-    // The whole set: someone who no longer shares a room with me is no longer listed.
-    state.contacts = new Set(users.map((u) => u.userId));
-    applyMine(mine);
+    // Paged over the contacts (user id order): every page up to the total. The whole set: someone
+    // who no longer shares a room with me is no longer listed.
+    const contacts = new Set<string>();
+    for (let offset = 0; ; offset += PAGE) {
+      const { users, total, mine } = await conn.request('presence.contacts', { offset, limit: PAGE });
+      if (state.client !== conn) return;
+      for (const u of users) {
+        applyPresence(u);
+        contacts.add(u.userId);
+      }
+      if (offset === 0) applyMine(mine);
+      if (offset + PAGE >= total) break;
+    }
+    state.contacts = contacts;
   } catch {
     // Retried on the next connection; live events still update what is shown.
   }

@@ -74,9 +74,13 @@ export interface FakeMember {
 /**
  * The rooms service's place on the real NATS subjects, played by the test (apps do not import
  * each other; the real rooms.presenceAudience has its own int test in apps/rooms, and the real
- * pair runs together in the e2e tests): rooms as member lists, answering rooms.presenceAudience
- * and rooms.members (NOT_FOUND for a room the actor is not in) as the rooms service does.
+ * pair runs together in the e2e tests): rooms as member lists, answering rooms.presenceAudience,
+ * rooms.details (the caller's role, null for a non-member) and rooms.members as the rooms
+ * service does: a room whose id starts with `pub-` is public (anyone sees it and its members),
+ * any other is private (NOT_FOUND for someone not in it).
  */
+const isPublic = (roomId: string) => roomId.startsWith('pub-');
+
 export function fakeRooms(nc: NatsConnection, s: Subjects, rooms: Map<string, FakeMember[]>): Subscription[] {
   const joinedAt = '2024-01-01T00:00:00.000Z';
   const reply = (m: { respond(data: Uint8Array): boolean }, body: unknown): void => void m.respond(encodeJson(body));
@@ -84,12 +88,33 @@ export function fakeRooms(nc: NatsConnection, s: Subjects, rooms: Map<string, Fa
     nc.subscribe(s.rpc('rooms.presenceAudience'), {
       queue: 'rooms',
       callback: (_err, m) => {
-        const req = decodeJson(m.data) as { userId: string; maxMembers: number };
+        const req = decodeJson(m.data) as { userId: string; maxMembers: number; contactsOffset?: number; contactsLimit?: number };
         const roomIds = [...rooms]
           .filter(([, ms]) => ms.length <= req.maxMembers && ms.some((x) => x.userId === req.userId))
           .map(([id]) => id);
-        const contactIds = [...new Set(roomIds.flatMap((id) => rooms.get(id)!.map((x) => x.userId)))];
-        reply(m, { ok: true, data: { roomIds: roomIds.sort(), contactIds: contactIds.sort() } });
+        if (req.contactsLimit === undefined) return reply(m, { ok: true, data: { roomIds: roomIds.sort() } });
+        const contactIds = [...new Set(roomIds.flatMap((id) => rooms.get(id)!.map((x) => x.userId)))].sort();
+        const offset = req.contactsOffset ?? 0;
+        reply(m, {
+          ok: true,
+          data: {
+            roomIds: roomIds.sort(),
+            contactIds: contactIds.slice(offset, offset + req.contactsLimit),
+            contactTotal: contactIds.length,
+          },
+        });
+      },
+    }),
+    nc.subscribe(s.rpc('rooms.details'), {
+      queue: 'rooms',
+      callback: (_err, m) => {
+        const req = decodeJson(m.data) as { userId: string; roomId: string };
+        const members = rooms.get(req.roomId);
+        const member = members?.some((x) => x.userId === req.userId) ?? false;
+        if (!members || !(member || isPublic(req.roomId))) {
+          return reply(m, { ok: false, error: { code: 'NOT_FOUND', message: `room "${req.roomId}" does not exist` } });
+        }
+        reply(m, { ok: true, data: { roomId: req.roomId, myRole: member ? 'member' : null, memberCount: members.length } });
       },
     }),
     nc.subscribe(s.rpc('rooms.members'), {
@@ -97,7 +122,7 @@ export function fakeRooms(nc: NatsConnection, s: Subjects, rooms: Map<string, Fa
       callback: (_err, m) => {
         const req = decodeJson(m.data) as { actorId: string; roomId: string; offset?: number; limit?: number };
         const members = rooms.get(req.roomId);
-        if (!members || !members.some((x) => x.userId === req.actorId)) {
+        if (!members || !(members.some((x) => x.userId === req.actorId) || isPublic(req.roomId))) {
           return reply(m, { ok: false, error: { code: 'NOT_FOUND', message: `room "${req.roomId}" does not exist` } });
         }
         const offset = req.offset ?? 0;

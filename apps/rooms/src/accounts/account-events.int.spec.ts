@@ -3,7 +3,8 @@ import { decodeChatEvent, directRoomId, makeEvent, usernameKey, type UserDeleted
 import { decodeJson, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName } from '@chat/testing';
-import { register as registerUser, startRooms } from '../testing/rooms-fixture';
+import { fakeModeration, register as registerUser, startRooms } from '../testing/rooms-fixture';
+import { DeletedUsers } from './deleted-users';
 
 /**
  * The rooms service's reaction to a deleted account, against the real NATS: UserDeleted is
@@ -91,6 +92,39 @@ describe('rooms service - account events (a deleted account leaves everything)',
     const chatBefore = await svc.deps.js.lastSeq(s.streams.chat.name);
     await handled(await deleteAccount(gone));
     expect(await svc.deps.js.lastSeq(s.streams.chat.name)).toBe(chatBefore);
+  });
+
+  it("UserDeleted - the deleted user's own commands are refused SESSION_REVOKED on every replica (a still-open connection cannot re-join)", async () => {
+    // A second replica, running before the deletion: it learns it from the stream, not from the consumer.
+    const other = await startRooms(namespace);
+    const moderation = fakeModeration(svc, 'never-used');
+    try {
+      const [gone, host] = await Promise.all([registerUser(svc, 'gone-2'), registerUser(svc, 'g2-host')]);
+      await rpc().callOrThrow('rooms.create', { ...host, roomId: 'lobby', name: 'Lobby' });
+      await rpc().callOrThrow('rooms.join', { ...gone, roomId: 'lobby' });
+      await handled(await deleteAccount(gone));
+      await eventually(async () => (await roomsOf(gone)).length === 0);
+      await eventually(() => [svc, other].every((r) => r.app.get(DeletedUsers).isDeleted(gone.userId)));
+
+      const attempts = [
+        () => rpc().call('rooms.join', { ...gone, roomId: 'lobby' }),
+        () => rpc().call('rooms.join', { ...gone, roomId: 'general' }),
+        () => rpc().call('rooms.create', { ...gone, roomId: 'gone-new', name: 'New' }),
+        () => rpc().call('rooms.post', { ...gone, roomId: 'lobby', clientMsgId: randomUUID(), body: 'still here' }),
+        () => rpc().call('rooms.directSend', { ...actor(gone), username: 'g2-host', clientMsgId: randomUUID(), body: 'hi' }),
+        () => rpc().call('rooms.block', { ...actor(gone), userId: host.userId }),
+      ];
+      // Several times each: the RPCs are shared by the two replicas' queue group.
+      const codes = new Set<string>();
+      for (let i = 0; i < 4; i++) for (const attempt of attempts) codes.add(((r) => (r.ok ? 'OK' : r.error.code))(await attempt()));
+      expect([...codes]).toEqual(['SESSION_REVOKED']);
+      expect(await roomsOf(gone)).toEqual([]);
+      // Others go on as usual.
+      await rpc().callOrThrow('rooms.post', { ...host, roomId: 'lobby', clientMsgId: randomUUID(), body: 'still open' });
+    } finally {
+      moderation.unsubscribe();
+      await other.close();
+    }
   });
 
   it('other account events change nothing', async () => {

@@ -7,6 +7,7 @@ import { HealthRegistry, PINO, SUBJECTS } from '@chat/platform';
 import { RoomCommandHandler } from '../room/room.commands';
 import type { RoomCommand } from '../room/room.decide';
 import { RoomStore } from '../room/room.store';
+import { DeletedUsers } from './deleted-users';
 
 /** Refusals that mean "already done" when a deleted user's membership is ended again (redelivery). */
 const ALREADY_GONE = new Set(['NOT_MEMBER', 'NOT_FOUND']);
@@ -32,7 +33,8 @@ export function removalCommands(
  * Reacts to account events through the durable consumer `rooms-account-events` on the ACCOUNTS
  * stream, shared by every rooms replica. On UserDeleted the user leaves every room and
  * conversation (the events are the usual MemberLeft, so gateways, history and notifications see
- * ordinary leaves) and declines pending invitations. Idempotent: a redelivered UserDeleted finds
+ * ordinary leaves) and declines pending invitations; the user's own commands are refused from
+ * then on (DeletedUsers). Idempotent: a redelivered UserDeleted finds
  * nothing left to leave. A failed command fails the batch, which is delivered again.
  */
 @Injectable()
@@ -43,6 +45,7 @@ export class AccountEventsConsumer implements OnApplicationBootstrap, OnApplicat
     private readonly js: JetStreamAdapter,
     private readonly store: RoomStore,
     private readonly commands: RoomCommandHandler,
+    private readonly deletedUsers: DeletedUsers,
     private readonly health: HealthRegistry,
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(PINO) private readonly logger: Logger,
@@ -77,6 +80,9 @@ export class AccountEventsConsumer implements OnApplicationBootstrap, OnApplicat
       }
       if (decoded.event.type !== 'UserDeleted') continue;
       const { userId, username } = decoded.event.payload;
+      // Refused from now on here (every replica learns it from the stream too): nothing the
+      // user's still-open connections send can join or re-join a room after the removal below.
+      this.deletedUsers.note(userId);
       await this.removeEverywhere({ userId, username }, decoded.event.correlationId);
     }
   }
