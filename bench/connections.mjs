@@ -409,24 +409,47 @@ async function metrics(base = gatewayUrl()) {
 const metricSum = (m, name) => Object.entries(m).reduce((a, [k, v]) => (k === name || k.startsWith(`${name}{`) ? a + v : a), 0);
 
 /**
- * The next presence heartbeat of a gateway (it lists every authenticated connection): its size
- * and the connections it lists, or null if none came within `waitMs` (the default interval is
- * 5 s). NATS refuses a message above the server's max_payload (1 MiB by default), so a gateway
- * whose list outgrows it cannot send heartbeats at all.
+ * The next complete presence heartbeat of a gateway (it lists every authenticated connection,
+ * sent in parts `part` of `parts` of beat number `beat`, each part under NATS's max_payload):
+ * the parts of the first beat whose part 0 arrives after the subscription, their sizes and the
+ * connections they list, or null if no whole beat came within `waitMs` (the default interval
+ * is 5 s). NATS refuses a message above the server's max_payload (1 MiB by default), so a part
+ * above it would never arrive and presence would lose that gateway's users.
  */
 async function heartbeatProbe(gatewayId, waitMs = 11_000) {
   const subject = RUN.s.presence.gatewayHeartbeat(gatewayId);
   let sub;
+  const t0 = now();
   const got = new Promise((resolve) => {
     const timer = setTimeout(() => resolve(null), waitMs);
+    let beat = null;
+    let parts = [];
     sub = RUN.nc.subscribe(subject, {
       callback: (_err, m) => {
-        clearTimeout(timer);
-        let listed = null;
+        let hb = null;
         try {
-          listed = m.json().connections?.length ?? null;
-        } catch {}
-        resolve({ bytes: m.data.length, connections: listed });
+          hb = m.json();
+        } catch {
+          return;
+        }
+        if (beat === null) {
+          if (hb.part !== undefined && hb.part !== 0) return; // a beat already under way: wait for the next
+          beat = hb.beat ?? null;
+        }
+        if ((hb.beat ?? null) !== beat) return;
+        parts.push({ part: hb.part ?? 0, bytes: m.data.length, connections: hb.connections?.length ?? 0, ms: now() - t0 });
+        if (parts.length >= (hb.parts ?? 1)) {
+          clearTimeout(timer);
+          const spreadMs = parts[parts.length - 1].ms - parts[0].ms;
+          resolve({
+            beat,
+            parts: parts.length,
+            bytes: parts.reduce((a, p) => a + p.bytes, 0),
+            largestPartBytes: Math.max(...parts.map((p) => p.bytes)),
+            connections: parts.reduce((a, p) => a + p.connections, 0),
+            spreadMs,
+          });
+        }
       },
     });
   });
@@ -434,14 +457,12 @@ async function heartbeatProbe(gatewayId, waitMs = 11_000) {
   const r = await got;
   sub.unsubscribe();
   const maxPayload = RUN.nc.info?.max_payload ?? null;
-  // At this many bytes per listed connection, how many fit in one message.
-  const fit = r?.connections && maxPayload ? Math.floor(maxPayload / (r.bytes / r.connections)) : null;
-  return { ...r, maxPayload, received: !!r, connectionsThatFit: fit };
+  return { ...r, maxPayload, received: !!r };
 }
 const hbText = (h) =>
   h.received
-    ? `heartbeat ${f0(h.bytes)} B listing ${f0(h.connections)} connections (NATS max_payload ${f0(h.maxPayload)} B: about ${f0(h.connectionsThatFit)} connections fit)`
-    : `NO heartbeat within 11 s (NATS max_payload ${f0(h.maxPayload)} B)`;
+    ? `heartbeat (beat ${h.beat}) in ${h.parts} part(s), ${f0(h.bytes)} B in all, largest part ${f0(h.largestPartBytes)} B (NATS max_payload ${f0(h.maxPayload)} B), listing ${f0(h.connections)} connections`
+    : `NO complete heartbeat within 11 s (NATS max_payload ${f0(h.maxPayload)} B)`;
 
 // ---------------------------------------------------------------------------------------------
 // Users: registered and logged in over HTTP, a few at a time
