@@ -383,10 +383,6 @@ export class PresenceState {
     return deriveShown(this.choices.get(userId)?.choice, connections, active);
   }
 
-  derivedStatusOf(userId: string): PresenceStatus {
-    return this.derivedOf(userId).status;
-  }
-
   /** The user's own choice (online without text when never chosen) and what others see now. */
   ownView(userId: string, now: Now): OwnPresenceView {
     const choice = this.choices.get(userId)?.choice;
