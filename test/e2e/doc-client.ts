@@ -331,22 +331,23 @@ export interface HttpRes {
   json: any;
 }
 
-export async function http(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  opts: { raw?: string; contentType?: string } = {},
-): Promise<HttpRes> {
-  const headers: Record<string, string> = {};
+export interface HttpOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** The body as these exact bytes instead of `body` as JSON. */
+  raw?: string;
+  /** Of a request with a body; default application/json, null: no Content-Type header. */
+  contentType?: string | null;
+  headers?: Record<string, string>;
+}
+
+export async function http(base: string, method: string, path: string, body?: unknown, opts: HttpOptions = {}): Promise<HttpRes> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   let payload: string | undefined;
-  if (opts.raw !== undefined) {
-    payload = opts.raw;
-    headers['content-type'] = opts.contentType ?? 'application/json';
-  } else if (body !== undefined) {
-    payload = JSON.stringify(body);
-    headers['content-type'] = opts.contentType ?? 'application/json';
-  }
+  if (opts.raw !== undefined) payload = opts.raw;
+  else if (body !== undefined) payload = JSON.stringify(body);
+  if (payload !== undefined && opts.contentType !== null) headers['content-type'] = opts.contentType ?? 'application/json';
   const r = await fetch(base + path, { method, headers, body: payload });
   const text = await r.text();
   let json: any;

@@ -13,7 +13,10 @@ import {
   expectFields,
   expectOk,
   expectPresenceView,
+  http,
   reportUndocumented,
+  type HttpOptions,
+  type HttpRes,
   sleep,
   wsUrlOf,
 } from './doc-client';
@@ -46,13 +49,6 @@ interface User {
   login: Login;
 }
 
-interface HttpRes {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
 describe('protocol.md: sessions, presence, typing, resuming, limits', () => {
   let stack: TestStack;
   let base: string;
@@ -62,27 +58,8 @@ describe('protocol.md: sessions, presence, typing, resuming, limits', () => {
   const name = (p: string) => `${p}${++uniq}`;
   const rid = (p: string) => `${p}-${++uniq}`;
 
-  async function api(
-    method: string,
-    path: string,
-    opts: { token?: string; body?: unknown; raw?: string; contentType?: string | null; headers?: Record<string, string> } = {},
-  ): Promise<HttpRes> {
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-    let payload: string | undefined;
-    if (opts.raw !== undefined) payload = opts.raw;
-    else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
-    if (payload !== undefined && opts.contentType !== null) headers['content-type'] = opts.contentType ?? 'application/json';
-    const r = await fetch(base + path, { method, headers, body: payload });
-    const text = await r.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: r.status, headers: r.headers, text, json };
-  }
+  const api = (method: string, path: string, opts: HttpOptions & { body?: unknown } = {}): Promise<HttpRes> =>
+    http(base, method, path, opts.body, opts);
 
   function expectHttpErr(where: string, r: HttpRes, status: number, code: string): void {
     expect({ where, status: r.status, code: r.json?.error?.code, msg: typeof r.json?.error?.message }).toEqual({

@@ -24,6 +24,10 @@ async function shot(page: Page, name: string) {
 
 const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
 
+/** The people column's row of `name` on `page` (online or offline list). */
+const person = (page: Page, name: string) =>
+  page.locator('[data-testid="online-user"], [data-testid="offline-user"]').filter({ has: page.getByText(name, { exact: true }) });
+
 /** Logs in through the form (remembered, so that a second tab shares the session). */
 async function logIn(page: Page, base: string, name: string) {
   await page.goto(base);
@@ -44,10 +48,6 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
   const nameB = `小明${suffix()}`;
   let a: Page;
   let b: Page;
-
-  /** The people column's row of `name` on `page` (online or offline list). */
-  const person = (page: Page, name: string) =>
-    page.locator('[data-testid="online-user"], [data-testid="offline-user"]').filter({ has: page.getByText(name, { exact: true }) });
 
   beforeAll(async () => {
     stack = await startTestStack();
@@ -236,8 +236,6 @@ describe("web client: automatic away, the administrators' online list, a gateway
   const user = `用户${suffix()}`;
   let a: Page;
   let b: Page;
-  const person = (page: Page, name: string) =>
-    page.locator('[data-testid="online-user"], [data-testid="offline-user"]').filter({ has: page.getByText(name, { exact: true }) });
 
   beforeAll(async () => {
     // The shortest idle time a gateway accepts, so that automatic away comes within the test.

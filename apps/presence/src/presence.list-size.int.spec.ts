@@ -1,11 +1,11 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { createSubjects } from '@chat/contracts';
-import { connectNats, encodeJson } from '@chat/messaging';
+import { connectNats } from '@chat/messaging';
 import { startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
 import { presenceService } from './service';
-import { fakeGateway, metric, presenceConfig } from './testing/presence-fixture';
+import { fakeGateway, fakeRooms, metric, presenceConfig } from './testing/presence-fixture';
 
 jest.setTimeout(120_000);
 
@@ -19,20 +19,18 @@ describe('presence service - presence.list with 10,000 users online', () => {
   const s = createSubjects(randomName());
   let svc: RunningService;
   let nc: NatsConnection;
-  let sub: Subscription;
+  let roomSubs: Subscription[] = [];
   const ONLINE = 10_000;
 
   beforeAll(async () => {
     svc = await startService(presenceService(await presenceConfig(s.namespace)));
     nc = await connectNats({ servers: await testNatsUrl(), name: 'list-size-test' });
     // The fan-out asks the rooms service for each change: nobody shares a small room here.
-    sub = nc.subscribe(s.rpc('rooms.presenceAudience'), {
-      callback: (_err, m) => void m.respond(encodeJson({ ok: true, data: { roomIds: [], contactIds: [] } })),
-    });
+    roomSubs = fakeRooms(nc, s, new Map());
     await nc.flush();
   });
   afterAll(async () => {
-    sub?.unsubscribe();
+    for (const sub of roomSubs) sub.unsubscribe();
     await svc?.close();
     await nc?.drain();
     await deleteNamespace(s.namespace);

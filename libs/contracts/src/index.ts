@@ -198,7 +198,6 @@ export {
   type PresenceChanged,
   type PresenceEvent,
   type PresenceStatus,
-  type SettableStatus,
 } from './presence/events';
 export { type ModerationCheckRequest, type ModerationVerdict } from './moderation/check';
 export {

@@ -1,5 +1,6 @@
 import { length } from 'class-validator';
 import { Limits, displayUsername, fail, ok, usernameKey, type AccountRecord, type Result, type UserView } from '@chat/contracts';
+import { decodeJson } from '@chat/messaging';
 
 /**
  * Pure account rules: how a typed username becomes a display name and a uniqueness key, and
@@ -38,12 +39,7 @@ export function newAccountRecord(
 
 /** Reads an account record back from KV bytes; null for anything that is not one (never throws). */
 export function parseAccountRecord(bytes: Uint8Array): AccountRecord | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return null;
-  }
+  const v = decodeJson(bytes);
   if (typeof v !== 'object' || v === null) return null;
   const r = v as Record<string, unknown>;
   if (

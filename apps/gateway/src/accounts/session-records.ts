@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Limits, isUserId, type SessionRecord, type SessionView } from '@chat/contracts';
+import { decodeJson } from '@chat/messaging';
 
 /**
  * Pure rules of sessions (refresh-token families): ids, the token format, rotation and reuse
@@ -103,12 +104,7 @@ export function rotated(record: SessionRecord, newSecretValue: string, now: Date
 
 /** Reads a session record back from KV bytes; null for anything that is not one (never throws). */
 export function parseSessionRecord(bytes: Uint8Array): SessionRecord | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return null;
-  }
+  const v = decodeJson(bytes);
   if (typeof v !== 'object' || v === null) return null;
   const r = v as Record<string, unknown>;
   const strings = ['userId', 'username', 'tokenHash', 'createdAt', 'lastUsedAt', 'expiresAt', 'userAgent'] as const;

@@ -1,19 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  createSubjects,
-  decodeAccountEvent,
-  ok,
-  type AccountEvent,
-  type LoginResult,
-  type SessionView,
-  type Subjects,
-} from '@chat/contracts';
+import { createSubjects, decodeAccountEvent, type AccountEvent, type LoginResult, type SessionView, type Subjects } from '@chat/contracts';
 import { ChatClient, register, wsUrlOf } from '@chat/client';
-import { connectNats, encodeJson } from '@chat/messaging';
+import { connectNats } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
 import jwt from 'jsonwebtoken';
 import { WebSocket } from 'ws';
+import { answerUserRooms } from '../testing/rooms-stand-in';
 import { startTestGateway } from '../testing/test-gateway';
 
 /**
@@ -87,7 +80,8 @@ describe('gateway sessions - refresh tokens, logout, password, disable, delete',
   beforeAll(async () => {
     s = createSubjects(ns);
     nc = await connectNats({ servers: await testNatsUrl(), name: 'sessions-test' });
-    nc.subscribe(s.rpc('rooms.userRooms'), { queue: 'rooms', callback: (_e, m) => void m.respond(encodeJson(ok({ roomIds: [] }))) });
+    // Nobody is in any room here.
+    answerUserRooms(nc, s, new Map());
     await nc.flush();
     svc = await startTestGateway(ns, { SERVER_ADMINS: 'root' });
   });

@@ -3,7 +3,6 @@ import {
   createSubjects,
   directRoomId,
   makeEvent,
-  ok,
   type ConversationOpened,
   type MemberInvited,
   type MemberJoined,
@@ -16,12 +15,12 @@ import {
   type UserView,
 } from '@chat/contracts';
 import { ChatClient, wsUrlOf } from '@chat/client';
-import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
+import { connectNats, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
 import { startFakeNotifier } from '../testing/fake-notifier';
-import { appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
+import { answerUserRooms, appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
 import { startTestGateway } from '../testing/test-gateway';
 
 /**
@@ -89,13 +88,7 @@ describe('fan-out - by interest, across two gateways', () => {
   beforeAll(async () => {
     s = createSubjects(randomName());
     nc = await connectNats({ servers: await testNatsUrl(), name: 'fanout-test' });
-    nc.subscribe(s.rpc('rooms.userRooms'), {
-      queue: 'rooms',
-      callback: (_e, m) => {
-        const req = decodeJson(m.data) as { userId: string };
-        m.respond(encodeJson(ok({ roomIds: [...(memberships.get(req.userId) ?? [])] })));
-      },
-    });
+    answerUserRooms(nc, s, memberships);
     startFakeNotifier(nc, s);
     await nc.flush();
     gw1 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-1' });

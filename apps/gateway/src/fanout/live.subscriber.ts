@@ -530,10 +530,10 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     if (personal.size === 0) {
       if (!room) return;
       let frame: Buffer | undefined;
+      const make = () => (frame ??= eventFrame(room.event, position, room.data as WsEvents[WsEventName]));
       let n = 0;
       for (const [session, since] of conns) {
         if (since > position) continue;
-        const make = () => (frame ??= eventFrame(room.event, position, room.data as WsEvents[WsEventName]));
         if (!session.authenticated) {
           this.holdFor(session, position, room.event, make);
           continue;
@@ -568,11 +568,11 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
 
   private sendCounted(to: Iterable<Session>, f: WsFrame, position: number) {
     let frame: Buffer | undefined;
+    const make = () => (frame ??= eventFrame(f.event, position, f.data as WsEvents[WsEventName]));
     let n = 0;
     for (const session of to) {
       // A connection still authenticating is registered (to keep membership changes) but gets
       // events only from its auth reply on.
-      const make = () => (frame ??= eventFrame(f.event, position, f.data as WsEvents[WsEventName]));
       if (!session.authenticated) {
         this.holdFor(session, position, f.event, make);
         continue;

@@ -3,7 +3,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createSubjects,
   makeEvent,
-  ok,
   type ChatEvent,
   type MemberBanned,
   type MemberJoined,
@@ -12,12 +11,12 @@ import {
   type WsEventFrame,
 } from '@chat/contracts';
 import { ChatClient, wsUrlOf } from '@chat/client';
-import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
+import { connectNats } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
 import { startFakeNotifier } from '../testing/fake-notifier';
-import { appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
+import { answerUserRooms, appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
 import { startTestGateway } from '../testing/test-gateway';
 import { isChatEvent } from './resume';
 
@@ -47,12 +46,7 @@ describe('resume - a ban while away in a room with more than 2000 earlier member
   beforeAll(async () => {
     s = createSubjects(randomName());
     nc = await connectNats({ servers: await testNatsUrl(), name: 'resume-big-room-test' });
-    nc.subscribe(s.rpc('rooms.userRooms'), {
-      callback: (_e, m) => {
-        const req = decodeJson(m.data) as { userId: string };
-        m.respond(encodeJson(ok({ roomIds: [...(memberships.get(req.userId) ?? [])] })));
-      },
-    });
+    answerUserRooms(nc, s, memberships);
     startFakeNotifier(nc, s);
     await nc.flush();
     gw = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-big' });

@@ -3,7 +3,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createSubjects,
   makeEvent,
-  ok,
   type ChatEvent,
   type MemberInvited,
   type MemberJoined,
@@ -18,12 +17,12 @@ import {
   type WsEventFrame,
 } from '@chat/contracts';
 import { ChatClient, ChatClientError, wsUrlOf } from '@chat/client';
-import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
+import { connectNats } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
 import { startFakeNotifier } from '../testing/fake-notifier';
-import { appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
+import { answerUserRooms, appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
 import { startTestGateway } from '../testing/test-gateway';
 import { isChatEvent } from './resume';
 
@@ -139,15 +138,7 @@ describe('resume - a client back from offline gets every missed event once, in o
   beforeAll(async () => {
     s = createSubjects(randomName());
     nc = await connectNats({ servers: await testNatsUrl(), name: 'resume-test' });
-    nc.subscribe(s.rpc('rooms.userRooms'), {
-      queue: 'rooms',
-      callback: (_e, m) => {
-        const req = decodeJson(m.data) as { userId: string };
-        const answer = () => m.respond(encodeJson(ok({ roomIds: [...(memberships.get(req.userId) ?? [])] })));
-        if (roomListDelayMs) setTimeout(answer, roomListDelayMs);
-        else answer();
-      },
-    });
+    answerUserRooms(nc, s, memberships, () => roomListDelayMs);
     startFakeNotifier(nc, s);
     await nc.flush();
     gw1 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-1' });

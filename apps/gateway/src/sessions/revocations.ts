@@ -48,12 +48,7 @@ export class SessionRevocations implements OnModuleInit, OnModuleDestroy {
     this.sub = this.nc.subscribe(this.s.live.allSessions, {
       callback: (err, msg) => {
         if (err) return;
-        let revocation: SessionRevocation | null = null;
-        try {
-          revocation = parseRevocation(decodeJson(msg.data));
-        } catch {
-          revocation = null;
-        }
+        const revocation = parseRevocation(decodeJson(msg.data));
         if (!revocation) {
           this.logger.warn({ subject: msg.subject }, 'unreadable session revocation');
           return;

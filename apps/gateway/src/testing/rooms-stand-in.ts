@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { makeEvent, type MessagePosted, type Subjects, type UserView } from '@chat/contracts';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { makeEvent, ok, type MessagePosted, type Subjects, type UserView } from '@chat/contracts';
 import { login, register } from '@chat/client';
+import { decodeJson, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 
 /**
@@ -17,6 +19,28 @@ export const serviceCtx = (actor = 'rooms') => ({
   actor: { kind: 'service' as const, id: actor },
   correlationId: randomUUID(),
 });
+
+/**
+ * Answers `rooms.userRooms` from `memberships` (a user's rooms as the map holds them when asked),
+ * after `delayMs()` when that is above 0.
+ */
+export function answerUserRooms(
+  nc: NatsConnection,
+  s: Subjects,
+  memberships: Map<string, Set<string>>,
+  delayMs: () => number = () => 0,
+): Subscription {
+  return nc.subscribe(s.rpc('rooms.userRooms'), {
+    queue: 'rooms',
+    callback: (_e, m) => {
+      const req = decodeJson(m.data) as { userId: string };
+      const answer = () => m.respond(encodeJson(ok({ roomIds: [...(memberships.get(req.userId) ?? [])] })));
+      const delay = delayMs();
+      if (delay) setTimeout(answer, delay);
+      else answer();
+    },
+  });
+}
 
 /** Registers and logs in `name` on the gateway `gw`; `memberships` then lists `rooms` as theirs. */
 export async function registerMember(

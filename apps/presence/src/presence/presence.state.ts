@@ -374,12 +374,13 @@ export class PresenceState {
 
   /** What the connections and choice held now give, published or not. */
   derivedOf(userId: string): Shown {
-    const conns = [...(this.byUser.get(userId)?.values() ?? [])];
-    return deriveShown(this.choices.get(userId)?.choice, conns.length, conns.filter((c) => !c.idle).length);
-  }
-
-  derivedStatusOf(userId: string): PresenceStatus {
-    return this.derivedOf(userId).status;
+    let connections = 0;
+    let active = 0;
+    for (const c of this.byUser.get(userId)?.values() ?? []) {
+      connections++;
+      if (!c.idle) active++;
+    }
+    return deriveShown(this.choices.get(userId)?.choice, connections, active);
   }
 
   /** The user's own choice (online without text when never chosen) and what others see now. */

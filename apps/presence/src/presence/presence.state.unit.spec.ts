@@ -134,7 +134,7 @@ describe('presence state - signals', () => {
     expect(st.applySignal(closed('g1', 'nope', ALICE), T(1))).toEqual([]);
     expect(st.applySignal(activity('g1', 'nope', ALICE, 'idle'), T(2))).toEqual([]);
     expect(st.statusOf(ALICE)).toBe('offline');
-    expect(st.derivedStatusOf(ALICE)).toBe('offline');
+    expect(st.derivedOf(ALICE).status).toBe('offline');
   });
 
   it('automatic away: away when every connection is idle, online again when one is active', () => {

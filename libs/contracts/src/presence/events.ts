@@ -10,8 +10,6 @@ export type PresenceStatus = (typeof PresenceStatuses)[number];
  */
 export const ChosenStatuses = ['online', 'away', 'busy', 'invisible'] as const;
 export type ChosenStatus = (typeof ChosenStatuses)[number];
-/** @deprecated the v1 name of what a user may set; kept for the gateway signals' old entries. */
-export type SettableStatus = Exclude<PresenceStatus, 'offline'>;
 
 /**
  * The status others see changed (stored in NS_PRESENCE, last one per user). v2 adds the custom

@@ -66,8 +66,7 @@ export class JetStreamAdapter {
 
   /** The stream's last sequence (0 when empty): everything stored so far is at or below it. */
   async lastSeq(stream: string): Promise<number> {
-    const jsm = await this.manager();
-    return (await jsm.streams.info(stream)).state.last_seq;
+    return (await this.bounds(stream)).last;
   }
 
   /** The stream's oldest stored sequence (last + 1 when it holds nothing) and its last one, read together. */
