@@ -694,7 +694,6 @@ describe('protocol.md: sessions, presence, typing, resuming, limits', () => {
           message: r.error?.message,
         };
       }
-      // SERVER DISAGREES WITH THE DOC (see report): BAD_REQUEST without details
       expect(got).toEqual(
         Object.fromEntries(Object.keys(got).map((k) => [k, { code: 'BAD_REQUEST', fields: ['data.text'], message: expect.any(String) }])),
       );
@@ -804,7 +803,7 @@ describe('protocol.md: sessions, presence, typing, resuming, limits', () => {
       y2.close();
     });
 
-    it('presence.room: members read a page with total; anyone for a public room; NOT_FOUND for a private room of others; limit 1-200', async () => {
+    it('presence.room: members read a page with total; NOT_MEMBER for a public room one is not in, NOT_FOUND for a private room of others; limit 1-200', async () => {
       const pr = await ok(q, 'presence.room', { roomId });
       expectFields('presence.room', pr, { roomId: 'string', users: 'array', total: 'integer' });
       expect(pr.roomId).toBe(roomId);
@@ -821,7 +820,8 @@ describe('protocol.md: sessions, presence, typing, resuming, limits', () => {
       expectErr('presence.room missing room', await q.request('presence.room', { roomId: rid('none') }), 'NOT_FOUND');
       const pub = rid('openroom');
       await ok(p1, 'room.create', { roomId: pub, name: 'Open' });
-      const seen = await ok(x, 'presence.room', { roomId: pub });
+      expectErr('presence.room by a non-member (public)', await x.request('presence.room', { roomId: pub }), 'NOT_MEMBER');
+      const seen = await ok(p1, 'presence.room', { roomId: pub });
       expect(seen.total).toBe(1);
       expect(seen.users[0].userId).toBe(P.userId);
     });

@@ -126,7 +126,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
    */
   async setChoice(req: SetStatusRpc): Promise<OwnPresenceView> {
     const text = parseStatusText(req.text);
-    if (!text.ok) throw new ChatError('BAD_REQUEST', text.error.message);
+    if (!text.ok) throw new ChatError('BAD_REQUEST', text.error.message, text.error.details);
     const kv = this.bucket();
     const choice: PresenceChoice = {
       userId: req.userId,
