@@ -55,12 +55,14 @@ interface RoomFollow {
   /**
    * Conversations only: blocks stored before this subscription are not in `blockers` until they
    * are read (on the first typing or presence signal, the only things they hold back that the
-   * stream does not decide). `heldSignals` holds the signals arriving meanwhile; `touched` the
-   * blockers whose state a live event set meanwhile (newer than anything read).
+   * stream does not decide). `heldSignals` holds the signals arriving meanwhile, each with the
+   * number of live block changes seen before it; `touched` the blockers whose state a live event
+   * set meanwhile (newer than anything read), `liveBlockChanges` how many such events came.
    */
   storedBlocks?: 'reading' | 'read';
-  heldSignals?: Msg[];
+  heldSignals?: Array<{ m: Msg; liveBlockChanges: number }>;
   touchedBlockers?: Set<string>;
+  liveBlockChanges?: number;
 }
 
 /**
@@ -350,6 +352,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
       if (effect.block.blocked) follow.blockers.add(effect.block.blockerId);
       else follow.blockers.delete(effect.block.blockerId);
       follow.touchedBlockers?.add(effect.block.blockerId);
+      if (follow.liveBlockChanges !== undefined) follow.liveBlockChanges++;
     }
     for (const userId of effect.follow) {
       follow.removed.delete(userId);
@@ -464,7 +467,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   /** A conversation's signal waits (true) while its stored blocks are not read yet (reading them starts). */
   private heldForBlocks(follow: RoomFollow, m: Msg): boolean {
     if (!isDirectRoomId(follow.roomId) || follow.storedBlocks === 'read') return false;
-    (follow.heldSignals ??= []).push(m);
+    (follow.heldSignals ??= []).push({ m, liveBlockChanges: follow.liveBlockChanges ?? 0 });
     if (follow.storedBlocks !== 'reading') void this.readStoredBlocks(follow);
     return true;
   }
@@ -479,6 +482,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     const current = () => this.follows.get(follow.roomId) === follow;
     follow.storedBlocks = 'reading';
     follow.touchedBlockers = new Set();
+    follow.liveBlockChanges = 0;
     let read = false;
     try {
       const stored = new Set<string>();
@@ -500,11 +504,16 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     } finally {
       follow.storedBlocks = read ? 'read' : undefined;
       follow.touchedBlockers = undefined;
+      const changes = follow.liveBlockChanges ?? 0;
+      follow.liveBlockChanges = undefined;
       const held = follow.heldSignals ?? [];
       follow.heldSignals = undefined;
+      // A signal that came before a live block or unblock was decided under the state before it,
+      // which is no longer known here: it is dropped (signals are best effort; the next one
+      // comes), never shown under a later state (a typist's start from a blocked time, say).
       if (read)
-        for (const m of held)
-          if (current())
+        for (const { m, liveBlockChanges } of held)
+          if (current() && liveBlockChanges === changes)
             this.guard(null, m, () =>
               this.s.live.roomSubjectKind(m.subject) === 'presence' ? this.onRoomPresence(follow, m) : this.onRoomTyping(follow, m),
             );
