@@ -809,7 +809,7 @@ function natsCounter() {
     const rest = subject.slice(ns.length + 1);
     if (/^presence\.user\./.test(rest)) return 'PRESENCE stream append (presence.user.<id>)';
     if (/^live\.presence\.user\./.test(rest)) return 'republish live.presence.user.<id> (to all gateways)';
-    if (/^live\.presence\.mine\./.test(rest)) return 'live.presence.mine.<id>';
+    if (/^live\.user\.[^.]+\.presence$/.test(rest)) return 'live.user.<id>.presence (own presence)';
     if (/^live\.chat\.room\.[^.]+\.presence$/.test(rest)) return 'room presence signal live.chat.room.<id>.presence';
     if (/^gw\.[^.]+\.hb$/.test(rest)) return 'background: gateway heartbeat';
     if (/^gw\.[^.]+\.conn$/.test(rest)) return 'gateway signal gw.<id>.conn';

@@ -312,12 +312,20 @@ describe('gateway live - typing, presence delivery, activity, limits and shutdow
   });
 
   it('presence.mine - the own choice reaches every connection of the user and nobody else', async () => {
+    const dropped = async (label: string) => {
+      const text = await (await fetch(`${svc.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`gateway_live_dropped_total{subject="${label}"} `));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    const [presenceDropped, userDropped] = [await dropped('live.presence'), await dropped('live.user')];
     const mia = await authed('mia', []);
     const miaTab = await connect();
     await miaTab.auth(mia.token);
     const other = await authed('other', []);
     const mine: OwnPresenceView = { status: 'invisible', text: null, shown: 'offline', updatedAt: new Date().toISOString() };
     nc.publish(s.live.presenceMine(mia.user.userId), encodeJson({ bad: true }));
+    // Another subject under the user's prefix (the one subscription matches it): dropped, not delivered.
+    nc.publish(s.live.userAll(mia.user.userId).replace(/\*$/, 'bogus'), encodeJson(mine));
     nc.publish(s.live.presenceMine(mia.user.userId), encodeJson(mine));
     for (const c of [mia.c, miaTab]) {
       const f = await c.waitForFrame('presence.mine');
@@ -329,6 +337,9 @@ describe('gateway live - typing, presence delivery, activity, limits and shutdow
     await other.c.waitFor('presence.mine');
     expect(other.c.events('presence.mine').map((f) => f.data)).toEqual([theirs]);
     expect(mia.c.events('presence.mine')).toHaveLength(1);
+    // The malformed view under the label its subject has always had; the unknown kind under the user family's.
+    expect(await dropped('live.presence')).toBe(presenceDropped + 1);
+    expect(await dropped('live.user')).toBe(userDropped + 1);
   });
 
   it('activity - a connection without activity turns idle (signal and heartbeat); presence.active or a user action brings it back', async () => {

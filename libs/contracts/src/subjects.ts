@@ -15,13 +15,18 @@ import type { RpcName } from './rpc';
  *   ns.live.<same as above>        republished by JetStream after storing, with the stream
  *                                  sequence in headers; gateways subscribe here (core NATS),
  *                                  per room their users are in
- *   ns.live.user.<userId>          room events about a user, forwarded by the rooms service's
+ *   ns.live.user.<userId>.<kind>   to one user's connections (core NATS); a gateway holds ONE
+ *                                  subscription per local user (`live.userAll`) and routes by
+ *                                  the last token (`live.userSubjectKind`):
+ *     .rooms                       room events about the user, forwarded by the rooms service's
  *                                  notifier (so a gateway learns of a join, invitation or new
  *                                  conversation of its user in a room it does not follow yet)
+ *     .reads                       the user's read-marker moves (history publishes)
+ *     .presence                    the user's own presence choice, to their other devices
+ *                                  (presence publishes)
  *   ns.live.chat.room.<id>.presence|typing  ephemeral (core NATS, never stored): statuses of
  *                                  the room's members (presence fan-out) and typing; they ride
  *                                  on the gateway's existing room subscription
- *   ns.live.presence.mine.<userId> the user's own presence choice, to their other devices
  *   ns.live.sessions.<userId>      session revocations (logout, password change, disable)
  *   ns.gw.<gatewayId>.conn|hb      gateway -> presence connection events and heartbeats
  *   ns.rpc.<service>.<op>          request/reply between services (queue group = service)
@@ -74,7 +79,7 @@ export function createSubjects(namespace: string) {
        * switched to it while the old schema's instances keep theirs.
        */
       historyProjectorOf: (schema: string) => (schema === 'chat' ? 'history-projector' : `history-projector-${token('schema', schema)}`),
-      /** Rooms service: forwards room events to the users they are about (ns.live.user.<id>). */
+      /** Rooms service: forwards room events to the users they are about (ns.live.user.<id>.rooms). */
       userNotifier: 'rooms-user-notifier',
       /** rooms: writes the message-id KV record of every stored message (see message-id-recorder.ts). */
       messageIdRecorder: 'rooms-message-ids',
@@ -129,9 +134,16 @@ export function createSubjects(namespace: string) {
       roomMessages: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.msg`),
       allRoomMeta: live(`${ns}.chat.room.*.meta`),
       /** A user's notifications: room events about them (not republished: the notifier publishes). */
-      user: (userId: string) => `${ns}.live.user.${token('user id', userId)}`,
+      user: (userId: string) => `${ns}.live.user.${token('user id', userId)}.rooms`,
       /** A user's read-marker moves, to all of that user's connections (history publishes). */
-      readMarkers: (userId: string) => `${ns}.live.reads.${token('user id', userId)}`,
+      readMarkers: (userId: string) => `${ns}.live.user.${token('user id', userId)}.reads`,
+      /** Every subject of one user (`user`, `readMarkers`, `presenceMine`): a gateway's one subscription per local user. */
+      userAll: (userId: string) => `${ns}.live.user.${token('user id', userId)}.*`,
+      /** The last token of a `ns.live.user.<id>.<kind>` subject: rooms, reads or presence (anything else: not ours). */
+      userSubjectKind(subject: string): string | null {
+        const parts = subject.split('.');
+        return parts.length >= 2 ? parts[parts.length - 1] : null;
+      },
       allPresence: live(`${ns}.presence.user.*`),
       /** Statuses of the room's members, published by the presence fan-out (ephemeral; matched by `roomAll`). */
       roomPresence: (roomId: string) => live(`${ns}.chat.room.${room(roomId)}.presence`),
@@ -143,7 +155,7 @@ export function createSubjects(namespace: string) {
         return parts.length >= 2 ? parts[parts.length - 1] : null;
       },
       /** The user's own presence choice changed, to their other devices (presence publishes). */
-      presenceMine: (userId: string) => `${ns}.live.presence.mine.${token('user id', userId)}`,
+      presenceMine: (userId: string) => `${ns}.live.user.${token('user id', userId)}.presence`,
       /** Session revocations of a user (gateways close the affected connections). */
       sessions: (userId: string) => `${ns}.live.sessions.${token('user id', userId)}`,
       allSessions: `${ns}.live.sessions.*`,

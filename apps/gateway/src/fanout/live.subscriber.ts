@@ -70,23 +70,20 @@ interface RoomFollow {
  * NATS) to `ns.live.chat.room.<id>.*` of each room with a local member connected (JetStream
  * republishes every stored CHAT event there with its stream sequence on `.meta`/`.msg`; the
  * presence fan-out publishes members' status changes on `.presence`, gateways publish typing on
- * `.typing`), to `ns.live.user.<id>` of each user connected here (the rooms service's notifier
- * forwards the room events about that user: a join elsewhere, an invitation, a new
- * conversation, a removal), to `ns.live.reads.<id>` of each user connected here (the history
- * service publishes there when the user's read marker moves, on any device), and to
- * `ns.live.presence.mine.<id>` of each user connected here (their own presence choice).
- * So its traffic grows with its own users, not with the whole deployment. Each event is
+ * `.typing`), and, with ONE subscription per user connected here, to `ns.live.user.<id>.*`,
+ * routed by the last token: `.rooms` (the rooms service's notifier forwards the room events
+ * about that user: a join elsewhere, an invitation, a new conversation, a removal), `.reads`
+ * (the history service publishes there when the user's read marker moves, on any device) and
+ * `.presence` (their own presence choice). So its traffic grows with its own users, not with
+ * the whole deployment, and a local user costs one subscription. Each event is
  * serialised once per distinct frame and the same bytes are written to every recipient.
  */
 @Injectable()
 export class LiveFanout implements SessionRooms, OnModuleDestroy {
   readonly index = new RoomIndex<Session>();
   private readonly follows = new Map<string, RoomFollow>();
+  /** One subscription per user connected here (not per connection): `live.userAll`, their room events, read markers and own presence. */
   private readonly userSubs = new Map<string, Subscription>();
-  /** One read-marker subscription per user connected here (not per connection), like `userSubs`. */
-  private readonly readSubs = new Map<string, Subscription>();
-  /** One own-presence subscription per user connected here. */
-  private readonly mineSubs = new Map<string, Subscription>();
   /** presence position -> when it first arrived and the connections it reached (bounded, oldest forgotten first). */
   private readonly presenceSent = new Map<number, { atMs: number; to: Set<Session> }>();
   /** Resume (resumer.ts): chat event frames for sessions replaying stored events wait here, with their positions. */
@@ -115,10 +112,8 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
 
   onModuleDestroy() {
     for (const f of this.follows.values()) f.sub.unsubscribe();
-    for (const subs of [this.userSubs, this.readSubs, this.mineSubs]) {
-      for (const sub of subs.values()) sub.unsubscribe();
-      subs.clear();
-    }
+    for (const sub of this.userSubs.values()) sub.unsubscribe();
+    this.userSubs.clear();
     this.follows.clear();
     this.presenceSent.clear();
   }
@@ -155,10 +150,6 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     if (userGone && userId !== undefined) {
       this.userSubs.get(userId)?.unsubscribe();
       this.userSubs.delete(userId);
-      this.readSubs.get(userId)?.unsubscribe();
-      this.readSubs.delete(userId);
-      this.mineSubs.get(userId)?.unsubscribe();
-      this.mineSubs.delete(userId);
     }
   }
 
@@ -205,18 +196,24 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   }
 
   private subscribeUser(userId: string) {
-    const sub = this.nc.subscribe(this.s.live.user(userId), {
-      callback: (err, m) => this.guard(err, m, () => this.onUserEvent(userId, sub, m)),
+    const sub = this.nc.subscribe(this.s.live.userAll(userId), {
+      callback: (err, m) => this.guard(err, m, () => this.onUserSubject(userId, sub, m)),
     });
     this.userSubs.set(userId, sub);
-    const reads = this.nc.subscribe(this.s.live.readMarkers(userId), {
-      callback: (err, m) => this.guard(err, m, () => this.onReadMarker(userId, reads, m)),
-    });
-    this.readSubs.set(userId, reads);
-    const mine = this.nc.subscribe(this.s.live.presenceMine(userId), {
-      callback: (err, m) => this.guard(err, m, () => this.onOwnPresence(userId, mine, m)),
-    });
-    this.mineSubs.set(userId, mine);
+  }
+
+  /**
+   * One message on the user's subscription, by the last token of its subject. A late message
+   * of a subscription already ended (the user left this gateway) changes nothing; an unknown
+   * kind is dropped like a malformed message (under `live.user`, the family's name).
+   */
+  private onUserSubject(userId: string, sub: Subscription, m: Msg) {
+    const kind = this.s.live.userSubjectKind(m.subject);
+    if (kind === 'reads') return this.onReadMarker(userId, sub, m);
+    if (kind === 'presence') return this.onOwnPresence(userId, sub, m);
+    if (kind === 'rooms') return this.onUserEvent(userId, sub, m);
+    this.received.user.inc();
+    if (this.userSubs.get(userId) === sub) this.drop(m, `unknown kind of user subject: ${kind}`);
   }
 
   private followRoom(roomId: string, since?: number) {
@@ -283,8 +280,9 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     }
   }
 
-  private drop(m: Msg, why: string) {
-    this.metrics.droppedLive.labels(m.subject.split('.').slice(1, 3).join('.')).inc();
+  /** `label`: the metric's subject label (default: the subject's first two tokens after the namespace, e.g. `live.chat`). */
+  private drop(m: Msg, why: string, label = m.subject.split('.').slice(1, 3).join('.')) {
+    this.metrics.droppedLive.labels(label).inc();
     this.logger.warn({ subject: m.subject, why }, 'dropped malformed live message');
   }
 
@@ -405,9 +403,10 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
    */
   private onReadMarker(userId: string, sub: Subscription, m: Msg) {
     this.received.reads.inc();
-    if (this.readSubs.get(userId) !== sub) return;
+    if (this.userSubs.get(userId) !== sub) return;
     const marker = toReadMarker(decodeJson(m.data));
-    if (!marker) return this.drop(m, 'not a read marker');
+    // The label the read-marker subject had when it was a subject of its own (ns.live.reads.<id>).
+    if (!marker) return this.drop(m, 'not a read marker', 'live.reads');
     this.sendCounted(this.index.connectionsOf(userId), { event: 'read.marker', data: marker }, marker.lastRead);
   }
 
@@ -523,9 +522,10 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   /** The user's own presence choice changed (presence publishes): to every connection of theirs. */
   private onOwnPresence(userId: string, sub: Subscription, m: Msg) {
     this.received.presence.inc();
-    if (this.mineSubs.get(userId) !== sub) return;
+    if (this.userSubs.get(userId) !== sub) return;
     const mine = toOwnPresence(decodeJson(m.data));
-    if (!mine) return this.drop(m, 'not an own presence view');
+    // The label the own-presence subject had when it was a subject of its own (ns.live.presence.mine.<id>).
+    if (!mine) return this.drop(m, 'not an own presence view', 'live.presence');
     this.sendCounted(this.index.connectionsOf(userId), { event: 'presence.mine', data: mine }, 0);
   }
 

@@ -6,8 +6,9 @@ interface LocalUser<C> {
   /**
    * roomId -> the highest position of the room this user has had (from their own subject, or
    * when they stopped following it): an event about them at or below it is not shown again.
+   * Created on first use: most users never get one.
    */
-  seen: Map<string, number>;
+  seen?: Map<string, number>;
 }
 
 /**
@@ -41,7 +42,7 @@ export class RoomIndex<C> {
     let user = this.byUser.get(userId);
     const newUser = !user;
     if (!user) {
-      user = { conns: new Set(), rooms: new Map(), seen: new Map() };
+      user = { conns: new Set(), rooms: new Map() };
       this.byUser.set(userId, user);
     }
     user.conns.add(conn);
@@ -156,12 +157,12 @@ export class RoomIndex<C> {
   }
 
   seen(userId: string, roomId: string): number {
-    return this.byUser.get(userId)?.seen.get(roomId) ?? 0;
+    return this.byUser.get(userId)?.seen?.get(roomId) ?? 0;
   }
 
   markSeen(userId: string, roomId: string, position: number): void {
     const user = this.byUser.get(userId);
-    if (user && position > (user.seen.get(roomId) ?? 0)) user.seen.set(roomId, position);
+    if (user && position > (user.seen?.get(roomId) ?? 0)) (user.seen ??= new Map()).set(roomId, position);
   }
 
   /** The connections following the room, each with the first position it gets. */

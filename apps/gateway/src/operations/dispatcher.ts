@@ -44,6 +44,7 @@ interface Queue {
  */
 @Injectable()
 export class OperationDispatcher implements WireListener {
+  /** Only while a session has requests in progress: an idle connection holds no queue. */
   private readonly queues = new WeakMap<Session, Queue>();
   /** Requests in progress over all connections (graceful shutdown waits for them). */
   private inflight = 0;
@@ -59,7 +60,7 @@ export class OperationDispatcher implements WireListener {
   ) {}
 
   opened(conn: WireConnection): void {
-    this.queues.set(this.sessions.open(conn), { inflight: 0, tail: Promise.resolve() });
+    this.sessions.open(conn);
   }
 
   closed(conn: WireConnection): void {
@@ -68,8 +69,7 @@ export class OperationDispatcher implements WireListener {
 
   frame(conn: WireConnection, raw: Buffer, isBinary: boolean): void {
     const session = this.sessions.get(conn);
-    const queue = session && this.queues.get(session);
-    if (!session || !queue) return;
+    if (!session) return;
     const req = parseFrame(raw, isBinary, WsLimits, session.authenticated);
     if (!req.ok) return conn.badFrame(req.id, req.error);
     conn.goodFrame();
@@ -77,7 +77,8 @@ export class OperationDispatcher implements WireListener {
       return conn.replyError(req.id, { code: 'UNAVAILABLE', message: 'this gateway is shutting down; reconnect and retry' });
     }
     if (req.op !== 'ping' && !this.withinRate(session, req.id)) return;
-    if (queue.inflight >= this.config.WS_MAX_INFLIGHT) {
+    let queue = this.queues.get(session);
+    if (queue && queue.inflight >= this.config.WS_MAX_INFLIGHT) {
       return conn.replyError(req.id, {
         code: 'RATE_LIMITED',
         message: `more than ${this.config.WS_MAX_INFLIGHT} requests in progress; wait for replies`,
@@ -86,15 +87,20 @@ export class OperationDispatcher implements WireListener {
     // Requests run concurrently (a connection may pipeline up to WS_MAX_INFLIGHT). Serialising
     // ordered ops (message.send, WS_ORDERED_SENDS) keeps a client's messages in send order but
     // caps each sender at one RPC round trip per message.
-    queue.inflight++;
+    if (!queue) this.queues.set(session, (queue = { inflight: 0, tail: Promise.resolve() }));
+    const q = queue;
+    q.inflight++;
     this.inflight++;
     const run = () =>
       this.execute(session, req.id, req.op, req.data).finally(() => {
-        queue.inflight--;
+        q.inflight--;
         this.inflight--;
+        // Nothing in progress: every earlier request has been answered, so the next one may
+        // start a new queue (ordering kept) and an idle connection keeps none.
+        if (q.inflight === 0 && this.queues.get(session) === q) this.queues.delete(session);
       });
     const entry = WsOperations[req.op];
-    if ('ordered' in entry && entry.ordered && this.config.WS_ORDERED_SENDS) queue.tail = queue.tail.then(run);
+    if ('ordered' in entry && entry.ordered && this.config.WS_ORDERED_SENDS) q.tail = q.tail.then(run);
     else void run();
   }
 

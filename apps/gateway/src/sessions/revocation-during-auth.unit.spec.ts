@@ -62,7 +62,7 @@ describe('session revocations - a revocation arriving while the auth checks the 
       const acceptedOnRevokedSession = session.authenticated && !closes.includes(WsCloseCodes.sessionRevoked);
       expect({ acceptedOnRevokedSession, closes }).toEqual({ acceptedOnRevokedSession: false, closes: expect.any(Array) });
     } finally {
-      session.clearTimers();
+      sessions.stop();
     }
   });
 
@@ -100,7 +100,7 @@ describe('session revocations - a revocation arriving while the auth checks the 
         sessionId: `${userId}.old`,
       });
     } finally {
-      session.clearTimers();
+      sessions.stop();
     }
   });
 });

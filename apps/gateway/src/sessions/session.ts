@@ -11,7 +11,7 @@ export interface TypingState {
 
 /**
  * Who is on one connection: its authentication state, user, activity and token expiry. The
- * state changes only through `Sessions`, which also runs its timers. Fan-out writes to a session
+ * state changes only through `Sessions`, which also keeps its deadlines (no timer per session). Fan-out writes to a session
  * through `deliver` only, never to its socket.
  */
 export class Session {
@@ -32,9 +32,6 @@ export class Session {
   closeAfterReply: { code: number; reason: string } | null = null;
   /** roomId -> typing sent on from this connection (created on first use). */
   typing?: Map<string, TypingState>;
-  authTimer?: NodeJS.Timeout;
-  expiryTimer?: NodeJS.Timeout;
-  idleTimer?: NodeJS.Timeout;
 
   constructor(readonly conn: WireConnection) {}
 
@@ -55,14 +52,8 @@ export class Session {
     return this.conn.send(frame);
   }
 
-  clearTimers(): void {
-    clearTimeout(this.authTimer);
-    clearTimeout(this.expiryTimer);
-    clearTimeout(this.idleTimer);
-  }
-
+  /** Starts the close; the session ends (and its deadlines go) when the socket has closed (`Sessions.closed`). */
   close(code: number, reason: string): void {
-    this.clearTimers();
     this.conn.close(code, reason);
   }
 }

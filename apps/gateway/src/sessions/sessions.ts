@@ -4,10 +4,15 @@ import { CONFIG } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import { GatewayMetrics } from '../metrics';
 import type { WireConnection } from '../wire/connection';
+import { Deadlines } from './deadlines';
 import { RecentRevocations } from './recent-revocations';
 import { Session } from './session';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Granularity of the sessions' deadlines (authentication timeout, token expiry, idle): each
+ * fires at most this much after its time, never before.
+ */
+export const SESSION_TICK_MS = 100;
 const NO_SESSIONS: ReadonlySet<Session> = new Set();
 
 /** Told of session changes (presence signals, fan-out clean-up); called synchronously, in order. */
@@ -24,6 +29,10 @@ export interface SessionListener {
  * per-user connection limit (4429), a fresh token extending an authenticated session, the close
  * at token expiry (4403), and activity (idle after PRESENCE_IDLE_MS without any). The layers
  * above listen instead of being called, so this layer imports none of them.
+ *
+ * Its three kinds of deadline are kept in timer wheels (`Deadlines`) driven by ONE interval of
+ * SESSION_TICK_MS, running while any deadline is set, instead of a setTimeout per connection
+ * (a Timeout object, closure and context each: memory per idle connection).
  */
 @Injectable()
 export class Sessions {
@@ -33,11 +42,23 @@ export class Sessions {
   private readonly byUser = new Map<string, Set<Session>>();
   /** Revocations handled in the last minute, for the auths awaiting meanwhile (SessionRevocations notes them). */
   readonly recentRevocations = new RecentRevocations();
+  /** Not authenticated by WS_AUTH_TIMEOUT_MS after opening: 4401. */
+  private readonly authDeadlines: Deadlines<Session>;
+  /** The token's expiry: 4403. */
+  private readonly expiryDeadlines: Deadlines<Session>;
+  /** PRESENCE_IDLE_MS after the last activity (looked at when due): idle. */
+  private readonly idleDeadlines: Deadlines<Session>;
+  private tick?: NodeJS.Timeout;
 
   constructor(
     @Inject(CONFIG) private readonly config: GatewayConfig,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    const now = Date.now();
+    this.authDeadlines = new Deadlines<Session>(SESSION_TICK_MS, (session) => this.authTimedOut(session), now);
+    this.expiryDeadlines = new Deadlines<Session>(SESSION_TICK_MS, (session) => this.checkExpiry(session), now);
+    this.idleDeadlines = new Deadlines<Session>(SESSION_TICK_MS, (session) => this.checkIdle(session), now);
+  }
 
   listen(listener: SessionListener): void {
     this.listeners.push(listener);
@@ -47,9 +68,7 @@ export class Sessions {
   open(conn: WireConnection): Session {
     const session = new Session(conn);
     this.byConn.set(conn, session);
-    session.authTimer = setTimeout(() => {
-      if (!session.authenticated) session.close(WsCloseCodes.authTimeout, 'authentication timeout');
-    }, this.config.WS_AUTH_TIMEOUT_MS);
+    this.schedule(this.authDeadlines, session, Date.now() + this.config.WS_AUTH_TIMEOUT_MS);
     return session;
   }
 
@@ -72,7 +91,7 @@ export class Sessions {
     if (!session) return;
     const wasAuthenticated = session.authenticated;
     session.state = 'closed';
-    session.clearTimers();
+    this.forgetDeadlines(session);
     this.byConn.delete(conn);
     this.forgetUser(session);
     if (wasAuthenticated) this.metrics.authenticated.dec();
@@ -106,7 +125,7 @@ export class Sessions {
 
   completeAuth(session: Session, expiresAtMs: number): void {
     session.state = 'authenticated';
-    clearTimeout(session.authTimer);
+    this.authDeadlines.cancel(session);
     this.extend(session, expiresAtMs);
     session.lastActiveMs = Date.now();
     this.armIdle(session);
@@ -116,14 +135,15 @@ export class Sessions {
 
   /** Closes the session (4403) when its token expires; re-armed when a new token is presented. */
   extend(session: Session, expiresAtMs: number): void {
-    clearTimeout(session.expiryTimer);
     session.expiresAtMs = expiresAtMs;
-    const check = () => {
-      const left = session.expiresAtMs - Date.now();
-      if (left <= 0) session.close(WsCloseCodes.tokenExpired, 'access token expired');
-      else session.expiryTimer = setTimeout(check, Math.min(left, MAX_TIMER_MS));
-    };
-    check();
+    this.checkExpiry(session);
+  }
+
+  /** Every deadline is dropped and the tick stops (module shutdown; tests). */
+  stop(): void {
+    for (const session of this.byConn.values()) this.forgetDeadlines(session);
+    clearInterval(this.tick);
+    this.tick = undefined;
   }
 
   /**
@@ -140,22 +160,59 @@ export class Sessions {
   }
 
   /**
-   * One timer per session, re-armed at most once per PRESENCE_IDLE_MS: when it fires it looks
-   * at the last activity, and either marks the session idle or waits for the rest of the period.
+   * One idle deadline per session, set again at most once per PRESENCE_IDLE_MS: when it is due
+   * it looks at the last activity, and either marks the session idle or waits for the rest of
+   * the period.
    */
   private armIdle(session: Session): void {
-    clearTimeout(session.idleTimer);
-    const check = () => {
-      if (!session.authenticated) return;
-      const left = session.lastActiveMs + this.config.PRESENCE_IDLE_MS - Date.now();
-      if (left > 0) {
-        session.idleTimer = setTimeout(check, left);
-        return;
-      }
-      session.idle = true;
-      for (const l of this.listeners) l.activity?.(session, true);
-    };
-    session.idleTimer = setTimeout(check, this.config.PRESENCE_IDLE_MS);
+    this.schedule(this.idleDeadlines, session, Date.now() + this.config.PRESENCE_IDLE_MS);
+  }
+
+  private checkIdle(session: Session): void {
+    // Closed, or closing (the close handshake is under way: nothing more to tell).
+    if (!session.authenticated || !session.conn.isOpen) return;
+    const due = session.lastActiveMs + this.config.PRESENCE_IDLE_MS;
+    if (due > Date.now()) return this.schedule(this.idleDeadlines, session, due);
+    session.idle = true;
+    for (const l of this.listeners) l.activity?.(session, true);
+  }
+
+  private authTimedOut(session: Session): void {
+    if (!session.authenticated) session.close(WsCloseCodes.authTimeout, 'authentication timeout');
+  }
+
+  private checkExpiry(session: Session): void {
+    if (session.closed) return;
+    if (session.expiresAtMs <= Date.now()) {
+      this.expiryDeadlines.cancel(session);
+      session.close(WsCloseCodes.tokenExpired, 'access token expired');
+    } else {
+      this.schedule(this.expiryDeadlines, session, session.expiresAtMs);
+    }
+  }
+
+  private schedule(deadlines: Deadlines<Session>, session: Session, atMs: number): void {
+    deadlines.schedule(session, atMs);
+    if (this.tick) return;
+    this.tick = setInterval(() => this.advance(), SESSION_TICK_MS);
+    this.tick.unref();
+  }
+
+  private advance(): void {
+    const now = Date.now();
+    this.authDeadlines.advance(now);
+    this.expiryDeadlines.advance(now);
+    this.idleDeadlines.advance(now);
+    if (this.authDeadlines.size + this.expiryDeadlines.size + this.idleDeadlines.size === 0) {
+      clearInterval(this.tick);
+      this.tick = undefined;
+    }
+  }
+
+  private forgetDeadlines(session: Session): void {
+    this.authDeadlines.cancel(session);
+    this.expiryDeadlines.cancel(session);
+    this.idleDeadlines.cancel(session);
   }
 
   private forgetUser(session: Session): void {

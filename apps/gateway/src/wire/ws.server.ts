@@ -7,7 +7,7 @@ import { WsCloseCodes, WsLimits } from '@chat/contracts';
 import { CONFIG, PINO } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import { GatewayMetrics } from '../metrics';
-import { WireConnection } from './connection';
+import { WireConnection, type ConnectionSettings } from './connection';
 
 export const WS_PATH = '/ws';
 /** After the close frames of a shutdown, how long clients have to answer before their sockets are cut. */
@@ -46,6 +46,8 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private keepalive?: NodeJS.Timeout;
   private stopping = false;
   private readonly conns = new Set<WireConnection>();
+  /** One settings object (and its three callbacks) shared by every connection, not one per connection. */
+  private readonly connSettings: ConnectionSettings;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -53,7 +55,14 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PINO) private readonly logger: Logger,
     @Inject(WIRE_LISTENER) private readonly listener: WireListener,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    this.connSettings = {
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      onSlowConsumer: () => metrics.slowConsumers.inc(),
+      onFrameOut: () => metrics.framesOut.inc(),
+      onBadFrame: () => metrics.badFrames.inc(),
+    };
+  }
 
   onApplicationBootstrap() {
     const server = this.adapterHost.httpAdapter.getHttpServer() as HttpServer;
@@ -102,12 +111,7 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
       ws.on('error', () => undefined);
       return ws.close(WsCloseCodes.shuttingDown, 'server shutting down');
     }
-    const conn = new WireConnection(ws, {
-      maxBufferedBytes: this.config.WS_MAX_BUFFERED_BYTES,
-      onSlowConsumer: () => this.metrics.slowConsumers.inc(),
-      onFrameOut: () => this.metrics.framesOut.inc(),
-      onBadFrame: () => this.metrics.badFrames.inc(),
-    });
+    const conn = new WireConnection(ws, this.connSettings);
     this.conns.add(conn);
     this.metrics.connections.inc();
     this.listener.opened(conn);

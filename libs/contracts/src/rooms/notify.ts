@@ -6,7 +6,7 @@ import type { RoomEvent } from './events';
  * the user who joined (their other connections start following it), was invited, declined,
  * was removed, or the two sides of a new conversation. Members already following the room get
  * its events from the room's own subject; this is what the rooms service's notifier forwards
- * to `ns.live.user.<id>`. Pure, so the gateway and the notifier agree on it.
+ * to `ns.live.user.<id>.rooms`. Pure, so the gateway and the notifier agree on it.
  */
 export function usersToNotify(event: RoomEvent): string[] {
   switch (event.type) {
