@@ -86,6 +86,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   private readonly userSubs = new Map<string, Subscription>();
   /** presence position -> when it first arrived and the connections it reached (bounded, oldest forgotten first). */
   private readonly presenceSent = new Map<number, { atMs: number; to: Set<Session> }>();
+  private readonly presencePrune: NodeJS.Timeout;
   /** Resume (resumer.ts): chat event frames for sessions replaying stored events wait here, with their positions. */
   private readonly holding = new Map<Session, Array<{ position: number; frame: Buffer }>>();
   private readonly received;
@@ -108,9 +109,23 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     };
     this.deliveredMessages = metrics.delivered.labels('message.posted');
     sessions.listen({ closed: (session) => this.unregister(session) });
+    // The memory is otherwise pruned only when the next change arrives: after a burst (a
+    // deployment's users arriving at once) a quiet gateway would keep up to PRESENCE_MEMORY
+    // sets of connections for nothing.
+    this.presencePrune = setInterval(() => this.forgetPresenceBefore(Date.now() - PRESENCE_MEMORY_MS), PRESENCE_MEMORY_MS);
+    this.presencePrune.unref();
+  }
+
+  /** Forgets the presence positions first seen before `cutoffMs` (insertion order is arrival order). */
+  private forgetPresenceBefore(cutoffMs: number): void {
+    for (const [p, e] of this.presenceSent) {
+      if (e.atMs >= cutoffMs) break;
+      this.presenceSent.delete(p);
+    }
   }
 
   onModuleDestroy() {
+    clearInterval(this.presencePrune);
     for (const f of this.follows.values()) f.sub.unsubscribe();
     for (const sub of this.userSubs.values()) sub.unsubscribe();
     this.userSubs.clear();
