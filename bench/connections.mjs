@@ -38,6 +38,8 @@ import {
   f0,
   f2,
   freePort,
+  intOption,
+  killOwnChildren,
   latencyOf,
   lifecycle,
   log,
@@ -45,7 +47,8 @@ import {
   natsConnect,
   natsVersion,
   now,
-  pgQuery,
+  onlyOption,
+  postgresVersion,
   renderTable,
   sleep,
   writeResult,
@@ -128,11 +131,7 @@ if (opt.help) {
   --out FILE             JSON result (default bench/results/connections-<date>.json)`);
   process.exit(0);
 }
-const int = (name, min) => {
-  const v = Number(opt[name]);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return v;
-};
+const int = intOption(opt);
 const limits = fileLimits();
 const P = {
   users: int('users', 2),
@@ -151,8 +150,7 @@ const P = {
   perProcess: int('per-process', 1),
 };
 P.capacityMax ??= Number.isFinite(limits.soft) ? limits.soft - 300 : 10_000;
-const only = opt.only ? opt.only.split(',').map((s) => s.trim()) : PARTS;
-for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (${PARTS.join(', ')})`);
+const only = onlyOption(opt.only, PARTS);
 if (only.includes('memory'))
   for (const n of P.steps) if (!Number.isInteger(n) || n < 1 || n > P.users) throw new Error(`--steps: ${n} is not between 1 and --users`);
 if (only.includes('presence') && P.roomsPerUser > P.rooms) throw new Error('--rooms-per-user must be <= --rooms');
@@ -378,9 +376,7 @@ async function startBenchStack(info) {
   RUN.stack = stack;
   log(`stack ready in ${((now() - t0) / 1000).toFixed(1)} s`);
   info.natsVersion = await natsVersion(RUN.natsUrl, 'connections-bench').catch(() => null);
-  info.postgresVersion = await pgQuery(RUN.databaseUrl, 'SHOW server_version')
-    .then((r) => r.rows[0].server_version)
-    .catch(() => null);
+  info.postgresVersion = await postgresVersion(RUN.databaseUrl).catch(() => null);
   info.stackLogs = RUN.logDir;
   RUN.nc = await natsConnect(RUN.natsUrl, 'connections-bench');
   cleanups.push(() => RUN.nc.close());
@@ -1350,24 +1346,6 @@ function report(results) {
 
 // ---------------------------------------------------------------------------------------------
 // Main
-
-function ownChildren() {
-  const pids = [];
-  try {
-    for (const tid of fs.readdirSync(`/proc/${process.pid}/task`)) {
-      const list = fs.readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim();
-      if (list) pids.push(...list.split(/\s+/).map(Number));
-    }
-  } catch {}
-  return pids;
-}
-function killOwnChildren() {
-  for (const pid of ownChildren()) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {}
-  }
-}
 
 async function main() {
   const started = new Date();

@@ -24,15 +24,18 @@ import { WebSocket } from 'ws';
 import {
   cpuMeter,
   deleteNamespace,
+  dropSchema,
   f0,
   f2,
   freePort,
+  killOwnChildren,
   lifecycle,
   log,
   machineInfo,
   natsVersion,
   now,
   pidsByName,
+  postgresVersion,
   renderTable,
   Reservoir,
   sleep,
@@ -572,19 +575,6 @@ async function stackTarget(info) {
   return target;
 }
 
-async function pgQuery(url, sql) {
-  const pg = require('pg');
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-const dropSchema = (url, schema) => pgQuery(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-const postgresVersion = async (url) => (await pgQuery(url, 'SHOW server_version')).rows[0].server_version;
-
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -654,26 +644,6 @@ function cpuSummary(c) {
 
 // ---------------------------------------------------------------------------------------------
 // Main
-
-/** Our own child processes still running (e.g. services of a stack interrupted while starting). */
-function ownChildren() {
-  const pids = [];
-  try {
-    for (const tid of fs.readdirSync(`/proc/${process.pid}/task`)) {
-      const list = fs.readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim();
-      if (list) pids.push(...list.split(/\s+/).map(Number));
-    }
-  } catch {}
-  return pids;
-}
-
-function killOwnChildren() {
-  for (const pid of ownChildren()) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {}
-  }
-}
 
 async function main() {
   const started = new Date();

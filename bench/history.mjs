@@ -41,6 +41,7 @@ import {
   f0,
   f2,
   freePort,
+  intOption,
   latencyOf,
   lifecycle,
   log,
@@ -48,8 +49,9 @@ import {
   natsConnect,
   natsVersion,
   now,
-  pgQuery,
+  onlyOption,
   pidsByName,
+  postgresVersion,
   procTicks,
   publishWindowed,
   renderTable,
@@ -107,11 +109,7 @@ if (opt.help) {
   --out FILE           JSON result (default bench/results/history-<date>.json)`);
   process.exit(0);
 }
-const int = (name, min) => {
-  const v = Number(opt[name]);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return v;
-};
+const int = intOption(opt);
 const P = {
   events: int('events', 1),
   rooms: int('rooms', 1),
@@ -125,8 +123,7 @@ const P = {
   window: int('window', 1),
 };
 const PARTS = ['projection', 'pages', 'search', 'rebuild'];
-const only = opt.only ? opt.only.split(',').map((s) => s.trim()) : PARTS;
-for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (${PARTS.join(', ')})`);
+const only = onlyOption(opt.only, PARTS);
 
 const { createSubjects } = require('../libs/contracts/dist/index.js');
 const { JetStreamAdapter, RpcClient, streamSpecs } = require('../libs/messaging/dist/index.js');
@@ -1239,7 +1236,7 @@ async function main() {
   RUN.databaseUrl = await ensurePostgres(log);
   RUN.logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-bench-history-'));
   info.natsVersion = await natsVersion(RUN.natsUrl, 'history-bench-info').catch(() => null);
-  info.postgresVersion = (await pgQuery(RUN.databaseUrl, 'SHOW server_version')).rows[0].server_version;
+  info.postgresVersion = await postgresVersion(RUN.databaseUrl);
   log(`service logs in ${RUN.logDir}`);
   const results = {};
   if (opt['prepare-stream']) return prepareStream();

@@ -1,6 +1,7 @@
-// Helpers shared by the benchmarks (fanout.mjs, rooms.mjs): latency samples, CPU of processes
-// and of the machine, free ports, NATS connections and clean-up of a run's streams, the report's
-// tables and machine description, and the clean-up of a run however it ends.
+// Helpers shared by the benchmarks (connections.mjs, fanout.mjs, history.mjs, rooms.mjs): option
+// parsing, latency samples, CPU of processes and of the machine, free ports, NATS connections and
+// clean-up of a run's streams, the report's tables and machine description, and the clean-up of a
+// run however it ends.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -16,6 +17,23 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const log = (m) => console.log(`[bench] ${m}`);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const now = () => performance.now();
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** `int(name, min)`: the parseArgs value `opt[name]` as an integer of at least `min`, or an error naming --name. */
+export const intOption = (opt) => (name, min) => {
+  const v = Number(opt[name]);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
+  return v;
+};
+
+/** The parts of an `--only a,b` option (all of `parts` when absent); an unknown part is an error. */
+export function onlyOption(value, parts) {
+  const only = value ? value.split(',').map((s) => s.trim()) : parts;
+  for (const p of only) if (!parts.includes(p)) throw new Error(`--only: unknown part "${p}" (${parts.join(', ')})`);
+  return only;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Measurement
@@ -120,6 +138,27 @@ export function cpuMeter(groups) {
 
 // ---------------------------------------------------------------------------------------------
 // Processes and services
+
+/** Our own child processes still running (e.g. services of a stack interrupted while starting). */
+export function ownChildren() {
+  const pids = [];
+  try {
+    for (const tid of fs.readdirSync(`/proc/${process.pid}/task`)) {
+      const list = fs.readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim();
+      if (list) pids.push(...list.split(/\s+/).map(Number));
+    }
+  } catch {}
+  return pids;
+}
+
+/** SIGTERM to each of our own child processes still running. */
+export function killOwnChildren() {
+  for (const pid of ownChildren()) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {}
+  }
+}
 
 /** A TCP port free on 127.0.0.1 at the time of asking. */
 export function freePort() {
@@ -262,7 +301,7 @@ export function writeResult({ out, name, started, result }) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Postgres and JetStream bulk helpers (history.mjs)
+// Postgres and JetStream bulk helpers
 
 /** One query on a short-lived connection. */
 export async function pgQuery(url, sql, params = []) {
@@ -277,6 +316,7 @@ export async function pgQuery(url, sql, params = []) {
 }
 
 export const dropSchema = (url, schema) => pgQuery(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+export const postgresVersion = async (url) => (await pgQuery(url, 'SHOW server_version')).rows[0].server_version;
 
 /**
  * Publishes every [subject, bytes] the iterator yields to JetStream with `window` publishes in

@@ -30,12 +30,14 @@ import {
   f0,
   f2,
   freePort,
+  intOption,
   lifecycle,
   log,
   machineInfo,
   natsConnect,
   natsVersion,
   now,
+  onlyOption,
   pidsByName,
   renderTable,
   Reservoir,
@@ -84,11 +86,7 @@ if (opt.help) {
   --out FILE           JSON result (default bench/results/rooms-<date>.json)`);
   process.exit(0);
 }
-const int = (name, min) => {
-  const v = Number(opt[name]);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return v;
-};
+const int = intOption(opt);
 const P = {
   concurrency: int('concurrency', 1),
   seconds: int('seconds', 1),
@@ -102,8 +100,7 @@ const P = {
   bodyChars: int('body-chars', 1),
 };
 const PARTS = ['commands', 'conflict', 'memory'];
-const only = opt.only ? opt.only.split(',').map((s) => s.trim()) : PARTS;
-for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (${PARTS.join(', ')})`);
+const only = onlyOption(opt.only, PARTS);
 // The built contracts' own limit: a hot room must admit every join of a run.
 const { createSubjects, Limits } = require('../libs/contracts/dist/index.js');
 const { JetStreamAdapter, RpcClient, AppendRefused, streamSpecs } = require('../libs/messaging/dist/index.js');
