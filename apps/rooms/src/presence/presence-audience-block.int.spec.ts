@@ -1,8 +1,5 @@
 import { directRoomId, type UserView } from '@chat/contracts';
-import type { RunningService } from '@chat/platform';
-import { deleteNamespace, randomName } from '@chat/testing';
-import type { Subscription } from '@nats-io/transport-node';
-import { fakeModeration, register as registerUser, startRooms } from '../testing/rooms-fixture';
+import { register as registerUser, roomsForSuite } from '../testing/rooms-fixture';
 
 /**
  * Presence reaches only those who can see it (issue 8: co-members of rooms, private-conversation
@@ -11,24 +8,12 @@ import { fakeModeration, register as registerUser, startRooms } from '../testing
  * would be the block itself that starts showing them the blocker's presence and custom text).
  */
 describe('rooms service - rooms.presenceAudience and a conversation opened only by a block', () => {
-  const namespace = randomName();
-  let svc: RunningService;
-  let moderation: Subscription;
-  const rpc = () => svc.deps.rpc;
+  const rooms = roomsForSuite('forbidden');
+  const rpc = () => rooms().deps.rpc;
   const actor = (u: UserView) => ({ actorId: u.userId, actorName: u.username });
 
-  beforeAll(async () => {
-    svc = await startRooms(namespace);
-    moderation = fakeModeration(svc, 'forbidden');
-  });
-  afterAll(async () => {
-    moderation?.unsubscribe();
-    await svc?.close();
-    await deleteNamespace(namespace);
-  });
-
   it("a block does not make the blocker's presence reach the blocked user (no shared room, never talked)", async () => {
-    const [ann, eve] = await Promise.all(['pb-ann', 'pb-eve'].map((n) => registerUser(svc, n)));
+    const [ann, eve] = await Promise.all(['pb-ann', 'pb-eve'].map((n) => registerUser(rooms(), n)));
     await rpc().callOrThrow('rooms.block', { ...actor(ann), userId: eve.userId });
     const dm = directRoomId(ann.userId, eve.userId);
 

@@ -1,27 +1,12 @@
 import { directRoomId, type UserView } from '@chat/contracts';
-import type { RunningService } from '@chat/platform';
-import { deleteNamespace, randomName } from '@chat/testing';
-import type { Subscription } from '@nats-io/transport-node';
-import { fakeModeration, register as registerUser, startRooms } from '../testing/rooms-fixture';
+import { register as registerUser, roomsForSuite } from '../testing/rooms-fixture';
 
 describe('rooms service - rooms.presenceAudience over NATS', () => {
-  const namespace = randomName();
-  let svc: RunningService;
-  let moderation: Subscription;
-  const rpc = () => svc.deps.rpc;
-  const register = (username: string) => registerUser(svc, username);
+  const rooms = roomsForSuite('forbidden');
+  const rpc = () => rooms().deps.rpc;
+  const register = (username: string) => registerUser(rooms(), username);
   const actor = (u: UserView) => ({ actorId: u.userId, actorName: u.username });
   const sorted = (ids: string[]) => [...ids].sort();
-
-  beforeAll(async () => {
-    svc = await startRooms(namespace);
-    moderation = fakeModeration(svc, 'forbidden');
-  });
-  afterAll(async () => {
-    moderation?.unsubscribe();
-    await svc?.close();
-    await deleteNamespace(namespace);
-  });
 
   it('presenceAudience - the rooms and conversations within the size limit and their distinct members, the user included', async () => {
     const [ann, bea, cid, dan, eve] = await Promise.all(['pa-ann', 'pa-bea', 'pa-cid', 'pa-dan', 'pa-eve'].map(register));

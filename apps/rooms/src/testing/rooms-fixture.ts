@@ -1,7 +1,7 @@
 import { makeEvent, usernameKey, type UserRegistered, type UserView } from '@chat/contracts';
 import { decodeJson, encodeJson } from '@chat/messaging';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { testNatsUrl } from '@chat/testing';
+import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { RoomsConfig } from '../config';
@@ -21,6 +21,27 @@ export async function roomsTestEnv(namespace: string, extra: Record<string, stri
 /** Starts a rooms service (a replica: several may run on one namespace). */
 export async function startRooms(namespace: string, extra: Record<string, string> = {}): Promise<RunningService> {
   return startService(roomsService(loadConfig(RoomsConfig, await roomsTestEnv(namespace, extra))));
+}
+
+/**
+ * For the describe block it is called in: a rooms service on a fresh namespace with
+ * fakeModeration(blocked), started before all its tests; after them the fake is unsubscribed, the
+ * service closed and the namespace deleted. Returns the running service.
+ */
+export function roomsForSuite(blocked: string): () => RunningService {
+  const namespace = randomName();
+  let svc: RunningService;
+  let moderation: Subscription;
+  beforeAll(async () => {
+    svc = await startRooms(namespace);
+    moderation = fakeModeration(svc, blocked);
+  });
+  afterAll(async () => {
+    moderation?.unsubscribe();
+    await svc?.close();
+    await deleteNamespace(namespace);
+  });
+  return () => svc;
 }
 
 /**
