@@ -1,6 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  createSubjects,
   directRoomId,
   makeEvent,
   type ConversationOpened,
@@ -15,13 +14,11 @@ import {
   type UserView,
 } from '@chat/contracts';
 import { ChatClient, wsUrlOf } from '@chat/client';
-import { connectNats, encodeJson } from '@chat/messaging';
+import { encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
-import { deleteNamespace, randomName, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
-import { startFakeNotifier } from '../testing/fake-notifier';
-import { answerUserRooms, appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
-import { startTestGateway } from '../testing/test-gateway';
+import { appendPost, registerMember, serviceCtx, startRoomsStandIns } from '../testing/rooms-stand-in';
+import { closeGatewayTest, startTestGateway } from '../testing/test-gateway';
 
 /**
  * Two gateways on one namespace of the real NATS, fed by the real CHAT stream (republish) and a
@@ -86,22 +83,12 @@ describe('fan-out - by interest, across two gateways', () => {
     metric(gw, 'gateway_live_received_total', `source="${source}"`);
 
   beforeAll(async () => {
-    s = createSubjects(randomName());
-    nc = await connectNats({ servers: await testNatsUrl(), name: 'fanout-test' });
-    answerUserRooms(nc, s, memberships);
-    startFakeNotifier(nc, s);
-    await nc.flush();
+    ({ s, nc } = await startRoomsStandIns('fanout-test', memberships));
     gw1 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-1' });
     gw2 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-2' });
   });
 
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await gw1?.close();
-    await gw2?.close();
-    await nc?.drain();
-    await deleteNamespace(s.namespace);
-  });
+  afterAll(() => closeGatewayTest({ clients, gateways: [gw1, gw2], nc, s }));
 
   it("interest - a gateway receives the rooms of its own users only: another gateway's room traffic never reaches it", async () => {
     const a = await user('Ada', ['x-room']);

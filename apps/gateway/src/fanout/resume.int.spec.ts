@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  createSubjects,
   makeEvent,
   type ChatEvent,
   type MemberInvited,
@@ -17,13 +16,11 @@ import {
   type WsEventFrame,
 } from '@chat/contracts';
 import { ChatClient, ChatClientError, wsUrlOf } from '@chat/client';
-import { connectNats } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
-import { deleteNamespace, eventually, randomName, testNatsUrl } from '@chat/testing';
+import { eventually } from '@chat/testing';
 import { WebSocket } from 'ws';
-import { startFakeNotifier } from '../testing/fake-notifier';
-import { answerUserRooms, appendPost, registerMember, serviceCtx } from '../testing/rooms-stand-in';
-import { startTestGateway } from '../testing/test-gateway';
+import { appendPost, registerMember, serviceCtx, startRoomsStandIns } from '../testing/rooms-stand-in';
+import { closeGatewayTest, startTestGateway } from '../testing/test-gateway';
 import { isChatEvent } from './resume';
 
 jest.setTimeout(120_000);
@@ -136,22 +133,12 @@ describe('resume - a client back from offline gets every missed event once, in o
   const brief = (f: WsEventFrame) => `${f.position} ${f.event} ${(f.data as { roomId?: string }).roomId ?? ''}`;
 
   beforeAll(async () => {
-    s = createSubjects(randomName());
-    nc = await connectNats({ servers: await testNatsUrl(), name: 'resume-test' });
-    answerUserRooms(nc, s, memberships, () => roomListDelayMs);
-    startFakeNotifier(nc, s);
-    await nc.flush();
+    ({ s, nc } = await startRoomsStandIns('resume-test', memberships, () => roomListDelayMs));
     gw1 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-1' });
     gw2 = await startTestGateway(s.namespace, { GATEWAY_ID: 'gw-2' });
   });
 
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await gw1?.close();
-    await gw2?.close();
-    await nc?.drain();
-    await deleteNamespace(s.namespace);
-  });
+  afterAll(() => closeGatewayTest({ clients, gateways: [gw1, gw2], nc, s }));
 
   it('offline for 30 s during traffic (messages, edits, deletes, reactions, joins, leaves, a kick, an invitation): every missed event once, in order, then live ones, nothing twice at the seam', async () => {
     const ada = await user('Ada', ['r-main', 'r-side', 'r-kick']);

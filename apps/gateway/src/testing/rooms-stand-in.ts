@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { makeEvent, ok, type MessagePosted, type Subjects, type UserView } from '@chat/contracts';
+import { createSubjects, makeEvent, ok, type MessagePosted, type Subjects, type UserView } from '@chat/contracts';
 import { login, register } from '@chat/client';
-import { decodeJson, encodeJson } from '@chat/messaging';
+import { connectNats, decodeJson, encodeJson } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
+import { randomName, testNatsUrl } from '@chat/testing';
+import { startFakeNotifier } from './fake-notifier';
 
 /**
  * Test-only: what the gateway's integration tests do in the rooms service's place. Users are
@@ -40,6 +42,24 @@ export function answerUserRooms(
       else answer();
     },
   });
+}
+
+/**
+ * The rooms service's stand-ins on a fresh namespace of the real NATS, on a connection named
+ * `connectionName`: `rooms.userRooms` answered from `memberships` (after `delayMs()`) and the
+ * fake notifier, subscribed before this returns. Gateways started on `s.namespace` use them.
+ */
+export async function startRoomsStandIns(
+  connectionName: string,
+  memberships: Map<string, Set<string>>,
+  delayMs?: () => number,
+): Promise<{ s: Subjects; nc: NatsConnection }> {
+  const s = createSubjects(randomName());
+  const nc = await connectNats({ servers: await testNatsUrl(), name: connectionName });
+  answerUserRooms(nc, s, memberships, delayMs);
+  startFakeNotifier(nc, s);
+  await nc.flush();
+  return { s, nc };
 }
 
 /** Registers and logs in `name` on the gateway `gw`; `memberships` then lists `rooms` as theirs. */

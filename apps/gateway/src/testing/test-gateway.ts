@@ -1,5 +1,8 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Subjects } from '@chat/contracts';
+import type { ChatClient } from '@chat/client';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
-import { testNatsUrl } from '@chat/testing';
+import { deleteNamespace, testNatsUrl } from '@chat/testing';
 import { GatewayConfig } from '../config';
 import { gatewayService } from '../service';
 
@@ -22,4 +25,20 @@ export async function startTestGateway(namespace: string, extra: Record<string, 
     ...extra,
   });
   return startService(gatewayService(config));
+}
+
+/**
+ * The end of a test file, for whatever of it was started: its clients closed, then its gateways
+ * (in order), its NATS connection drained and its namespace deleted.
+ */
+export async function closeGatewayTest(parts: {
+  clients: ChatClient[];
+  gateways: (RunningService | undefined)[];
+  nc?: NatsConnection;
+  s?: Subjects;
+}): Promise<void> {
+  await Promise.all(parts.clients.map((c) => c.close().catch(() => undefined)));
+  for (const gw of parts.gateways) await gw?.close();
+  await parts.nc?.drain();
+  if (parts.s) await deleteNamespace(parts.s.namespace);
 }
