@@ -39,6 +39,25 @@ async function logIn(page: Page, base: string, name: string) {
   await online(page);
 }
 
+/** Runs `fn` with a socket client at `base` for each of `names`, logged in (in that order); the clients are closed after. */
+async function withClients(base: string, names: string[], fn: (clients: ChatClient[]) => Promise<void>) {
+  const clients: ChatClient[] = [];
+  for (let i = 0; i < names.length; i++) clients.push(await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false }));
+  try {
+    for (let i = 0; i < names.length; i++) await clients[i].auth((await login(base, names[i], PASSWORD)).accessToken);
+    await fn(clients);
+  } finally {
+    for (const c of clients) await c.close();
+  }
+}
+
+/** A private room `roomId` called `name`, created by `owner`, to which `guest` (`guestName`) is invited and which they join. */
+async function privateRoom(owner: ChatClient, guest: ChatClient, guestName: string, roomId: string, name: string) {
+  await owner.request('room.create', { roomId, name, visibility: 'private' });
+  await owner.request('room.invite', { roomId, username: guestName });
+  await guest.request('invitation.accept', { roomId });
+}
+
 describe('web client: presence, typing, reconnect (browser e2e)', () => {
   let stack: TestStack | undefined;
   let base: string;
@@ -54,20 +73,11 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
     base = stack.urls.gateway;
     await register(base, nameA, PASSWORD);
     await register(base, nameB, PASSWORD);
-    const owner = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
-    const guest = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
-    try {
-      await owner.auth((await login(base, nameA, PASSWORD)).accessToken);
-      await guest.auth((await login(base, nameB, PASSWORD)).accessToken);
-      await owner.request('room.create', { roomId, name: `状态 ${roomId}`, visibility: 'private' });
-      await owner.request('room.invite', { roomId, username: nameB });
-      await guest.request('invitation.accept', { roomId });
+    await withClients(base, [nameA, nameB], async ([owner, guest]) => {
+      await privateRoom(owner, guest, nameB, roomId, `状态 ${roomId}`);
       // A private conversation too: the conversation list shows the peer's status.
       await owner.request('dm.send', { username: nameB, clientMsgId: `dm-${suffix()}`, body: '你好' });
-    } finally {
-      await owner.close();
-      await guest.close();
-    }
+    });
     await browser.launch();
     a = await browser.newPage();
     b = await browser.newPage();
@@ -132,23 +142,14 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
       const nameC = `离开${suffix()}`;
       const shared = `left-${suffix()}`;
       await register(base, nameC, PASSWORD);
-      const owner = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
-      const c = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
-      try {
-        await owner.auth((await login(base, nameA, PASSWORD)).accessToken);
-        await c.auth((await login(base, nameC, PASSWORD)).accessToken);
-        await owner.request('room.create', { roomId: shared, name: `离开 ${shared}`, visibility: 'private' });
-        await owner.request('room.invite', { roomId: shared, username: nameC });
-        await c.request('invitation.accept', { roomId: shared });
+      await withClients(base, [nameA, nameC], async ([owner, c]) => {
+        await privateRoom(owner, c, nameC, shared, `离开 ${shared}`);
         await until('A sees C online', async () => (await person(a, nameC).getAttribute('data-status')) === 'online');
         // C stays connected (online) but shares no room with A any more.
         await c.request('room.leave', { roomId: shared });
         await until("C is no longer in A's people column", async () => (await person(a, nameC).count()) === 0);
         expect(await person(a, nameB).count()).toBe(1);
-      } finally {
-        await owner.close();
-        await c.close();
-      }
+      });
     }));
 
   it('web presence - appear offline shows offline with last seen to others; back online shows online', () =>
@@ -244,18 +245,7 @@ describe("web client: automatic away, the administrators' online list, a gateway
     base = stack.urls.gateway;
     await register(base, admin, PASSWORD);
     await register(base, user, PASSWORD);
-    const owner = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
-    const guest = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
-    try {
-      await owner.auth((await login(base, admin, PASSWORD)).accessToken);
-      await guest.auth((await login(base, user, PASSWORD)).accessToken);
-      await owner.request('room.create', { roomId, name: `空闲 ${roomId}`, visibility: 'private' });
-      await owner.request('room.invite', { roomId, username: user });
-      await guest.request('invitation.accept', { roomId });
-    } finally {
-      await owner.close();
-      await guest.close();
-    }
+    await withClients(base, [admin, user], ([owner, guest]) => privateRoom(owner, guest, user, roomId, `空闲 ${roomId}`));
     await browser.launch();
     a = await browser.newPage();
     b = await browser.newPage();
