@@ -51,6 +51,7 @@ import {
   postgresVersion,
   renderTable,
   sleep,
+  startBareServer,
   writeResult,
 } from './lib.mjs';
 
@@ -544,26 +545,9 @@ async function measureRamp({ label, pid, memFile, url, itemsFor, steps }) {
 
 async function bareServer() {
   const memFile = path.join(RUN.logDir, 'mem-bare.json');
-  const child = spawn(process.execPath, [path.join(here, 'bare-server.mjs')], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  const { child, port, stop } = await startBareServer({
     env: { ...process.env, NODE_OPTIONS: RUN.nodeOptions, BENCH_MEM_FILE: memFile },
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  };
-  cleanups.push(stop);
-  const port = await new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]).port);
-    });
-    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+    cleanups,
   });
   return { pid: child.pid, memFile, url: `ws://127.0.0.1:${port}/`, stop };
 }

@@ -12,7 +12,6 @@
 //     finds the highest rate each target sustains with bounded queues. Reported: deliveries/s.
 //  2. half load: a paced open-loop stream at half the bare server's saturation message rate
 //     (or `--rate`), same for both targets. Reported: p50/p99 send-to-receive latency.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +38,7 @@ import {
   renderTable,
   Reservoir,
   sleep,
+  startBareServer,
   writeResult,
 } from './lib.mjs';
 
@@ -366,28 +366,7 @@ async function inBatches(items, size, fn) {
 const { cleanups, interrupted, run } = lifecycle({ finally_: async () => killOwnChildren() });
 
 async function bareTarget() {
-  const child = spawn(process.execPath, [path.join(here, 'bare-server.mjs')], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: { ...process.env, ...profileEnv },
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  };
-  cleanups.push(stop);
-  const port = await new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      const line = buf.split('\n')[0];
-      if (buf.includes('\n')) resolve(JSON.parse(line).port);
-    });
-    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
-  });
+  const { child, port, stop } = await startBareServer({ env: { ...process.env, ...profileEnv }, cleanups });
   const url = `ws://127.0.0.1:${port}`;
 
   // The frame the gateway would send for a message.posted event, with the same fields and a

@@ -2,7 +2,7 @@
 // parsing, latency samples, CPU of processes and of the machine, free ports, NATS connections and
 // clean-up of a run's streams, the report's tables and machine description, and the clean-up of a
 // run however it ends.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -158,6 +158,36 @@ export function killOwnChildren() {
       process.kill(pid, 'SIGTERM');
     } catch {}
   }
+}
+
+/**
+ * Starts bench/bare-server.mjs (a plain ws server, the yardstick) with `env`, pushes its stop
+ * (SIGTERM, SIGKILL after 5 s) onto `cleanups`, and waits for the port it reports on its first
+ * line of output.
+ */
+export async function startBareServer({ env, cleanups }) {
+  const child = spawn(process.execPath, [path.join(root, 'bench', 'bare-server.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env,
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(t);
+  };
+  cleanups.push(stop);
+  const port = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]).port);
+    });
+    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+  });
+  return { child, port, stop };
 }
 
 /** A TCP port free on 127.0.0.1 at the time of asking. */
