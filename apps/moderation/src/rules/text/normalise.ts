@@ -1,0 +1,191 @@
+/**
+ * Folds a message into the "skeleton" a word list is matched against, keeping for every
+ * skeleton character the span of the original text it came from, so that a hit can be masked
+ * in the text the sender typed.
+ *
+ * The original is read one unit at a time: a code point with the combining marks that follow
+ * it (so a surrogate pair or "e" + U+0301 is never split). Each unit is folded:
+ *  1. NFKC: full-width and compatibility forms become plain ones ("ｄａｒｎ" -> "darn", "ﬁ" -> "fi");
+ *  2. default-ignorable code points (zero-width spaces and joiners, soft hyphen, variation
+ *     selectors, the combining grapheme joiner) are dropped: they render as nothing;
+ *  3. case: upper then lower case, and ß as ss (STRASSE, Straße and STRAẞE agree);
+ *  4. decomposed (NFD); diacritics of Latin, Greek and Cyrillic letters are dropped ("spàm" ->
+ *     "spam"); the marks of other scripts are kept (a Japanese dakuten changes the word);
+ *  5. look-alikes, from the small table `CONFUSABLES` below;
+ *  6. what is then neither a letter, a digit nor a kept mark is a separator.
+ * Separators are not in the skeleton; they only mark where words start (`wordStart`). Between
+ * two CJK characters (Han, Kana, Hangul) there is never a word start: those scripts do not
+ * separate words, so "违 禁" and "违\u3000禁" are "违禁". A change between CJK and other letters
+ * is a word start ("这是spam广告" holds the word "spam"). Single letters split by separators
+ * are one word ("f.u.c.k", "f u c k", "f-u-c-k" are the word "fuck"; "sp am" stays two words);
+ * a run of single letters is one word however long, so "f u c k f u c k" is one word of eight
+ * letters (a whole-word entry "fuck" misses it, a substring entry hits it).
+ * Repeated letters are NOT collapsed ("fuuuck" is not "fuck"): collapsing would make "ass"
+ * and "as" one skeleton; a substring entry, or the entry "fuuuck", is the way to catch it.
+ */
+
+/**
+ * Look-alikes, folded to one Latin letter after case folding. Kept small on purpose (Unicode's
+ * confusables.txt has thousands of entries, most irrelevant to chat): Cyrillic and Greek
+ * letters drawn like Latin ones, and the digits and symbols people write for letters.
+ * `1`, `l`, `|` and `!` all fold to `i` (the skeleton does not tell them apart), so both list
+ * entries and messages meet in the middle: "k1ll", "kiII" and "kill" are one skeleton.
+ * `!` and `|` are letters only where an ASCII letter or digit follows them (`BEFORE_LETTER`):
+ * "sh!t" is "shit", but the "!" of "darn!" ends a sentence.
+ */
+// prettier-ignore
+export const CONFUSABLES: Readonly<Record<string, string>> = {
+  // Cyrillic (lower case: the text is case-folded first)
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
+  і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w',
+  // Greek
+  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', μ: 'u', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
+  // digits and symbols written for letters
+  '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's',
+  // l looks like 1, | and I: one skeleton letter for all of them
+  l: 'i',
+};
+
+/** Look-alikes that are letters only before an ASCII letter or digit. */
+export const BEFORE_LETTER: Readonly<Record<string, string>> = { '!': 'i', '|': 'i' };
+const asciiAlnum = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+
+/** A message folded for matching. Index i of `text` came from `original.slice(start[i], end[i])`. */
+export interface Skeleton {
+  readonly text: string;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** 1 where a word starts at i (the end of the text also ends a word). */
+  readonly wordStart: Uint8Array;
+}
+
+const SEP = ' ';
+const wordChar = /[\p{L}\p{N}\p{M}]/u;
+const lgcWithMarks = /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]\p{M}/u;
+const ignorable = /\p{Default_Ignorable_Code_Point}/gu;
+
+/** Han, Kana and Hangul, by UTF-16 code unit (a surrogate of an astral Han character counts). */
+export function isCjkUnit(c: number): boolean {
+  return (
+    (c >= 0x3040 && c <= 0x30ff) || // Hiragana, Katakana
+    (c >= 0x3130 && c <= 0x318f) || // Hangul compatibility jamo
+    (c >= 0x31f0 && c <= 0x31ff) || // Katakana extensions
+    (c >= 0x3400 && c <= 0x4dbf) || // Han extension A
+    (c >= 0x4e00 && c <= 0x9fff) || // Han
+    (c >= 0xac00 && c <= 0xd7af) || // Hangul syllables
+    (c >= 0x1100 && c <= 0x11ff) || // Hangul jamo
+    (c >= 0xf900 && c <= 0xfaff) || // Han compatibility
+    (c >= 0xd840 && c <= 0xd8bf) // high surrogates of planes 2-3 (Han extensions B-H)
+  );
+}
+
+function foldUncached(unit: string): string {
+  let s = unit.normalize('NFKC').replace(ignorable, '').toUpperCase().toLowerCase().replace(/ß/gu, 'ss');
+  // Decomposed (NFD), so that a mark split from its letter by per-unit folding (half-width
+  // "ｶﾞ" is two units) meets the precomposed form ("ガ").
+  s = s.normalize('NFD');
+  if (lgcWithMarks.test(s)) s = s.replace(/\p{M}/gu, '');
+  let out = '';
+  for (const ch of s) {
+    const c = CONFUSABLES[ch] ?? ch;
+    out += wordChar.test(c) ? c : SEP;
+  }
+  return out;
+}
+
+// Folding a unit costs several normalisations; messages reuse a small set of characters, so the
+// folded form of each unit is kept (a bounded cache: it is emptied when full).
+const CACHE_MAX = 20_000;
+const cache = new Map<string, string>();
+
+/** The folded form of one unit (a code point and its combining marks): letters, or ' ' for a separator. */
+export function foldUnit(unit: string): string {
+  let f = cache.get(unit);
+  if (f === undefined) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    f = foldUncached(unit);
+    cache.set(unit, f);
+  }
+  return f;
+}
+
+/** Combining marks start at U+0300; below that no code unit is a mark (the fast path). */
+const markRe = /\p{M}/u;
+function isMarkAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c < 0x300) return 0;
+  const cp = s.codePointAt(i) as number;
+  const len = cp > 0xffff ? 2 : 1;
+  return markRe.test(s.slice(i, i + len)) ? len : 0;
+}
+
+/** The skeleton of `original`, with its index map back to `original`. */
+export function skeleton(original: string): Skeleton {
+  const n = original.length;
+  let text = '';
+  // Upper bound: a unit folds to at most a few characters; grow if ever exceeded.
+  let start: Int32Array = new Int32Array(n * 2 + 8);
+  let end: Int32Array = new Int32Array(n * 2 + 8);
+  let wordStart: Uint8Array = new Uint8Array(n * 2 + 8);
+  let len = 0;
+  let sepSince = true; // a separator since the last skeleton character (the start counts)
+  let prevCjk = false;
+  let i = 0;
+  while (i < n) {
+    const cp = original.codePointAt(i) as number;
+    let j = i + (cp > 0xffff ? 2 : 1);
+    for (let m = j < n ? isMarkAt(original, j) : 0; m > 0; m = j < n ? isMarkAt(original, j) : 0) j += m;
+    const unit = original.slice(i, j);
+    const folded = j < n && BEFORE_LETTER[unit] !== undefined && asciiAlnum(original.charCodeAt(j)) ? BEFORE_LETTER[unit] : foldUnit(unit);
+    for (let k = 0; k < folded.length; k++) {
+      const ch = folded.charCodeAt(k);
+      if (ch === 0x20) {
+        sepSince = true;
+        continue;
+      }
+      if (len === start.length) {
+        start = grow(start);
+        end = grow(end);
+        wordStart = growBytes(wordStart);
+      }
+      const cjk: boolean = isCjkUnit(ch) || (ch >= 0xdc00 && ch <= 0xdfff && prevCjk && k > 0);
+      wordStart[len] = len === 0 || cjk !== prevCjk || (sepSince && !(cjk && prevCjk)) ? 1 : 0;
+      start[len] = i;
+      end[len] = j;
+      text += folded[k];
+      len++;
+      sepSince = false;
+      prevCjk = cjk;
+    }
+    i = j;
+  }
+  joinSingleLetters(text, wordStart, len);
+  return { text, start: start.subarray(0, len), end: end.subarray(0, len), wordStart: wordStart.subarray(0, len) };
+}
+
+/** Single letters split by separators are one word: "f.u.c.k" -> "fuck". */
+function joinSingleLetters(text: string, wordStart: Uint8Array, len: number): void {
+  // A one-character word at i: a word starts at i and at i+1 (or the text ends there).
+  const single = (i: number) => wordStart[i] === 1 && (i + 1 === len || wordStart[i + 1] === 1) && !isCjkUnit(text.charCodeAt(i));
+  let prevSingle = false;
+  for (let i = 0; i < len; i++) {
+    if (wordStart[i] !== 1) {
+      prevSingle = false;
+      continue;
+    }
+    const s = single(i);
+    if (s && prevSingle) wordStart[i] = 0;
+    prevSingle = s;
+  }
+}
+
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+function growBytes(a: Uint8Array): Uint8Array {
+  const b = new Uint8Array(a.length * 2);
+  b.set(a);
+  return b;
+}
