@@ -109,34 +109,46 @@ export function foldUnit(unit: string): string {
   return f;
 }
 
-/** Combining marks start at U+0300; below that no code unit is a mark (the fast path). */
+// What each BMP code unit is, learnt on first sight: 0 not yet known, 1 a combining mark, 2 not.
+const markOf = new Uint8Array(0x10000);
 const markRe = /\p{M}/u;
+/** The length (1 or 2) of the combining mark at s[i], or 0 if there is none. Marks start at U+0300. */
 function isMarkAt(s: string, i: number): number {
   const c = s.charCodeAt(i);
   if (c < 0x300) return 0;
-  const cp = s.codePointAt(i) as number;
-  const len = cp > 0xffff ? 2 : 1;
-  return markRe.test(s.slice(i, i + len)) ? len : 0;
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const cp = s.codePointAt(i) as number;
+    return cp > 0xffff && markRe.test(String.fromCodePoint(cp)) ? 2 : 0;
+  }
+  if (markOf[c] === 0) markOf[c] = markRe.test(String.fromCharCode(c)) ? 1 : 2;
+  return markOf[c] === 1 ? 1 : 0;
 }
+
+// The folded form of a lone BMP code unit (no marks after it): the common case, by index.
+const bmpFold: Array<string | undefined> = new Array<string | undefined>(0x10000);
 
 /** The skeleton of `original`, with its index map back to `original`. */
 export function skeleton(original: string): Skeleton {
   const n = original.length;
-  let text = '';
-  // Upper bound: a unit folds to at most a few characters; grow if ever exceeded.
-  let start: Int32Array = new Int32Array(n * 2 + 8);
-  let end: Int32Array = new Int32Array(n * 2 + 8);
-  let wordStart: Uint8Array = new Uint8Array(n * 2 + 8);
+  // Work in buffers kept between calls (a message rarely folds longer than 2 characters per
+  // code unit; they grow if one does), and copy out what the skeleton needs.
+  if (scratch.start.length < n * 2 + 8) scratch = buffers(n * 2 + 8);
+  let { codes, start, end, wordStart } = scratch;
   let len = 0;
   let sepSince = true; // a separator since the last skeleton character (the start counts)
   let prevCjk = false;
   let i = 0;
   while (i < n) {
-    const cp = original.codePointAt(i) as number;
-    let j = i + (cp > 0xffff ? 2 : 1);
+    const c = original.charCodeAt(i);
+    let j = i + (c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1);
     for (let m = j < n ? isMarkAt(original, j) : 0; m > 0; m = j < n ? isMarkAt(original, j) : 0) j += m;
-    const unit = original.slice(i, j);
-    const folded = j < n && BEFORE_LETTER[unit] !== undefined && asciiAlnum(original.charCodeAt(j)) ? BEFORE_LETTER[unit] : foldUnit(unit);
+    let folded: string;
+    if (j === i + 1 && !(c >= 0xd800 && c <= 0xdfff)) {
+      if ((c === 0x21 || c === 0x7c) && j < n && asciiAlnum(original.charCodeAt(j))) folded = BEFORE_LETTER[original[i]];
+      else folded = bmpFold[c] ??= foldUnit(original[i]);
+    } else {
+      folded = foldUnit(original.slice(i, j));
+    }
     for (let k = 0; k < folded.length; k++) {
       const ch = folded.charCodeAt(k);
       if (ch === 0x20) {
@@ -144,24 +156,45 @@ export function skeleton(original: string): Skeleton {
         continue;
       }
       if (len === start.length) {
-        start = grow(start);
-        end = grow(end);
-        wordStart = growBytes(wordStart);
+        scratch = buffers(len * 2, scratch);
+        ({ codes, start, end, wordStart } = scratch);
       }
       const cjk: boolean = isCjkUnit(ch) || (ch >= 0xdc00 && ch <= 0xdfff && prevCjk && k > 0);
       wordStart[len] = len === 0 || cjk !== prevCjk || (sepSince && !(cjk && prevCjk)) ? 1 : 0;
       start[len] = i;
       end[len] = j;
-      text += folded[k];
+      codes[len] = ch;
       len++;
       sepSince = false;
       prevCjk = cjk;
     }
     i = j;
   }
+  let text = '';
+  for (let k = 0; k < len; k += 4096)
+    text += String.fromCharCode.apply(null, codes.subarray(k, Math.min(len, k + 4096)) as unknown as number[]);
   joinSingleLetters(text, wordStart, len);
-  return { text, start: start.subarray(0, len), end: end.subarray(0, len), wordStart: wordStart.subarray(0, len) };
+  return { text, start: start.slice(0, len), end: end.slice(0, len), wordStart: wordStart.slice(0, len) };
 }
+
+interface Buffers {
+  codes: Uint16Array;
+  start: Int32Array;
+  end: Int32Array;
+  wordStart: Uint8Array;
+}
+/** Buffers of `size`, holding the content of `from` if given. */
+function buffers(size: number, from?: Buffers): Buffers {
+  const b = { codes: new Uint16Array(size), start: new Int32Array(size), end: new Int32Array(size), wordStart: new Uint8Array(size) };
+  if (from) {
+    b.codes.set(from.codes);
+    b.start.set(from.start);
+    b.end.set(from.end);
+    b.wordStart.set(from.wordStart);
+  }
+  return b;
+}
+let scratch = buffers(1024);
 
 /** Single letters split by separators are one word: "f.u.c.k" -> "fuck". */
 function joinSingleLetters(text: string, wordStart: Uint8Array, len: number): void {
@@ -177,15 +210,4 @@ function joinSingleLetters(text: string, wordStart: Uint8Array, len: number): vo
     if (s && prevSingle) wordStart[i] = 0;
     prevSingle = s;
   }
-}
-
-function grow(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
-}
-function growBytes(a: Uint8Array): Uint8Array {
-  const b = new Uint8Array(a.length * 2);
-  b.set(a);
-  return b;
 }

@@ -56,6 +56,9 @@ export class WordListMatcher {
   private readonly out: number[][] = [[]];
   private fail: Int32Array = new Int32Array(1);
   private dict: Int32Array = new Int32Array(1).fill(-1);
+  // The root's transitions as a table by code unit (0: none), the one node every character
+  // of a message may come back to.
+  private readonly root = new Int32Array(0x10000);
   private entries = 0;
 
   constructor(entries: readonly WordEntry[], allow: readonly string[] = []) {
@@ -101,15 +104,22 @@ export class WordListMatcher {
     const found: Array<[Pattern, number, number]> = [];
     const allowed: Array<[number, number]> = [];
     const s = sk.text;
+    const root = this.root;
     let state = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      let to = this.next[state].get(c);
-      while (to === undefined && state !== 0) {
+      for (;;) {
+        if (state === 0) {
+          state = root[c];
+          break;
+        }
+        const to = this.next[state].get(c);
+        if (to !== undefined) {
+          state = to;
+          break;
+        }
         state = this.fail[state];
-        to = this.next[state].get(c);
       }
-      state = to ?? 0;
       for (let n = this.out[state].length ? state : this.dict[state]; n !== -1; n = this.dict[n]) {
         for (const id of this.out[n]) {
           const p = this.patterns[id];
@@ -162,7 +172,10 @@ export class WordListMatcher {
     this.fail = new Int32Array(n);
     this.dict = new Int32Array(n).fill(-1);
     const queue: number[] = [];
-    for (const child of this.next[0].values()) queue.push(child);
+    for (const [c, child] of this.next[0]) {
+      this.root[c] = child;
+      queue.push(child);
+    }
     for (let q = 0; q < queue.length; q++) {
       const node = queue[q];
       for (const [c, child] of this.next[node]) {
