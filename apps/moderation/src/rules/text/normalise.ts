@@ -9,8 +9,9 @@
  *  2. default-ignorable code points (zero-width spaces and joiners, soft hyphen, variation
  *     selectors, the combining grapheme joiner) are dropped: they render as nothing;
  *  3. case: upper then lower case, and ß as ss (STRASSE, Straße and STRAẞE agree);
- *  4. decomposed (NFD); diacritics of Latin, Greek and Cyrillic letters are dropped ("spàm" ->
- *     "spam"); the marks of other scripts are kept (a Japanese dakuten changes the word);
+ *  4. combining marks are dropped ("spàm" -> "spam", a stray mark after a
+ *     space or on a Han character is nothing), except on letters of other scripts than Latin,
+ *     Greek, Cyrillic and Han (a Japanese dakuten changes the word);
  *  5. look-alikes, from the small table `CONFUSABLES` below;
  *  6. what is then neither a letter, a digit nor a kept mark is a separator.
  * Separators are not in the skeleton; they only mark where words start (`wordStart`). Between
@@ -61,7 +62,8 @@ export interface Skeleton {
 
 const SEP = ' ';
 const wordChar = /[\p{L}\p{N}\p{M}]/u;
-const lgcWithMarks = /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]\p{M}/u;
+const letter = /^\p{L}/u;
+const marksDropped = /^[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Han}]/u;
 const ignorable = /\p{Default_Ignorable_Code_Point}/gu;
 
 /** Han, Kana and Hangul, by UTF-16 code unit (a surrogate of an astral Han character counts). */
@@ -81,10 +83,14 @@ export function isCjkUnit(c: number): boolean {
 
 function foldUncached(unit: string): string {
   let s = unit.normalize('NFKC').replace(ignorable, '').toUpperCase().toLowerCase().replace(/ß/gu, 'ss');
-  // Decomposed (NFD), so that a mark split from its letter by per-unit folding (half-width
-  // "ｶﾞ" is two units) meets the precomposed form ("ガ").
+  // Marks are kept only on letters of scripts where they change the word (Japanese dakuten,
+  // Indic vowel signs); elsewhere, and on no letter at all (a mark after a space), they are
+  // dropped, so a stray combining mark cannot split a word. (A unit holds its marks, and the
+  // half-width dakuten too, so "ｶﾞ" folds as one unit, like "ガ".)
   s = s.normalize('NFD');
-  if (lgcWithMarks.test(s)) s = s.replace(/\p{M}/gu, '');
+  if (!letter.test(s) || marksDropped.test(s)) s = s.replace(/\p{M}/gu, '');
+  // Composed again: a Hangul syllable stays one character (as jamo, "가" would be found inside "각").
+  s = s.normalize('NFC');
   let out = '';
   for (const ch of s) {
     const c = CONFUSABLES[ch] ?? ch;
@@ -116,6 +122,7 @@ const markRe = /\p{M}/u;
 function isMarkAt(s: string, i: number): number {
   const c = s.charCodeAt(i);
   if (c < 0x300) return 0;
+  if (c === 0xff9e || c === 0xff9f) return 1; // half-width (semi-)voiced sound marks: letters (Lm), but they combine
   if (c >= 0xd800 && c <= 0xdbff) {
     const cp = s.codePointAt(i) as number;
     return cp > 0xffff && markRe.test(String.fromCodePoint(cp)) ? 2 : 0;

@@ -29,7 +29,10 @@ describe('text - skeleton', () => {
     ['sp am', ['sp', 'am'], 'longer pieces stay apart'],
     ['违 禁\u3000词\u200B语', ['违禁词语'], 'no word breaks between CJK characters'],
     ['这是spam广告', ['这是', 'spam', '广告'], 'a Latin word inside Chinese'],
-    ['ｶﾞ が', ['カ\u3099か\u3099'], 'half-width Katakana; Japanese marks are kept (decomposed)'],
+    ['ｶﾞ が', ['ガが'], 'half-width Katakana; Japanese marks are kept'],
+    ['ﾊﾟ は\u309A', ['パぱ'], 'the half-width semi-voiced mark too'],
+    ['a \u0301spam 违\u0301禁', ['a', 'spam', '违禁'], 'stray combining marks are dropped'],
+    ['나쁜 말', ['나쁜말'], 'Hangul syllables stay whole'],
   ])('%s -> %j (%s)', (text, expected) => {
     expect(words(text)).toEqual(expected);
   });

@@ -4,7 +4,15 @@ const block = (word: string, match?: WordEntry['match']): WordEntry => ({ word, 
 const mask = (word: string, match?: WordEntry['match']): WordEntry => ({ word, action: 'mask', match });
 
 describe('word list - evasions', () => {
-  const list = new WordListMatcher([block('fuck'), block('spam'), block('ass'), block('违禁'), block('shit')]);
+  const list = new WordListMatcher([
+    block('fuck'),
+    block('spam'),
+    block('ass'),
+    block('违禁'),
+    block('shit'),
+    block('バカ'),
+    block('나쁜'),
+  ]);
 
   it.each([
     ['fuck', 'plain'],
@@ -31,6 +39,10 @@ describe('word list - evasions', () => {
     ['这是违，禁词', 'a full-width comma'],
     ['这是违\uFF0E\u200B禁词', 'full-width full stop and zero-width space'],
     ['这是spam广告', 'a Latin word inside Chinese'],
+    ['buy \u0301spam', 'a stray combining mark before the word'],
+    ['这是违\u0301禁词', 'a combining mark inside a Chinese word'],
+    ['お前はﾊﾞｶだ', 'half-width Katakana'],
+    ['이건 나 쁜말', 'Korean with a space inside the word'],
   ])('%s (%s) is blocked', (text) => {
     expect(list.apply(text).verdict).toBe('block');
   });
@@ -42,6 +54,8 @@ describe('word list - evasions', () => {
     ['违法 禁止', 'two different Chinese words'],
     ['hello world', 'nothing listed'],
     ['fuuuck', 'repeated letters are not folded (a documented choice)'],
+    ['お前はハカだ', 'a Japanese word that differs by its dakuten'],
+    ['각자', 'a Hangul syllable that starts like a listed one (나 is not inside 낙)'],
   ])('%s (%s) passes', (text) => {
     expect(list.apply(text)).toEqual({ verdict: 'allow', text, hits: [] });
   });
