@@ -47,6 +47,7 @@ describe('blocklist - check', () => {
       ['spåm', 'a diacritic'],
       ['s.p.a.m', 'dots between the letters'],
       ['s p a m', 'spaces between the letters'],
+      ['spaaam', 'a stretched letter'],
     ])('%s (%s) is refused', (text) => {
       expect(strict.check(text).verdict).toBe('reject');
     });
@@ -58,6 +59,7 @@ describe('blocklist - check', () => {
       ['sp am', 'a space inside a Latin word (two words)'],
       ['spam2', 'a digit after the word (2 is no look-alike)'],
       ['s.p.a.m.s', 'a longer word spelt out'],
+      ['sppam', 'a doubled letter is not a stretched one'],
     ])('%s (%s) is allowed', (text) => {
       expect(strict.check(text).verdict).toBe('allow');
     });

@@ -21,8 +21,9 @@
  * are one word ("f.u.c.k", "f u c k", "f-u-c-k" are the word "fuck"; "sp am" stays two words);
  * a run of single letters is one word however long, so "f u c k f u c k" is one word of eight
  * letters (a whole-word entry "fuck" misses it, a substring entry hits it).
- * Repeated letters are NOT collapsed ("fuuuck" is not "fuck"): collapsing would make "ass"
- * and "as" one skeleton; a substring entry, or the entry "fuuuck", is the way to catch it.
+ * A run of one letter repeated inside a word is one skeleton character with its count (`run`),
+ * so that a matcher can tell "fuuuck" (3 or more: a stretched letter) from "ass" and "good"
+ * (2: a letter the word has twice); see `runsFit` in wordlist/matcher.ts.
  */
 
 /**
@@ -58,6 +59,8 @@ export interface Skeleton {
   readonly end: Int32Array;
   /** 1 where a word starts at i (the end of the text also ends a word). */
   readonly wordStart: Uint8Array;
+  /** How many times the character at i stands there in a row ("fuuuck": u 3 times); runs never cross a word start. */
+  readonly run: Uint16Array;
 }
 
 const SEP = ' ';
@@ -177,11 +180,25 @@ export function skeleton(original: string): Skeleton {
     }
     i = j;
   }
+  joinSingleLetters(codes, wordStart, len);
+  // Runs of one letter inside a word become one character with its count.
+  const run = new Uint16Array(len);
+  let w = 0;
+  for (let r = 0; r < len;) {
+    let e = r + 1;
+    while (e < len && codes[e] === codes[r] && wordStart[e] === 0) e++;
+    codes[w] = codes[r];
+    start[w] = start[r];
+    end[w] = end[e - 1];
+    wordStart[w] = wordStart[r];
+    run[w] = Math.min(e - r, 0xffff);
+    w++;
+    r = e;
+  }
   let text = '';
-  for (let k = 0; k < len; k += 4096)
-    text += String.fromCharCode.apply(null, codes.subarray(k, Math.min(len, k + 4096)) as unknown as number[]);
-  joinSingleLetters(text, wordStart, len);
-  return { text, start: start.slice(0, len), end: end.slice(0, len), wordStart: wordStart.slice(0, len) };
+  for (let k = 0; k < w; k += 4096)
+    text += String.fromCharCode.apply(null, codes.subarray(k, Math.min(w, k + 4096)) as unknown as number[]);
+  return { text, start: start.slice(0, w), end: end.slice(0, w), wordStart: wordStart.slice(0, w), run: run.subarray(0, w) };
 }
 
 interface Buffers {
@@ -204,9 +221,9 @@ function buffers(size: number, from?: Buffers): Buffers {
 let scratch = buffers(1024);
 
 /** Single letters split by separators are one word: "f.u.c.k" -> "fuck". */
-function joinSingleLetters(text: string, wordStart: Uint8Array, len: number): void {
+function joinSingleLetters(codes: Uint16Array, wordStart: Uint8Array, len: number): void {
   // A one-character word at i: a word starts at i and at i+1 (or the text ends there).
-  const single = (i: number) => wordStart[i] === 1 && (i + 1 === len || wordStart[i + 1] === 1) && !isCjkUnit(text.charCodeAt(i));
+  const single = (i: number) => wordStart[i] === 1 && (i + 1 === len || wordStart[i + 1] === 1) && !isCjkUnit(codes[i]);
   let prevSingle = false;
   for (let i = 0; i < len; i++) {
     if (wordStart[i] !== 1) {

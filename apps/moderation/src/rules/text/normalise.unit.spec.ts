@@ -6,7 +6,7 @@ function words(text: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < sk.text.length; i++) {
     if (sk.wordStart[i]) out.push('');
-    out[out.length - 1] += sk.text[i];
+    out[out.length - 1] += sk.text[i].repeat(sk.run[i]);
   }
   return out;
 }
@@ -44,6 +44,15 @@ describe('text - skeleton', () => {
     const spans = Array.from({ length: sk.text.length }, (_, i) => original.slice(sk.start[i], sk.end[i]));
     // The combining acute stays with its e; the astral Han character is one unit (two code units).
     expect(spans).toEqual(['e\u0301', 'f', '𠀀', '𠀀', '$']);
+  });
+
+  it('a letter repeated inside a word is one character with its count; runs stop at word starts', () => {
+    const sk = skeleton('fuuuck o\u200Bo s.s ss');
+    expect(sk.text).toBe('fuckoss');
+    expect(Array.from(sk.run)).toEqual([1, 3, 1, 1, 2, 2, 2]);
+    expect(Array.from(sk.wordStart)).toEqual([1, 0, 0, 0, 1, 1, 1]);
+    // The run's span covers all its letters in the original.
+    expect('fuuuck'.slice(sk.start[1], sk.end[1])).toBe('uuu');
   });
 
   it('an empty or all-separator text has an empty skeleton', () => {

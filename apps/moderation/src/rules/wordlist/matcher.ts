@@ -36,6 +36,8 @@ interface Pattern {
   readonly length: number;
   /** Word starts inside the pattern (index 0 unused): a hit must have exactly these. */
   readonly bounds: Uint8Array;
+  /** Each character's count in a row (see `Skeleton.run`). */
+  readonly runs: Uint16Array;
   readonly wholeStart: boolean;
   readonly wholeEnd: boolean;
 }
@@ -66,7 +68,7 @@ export class WordListMatcher {
     const add = (word: string, action: Pattern['action'], wholeWords: boolean) => {
       const sk = skeleton(word);
       if (!sk.text) return;
-      const key = `${wholeWords ? 'w' : 's'}:${action === 'allow' ? 'a' : 'e'}:${sk.text}:${Array.from(sk.wordStart).join('')}`;
+      const key = `${wholeWords ? 'w' : 's'}:${action === 'allow' ? 'a' : 'e'}:${sk.text}:${Array.from(sk.wordStart).join('')}:${Array.from(sk.run).join(',')}`;
       const known = seen.get(key);
       if (known !== undefined) {
         // The same entry twice: block wins over mask.
@@ -83,6 +85,7 @@ export class WordListMatcher {
         action,
         length: sk.text.length,
         bounds: sk.wordStart,
+        runs: sk.run,
         wholeStart: wholeWords && !isCjkUnit(sk.text.charCodeAt(0)),
         wholeEnd: wholeWords && !endsCjk(sk.text),
       });
@@ -205,7 +208,23 @@ function fits(sk: Skeleton, p: Pattern, from: number, to: number): boolean {
   for (let k = 1; k < p.length; k++) if (sk.wordStart[from + k] !== p.bounds[k]) return false;
   if (p.wholeStart && sk.wordStart[from] !== 1) return false;
   if (p.wholeEnd && to < sk.text.length && sk.wordStart[to] !== 1) return false;
+  const last = p.length - 1;
+  for (let k = 0; k <= last; k++) {
+    const edge = (k === 0 && !p.wholeStart) || (k === last && !p.wholeEnd);
+    if (!runsFit(sk.run[from + k], p.runs[k], edge)) return false;
+  }
   return true;
+}
+
+/**
+ * Does a letter written `t` times in a row in the message stand for the same letter written `p`
+ * times in the entry? Once or twice are kept apart ("good" is not "god", "as" is not "ass");
+ * 3 or more times is a stretched letter and stands for any count up to it ("fuuuck" is
+ * "fuck", "asss" is "ass"). At an end of a substring entry the run may go on past the entry
+ * ("as" is inside "pass").
+ */
+export function runsFit(t: number, p: number, edge: boolean): boolean {
+  return t === p || (t > p && (t >= 3 || edge));
 }
 
 /** `text` with the spans of its mask hits (joined where they overlap or touch) replaced by `***`. */

@@ -31,6 +31,10 @@ describe('word list - evasions', () => {
     ['f-u-c-k', 'hyphens between letters'],
     ['f_u_c_k!', 'underscores between letters'],
     ['sh!t', 'an exclamation mark for i'],
+    ['fuuuck', 'a stretched letter'],
+    ['FFFUUUCCCKKK', 'every letter stretched'],
+    ['a.s.s.s', 'a stretched letter spelt out'],
+    ['spaaaam', 'a stretched letter'],
     ['a.s.s', 'dots in a short word'],
     ['you a s s', 'spaces in a short word'],
     ['这是违 禁词', 'a space in a Chinese word'],
@@ -53,11 +57,28 @@ describe('word list - evasions', () => {
     ['sp am', 'two words'],
     ['违法 禁止', 'two different Chinese words'],
     ['hello world', 'nothing listed'],
-    ['fuuuck', 'repeated letters are not folded (a documented choice)'],
+    ['fuk', 'a letter missing'],
     ['お前はハカだ', 'a Japanese word that differs by its dakuten'],
     ['각자', 'a Hangul syllable that starts like a listed one (나 is not inside 낙)'],
   ])('%s (%s) passes', (text) => {
     expect(list.apply(text)).toEqual({ verdict: 'allow', text, hits: [] });
+  });
+});
+
+describe('word list - repeated letters', () => {
+  const list = new WordListMatcher([block('god'), block('ass'), block('as', 'substring'), block('boo')]);
+  it.each([
+    ['goooood', 'block', 'three or more stand for one or two'],
+    ['good', 'allow', 'twice is not once'],
+    ['asss', 'block', 'three or more stand for two'],
+    ['pass', 'block', 'a substring entry may end inside a run'],
+    ['bo', 'allow', 'once is not twice'],
+  ])('%s -> %s (%s)', (text, verdict) => {
+    expect(list.apply(text).verdict).toBe(verdict);
+  });
+
+  it('masks the whole run', () => {
+    expect(new WordListMatcher([mask('darn')]).apply('daaaarn it')).toMatchObject({ text: '*** it' });
   });
 });
 
