@@ -84,7 +84,17 @@ export function isCjkUnit(c: number): boolean {
   );
 }
 
-function foldUncached(unit: string): string {
+/**
+ * A folded unit: `text` is letters, or ' ' for a separator; `keys` is as long, and holds each
+ * letter as it was before the look-alike table, which is what a run of one letter compares
+ * (so the "l" and "i" of "jevili", both "i" in `text`, are not a stretched "i").
+ */
+export interface Folded {
+  readonly text: string;
+  readonly keys: string;
+}
+
+function foldUncached(unit: string): Folded {
   let s = unit.normalize('NFKC').replace(ignorable, '').toUpperCase().toLowerCase().replace(/ß/gu, 'ss');
   // Marks are kept only on letters of scripts where they change the word (Japanese dakuten,
   // Indic vowel signs); elsewhere, and on no letter at all (a mark after a space), they are
@@ -94,21 +104,24 @@ function foldUncached(unit: string): string {
   if (!letter.test(s) || marksDropped.test(s)) s = s.replace(/\p{M}/gu, '');
   // Composed again: a Hangul syllable stays one character (as jamo, "가" would be found inside "각").
   s = s.normalize('NFC');
-  let out = '';
+  let text = '';
+  let keys = '';
   for (const ch of s) {
     const c = CONFUSABLES[ch] ?? ch;
-    out += wordChar.test(c) ? c : SEP;
+    const w = wordChar.test(c);
+    text += w ? c : SEP;
+    keys += w ? (c === ch || ch.length !== 1 ? c : ch) : SEP;
   }
-  return out;
+  return { text, keys };
 }
 
 // Folding a unit costs several normalisations; messages reuse a small set of characters, so the
 // folded form of each unit is kept (a bounded cache: it is emptied when full).
 const CACHE_MAX = 20_000;
-const cache = new Map<string, string>();
+const cache = new Map<string, Folded>();
 
 /** The folded form of one unit (a code point and its combining marks): letters, or ' ' for a separator. */
-export function foldUnit(unit: string): string {
+export function foldUnit(unit: string): Folded {
   let f = cache.get(unit);
   if (f === undefined) {
     if (cache.size >= CACHE_MAX) cache.clear();
@@ -135,7 +148,10 @@ function isMarkAt(s: string, i: number): number {
 }
 
 // The folded form of a lone BMP code unit (no marks after it): the common case, by index.
-const bmpFold: Array<string | undefined> = new Array<string | undefined>(0x10000);
+const bmpFold: Array<Folded | undefined> = new Array<Folded | undefined>(0x10000);
+const beforeLetter: Readonly<Record<string, Folded>> = Object.fromEntries(
+  Object.entries(BEFORE_LETTER).map(([ch, text]) => [ch, { text, keys: ch }]),
+);
 
 /** The skeleton of `original`, with its index map back to `original`. */
 export function skeleton(original: string): Skeleton {
@@ -143,7 +159,7 @@ export function skeleton(original: string): Skeleton {
   // Work in buffers kept between calls (a message rarely folds longer than 2 characters per
   // code unit; they grow if one does), and copy out what the skeleton needs.
   if (scratch.start.length < n * 2 + 8) scratch = buffers(n * 2 + 8);
-  let { codes, start, end, wordStart } = scratch;
+  let { codes, keys, start, end, wordStart } = scratch;
   let len = 0;
   let sepSince = true; // a separator since the last skeleton character (the start counts)
   let prevCjk = false;
@@ -152,28 +168,29 @@ export function skeleton(original: string): Skeleton {
     const c = original.charCodeAt(i);
     let j = i + (c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1);
     for (let m = j < n ? isMarkAt(original, j) : 0; m > 0; m = j < n ? isMarkAt(original, j) : 0) j += m;
-    let folded: string;
+    let folded: Folded;
     if (j === i + 1 && !(c >= 0xd800 && c <= 0xdfff)) {
-      if ((c === 0x21 || c === 0x7c) && j < n && asciiAlnum(original.charCodeAt(j))) folded = BEFORE_LETTER[original[i]];
+      if ((c === 0x21 || c === 0x7c) && j < n && asciiAlnum(original.charCodeAt(j))) folded = beforeLetter[original[i]];
       else folded = bmpFold[c] ??= foldUnit(original[i]);
     } else {
       folded = foldUnit(original.slice(i, j));
     }
-    for (let k = 0; k < folded.length; k++) {
-      const ch = folded.charCodeAt(k);
+    for (let k = 0; k < folded.text.length; k++) {
+      const ch = folded.text.charCodeAt(k);
       if (ch === 0x20) {
         sepSince = true;
         continue;
       }
       if (len === start.length) {
         scratch = buffers(len * 2, scratch);
-        ({ codes, start, end, wordStart } = scratch);
+        ({ codes, keys, start, end, wordStart } = scratch);
       }
       const cjk: boolean = isCjkUnit(ch) || (ch >= 0xdc00 && ch <= 0xdfff && prevCjk && k > 0);
       wordStart[len] = len === 0 || cjk !== prevCjk || (sepSince && !(cjk && prevCjk)) ? 1 : 0;
       start[len] = i;
       end[len] = j;
       codes[len] = ch;
+      keys[len] = folded.keys.charCodeAt(k);
       len++;
       sepSince = false;
       prevCjk = cjk;
@@ -186,7 +203,7 @@ export function skeleton(original: string): Skeleton {
   let w = 0;
   for (let r = 0; r < len;) {
     let e = r + 1;
-    while (e < len && codes[e] === codes[r] && wordStart[e] === 0) e++;
+    while (e < len && keys[e] === keys[r] && codes[e] === codes[r] && wordStart[e] === 0) e++;
     codes[w] = codes[r];
     start[w] = start[r];
     end[w] = end[e - 1];
@@ -203,15 +220,23 @@ export function skeleton(original: string): Skeleton {
 
 interface Buffers {
   codes: Uint16Array;
+  keys: Uint16Array;
   start: Int32Array;
   end: Int32Array;
   wordStart: Uint8Array;
 }
 /** Buffers of `size`, holding the content of `from` if given. */
 function buffers(size: number, from?: Buffers): Buffers {
-  const b = { codes: new Uint16Array(size), start: new Int32Array(size), end: new Int32Array(size), wordStart: new Uint8Array(size) };
+  const b = {
+    codes: new Uint16Array(size),
+    keys: new Uint16Array(size),
+    start: new Int32Array(size),
+    end: new Int32Array(size),
+    wordStart: new Uint8Array(size),
+  };
   if (from) {
     b.codes.set(from.codes);
+    b.keys.set(from.keys);
     b.start.set(from.start);
     b.end.set(from.end);
     b.wordStart.set(from.wordStart);

@@ -51,6 +51,9 @@ describe('text - skeleton', () => {
     expect(sk.text).toBe('fuckoss');
     expect(Array.from(sk.run)).toEqual([1, 3, 1, 1, 2, 2, 2]);
     expect(Array.from(sk.wordStart)).toEqual([1, 0, 0, 0, 1, 1, 1]);
+    // l and 1 fold to i, but only the same letter as typed makes a run.
+    expect(Array.from(skeleton('iil1').run)).toEqual([2, 1, 1]);
+    expect(Array.from(skeleton('FùUúuck').run)).toEqual([1, 4, 1, 1]);
     // The run's span covers all its letters in the original.
     expect('fuuuck'.slice(sk.start[1], sk.end[1])).toBe('uuu');
   });

@@ -66,8 +66,10 @@ describe('word list - evasions', () => {
 });
 
 describe('word list - repeated letters', () => {
-  const list = new WordListMatcher([block('god'), block('ass'), block('as', 'substring'), block('boo')]);
+  const list = new WordListMatcher([block('god'), block('ass'), block('as', 'substring'), block('boo'), block('hi')]);
   it.each([
+    ['hill', 'allow', 'l and i are one letter for matching, but not one run ("hiii" is not a stretched "hi")'],
+    ['hiiii', 'block', 'a stretched i'],
     ['goooood', 'block', 'three or more stand for one or two'],
     ['good', 'allow', 'twice is not once'],
     ['asss', 'block', 'three or more stand for two'],
