@@ -39,6 +39,15 @@ describe('blocklist - check', () => {
       ['这是spam广告', 'a Latin word inside Chinese text'],
       ['STRAẞE', 'capital sharp s'],
       ['Straße', 'sharp s'],
+      ['spam!', 'punctuation after the word'],
+      ['(spam)', 'punctuation around the word'],
+      ['x_spam_x', 'underscores are not letters'],
+      ['ѕраm', 'Cyrillic look-alikes'],
+      ['5p@m', 'a digit and a symbol for letters'],
+      ['spåm', 'a diacritic'],
+      ['s.p.a.m', 'dots between the letters'],
+      ['s p a m', 'spaces between the letters'],
+      ['spaaam', 'a stretched letter'],
     ])('%s (%s) is refused', (text) => {
       expect(strict.check(text).verdict).toBe('reject');
     });
@@ -48,6 +57,9 @@ describe('blocklist - check', () => {
       ['antispam', 'a longer Latin word'],
       ['违法 禁止', 'two different Chinese words'],
       ['sp am', 'a space inside a Latin word (two words)'],
+      ['spam2', 'a digit after the word (2 is no look-alike)'],
+      ['s.p.a.m.s', 'a longer word spelt out'],
+      ['sppam', 'a doubled letter is not a stretched one'],
     ])('%s (%s) is allowed', (text) => {
       expect(strict.check(text).verdict).toBe('allow');
     });

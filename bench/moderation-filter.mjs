@@ -1,0 +1,222 @@
+// Moderation filter benchmark (issue 9, first piece): the cost per message of the word-list
+// filter with a 10,000-entry list (6,000 Latin words, 4,000 Chinese words), Latin and Chinese
+// messages of 50-300 characters. It prints figures; it asserts nothing. See docs/benchmarks.md,
+// section "Moderation filter (issue 9, first piece)".
+//
+//   npm run bench:moderation               (builds first)
+//   node bench/moderation-filter.mjs --help
+//
+// In the same run, on the same list and messages:
+//  - new:      WordListMatcher.apply (apps/moderation/dist/rules/wordlist/matcher.js): fold the
+//              message to its skeleton, one Aho-Corasick pass, word-boundary and allow-list
+//              checks, masking of the original;
+//  - blocklist: the BlockList rule as built now (dist; the same matcher, block entries);
+//  - old:      the BlockList as it was before issue 9 (one alternation regex over the Latin
+//              words with whole-word look-arounds, then `includes` for each CJK entry), copied
+//              below from commit 40ced38 apps/moderation/src/rules/blocklist.ts, since the
+//              built BlockList now uses the new matcher.
+// Each message is timed alone (process.hrtime.bigint around one call) after a warm-up pass;
+// rounds repeat over the message set until --seconds per filter have passed.
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { f0, log, machineInfo, renderTable } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+
+const { values: opt } = parseArgs({
+  options: {
+    latin: { type: 'string', default: '6000' },
+    chinese: { type: 'string', default: '4000' },
+    messages: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '4' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opt.help) {
+  console.log(`node bench/moderation-filter.mjs [--latin 6000] [--chinese 4000] [--messages 1000] [--seconds 4]
+  --latin N      Latin entries in the list
+  --chinese N    Chinese entries in the list
+  --messages N   messages of each kind (Latin, Chinese), 50-300 characters
+  --seconds S    time per filter and kind of message (each message timed alone)`);
+  process.exit(0);
+}
+
+const { WordListMatcher } = require('../apps/moderation/dist/rules/wordlist/matcher.js');
+const { BlockList } = require('../apps/moderation/dist/rules/blocklist.js');
+
+// ---------------------------------------------------------------------------------------------
+// The BlockList before issue 9 (commit 40ced38), unchanged but for types.
+
+const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
+const cjkChar = new RegExp(`[${CJK}]`, 'u');
+const spaceBetweenCjk = new RegExp(`(?<=[${CJK}]) (?=[${CJK}])`, 'gu');
+function oldFold(text) {
+  return text
+    .normalize('NFKC')
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
+    .toUpperCase()
+    .toLowerCase()
+    .replace(/ß/gu, 'ss')
+    .replace(/\s+/gu, ' ')
+    .replace(spaceBetweenCjk, '');
+}
+class OldBlockList {
+  constructor(entries) {
+    const cleaned = [
+      ...new Set(
+        entries
+          .map(oldFold)
+          .map((e) => e.trim())
+          .filter(Boolean),
+      ),
+    ];
+    const isCjk = (s) => cjkChar.test(s);
+    this.cjk = cleaned.filter(isCjk);
+    const words = cleaned.filter((e) => !isCjk(e)).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const wordChar = `(?![${CJK}])[\\p{L}\\p{N}]`;
+    this.wordRe = words.length ? new RegExp(`(?<!${wordChar})(?:${words.join('|')})(?!${wordChar})`, 'u') : null;
+  }
+  check(body) {
+    const text = oldFold(body);
+    const hit = this.cjk.find((w) => text.includes(w)) ?? text.match(this.wordRe ?? /$^/u)?.[0];
+    if (hit !== undefined) return { verdict: 'reject' };
+    return { verdict: 'allow', body: body.normalize('NFC') };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// List and messages (seeded: every run draws the same ones)
+
+let seed = 9;
+function rnd() {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+}
+const int = (a, b) => a + Math.floor(rnd() * (b - a + 1));
+const one = (xs) => xs[Math.floor(rnd() * xs.length)];
+const unique = (n, make) => {
+  const set = new Set();
+  while (set.size < n) set.add(make());
+  return [...set];
+};
+
+const consonants = [...'bcdfghjklmnprstvwz'];
+const vowels = [...'aeiou'];
+const syllable = () => one(consonants) + one(vowels) + (rnd() < 0.3 ? one(consonants) : '');
+const latinWord = () => Array.from({ length: int(2, 3) }, syllable).join('');
+// The 3,500 most common Han characters lie mostly in U+4E00-U+9FA5; a block of 3,000 of them
+// stands in for real text.
+const hanChar = () => String.fromCharCode(0x4e00 + int(0, 2999));
+const hanWord = () => Array.from({ length: int(2, 4) }, hanChar).join('');
+
+const latinList = unique(Number(opt.latin), latinWord);
+const chineseList = unique(Number(opt.chinese), hanWord);
+const listed = [...latinList, ...chineseList];
+const filler = unique(2000, latinWord).filter((w) => !latinList.includes(w));
+const punct = ['.', ',', '!', '?', ''];
+
+/** A Latin message of 50-300 characters; one in ten contains a listed word. */
+function latinMessage() {
+  const target = int(50, 300);
+  const words = [];
+  let len = 0;
+  const listedAt = rnd() < 0.1 ? int(0, 8) : -1;
+  while (len < target) {
+    const w = words.length === listedAt ? one(latinList) : one(filler);
+    words.push(w + (rnd() < 0.1 ? one(punct) : ''));
+    len += w.length + 1;
+  }
+  return words.join(' ').slice(0, target);
+}
+/** A Chinese message of 50-300 characters with some punctuation; whatever entries it holds by chance, plus one in ten an entry put in. */
+function chineseMessage() {
+  const target = int(50, 300);
+  let s = '';
+  while (s.length < target) s += rnd() < 0.08 ? one(['，', '。', '、', '！']) : hanChar();
+  if (rnd() < 0.1) {
+    const at = int(0, s.length - 5);
+    s = s.slice(0, at) + one(chineseList) + s.slice(at);
+  }
+  return s.slice(0, target);
+}
+
+const n = Number(opt.messages);
+const sets = { latin: Array.from({ length: n }, latinMessage), chinese: Array.from({ length: n }, chineseMessage) };
+
+// ---------------------------------------------------------------------------------------------
+// Filters
+
+function build(name, make) {
+  const t = process.hrtime.bigint();
+  const filter = make();
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  log(`${name}: built in ${ms.toFixed(0)} ms`);
+  return { name, filter, buildMs: ms };
+}
+const entries = listed.map((word, i) => ({ word, action: i % 2 ? 'mask' : 'block' }));
+const filters = [
+  build('new (WordListMatcher.apply)', () => {
+    const m = new WordListMatcher(entries, ['class', 'scunthorpe', 'assistant']);
+    return (t) => m.apply(t);
+  }),
+  build('blocklist (built, new matcher)', () => {
+    const b = new BlockList(listed);
+    return (t) => b.check(t);
+  }),
+  build('old (BlockList regex, 40ced38)', () => {
+    const b = new OldBlockList(listed);
+    return (t) => b.check(t);
+  }),
+];
+
+function measure(fn, messages, seconds) {
+  let sink = 0;
+  for (const m of messages) sink += fn(m) ? 1 : 0; // warm-up
+  const samples = [];
+  let hits = 0;
+  const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  let rounds = 0;
+  do {
+    for (const m of messages) {
+      const t = process.hrtime.bigint();
+      const r = fn(m);
+      samples.push(Number(process.hrtime.bigint() - t));
+      if (rounds === 0 && (r.verdict === 'block' || r.verdict === 'reject' || r.hits?.length)) hits++;
+    }
+    rounds++;
+  } while (process.hrtime.bigint() < end);
+  samples.sort((a, b) => a - b);
+  const q = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return { n: samples.length, p50: q(0.5), p99: q(0.99), mean, hits, sink };
+}
+
+const started = new Date();
+const info = machineInfo();
+log(`list: ${latinList.length} Latin + ${chineseList.length} Chinese entries; ${n} messages of each kind`);
+const rows = [];
+for (const [kind, messages] of Object.entries(sets)) {
+  const chars = messages.reduce((a, m) => a + m.length, 0) / messages.length;
+  for (const f of filters) {
+    const r = measure(f.filter, messages, Number(opt.seconds));
+    rows.push([kind, f.name, f0(chars), f0(r.n), f0(r.p50), f0(r.p99), f0(r.mean), `${r.hits}/${messages.length}`, f0(f.buildMs)]);
+    log(`${kind} ${f.name}: p50 ${f0(r.p50)} ns, p99 ${f0(r.p99)} ns`);
+  }
+}
+
+console.log(`\nMachine: ${info.cpuModel}, ${info.cpus} CPUs, ${info.ramGiB} GiB, ${info.os}, Node ${info.node}`);
+console.log(
+  `Date: ${started.toISOString()}; load average at start ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);
+console.log(
+  renderTable(
+    ['messages', 'filter', 'mean chars', 'timed calls', 'p50 ns/msg', 'p99 ns/msg', 'mean ns/msg', 'messages hit', 'build ms'],
+    rows,
+  ),
+);
