@@ -87,6 +87,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
         visibility: 'public',
         postPolicy: 'members',
         memberLimit: 1000,
+        slowModeSeconds: 0,
         memberCount: 1,
         myRole: 'member',
       };
@@ -291,13 +292,14 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
 
   it('fan-out - a room created elsewhere makes the owner connections follow it', async () => {
     const o = await authed('Otto', []);
-    const created = makeEvent<RoomCreated>(serviceCtx('rooms'), 'RoomCreated', 1, {
+    const created = makeEvent<RoomCreated>(serviceCtx('rooms'), 'RoomCreated', 2, {
       roomId: 'otto-room',
       name: 'Otto',
       topic: '',
       visibility: 'private',
       postPolicy: 'members',
       memberLimit: 10,
+      slowModeSeconds: 0,
       ownerId: o.user.userId,
       ownerName: 'Otto',
     });

@@ -78,13 +78,14 @@ describe('history service - projection and paging over NATS and Postgres', () =>
     return append(s.chat.roomMeta(roomId), ev);
   }
   async function create(roomId: string, visibility: 'public' | 'private', ownerId: string | null): Promise<number> {
-    const ev = makeEvent<RoomCreated>(ctx(ownerId ?? randomUUID()), 'RoomCreated', 1, {
+    const ev = makeEvent<RoomCreated>(ctx(ownerId ?? randomUUID()), 'RoomCreated', 2, {
       roomId,
       name: roomId,
       topic: '',
       visibility,
       postPolicy: 'members',
       memberLimit: 1000,
+      slowModeSeconds: 0,
       ownerId,
       ownerName: ownerId ? 'owner' : null,
     });
@@ -142,13 +143,14 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   });
 
   it('paging - walks 250 messages newest first with the cursor, complete and without duplicates', async () => {
-    const created = makeEvent<RoomCreated>(ctx(randomUUID()), 'RoomCreated', 1, {
+    const created = makeEvent<RoomCreated>(ctx(randomUUID()), 'RoomCreated', 2, {
       roomId: ROOM,
       name: 'Lobby',
       topic: '',
       visibility: 'public',
       postPolicy: 'members',
       memberLimit: 1000,
+      slowModeSeconds: 0,
       ownerId: null,
       ownerName: null,
     });

@@ -183,6 +183,7 @@ export class RoomsController {
         visibility: req.visibility ?? 'public',
         postPolicy: req.postPolicy ?? 'members',
         memberLimit: req.memberLimit ?? Limits.memberLimitDefault,
+        slowModeSeconds: req.slowModeSeconds ?? 0,
         owner: { userId: req.userId, username: req.username },
       },
       req.userId,
@@ -250,6 +251,7 @@ export class RoomsController {
       ...(req.visibility !== undefined && { visibility: req.visibility }),
       ...(req.postPolicy !== undefined && { postPolicy: req.postPolicy }),
       ...(req.memberLimit !== undefined && { memberLimit: req.memberLimit }),
+      ...(req.slowModeSeconds !== undefined && { slowModeSeconds: req.slowModeSeconds }),
     };
     return this.membership({ type: 'UpdateSettings', roomId: req.roomId, actor: caller(req), changes }, req.userId, ctx);
   }

@@ -10,6 +10,7 @@ import { MessageCommandHandler } from './messages/message-commands';
 import { MessageIdRecorder } from './messages/message-id-recorder';
 import { MessageLookup } from './messages/message-lookup';
 import { PostMessageHandler } from './messages/post-message';
+import { SlowModeClock } from './messages/slow-mode';
 import { UserNotifier } from './notify/user-notifier';
 import { RoomCommandHandler } from './room/room.commands';
 import { defaultRoomCommand } from './room/room.decide';
@@ -25,13 +26,14 @@ class RoomsStartup implements OnApplicationBootstrap {
     private readonly store: RoomStore,
     private readonly commands: RoomCommandHandler,
     private readonly deletedUsers: DeletedUsers,
+    private readonly slowMode: SlowModeClock,
     private readonly health: HealthRegistry,
     @Inject(CONFIG) private readonly config: RoomsConfig,
   ) {}
 
   async onApplicationBootstrap() {
     this.health.register('rooms-replayed', () => this.store.isCaughtUp());
-    await Promise.all([this.store.start(), this.deletedUsers.start()]);
+    await Promise.all([this.store.start(), this.deletedUsers.start(), this.slowMode.start()]);
     try {
       await this.commands.execute(defaultRoomCommand(this.config.DEFAULT_ROOM_NAME), { kind: 'system', id: 'rooms' }, randomUUID());
     } catch (err) {
@@ -61,6 +63,7 @@ export class RoomsModule {
         MessageIdRecorder,
         AccountEventsConsumer,
         DeletedUsers,
+        SlowModeClock,
       ],
     };
   }

@@ -68,6 +68,7 @@ describe('rooms - replicas racing on one room over real NATS', () => {
     visibility: 'public',
     postPolicy: 'members',
     memberLimit,
+    slowModeSeconds: 0,
     owner,
   });
 

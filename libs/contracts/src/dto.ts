@@ -35,6 +35,8 @@ export const Limits = {
   memberLimitMax: 100_000,
   /** Members a new room admits unless its creator chooses otherwise (the original design's 50). */
   memberLimitDefault: 50,
+  /** Longest slow mode of a room, in seconds (6 hours); 0 is off. */
+  slowModeSecondsMax: 21_600,
   /** Directory and member lists: items per page. */
   listPageMax: 200,
   listPageDefault: 50,
@@ -130,6 +132,12 @@ function withRoomSettings<B extends Ctor>(Base: B) {
     @Min(2)
     @Max(Limits.memberLimitMax)
     memberLimit?: number;
+    /** Seconds between two messages of one member (owner and admins exempt); 0: off. */
+    @IsOptional()
+    @IsInt()
+    @Min(0)
+    @Max(Limits.slowModeSecondsMax)
+    slowModeSeconds?: number;
   }
   return RoomSettingsFields;
 }

@@ -128,8 +128,8 @@ export function roomEventEffect(e: RoomEvent): RoomEventEffect {
       return about(frame('room.owner', { roomId, userId, username, time, previous: by(e.payload), by: by(e.payload) }));
     }
     case 'RoomSettingsChanged': {
-      const { name, topic, visibility, postPolicy, memberLimit } = e.payload;
-      return about(frame('room.updated', { roomId, name, topic, visibility, postPolicy, memberLimit, by: by(e.payload), time }));
+      const { name, topic, visibility, postPolicy, memberLimit, slowModeSeconds } = e.payload;
+      return about(frame('room.updated', { roomId, name, topic, visibility, postPolicy, memberLimit, slowModeSeconds, by: by(e.payload), time }));
     }
     case 'RoomDeleted':
       return {

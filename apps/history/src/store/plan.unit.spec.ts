@@ -15,13 +15,14 @@ const posted = (messageId: string) =>
     body: 'hello',
   });
 const created = (roomId: string, ownerId: string | null, visibility: 'public' | 'private' = 'private') =>
-  makeEvent<RoomCreated>(ctx, 'RoomCreated', 1, {
+  makeEvent<RoomCreated>(ctx, 'RoomCreated', 2, {
     roomId,
     name: roomId,
     topic: '',
     visibility,
     postPolicy: 'members',
     memberLimit: 10,
+    slowModeSeconds: 0,
     ownerId,
     ownerName: ownerId ? 'ann' : null,
   });

@@ -111,6 +111,7 @@ export class HistoryFixture {
         visibility: over.visibility ?? 'public',
         postPolicy: over.postPolicy ?? 'members',
         memberLimit: 1000,
+        slowModeSeconds: 0,
         ownerId,
         ownerName: ownerId && this.name(ownerId),
       },

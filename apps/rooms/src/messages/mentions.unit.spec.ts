@@ -117,6 +117,7 @@ describe("mentions - the index of a room's names", () => {
     visibility: 'public',
     postPolicy: 'members',
     memberLimit: Limits.memberLimitMax,
+    slowModeSeconds: 0,
     owner: alice,
   };
 

@@ -34,6 +34,7 @@ const create = (over: Partial<Extract<RoomCommand, { type: 'CreateRoom' }>> = {}
   visibility: 'public',
   postPolicy: 'members',
   memberLimit: 50,
+  slowModeSeconds: 0,
   owner,
   ...over,
 });

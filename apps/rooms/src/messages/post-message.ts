@@ -10,6 +10,7 @@ import { RoomStore } from '../room/room.store';
 import { acceptedFrom, idempotencyKey, type AcceptedMessage } from './idempotency';
 import { MessageIdRecorder } from './message-id-recorder';
 import { MessageLookup } from './message-lookup';
+import { SlowModeClock } from './slow-mode';
 import { replyRefOf } from './message.decide';
 
 /**
@@ -41,6 +42,7 @@ export class PostMessageHandler implements OnModuleInit {
     private readonly rpc: RpcClient,
     private readonly recorder: MessageIdRecorder,
     private readonly messages: MessageLookup,
+    private readonly slowMode: SlowModeClock,
     @Inject(SUBJECTS) private readonly s: Subjects,
     @Inject(CONFIG) private readonly config: RoomsConfig,
   ) {}
@@ -63,6 +65,9 @@ export class PostMessageHandler implements OnModuleInit {
       clientMsgId: req.clientMsgId,
       messageId,
       body: req.body,
+      // Slow mode's last post of this sender here; a retry of a stored message is answered
+      // below before any refusal, so a resend is never held back by its own original.
+      lastPostMs: this.slowMode.lastPost(req.roomId, req.userId),
     };
 
     // The idempotency lookup, the moderation verdict and the quoted message are independent
@@ -115,6 +120,7 @@ export class PostMessageHandler implements OnModuleInit {
     // unanswered and was published again. Its id (and time) are read from the stream: this
     // send's id is only the message's id if this send stored it.
     const accepted = r.duplicate ? await this.storedAt(req.roomId, r.seq) : { messageId, position: r.seq, time: event.time };
+    this.slowMode.note(req.roomId, req.userId, accepted.time);
     return { ...accepted, roomId: req.roomId, clientMsgId: req.clientMsgId, duplicate: accepted.messageId !== messageId };
   }
 

@@ -175,13 +175,16 @@ function decideGroup(room: Room, cmd: GroupCommand, ctx: EventContext, lookups: 
         visibility: c.visibility ?? room.visibility,
         postPolicy: c.postPolicy ?? room.postPolicy,
         memberLimit: c.memberLimit ?? room.memberLimit,
+        slowModeSeconds: c.slowModeSeconds ?? room.slowModeSeconds,
       };
       if (settings.memberLimit < 2 || settings.memberLimit > Limits.memberLimitMax)
         throw new ChatError('BAD_REQUEST', `memberLimit must be 2-${Limits.memberLimitMax}`);
+      mustBeSlowMode(settings.slowModeSeconds);
+      if (room.kind !== 'group' && settings.slowModeSeconds !== 0) throw new ChatError('BAD_REQUEST', 'a conversation has no slow mode');
       // Asking for what already holds changes nothing (and tells nobody anything).
       if ((Object.keys(settings) as Array<keyof RoomSettings>).every((k) => settings[k] === room[k])) return [];
       // Lowering the limit below the member count keeps everyone; joins wait until below it.
-      return [makeEvent<RoomSettingsChanged>(ctx, 'RoomSettingsChanged', 1, { roomId, ...settings, ...by(cmd.actor) })];
+      return [makeEvent<RoomSettingsChanged>(ctx, 'RoomSettingsChanged', 2, { roomId, ...settings, ...by(cmd.actor) })];
     }
     case 'SetRole': {
       mustBeOwner(room, cmd.actor);
@@ -230,13 +233,15 @@ function createRoom(room: Room | null, cmd: Extract<RoomCommand, { type: 'Create
   if (isDirectRoomId(cmd.roomId)) throw new ChatError('BAD_REQUEST', 'room ids starting with "dm-" are reserved for conversations');
   // A deleted room's tombstone keeps its id: ids are never used twice.
   if (room) throw new ChatError('CONFLICT', `room "${cmd.roomId}" already exists`);
-  return makeEvent<RoomCreated>(ctx, 'RoomCreated', 1, {
+  mustBeSlowMode(cmd.slowModeSeconds);
+  return makeEvent<RoomCreated>(ctx, 'RoomCreated', 2, {
     roomId: cmd.roomId,
     name: cmd.name,
     topic: cmd.topic,
     visibility: cmd.visibility,
     postPolicy: cmd.postPolicy,
     memberLimit: cmd.memberLimit,
+    slowModeSeconds: cmd.slowModeSeconds,
     ownerId: cmd.owner?.userId ?? null,
     ownerName: cmd.owner?.username ?? null,
   });
@@ -365,6 +370,8 @@ export interface PostMessage {
   body: string;
   /** The message answered, as it was when the reply was accepted (replyRefOf); absent: not a reply. */
   replyTo?: ReplyRef | null;
+  /** When (ms since epoch) the sender's last message in this room was stored, as far as known (SlowModeClock); absent: none. */
+  lastPostMs?: number | null;
 }
 
 /**
@@ -372,6 +379,8 @@ export interface PostMessage {
  * conversation only while neither side blocks the other (BLOCKED to both). Non-members of a
  * public room get NOT_MEMBER; of a private room or conversation, the missing room's answer.
  * The message's mentions are the room's current members named in the body (findMentions).
+ * Slow mode (group rooms): a member who is not the owner or an admin posts at most one message
+ * per `slowModeSeconds`; sooner is RATE_LIMITED with the wait (`retryAfterMs=<n>` at the end).
  */
 export function decidePost(room: Room | null, cmd: PostMessage, ctx: EventContext): MessagePosted {
   if (!isLive(room)) throw roomNotFound(cmd.roomId);
@@ -382,6 +391,14 @@ export function decidePost(room: Room | null, cmd: PostMessage, ctx: EventContex
   }
   if (room.direct && room.direct.blocks.size > 0) throw new ChatError('BLOCKED', 'this conversation is blocked; the message was not sent');
   if (room.postPolicy === 'admins' && !isAdmin(member)) throw new ChatError('FORBIDDEN', `only admins may post in "${cmd.roomId}"`);
+  if (room.kind === 'group' && room.slowModeSeconds > 0 && !isAdmin(member) && cmd.lastPostMs != null) {
+    const waitMs = cmd.lastPostMs + room.slowModeSeconds * 1000 - ctx.now().getTime();
+    if (waitMs > 0)
+      throw new ChatError(
+        'RATE_LIMITED',
+        `slow mode: one message per ${room.slowModeSeconds} s in "${cmd.roomId}"; wait ${Math.ceil(waitMs / 1000)} s; retryAfterMs=${waitMs}`,
+      );
+  }
   return makeEvent<MessagePosted>({ ...ctx, newId: () => cmd.messageId }, 'MessagePosted', 2, {
     replyTo: cmd.replyTo ?? null,
     mentions: findMentions(cmd.body, mentionIndexOf(room)),
@@ -403,6 +420,7 @@ export const defaultRoomCommand = (name: string): RoomCommand => ({
   visibility: 'public',
   postPolicy: 'members',
   memberLimit: Limits.memberLimitMax,
+  slowModeSeconds: 0,
   owner: null,
 });
 
@@ -422,6 +440,11 @@ function noInvitation(room: Room, userId: string): ChatError {
 function mustHaveRoom(room: Room) {
   if (room.members.size >= room.memberLimit)
     throw new ChatError('ROOM_FULL', `room "${room.roomId}" is full (${room.memberLimit} members)`);
+}
+
+function mustBeSlowMode(seconds: number) {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > Limits.slowModeSecondsMax)
+    throw new ChatError('BAD_REQUEST', `slowModeSeconds must be 0 (off) or 1-${Limits.slowModeSecondsMax}`);
 }
 
 function mustBeAdmin(room: Room, actor: Actor) {

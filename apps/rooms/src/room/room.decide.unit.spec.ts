@@ -26,6 +26,7 @@ const create = (over: Partial<Create> = {}): RoomCommand => ({
   visibility: 'public',
   postPolicy: 'members',
   memberLimit: 5,
+  slowModeSeconds: 0,
   owner: alice,
   ...over,
 });

@@ -18,6 +18,7 @@ const create = (roomId: string, name: string, visibility: 'public' | 'private' =
   visibility,
   postPolicy: 'members',
   memberLimit: 10,
+  slowModeSeconds: 0,
   owner: ann,
 });
 

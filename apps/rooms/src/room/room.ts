@@ -167,7 +167,14 @@ export function evolveInPlace(current: Room | null, event: RoomEvent, position: 
     }
     case 'RoomSettingsChanged': {
       const s = event.payload;
-      Object.assign(room, { name: s.name, topic: s.topic, visibility: s.visibility, postPolicy: s.postPolicy, memberLimit: s.memberLimit });
+      Object.assign(room, {
+        name: s.name,
+        topic: s.topic,
+        visibility: s.visibility,
+        postPolicy: s.postPolicy,
+        memberLimit: s.memberLimit,
+        slowModeSeconds: s.slowModeSeconds,
+      });
       return room;
     }
     case 'RoomRetentionSet':
@@ -204,6 +211,7 @@ function created(event: Extract<RoomEvent, { type: 'RoomCreated' | 'Conversation
       visibility: p.visibility,
       postPolicy: p.postPolicy,
       memberLimit: p.memberLimit,
+      slowModeSeconds: p.slowModeSeconds,
       createdAt: event.time,
       createdBy: owner,
       ownerId: owner?.userId ?? null,
@@ -227,6 +235,7 @@ function created(event: Extract<RoomEvent, { type: 'RoomCreated' | 'Conversation
     visibility: 'private',
     postPolicy: 'members',
     memberLimit: 2,
+    slowModeSeconds: 0,
     createdAt: event.time,
     createdBy: null,
     ownerId: null,
@@ -303,6 +312,7 @@ export function summarize(room: Room, forUserId: string): RoomSummary {
     visibility: room.visibility,
     postPolicy: room.postPolicy,
     memberLimit: room.memberLimit,
+    slowModeSeconds: room.slowModeSeconds,
     memberCount: room.members.size,
     myRole: room.members.get(forUserId)?.role ?? null,
   };

@@ -35,6 +35,8 @@ export const checks = {
   roomId: check('a room id', isRoomId),
   time: check('an ISO-8601 UTC time', (v): v is string => typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v))),
   positiveInt: check('a positive integer', (v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0),
+  intInRange: (min: number, max: number): Check<number> =>
+    check(`an integer ${min}-${max}`, (v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max),
   nullable: <T>(c: Check<T>): Check<T | null> => check(`${c.expects} or null`, (v): v is T | null => v === null || c.is(v)),
   /** An object with exactly the checked fields (extra fields are dropped when read). */
   shape: <T>(spec: PayloadSpec<T>): Check<T> =>

@@ -1,24 +1,37 @@
 import { checks, createDecoder, upcaster, type EventSpecs, type Upcasters } from '../events/decoder';
-import type { MemberLeft, MemberLeftV1Payload, MemberRole, PostPolicy, RoomEvent, RoomEventType, RoomVisibility } from './events';
+import { Limits } from '../dto';
+import type {
+  MemberLeft,
+  MemberLeftV1Payload,
+  MemberRole,
+  PostPolicy,
+  RoomCreated,
+  RoomCreatedV1Payload,
+  RoomEvent,
+  RoomEventType,
+  RoomSettingsChanged,
+  RoomSettingsChangedV1Payload,
+  RoomVisibility,
+} from './events';
 
 const role = checks.oneOf<MemberRole>({ owner: true, admin: true, member: true });
 const aboutUser = { roomId: checks.roomId, userId: checks.uuid, username: checks.nonEmpty };
 const byUser = { byUserId: checks.uuid, byUsername: checks.nonEmpty };
-const settings = {
+/** The settings as RoomCreated v1 and RoomSettingsChanged v1 carried them (before slow mode). */
+const settingsV1 = {
   name: checks.nonEmpty,
   topic: checks.string,
   visibility: checks.oneOf<RoomVisibility>({ public: true, private: true }),
   postPolicy: checks.oneOf<PostPolicy>({ members: true, admins: true }),
   memberLimit: checks.positiveInt,
 };
+const settings = { ...settingsV1, slowModeSeconds: checks.intInRange(0, Limits.slowModeSecondsMax) };
+const owner = { ownerId: checks.nullable(checks.uuid), ownerName: checks.nullable(checks.nonEmpty) };
 const pair = { roomId: checks.roomId, blockerId: checks.uuid, blockedId: checks.uuid };
 
 /** The room aggregate's events (`ns.chat.room.<id>.meta`), current version of each. */
 export const roomEventSpecs: EventSpecs<RoomEvent> = {
-  RoomCreated: {
-    version: 1,
-    payload: { roomId: checks.roomId, ...settings, ownerId: checks.nullable(checks.uuid), ownerName: checks.nullable(checks.nonEmpty) },
-  },
+  RoomCreated: { version: 2, payload: { roomId: checks.roomId, ...settings, ...owner } },
   MemberJoined: { version: 1, payload: { ...aboutUser, role } },
   MemberLeft: {
     version: 2,
@@ -34,7 +47,7 @@ export const roomEventSpecs: EventSpecs<RoomEvent> = {
     payload: { ...aboutUser, ...byUser, role: checks.oneOf<'admin' | 'member'>({ admin: true, member: true }) },
   },
   OwnershipTransferred: { version: 1, payload: { ...aboutUser, ...byUser } },
-  RoomSettingsChanged: { version: 1, payload: { roomId: checks.roomId, ...settings, ...byUser } },
+  RoomSettingsChanged: { version: 2, payload: { roomId: checks.roomId, ...settings, ...byUser } },
   RoomRetentionSet: { version: 1, payload: { roomId: checks.roomId, days: checks.nullable(checks.positiveInt), ...byUser } },
   RoomDeleted: {
     version: 1,
@@ -58,9 +71,22 @@ export const roomEventSpecs: EventSpecs<RoomEvent> = {
 
 /**
  * Older versions of room events. MemberLeft v1 (before ownership passed on leave) had no
- * successor: such a leave never promoted anyone.
+ * successor: such a leave never promoted anyone. RoomCreated v1 and RoomSettingsChanged v1
+ * (before slow mode) had no slowModeSeconds: those rooms had slow mode off.
  */
 export const roomEventUpcasters: Upcasters<RoomEvent> = {
+  RoomCreated: {
+    1: upcaster<RoomCreatedV1Payload, RoomCreated['payload']>({ roomId: checks.roomId, ...settingsV1, ...owner }, (p) => ({
+      ...p,
+      slowModeSeconds: 0,
+    })),
+  },
+  RoomSettingsChanged: {
+    1: upcaster<RoomSettingsChangedV1Payload, RoomSettingsChanged['payload']>({ roomId: checks.roomId, ...settingsV1, ...byUser }, (p) => ({
+      ...p,
+      slowModeSeconds: 0,
+    })),
+  },
   MemberLeft: {
     1: upcaster<MemberLeftV1Payload, MemberLeft['payload']>(aboutUser, (p) => ({ ...p, successorId: null, successorName: null })),
   },

@@ -14,7 +14,15 @@ export interface RoomSettings {
   visibility: RoomVisibility;
   postPolicy: PostPolicy;
   memberLimit: number;
+  /**
+   * Slow mode: a member (not the owner or an admin) posts at most one message per this many
+   * seconds in the room; 0: off. 0-Limits.slowModeSecondsMax. Group rooms only.
+   */
+  slowModeSeconds: number;
 }
+
+/** The settings of RoomCreated v1 and RoomSettingsChanged v1, frozen: read with slowModeSeconds 0. */
+export type RoomSettingsV1 = Omit<RoomSettings, 'slowModeSeconds'>;
 
 /** Who did something to someone: the acting user (ids and names as at the time). */
 interface ByUser {
@@ -28,15 +36,15 @@ interface AboutUser {
   username: string;
 }
 
-export type RoomCreated = Event<
-  'RoomCreated',
-  RoomSettings & {
-    roomId: string;
-    /** null for rooms the system creates (the default room), which have no owner. */
-    ownerId: string | null;
-    ownerName: string | null;
-  }
->;
+interface RoomOwnership {
+  roomId: string;
+  /** null for rooms the system creates (the default room), which have no owner. */
+  ownerId: string | null;
+  ownerName: string | null;
+}
+/** v1 of RoomCreated, frozen (before slow mode): read as v2 with slowModeSeconds 0. */
+export type RoomCreatedV1Payload = RoomSettingsV1 & RoomOwnership;
+export type RoomCreated = Event<'RoomCreated', RoomSettings & RoomOwnership, 2>;
 /** A user became a member: joined a public room, accepted an invitation, or (role owner) took an empty room. */
 export type MemberJoined = Event<'MemberJoined', AboutUser & { role: MemberRole }>;
 
@@ -67,7 +75,9 @@ export type MemberRoleChanged = Event<'MemberRoleChanged', AboutUser & ByUser & 
 /** The owner handed the room to another member (who becomes owner; the old owner becomes admin). */
 export type OwnershipTransferred = Event<'OwnershipTransferred', AboutUser & ByUser>;
 /** Settings changed by an admin or the owner; carries the whole new settings. */
-export type RoomSettingsChanged = Event<'RoomSettingsChanged', RoomSettings & { roomId: string } & ByUser>;
+export type RoomSettingsChanged = Event<'RoomSettingsChanged', RoomSettings & { roomId: string } & ByUser, 2>;
+/** v1 of RoomSettingsChanged, frozen (before slow mode): read as v2 with slowModeSeconds 0. */
+export type RoomSettingsChangedV1Payload = RoomSettingsV1 & { roomId: string } & ByUser;
 /**
  * The room is gone: by its owner, or when the last member of a private room leaves (nobody
  * could ever enter it again). Its id is never used again.

@@ -80,9 +80,9 @@ export class JetStreamAdapter {
     return replay(this.js, spec, handler);
   }
 
-  /** See ordered-follow.ts. */
-  follow(stream: string, filterSubject: string, handler: (m: Delivered) => void): Promise<Following> {
-    return follow(this.js, this.log, stream, filterSubject, handler);
+  /** See ordered-follow.ts (`since`: start at that time rather than at the beginning). */
+  follow(stream: string, filterSubject: string, handler: (m: Delivered) => void, since?: Date): Promise<Following> {
+    return follow(this.js, this.log, stream, filterSubject, handler, since);
   }
 
   /**

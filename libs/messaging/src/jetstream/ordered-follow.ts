@@ -11,6 +11,8 @@ export interface Following {
  * Replays a stream (filtered to one subject pattern) from the start with an ordered consumer
  * and then keeps following it. `caughtUp` resolves once the replay has reached the end of the
  * stream as it was when we started. Used to build in-memory state such as room membership.
+ * With `since`, the replay starts at the first message stored at or after that time instead
+ * (state that only needs the recent past).
  */
 export async function follow(
   js: JetStreamClient,
@@ -18,8 +20,14 @@ export async function follow(
   stream: string,
   filterSubject: string,
   handler: (m: Delivered) => void,
+  since?: Date,
 ): Promise<Following> {
-  const consumer = await js.consumers.get(stream, { filter_subjects: filterSubject, deliver_policy: DeliverPolicy.All });
+  const consumer = await js.consumers.get(
+    stream,
+    since
+      ? { filter_subjects: filterSubject, deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() }
+      : { filter_subjects: filterSubject, deliver_policy: DeliverPolicy.All },
+  );
   const info = await consumer.info(true);
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
