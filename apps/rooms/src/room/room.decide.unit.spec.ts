@@ -110,7 +110,7 @@ describe('rooms - create', () => {
     expect(events).toEqual([
       expect.objectContaining({
         type: 'RoomCreated',
-        version: 1,
+        version: 2,
         time: '2026-01-02T03:04:05.000Z',
         correlationId: 'corr-1',
         causationId: null,
@@ -372,6 +372,7 @@ describe('rooms - settings', () => {
       visibility: 'public',
       postPolicy: 'admins',
       memberLimit: 5,
+      slowModeSeconds: 0,
       byUserId: bob.userId,
       byUsername: bob.username,
     });
@@ -386,6 +387,66 @@ describe('rooms - settings', () => {
     expect(
       given(create(), join(bob), join(carol), update(alice, { memberLimit: 2 }), leave(carol), leave(bob)).when(join(dave)).error,
     ).toBeNull();
+  });
+});
+
+describe('rooms - slow mode', () => {
+  const now = ctx.now().getTime();
+  const post = (who: typeof alice, lastPostMs: number | null) => ({
+    roomId: R,
+    ...who,
+    clientMsgId: 'c2',
+    messageId: '22222222-2222-4222-8222-222222222222',
+    body: 'again',
+    lastPostMs,
+  });
+  const attempt = (room: Room, p: ReturnType<typeof post>) => {
+    try {
+      decidePost(room, p, ctx);
+      return null;
+    } catch (err) {
+      return { code: (err as ChatError).code, message: (err as ChatError).message };
+    }
+  };
+  const slow = () => given(create(), join(bob), join(carol), setRole(alice, carol, 'admin'), update(alice, { slowModeSeconds: 30 }));
+
+  it('admins set it; the event carries it and the room keeps it', () => {
+    const o = given(create(), join(carol), setRole(alice, carol, 'admin')).when(update(carol, { slowModeSeconds: 30 }));
+    expect(o.events[0]).toEqual(expect.objectContaining({ type: 'RoomSettingsChanged', version: 2 }));
+    expect(o.events[0].payload).toEqual(expect.objectContaining({ slowModeSeconds: 30 }));
+    expect(slow().room.slowModeSeconds).toBe(30);
+    expect(given(create(), join(bob)).when(update(bob, { slowModeSeconds: 30 })).error).toBe('FORBIDDEN');
+  });
+
+  it.each([-1, 1.5, 21_601])('slowModeSeconds %p is BAD_REQUEST', (n) => {
+    expect(given(create()).when(update(alice, { slowModeSeconds: n }))).toEqual(
+      expect.objectContaining({ error: 'BAD_REQUEST', message: 'slowModeSeconds must be 0 (off) or 1-21600' }),
+    );
+  });
+
+  it('a member posting within the period is RATE_LIMITED with the wait; after it, the post passes', () => {
+    expect(attempt(slow().room, post(bob, now - 10_000))).toEqual({
+      code: 'RATE_LIMITED',
+      message: 'slow mode: one message per 30 s in "lounge"; wait 20 s; retryAfterMs=20000',
+    });
+    expect(attempt(slow().room, post(bob, now - 30_000))).toBeNull();
+    expect(attempt(slow().room, post(bob, null))).toBeNull();
+  });
+
+  it('the owner and admins are exempt', () => {
+    expect(attempt(slow().room, post(alice, now - 1))).toBeNull();
+    expect(attempt(slow().room, post(carol, now - 1))).toBeNull();
+  });
+
+  it('0 is off', () => {
+    const off = given(create(), join(bob), update(alice, { slowModeSeconds: 30 }), update(alice, { slowModeSeconds: 0 }));
+    expect(attempt(off.room, post(bob, now - 1))).toBeNull();
+  });
+
+  it('a room is created with it (v2), 0 by default', () => {
+    expect(given(create({ slowModeSeconds: 5 })).room.slowModeSeconds).toBe(5);
+    expect(given().when(create({ slowModeSeconds: 5 })).events[0]).toEqual(expect.objectContaining({ type: 'RoomCreated', version: 2 }));
+    expect(given().when(create({ slowModeSeconds: 21_601 })).error).toBe('BAD_REQUEST');
   });
 });
 

@@ -25,17 +25,21 @@ const event = <E extends Event<string, unknown, number>>(type: E['type'], payloa
 type Samples<E extends Event<string, unknown, number>> = { [T in E['type']]: Extract<E, { type: T }> };
 
 const chat: Samples<ChatEvent> = {
-  RoomCreated: event('RoomCreated', {
-    roomId: 'team',
-    name: 'Team',
-    topic: '',
-    visibility: 'private',
-    postPolicy: 'admins',
-    memberLimit: 10,
-    slowModeSeconds: 30,
-    ownerId: USER,
-    ownerName: 'ann',
-  }),
+  RoomCreated: event(
+    'RoomCreated',
+    {
+      roomId: 'team',
+      name: 'Team',
+      topic: '',
+      visibility: 'private',
+      postPolicy: 'admins',
+      memberLimit: 10,
+      slowModeSeconds: 30,
+      ownerId: USER,
+      ownerName: 'ann',
+    },
+    2,
+  ),
   MemberJoined: event('MemberJoined', { roomId: 'team', userId: OTHER, username: 'bo', role: 'member' }),
   MemberLeft: event('MemberLeft', { roomId: 'team', userId: USER, username: 'ann', successorId: OTHER, successorName: 'bo' }, 2),
   MemberInvited: event('MemberInvited', {
@@ -59,17 +63,21 @@ const chat: Samples<ChatEvent> = {
     role: 'admin',
   }),
   OwnershipTransferred: event('OwnershipTransferred', { roomId: 'team', userId: OTHER, username: 'bo', byUserId: USER, byUsername: 'ann' }),
-  RoomSettingsChanged: event('RoomSettingsChanged', {
-    roomId: 'team',
-    name: 'Team 2',
-    topic: 'plans',
-    visibility: 'public',
-    postPolicy: 'members',
-    memberLimit: 20,
-    slowModeSeconds: 0,
-    byUserId: USER,
-    byUsername: 'ann',
-  }),
+  RoomSettingsChanged: event(
+    'RoomSettingsChanged',
+    {
+      roomId: 'team',
+      name: 'Team 2',
+      topic: 'plans',
+      visibility: 'public',
+      postPolicy: 'members',
+      memberLimit: 20,
+      slowModeSeconds: 0,
+      byUserId: USER,
+      byUsername: 'ann',
+    },
+    2,
+  ),
   RoomRetentionSet: event('RoomRetentionSet', { roomId: 'team', days: 30, byUserId: USER, byUsername: 'ann' }),
   RoomDeleted: event('RoomDeleted', { roomId: 'team', reason: 'owner', byUserId: USER, byUsername: 'ann' }),
   ConversationOpened: event('ConversationOpened', {
@@ -282,6 +290,25 @@ describe('MemberLeft v1 (before successors)', () => {
     expect(decodeChatEvent(v1)).toEqual({
       ok: true,
       event: { ...v1, version: 2, payload: { roomId: 'team', userId: OTHER, username: 'bo', successorId: null, successorName: null } },
+    });
+  });
+});
+
+describe('RoomCreated v1 and RoomSettingsChanged v1 (before slow mode)', () => {
+  it('are read as v2 with slow mode off', () => {
+    for (const e of [chat.RoomCreated, chat.RoomSettingsChanged]) {
+      const { slowModeSeconds: _s, ...payload } = e.payload;
+      const v1 = { ...e, version: 1, payload };
+      expect(decodeChatEvent(v1)).toEqual({ ok: true, event: { ...v1, version: 2, payload: { ...payload, slowModeSeconds: 0 } } });
+    }
+  });
+
+  it('a v2 without slowModeSeconds, or out of range, is malformed', () => {
+    const { slowModeSeconds: _s, ...payload } = chat.RoomCreated.payload;
+    expect(decodeChatEvent({ ...chat.RoomCreated, payload })).toMatchObject({ ok: false, kind: 'malformed' });
+    expect(decodeChatEvent({ ...chat.RoomCreated, payload: { ...payload, slowModeSeconds: 21_601 } })).toMatchObject({
+      ok: false,
+      reason: 'RoomCreated: payload.slowModeSeconds must be an integer 0-21600',
     });
   });
 });
