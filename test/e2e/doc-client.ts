@@ -88,6 +88,7 @@ export const roomSummaryFields = {
   visibility: ['public', 'private'],
   postPolicy: ['members', 'admins'],
   memberLimit: 'integer',
+  slowModeSeconds: 'integer',
   memberCount: 'integer',
   myRole: ['owner', 'admin', 'member', null],
 } as const;

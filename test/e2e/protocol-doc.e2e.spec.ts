@@ -445,6 +445,7 @@ describe('protocol.md, followed to the letter', () => {
         visibility: 'public',
         postPolicy: 'members',
         memberLimit: 100000,
+        slowModeSeconds: 0,
         memberCount: 0,
         myRole: null,
       });

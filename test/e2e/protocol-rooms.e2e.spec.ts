@@ -924,6 +924,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         visibility: ['public', 'private'],
         postPolicy: ['members', 'admins'],
         memberLimit: 'integer',
+        slowModeSeconds: 'integer',
         by: 'object',
         time: 'time',
       });
