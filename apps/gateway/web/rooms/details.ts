@@ -5,6 +5,9 @@ import { dropRoom, leaveRoom, roomChanged } from './sidebar';
 import { limitInput, postPolicySelect, VISIBILITY_HINT, visibilitySelect } from './create';
 import { openStatsDialog } from './stats';
 
+/** The longest slow mode a room may have, in seconds (Limits.slowModeSecondsMax). */
+const SLOW_MODE_MAX_S = 21_600;
+
 // The open room's details (`room.details`) and, for its admins, its settings (`room.update`);
 // for its owner, deleting it (after a confirmation). Transferring ownership and roles are in
 // the members panel, next to each member.
@@ -49,6 +52,7 @@ async function load(roomId: string) {
         visibility: d.visibility,
         postPolicy: d.postPolicy,
         memberLimit: d.memberLimit,
+        slowModeSeconds: d.slowModeSeconds,
         memberCount: d.memberCount,
         myRole: d.myRole,
       });
@@ -120,6 +124,14 @@ function settingsForm(d: RoomDetails) {
   const visibility = visibilitySelect('settings-visibility', summary.visibility);
   const policy = postPolicySelect('settings-post-policy', summary.postPolicy);
   const limit = limitInput('settings-limit', summary.memberLimit);
+  const slow = h('input', {
+    testid: 'settings-slow-mode',
+    type: 'number',
+    min: 0,
+    max: SLOW_MODE_MAX_S,
+    step: 1,
+    value: summary.slowModeSeconds,
+  }) as HTMLInputElement;
   const error = errorBox('settings-error');
   const save = h('button', { type: 'submit', class: 'primary', testid: 'settings-save' }, 'Save') as HTMLButtonElement;
   const form = h(
@@ -131,6 +143,7 @@ function settingsForm(d: RoomDetails) {
     field('Visibility', visibility, VISIBILITY_HINT),
     field('Who may post', policy),
     field('Member limit', limit, 'Lowering it below the member count keeps everyone but admits nobody new.'),
+    field('Slow mode (seconds)', slow, 'Members (not admins) post at most one message per this many seconds; 0 is off.'),
     error,
     h('div', { class: 'actions' }, save),
   );
@@ -144,6 +157,7 @@ function settingsForm(d: RoomDetails) {
     if (visibility.value !== current.visibility) req.visibility = visibility.value === 'private' ? 'private' : 'public';
     if (policy.value !== current.postPolicy) req.postPolicy = policy.value === 'admins' ? 'admins' : 'members';
     if (Number(limit.value) !== current.memberLimit) req.memberLimit = limit.value === '' ? NaN : Number(limit.value);
+    if (Number(slow.value) !== current.slowModeSeconds) req.slowModeSeconds = slow.value === '' ? NaN : Number(slow.value);
     await act(save, error, async () => {
       const ack = await client().request('room.update', req);
       state.rooms.set(ack.room.roomId, ack.room);

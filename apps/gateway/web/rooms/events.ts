@@ -129,7 +129,14 @@ export function onRoomOwner(d: WsEvents['room.owner']) {
 
 export function onRoomUpdated(d: WsEvents['room.updated']) {
   const room = state.rooms.get(d.roomId);
-  const settings = { name: d.name, topic: d.topic, visibility: d.visibility, postPolicy: d.postPolicy, memberLimit: d.memberLimit };
+  const settings = {
+    name: d.name,
+    topic: d.topic,
+    visibility: d.visibility,
+    postPolicy: d.postPolicy,
+    memberLimit: d.memberLimit,
+    slowModeSeconds: d.slowModeSeconds,
+  };
   if (room) Object.assign(room, settings);
   patchDetails(d.roomId, settings);
   roomChanged(d.roomId, { reloadSide: false });
