@@ -129,7 +129,9 @@ export function roomEventEffect(e: RoomEvent): RoomEventEffect {
     }
     case 'RoomSettingsChanged': {
       const { name, topic, visibility, postPolicy, memberLimit, slowModeSeconds } = e.payload;
-      return about(frame('room.updated', { roomId, name, topic, visibility, postPolicy, memberLimit, slowModeSeconds, by: by(e.payload), time }));
+      return about(
+        frame('room.updated', { roomId, name, topic, visibility, postPolicy, memberLimit, slowModeSeconds, by: by(e.payload), time }),
+      );
     }
     case 'RoomDeleted':
       return {

@@ -69,7 +69,10 @@ export function renderRoomHeader() {
     el.placeholder.hidden = false;
   } else {
     el.roomName.textContent = roomTitle(room);
-    el.roomMeta.textContent = [room.topic, plural(room.memberCount, 'member'), room.postPolicy === 'admins' ? 'announcements' : null,
+    el.roomMeta.textContent = [
+      room.topic,
+      plural(room.memberCount, 'member'),
+      room.postPolicy === 'admins' ? 'announcements' : null,
       room.slowModeSeconds > 0 ? `slow mode: ${room.slowModeSeconds} s` : null,
     ]
       .filter(Boolean)
