@@ -138,6 +138,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         visibility: 'public',
         postPolicy: 'members',
         memberLimit: 50,
+        slowModeSeconds: 0,
         memberCount: 1,
         myRole: 'owner',
       });
@@ -167,6 +168,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         visibility: 'private',
         postPolicy: 'admins',
         memberLimit: 2,
+        slowModeSeconds: 0,
         memberCount: 1,
         myRole: 'owner',
       });
@@ -227,6 +229,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
           visibility: 'public',
           postPolicy: 'members',
           memberLimit: 50,
+          slowModeSeconds: 0,
           memberCount: 1,
           myRole: role,
           isDefault: false,
@@ -248,6 +251,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         name: 'General',
         visibility: 'public',
         memberLimit: 100000,
+        slowModeSeconds: 0,
         isDefault: true,
         createdBy: null,
         owner: null,
@@ -442,6 +446,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         visibility: 'public',
         postPolicy: 'members',
         memberLimit: 50,
+        slowModeSeconds: 0,
         memberCount: 2,
         myRole: 'member',
       });
@@ -649,6 +654,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         visibility: 'private',
         postPolicy: 'members',
         memberLimit: 50,
+        slowModeSeconds: 0,
         memberCount: 2,
         myRole: 'member',
       });
@@ -913,6 +919,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         visibility: 'public',
         postPolicy: 'members',
         memberLimit: 50,
+        slowModeSeconds: 0,
         memberCount: 3,
         myRole: 'admin',
       });
@@ -935,6 +942,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         visibility: 'public',
         postPolicy: 'members',
         memberLimit: 50,
+        slowModeSeconds: 0,
       });
       expectUser('room.updated.by', ev.data.by, B);
       // a request that changes nothing appends nothing and tells nobody; the reply carries the current position
@@ -980,6 +988,8 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         ['topic of 301', { roomId, topic: 't'.repeat(301) }, 'data.topic'],
         ['memberLimit 1', { roomId, memberLimit: 1 }, 'data.memberLimit'],
         ['memberLimit 100001', { roomId, memberLimit: 100001 }, 'data.memberLimit'],
+        ['slowModeSeconds -1', { roomId, slowModeSeconds: -1 }, 'data.slowModeSeconds'],
+        ['slowModeSeconds 21601', { roomId, slowModeSeconds: 21601 }, 'data.slowModeSeconds'],
         ['visibility', { roomId, visibility: 'hidden' }, 'data.visibility'],
         ['postPolicy', { roomId, postPolicy: 'nobody' }, 'data.postPolicy'],
         ['unknown', { roomId, owner: 'x' }, 'data.owner'],
