@@ -996,6 +996,25 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
       ] as [string, Record<string, unknown>, string][])
         expectErr(`room.update ${where}`, await a1.request('room.update', data), 'BAD_REQUEST', field);
     });
+
+    it('slowModeSeconds: room.updated carries it; a plain member posting again sooner is RATE_LIMITED with retryAfterMs; admins exempt; 0 is off', async () => {
+      const roomId = rid('slow');
+      await create(a1, { roomId, name: 'Slow' });
+      await join(c, roomId);
+      const u = expectOk('slow 30', await a1.request('room.update', { roomId, slowModeSeconds: 30 }));
+      expect(u.room).toMatchObject({ slowModeSeconds: 30 });
+      const ev = await delivered('slow', 'room.updated', u.position, [c]);
+      expect(ev.data).toMatchObject({ roomId, slowModeSeconds: 30 });
+      const first = expectOk('c sends', await c.request('message.send', { roomId, clientMsgId: 'sm1', body: 'one' }));
+      const refused = await c.request('message.send', { roomId, clientMsgId: 'sm2', body: 'two' });
+      expectErr('c sends again', refused, 'RATE_LIMITED');
+      expect(refused.error!.message).toMatch(/^slow mode: one message per 30 s in "[^"]+"; wait \d+ s; retryAfterMs=\d+$/);
+      const again = expectOk('c resends sm1', await c.request('message.send', { roomId, clientMsgId: 'sm1', body: 'one' }));
+      expect(again).toMatchObject({ messageId: first.messageId, duplicate: true });
+      for (const id of ['so1', 'so2']) expectOk(`owner ${id}`, await a1.request('message.send', { roomId, clientMsgId: id, body: id }));
+      expectOk('off', await a1.request('room.update', { roomId, slowModeSeconds: 0 }));
+      expectOk('c sends when off', await c.request('message.send', { roomId, clientMsgId: 'sm3', body: 'three' }));
+    });
   });
 
   // -------------------------------------------------------------------------------------------
