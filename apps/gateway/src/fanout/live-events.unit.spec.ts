@@ -17,7 +17,7 @@ const B = '00000000-0000-4000-8000-0000000000b0';
 const M = '00000000-0000-4000-8000-0000000000b1';
 const S = '00000000-0000-4000-8000-0000000000c1';
 const T = '2025-01-01T00:00:00.000Z';
-const settings = { name: 'Team', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 10 } as const;
+const settings = { name: 'Team', topic: '', visibility: 'public', postPolicy: 'members', memberLimit: 10, slowModeSeconds: 5 } as const;
 const byUser = { byUserId: B, byUsername: 'Boss' };
 const by = { userId: B, username: 'Boss' };
 const ann = { roomId: 'team', userId: U, username: 'Ann' };
@@ -52,7 +52,7 @@ const examples: Record<RoomEvent['type'], unknown> = {
   UserBlocked: { roomId: 'dm-1', blockerId: U, blockedId: V },
   UserUnblocked: { roomId: 'dm-1', blockerId: U, blockedId: V },
 };
-const versions: Partial<Record<RoomEvent['type'], number>> = { MemberLeft: 2 };
+const versions: Partial<Record<RoomEvent['type'], number>> = { MemberLeft: 2, RoomCreated: 2, RoomSettingsChanged: 2 };
 
 const effectOf = (type: RoomEvent['type'], payload: unknown = examples[type]): RoomEventEffect => {
   const e = readRoomEvent(env(type, payload, versions[type] ?? 1), 9);
