@@ -80,15 +80,20 @@ export function expectFields(where: string, obj: any, spec: Record<string, Field
   for (const k of Object.keys(obj)) if (!(k in spec)) undocumented.add(`${where}.${k}`);
 }
 
-/** The fields of a RoomSummary (Shapes), which RoomDetails has too. */
-export const roomSummaryFields = {
-  roomId: 'string',
+/** The room settings (RoomSettings): in RoomSummary, RoomDetails and the `room.updated` event. */
+export const roomSettingsFields = {
   name: 'string',
   topic: 'string',
   visibility: ['public', 'private'],
   postPolicy: ['members', 'admins'],
   memberLimit: 'integer',
   slowModeSeconds: 'integer',
+} as const;
+
+/** The fields of a RoomSummary (Shapes), which RoomDetails has too. */
+export const roomSummaryFields = {
+  roomId: 'string',
+  ...roomSettingsFields,
   memberCount: 'integer',
   myRole: ['owner', 'admin', 'member', null],
 } as const;

@@ -23,6 +23,7 @@ import {
   expectPostAck,
   expectRoomSummary,
   notDelivered,
+  roomSettingsFields,
   roomSummaryFields,
   reportUndocumented,
   sleep,
@@ -926,12 +927,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
       const ev = await delivered('update', 'room.updated', u.position, [a1, a2, b, c], [e]);
       expectFields('room.updated', ev.data, {
         roomId: 'string',
-        name: 'string',
-        topic: 'string',
-        visibility: ['public', 'private'],
-        postPolicy: ['members', 'admins'],
-        memberLimit: 'integer',
-        slowModeSeconds: 'integer',
+        ...roomSettingsFields,
         by: 'object',
         time: 'time',
       });
