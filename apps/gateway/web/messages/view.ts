@@ -69,14 +69,17 @@ export function renderRoomHeader() {
     el.placeholder.hidden = false;
   } else {
     el.roomName.textContent = roomTitle(room);
+    // The short facts first and the topic last: the line is cut with an ellipsis, and a long
+    // topic must not hide the member count or slow mode (the whole line shows on hover).
     el.roomMeta.textContent = [
-      room.topic,
       plural(room.memberCount, 'member'),
       room.postPolicy === 'admins' ? 'announcements' : null,
       room.slowModeSeconds > 0 ? `slow mode: ${room.slowModeSeconds} s` : null,
+      room.topic,
     ]
       .filter(Boolean)
       .join(' · ');
+    el.roomMeta.title = el.roomMeta.textContent;
     el.roomRole.hidden = !room.myRole;
     el.roomRole.textContent = room.myRole ?? '';
     el.roomRole.dataset.role = room.myRole ?? '';
