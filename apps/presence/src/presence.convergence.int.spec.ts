@@ -116,6 +116,30 @@ describe('presence service - replicas converge on what the stream stored', () =>
     expect(live.of(user.userId).at(-1)?.causationId).toMatch(new RegExp(`^${gw.gatewayId}:hb:`));
   });
 
+  it('convergence - a replica whose stream follower lags decides again against what was stored, not a second offline', async () => {
+    const gw = fakeGateway(nc, s);
+    const user = { userId: randomUUID(), username: 'vera' };
+    gw.open('c1', user.userId, user.username);
+    await eventually(() => agree(user.userId, 'online'));
+
+    // B misses the close and, its follower lagging, does not see A store offline either ...
+    presenceOf(b).holdStoredFollow(true);
+    presenceOf(b).pauseGatewayInput(true);
+    gw.close('c1', user.userId);
+    await delivered();
+    presenceOf(b).pauseGatewayInput(false);
+    await eventually(() => live.last(user.userId) === 'offline');
+    const before = await metric(b, 'presence_events_appended_total{result="superseded"}');
+    // ... then a heartbeat without c1 tells B the user is offline, from another cause: its append
+    // expected the sequence of online, the stream refuses it, and B finds offline already stored.
+    gw.heartbeat(5000, []);
+    await eventually(async () => (await metric(b, 'presence_events_appended_total{result="superseded"}')) > before);
+    presenceOf(b).holdStoredFollow(false);
+    await eventually(() => agree(user.userId, 'offline'));
+    await delivered();
+    expect(live.of(user.userId).map((e) => e.payload.status)).toEqual(['online', 'offline']);
+  });
+
   it('convergence - a choice set through one replica reaches every replica through the KV watch', async () => {
     const gw = fakeGateway(nc, s);
     const user = { userId: randomUUID(), username: 'tess' };

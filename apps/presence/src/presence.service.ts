@@ -5,7 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ChatError, type OwnPresenceView, type PresenceChoice, type PresenceView, type SetStatusRpc, type Subjects } from '@chat/contracts';
-import { JetStreamAdapter, decodeJson, encodeJson, type CoreNats, type Delivered, type KvBucket } from '@chat/messaging';
+import { AppendRefused, JetStreamAdapter, decodeJson, encodeJson, type CoreNats, type Delivered, type KvBucket } from '@chat/messaging';
 import { CONFIG, HealthRegistry, MetricsRegistry, NATS, PINO, SUBJECTS } from '@chat/platform';
 import type { PresenceConfig } from './config';
 import { parseChoice, parseHeartbeat, parseSignal, parseStatusText, parseStoredPresence } from './presence/presence.input';
@@ -45,6 +45,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   private started?: Promise<void>;
   private stopping = false;
   private paused = false;
+  private heldStored?: Delivered[];
   private readonly appended: Counter<'result'>;
   private readonly invalid: Counter<'kind'>;
 
@@ -79,7 +80,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     });
     this.appended = new Counter({
       name: 'presence_events_appended_total',
-      help: 'PresenceChanged appends by result: stored, duplicate (another replica stored it first) or failed',
+      help: 'PresenceChanged appends by result: stored, duplicate (another replica stored it first), superseded (another replica stored a newer change first: decided again) or failed',
       labelNames: ['result'],
       registers: [registry],
     });
@@ -187,7 +188,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     const bucket = this.s.kv.presence;
     const choices = await this.js.follow(`KV_${bucket}`, `$KV.${bucket}.>`, (m) => this.onChoice(m, `$KV.${bucket}.`));
     this.followers.push(choices);
-    const stored = await this.js.follow(this.s.streams.presence.name, this.s.presence.allUsers, (m) => this.onStored(m));
+    const stored = await this.js.follow(this.s.streams.presence.name, this.s.presence.allUsers, (m) => this.onFollowed(m));
     this.followers.push(stored);
     await Promise.all([choices.caughtUp, stored.caughtUp]);
     this.log.info({ users: this.state.presentCount() }, 'presence: choices and last known statuses loaded');
@@ -238,6 +239,21 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       return;
     }
     this.guard('choice', () => this.state.applyChoice(userId, r.data, m.seq, now()));
+  }
+
+  /**
+   * For tests: while held, what the stream stores reaches this replica only on release, as to a
+   * replica whose stream follower lags behind the other replicas' appends.
+   */
+  holdStoredFollow(hold: boolean): void {
+    const held = this.heldStored;
+    this.heldStored = hold ? (held ?? []) : undefined;
+    if (!hold) for (const m of held ?? []) this.onStored(m);
+  }
+
+  private onFollowed(m: Delivered) {
+    if (this.heldStored) this.heldStored.push(m);
+    else this.onStored(m);
   }
 
   private onStored(m: Delivered) {
@@ -291,16 +307,37 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
+  /** Reads the user's last stored change and decides again against it (see `append`). */
+  private async catchUp(userId: string): Promise<void> {
+    try {
+      const last = await this.js.lastOnSubject(this.s.streams.presence.name, this.s.presence.user(userId));
+      if (last) this.onStored(last);
+    } catch (err) {
+      this.log.warn({ err, userId }, 'presence: could not read the stored status after a conflict; the follower brings it');
+    }
+    this.guard('recheck', () => this.state.recheck(userId, now()));
+  }
+
   private async append(change: PresenceChange): Promise<void> {
     const event = presenceChangedEvent(change, randomUUID);
     const msgId = presenceMsgId(change);
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await this.js.append(this.s.presence.user(change.userId), event, { msgId });
+        // The change was decided against the last stored one this replica knows of; if another
+        // replica stored something since (a signal this one missed or saw late), the stream
+        // refuses it and the change is decided again against what is stored, so the stream never
+        // holds the same status twice in a row from two replicas' different causes.
+        const subject = this.s.presence.user(change.userId);
+        const r = await this.js.append(subject, event, { msgId, expectLastSubjectSequence: this.state.storedSeq(change.userId) });
+        this.state.appendStored(change, r.seq);
         this.appended.inc({ result: r.duplicate ? 'duplicate' : 'stored' });
         this.log.debug({ userId: change.userId, status: change.status, seq: r.seq, duplicate: r.duplicate }, 'presence changed');
         return;
       } catch (err) {
+        if (err instanceof AppendRefused && err.reason === 'wrong-last-sequence') {
+          this.appended.inc({ result: 'superseded' });
+          return this.catchUp(change.userId);
+        }
         if (attempt >= APPEND_ATTEMPTS || this.stopping) {
           this.appended.inc({ result: 'failed' });
           this.log.error({ err, userId: change.userId, status: change.status }, 'presence: could not append PresenceChanged');

@@ -189,6 +189,39 @@ export class PresenceState {
     this.published.set(view.userId, p);
   }
 
+  /**
+   * The stream sequence of the user's last stored change this replica knows of (0: none): the
+   * sequence its next append expects to follow.
+   */
+  storedSeq(userId: string): number {
+    return this.stored.get(userId)?.seq ?? 0;
+  }
+
+  /**
+   * This replica's own append was stored (or found stored by another replica) at `seq`. Only
+   * the sequence moves on: the published view is already the change's, or a newer one.
+   */
+  appendStored(change: PresenceChange, seq: number): void {
+    const prev = this.stored.get(change.userId);
+    if (prev && prev.seq >= seq) return;
+    const { userId: _u, previous: _p, at, causeId, ...view } = change;
+    this.stored.set(change.userId, { ...view, lastSeen: at, ref: causeId, seq });
+  }
+
+  /**
+   * Another replica stored a change this one had not seen when it decided (its append expected an
+   * older sequence): the user's published view goes back to what was stored, and what this
+   * replica derives is decided again against it. Replicas that conflict over the same stored
+   * change decide alike, and `causeId` is built from that change's sequence, so their answers
+   * share a msgId and are stored once.
+   */
+  recheck(userId: string, now: Now): PresenceChange[] {
+    const s = this.stored.get(userId);
+    if (s) this.published.set(userId, s);
+    else this.published.delete(userId);
+    return this.changes(new Set([userId]), now, `recheck:${s?.seq ?? 0}`);
+  }
+
   /** This replica's append of a change failed for good: what the stream holds is the truth again. */
   appendFailed(userId: string): void {
     const s = this.stored.get(userId);

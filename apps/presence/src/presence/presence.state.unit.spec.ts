@@ -667,3 +667,30 @@ describe('presence state - NATS connection lost', () => {
     expect(brief(st.applySignal(opened('g1', 'c1', ALICE), T(50_001)))).toEqual(['alice:offline->online']);
   });
 });
+
+describe('presence state - appends that another replica overtook', () => {
+  it('the next append expects the sequence of the last change stored, its own or observed', () => {
+    const st = newState();
+    expect(st.storedSeq(ALICE)).toBe(0);
+    const [online] = st.applySignal(opened('g1', 'c1', ALICE), T(10));
+    st.appendStored(online, 7);
+    expect(st.storedSeq(ALICE)).toBe(7);
+    st.observe(stored(ALICE, 'online'), 'ev-x', 5); // an older one, followed late: ignored
+    expect(st.storedSeq(ALICE)).toBe(7);
+    st.observe(stored(ALICE, 'away'), 'ev-y', 9);
+    expect(st.storedSeq(ALICE)).toBe(9);
+  });
+
+  it('recheck: what another replica stored already says it, so nothing more; otherwise decided again, with a cause both replicas share', () => {
+    const st = newState();
+    st.applySignal(opened('g1', 'c1', ALICE), T(10));
+    // Another replica stored offline (seq 4) that this one had not followed yet; it derives the same.
+    st.applySignal(closed('g1', 'c1', ALICE), T(20));
+    st.observe(stored(ALICE, 'offline'), 'ev-off', 4);
+    expect(st.recheck(ALICE, T(30))).toEqual([]);
+    // Stored away, while this replica holds an active connection: online again, with cause recheck:<seq>.
+    st.applySignal(opened('g1', 'c2', ALICE), T(40));
+    st.observe(stored(ALICE, 'away'), 'ev-away', 6);
+    expect(st.recheck(ALICE, T(50))).toEqual([expect.objectContaining({ status: 'online', previous: 'away', causeId: 'recheck:6' })]);
+  });
+});
