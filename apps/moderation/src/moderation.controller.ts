@@ -10,6 +10,6 @@ export class ModerationController {
 
   @MessagePattern(Rpc.moderationCheck)
   check(@Payload() req: ModerationCheckRpc): ModerationVerdict {
-    return this.rules.check({ roomId: req.roomId, senderId: req.senderId, body: req.body });
+    return this.rules.check(req);
   }
 }

@@ -5,6 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { ModerationConfig } from './config';
 import { moderationService } from './service';
 
+/** A check request as the rooms service sends it. */
+const check = (senderId: string, body: string) => ({
+  roomId: 'general',
+  senderId,
+  senderName: 'ann',
+  senderRole: 'member' as const,
+  kind: 'post' as const,
+  clientMsgId: 'c1',
+  body,
+  heldReportId: null,
+});
+
 describe('moderation service - check over NATS', () => {
   let svc: RunningService;
   let rpc: RpcClient;
@@ -28,9 +40,9 @@ describe('moderation service - check over NATS', () => {
 
   it('rejects a blocked word and allows clean text', async () => {
     const senderId = randomUUID();
-    const bad = await rpc.call('moderation.check', { roomId: 'general', senderId, body: 'this is 禁止 text' });
+    const bad = await rpc.call('moderation.check', check(senderId, 'this is 禁止 text'));
     expect(bad).toEqual({ ok: true, data: expect.objectContaining({ verdict: 'reject', rule: 'blocklist' }) });
-    const good = await rpc.call('moderation.check', { roomId: 'general', senderId, body: 'hello' });
+    const good = await rpc.call('moderation.check', check(senderId, 'hello'));
     expect(good).toEqual({ ok: true, data: { verdict: 'allow', body: 'hello' } });
   });
 
@@ -43,14 +55,14 @@ describe('moderation service - check over NATS', () => {
       ok: false,
       error: { code: 'BAD_REQUEST', message: 'request is not valid JSON' },
     });
-    const good = await rpc.call('moderation.check', { roomId: 'general', senderId: randomUUID(), body: 'still here' });
+    const good = await rpc.call('moderation.check', check(randomUUID(), 'still here'));
     expect(good.ok).toBe(true);
   });
 
   it('serves health and metrics', async () => {
     const ready = await fetch(`${svc.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: true } });
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: true, 'moderation-replayed': true } });
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toContain('process_cpu_user_seconds_total');
   });

@@ -1,8 +1,23 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { CONFIG } from '@chat/platform';
+import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { CONFIG, HealthRegistry } from '@chat/platform';
+import { ModerationLog } from './log/moderation-log';
 import type { ModerationConfig } from './config';
 import { ModerationController } from './moderation.controller';
 import { RuleRegistry, moderationRules } from './rules/registry';
+
+/** Replays the moderation stream (every state of the service folds it) before the service reports ready. */
+@Injectable()
+class ModerationStartup implements OnApplicationBootstrap {
+  constructor(
+    private readonly log: ModerationLog,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap() {
+    this.health.register('moderation-replayed', () => this.log.isCaughtUp());
+    await this.log.start();
+  }
+}
 
 @Module({})
 export class ModerationModule {
@@ -11,7 +26,11 @@ export class ModerationModule {
       module: ModerationModule,
       imports: [platform],
       controllers: [ModerationController],
-      providers: [{ provide: RuleRegistry, inject: [CONFIG], useFactory: (config: ModerationConfig) => moderationRules(config) }],
+      providers: [
+        ModerationLog,
+        ModerationStartup,
+        { provide: RuleRegistry, inject: [CONFIG], useFactory: (config: ModerationConfig) => moderationRules(config) },
+      ],
     };
   }
 }

@@ -16,10 +16,17 @@ import {
   Validate,
   ValidatorConstraint,
   ValidatorConstraintInterface,
+  IsArray,
+  ArrayMaxSize,
+  ValidateNested,
 } from 'class-validator';
+import { Type } from 'class-transformer';
 import { GROUP_ROOM_ID_PATTERN, ROOM_ID_PATTERN } from './ids';
 import type { PostPolicy, RoomVisibility } from './rooms/events';
 import type { ChosenStatus } from './presence/events';
+import type { MemberRole } from './rooms/events';
+import { FilterLimits, type HoldAction, type LinkAction, type WordAction } from './moderation/filters';
+import type { ReportState, ServerRole } from './moderation/events';
 
 /** Limits shared by the gateway, the services and the protocol document. */
 export const Limits = {
@@ -73,6 +80,8 @@ export const Limits = {
   sessionsListMax: 100,
   /** Reason of an administrator's account disable. */
   disableReasonMaxChars: 300,
+  /** Longest mute: 30 days. */
+  muteSecondsMax: 2_592_000,
 } as const;
 
 /**
@@ -555,7 +564,10 @@ export class ListRoomsRpc extends asUserId(Empty) {}
 export class UserRoomsRpc extends asUserId(Empty) {}
 export class CreateRoomRpc extends asUser(CreateRoomRequest) {}
 export class RoomMembershipRpc extends asUser(RoomRef) {}
-export class PostMessageRpc extends asUser(SendMessageRequest) {}
+export class PostMessageRpc extends asUser(SendMessageRequest) {
+  /** Set only by the moderation service when a moderator approves a held message (never by a client: the op's DTO lacks it). */
+  @IsOptional() @IsUUID() heldReportId?: string;
+}
 /** History authorises the read itself: `userId` is the caller, from the verified token. */
 export class HistoryPageRpc extends asUserId(HistoryPageRequest) {}
 /** `presence.list` answers server administrators only (FORBIDDEN for anyone else). */
@@ -589,7 +601,12 @@ export class PresenceAudienceRpc extends asUserId(Empty) {
 }
 export class ModerationCheckRpc extends RoomRef {
   @IsUUID() senderId: string;
+  @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) senderName: string;
+  @IsIn(['owner', 'admin', 'member']) senderRole: MemberRole;
+  @IsIn(['post', 'edit']) kind: 'post' | 'edit';
+  @IsOptional() @IsString() @MaxLength(Limits.clientMsgIdMaxChars) clientMsgId: string | null;
   @IsString() @MaxLength(Limits.messageMaxChars * 4) body: string;
+  @IsOptional() @IsUUID() heldReportId: string | null;
 }
 export class DirectoryRpc extends asUserId(DirectoryRequest) {}
 export class RoomMembersRpc extends asActorId(RoomMembersRequest) {}
@@ -611,3 +628,142 @@ export class HistoryMessageRpc extends asUserId(MessageRef) {}
 export class SearchRpc extends asUserId(SearchRequest) {}
 export class MarkReadRpc extends asUserId(MarkReadRequest) {}
 export class StatsRpc extends asUser(StatsRequest) {}
+
+// ---------------------------------------------------------------------------------------------
+// Moderation (docs/protocol.md, "Moderation"). Server-scope operations need a server role
+// (administrator or moderator); room-scope ones (a `roomId` given) also accept the room's
+// owner and admins.
+
+const REPORT_ID = { message: 'reportId must be a UUID' };
+
+export class WordEntryDto {
+  @IsString() @MinLength(1) @MaxLength(FilterLimits.termMaxChars) term: string;
+  @IsIn(['mask', 'block']) action: WordAction;
+}
+export class PatternEntryDto {
+  @IsString() @MinLength(1) @MaxLength(FilterLimits.patternNameMaxChars) name: string;
+  /** Checked by the moderation service too: it must compile (flags `iu`) and be free of catastrophic backtracking. */
+  @IsString() @MinLength(1) @MaxLength(FilterLimits.patternMaxChars) pattern: string;
+  @IsIn(['mask', 'block', 'hold']) action: HoldAction;
+}
+export class DomainEntryDto {
+  @IsString()
+  @Matches(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+    message: 'domain must be a lower-case host name such as example.com (no scheme, no path)',
+  })
+  domain: string;
+  @IsIn(['allow', 'hold', 'block']) action: LinkAction;
+}
+export class LinkPolicyDto {
+  @IsOptional() @IsIn(['allow', 'hold', 'block']) default: LinkAction | null;
+  @IsArray() @ArrayMaxSize(FilterLimits.domainsMax) @ValidateNested({ each: true }) @Type(() => DomainEntryDto) domains: DomainEntryDto[];
+}
+export class SpamPolicyDto {
+  /** 0: off; otherwise FilterLimits.repeatedCharsMin-repeatedCharsMax; null: the server's. */
+  @IsOptional() @IsInt() @Min(0) @Max(FilterLimits.repeatedCharsMax) repeatedCharsMax: number | null;
+  @IsOptional() @IsInt() @Min(0) @Max(100) capsPercentMax: number | null;
+  @IsOptional() @IsInt() @Min(1) @Max(FilterLimits.capsMinLettersMax) capsMinLetters: number | null;
+}
+export class FilterConfigDto {
+  @IsArray() @ArrayMaxSize(FilterLimits.wordsMax) @ValidateNested({ each: true }) @Type(() => WordEntryDto) words: WordEntryDto[];
+  @IsArray()
+  @ArrayMaxSize(FilterLimits.allowMax)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(FilterLimits.termMaxChars, { each: true })
+  allow: string[];
+  @IsArray()
+  @ArrayMaxSize(FilterLimits.patternsMax)
+  @ValidateNested({ each: true })
+  @Type(() => PatternEntryDto)
+  patterns: PatternEntryDto[];
+  @ValidateNested() @Type(() => LinkPolicyDto) links: LinkPolicyDto;
+  @ValidateNested() @Type(() => SpamPolicyDto) spam: SpamPolicyDto;
+}
+
+/** A scope: the server (no roomId) or one room. */
+export class FilterScopeRequest {
+  @IsOptional()
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId?: string;
+}
+export class SetFiltersRequest extends FilterScopeRequest {
+  @ValidateNested() @Type(() => FilterConfigDto) config: FilterConfigDto;
+}
+export class TestFiltersRequest extends FilterScopeRequest {
+  @IsString() @MinLength(1) @MaxLength(Limits.messageMaxChars) body: string;
+}
+export class SetServerRoleRequest extends UserRef {
+  @IsOptional() @IsIn(['admin', 'moderator']) role: ServerRole | null;
+}
+export class ModReasonRequest extends UserRef {
+  @IsOptional() @IsString() @MaxLength(Limits.reasonMaxChars) reason?: string;
+}
+export class MuteRequest extends ModReasonRequest {
+  /** A room mute (room owners and admins may give it); absent: server-wide (server roles only). */
+  @IsOptional()
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId?: string;
+  /** 1 s to 30 days. */
+  @IsInt() @Min(1) @Max(Limits.muteSecondsMax) seconds: number;
+}
+export class UnmuteRequest extends UserRef {
+  @IsOptional()
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId?: string;
+}
+export class WarnRequest extends UserRef {
+  @IsString() @MinLength(1) @MaxLength(Limits.reasonMaxChars) reason: string;
+}
+export class ReportMessageRequest extends MessageRef {
+  @IsString() @MinLength(1) @MaxLength(Limits.reasonMaxChars) reason: string;
+}
+export class ReportRef {
+  @IsUUID('all', REPORT_ID) reportId: string;
+}
+export class CloseReportRequest extends ReportRef {
+  @IsOptional() @IsString() @MaxLength(Limits.reasonMaxChars) note?: string;
+  /** What was done (resolve only), e.g. "warned", "message deleted"; approving a held message needs none. */
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(80) action?: string;
+}
+export class ReportsRequest {
+  /** Absent: open and claimed. */
+  @IsOptional() @IsIn(['open', 'claimed', 'resolved', 'dismissed']) state?: ReportState;
+  /** Reports filed before this position (the `nextBefore` of the previous page). */
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) before?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(Limits.listPageMax) limit?: number;
+}
+export class AuditRequest {
+  /** Only entries about this user (as target or actor). */
+  @IsOptional() @IsUUID() userId?: string;
+  @IsOptional()
+  @IsString()
+  @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 of a-z 0-9 _ - (starting with a letter or digit)' })
+  roomId?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) before?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(Limits.listPageMax) limit?: number;
+}
+/** Internal (moderation -> rooms, never a client op): delete a message on a rule's verdict. */
+export class ModeratorDeleteRpc extends MessageRef {
+  @IsString() @MinLength(1) @MaxLength(Limits.reasonMaxChars) reason: string;
+  @IsString() @MinLength(1) @MaxLength(64) rule: string;
+}
+
+export class FiltersRpc extends asUser(FilterScopeRequest) {}
+export class SetFiltersRpc extends asUser(SetFiltersRequest) {}
+export class TestFiltersRpc extends asUser(TestFiltersRequest) {}
+export class SetServerRoleRpc extends asActor(SetServerRoleRequest) {}
+export class MuteRpc extends asActor(MuteRequest) {}
+export class UnmuteRpc extends asActor(UnmuteRequest) {}
+export class WarnRpc extends asActor(WarnRequest) {}
+export class ModSanctionRpc extends asActor(ModReasonRequest) {}
+export class ModUserRpc extends asActor(UserRef) {}
+export class MutesRpc extends asUser(FilterScopeRequest) {}
+export class ReportMessageRpc extends asUser(ReportMessageRequest) {}
+export class ReportRpc extends asUser(ReportRef) {}
+export class CloseReportRpc extends asUser(CloseReportRequest) {}
+export class ReportsRpc extends asUser(ReportsRequest) {}
+export class AuditRpc extends asUser(AuditRequest) {}

@@ -21,6 +21,9 @@ export const ErrorCodes = [
   'BANNED', // banned from the room (join, invitation); or inviting a banned user
   'BLOCKED', // a block between the two users refuses the private message or invitation
   'CONTENT_BLOCKED', // moderation rejected the message
+  'HELD_FOR_REVIEW', // the message was not posted: it waits for a moderator (posted if approved)
+  'MUTED', // muted in this room or server-wide; retryAfterMs says when the mute ends
+  'SERVER_BANNED', // banned from the server: login, refresh and every command refused
   'RATE_LIMITED',
   'UNAVAILABLE', // a backing service did not answer in time; safe to retry
   'INTERNAL', // unexpected failure; nothing was changed

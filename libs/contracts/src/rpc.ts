@@ -30,7 +30,33 @@ import {
   SetStatusRpc,
   RoomMembershipRpc,
   UserRoomsRpc,
+  AuditRpc,
+  CloseReportRpc,
+  FiltersRpc,
+  ModSanctionRpc,
+  ModUserRpc,
+  ModeratorDeleteRpc,
+  MuteRpc,
+  MutesRpc,
+  ReportMessageRpc,
+  ReportRpc,
+  ReportsRpc,
+  SetFiltersRpc,
+  SetServerRoleRpc,
+  TestFiltersRpc,
+  UnmuteRpc,
+  WarnRpc,
 } from './dto';
+import type {
+  AuditEntry,
+  FilterConfigView,
+  ModAck,
+  MuteView,
+  OwnModerationView,
+  ReportView,
+  ServerBanView,
+  ServerRoleView,
+} from './moderation/views';
 import type { ModerationVerdict } from './moderation/check';
 import type {
   BanView,
@@ -139,6 +165,34 @@ export const RpcOperations = {
     kind: 'query',
   },
   'moderation.check': { dto: ModerationCheckRpc, res: reply<ModerationVerdict>(), kind: 'query' },
+  // Moderation (docs/protocol.md, "Moderation"): filters, server roles, sanctions, reports, audit.
+  'moderation.filters': { dto: FiltersRpc, res: reply<FilterConfigView>(), kind: 'query' },
+  'moderation.setFilters': {
+    dto: SetFiltersRpc,
+    res: reply<ModAck & { scope: 'server' | 'room'; roomId: string | null }>(),
+    kind: 'command',
+  },
+  /** What the filters of a scope would do to a text, without posting or striking anything. */
+  'moderation.testFilters': { dto: TestFiltersRpc, res: reply<ModerationVerdict>(), kind: 'query' },
+  'moderation.roles': { dto: CallerRpc, res: reply<{ roles: ServerRoleView[] }>(), kind: 'query' },
+  'moderation.setRole': { dto: SetServerRoleRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.mute': { dto: MuteRpc, res: reply<ModAck & { mute: MuteView }>(), kind: 'command' },
+  'moderation.unmute': { dto: UnmuteRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.mutes': { dto: MutesRpc, res: reply<{ mutes: MuteView[] }>(), kind: 'query' },
+  'moderation.warn': { dto: WarnRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.kick': { dto: ModSanctionRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.ban': { dto: ModSanctionRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.unban': { dto: ModUserRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.bans': { dto: CallerRpc, res: reply<{ bans: ServerBanView[] }>(), kind: 'query' },
+  'moderation.report': { dto: ReportMessageRpc, res: reply<ModAck & { reportId: string }>(), kind: 'command' },
+  'moderation.reports': { dto: ReportsRpc, res: reply<{ reports: ReportView[]; nextBefore: number | null }>(), kind: 'query' },
+  'moderation.claimReport': { dto: ReportRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.resolveReport': { dto: CloseReportRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.dismissReport': { dto: CloseReportRpc, res: reply<ModAck>(), kind: 'command' },
+  'moderation.audit': { dto: AuditRpc, res: reply<{ entries: AuditEntry[]; nextBefore: number | null }>(), kind: 'query' },
+  'moderation.me': { dto: CallerRpc, res: reply<OwnModerationView>(), kind: 'query' },
+  /** Internal (moderation -> rooms): delete a message on a rule's verdict, as the moderation service. */
+  'rooms.moderatorDelete': { dto: ModeratorDeleteRpc, res: reply<CommandAck & { messageId: string }>(), kind: 'command' },
 } as const satisfies Record<`${string}.${string}`, { dto: new () => object; res: Reply<unknown>; kind: 'command' | 'query' }>;
 
 type RpcTable = typeof RpcOperations;

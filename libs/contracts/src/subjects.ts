@@ -27,6 +27,13 @@ import type { RpcName } from './rpc';
  *   ns.live.chat.room.<id>.presence|typing  ephemeral (core NATS, never stored): statuses of
  *                                  the room's members (presence fan-out) and typing; they ride
  *                                  on the gateway's existing room subscription
+ *     .moderation                  moderation news for the user (moderation publishes)
+ *   ns.mod.filters.server|room.<id>  filter configurations        (stream NS_MODERATION)
+ *   ns.mod.roles.<userId>          server roles                          (stream NS_MODERATION)
+ *   ns.mod.user.<userId>           mutes, warnings, strikes              (stream NS_MODERATION)
+ *   ns.mod.access.<userId>         server bans, unbans, kicks (gateways follow) (NS_MODERATION)
+ *   ns.mod.report.<reportId>       the reports queue                     (stream NS_MODERATION)
+ *   ns.mod.redact.<roomId>         messages removed by rules' verdicts   (stream NS_MODERATION)
  *   ns.live.sessions.<userId>      session revocations (logout, password change, disable)
  *   ns.gw.<gatewayId>.conn|hb      gateway -> presence connection events and heartbeats
  *   ns.rpc.<service>.<op>          request/reply between services (queue group = service)
@@ -53,6 +60,7 @@ export function createSubjects(namespace: string) {
       chat: { name: `${NS}_CHAT`, subjects: [`${ns}.chat.>`] },
       accounts: { name: `${NS}_ACCOUNTS`, subjects: [`${ns}.account.>`] },
       presence: { name: `${NS}_PRESENCE`, subjects: [`${ns}.presence.>`] },
+      moderation: { name: `${NS}_MODERATION`, subjects: [`${ns}.mod.>`] },
     },
     kv: {
       /** username key -> account record; `create` makes registration unique. */
@@ -87,6 +95,8 @@ export function createSubjects(namespace: string) {
       presenceFanout: 'presence-fanout',
       /** rooms: reacts to account events (a deleted account leaves every room). */
       roomsAccountEvents: 'rooms-account-events',
+      /** moderation: one durable consumer per moderation subscriber (its own checkpoint), docs/extending-moderation.md. */
+      moderationSubscriber: (name: string) => `mod-sub-${token('subscriber name', name)}`,
     },
     chat: {
       all: `${ns}.chat.>`,
@@ -127,6 +137,24 @@ export function createSubjects(namespace: string) {
         return parts.length === 4 && parts[0] === ns && parts[1] === 'gw' && parts[2] ? parts[2] : null;
       },
     },
+    moderation: {
+      all: `${ns}.mod.>`,
+      /** The server's filter configuration (FilterConfigSet). */
+      serverFilters: `${ns}.mod.filters.server`,
+      roomFilters: (roomId: string) => `${ns}.mod.filters.room.${room(roomId)}`,
+      allFilters: `${ns}.mod.filters.>`,
+      /** A user's server role (ServerRoleSet). */
+      role: (userId: string) => `${ns}.mod.roles.${token('user id', userId)}`,
+      /** Mutes, warnings and strikes of a user. */
+      user: (userId: string) => `${ns}.mod.user.${token('user id', userId)}`,
+      allUsers: `${ns}.mod.user.*`,
+      /** Server bans, unbans and kicks of a user: every gateway follows these. */
+      access: (userId: string) => `${ns}.mod.access.${token('user id', userId)}`,
+      allAccess: `${ns}.mod.access.*`,
+      report: (reportId: string) => `${ns}.mod.report.${token('report id', reportId)}`,
+      /** Messages removed by a rule's verdict (MessageRedacted), per room. */
+      redactions: (roomId: string) => `${ns}.mod.redact.${room(roomId)}`,
+    },
     live: {
       /** Source and destination of the JetStream republish rule of each stream. */
       republishOf: (streamSubject: string) => ({ src: streamSubject, dest: live(streamSubject) }),
@@ -156,6 +184,8 @@ export function createSubjects(namespace: string) {
       },
       /** The user's own presence choice changed, to their other devices (presence publishes). */
       presenceMine: (userId: string) => `${ns}.live.user.${token('user id', userId)}.presence`,
+      /** Moderation news for one user (warned, muted, unmuted, role; reports for moderators): `moderation.*` events. */
+      userModeration: (userId: string) => `${ns}.live.user.${token('user id', userId)}.moderation`,
       /** Session revocations of a user (gateways close the affected connections). */
       sessions: (userId: string) => `${ns}.live.sessions.${token('user id', userId)}`,
       allSessions: `${ns}.live.sessions.*`,

@@ -62,5 +62,13 @@ export function streamSpecs(s: Subjects, opts: StreamOptions = {}): StreamSpec[]
       duplicate_window: 30_000 * NANOS_PER_MS,
       republish: s.live.republishOf(presence.subjects[0]),
     },
+    {
+      // MODERATION: filters, roles, sanctions, strikes, reports: small, kept in full (it is the audit log).
+      name: s.streams.moderation.name,
+      subjects: s.streams.moderation.subjects,
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: 120_000 * NANOS_PER_MS,
+    },
   ];
 }

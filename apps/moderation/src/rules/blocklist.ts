@@ -28,7 +28,13 @@ export class BlockList {
 
   check(body: string): ModerationVerdict {
     if (this.matcher.hits(body).length)
-      return { verdict: 'reject', rule: BlockList.ruleName, reason: 'the message contains a blocked word' };
+      return {
+        verdict: 'reject',
+        code: 'CONTENT_BLOCKED',
+        rule: BlockList.ruleName,
+        reason: 'the message contains a blocked word',
+        retryAfterMs: null,
+      };
     return { verdict: 'allow', body: body.normalize('NFC') };
   }
 }

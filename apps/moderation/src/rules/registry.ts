@@ -24,7 +24,7 @@ export class RuleRegistry {
     let body = input.body;
     for (const rule of this.rules) {
       const verdict = rule.check({ ...input, body });
-      if (verdict.verdict === 'reject') return verdict;
+      if (verdict.verdict !== 'allow') return verdict;
       body = verdict.body;
     }
     return { verdict: 'allow', body };

@@ -2,7 +2,16 @@ import type { ModerationVerdict } from '@chat/contracts';
 import { moderationRules, RuleRegistry } from './registry';
 import type { ModerationRule, RuleInput } from './rule';
 
-const input: RuleInput = { roomId: 'general', senderId: '00000000-0000-4000-8000-00000000000a', body: 'hello world' };
+const input: RuleInput = {
+  roomId: 'general',
+  senderId: '00000000-0000-4000-8000-00000000000a',
+  senderName: 'ann',
+  senderRole: 'member',
+  kind: 'post',
+  clientMsgId: 'c1',
+  body: 'hello world',
+  heldReportId: null,
+};
 
 /** A rule that records what it saw and answers with `answer(body)`. */
 function rule(name: string, seen: Array<[string, RuleInput]>, answer: (body: string) => ModerationVerdict): ModerationRule {
@@ -15,7 +24,13 @@ function rule(name: string, seen: Array<[string, RuleInput]>, answer: (body: str
   };
 }
 const allow = (body: string): ModerationVerdict => ({ verdict: 'allow', body });
-const reject = (name: string) => (): ModerationVerdict => ({ verdict: 'reject', rule: name, reason: `${name} says no` });
+const reject = (name: string) => (): ModerationVerdict => ({
+  verdict: 'reject',
+  code: 'CONTENT_BLOCKED',
+  rule: name,
+  reason: `${name} says no`,
+  retryAfterMs: null,
+});
 
 describe('moderation rules - registry', () => {
   it('runs the rules in order, each seeing the body the one before it allowed, and allows the last body', () => {
@@ -41,7 +56,13 @@ describe('moderation rules - registry', () => {
       rule('first-no', seen, reject('first-no')),
       rule('second-no', seen, reject('second-no')),
     ]);
-    expect(rules.check(input)).toEqual({ verdict: 'reject', rule: 'first-no', reason: 'first-no says no' });
+    expect(rules.check(input)).toEqual({
+      verdict: 'reject',
+      code: 'CONTENT_BLOCKED',
+      rule: 'first-no',
+      reason: 'first-no says no',
+      retryAfterMs: null,
+    });
     expect(seen.map(([name]) => name)).toEqual(['rewrite', 'first-no']);
     // The rejecting rule judged the rewritten body, not the original.
     expect(seen[1][1].body).toBe('hello there');
@@ -60,8 +81,10 @@ describe('moderation rules - registry', () => {
     expect(rules.names).toEqual(['blocklist']);
     expect(rules.check({ ...input, body: 'darn it' })).toEqual({
       verdict: 'reject',
+      code: 'CONTENT_BLOCKED',
       rule: 'blocklist',
       reason: 'the message contains a blocked word',
+      retryAfterMs: null,
     });
     expect(rules.check({ ...input, body: 'e\u0301' })).toEqual({ verdict: 'allow', body: '\u00e9' });
   });

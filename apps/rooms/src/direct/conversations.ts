@@ -5,6 +5,7 @@ import { PostMessageHandler } from '../messages/post-message';
 import { RoomCommandHandler } from '../room/room.commands';
 import { RoomStore } from '../room/room.store';
 import { UserDirectory } from '../users/user-directory';
+import { acceptedBody, checkRequest } from '../messages/moderation-verdict';
 
 /**
  * One-to-one conversations: a private message by username opens the pair's conversation (its
@@ -39,8 +40,12 @@ export class Conversations {
       throw new ChatError('NOT_FOUND', `message "${req.replyTo}" does not exist in this conversation`);
     }
     if (!this.store.get(roomId)) {
-      const verdict = await this.rpc.callOrThrow('moderation.check', { roomId, senderId: me.userId, body: req.body }, { correlationId });
-      if (verdict.verdict === 'reject') throw new ChatError('CONTENT_BLOCKED', verdict.reason);
+      const check = checkRequest(
+        null,
+        { roomId, userId: me.userId, username: me.username, body: req.body, clientMsgId: req.clientMsgId },
+        'post',
+      );
+      acceptedBody(await this.rpc.callOrThrow('moderation.check', check, { correlationId }));
       await this.commands.execute({ type: 'OpenConversation', roomId, actor: me, peer }, actorOf(me), correlationId);
     }
     return this.posts.post(

@@ -7,6 +7,7 @@ import type { RoomsConfig } from '../config';
 import { RoomStore } from '../room/room.store';
 import { MessageLookup } from './message-lookup';
 import { decideMessage, messageAccess, type MessageCommand } from './message.decide';
+import { acceptedBody, checkRequest } from './moderation-verdict';
 
 /** What a change to a message answers: the message and the change's own stream position. */
 export interface MessageAck {
@@ -42,13 +43,9 @@ export class MessageCommandHandler {
     const ctx = this.context(req.userId, correlationId);
     // Every refusal the rules give comes before moderation, as for a post.
     decideMessage(this.store.get(req.roomId), cmd, message, ctx);
-    const verdict = await this.rpc.callOrThrow(
-      'moderation.check',
-      { roomId: req.roomId, senderId: req.userId, body: req.body },
-      { correlationId },
-    );
-    if (verdict.verdict === 'reject') throw new ChatError('CONTENT_BLOCKED', verdict.reason);
-    return this.append(decideMessage(this.store.get(req.roomId), { ...cmd, body: verdict.body }, message, ctx));
+    const check = checkRequest(this.store.get(req.roomId), req, 'edit');
+    const body = acceptedBody(await this.rpc.callOrThrow('moderation.check', check, { correlationId }));
+    return this.append(decideMessage(this.store.get(req.roomId), { ...cmd, body }, message, ctx));
   }
 
   async delete(req: { roomId: string; messageId: string; userId: string; username: string }, correlationId: string): Promise<MessageAck> {

@@ -12,6 +12,7 @@ import { MessageIdRecorder } from './message-id-recorder';
 import { MessageLookup } from './message-lookup';
 import { SlowModeClock } from './slow-mode';
 import { replyRefOf } from './message.decide';
+import { acceptedBody, checkRequest } from './moderation-verdict';
 
 /**
  * Pauses before each re-publish of a send whose first publish got no answer. The time after the
@@ -107,10 +108,9 @@ export class PostMessageHandler implements OnModuleInit {
     }
     // A missing quoted message is refused before moderation's verdict (docs/protocol.md).
     const replyTo = await quotedP!;
-    const verdict = await verdictP!;
-    if (verdict.verdict === 'reject') throw new ChatError('CONTENT_BLOCKED', verdict.reason);
+    const body = acceptedBody(await verdictP!);
 
-    const event = decidePost(this.store.get(req.roomId), { ...draft, body: verdict.body, replyTo }, ctx);
+    const event = decidePost(this.store.get(req.roomId), { ...draft, body, replyTo }, ctx);
     // Beyond the duplicate window only the record tells a retry: while an earlier message with
     // this key may be older than that and still unrecorded, appending could store it twice.
     this.recorder.assertFresh(recorded, key);
@@ -125,7 +125,7 @@ export class PostMessageHandler implements OnModuleInit {
   }
 
   private moderate(req: PostMessageRpc, correlationId: string) {
-    return this.rpc.callOrThrow('moderation.check', { roomId: req.roomId, senderId: req.userId, body: req.body }, { correlationId });
+    return this.rpc.callOrThrow('moderation.check', checkRequest(this.store.get(req.roomId), req, 'post'), { correlationId });
   }
 
   /** The snapshot a reply carries of the message it answers; null when it is not a reply. */

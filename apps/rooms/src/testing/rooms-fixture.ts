@@ -54,7 +54,9 @@ export function fakeModeration(svc: RunningService, blocked: string, reason = 'b
     queue: 'moderation',
     callback: (_err, msg) => {
       const req = decodeJson(msg.data) as { body: string };
-      const verdict = req.body.includes(blocked) ? { verdict: 'reject', reason } : { verdict: 'allow', body: req.body.normalize('NFC') };
+      const verdict = req.body.includes(blocked)
+        ? { verdict: 'reject', code: 'CONTENT_BLOCKED', rule: 'test', reason, retryAfterMs: null }
+        : { verdict: 'allow', body: req.body.normalize('NFC') };
       msg.respond(encodeJson({ ok: true, data: verdict }));
     },
   });

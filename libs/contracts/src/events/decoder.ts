@@ -30,6 +30,7 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 export const checks = {
   string: check('a string', (v): v is string => typeof v === 'string'),
+  boolean: check('a boolean', (v): v is boolean => typeof v === 'boolean'),
   nonEmpty: check('a non-empty string', (v): v is string => typeof v === 'string' && v.length > 0),
   uuid: check('a UUID', isUserId),
   roomId: check('a room id', isRoomId),

@@ -24,6 +24,19 @@ import {
   PresencePageRequest,
   UpdateRoomRequest,
   UserRef,
+  AuditRequest,
+  CloseReportRequest,
+  FilterScopeRequest,
+  ModReasonRequest,
+  MuteRequest,
+  ReportMessageRequest,
+  ReportRef,
+  ReportsRequest,
+  SetFiltersRequest,
+  SetServerRoleRequest,
+  TestFiltersRequest,
+  UnmuteRequest,
+  WarnRequest,
 } from '../dto';
 import type { ResumeResult } from './protocol';
 import { reply, type Reply, type ReplyOf, type RpcName, type RpcRequest, type RpcResponse } from '../rpc';
@@ -174,6 +187,27 @@ export const WsOperations = {
   /** The user is active on this connection (input, focus): ends automatic away. */
   'presence.active': local({ dto: null, auth: true, res: reply<{ idle: false }>() }),
   typing: local({ dto: TypingRequest, auth: true, res: reply<{ roomId: string; typing: boolean }>() }),
+  // Moderation (docs/protocol.md, "Moderation").
+  'report.create': forward({ dto: ReportMessageRequest, auth: true, rpc: 'moderation.report', caller: 'user' }),
+  'mod.me': forward({ dto: null, auth: true, rpc: 'moderation.me', caller: 'user' }),
+  'mod.filters.get': forward({ dto: FilterScopeRequest, auth: true, rpc: 'moderation.filters', caller: 'user' }),
+  'mod.filters.set': forward({ dto: SetFiltersRequest, auth: true, rpc: 'moderation.setFilters', caller: 'user' }),
+  'mod.filters.test': forward({ dto: TestFiltersRequest, auth: true, rpc: 'moderation.testFilters', caller: 'user' }),
+  'mod.roles': forward({ dto: null, auth: true, rpc: 'moderation.roles', caller: 'user' }),
+  'mod.role.set': forward({ dto: SetServerRoleRequest, auth: true, rpc: 'moderation.setRole', caller: 'actor' }),
+  'mod.mute': forward({ dto: MuteRequest, auth: true, rpc: 'moderation.mute', caller: 'actor' }),
+  'mod.unmute': forward({ dto: UnmuteRequest, auth: true, rpc: 'moderation.unmute', caller: 'actor' }),
+  'mod.mutes': forward({ dto: FilterScopeRequest, auth: true, rpc: 'moderation.mutes', caller: 'user' }),
+  'mod.warn': forward({ dto: WarnRequest, auth: true, rpc: 'moderation.warn', caller: 'actor' }),
+  'mod.kick': forward({ dto: ModReasonRequest, auth: true, rpc: 'moderation.kick', caller: 'actor' }),
+  'mod.ban': forward({ dto: ModReasonRequest, auth: true, rpc: 'moderation.ban', caller: 'actor' }),
+  'mod.unban': forward({ dto: UserRef, auth: true, rpc: 'moderation.unban', caller: 'actor' }),
+  'mod.bans': forward({ dto: null, auth: true, rpc: 'moderation.bans', caller: 'user' }),
+  'mod.reports': forward({ dto: ReportsRequest, auth: true, rpc: 'moderation.reports', caller: 'user' }),
+  'mod.report.claim': forward({ dto: ReportRef, auth: true, rpc: 'moderation.claimReport', caller: 'user' }),
+  'mod.report.resolve': forward({ dto: CloseReportRequest, auth: true, rpc: 'moderation.resolveReport', caller: 'user' }),
+  'mod.report.dismiss': forward({ dto: CloseReportRequest, auth: true, rpc: 'moderation.dismissReport', caller: 'user' }),
+  'mod.audit': forward({ dto: AuditRequest, auth: true, rpc: 'moderation.audit', caller: 'user' }),
 };
 
 type OpTable = typeof WsOperations;

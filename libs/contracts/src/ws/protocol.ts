@@ -4,6 +4,8 @@ import type { Mention } from '../messages/events';
 import type { InvitationView, MessageView, OwnPresenceView, PresenceView, UserView } from '../views';
 import type { RoomSettings } from '../rooms/events';
 import type { WsOp, WsOps } from './operations';
+import type { MuteView, ReportView } from '../moderation/views';
+import type { ServerRole } from '../moderation/events';
 
 /**
  * The WebSocket protocol (docs/protocol.md is its prose form). Every frame is one JSON text
@@ -81,6 +83,16 @@ export interface WsEvents {
    * will answer) after a random wait of up to `reconnectWithinMs`. The close (1012) follows.
    */
   'server.shutdown': { reason: string; reconnectWithinMs: number };
+  /** To the warned user's connections. `by` null: automatic (`rule` names it). */
+  'moderation.warned': { reason: string; by: UserView | null; rule: string | null; time: string };
+  /** To the muted user's connections: no posting in `roomId` (anywhere when null) until `until`. */
+  'moderation.muted': MuteView;
+  /** To the user: the mute ended (`expired`, or `lifted` by a moderator). */
+  'moderation.unmuted': { muteId: string; roomId: string | null; reason: 'expired' | 'lifted'; time: string };
+  /** To the user: their server role changed (null: none). */
+  'moderation.role': { role: ServerRole | null; by: UserView; time: string };
+  /** To every moderator and administrator: a report was filed (or a message held), or one changed state. */
+  'moderation.report': ReportView;
 }
 export type WsEventName = keyof WsEvents;
 
@@ -124,6 +136,10 @@ export const WsCloseCodes = {
   sessionRevoked: 4410,
   /** An administrator disabled the account. Do not reconnect. */
   accountDisabled: 4411,
+  /** A moderator banned the user from the server (or an automatic ban for review). Do not reconnect. */
+  serverBanned: 4412,
+  /** A moderator disconnected the user from the server (mod.kick). Reconnecting is allowed. */
+  serverKicked: 4413,
   /** The user already has WS_MAX_CONNECTIONS_PER_USER connections on this gateway. */
   tooManyConnections: 4429,
   /** The connection kept sending over its request rate limit (WsLimits.rateLimitedBeforeClose refusals in a row). */
