@@ -182,7 +182,11 @@ class ReportsView {
     if (!page) return;
     this.reports = older ? [...this.reports, ...page.reports] : page.reports;
     this.nextBefore = page.nextBefore;
-    if (!this.state) for (const r of page.reports) queue.set(r.reportId, r);
+    // The open and claimed ones, read afresh: the button's count follows (a report closed elsewhere drops out).
+    if (!this.state) {
+      if (!older && page.nextBefore === null) queue.clear();
+      for (const r of page.reports) queue.set(r.reportId, r);
+    }
     renderModButton();
     this.draw();
   }
