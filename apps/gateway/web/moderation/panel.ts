@@ -356,7 +356,8 @@ class AuditView {
     this.entries = older ? [...this.entries, ...page.entries] : page.entries;
     this.nextBefore = page.nextBefore;
     this.shown.textContent =
-      [user ? `about ${user.username}` : null, roomId ? `in ${roomId}` : null].filter(Boolean).join(', ') || 'everything';
+      [user ? `about ${user.username}` : null, roomId ? `in ${roomId}` : null].filter(Boolean).join(', ') || 'all entries';
+    this.shown.textContent = `Showing ${this.shown.textContent}`;
     this.draw();
   }
 
