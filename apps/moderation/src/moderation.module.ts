@@ -1,9 +1,16 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONFIG, HealthRegistry } from '@chat/platform';
+import { ModerationUsers } from './access/users';
 import { ModerationLog } from './log/moderation-log';
 import type { ModerationConfig } from './config';
 import { ModerationController } from './moderation.controller';
+import { PermissionsPort, ReportsPort, SanctionsPort, StrikesPort } from './ports';
+import { ReportsService } from './reports/reports.service';
+import { PermissionsService } from './roles/permissions.service';
 import { RuleRegistry, moderationRules } from './rules/registry';
+import { ModerationNews } from './sanctions/news';
+import { SanctionsService } from './sanctions/sanctions.service';
+import { StrikesService } from './sanctions/strikes.service';
 
 /** Replays the moderation stream (every state of the service folds it) before the service reports ready. */
 @Injectable()
@@ -19,6 +26,17 @@ class ModerationStartup implements OnApplicationBootstrap {
   }
 }
 
+/** The parts' states and commands (each folds the moderation stream from its constructor). */
+const parts = [ModerationUsers, ModerationNews, PermissionsService, SanctionsService, StrikesService, ReportsService];
+
+/** The ports (ports.ts) other parts inject, bound to the parts that implement them. */
+const ports = [
+  { provide: PermissionsPort, useExisting: PermissionsService },
+  { provide: SanctionsPort, useExisting: SanctionsService },
+  { provide: StrikesPort, useExisting: StrikesService },
+  { provide: ReportsPort, useExisting: ReportsService },
+];
+
 @Module({})
 export class ModerationModule {
   static register(platform: DynamicModule): DynamicModule {
@@ -29,6 +47,8 @@ export class ModerationModule {
       providers: [
         ModerationLog,
         ModerationStartup,
+        ...parts,
+        ...ports,
         { provide: RuleRegistry, inject: [CONFIG], useFactory: (config: ModerationConfig) => moderationRules(config) },
       ],
     };
