@@ -1,12 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ChatError, type ServerRole, type ServerRoleView, type UserView } from '@chat/contracts';
+import {
+  ChatError,
+  makeEvent,
+  type ServerRole,
+  type ServerRoleSet,
+  type ServerRoleView,
+  type Subjects,
+  type UserView,
+} from '@chat/contracts';
 import { RpcClient } from '@chat/messaging';
-import { CONFIG, isServerAdmin } from '@chat/platform';
+import { CONFIG, SUBJECTS, isServerAdmin } from '@chat/platform';
 import type { ModerationConfig } from '../config';
 import { ModerationUsers } from '../access/users';
 import { ModerationLog } from '../log/moderation-log';
 import { PermissionsPort, type Caller } from '../ports';
-import { evolveRoles, roleViews, serverRoleOf, type GrantedRoles } from './roles';
+import { eventContext, store } from '../sanctions/commands';
+import { ModerationNews } from '../sanctions/news';
+import { decideSetRole, evolveRoles, roleViews, serverRoleOf, type GrantedRoles } from './roles';
 
 const STAFF: readonly ServerRole[] = ['admin', 'moderator'];
 
@@ -21,10 +31,12 @@ export class PermissionsService extends PermissionsPort {
   readonly lastRoleSeq = new Map<string, number>();
 
   constructor(
-    log: ModerationLog,
+    private readonly log: ModerationLog,
     private readonly rpc: RpcClient,
     private readonly users: ModerationUsers,
+    private readonly news: ModerationNews,
     @Inject(CONFIG) private readonly config: ModerationConfig,
+    @Inject(SUBJECTS) private readonly s: Subjects,
   ) {
     super();
     log.onEvent(({ event, position }) => {
@@ -71,5 +83,25 @@ export class PermissionsService extends PermissionsPort {
   /** Everyone with a server role (granted, and the configured administrators found): who gets report news. */
   async staff(): Promise<UserView[]> {
     return (await this.roleViews()).map(({ userId, username }) => ({ userId, username }));
+  }
+
+  /**
+   * moderation.setRole: administrators give or take a server role (not from a configured
+   * administrator). Appended expecting the user's role subject unchanged since the decision, so
+   * two administrators changing the same user at once get one CONFLICT. The user is told.
+   */
+  async setRole(actor: UserView, req: { userId: string; role?: ServerRole | null }, correlationId: string): Promise<{ position: number }> {
+    const role = req.role ?? null;
+    const target = await this.users.requireById(req.userId);
+    decideSetRole(this.granted, this.isConfigAdmin, this.serverRole(actor.userId, actor.username), target, role);
+    const event = makeEvent<ServerRoleSet>(eventContext(actor, correlationId), 'ServerRoleSet', 1, {
+      ...target,
+      role,
+      byUserId: actor.userId,
+      byUsername: actor.username,
+    });
+    const r = await store(this.log, this.s.moderation.role(target.userId), event, event.id, this.lastRoleSeq.get(target.userId) ?? 0);
+    this.news.send(target.userId, 'moderation.role', { role, by: actor, time: event.time });
+    return { position: r.seq };
   }
 }
