@@ -1,9 +1,10 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONFIG, HealthRegistry } from '@chat/platform';
+import { HealthRegistry } from '@chat/platform';
+import { CheckClock, SendCheck, systemClock } from './check/send-check';
+import { FilterConfigs } from './filters/filter-configs';
+import { FiltersController } from './filters/filters.controller';
 import { ModerationLog } from './log/moderation-log';
-import type { ModerationConfig } from './config';
 import { ModerationController } from './moderation.controller';
-import { RuleRegistry, moderationRules } from './rules/registry';
 
 /** Replays the moderation stream (every state of the service folds it) before the service reports ready. */
 @Injectable()
@@ -25,11 +26,14 @@ export class ModerationModule {
     return {
       module: ModerationModule,
       imports: [platform],
-      controllers: [ModerationController],
+      controllers: [ModerationController, FiltersController],
       providers: [
         ModerationLog,
         ModerationStartup,
-        { provide: RuleRegistry, inject: [CONFIG], useFactory: (config: ModerationConfig) => moderationRules(config) },
+        // The send-path check and the content filters (check/, filters/, rules/).
+        FilterConfigs,
+        SendCheck,
+        { provide: CheckClock, useValue: systemClock },
       ],
     };
   }
