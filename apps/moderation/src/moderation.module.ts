@@ -4,6 +4,7 @@ import { ModerationLog } from './log/moderation-log';
 import type { ModerationConfig } from './config';
 import { ModerationController } from './moderation.controller';
 import { RuleRegistry, moderationRules } from './rules/registry';
+import { subscriberProviders } from './subscribers/providers';
 
 /** Replays the moderation stream (every state of the service folds it) before the service reports ready. */
 @Injectable()
@@ -30,6 +31,7 @@ export class ModerationModule {
         ModerationLog,
         ModerationStartup,
         { provide: RuleRegistry, inject: [CONFIG], useFactory: (config: ModerationConfig) => moderationRules(config) },
+        ...subscriberProviders,
       ],
     };
   }
