@@ -14,11 +14,13 @@ const BARE_TLDS =
   'com|net|org|info|biz|io|co|me|ly|gg|app|dev|xyz|top|site|online|shop|store|link|click|live|club|vip|win|bet|cn|ru|uk|de|fr|in|tk|ml|ga|cf';
 /**
  * A link: a scheme (http, https), or `www.`, or a bare domain with one of BARE_TLDS, then the
- * rest up to a space. Applied to the text after NFKC (full-width letters and dots become
+ * rest up to a space or a Chinese, Japanese or Korean character (text without spaces goes on
+ * right after a link). Applied to the text after NFKC (full-width letters and dots become
  * ASCII) with the evasions `example . com` and `example[.]com` closed up.
  */
+const URL_CHAR = String.raw`[^\s<>"'\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\u3000-\u303f]`;
 const LINK = new RegExp(
-  String.raw`\b(?:https?://[^\s<>"']+|www\.[^\s<>"']+|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:${BARE_TLDS})\b(?:[/?#][^\s<>"']*)?)`,
+  String.raw`\b(?:https?://${URL_CHAR}+|www\.${URL_CHAR}+|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:${BARE_TLDS})\b(?:[/?#]${URL_CHAR}*)?)`,
   'giu',
 );
 
