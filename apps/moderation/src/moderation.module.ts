@@ -19,6 +19,7 @@ import { ModerationNews } from './sanctions/news';
 import { SanctionsController } from './sanctions/sanctions.controller';
 import { SanctionsService } from './sanctions/sanctions.service';
 import { StrikesService } from './sanctions/strikes.service';
+import { subscriberProviders } from './subscribers/providers';
 
 /** Replays the moderation stream (every state of the service folds it) before the service reports ready. */
 @Injectable()
@@ -71,6 +72,7 @@ export class ModerationModule {
         FilterConfigs,
         SendCheck,
         { provide: CheckClock, useValue: systemClock },
+        ...subscriberProviders,
       ],
     };
   }
