@@ -11,7 +11,7 @@ import {
 } from '@chat/client';
 import type { ChosenStatus, WsEvents } from '@chat/contracts';
 import { CLOSE_CODES as WsCloseCodes } from './limits';
-import { act, showError, toast } from './dom';
+import { act, h, showError, toast } from './dom';
 import { openSettingsDialog } from './account/settings';
 import { retryDelayMs } from './account/renewal';
 import { freshToken, onLost, onStorageChanged, renew, renewBeforeMs } from './account/tokens';
@@ -214,9 +214,12 @@ function startChat(session: Session) {
     if (change.code === WsCloseCodes.sessionRevoked) return sessionEnded('SESSION_REVOKED');
     if (change.code === WsCloseCodes.accountDisabled) return sessionEnded('ACCOUNT_DISABLED');
     if (change.code === WsCloseCodes.serverBanned) return banned(change.reason);
-    // Disconnected by a moderator (mod.kick): the client reconnects; say why the page blinked.
-    if (change.code === WsCloseCodes.serverKicked && change.state === 'reconnecting')
-      toast(`A moderator disconnected you from the server${change.reason ? `: ${change.reason}` : ''}. Reconnecting…`, 'warning');
+    // Disconnected by a moderator (mod.kick): the login still holds, but the client does not
+    // come straight back (that would undo the kick); the banner offers to reconnect.
+    if (change.code === WsCloseCodes.serverKicked && change.state === 'closed') {
+      renderConnState(change);
+      return showKicked(client, change.reason);
+    }
     renderConnState(change);
   });
   client.on('ready', (reply) => void onReady(reply));
@@ -346,6 +349,22 @@ function renderConnState(change: StateChange) {
   renderBanner(s);
   updateComposer();
   renderPending();
+}
+
+/** After a kick (close 4413): the banner says so, with the moderators' reason and a button to connect again. */
+function showKicked(client: ChatClient, reason?: string) {
+  const text = `A moderator disconnected you from the server${reason ? `: ${reason}` : '.'}`;
+  toast(text, 'warning');
+  el.connBanner.hidden = false;
+  el.connBanner.dataset.kind = 'kicked';
+  el.connBanner.replaceChildren(
+    `${text} `,
+    h(
+      'button',
+      { type: 'button', class: 'small', testid: 'reconnect-kicked', onclick: () => state.client === client && client.open() },
+      'Connect again',
+    ),
+  );
 }
 
 /** The banner over the timeline while reconnecting (quiet after a server.shutdown: a planned restart). */

@@ -1,4 +1,4 @@
-import { ChatClientError } from '@chat/client';
+import { setFilters } from '@chat/client';
 import type { FilterConfig, FilterConfigView, HoldAction, LinkAction, ModerationVerdict, PatternEntry, WsOps } from '@chat/contracts';
 import { act, errorBox, field, fullTime, h, showError } from '../dom';
 import { freshToken } from '../account/tokens';
@@ -18,22 +18,10 @@ const LIMITS = { termMaxChars: 64, patternMaxChars: 300, patternNameMaxChars: 64
 
 type SetFilters = WsOps['mod.filters.set']['req'];
 
-/** Saves a scope's filters: over the WebSocket when it fits in a frame, else by HTTP. */
+/** Saves a scope's filters: over the WebSocket when it fits in a frame, else by HTTP (`PUT /api/moderation/filters`, up to 1 MiB). */
 async function saveFilters(req: SetFilters): Promise<void> {
-  if (jsonBytes(req) < WS_MAX_BYTES) {
-    await client().request('mod.filters.set', req);
-    return;
-  }
-  const res = await fetch(new URL('/api/moderation/filters', location.origin), {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await freshToken()}` },
-    body: JSON.stringify(req),
-  }).catch((err: Error) => {
-    throw new ChatClientError('UNAVAILABLE', `cannot reach the server: ${err.message}`);
-  });
-  if (res.ok) return;
-  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-  throw body?.error ? ChatClientError.from(body.error as never, res.status) : new ChatClientError('INTERNAL', `HTTP ${res.status}`);
+  if (jsonBytes(req) < WS_MAX_BYTES) await client().request('mod.filters.set', req);
+  else await setFilters(location.origin, await freshToken(), req.config, req.roomId);
 }
 
 /** The editor of `roomId`'s filters (null: the server's). Loads them itself; errors stay inside it. */
