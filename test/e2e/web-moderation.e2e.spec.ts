@@ -8,8 +8,9 @@ import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 // a member reports a message from its actions; a server moderator (SERVER_ADMINS) sees it in the
 // moderation panel's queue (counted on the button), claims and resolves it, and finds both in
 // the audit log; the moderator warns and mutes the sender from their card (the sender sees the
-// notices and a composer that says until when), lifts the mute from the room's list; and a
-// server ban shows the banned screen at once, with no reconnecting, until an unban.
+// notices and a composer that says until when), lifts the mute from the room's list; a kick
+// says why and offers to connect again; and a server ban shows the banned screen at once, with
+// no reconnecting, until an unban.
 
 jest.setTimeout(300_000);
 
@@ -140,8 +141,10 @@ describe('web client: moderation (browser e2e)', () => {
 
   it('web moderation - the moderator warns and mutes the sender from their card: notices, a composer that says until when; unmuted from the room’s list', () =>
     withLogs(stack, async () => {
+      // The moderator joins the public room to read it.
       await m.getByTestId(`open-${roomId}`).click();
       await until('the moderator has the room open', async () => (await openRoomId(m)) === roomId);
+      await m.getByTestId('join-room').click();
       const msg = message(m, badText);
       await msg.hover();
       await msg.getByTestId('moderate').click();
@@ -172,6 +175,25 @@ describe('web client: moderation (browser e2e)', () => {
       await until('the offender may write again', async () => !(await o.getByTestId('message-input').isDisabled()));
       await notice(o, 'lifted your mute').waitFor();
       await roomMod.getByTestId('dialog-close').click();
+    }));
+
+  it('web moderation - a kick disconnects the sender with the reason and a button to connect again', () =>
+    withLogs(stack, async () => {
+      const msg = message(m, badText);
+      await msg.hover();
+      await msg.getByTestId('moderate').click();
+      const card = m.getByTestId('user-card');
+      await card.getByTestId('kick-reason').fill('休息一下');
+      await card.getByTestId('kick-send').click();
+      await notice(m, `Disconnected ${offender}`).waitFor();
+
+      const banner = o.locator('[data-testid="conn-banner"][data-kind="kicked"]');
+      await banner.waitFor();
+      expect(await banner.textContent()).toContain('休息一下');
+      await o.locator('[data-testid="conn-status"][data-state="offline"]').waitFor();
+      await banner.getByTestId('reconnect-kicked').click();
+      await o.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+      await o.getByTestId('conn-banner').waitFor({ state: 'hidden' });
     }));
 
   it('web moderation - a server ban shows the banned screen at once, with no reconnecting; login is refused until the unban', () =>
