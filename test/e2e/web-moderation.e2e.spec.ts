@@ -177,6 +177,47 @@ describe('web client: moderation (browser e2e)', () => {
       await roomMod.getByTestId('dialog-close').click();
     }));
 
+  it('web moderation - the server filter editor holds a domain (tried in the test box); the held message waits in the sender’s outbox until a moderator approves it', () =>
+    withLogs(stack, async () => {
+      const filters = await panel('filters');
+      const form = filters.getByTestId('filter-form');
+      await form.getByTestId('filter-domains').fill('spam-shop.example hold');
+      await form.getByTestId('filter-block').fill('傻逼');
+      await form.getByTestId('filter-save').click();
+      await filters.getByTestId('filter-saved').waitFor();
+      expect(await filters.getByTestId('filter-updated').textContent()).toContain(moderator);
+      await filters.getByTestId('filter-test-input').fill('你这个傻逼');
+      await filters.getByTestId('filter-test').click();
+      await filters.locator('[data-testid="filter-test-result"][data-verdict="reject"]').waitFor();
+      await filters.getByTestId('filter-test-input').fill('deals at https://shop.spam-shop.example/x');
+      await filters.getByTestId('filter-test').click();
+      await filters.locator('[data-testid="filter-test-result"][data-verdict="hold"]').waitFor();
+
+      // The sender's message is held: it waits in the outbox, saying so.
+      const held = `deals at https://shop.spam-shop.example/${suffix()}`;
+      await o.getByTestId('message-input').fill(held);
+      await o.getByTestId('message-input').press('Enter');
+      const pending = o.locator('[data-testid="pending-message"][data-state="held"]').filter({ hasText: held });
+      await pending.getByTestId('held-notice').waitFor();
+
+      // The moderator approves it from the queue: it is posted, and the outbox entry settles.
+      const reports = await panel('reports');
+      const report = reports.locator('[data-testid="report"][data-kind="held"]').filter({ hasText: held });
+      await report.getByTestId('report-resolve').click();
+      await notice(m, 'Approved').waitFor();
+      await message(o, held).waitFor();
+      await message(r, held).waitFor();
+      await pending.waitFor({ state: 'detached' });
+
+      // The filters are cleared again for the next tests.
+      const again = await panel('filters');
+      await again.getByTestId('filter-domains').fill('');
+      await again.getByTestId('filter-block').fill('');
+      await again.getByTestId('filter-save').click();
+      await again.getByTestId('filter-saved').waitFor();
+      await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
+    }));
+
   it('web moderation - a kick disconnects the sender with the reason and a button to connect again', () =>
     withLogs(stack, async () => {
       const msg = message(m, badText);

@@ -114,7 +114,7 @@ function show(tab: Tab) {
     audit: () => new AuditView().el,
     mutes: mutesView,
     bans: bansView,
-    filters: () => filterEditor(null),
+    filters: () => h('div', { class: 'mod-view', testid: 'filters-view' }, filterEditor(null)),
     roles: rolesView,
   };
   open.body.replaceChildren(views[tab]());
