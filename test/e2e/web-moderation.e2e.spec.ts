@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
@@ -13,6 +15,14 @@ import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 // no reconnecting, until an unban.
 
 jest.setTimeout(300_000);
+
+const SHOTS = process.env.SHOTS_DIR;
+/** SHOTS_DIR=<dir> saves screenshots of the moderation UI there. */
+async function shot(page: Page, name: string) {
+  if (!SHOTS) return;
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
 
 const notice = (page: Page, text: string) => page.getByTestId('notice').filter({ hasText: text });
 
@@ -95,6 +105,7 @@ describe('web client: moderation (browser e2e)', () => {
       expect(await dialog.getByTestId('report-excerpt').textContent()).toContain(badText);
       await dialog.getByTestId('report-kind').selectOption('Spam or advertising');
       await dialog.getByTestId('report-reason').fill('卖粉丝的广告');
+      await shot(r, 'moderation-report-dialog');
       await dialog.getByTestId('report-send').click();
       await dialog.waitFor({ state: 'detached' });
       await notice(r, 'moderators will look at your report').waitFor();
@@ -107,6 +118,7 @@ describe('web client: moderation (browser e2e)', () => {
       expect(await report.getByTestId('report-reason').textContent()).toBe('Spam or advertising: 卖粉丝的广告');
       expect(await report.getByTestId('report-target').textContent()).toBe(offender);
       expect(await report.getAttribute('data-state')).toBe('open');
+      await shot(m, 'moderation-reports');
 
       await report.getByTestId('report-claim').click();
       await reports.locator('[data-testid="report"][data-state="claimed"]').filter({ hasText: badText }).waitFor();
@@ -136,6 +148,7 @@ describe('web client: moderation (browser e2e)', () => {
         ((await audit.getByTestId('audit-filter').textContent()) ?? '').includes(offender),
       );
       expect(await audit.getByTestId('audit-user').inputValue()).toBe(offender);
+      await shot(m, 'moderation-audit');
       await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
     }));
 
@@ -164,6 +177,7 @@ describe('web client: moderation (browser e2e)', () => {
       await notice(o, 'You are muted').waitFor();
       await o.locator('[data-testid="composer-note"][data-kind="muted"]').filter({ hasText: 'cool down' }).waitFor();
       expect(await o.getByTestId('message-input').isDisabled()).toBe(true);
+      await shot(m, 'moderation-user-card');
       await card.getByTestId('dialog-close').click();
 
       // The room's own list (Details → Filters and mutes…): unmute.
@@ -175,6 +189,44 @@ describe('web client: moderation (browser e2e)', () => {
       await until('the offender may write again', async () => !(await o.getByTestId('message-input').isDisabled()));
       await notice(o, 'lifted your mute').waitFor();
       await roomMod.getByTestId('dialog-close').click();
+    }));
+
+  it('web moderation - a room owner mutes a member in the room from the member list, lifts it from the room’s list, and blocks a word in the room’s own filters', () =>
+    withLogs(stack, async () => {
+      // The offender owns the room (no server role): the member list offers a room mute only.
+      await o.getByTestId('show-members').click();
+      await o.getByTestId(`member-${reporter}`).getByTestId('member-moderate').click();
+      const card = o.getByTestId('user-card');
+      await card.getByTestId('user-not-muted').waitFor();
+      expect(await card.getByTestId('user-warn').count()).toBe(0);
+      expect(await card.getByTestId('mute-scope').locator('option').count()).toBe(1);
+      await card.getByTestId('mute-duration').selectOption('3600');
+      await card.getByTestId('mute-send').click();
+      await card.getByTestId(`mute-${reporter}`).waitFor();
+      await card.getByTestId('dialog-close').click();
+      await r.locator('[data-testid="composer-note"][data-kind="muted"]').waitFor();
+      expect(await r.getByTestId('message-input').isDisabled()).toBe(true);
+      await shot(r, 'moderation-muted-composer');
+
+      await o.getByTestId('show-details').click();
+      await o.getByTestId('open-room-moderation').click();
+      const roomMod = o.getByTestId('room-moderation');
+      await roomMod.getByTestId(`mute-${reporter}`).getByTestId('unmute').click();
+      await roomMod.getByTestId('room-mutes-empty').waitFor();
+      await until('the reporter may write again', async () => !(await r.getByTestId('message-input').isDisabled()));
+
+      // The room's own filters add to the server's.
+      const editor = roomMod.locator('[data-testid="filter-editor"][data-scope="room"]');
+      await editor.getByTestId('filter-block').fill('xyzzy');
+      await editor.getByTestId('filter-save').click();
+      await editor.getByTestId('filter-saved').waitFor();
+      await shot(o, 'moderation-room');
+      await roomMod.getByTestId('dialog-close').click();
+      await r.getByTestId('message-input').fill('say xyzzy please');
+      await r.getByTestId('message-input').press('Enter');
+      const refused = r.locator('[data-testid="pending-message"][data-state="failed"]').filter({ hasText: 'say xyzzy please' });
+      expect(await refused.getByTestId('send-error').getAttribute('data-code')).toBe('CONTENT_BLOCKED');
+      await refused.getByTestId('dismiss-failed').click();
     }));
 
   it('web moderation - the server filter editor holds a domain (tried in the test box); the held message waits in the sender’s outbox until a moderator approves it', () =>
@@ -192,6 +244,7 @@ describe('web client: moderation (browser e2e)', () => {
       await filters.getByTestId('filter-test-input').fill('deals at https://shop.spam-shop.example/x');
       await filters.getByTestId('filter-test').click();
       await filters.locator('[data-testid="filter-test-result"][data-verdict="hold"]').waitFor();
+      await shot(m, 'moderation-filters');
 
       // The sender's message is held: it waits in the outbox, saying so.
       const held = `deals at https://shop.spam-shop.example/${suffix()}`;
@@ -199,6 +252,7 @@ describe('web client: moderation (browser e2e)', () => {
       await o.getByTestId('message-input').press('Enter');
       const pending = o.locator('[data-testid="pending-message"][data-state="held"]').filter({ hasText: held });
       await pending.getByTestId('held-notice').waitFor();
+      await shot(o, 'moderation-held');
 
       // The moderator approves it from the queue: it is posted, and the outbox entry settles.
       const reports = await panel('reports');
@@ -231,6 +285,7 @@ describe('web client: moderation (browser e2e)', () => {
       const banner = o.locator('[data-testid="conn-banner"][data-kind="kicked"]');
       await banner.waitFor();
       expect(await banner.textContent()).toContain('休息一下');
+      await shot(o, 'moderation-kicked');
       await o.locator('[data-testid="conn-status"][data-state="offline"]').waitFor();
       await banner.getByTestId('reconnect-kicked').click();
       await o.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
@@ -251,6 +306,7 @@ describe('web client: moderation (browser e2e)', () => {
       await o.getByTestId('banned-view').waitFor();
       expect(await o.getByTestId('banned-reason').textContent()).toContain('spam account');
       expect(await o.getByTestId('chat-view').isVisible()).toBe(false);
+      await shot(o, 'moderation-banned');
 
       // Logging in again: the same screen.
       await o.getByTestId('banned-back').click();
