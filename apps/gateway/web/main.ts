@@ -63,6 +63,7 @@ import { clearSession, isSessionKey, loadSession, prefs, saveSession, type Sessi
 import { refreshSide, renderSide, showSide } from './side';
 import { el, isMember, resetState, state } from './state';
 import { hideBanned, showBanned } from './moderation/banned';
+import { sanctionReason } from './moderation/format';
 import { loadQueue, onReport, openModerationPanel, renderModButton, resetQueue } from './moderation/panel';
 import { loadStanding, onMuted, onRole, onStandingChanged, onUnmuted, onWarned, resetStanding } from './moderation/standing';
 
@@ -353,7 +354,8 @@ function renderConnState(change: StateChange) {
 
 /** After a kick (close 4413): the banner says so, with the moderators' reason and a button to connect again. */
 function showKicked(client: ChatClient, reason?: string) {
-  const text = `A moderator disconnected you from the server${reason ? `: ${reason}` : '.'}`;
+  const why = sanctionReason(reason);
+  const text = `A moderator disconnected you from the server${why ? `: ${why}` : '.'}`;
   toast(text, 'warning');
   el.connBanner.hidden = false;
   el.connBanner.dataset.kind = 'kicked';

@@ -1,4 +1,5 @@
 import { h } from '../dom';
+import { sanctionReason } from './format';
 
 // The page after a server ban (close 4412, or SERVER_BANNED on login, refresh or auth): a screen
 // that says so, with the moderators' reason, instead of the chat. The client is closed before
@@ -8,7 +9,9 @@ let view: HTMLElement | null = null;
 
 export function showBanned(reason: string | null, back: () => void) {
   hideBanned();
-  const text = reason?.trim();
+  const text = sanctionReason(reason);
+  // Notices of the chat that was left do not cover this screen.
+  document.getElementById('toasts')?.replaceChildren();
   view = h(
     'main',
     { class: 'auth-view banned-view', testid: 'banned-view', role: 'alert' },

@@ -12,6 +12,18 @@ export function retryAfterOf(message: string | undefined | null): number | null 
 /** The message without its machine part (`; retryAfterMs=<n>`), for people. */
 export const withoutRetry = (message: string): string => message.replace(/[;,]?\s*retryAfterMs=\d+\s*$/, '').trim();
 
+/**
+ * The moderator's reason in the gateway's words for a ban or a kick (a close reason such as
+ * "banned from this server: spam", a login refusal "you are banned from this server: spam"),
+ * without the part the page says itself; '' when there is none.
+ */
+export const sanctionReason = (text: string | null | undefined): string =>
+  (text ?? '')
+    .trim()
+    .replace(/^(you are )?banned from (this|the) server\.?:?\s*/i, '')
+    .replace(/^disconnected by a moderator\.?:?\s*/i, '')
+    .trim();
+
 /** "45 s", "12 min", "3 h 5 min", "2 days": a wait or a mute's length, rounded up to what a person needs. */
 export function durationText(ms: number): string {
   const s = Math.max(1, Math.ceil(ms / 1000));

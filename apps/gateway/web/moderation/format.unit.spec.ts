@@ -3,6 +3,7 @@ import type { MuteView } from '@chat/contracts';
 import {
   domainsText,
   durationText,
+  sanctionReason,
   lines,
   muteFor,
   optionalInt,
@@ -36,6 +37,15 @@ describe('web moderation format - refusals', () => {
     expect(retryAfterOf('no wait here')).toBeNull();
     expect(retryAfterOf(undefined)).toBeNull();
     expect(withoutRetry('plain')).toBe('plain');
+  });
+
+  it('keeps the moderator’s reason of a ban or kick, without the words the page says itself', () => {
+    expect(sanctionReason('banned from this server: spam account')).toBe('spam account');
+    expect(sanctionReason('you are banned from this server: 广告')).toBe('广告');
+    expect(sanctionReason('you are banned from this server')).toBe('');
+    expect(sanctionReason('disconnected by a moderator: 休息一下')).toBe('休息一下');
+    expect(sanctionReason(undefined)).toBe('');
+    expect(sanctionReason('plain reason')).toBe('plain reason');
   });
 
   it('says durations as a person would, rounding up', () => {
