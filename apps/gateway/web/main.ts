@@ -77,7 +77,9 @@ const ROOMS_REFRESH_MS = 30_000;
 // statistics, invitations, live events), members/ (the members panel), conversations/
 // (private messages and blocks), messages/ (the open room's timeline, each message and what
 // can be done to it, mentions, the outbox), reads/ (unread counts and the read marker),
-// search/, presence/ (statuses), account/ (sessions: token renewal, settings).
+// search/, presence/ (statuses), account/ (sessions: token renewal, settings), moderation/
+// (reports, my standing and its notices, the moderation panel, user and room moderation, the
+// banned screen).
 
 const DEFAULT_ROOM = 'general';
 /** Below this width the right-hand column is a drawer. */
