@@ -272,6 +272,25 @@ describe('web client: moderation (browser e2e)', () => {
       await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
     }));
 
+  it('web moderation - an administrator makes a member a server moderator from the roles list (their page shows the panel) and takes it back', () =>
+    withLogs(stack, async () => {
+      const roles = await panel('roles');
+      await roles.getByTestId(`role-${moderator}`).waitFor();
+      expect(await roles.getByTestId(`role-${moderator}`).getByTestId('role-remove').count()).toBe(0); // SERVER_ADMINS
+      await roles.getByTestId('role-username').fill(reporter);
+      await roles.getByTestId('role-new').selectOption('moderator');
+      await roles.getByTestId('role-grant').click();
+      await roles.locator(`[data-testid="role-${reporter}"][data-role="moderator"]`).waitFor();
+      await notice(r, 'made you a server moderator').waitFor();
+      await r.getByTestId('open-moderation').waitFor();
+
+      await roles.getByTestId(`role-${reporter}`).getByTestId('role-remove').click();
+      await roles.getByTestId(`role-${reporter}`).waitFor({ state: 'detached' });
+      await notice(r, 'took away your server role').waitFor();
+      await r.getByTestId('open-moderation').waitFor({ state: 'hidden' });
+      await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
+    }));
+
   it('web moderation - a kick disconnects the sender with the reason and a button to connect again', () =>
     withLogs(stack, async () => {
       const msg = message(m, badText);
