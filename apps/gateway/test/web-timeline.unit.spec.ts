@@ -18,6 +18,7 @@ function msg(position: number, patch: Partial<MessageView> = {}): MessageView {
     body: `m${position}`,
     replyTo: null,
     mentions: [],
+    html: `<p>m${position}</p>`,
     time: '2026-12-01T00:00:00.000Z',
     position,
     editedAt: null,
