@@ -4,7 +4,7 @@ import type { RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
-import { ReportsPort, StrikesPort } from '../ports';
+import { ReportsPort, SanctionsPort, StrikesPort } from '../ports';
 import { fakeRpc, newsOf, register, startModeration, storedEvents } from '../sanctions/testing';
 
 const actor = (u: UserView) => ({ actorId: u.userId, actorName: u.username });
@@ -156,6 +156,18 @@ describe('moderation reports - queue, strikes and held messages over NATS (two r
       .flatMap((e) => (e.type === 'StrikeRecorded' ? [e.payload.count] : []))
       .sort();
     expect(counts).toEqual([1, 2, 3, 4]);
+  });
+
+  it('server staff are counted but never escalated against, and rules do not mute or warn them', async () => {
+    const strikes = a.app.get(StrikesPort);
+    for (let i = 0; i < 5; i++) await strikes.record({ ...caller(mod), kind: 'filtered', detail: 'x', roomId: 'general', rule: 'test' });
+    const sanctions = a.app.get(SanctionsPort);
+    await sanctions.muteByRule({ ...caller(mod), roomId: null, seconds: 60, reason: 'x', rule: 'test' });
+    await sanctions.warnByRule({ ...caller(mod), reason: 'x', rule: 'test' });
+    const stored = await storedEvents(a, a.deps.subjects.moderation.user(mod.userId));
+    expect(stored.map((e) => e.type)).toEqual(Array(5).fill('StrikeRecorded'));
+    expect(sanctions.isServerBanned(mod.userId)).toBe(false);
+    expect((await rpc.callOrThrow('moderation.me', caller(mod))).strikes).toBe(5);
   });
 
   it('held messages - approving posts the message as its sender with the report id; dismissing drops it', async () => {

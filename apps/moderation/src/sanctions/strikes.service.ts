@@ -28,7 +28,8 @@ export const strikePolicyOf = (c: ModerationConfig): StrikePolicy =>
  * last position expected: if another replica stored something for the user meanwhile, the
  * append is refused and the count decided again, so two replicas never store the same count.
  * Then, by the thresholds (see `escalate`): a warning, a timed server mute, or a server ban
- * for review with an `escalation` report. The escalation's events carry msgIds derived from
+ * for review with an `escalation` report (server staff are counted, never escalated against).
+ * The escalation's events carry msgIds derived from
  * the strike's id, so a retry stores each once.
  */
 @Injectable()
@@ -90,6 +91,7 @@ export class StrikesService extends StrikesPort {
 
   private async escalate(user: UserView, strike: StrikeRecorded): Promise<void> {
     const { count, strikeId } = strike.payload;
+    if (this.sanctions.isStaff(user)) return;
     const step = escalate(count, this.policy, {
       banned: this.sanctions.isServerBanned(user.userId),
       serverMuted: this.sanctions.isServerMuted(user.userId),
