@@ -208,7 +208,8 @@ describe('moderation sanctions - mute expiry with two replicas', () => {
     await eventually(async () => (await unmutesOf(b, muted.mute.muteId)).length > 0);
     // Both replicas fold it: neither has the mute any more, so neither fires again.
     await eventually(
-      () => !a.app.get(SanctionsService).mutes.has(muted.mute.muteId) && !b.app.get(SanctionsService).mutes.has(muted.mute.muteId),
+      () =>
+        !a.app.get(SanctionsService).mutes.byId.has(muted.mute.muteId) && !b.app.get(SanctionsService).mutes.byId.has(muted.mute.muteId),
     );
     expect(await unmutesOf(a, muted.mute.muteId)).toHaveLength(1);
     await eventually(() => news.frames.some((f) => f.event === 'moderation.unmuted'));

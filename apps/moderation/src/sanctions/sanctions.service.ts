@@ -21,7 +21,7 @@ import { SanctionsPort } from '../ports';
 import { PermissionsService } from '../roles/permissions.service';
 import { mustOutrank } from '../roles/roles';
 import { byFields, eventContext, store } from './commands';
-import { activeMute, evolveMutes, expiryMsgId, muteOfScope, mutesIn, mutesOf, type Mutes } from './mutes';
+import { activeMute, emptyMutes, evolveMutes, expiryMsgId, muteOfScope, mutesIn, mutesOf, type Mutes } from './mutes';
 import { ModerationNews } from './news';
 import { recordStrike, type StrikeLog } from './strikes';
 
@@ -38,7 +38,7 @@ export interface ModCommand {
  */
 @Injectable()
 export class SanctionsService extends SanctionsPort {
-  readonly mutes: Mutes = new Map();
+  readonly mutes: Mutes = emptyMutes();
   readonly bans: Bans = new Map();
   readonly strikes: StrikeLog = new Map();
   /**
@@ -240,7 +240,7 @@ export class SanctionsService extends SanctionsPort {
     });
     const r = await store(this.log, this.s.moderation.user(target.userId), event, msgId);
     // A duplicate (a retried automatic mute) was stored before: its view is whatever the fold has.
-    const mute = this.mutes.get(event.payload.muteId) ?? muteOfScope(this.mutes, target.userId, roomId);
+    const mute = this.mutes.byId.get(event.payload.muteId) ?? muteOfScope(this.mutes, target.userId, roomId);
     if (!mute) throw new ChatError('CONFLICT', 'the mute ended before it could be read back; try again');
     if (!r.duplicate) this.news.send(target.userId, 'moderation.muted', mute);
     return { position: r.seq, mute };

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { makeEvent, type StrikeKind, type StrikeRecorded, type Subjects, type UserView } from '@chat/contracts';
-import { AppendRefused, JetStreamAdapter } from '@chat/messaging';
+import { ChatError, makeEvent, type StrikeKind, type StrikeRecorded, type Subjects, type UserView } from '@chat/contracts';
+import { JetStreamAdapter } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { ModerationConfig } from '../config';
 import { ModerationLog } from '../log/moderation-log';
 import { StrikesPort } from '../ports';
 import { ReportsService } from '../reports/reports.service';
-import { eventContext } from './commands';
+import { eventContext, store } from './commands';
 import { SanctionsService } from './sanctions.service';
 import { escalate, strikesWithin, validateStrikePolicy, type StrikePolicy } from './strikes';
 
@@ -76,9 +76,10 @@ export class StrikesService extends StrikesPort {
       });
       event.payload.strikeId = event.id;
       try {
-        await this.log.appendAndApply(subject, event, event.id, this.sanctions.lastSeq.get(subject) ?? 0);
+        // Through `store`: a refusal becomes CONFLICT, an unknown outcome UNAVAILABLE.
+        await store(this.log, subject, event, event.id, this.sanctions.lastSeq.get(subject) ?? 0);
       } catch (err) {
-        if (!(err instanceof AppendRefused && err.reason === 'wrong-last-sequence') || attempt >= STRIKE_ATTEMPTS) throw err;
+        if (!(err instanceof ChatError && err.code === 'CONFLICT') || attempt >= STRIKE_ATTEMPTS) throw err;
         // Another replica stored something for this user: catch up with it, then count again.
         const last = await this.js.lastOnSubject(this.s.streams.moderation.name, subject);
         if (last) await this.log.waitFor(last.seq);
