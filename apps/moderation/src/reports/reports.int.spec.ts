@@ -24,13 +24,14 @@ describe('moderation reports - queue, strikes and held messages over NATS (two r
   let fakes: Subscription[];
 
   const message = (sender: UserView, body: string): MessageView => {
-    const m = {
+    const m: MessageView = {
       messageId: randomUUID(),
       roomId: 'general',
       senderId: sender.userId,
       senderName: sender.username,
       clientMsgId: randomUUID(),
       body,
+      html: `<p>${body}</p>`,
       replyTo: null,
       mentions: [],
       time: new Date().toISOString(),
@@ -38,7 +39,7 @@ describe('moderation reports - queue, strikes and held messages over NATS (two r
       editedAt: null,
       deleted: null,
       reactions: [],
-    } as MessageView;
+    };
     messages.set(m.messageId, m);
     return m;
   };
