@@ -139,6 +139,22 @@ describe('moderation sanctions - roles, mutes, warnings, kicks and bans over NAT
     });
     news.sub.unsubscribe();
   });
+  it('a replica started now replays the stream to the same roles, mutes, bans, strikes and audit log', async () => {
+    await rpc.callOrThrow('moderation.mute', { ...actor(mod), userId: bob.userId, roomId: 'general', seconds: 3600, reason: 'replayed' });
+    const fresh = await startModeration(namespace, { SERVER_ADMINS: 'root' });
+    try {
+      const read = async (r: RpcClient) => ({
+        roles: await r.callOrThrow('moderation.roles', caller(root)),
+        mutes: await r.callOrThrow('moderation.mutes', caller(root)),
+        bans: await r.callOrThrow('moderation.bans', caller(root)),
+        me: await r.callOrThrow('moderation.me', caller(bob)),
+        audit: await r.callOrThrow('moderation.audit', { ...actor(root), limit: 200 }),
+      });
+      expect(await read(fresh.deps.rpc)).toEqual(await read(rpc));
+    } finally {
+      await fresh.close();
+    }
+  });
 });
 
 describe('moderation sanctions - mute expiry with two replicas', () => {
