@@ -5,6 +5,8 @@ import { client, el, me, state } from '../state';
 import { fillMessage, mayDelete, mayEdit, pending, setMessageActions } from './message';
 import { applyReaction } from './reactions';
 import { jumpToMessage } from './view';
+import { openReportDialog } from '../moderation/report';
+import { openUserCard } from '../moderation/user-card';
 
 // What a person does to a message (reply, react, edit, delete) and how the changes others make
 // arrive (message.edited, message.deleted, reaction.added, reaction.removed). A change is
@@ -239,4 +241,6 @@ setMessageActions({
   confirmDelete: (m, button, errorEl) => void confirmDelete(m, button, errorEl),
   cancelDelete,
   jumpTo: (roomId, position, messageId) => void jumpToMessage(roomId, position, messageId),
+  report: openReportDialog,
+  moderate: (m) => openUserCard({ userId: m.senderId, username: m.senderName }, m.roomId),
 });

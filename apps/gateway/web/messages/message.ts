@@ -4,6 +4,7 @@ import { linkParts } from './links';
 import { mentionRanges } from './mention-match';
 import { reactedText } from './reactions';
 import { isAdmin, isConversation, me, state } from '../state';
+import { mayModerate } from '../moderation/user-card';
 
 // How one message is drawn: the quote of the message it answers, the sender and time with
 // "(edited)", the text with its mentions marked, or a tombstone; its reactions; and the
@@ -21,6 +22,10 @@ export interface MessageActions {
   confirmDelete(m: MessageView, button: HTMLButtonElement, errorEl: HTMLElement): void;
   cancelDelete(): void;
   jumpTo(roomId: string, position: number, messageId: string): void;
+  /** Report the message to the moderators (moderation/report.ts). */
+  report(m: MessageView): void;
+  /** Open the sender's moderation card (server staff; a room's owner and admins). */
+  moderate(m: MessageView): void;
 }
 
 let actions: MessageActions | null = null;
@@ -217,6 +222,8 @@ function actionsEl(m: MessageView) {
     react,
     mayEdit(m) ? button('edit', '✎', 'Edit', () => actions?.startEdit(m)) : null,
     mayDelete(m) ? button('delete', '🗑', 'Delete', () => actions?.askDelete(m)) : null,
+    m.senderId !== myId() ? button('report', '⚑', 'Report to the moderators', () => actions?.report(m)) : null,
+    mayModerate(m.senderId, m.roomId) ? button('moderate', '🛡', `Moderate ${m.senderName}`, () => actions?.moderate(m)) : null,
   );
 }
 
