@@ -578,10 +578,12 @@ export function onMessage(m: MessageView) {
   }
   const current = m.roomId === state.currentRoomId;
   const stick = current && (nearBottom() || m.senderId === me()?.userId);
-  // My own message may be here already, drawn from the send's reply, which has no mentions.
+  // My own message may be here already, drawn from the send's reply, which has no mentions and
+  // no html (the server makes both): take them from the stored copy, unless an edit came first.
   const ours = known ? tl.find(m.messageId) : undefined;
-  if (ours && !ours.mentions.length && m.mentions.length) {
+  if (ours && !ours.deleted && !ours.editedAt && (!ours.html || (!ours.mentions.length && m.mentions.length))) {
     ours.mentions = m.mentions;
+    ours.html = m.html ?? '';
     const node = state.messageEls.get(m.messageId);
     if (node && current) fillMessage(node, ours);
   }
