@@ -1,5 +1,28 @@
-import { IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsInt,
+  IsString,
+  Max,
+  Matches,
+  MaxLength,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { BaseConfig } from '@chat/platform';
+
+/** The escalation thresholds must rise (warn < mute < ban): checked on MOD_STRIKES_BAN, so a bad set stops start-up. */
+@ValidatorConstraint({ name: 'risingStrikeThresholds' })
+class RisingStrikeThresholds implements ValidatorConstraintInterface {
+  validate(ban: number, args: ValidationArguments): boolean {
+    const c = args.object as ModerationConfig;
+    return c.MOD_STRIKES_WARN < c.MOD_STRIKES_MUTE && c.MOD_STRIKES_MUTE < ban;
+  }
+  defaultMessage(): string {
+    return 'strike thresholds must rise: MOD_STRIKES_WARN < MOD_STRIKES_MUTE < MOD_STRIKES_BAN';
+  }
+}
 
 export class ModerationConfig extends BaseConfig {
   override HTTP_PORT = 3004;
@@ -13,6 +36,35 @@ export class ModerationConfig extends BaseConfig {
   @IsString()
   @MaxLength(100_000)
   BLOCKED_WORDS = '';
+
+  // ---- Strikes and their escalation (sanctions/strikes.ts). Must rise: warn < mute < ban. ----
+
+  /** Hours a strike counts towards the escalation thresholds (1-8760). @default 24 */
+  @IsInt()
+  @Min(1)
+  @Max(8760)
+  MOD_STRIKE_WINDOW_HOURS = 24;
+  /** Strikes within the window from which each further strike warns the user (1-1000). @default 3 */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MOD_STRIKES_WARN = 3;
+  /** Strikes within the window that mute the user server-wide for MOD_STRIKE_MUTE_MINUTES (2-1000). @default 5 */
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  MOD_STRIKES_MUTE = 5;
+  /** Minutes of the automatic server-wide mute (1-43200). @default 60 */
+  @IsInt()
+  @Min(1)
+  @Max(43_200)
+  MOD_STRIKE_MUTE_MINUTES = 60;
+  /** Strikes within the window that ban the user from the server for a moderator's review (3-1000). @default 8 */
+  @IsInt()
+  @Min(3)
+  @Max(1000)
+  @Validate(RisingStrikeThresholds)
+  MOD_STRIKES_BAN = 8;
 
   // Subscribers (apps/moderation/src/subscribers, docs/extending-moderation.md).
 

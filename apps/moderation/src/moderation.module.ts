@@ -1,9 +1,23 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONFIG, HealthRegistry } from '@chat/platform';
+import { ModerationUsers } from './access/users';
+import { AuditController } from './audit/audit.controller';
+import { AuditService } from './audit/audit.service';
 import { ModerationLog } from './log/moderation-log';
 import type { ModerationConfig } from './config';
 import { ModerationController } from './moderation.controller';
+import { PermissionsPort, ReportsPort, SanctionsPort, StrikesPort } from './ports';
+import { ReportsController } from './reports/reports.controller';
+import { ReportsOps } from './reports/reports.ops';
+import { ReportsService } from './reports/reports.service';
+import { PermissionsService } from './roles/permissions.service';
+import { RolesController } from './roles/roles.controller';
 import { RuleRegistry, moderationRules } from './rules/registry';
+import { MuteExpiry } from './sanctions/mute-expiry';
+import { ModerationNews } from './sanctions/news';
+import { SanctionsController } from './sanctions/sanctions.controller';
+import { SanctionsService } from './sanctions/sanctions.service';
+import { StrikesService } from './sanctions/strikes.service';
 import { subscriberProviders } from './subscribers/providers';
 
 /** Replays the moderation stream (every state of the service folds it) before the service reports ready. */
@@ -20,16 +34,39 @@ class ModerationStartup implements OnApplicationBootstrap {
   }
 }
 
+/** The parts' states and commands (each folds the moderation stream from its constructor). */
+const parts = [
+  ModerationUsers,
+  ModerationNews,
+  PermissionsService,
+  SanctionsService,
+  StrikesService,
+  ReportsService,
+  ReportsOps,
+  AuditService,
+  MuteExpiry,
+];
+
+/** The ports (ports.ts) other parts inject, bound to the parts that implement them. */
+const ports = [
+  { provide: PermissionsPort, useExisting: PermissionsService },
+  { provide: SanctionsPort, useExisting: SanctionsService },
+  { provide: StrikesPort, useExisting: StrikesService },
+  { provide: ReportsPort, useExisting: ReportsService },
+];
+
 @Module({})
 export class ModerationModule {
   static register(platform: DynamicModule): DynamicModule {
     return {
       module: ModerationModule,
       imports: [platform],
-      controllers: [ModerationController],
+      controllers: [ModerationController, RolesController, SanctionsController, ReportsController, AuditController],
       providers: [
         ModerationLog,
         ModerationStartup,
+        ...parts,
+        ...ports,
         { provide: RuleRegistry, inject: [CONFIG], useFactory: (config: ModerationConfig) => moderationRules(config) },
         ...subscriberProviders,
       ],

@@ -3,6 +3,7 @@ import {
   positionOf,
   readRoomEvent,
   roomEventEffect,
+  toModerationNews,
   toOwnPresence,
   toReadMarker,
   toRoomPresence,
@@ -284,5 +285,57 @@ describe('live events - translation of stream events to client events', () => {
     expect(toReadMarker({ ...m, lastRead: 2 ** 53 })).toBeNull();
     expect(toReadMarker({ ...m, time: 'yesterday' })).toBeNull();
     expect(toReadMarker({ roomId: 'dm-1', lastRead: 42 })).toBeNull();
+  });
+});
+
+describe('live events - moderation news (live.userModeration)', () => {
+  const time = '2026-12-01T00:00:00.000Z';
+  const u = { userId: '00000000-0000-4000-8000-000000000001', username: '小明' };
+  const report = {
+    reportId: 'r-1',
+    kind: 'held',
+    state: 'open',
+    roomId: 'general',
+    messageId: null,
+    target: u,
+    excerpt: null,
+    reason: 'held by the filters',
+    rule: 'links',
+    held: { clientMsgId: 'c-1', body: 'see http://example.com' },
+    by: null,
+    time,
+    position: 12,
+    claimedBy: null,
+    closedBy: null,
+    closedAt: null,
+    action: null,
+    note: null,
+  };
+  const good = {
+    'moderation.warned': { reason: 'be nice', by: u, rule: null, time },
+    'moderation.muted': { muteId: 'm1', ...u, roomId: 'general', until: time, reason: 'flood', by: null, rule: 'strikes', time },
+    'moderation.unmuted': { muteId: 'm1', roomId: null, reason: 'expired', time },
+    'moderation.role': { role: 'moderator', by: u, time },
+    'moderation.report': report,
+  };
+
+  it('every moderation.* event, checked whole, becomes its frame; unknown top-level fields are dropped', () => {
+    for (const [event, data] of Object.entries(good)) {
+      expect(toModerationNews({ event, data })).toEqual({ event, data });
+      expect(toModerationNews({ event, data: { ...data, secret: 1 } })).toEqual({ event, data });
+    }
+  });
+
+  it('anything else is null: other names, missing or mistyped fields, not an object', () => {
+    expect(toModerationNews({ event: 'message.posted', data: good['moderation.warned'] })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.banned', data: good['moderation.warned'] })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.warned', data: { ...good['moderation.warned'], time: 'yesterday' } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.unmuted', data: { ...good['moderation.unmuted'], reason: 'bored' } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.role', data: { role: 'king', by: u, time } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.report', data: { ...report, target: { userId: 'x', username: 'y' } } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.warned' })).toBeNull();
+    expect(toModerationNews({ event: 'toString', data: {} })).toBeNull();
+    expect(toModerationNews(null)).toBeNull();
+    expect(toModerationNews('moderation.warned')).toBeNull();
   });
 });

@@ -96,6 +96,16 @@ export interface WsEvents {
 }
 export type WsEventName = keyof WsEvents;
 
+/** The `moderation.*` events (news for one user, position 0). */
+export type ModerationNewsName = Extract<WsEventName, `moderation.${string}`>;
+/**
+ * What the moderation service publishes to `s.live.userModeration(userId)`: JSON
+ * `{ "event": "moderation.<name>", "data": {...} }`. Every gateway with a connection of that
+ * user checks it and sends it on to those connections as an event frame (position 0);
+ * anything else on that subject is dropped.
+ */
+export type UserModerationNews = { [E in ModerationNewsName]: { event: E; data: WsEvents[E] } }[ModerationNewsName];
+
 export interface WsRequestFrame<O extends WsOp = WsOp> {
   type: 'req';
   /** Client-chosen, 1-64 characters; echoed in the reply. */
