@@ -41,7 +41,7 @@ describe('moderation service - check over NATS', () => {
   it('rejects a blocked word and allows clean text', async () => {
     const senderId = randomUUID();
     const bad = await rpc.call('moderation.check', check(senderId, 'this is 禁止 text'));
-    expect(bad).toEqual({ ok: true, data: expect.objectContaining({ verdict: 'reject', rule: 'blocklist' }) });
+    expect(bad).toEqual({ ok: true, data: expect.objectContaining({ verdict: 'reject', rule: 'words' }) });
     const good = await rpc.call('moderation.check', check(senderId, 'hello'));
     expect(good).toEqual({ ok: true, data: { verdict: 'allow', body: 'hello' } });
   });

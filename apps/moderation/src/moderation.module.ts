@@ -1,10 +1,12 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONFIG, HealthRegistry } from '@chat/platform';
+import { HealthRegistry } from '@chat/platform';
 import { ModerationUsers } from './access/users';
 import { AuditController } from './audit/audit.controller';
 import { AuditService } from './audit/audit.service';
+import { CheckClock, SendCheck, systemClock } from './check/send-check';
+import { FilterConfigs } from './filters/filter-configs';
+import { FiltersController } from './filters/filters.controller';
 import { ModerationLog } from './log/moderation-log';
-import type { ModerationConfig } from './config';
 import { ModerationController } from './moderation.controller';
 import { PermissionsPort, ReportsPort, SanctionsPort, StrikesPort } from './ports';
 import { ReportsController } from './reports/reports.controller';
@@ -12,7 +14,6 @@ import { ReportsOps } from './reports/reports.ops';
 import { ReportsService } from './reports/reports.service';
 import { PermissionsService } from './roles/permissions.service';
 import { RolesController } from './roles/roles.controller';
-import { RuleRegistry, moderationRules } from './rules/registry';
 import { MuteExpiry } from './sanctions/mute-expiry';
 import { ModerationNews } from './sanctions/news';
 import { SanctionsController } from './sanctions/sanctions.controller';
@@ -61,13 +62,16 @@ export class ModerationModule {
     return {
       module: ModerationModule,
       imports: [platform],
-      controllers: [ModerationController, RolesController, SanctionsController, ReportsController, AuditController],
+      controllers: [ModerationController, FiltersController, RolesController, SanctionsController, ReportsController, AuditController],
       providers: [
         ModerationLog,
         ModerationStartup,
         ...parts,
         ...ports,
-        { provide: RuleRegistry, inject: [CONFIG], useFactory: (config: ModerationConfig) => moderationRules(config) },
+        // The send-path check and the content filters (check/, filters/, rules/).
+        FilterConfigs,
+        SendCheck,
+        { provide: CheckClock, useValue: systemClock },
         ...subscriberProviders,
       ],
     };

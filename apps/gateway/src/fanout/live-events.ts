@@ -24,6 +24,7 @@ import {
   type WsEventName,
   type WsEvents,
 } from '@chat/contracts';
+import { renderMessageHtml } from '@chat/format';
 
 /**
  * Pure translation of events read from the CHAT stream (republished by JetStream, or forwarded
@@ -198,7 +199,14 @@ function messageChangeFrame(e: Exclude<MessageEvent, MessagePosted>): WsFrame {
   const { roomId, messageId } = e.payload;
   switch (e.type) {
     case 'MessageEdited':
-      return frame('message.edited', { roomId, messageId, body: e.payload.body, mentions: e.payload.mentions, editedAt: e.time });
+      return frame('message.edited', {
+        roomId,
+        messageId,
+        body: e.payload.body,
+        mentions: e.payload.mentions,
+        html: renderMessageHtml(e.payload.body, e.payload.mentions),
+        editedAt: e.time,
+      });
     case 'MessageDeleted':
       return frame('message.deleted', { roomId, messageId, by: by(e.payload), reason: e.payload.reason, time: e.time });
     case 'ReactionAdded':
@@ -244,6 +252,7 @@ export function readRoomEvent(data: unknown, position: number): LiveRoomEvent | 
       body: p.body,
       replyTo: p.replyTo,
       mentions: p.mentions,
+      html: renderMessageHtml(p.body, p.mentions),
       time: e.time,
       position,
       editedAt: null,

@@ -77,11 +77,19 @@ describe('live events - translation of stream events to client events', () => {
     // v1 (before replies and mentions) reads as a post that answers nothing and names nobody.
     expect(readRoomEvent(env('MessagePosted', p), 7)).toEqual({
       kind: 'message',
-      message: { ...p, replyTo: null, mentions: [], ...fresh, time: T, position: 7 },
+      message: { ...p, replyTo: null, mentions: [], html: '<p>hi</p>', ...fresh, time: T, position: 7 },
     });
     const replyTo = { messageId: B, position: 3, senderId: U, senderName: 'Ann', excerpt: '明天开会吗' };
     const v2 = { ...p, body: '@Ann 好的', replyTo, mentions: [{ userId: U, username: 'Ann' }] };
-    expect(readRoomEvent(env('MessagePosted', v2, 2), 8)).toEqual({ kind: 'message', message: { ...v2, ...fresh, time: T, position: 8 } });
+    // html: the body rendered with its mentions (docs/protocol.md, Formatting), once per event.
+    const html = `<p><span class="mention" data-user-id="${U}">@Ann</span> 好的</p>`;
+    expect(readRoomEvent(env('MessagePosted', v2, 2), 8)).toEqual({
+      kind: 'message',
+      message: { ...v2, html, ...fresh, time: T, position: 8 },
+    });
+    expect(readRoomEvent(env('MessagePosted', { ...p, body: '**hi** <script>x</script> :tada:' }), 9)).toMatchObject({
+      message: { html: '<p><strong>hi</strong> &lt;script&gt;x&lt;/script&gt; 🎉</p>' },
+    });
     expect(readRoomEvent(env('MessagePosted', { ...p, body: 3 }), 7)).toBe('malformed');
     expect(readRoomEvent(env('MessagePosted', { ...v2, mentions: [{ userId: 'x' }] }, 2), 7)).toBe('malformed');
     expect(readRoomEvent('garbage', 7)).toBe('malformed');
@@ -94,7 +102,10 @@ describe('live events - translation of stream events to client events', () => {
       kind: 'change',
       roomId: 'general',
       senderId: S,
-      frame: { event: 'message.edited', data: { ...ref, body: 'hi @Ann', mentions, editedAt: T } },
+      frame: {
+        event: 'message.edited',
+        data: { ...ref, body: 'hi @Ann', mentions, html: `<p>hi <span class="mention" data-user-id="${U}">@Ann</span></p>`, editedAt: T },
+      },
     });
     expect(readRoomEvent(env('MessageDeleted', { ...ref, ...byUser, reason: 'moderator' }), 9)).toEqual({
       kind: 'change',

@@ -1,15 +1,23 @@
-import type { ModerationCheckRequest, ModerationVerdict } from '@chat/contracts';
-
-/** What a rule sees: the message as the rules before it left it (the body possibly rewritten). */
-export type RuleInput = Readonly<ModerationCheckRequest>;
+/**
+ * What one content rule says about a text. `allow` passes `body` on (possibly rewritten: masked
+ * words and patterns become `***`); `block` refuses the message (CONTENT_BLOCKED); `hold` keeps
+ * it from being posted until a moderator approves it (a `held` report). `reason` is for people
+ * (the sender sees it in the refusal, moderators in the queue); `rule` names what decided when
+ * it is more precise than the rule's own name (`pattern:<name>`).
+ */
+export type RuleOutcome =
+  | { readonly action: 'allow'; readonly body: string }
+  | { readonly action: 'block' | 'hold'; readonly reason: string; readonly rule?: string };
 
 /**
- * One moderation rule. `check` is pure and synchronous: it runs in the send path of every
- * message, so it gets no I/O; what it needs (a list, a limit) is given when it is built. It
- * allows the message, possibly with a rewritten body that the next rule then sees, or rejects
- * it with a reason and its own name.
+ * One content rule of the filter chain (rules/chain.ts). `check` is pure and synchronous: it
+ * runs in the send path of every message, so it gets no I/O; what it needs (lists, patterns,
+ * thresholds) is compiled into it when the chain is built from the filter configuration.
+ * `name` is what a refusal and the audit log name (`words`, `links`, `repeated-chars`, ...).
  */
-export interface ModerationRule {
+export interface ContentRule {
   readonly name: string;
-  check(input: RuleInput): ModerationVerdict;
+  check(body: string): RuleOutcome;
 }
+
+export const allow = (body: string): RuleOutcome => ({ action: 'allow', body });

@@ -70,6 +70,7 @@ const message = (over: Partial<MessageView> = {}): MessageView => ({
   body: 'hello @dave',
   replyTo: null,
   mentions: [],
+  html: '',
   time: '2026-01-01T00:00:00.000Z',
   position: 5,
   editedAt: null,

@@ -76,7 +76,7 @@ describe('rooms service - moderation glue over NATS', () => {
   /** What history would hold for an accepted post. */
   async function remember(roomId: string, position: number): Promise<MessageView> {
     const e = (await eventAt(roomId, position)) as Extract<ChatEvent, { type: 'MessagePosted' }>;
-    const view: MessageView = { ...e.payload, time: e.time, position, editedAt: null, deleted: null, reactions: [] };
+    const view: MessageView = { ...e.payload, html: '', time: e.time, position, editedAt: null, deleted: null, reactions: [] };
     known.set(view.messageId, view);
     return view;
   }

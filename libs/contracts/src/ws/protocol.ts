@@ -34,8 +34,8 @@ interface AboutUser {
  */
 export interface WsEvents {
   'message.posted': MessageView;
-  /** The author edited a message: its new text and mentions. */
-  'message.edited': { roomId: string; messageId: string; body: string; mentions: Mention[]; editedAt: string };
+  /** The author edited a message: its new text and mentions, and the text as HTML (MessageView.html). */
+  'message.edited': { roomId: string; messageId: string; body: string; mentions: Mention[]; html: string; editedAt: string };
   /** A message was deleted: drop its text, keep a tombstone. */
   'message.deleted': { roomId: string; messageId: string; by: UserView; reason: 'author' | 'moderator'; time: string };
   'reaction.added': { roomId: string; messageId: string; emoji: string; userId: string; username: string; time: string };

@@ -1,0 +1,71 @@
+import type { FilterConfig } from '@chat/contracts';
+import { compileLinkPolicy, LinksRule } from './links';
+import { PatternsRule } from './patterns';
+import type { ContentRule } from './rule';
+import { CapsRule, RepeatedCharsRule } from './spam';
+import { roomWords, ServerWords, WordsRule } from './words';
+
+/** What the filter chain says about one text. `hold` carries the body as it would be posted (masks applied). */
+export type ChainResult =
+  | { readonly action: 'allow'; readonly body: string }
+  | { readonly action: 'block'; readonly rule: string; readonly reason: string }
+  | { readonly action: 'hold'; readonly rule: string; readonly reason: string; readonly body: string };
+
+/** Letters with case a text needs before all-caps spam is looked at, when neither scope sets `capsMinLetters`. */
+export const DEFAULT_CAPS_MIN_LETTERS = 10;
+
+/**
+ * The parts of the server's configuration every room shares, compiled once per server change:
+ * its word list (with BLOCKED_WORDS, from the service's configuration, as extra `block` words)
+ * is the expensive part (a 10,000-word list).
+ */
+export class ServerFilters {
+  readonly words: ServerWords;
+  constructor(
+    readonly config: FilterConfig,
+    extraBlocked: readonly string[] = [],
+  ) {
+    this.words = new ServerWords(config.words, config.allow, extraBlocked);
+  }
+}
+
+/**
+ * The filter chain of one room: the server's configuration joined with the room's (see
+ * FilterConfig in the contracts): words, allow-list and patterns of both; link entries of the
+ * room looked at before the server's; the room's default and spam thresholds where it sets them.
+ * The rules run in order — words, patterns, links, repeated characters, capitals — each on the
+ * body the one before it allowed (masks applied). The first `block` is the answer; a `hold`
+ * is remembered and the rules after it still run (a later block wins: there is no point in a
+ * moderator reviewing a message that would be refused anyway). The allowed body is NFC.
+ */
+export class FilterChain {
+  readonly rules: readonly ContentRule[];
+
+  constructor(server: ServerFilters, room: FilterConfig | null) {
+    const s = server.config;
+    const spam = <K extends keyof FilterConfig['spam']>(k: K): number | null => room?.spam[k] ?? s.spam[k];
+    this.rules = [
+      new WordsRule(
+        server.words,
+        room && (room.words.length || room.allow.length) ? roomWords(room.words, room.allow, server.words) : null,
+      ),
+      new PatternsRule(room ? [...s.patterns, ...room.patterns] : s.patterns),
+      new LinksRule(compileLinkPolicy(s.links, room?.links ?? null)),
+      new RepeatedCharsRule(spam('repeatedCharsMax') ?? 0),
+      new CapsRule(spam('capsPercentMax') ?? 0, spam('capsMinLetters') ?? DEFAULT_CAPS_MIN_LETTERS),
+    ];
+  }
+
+  check(text: string): ChainResult {
+    let body = text;
+    let held: { rule: string; reason: string } | null = null;
+    for (const rule of this.rules) {
+      const out = rule.check(body);
+      if (out.action === 'allow') body = out.body;
+      else if (out.action === 'block') return { action: 'block', rule: out.rule ?? rule.name, reason: out.reason };
+      else held ??= { rule: out.rule ?? rule.name, reason: out.reason };
+    }
+    body = body.normalize('NFC');
+    return held ? { action: 'hold', ...held, body } : { action: 'allow', body };
+  }
+}

@@ -1,0 +1,98 @@
+import type { DomainEntry, LinkAction } from '@chat/contracts';
+import { chainOf, filterConfig } from './filter-config.fixture';
+import { compileLinkPolicy, LinkFinder, linkAction, LinksRule } from './links';
+
+const policy = (domains: Array<[string, LinkAction]>, def: LinkAction | null = null) => ({
+  default: def,
+  domains: domains.map(([domain, action]): DomainEntry => ({ domain, action })),
+});
+const hosts = (text: string, tlds: string[] = []) => new LinkFinder(tlds).find(text).map((l) => l.host);
+
+describe('filters - links', () => {
+  describe('finding links', () => {
+    it.each([
+      ['see https://Sub.Example.com/path?q=1', ['sub.example.com']],
+      ['see example.com, ok?', ['example.com']],
+      ['www.example.org/x and http://1.2.3.4/y', ['www.example.org', '1.2.3.4']],
+      ['visit evil.xyz now', ['evil.xyz']],
+      ['去evil.com看看', ['evil.com']],
+      ['请访问 https://例子.com/路径 谢谢', ['xn--fsqu00a.com']],
+      ['ｅｘａｍｐｌｅ．ｃｏｍ', ['example.com']],
+      ['example。com', ['example.com']],
+      ['exa\u200Bmple.com', ['example.com']],
+      ['example . com', ['example.com']],
+      ['example[.]com and example(dot)org', ['example.com', 'example.org']],
+    ])('%s -> %s', (text, expected) => {
+      expect(hosts(text)).toEqual(expected);
+    });
+
+    it.each([
+      ['mail me at ann@example.com'],
+      ['node.js v1.2.3, e.g. this'],
+      ['End of a sentence.Next one'],
+      ['你好。今天天气很好。'],
+      ['just text'],
+    ])('%s has no link', (text) => {
+      expect(hosts(text)).toEqual([]);
+    });
+
+    it('a configured domain is found whatever its TLD', () => {
+      expect(hosts('go to shop.example.unusualtld today', ['unusualtld'])).toEqual(['shop.example.unusualtld']);
+    });
+  });
+
+  describe('policy', () => {
+    const server = policy(
+      [
+        ['example.com', 'block'],
+        ['ok.example.com', 'allow'],
+        ['review.net', 'hold'],
+      ],
+      'allow',
+    );
+    it('a domain entry covers its subdomains; the most specific entry wins', () => {
+      const p = compileLinkPolicy(server, null);
+      expect(linkAction(p, 'example.com')).toBe('block');
+      expect(linkAction(p, 'a.b.example.com')).toBe('block');
+      expect(linkAction(p, 'ok.example.com')).toBe('allow');
+      expect(linkAction(p, 'x.ok.example.com')).toBe('allow');
+      expect(linkAction(p, 'notexample.com')).toBe('allow');
+      expect(linkAction(p, 'review.net')).toBe('hold');
+    });
+
+    it("the room's entries come before the server's; the room's default replaces the server's", () => {
+      const p = compileLinkPolicy(server, policy([['example.com', 'allow']], 'hold'));
+      expect(linkAction(p, 'a.example.com')).toBe('allow');
+      expect(linkAction(p, 'review.net')).toBe('hold');
+      expect(linkAction(p, 'other.org')).toBe('hold');
+      expect(compileLinkPolicy(policy([], null), policy([], null)).default).toBe('allow');
+    });
+
+    it('one blocked link refuses; else one held link holds', () => {
+      const rule = new LinksRule(compileLinkPolicy(server, null));
+      expect(rule.check('see review.net and https://www.example.com/x')).toEqual({
+        action: 'block',
+        reason: 'links to www.example.com are not allowed',
+      });
+      expect(rule.check('see review.net')).toEqual({ action: 'hold', reason: 'a link to review.net waits for a moderator' });
+      expect(rule.check('see ok.example.com')).toEqual({ action: 'allow', body: 'see ok.example.com' });
+    });
+
+    it.each([
+      ['ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ', 'full-width'],
+      ['看看example.com吧', 'inside Chinese text'],
+      ['example . com', 'spaces around the dot'],
+      ['example[.]com', 'a bracketed dot'],
+      ['exam\u200Dple.com', 'a zero-width joiner'],
+      ['EXAMPLE.COM', 'upper case'],
+    ])('a blocked domain written %s (%s) is refused', (text) => {
+      expect(chainOf(filterConfig({ links: { domains: [{ domain: 'example.com', action: 'block' }] } })).check(text).action).toBe('block');
+    });
+
+    it('default block: every link is refused, text without links passes', () => {
+      const chain = chainOf(filterConfig({ links: { default: 'block' } }));
+      expect(chain.check('https://anything.org')).toMatchObject({ action: 'block', rule: 'links' });
+      expect(chain.check('no links here. None at all')).toEqual({ action: 'allow', body: 'no links here. None at all' });
+    });
+  });
+});

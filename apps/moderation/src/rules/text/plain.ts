@@ -1,0 +1,74 @@
+/**
+ * A lighter fold than the word-list skeleton (normalise.ts), for rules that read the text as
+ * written rather than as words: patterns and links. Each code point (with the combining marks
+ * that follow it) is put through NFKC, so full-width and compatibility forms become plain ones
+ * ("ｅｘａｍｐｌｅ．ｃｏｍ" -> "example.com", "𝐒𝐏𝐀𝐌" -> "SPAM"), and default-ignorable code
+ * points (zero-width spaces and joiners, soft hyphens, variation selectors) are dropped, since
+ * they render as nothing. Case and look-alikes are kept (patterns are matched with the `i` flag;
+ * a pattern may mean a Cyrillic letter). `start`/`end` map each UTF-16 unit of `text` back to
+ * the span of the original it came from, so a pattern's match can be masked where it was typed.
+ */
+export interface PlainText {
+  readonly text: string;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+}
+
+const ignorable = /\p{Default_Ignorable_Code_Point}/gu;
+const mark = /\p{M}/u;
+// Nothing to fold: printable ASCII and the usual white space map to themselves.
+const plainAscii = /^[\x20-\x7e\t\n\r]*$/;
+
+const CACHE_MAX = 20_000;
+const cache = new Map<string, string>();
+function foldUnit(unit: string): string {
+  let f = cache.get(unit);
+  if (f === undefined) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    f = unit.normalize('NFKC').replace(ignorable, '');
+    cache.set(unit, f);
+  }
+  return f;
+}
+
+export function plainText(original: string): PlainText {
+  if (plainAscii.test(original)) {
+    const n = original.length;
+    const start = new Int32Array(n);
+    const end = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      start[i] = i;
+      end[i] = i + 1;
+    }
+    return { text: original, start, end };
+  }
+  let text = '';
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let i = 0;
+  const n = original.length;
+  while (i < n) {
+    const cp = original.codePointAt(i) as number;
+    let j = i + (cp > 0xffff ? 2 : 1);
+    // A unit is a code point with the combining marks after it (NFKC composes them).
+    while (j < n) {
+      const next = original.codePointAt(j) as number;
+      const ch = String.fromCodePoint(next);
+      if (!mark.test(ch)) break;
+      j += ch.length;
+    }
+    const folded = foldUnit(original.slice(i, j));
+    for (let k = 0; k < folded.length; k++) {
+      starts.push(i);
+      ends.push(j);
+    }
+    text += folded;
+    i = j;
+  }
+  return { text, start: Int32Array.from(starts), end: Int32Array.from(ends) };
+}
+
+/** The span of the original that the plain-text span [from, to) came from (to > from). */
+export function originalSpan(p: PlainText, from: number, to: number): [number, number] {
+  return [p.start[from], p.end[to - 1]];
+}
