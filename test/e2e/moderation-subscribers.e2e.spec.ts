@@ -68,7 +68,7 @@ describe('moderation subscribers - end to end', () => {
     ]);
   });
 
-  it('new-account-flood: a new account posting past the limit is muted server-wide and told so', async () => {
+  it('new-account-flood: a new account posting past the limit is muted server-wide, told so, and refused MUTED', async () => {
     const flooder = await user('floody');
     for (let i = 0; i < 4; i++) await flooder.client.request('message.send', { roomId: 'general', clientMsgId: `f${i}`, body: `hi ${i}` });
     const muted = await flooder.client.waitFor('moderation.muted', (m) => m.userId === flooder.userId);
@@ -78,5 +78,8 @@ describe('moderation subscribers - end to end', () => {
       rule: 'new-account-flood',
       reason: 'new account flood: 4 messages within 600 s',
     });
+    // The send path refuses the next message until the mute ends.
+    const next = flooder.client.request('message.send', { roomId: 'general', clientMsgId: 'f-after', body: 'still here?' });
+    await expect(next).rejects.toMatchObject({ code: 'MUTED' });
   });
 });
