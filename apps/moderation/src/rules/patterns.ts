@@ -70,6 +70,8 @@ export class PatternsRule implements ContentRule {
         held ??= { action: 'hold', reason: `the message matches the pattern "${p.name}"`, rule: `pattern:${p.name}` };
         continue;
       }
+      if (!p.re.test(plain.text)) continue;
+      p.re.lastIndex = 0;
       for (const m of plain.text.matchAll(p.re)) {
         if (!m[0].length) continue;
         const [start, end] = originalSpan(plain, m.index, m.index + m[0].length);
