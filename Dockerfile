@@ -20,6 +20,7 @@ ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=fals
 COPY package.json package-lock.json ./
 COPY libs/client/package.json libs/client/
 COPY libs/contracts/package.json libs/contracts/
+COPY libs/format/package.json libs/format/
 COPY libs/messaging/package.json libs/messaging/
 COPY libs/platform/package.json libs/platform/
 COPY libs/testing/package.json libs/testing/

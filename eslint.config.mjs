@@ -3,7 +3,7 @@
 // - type:   apps use libs; contracts (the wire types) import none of our other libs.
 // - scope:  an app (scope:<its name>) may use only shared projects, never another app: apps
 //           talk only through NATS. Shared libs use only shared libs.
-// - framework:none: libs that must stay usable without Nest (messaging): no @nestjs import.
+// - framework:none: libs that must stay usable without Nest (messaging, format): no @nestjs import.
 // Nx finds which project an `@chat/...` import belongs to through the npm workspace
 // (node_modules/@chat/* link to the projects' folders, or their package.json names);
 // scripts/boundaries.int.spec.ts proves each rule fails on a forbidden import.

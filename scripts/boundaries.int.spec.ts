@@ -19,6 +19,8 @@ const cases = {
     source: "import { encodeJson } from '@chat/messaging';",
   },
   messagingImportsNest: { file: probe('libs/messaging/src', 'messaging-nest'), source: "import { Injectable } from '@nestjs/common';" },
+  formatImportsNest: { file: probe('libs/format/src', 'format-nest'), source: "import { Injectable } from '@nestjs/common';" },
+  formatImportsApp: { file: probe('libs/format/src', 'format-app'), source: "import { roomsService } from '@chat/rooms';" },
   appImportsLib: { file: probe('apps/gateway/src', 'app-lib'), source: "import { encodeJson } from '@chat/messaging';" },
   messagingImportsContracts: {
     file: probe('libs/messaging/src', 'messaging-contracts'),
@@ -66,6 +68,15 @@ describe('module-boundary lint', () => {
   it('fails messaging importing Nest', () => {
     expect(boundaryErrors(cases.messagingImportsNest)).toEqual([
       expect.stringContaining('tagged with "framework:none" is not allowed to import "@nestjs/common"'),
+    ]);
+  });
+
+  it('fails format (the message renderer, framework:none, scope:shared) importing Nest or an app', () => {
+    expect(boundaryErrors(cases.formatImportsNest)).toEqual([
+      expect.stringContaining('tagged with "framework:none" is not allowed to import "@nestjs/common"'),
+    ]);
+    expect(boundaryErrors(cases.formatImportsApp)).toEqual([
+      expect.stringMatching(/imports of apps are forbidden|tagged with "scope:shared"/i),
     ]);
   });
 

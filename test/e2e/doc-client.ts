@@ -121,6 +121,7 @@ export function expectMessageView(where: string, m: any): void {
     body: 'string',
     replyTo: 'objectOrNull',
     mentions: 'array',
+    html: 'string',
     time: 'time',
     position: 'integer',
     editedAt: 'timeOrNull',

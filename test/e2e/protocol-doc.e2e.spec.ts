@@ -617,6 +617,8 @@ describe('protocol.md, followed to the letter', () => {
           // MessageView (Shapes): not a reply, no mentions; as posted: never edited, not deleted, no reactions
           replyTo: null,
           mentions: [],
+          // the body as HTML (Formatting): plain text is one paragraph
+          html: '<p>Hello 世界</p>',
           time: send.data.time,
           position: send.data.position,
           editedAt: null,

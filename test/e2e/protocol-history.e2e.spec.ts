@@ -29,6 +29,8 @@ jest.setTimeout(120_000);
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
+/** A mention as `html` carries it (docs/protocol.md, Formatting): the name as typed, the user's id. */
+const mentionHtml = (u: { userId: string }, text: string) => `<span class="mention" data-user-id="${u.userId}">${text}</span>`;
 
 /** The reply of message.edit / message.delete / reaction.add / reaction.remove: `{ roomId, messageId, position }`. */
 function expectMessageAck(where: string, a: any, roomId: string, messageId: string): void {
@@ -198,6 +200,10 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
             { userId: C.userId, username: 'Carol' },
             { userId: A.userId, username: 'Alice' },
           ],
+          // Formatting: each @name of a mentioned member as a span (as typed), the address as a mailto link
+          html:
+            `<p>${mentionHtml(C, '@carol')} ${mentionHtml(A, '@Alice')} sure thing, @Dave and ${mentionHtml(C, '@carol')} again; ` +
+            'mail <a href="mailto:bob@example.com" target="_blank" rel="noopener nofollow">bob@example.com</a></p>',
           time: ack.time,
           position: ack.position,
           editedAt: null,
@@ -360,17 +366,26 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
       expectMessageAck('message.edit', ack, roomId, m.messageId);
       expect(ack.position).toBeGreaterThan(m.position);
       const ev = await delivered('message.edit', 'message.edited', ack.position, [a1, a2, b, c], [d]);
-      expectFields('message.edited', ev.data, { roomId: 'string', messageId: 'uuid', body: 'string', mentions: 'array', editedAt: 'time' });
+      expectFields('message.edited', ev.data, {
+        roomId: 'string',
+        messageId: 'uuid',
+        body: 'string',
+        mentions: 'array',
+        html: 'string',
+        editedAt: 'time',
+      });
       expect(ev.data).toEqual({
         roomId,
         messageId: m.messageId,
         body: 'second draft for @carol',
         mentions: [{ userId: C.userId, username: 'Carol' }],
+        html: `<p>second draft for ${mentionHtml(C, '@carol')}</p>`,
         editedAt: expect.stringMatching(ISO_MS),
       });
       const h = await inHistoryWhen(a1, roomId, m.messageId, (x) => !!x.editedAt);
-      expect({ body: h.body, editedAt: h.editedAt, mentions: h.mentions, position: h.position, time: h.time }).toEqual({
+      expect({ body: h.body, html: h.html, editedAt: h.editedAt, mentions: h.mentions, position: h.position, time: h.time }).toEqual({
         body: 'second draft for @carol',
+        html: ev.data.html,
         editedAt: ev.data.editedAt,
         mentions: [{ userId: C.userId, username: 'Carol' }],
         position: m.position,
@@ -436,6 +451,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
         body: '',
         replyTo: null,
         mentions: [],
+        html: '',
         time: orig.time,
         position: orig.position,
         editedAt: null,

@@ -1155,6 +1155,7 @@ describe('protocol.md: rooms and conversations, followed to the letter', () => {
         // MessageView (Shapes): not a reply, no mentions; as posted: never edited, not deleted, no reactions
         replyTo: null,
         mentions: [],
+        html: '<p>hi Frank</p>',
         time: ack.time,
         position: ack.position,
         editedAt: null,

@@ -176,7 +176,7 @@ describe('web client: reading a long room (browser e2e)', () => {
       const link = m.getByTestId('message-link');
       expect(await link.getAttribute('href')).toBe(`https://example.com/a?b=${tag}`);
       expect(await link.getAttribute('target')).toBe('_blank');
-      expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+      expect(await link.getAttribute('rel')).toBe('noopener nofollow');
       expect(await m.getByTestId('message-body').textContent()).toBe(`@${nameB}你好 see https://example.com/a?b=${tag}. ${tag}`);
     }));
 

@@ -10,10 +10,13 @@ import { BearerGuard } from './accounts/bearer.guard';
 import { SessionCheck } from './accounts/session-check';
 import { SessionStore } from './accounts/session-store';
 import { LoginThrottle } from './accounts/login-throttle';
+import { ServerBans } from './accounts/server-bans';
 import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
 import { Resumer } from './fanout/resumer';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { AccessEnforcer } from './moderation/access-enforcer';
+import { ModerationFiltersController } from './moderation/filters.controller';
 import { GatewayMetrics } from './metrics';
 import { OperationDispatcher } from './operations/dispatcher';
 import { LocalOps } from './operations/local-handlers';
@@ -39,7 +42,7 @@ export class GatewayModule {
           verifyOptions: { algorithms: ['HS256'] },
         }),
       ],
-      controllers: [AccountsController, OwnAccountController, AdminUsersController],
+      controllers: [AccountsController, OwnAccountController, AdminUsersController, ModerationFiltersController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         {
@@ -60,6 +63,7 @@ export class GatewayModule {
           inject: [CONFIG],
         },
         SessionStore,
+        ServerBans,
         SessionCheck,
         BearerGuard,
         AccountsService,
@@ -69,6 +73,7 @@ export class GatewayModule {
         Sessions,
         PresencePublisher,
         SessionRevocations,
+        AccessEnforcer,
         LiveFanout,
         { provide: SESSION_ROOMS, useExisting: LiveFanout },
         TypingSignals,

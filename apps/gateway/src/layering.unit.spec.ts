@@ -16,6 +16,8 @@ const mayImport: Record<string, readonly string[]> = {
   sessions: ['wire'],
   fanout: ['sessions', 'wire'],
   operations: ['sessions', 'wire', 'accounts'],
+  /** Moderation's glue: bans and kicks close sessions; the filters' HTTP routes use Bearer authentication. */
+  moderation: ['sessions', 'wire', 'accounts'],
 };
 const shared = new Set(['config.ts', 'metrics.ts']);
 const composition = new Set(['gateway.module.ts', 'service.ts', 'main.ts']);

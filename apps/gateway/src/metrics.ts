@@ -52,11 +52,11 @@ export class GatewayMetrics {
     });
     this.liveReceived = new Counter({
       name: 'gateway_live_received_total',
-      help: "Live NATS messages received, by source (room: stored events of the rooms followed here; presence: their members' status changes and the own presence of the users connected here; typing; user: the users connected here; reads: their read markers)",
+      help: "Live NATS messages received, by source (room: stored events of the rooms followed here; presence: their members' status changes and the own presence of the users connected here; typing; user: the users connected here; reads: their read markers; moderation: moderation news for them)",
       labelNames: ['source'],
       registers,
     });
-    for (const source of ['room', 'user', 'presence', 'typing', 'reads']) this.liveReceived.inc({ source }, 0);
+    for (const source of ['room', 'user', 'presence', 'typing', 'reads', 'moderation']) this.liveReceived.inc({ source }, 0);
     this.postsNotDelivered = new Counter({
       name: 'gateway_posts_not_delivered_total',
       help: 'MessagePosted events not delivered: their sender was no longer a member at their stream position, or the room was deleted',

@@ -1,11 +1,13 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import fs from 'node:fs';
 import type { ServiceDefinition } from '@chat/platform';
 import type { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
-import { MAX_HTTP_BODY_BYTES } from './http/errors';
+import { MAX_FILTERS_BODY_BYTES, MAX_HTTP_BODY_BYTES } from './http/errors';
 import { requireJsonBody } from './http/require-json';
+
+const filtersJson = express.json({ limit: MAX_FILTERS_BODY_BYTES });
 
 export const gatewayService = (config: GatewayConfig): ServiceDefinition<GatewayConfig> => ({
   name: 'gateway',
@@ -20,6 +22,11 @@ export const gatewayService = (config: GatewayConfig): ServiceDefinition<Gateway
     // Registered before Nest's own parsers, which then skip JSON: our limit applies (16 KiB;
     // larger bodies get 413 FRAME_TOO_LARGE through the exception filter).
     app.use('/api', requireJsonBody);
+    // A whole filter configuration may be large (up to 1 MiB); parsed here, the general parser
+    // below skips it. Exact path only: nothing else gets the larger limit.
+    app.use('/api/moderation/filters', (req: Request, res: Response, next: NextFunction) =>
+      req.path === '/' ? filtersJson(req, res, next) : next(),
+    );
     app.useBodyParser('json', { limit: MAX_HTTP_BODY_BYTES });
     if (fs.existsSync(config.PUBLIC_DIR)) app.use(express.static(config.PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
   },

@@ -237,6 +237,7 @@ describe('gateway websocket - protocol, fan-out and presence signals', () => {
           senderId: a.user.userId,
           senderName: 'Ann',
           body: 'hello everyone',
+          html: '<p>hello everyone</p>',
           position: sent.position,
         }),
       );

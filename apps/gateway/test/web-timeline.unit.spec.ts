@@ -18,6 +18,7 @@ function msg(position: number, patch: Partial<MessageView> = {}): MessageView {
     body: `m${position}`,
     replyTo: null,
     mentions: [],
+    html: `<p>m${position}</p>`,
     time: '2026-12-01T00:00:00.000Z',
     position,
     editedAt: null,
@@ -39,11 +40,21 @@ describe('web timeline - messages in position order, each once', () => {
   it('a page copy brings edits, reactions and deletion; an older page never undoes a later edit or a deletion', () => {
     const tl = new Timeline('r');
     tl.insert(msg(1));
-    const edited = msg(1, { body: 'new', editedAt: '2026-12-01T00:02:00.000Z', reactions: [{ emoji: '👍', count: 1, userIds: [V] }] });
-    expect(tl.refresh(edited)).toMatchObject({ body: 'new', reactions: [{ emoji: '👍' }] });
-    // A page read before the edit (live) arrived: the edit stays, the rest is taken.
-    const stale = msg(1, { body: 'old', editedAt: '2026-12-01T00:01:00.000Z', reactions: [] });
-    expect(tl.refresh(stale)).toMatchObject({ body: 'new', editedAt: '2026-12-01T00:02:00.000Z', reactions: [] });
+    const edited = msg(1, {
+      body: '**new**',
+      html: '<p><strong>new</strong></p>',
+      editedAt: '2026-12-01T00:02:00.000Z',
+      reactions: [{ emoji: '👍', count: 1, userIds: [V] }],
+    });
+    expect(tl.refresh(edited)).toMatchObject({ body: '**new**', html: '<p><strong>new</strong></p>', reactions: [{ emoji: '👍' }] });
+    // A page read before the edit (live) arrived: the edit (text and its html) stays, the rest is taken.
+    const stale = msg(1, { body: 'old', html: '<p>old</p>', editedAt: '2026-12-01T00:01:00.000Z', reactions: [] });
+    expect(tl.refresh(stale)).toMatchObject({
+      body: '**new**',
+      html: '<p><strong>new</strong></p>',
+      editedAt: '2026-12-01T00:02:00.000Z',
+      reactions: [],
+    });
     const deletion = { by: { userId: U, username: 'Ann' }, reason: 'author' as const, time: '2026-12-01T00:03:00.000Z' };
     tl.refresh(msg(1, { body: '', deleted: deletion }));
     expect(tl.refresh(msg(1, { body: 'back?' }))).toMatchObject({ body: '', deleted: deletion });

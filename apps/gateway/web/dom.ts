@@ -1,5 +1,6 @@
 import { ChatClientError } from '@chat/client';
 import type { ErrorBody, ErrorCode } from '@chat/contracts';
+import { durationText, retryAfterOf, withoutRetry } from './moderation/format';
 
 // DOM helpers shared by every part of the page. All user-provided text reaches the DOM through
 // textContent or attributes (h's `text` prop, string children), never as HTML.
@@ -30,8 +31,14 @@ export type ShownError = Pick<ErrorBody, 'code' | 'message' | 'details'>;
 
 /** The page's view of any failure (ChatClientError's message without its `CODE: ` prefix). */
 export function asShown(err: unknown): ShownError {
-  if (err instanceof ChatClientError) return { code: err.code, message: err.reason, details: err.details };
+  if (err instanceof ChatClientError) return { code: err.code, message: readable(err.reason), details: err.details };
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** A server message for people: `…; retryAfterMs=<n>` (MUTED, RATE_LIMITED) said as "try again in …". */
+function readable(message: string): string {
+  const wait = retryAfterOf(message);
+  return wait === null ? message : `${withoutRetry(message)} (try again in ${durationText(wait)})`;
 }
 
 /** The error code of a failure (INTERNAL for anything that is not a ChatClientError). */
@@ -57,6 +64,9 @@ const SENTENCES: Record<ErrorCode, string> = {
   BANNED: 'Banned from this room.',
   BLOCKED: 'Blocked: a block between you and this user stops this.',
   CONTENT_BLOCKED: 'This message was refused by moderation.',
+  HELD_FOR_REVIEW: 'Your message is waiting for a moderator (it is posted if approved).',
+  MUTED: 'You are muted: you cannot post until the mute ends.',
+  SERVER_BANNED: 'You are banned from this server.',
   RATE_LIMITED: 'Too many requests: wait a moment and try again.',
   UNAVAILABLE: 'The server is busy or restarting: try again in a moment.',
   INTERNAL: 'Something went wrong.',
@@ -161,15 +171,18 @@ export async function act<T>(button: HTMLButtonElement | null, errorEl: HTMLElem
 
 const TOAST_MS = 8000;
 
-/** A non-blocking notice in the corner: `info` for things that happened, an error for refusals. */
-export function toast(text: string, kind: 'info' | 'error' = 'info', code?: ErrorCode) {
+/**
+ * A non-blocking notice in the corner: `info` for things that happened, an error for refusals,
+ * a `warning` for what a moderator told me (a warning, a mute), which stays until dismissed.
+ */
+export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info', code?: ErrorCode) {
   const area = $('toasts');
   const node = h(
     'div',
     {
       class: `toast ${kind}`,
       testid: kind === 'error' ? 'toast-error' : 'notice',
-      role: kind === 'error' ? 'alert' : 'status',
+      role: kind === 'info' ? 'status' : 'alert',
       'data-code': code,
     },
     code ? h('span', { class: 'error-sentence', text: sentenceFor(code) }) : null,

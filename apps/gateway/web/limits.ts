@@ -23,4 +23,6 @@ export const WS_LIMITS = {
 export const CLOSE_CODES = {
   sessionRevoked: 4410,
   accountDisabled: 4411,
-} as const satisfies Pick<typeof WsCloseCodes, 'sessionRevoked' | 'accountDisabled'>;
+  serverBanned: 4412,
+  serverKicked: 4413,
+} as const satisfies Pick<typeof WsCloseCodes, 'sessionRevoked' | 'accountDisabled' | 'serverBanned' | 'serverKicked'>;

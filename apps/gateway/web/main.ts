@@ -11,7 +11,7 @@ import {
 } from '@chat/client';
 import type { ChosenStatus, WsEvents } from '@chat/contracts';
 import { CLOSE_CODES as WsCloseCodes } from './limits';
-import { act, showError } from './dom';
+import { act, showError, toast } from './dom';
 import { openSettingsDialog } from './account/settings';
 import { retryDelayMs } from './account/renewal';
 import { freshToken, onLost, onStorageChanged, renew, renewBeforeMs } from './account/tokens';
@@ -60,8 +60,11 @@ import * as roomEvents from './rooms/events';
 import { loadInvitations, onInvitation } from './rooms/invitations';
 import { joinRoom, leaveRoom, loadRooms, renderSidebar } from './rooms/sidebar';
 import { clearSession, isSessionKey, loadSession, prefs, saveSession, type Session } from './session';
-import { renderSide, showSide } from './side';
+import { refreshSide, renderSide, showSide } from './side';
 import { el, isMember, resetState, state } from './state';
+import { hideBanned, showBanned } from './moderation/banned';
+import { loadQueue, onReport, openModerationPanel, renderModButton, resetQueue } from './moderation/panel';
+import { loadStanding, onMuted, onRole, onStandingChanged, onUnmuted, onWarned, resetStanding } from './moderation/standing';
 
 /** How often the room list (with the public rooms to join) is read again while the tab is shown. */
 const ROOMS_REFRESH_MS = 30_000;
@@ -83,6 +86,7 @@ const NARROW_PX = 1000;
 
 /** The login form, with an error (a refused login) or a notice (why the session ended). */
 function showAuth(err?: unknown, notice?: string | null) {
+  hideBanned();
   el.chatView.hidden = true;
   el.authView.hidden = false;
   showError(el.authError, err ?? null);
@@ -107,6 +111,7 @@ async function onAuthSubmit(kind: 'login' | 'register') {
     el.password.value = '';
     startChat(session);
   } catch (err) {
+    if (err instanceof ChatClientError && err.code === 'SERVER_BANNED') return banned(err.reason);
     showError(el.authError, err);
   } finally {
     el.authForm.removeAttribute('aria-busy');
@@ -125,6 +130,8 @@ function leaveChat(reason?: unknown, notice?: string | null) {
   endingAll = false;
   prefs.set('room', null);
   resetState();
+  resetStanding();
+  resetQueue();
   resetTyping();
   setReplyTo(null);
   for (const list of [
@@ -162,13 +169,23 @@ const ENDED: Record<string, string> = {
   GONE: 'You logged out in another tab.',
 };
 
-function sessionEnded(code: keyof typeof ENDED | string) {
+/**
+ * A server ban (close 4412, or SERVER_BANNED from login, refresh or auth): the chat is left (the
+ * client closed: no reconnecting) for a screen that says so, with the moderators' reason.
+ */
+function banned(reason?: string | null) {
+  leaveChat();
+  showBanned(reason ?? null, () => showAuth());
+}
+
+function sessionEnded(code: keyof typeof ENDED | string, reason?: string) {
+  if (code === 'SERVER_BANNED') return banned(reason);
   if (endingAll) return leaveChat(null, 'You logged out everywhere: every device has to log in again.');
   leaveChat(null, ENDED[code] ?? ENDED.SESSION_REVOKED);
   el.authNotice.dataset.code = code;
 }
 
-onLost((err) => sessionEnded(err.code));
+onLost((err) => sessionEnded(err.code, err.reason));
 
 // ---------------------------------------------------------------- connection
 
@@ -196,6 +213,10 @@ function startChat(session: Session) {
   client.on('state', (change) => {
     if (change.code === WsCloseCodes.sessionRevoked) return sessionEnded('SESSION_REVOKED');
     if (change.code === WsCloseCodes.accountDisabled) return sessionEnded('ACCOUNT_DISABLED');
+    if (change.code === WsCloseCodes.serverBanned) return banned(change.reason);
+    // Disconnected by a moderator (mod.kick): the client reconnects; say why the page blinked.
+    if (change.code === WsCloseCodes.serverKicked && change.state === 'reconnecting')
+      toast(`A moderator disconnected you from the server${change.reason ? `: ${change.reason}` : ''}. Reconnecting…`, 'warning');
     renderConnState(change);
   });
   client.on('ready', (reply) => void onReady(reply));
@@ -255,6 +276,11 @@ function startChat(session: Session) {
   client.on('presence.mine', (mine) => applyMine(mine));
   client.on('typing', onTyping);
   client.on('server.shutdown', onShutdown);
+  client.on('moderation.warned', onWarned);
+  client.on('moderation.muted', onMuted);
+  client.on('moderation.unmuted', onUnmuted);
+  client.on('moderation.role', onRole);
+  client.on('moderation.report', onReport);
   client.open();
 }
 
@@ -274,7 +300,8 @@ async function onAuthLost(client: ChatClient, lost: AuthLost, failures = 0) {
     else setTimeout(() => void onAuthLost(client, lost, failures + 1), retryDelayMs(failures + 1));
     return;
   }
-  if (error.code === 'SESSION_REVOKED' || error.code === 'ACCOUNT_DISABLED') return sessionEnded(error.code);
+  if (error.code === 'SESSION_REVOKED' || error.code === 'ACCOUNT_DISABLED' || error.code === 'SERVER_BANNED')
+    return sessionEnded(error.code, error.reason);
   leaveChat(new ChatClientError(error.code, `the server refused the session (${error.reason}); please log in again`));
 }
 
@@ -351,6 +378,8 @@ async function onReady(reply: AuthReply) {
   if (!resumed) for (const tl of state.timelines.values()) tl.fresh = false;
   resetActivity();
   void loadPresence();
+  // My server role and mutes first, then (staff) the reports queue for the button's count.
+  void loadStanding().then(() => (state.client === client ? loadQueue() : undefined));
   void loadInvitations();
   void loadBlocks();
   await Promise.all([loadRooms(), loadConversations()]);
@@ -387,6 +416,9 @@ el.openSettings.addEventListener('click', () => {
   });
 });
 el.reconnectNow.addEventListener('click', () => state.client?.reconnectNow());
+el.openModeration.addEventListener('click', () => (closeDrawers(), openModerationPanel()));
+// My moderation standing shows in the composer (a mute), the top bar (a role) and the room panels (actions).
+onStandingChanged.push(updateComposer, renderModButton, renderPresence, () => state.currentRoomId && refreshSide(state.currentRoomId));
 window.addEventListener('online', wake);
 document.addEventListener('visibilitychange', wake);
 window.addEventListener('focus', wake);

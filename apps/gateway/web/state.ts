@@ -23,8 +23,11 @@ export interface OutboxItem {
   body: string;
   /** The message this one answers (sent as its id; shown as a quote while pending). */
   replyTo?: MessageView;
-  state: 'queued' | 'sending' | 'failed';
+  /** `held`: moderation holds it for review (HELD_FOR_REVIEW); it arrives as my message if a moderator approves it. */
+  state: 'queued' | 'sending' | 'failed' | 'held';
   error: unknown;
+  /** RATE_LIMITED: when it is sent again (`Date.now()` time), as the refusal said. */
+  retryAt?: number;
   attempts: number;
 }
 
@@ -109,6 +112,7 @@ export const el = {
   statusText: $<HTMLButtonElement>('status-text'),
   statusTextLabel: $('status-text-label'),
   openSettings: $<HTMLButtonElement>('open-settings'),
+  openModeration: $<HTMLButtonElement>('open-moderation'),
   logout: $('logout'),
   connBanner: $('conn-banner'),
   roomList: $('room-list'),

@@ -63,7 +63,10 @@ export class Timeline {
     if (!m) return undefined;
     if (m.deleted) return m;
     const olderEdit = !!m.editedAt && (!copy.editedAt || copy.editedAt < m.editedAt);
-    Object.assign(m, olderEdit && !copy.deleted ? { ...copy, body: m.body, mentions: m.mentions, editedAt: m.editedAt } : copy);
+    Object.assign(
+      m,
+      olderEdit && !copy.deleted ? { ...copy, body: m.body, mentions: m.mentions, html: m.html, editedAt: m.editedAt } : copy,
+    );
     return m;
   }
 

@@ -13,6 +13,7 @@ import {
   type RoomCreated,
   type Subjects,
 } from '@chat/contracts';
+import { renderMessageHtml } from '@chat/format';
 import type { JetStreamAdapter } from '@chat/messaging';
 import { loadConfig, startService, type RunningService } from '@chat/platform';
 import { deleteNamespace, eventually, randomName, testDatabaseUrl } from '@chat/testing';
@@ -110,6 +111,7 @@ describe('history service - projection and paging over NATS and Postgres', () =>
   const projectedUpTo = (position: number) => eventually(async () => (await checkpoint()) >= position);
   const view = (e: MessagePosted, position: number): MessageView => ({
     ...e.payload,
+    html: renderMessageHtml(e.payload.body, e.payload.mentions),
     time: e.time,
     position,
     editedAt: null,

@@ -181,7 +181,13 @@ describe('history service - paging in every direction and the message lifecycle'
       );
       const p = await page({ roomId: 'life' });
       const [r, o] = p.messages;
-      expect(o).toMatchObject({ body: 'edited text', deleted: null, reactions: [{ emoji: '👍', count: 2, userIds: [bob, ann] }] });
+      expect(o).toMatchObject({
+        body: 'edited text',
+        html: '<p>edited text</p>',
+        deleted: null,
+        reactions: [{ emoji: '👍', count: 2, userIds: [bob, ann] }],
+      });
+      expect(r.html).toBe(`<p><span class="mention" data-user-id="${bob}">@bob</span> see above</p>`);
       expect(Date.parse(o.editedAt!)).toBeGreaterThan(Date.parse(o.time));
       expect(r.replyTo).toEqual({
         messageId: original.messageId,
@@ -204,6 +210,7 @@ describe('history service - paging in every direction and the message lifecycle'
       const view = (await message('life', original.messageId)) as MessageView;
       expect(view).toMatchObject({
         body: '',
+        html: '',
         replyTo: null,
         mentions: [],
         reactions: [],

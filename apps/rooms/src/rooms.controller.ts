@@ -21,6 +21,7 @@ import {
   type ListRoomsRpc,
   type MembersPage,
   type MembershipAck,
+  type ModeratorDeleteRpc,
   type PostAck,
   type PostMessageRpc,
   type ReactionRpc,
@@ -287,6 +288,12 @@ export class RoomsController {
   editMessage(@Payload() req: EditMessageRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
     this.deletedUsers.refuse(req.userId);
     return this.messages.edit(req, ctx.correlationId);
+  }
+
+  /** Internal (the moderation service only; no client op reaches it): a message removed on a rule's verdict. */
+  @MessagePattern(Rpc.roomsModeratorDelete)
+  moderatorDelete(@Payload() req: ModeratorDeleteRpc, @Ctx() ctx: RpcCallContext): Promise<MessageAck> {
+    return this.messages.moderatorDelete(req, ctx.correlationId);
   }
 
   @MessagePattern(Rpc.roomsDeleteMessage)

@@ -38,6 +38,8 @@ export const CloseCodes = {
   tooManyBadFrames: 4400,
   sessionRevoked: 4410,
   accountDisabled: 4411,
+  serverBanned: 4412,
+  serverKicked: 4413,
   tooManyConnections: 4429,
   requestFlood: 4430,
   shuttingDown: 1012,
@@ -46,7 +48,10 @@ export const CloseCodes = {
 /**
  * Close codes after which reconnecting would only fail the same way: 4403 (the token expired:
  * renew it or log in again first), 4410 / 4411 (the session was revoked, the account disabled:
- * log in again), 4400 / 1007 / 1009 (the client sent bad frames: a bug to fix). 1012 (gateway
+ * log in again), 4412 (banned from the server: every login is refused until an unban),
+ * 4400 / 1007 / 1009 (the client sent bad frames: a bug to fix); and 4413 (a moderator
+ * disconnected the user: the login still holds, but coming straight back would undo the kick;
+ * the app may offer to reconnect: `open()`). 1012 (gateway
  * restarting), 1006 (connection lost), 4401 (auth too late) and 4408 (slow consumer) are
  * retried; 4429 / 4430 too, after the longest wait (BACK_OFF_CLOSE_CODES).
  */
@@ -54,6 +59,8 @@ export const NO_RETRY_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCodes.tokenExpired,
   CloseCodes.sessionRevoked,
   CloseCodes.accountDisabled,
+  CloseCodes.serverBanned,
+  CloseCodes.serverKicked,
   CloseCodes.tooManyBadFrames,
   1007,
   1009,
@@ -67,6 +74,7 @@ export const AUTH_LOST_CLOSE_CODES: ReadonlyMap<number, ErrorCode> = new Map<num
   [CloseCodes.tokenExpired, 'TOKEN_EXPIRED'],
   [CloseCodes.sessionRevoked, 'SESSION_REVOKED'],
   [CloseCodes.accountDisabled, 'ACCOUNT_DISABLED'],
+  [CloseCodes.serverBanned, 'SERVER_BANNED'],
 ]);
 
 /** Replies to `auth` that mean the token is no good (as opposed to the gateway being unable to check it now). */
@@ -78,4 +86,5 @@ export const AUTH_LOST_CODES: ReadonlySet<string> = new Set([
   'FORBIDDEN',
   'SESSION_REVOKED',
   'ACCOUNT_DISABLED',
+  'SERVER_BANNED',
 ]);

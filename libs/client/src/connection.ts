@@ -1,4 +1,5 @@
 import type {
+  ModerationNewsName,
   ResumeResult,
   UserView,
   WsEventFrame,
@@ -47,12 +48,13 @@ export type AuthReply = WsOps['auth']['res'];
 
 /**
  * The login is over: the token was refused or expired (close 4403, or a failed `auth` when
- * (re)connecting or renewing), the session was revoked (4410) or the account disabled (4411).
- * Log in again.
+ * (re)connecting or renewing), the session was revoked (4410), the account disabled (4411) or
+ * the user banned from the server (4412, or `auth` refused SERVER_BANNED: every login is refused
+ * until a moderator lifts the ban; show that rather than a login form). Log in again.
  */
 export interface AuthLost {
   error: ChatClientError;
-  /** The close code when the gateway closed the connection (4403, 4410, 4411). */
+  /** The close code when the gateway closed the connection (4403, 4410, 4411, 4412). */
   code?: number;
 }
 
@@ -67,6 +69,15 @@ export interface ReloadNeeded {
   latest: number | null;
 }
 
+/** The moderation news events (position 0); a new one that is not listed does not compile. */
+const MODERATION_NEWS: Record<ModerationNewsName, true> = {
+  'moderation.warned': true,
+  'moderation.muted': true,
+  'moderation.unmuted': true,
+  'moderation.role': true,
+  'moderation.report': true,
+};
+
 /** Events whose positions are not chat-stream positions (the resume position ignores them). */
 const NOT_CHAT: ReadonlySet<string> = new Set<WsEventName>([
   'presence.changed',
@@ -74,6 +85,7 @@ const NOT_CHAT: ReadonlySet<string> = new Set<WsEventName>([
   'typing',
   'read.marker',
   'server.shutdown',
+  ...(Object.keys(MODERATION_NEWS) as ModerationNewsName[]),
 ]);
 
 /** Events of the client itself (gateway events are named by `WsEventName`). */

@@ -553,6 +553,69 @@ describe('ChatClient - resume, token renewal, shutdown and the session close cod
     expect(FakeSocket.all).toHaveLength(1);
   });
 
+  it('close 4412 (banned from the server) ends the login with SERVER_BANNED, no retry', async () => {
+    const c = client();
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    await open();
+    FakeSocket.last.drop(4412, 'banned from this server: spam');
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: 'SERVER_BANNED' }), code: 4412 });
+    expect(await c.closed).toEqual({ code: 4412, reason: 'banned from this server: spam' });
+    jest.advanceTimersByTime(600_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it('an auth refused SERVER_BANNED ends the login (authLost), no retry', async () => {
+    const c = client();
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    FakeSocket.last.accept();
+    await settle();
+    FakeSocket.last.fail('auth', 'SERVER_BANNED');
+    await settle();
+    expect(lost).toHaveBeenCalledWith({ error: expect.objectContaining({ code: 'SERVER_BANNED' }) });
+    expect(c.state).toBe('closed');
+    jest.advanceTimersByTime(600_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it('close 4413 (kicked) closes without a retry but keeps the login: open() connects again with the same token', async () => {
+    const c = client();
+    const lost = jest.fn();
+    c.on('authLost', lost);
+    c.open();
+    await open();
+    FakeSocket.last.drop(4413, 'disconnected by a moderator');
+    expect(await c.closed).toEqual({ code: 4413, reason: 'disconnected by a moderator' });
+    expect(lost).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(600_000);
+    expect(FakeSocket.all).toHaveLength(1);
+    c.open();
+    await open();
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(FakeSocket.last.sent[0]).toMatchObject({ op: 'auth', data: { token: 'tok' } });
+    expect(c.state).toBe('open');
+    void c.close();
+  });
+
+  it('moderation.* events (position 0) reach their handlers every time and do not move the resume position', async () => {
+    const c = client();
+    const warned = jest.fn();
+    c.on('moderation.warned', warned);
+    c.open();
+    await open();
+    evt('message.posted', 40);
+    const data = { reason: 'be nice', by: null, rule: 'strikes', time: '2026-12-01T00:00:00.000Z' };
+    evt('moderation.warned', 0, data);
+    evt('moderation.warned', 0, data);
+    expect(warned).toHaveBeenCalledTimes(2);
+    expect(warned).toHaveBeenCalledWith(data, 0);
+    expect(c.position).toBe(40);
+    void c.close();
+  });
+
   it.each([4429, 4430])('close %i backs off: the longest wait, then reconnects', async (code) => {
     const c = client();
     c.open();

@@ -1,4 +1,4 @@
-import type { LoginResult, SessionView, UserView } from '@chat/contracts';
+import type { FilterConfig, FilterConfigView, LoginResult, RpcResponse, SessionView, UserView } from '@chat/contracts';
 import { ChatClientError } from './errors';
 
 /**
@@ -20,7 +20,7 @@ export function wsUrlOf(baseUrl: string): string {
 }
 
 interface Call {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   /** Access token for the Bearer header. */
   token?: string;
@@ -107,6 +107,34 @@ export async function sessions(baseUrl: string, accessToken: string): Promise<Se
 /** DELETE /api/account/sessions/:sessionId: ends one of the user's own sessions. */
 export async function revokeSession(baseUrl: string, accessToken: string, sessionId: string): Promise<void> {
   await call(baseUrl, `/api/account/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', token: accessToken });
+}
+
+/**
+ * GET /api/moderation/filters: the filter configuration of the server (no `roomId`) or of one
+ * room, as set. The same as the `mod.filters.get` op, over HTTP.
+ */
+export function getFilters(baseUrl: string, accessToken: string, roomId?: string): Promise<FilterConfigView> {
+  const query = roomId === undefined ? '' : `?roomId=${encodeURIComponent(roomId)}`;
+  return call(baseUrl, `/api/moderation/filters${query}`, { method: 'GET', token: accessToken });
+}
+
+/**
+ * PUT /api/moderation/filters: replaces the whole configuration of the server (no `roomId`) or
+ * of one room. Over HTTP because a large configuration (a 10,000-word list) does not fit a
+ * WebSocket frame: the body may be up to 1 MiB (FRAME_TOO_LARGE above). Rejects with
+ * ChatClientError (FORBIDDEN, BAD_REQUEST with the field).
+ */
+export function setFilters(
+  baseUrl: string,
+  accessToken: string,
+  config: FilterConfig,
+  roomId?: string,
+): Promise<RpcResponse<'moderation.setFilters'>> {
+  return call(baseUrl, '/api/moderation/filters', {
+    method: 'PUT',
+    token: accessToken,
+    body: roomId === undefined ? { config } : { roomId, config },
+  });
 }
 
 export interface TokenProviderOptions {

@@ -21,6 +21,7 @@ export { ChatClientError } from './errors';
 export {
   changePassword,
   deleteAccount,
+  getFilters,
   login,
   logout,
   logoutAll,
@@ -28,6 +29,7 @@ export {
   register,
   revokeSession,
   sessions,
+  setFilters,
   tokenProvider,
   wsUrlOf,
 } from './http';

@@ -766,4 +766,5 @@ export class ReportMessageRpc extends asUser(ReportMessageRequest) {}
 export class ReportRpc extends asUser(ReportRef) {}
 export class CloseReportRpc extends asUser(CloseReportRequest) {}
 export class ReportsRpc extends asUser(ReportsRequest) {}
-export class AuditRpc extends asUser(AuditRequest) {}
+/** The caller as actor: the request's own `userId` is the audit filter. */
+export class AuditRpc extends asActor(AuditRequest) {}

@@ -282,6 +282,7 @@ export {
   moderationEventUpcasters,
 } from './moderation/decode';
 export {
+  MODERATION_USER,
   type AuditEntry,
   type FilterConfigView,
   type ModAck,
@@ -300,6 +301,8 @@ export {
   type WsEventFrame,
   type WsEventName,
   type WsEvents,
+  type ModerationNewsName,
+  type UserModerationNews,
   type WsOp,
   type WsOps,
   type WsReplyFrame,

@@ -104,9 +104,16 @@ export interface DeletionView {
  * and what happened to it since (edit, deletion, reactions). Live `message.posted` events carry
  * the message as posted (`editedAt` null, `deleted` null, no reactions); history pages carry
  * it as it is now. A deleted message keeps its id, room, position, sender and time; its `body`
- * is "", `replyTo` null, `mentions` and `reactions` empty.
+ * and `html` are "", `replyTo` null, `mentions` and `reactions` empty.
  */
 export type MessageView = MessagePosted['payload'] & {
+  /**
+   * The body as safe HTML, made by the server from `body` and `mentions` (docs/protocol.md,
+   * "Formatting"): a markdown subset, mentions as `<span class="mention" data-user-id>`, emoji
+   * shortcodes; raw HTML in the body is escaped, links are http(s)/mailto only. Clients may put
+   * it into the page as it is; `body` stays the text as typed (for editing and quoting).
+   */
+  html: string;
   /** ISO-8601 acceptance time. */
   time: string;
   /** Stream position: increasing within the room, usable as a history cursor. */

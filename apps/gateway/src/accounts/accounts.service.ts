@@ -47,6 +47,7 @@ import {
   userIdOfSession,
   type Lifetimes,
 } from './session-records';
+import { ServerBans } from './server-bans';
 import { SessionStore } from './session-store';
 import { TokenService } from './tokens';
 
@@ -81,6 +82,7 @@ export class AccountsService implements OnModuleInit {
     private readonly check: SessionCheck,
     private readonly health: HealthRegistry,
     @Inject(PINO) private readonly logger: Logger,
+    private readonly bans: ServerBans,
   ) {
     this.lifetimes = { rememberS: config.REFRESH_TOKEN_TTL_S, sessionS: config.REFRESH_TOKEN_SESSION_TTL_S };
   }
@@ -152,6 +154,7 @@ export class AccountsService implements OnModuleInit {
    * address) and per address (LoginThrottle); over a limit the answer is RATE_LIMITED with
    * `retryAfterS`, before any lookup or hashing. Unknown names (and deleted accounts) count like
    * wrong passwords; a disabled account is ACCOUNT_DISABLED, told only after the password check.
+   * A user banned from the server is SERVER_BANNED, also told only after the password check.
    * A login starts a session (refresh-token family) in `kv.sessions`.
    */
   async login(body: unknown, client: ClientInfo = { address: 'unknown', userAgent: '' }): Promise<LoginResult> {
@@ -160,6 +163,7 @@ export class AccountsService implements OnModuleInit {
     const key = usernameKey(input.data.username);
     const found = await this.checkPassword(key, input.data.password, client.address);
     if (found.record.disabled) throw disabled();
+    this.bans.refuse(found.record.userId);
     const user = userView(found.record);
     const sessionId = newSessionId(user.userId);
     const secret = newSecret();
@@ -190,6 +194,8 @@ export class AccountsService implements OnModuleInit {
    * Rotation: the presented refresh token is exchanged for a new one (compare-and-set on the
    * record, so of two concurrent uses of one token only one rotates). A token the session has
    * already replaced means it was copied: the whole session is revoked (`refresh_reused`).
+   * While the user is banned from the server the token is refused SERVER_BANNED and kept as it
+   * is (usable again after an unban).
    */
   async refresh(body: unknown): Promise<LoginResult> {
     const input = validateInput(RefreshRequest, body);
@@ -214,6 +220,8 @@ export class AccountsService implements OnModuleInit {
         case 'invalid':
           throw revoked();
         case 'rotate': {
+          // A good token of a banned user is refused, not used up.
+          this.bans.refuse(found.record.userId);
           const secret = newSecret();
           const next = rotated(found.record, secret, now, this.lifetimes);
           if (await this.sessions.update(next, found.revision)) return this.result(next, secret);

@@ -16,6 +16,7 @@ import {
   type MessagePosted,
   usersToNotify,
   type MessageView,
+  type ModerationNewsName,
   type PresenceView,
   type RoomEvent,
   type RoomTypingSignal,
@@ -23,6 +24,7 @@ import {
   type WsEventName,
   type WsEvents,
 } from '@chat/contracts';
+import { renderMessageHtml } from '@chat/format';
 
 /**
  * Pure translation of events read from the CHAT stream (republished by JetStream, or forwarded
@@ -197,7 +199,14 @@ function messageChangeFrame(e: Exclude<MessageEvent, MessagePosted>): WsFrame {
   const { roomId, messageId } = e.payload;
   switch (e.type) {
     case 'MessageEdited':
-      return frame('message.edited', { roomId, messageId, body: e.payload.body, mentions: e.payload.mentions, editedAt: e.time });
+      return frame('message.edited', {
+        roomId,
+        messageId,
+        body: e.payload.body,
+        mentions: e.payload.mentions,
+        html: renderMessageHtml(e.payload.body, e.payload.mentions),
+        editedAt: e.time,
+      });
     case 'MessageDeleted':
       return frame('message.deleted', { roomId, messageId, by: by(e.payload), reason: e.payload.reason, time: e.time });
     case 'ReactionAdded':
@@ -243,6 +252,7 @@ export function readRoomEvent(data: unknown, position: number): LiveRoomEvent | 
       body: p.body,
       replyTo: p.replyTo,
       mentions: p.mentions,
+      html: renderMessageHtml(p.body, p.mentions),
       time: e.time,
       position,
       editedAt: null,
@@ -350,4 +360,65 @@ export function toReadMarker(data: unknown): ReadMarkerView | null {
   if (typeof lastRead !== 'number' || !Number.isInteger(lastRead) || lastRead < 0 || lastRead > MAX_POSITION) return null;
   if (typeof time !== 'string' || !ISO_TIME.test(time) || Number.isNaN(Date.parse(time))) return null;
   return { roomId, lastRead, time };
+}
+
+const userViewCheck: Check<UserView> = checks.shape<UserView>({ userId: checks.uuid, username: checks.nonEmpty });
+const byCheck = checks.nullable(userViewCheck);
+const ruleCheck = checks.nullable(checks.string);
+const maybeRoom = checks.nullable(checks.roomId);
+
+/** The data of each `moderation.*` event, checked whole (top-level fields not listed are dropped). */
+const moderationNewsSpecs: { [E in ModerationNewsName]: PayloadSpec<WsEvents[E]> } = {
+  'moderation.warned': { reason: checks.string, by: byCheck, rule: ruleCheck, time: checks.time },
+  'moderation.muted': {
+    muteId: checks.nonEmpty,
+    userId: checks.uuid,
+    username: checks.nonEmpty,
+    roomId: maybeRoom,
+    until: checks.time,
+    reason: checks.string,
+    by: byCheck,
+    rule: ruleCheck,
+    time: checks.time,
+  },
+  'moderation.unmuted': {
+    muteId: checks.nonEmpty,
+    roomId: maybeRoom,
+    reason: checks.oneOf({ expired: true, lifted: true }),
+    time: checks.time,
+  },
+  'moderation.role': { role: checks.nullable(checks.oneOf({ admin: true, moderator: true })), by: userViewCheck, time: checks.time },
+  'moderation.report': {
+    reportId: checks.nonEmpty,
+    kind: checks.oneOf({ message: true, held: true, escalation: true, rule: true }),
+    state: checks.oneOf({ open: true, claimed: true, resolved: true, dismissed: true }),
+    roomId: maybeRoom,
+    messageId: checks.nullable(checks.nonEmpty),
+    target: userViewCheck,
+    excerpt: checks.nullable(checks.string),
+    reason: checks.string,
+    rule: ruleCheck,
+    held: checks.nullable(checks.shape({ clientMsgId: checks.nonEmpty, body: checks.string })),
+    by: byCheck,
+    time: checks.time,
+    position: checks.intInRange(0, MAX_POSITION),
+    claimedBy: byCheck,
+    closedBy: byCheck,
+    closedAt: checks.nullable(checks.time),
+    action: checks.nullable(checks.string),
+    note: checks.nullable(checks.string),
+  },
+};
+
+/**
+ * Moderation news for one user (`live.userModeration`, the moderation service publishes
+ * `{ event, data }`, UserModerationNews), checked whole as the event its connections get; null
+ * for anything else (an unknown event name, a field missing or of the wrong type).
+ */
+export function toModerationNews(raw: unknown): WsFrame | null {
+  if (!isObject(raw) || typeof raw.event !== 'string' || !isObject(raw.data)) return null;
+  if (!Object.hasOwn(moderationNewsSpecs, raw.event)) return null;
+  const event = raw.event as ModerationNewsName;
+  const data = readPayload(moderationNewsSpecs[event] as PayloadSpec<object>, raw.data);
+  return data.ok ? frame(event, data.value as WsEvents[typeof event]) : null;
 }

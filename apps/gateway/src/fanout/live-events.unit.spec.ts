@@ -3,6 +3,7 @@ import {
   positionOf,
   readRoomEvent,
   roomEventEffect,
+  toModerationNews,
   toOwnPresence,
   toReadMarker,
   toRoomPresence,
@@ -76,11 +77,19 @@ describe('live events - translation of stream events to client events', () => {
     // v1 (before replies and mentions) reads as a post that answers nothing and names nobody.
     expect(readRoomEvent(env('MessagePosted', p), 7)).toEqual({
       kind: 'message',
-      message: { ...p, replyTo: null, mentions: [], ...fresh, time: T, position: 7 },
+      message: { ...p, replyTo: null, mentions: [], html: '<p>hi</p>', ...fresh, time: T, position: 7 },
     });
     const replyTo = { messageId: B, position: 3, senderId: U, senderName: 'Ann', excerpt: '明天开会吗' };
     const v2 = { ...p, body: '@Ann 好的', replyTo, mentions: [{ userId: U, username: 'Ann' }] };
-    expect(readRoomEvent(env('MessagePosted', v2, 2), 8)).toEqual({ kind: 'message', message: { ...v2, ...fresh, time: T, position: 8 } });
+    // html: the body rendered with its mentions (docs/protocol.md, Formatting), once per event.
+    const html = `<p><span class="mention" data-user-id="${U}">@Ann</span> 好的</p>`;
+    expect(readRoomEvent(env('MessagePosted', v2, 2), 8)).toEqual({
+      kind: 'message',
+      message: { ...v2, html, ...fresh, time: T, position: 8 },
+    });
+    expect(readRoomEvent(env('MessagePosted', { ...p, body: '**hi** <script>x</script> :tada:' }), 9)).toMatchObject({
+      message: { html: '<p><strong>hi</strong> &lt;script&gt;x&lt;/script&gt; 🎉</p>' },
+    });
     expect(readRoomEvent(env('MessagePosted', { ...p, body: 3 }), 7)).toBe('malformed');
     expect(readRoomEvent(env('MessagePosted', { ...v2, mentions: [{ userId: 'x' }] }, 2), 7)).toBe('malformed');
     expect(readRoomEvent('garbage', 7)).toBe('malformed');
@@ -93,7 +102,10 @@ describe('live events - translation of stream events to client events', () => {
       kind: 'change',
       roomId: 'general',
       senderId: S,
-      frame: { event: 'message.edited', data: { ...ref, body: 'hi @Ann', mentions, editedAt: T } },
+      frame: {
+        event: 'message.edited',
+        data: { ...ref, body: 'hi @Ann', mentions, html: `<p>hi <span class="mention" data-user-id="${U}">@Ann</span></p>`, editedAt: T },
+      },
     });
     expect(readRoomEvent(env('MessageDeleted', { ...ref, ...byUser, reason: 'moderator' }), 9)).toEqual({
       kind: 'change',
@@ -284,5 +296,57 @@ describe('live events - translation of stream events to client events', () => {
     expect(toReadMarker({ ...m, lastRead: 2 ** 53 })).toBeNull();
     expect(toReadMarker({ ...m, time: 'yesterday' })).toBeNull();
     expect(toReadMarker({ roomId: 'dm-1', lastRead: 42 })).toBeNull();
+  });
+});
+
+describe('live events - moderation news (live.userModeration)', () => {
+  const time = '2026-12-01T00:00:00.000Z';
+  const u = { userId: '00000000-0000-4000-8000-000000000001', username: '小明' };
+  const report = {
+    reportId: 'r-1',
+    kind: 'held',
+    state: 'open',
+    roomId: 'general',
+    messageId: null,
+    target: u,
+    excerpt: null,
+    reason: 'held by the filters',
+    rule: 'links',
+    held: { clientMsgId: 'c-1', body: 'see http://example.com' },
+    by: null,
+    time,
+    position: 12,
+    claimedBy: null,
+    closedBy: null,
+    closedAt: null,
+    action: null,
+    note: null,
+  };
+  const good = {
+    'moderation.warned': { reason: 'be nice', by: u, rule: null, time },
+    'moderation.muted': { muteId: 'm1', ...u, roomId: 'general', until: time, reason: 'flood', by: null, rule: 'strikes', time },
+    'moderation.unmuted': { muteId: 'm1', roomId: null, reason: 'expired', time },
+    'moderation.role': { role: 'moderator', by: u, time },
+    'moderation.report': report,
+  };
+
+  it('every moderation.* event, checked whole, becomes its frame; unknown top-level fields are dropped', () => {
+    for (const [event, data] of Object.entries(good)) {
+      expect(toModerationNews({ event, data })).toEqual({ event, data });
+      expect(toModerationNews({ event, data: { ...data, secret: 1 } })).toEqual({ event, data });
+    }
+  });
+
+  it('anything else is null: other names, missing or mistyped fields, not an object', () => {
+    expect(toModerationNews({ event: 'message.posted', data: good['moderation.warned'] })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.banned', data: good['moderation.warned'] })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.warned', data: { ...good['moderation.warned'], time: 'yesterday' } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.unmuted', data: { ...good['moderation.unmuted'], reason: 'bored' } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.role', data: { role: 'king', by: u, time } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.report', data: { ...report, target: { userId: 'x', username: 'y' } } })).toBeNull();
+    expect(toModerationNews({ event: 'moderation.warned' })).toBeNull();
+    expect(toModerationNews({ event: 'toString', data: {} })).toBeNull();
+    expect(toModerationNews(null)).toBeNull();
+    expect(toModerationNews('moderation.warned')).toBeNull();
   });
 });

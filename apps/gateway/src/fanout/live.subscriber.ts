@@ -15,6 +15,7 @@ import {
   positionOf,
   readRoomEvent,
   roomOf,
+  toModerationNews,
   toOwnPresence,
   toReadMarker,
   toRoomPresence,
@@ -74,7 +75,8 @@ interface RoomFollow {
  * routed by the last token: `.rooms` (the rooms service's notifier forwards the room events
  * about that user: a join elsewhere, an invitation, a new conversation, a removal), `.reads`
  * (the history service publishes there when the user's read marker moves, on any device) and
- * `.presence` (their own presence choice). So its traffic grows with its own users, not with
+ * `.presence` (their own presence choice) and `.moderation` (the moderation service's news for
+ * them: warnings, mutes, role changes, reports for moderators). So its traffic grows with its own users, not with
  * the whole deployment, and a local user costs one subscription. Each event is
  * serialised once per distinct frame and the same bytes are written to every recipient.
  */
@@ -106,6 +108,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
       presence: metrics.liveReceived.labels('presence'),
       typing: metrics.liveReceived.labels('typing'),
       reads: metrics.liveReceived.labels('reads'),
+      moderation: metrics.liveReceived.labels('moderation'),
     };
     this.deliveredMessages = metrics.delivered.labels('message.posted');
     sessions.listen({ closed: (session) => this.unregister(session) });
@@ -227,6 +230,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     if (kind === 'reads') return this.onReadMarker(userId, sub, m);
     if (kind === 'presence') return this.onOwnPresence(userId, sub, m);
     if (kind === 'rooms') return this.onUserEvent(userId, sub, m);
+    if (kind === 'moderation') return this.onModerationNews(userId, sub, m);
     this.received.user.inc();
     if (this.userSubs.get(userId) === sub) this.drop(m, `unknown kind of user subject: ${kind}`);
   }
@@ -532,6 +536,19 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
               this.s.live.roomSubjectKind(m.subject) === 'presence' ? this.onRoomPresence(follow, m) : this.onRoomTyping(follow, m),
             );
     }
+  }
+
+  /**
+   * Moderation news for the user (the moderation service publishes `{ event, data }`: warned,
+   * muted, unmuted, role; reports for moderators): checked whole, then to every authenticated
+   * connection of theirs with position 0 (not a chat-stream position). Anything else is dropped.
+   */
+  private onModerationNews(userId: string, sub: Subscription, m: Msg) {
+    this.received.moderation.inc();
+    if (this.userSubs.get(userId) !== sub) return;
+    const news = toModerationNews(decodeJson(m.data));
+    if (!news) return this.drop(m, 'not moderation news', 'live.moderation');
+    this.sendCounted(this.index.connectionsOf(userId), news, 0);
   }
 
   /** The user's own presence choice changed (presence publishes): to every connection of theirs. */

@@ -375,7 +375,7 @@ describe('resume - a client back from offline gets every missed event once, in o
     const seen = await post('d-room', bob.user, 'seen');
     await c.waitForFrame('message.posted', (_m, p) => p === seen.position);
     await c.close();
-    const missed = await post('d-room', bob.user, 'missed');
+    const missed = await post('d-room', bob.user, '**missed** :wave:');
     await post('d-other', bob.user, 'never hers');
     const del = (roomId: string) => {
       memberships.get(ada.user.userId)?.delete(roomId);
@@ -387,6 +387,8 @@ describe('resume - a client back from offline gets every missed event once, in o
     const reply = await back.request('auth', { token: ada.token, resumeFrom: seen.position });
     expect(reply.resume).toMatchObject({ status: 'resumed', replayed: 2 });
     expect(chatEvents(back).map(brief)).toEqual([`${missed.position} message.posted d-room`, `${deleted} room.deleted d-room`]);
+    // A replayed post is rendered like a live one (docs/protocol.md, Formatting).
+    expect(chatEvents(back)[0].data).toMatchObject({ body: '**missed** :wave:', html: '<p><strong>missed</strong> 👋</p>' });
   });
 
   it('retention removed events after resumeFrom (a missing position in the window): reload (purged)', async () => {

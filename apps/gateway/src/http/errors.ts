@@ -3,6 +3,11 @@ import { httpStatusOf } from '@chat/platform';
 
 /** Largest HTTP request body the gateway reads. */
 export const MAX_HTTP_BODY_BYTES = 16 * 1024;
+/**
+ * Largest body of `PUT /api/moderation/filters`: a whole filter configuration (10,000 words
+ * and more) does not fit the 64 KiB WebSocket frame nor the general limit.
+ */
+export const MAX_FILTERS_BODY_BYTES = 1024 * 1024;
 
 /**
  * Maps anything thrown while serving an HTTP request to a status and a typed error body.
@@ -12,9 +17,13 @@ export const MAX_HTTP_BODY_BYTES = 16 * 1024;
 export function toHttpError(err: unknown, status: number | undefined, cause?: unknown): { status: number; body: ErrorBody } {
   if (err instanceof ChatError) return { status: httpStatusOf[err.code], body: err.toBody() };
   const type = (cause as { type?: unknown } | undefined)?.type ?? (err as { type?: unknown } | undefined)?.type;
+  // body-parser says which limit was exceeded (routes may have their own).
+  const limit = (cause as { limit?: unknown } | undefined)?.limit ?? (err as { limit?: unknown } | undefined)?.limit;
   switch (true) {
-    case status === 413 || type === 'entity.too.large':
-      return { status: 413, body: { code: 'FRAME_TOO_LARGE', message: `request body is larger than ${MAX_HTTP_BODY_BYTES} bytes` } };
+    case status === 413 || type === 'entity.too.large': {
+      const bytes = typeof limit === 'number' ? limit : MAX_HTTP_BODY_BYTES;
+      return { status: 413, body: { code: 'FRAME_TOO_LARGE', message: `request body is larger than ${bytes} bytes` } };
+    }
     case type === 'entity.parse.failed' || (status === 400 && cause instanceof SyntaxError):
       return { status: 400, body: { code: 'BAD_REQUEST', message: 'request body is not valid JSON' } };
     case status === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported':

@@ -48,7 +48,12 @@ export class LocalOps {
     const since = this.sessions.recentRevocations.mark();
     // Signature, expiry, and that the login session still exists (one KV get).
     const token = await this.sessionCheck.verifyAccess(req.token);
-    if (!token.ok) return token;
+    if (!token.ok) {
+      // Banned from the server: the connection ends after the reply, with the close code that says "do not reconnect".
+      if (token.error.code === 'SERVER_BANNED')
+        session.closeAfterReply = { code: WsCloseCodes.serverBanned, reason: 'banned from this server' };
+      return token;
+    }
     if (session.closed) return fail('UNAVAILABLE', 'connection closed');
     // Checked after the await: of two auths sent at once, the first to get here begins.
     if (session.state === 'authenticating') return fail('CONFLICT', 'authentication is already in progress on this connection');

@@ -16,6 +16,12 @@ describe('frames - parseFrame', () => {
     });
   });
 
+  it('refuses heldReportId on message.send: only the moderation service approves a held message (rooms.post)', () => {
+    const data = { roomId: 'general', clientMsgId: 'c-1', body: 'hi', heldReportId: '33333333-3333-4333-8333-333333333333' };
+    const r = parse({ type: 'req', id: 'a1', op: 'message.send', data });
+    expect(r).toMatchObject({ ok: false, id: 'a1', error: { code: 'BAD_REQUEST' } });
+  });
+
   it('accepts ops without data fields with data absent or empty', () => {
     expect(parse({ type: 'req', id: 'p', op: 'ping' })).toEqual({ ok: true, id: 'p', op: 'ping', data: {} });
     expect(parse({ type: 'req', id: 'p', op: 'rooms.list', data: {} })).toEqual({ ok: true, id: 'p', op: 'rooms.list', data: {} });

@@ -14,8 +14,16 @@ import { isDue, lifetimeOf, renewLeadMs, usableStored } from './renewal';
 // ACCOUNT_DISABLED) ends: `onLost`.
 
 const LOCK = 'chat-refresh';
-/** Errors after which the session is over (anything else may pass: the server may be restarting). */
-const FATAL = new Set(['SESSION_REVOKED', 'ACCOUNT_DISABLED', 'UNAUTHENTICATED', 'AUTH_FAILED', 'BAD_REQUEST', 'FORBIDDEN']);
+/** Errors after which the session is over (anything else may pass: the server may be restarting). SERVER_BANNED: a server ban. */
+const FATAL = new Set([
+  'SESSION_REVOKED',
+  'ACCOUNT_DISABLED',
+  'SERVER_BANNED',
+  'UNAUTHENTICATED',
+  'AUTH_FAILED',
+  'BAD_REQUEST',
+  'FORBIDDEN',
+]);
 
 let lost: (err: ChatClientError) => void = () => undefined;
 let inFlight: Promise<Session | null> | null = null;

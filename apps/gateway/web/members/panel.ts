@@ -3,6 +3,7 @@ import { LIMITS as Limits } from '../limits';
 import { act, errorBox, h, plural, shortTime, showError, toast } from '../dom';
 import { client, el, isAdmin, me, myRole, state } from '../state';
 import { applyPresence, onPresenceRendered, presenceOf, renderPresence, statusBits } from '../presence/status';
+import { mayModerate, openUserCard } from '../moderation/user-card';
 
 // The open room's members (`room.members`, paged: "load more"), each with what my role allows
 // on them: make admin / member and transfer ownership (owner), kick and ban with a reason
@@ -238,6 +239,9 @@ function memberItem(roomId: string, m: MemberView) {
     button('member-ban', 'Ban', () => sanctionForm(row, roomId, m, 'ban'));
   }
   if (owner && m.role !== 'owner') button('member-transfer', 'Make owner', () => transferForm(row, roomId, m));
+  // Warn, mute, disconnect, ban (server staff); mute in this room (its owner and admins).
+  if (mayModerate(m.userId, roomId))
+    button('member-moderate', 'Moderate…', () => openUserCard({ userId: m.userId, username: m.username }, roomId));
   return row;
 }
 

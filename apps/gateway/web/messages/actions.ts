@@ -5,6 +5,8 @@ import { client, el, me, state } from '../state';
 import { fillMessage, mayDelete, mayEdit, pending, setMessageActions } from './message';
 import { applyReaction } from './reactions';
 import { jumpToMessage } from './view';
+import { openReportDialog } from '../moderation/report';
+import { openUserCard } from '../moderation/user-card';
 
 // What a person does to a message (reply, react, edit, delete) and how the changes others make
 // arrive (message.edited, message.deleted, reaction.added, reaction.removed). A change is
@@ -47,7 +49,7 @@ export function onEdited(d: WsEvents['message.edited']) {
   for (const m of copiesOf(d.roomId, d.messageId)) {
     // A deletion is final, and an edit older than the one shown changes nothing.
     if (m.deleted || (m.editedAt && m.editedAt > d.editedAt)) continue;
-    Object.assign(m, { body: d.body, mentions: d.mentions, editedAt: d.editedAt });
+    Object.assign(m, { body: d.body, mentions: d.mentions, html: d.html, editedAt: d.editedAt });
   }
   redraw(d.roomId, d.messageId);
   recountIfUnread(d.roomId);
@@ -55,7 +57,14 @@ export function onEdited(d: WsEvents['message.edited']) {
 
 export function onDeleted(d: WsEvents['message.deleted']) {
   for (const m of copiesOf(d.roomId, d.messageId))
-    Object.assign(m, { body: '', replyTo: null, mentions: [], reactions: [], deleted: { by: d.by, reason: d.reason, time: d.time } });
+    Object.assign(m, {
+      body: '',
+      html: '',
+      replyTo: null,
+      mentions: [],
+      reactions: [],
+      deleted: { by: d.by, reason: d.reason, time: d.time },
+    });
   if (pending.editing?.messageId === d.messageId) pending.editing = null;
   if (pending.deleting === d.messageId) pending.deleting = null;
   if (state.replyTo?.messageId === d.messageId) setReplyTo(null);
@@ -232,4 +241,6 @@ setMessageActions({
   confirmDelete: (m, button, errorEl) => void confirmDelete(m, button, errorEl),
   cancelDelete,
   jumpTo: (roomId, position, messageId) => void jumpToMessage(roomId, position, messageId),
+  report: openReportDialog,
+  moderate: (m) => openUserCard({ userId: m.senderId, username: m.senderName }, m.roomId),
 });

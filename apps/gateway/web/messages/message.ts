@@ -4,6 +4,7 @@ import { linkParts } from './links';
 import { mentionRanges } from './mention-match';
 import { reactedText } from './reactions';
 import { isAdmin, isConversation, me, state } from '../state';
+import { mayModerate } from '../moderation/user-card';
 
 // How one message is drawn: the quote of the message it answers, the sender and time with
 // "(edited)", the text with its mentions marked, or a tombstone; its reactions; and the
@@ -21,6 +22,10 @@ export interface MessageActions {
   confirmDelete(m: MessageView, button: HTMLButtonElement, errorEl: HTMLElement): void;
   cancelDelete(): void;
   jumpTo(roomId: string, position: number, messageId: string): void;
+  /** Report the message to the moderators (moderation/report.ts). */
+  report(m: MessageView): void;
+  /** Open the sender's moderation card (server staff; a room's owner and admins). */
+  moderate(m: MessageView): void;
 }
 
 let actions: MessageActions | null = null;
@@ -73,7 +78,7 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
           ? h('span', { class: 'edited muted', testid: 'message-edited', title: `edited ${fullTime(m.editedAt)}`, text: '(edited)' })
           : null,
       ),
-      m.deleted ? tombstone(m) : editing ? editor(m) : bodyEl(m.body, m.mentions),
+      m.deleted ? tombstone(m) : editing ? editor(m) : bodyEl(m.body, m.mentions, m.html),
       m.reactions?.length && !m.deleted ? reactionsEl(m) : null,
       m.deleted || editing ? null : pending.deleting === m.messageId ? deleteConfirm(m) : actionsEl(m),
     ].filter((c): c is HTMLElement => !!c),
@@ -90,8 +95,16 @@ function tombstone(m: MessageView) {
   });
 }
 
-/** The text, with each `@name` of a mentioned member marked and http(s) links made clickable (DOM nodes only, never HTML). */
-export function bodyEl(body: string, mentions: Mention[]): HTMLElement {
+/**
+ * The text. Formatted from the server's `html` (docs/protocol.md, Formatting) when there is one:
+ * that field is safe by construction (the server escapes all text and emits only a fixed set of
+ * tags, links http(s)/mailto only), and it is the only HTML this page ever parses. Mentions of
+ * the reader are then marked, and test ids set. Without it (the own message shown from its ack,
+ * before the stored copy arrives; an older server), the plain text with each `@name` of a
+ * mentioned member marked and http(s) links made clickable, built as DOM nodes.
+ */
+export function bodyEl(body: string, mentions: Mention[], html?: string): HTMLElement {
+  if (html) return formattedEl(html);
   const div = h('div', { class: 'body', testid: 'message-body' });
   let at = 0;
   for (const r of mentionRanges(body, mentions)) {
@@ -107,6 +120,24 @@ export function bodyEl(body: string, mentions: Mention[]): HTMLElement {
     at = r.end;
   }
   if (at < body.length) div.append(...textWithLinks(body.slice(at)));
+  return div;
+}
+
+function formattedEl(html: string): HTMLElement {
+  const div = h('div', { class: 'body formatted', testid: 'message-body' });
+  // A <template> parses without running anything or loading anything (inert document).
+  const template = document.createElement('template');
+  template.innerHTML = html;
+  div.append(template.content);
+  const self = myId();
+  for (const span of div.querySelectorAll<HTMLElement>('span.mention')) {
+    span.dataset.testid = 'mention';
+    if (span.dataset.userId === self) span.classList.add('me');
+  }
+  for (const a of div.querySelectorAll<HTMLAnchorElement>('a[href]')) {
+    a.classList.add('link');
+    a.dataset.testid = 'message-link';
+  }
   return div;
 }
 
@@ -191,6 +222,8 @@ function actionsEl(m: MessageView) {
     react,
     mayEdit(m) ? button('edit', '✎', 'Edit', () => actions?.startEdit(m)) : null,
     mayDelete(m) ? button('delete', '🗑', 'Delete', () => actions?.askDelete(m)) : null,
+    m.senderId !== myId() ? button('report', '⚑', 'Report to the moderators', () => actions?.report(m)) : null,
+    mayModerate(m.senderId, m.roomId) ? button('moderate', '🛡', `Moderate ${m.senderName}`, () => actions?.moderate(m)) : null,
   );
 }
 

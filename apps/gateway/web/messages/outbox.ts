@@ -1,5 +1,8 @@
 import type { MessageView, PostAck } from '@chat/contracts';
+import { ChatClientError } from '@chat/client';
 import { codeOf, h, showError, toastError } from '../dom';
+import { durationText, retryAfterOf } from '../moderation/format';
+import { refreshStandingSoon } from '../moderation/standing';
 import { client, el, me, state, type OutboxItem } from '../state';
 import { newClientMsgId } from '../session';
 import { addMessages, jumpToPresent, nearBottom, scrollToBottom } from './view';
@@ -76,13 +79,23 @@ async function sendItem(item: OutboxItem) {
     }
   } catch (err) {
     if (!state.outbox.includes(item)) return;
-    if (RETRYABLE.has(codeOf(err))) {
+    const code = codeOf(err);
+    if (code === 'HELD_FOR_REVIEW') {
+      // Not posted, not refused: a moderator decides. Approved, it arrives as my message (same clientMsgId) and settles this.
+      item.state = 'held';
+      item.error = err;
+    } else if (RETRYABLE.has(code)) {
       item.state = 'queued';
       item.error = null;
-      // Still connected (a backend was slow or we were rate limited): retry after a pause.
-      if (state.client === conn && conn.ready)
-        setTimeout(() => item.state === 'queued' && state.client?.ready && sendItem(item), Math.min(10_000, 500 * 2 ** item.attempts));
+      // Still connected (a backend was slow or we were rate limited): retry after a pause, the
+      // one the refusal names when it does (moderation's rate limit, slow mode).
+      const named = code === 'RATE_LIMITED' ? retryAfterOf(err instanceof ChatClientError ? err.reason : null) : null;
+      const wait = named !== null ? Math.min(named + 100, 10 * 60_000) : Math.min(10_000, 500 * 2 ** item.attempts);
+      item.retryAt = named !== null ? Date.now() + wait : undefined;
+      if (state.client === conn && conn.ready) setTimeout(() => item.state === 'queued' && state.client?.ready && sendItem(item), wait);
     } else {
+      // Muted: the composer says until when once my standing is read again.
+      if (code === 'MUTED') refreshStandingSoon();
       item.state = 'failed';
       item.error = err;
       // Shown inline under the message; a toast too when it is not the open room's.
@@ -124,7 +137,8 @@ export function renderPending() {
           h('span', { class: 'sender', text: me()?.username ?? '' }),
           h('span', {
             class: 'time muted',
-            text: item.state === 'failed' ? 'not sent' : state.client?.ready ? 'sending…' : 'waiting for connection…',
+            testid: 'pending-status',
+            text: pendingStatus(item),
           }),
         ),
         item.replyTo
@@ -155,11 +169,34 @@ export function renderPending() {
               ),
             )
           : null,
+        item.state === 'held'
+          ? h(
+              'div',
+              { class: 'send-held', testid: 'held-notice', role: 'status' },
+              h('span', { text: 'Waiting for a moderator: this message is held for review and is posted if they approve it.' }),
+              ' ',
+              h(
+                'button',
+                { type: 'button', class: 'link-button', testid: 'dismiss-held', onclick: () => removeFromOutbox(item) },
+                'dismiss',
+              ),
+            )
+          : null,
       ),
     ),
   );
   // An error line makes the entry taller: keep the reader at the bottom to see it.
   if (stick) scrollToBottom();
+}
+
+function pendingStatus(item: OutboxItem): string {
+  if (item.state === 'failed') return 'not sent';
+  if (item.state === 'held') return 'held for review';
+  if (!state.client?.ready) return 'waiting for connection…';
+  // Rate limited: sent again when the refusal said (slow mode, moderation's limit).
+  if (item.state === 'queued' && item.retryAt && item.retryAt > Date.now())
+    return `too fast: sending again in ${durationText(item.retryAt - Date.now())}`;
+  return 'sending…';
 }
 
 function retryFailed(item: OutboxItem) {

@@ -6,8 +6,8 @@ const REPLY_EXCERPT_CHARS = 200;
 
 /**
  * The caller's own message as the tab shows it once `message.send` / `dm.send` acknowledged it,
- * until the `message.posted` event (or a page) brings the stored copy: the quote as sent and no
- * mentions (the server works them out).
+ * until the `message.posted` event (or a page) brings the stored copy: the quote as sent, no
+ * mentions and no html (the server works them out).
  */
 export function ownMessage(ack: PostAck, body: string, replyTo?: MessageView | null): MessageView {
   const user = me()!;
@@ -28,6 +28,8 @@ export function ownMessage(ack: PostAck, body: string, replyTo?: MessageView | n
         }
       : null,
     mentions: [],
+    // The page has no markdown renderer (the server makes html): shown as plain text until the copy arrives.
+    html: '',
     time: ack.time,
     position: ack.position,
     editedAt: null,

@@ -8,6 +8,7 @@ import { Timeline } from '../timeline';
 import { renderSidebar } from '../rooms/sidebar';
 import { renderSide } from '../side';
 import { renderPending, settleOutbox } from './outbox';
+import { muteNote } from '../moderation/standing';
 import { countPosted, dividerFor, maybeMarkRead } from '../reads/unread';
 import { dayInText, dayKey, dayLabel } from './days';
 import { fillMessage, messageEl, pending } from './message';
@@ -97,23 +98,27 @@ export function renderRoomHeader() {
 
 export function updateComposer() {
   const id = state.currentRoomId;
-  const can = mayPost(id);
+  const muted = mayPost(id) ? muteNote(id) : null;
+  const can = mayPost(id) && !muted;
   const room = state.rooms.get(id ?? '');
   // Writing stays possible while reconnecting: the message waits in the outbox.
   el.input.disabled = !can;
   el.send.disabled = !can;
-  const announcement = !!room?.myRole && !can;
-  el.composerNote.hidden = !announcement;
-  el.composerNote.textContent = announcement ? 'Only admins can post in this announcement room.' : '';
-  el.input.placeholder = can
-    ? state.client?.ready
-      ? 'Write a message…'
-      : 'Write a message… (sent when reconnected)'
-    : announcement
-      ? 'Only admins can post here'
-      : id
-        ? 'Join the room to post'
-        : 'Pick a room';
+  const announcement = !!room?.myRole && !mayPost(id);
+  el.composerNote.hidden = !announcement && !muted;
+  el.composerNote.textContent = muted ?? (announcement ? 'Only admins can post in this announcement room.' : '');
+  el.composerNote.dataset.kind = muted ? 'muted' : announcement ? 'announcement' : '';
+  el.input.placeholder = muted
+    ? 'You are muted here'
+    : can
+      ? state.client?.ready
+        ? 'Write a message…'
+        : 'Write a message… (sent when reconnected)'
+      : announcement
+        ? 'Only admins can post here'
+        : id
+          ? 'Join the room to post'
+          : 'Pick a room';
 }
 
 export async function openRoom(roomId: string, { fromList = false, anchor }: { fromList?: boolean; anchor?: Anchor } = {}) {
@@ -573,10 +578,12 @@ export function onMessage(m: MessageView) {
   }
   const current = m.roomId === state.currentRoomId;
   const stick = current && (nearBottom() || m.senderId === me()?.userId);
-  // My own message may be here already, drawn from the send's reply, which has no mentions.
+  // My own message may be here already, drawn from the send's reply, which has no mentions and
+  // no html (the server makes both): take them from the stored copy, unless an edit came first.
   const ours = known ? tl.find(m.messageId) : undefined;
-  if (ours && !ours.mentions.length && m.mentions.length) {
+  if (ours && !ours.deleted && !ours.editedAt && (!ours.html || (!ours.mentions.length && m.mentions.length))) {
     ours.mentions = m.mentions;
+    ours.html = m.html ?? '';
     const node = state.messageEls.get(m.messageId);
     if (node && current) fillMessage(node, ours);
   }

@@ -4,6 +4,8 @@ import { LIMITS as Limits } from '../limits';
 import { act, codeOf, errorBox, field, fullTime, h, openDialog, showError } from '../dom';
 import { client, el, me, state } from '../state';
 import { CHOSEN_LABELS, STATUS_LABELS, cleanStatusText, lastSeenText } from './format';
+import { isStaff } from '../moderation/standing';
+import { openUserCard } from '../moderation/user-card';
 
 // Statuses: my own choice (`presence.set`; `presence.mine` keeps every tab and device in step),
 // my contacts' statuses (`presence.contacts` on every connection, then `presence.changed`),
@@ -259,6 +261,21 @@ function personRow(u: PresenceView, testid: string) {
       { class: 'person-line' },
       h('span', { class: 'person-name', text: u.username }),
       u.userId === me()?.userId ? h('span', { class: 'muted you', text: '(you)' }) : null,
+      // Server staff moderate anyone they see listed.
+      isStaff() && u.userId !== me()?.userId
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'icon-button person-moderate',
+              testid: 'person-moderate',
+              title: `Moderate ${u.username}`,
+              'aria-label': `Moderate ${u.username}`,
+              onclick: () => openUserCard({ userId: u.userId, username: u.username }, null),
+            },
+            '🛡',
+          )
+        : null,
     ),
     rest.length ? h('span', { class: 'person-status' }, ...rest) : null,
   );

@@ -4,6 +4,8 @@ import { client, el, isAdmin, myRole, roomTitle, state } from '../state';
 import { dropRoom, leaveRoom, roomChanged } from './sidebar';
 import { limitInput, postPolicySelect, VISIBILITY_HINT, visibilitySelect } from './create';
 import { openStatsDialog } from './stats';
+import { openRoomModeration } from '../moderation/room';
+import { isStaff } from '../moderation/standing';
 
 /** The longest slow mode a room may have, in seconds (Limits.slowModeSecondsMax). */
 const SLOW_MODE_MAX_S = 21_600;
@@ -100,6 +102,15 @@ function draw(d: RoomDetails) {
     const stats = h('button', { type: 'button', testid: 'open-stats', onclick: () => openStatsDialog(d.roomId) }, 'Statistics…');
     parts.push(h('div', { class: 'panel-actions' }, stats));
   }
+  // The room's filters and mutes: its owner and admins, and server staff.
+  if (isAdmin(d.roomId) || isStaff())
+    parts.push(
+      h(
+        'div',
+        { class: 'panel-actions' },
+        h('button', { type: 'button', testid: 'open-room-moderation', onclick: () => openRoomModeration(d.roomId) }, 'Filters and mutes…'),
+      ),
+    );
   const actions = h('div', { class: 'panel-actions' });
   if (role) {
     const leave = h('button', { type: 'button', testid: 'details-leave' }, 'Leave room') as HTMLButtonElement;

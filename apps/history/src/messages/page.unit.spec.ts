@@ -50,6 +50,7 @@ describe('history page - toPage', () => {
       body: 'm5',
       replyTo: null,
       mentions: [],
+      html: '<p>m5</p>',
       time: '2030-01-01T00:00:05.000Z',
       position: 5,
       editedAt: null,
@@ -60,6 +61,12 @@ describe('history page - toPage', () => {
 });
 
 describe('history page - toView', () => {
+  it('renders the body with its mentions as HTML (docs/protocol.md, Formatting)', () => {
+    const v = toView(row(4, { body: '**hi** @ann :wave: <b>x</b>', mentions: [{ userId: ann, username: 'ann' }] }));
+    expect(v.html).toBe(`<p><strong>hi</strong> <span class="mention" data-user-id="${ann}">@ann</span> 👋 &lt;b&gt;x&lt;/b&gt;</p>`);
+    expect(v.body).toBe('**hi** @ann :wave: <b>x</b>');
+  });
+
   const reply = { messageId: row(1).messageId, position: 1, senderId: ann, senderName: 'ann-then', excerpt: 'old text' };
 
   it('shows a reply with the quoted message as it is now, and "" once it is gone', () => {
@@ -80,7 +87,16 @@ describe('history page - toView', () => {
       }),
       { reactions: new Map([[row(3).messageId, [{ emoji: '👍', count: 1, userIds: [ann] }]]]), quotes: new Map() },
     );
-    expect(v).toMatchObject({ body: '', replyTo: null, mentions: [], reactions: [], editedAt: null, position: 3, senderName: 'ann' });
+    expect(v).toMatchObject({
+      body: '',
+      html: '',
+      replyTo: null,
+      mentions: [],
+      reactions: [],
+      editedAt: null,
+      position: 3,
+      senderName: 'ann',
+    });
     expect(v.deleted).toEqual({ by: { userId: ann, username: 'ann' }, reason: 'author', time: time.toISOString() });
   });
 });

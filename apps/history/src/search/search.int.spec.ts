@@ -60,6 +60,7 @@ describe('history service - message.search', () => {
       messageId: id,
       roomId: 'lobby',
       body: '明天开会吗？',
+      html: '<p>明天开会吗？</p>',
       senderId: ann,
       editedAt: null,
       deleted: null,

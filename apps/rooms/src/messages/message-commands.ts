@@ -1,12 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ChatError, type EventContext, type MessageView, type Subjects } from '@chat/contracts';
+import { ChatError, MODERATION_USER, type EventContext, type MessageView, type Subjects } from '@chat/contracts';
 import { AppendRefused, JetStreamAdapter, RpcClient } from '@chat/messaging';
 import { CONFIG, SUBJECTS, isServerAdmin } from '@chat/platform';
 import type { RoomsConfig } from '../config';
+import { isLive } from '../room/room';
+import { roomNotFound } from '../room/room.decide';
 import { RoomStore } from '../room/room.store';
 import { MessageLookup } from './message-lookup';
-import { decideMessage, messageAccess, type MessageCommand } from './message.decide';
+import { decideMessage, decideModeratorDelete, messageAccess, type MessageCommand } from './message.decide';
 import { acceptedBody, checkRequest } from './moderation-verdict';
 
 /** What a change to a message answers: the message and the change's own stream position. */
@@ -25,6 +27,8 @@ export interface MessageAck {
  */
 @Injectable()
 export class MessageCommandHandler {
+  private readonly log = new Logger(MessageCommandHandler.name);
+
   constructor(
     private readonly store: RoomStore,
     private readonly js: JetStreamAdapter,
@@ -54,6 +58,30 @@ export class MessageCommandHandler {
       { type: 'DeleteMessage', roomId: req.roomId, messageId: req.messageId, actor: caller(req), serverAdmin },
       correlationId,
     );
+  }
+
+  /**
+   * `rooms.moderatorDelete`: the moderation service removes a message on a rule's verdict
+   * (decideModeratorDelete). History answers a room's members: it is asked as one of them (any
+   * member sees every message of the room), so private rooms and conversations work too.
+   */
+  async moderatorDelete(
+    req: { roomId: string; messageId: string; reason: string; rule: string },
+    correlationId: string,
+  ): Promise<MessageAck> {
+    // A room this replica does not know yet may have just been created elsewhere: catch up once.
+    if (!isLive(this.store.get(req.roomId))) {
+      const latest = await this.store.latestVersion(req.roomId);
+      if (latest > this.store.versionOf(req.roomId)) await this.store.waitForVersion(req.roomId, latest);
+    }
+    const room = this.store.get(req.roomId);
+    const ctx: EventContext = { now: () => new Date(), newId: randomUUID, actor: { kind: 'service', id: 'moderation' }, correlationId };
+    if (!isLive(room)) throw roomNotFound(req.roomId);
+    const asker = room.members.keys().next().value ?? MODERATION_USER.userId;
+    const message = await this.messages.find(req.roomId, req.messageId, asker, correlationId);
+    const ack = await this.append(decideModeratorDelete(this.store.get(req.roomId), req, message, ctx));
+    this.log.log({ msg: 'message removed on a moderation rule', ...ack, rule: req.rule, reason: req.reason });
+    return ack;
   }
 
   react(

@@ -71,7 +71,7 @@ describe('rooms service - message lifecycle over NATS', () => {
   /** What history would hold for an accepted post (the double learns it from the stream). */
   async function remember(roomId: string, position: number): Promise<MessageView> {
     const e = (await onMessages(roomId, position)) as Extract<ChatEvent, { type: 'MessagePosted' }>;
-    const view: MessageView = { ...e.payload, time: e.time, position, editedAt: null, deleted: null, reactions: [] };
+    const view: MessageView = { ...e.payload, html: '', time: e.time, position, editedAt: null, deleted: null, reactions: [] };
     known.set(view.messageId, view);
     return view;
   }

@@ -1,6 +1,7 @@
 import {
   ChatError,
   Limits,
+  MODERATION_USER,
   makeEvent,
   type EventContext,
   type MessageDeleted,
@@ -98,6 +99,29 @@ export function decideMessage(room: Room | null, cmd: MessageCommand, message: M
     default:
       return assertNeverCommand(cmd);
   }
+}
+
+/**
+ * The moderation service removes a message on a rule's verdict (`rooms.moderatorDelete`): in any
+ * live room or conversation, whoever wrote it, as MODERATION_USER with reason `moderator` (the
+ * rule and its reason are in the moderation stream's MessageRedacted). NOT_FOUND for a missing
+ * room or message, and for a message already deleted (a repeated verdict: nothing to do).
+ */
+export function decideModeratorDelete(
+  room: Room | null,
+  req: { roomId: string; messageId: string },
+  message: MessageView | null,
+  ctx: EventContext,
+): MessageDeleted {
+  if (!isLive(room)) throw roomNotFound(req.roomId);
+  const target = liveMessage(message, req.roomId, req.messageId);
+  return makeEvent<MessageDeleted>(ctx, 'MessageDeleted', 1, {
+    messageId: target.messageId,
+    roomId: room.roomId,
+    byUserId: MODERATION_USER.userId,
+    byUsername: MODERATION_USER.username,
+    reason: 'moderator',
+  });
 }
 
 /**

@@ -1,7 +1,16 @@
-import { ChatError, Limits, decodeChatEvent, directRoomId, type EventContext, type MessageView, type UserView } from '@chat/contracts';
+import {
+  ChatError,
+  Limits,
+  MODERATION_USER,
+  decodeChatEvent,
+  directRoomId,
+  type EventContext,
+  type MessageView,
+  type UserView,
+} from '@chat/contracts';
 import { evolve, type Room } from '../room/room';
 import { decide, type RoomCommand } from '../room/room.decide';
-import { decideMessage, excerptOf, replyRefOf, type MessageCommand } from './message.decide';
+import { decideMessage, decideModeratorDelete, excerptOf, replyRefOf, type MessageCommand } from './message.decide';
 
 const u = (n: number, username: string) => ({ userId: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`, username });
 const owner = u(0xa, 'olga');
@@ -61,6 +70,7 @@ const message = (over: Partial<MessageView> = {}): MessageView => ({
   body: 'hello @dave',
   replyTo: null,
   mentions: [],
+  html: '',
   time: '2026-01-01T00:00:00.000Z',
   position: 5,
   editedAt: null,
@@ -292,5 +302,38 @@ describe('messages - what decideMessage writes, the chat decoder reads back', ()
     const events = [edit(author), del(owner), react(other), unreact(other)].map((c) => decideMessage(r, c, message(), ctx));
     expect(events.map((e) => e.type)).toEqual(['MessageEdited', 'MessageDeleted', 'ReactionAdded', 'ReactionRemoved']);
     for (const e of events) expect(decodeChatEvent(JSON.parse(JSON.stringify(e)))).toEqual({ ok: true, event: e });
+  });
+});
+
+describe('messages - deleted by the moderation service (rooms.moderatorDelete)', () => {
+  const ref = { roomId: R, messageId: M };
+  const codeOf = (f: () => unknown) => {
+    try {
+      f();
+      return 'OK';
+    } catch (err) {
+      return err instanceof ChatError ? err.code : 'THROWN';
+    }
+  };
+
+  it('any message of a live room, public or private, whoever wrote it: MessageDeleted by MODERATION_USER, reason moderator, readable by the decoder', () => {
+    for (const r of [staffed(), staffed({ visibility: 'private' })]) {
+      const e = decideModeratorDelete(r, ref, message({ senderId: owner.userId, senderName: owner.username }), ctx);
+      expect(e).toMatchObject({
+        type: 'MessageDeleted',
+        payload: { messageId: M, roomId: R, byUserId: MODERATION_USER.userId, byUsername: 'moderation', reason: 'moderator' },
+      });
+      expect(decodeChatEvent(JSON.parse(JSON.stringify(e)))).toMatchObject({ ok: true });
+    }
+  });
+
+  it('NOT_FOUND: no such room, a deleted room, an unknown or already deleted message, a message of another room', () => {
+    const deletedRoom = staffed({}, { type: 'DeleteRoom', roomId: R, actor: owner });
+    const deleted = message({ deleted: { by: author, reason: 'author', time: '2026-01-01T00:00:01.000Z' }, body: '' });
+    expect(codeOf(() => decideModeratorDelete(null, ref, message(), ctx))).toBe('NOT_FOUND');
+    expect(codeOf(() => decideModeratorDelete(deletedRoom, ref, message(), ctx))).toBe('NOT_FOUND');
+    expect(codeOf(() => decideModeratorDelete(staffed(), ref, null, ctx))).toBe('NOT_FOUND');
+    expect(codeOf(() => decideModeratorDelete(staffed(), ref, deleted, ctx))).toBe('NOT_FOUND');
+    expect(codeOf(() => decideModeratorDelete(staffed(), ref, message({ roomId: 'elsewhere' }), ctx))).toBe('NOT_FOUND');
   });
 });

@@ -2,6 +2,16 @@ import type { UserView } from '../views';
 import type { ModerationEventType, ReportKind, ReportState, ServerRole } from './events';
 import type { FilterConfig } from './filters';
 
+/**
+ * The moderation service when it acts on its own (a rule's verdict, e.g. a message removed by a
+ * subscriber): the `byUserId`/`byUsername` of the chat events it causes (MessageDeleted with
+ * reason `moderator`). Not an account: the id is outside the random UUIDs accounts get.
+ */
+export const MODERATION_USER: Readonly<UserView> = Object.freeze({
+  userId: '00000000-0000-0000-0000-00000000d0d0',
+  username: 'moderation',
+});
+
 /** A moderation command's answer: the position of the event it stored in the moderation stream. */
 export interface ModAck {
   position: number;

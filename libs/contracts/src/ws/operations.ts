@@ -207,7 +207,7 @@ export const WsOperations = {
   'mod.report.claim': forward({ dto: ReportRef, auth: true, rpc: 'moderation.claimReport', caller: 'user' }),
   'mod.report.resolve': forward({ dto: CloseReportRequest, auth: true, rpc: 'moderation.resolveReport', caller: 'user' }),
   'mod.report.dismiss': forward({ dto: CloseReportRequest, auth: true, rpc: 'moderation.dismissReport', caller: 'user' }),
-  'mod.audit': forward({ dto: AuditRequest, auth: true, rpc: 'moderation.audit', caller: 'user' }),
+  'mod.audit': forward({ dto: AuditRequest, auth: true, rpc: 'moderation.audit', caller: 'actor' }),
 };
 
 type OpTable = typeof WsOperations;

@@ -34,8 +34,8 @@ interface AboutUser {
  */
 export interface WsEvents {
   'message.posted': MessageView;
-  /** The author edited a message: its new text and mentions. */
-  'message.edited': { roomId: string; messageId: string; body: string; mentions: Mention[]; editedAt: string };
+  /** The author edited a message: its new text and mentions, and the text as HTML (MessageView.html). */
+  'message.edited': { roomId: string; messageId: string; body: string; mentions: Mention[]; html: string; editedAt: string };
   /** A message was deleted: drop its text, keep a tombstone. */
   'message.deleted': { roomId: string; messageId: string; by: UserView; reason: 'author' | 'moderator'; time: string };
   'reaction.added': { roomId: string; messageId: string; emoji: string; userId: string; username: string; time: string };
@@ -95,6 +95,16 @@ export interface WsEvents {
   'moderation.report': ReportView;
 }
 export type WsEventName = keyof WsEvents;
+
+/** The `moderation.*` events (news for one user, position 0). */
+export type ModerationNewsName = Extract<WsEventName, `moderation.${string}`>;
+/**
+ * What the moderation service publishes to `s.live.userModeration(userId)`: JSON
+ * `{ "event": "moderation.<name>", "data": {...} }`. Every gateway with a connection of that
+ * user checks it and sends it on to those connections as an event frame (position 0);
+ * anything else on that subject is dropped.
+ */
+export type UserModerationNews = { [E in ModerationNewsName]: { event: E; data: WsEvents[E] } }[ModerationNewsName];
 
 export interface WsRequestFrame<O extends WsOp = WsOp> {
   type: 'req';

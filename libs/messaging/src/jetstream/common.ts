@@ -26,10 +26,24 @@ export interface Delivered {
   /** The payload bytes as stored, so that a poison message can be kept verbatim. */
   raw?: Uint8Array;
   redelivered: boolean;
+  /**
+   * How many times the server has delivered this message to the consumer, this time included
+   * (1 the first time). Set on consumer deliveries; a handler that gives up after some
+   * attempts (moderation subscribers) reads it, since a redelivery may reach another replica.
+   */
+  deliveryCount?: number;
   /** Messages still pending for the consumer after this one (0 = caught up). */
   pending: number;
 }
 
 export function toDelivered(m: JsMsg): Delivered {
-  return { subject: m.subject, seq: m.seq, data: decodeJson(m.data), raw: m.data, redelivered: m.redelivered, pending: m.info.pending };
+  return {
+    subject: m.subject,
+    seq: m.seq,
+    data: decodeJson(m.data),
+    raw: m.data,
+    redelivered: m.redelivered,
+    deliveryCount: m.info.deliveryCount,
+    pending: m.info.pending,
+  };
 }

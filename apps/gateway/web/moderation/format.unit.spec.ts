@@ -1,0 +1,100 @@
+/// <reference types="jest" />
+import type { MuteView } from '@chat/contracts';
+import {
+  domainsText,
+  durationText,
+  lines,
+  muteFor,
+  optionalInt,
+  parseDomains,
+  retryAfterOf,
+  withMute,
+  withoutRetry,
+  wordsOf,
+  wordsText,
+} from './format';
+
+const mute = (over: Partial<MuteView>): MuteView => ({
+  muteId: 'm1',
+  userId: 'u1',
+  username: 'bea',
+  roomId: null,
+  until: '2030-01-01T00:10:00.000Z',
+  reason: 'spam',
+  by: null,
+  rule: 'strikes',
+  time: '2030-01-01T00:00:00.000Z',
+  ...over,
+});
+const at = (iso: string) => Date.parse(iso);
+
+describe('web moderation format - refusals', () => {
+  it('reads retryAfterMs from a refusal and leaves it out of what people read', () => {
+    const msg = 'muted in general until 10:00; retryAfterMs=42000';
+    expect(retryAfterOf(msg)).toBe(42_000);
+    expect(withoutRetry(msg)).toBe('muted in general until 10:00');
+    expect(retryAfterOf('no wait here')).toBeNull();
+    expect(retryAfterOf(undefined)).toBeNull();
+    expect(withoutRetry('plain')).toBe('plain');
+  });
+
+  it('says durations as a person would, rounding up', () => {
+    expect(durationText(400)).toBe('1 s');
+    expect(durationText(42_000)).toBe('42 s');
+    expect(durationText(61_000)).toBe('2 min');
+    expect(durationText(3_600_000)).toBe('1 h');
+    expect(durationText(3_900_000)).toBe('1 h 5 min');
+    expect(durationText(7 * 86_400_000)).toBe('7 days');
+  });
+});
+
+describe('web moderation format - mutes', () => {
+  it('a server-wide mute applies in every room, a room mute only in its room, an ended one nowhere', () => {
+    const server = mute({ muteId: 's' });
+    const room = mute({ muteId: 'r', roomId: 'general', until: '2030-01-01T01:00:00.000Z' });
+    const now = at('2030-01-01T00:05:00.000Z');
+    expect(muteFor([server], 'lounge', now)?.muteId).toBe('s');
+    expect(muteFor([room], 'lounge', now)).toBeNull();
+    expect(muteFor([server, room], 'general', now)?.muteId).toBe('r'); // the longer one
+    expect(muteFor([server], 'general', at('2030-01-01T00:10:00.000Z'))).toBeNull();
+  });
+
+  it('a new mute of the same scope replaces the previous one', () => {
+    const first = mute({ muteId: 'a' });
+    const other = mute({ muteId: 'b', roomId: 'general' });
+    const next = mute({ muteId: 'c' });
+    expect(withMute([first, other], next).map((m) => m.muteId)).toEqual(['b', 'c']);
+  });
+});
+
+describe('web moderation format - filter editor', () => {
+  it('words: one a line, repeats and blanks left out; a term in both boxes is blocked', () => {
+    expect(lines(' ass \n\nASS\n傻逼\n')).toEqual(['ass', '傻逼']);
+    const words = wordsOf('darn\nheck\n', 'heck\n傻逼');
+    expect(words).toEqual([
+      { term: 'darn', action: 'mask' },
+      { term: 'heck', action: 'block' },
+      { term: '傻逼', action: 'block' },
+    ]);
+    expect(wordsText({ words }, 'block')).toBe('heck\n傻逼');
+  });
+
+  it('domains: "<domain> <action>" a line, schemes and paths forgiven, bad lines named', () => {
+    const { domains, errors } = parseDomains(
+      'https://Example.com/path block\nbit.ly hold\nfoo.com maybe\nnot a domain allow\n\ngood.org allow',
+    );
+    expect(domains).toEqual([
+      { domain: 'example.com', action: 'block' },
+      { domain: 'bit.ly', action: 'hold' },
+      { domain: 'good.org', action: 'allow' },
+    ]);
+    expect(errors).toEqual([expect.stringMatching(/^line 3:/), expect.stringMatching(/^line 4:/)]);
+    expect(domainsText(domains)).toBe('example.com block\nbit.ly hold\ngood.org allow');
+  });
+
+  it('a number box: empty is null, a whole number is itself, anything else is NaN (refused by the server)', () => {
+    expect(optionalInt(' ')).toBeNull();
+    expect(optionalInt('12')).toBe(12);
+    expect(optionalInt('1.5')).toBeNaN();
+  });
+});

@@ -1,0 +1,225 @@
+import type { MuteView, ServerRole, UserView } from '@chat/contracts';
+import { act, errorBox, field, fullTime, h, openDialog, showError, toast } from '../dom';
+import { client, isAdmin, me, state } from '../state';
+import { MUTE_DURATIONS } from './format';
+import { remember } from './people';
+import { isServerAdmin, isStaff, scopeText } from './standing';
+
+// What moderators do to a person, from the people column, the member list or a message: server
+// staff warn, mute (in the room or on the whole server, for a time), disconnect (kick) and ban
+// from the server; administrators also give server roles. A room's owner and admins mute in
+// their room. The person's active mutes are listed with "unmute".
+
+const REASON_MAX = 300;
+
+/** May I open the moderation card of someone (in `roomId`)? Server staff anywhere; room owners and admins in their room. */
+export const mayModerate = (userId: string, roomId: string | null) =>
+  userId !== me()?.userId && (isStaff() || (!!roomId && !state.conversations.has(roomId) && isAdmin(roomId)));
+
+export function openUserCard(user: UserView, roomId: string | null) {
+  remember(user);
+  const staff = isStaff();
+  const inRoom = roomId && !state.conversations.has(roomId) && (staff || isAdmin(roomId)) ? roomId : null;
+  const sections: HTMLElement[] = [];
+  const mutes = h('section', { class: 'card-section', testid: 'user-mutes' }, h('p', { class: 'muted', text: 'Loading mutes…' }));
+  sections.push(mutes);
+  if (staff) sections.push(warnForm(user));
+  if (staff || inRoom) sections.push(muteForm(user, staff, inRoom, () => void loadMutes(user, inRoom, staff, mutes)));
+  if (staff) sections.push(sanctionForm(user, 'kick'), sanctionForm(user, 'ban'));
+  if (isServerAdmin()) sections.push(roleForm(user));
+  if (!sections.length) return;
+  openDialog('user-card', `Moderate ${user.username}`, h('div', { class: 'user-card', 'data-user-id': user.userId }, ...sections));
+  void loadMutes(user, inRoom, staff, mutes);
+}
+
+/** The person's active mutes I can see: server-wide and every room's for staff, the room's for its admins. */
+async function loadMutes(user: UserView, roomId: string | null, staff: boolean, box: HTMLElement) {
+  try {
+    const lists = await Promise.all([
+      staff ? client().request('mod.mutes', {}) : Promise.resolve({ mutes: [] as MuteView[] }),
+      roomId ? client().request('mod.mutes', { roomId }) : Promise.resolve({ mutes: [] as MuteView[] }),
+    ]);
+    const byId = new Map<string, MuteView>();
+    for (const l of lists) for (const m of l.mutes) if (m.userId === user.userId) byId.set(m.muteId, m);
+    const list = [...byId.values()];
+    box.replaceChildren(
+      h('h3', { text: 'Muted' }),
+      list.length
+        ? h('ul', { class: 'member-list' }, ...list.map((m) => muteRow(m, () => void loadMutes(user, roomId, staff, box))))
+        : h('p', { class: 'muted', testid: 'user-not-muted', text: 'Not muted.' }),
+    );
+  } catch (err) {
+    const error = errorBox('user-mutes-error');
+    showError(error, err);
+    box.replaceChildren(h('h3', { text: 'Muted' }), error);
+  }
+}
+
+/** One active mute with "Unmute" (also used by the moderation panel and the room settings). */
+export function muteRow(m: MuteView, after: () => void): HTMLElement {
+  const error = errorBox('unmute-error');
+  const unmute = h('button', { type: 'button', class: 'small', testid: 'unmute' }, 'Unmute') as HTMLButtonElement;
+  unmute.onclick = async () => {
+    const ack = await act(unmute, error, () =>
+      client().request('mod.unmute', { userId: m.userId, ...(m.roomId ? { roomId: m.roomId } : {}) }),
+    );
+    if (ack) {
+      toast(`Unmuted ${m.username} ${scopeText(m.roomId)}`);
+      after();
+    }
+  };
+  remember({ userId: m.userId, username: m.username }, m.by);
+  return h(
+    'li',
+    { class: 'member mod-row', testid: `mute-${m.username}`, 'data-user-id': m.userId, 'data-room-id': m.roomId ?? '' },
+    h('span', { class: 'person-name', text: m.username }),
+    h('span', {
+      class: 'muted small-text',
+      text: `${scopeText(m.roomId)} until ${fullTime(m.until)} · ${m.by ? `by ${m.by.username}` : `automatic${m.rule ? ` (${m.rule})` : ''}`}${m.reason ? ` · ${m.reason}` : ''}`,
+    }),
+    unmute,
+    error,
+  );
+}
+
+const reasonInput = (testid: string, required = false) =>
+  h('input', {
+    testid,
+    'data-field': 'reason',
+    maxlength: REASON_MAX,
+    placeholder: required ? 'reason (shown to them)' : 'reason (optional)',
+  }) as HTMLInputElement;
+
+function section(testid: string, title: string, ...content: HTMLElement[]): HTMLElement {
+  return h('form', { class: 'card-section dialog-form', testid, novalidate: true }, h('h3', { text: title }), ...content);
+}
+
+function warnForm(user: UserView) {
+  const reason = reasonInput('warn-reason', true);
+  const error = errorBox('warn-error');
+  const send = h('button', { type: 'submit', testid: 'warn-send' }, 'Warn') as HTMLButtonElement;
+  const form = section('user-warn', 'Warn', h('div', { class: 'row' }, reason, send), error);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!reason.value.trim()) return showError(error, new Error('a warning needs a reason'));
+    const ack = await act(send, error, () => client().request('mod.warn', { userId: user.userId, reason: reason.value.trim() }));
+    if (ack) {
+      reason.value = '';
+      toast(`Warned ${user.username}`);
+    }
+  });
+  return form;
+}
+
+function muteForm(user: UserView, staff: boolean, roomId: string | null, after: () => void) {
+  const scope = h(
+    'select',
+    { testid: 'mute-scope' },
+    roomId ? h('option', { value: roomId, text: scopeText(roomId) }) : null,
+    staff ? h('option', { value: '', text: 'on the whole server' }) : null,
+  ) as HTMLSelectElement;
+  const duration = h(
+    'select',
+    { testid: 'mute-duration', 'data-field': 'seconds' },
+    ...MUTE_DURATIONS.map((d) => h('option', { value: d.seconds, text: d.label })),
+  ) as HTMLSelectElement;
+  duration.value = '3600';
+  const reason = reasonInput('mute-reason');
+  const error = errorBox('mute-error');
+  const send = h('button', { type: 'submit', testid: 'mute-send' }, 'Mute') as HTMLButtonElement;
+  const form = section(
+    'user-mute',
+    'Mute',
+    h('div', { class: 'row' }, scope, duration),
+    reason,
+    h('div', { class: 'actions' }, send),
+    error,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const req = {
+      userId: user.userId,
+      seconds: Number(duration.value),
+      ...(scope.value ? { roomId: scope.value } : {}),
+      ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+    };
+    const ack = await act(send, error, () => client().request('mod.mute', req));
+    if (!ack) return;
+    reason.value = '';
+    toast(`Muted ${user.username} ${scopeText(ack.mute?.roomId ?? req.roomId ?? null)} until ${fullTime(ack.mute?.until ?? '')}`);
+    after();
+  });
+  return form;
+}
+
+function sanctionForm(user: UserView, kind: 'kick' | 'ban') {
+  const reason = reasonInput(`${kind}-reason`);
+  const error = errorBox(`${kind}-error`);
+  const label = kind === 'kick' ? `Disconnect ${user.username}` : `Ban ${user.username} from the server`;
+  const send = h('button', { type: 'submit', class: 'danger', testid: `${kind}-send` }, label) as HTMLButtonElement;
+  const hint =
+    kind === 'kick'
+      ? 'Closes their connections now; they may log in again.'
+      : 'Closes their connections and refuses their logins until unbanned (Moderation → Bans).';
+  const form = section(
+    `user-${kind}`,
+    kind === 'kick' ? 'Disconnect from the server' : 'Ban from the server',
+    h('p', { class: 'hint muted', text: hint }),
+    reason,
+    h('div', { class: 'actions' }, send),
+    error,
+  );
+  let armed = false;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    // A ban asks once more: the button turns into "Confirm".
+    if (kind === 'ban' && !armed) {
+      armed = true;
+      send.textContent = `Confirm: ban ${user.username}`;
+      return;
+    }
+    const req = { userId: user.userId, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
+    const ack = await act(send, error, () => client().request(kind === 'kick' ? 'mod.kick' : 'mod.ban', req));
+    if (!ack) return;
+    toast(kind === 'kick' ? `Disconnected ${user.username}` : `Banned ${user.username} from the server`);
+    form.closest('dialog')?.close();
+  });
+  return form;
+}
+
+function roleForm(user: UserView) {
+  const role = h(
+    'select',
+    { testid: 'role-select' },
+    h('option', { value: '', text: 'none' }),
+    h('option', { value: 'moderator', text: 'moderator' }),
+    h('option', { value: 'admin', text: 'administrator' }),
+  ) as HTMLSelectElement;
+  const error = errorBox('role-error');
+  const send = h('button', { type: 'submit', testid: 'role-send' }, 'Set role') as HTMLButtonElement;
+  const form = section('user-role', 'Server role', h('div', { class: 'row' }, role, send), error);
+  // The current role, when the roles list has it.
+  client()
+    .request('mod.roles', {})
+    .then(({ roles }) => {
+      const r = roles.find((x) => x.userId === user.userId);
+      role.value = r?.role ?? '';
+      if (r?.source === 'config') {
+        role.disabled = send.disabled = true;
+        form.append(h('p', { class: 'hint muted', text: 'Named in SERVER_ADMINS: an administrator by configuration.' }));
+      }
+    })
+    .catch(() => undefined);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = (role.value || null) as ServerRole | null;
+    const ack = await act(send, error, () => client().request('mod.role.set', { userId: user.userId, role: value }));
+    if (ack)
+      toast(
+        value
+          ? `${user.username} is now a server ${value === 'admin' ? 'administrator' : 'moderator'}`
+          : `${user.username} has no server role now`,
+      );
+  });
+  return form;
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  ChatError,
+  makeEvent,
+  type ServerRole,
+  type ServerRoleSet,
+  type ServerRoleView,
+  type Subjects,
+  type UserView,
+} from '@chat/contracts';
+import { RpcClient } from '@chat/messaging';
+import { CONFIG, SUBJECTS, isServerAdmin } from '@chat/platform';
+import type { ModerationConfig } from '../config';
+import { ModerationUsers } from '../access/users';
+import { ModerationLog } from '../log/moderation-log';
+import { PermissionsPort, type Caller } from '../ports';
+import { eventContext, store } from '../sanctions/commands';
+import { ModerationNews } from '../sanctions/news';
+import { decideSetRole, evolveRoles, roleViews, serverRoleOf, type GrantedRoles } from './roles';
+
+const STAFF: readonly ServerRole[] = ['admin', 'moderator'];
+
+/**
+ * Server roles as this replica folds them (ServerRoleSet), with SERVER_ADMINS on top, and the
+ * room-staff question asked of the rooms service. Answers from memory except requireRoomStaff.
+ */
+@Injectable()
+export class PermissionsService extends PermissionsPort {
+  readonly granted: GrantedRoles = new Map();
+  /** Last stored position of each user's role subject, for the setRole append's expected sequence. */
+  readonly lastRoleSeq = new Map<string, number>();
+
+  constructor(
+    private readonly log: ModerationLog,
+    private readonly rpc: RpcClient,
+    private readonly users: ModerationUsers,
+    private readonly news: ModerationNews,
+    @Inject(CONFIG) private readonly config: ModerationConfig,
+    @Inject(SUBJECTS) private readonly s: Subjects,
+  ) {
+    super();
+    log.onEvent(({ event, position }) => {
+      if (event.type !== 'ServerRoleSet') return;
+      evolveRoles(this.granted, event);
+      this.lastRoleSeq.set(event.payload.userId, position);
+    });
+  }
+
+  readonly isConfigAdmin = (username: string): boolean => isServerAdmin(this.config, username);
+
+  serverRole(userId: string, username: string): ServerRole | null {
+    return serverRoleOf(this.granted, this.isConfigAdmin, { userId, username });
+  }
+
+  requireServerRole(caller: Caller, roles: readonly ServerRole[] = STAFF): void {
+    const role = this.serverRole(caller.userId, caller.username);
+    if (role === null || !roles.includes(role))
+      throw new ChatError(
+        'FORBIDDEN',
+        roles.length === 1 && roles[0] === 'admin' ? 'server administrators only' : 'server moderators and administrators only',
+      );
+  }
+
+  async requireRoomStaff(caller: Caller, roomId: string, correlationId: string): Promise<void> {
+    if (this.serverRole(caller.userId, caller.username) !== null) return;
+    // NOT_FOUND for a room the caller cannot see comes back from rooms as it is.
+    const room = await this.rpc.callOrThrow('rooms.details', { userId: caller.userId, roomId }, { correlationId });
+    if (room.myRole !== 'owner' && room.myRole !== 'admin')
+      throw new ChatError('FORBIDDEN', `only the owner and admins of "${roomId}" or server staff may do this`);
+  }
+
+  /** The configured administrators whose accounts exist (looked up by name), in configuration order. */
+  async configAdmins(): Promise<UserView[]> {
+    const names = this.config.SERVER_ADMINS ? this.config.SERVER_ADMINS.split(',').map((n) => n.trim()) : [];
+    const found = await Promise.all(names.map((n) => this.users.byName(n).catch(() => null)));
+    return found.filter((u): u is UserView => u !== null);
+  }
+
+  async roleViews(): Promise<ServerRoleView[]> {
+    return roleViews(this.granted, await this.configAdmins());
+  }
+
+  /** Everyone with a server role (granted, and the configured administrators found): who gets report news. */
+  async staff(): Promise<UserView[]> {
+    return (await this.roleViews()).map(({ userId, username }) => ({ userId, username }));
+  }
+
+  /**
+   * moderation.setRole: administrators give or take a server role (not from a configured
+   * administrator). Appended expecting the user's role subject unchanged since the decision, so
+   * two administrators changing the same user at once get one CONFLICT. The user is told.
+   */
+  async setRole(actor: UserView, req: { userId: string; role?: ServerRole | null }, correlationId: string): Promise<{ position: number }> {
+    const role = req.role ?? null;
+    const target = await this.users.requireById(req.userId);
+    decideSetRole(this.granted, this.isConfigAdmin, this.serverRole(actor.userId, actor.username), target, role);
+    const event = makeEvent<ServerRoleSet>(eventContext(actor, correlationId), 'ServerRoleSet', 1, {
+      ...target,
+      role,
+      byUserId: actor.userId,
+      byUsername: actor.username,
+    });
+    const r = await store(this.log, this.s.moderation.role(target.userId), event, event.id, this.lastRoleSeq.get(target.userId) ?? 0);
+    this.news.send(target.userId, 'moderation.role', { role, by: actor, time: event.time });
+    return { position: r.seq };
+  }
+}

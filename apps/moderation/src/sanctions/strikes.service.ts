@@ -1,0 +1,139 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { makeEvent, type StrikeKind, type StrikeRecorded, type Subjects, type UserView } from '@chat/contracts';
+import { AppendRefused, JetStreamAdapter } from '@chat/messaging';
+import { CONFIG, SUBJECTS } from '@chat/platform';
+import type { ModerationConfig } from '../config';
+import { ModerationLog } from '../log/moderation-log';
+import { StrikesPort } from '../ports';
+import { ReportsService } from '../reports/reports.service';
+import { eventContext } from './commands';
+import { SanctionsService } from './sanctions.service';
+import { escalate, strikesWithin, validateStrikePolicy, type StrikePolicy } from './strikes';
+
+/** Attempts at storing a strike when another replica stored something for the same user meanwhile. */
+const STRIKE_ATTEMPTS = 5;
+
+export const strikePolicyOf = (c: ModerationConfig): StrikePolicy =>
+  validateStrikePolicy({
+    windowMs: c.MOD_STRIKE_WINDOW_HOURS * 3_600_000,
+    warnAt: c.MOD_STRIKES_WARN,
+    muteAt: c.MOD_STRIKES_MUTE,
+    banAt: c.MOD_STRIKES_BAN,
+    muteSeconds: c.MOD_STRIKE_MUTE_MINUTES * 60,
+  });
+
+/**
+ * Records strikes and escalates. A StrikeRecorded carries the user's count within the window
+ * (this one included), decided from this replica's fold and appended with the user subject's
+ * last position expected: if another replica stored something for the user meanwhile, the
+ * append is refused and the count decided again, so two replicas never store the same count.
+ * Then, by the thresholds (see `escalate`): a warning, a timed server mute, or a server ban
+ * for review with an `escalation` report. The escalation's events carry msgIds derived from
+ * the strike's id, so a retry stores each once.
+ */
+@Injectable()
+export class StrikesService extends StrikesPort {
+  private readonly logger = new Logger(StrikesService.name);
+  readonly policy: StrikePolicy;
+
+  constructor(
+    private readonly log: ModerationLog,
+    private readonly js: JetStreamAdapter,
+    private readonly sanctions: SanctionsService,
+    private readonly reports: ReportsService,
+    @Inject(SUBJECTS) private readonly s: Subjects,
+    @Inject(CONFIG) config: ModerationConfig,
+  ) {
+    super();
+    this.policy = strikePolicyOf(config);
+  }
+
+  /** The user's strikes within the window now. */
+  count(userId: string): number {
+    return strikesWithin(this.sanctions.strikes, userId, Date.now(), this.policy.windowMs);
+  }
+
+  async record(s: {
+    userId: string;
+    username: string;
+    kind: StrikeKind;
+    detail: string;
+    roomId: string | null;
+    rule: string | null;
+  }): Promise<void> {
+    const subject = this.s.moderation.user(s.userId);
+    for (let attempt = 1; ; attempt++) {
+      const event = makeEvent<StrikeRecorded>(eventContext(null), 'StrikeRecorded', 1, {
+        strikeId: '',
+        userId: s.userId,
+        username: s.username,
+        kind: s.kind,
+        detail: s.detail,
+        roomId: s.roomId,
+        count: this.count(s.userId) + 1,
+        rule: s.rule,
+      });
+      event.payload.strikeId = event.id;
+      try {
+        await this.log.appendAndApply(subject, event, event.id, this.sanctions.lastSeq.get(subject) ?? 0);
+      } catch (err) {
+        if (!(err instanceof AppendRefused && err.reason === 'wrong-last-sequence') || attempt >= STRIKE_ATTEMPTS) throw err;
+        // Another replica stored something for this user: catch up with it, then count again.
+        const last = await this.js.lastOnSubject(this.s.streams.moderation.name, subject);
+        if (last) await this.log.waitFor(last.seq);
+        continue;
+      }
+      await this.escalate({ userId: s.userId, username: s.username }, event);
+      return;
+    }
+  }
+
+  private async escalate(user: UserView, strike: StrikeRecorded): Promise<void> {
+    const { count, strikeId } = strike.payload;
+    const step = escalate(count, this.policy, {
+      banned: this.sanctions.isServerBanned(user.userId),
+      serverMuted: this.sanctions.isServerMuted(user.userId),
+    });
+    const hours = this.policy.windowMs / 3_600_000;
+    const why = `${count} strikes within ${hours} h`;
+    switch (step) {
+      case null:
+        return;
+      case 'warn':
+        await this.sanctions.storeWarning(
+          null,
+          user,
+          `${why}; more will mute you`,
+          'strikes',
+          strike.correlationId,
+          `strike-warn:${strikeId}`,
+        );
+        return;
+      case 'mute':
+        await this.sanctions.storeMute(
+          null,
+          user,
+          null,
+          this.policy.muteSeconds,
+          why,
+          'strikes',
+          strike.correlationId,
+          `strike-mute:${strikeId}`,
+        );
+        return;
+      case 'ban':
+        await this.sanctions.storeBan(
+          null,
+          user,
+          `${why}; waiting for a moderator's review`,
+          true,
+          'strikes',
+          strike.correlationId,
+          `strike-ban:${strikeId}`,
+        );
+        await this.reports.fileEscalation(user, why, strike.correlationId, `strike-report:${strikeId}`);
+        this.logger.log({ msg: 'user banned for review by strikes', userId: user.userId, count });
+        return;
+    }
+  }
+}

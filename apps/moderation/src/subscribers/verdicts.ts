@@ -1,0 +1,157 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Limits, isRoomId, isUserId, makeEvent, type EventMeta, type MessageRedacted, type Subjects } from '@chat/contracts';
+import { RpcClient } from '@chat/messaging';
+import { SUBJECTS } from '@chat/platform';
+import { randomUUID } from 'node:crypto';
+import { ModerationLog } from '../log/moderation-log';
+import { ReportsPort, SanctionsPort, StrikesPort } from '../ports';
+import type { Verdict } from './subscriber';
+
+/** The actor of everything a subscriber's verdict causes. */
+export const SUBSCRIBER_ACTOR = { kind: 'service', id: 'moderation' } as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Why a verdict cannot be executed (pure), or null when it can: the ids must be real ids, the
+ * reason 1-300 characters, a mute 1 s to 30 days. A subscriber returning such a verdict has a
+ * bug that a retry would not fix: the runner logs it, counts it and skips that verdict.
+ */
+export function verdictProblem(v: Verdict): string | null {
+  const reasonOk = (r: unknown) => typeof r === 'string' && r.length > 0 && r.length <= Limits.reasonMaxChars;
+  const user = (id: unknown, name: unknown) => isUserId(id) && typeof name === 'string' && name.length > 0;
+  switch (v.kind) {
+    case 'redact':
+      if (!isRoomId(v.roomId) || !UUID.test(v.messageId)) return 'redact needs a room id and a message id';
+      if (!user(v.userId, v.username)) return "redact needs the author's userId and username";
+      return reasonOk(v.reason) ? null : `reason must be 1-${Limits.reasonMaxChars} characters`;
+    case 'warn':
+      if (!user(v.userId, v.username)) return 'warn needs userId and username';
+      return reasonOk(v.reason) ? null : `reason must be 1-${Limits.reasonMaxChars} characters`;
+    case 'mute':
+      if (!user(v.userId, v.username)) return 'mute needs userId and username';
+      if (v.roomId !== null && !isRoomId(v.roomId)) return 'mute roomId must be a room id or null';
+      if (!Number.isInteger(v.seconds) || v.seconds < 1 || v.seconds > Limits.muteSecondsMax)
+        return `mute seconds must be an integer from 1 to ${Limits.muteSecondsMax}`;
+      return reasonOk(v.reason) ? null : `reason must be 1-${Limits.reasonMaxChars} characters`;
+    case 'report':
+      if (!user(v.targetUserId, v.targetUsername)) return 'report needs targetUserId and targetUsername';
+      if (v.roomId !== null && !isRoomId(v.roomId)) return 'report roomId must be a room id or null';
+      if (v.messageId !== null && !UUID.test(v.messageId)) return 'report messageId must be a message id or null';
+      return reasonOk(v.reason) ? null : `reason must be 1-${Limits.reasonMaxChars} characters`;
+    case 'strike':
+      if (!user(v.userId, v.username)) return 'strike needs userId and username';
+      if (v.roomId !== null && !isRoomId(v.roomId)) return 'strike roomId must be a room id or null';
+      return typeof v.detail === 'string' ? null : 'strike needs a detail';
+    default:
+      return `unknown verdict kind ${JSON.stringify((v as { kind?: unknown }).kind)}`;
+  }
+}
+
+/** A verdict failed for good (the rooms service refused it): the runner logs it and goes on. */
+export class VerdictRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerdictRefused';
+  }
+}
+
+/** What carries out a verdict: the service's ports, the rooms RPC and the moderation stream. */
+export abstract class VerdictSink {
+  /**
+   * Carries out one verdict of `rule`, caused by the stored event `cause`. Resolves once it is
+   * done; rejects with VerdictRefused when it can never be done, with anything else when a
+   * retry may succeed (a service did not answer).
+   */
+  abstract execute(v: Verdict, rule: string, cause: Pick<EventMeta, 'id' | 'correlationId'>): Promise<void>;
+}
+
+/**
+ * Verdicts through the ports (SanctionsPort, StrikesPort, ReportsPort, implemented by
+ * sanctions/ and reports/), and redact as the rooms service's `rooms.moderatorDelete` followed
+ * by a MessageRedacted on `ns.mod.redact.<roomId>`. The MessageRedacted's msgId is the
+ * message's, so a redelivered verdict (on this replica or another) stores it once.
+ */
+@Injectable()
+export class VerdictExecutor extends VerdictSink {
+  constructor(
+    // Optional until sanctions/ and reports/ bind the ports: a verdict needing a missing port fails (and is retried, then given up).
+    @Optional() @Inject(SanctionsPort) private readonly sanctions: SanctionsPort | null,
+    @Optional() @Inject(StrikesPort) private readonly strikes: StrikesPort | null,
+    @Optional() @Inject(ReportsPort) private readonly reports: ReportsPort | null,
+    private readonly rpc: RpcClient,
+    private readonly log: ModerationLog,
+    @Inject(SUBJECTS) private readonly s: Subjects,
+  ) {
+    super();
+  }
+
+  async execute(v: Verdict, rule: string, cause: Pick<EventMeta, 'id' | 'correlationId'>): Promise<void> {
+    const port = <T>(p: T | null, name: string): T => {
+      if (!p) throw new Error(`${name} is not bound in this service`);
+      return p;
+    };
+    switch (v.kind) {
+      case 'redact':
+        return this.redact(v, rule, cause);
+      case 'warn':
+        return port(this.sanctions, 'SanctionsPort').warnByRule({ userId: v.userId, username: v.username, reason: v.reason, rule });
+      case 'mute':
+        return port(this.sanctions, 'SanctionsPort').muteByRule({
+          userId: v.userId,
+          username: v.username,
+          roomId: v.roomId,
+          seconds: v.seconds,
+          reason: v.reason,
+          rule,
+        });
+      case 'report':
+        await port(this.reports, 'ReportsPort').fileByRule({
+          roomId: v.roomId,
+          messageId: v.messageId,
+          targetUserId: v.targetUserId,
+          targetUsername: v.targetUsername,
+          excerpt: v.excerpt,
+          reason: v.reason,
+          rule,
+        });
+        return;
+      case 'strike':
+        return port(this.strikes, 'StrikesPort').record({
+          userId: v.userId,
+          username: v.username,
+          kind: 'rule',
+          detail: v.detail,
+          roomId: v.roomId,
+          rule,
+        });
+    }
+  }
+
+  private async redact(
+    v: Extract<Verdict, { kind: 'redact' }>,
+    rule: string,
+    cause: Pick<EventMeta, 'id' | 'correlationId'>,
+  ): Promise<void> {
+    const r = await this.rpc.call(
+      'rooms.moderatorDelete',
+      { roomId: v.roomId, messageId: v.messageId, reason: v.reason, rule },
+      { correlationId: cause.correlationId },
+    );
+    if (!r.ok) {
+      // A service that did not answer, or failed, may succeed later: retried with the event.
+      if (r.error.code === 'UNAVAILABLE' || r.error.code === 'INTERNAL' || r.error.code === 'CONFLICT') {
+        throw new Error(`rooms.moderatorDelete: ${r.error.code} ${r.error.message}`);
+      }
+      // NOT_FOUND (no such message, or deleted meanwhile), BAD_REQUEST: nothing to redact.
+      throw new VerdictRefused(`rooms.moderatorDelete refused: ${r.error.code} ${r.error.message}`);
+    }
+    const event = makeEvent<MessageRedacted>(
+      { now: () => new Date(), newId: randomUUID, actor: SUBSCRIBER_ACTOR, correlationId: cause.correlationId, causationId: cause.id },
+      'MessageRedacted',
+      1,
+      { roomId: v.roomId, messageId: v.messageId, userId: v.userId, username: v.username, reason: v.reason, rule },
+    );
+    await this.log.append(this.s.moderation.redactions(v.roomId), event, `redact:${v.messageId}`);
+  }
+}

@@ -1,0 +1,206 @@
+import { type Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { ChatClient, login, register, wsUrlOf } from '@chat/client';
+import { BrowserUsers, PASSWORD, message, openRoomId, signIn, suffix, until, withLogs } from './browser-users';
+import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
+
+// Moderation in the web client, in Debian's Chromium against the whole stack (built services):
+// a member reports a message from its actions; a server moderator (SERVER_ADMINS) sees it in the
+// moderation panel's queue (counted on the button), claims and resolves it, and finds both in
+// the audit log; the moderator warns and mutes the sender from their card (the sender sees the
+// notices and a composer that says until when), lifts the mute from the room's list; and a
+// server ban shows the banned screen at once, with no reconnecting, until an unban.
+
+jest.setTimeout(300_000);
+
+const notice = (page: Page, text: string) => page.getByTestId('notice').filter({ hasText: text });
+
+describe('web client: moderation (browser e2e)', () => {
+  const reporter = `举报人_${suffix()}`;
+  const offender = `troll_${suffix()}`;
+  const moderator = `mod_${suffix()}`;
+  const roomId = `mod-${suffix()}`;
+  const badText = `buy cheap followers now ${suffix()}`;
+  let stack: TestStack | undefined;
+  let base: string;
+  const browser = new BrowserUsers();
+  let r: Page; // the reporter
+  let o: Page; // the offender
+  let m: Page; // the moderator
+
+  beforeAll(async () => {
+    const admins = { SERVER_ADMINS: moderator };
+    stack = await startTestStack({
+      serviceEnv: { gateway: admins, rooms: admins, history: admins, presence: admins, moderation: admins },
+    });
+    base = stack.urls.gateway;
+    for (const name of [reporter, offender, moderator]) await register(base, name, PASSWORD);
+    // A public room of the offender's, which the reporter joins; the offending message in it.
+    const clients: ChatClient[] = [];
+    try {
+      for (const name of [offender, reporter]) {
+        const c = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+        await c.auth((await login(base, name, PASSWORD)).accessToken);
+        clients.push(c);
+      }
+      await clients[0].request('room.create', { roomId, name: `闲聊 ${roomId}`, visibility: 'public' });
+      await clients[1].request('room.join', { roomId });
+      await clients[0].request('message.send', { roomId, clientMsgId: `bad-${suffix()}`, body: badText });
+    } finally {
+      for (const c of clients) await c.close();
+    }
+    await browser.launch();
+    [r, o, m] = [await browser.newPage(), await browser.newPage(), await browser.newPage()];
+    await signIn(r, base, reporter, 'login');
+    await signIn(o, base, offender, 'login');
+    await signIn(m, base, moderator, 'login');
+    for (const page of [r, o]) {
+      await page.getByTestId(`open-${roomId}`).click();
+      await until(`${roomId} is open`, async () => (await openRoomId(page)) === roomId);
+    }
+  });
+
+  afterAll(async () => {
+    await browser.close();
+    await stack?.teardown();
+  });
+
+  afterEach(() => {
+    printLogsIfFailed(stack, ['moderation', 'gateway', 'rooms']);
+    expect(browser.pageErrors).toEqual([]);
+  });
+
+  /** The moderation panel on the moderator's page, at `tab`. */
+  async function panel(tab: 'reports' | 'audit' | 'mutes' | 'bans' | 'filters' | 'roles') {
+    const dialog = m.getByTestId('moderation-panel');
+    if (!(await dialog.isVisible())) await m.getByTestId('open-moderation').click();
+    await dialog.getByTestId(`mod-tab-${tab}`).click();
+    await dialog.getByTestId(`${tab}-view`).waitFor();
+    return dialog;
+  }
+
+  it('web moderation - a member reports a message; a server moderator claims and resolves it from the queue, and the audit log has both', () =>
+    withLogs(stack, async () => {
+      // Only staff see the panel's button.
+      await m.getByTestId('open-moderation').waitFor();
+      expect(await r.getByTestId('open-moderation').isVisible()).toBe(false);
+
+      // The reporter: the message's actions → Report → reason → sent.
+      const msg = message(r, badText);
+      await msg.hover();
+      expect(await msg.getByTestId('moderate').count()).toBe(0); // not staff, not a room admin
+      await msg.getByTestId('report').click();
+      const dialog = r.getByTestId('report-dialog');
+      expect(await dialog.getByTestId('report-excerpt').textContent()).toContain(badText);
+      await dialog.getByTestId('report-kind').selectOption('Spam or advertising');
+      await dialog.getByTestId('report-reason').fill('卖粉丝的广告');
+      await dialog.getByTestId('report-send').click();
+      await dialog.waitFor({ state: 'detached' });
+      await notice(r, 'moderators will look at your report').waitFor();
+
+      // The moderator: the button counts it (live), the queue shows it.
+      await m.locator('[data-testid="mod-badge"]:not([hidden])').filter({ hasText: '1' }).waitFor();
+      const reports = await panel('reports');
+      const report = reports.locator('[data-testid="report"][data-kind="message"]').filter({ hasText: badText });
+      await report.waitFor();
+      expect(await report.getByTestId('report-reason').textContent()).toBe('Spam or advertising: 卖粉丝的广告');
+      expect(await report.getByTestId('report-target').textContent()).toBe(offender);
+      expect(await report.getAttribute('data-state')).toBe('open');
+
+      await report.getByTestId('report-claim').click();
+      await reports.locator('[data-testid="report"][data-state="claimed"]').filter({ hasText: badText }).waitFor();
+      const claimed = reports.locator('[data-testid="report"]').filter({ hasText: badText });
+      expect(await claimed.getByTestId('report-claimed').textContent()).toContain(moderator);
+      await claimed.getByTestId('report-action').fill('warned');
+      await claimed.getByTestId('report-note').fill('first time');
+      await claimed.getByTestId('report-resolve').click();
+      await notice(m, 'Report resolved').waitFor();
+      // Gone from the open queue (and the count); listed with the resolved ones.
+      await until(
+        'the resolved report leaves the open queue',
+        async () => (await reports.getByTestId('report').filter({ hasText: badText }).count()) === 0,
+      );
+      await m.locator('[data-testid="mod-badge"][hidden]').waitFor({ state: 'attached' });
+      await reports.getByTestId('reports-state').selectOption('resolved');
+      const resolved = reports.locator('[data-testid="report"][data-state="resolved"]').filter({ hasText: badText });
+      expect(await resolved.getByTestId('report-closed').textContent()).toMatch(new RegExp(`resolved by ${moderator}.*warned.*first time`));
+
+      // The audit log: newest first, the resolution and the report, about the offender.
+      const audit = await panel('audit');
+      await audit.locator('[data-testid="audit-entry"][data-type="ReportResolved"]').first().waitFor();
+      const types = await audit.getByTestId('audit-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-type')));
+      expect(types.indexOf('ReportResolved')).toBeLessThan(types.indexOf('ReportFiled'));
+      await audit.locator('[data-testid="audit-entry"][data-type="ReportFiled"]').getByTestId('audit-target').first().click();
+      await until('the audit log is filtered by the offender', async () =>
+        ((await audit.getByTestId('audit-filter').textContent()) ?? '').includes(offender),
+      );
+      expect(await audit.getByTestId('audit-user').inputValue()).toBe(offender);
+      await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
+    }));
+
+  it('web moderation - the moderator warns and mutes the sender from their card: notices, a composer that says until when; unmuted from the room’s list', () =>
+    withLogs(stack, async () => {
+      await m.getByTestId(`open-${roomId}`).click();
+      await until('the moderator has the room open', async () => (await openRoomId(m)) === roomId);
+      const msg = message(m, badText);
+      await msg.hover();
+      await msg.getByTestId('moderate').click();
+      const card = m.getByTestId('user-card');
+      await card.getByTestId('user-not-muted').waitFor();
+
+      await card.getByTestId('warn-reason').fill('不要发广告');
+      await card.getByTestId('warn-send').click();
+      await notice(m, `Warned ${offender}`).waitFor();
+      await notice(o, '不要发广告').waitFor();
+
+      await card.getByTestId('mute-scope').selectOption(roomId);
+      await card.getByTestId('mute-duration').selectOption('600');
+      await card.getByTestId('mute-reason').fill('cool down');
+      await card.getByTestId('mute-send').click();
+      await card.getByTestId(`mute-${offender}`).waitFor();
+      await notice(o, 'You are muted').waitFor();
+      await o.locator('[data-testid="composer-note"][data-kind="muted"]').filter({ hasText: 'cool down' }).waitFor();
+      expect(await o.getByTestId('message-input').isDisabled()).toBe(true);
+      await card.getByTestId('dialog-close').click();
+
+      // The room's own list (Details → Filters and mutes…): unmute.
+      await m.getByTestId('show-details').click();
+      await m.getByTestId('open-room-moderation').click();
+      const roomMod = m.getByTestId('room-moderation');
+      await roomMod.getByTestId(`mute-${offender}`).getByTestId('unmute').click();
+      await roomMod.getByTestId('room-mutes-empty').waitFor();
+      await until('the offender may write again', async () => !(await o.getByTestId('message-input').isDisabled()));
+      await notice(o, 'lifted your mute').waitFor();
+      await roomMod.getByTestId('dialog-close').click();
+    }));
+
+  it('web moderation - a server ban shows the banned screen at once, with no reconnecting; login is refused until the unban', () =>
+    withLogs(stack, async () => {
+      const msg = message(m, badText);
+      await msg.hover();
+      await msg.getByTestId('moderate').click();
+      const card = m.getByTestId('user-card');
+      await card.getByTestId('ban-reason').fill('spam account');
+      await card.getByTestId('ban-send').click(); // asks once more
+      await card.getByTestId('ban-send').click();
+      await notice(m, `Banned ${offender}`).waitFor();
+
+      await o.getByTestId('banned-view').waitFor();
+      expect(await o.getByTestId('banned-reason').textContent()).toContain('spam account');
+      expect(await o.getByTestId('chat-view').isVisible()).toBe(false);
+
+      // Logging in again: the same screen.
+      await o.getByTestId('banned-back').click();
+      await o.getByTestId('username').fill(offender);
+      await o.getByTestId('password').fill(PASSWORD);
+      await o.getByTestId('login').click();
+      await o.getByTestId('banned-view').waitFor();
+
+      // Unbanned from the panel's list: the login works.
+      const bans = await panel('bans');
+      await bans.getByTestId(`server-ban-${offender}`).getByTestId('server-unban').click();
+      await notice(m, `Unbanned ${offender}`).waitFor();
+      await o.getByTestId('banned-back').click();
+      await signIn(o, base, offender, 'login');
+    }));
+});
