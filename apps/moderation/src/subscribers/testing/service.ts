@@ -14,7 +14,11 @@ export type PortCalls = Array<[string, unknown]>;
 export function recordingPorts(calls: PortCalls): Provider[] {
   const record = (name: string) => async (arg: unknown) => void calls.push([name, arg]);
   return [
-    { provide: SanctionsPort, useValue: { muteByRule: record('muteByRule'), warnByRule: record('warnByRule') } },
+    // The send check (moderation.check) reads bans and mutes: nobody is banned or muted here.
+    {
+      provide: SanctionsPort,
+      useValue: { muteByRule: record('muteByRule'), warnByRule: record('warnByRule'), isServerBanned: () => false, activeMute: () => null },
+    },
     { provide: StrikesPort, useValue: { record: record('strike') } },
     { provide: ReportsPort, useValue: { fileByRule: async (arg: unknown) => (calls.push(['fileByRule', arg]), 'report-1') } },
   ];
