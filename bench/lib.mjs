@@ -383,3 +383,70 @@ export function latencyOf(samples) {
   const at = (p) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
   return { n: s.length, p50: at(50), p90: at(90), p99: at(99), max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Built services
+
+/**
+ * Starts one service from its built apps/<service>/dist/main.js like scripts/stack.cjs does
+ * (with the IPC channel through which a service notices that its launcher died), on NATS
+ * namespace `namespace`, its output appended to `<logDir>/<name>.log`, and resolves when
+ * /health/ready answers 200. The entry (name, child, port, url, exited, readyMs: spawn to
+ * ready, stop()) is added to `procs` and removed from it when stopped; stop() sends SIGTERM,
+ * SIGKILL after 10 s.
+ */
+export async function startBuiltService({
+  name,
+  service = name,
+  namespace,
+  natsUrl,
+  logDir,
+  env = {},
+  procs = new Set(),
+  readyTimeoutMs = 600_000,
+}) {
+  const main = path.join(root, 'apps', service, 'dist', 'main.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const port = await freePort();
+  const logFd = fs.openSync(path.join(logDir, `${name}.log`), 'a');
+  const t0 = now();
+  const child = spawn(process.execPath, [main], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NATS_URL: natsUrl,
+      NATS_NAMESPACE: namespace,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', logFd, logFd, 'ipc'],
+  });
+  fs.closeSync(logFd);
+  child.channel?.unref();
+  const entry = { name, child, port, url: `http://127.0.0.1:${port}`, exited: null, readyMs: null };
+  child.once('exit', (code, signal) => (entry.exited = { code, signal }));
+  procs.add(entry);
+  entry.stop = async () => {
+    if (entry.exited) return void procs.delete(entry);
+    const done = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(t);
+    procs.delete(entry);
+  };
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (entry.exited) throw new Error(`${name} exited during start-up (${JSON.stringify(entry.exited)}); see ${logDir}/${name}.log`);
+    if (Date.now() > deadline) throw new Error(`${name} was not ready within ${readyTimeoutMs / 1000} s; see ${logDir}/${name}.log`);
+    try {
+      const r = await fetch(`${entry.url}/health/ready`);
+      if (r.status === 200) break;
+    } catch {}
+    await sleep(20);
+  }
+  entry.readyMs = now() - t0;
+  return entry;
+}

@@ -29,6 +29,8 @@ export class PermissionsService extends PermissionsPort {
   readonly granted: GrantedRoles = new Map();
   /** Last stored position of each user's role subject, for the setRole append's expected sequence. */
   readonly lastRoleSeq = new Map<string, number>();
+  /** Configured administrators found by name (see configAdmins). */
+  private readonly knownAdmins = new Map<string, UserView>();
 
   constructor(
     private readonly log: ModerationLog,
@@ -69,10 +71,23 @@ export class PermissionsService extends PermissionsPort {
       throw new ChatError('FORBIDDEN', `only the owner and admins of "${roomId}" or server staff may do this`);
   }
 
-  /** The configured administrators whose accounts exist (looked up by name), in configuration order. */
+  /**
+   * The configured administrators whose accounts exist (looked up by name in the accounts
+   * bucket), in configuration order. A found one is remembered (an account's name and id never
+   * change); one not found yet (not registered, or the bucket did not answer) is asked again
+   * next time, so report news reaches an administrator who registers later.
+   */
   async configAdmins(): Promise<UserView[]> {
     const names = this.config.SERVER_ADMINS ? this.config.SERVER_ADMINS.split(',').map((n) => n.trim()) : [];
-    const found = await Promise.all(names.map((n) => this.users.byName(n).catch(() => null)));
+    const found = await Promise.all(
+      names.map(async (n) => {
+        const known = this.knownAdmins.get(n);
+        if (known) return known;
+        const user = await this.users.byName(n).catch(() => null);
+        if (user) this.knownAdmins.set(n, user);
+        return user;
+      }),
+    );
     return found.filter((u): u is UserView => u !== null);
   }
 

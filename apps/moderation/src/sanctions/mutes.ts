@@ -7,17 +7,33 @@ import type { MuteView, UserMuted, UserUnmuted } from '@chat/contracts';
  * `until`; see MuteExpiry): readers ask `activeMute` with the current time, so a passed mute
  * never silences anyone while its expiry event is on the way.
  */
-export type Mutes = Map<string, MuteView>;
+export interface Mutes {
+  byId: Map<string, MuteView>;
+  /** The same mutes by user, then muteId: what the send path asks on every message. */
+  byUser: Map<string, Map<string, MuteView>>;
+}
+
+export const emptyMutes = (): Mutes => ({ byId: new Map(), byUser: new Map() });
+
+function remove(mutes: Mutes, muteId: string): void {
+  const m = mutes.byId.get(muteId);
+  if (!m) return;
+  mutes.byId.delete(muteId);
+  const ofUser = mutes.byUser.get(m.userId);
+  ofUser?.delete(muteId);
+  if (ofUser?.size === 0) mutes.byUser.delete(m.userId);
+}
+
+const ofUser = (mutes: Mutes, userId: string): Iterable<MuteView> => mutes.byUser.get(userId)?.values() ?? [];
 
 export function evolveMutes(mutes: Mutes, e: UserMuted | UserUnmuted): void {
-  const p = e.payload;
   if (e.type === 'UserUnmuted') {
-    mutes.delete(p.muteId);
+    remove(mutes, e.payload.muteId);
     return;
   }
-  const m = e.payload as UserMuted['payload'];
-  for (const [id, other] of mutes) if (other.userId === m.userId && other.roomId === m.roomId) mutes.delete(id);
-  mutes.set(m.muteId, {
+  const m = e.payload;
+  for (const other of [...ofUser(mutes, m.userId)]) if (other.roomId === m.roomId) remove(mutes, other.muteId);
+  const view: MuteView = {
     muteId: m.muteId,
     userId: m.userId,
     username: m.username,
@@ -27,7 +43,11 @@ export function evolveMutes(mutes: Mutes, e: UserMuted | UserUnmuted): void {
     by: m.byUserId && m.byUsername ? { userId: m.byUserId, username: m.byUsername } : null,
     rule: m.rule,
     time: e.time,
-  });
+  };
+  mutes.byId.set(m.muteId, view);
+  const forUser = mutes.byUser.get(m.userId) ?? new Map<string, MuteView>();
+  forUser.set(m.muteId, view);
+  mutes.byUser.set(m.userId, forUser);
 }
 
 const endsAt = (m: MuteView) => Date.parse(m.until);
@@ -35,8 +55,8 @@ const endsAt = (m: MuteView) => Date.parse(m.until);
 /** The mute that keeps the user from posting in `roomId` at `now` (that room's or the server-wide one; the later-ending one), or null. */
 export function activeMute(mutes: Mutes, userId: string, roomId: string, now: number): MuteView | null {
   let found: MuteView | null = null;
-  for (const m of mutes.values()) {
-    if (m.userId !== userId || endsAt(m) <= now) continue;
+  for (const m of ofUser(mutes, userId)) {
+    if (endsAt(m) <= now) continue;
     if (m.roomId !== null && m.roomId !== roomId) continue;
     if (!found || endsAt(m) > endsAt(found)) found = m;
   }
@@ -45,19 +65,19 @@ export function activeMute(mutes: Mutes, userId: string, roomId: string, now: nu
 
 /** The user's mutes not yet ended at `now` (every scope), soonest-ending first. */
 export function mutesOf(mutes: Mutes, userId: string, now: number): MuteView[] {
-  return [...mutes.values()].filter((m) => m.userId === userId && endsAt(m) > now).sort((a, b) => endsAt(a) - endsAt(b));
+  return [...ofUser(mutes, userId)].filter((m) => endsAt(m) > now).sort((a, b) => endsAt(a) - endsAt(b));
 }
 
 /** Mutes in force at `now` in one scope: a room's (`roomId`), or server-wide (`null`); all of them when `roomId` is undefined. */
 export function mutesIn(mutes: Mutes, roomId: string | null | undefined, now: number): MuteView[] {
-  return [...mutes.values()]
+  return [...mutes.byId.values()]
     .filter((m) => endsAt(m) > now && (roomId === undefined || m.roomId === roomId))
     .sort((a, b) => endsAt(a) - endsAt(b));
 }
 
 /** The user's mute of exactly this scope still in the fold (even if its time has passed), or null. */
 export function muteOfScope(mutes: Mutes, userId: string, roomId: string | null): MuteView | null {
-  for (const m of mutes.values()) if (m.userId === userId && m.roomId === roomId) return m;
+  for (const m of ofUser(mutes, userId)) if (m.roomId === roomId) return m;
   return null;
 }
 
@@ -68,7 +88,7 @@ export function muteOfScope(mutes: Mutes, userId: string, roomId: string | null)
 export function expiryDue(mutes: Mutes, now: number): { due: MuteView[]; nextAt: number | null } {
   const due: MuteView[] = [];
   let nextAt: number | null = null;
-  for (const m of mutes.values()) {
+  for (const m of mutes.byId.values()) {
     const at = endsAt(m);
     if (at <= now) due.push(m);
     else if (nextAt === null || at < nextAt) nextAt = at;

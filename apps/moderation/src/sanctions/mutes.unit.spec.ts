@@ -1,6 +1,6 @@
 import { makeEvent, type UserMuted, type UserUnmuted } from '@chat/contracts';
 import { randomUUID } from 'node:crypto';
-import { activeMute, evolveMutes, expiryDue, mutesIn, mutesOf, type Mutes } from './mutes';
+import { activeMute, emptyMutes, evolveMutes, expiryDue, mutesIn, mutesOf } from './mutes';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (ms: number) => new Date(T0 + ms);
@@ -27,7 +27,7 @@ const unmuted = (muteId: string, roomId: string | null) =>
 
 describe('mutes - fold, active mute and expiry decisions', () => {
   it('a room mute applies in its room only; a server mute everywhere; the later-ending one wins', () => {
-    const mutes: Mutes = new Map();
+    const mutes = emptyMutes();
     evolveMutes(mutes, muted('general', 60_000));
     expect(activeMute(mutes, ann.userId, 'general', T0)?.roomId).toBe('general');
     expect(activeMute(mutes, ann.userId, 'other', T0)).toBeNull();
@@ -38,7 +38,7 @@ describe('mutes - fold, active mute and expiry decisions', () => {
   });
 
   it('a passed mute silences nobody even before its expiry event is stored', () => {
-    const mutes: Mutes = new Map();
+    const mutes = emptyMutes();
     evolveMutes(mutes, muted(null, 1000));
     expect(activeMute(mutes, ann.userId, 'general', T0 + 1000)).toBeNull();
     expect(mutesOf(mutes, ann.userId, T0 + 1000)).toEqual([]);
@@ -49,18 +49,19 @@ describe('mutes - fold, active mute and expiry decisions', () => {
     const first = muted(null, 10_000);
     const second = muted(null, 20_000);
     const end = unmuted(second.payload.muteId, null);
-    const once: Mutes = new Map();
+    const once = emptyMutes();
     for (const e of [first, second]) evolveMutes(once, e);
-    expect([...once.keys()]).toEqual([second.payload.muteId]);
+    expect([...once.byId.keys()]).toEqual([second.payload.muteId]);
+    expect([...once.byUser.get(ann.userId)!.keys()]).toEqual([second.payload.muteId]);
     evolveMutes(once, end);
-    expect(once.size).toBe(0);
-    const twice: Mutes = new Map();
+    expect(once).toEqual(emptyMutes());
+    const twice = emptyMutes();
     for (const e of [first, second, end, first, second, end]) evolveMutes(twice, e);
-    expect(twice.size).toBe(0);
+    expect(twice).toEqual(emptyMutes());
   });
 
   it('expiry: mutes whose time has passed are due; the next timer is the soonest still ahead', () => {
-    const mutes: Mutes = new Map();
+    const mutes = emptyMutes();
     const a = muted('a', 1000);
     const b = muted('b', 5000);
     const c = muted(null, 3000);
@@ -69,6 +70,6 @@ describe('mutes - fold, active mute and expiry decisions', () => {
     const later = expiryDue(mutes, T0 + 3000);
     expect(later.due.map((m) => m.muteId).sort()).toEqual([a.payload.muteId, c.payload.muteId].sort());
     expect(later.nextAt).toBe(T0 + 5000);
-    expect(expiryDue(new Map(), T0)).toEqual({ due: [], nextAt: null });
+    expect(expiryDue(emptyMutes(), T0)).toEqual({ due: [], nextAt: null });
   });
 });

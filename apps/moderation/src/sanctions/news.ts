@@ -1,17 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Subjects, UserView, WsEventName, WsEvents } from '@chat/contracts';
+import type { ModerationNewsName, Subjects, UserModerationNews, UserView, WsEvents } from '@chat/contracts';
 import { encodeJson } from '@chat/messaging';
 import { NATS, SUBJECTS } from '@chat/platform';
-
-/** The `moderation.*` WebSocket events this service sends to users. */
-export type ModerationNewsEvent = Extract<WsEventName, `moderation.${string}`>;
-
-/** What goes on `s.live.userModeration(userId)`; the gateway forwards it to the user's connections as a WsEvent frame. */
-export interface ModerationNewsFrame<E extends ModerationNewsEvent = ModerationNewsEvent> {
-  event: E;
-  data: WsEvents[E];
-}
 
 /**
  * Live moderation news for users, published on core NATS (not stored): the gateways holding
@@ -26,13 +17,13 @@ export class ModerationNews {
     @Inject(SUBJECTS) private readonly s: Subjects,
   ) {}
 
-  send<E extends ModerationNewsEvent>(userId: string, event: E, data: WsEvents[E]): void {
-    const frame: ModerationNewsFrame<E> = { event, data };
+  send<E extends ModerationNewsName>(userId: string, event: E, data: WsEvents[E]): void {
+    const frame = { event, data } as UserModerationNews;
     this.nc.publish(this.s.live.userModeration(userId), encodeJson(frame));
   }
 
   /** The same news to several users (report changes, to every moderator and administrator). */
-  sendAll<E extends ModerationNewsEvent>(users: UserView[], event: E, data: WsEvents[E]): void {
+  sendAll<E extends ModerationNewsName>(users: UserView[], event: E, data: WsEvents[E]): void {
     for (const u of users) this.send(u.userId, event, data);
   }
 }

@@ -21,7 +21,7 @@ import { SanctionsPort } from '../ports';
 import { PermissionsService } from '../roles/permissions.service';
 import { mustOutrank } from '../roles/roles';
 import { byFields, eventContext, store } from './commands';
-import { activeMute, evolveMutes, expiryMsgId, muteOfScope, mutesIn, mutesOf, type Mutes } from './mutes';
+import { activeMute, emptyMutes, evolveMutes, expiryMsgId, muteOfScope, mutesIn, mutesOf, type Mutes } from './mutes';
 import { ModerationNews } from './news';
 import { recordStrike, type StrikeLog } from './strikes';
 
@@ -38,7 +38,7 @@ export interface ModCommand {
  */
 @Injectable()
 export class SanctionsService extends SanctionsPort {
-  readonly mutes: Mutes = new Map();
+  readonly mutes: Mutes = emptyMutes();
   readonly bans: Bans = new Map();
   readonly strikes: StrikeLog = new Map();
   /**
@@ -97,7 +97,15 @@ export class SanctionsService extends SanctionsPort {
     return mutesOf(this.mutes, userId, Date.now()).some((m) => m.roomId === null);
   }
 
-  /** Never shortens a mute: when the user's mute of that scope already ends later, nothing is stored. */
+  /**
+   * Automatic sanctions (rules, escalation) spare server staff: a rule misfiring on a moderator's
+   * text must not silence or ban the people who would undo it. Their strikes are still recorded.
+   */
+  isStaff(user: UserView): boolean {
+    return this.perms.serverRole(user.userId, user.username) !== null;
+  }
+
+  /** Never shortens a mute: when the user's mute of that scope already ends later, nothing is stored. Server staff are spared. */
   async muteByRule(m: {
     userId: string;
     username: string;
@@ -106,12 +114,15 @@ export class SanctionsService extends SanctionsPort {
     reason: string;
     rule: string;
   }): Promise<void> {
+    if (this.isStaff(m)) return;
     const current = muteOfScope(this.mutes, m.userId, m.roomId);
     if (current && Date.parse(current.until) >= Date.now() + m.seconds * 1000) return;
     await this.storeMute(null, { userId: m.userId, username: m.username }, m.roomId, m.seconds, m.reason, m.rule);
   }
 
+  /** Server staff are spared (see isStaff). */
   async warnByRule(w: { userId: string; username: string; reason: string; rule: string }): Promise<void> {
+    if (this.isStaff(w)) return;
     await this.storeWarning(null, { userId: w.userId, username: w.username }, w.reason, w.rule);
   }
 
@@ -229,7 +240,7 @@ export class SanctionsService extends SanctionsPort {
     });
     const r = await store(this.log, this.s.moderation.user(target.userId), event, msgId);
     // A duplicate (a retried automatic mute) was stored before: its view is whatever the fold has.
-    const mute = this.mutes.get(event.payload.muteId) ?? muteOfScope(this.mutes, target.userId, roomId);
+    const mute = this.mutes.byId.get(event.payload.muteId) ?? muteOfScope(this.mutes, target.userId, roomId);
     if (!mute) throw new ChatError('CONFLICT', 'the mute ended before it could be read back; try again');
     if (!r.duplicate) this.news.send(target.userId, 'moderation.muted', mute);
     return { position: r.seq, mute };

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { makeEvent, type StrikeKind, type StrikeRecorded, type Subjects, type UserView } from '@chat/contracts';
-import { AppendRefused, JetStreamAdapter } from '@chat/messaging';
+import { ChatError, makeEvent, type StrikeKind, type StrikeRecorded, type Subjects, type UserView } from '@chat/contracts';
+import { JetStreamAdapter } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { ModerationConfig } from '../config';
 import { ModerationLog } from '../log/moderation-log';
 import { StrikesPort } from '../ports';
 import { ReportsService } from '../reports/reports.service';
-import { eventContext } from './commands';
+import { eventContext, store } from './commands';
 import { SanctionsService } from './sanctions.service';
 import { escalate, strikesWithin, validateStrikePolicy, type StrikePolicy } from './strikes';
 
@@ -28,7 +28,8 @@ export const strikePolicyOf = (c: ModerationConfig): StrikePolicy =>
  * last position expected: if another replica stored something for the user meanwhile, the
  * append is refused and the count decided again, so two replicas never store the same count.
  * Then, by the thresholds (see `escalate`): a warning, a timed server mute, or a server ban
- * for review with an `escalation` report. The escalation's events carry msgIds derived from
+ * for review with an `escalation` report (server staff are counted, never escalated against).
+ * The escalation's events carry msgIds derived from
  * the strike's id, so a retry stores each once.
  */
 @Injectable()
@@ -75,9 +76,10 @@ export class StrikesService extends StrikesPort {
       });
       event.payload.strikeId = event.id;
       try {
-        await this.log.appendAndApply(subject, event, event.id, this.sanctions.lastSeq.get(subject) ?? 0);
+        // Through `store`: a refusal becomes CONFLICT, an unknown outcome UNAVAILABLE.
+        await store(this.log, subject, event, event.id, this.sanctions.lastSeq.get(subject) ?? 0);
       } catch (err) {
-        if (!(err instanceof AppendRefused && err.reason === 'wrong-last-sequence') || attempt >= STRIKE_ATTEMPTS) throw err;
+        if (!(err instanceof ChatError && err.code === 'CONFLICT') || attempt >= STRIKE_ATTEMPTS) throw err;
         // Another replica stored something for this user: catch up with it, then count again.
         const last = await this.js.lastOnSubject(this.s.streams.moderation.name, subject);
         if (last) await this.log.waitFor(last.seq);
@@ -90,6 +92,7 @@ export class StrikesService extends StrikesPort {
 
   private async escalate(user: UserView, strike: StrikeRecorded): Promise<void> {
     const { count, strikeId } = strike.payload;
+    if (this.sanctions.isStaff(user)) return;
     const step = escalate(count, this.policy, {
       banned: this.sanctions.isServerBanned(user.userId),
       serverMuted: this.sanctions.isServerMuted(user.userId),
