@@ -61,6 +61,17 @@ export async function startTestStack(opts: { serviceEnv?: Record<string, Record<
       // Its own rules are proven by the gateway's integration tests.
       WS_RATE_PER_S: '1000000',
       WS_RATE_BURST: '1000000',
+      // Every test user is a brand-new account sending in tight loops: the moderation
+      // subscribers run but at thresholds no test reaches (a new-account-flood mute would
+      // refuse later sends MUTED). Their rules are proven by the moderation integration tests.
+      MOD_NEW_ACCOUNT_MESSAGES: '10000',
+      MOD_LINK_SPAM_LINKS: '1000',
+      MOD_LINK_SPAM_ROOMS: '1000',
+      // Likewise moderation's per-user send rate (1/s, bursts of 10) and flood detection (the same
+      // text in 3 rooms within 30 s); proven by the moderation integration tests. A spec that
+      // wants them sets them for the moderation service in its serviceEnv.
+      MOD_SEND_RATE_PER_S: '0',
+      MOD_FLOOD_ROOMS: '1000',
     },
     ports,
     serviceEnv: opts.serviceEnv ?? {},

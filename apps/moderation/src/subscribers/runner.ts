@@ -69,6 +69,8 @@ export class SubscriberRunner implements OnApplicationBootstrap, OnModuleDestroy
         .map((n) => n.trim())
         .filter(Boolean),
     );
+    const unknown = [...disabled].filter((n) => !subscribers.some((sub) => sub.name === n));
+    if (unknown.length) this.logger.warn({ unknown }, 'MOD_SUBSCRIBERS_DISABLED names subscribers that are not registered');
     this.observer = subscriberMetrics(metrics);
     this.workers = subscribers
       .filter((sub) => !disabled.has(sub.name))

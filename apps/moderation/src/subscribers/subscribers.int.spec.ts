@@ -6,7 +6,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import type { ModerationSubscriber, Verdict } from './subscriber';
 import { posted } from './testing/events';
-import { recordingPorts, startModerationWith, type PortCalls } from './testing/service';
+import { startModerationWith } from './testing/service';
 
 /** Sees every message event; redacts a message saying "redact-me", warns its author for "warn-me". */
 class Recorder implements ModerationSubscriber<'messages'> {
@@ -43,7 +43,6 @@ const env = { MOD_SUBSCRIBER_TIMEOUT_MS: '200', MOD_SUBSCRIBER_MAX_DELIVERIES: '
 describe('moderation subscribers - on real NATS', () => {
   const namespace = randomName();
   const ann = { userId: randomUUID(), username: 'ann' };
-  const calls: PortCalls = [];
   const recorders = [new Recorder(), new Recorder()];
   const deletes: Array<{ roomId: string; messageId: string; reason: string; rule: string }> = [];
   let replicas: RunningService[] = [];
@@ -63,12 +62,12 @@ describe('moderation subscribers - on real NATS', () => {
 
   beforeAll(async () => {
     // A server with a past: a message stored before any subscriber consumer exists.
-    const earlier = await startModerationWith(namespace, [], { ports: recordingPorts([]) });
+    const earlier = await startModerationWith(namespace, []);
     replicas = [earlier];
     s = earlier.deps.subjects;
     past = await post('from before the subscribers existed');
     await earlier.close();
-    const first = await startModerationWith(namespace, [recorders[0], thrower, slow], { env, ports: recordingPorts(calls) });
+    const first = await startModerationWith(namespace, [recorders[0], thrower, slow], { env });
     replicas = [first];
     s = first.deps.subjects;
     // The rooms service's place on the real subject: deletes as asked (apps do not import each other).
@@ -81,7 +80,7 @@ describe('moderation subscribers - on real NATS', () => {
       },
     });
     beforeStart = await post('hello before the second replica');
-    replicas.push(await startModerationWith(namespace, [recorders[1], thrower, slow], { env, ports: recordingPorts(calls) }));
+    replicas.push(await startModerationWith(namespace, [recorders[1], thrower, slow], { env }));
   });
 
   afterAll(async () => {
@@ -119,10 +118,14 @@ describe('moderation subscribers - on real NATS', () => {
     });
   });
 
-  it("a subscriber's warn verdict reaches the sanctions port, named after the subscriber", async () => {
+  it("a subscriber's warn verdict warns the user through the sanctions part, named after the subscriber", async () => {
     await post('warn-me please');
-    const warned = await eventually(() => calls.find(([m]) => m === 'warnByRule'));
-    expect(warned).toEqual(['warnByRule', { userId: ann.userId, username: 'ann', reason: 'asked', rule: 'recorder' }]);
+    const stored = await eventually(() => replicas[0].deps.js.lastOnSubject(s.streams.moderation.name, s.moderation.user(ann.userId)));
+    const decoded = decodeModerationEvent(stored.data);
+    expect(decoded.ok && decoded.event).toMatchObject({
+      type: 'UserWarned',
+      payload: { userId: ann.userId, username: 'ann', reason: 'asked', rule: 'recorder', byUserId: null },
+    });
   });
 
   it('a throwing and a slow subscriber stop neither another subscriber nor the send path', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Limits, isRoomId, isUserId, makeEvent, type EventMeta, type MessageRedacted, type Subjects } from '@chat/contracts';
 import { RpcClient } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
@@ -48,7 +48,7 @@ export function verdictProblem(v: Verdict): string | null {
   }
 }
 
-/** A verdict failed for good (the rooms service refused it): the runner logs it and goes on. */
+/** A verdict failed for good (the rooms service refused it as malformed or forbidden): the runner logs it and goes on. */
 export class VerdictRefused extends Error {
   constructor(message: string) {
     super(message);
@@ -74,11 +74,13 @@ export abstract class VerdictSink {
  */
 @Injectable()
 export class VerdictExecutor extends VerdictSink {
+  /** Messages this replica had deleted whose MessageRedacted is not stored yet (bounded). */
+  private readonly deletedHere = new Set<string>();
+
   constructor(
-    // Optional until sanctions/ and reports/ bind the ports: a verdict needing a missing port fails (and is retried, then given up).
-    @Optional() @Inject(SanctionsPort) private readonly sanctions: SanctionsPort | null,
-    @Optional() @Inject(StrikesPort) private readonly strikes: StrikesPort | null,
-    @Optional() @Inject(ReportsPort) private readonly reports: ReportsPort | null,
+    private readonly sanctions: SanctionsPort,
+    private readonly strikes: StrikesPort,
+    private readonly reports: ReportsPort,
     private readonly rpc: RpcClient,
     private readonly log: ModerationLog,
     @Inject(SUBJECTS) private readonly s: Subjects,
@@ -87,17 +89,13 @@ export class VerdictExecutor extends VerdictSink {
   }
 
   async execute(v: Verdict, rule: string, cause: Pick<EventMeta, 'id' | 'correlationId'>): Promise<void> {
-    const port = <T>(p: T | null, name: string): T => {
-      if (!p) throw new Error(`${name} is not bound in this service`);
-      return p;
-    };
     switch (v.kind) {
       case 'redact':
         return this.redact(v, rule, cause);
       case 'warn':
-        return port(this.sanctions, 'SanctionsPort').warnByRule({ userId: v.userId, username: v.username, reason: v.reason, rule });
+        return this.sanctions.warnByRule({ userId: v.userId, username: v.username, reason: v.reason, rule });
       case 'mute':
-        return port(this.sanctions, 'SanctionsPort').muteByRule({
+        return this.sanctions.muteByRule({
           userId: v.userId,
           username: v.username,
           roomId: v.roomId,
@@ -106,7 +104,7 @@ export class VerdictExecutor extends VerdictSink {
           rule,
         });
       case 'report':
-        await port(this.reports, 'ReportsPort').fileByRule({
+        await this.reports.fileByRule({
           roomId: v.roomId,
           messageId: v.messageId,
           targetUserId: v.targetUserId,
@@ -117,7 +115,7 @@ export class VerdictExecutor extends VerdictSink {
         });
         return;
       case 'strike':
-        return port(this.strikes, 'StrikesPort').record({
+        return this.strikes.record({
           userId: v.userId,
           username: v.username,
           kind: 'rule',
@@ -133,18 +131,25 @@ export class VerdictExecutor extends VerdictSink {
     rule: string,
     cause: Pick<EventMeta, 'id' | 'correlationId'>,
   ): Promise<void> {
-    const r = await this.rpc.call(
-      'rooms.moderatorDelete',
-      { roomId: v.roomId, messageId: v.messageId, reason: v.reason, rule },
-      { correlationId: cause.correlationId },
-    );
-    if (!r.ok) {
-      // A service that did not answer, or failed, may succeed later: retried with the event.
-      if (r.error.code === 'UNAVAILABLE' || r.error.code === 'INTERNAL' || r.error.code === 'CONFLICT') {
+    // A retry after the delete went through but the MessageRedacted did not: only the append is left.
+    if (!this.deletedHere.has(v.messageId)) {
+      const r = await this.rpc.call(
+        'rooms.moderatorDelete',
+        { roomId: v.roomId, messageId: v.messageId, reason: v.reason, rule },
+        { correlationId: cause.correlationId },
+      );
+      if (!r.ok) {
+        // BAD_REQUEST, FORBIDDEN: nothing a retry would change.
+        if (r.error.code === 'BAD_REQUEST' || r.error.code === 'FORBIDDEN') {
+          throw new VerdictRefused(`rooms.moderatorDelete refused: ${r.error.code} ${r.error.message}`);
+        }
+        // UNAVAILABLE, INTERNAL: may succeed later. NOT_FOUND too: a subscriber sees a message as
+        // soon as it is stored, history may not have projected it yet (rooms asks history); a
+        // message that is really gone (deleted meanwhile) is given up after the last delivery.
         throw new Error(`rooms.moderatorDelete: ${r.error.code} ${r.error.message}`);
       }
-      // NOT_FOUND (no such message, or deleted meanwhile), BAD_REQUEST: nothing to redact.
-      throw new VerdictRefused(`rooms.moderatorDelete refused: ${r.error.code} ${r.error.message}`);
+      if (this.deletedHere.size >= 1000) this.deletedHere.delete(this.deletedHere.values().next().value as string);
+      this.deletedHere.add(v.messageId);
     }
     const event = makeEvent<MessageRedacted>(
       { now: () => new Date(), newId: randomUUID, actor: SUBSCRIBER_ACTOR, correlationId: cause.correlationId, causationId: cause.id },
@@ -153,5 +158,6 @@ export class VerdictExecutor extends VerdictSink {
       { roomId: v.roomId, messageId: v.messageId, userId: v.userId, username: v.username, reason: v.reason, rule },
     );
     await this.log.append(this.s.moderation.redactions(v.roomId), event, `redact:${v.messageId}`);
+    this.deletedHere.delete(v.messageId);
   }
 }

@@ -21,10 +21,16 @@ function setUp(rpcAnswer: unknown = ok({ ok: true, messageId })) {
     call: async (name: string, req: unknown, opts: unknown) => (calls.push([name, { req, opts }]), rpcAnswer),
   } as unknown as RpcClient;
   const appended: Array<{ subject: string; event: ModerationEvent; msgId: string }> = [];
+  let appendFails = false;
   const log = {
-    append: async (subject: string, event: ModerationEvent, msgId: string) => (appended.push({ subject, event, msgId }), { seq: 1 }),
+    append: async (subject: string, event: ModerationEvent, msgId: string) => {
+      if (appendFails) throw new Error('stream unavailable');
+      appended.push({ subject, event, msgId });
+      return { seq: 1 };
+    },
   } as unknown as ModerationLog;
-  return { executor: new VerdictExecutor(sanctions, strikes, reports, rpc, log, s), calls, appended };
+  const failAppend = (on: boolean) => (appendFails = on);
+  return { executor: new VerdictExecutor(sanctions, strikes, reports, rpc, log, s), calls, appended, failAppend };
 }
 
 describe('moderation verdicts', () => {
@@ -49,14 +55,27 @@ describe('moderation verdicts', () => {
     });
   });
 
-  it('redact: a rooms service that did not answer is retried; a refusal (no such message) is final; nothing stored either way', async () => {
+  it('redact: not answered or not found (history may not have the message yet) is retried; a malformed request is final; nothing stored', async () => {
     const v: Verdict = { kind: 'redact', roomId: 'lobby', messageId, userId, username: 'ann', reason: 'spam' };
-    const down = setUp(fail('UNAVAILABLE', 'the rooms service is not running'));
-    await expect(down.executor.execute(v, 'r', cause)).rejects.not.toBeInstanceOf(VerdictRefused);
-    expect(down.appended).toEqual([]);
-    const gone = setUp(fail('NOT_FOUND', 'no such message'));
-    await expect(gone.executor.execute(v, 'r', cause)).rejects.toBeInstanceOf(VerdictRefused);
-    expect(gone.appended).toEqual([]);
+    for (const answer of [fail('UNAVAILABLE', 'the rooms service is not running'), fail('NOT_FOUND', 'no such message')]) {
+      const r = setUp(answer);
+      await expect(r.executor.execute(v, 'r', cause)).rejects.not.toBeInstanceOf(VerdictRefused);
+      expect(r.appended).toEqual([]);
+    }
+    const bad = setUp(fail('BAD_REQUEST', 'reason too long'));
+    await expect(bad.executor.execute(v, 'r', cause)).rejects.toBeInstanceOf(VerdictRefused);
+    expect(bad.appended).toEqual([]);
+  });
+
+  it('redact: a retry after the delete went through and the MessageRedacted did not only appends', async () => {
+    const { executor, calls, appended, failAppend } = setUp();
+    const v: Verdict = { kind: 'redact', roomId: 'lobby', messageId, userId, username: 'ann', reason: 'spam' };
+    failAppend(true);
+    await expect(executor.execute(v, 'r', cause)).rejects.toThrow('stream unavailable');
+    failAppend(false);
+    await executor.execute(v, 'r', cause);
+    expect(calls.filter(([name]) => name === 'rooms.moderatorDelete')).toHaveLength(1);
+    expect(appended).toHaveLength(1);
   });
 
   it('warn, mute, report and strike go to the ports, named after the rule', async () => {
