@@ -41,8 +41,10 @@ describe('web client: moderation (browser e2e)', () => {
 
   beforeAll(async () => {
     const admins = { SERVER_ADMINS: moderator };
+    // Moderation's per-user send rate as a person meets it (the fixture lifts it): bursts of 3, then 1 a second.
+    const rate = { MOD_SEND_RATE_PER_S: '1', MOD_SEND_BURST: '3' };
     stack = await startTestStack({
-      serviceEnv: { gateway: admins, rooms: admins, history: admins, presence: admins, moderation: admins },
+      serviceEnv: { gateway: admins, rooms: admins, history: admins, presence: admins, moderation: { ...admins, ...rate } },
     });
     base = stack.urls.gateway;
     for (const name of [reporter, offender, moderator]) await register(base, name, PASSWORD);
@@ -227,6 +229,23 @@ describe('web client: moderation (browser e2e)', () => {
       const refused = r.locator('[data-testid="pending-message"][data-state="failed"]').filter({ hasText: 'say xyzzy please' });
       expect(await refused.getByTestId('send-error').getAttribute('data-code')).toBe('CONTENT_BLOCKED');
       await refused.getByTestId('dismiss-failed').click();
+    }));
+
+  it('web moderation - a member sending too fast: the outbox says when it sends again, and every message arrives in order', () =>
+    withLogs(stack, async () => {
+      const texts = [1, 2, 3, 4, 5].map((i) => `快 ${i} ${suffix()}`);
+      for (const t of texts) {
+        await r.getByTestId('message-input').fill(t);
+        await r.getByTestId('message-input').press('Enter');
+      }
+      await r.getByTestId('pending-status').filter({ hasText: 'too fast: sending again in' }).first().waitFor();
+      for (const t of texts) await message(o, t).waitFor();
+      const shown = await o
+        .getByTestId('message-list')
+        .getByTestId('message-body')
+        .evaluateAll((els, wanted) => els.map((e) => e.textContent ?? '').filter((x) => wanted.some((w) => x.includes(w))), texts);
+      expect(shown.map((x) => texts.find((t) => x.includes(t)))).toEqual(texts);
+      await r.getByTestId('pending-message').first().waitFor({ state: 'detached' });
     }));
 
   it('web moderation - the server filter editor holds a domain (tried in the test box); the held message waits in the sender’s outbox until a moderator approves it', () =>

@@ -92,7 +92,7 @@ async function sendItem(item: OutboxItem) {
       const named = code === 'RATE_LIMITED' ? retryAfterOf(err instanceof ChatClientError ? err.reason : null) : null;
       const wait = named !== null ? Math.min(named + 100, 10 * 60_000) : Math.min(10_000, 500 * 2 ** item.attempts);
       item.retryAt = named !== null ? Date.now() + wait : undefined;
-      if (state.client === conn && conn.ready) setTimeout(() => item.state === 'queued' && state.client?.ready && sendItem(item), wait);
+      if (state.client === conn && conn.ready) retryRoomLater(item.roomId, wait);
     } else {
       // Muted: the composer says until when once my standing is read again.
       if (code === 'MUTED') refreshStandingSoon();
@@ -103,6 +103,27 @@ async function sendItem(item: OutboxItem) {
     }
     renderPending();
   }
+}
+
+/** Rooms whose queued messages are sent again after a pause (one timer a room). */
+const retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+/**
+ * After a retryable refusal: the room's queued messages are sent again together, in the order
+ * they were written, once the pause is over. One timer a room rather than one a message: the
+ * messages refused after the first (a burst over the rate limit) are told nearly the same wait,
+ * and separate timers could send a later one first.
+ */
+function retryRoomLater(roomId: string, waitMs: number) {
+  if (retryTimers.has(roomId)) return;
+  retryTimers.set(
+    roomId,
+    setTimeout(() => {
+      retryTimers.delete(roomId);
+      if (!state.client?.ready) return; // sent on the next connection (flushOutbox)
+      for (const item of state.outbox) if (item.roomId === roomId && item.state === 'queued') void sendItem(item);
+    }, waitMs),
+  );
 }
 
 export function removeFromOutbox(item: OutboxItem) {
