@@ -354,11 +354,10 @@ function renderConnState(change: StateChange) {
   renderPending();
 }
 
-/** After a kick (close 4413): the banner says so, with the moderators' reason and a button to connect again. */
+/** After a kick (close 4413): the banner over the timeline says so, with the moderators' reason and a button to connect again. */
 function showKicked(client: ChatClient, reason?: string) {
   const why = sanctionReason(reason);
   const text = `A moderator disconnected you from the server${why ? `: ${why}` : '.'}`;
-  toast(text, 'warning');
   el.connBanner.hidden = false;
   el.connBanner.dataset.kind = 'kicked';
   el.connBanner.replaceChildren(
