@@ -310,6 +310,42 @@ describe('web client: moderation (browser e2e)', () => {
       await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
     }));
 
+  it('web moderation - the audit log pages back with "Older entries" and filters by a user typed by name', () =>
+    withLogs(stack, async () => {
+      // 55 warnings to a quiet user (no page), by the moderator's own socket: more than a page.
+      const quiet = `安静_${suffix()}`;
+      const { user } = await register(base, quiet, PASSWORD);
+      const c = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+      try {
+        await c.auth((await login(base, moderator, PASSWORD)).accessToken);
+        await Promise.all(Array.from({ length: 55 }, (_, i) => c.request('mod.warn', { userId: user.userId, reason: `warning ${i + 1}` })));
+      } finally {
+        await c.close();
+      }
+      const audit = await panel('audit');
+      await audit.getByTestId('audit-clear').click();
+      const entries = audit.getByTestId('audit-entry');
+      await until('a first page of 50', async () => (await entries.count()) === 50);
+      await audit.getByTestId('audit-more').click();
+      await until('older entries added below', async () => (await entries.count()) > 55);
+      const positions = await entries.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-position'))));
+      expect([...positions].sort((x, y) => y - x)).toEqual(positions); // newest first, no repeats
+      expect(new Set(positions).size).toBe(positions.length);
+
+      // By name: the entries about the quiet user (the page learnt the name from the entries).
+      await audit.getByTestId('audit-user').fill(quiet);
+      await audit.getByTestId('audit-apply').click();
+      await until('only the quiet user’s 50 newest', async () =>
+        ((await audit.getByTestId('audit-filter').textContent()) ?? '').includes(quiet),
+      );
+      await until('a page about them', async () => (await entries.count()) === 50);
+      expect(await audit.locator('[data-testid="audit-entry"][data-type="UserWarned"]').count()).toBe(50);
+      await audit.getByTestId('audit-more').click();
+      await until('the last 5', async () => (await entries.count()) === 55);
+      await audit.getByTestId('audit-more').waitFor({ state: 'hidden' });
+      await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
+    }));
+
   it('web moderation - a kick disconnects the sender with the reason and a button to connect again', () =>
     withLogs(stack, async () => {
       const msg = message(m, badText);
