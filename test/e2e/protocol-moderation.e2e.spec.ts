@@ -431,11 +431,8 @@ describe('protocol.md moderation, from the document alone', () => {
       expect(expectOk('get after refusals', await cl.Ops.request('mod.filters.get')).position).toBe(0);
     });
 
-    // DOC/SERVER MISMATCH (fails): with `config` absent (not null: null is refused BAD_REQUEST
-    // data.config) the server answers INTERNAL over WS and 500 INTERNAL over HTTP PUT (the
-    // moderation service logs a TypeError reading `words` of undefined): the missing required
-    // field reaches the moderation service instead of being refused BAD_REQUEST by the gateway.
-    it('[MISMATCH] mod.filters.set / PUT /api/moderation/filters without config: BAD_REQUEST naming config', async () => {
+    // Found by this spec: an absent `config` once reached the moderation service (INTERNAL).
+    it('mod.filters.set / PUT /api/moderation/filters without config: BAD_REQUEST naming config', async () => {
       const code = (r: Res) => ({ code: r.error?.code, fields: detailFields(r) });
       const put = await http(base, 'PUT', '/api/moderation/filters', {}, { token: users.Ops.token });
       const got = {
