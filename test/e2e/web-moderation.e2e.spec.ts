@@ -112,7 +112,8 @@ describe('web client: moderation (browser e2e)', () => {
       await dialog.waitFor({ state: 'detached' });
       await notice(r, 'moderators will look at your report').waitFor();
 
-      // The moderator: the button counts it (live), the queue shows it.
+      // The moderator: a notice and the button's count (live), the queue shows it.
+      await notice(m, `New report about ${offender}`).waitFor();
       await m.locator('[data-testid="mod-badge"]:not([hidden])').filter({ hasText: '1' }).waitFor();
       const reports = await panel('reports');
       const report = reports.locator('[data-testid="report"][data-kind="message"]').filter({ hasText: badText });

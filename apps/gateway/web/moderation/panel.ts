@@ -74,6 +74,9 @@ export function resetQueue() {
 /** moderation.report: a report was filed or changed state. */
 export function onReport(r: ReportView) {
   if (!r?.reportId) return;
+  // A new one is said once (the panel, when open, shows it anyway).
+  if (r.state === 'open' && !queue.has(r.reportId) && !open)
+    toast(r.kind === 'held' ? `A message by ${r.target.username} is held for review.` : `New report about ${r.target.username}.`);
   if (r.state === 'open' || r.state === 'claimed') queue.set(r.reportId, r);
   else queue.delete(r.reportId);
   renderModButton();
