@@ -191,6 +191,7 @@ describe('web client: moderation (browser e2e)', () => {
       await roomMod.getByTestId('room-mutes-empty').waitFor();
       await until('the offender may write again', async () => !(await o.getByTestId('message-input').isDisabled()));
       await notice(o, 'lifted your mute').waitFor();
+      await notice(o, 'You are muted').waitFor({ state: 'detached' }); // the mute's notice goes with it
       await roomMod.getByTestId('dialog-close').click();
     }));
 

@@ -175,7 +175,7 @@ const TOAST_MS = 8000;
  * A non-blocking notice in the corner: `info` for things that happened, an error for refusals,
  * a `warning` for what a moderator told me (a warning, a mute), which stays until dismissed.
  */
-export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info', code?: ErrorCode) {
+export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info', code?: ErrorCode): HTMLElement {
   const area = $('toasts');
   const node = h(
     'div',
@@ -200,6 +200,7 @@ export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info',
   // Errors stay until dismissed or until a few newer ones pushed them out; notices fade out.
   if (kind === 'info') setTimeout(() => node.remove(), TOAST_MS);
   while (area.children.length > 5) area.firstElementChild?.remove();
+  return node;
 }
 
 export function toastError(err: unknown) {

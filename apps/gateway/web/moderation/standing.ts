@@ -47,6 +47,7 @@ export async function loadStanding() {
 }
 
 export function resetStanding() {
+  muteNotices.clear();
   standing.role = null;
   standing.mutes = [];
   standing.strikes = 0;
@@ -81,19 +82,26 @@ export function onWarned(d: WsEvents['moderation.warned']) {
   toast(`Warning from the moderators (${byText(d.by, d.rule)}): ${d.reason}`, 'warning');
 }
 
+/** The notice of each mute (by muteId): it goes when the mute ends, so no stale "you are muted" stays. */
+const muteNotices = new Map<string, HTMLElement>();
+
 export function onMuted(d: WsEvents['moderation.muted']) {
   standing.mutes = withMute(standing.mutes, d);
   changed();
-  toast(
+  muteNotices.get(d.muteId)?.remove();
+  const node = toast(
     `You are muted ${scopeText(d.roomId)} until ${fullTime(d.until)} (${byText(d.by, d.rule)})${d.reason ? `: ${d.reason}` : ''}.`,
     'warning',
   );
+  muteNotices.set(d.muteId, node);
 }
 
 export function onUnmuted(d: WsEvents['moderation.unmuted']) {
   const had = standing.mutes.some((m) => m.muteId === d.muteId);
   standing.mutes = standing.mutes.filter((m) => m.muteId !== d.muteId);
   changed();
+  muteNotices.get(d.muteId)?.remove();
+  muteNotices.delete(d.muteId);
   if (had || d.reason === 'lifted')
     toast(d.reason === 'expired' ? `Your mute ${scopeText(d.roomId)} has ended.` : `A moderator lifted your mute ${scopeText(d.roomId)}.`);
 }
