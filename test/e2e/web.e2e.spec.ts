@@ -88,17 +88,7 @@ describe('web client (browser e2e)', () => {
         },
         ports,
         serviceEnv: {
-          // Moderation's per-user limits lifted as the other e2e stacks do (test/e2e/fixture.ts):
-          // the seeding below sends 60 messages at once from a brand-new account (a send-rate
-          // refusal, then a new-account-flood mute for an hour, would stop the later tests).
-          moderation: {
-            BLOCKED_WORDS: `${BLOCKED},forbiddenword`,
-            MOD_SEND_RATE_PER_S: '0',
-            MOD_FLOOD_ROOMS: '1000',
-            MOD_NEW_ACCOUNT_MESSAGES: '10000',
-            MOD_LINK_SPAM_LINKS: '1000',
-            MOD_LINK_SPAM_ROOMS: '1000',
-          },
+          moderation: { BLOCKED_WORDS: `${BLOCKED},forbiddenword` },
           // A fresh presence service only publishes status rises during its start-up grace
           // (normally a gateway timeout); the test changes statuses right away.
           presence: { PRESENCE_STARTUP_GRACE_MS: '500' },
