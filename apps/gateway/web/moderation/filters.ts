@@ -1,9 +1,9 @@
 import { setFilters } from '@chat/client';
-import type { FilterConfig, FilterConfigView, HoldAction, LinkAction, ModerationVerdict, PatternEntry, WsOps } from '@chat/contracts';
+import type { FilterConfig, FilterConfigView, HoldAction, LinkAction, PatternEntry, WsOps } from '@chat/contracts';
 import { act, errorBox, field, fullTime, h, showError } from '../dom';
 import { freshToken } from '../account/tokens';
 import { client } from '../state';
-import { domainsText, jsonBytes, lines, optionalInt, parseDomains, wordsOf, wordsText } from './format';
+import { domainsText, jsonBytes, lines, optionalInt, parseDomains, verdictText, wordsOf, wordsText } from './format';
 
 // The content filters of one scope — the whole server (moderation panel) or one room (its
 // settings) — as a form: words that are masked or block the message, the allow-list, patterns,
@@ -194,18 +194,6 @@ function patternRow(p: Partial<PatternEntry>): HTMLElement {
     h('button', { type: 'button', class: 'icon-button', title: 'Remove', 'aria-label': 'Remove', onclick: () => row.remove() }, '×'),
   );
   return row;
-}
-
-/** What a verdict means, for the test box. */
-export function verdictText(v: ModerationVerdict): string {
-  switch (v.verdict) {
-    case 'allow':
-      return `Allowed, posted as: ${v.body}`;
-    case 'reject':
-      return `Refused (${v.code}) by ${v.rule}: ${v.reason}`;
-    case 'hold':
-      return `Held for review by ${v.rule}: ${v.reason}`;
-  }
 }
 
 function testBox(roomId: string | null): HTMLElement {

@@ -1,4 +1,4 @@
-import type { DomainEntry, FilterConfig, LinkAction, MuteView, WordAction } from '@chat/contracts';
+import type { DomainEntry, FilterConfig, LinkAction, ModerationVerdict, MuteView, WordAction } from '@chat/contracts';
 
 // Pure helpers of the moderation UI (no DOM): reading when to retry from a refusal, saying a
 // duration, which mute applies to a room, and the filter editor's text forms (one entry a line).
@@ -152,3 +152,15 @@ export function optionalInt(value: string): number | null {
 
 /** The size of a request's JSON in bytes (UTF-8): over the WebSocket frame limit, filters go by HTTP. */
 export const jsonBytes = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).length;
+
+/** What a verdict means, for the test box. */
+export function verdictText(v: ModerationVerdict): string {
+  switch (v.verdict) {
+    case 'allow':
+      return `Allowed, posted as: ${v.body}`;
+    case 'reject':
+      return `Refused (${v.code}) by ${v.rule}: ${v.reason}`;
+    case 'hold':
+      return `Held for review by ${v.rule}: ${v.reason}`;
+  }
+}

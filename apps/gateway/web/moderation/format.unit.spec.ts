@@ -4,6 +4,7 @@ import {
   domainsText,
   durationText,
   sanctionReason,
+  verdictText,
   lines,
   muteFor,
   optionalInt,
@@ -106,5 +107,17 @@ describe('web moderation format - filter editor', () => {
     expect(optionalInt(' ')).toBeNull();
     expect(optionalInt('12')).toBe(12);
     expect(optionalInt('1.5')).toBeNaN();
+  });
+});
+
+describe('web moderation format - the filter test box', () => {
+  it('says what the saved filters do with a text', () => {
+    expect(verdictText({ verdict: 'allow', body: 'you *** fool' })).toBe('Allowed, posted as: you *** fool');
+    expect(verdictText({ verdict: 'reject', code: 'CONTENT_BLOCKED', reason: 'blocked word', rule: 'words', retryAfterMs: null })).toBe(
+      'Refused (CONTENT_BLOCKED) by words: blocked word',
+    );
+    expect(verdictText({ verdict: 'hold', reason: 'link to bit.ly', rule: 'links', reportId: 'r1' })).toBe(
+      'Held for review by links: link to bit.ly',
+    );
   });
 });
