@@ -293,6 +293,30 @@ describe('web client: moderation (browser e2e)', () => {
       await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
     }));
 
+  it('web moderation - a 10,000-word block list (larger than a WebSocket frame) is saved over HTTP and applies', () =>
+    withLogs(stack, async () => {
+      const words = Array.from({ length: 10_000 }, (_, i) => `spamword${String(i).padStart(5, '0')}`);
+      const filters = await panel('filters');
+      // Pasted at once (typing 130 KB through fill is slow).
+      await filters.getByTestId('filter-block').evaluate((el, text) => {
+        (el as unknown as { value: string }).value = text;
+      }, words.join('\n'));
+      const put = m.waitForRequest((req) => req.method() === 'PUT' && req.url().endsWith('/api/moderation/filters'));
+      await filters.getByTestId('filter-save').click();
+      await put;
+      await filters.getByTestId('filter-saved').waitFor();
+      // Read back: the whole list is there.
+      expect((await filters.getByTestId('filter-block').inputValue()).split('\n')).toHaveLength(10_000);
+      await filters.getByTestId('filter-test-input').fill('this has spamword09999 in it');
+      await filters.getByTestId('filter-test').click();
+      await filters.locator('[data-testid="filter-test-result"][data-verdict="reject"]').waitFor();
+
+      await filters.getByTestId('filter-block').fill('');
+      await filters.getByTestId('filter-save').click();
+      await filters.getByTestId('filter-saved').waitFor();
+      await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
+    }));
+
   it('web moderation - an administrator makes a member a server moderator from the roles list (their page shows the panel) and takes it back', () =>
     withLogs(stack, async () => {
       const roles = await panel('roles');
