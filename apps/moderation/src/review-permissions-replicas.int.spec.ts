@@ -82,4 +82,33 @@ describe('review - moderation permissions and replicas', () => {
     const strikes = await storedEvents(a, a.deps.subjects.moderation.user(sender));
     expect(strikes.map((e) => e.type)).toContain('StrikeRecorded');
   });
+  it("a room owner's own filters cannot get another user muted server-wide (room blocks must not feed server escalation)", async () => {
+    const victim = await register(a, 'victim');
+    const config = { ...emptyConfig(), words: [{ term: 'hello', action: 'block' }] };
+    expect(codeOf(await a.deps.rpc.call('moderation.setFilters', { ...caller(plain), roomId: 'mine', config } as never))).toBe('ok');
+    const check = a.app.get(SendCheck);
+    // The victim says hello five times in plain's room (MOD_STRIKES_MUTE is 5 by default).
+    for (let i = 0; i < 5; i++)
+      await check.check({
+        roomId: 'mine',
+        senderId: victim.userId,
+        senderName: victim.username,
+        senderRole: 'member',
+        kind: 'post',
+        clientMsgId: `c${i}`,
+        body: 'hello',
+        heldReportId: null,
+      });
+    const elsewhere = await check.check({
+      roomId: 'general',
+      senderId: victim.userId,
+      senderName: victim.username,
+      senderRole: 'member',
+      kind: 'post',
+      clientMsgId: 'c-general',
+      body: 'good morning everyone',
+      heldReportId: null,
+    });
+    expect(elsewhere).toEqual({ verdict: 'allow', body: 'good morning everyone' });
+  });
 });
