@@ -39,7 +39,7 @@ describe('review - moderation permissions and replicas', () => {
               : req.userId === admin.userId
                 ? 'admin'
                 : 'member'
-            : req.roomId === 'mine' && req.userId === plain.userId
+            : (req.roomId === 'mine' || req.roomId === 'mine2') && req.userId === plain.userId
               ? 'owner'
               : 'member';
         return { ok: true, data: { roomId: req.roomId, myRole: role } };
@@ -110,5 +110,13 @@ describe('review - moderation permissions and replicas', () => {
       heldReportId: null,
     });
     expect(elsewhere).toEqual({ verdict: 'allow', body: 'good morning everyone' });
+  });
+  it('moderation.setFilters with an incomplete config (no links, no spam) is BAD_REQUEST, not INTERNAL', async () => {
+    const r = await a.deps.rpc.call('moderation.setFilters', {
+      ...caller(plain),
+      roomId: 'mine2',
+      config: { words: [], allow: [], patterns: [] },
+    } as never);
+    expect(r.ok ? 'ok' : r.error).toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
