@@ -53,6 +53,7 @@ import {
   sleep,
   startBareServer,
   writeResult,
+  BENCH_MODERATION_ENV,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -371,6 +372,7 @@ async function startBenchStack(info) {
     serviceEnv: {
       gateway: { ...RUN.gatewayEnv, GATEWAY_ID: 'bench-gw1' },
       presence: { PRESENCE_FANOUT_MAX_MEMBERS: String(P.fanoutMax) },
+      moderation: BENCH_MODERATION_ENV,
     },
     output: RUN.logDir,
   });

@@ -40,6 +40,7 @@ import {
   sleep,
   startBareServer,
   writeResult,
+  BENCH_MODERATION_ENV,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -467,7 +468,10 @@ async function stackTarget(info) {
     ports,
     // Login cost is not what this measures: the cheapest argon2 the gateway accepts.
     // The benchmark's clients send far above one person's request rate: lift the per-connection limit.
-    serviceEnv: { gateway: { ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000' } },
+    serviceEnv: {
+      gateway: { ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000' },
+      moderation: BENCH_MODERATION_ENV,
+    },
     output: logDir,
   });
   log(`stack ready in ${((now() - t0) / 1000).toFixed(1)} s`);

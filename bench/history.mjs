@@ -57,6 +57,7 @@ import {
   renderTable,
   sleep,
   writeResult,
+  BENCH_MODERATION_ENV,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -788,7 +789,10 @@ async function dataset(results) {
     },
     ports,
     // The benchmark's clients send far above one person's request rate: lift the per-connection limit.
-    serviceEnv: { gateway: { ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000' } },
+    serviceEnv: {
+      gateway: { ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000' },
+      moderation: BENCH_MODERATION_ENV,
+    },
     output: RUN.logDir,
   });
   cleanups.push(() => stack.stopAll());

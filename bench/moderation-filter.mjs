@@ -1,7 +1,7 @@
-// Moderation filter benchmark (issue 9, first piece): the cost per message of the word-list
-// filter with a 10,000-entry list (6,000 Latin words, 4,000 Chinese words), Latin and Chinese
-// messages of 50-300 characters. It prints figures; it asserts nothing. See docs/benchmarks.md,
-// section "Moderation filter (issue 9, first piece)".
+// Moderation filter benchmark (issue 9): the cost per message of the word-list filter and of the
+// whole filter chain with a 10,000-entry list (6,000 Latin words, 4,000 Chinese words), Latin
+// and Chinese messages of 50-300 characters. It prints figures; it asserts nothing. See
+// docs/benchmarks.md, section "Moderation filter".
 //
 //   npm run bench:moderation               (builds first)
 //   node bench/moderation-filter.mjs --help
@@ -10,13 +10,21 @@
 //  - new:      WordListMatcher.apply (apps/moderation/dist/rules/wordlist/matcher.js): fold the
 //              message to its skeleton, one Aho-Corasick pass, word-boundary and allow-list
 //              checks, masking of the original;
-//  - blocklist: the BlockList rule as built now (dist; the same matcher, block entries);
+//  - chain, words only: FilterChain (dist/rules/chain.js) of a room without its own
+//              configuration under a server configuration holding only the list: the word rule
+//              plus the cost of the other rules when they have nothing to do;
+//  - chain, full: the whole chain as a busy deployment might set it: the server's list (half
+//              mask, half block) with an allow-list, 10 patterns, 200 blocked and 20 held link
+//              domains, repeated-character and capitals limits; the room's own 50 words, allow
+//              words, 5 patterns and 20 domains. One message in ten carries a link (to a listed
+//              domain or not), so link finding runs (linkify-it) on top of the lookups;
 //  - old:      the BlockList as it was before issue 9 (one alternation regex over the Latin
 //              words with whole-word look-arounds, then `includes` for each CJK entry), copied
-//              below from commit 40ced38 apps/moderation/src/rules/blocklist.ts, since the
-//              built BlockList now uses the new matcher.
+//              below from commit 40ced38 apps/moderation/src/rules/blocklist.ts.
 // Each message is timed alone (process.hrtime.bigint around one call) after a warm-up pass;
-// rounds repeat over the message set until --seconds per filter have passed.
+// rounds repeat over the message set until --seconds per filter have passed. The chain's
+// figures are the send check's content part; the send-path checks before it (ban, mute, token
+// bucket, flood) are map lookups plus one skeleton fold for the flood key.
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -43,7 +51,7 @@ if (opt.help) {
 }
 
 const { WordListMatcher } = require('../apps/moderation/dist/rules/wordlist/matcher.js');
-const { BlockList } = require('../apps/moderation/dist/rules/blocklist.js');
+const { FilterChain, ServerFilters } = require('../apps/moderation/dist/rules/chain.js');
 
 // ---------------------------------------------------------------------------------------------
 // The BlockList before issue 9 (commit 40ced38), unchanged but for types.
@@ -118,6 +126,13 @@ const listed = [...latinList, ...chineseList];
 const filler = unique(2000, latinWord).filter((w) => !latinList.includes(w));
 const punct = ['.', ',', '!', '?', ''];
 
+// Link domains: 200 blocked and 20 held by the server, 20 more named by the room.
+const domains = unique(240, () => `${latinWord()}.${one(['com', 'net', 'org', 'io', 'xyz'])}`);
+const serverDomains = domains.slice(0, 220);
+const roomDomains = domains.slice(220);
+/** One message in ten gets a link: to a listed domain half the time, else to an unlisted one. */
+const maybeLink = () => (rnd() < 0.1 ? ` https://${rnd() < 0.5 ? one(domains) : `${latinWord()}.com`}/${latinWord()}` : '');
+
 /** A Latin message of 50-300 characters; one in ten contains a listed word. */
 function latinMessage() {
   const target = int(50, 300);
@@ -129,9 +144,9 @@ function latinMessage() {
     words.push(w + (rnd() < 0.1 ? one(punct) : ''));
     len += w.length + 1;
   }
-  return words.join(' ').slice(0, target);
+  return words.join(' ').slice(0, target) + maybeLink();
 }
-/** A Chinese message of 50-300 characters with some punctuation; whatever entries it holds by chance, plus one in ten an entry put in. */
+/** A Chinese message of 50-300 characters with some punctuation; whatever entries it holds by chance, plus one in ten an entry put in (and one in ten a link). */
 function chineseMessage() {
   const target = int(50, 300);
   let s = '';
@@ -140,7 +155,7 @@ function chineseMessage() {
     const at = int(0, s.length - 5);
     s = s.slice(0, at) + one(chineseList) + s.slice(at);
   }
-  return s.slice(0, target);
+  return s.slice(0, target) + maybeLink();
 }
 
 const n = Number(opt.messages);
@@ -157,14 +172,51 @@ function build(name, make) {
   return { name, filter, buildMs: ms };
 }
 const entries = listed.map((word, i) => ({ word, action: i % 2 ? 'mask' : 'block' }));
+const allowList = ['class', 'scunthorpe', 'assistant'];
+const emptyConfig = () => ({
+  words: [],
+  allow: [],
+  patterns: [],
+  links: { default: null, domains: [] },
+  spam: { repeatedCharsMax: null, capsPercentMax: null, capsMinLetters: null },
+});
+const patterns = (n, prefix) =>
+  Array.from({ length: n }, (_, i) => ({
+    name: `${prefix}${i}`,
+    pattern: [`\\b${latinWord()}\\s+${latinWord()}\\b`, `${hanWord()}\\d{2,}`, `\\b\\d{3}-\\d{4}\\b`][i % 3],
+    action: ['mask', 'block', 'hold'][i % 3],
+  }));
+const serverWordsOnly = {
+  ...emptyConfig(),
+  words: listed.map((term, i) => ({ term, action: i % 2 ? 'mask' : 'block' })),
+  allow: allowList,
+};
+const serverFull = {
+  ...serverWordsOnly,
+  patterns: patterns(10, 's'),
+  links: { default: 'allow', domains: serverDomains.map((domain, i) => ({ domain, action: i < 200 ? 'block' : 'hold' })) },
+  spam: { repeatedCharsMax: 12, capsPercentMax: 70, capsMinLetters: 10 },
+};
+const roomFull = {
+  ...emptyConfig(),
+  words: unique(50, latinWord).map((term) => ({ term, action: 'mask' })),
+  allow: ['grass'],
+  patterns: patterns(5, 'r'),
+  links: { default: null, domains: roomDomains.map((domain) => ({ domain, action: 'hold' })) },
+  spam: { repeatedCharsMax: 8, capsPercentMax: null, capsMinLetters: null },
+};
 const filters = [
   build('new (WordListMatcher.apply)', () => {
-    const m = new WordListMatcher(entries, ['class', 'scunthorpe', 'assistant']);
+    const m = new WordListMatcher(entries, allowList);
     return (t) => m.apply(t);
   }),
-  build('blocklist (built, new matcher)', () => {
-    const b = new BlockList(listed);
-    return (t) => b.check(t);
+  build('chain, words only', () => {
+    const c = new FilterChain(new ServerFilters(serverWordsOnly), null);
+    return (t) => c.check(t);
+  }),
+  build('chain, full (server + room)', () => {
+    const c = new FilterChain(new ServerFilters(serverFull), roomFull);
+    return (t) => c.check(t);
   }),
   build('old (BlockList regex, 40ced38)', () => {
     const b = new OldBlockList(listed);
@@ -184,7 +236,14 @@ function measure(fn, messages, seconds) {
       const t = process.hrtime.bigint();
       const r = fn(m);
       samples.push(Number(process.hrtime.bigint() - t));
-      if (rounds === 0 && (r.verdict === 'block' || r.verdict === 'reject' || r.hits?.length)) hits++;
+      if (
+        rounds === 0 &&
+        (r.verdict === 'block' ||
+          r.verdict === 'reject' ||
+          (r.action !== undefined && (r.action !== 'allow' || r.body !== m)) ||
+          r.hits?.length)
+      )
+        hits++;
     }
     rounds++;
   } while (process.hrtime.bigint() < end);

@@ -43,6 +43,7 @@ import {
   Reservoir,
   sleep,
   writeResult,
+  BENCH_MODERATION_ENV,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -339,7 +340,7 @@ async function commandsAndConflict(results) {
   const ns = newNamespace('rooms');
   const s = createSubjects(ns);
   log(`namespace ${ns}: starting moderation and rooms (logs in ${RUN.logDir})`);
-  const moderation = await startService({ name: 'moderation', namespace: ns, natsUrl, logDir: RUN.logDir });
+  const moderation = await startService({ name: 'moderation', namespace: ns, natsUrl, logDir: RUN.logDir, env: BENCH_MODERATION_ENV });
   const rooms1 = await startService({ name: 'rooms', namespace: ns, natsUrl, logDir: RUN.logDir });
   cleanups.push(() => moderation.stop());
   cleanups.push(() => rooms1.stop());

@@ -67,6 +67,11 @@ export async function startTestStack(opts: { serviceEnv?: Record<string, Record<
       MOD_NEW_ACCOUNT_MESSAGES: '10000',
       MOD_LINK_SPAM_LINKS: '1000',
       MOD_LINK_SPAM_ROOMS: '1000',
+      // Likewise moderation's per-user send rate (1/s, bursts of 10) and flood detection (the same
+      // text in 3 rooms within 30 s); proven by the moderation integration tests. A spec that
+      // wants them sets them for the moderation service in its serviceEnv.
+      MOD_SEND_RATE_PER_S: '0',
+      MOD_FLOOD_ROOMS: '1000',
     },
     ports,
     serviceEnv: opts.serviceEnv ?? {},

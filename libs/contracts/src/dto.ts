@@ -17,6 +17,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
   IsArray,
+  IsObject,
   ArrayMaxSize,
   ValidateNested,
 } from 'class-validator';
@@ -677,8 +678,8 @@ export class FilterConfigDto {
   @ValidateNested({ each: true })
   @Type(() => PatternEntryDto)
   patterns: PatternEntryDto[];
-  @ValidateNested() @Type(() => LinkPolicyDto) links: LinkPolicyDto;
-  @ValidateNested() @Type(() => SpamPolicyDto) spam: SpamPolicyDto;
+  @IsObject() @ValidateNested() @Type(() => LinkPolicyDto) links: LinkPolicyDto;
+  @IsObject() @ValidateNested() @Type(() => SpamPolicyDto) spam: SpamPolicyDto;
 }
 
 /** A scope: the server (no roomId) or one room. */
@@ -689,7 +690,8 @@ export class FilterScopeRequest {
   roomId?: string;
 }
 export class SetFiltersRequest extends FilterScopeRequest {
-  @ValidateNested() @Type(() => FilterConfigDto) config: FilterConfigDto;
+  // ValidateNested passes an absent value: IsObject makes `config`, `links` and `spam` required.
+  @IsObject() @ValidateNested() @Type(() => FilterConfigDto) config: FilterConfigDto;
 }
 export class TestFiltersRequest extends FilterScopeRequest {
   @IsString() @MinLength(1) @MaxLength(Limits.messageMaxChars) body: string;

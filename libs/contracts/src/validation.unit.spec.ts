@@ -6,6 +6,7 @@ import {
   SanctionRpc,
   SendMessageRequest,
   UpdateRoomRequest,
+  SetFiltersRequest,
 } from './dto';
 import { MAX_INPUT_DEPTH, validateInput } from './validation';
 
@@ -50,5 +51,22 @@ describe('validateInput', () => {
     expect(fields(DirectSendRequest, { username: 'bo', ...badMessage })).toEqual(['body', 'clientMsgId']);
     // The caller the gateway adds (here as actor, the request's own userId being the target).
     expect(fields(SanctionRpc, { roomId: 'team', userId: '11111111-1111-4111-8111-111111111111' })).toEqual(['actorId', 'actorName']);
+  });
+  it('a filter configuration is required whole: config, its links and spam parts cannot be left out', () => {
+    const fields = (input: object) => {
+      const r = validateInput(SetFiltersRequest, input);
+      return r.ok ? [] : (r.error.details ?? []).map((d) => d.field).sort();
+    };
+    expect(fields({})).toEqual(['config']);
+    expect(fields({ roomId: 'team' })).toEqual(['config']);
+    expect(fields({ config: { words: [], allow: [], patterns: [] } })).toEqual(['config.links', 'config.spam']);
+    const whole = {
+      words: [],
+      allow: [],
+      patterns: [],
+      links: { default: null, domains: [] },
+      spam: { repeatedCharsMax: null, capsPercentMax: null, capsMinLetters: null },
+    };
+    expect(fields({ config: whole })).toEqual([]);
   });
 });

@@ -58,6 +58,13 @@ describe('filters - configuration', () => {
     expect(error).toMatchObject({ code: 'BAD_REQUEST', details: [expect.objectContaining({ field })] });
   });
 
+  it('a configuration too big for one stream message is refused (field config)', () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ term: `${'w'.repeat(58)}${String(i).padStart(5, '0')}`, action: 'block' }));
+    expect(() => storedFilterConfig(dto({ ...base, words: many }))).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+    const tenThousand = many.slice(0, 10_000).map((w) => ({ ...w, term: w.term.slice(50) }));
+    expect(storedFilterConfig(dto({ ...base, words: tenThousand })).words).toHaveLength(10_000);
+  });
+
   it('repeatedCharsMax 0 is off and accepted', () => {
     expect(storedFilterConfig(dto({ ...base, spam: { repeatedCharsMax: 0 } })).spam.repeatedCharsMax).toBe(0);
   });

@@ -46,9 +46,15 @@ const ideographicDot = /(?<=[a-z0-9-])[。｡︒](?=[a-z0-9])/giu;
 // boundary there, so one is put between CJK and Latin characters.
 const cjkLatin = new RegExp(`(?<=[${CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9/])(?=[${CJK}])`, 'gu');
 
-/** The text links are looked for in: folded, with the evasions above undone. */
-export function linkScanText(body: string): string {
-  return plainText(body).text.replace(bracketDot, '.').replace(spacedDot, '.').replace(ideographicDot, '.').replace(cjkLatin, ' ');
+/** The text links are looked for in: folded, with the evasions above undone. null: it cannot hold a link (no dot, no "://"). */
+export function linkScanText(body: string): string | null {
+  // Each replacement runs only when its trigger character is there: most messages have none.
+  let text = plainText(body).text;
+  if (/[[({]/.test(text)) text = text.replace(bracketDot, '.');
+  if (text.includes(' .') || text.includes('\t.')) text = text.replace(spacedDot, '.');
+  if (/[。｡︒]/.test(text)) text = text.replace(ideographicDot, '.');
+  if (!text.includes('.') && !text.includes('://')) return null;
+  return text.replace(cjkLatin, ' ');
 }
 
 /** Finds links (with a scheme, `www.`, or bare domains with a known TLD) with linkify-it. E-mail addresses are not links. */
@@ -63,7 +69,7 @@ export class LinkFinder {
 
   find(body: string): FoundLink[] {
     const text = linkScanText(body);
-    if (!this.linkify.test(text)) return [];
+    if (text === null || !this.linkify.test(text)) return [];
     const links: FoundLink[] = [];
     for (const m of this.linkify.match(text) ?? []) {
       if (m.schema === 'mailto:') continue;

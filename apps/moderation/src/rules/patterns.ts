@@ -2,6 +2,7 @@ import type { PatternEntry } from '@chat/contracts';
 import safeRegex from 'safe-regex2';
 import { allow, type ContentRule, type RuleOutcome } from './rule';
 import { mask, type WordHit } from './wordlist/matcher';
+import { patternSandbox } from './pattern-sandbox';
 import { originalSpan, plainText } from './text/plain';
 
 /**
@@ -23,33 +24,30 @@ export function patternProblem(source: string): string | null {
   return null;
 }
 
-interface CompiledPattern {
-  readonly name: string;
-  readonly re: RegExp;
-  readonly action: PatternEntry['action'];
-}
-
 /**
  * Configured regular expressions (server's first, then the room's), matched case-insensitively
  * against the message folded by `plainText` (NFKC, invisible characters removed), so
  * full-width letters and zero-width spaces do not get around a pattern. A `block` match refuses
  * the message at once; a `hold` match holds it unless a later pattern blocks it; `mask` matches
  * are replaced by `***` where they were typed. Patterns are validated when set (patternProblem);
- * a stored one that no longer compiles is left out rather than stopping the chain.
+ * a stored one that no longer compiles is left out rather than stopping the chain. They run in
+ * a worker thread with a time limit (see pattern-sandbox.ts): a message on which they take too
+ * long is held for a moderator rather than stalling the service.
  */
 export class PatternsRule implements ContentRule {
   static readonly ruleName = 'patterns';
   readonly name = PatternsRule.ruleName;
-  private readonly patterns: CompiledPattern[] = [];
+  private readonly patterns: readonly PatternEntry[];
+  private readonly setId: number | null;
 
   constructor(entries: readonly PatternEntry[]) {
-    for (const p of entries) {
-      try {
-        this.patterns.push({ name: p.name, re: new RegExp(p.pattern, 'giu'), action: p.action });
-      } catch {
-        // Validated on set; nothing to do with a pattern that does not compile here.
-      }
-    }
+    this.patterns = entries;
+    this.setId = entries.length
+      ? patternSandbox.define(
+          this,
+          entries.map((p) => ({ source: p.pattern, action: p.action })),
+        )
+      : null;
   }
 
   get size(): number {
@@ -57,26 +55,25 @@ export class PatternsRule implements ContentRule {
   }
 
   check(body: string): RuleOutcome {
-    if (!this.patterns.length) return allow(body);
+    if (this.setId === null) return allow(body);
     const plain = plainText(body);
-    let held: RuleOutcome | null = null;
-    const masks: WordHit[] = [];
-    for (const p of this.patterns) {
-      p.re.lastIndex = 0;
-      if (p.action !== 'mask') {
-        if (!p.re.test(plain.text)) continue;
-        if (p.action === 'block')
-          return { action: 'block', reason: `the message matches the pattern "${p.name}"`, rule: `pattern:${p.name}` };
-        held ??= { action: 'hold', reason: `the message matches the pattern "${p.name}"`, rule: `pattern:${p.name}` };
-        continue;
+    const r = patternSandbox.run(this.setId, plain.text);
+    switch (r.kind) {
+      case 'timeout':
+        return { action: 'hold', reason: 'the filter patterns took too long on this message', rule: 'pattern-time-limit' };
+      case 'block':
+      case 'hold': {
+        const name = this.patterns[r.index]?.name ?? '?';
+        return { action: r.kind, reason: `the message matches the pattern "${name}"`, rule: `pattern:${name}` };
       }
-      for (const m of plain.text.matchAll(p.re)) {
-        if (!m[0].length) continue;
-        const [start, end] = originalSpan(plain, m.index, m.index + m[0].length);
-        masks.push({ word: p.name, action: 'mask', start, end });
+      case 'masks': {
+        if (!r.spans.length) return allow(body);
+        const masks: WordHit[] = r.spans.map(([from, to]) => {
+          const [start, end] = originalSpan(plain, from, to);
+          return { word: 'pattern', action: 'mask', start, end };
+        });
+        return allow(mask(body, masks));
       }
     }
-    if (held) return held;
-    return allow(masks.length ? mask(body, masks) : body);
   }
 }

@@ -78,3 +78,23 @@ describe('filters - patterns', () => {
     expect(chainOf(server).check('bar').action).toBe('allow');
   });
 });
+
+describe('filters - patterns that backtrack for long', () => {
+  // Accepted by the set-time check (no nested quantifiers), yet seconds to tens of seconds of
+  // backtracking on these texts if run in the service's own thread.
+  it.each([
+    ['\\w*\\w*x', 'a'.repeat(4000)],
+    ['a.*b.*c', 'ab'.repeat(2000)],
+  ])('%s on a crafted text holds the message instead of stalling the service, and the next message is checked as usual', (src, text) => {
+    expect(patternProblem(src)).toBeNull();
+    const r = rule(['slow', src, 'block'], ['money', 'money', 'block']);
+    expect(r.check(text)).toEqual({
+      action: 'hold',
+      reason: 'the filter patterns took too long on this message',
+      rule: 'pattern-time-limit',
+    });
+    expect(r.check('plain words').action).toBe('allow');
+    expect(r.check('xabc').action).toBe('block');
+    expect(r.check('money').action).toBe('block');
+  });
+});

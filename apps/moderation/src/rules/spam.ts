@@ -8,18 +8,27 @@ import { plainText } from './text/plain';
 const LOOKALIKE: ReadonlyMap<string, string> = new Map(Object.entries(CONFUSABLES).filter(([k]) => k.charCodeAt(0) > 0x7f));
 const space = /\s/u;
 
-// A character as a run compares it: marks dropped, lower case, look-alikes folded (cached:
-// messages reuse a small set of characters).
-const keys = new Map<string, string>();
-function runKey(ch: string): string {
-  let k = keys.get(ch);
-  if (k === undefined) {
-    const base = ch.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-    k = LOOKALIKE.get(base) ?? base;
-    if (keys.size >= 20_000) keys.clear();
-    keys.set(ch, k);
+// A character as a run compares it: marks dropped, lower case, look-alikes folded. Learnt on
+// first sight: by code unit for the BMP (most text), in a map for the rest; white space is ''.
+const bmpKey: Array<string | undefined> = new Array<string | undefined>(0x10000);
+const astralKey = new Map<string, string>();
+function keyOf(ch: string): string {
+  if (space.test(ch)) return '';
+  const base = ch.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return LOOKALIKE.get(base) ?? (base || '\u0000');
+}
+function runKey(text: string, i: number): string {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const ch = text.slice(i, i + 2);
+    let k = astralKey.get(ch);
+    if (k === undefined) {
+      if (astralKey.size >= 20_000) astralKey.clear();
+      astralKey.set(ch, (k = keyOf(ch)));
+    }
+    return k;
   }
-  return k;
+  return (bmpKey[c] ??= keyOf(text[i]));
 }
 
 /**
@@ -29,19 +38,22 @@ function runKey(ch: string): string {
  * counts like any script ("哈哈哈哈哈").
  */
 export function longestRun(body: string): number {
+  const text = plainText(body).text;
   let best = 0;
   let run = 0;
   let prev = '';
-  for (const ch of plainText(body).text) {
-    if (space.test(ch)) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) continue; // the low half of a pair read with its high half
+    const k = runKey(text, i);
+    if (k === '') {
       prev = '';
       run = 0;
       continue;
     }
-    const c = runKey(ch);
-    if (!c) continue; // a lone combining mark: part of the letter before it
-    run = c === prev ? run + 1 : 1;
-    prev = c;
+    if (k === '\u0000') continue; // a lone combining mark: part of the character before it
+    run = k === prev ? run + 1 : 1;
+    prev = k;
     if (run > best) best = run;
   }
   return best;
@@ -60,6 +72,22 @@ export class RepeatedCharsRule implements ContentRule {
   }
 }
 
+// What each BMP code unit is for capitals: 0 not yet known, 1 upper or title case, 2 lower case, 3 neither.
+const caseOf = new Uint8Array(0x10000);
+function caseAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdfff) {
+    if (c >= 0xdc00) return 3; // read with its high half
+    const ch = String.fromCodePoint(text.codePointAt(i) as number);
+    return /[\p{Lu}\p{Lt}]/u.test(ch) ? 1 : /\p{Ll}/u.test(ch) ? 2 : 3;
+  }
+  if (caseOf[c] === 0) {
+    const ch = String.fromCharCode(c);
+    caseOf[c] = /[\p{Lu}\p{Lt}]/u.test(ch) ? 1 : /\p{Ll}/u.test(ch) ? 2 : 3;
+  }
+  return caseOf[c];
+}
+
 /**
  * Letters with case in `body` and how many of them are capitals, after NFKC (full-width and
  * mathematical capitals count as capitals). Scripts without case (Chinese, Japanese) count for
@@ -67,8 +95,14 @@ export class RepeatedCharsRule implements ContentRule {
  */
 export function caseCounts(body: string): { cased: number; upper: number } {
   const text = plainText(body).text;
-  const upper = text.match(/[\p{Lu}\p{Lt}]/gu)?.length ?? 0;
-  return { cased: upper + (text.match(/\p{Ll}/gu)?.length ?? 0), upper };
+  let cased = 0;
+  let upper = 0;
+  for (let i = 0; i < text.length; i++) {
+    const k = caseAt(text, i);
+    if (k === 1) upper++;
+    if (k !== 3) cased++;
+  }
+  return { cased, upper };
 }
 
 /** All-caps spam: at least `minLetters` letters with case, and more than `percentMax` % of them capitals, is refused. */

@@ -153,8 +153,17 @@ const beforeLetter: Readonly<Record<string, Folded>> = Object.fromEntries(
   Object.entries(BEFORE_LETTER).map(([ch, text]) => [ch, { text, keys: ch }]),
 );
 
+// Several matchers fold the same message one after the other (the server's list, the room's, the
+// room's allow-list; the flood key): the last skeleton is kept. Callers only read it.
+let last: { original: string; skeleton: Skeleton } | null = null;
+
 /** The skeleton of `original`, with its index map back to `original`. */
 export function skeleton(original: string): Skeleton {
+  if (last?.original !== original) last = { original, skeleton: fold(original) };
+  return last.skeleton;
+}
+
+function fold(original: string): Skeleton {
   const n = original.length;
   // Work in buffers kept between calls (a message rarely folds longer than 2 characters per
   // code unit; they grow if one does), and copy out what the skeleton needs.

@@ -31,7 +31,15 @@ function foldUnit(unit: string): string {
   return f;
 }
 
+// The rules of one chain fold the same body one after the other: the last fold is kept.
+let last: { original: string; folded: PlainText } | null = null;
+
 export function plainText(original: string): PlainText {
+  if (last?.original !== original) last = { original, folded: fold(original) };
+  return last.folded;
+}
+
+function fold(original: string): PlainText {
   if (plainAscii.test(original)) {
     const n = original.length;
     const start = new Int32Array(n);
@@ -48,16 +56,11 @@ export function plainText(original: string): PlainText {
   let i = 0;
   const n = original.length;
   while (i < n) {
-    const cp = original.codePointAt(i) as number;
-    let j = i + (cp > 0xffff ? 2 : 1);
+    const c = original.charCodeAt(i);
+    let j = i + (c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1);
     // A unit is a code point with the combining marks after it (NFKC composes them).
-    while (j < n) {
-      const next = original.codePointAt(j) as number;
-      const ch = String.fromCodePoint(next);
-      if (!mark.test(ch)) break;
-      j += ch.length;
-    }
-    const folded = foldUnit(original.slice(i, j));
+    for (let m = j < n ? markAt(original, j) : 0; m > 0; m = j < n ? markAt(original, j) : 0) j += m;
+    const folded = j > i + 1 ? foldUnit(original.slice(i, j)) : c < 0x80 ? original[i] : (bmpFold[c] ??= foldUnit(original[i]));
     for (let k = 0; k < folded.length; k++) {
       starts.push(i);
       ends.push(j);
@@ -66,6 +69,23 @@ export function plainText(original: string): PlainText {
     i = j;
   }
   return { text, start: Int32Array.from(starts), end: Int32Array.from(ends) };
+}
+
+// The folded form of a lone BMP code unit (no marks after it): the common case, by index.
+const bmpFold: Array<string | undefined> = new Array<string | undefined>(0x10000);
+
+// What each BMP code unit is, learnt on first sight: 0 not yet known, 1 a combining mark, 2 not.
+const markOf = new Uint8Array(0x10000);
+/** The length (1 or 2) of the combining mark at s[i], or 0 if there is none. Marks start at U+0300. */
+function markAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c < 0x300) return 0;
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const cp = s.codePointAt(i) as number;
+    return cp > 0xffff && mark.test(String.fromCodePoint(cp)) ? 2 : 0;
+  }
+  if (markOf[c] === 0) markOf[c] = mark.test(String.fromCharCode(c)) ? 1 : 2;
+  return markOf[c] === 1 ? 1 : 0;
 }
 
 /** The span of the original that the plain-text span [from, to) came from (to > from). */
