@@ -33,6 +33,30 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * Limits made for people, lifted for every e2e stack: the tests send far faster than a person and
+ * every test user is a brand-new account. Each limit's own rules are proven by its service's
+ * integration tests; a spec that wants one sets it for that service in its serviceEnv.
+ */
+export const TEST_LIMITS_ENV: Record<string, string> = {
+  // The tests send far faster than a person (hundreds of requests at once, sends in tight
+  // loops): the gateway's per-connection request rate limit (50/s, bursts of 200) is lifted.
+  // Its own rules are proven by the gateway's integration tests.
+  WS_RATE_PER_S: '1000000',
+  WS_RATE_BURST: '1000000',
+  // Every test user is a brand-new account sending in tight loops: the moderation
+  // subscribers run but at thresholds no test reaches (a new-account-flood mute would
+  // refuse later sends MUTED). Their rules are proven by the moderation integration tests.
+  MOD_NEW_ACCOUNT_MESSAGES: '10000',
+  MOD_LINK_SPAM_LINKS: '1000',
+  MOD_LINK_SPAM_ROOMS: '1000',
+  // Likewise moderation's per-user send rate (1/s, bursts of 10) and flood detection (the same
+  // text in 3 rooms within 30 s); proven by the moderation integration tests. A spec that
+  // wants them sets them for the moderation service in its serviceEnv.
+  MOD_SEND_RATE_PER_S: '0',
+  MOD_FLOOD_ROOMS: '1000',
+};
+
+/**
  * Starts all five services as separate processes from their built `dist/main.js` on free
  * ports, in a fresh NATS namespace and database schema, so e2e files can run side by side.
  */
@@ -56,22 +80,7 @@ export async function startTestStack(opts: { serviceEnv?: Record<string, Record<
       // grace to match (drops seen by a fresh presence service wait for the grace to end).
       PRESENCE_HEARTBEAT_MS: '500',
       PRESENCE_STARTUP_GRACE_MS: '1000',
-      // The tests send far faster than a person (hundreds of requests at once, sends in tight
-      // loops): the gateway's per-connection request rate limit (50/s, bursts of 200) is lifted.
-      // Its own rules are proven by the gateway's integration tests.
-      WS_RATE_PER_S: '1000000',
-      WS_RATE_BURST: '1000000',
-      // Every test user is a brand-new account sending in tight loops: the moderation
-      // subscribers run but at thresholds no test reaches (a new-account-flood mute would
-      // refuse later sends MUTED). Their rules are proven by the moderation integration tests.
-      MOD_NEW_ACCOUNT_MESSAGES: '10000',
-      MOD_LINK_SPAM_LINKS: '1000',
-      MOD_LINK_SPAM_ROOMS: '1000',
-      // Likewise moderation's per-user send rate (1/s, bursts of 10) and flood detection (the same
-      // text in 3 rooms within 30 s); proven by the moderation integration tests. A spec that
-      // wants them sets them for the moderation service in its serviceEnv.
-      MOD_SEND_RATE_PER_S: '0',
-      MOD_FLOOD_ROOMS: '1000',
+      ...TEST_LIMITS_ENV,
     },
     ports,
     serviceEnv: opts.serviceEnv ?? {},

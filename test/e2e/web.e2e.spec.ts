@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { launchChromium } from './browser';
+import { TEST_LIMITS_ENV } from './fixture';
 import { PASSWORD, WAIT_MS, suffix, until } from './browser-users';
 import { ChatClient, login, wsUrlOf } from '@chat/client';
 import { deleteNamespace, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
@@ -83,6 +84,7 @@ describe('web client (browser e2e)', () => {
           DATABASE_SCHEMA: schema,
           JWT_SECRET: randomBytes(36).toString('base64'), // 48 characters
           LOG_LEVEL: 'warn',
+          ...TEST_LIMITS_ENV,
         },
         ports,
         serviceEnv: {
