@@ -282,14 +282,18 @@ export class SanctionsService extends SanctionsPort {
   /**
    * Who may sanction whom: a room-scope mute needs room staff (or a server role), anything else a
    * server role; nobody sanctions an administrator or themselves, and only administrators
-   * sanction moderators. Resolves the target (NOT_FOUND when no account has the id).
+   * sanction moderators. Room staff without a server role follow the room's ranks as room.kick
+   * and room.ban do: the room's owner only by server staff, its admins only by the owner.
+   * Resolves the target (NOT_FOUND when no account has the id).
    */
   private async authorise(cmd: ModCommand, userId: string, roomId: string | null, what: string): Promise<UserView> {
-    if (roomId) await this.perms.requireRoomStaff(cmd.actor, roomId, cmd.correlationId);
+    let roomRole: 'owner' | 'admin' | null = null;
+    if (roomId) roomRole = await this.perms.roomStaffRole(cmd.actor, roomId, cmd.correlationId);
     else this.perms.requireServerRole(cmd.actor);
     if (userId === cmd.actor.userId) throw new ChatError('FORBIDDEN', `you cannot ${what} yourself`);
     const target = await this.users.requireById(userId);
     mustOutrank(this.perms.serverRole(cmd.actor.userId, cmd.actor.username), this.perms.serverRole(target.userId, target.username));
+    if (roomId) await this.perms.requireRoomOutranks(roomRole, target, roomId, cmd.correlationId);
     return target;
   }
 }
