@@ -2,6 +2,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import fs from 'node:fs';
 import type { ServiceDefinition } from '@chat/platform';
+import { authenticate } from './accounts/bearer.guard';
+import { SessionCheck } from './accounts/session-check';
 import type { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
 import { MAX_FILTERS_BODY_BYTES, MAX_HTTP_BODY_BYTES } from './http/errors';
@@ -23,10 +25,14 @@ export const gatewayService = (config: GatewayConfig): ServiceDefinition<Gateway
     // larger bodies get 413 FRAME_TOO_LARGE through the exception filter).
     app.use('/api', requireJsonBody);
     // A whole filter configuration may be large (up to 1 MiB); parsed here, the general parser
-    // below skips it. Exact path only: nothing else gets the larger limit.
-    app.use('/api/moderation/filters', (req: Request, res: Response, next: NextFunction) =>
-      req.path === '/' ? filtersJson(req, res, next) : next(),
-    );
+    // below skips it. Exact path and PUT only: nothing else gets the larger limit. The Bearer
+    // token is checked first (the route's guard then finds the caller), so a client without a
+    // valid token is refused before the gateway reads and parses a body that large.
+    const sessions = app.get(SessionCheck);
+    app.use('/api/moderation/filters', (req: Request, res: Response, next: NextFunction) => {
+      if (req.path !== '/' || req.method !== 'PUT') return next();
+      authenticate(req, sessions).then(() => filtersJson(req, res, next), next);
+    });
     app.useBodyParser('json', { limit: MAX_HTTP_BODY_BYTES });
     if (fs.existsSync(config.PUBLIC_DIR)) app.use(express.static(config.PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
   },

@@ -10,6 +10,21 @@ import type { MuteView, ServerRole, StrikeKind, UserView } from '@chat/contracts
 /** Who asks: the caller fields the gateway added (verified token). */
 export type Caller = UserView;
 
+/**
+ * What caused an automatic append that may be carried out more than once (a subscriber's
+ * verdict, redelivered to this replica or another). `msgId` is derived from the cause (the
+ * source event's stream and sequence and the verdict's index, see subscribers/worker.ts): the
+ * append is stored once whichever replica makes it, and the ids it stores (strike, mute,
+ * report) are derived from it too, so every replica names the same thing. This holds within
+ * the moderation stream's duplicate window (2 minutes), far longer than a redelivery takes.
+ */
+export interface Cause {
+  msgId: string;
+  correlationId: string;
+  /** The id of the event that caused it (the source event). */
+  causationId: string | null;
+}
+
 /** Server roles (SERVER_ADMINS from config, then ServerRoleSet events) and room staff. */
 export abstract class PermissionsPort {
   /** The user's server role; SERVER_ADMINS (by username) are administrators. */
@@ -30,27 +45,33 @@ export abstract class SanctionsPort {
   abstract activeMute(userId: string, roomId: string): MuteView | null;
   abstract isServerBanned(userId: string): boolean;
   /** An automatic mute (by a rule or escalation): `by` null, `rule` named. */
-  abstract muteByRule(m: {
-    userId: string;
-    username: string;
-    roomId: string | null;
-    seconds: number;
-    reason: string;
-    rule: string;
-  }): Promise<void>;
-  abstract warnByRule(w: { userId: string; username: string; reason: string; rule: string }): Promise<void>;
+  abstract muteByRule(
+    m: {
+      userId: string;
+      username: string;
+      roomId: string | null;
+      seconds: number;
+      reason: string;
+      rule: string;
+    },
+    cause?: Cause,
+  ): Promise<void>;
+  abstract warnByRule(w: { userId: string; username: string; reason: string; rule: string }, cause?: Cause): Promise<void>;
 }
 
 /** Strikes, and the escalation they trigger (warn, timed mute, ban for review). */
 export abstract class StrikesPort {
-  abstract record(s: {
-    userId: string;
-    username: string;
-    kind: StrikeKind;
-    detail: string;
-    roomId: string | null;
-    rule: string | null;
-  }): Promise<void>;
+  abstract record(
+    s: {
+      userId: string;
+      username: string;
+      kind: StrikeKind;
+      detail: string;
+      roomId: string | null;
+      rule: string | null;
+    },
+    cause?: Cause,
+  ): Promise<void>;
 }
 
 /** The reports queue, for held messages and rules' reports. */
@@ -70,14 +91,17 @@ export abstract class ReportsPort {
    * and body: the check then allows the message (a moderator is approving it).
    */
   abstract isApprovable(reportId: string, m: { roomId: string; senderId: string; body: string }): boolean;
-  /** Files a `rule` report (a subscriber's verdict); returns its id. */
-  abstract fileByRule(r: {
-    roomId: string | null;
-    messageId: string | null;
-    targetUserId: string;
-    targetUsername: string;
-    excerpt: string | null;
-    reason: string;
-    rule: string;
-  }): Promise<string>;
+  /** Files a `rule` report (a subscriber's verdict); returns its id (with a cause: the id derived from it, also for a duplicate). */
+  abstract fileByRule(
+    r: {
+      roomId: string | null;
+      messageId: string | null;
+      targetUserId: string;
+      targetUsername: string;
+      excerpt: string | null;
+      reason: string;
+      rule: string;
+    },
+    cause?: Cause,
+  ): Promise<string>;
 }

@@ -12,21 +12,31 @@ export interface Caller {
 type AuthedRequest = Request & { caller?: Caller };
 
 /**
- * Bearer authentication of HTTP routes: `Authorization: Bearer <access token>`, checked like a
- * WebSocket `auth` (signature, expiry, the session still exists). Failures leave as typed errors:
- * 401 UNAUTHENTICATED / TOKEN_EXPIRED / SESSION_REVOKED, 403 ACCOUNT_DISABLED.
+ * Checks the request's `Authorization: Bearer <access token>` like a WebSocket `auth`
+ * (signature, expiry, the session still exists) and puts the Caller on the request. Failures
+ * are typed errors: 401 UNAUTHENTICATED / TOKEN_EXPIRED / SESSION_REVOKED, 403
+ * ACCOUNT_DISABLED. A request already authenticated (by a middleware that had to know the
+ * caller before reading the body, see service.ts) is not checked twice: only this code sets
+ * `caller` on a request.
  */
+export async function authenticate(req: Request, check: SessionCheck): Promise<Caller> {
+  const authed = req as AuthedRequest;
+  if (authed.caller) return authed.caller;
+  const match = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '');
+  if (!match) throw new ChatError('UNAUTHENTICATED', 'send the access token as "Authorization: Bearer <token>"');
+  const verified = await check.verifyAccess(match[1]);
+  if (!verified.ok) throw new ChatError(verified.error.code, verified.error.message);
+  authed.caller = { user: verified.data.user, sessionId: verified.data.sessionId };
+  return authed.caller;
+}
+
+/** Bearer authentication of HTTP routes (see authenticate). */
 @Injectable()
 export class BearerGuard implements CanActivate {
   constructor(private readonly check: SessionCheck) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const match = /^Bearer ([^\s]+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw new ChatError('UNAUTHENTICATED', 'send the access token as "Authorization: Bearer <token>"');
-    const verified = await this.check.verifyAccess(match[1]);
-    if (!verified.ok) throw new ChatError(verified.error.code, verified.error.message);
-    req.caller = { user: verified.data.user, sessionId: verified.data.sessionId };
+    await authenticate(context.switchToHttp().getRequest<Request>(), this.check);
     return true;
   }
 }

@@ -145,7 +145,9 @@ export function roomEventEffect(e: RoomEvent): RoomEventEffect {
       };
     case 'ConversationOpened': {
       // Each side sees the other as the peer; nobody else is in a conversation. Opened by a
-      // block, only the blocker is told (blocking is silent), but both follow it from here.
+      // block, only the blocker is told (blocking is silent); opened by a first message held
+      // for review, only its sender (the peer learns of it from the message once approved).
+      // Both follow it from here.
       const { userAId, userAName, userBId, userBName, openedById, reason } = e.payload;
       const told = (userId: string) => reason === 'message' || userId === openedById;
       const personal = new Map<string, ReturnType<typeof frame>>();

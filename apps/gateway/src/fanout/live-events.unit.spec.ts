@@ -208,6 +208,10 @@ describe('live events - translation of stream events to client events', () => {
     const byBlock = effectOf('ConversationOpened', { ...(examples.ConversationOpened as object), openedById: U, reason: 'block' });
     expect(Object.keys(personal(byBlock))).toEqual([U]);
     expect(byBlock.follow).toEqual([U, V]);
+    // Opened by U's first message, held for review: only U is told; V learns of it from the approved message.
+    const byHeld = effectOf('ConversationOpened', { ...(examples.ConversationOpened as object), openedById: U, reason: 'held' });
+    expect(Object.keys(personal(byHeld))).toEqual([U]);
+    expect(byHeld.follow).toEqual([U, V]);
     const blocked = effectOf('UserBlocked');
     expect(blocked.room).toBeNull();
     expect(personal(blocked)).toEqual({ [U]: { event: 'user.blocked', data: { roomId: 'dm-1', userId: V, time: T } } });

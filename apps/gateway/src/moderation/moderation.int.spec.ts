@@ -235,6 +235,14 @@ describe('gateway moderation - bans, kicks, news, filters over HTTP', () => {
     const ada = await newUser('ada');
     const token = ada.accessToken;
     expect(errorOf(await call(gwA, 'GET', '/api/moderation/filters'))).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+    // The token is checked before the (up to 1 MiB) body is read: without a valid one, a body
+    // too large or malformed is refused for the token (401), not for the body (413, 400).
+    for (const raw of ['x'.repeat(1024 * 1024 + 1), '{"config":'])
+      for (const auth of [{}, { token: 'not-a-token' }])
+        expect(errorOf(await call(gwA, 'PUT', '/api/moderation/filters', { ...auth, raw }))).toEqual({
+          status: 401,
+          code: 'UNAUTHENTICATED',
+        });
 
     const server = await call(gwA, 'GET', '/api/moderation/filters', { token });
     expect(server).toEqual({ status: 200, json: expect.objectContaining({ scope: 'server', roomId: null }) });

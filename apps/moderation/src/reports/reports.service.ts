@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Limits, makeEvent, type ReportFiled, type ReportKind, type ReportView, type Subjects, type UserView } from '@chat/contracts';
 import { SUBJECTS } from '@chat/platform';
 import { ModerationLog } from '../log/moderation-log';
-import { ReportsPort } from '../ports';
+import { ReportsPort, type Cause } from '../ports';
 import { PermissionsService } from '../roles/permissions.service';
 import { byFields, eventContext, store } from '../sanctions/commands';
 import { ModerationNews } from '../sanctions/news';
@@ -84,15 +84,19 @@ export class ReportsService extends ReportsPort {
     return isApprovable(this.reports.byId.get(reportId), m);
   }
 
-  async fileByRule(r: {
-    roomId: string | null;
-    messageId: string | null;
-    targetUserId: string;
-    targetUsername: string;
-    excerpt: string | null;
-    reason: string;
-    rule: string;
-  }): Promise<string> {
+  /** With a cause (a subscriber's verdict), filed once under its msgId, with the report id derived from it. */
+  async fileByRule(
+    r: {
+      roomId: string | null;
+      messageId: string | null;
+      targetUserId: string;
+      targetUsername: string;
+      excerpt: string | null;
+      reason: string;
+      rule: string;
+    },
+    cause?: Cause,
+  ): Promise<string> {
     const filing: Filing = {
       roomId: r.roomId,
       messageId: r.messageId,
@@ -103,7 +107,7 @@ export class ReportsService extends ReportsPort {
       held: null,
       by: null,
     };
-    return (await this.file('rule', filing)).reportId;
+    return (await this.file('rule', filing, cause?.correlationId, cause?.msgId, cause?.causationId)).reportId;
   }
 
   /** The report that comes with an automatic ban for review. */
@@ -112,9 +116,19 @@ export class ReportsService extends ReportsPort {
     return (await this.file('escalation', filing, correlationId, msgId)).reportId;
   }
 
-  /** Appends a ReportFiled (msgId: the event's id unless given) and announces it. */
-  async file(kind: ReportKind, f: Filing, correlationId?: string, msgId?: string): Promise<{ reportId: string; position: number }> {
-    const ctx = eventContext(f.by, correlationId);
+  /**
+   * Appends a ReportFiled (msgId: the event's id unless given) and announces it. With a msgId
+   * the report's id is derived from it, so a duplicate (a retry, another replica) answers the
+   * id of the report stored.
+   */
+  async file(
+    kind: ReportKind,
+    f: Filing,
+    correlationId?: string,
+    msgId?: string,
+    causationId?: string | null,
+  ): Promise<{ reportId: string; position: number }> {
+    const ctx = eventContext(f.by, correlationId, msgId, causationId);
     const reportId = ctx.newId();
     const event = makeEvent<ReportFiled>(ctx, 'ReportFiled', 1, {
       reportId,

@@ -64,11 +64,37 @@ export class PermissionsService extends PermissionsPort {
   }
 
   async requireRoomStaff(caller: Caller, roomId: string, correlationId: string): Promise<void> {
-    if (this.serverRole(caller.userId, caller.username) !== null) return;
+    await this.roomStaffRole(caller, roomId, correlationId);
+  }
+
+  /**
+   * As requireRoomStaff, answering the caller's room role: `owner` or `admin`, or null for
+   * server staff (who are not asked of the rooms service).
+   */
+  async roomStaffRole(caller: Caller, roomId: string, correlationId: string): Promise<'owner' | 'admin' | null> {
+    if (this.serverRole(caller.userId, caller.username) !== null) return null;
     // NOT_FOUND for a room the caller cannot see comes back from rooms as it is.
     const room = await this.rpc.callOrThrow('rooms.details', { userId: caller.userId, roomId }, { correlationId });
     if (room.myRole !== 'owner' && room.myRole !== 'admin')
       throw new ChatError('FORBIDDEN', `only the owner and admins of "${roomId}" or server staff may do this`);
+    return room.myRole;
+  }
+
+  /**
+   * Room staff act on a room's members as room.kick and room.ban do: nobody but server staff
+   * acts on the room's owner, and only the owner on its admins. `actorRole` is what
+   * roomStaffRole answered (null: server staff, for whom the room's ranks do not count). The
+   * target's role is asked of the rooms service; a target who cannot see the room (NOT_FOUND)
+   * has no role in it.
+   */
+  async requireRoomOutranks(actorRole: 'owner' | 'admin' | null, target: UserView, roomId: string, correlationId: string): Promise<void> {
+    if (actorRole === null) return;
+    const r = await this.rpc.call('rooms.details', { userId: target.userId, roomId }, { correlationId });
+    if (!r.ok && r.error.code !== 'NOT_FOUND') throw new ChatError(r.error.code, r.error.message);
+    const role = r.ok ? r.data.myRole : null;
+    if (role === 'owner') throw new ChatError('FORBIDDEN', `the owner of "${roomId}" can only be sanctioned by server staff`);
+    if (role === 'admin' && actorRole !== 'owner')
+      throw new ChatError('FORBIDDEN', `only the owner of "${roomId}" or server staff may sanction its admins`);
   }
 
   /**

@@ -1,19 +1,38 @@
 import { ChatError, type EventContext, type ModerationEvent, type UserView } from '@chat/contracts';
 import { AppendOutcomeUnknown, AppendRefused, type AppendResult } from '@chat/messaging';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ModerationLog } from '../log/moderation-log';
 
 /** The moderation service itself as an event's actor (expiries, escalations, rules' verdicts). */
 export const MODERATION_ACTOR = { kind: 'service', id: 'moderation' } as const;
 
-/** Metadata for events a command appends: by `by` (a user), or by the service itself when null. */
-export function eventContext(by: UserView | null, correlationId: string = randomUUID()): EventContext {
+/**
+ * Metadata for events a command appends: by `by` (a user), or by the service itself when null.
+ * With `idsFrom` (the append's msgId), the ids it makes (the event's, a mute's, a report's)
+ * are derived from it in order (derivedId), so every replica making the same append names it
+ * the same: a duplicate then names what was stored.
+ */
+export function eventContext(
+  by: UserView | null,
+  correlationId: string = randomUUID(),
+  idsFrom?: string,
+  causationId: string | null = null,
+): EventContext {
+  let n = 0;
   return {
     now: () => new Date(),
-    newId: randomUUID,
+    newId: idsFrom === undefined ? randomUUID : () => derivedId(`${idsFrom}#${n++}`),
     actor: by ? { kind: 'user', id: by.userId } : MODERATION_ACTOR,
     correlationId,
+    causationId,
   };
+}
+
+/** A UUID (shaped as version 5) derived from `key` by SHA-256: the same key gives the same id on every replica. */
+export function derivedId(key: string): string {
+  const h = createHash('sha256').update(key, 'utf8').digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** `byUserId`/`byUsername` of an event: the user, or null for the service. */

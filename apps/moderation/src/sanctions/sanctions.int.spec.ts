@@ -106,6 +106,30 @@ describe('moderation sanctions - roles, mutes, warnings, kicks and bans over NAT
     }
   });
 
+  it("room mutes by room staff follow the room's ranks (as room.kick): the owner mutes admins, admins neither the owner nor each other; server staff anyone", async () => {
+    const [owner, deputy, other, member] = await Promise.all(
+      ['rank-owner', 'rank-deputy', 'rank-other', 'rank-member'].map((n) => register(svc, n)),
+    );
+    const rooms = fakeRpc(svc, 'rooms.details', (req) => ({
+      ok: true,
+      data: {
+        roomId: req.roomId,
+        myRole: req.userId === owner.userId ? 'owner' : [deputy.userId, other.userId].includes(req.userId as string) ? 'admin' : 'member',
+      },
+    }));
+    const mute = (by: UserView, target: UserView) =>
+      rpc.call('moderation.mute', { ...actor(by), userId: target.userId, roomId: 'ranks', seconds: 60 });
+    try {
+      expect(codeOf(await mute(deputy, owner))).toBe('FORBIDDEN');
+      expect(codeOf(await mute(deputy, other))).toBe('FORBIDDEN');
+      expect(codeOf(await mute(owner, deputy))).toBe('ok');
+      expect(codeOf(await mute(deputy, member))).toBe('ok');
+      expect(codeOf(await mute(mod, owner))).toBe('ok');
+    } finally {
+      rooms.unsubscribe();
+    }
+  });
+
   it('who may sanction whom - not administrators, not moderators unless an administrator, not oneself, not without a role', async () => {
     expect(codeOf(await rpc.call('moderation.mute', { ...actor(mod), userId: root.userId, seconds: 60 }))).toBe('FORBIDDEN');
     expect(codeOf(await rpc.call('moderation.warn', { ...actor(mod), userId: mod.userId, reason: 'me' }))).toBe('FORBIDDEN');

@@ -17,7 +17,7 @@ import { SUBJECTS } from '@chat/platform';
 import { banViews, evolveBans, type Bans } from '../access/bans';
 import { ModerationUsers } from '../access/users';
 import { ModerationLog } from '../log/moderation-log';
-import { SanctionsPort } from '../ports';
+import { SanctionsPort, type Cause } from '../ports';
 import { PermissionsService } from '../roles/permissions.service';
 import { mustOutrank } from '../roles/roles';
 import { byFields, eventContext, store } from './commands';
@@ -105,25 +105,34 @@ export class SanctionsService extends SanctionsPort {
     return this.perms.serverRole(user.userId, user.username) !== null;
   }
 
-  /** Never shortens a mute: when the user's mute of that scope already ends later, nothing is stored. Server staff are spared. */
-  async muteByRule(m: {
-    userId: string;
-    username: string;
-    roomId: string | null;
-    seconds: number;
-    reason: string;
-    rule: string;
-  }): Promise<void> {
+  /**
+   * Never shortens a mute: when the user's mute of that scope already ends later, nothing is
+   * stored. Server staff are spared. With a cause (a subscriber's verdict), stored once under
+   * its msgId whichever replica carries it out (and however often).
+   */
+  async muteByRule(
+    m: {
+      userId: string;
+      username: string;
+      roomId: string | null;
+      seconds: number;
+      reason: string;
+      rule: string;
+    },
+    cause?: Cause,
+  ): Promise<void> {
     if (this.isStaff(m)) return;
     const current = muteOfScope(this.mutes, m.userId, m.roomId);
     if (current && Date.parse(current.until) >= Date.now() + m.seconds * 1000) return;
-    await this.storeMute(null, { userId: m.userId, username: m.username }, m.roomId, m.seconds, m.reason, m.rule);
+    const target = { userId: m.userId, username: m.username };
+    await this.storeMute(null, target, m.roomId, m.seconds, m.reason, m.rule, cause?.correlationId, cause?.msgId, cause?.causationId);
   }
 
-  /** Server staff are spared (see isStaff). */
-  async warnByRule(w: { userId: string; username: string; reason: string; rule: string }): Promise<void> {
+  /** Server staff are spared (see isStaff). With a cause, stored once under its msgId (as muteByRule). */
+  async warnByRule(w: { userId: string; username: string; reason: string; rule: string }, cause?: Cause): Promise<void> {
     if (this.isStaff(w)) return;
-    await this.storeWarning(null, { userId: w.userId, username: w.username }, w.reason, w.rule);
+    const target = { userId: w.userId, username: w.username };
+    await this.storeWarning(null, target, w.reason, w.rule, cause?.correlationId, cause?.msgId, cause?.causationId);
   }
 
   // ---- Operations ----
@@ -216,6 +225,8 @@ export class SanctionsService extends SanctionsPort {
   }
 
   // ---- Appends shared by the operations and the automatic paths ----
+  // With a msgId the append is stored once (a retry, another replica) and the ids it makes are
+  // derived from the msgId (eventContext), so a duplicate names what was stored.
 
   async storeMute(
     by: UserView | null,
@@ -226,8 +237,9 @@ export class SanctionsService extends SanctionsPort {
     rule: string | null,
     correlationId?: string,
     msgId?: string,
+    causationId?: string | null,
   ): Promise<{ position: number; mute: MuteView }> {
-    const ctx = eventContext(by, correlationId);
+    const ctx = eventContext(by, correlationId, msgId, causationId);
     const event = makeEvent<UserMuted>(ctx, 'UserMuted', 1, {
       muteId: ctx.newId(),
       userId: target.userId,
@@ -253,8 +265,10 @@ export class SanctionsService extends SanctionsPort {
     rule: string | null,
     correlationId?: string,
     msgId?: string,
+    causationId?: string | null,
   ): Promise<number> {
-    const event = makeEvent<UserWarned>(eventContext(by, correlationId), 'UserWarned', 1, { ...target, reason, rule, ...byFields(by) });
+    const ctx = eventContext(by, correlationId, msgId, causationId);
+    const event = makeEvent<UserWarned>(ctx, 'UserWarned', 1, { ...target, reason, rule, ...byFields(by) });
     const r = await store(this.log, this.s.moderation.user(target.userId), event, msgId);
     if (!r.duplicate) this.news.send(target.userId, 'moderation.warned', { reason, by, rule, time: event.time });
     return r.seq;
@@ -269,7 +283,7 @@ export class SanctionsService extends SanctionsPort {
     correlationId?: string,
     msgId?: string,
   ): Promise<number> {
-    const event = makeEvent<UserServerBanned>(eventContext(by, correlationId), 'UserServerBanned', 1, {
+    const event = makeEvent<UserServerBanned>(eventContext(by, correlationId, msgId), 'UserServerBanned', 1, {
       ...target,
       reason,
       review,
@@ -282,14 +296,18 @@ export class SanctionsService extends SanctionsPort {
   /**
    * Who may sanction whom: a room-scope mute needs room staff (or a server role), anything else a
    * server role; nobody sanctions an administrator or themselves, and only administrators
-   * sanction moderators. Resolves the target (NOT_FOUND when no account has the id).
+   * sanction moderators. Room staff without a server role follow the room's ranks as room.kick
+   * and room.ban do: the room's owner only by server staff, its admins only by the owner.
+   * Resolves the target (NOT_FOUND when no account has the id).
    */
   private async authorise(cmd: ModCommand, userId: string, roomId: string | null, what: string): Promise<UserView> {
-    if (roomId) await this.perms.requireRoomStaff(cmd.actor, roomId, cmd.correlationId);
+    let roomRole: 'owner' | 'admin' | null = null;
+    if (roomId) roomRole = await this.perms.roomStaffRole(cmd.actor, roomId, cmd.correlationId);
     else this.perms.requireServerRole(cmd.actor);
     if (userId === cmd.actor.userId) throw new ChatError('FORBIDDEN', `you cannot ${what} yourself`);
     const target = await this.users.requireById(userId);
     mustOutrank(this.perms.serverRole(cmd.actor.userId, cmd.actor.username), this.perms.serverRole(target.userId, target.username));
+    if (roomId) await this.perms.requireRoomOutranks(roomRole, target, roomId, cmd.correlationId);
     return target;
   }
 }

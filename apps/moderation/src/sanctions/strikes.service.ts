@@ -1,10 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ChatError, makeEvent, type StrikeKind, type StrikeRecorded, type Subjects, type UserView } from '@chat/contracts';
+import {
+  ChatError,
+  decodeModerationEvent,
+  makeEvent,
+  type StrikeKind,
+  type StrikeRecorded,
+  type Subjects,
+  type UserView,
+} from '@chat/contracts';
 import { JetStreamAdapter } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { ModerationConfig } from '../config';
 import { ModerationLog } from '../log/moderation-log';
-import { StrikesPort } from '../ports';
+import { StrikesPort, type Cause } from '../ports';
 import { ReportsService } from '../reports/reports.service';
 import { eventContext, store } from './commands';
 import { SanctionsService } from './sanctions.service';
@@ -31,6 +39,12 @@ export const strikePolicyOf = (c: ModerationConfig): StrikePolicy =>
  * for review with an `escalation` report (server staff are counted, never escalated against).
  * The escalation's events carry msgIds derived from
  * the strike's id, so a retry stores each once.
+ *
+ * With a cause (a subscriber's verdict), the strike is stored under the cause's msgId and its
+ * id derived from it: carried out again (a redelivery, on this replica or another), the append
+ * is a duplicate, and the escalation is decided again from the strike as stored (its count),
+ * so what it triggers (msgIds from the same strike id) is stored once too, also when the
+ * first attempt stopped between the strike and its escalation.
  */
 @Injectable()
 export class StrikesService extends StrikesPort {
@@ -54,17 +68,21 @@ export class StrikesService extends StrikesPort {
     return strikesWithin(this.sanctions.strikes, userId, Date.now(), this.policy.windowMs);
   }
 
-  async record(s: {
-    userId: string;
-    username: string;
-    kind: StrikeKind;
-    detail: string;
-    roomId: string | null;
-    rule: string | null;
-  }): Promise<void> {
+  async record(
+    s: {
+      userId: string;
+      username: string;
+      kind: StrikeKind;
+      detail: string;
+      roomId: string | null;
+      rule: string | null;
+    },
+    cause?: Cause,
+  ): Promise<void> {
     const subject = this.s.moderation.user(s.userId);
     for (let attempt = 1; ; attempt++) {
-      const event = makeEvent<StrikeRecorded>(eventContext(null), 'StrikeRecorded', 1, {
+      const ctx = cause ? eventContext(null, cause.correlationId, cause.msgId, cause.causationId) : eventContext(null);
+      const event = makeEvent<StrikeRecorded>(ctx, 'StrikeRecorded', 1, {
         strikeId: '',
         userId: s.userId,
         username: s.username,
@@ -75,9 +93,11 @@ export class StrikesService extends StrikesPort {
         rule: s.rule,
       });
       event.payload.strikeId = event.id;
+      let stored = event;
       try {
         // Through `store`: a refusal becomes CONFLICT, an unknown outcome UNAVAILABLE.
-        await store(this.log, subject, event, event.id, this.sanctions.lastSeq.get(subject) ?? 0);
+        const r = await store(this.log, subject, event, cause?.msgId ?? event.id, this.sanctions.lastSeq.get(subject) ?? 0);
+        if (r.duplicate) stored = await this.storedStrike(subject, r.seq);
       } catch (err) {
         if (!(err instanceof ChatError && err.code === 'CONFLICT') || attempt >= STRIKE_ATTEMPTS) throw err;
         // Another replica stored something for this user: catch up with it, then count again.
@@ -85,9 +105,18 @@ export class StrikesService extends StrikesPort {
         if (last) await this.log.waitFor(last.seq);
         continue;
       }
-      await this.escalate({ userId: s.userId, username: s.username }, event);
+      await this.escalate({ userId: s.userId, username: s.username }, stored);
       return;
     }
+  }
+
+  /** The StrikeRecorded stored at `seq` (a duplicate's original). */
+  private async storedStrike(subject: string, seq: number): Promise<StrikeRecorded> {
+    const m = await this.js.nextOnSubject(this.s.streams.moderation.name, subject, seq);
+    const decoded = m && m.seq === seq ? decodeModerationEvent(m.data) : null;
+    if (!decoded?.ok || decoded.event.type !== 'StrikeRecorded')
+      throw new ChatError('UNAVAILABLE', `the strike stored at position ${seq} could not be read back; try again`);
+    return decoded.event;
   }
 
   private async escalate(user: UserView, strike: StrikeRecorded): Promise<void> {

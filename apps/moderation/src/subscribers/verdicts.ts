@@ -4,7 +4,7 @@ import { RpcClient } from '@chat/messaging';
 import { SUBJECTS } from '@chat/platform';
 import { randomUUID } from 'node:crypto';
 import { ModerationLog } from '../log/moderation-log';
-import { ReportsPort, SanctionsPort, StrikesPort } from '../ports';
+import { ReportsPort, SanctionsPort, StrikesPort, type Cause } from '../ports';
 import type { Verdict } from './subscriber';
 
 /** The actor of everything a subscriber's verdict causes. */
@@ -56,21 +56,38 @@ export class VerdictRefused extends Error {
   }
 }
 
+/**
+ * What caused a verdict: the stored source event (its id and correlation), and the msgId of
+ * what the verdict appends, derived from where the event is stored and the verdict's place in
+ * the subscriber's answer (verdictMsgId): the same on every replica the event is delivered to.
+ */
+export type VerdictCause = Pick<EventMeta, 'id' | 'correlationId'> & { msgId: string };
+
+/**
+ * The msgId of the `index`-th verdict of subscriber `rule` on the event stored at `seq` of its
+ * source's stream: a redelivery of the event (to this replica or another) asking the same
+ * verdict stores nothing twice.
+ */
+export const verdictMsgId = (rule: string, source: string, seq: number, index: number): string =>
+  `verdict:${rule}:${source}:${seq}:${index}`;
+
 /** What carries out a verdict: the service's ports, the rooms RPC and the moderation stream. */
 export abstract class VerdictSink {
   /**
    * Carries out one verdict of `rule`, caused by the stored event `cause`. Resolves once it is
    * done; rejects with VerdictRefused when it can never be done, with anything else when a
-   * retry may succeed (a service did not answer).
+   * retry may succeed (a service did not answer). Carried out again with the same cause, it
+   * stores nothing more (within the moderation stream's duplicate window).
    */
-  abstract execute(v: Verdict, rule: string, cause: Pick<EventMeta, 'id' | 'correlationId'>): Promise<void>;
+  abstract execute(v: Verdict, rule: string, cause: VerdictCause): Promise<void>;
 }
 
 /**
  * Verdicts through the ports (SanctionsPort, StrikesPort, ReportsPort, implemented by
  * sanctions/ and reports/), and redact as the rooms service's `rooms.moderatorDelete` followed
  * by a MessageRedacted on `ns.mod.redact.<roomId>`. The MessageRedacted's msgId is the
- * message's, so a redelivered verdict (on this replica or another) stores it once.
+ * message's, so a redelivered verdict (on this replica or another) stores it once; the other
+ * verdicts are stored under the cause's msgId (the ports' `cause`), with the same effect.
  */
 @Injectable()
 export class VerdictExecutor extends VerdictSink {
@@ -88,41 +105,34 @@ export class VerdictExecutor extends VerdictSink {
     super();
   }
 
-  async execute(v: Verdict, rule: string, cause: Pick<EventMeta, 'id' | 'correlationId'>): Promise<void> {
+  async execute(v: Verdict, rule: string, cause: VerdictCause): Promise<void> {
+    const by: Cause = { msgId: cause.msgId, correlationId: cause.correlationId, causationId: cause.id };
     switch (v.kind) {
       case 'redact':
         return this.redact(v, rule, cause);
       case 'warn':
-        return this.sanctions.warnByRule({ userId: v.userId, username: v.username, reason: v.reason, rule });
+        return this.sanctions.warnByRule({ userId: v.userId, username: v.username, reason: v.reason, rule }, by);
       case 'mute':
-        return this.sanctions.muteByRule({
-          userId: v.userId,
-          username: v.username,
-          roomId: v.roomId,
-          seconds: v.seconds,
-          reason: v.reason,
-          rule,
-        });
+        return this.sanctions.muteByRule(
+          { userId: v.userId, username: v.username, roomId: v.roomId, seconds: v.seconds, reason: v.reason, rule },
+          by,
+        );
       case 'report':
-        await this.reports.fileByRule({
-          roomId: v.roomId,
-          messageId: v.messageId,
-          targetUserId: v.targetUserId,
-          targetUsername: v.targetUsername,
-          excerpt: v.excerpt,
-          reason: v.reason,
-          rule,
-        });
+        await this.reports.fileByRule(
+          {
+            roomId: v.roomId,
+            messageId: v.messageId,
+            targetUserId: v.targetUserId,
+            targetUsername: v.targetUsername,
+            excerpt: v.excerpt,
+            reason: v.reason,
+            rule,
+          },
+          by,
+        );
         return;
       case 'strike':
-        return this.strikes.record({
-          userId: v.userId,
-          username: v.username,
-          kind: 'rule',
-          detail: v.detail,
-          roomId: v.roomId,
-          rule,
-        });
+        return this.strikes.record({ userId: v.userId, username: v.username, kind: 'rule', detail: v.detail, roomId: v.roomId, rule }, by);
     }
   }
 

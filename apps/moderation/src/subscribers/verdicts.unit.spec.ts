@@ -9,14 +9,17 @@ import { VerdictExecutor, VerdictRefused, verdictProblem } from './verdicts';
 const s = createSubjects('t');
 const userId = randomUUID();
 const messageId = randomUUID();
-const cause = { id: randomUUID(), correlationId: randomUUID() };
+const cause = { id: randomUUID(), correlationId: randomUUID(), msgId: 'verdict:r:messages:7:0' };
 
 function setUp(rpcAnswer: unknown = ok({ ok: true, messageId })) {
   const calls: Array<[string, unknown]> = [];
-  const record = (name: string) => async (arg: unknown) => void calls.push([name, arg]);
+  const causes: unknown[] = [];
+  const record = (name: string) => async (arg: unknown, by: unknown) => void (calls.push([name, arg]), causes.push(by));
   const sanctions = { muteByRule: record('mute'), warnByRule: record('warn') } as unknown as SanctionsPort;
   const strikes = { record: record('strike') } as unknown as StrikesPort;
-  const reports = { fileByRule: async (arg: unknown) => (calls.push(['report', arg]), 'r1') } as unknown as ReportsPort;
+  const reports = {
+    fileByRule: async (arg: unknown, by: unknown) => (calls.push(['report', arg]), causes.push(by), 'r1'),
+  } as unknown as ReportsPort;
   const rpc = {
     call: async (name: string, req: unknown, opts: unknown) => (calls.push([name, { req, opts }]), rpcAnswer),
   } as unknown as RpcClient;
@@ -30,7 +33,7 @@ function setUp(rpcAnswer: unknown = ok({ ok: true, messageId })) {
     },
   } as unknown as ModerationLog;
   const failAppend = (on: boolean) => (appendFails = on);
-  return { executor: new VerdictExecutor(sanctions, strikes, reports, rpc, log, s), calls, appended, failAppend };
+  return { executor: new VerdictExecutor(sanctions, strikes, reports, rpc, log, s), calls, causes, appended, failAppend };
 }
 
 describe('moderation verdicts', () => {
@@ -78,8 +81,8 @@ describe('moderation verdicts', () => {
     expect(appended).toHaveLength(1);
   });
 
-  it('warn, mute, report and strike go to the ports, named after the rule', async () => {
-    const { executor, calls } = setUp();
+  it("warn, mute, report and strike go to the ports, named after the rule, with the cause's msgId (stored once whichever replica carries them out)", async () => {
+    const { executor, calls, causes } = setUp();
     await executor.execute({ kind: 'warn', userId, username: 'ann', reason: 'calm down' }, 'r', cause);
     await executor.execute({ kind: 'mute', userId, username: 'ann', roomId: null, seconds: 60, reason: 'flood' }, 'r', cause);
     await executor.execute(
@@ -94,6 +97,7 @@ describe('moderation verdicts', () => {
       ['report', { roomId: 'lobby', messageId, targetUserId: userId, targetUsername: 'ann', excerpt: 'x', reason: 'look', rule: 'r' }],
       ['strike', { userId, username: 'ann', kind: 'rule', detail: '5 links', roomId: 'lobby', rule: 'r' }],
     ]);
+    expect(causes).toEqual(Array(4).fill({ msgId: cause.msgId, correlationId: cause.correlationId, causationId: cause.id }));
   });
 
   it('checks verdicts before carrying them out', () => {

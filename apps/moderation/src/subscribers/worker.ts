@@ -1,7 +1,7 @@
 import { decodeAccountEvent, decodeChatEvent, decodeModerationEvent, isMessageEvent, type Decoded, type EventMeta } from '@chat/contracts';
 import type { Delivered } from '@chat/messaging';
 import type { AnySubscriber, SourceEvents, SubscriberContext, SubscriberSource, Verdict, VerdictKind } from './subscriber';
-import { VerdictRefused, verdictProblem, type VerdictSink } from './verdicts';
+import { VerdictRefused, verdictMsgId, verdictProblem, type VerdictSink } from './verdicts';
 
 /**
  * What became of one delivered event: `handled` (verdicts, if any, carried out; acked),
@@ -82,7 +82,10 @@ const UNFINISHED_MAX = 1000;
  *
  * A retry on this replica does not ask the subscriber again when it already answered: the
  * verdicts and which of them were carried out are kept, so only the rest is done (a strike
- * is not recorded twice because a later redact failed). A retry on another replica asks again.
+ * is not recorded twice because a later redact failed). A retry on another replica asks again;
+ * each verdict is carried out under a msgId derived from the event's source stream, its
+ * sequence and the verdict's index (verdictMsgId), so what the first replica stored is not
+ * stored again (a subscriber answering the same event the same way, as an idempotent one does).
  */
 export class SubscriberWorker {
   private readonly unfinished = new Map<number, { verdicts: Verdict[]; done: Set<number> }>();
@@ -166,7 +169,8 @@ export class SubscriberWorker {
         this.opts.log('error', 'moderation subscriber returned an invalid verdict; skipped', { subscriber: name, seq: d.seq, problem });
       } else {
         try {
-          await this.opts.sink.execute(v, name, event);
+          const msgId = verdictMsgId(name, this.subscriber.source, d.seq, i);
+          await this.opts.sink.execute(v, name, { id: event.id, correlationId: event.correlationId, msgId });
           this.opts.observer.verdict(name, v.kind, 'executed');
         } catch (err) {
           if (!(err instanceof VerdictRefused)) throw new VerdictFailed(v.kind, err);

@@ -2,18 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { MessageEvent } from '@chat/contracts';
 import type { ModerationSubscriber, SubscriberContext, Verdict } from './subscriber';
 import { delivered, posted } from './testing/events';
-import { VerdictRefused, VerdictSink } from './verdicts';
+import { VerdictRefused, VerdictSink, type VerdictCause } from './verdicts';
 import { SubscriberWorker, type WorkerObserver } from './worker';
 
 /** Records what it is asked to carry out; fails the kinds named in `failing` (retryably) or `refusing` (for good). */
 class RecordingSink extends VerdictSink {
   readonly executed: Array<{ kind: string; rule: string }> = [];
+  readonly msgIds: string[] = [];
   failing = new Set<string>();
   refusing = new Set<string>();
-  async execute(v: Verdict, rule: string): Promise<void> {
+  async execute(v: Verdict, rule: string, cause: VerdictCause): Promise<void> {
     if (this.failing.has(v.kind)) throw new Error('rooms did not answer');
     if (this.refusing.has(v.kind)) throw new VerdictRefused('no such message');
     this.executed.push({ kind: v.kind, rule });
+    this.msgIds.push(cause.msgId);
   }
 }
 
@@ -74,6 +76,19 @@ describe('moderation subscriber worker', () => {
       { kind: 'strike', rule: 'test-rule' },
     ]);
     expect(observer.counts).toEqual({ 'outcome:handled': 1, 'verdict:redact:executed': 1, 'verdict:strike:executed': 1 });
+  });
+
+  it("each verdict's msgId comes from the event's source stream, sequence and the verdict's index: the same on a redelivery", async () => {
+    const { worker, sink } = setUp(() => [redact, strike]);
+    const e = event();
+    await worker.deliver(delivered(e, 41));
+    await worker.deliver(delivered(e, 41, 2));
+    expect(sink.msgIds).toEqual([
+      'verdict:test-rule:messages:41:0',
+      'verdict:test-rule:messages:41:1',
+      'verdict:test-rule:messages:41:0',
+      'verdict:test-rule:messages:41:1',
+    ]);
   });
 
   it('hands the context of the delivery (position, delivery count)', async () => {

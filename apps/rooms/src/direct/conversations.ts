@@ -34,6 +34,9 @@ export class Conversations {
     // first messages racing on two replicas, open it once. A first message that moderation
     // refuses opens nothing (the peer must not be told of a conversation without a message),
     // so it is checked before opening; the send path checks it again, as for every message.
+    // One that moderation holds for review opens the conversation silently (reason `held`:
+    // only the sender is told), so that the moderator's approval, rooms.post as the sender in
+    // the conversation, finds it: the peer learns of it from the approved message.
     if (!this.store.get(roomId) && req.replyTo && !(await this.caughtUp(roomId))) {
       // Nothing can be quoted from a conversation that was never opened; opening one for a
       // message that is then refused would tell the peer of a conversation without a message.
@@ -45,7 +48,11 @@ export class Conversations {
         { roomId, userId: me.userId, username: me.username, body: req.body, clientMsgId: req.clientMsgId },
         'post',
       );
-      acceptedBody(await this.rpc.callOrThrow('moderation.check', check, { correlationId }));
+      const verdict = await this.rpc.callOrThrow('moderation.check', check, { correlationId });
+      if (verdict.verdict === 'hold') {
+        await this.commands.execute({ type: 'OpenConversation', roomId, actor: me, peer, reason: 'held' }, actorOf(me), correlationId);
+      }
+      acceptedBody(verdict);
       await this.commands.execute({ type: 'OpenConversation', roomId, actor: me, peer }, actorOf(me), correlationId);
     }
     return this.posts.post(

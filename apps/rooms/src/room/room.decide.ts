@@ -61,8 +61,8 @@ export type RoomCommand =
   | { type: 'DeleteRoom'; roomId: string; actor: Actor }
   /** `days` null: the deployment's default. */
   | { type: 'SetRetention'; roomId: string; actor: Actor; days: number | null }
-  /** `roomId` must be directRoomId of the two users. */
-  | { type: 'OpenConversation'; roomId: string; actor: Actor; peer: UserView }
+  /** `roomId` must be directRoomId of the two users; `reason` 'held': for a first message held for review (default 'message'). */
+  | { type: 'OpenConversation'; roomId: string; actor: Actor; peer: UserView; reason?: 'message' | 'held' }
   | { type: 'Block'; roomId: string; actor: Actor; peer: UserView }
   | { type: 'Unblock'; roomId: string; actor: Actor; peer: UserView };
 
@@ -315,7 +315,7 @@ function openConversation(room: Room | null, cmd: Extract<RoomCommand, { type: '
     if (room.kind !== 'direct') throw roomNotFound(cmd.roomId);
     return [];
   }
-  return [opened(cmd.roomId, pair, cmd.actor.userId, 'message', ctx)];
+  return [opened(cmd.roomId, pair, cmd.actor.userId, cmd.reason ?? 'message', ctx)];
 }
 
 /**

@@ -62,7 +62,7 @@ export const roomEventSpecs: EventSpecs<RoomEvent> = {
       userBId: checks.uuid,
       userBName: checks.nonEmpty,
       openedById: checks.uuid,
-      reason: checks.oneOf<'message' | 'block'>({ message: true, block: true }),
+      reason: checks.oneOf<'message' | 'block' | 'held'>({ message: true, block: true, held: true }),
     },
   },
   UserBlocked: { version: 1, payload: pair },

@@ -93,7 +93,9 @@ export type RoomDeleted = Event<'RoomDeleted', { roomId: string; reason: 'owner'
  * A one-to-one conversation between two users, with the id derived from both (directRoomId):
  * appended with the first message (or block) between them. `userA` < `userB` (as strings).
  * `reason` says which: a conversation opened by a block is shown only to the one who opened it
- * (blocking is silent), though both sides' gateways follow it from here on.
+ * (blocking is silent), though both sides' gateways follow it from here on. `held`: opened by a
+ * first message that moderation held for review, also shown only to its sender: the peer
+ * learns of the conversation when a moderator approves the message (it is then posted in it).
  */
 export type ConversationOpened = Event<
   'ConversationOpened',
@@ -104,7 +106,7 @@ export type ConversationOpened = Event<
     userBId: string;
     userBName: string;
     openedById: string;
-    reason: 'message' | 'block';
+    reason: 'message' | 'block' | 'held';
   }
 >;
 /** In a conversation: one participant blocks the other (their private messages and room invitations are refused). */

@@ -59,32 +59,63 @@ const USERS_MAX = 50_000;
 
 /**
  * Link spam: one user posting `links` or more links within the window, or the same link to
- * `rooms` or more distinct rooms within it. The message that crosses the line (and each one
- * after it while the window still counts over) is redacted; the first crossing of a burst
- * also files a report for moderators and records a strike (escalation: warn, mute, ban for
- * review). Windows follow the events' stored times, so a backlog is judged as it happened.
+ * `rooms` or more distinct rooms within it. Links edited into a message count as if posted
+ * at the edit (MessageEdited): the message's links become the edited text's, so a spammer
+ * cannot post harmless text and edit the links in afterwards, and editing a message again
+ * does not count its links twice. The message that crosses the line (and each one after it
+ * while the window still counts over) is redacted; the first crossing of a burst also files a
+ * report for moderators and records a strike (escalation: warn, mute, ban for review).
+ * Windows follow the events' stored times, so a backlog is judged as it happened.
  * Idempotent: a message already counted (a redelivery) is not counted again.
  */
 export class LinkSpamSubscriber implements ModerationSubscriber<'messages'> {
   readonly name = 'link-spam';
   readonly source = 'messages' as const;
   private readonly users = new Map<string, { postings: Posting[]; flaggedUntil: number }>();
+  /**
+   * Authors' names by user id, from their MessagePosted (a MessageEdited carries only the id),
+   * bounded like `users`; an edit by an author not seen posting since start-up is judged under
+   * the user id as name.
+   */
+  private readonly names = new Map<string, string>();
 
   constructor(private readonly opts: LinkSpamOptions) {}
 
   handle(event: MessageEvent): Verdict[] {
-    if (event.type !== 'MessagePosted') return [];
-    const p = event.payload;
+    if (event.type === 'MessagePosted') {
+      const p = event.payload;
+      this.remember(p.senderId, p.senderName);
+      return this.judge({ ...p, edit: false }, Date.parse(event.time));
+    }
+    if (event.type === 'MessageEdited') {
+      const p = event.payload;
+      return this.judge({ ...p, senderName: this.names.get(p.senderId) ?? p.senderId, edit: true }, Date.parse(event.time));
+    }
+    return [];
+  }
+
+  private judge(
+    p: { messageId: string; roomId: string; senderId: string; senderName: string; body: string; edit: boolean },
+    at: number,
+  ): Verdict[] {
     const links = linksIn(p.body);
-    if (!links.length) return [];
-    const at = Date.parse(event.time);
-    const user = this.users.get(p.senderId) ?? { postings: [], flaggedUntil: 0 };
+    const known = this.users.get(p.senderId);
+    // An edit that leaves no link still takes the message's earlier links out of the count.
+    if (!links.length && !(p.edit && known)) return [];
+    const user = known ?? { postings: [], flaggedUntil: 0 };
     this.users.delete(p.senderId);
     this.users.set(p.senderId, user);
     if (this.users.size > USERS_MAX) this.users.delete(this.users.keys().next().value as string);
     user.postings = user.postings.filter((x) => x.at > at - this.opts.windowMs);
-    const seen = user.postings.some((x) => x.messageId === p.messageId);
-    if (!seen) user.postings.push({ messageId: p.messageId, roomId: p.roomId, at, links });
+    if (p.edit) {
+      // The message's links are now the edited text's, counted from the edit (a redelivered
+      // edit replaces the entry with the same one).
+      user.postings = user.postings.filter((x) => x.messageId !== p.messageId);
+      if (links.length) user.postings.push({ messageId: p.messageId, roomId: p.roomId, at, links });
+    } else if (!user.postings.some((x) => x.messageId === p.messageId)) {
+      user.postings.push({ messageId: p.messageId, roomId: p.roomId, at, links });
+    }
+    if (!links.length) return [];
 
     const total = user.postings.reduce((n, x) => n + x.links.length, 0);
     // The most rooms any link of this message went to within the window.
@@ -116,5 +147,11 @@ export class LinkSpamSubscriber implements ModerationSubscriber<'messages'> {
     }
     user.flaggedUntil = at + this.opts.windowMs;
     return verdicts;
+  }
+
+  private remember(userId: string, username: string): void {
+    this.names.delete(userId);
+    this.names.set(userId, username);
+    if (this.names.size > USERS_MAX) this.names.delete(this.names.keys().next().value as string);
   }
 }

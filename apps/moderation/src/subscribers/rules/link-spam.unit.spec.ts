@@ -80,9 +80,25 @@ describe('link-spam - verdicts', () => {
     expect(s.handle(first)).toEqual([]);
   });
 
-  it('reads only MessagePosted', () => {
+  it('reads MessagePosted and MessageEdited only (a deletion or a reaction counts nothing)', () => {
     const s = new LinkSpamSubscriber({ links: 2, rooms: 2, windowMs: 60_000 });
-    const edit = { ...posted({ senderId: ann, body: 'a.com b.com c.com' }, at(0)), type: 'MessageEdited' } as never;
-    expect(s.handle(edit)).toEqual([]);
+    const other = { ...posted({ senderId: ann, body: 'a.com b.com c.com' }, at(0)), type: 'MessageDeleted' } as never;
+    expect(s.handle(other)).toEqual([]);
+  });
+
+  it("an edit replaces the message's links: editing again does not count them twice, editing them out uncounts them", () => {
+    const s = new LinkSpamSubscriber({ links: 3, rooms: 3, windowMs: 60_000 });
+    const first = posted({ senderId: ann, senderName: 'ann', body: 'a.com b.com' }, at(0));
+    expect(s.handle(first)).toEqual([]);
+    const edit = (body: string, sec: number) =>
+      ({ ...first, type: 'MessageEdited', time: at(sec).toISOString(), payload: { ...first.payload, body } }) as never;
+    expect(s.handle(edit('a.com b.com, fixed a typo', 1))).toEqual([]);
+    expect(s.handle(edit('no links any more', 2))).toEqual([]);
+    // Two links counted now, not four: the third link is the count's third.
+    const more = s.handle(posted({ senderId: ann, senderName: 'ann', body: 'c.com d.com' }, at(3)));
+    expect(more).toEqual([]);
+    const third = s.handle(edit('e.com', 4));
+    expect(third.map((v) => v.kind)).toEqual(['redact', 'report', 'strike']);
+    expect(third[0]).toMatchObject({ messageId: first.payload.messageId, username: 'ann' });
   });
 });
