@@ -80,7 +80,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     });
     this.appended = new Counter({
       name: 'presence_events_appended_total',
-      help: 'PresenceChanged appends by result: stored, duplicate (another replica stored it first), superseded (another replica stored a newer change first: decided again) or failed',
+      help: 'PresenceChanged appends by result: stored, duplicate (another replica stored it first), superseded (another replica stored a newer change first: decided again, and changes decided before that dropped) or failed',
       labelNames: ['result'],
       registers: [registry],
     });
@@ -323,12 +323,19 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     const msgId = presenceMsgId(change);
     for (let attempt = 1; ; attempt++) {
       try {
-        // The change was decided against the last stored one this replica knows of; if another
-        // replica stored something since (a signal this one missed or saw late), the stream
-        // refuses it and the change is decided again against what is stored, so the stream never
-        // holds the same status twice in a row from two replicas' different causes.
+        // The change was decided against a stored view, or against this replica's change before
+        // it, and expects that one's sequence; if another replica stored something since (a
+        // signal this one missed or saw late), the stream refuses it and the change is decided
+        // again against what is stored, so the stream never holds the same status twice in a row
+        // from two replicas' different causes. A change decided before such a refusal (or a
+        // failed append) was decided against a view given up since: it is dropped.
+        const expected = this.state.expectedSeq(change);
+        if (expected === undefined) {
+          this.appended.inc({ result: 'superseded' });
+          return;
+        }
         const subject = this.s.presence.user(change.userId);
-        const r = await this.js.append(subject, event, { msgId, expectLastSubjectSequence: this.state.storedSeq(change.userId) });
+        const r = await this.js.append(subject, event, { msgId, expectLastSubjectSequence: expected });
         this.state.appendStored(change, r.seq);
         this.appended.inc({ result: r.duplicate ? 'duplicate' : 'stored' });
         this.log.debug({ userId: change.userId, status: change.status, seq: r.seq, duplicate: r.duplicate }, 'presence changed');

@@ -130,10 +130,14 @@ const same = (a: Shown, b: Shown) => a.status === b.status && a.text === b.text;
  * hears every gateway and watches every choice).
  *
  * Two views per user: `stored` is what the PRESENCE stream last holds (followed by every
- * replica), `published` is that or, until the stream echoes it, what this replica just
- * appended. A replica compares what it derives with `published`, so a replica that missed an
- * input and then sees another replica's event adopts the stored view instead of keeping its own
- * stale one, and its next heartbeat (each is the gateway's full truth) re-derives and corrects.
+ * replica), `published` is that or, while this replica has changes of the user not yet settled
+ * (appended, found stored, failed or decided again), the last of them. A replica compares what
+ * it derives with `published`. Once its own changes are settled, a replica that missed an input
+ * and sees another replica's event adopts the stored view instead of keeping its own stale one,
+ * and its next heartbeat (each is the gateway's full truth) re-derives and corrects. While they
+ * are not, a stored event (most often the echo of one of its own earlier changes) must not
+ * replace the newer view they were decided against: that would make it decide the same change a
+ * second time, with another cause.
  */
 export class PresenceState {
   private readonly gateways = new Map<string, Gateway>();
@@ -143,8 +147,14 @@ export class PresenceState {
   private readonly choices = new Map<string, { choice: PresenceChoice; revision: number }>();
   /** userId -> the view last stored in the stream. */
   private readonly stored = new Map<string, Published & { seq: number }>();
-  /** userId -> the view last appended by this replica or stored, whichever is newer. */
+  /** userId -> the view last decided by this replica (not settled yet) or else the view stored. */
   private readonly published = new Map<string, Published>();
+  /**
+   * userId -> this replica's changes not settled yet, in the order decided (the order the caller
+   * appends them in), and the stream sequence the first of them must follow: that of the stored
+   * view it was decided against, or of the change before it once that was stored.
+   */
+  private readonly pending = new Map<string, { changes: PresenceChange[]; basisSeq: number }>();
   private settled = false;
   /** Monotonic start of the current grace: start-up, or the last reconnect to NATS. */
   private graceFrom: number;
@@ -178,52 +188,71 @@ export class PresenceState {
 
   /**
    * A PresenceChanged the stream stored (start-up replay, then live): it becomes the user's
-   * stored and published view. Nothing is appended in answer: a replica that disagrees may be
-   * the one that missed an input, and the next heartbeat settles it.
+   * stored view, and the published one unless this replica has changes of the user not settled
+   * yet (those were decided against a newer view than this, or are refused by the stream and
+   * decided again). Nothing is appended in answer: a replica that disagrees may be the one that
+   * missed an input, and the next heartbeat settles it.
    */
   observe(view: PresenceView, eventId: string, seq: number): void {
     const prev = this.stored.get(view.userId);
     if (prev && prev.seq >= seq) return;
     const p: Published = { username: view.username, status: view.status, text: view.text, lastSeen: view.lastSeen, ref: eventId };
     this.stored.set(view.userId, { ...p, seq });
-    this.published.set(view.userId, p);
+    if (!this.pending.has(view.userId)) this.published.set(view.userId, p);
   }
 
   /**
-   * The stream sequence of the user's last stored change this replica knows of (0: none): the
-   * sequence its next append expects to follow.
+   * The stream sequence the append of `change` expects to be the user's last: that of the view
+   * it was decided against (0: none). Undefined when the change is not the next one to append
+   * (it was decided against a view since given up, see `recheck` and `appendFailed`): drop it.
    */
-  storedSeq(userId: string): number {
-    return this.stored.get(userId)?.seq ?? 0;
+  expectedSeq(change: PresenceChange): number | undefined {
+    const p = this.pending.get(change.userId);
+    return p?.changes[0] === change ? p.basisSeq : undefined;
   }
 
   /**
-   * This replica's own append was stored (or found stored by another replica) at `seq`. Only
-   * the sequence moves on: the published view is already the change's, or a newer one.
+   * This replica's append of `change` was stored, or found already stored (a duplicate), at
+   * `seq`: the next change follows it. What the stream holds there reaches `stored` through the
+   * follower (a duplicate is the other replica's event, its `lastSeen` included). Once the user
+   * has no change pending, the stored view becomes the published one if the follower has
+   * brought this sequence or a newer one; otherwise `observe` does when it does.
    */
   appendStored(change: PresenceChange, seq: number): void {
-    const prev = this.stored.get(change.userId);
-    if (prev && prev.seq >= seq) return;
-    const { userId: _u, previous: _p, at, causeId, ...view } = change;
-    this.stored.set(change.userId, { ...view, lastSeen: at, ref: causeId, seq });
+    const p = this.pending.get(change.userId);
+    if (p?.changes[0] !== change) return;
+    p.changes.shift();
+    p.basisSeq = seq;
+    if (p.changes.length > 0) return;
+    this.pending.delete(change.userId);
+    const s = this.stored.get(change.userId);
+    if (s && s.seq >= seq) this.published.set(change.userId, s);
   }
 
   /**
    * Another replica stored a change this one had not seen when it decided (its append expected an
-   * older sequence): the user's published view goes back to what was stored, and what this
-   * replica derives is decided again against it. Replicas that conflict over the same stored
-   * change decide alike, and `causeId` is built from that change's sequence, so their answers
-   * share a msgId and are stored once.
+   * older sequence): this replica's unsettled changes of the user are dropped (each was decided
+   * against the refused one or a later one), the published view goes back to what was stored,
+   * and what this replica derives is decided again against it. Replicas that conflict over the
+   * same stored change decide alike, and `causeId` is built from that change's sequence, so
+   * their answers share a msgId and are stored once.
    */
   recheck(userId: string, now: Now): PresenceChange[] {
+    this.backToStored(userId);
     const s = this.stored.get(userId);
-    if (s) this.published.set(userId, s);
-    else this.published.delete(userId);
     return this.changes(new Set([userId]), now, `recheck:${s?.seq ?? 0}`);
   }
 
-  /** This replica's append of a change failed for good: what the stream holds is the truth again. */
+  /**
+   * This replica's append of a change failed for good: its unsettled changes of the user are
+   * dropped and what the stream holds is the truth again.
+   */
   appendFailed(userId: string): void {
+    this.backToStored(userId);
+  }
+
+  private backToStored(userId: string) {
+    this.pending.delete(userId);
     const s = this.stored.get(userId);
     if (s) this.published.set(userId, s);
     else this.published.delete(userId);
@@ -498,7 +527,12 @@ export class PresenceState {
       const username =
         this.byUser.get(userId)?.values().next().value?.username ?? this.choices.get(userId)?.choice.username ?? prev?.username ?? '';
       this.published.set(userId, { username, ...shown, lastSeen: at, ref: causeId });
-      out.push({ userId, username, status: shown.status, text: shown.text, previous: previous.status, at, causeId });
+      const change: PresenceChange = { userId, username, status: shown.status, text: shown.text, previous: previous.status, at, causeId };
+      out.push(change);
+      // With nothing pending, the published view was the stored one: the change follows its sequence.
+      const p = this.pending.get(userId);
+      if (p) p.changes.push(change);
+      else this.pending.set(userId, { changes: [change], basisSeq: this.stored.get(userId)?.seq ?? 0 });
     }
     return out;
   }

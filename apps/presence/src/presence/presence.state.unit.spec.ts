@@ -493,7 +493,8 @@ describe('presence state - start-up', () => {
 describe('presence state - following the stream', () => {
   it("a stored view from another replica replaces this replica's own: no republish of a change already stored", () => {
     const st = newState();
-    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    const [online] = st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    st.appendStored(online, 1);
     // This replica missed the close signal; another replica stored offline.
     st.observe(stored(ALICE, 'offline', at(2)), 'ev-2', 2);
     expect(st.viewOf(ALICE)).toEqual(stored(ALICE, 'offline', at(2)));
@@ -504,7 +505,8 @@ describe('presence state - following the stream', () => {
   it('a replica whose connections say otherwise than the stream corrects it at the next heartbeat', () => {
     const st = newState();
     // Another replica missed an opened signal and stored offline; the heartbeat still lists c1.
-    st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    const [online] = st.applySignal(opened('g1', 'c1', ALICE), T(1));
+    st.appendStored(online, 1);
     st.observe(stored(ALICE, 'offline', at(2)), 'ev-2', 2);
     expect(st.applyHeartbeat(heartbeat('g1', 3, [['c1', ALICE, 'active']]), T(3))).toEqual([
       expect.objectContaining({ status: 'online', previous: 'offline', causeId: `g1:hb:${at(3)}` }),
@@ -669,16 +671,91 @@ describe('presence state - NATS connection lost', () => {
 });
 
 describe('presence state - appends that another replica overtook', () => {
-  it('the next append expects the sequence of the last change stored, its own or observed', () => {
+  it('an append expects the sequence of the view its change was decided against: the stored one, or its own change before it', () => {
     const st = newState();
-    expect(st.storedSeq(ALICE)).toBe(0);
     const [online] = st.applySignal(opened('g1', 'c1', ALICE), T(10));
+    expect(st.expectedSeq(online)).toBe(0);
+    const [away] = st.applySignal(activity('g1', 'c1', ALICE, 'idle'), T(20));
+    expect(st.expectedSeq(away)).toBeUndefined(); // not the next to append yet
     st.appendStored(online, 7);
-    expect(st.storedSeq(ALICE)).toBe(7);
+    // Another replica's later event, followed while away is pending, does not move what away follows.
+    st.observe(stored(ALICE, 'busy'), 'ev-y', 9);
+    expect(st.expectedSeq(away)).toBe(7);
+    st.appendStored(away, 8);
+    // Nothing pending any more: the newer stored view is adopted, and the next change follows it.
+    expect(st.statusOf(ALICE)).toBe('busy');
+    const [online2] = st.applySignal(activity('g1', 'c1', ALICE, 'active'), T(30));
+    expect(online2).toEqual(expect.objectContaining({ previous: 'busy', status: 'online' }));
+    expect(st.expectedSeq(online2)).toBe(9);
     st.observe(stored(ALICE, 'online'), 'ev-x', 5); // an older one, followed late: ignored
-    expect(st.storedSeq(ALICE)).toBe(7);
-    st.observe(stored(ALICE, 'away'), 'ev-y', 9);
-    expect(st.storedSeq(ALICE)).toBe(9);
+    expect(st.expectedSeq(online2)).toBe(9);
+  });
+
+  it('the echo of its own first change while the later ones are pending does not make a replica decide them again (two replicas, the same signals: offline was stored twice)', () => {
+    // One of two replicas that both hear open, idle and close, and both append each change
+    // (the other one's appends are stored first, this one's are found duplicate).
+    const st = newState();
+    const [online, away, offline] = [
+      opened('g1', 'c1', ALICE, 1000),
+      activity('g1', 'c1', ALICE, 'idle', 1001),
+      closed('g1', 'c1', ALICE, 1002),
+    ].flatMap((sig) => st.applySignal(sig, T(10)));
+    expect(brief([online, away, offline])).toEqual(['alice:offline->online', 'alice:online->away', 'alice:away->offline']);
+    // The first change, stored by the other replica, is followed before this replica's append of it returns.
+    st.observe(stored(ALICE, 'online'), 'ev-1', 1);
+    expect(st.statusOf(ALICE)).toBe('offline');
+    // The first tick settles (grace 0): nothing differs from what this replica decided last.
+    expect(st.tick(T(100))).toEqual([]);
+    st.appendStored(online, 1);
+    expect(st.expectedSeq(away)).toBe(1);
+    st.observe(stored(ALICE, 'away'), 'ev-2', 2);
+    st.appendStored(away, 2);
+    expect(st.expectedSeq(offline)).toBe(2);
+    st.appendStored(offline, 3);
+    st.observe(stored(ALICE, 'offline'), 'ev-3', 3);
+    expect(st.statusOf(ALICE)).toBe('offline');
+    expect(st.tick(T(200))).toEqual([]);
+    expect(st.applyHeartbeat(heartbeat('g1', 300, []), T(300))).toEqual([]);
+  });
+
+  it("a change another replica stored first shows as stored (its lastSeen), whether the follower brings it before or after the duplicate's ack", () => {
+    for (const echoFirst of [true, false]) {
+      const st = newState();
+      const [online] = st.applySignal(opened('g1', 'c1', ALICE), T(10));
+      const theirs = stored(ALICE, 'online', at(9));
+      if (echoFirst) st.observe(theirs, 'ev-1', 1);
+      st.appendStored(online, 1); // duplicate: stored at 1 by the other replica
+      if (!echoFirst) st.observe(theirs, 'ev-1', 1);
+      expect(st.viewOf(ALICE)).toEqual(theirs);
+    }
+  });
+
+  it('a refused append drops the changes decided after it: only the change decided again is appended', () => {
+    const st = newState();
+    const [online] = st.applySignal(opened('g1', 'c1', ALICE), T(10));
+    const [away] = st.applySignal(activity('g1', 'c1', ALICE, 'idle'), T(20));
+    const [offline] = st.applySignal(closed('g1', 'c1', ALICE), T(30));
+    // online is refused: another replica stored offline meanwhile (its own cause).
+    st.observe(stored(ALICE, 'offline'), 'ev-off', 4);
+    expect(st.recheck(ALICE, T(40))).toEqual([]);
+    for (const c of [online, away, offline]) expect(st.expectedSeq(c)).toBeUndefined();
+    // Stored away instead: this replica decides offline again, following seq 6.
+    st.applySignal(opened('g1', 'c2', ALICE), T(50));
+    st.observe(stored(ALICE, 'away'), 'ev-away', 6);
+    st.applySignal(closed('g1', 'c2', ALICE), T(60));
+    const [again] = st.recheck(ALICE, T(70));
+    expect(again).toEqual(expect.objectContaining({ previous: 'away', status: 'offline', causeId: 'recheck:6' }));
+    expect(st.expectedSeq(again)).toBe(6);
+  });
+
+  it('a failed append drops the changes decided after it', () => {
+    const st = newState();
+    const [online] = st.applySignal(opened('g1', 'c1', ALICE), T(10));
+    const [away] = st.applySignal(activity('g1', 'c1', ALICE, 'idle'), T(20));
+    st.appendFailed(ALICE);
+    expect(st.expectedSeq(online)).toBeUndefined();
+    expect(st.expectedSeq(away)).toBeUndefined();
+    expect(st.viewOf(ALICE)).toBeNull();
   });
 
   it('recheck: what another replica stored already says it, so nothing more; otherwise decided again, with a cause both replicas share', () => {
