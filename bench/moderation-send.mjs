@@ -29,6 +29,14 @@
 // shared machine spread over all of them. Latency percentiles are over every post of every
 // round. The send rate limit (MOD_SEND_RATE_PER_S=0), flood detection and the link-spam
 // subscriber's limits are raised so that no bench post is refused or redacted.
+//
+// The moderation subscribers (link-spam, new-account-flood) are disabled by default: they are
+// not in the send path, but they run in the moderation process on every posted message, one
+// event per pull, and at the rates reached here they fall behind; how much CPU they take from
+// the send path during a window then depends on how far behind they are, which has nothing to
+// do with the chain and blurs the comparison. `--subscribers on` runs them as deployed (each
+// window then starts once they have caught up, and the report says how far behind they were at
+// its end).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -75,6 +83,7 @@ const { values: opt } = parseArgs({
     'mask-percent': { type: 'string', default: '10' },
     'link-percent': { type: 'string', default: '10' },
     variants: { type: 'string', default: VARIANTS.join(',') },
+    subscribers: { type: 'string', default: 'off' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -92,6 +101,8 @@ if (opt.help) {
   --mask-percent P     share of messages with a listed mask word (default 10)
   --link-percent P     share of messages with a link to an allowed domain (default 10)
   --variants LIST      among ${VARIANTS.join(', ')} (default all)
+  --subscribers on|off run the moderation subscribers (link-spam, new-account-flood), as deployed, or
+                       disable them (MOD_SUBSCRIBERS_DISABLED) (default off: see the header of this file)
   --out FILE           JSON result (default bench/results/moderation-send-<date>.json)`);
   process.exit(0);
 }
@@ -112,7 +123,9 @@ const P = {
   maskPercent: int('mask-percent', 0),
   linkPercent: int('link-percent', 0),
   variants: opt.variants.split(',').map((s) => s.trim()),
+  subscribers: opt.subscribers,
 };
+if (!['on', 'off'].includes(P.subscribers)) throw new Error('--subscribers: on or off');
 for (const v of P.variants) if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown variant "${v}" (${VARIANTS.join(', ')})`);
 if (P.maskPercent > 100 || P.linkPercent > 100) throw new Error('--mask-percent and --link-percent are percentages');
 
@@ -281,6 +294,34 @@ function newNamespace(tag) {
   return ns;
 }
 
+const SUBSCRIBERS = ['link-spam', 'new-account-flood'];
+
+/**
+ * Events the moderation subscribers' durable consumers (`mod-sub-<name>`, one event per pull)
+ * have yet to handle: pending + delivered but not acknowledged, summed over the subscribers.
+ */
+async function subscriberBacklog(jsm, s) {
+  let pending = 0;
+  for (const name of SUBSCRIBERS) {
+    for (const stream of [s.streams.chat.name, s.streams.accounts.name, s.streams.moderation.name]) {
+      const info = await jsm.consumers.info(stream, s.consumers.moderationSubscriber(name)).catch(() => null);
+      if (info) pending += info.num_pending + info.num_ack_pending;
+    }
+  }
+  return pending;
+}
+
+/** Waits (at most `maxMs`) until the subscribers have handled every stored event; returns the time waited and what was left. */
+async function drainSubscribers(jsm, s, maxMs = 180_000) {
+  const t0 = now();
+  let left = await subscriberBacklog(jsm, s);
+  while (left > 0 && now() - t0 < maxMs) {
+    await sleep(100);
+    left = await subscriberBacklog(jsm, s);
+  }
+  return { waitedMs: now() - t0, left };
+}
+
 const errText = (errors) => (Object.keys(errors).length ? `, errors ${JSON.stringify(errors)}` : '');
 
 /** `count` calls of `op(i)` with `concurrency` in flight; throws unless all succeed. */
@@ -306,6 +347,7 @@ async function all(count, concurrency, op, what) {
 async function closedLoop({ op, concurrency, seconds, warmup, pids }) {
   const samples = [];
   const errors = {};
+  const examples = {};
   let measuring = false;
   let stop = false;
   let completedInWindow = 0;
@@ -324,7 +366,11 @@ async function closedLoop({ op, concurrency, seconds, warmup, pids }) {
       if (!counted) continue;
       samples.push(now() - t);
       if (r.ok) ok++;
-      else errors[r.error.code] = (errors[r.error.code] ?? 0) + 1;
+      else {
+        errors[r.error.code] = (errors[r.error.code] ?? 0) + 1;
+        const ex = (examples[r.error.code] ??= []);
+        if (ex.length < 3) ex.push(r.error.message);
+      }
     }
   };
   const workers = Array.from({ length: concurrency }, worker);
@@ -338,7 +384,7 @@ async function closedLoop({ op, concurrency, seconds, warmup, pids }) {
   const cpu = meter();
   stop = true;
   await Promise.all(workers);
-  return { seconds: (t1 - t0) / 1000, completed: completedInWindow, calls: samples.length, ok, errors, samples, cpu };
+  return { seconds: (t1 - t0) / 1000, completed: completedInWindow, calls: samples.length, ok, errors, examples, samples, cpu };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,6 +409,7 @@ async function main() {
     MOD_LINK_SPAM_LINKS: '1000',
     MOD_LINK_SPAM_ROOMS: '1000',
     MOD_NEW_ACCOUNT_MESSAGES: '10000',
+    ...(P.subscribers === 'off' ? { MOD_SUBSCRIBERS_DISABLED: SUBSCRIBERS.join(',') } : {}),
   };
   log(`namespace ${ns}: starting moderation and rooms (logs in ${RUN.logDir})`);
   const moderation = await startBuiltService({
@@ -381,6 +428,8 @@ async function main() {
   const nc = await natsConnect(RUN.natsUrl, 'modsend-bench');
   cleanups.push(() => nc.close());
   const rpc = new RpcClient(nc, s, 60_000);
+  const { jetstreamManager } = require('@nats-io/jetstream');
+  const jsm = await jetstreamManager(nc);
 
   // Rooms and their members (members post: the rate-limit path is taken, with the limit off).
   const roomIds = Array.from({ length: P.rooms }, (_, i) => `ms-${i}`);
@@ -499,7 +548,9 @@ async function main() {
     pids,
   });
 
-  // What the processes use with no traffic (timers, consumers' heartbeats, the subscribers).
+  // What the processes use with no traffic (timers, consumers' heartbeats), once the subscribers have caught up.
+  const warmDrain = await drainSubscribers(jsm, s);
+  if (P.subscribers === 'on') log(`subscribers caught up with the warm-up ${f0(warmDrain.waitedMs)} ms after it (${warmDrain.left} left)`);
   const idleMeter = cpuMeter(pids);
   await sleep(3000);
   const idle = idleMeter();
@@ -516,11 +567,16 @@ async function main() {
       const [mode, lang] = variant.split('-');
       await setConfig(mode === 'off' ? 'off' : lang);
       for (const concurrency of P.concurrency) {
+        // Every window starts with the subscribers caught up: the backlog of one window's posts
+        // (they take one event per pull) is not handled during the next one.
+        const drainedBefore = await drainSubscribers(jsm, s);
         const w = await closedLoop({ op: post(lang), concurrency, seconds: P.seconds, warmup: P.warmup, pids });
+        w.subscriberBacklogAfter = await subscriberBacklog(jsm, s);
+        w.drainedBefore = drainedBefore;
         const lat = latencyOf(w.samples);
         log(
           `round ${round + 1} ${variant} ${concurrency} in flight: ${f0(w.completed / w.seconds)} posts/s, p50/p99 ${f2(lat.p50)}/${f2(lat.p99)} ms, ` +
-            `CPU moderation ${w.cpu.groups.moderation} % rooms ${w.cpu.groups.rooms} % nats ${w.cpu.groups.nats} % other ${w.cpu.other} %${errText(w.errors)}`,
+            `CPU moderation ${w.cpu.groups.moderation} % rooms ${w.cpu.groups.rooms} % nats ${w.cpu.groups.nats} % other ${w.cpu.other} %, subscribers ${f0(w.subscriberBacklogAfter)} events behind${errText(w.errors)}${Object.keys(w.examples).length ? ` (${JSON.stringify(w.examples)})` : ''}`,
         );
         windows.push({ round, variant, concurrency, ...w });
       }
@@ -589,6 +645,9 @@ function aggregate(windows) {
           machine: mean(ws.map((w) => w.cpu.machineBusy)),
         },
         cpuMsPerPost: { moderation: cpuMsPerPost('moderation'), rooms: cpuMsPerPost('rooms'), nats: cpuMsPerPost('nats') },
+        // Events the subscribers had yet to handle at the end of the window (posts in the window for comparison).
+        subscriberBacklogAfter: ws.map((w) => w.subscriberBacklogAfter),
+        postsInWindow: ws.map((w) => w.calls),
       });
     }
   return out;
@@ -603,7 +662,8 @@ function report({ results, applies, selection, configBytes, idle, info, loadavgA
   );
   console.log(
     `${P.rounds} rounds; per variant, in flight and round ${P.warmup} s warm-up + ${P.seconds} s measured; ${P.rooms} rooms x ${P.members} posting members; ` +
-      `chain: ${f0(P.words)} words (half mask, half block), ${ALLOW.length} allow-list entries, ${PATTERNS.length} patterns, ${DOMAINS.length} domains, repeated chars <= 5, caps <= 70 %`,
+      `chain: ${f0(P.words)} words (half mask, half block), ${ALLOW.length} allow-list entries, ${PATTERNS.length} patterns, ${DOMAINS.length} domains, repeated chars <= 5, caps <= 70 %; ` +
+      `moderation subscribers ${P.subscribers === 'on' ? `running (${SUBSCRIBERS.join(', ')}; each window starts once they have caught up)` : 'disabled'}`,
   );
   for (const [lang, sel] of Object.entries(selection))
     console.log(
@@ -628,6 +688,7 @@ function report({ results, applies, selection, configBytes, idle, info, loadavgA
     f0(r.cpuPercent.rooms),
     f0(r.cpuPercent.nats),
     `${f0(r.cpuPercent.other)} (max ${f0(r.cpuPercent.otherMax)})`,
+    P.subscribers === 'on' ? f0(Math.max(...r.subscriberBacklogAfter)) : '-',
     Object.keys(r.errors).length ? JSON.stringify(r.errors) : '0',
   ]);
   console.log(
@@ -646,6 +707,7 @@ function report({ results, applies, selection, configBytes, idle, info, loadavgA
         'rooms CPU %',
         'nats CPU %',
         'other CPU %',
+        'subscribers behind (max)',
         'refused',
       ],
       rows,
