@@ -16,7 +16,6 @@
 //  3. memory: a rooms process started on a CHAT stream that already holds N rooms (RoomCreated +
 //     MemberJoined events appended directly), against the same process on an empty stream: RSS
 //     and V8 heap after a forced GC, per room, and the time to start (replay).
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +28,6 @@ import {
   deleteNamespace,
   f0,
   f2,
-  freePort,
   intOption,
   lifecycle,
   log,
@@ -42,6 +40,7 @@ import {
   renderTable,
   Reservoir,
   sleep,
+  startBuiltService,
   writeResult,
   BENCH_MODERATION_ENV,
 } from './lib.mjs';
@@ -236,56 +235,11 @@ const { cleanups, cleanupAll, resetCleanup, run } = lifecycle({
 });
 
 /**
- * Starts one service from its built dist/main.js like scripts/stack.cjs does (with the IPC
- * channel through which a service notices that its launcher died), and resolves when
- * /health/ready answers 200: for rooms that is after the replay of every room. `readyMs` is the
- * time from spawn to ready.
+ * Starts one service (lib.mjs startBuiltService) tracked in this run's `procs`; resolves when
+ * /health/ready answers 200: for rooms that is after the replay of every room.
  */
-async function startService({ name, service = name, namespace, natsUrl, logDir, env = {} }) {
-  const main = path.join(root, 'apps', service, 'dist', 'main.js');
-  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  const port = await freePort();
-  const logFd = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-  const t0 = now();
-  const child = spawn(process.execPath, [main], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NATS_URL: natsUrl,
-      NATS_NAMESPACE: namespace,
-      HTTP_PORT: String(port),
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', logFd, logFd, 'ipc'],
-  });
-  fs.closeSync(logFd);
-  child.channel?.unref();
-  const entry = { name, child, port, url: `http://127.0.0.1:${port}`, exited: null, readyMs: null };
-  child.once('exit', (code, signal) => (entry.exited = { code, signal }));
-  procs.add(entry);
-  entry.stop = async () => {
-    if (entry.exited) return void procs.delete(entry);
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await done;
-    clearTimeout(t);
-    procs.delete(entry);
-  };
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    if (entry.exited) throw new Error(`${name} exited during start-up (${JSON.stringify(entry.exited)}); see ${logDir}/${name}.log`);
-    if (Date.now() > deadline) throw new Error(`${name} was not ready within 600 s; see ${logDir}/${name}.log`);
-    try {
-      const r = await fetch(`${entry.url}/health/ready`);
-      if (r.status === 200) break;
-    } catch {}
-    await sleep(20);
-  }
-  entry.readyMs = now() - t0;
-  return entry;
+function startService(opts) {
+  return startBuiltService({ ...opts, procs });
 }
 
 function newNamespace(tag) {
