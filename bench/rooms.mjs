@@ -21,7 +21,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   cpuMeter,
@@ -46,8 +45,6 @@ import {
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const { ensureNats } = require('../scripts/infra.cjs');
 
 // ---------------------------------------------------------------------------------------------
