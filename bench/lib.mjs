@@ -36,6 +36,48 @@ export function onlyOption(value, parts) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Seeded data
+
+/**
+ * A seeded pseudo-random source (mulberry32), so that every run draws the same data: rnd() in
+ * [0, 1), rint(a, b) an integer in [a, b], one(xs), unique(n, make, not) n distinct values of
+ * make() outside `not`, shuffle(xs) in place; latinWord() and hanWord() made-up words (3,000 of
+ * the common Han characters, U+4E00 on, stand in for real text).
+ */
+export function seededRandom(seed) {
+  const rnd = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const rint = (a, b) => a + Math.floor(rnd() * (b - a + 1));
+  const one = (xs) => xs[Math.floor(rnd() * xs.length)];
+  const unique = (n, make, not = new Set()) => {
+    const set = new Set();
+    while (set.size < n) {
+      const x = make();
+      if (!not.has(x)) set.add(x);
+    }
+    return [...set];
+  };
+  const shuffle = (xs) => {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [xs[i], xs[j]] = [xs[j], xs[i]];
+    }
+    return xs;
+  };
+  const consonants = [...'bcdfghjklmnprstvwz'];
+  const vowels = [...'aeiou'];
+  const syllable = () => one(consonants) + one(vowels) + (rnd() < 0.3 ? one(consonants) : '');
+  const latinWord = () => Array.from({ length: rint(2, 3) }, syllable).join('');
+  const hanChar = () => String.fromCharCode(0x4e00 + rint(0, 2999));
+  const hanWord = () => Array.from({ length: rint(2, 4) }, hanChar).join('');
+  return { rnd, rint, one, unique, shuffle, latinWord, hanWord };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Measurement
 
 /** Latency samples: the first `size` kept, then a uniform random sample of that size (reservoir sampling). */

@@ -28,7 +28,7 @@
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { f0, log, machineInfo, renderTable } from './lib.mjs';
+import { f0, log, machineInfo, renderTable, seededRandom } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -96,29 +96,7 @@ class OldBlockList {
 // ---------------------------------------------------------------------------------------------
 // List and messages (seeded: every run draws the same ones)
 
-let seed = 9;
-function rnd() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-}
-const int = (a, b) => a + Math.floor(rnd() * (b - a + 1));
-const one = (xs) => xs[Math.floor(rnd() * xs.length)];
-const unique = (n, make) => {
-  const set = new Set();
-  while (set.size < n) set.add(make());
-  return [...set];
-};
-
-const consonants = [...'bcdfghjklmnprstvwz'];
-const vowels = [...'aeiou'];
-const syllable = () => one(consonants) + one(vowels) + (rnd() < 0.3 ? one(consonants) : '');
-const latinWord = () => Array.from({ length: int(2, 3) }, syllable).join('');
-// The 3,500 most common Han characters lie mostly in U+4E00-U+9FA5; a block of 3,000 of them
-// stands in for real text.
-const hanChar = () => String.fromCharCode(0x4e00 + int(0, 2999));
-const hanWord = () => Array.from({ length: int(2, 4) }, hanChar).join('');
+const { rnd, rint: int, one, unique, latinWord, hanWord } = seededRandom(9);
 
 const latinList = unique(Number(opt.latin), latinWord);
 const chineseList = unique(Number(opt.chinese), hanWord);

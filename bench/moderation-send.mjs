@@ -58,6 +58,7 @@ import {
   now,
   pidsByName,
   renderTable,
+  seededRandom,
   sleep,
   startBuiltService,
   writeResult,
@@ -135,38 +136,7 @@ const { RpcClient } = require('../libs/messaging/dist/index.js');
 // ---------------------------------------------------------------------------------------------
 // Word lists, configurations and messages (seeded: every run draws the same ones)
 
-let seed = 9;
-function rnd() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-}
-const rint = (a, b) => a + Math.floor(rnd() * (b - a + 1));
-const one = (xs) => xs[Math.floor(rnd() * xs.length)];
-const unique = (n, make, not = new Set()) => {
-  const set = new Set();
-  while (set.size < n) {
-    const x = make();
-    if (!not.has(x)) set.add(x);
-  }
-  return [...set];
-};
-function shuffle(xs) {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
-}
-
-const consonants = [...'bcdfghjklmnprstvwz'];
-const vowels = [...'aeiou'];
-const syllable = () => one(consonants) + one(vowels) + (rnd() < 0.3 ? one(consonants) : '');
-const latinWord = () => Array.from({ length: rint(2, 3) }, syllable).join('');
-// As bench/moderation-filter.mjs: 3,000 of the common Han characters stand in for real text.
-const hanChar = () => String.fromCharCode(0x4e00 + rint(0, 2999));
-const hanWord = () => Array.from({ length: rint(2, 4) }, hanChar).join('');
+const { rnd, rint, one, unique, shuffle, latinWord, hanWord } = seededRandom(9);
 
 const latinList = unique(P.words, latinWord);
 const chineseList = unique(P.words, hanWord);
