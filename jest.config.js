@@ -10,7 +10,10 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { ...swc, swcrc: false }] },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@nats-io)/)'],
-  moduleNameMapper: { '^@chat/(contracts|format|messaging|platform|client|testing)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@chat/format/mentions$': '<rootDir>/libs/format/src/mentions.ts',
+    '^@chat/(contracts|format|messaging|platform|client|testing)$': '<rootDir>/libs/$1/src/index.ts',
+  },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 
