@@ -41,6 +41,11 @@ export function auditRecord(
     entry: { ...base, actor, rule, target, roomId, summary },
     userIds: [...new Set([actor?.userId, target?.userId].filter((id): id is string => !!id))],
   });
+  /** A moderator's step on a report: about the report's target and room. */
+  const aboutReport = (p: { byUserId: string; byUsername: string; reportId: string }, summary: string): AuditRecord => {
+    const r = reportOf(p.reportId);
+    return make(user(p.byUserId, p.byUsername), null, r?.target ?? null, r?.roomId ?? null, summary);
+  };
   switch (event.type) {
     case 'FilterConfigSet': {
       const p = event.payload;
@@ -137,32 +142,15 @@ export function auditRecord(
         withReason(what, p.reason),
       );
     }
-    case 'ReportClaimed': {
-      const p = event.payload;
-      const r = reportOf(p.reportId);
-      return make(user(p.byUserId, p.byUsername), null, r?.target ?? null, r?.roomId ?? null, `claimed report ${p.reportId}`);
-    }
+    case 'ReportClaimed':
+      return aboutReport(event.payload, `claimed report ${event.payload.reportId}`);
     case 'ReportResolved': {
       const p = event.payload;
-      const r = reportOf(p.reportId);
-      return make(
-        user(p.byUserId, p.byUsername),
-        null,
-        r?.target ?? null,
-        r?.roomId ?? null,
-        withReason(`resolved report ${p.reportId} (${p.action})`, p.note),
-      );
+      return aboutReport(p, withReason(`resolved report ${p.reportId} (${p.action})`, p.note));
     }
     case 'ReportDismissed': {
       const p = event.payload;
-      const r = reportOf(p.reportId);
-      return make(
-        user(p.byUserId, p.byUsername),
-        null,
-        r?.target ?? null,
-        r?.roomId ?? null,
-        withReason(`dismissed report ${p.reportId}`, p.note),
-      );
+      return aboutReport(p, withReason(`dismissed report ${p.reportId}`, p.note));
     }
     case 'MessageRedacted': {
       const p = event.payload;
