@@ -63,17 +63,12 @@ export function evolveReports(reports: Reports, e: ReportEvent, position: number
       view.claimedBy = by;
       break;
     case 'ReportResolved':
-      view.state = 'resolved';
-      view.closedBy = by;
-      view.closedAt = e.time;
-      view.action = e.payload.action;
-      view.note = e.payload.note;
-      break;
     case 'ReportDismissed':
-      view.state = 'dismissed';
+      view.state = e.type === 'ReportResolved' ? 'resolved' : 'dismissed';
       view.closedBy = by;
       view.closedAt = e.time;
       view.note = e.payload.note;
+      if (e.type === 'ReportResolved') view.action = e.payload.action;
       break;
   }
   return view;
