@@ -2,7 +2,7 @@ import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import type { MessageView, WsReplyFrame } from '@chat/contracts';
 import { eventually } from '@chat/testing';
 import { WebSocket } from 'ws';
-import { freePort, logTail, startTestStack, type TestStack } from './fixture';
+import { freePort, printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(180_000);
 
@@ -35,12 +35,7 @@ describe('chat stack - end to end', () => {
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['gateway', 'rooms', 'history']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'rooms', 'history']));
 
   it('register and login - unique names after NFKC + case folding, Chinese names allowed', async () => {
     const a = await register(stack.urls.gateway, 'Alice', 'correct horse battery');

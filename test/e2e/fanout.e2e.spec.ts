@@ -1,6 +1,6 @@
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import { WebSocket } from 'ws';
-import { freePort, logTail, startTestStack, type TestStack } from './fixture';
+import { freePort, printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(180_000);
 
@@ -33,12 +33,7 @@ describe('fan-out - room and conversation events across gateways, end to end', (
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['gateway', 'gateway2', 'rooms']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'gateway2', 'rooms']));
 
   it('invite, accept, kick: live on the other gateway, and nothing of the room after the kick', async () => {
     const owner = await user('Olive', 'gateway');

@@ -4,7 +4,7 @@ import { ChatClient, ChatClientError, login, register, wsUrlOf } from '@chat/cli
 import { createSubjects } from '@chat/contracts';
 import { eventually, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
-import { freePort, logTail, startTestStack, type TestStack } from './fixture';
+import { freePort, printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(300_000);
 
@@ -66,12 +66,12 @@ describe('history take-over - the newest page answers within seconds after an in
     if (figures.length) process.stdout.write(`history take-over (ack wait ${ACK_WAIT_MS ?? 'default 5000'} ms):\n${figures.join('\n')}\n`);
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts)
-      for (const n of Object.keys(stack.urls).filter((n) => n.startsWith('history')))
-        process.stderr.write(`--- ${n} log ---\n${logTail(stack, n)}\n`);
-  });
+  afterEach(() =>
+    printLogsIfFailed(
+      stack,
+      Object.keys(stack?.urls ?? {}).filter((n) => n.startsWith('history')),
+    ),
+  );
 
   /** Sends go on throughout (rooms and live delivery do not need history). */
   function startTraffic(): void {

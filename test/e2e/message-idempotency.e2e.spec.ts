@@ -2,7 +2,7 @@ import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import type { MessageView, PostAck } from '@chat/contracts';
 import { eventually } from '@chat/testing';
 import { WebSocket } from 'ws';
-import { logTail, startTestStack, type TestStack } from './fixture';
+import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(240_000);
 
@@ -49,12 +49,7 @@ describe('message idempotency - survives a crash of rooms between the append and
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['gateway', 'rooms']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['gateway', 'rooms']));
 
   it('retries after the duplicate window of messages in flight at a SIGKILL return the original; each stored once', async () => {
     const acks = new Map<string, PostAck>();

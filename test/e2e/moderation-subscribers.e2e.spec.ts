@@ -1,7 +1,7 @@
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import { eventually } from '@chat/testing';
 import { WebSocket } from 'ws';
-import { logTail, startTestStack, type TestStack } from './fixture';
+import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(120_000);
 
@@ -42,12 +42,7 @@ describe('moderation subscribers - end to end', () => {
     await stack?.teardown();
   });
 
-  afterEach(() => {
-    const state = expect.getState();
-    if (state.assertionCalls !== state.numPassingAsserts) {
-      for (const s of ['moderation', 'rooms']) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s)}\n`);
-    }
-  });
+  afterEach(() => printLogsIfFailed(stack, ['moderation', 'rooms']));
 
   it('link-spam: the message with the third link is deleted for everyone, by the moderation service', async () => {
     const spammer = await user('linky');
