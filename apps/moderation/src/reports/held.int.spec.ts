@@ -3,7 +3,7 @@ import type { RpcClient } from '@chat/messaging';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
-import { fakeRpc, register, startModeration } from '../sanctions/testing';
+import { fakeRpc, postedOk, register, startModeration } from '../sanctions/testing';
 
 const actor = (u: UserView) => ({ actorId: u.userId, actorName: u.username });
 const caller = (u: UserView) => ({ userId: u.userId, username: u.username });
@@ -46,17 +46,7 @@ describe('moderation - sanctions and held messages through the send-path check',
         }),
       );
       approvals.push({ request: req, verdict: pending });
-      return {
-        ok: true,
-        data: {
-          messageId: randomUUID(),
-          roomId: req.roomId,
-          clientMsgId: req.clientMsgId,
-          time: new Date().toISOString(),
-          position: 1,
-          duplicate: false,
-        },
-      };
+      return postedOk(req);
     });
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { deleteNamespace, eventually, randomName } from '@chat/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { ReportsPort, SanctionsPort, StrikesPort } from '../ports';
-import { fakeRpc, newsOf, register, startModeration, storedEvents } from '../sanctions/testing';
+import { fakeRpc, newsOf, postedOk, register, startModeration, storedEvents } from '../sanctions/testing';
 
 const actor = (u: UserView) => ({ actorId: u.userId, actorName: u.username });
 const caller = (u: UserView) => ({ userId: u.userId, username: u.username });
@@ -59,17 +59,7 @@ describe('moderation reports - queue, strikes and held messages over NATS (two r
       }),
       fakeRpc(a, 'rooms.post', (req) => {
         posted.push(req);
-        return {
-          ok: true,
-          data: {
-            messageId: randomUUID(),
-            roomId: req.roomId,
-            clientMsgId: req.clientMsgId,
-            time: new Date().toISOString(),
-            position: 1,
-            duplicate: false,
-          },
-        };
+        return postedOk(req);
       }),
     ];
   });

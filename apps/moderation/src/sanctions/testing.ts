@@ -79,3 +79,18 @@ export function fakeRpc(
     },
   });
 }
+
+/** A fake rooms.post's answer: the message stored, a new id, for the room and clientMsgId of `req`. */
+export function postedOk(req: Record<string, unknown>) {
+  return {
+    ok: true,
+    data: {
+      messageId: randomUUID(),
+      roomId: req.roomId,
+      clientMsgId: req.clientMsgId,
+      time: new Date().toISOString(),
+      position: 1,
+      duplicate: false,
+    },
+  };
+}
