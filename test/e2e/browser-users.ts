@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { eventually } from '@chat/testing';
 import { launchChromium } from './browser';
@@ -33,6 +35,14 @@ export const message = (page: Page, text: string): Locator =>
 
 /** The id of the room the page has open. */
 export const openRoomId = (page: Page) => page.getByTestId('room-view').getAttribute('data-room-id');
+
+/** SHOTS_DIR=<dir> saves screenshots there: `name`.png of the page as it is now. */
+export async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SHOTS_DIR;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
 
 /**
  * Debian's Chromium, with a browser context per page (one person, or one device: nothing is

@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
-import { BrowserUsers, PASSWORD, message, openRoomId, signIn, suffix, until, withLogs } from './browser-users';
+import { BrowserUsers, PASSWORD, message, openRoomId, signIn, shot, suffix, until, withLogs } from './browser-users';
 import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 // Moderation in the web client, in Debian's Chromium against the whole stack (built services):
@@ -15,14 +13,6 @@ import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 // no reconnecting, until an unban.
 
 jest.setTimeout(300_000);
-
-const SHOTS = process.env.SHOTS_DIR;
-/** SHOTS_DIR=<dir> saves screenshots of the moderation UI there. */
-async function shot(page: Page, name: string) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
 
 const notice = (page: Page, text: string) => page.getByTestId('notice').filter({ hasText: text });
 

@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
-import { BrowserUsers, PASSWORD, message, openRoomId, suffix, until, withLogs } from './browser-users';
+import { BrowserUsers, PASSWORD, message, openRoomId, shot, suffix, until, withLogs } from './browser-users';
 import { freePort, startTestStack, type TestStack } from './fixture';
 
 // Statuses, typing and reconnecting in the web client, in Debian's Chromium: a status with a
@@ -14,13 +12,6 @@ import { freePort, startTestStack, type TestStack } from './fixture';
 // SHOTS_DIR=<dir> saves screenshots of the new UI there.
 
 jest.setTimeout(300_000);
-
-const SHOTS = process.env.SHOTS_DIR;
-async function shot(page: Page, name: string) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
 
 const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
 

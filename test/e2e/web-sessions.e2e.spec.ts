@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { ChatClient, login, register, wsUrlOf } from '@chat/client';
 import { launchChromium } from './browser';
-import { PASSWORD, WAIT_MS, message, suffix, until, withLogs } from './browser-users';
+import { PASSWORD, WAIT_MS, message, shot, suffix, until, withLogs } from './browser-users';
 import { startTestStack, type TestStack } from './fixture';
 
 // Sessions in the web client, in Debian's Chromium: "remember me" keeps the session for a new
@@ -19,14 +17,6 @@ import { startTestStack, type TestStack } from './fixture';
 jest.setTimeout(300_000);
 
 const ACCESS_TOKEN_TTL_S = 30;
-const SHOTS = process.env.SHOTS_DIR;
-
-async function shot(page: Page, name: string) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
-
 interface StoredSession {
   accessToken: string;
   expiresAt: string;
