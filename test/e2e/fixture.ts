@@ -59,8 +59,11 @@ export const TEST_LIMITS_ENV: Record<string, string> = {
 /**
  * Starts all five services as separate processes from their built `dist/main.js` on free
  * ports, in a fresh NATS namespace and database schema, so e2e files can run side by side.
+ * `env` is added to every service's environment (extra ones too), `serviceEnv` to one service's.
  */
-export async function startTestStack(opts: { serviceEnv?: Record<string, Record<string, string>> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { env?: Record<string, string>; serviceEnv?: Record<string, Record<string, string>> } = {},
+): Promise<TestStack> {
   const namespace = randomName('e');
   const schema = randomName('e');
   const natsUrl = await testNatsUrl();
@@ -81,6 +84,7 @@ export async function startTestStack(opts: { serviceEnv?: Record<string, Record<
       PRESENCE_HEARTBEAT_MS: '500',
       PRESENCE_STARTUP_GRACE_MS: '1000',
       ...TEST_LIMITS_ENV,
+      ...opts.env,
     },
     ports,
     serviceEnv: opts.serviceEnv ?? {},

@@ -133,16 +133,7 @@ describe('protocol.md: history features (replies, mentions, edits, deletions, re
     });
 
   beforeAll(async () => {
-    const admins = { SERVER_ADMINS: 'Ops' };
-    stack = await startTestStack({
-      serviceEnv: {
-        gateway: admins,
-        rooms: admins,
-        presence: admins,
-        moderation: admins,
-        history: { ...admins, RETENTION_INTERVAL_MS: '2000' },
-      },
-    });
+    stack = await startTestStack({ env: { SERVER_ADMINS: 'Ops' }, serviceEnv: { history: { RETENTION_INTERVAL_MS: '2000' } } });
     base = stack.urls.gateway;
     wsUrl = wsUrlOf(base);
     [A, B, C, D, Z, O] = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave', '张三', 'Ops'].map((n) => account(n)));

@@ -165,16 +165,10 @@ describe('protocol.md moderation, from the document alone', () => {
 
   beforeAll(async () => {
     // "The users named in SERVER_ADMINS (every service's setting) are administrators."
-    const admins = { SERVER_ADMINS: 'Ops' };
     stack = await startTestStack({
-      serviceEnv: {
-        gateway: admins,
-        rooms: admins,
-        history: admins,
-        presence: admins,
-        // BLOCKED_WORDS: "extra server block words, comma-separated (start-up only)"
-        moderation: { ...admins, BLOCKED_WORDS: 'verboten' },
-      },
+      env: { SERVER_ADMINS: 'Ops' },
+      // BLOCKED_WORDS: "extra server block words, comma-separated (start-up only)"
+      serviceEnv: { moderation: { BLOCKED_WORDS: 'verboten' } },
     });
     base = stack.urls.gateway;
     wsUrl = wsUrlOf(base);

@@ -30,12 +30,9 @@ describe('web client: moderation (browser e2e)', () => {
   let m: Page; // the moderator
 
   beforeAll(async () => {
-    const admins = { SERVER_ADMINS: moderator };
     // Moderation's per-user send rate as a person meets it (the fixture lifts it): bursts of 3, then 1 a second.
     const rate = { MOD_SEND_RATE_PER_S: '1', MOD_SEND_BURST: '3' };
-    stack = await startTestStack({
-      serviceEnv: { gateway: admins, rooms: admins, history: admins, presence: admins, moderation: { ...admins, ...rate } },
-    });
+    stack = await startTestStack({ env: { SERVER_ADMINS: moderator }, serviceEnv: { moderation: rate } });
     base = stack.urls.gateway;
     for (const name of [reporter, offender, moderator]) await register(base, name, PASSWORD);
     // A public room of the offender's, which the reporter joins; the offending message in it.
