@@ -41,8 +41,8 @@ export function onlyOption(value, parts) {
 /**
  * A seeded pseudo-random source (mulberry32), so that every run draws the same data: rnd() in
  * [0, 1), rint(a, b) an integer in [a, b], one(xs), unique(n, make, not) n distinct values of
- * make() outside `not`, shuffle(xs) in place; latinWord() and hanWord() made-up words (3,000 of
- * the common Han characters, U+4E00 on, stand in for real text).
+ * make() outside `not`, shuffle(xs) in place; latinWord(), hanChar() and hanWord() made-up text (3,000
+ * of the common Han characters, U+4E00 on, stand in for real text).
  */
 export function seededRandom(seed) {
   const rnd = () => {
@@ -74,7 +74,7 @@ export function seededRandom(seed) {
   const latinWord = () => Array.from({ length: rint(2, 3) }, syllable).join('');
   const hanChar = () => String.fromCharCode(0x4e00 + rint(0, 2999));
   const hanWord = () => Array.from({ length: rint(2, 4) }, hanChar).join('');
-  return { rnd, rint, one, unique, shuffle, latinWord, hanWord };
+  return { rnd, rint, one, unique, shuffle, latinWord, hanChar, hanWord };
 }
 
 // ---------------------------------------------------------------------------------------------

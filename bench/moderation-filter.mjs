@@ -96,7 +96,7 @@ class OldBlockList {
 // ---------------------------------------------------------------------------------------------
 // List and messages (seeded: every run draws the same ones)
 
-const { rnd, rint: int, one, unique, latinWord, hanWord } = seededRandom(9);
+const { rnd, rint: int, one, unique, latinWord, hanChar, hanWord } = seededRandom(9);
 
 const latinList = unique(Number(opt.latin), latinWord);
 const chineseList = unique(Number(opt.chinese), hanWord);

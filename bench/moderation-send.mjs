@@ -136,7 +136,7 @@ const { RpcClient } = require('../libs/messaging/dist/index.js');
 // ---------------------------------------------------------------------------------------------
 // Word lists, configurations and messages (seeded: every run draws the same ones)
 
-const { rnd, rint, one, unique, shuffle, latinWord, hanWord } = seededRandom(9);
+const { rnd, rint, one, unique, shuffle, latinWord, hanChar, hanWord } = seededRandom(9);
 
 const latinList = unique(P.words, latinWord);
 const chineseList = unique(P.words, hanWord);
