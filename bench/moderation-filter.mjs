@@ -50,6 +50,7 @@ if (opt.help) {
   process.exit(0);
 }
 
+const { emptyFilterConfig } = require('../libs/contracts/dist/index.js');
 const { WordListMatcher } = require('../apps/moderation/dist/rules/wordlist/matcher.js');
 const { FilterChain, ServerFilters } = require('../apps/moderation/dist/rules/chain.js');
 
@@ -151,13 +152,6 @@ function build(name, make) {
 }
 const entries = listed.map((word, i) => ({ word, action: i % 2 ? 'mask' : 'block' }));
 const allowList = ['class', 'scunthorpe', 'assistant'];
-const emptyConfig = () => ({
-  words: [],
-  allow: [],
-  patterns: [],
-  links: { default: null, domains: [] },
-  spam: { repeatedCharsMax: null, capsPercentMax: null, capsMinLetters: null },
-});
 const patterns = (n, prefix) =>
   Array.from({ length: n }, (_, i) => ({
     name: `${prefix}${i}`,
@@ -165,7 +159,7 @@ const patterns = (n, prefix) =>
     action: ['mask', 'block', 'hold'][i % 3],
   }));
 const serverWordsOnly = {
-  ...emptyConfig(),
+  ...emptyFilterConfig(),
   words: listed.map((term, i) => ({ term, action: i % 2 ? 'mask' : 'block' })),
   allow: allowList,
 };
@@ -176,7 +170,7 @@ const serverFull = {
   spam: { repeatedCharsMax: 12, capsPercentMax: 70, capsMinLetters: 10 },
 };
 const roomFull = {
-  ...emptyConfig(),
+  ...emptyFilterConfig(),
   words: unique(50, latinWord).map((term) => ({ term, action: 'mask' })),
   allow: ['grass'],
   patterns: patterns(5, 'r'),

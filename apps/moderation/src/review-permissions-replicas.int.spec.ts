@@ -1,4 +1,4 @@
-import type { UserView } from '@chat/contracts';
+import { emptyFilterConfig, type UserView } from '@chat/contracts';
 import type { RunningService } from '@chat/platform';
 import { deleteNamespace, randomName } from '@chat/testing';
 import { randomUUID } from 'node:crypto';
@@ -11,13 +11,6 @@ import { fakeRpc, register, startModeration, storedEvents } from './sanctions/te
 const actor = (u: UserView) => ({ actorId: u.userId, actorName: u.username });
 const caller = (u: UserView) => ({ userId: u.userId, username: u.username });
 const codeOf = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? 'ok' : r.error!.code);
-const emptyConfig = () => ({
-  words: [],
-  allow: [],
-  patterns: [],
-  links: { default: null, domains: [] },
-  spam: { repeatedCharsMax: null, capsPercentMax: null, capsMinLetters: null },
-});
 
 describe('review - moderation permissions and replicas', () => {
   const namespace = randomName();
@@ -56,7 +49,7 @@ describe('review - moderation permissions and replicas', () => {
   });
 
   it('a room owner cannot store a room pattern that backtracks catastrophically (BAD_REQUEST, nothing stored)', async () => {
-    const config = { ...emptyConfig(), patterns: [{ name: 'x', pattern: '(a|a)*b', action: 'block' }] };
+    const config = { ...emptyFilterConfig(), patterns: [{ name: 'x', pattern: '(a|a)*b', action: 'block' }] };
     const r = await a.deps.rpc.call('moderation.setFilters', { ...caller(plain), roomId: 'mine', config } as never);
     expect(codeOf(r)).toBe('BAD_REQUEST');
     expect(a.app.get(FilterConfigs).view('mine').position).toBe(0);
@@ -84,7 +77,7 @@ describe('review - moderation permissions and replicas', () => {
   });
   it("a room owner's own filters cannot get another user muted server-wide (room blocks must not feed server escalation)", async () => {
     const victim = await register(a, 'victim');
-    const config = { ...emptyConfig(), words: [{ term: 'hello', action: 'block' }] };
+    const config = { ...emptyFilterConfig(), words: [{ term: 'hello', action: 'block' }] };
     expect(codeOf(await a.deps.rpc.call('moderation.setFilters', { ...caller(plain), roomId: 'mine', config } as never))).toBe('ok');
     const check = a.app.get(SendCheck);
     // The victim says hello five times in plain's room (MOD_STRIKES_MUTE is 5 by default).
