@@ -46,6 +46,18 @@ const ideographicDot = /(?<=[a-z0-9-])[。｡︒](?=[a-z0-9])/giu;
 // boundary there, so one is put between CJK and Latin characters.
 const cjkLatin = new RegExp(`(?<=[${CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9/])(?=[${CJK}])`, 'gu');
 
+// A percent-encoded letter, digit, dot or hyphen ("%62ad.example"): browsers decode it in a host.
+const percentByte = /%([0-9a-f]{2})/giu;
+const hostChar = /^[a-z0-9.-]$/iu;
+// Links with a scheme browsers open (http, https, ftp, ws, wss; with "//", "\\" or nothing
+// after the colon), read whole and parsed as a URL (WHATWG, as browsers do): the host is what
+// follows user info ("http://good.com@bad.example" opens bad.example), and the port is no part
+// of it. linkify-it stops at the "@" of user info, so it is not asked about these.
+const schemeLink = /(?<![\p{L}\p{N}+.-])(?:https?|ftp|wss?):[^\s<>"'`]+/giu;
+const trailingPunctuation = /[.,;:!?)\]}'"]+$/u;
+// A port after a bare domain ("example.com:80"): linkify-it finds no link there, so it is dropped.
+const bareDomainPort = /(?<=\.[\p{L}\p{N}-]+):\d{1,5}(?!\d)/gu;
+
 /** The text links are looked for in: folded, with the evasions above undone. null: it cannot hold a link (no dot, no "://"). */
 export function linkScanText(body: string): string | null {
   // Each replacement runs only when its trigger character is there: most messages have none.
@@ -53,11 +65,19 @@ export function linkScanText(body: string): string | null {
   if (/[[({]/.test(text)) text = text.replace(bracketDot, '.');
   if (text.includes(' .') || text.includes('\t.')) text = text.replace(spacedDot, '.');
   if (/[。｡︒]/.test(text)) text = text.replace(ideographicDot, '.');
-  if (!text.includes('.') && !text.includes('://')) return null;
+  if (text.includes('%'))
+    text = text.replace(percentByte, (m, hex: string) => {
+      const ch = String.fromCharCode(parseInt(hex, 16));
+      return hostChar.test(ch) ? ch : m;
+    });
+  if (!text.includes('.') && !text.includes(':')) return null;
   return text.replace(cjkLatin, ' ');
 }
 
-/** Finds links (with a scheme, `www.`, or bare domains with a known TLD) with linkify-it. E-mail addresses are not links. */
+/**
+ * Finds links: with a scheme (parsed as URLs, see `schemeLink`), `www.` links and bare domains
+ * with a known TLD (with linkify-it; a port after one does not hide it). E-mail addresses are not links.
+ */
 export class LinkFinder {
   private readonly linkify: LinkifyIt;
 
@@ -68,21 +88,34 @@ export class LinkFinder {
   }
 
   find(body: string): FoundLink[] {
-    const text = linkScanText(body);
-    if (text === null || !this.linkify.test(text)) return [];
-    const links: FoundLink[] = [];
-    for (const m of this.linkify.match(text) ?? []) {
-      if (m.schema === 'mailto:') continue;
-      const host = hostOf(m.url);
-      if (host) links.push({ host, text: m.raw });
+    let text = linkScanText(body);
+    if (text === null) return [];
+    const links: Array<FoundLink & { at: number }> = [];
+    if (text.includes(':')) {
+      // Each link read as a URL is blanked out for linkify-it, which would read its user info as the host.
+      text = text.replace(schemeLink, (raw: string, at: number) => {
+        const host = hostOf(raw.replace(trailingPunctuation, ''));
+        if (!host) return raw;
+        links.push({ host, text: raw, at });
+        return ' '.repeat(raw.length);
+      });
+      // Blanked out to the same length, so positions still order the links as written.
+      text = text.replace(bareDomainPort, (port) => ' '.repeat(port.length));
     }
-    return links;
+    if (text.includes('.') && this.linkify.test(text))
+      for (const m of this.linkify.match(text) ?? []) {
+        if (m.schema === 'mailto:') continue;
+        const host = hostOf(m.url, 'http://invalid.invalid');
+        if (host) links.push({ host, text: m.raw, at: m.index });
+      }
+    return links.sort((a, b) => a.at - b.at).map(({ host, text }) => ({ host, text }));
   }
 }
 
-function hostOf(url: string): string | null {
+/** The host of `url` (read on its own, or against `base`), lower case, without a trailing dot or IPv6 brackets. */
+function hostOf(url: string, base?: string): string | null {
   try {
-    const host = new URL(url, 'http://invalid.invalid').hostname.toLowerCase();
+    const host = new URL(url, base).hostname.toLowerCase();
     return host.replace(/\.$/, '').replace(/^\[|\]$/g, '') || null;
   } catch {
     return null;

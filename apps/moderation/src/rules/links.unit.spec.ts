@@ -22,6 +22,12 @@ describe('filters - links', () => {
       ['exa\u200Bmple.com', ['example.com']],
       ['example . com', ['example.com']],
       ['example[.]com and example(dot)org', ['example.com', 'example.org']],
+      ['(http://good.com@bad.example/x), then', ['bad.example']],
+      ['HTTPS://user:pw@Bad.Example:8080 and http://bad.example@good.com', ['bad.example', 'good.com']],
+      ['https:\\\\bad.example\\x and https:bad.example', ['bad.example', 'bad.example']],
+      ['https://%62ad.exam%70le/ or bad%2Eexample.com', ['bad.example', 'bad.example.com']],
+      ['go to bad.example.com:80 or www.example.org:8080/x', ['bad.example.com', 'www.example.org']],
+      ['去https://evil.com看看', ['evil.com']],
     ])('%s -> %s', (text, expected) => {
       expect(hosts(text)).toEqual(expected);
     });
