@@ -1,6 +1,6 @@
 import type { DomainEntry, LinkAction } from '@chat/contracts';
 import { LinkifyIt } from 'linkify-it';
-import { allow, type ContentRule, type RuleOutcome } from './rule';
+import { allow, type ContentRule, type FilterScope, type RuleOutcome } from './rule';
 import { plainText } from './text/plain';
 
 /** A link found in a message: its host, lower case, without a trailing dot. */
@@ -135,9 +135,10 @@ function lookup(entries: ReadonlyMap<string, LinkAction>, host: string): LinkAct
 }
 
 export interface CompiledLinkPolicy {
-  /** The room's entries (looked at first), then the server's. */
-  readonly scopes: ReadonlyArray<ReadonlyMap<string, LinkAction>>;
-  readonly default: LinkAction;
+  /** The server's entries and default (null: `allow`). */
+  readonly server: { readonly entries: ReadonlyMap<string, LinkAction>; readonly default: LinkAction };
+  /** The room's, if it has a configuration: its default null adds nothing for domains it does not name. */
+  readonly room: { readonly entries: ReadonlyMap<string, LinkAction>; readonly default: LinkAction | null } | null;
 }
 
 export function compileLinkPolicy(
@@ -146,25 +147,35 @@ export function compileLinkPolicy(
 ): CompiledLinkPolicy {
   const map = (ds: readonly DomainEntry[]) => new Map(ds.map((d) => [d.domain.toLowerCase().replace(/\.$/, ''), d.action]));
   return {
-    scopes: room ? [map(room.domains), map(server.domains)] : [map(server.domains)],
-    default: room?.default ?? server.default ?? 'allow',
+    server: { entries: map(server.domains), default: server.default ?? 'allow' },
+    room: room ? { entries: map(room.domains), default: room.default } : null,
   };
 }
 
-/** What the policy does with a link to `host`: the room's most specific entry, else the server's, else the default. */
+const severity: Readonly<Record<LinkAction, number>> = { allow: 0, hold: 1, block: 2 };
+
+/**
+ * What the policy does with a link to `host`, and whose configuration says so. Each scope answers
+ * on its own (its most specific entry naming the host or a parent domain, else its default); the
+ * more restrictive answer wins (block over hold over allow), the server's on a tie: a room can
+ * add restrictions, never lift the server's (a room's `allow` does not beat a server `block`).
+ */
+export function linkDecision(policy: CompiledLinkPolicy, host: string): { action: LinkAction; scope: FilterScope } {
+  const server = lookup(policy.server.entries, host) ?? policy.server.default;
+  const room = policy.room ? (lookup(policy.room.entries, host) ?? policy.room.default) : null;
+  return room !== null && severity[room] > severity[server] ? { action: room, scope: 'room' } : { action: server, scope: 'server' };
+}
+
 export function linkAction(policy: CompiledLinkPolicy, host: string): LinkAction {
-  for (const scope of policy.scopes) {
-    const a = lookup(scope, host);
-    if (a !== null) return a;
-  }
-  return policy.default;
+  return linkDecision(policy, host).action;
 }
 
 /**
- * The link policy: every link of the message is looked up (a domain entry names the domain and
- * all its subdomains; the most specific entry wins, the room's before the server's; else the
- * default). One blocked link refuses the message; else one held link holds it. A policy that
- * allows everything costs nothing (links are not even looked for).
+ * The link policy: every link of the message is looked up (see `linkDecision`: a domain entry
+ * names the domain and all its subdomains, the most specific entry of a scope wins, the more
+ * restrictive scope wins). A blocked link refuses the message (one the server blocks is named
+ * first: it earns a strike); else one held link holds it. A policy that allows everything
+ * costs nothing (links are not even looked for).
  */
 export class LinksRule implements ContentRule {
   static readonly ruleName = 'links';
@@ -172,19 +183,23 @@ export class LinksRule implements ContentRule {
   private readonly finder: LinkFinder | null;
 
   constructor(private readonly policy: CompiledLinkPolicy) {
-    const idle = policy.default === 'allow' && policy.scopes.every((s) => [...s.values()].every((a) => a === 'allow'));
-    const tlds = policy.scopes.flatMap((s) => [...s.keys()].map((d) => d.slice(d.lastIndexOf('.') + 1)));
+    const scopes = policy.room ? [policy.server, policy.room] : [policy.server];
+    const idle = scopes.every((s) => (s.default ?? 'allow') === 'allow' && [...s.entries.values()].every((a) => a === 'allow'));
+    const tlds = scopes.flatMap((s) => [...s.entries.keys()].map((d) => d.slice(d.lastIndexOf('.') + 1)));
     this.finder = idle ? null : new LinkFinder(tlds);
   }
 
   check(body: string): RuleOutcome {
     if (!this.finder) return allow(body);
     let held: string | null = null;
+    let blocked: string | null = null;
     for (const link of this.finder.find(body)) {
-      const action = linkAction(this.policy, link.host);
-      if (action === 'block') return { action: 'block', reason: `links to ${link.host} are not allowed` };
+      const { action, scope } = linkDecision(this.policy, link.host);
+      if (action === 'block' && scope === 'server') return { action: 'block', reason: `links to ${link.host} are not allowed` };
+      if (action === 'block') blocked ??= link.host;
       if (action === 'hold') held ??= link.host;
     }
+    if (blocked !== null) return { action: 'block', reason: `links to ${blocked} are not allowed`, scope: 'room' };
     return held === null ? allow(body) : { action: 'hold', reason: `a link to ${held} waits for a moderator` };
   }
 }

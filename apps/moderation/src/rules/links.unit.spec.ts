@@ -1,6 +1,6 @@
 import type { DomainEntry, LinkAction } from '@chat/contracts';
 import { chainOf, filterConfig } from './filter-config.fixture';
-import { compileLinkPolicy, LinkFinder, linkAction, LinksRule } from './links';
+import { compileLinkPolicy, LinkFinder, linkAction, linkDecision, LinksRule } from './links';
 
 const policy = (domains: Array<[string, LinkAction]>, def: LinkAction | null = null) => ({
   default: def,
@@ -66,12 +66,31 @@ describe('filters - links', () => {
       expect(linkAction(p, 'review.net')).toBe('hold');
     });
 
-    it("the room's entries come before the server's; the room's default replaces the server's", () => {
-      const p = compileLinkPolicy(server, policy([['example.com', 'allow']], 'hold'));
-      expect(linkAction(p, 'a.example.com')).toBe('allow');
-      expect(linkAction(p, 'review.net')).toBe('hold');
-      expect(linkAction(p, 'other.org')).toBe('hold');
-      expect(compileLinkPolicy(policy([], null), policy([], null)).default).toBe('allow');
+    it("each scope answers; the more restrictive answer wins (a room adds restrictions, never lifts the server's)", () => {
+      const p = compileLinkPolicy(
+        server,
+        policy(
+          [
+            ['example.com', 'allow'],
+            ['fine.org', 'block'],
+          ],
+          'hold',
+        ),
+      );
+      expect(linkDecision(p, 'a.example.com')).toEqual({ action: 'block', scope: 'server' }); // the room's allow does not lift it
+      expect(linkDecision(p, 'ok.example.com')).toEqual({ action: 'allow', scope: 'server' });
+      expect(linkDecision(p, 'review.net')).toEqual({ action: 'hold', scope: 'server' });
+      expect(linkDecision(p, 'other.org')).toEqual({ action: 'hold', scope: 'room' }); // the room's default
+      expect(linkDecision(p, 'x.fine.org')).toEqual({ action: 'block', scope: 'room' });
+      const lenient = compileLinkPolicy(policy([], 'hold'), policy([['shop.example', 'allow']], 'allow'));
+      expect(linkAction(lenient, 'shop.example')).toBe('hold'); // the server's default holds
+      expect(linkAction(compileLinkPolicy(policy([], null), policy([], null)), 'any.example')).toBe('allow');
+    });
+
+    it('a link only the room blocks is refused with scope room; one the server blocks is named first', () => {
+      const rule = new LinksRule(compileLinkPolicy(server, policy([['fine.org', 'block']], null)));
+      expect(rule.check('fine.org and example.com')).toEqual({ action: 'block', reason: 'links to example.com are not allowed' });
+      expect(rule.check('see fine.org')).toEqual({ action: 'block', reason: 'links to fine.org are not allowed', scope: 'room' });
     });
 
     it('one blocked link refuses; else one held link holds', () => {

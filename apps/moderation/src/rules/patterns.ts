@@ -40,7 +40,11 @@ export class PatternsRule implements ContentRule {
   private readonly patterns: readonly PatternEntry[];
   private readonly setId: number | null;
 
-  constructor(entries: readonly PatternEntry[]) {
+  /** `entries`: the server's patterns, then the room's; the first `serverCount` are the server's. */
+  constructor(
+    entries: readonly PatternEntry[],
+    private readonly serverCount = entries.length,
+  ) {
     this.patterns = entries;
     this.setId = entries.length
       ? patternSandbox.define(
@@ -64,7 +68,8 @@ export class PatternsRule implements ContentRule {
       case 'block':
       case 'hold': {
         const name = this.patterns[r.index]?.name ?? '?';
-        return { action: r.kind, reason: `the message matches the pattern "${name}"`, rule: `pattern:${name}` };
+        const scope = r.index >= this.serverCount ? { scope: 'room' as const } : {};
+        return { action: r.kind, reason: `the message matches the pattern "${name}"`, rule: `pattern:${name}`, ...scope };
       }
       case 'masks': {
         if (!r.spans.length) return allow(body);

@@ -3,11 +3,16 @@
  * words and patterns become `***`); `block` refuses the message (CONTENT_BLOCKED); `hold` keeps
  * it from being posted until a moderator approves it (a `held` report). `reason` is for people
  * (the sender sees it in the refusal, moderators in the queue); `rule` names what decided when
- * it is more precise than the rule's own name (`pattern:<name>`).
+ * it is more precise than the rule's own name (`pattern:<name>`). `scope` says whose configuration
+ * decided: `room` when only the room's own configuration refuses or holds it (the server's,
+ * with BLOCKED_WORDS, would not), which earns the sender no strike; absent, the server's.
  */
 export type RuleOutcome =
   | { readonly action: 'allow'; readonly body: string }
-  | { readonly action: 'block' | 'hold'; readonly reason: string; readonly rule?: string };
+  | { readonly action: 'block' | 'hold'; readonly reason: string; readonly rule?: string; readonly scope?: FilterScope };
+
+/** Whose configuration a refusal comes from: the server's (with BLOCKED_WORDS) or the room's alone. */
+export type FilterScope = 'server' | 'room';
 
 /**
  * One content rule of the filter chain (rules/chain.ts). `check` is pure and synchronous: it
