@@ -6,7 +6,15 @@ const rule = (...ps: Array<[string, string, 'mask' | 'block' | 'hold']>) =>
 
 describe('filters - patterns', () => {
   describe('validation when set', () => {
-    it.each([['\\bfree\\s+money\\b'], ['\\p{Script=Han}{2}币'], ['https?://\\S+'], ['(?<year>\\d{4})-\\d\\d']])('%s is accepted', (src) => {
+    it.each([
+      ['\\bfree\\s+money\\b'],
+      ['\\p{Script=Han}{2}币'],
+      ['https?://\\S+'],
+      ['(?<year>\\d{4})-\\d\\d'],
+      ['(?:ab|cd)+x'],
+      ['\\b(?:free|cheap)\\s+(?:pills|followers)\\b'],
+      ['f(?:oo|ar)+'],
+    ])('%s is accepted', (src) => {
       expect(patternProblem(src)).toBeNull();
     });
 
@@ -14,6 +22,10 @@ describe('filters - patterns', () => {
       ['(a+)+$', /backtrack/],
       ['(\\w+\\s?)*$', /backtrack/],
       ['(x*)*y', /backtrack/],
+      ['(a|aa)*b', /alternatives of \(a\|aa\)/],
+      ['(?:S|ſ)+x', /backtrack/], // ſ is s, case-insensitively
+      ['((a|b|)c)*d', /backtrack/], // an alternative that matches nothing
+      ['(?:foo|far)+', /backtrack/], // conservative: a shared first character is enough
       ['[a-', /does not compile/],
       ['\\k<nope>', /does not compile/], // invalid under the u flag
       ['a{2,1}', /does not compile/],
