@@ -95,13 +95,13 @@ export class SendCheck {
         return reject('RATE_LIMITED', 'flood', 'the same text was sent to too many rooms at once', flood.retryAfterMs);
       }
     }
-    const r = this.filters.chainFor(roomId).check(body);
+    const r = await this.filters.chainFor(roomId).run(body);
     switch (r.action) {
       case 'allow':
         return { verdict: 'allow', body: r.body };
       case 'block': {
         // Refused by the room's own filters: a strike only if the server's alone refuse it too.
-        const server = r.scope === 'server' ? r : this.filters.serverChain().check(body);
+        const server = r.scope === 'server' ? r : await this.filters.serverChain().run(body);
         if (server.action === 'block') await this.strike(req, 'filtered', server.rule, server.reason);
         return reject('CONTENT_BLOCKED', r.rule, r.reason);
       }

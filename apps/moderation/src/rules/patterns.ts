@@ -71,8 +71,9 @@ function ambiguousRepeat(source: string): string | null {
  * the message at once; a `hold` match holds it unless a later pattern blocks it; `mask` matches
  * are replaced by `***` where they were typed. Patterns are validated when set (patternProblem);
  * a stored one that no longer compiles is left out rather than stopping the chain. They run in
- * a worker thread with a time limit (see pattern-sandbox.ts): a message on which they take too
- * long is held for a moderator rather than stalling the service.
+ * a worker thread with a time limit (see pattern-sandbox.ts), so the rule answers with a
+ * promise (`run`): a message on which they take too long is held for a moderator rather than
+ * stalling the service.
  */
 export class PatternsRule implements ContentRule {
   static readonly ruleName = 'patterns';
@@ -98,10 +99,16 @@ export class PatternsRule implements ContentRule {
     return this.patterns.length;
   }
 
+  /** Without patterns: allows at once. With patterns the answer comes from the worker: use `run`. */
   check(body: string): RuleOutcome {
     if (this.setId === null) return allow(body);
+    throw new Error('patterns run in a worker thread: use PatternsRule.run (FilterChain.run)');
+  }
+
+  async run(body: string): Promise<RuleOutcome> {
+    if (this.setId === null) return allow(body);
     const plain = plainText(body);
-    const r = patternSandbox.run(this.setId, plain.text);
+    const r = await patternSandbox.run(this.setId, plain.text);
     switch (r.kind) {
       case 'timeout':
         return { action: 'hold', reason: 'the filter patterns took too long on this message', rule: 'pattern-time-limit' };

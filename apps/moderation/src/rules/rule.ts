@@ -17,12 +17,14 @@ export type FilterScope = 'server' | 'room';
 /**
  * One content rule of the filter chain (rules/chain.ts). `check` is pure and synchronous: it
  * runs in the send path of every message, so it gets no I/O; what it needs (lists, patterns,
- * thresholds) is compiled into it when the chain is built from the filter configuration.
- * `name` is what a refusal and the audit log name (`words`, `links`, `repeated-chars`, ...).
+ * thresholds) is compiled into it when the chain is built from the filter configuration. A rule
+ * whose work is done elsewhere (the patterns, in a worker thread) also has `run`, which the
+ * chain awaits instead. `name` is what a refusal and the audit log name (`words`, `links`, ...).
  */
 export interface ContentRule {
   readonly name: string;
   check(body: string): RuleOutcome;
+  run?(body: string): Promise<RuleOutcome>;
 }
 
 export const allow = (body: string): RuleOutcome => ({ action: 'allow', body });
