@@ -36,16 +36,19 @@ export const systemClock: CheckClock = { now: () => Date.now() };
 /**
  * The send path's question (`moderation.check`, asked by rooms before every append of a new
  * or edited text), answered in this order, the first refusal being the answer:
- *  1. a held message a moderator is approving (`heldReportId` of an open held report for
- *     exactly this sender, room and body) is allowed as it is: nothing else is asked;
- *  2. a server ban: SERVER_BANNED;
- *  3. an active mute (in the room or server-wide): MUTED, retry when it ends;
+ *  1. a server ban: SERVER_BANNED;
+ *  2. an active mute (in the room or server-wide): MUTED, retry when it ends;
+ *  3. a held message a moderator is approving (`heldReportId` of an open held report for
+ *     exactly this sender, room and body) is allowed as it is: nothing else is asked (a sender
+ *     banned or muted since it was held is refused as above);
  *  4. the sender's token bucket (MOD_SEND_RATE_PER_S, MOD_SEND_BURST; the room's owners and
  *     admins and server moderators and administrators are exempt): RATE_LIMITED with the wait;
  *  5. flood (posts only; server staff exempt): the same text in MOD_FLOOD_ROOMS distinct rooms
  *     within MOD_FLOOD_WINDOW_S: RATE_LIMITED with the wait, and a `flood` strike;
- *  6. the room's filter chain (filters/filter-configs.ts): a block is CONTENT_BLOCKED and a
- *     `filtered` strike; a hold files a `held` report and answers `hold` (an edit cannot be
+ *  6. the room's filter chain (filters/filter-configs.ts): a block is CONTENT_BLOCKED, and a
+ *     `filtered` strike when the server's configuration (with BLOCKED_WORDS) refuses the text:
+ *     a room's own filters refuse without a strike, since strikes escalate to server-wide
+ *     sanctions and any user may own a room; a hold files a `held` report and answers `hold` (an edit cannot be
  *     held: it is refused CONTENT_BLOCKED instead); else the text is allowed, masked where the
  *     filters say.
  * A strike that cannot be recorded is logged and the verdict stands; a held report that cannot
@@ -72,7 +75,6 @@ export class SendCheck {
 
   async check(req: ModerationCheckRequest): Promise<ModerationVerdict> {
     const { roomId, senderId, senderName, body } = req;
-    if (req.heldReportId && this.reports.isApprovable(req.heldReportId, { roomId, senderId, body })) return { verdict: 'allow', body };
     if (this.sanctions.isServerBanned(senderId)) return reject('SERVER_BANNED', 'server-ban', 'you are banned from this server');
     const now = this.clock.now();
     const mute = this.sanctions.activeMute(senderId, roomId);
@@ -80,6 +82,7 @@ export class SendCheck {
       const where = mute.roomId === null ? 'on this server' : 'in this room';
       return reject('MUTED', 'mute', `you are muted ${where} until ${mute.until}`, Math.max(1, Date.parse(mute.until) - now));
     }
+    if (req.heldReportId && this.reports.isApprovable(req.heldReportId, { roomId, senderId, body })) return { verdict: 'allow', body };
     const serverStaff = this.permissions.serverRole(senderId, senderName) !== null;
     if (!serverStaff && req.senderRole === 'member') {
       const taken = this.buckets.take(senderId, now);
@@ -92,13 +95,16 @@ export class SendCheck {
         return reject('RATE_LIMITED', 'flood', 'the same text was sent to too many rooms at once', flood.retryAfterMs);
       }
     }
-    const r = this.filters.chainFor(roomId).check(body);
+    const r = await this.filters.chainFor(roomId).run(body);
     switch (r.action) {
       case 'allow':
         return { verdict: 'allow', body: r.body };
-      case 'block':
-        await this.strike(req, 'filtered', r.rule, r.reason);
+      case 'block': {
+        // Refused by the room's own filters: a strike only if the server's alone refuse it too.
+        const server = r.scope === 'server' ? r : await this.filters.serverChain().run(body);
+        if (server.action === 'block') await this.strike(req, 'filtered', server.rule, server.reason);
         return reject('CONTENT_BLOCKED', r.rule, r.reason);
+      }
       case 'hold':
         if (req.kind === 'edit') return reject('CONTENT_BLOCKED', r.rule, `${r.reason}; an edit cannot wait for review`);
         return { verdict: 'hold', rule: r.rule, reason: r.reason, reportId: await this.fileHeld(req, r) };

@@ -63,6 +63,18 @@ describe('send check', () => {
     ]);
   });
 
+  it("a block of the room's own filters refuses without a strike; one the server's filters also make strikes", async () => {
+    const { check, set, strikes } = setUp();
+    set(null, filterConfig({ links: { domains: [{ domain: 'bad.example', action: 'block' }] } }));
+    set('general', filterConfig({ words: words('block', 'hello') }));
+    await expect(check.check(req('hello there'))).resolves.toMatchObject({ verdict: 'reject', code: 'CONTENT_BLOCKED', rule: 'words' });
+    expect(strikes.recorded).toEqual([]);
+    // The room's word refuses first, but the server's filters alone refuse the link: that strikes.
+    await expect(check.check(req('hello, see bad.example'))).resolves.toMatchObject({ code: 'CONTENT_BLOCKED', rule: 'words' });
+    await expect(check.check(req('a forbidden word'))).resolves.toMatchObject({ code: 'CONTENT_BLOCKED', rule: 'words' });
+    expect(strikes.recorded.map((s) => s.rule)).toEqual(['links', 'words']);
+  });
+
   it('a held post files a held report with the body as it would be posted; a held edit is refused', async () => {
     const { check, set, reports, strikes } = setUp();
     set('general', filterConfig({ words: words('mask', 'darn'), links: { domains: [{ domain: 'review.example', action: 'hold' }] } }));

@@ -68,7 +68,7 @@ export class FiltersController {
     const roomId = req.roomId ?? null;
     await this.permit(req, roomId, ctx);
     const chain = roomId === null ? this.filters.serverChain() : this.filters.chainFor(roomId);
-    return testVerdict(chain.check(req.body));
+    return testVerdict(await chain.run(req.body));
   }
 
   private async permit(caller: { userId: string; username: string }, roomId: string | null, ctx: RpcCallContext): Promise<void> {

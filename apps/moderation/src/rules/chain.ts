@@ -1,14 +1,18 @@
 import type { FilterConfig } from '@chat/contracts';
 import { compileLinkPolicy, LinksRule } from './links';
 import { PatternsRule } from './patterns';
-import type { ContentRule } from './rule';
+import type { ContentRule, FilterScope } from './rule';
 import { CapsRule, RepeatedCharsRule } from './spam';
 import { roomWords, ServerWords, WordsRule } from './words';
 
-/** What the filter chain says about one text. `hold` carries the body as it would be posted (masks applied). */
+/**
+ * What the filter chain says about one text. `hold` carries the body as it would be posted (masks
+ * applied). A `block`'s `scope` is `room` when only the room's own configuration refuses the text
+ * at that rule (no strike for it: see SendCheck).
+ */
 export type ChainResult =
   | { readonly action: 'allow'; readonly body: string }
-  | { readonly action: 'block'; readonly rule: string; readonly reason: string }
+  | { readonly action: 'block'; readonly rule: string; readonly reason: string; readonly scope: FilterScope }
   | { readonly action: 'hold'; readonly rule: string; readonly reason: string; readonly body: string };
 
 /** Letters with case a text needs before all-caps spam is looked at, when neither scope sets `capsMinLetters`. */
@@ -31,8 +35,9 @@ export class ServerFilters {
 
 /**
  * The filter chain of one room: the server's configuration joined with the room's (see
- * FilterConfig in the contracts): words, allow-list and patterns of both; link entries of the
- * room looked at before the server's; the room's default and spam thresholds where it sets them.
+ * FilterConfig in the contracts). A room's configuration only adds restrictions: words and
+ * patterns of both apply (the room's allow-list spares only the room's words); for links and
+ * spam thresholds each scope answers and the more restrictive answer wins.
  * The rules run in order — words, patterns, links, repeated characters, capitals — each on the
  * body the one before it allowed (masks applied). The first `block` is the answer; a `hold`
  * is remembered and the rules after it still run (a later block wins: there is no point in a
@@ -43,26 +48,48 @@ export class FilterChain {
 
   constructor(server: ServerFilters, room: FilterConfig | null) {
     const s = server.config;
-    const spam = <K extends keyof FilterConfig['spam']>(k: K): number | null => room?.spam[k] ?? s.spam[k];
+    const minLetters = s.spam.capsMinLetters ?? DEFAULT_CAPS_MIN_LETTERS;
+    // The room's caps thresholds, where it sets either (the other one the server's), apply besides the server's.
+    const roomCaps =
+      room && (room.spam.capsPercentMax !== null || room.spam.capsMinLetters !== null)
+        ? { percentMax: room.spam.capsPercentMax ?? s.spam.capsPercentMax ?? 0, minLetters: room.spam.capsMinLetters ?? minLetters }
+        : null;
     this.rules = [
-      new WordsRule(
-        server.words,
-        room && (room.words.length || room.allow.length) ? roomWords(room.words, room.allow, server.words) : null,
-      ),
-      new PatternsRule(room ? [...s.patterns, ...room.patterns] : s.patterns),
+      new WordsRule(server.words, room ? roomWords(room.words, room.allow, server.words) : null),
+      new PatternsRule(room ? [...s.patterns, ...room.patterns] : s.patterns, s.patterns.length),
       new LinksRule(compileLinkPolicy(s.links, room?.links ?? null)),
-      new RepeatedCharsRule(spam('repeatedCharsMax') ?? 0),
-      new CapsRule(spam('capsPercentMax') ?? 0, spam('capsMinLetters') ?? DEFAULT_CAPS_MIN_LETTERS),
+      new RepeatedCharsRule(s.spam.repeatedCharsMax ?? 0, room?.spam.repeatedCharsMax ?? 0),
+      new CapsRule(s.spam.capsPercentMax ?? 0, minLetters, roomCaps),
     ];
   }
 
+  /** The chain's answer; the patterns (if any) are awaited from their worker thread. */
+  async run(text: string): Promise<ChainResult> {
+    let body = text;
+    let held: { rule: string; reason: string } | null = null;
+    for (const rule of this.rules) {
+      const out = rule.run ? await rule.run(body) : rule.check(body);
+      if (out.action === 'allow') body = out.body;
+      else if (out.action === 'block')
+        return { action: 'block', rule: out.rule ?? rule.name, reason: out.reason, scope: out.scope ?? 'server' };
+      else held ??= { rule: out.rule ?? rule.name, reason: out.reason };
+    }
+    body = body.normalize('NFC');
+    return held ? { action: 'hold', ...held, body } : { action: 'allow', body };
+  }
+
+  /**
+   * The same answer at once, for a chain without patterns (tests, the words-only benchmark):
+   * with patterns it throws, since their answer comes from a worker thread (use `run`).
+   */
   check(text: string): ChainResult {
     let body = text;
     let held: { rule: string; reason: string } | null = null;
     for (const rule of this.rules) {
       const out = rule.check(body);
       if (out.action === 'allow') body = out.body;
-      else if (out.action === 'block') return { action: 'block', rule: out.rule ?? rule.name, reason: out.reason };
+      else if (out.action === 'block')
+        return { action: 'block', rule: out.rule ?? rule.name, reason: out.reason, scope: out.scope ?? 'server' };
       else held ??= { rule: out.rule ?? rule.name, reason: out.reason };
     }
     body = body.normalize('NFC');

@@ -1,6 +1,6 @@
 import type { DomainEntry, LinkAction } from '@chat/contracts';
 import { LinkifyIt } from 'linkify-it';
-import { allow, type ContentRule, type RuleOutcome } from './rule';
+import { allow, type ContentRule, type FilterScope, type RuleOutcome } from './rule';
 import { plainText } from './text/plain';
 
 /** A link found in a message: its host, lower case, without a trailing dot. */
@@ -46,6 +46,18 @@ const ideographicDot = /(?<=[a-z0-9-])[。｡︒](?=[a-z0-9])/giu;
 // boundary there, so one is put between CJK and Latin characters.
 const cjkLatin = new RegExp(`(?<=[${CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9/])(?=[${CJK}])`, 'gu');
 
+// A percent-encoded letter, digit, dot or hyphen ("%62ad.example"): browsers decode it in a host.
+const percentByte = /%([0-9a-f]{2})/giu;
+const hostChar = /^[a-z0-9.-]$/iu;
+// Links with a scheme browsers open (http, https, ftp, ws, wss; with "//", "\\" or nothing
+// after the colon), read whole and parsed as a URL (WHATWG, as browsers do): the host is what
+// follows user info ("http://good.com@bad.example" opens bad.example), and the port is no part
+// of it. linkify-it stops at the "@" of user info, so it is not asked about these.
+const schemeLink = /(?<![\p{L}\p{N}+.-])(?:https?|ftp|wss?):[^\s<>"'`]+/giu;
+const trailingPunctuation = /[.,;:!?)\]}'"]+$/u;
+// A port after a bare domain ("example.com:80"): linkify-it finds no link there, so it is dropped.
+const bareDomainPort = /(?<=\.[\p{L}\p{N}-]+):\d{1,5}(?!\d)/gu;
+
 /** The text links are looked for in: folded, with the evasions above undone. null: it cannot hold a link (no dot, no "://"). */
 export function linkScanText(body: string): string | null {
   // Each replacement runs only when its trigger character is there: most messages have none.
@@ -53,11 +65,19 @@ export function linkScanText(body: string): string | null {
   if (/[[({]/.test(text)) text = text.replace(bracketDot, '.');
   if (text.includes(' .') || text.includes('\t.')) text = text.replace(spacedDot, '.');
   if (/[。｡︒]/.test(text)) text = text.replace(ideographicDot, '.');
-  if (!text.includes('.') && !text.includes('://')) return null;
+  if (text.includes('%'))
+    text = text.replace(percentByte, (m, hex: string) => {
+      const ch = String.fromCharCode(parseInt(hex, 16));
+      return hostChar.test(ch) ? ch : m;
+    });
+  if (!text.includes('.') && !text.includes(':')) return null;
   return text.replace(cjkLatin, ' ');
 }
 
-/** Finds links (with a scheme, `www.`, or bare domains with a known TLD) with linkify-it. E-mail addresses are not links. */
+/**
+ * Finds links: with a scheme (parsed as URLs, see `schemeLink`), `www.` links and bare domains
+ * with a known TLD (with linkify-it; a port after one does not hide it). E-mail addresses are not links.
+ */
 export class LinkFinder {
   private readonly linkify: LinkifyIt;
 
@@ -68,21 +88,34 @@ export class LinkFinder {
   }
 
   find(body: string): FoundLink[] {
-    const text = linkScanText(body);
-    if (text === null || !this.linkify.test(text)) return [];
-    const links: FoundLink[] = [];
-    for (const m of this.linkify.match(text) ?? []) {
-      if (m.schema === 'mailto:') continue;
-      const host = hostOf(m.url);
-      if (host) links.push({ host, text: m.raw });
+    let text = linkScanText(body);
+    if (text === null) return [];
+    const links: Array<FoundLink & { at: number }> = [];
+    if (text.includes(':')) {
+      // Each link read as a URL is blanked out for linkify-it, which would read its user info as the host.
+      text = text.replace(schemeLink, (raw: string, at: number) => {
+        const host = hostOf(raw.replace(trailingPunctuation, ''));
+        if (!host) return raw;
+        links.push({ host, text: raw, at });
+        return ' '.repeat(raw.length);
+      });
+      // Blanked out to the same length, so positions still order the links as written.
+      text = text.replace(bareDomainPort, (port) => ' '.repeat(port.length));
     }
-    return links;
+    if (text.includes('.') && this.linkify.test(text))
+      for (const m of this.linkify.match(text) ?? []) {
+        if (m.schema === 'mailto:') continue;
+        const host = hostOf(m.url, 'http://invalid.invalid');
+        if (host) links.push({ host, text: m.raw, at: m.index });
+      }
+    return links.sort((a, b) => a.at - b.at).map(({ host, text }) => ({ host, text }));
   }
 }
 
-function hostOf(url: string): string | null {
+/** The host of `url` (read on its own, or against `base`), lower case, without a trailing dot or IPv6 brackets. */
+function hostOf(url: string, base?: string): string | null {
   try {
-    const host = new URL(url, 'http://invalid.invalid').hostname.toLowerCase();
+    const host = new URL(url, base).hostname.toLowerCase();
     return host.replace(/\.$/, '').replace(/^\[|\]$/g, '') || null;
   } catch {
     return null;
@@ -102,9 +135,10 @@ function lookup(entries: ReadonlyMap<string, LinkAction>, host: string): LinkAct
 }
 
 export interface CompiledLinkPolicy {
-  /** The room's entries (looked at first), then the server's. */
-  readonly scopes: ReadonlyArray<ReadonlyMap<string, LinkAction>>;
-  readonly default: LinkAction;
+  /** The server's entries and default (null: `allow`). */
+  readonly server: { readonly entries: ReadonlyMap<string, LinkAction>; readonly default: LinkAction };
+  /** The room's, if it has a configuration: its default null adds nothing for domains it does not name. */
+  readonly room: { readonly entries: ReadonlyMap<string, LinkAction>; readonly default: LinkAction | null } | null;
 }
 
 export function compileLinkPolicy(
@@ -113,25 +147,35 @@ export function compileLinkPolicy(
 ): CompiledLinkPolicy {
   const map = (ds: readonly DomainEntry[]) => new Map(ds.map((d) => [d.domain.toLowerCase().replace(/\.$/, ''), d.action]));
   return {
-    scopes: room ? [map(room.domains), map(server.domains)] : [map(server.domains)],
-    default: room?.default ?? server.default ?? 'allow',
+    server: { entries: map(server.domains), default: server.default ?? 'allow' },
+    room: room ? { entries: map(room.domains), default: room.default } : null,
   };
 }
 
-/** What the policy does with a link to `host`: the room's most specific entry, else the server's, else the default. */
+const severity: Readonly<Record<LinkAction, number>> = { allow: 0, hold: 1, block: 2 };
+
+/**
+ * What the policy does with a link to `host`, and whose configuration says so. Each scope answers
+ * on its own (its most specific entry naming the host or a parent domain, else its default); the
+ * more restrictive answer wins (block over hold over allow), the server's on a tie: a room can
+ * add restrictions, never lift the server's (a room's `allow` does not beat a server `block`).
+ */
+export function linkDecision(policy: CompiledLinkPolicy, host: string): { action: LinkAction; scope: FilterScope } {
+  const server = lookup(policy.server.entries, host) ?? policy.server.default;
+  const room = policy.room ? (lookup(policy.room.entries, host) ?? policy.room.default) : null;
+  return room !== null && severity[room] > severity[server] ? { action: room, scope: 'room' } : { action: server, scope: 'server' };
+}
+
 export function linkAction(policy: CompiledLinkPolicy, host: string): LinkAction {
-  for (const scope of policy.scopes) {
-    const a = lookup(scope, host);
-    if (a !== null) return a;
-  }
-  return policy.default;
+  return linkDecision(policy, host).action;
 }
 
 /**
- * The link policy: every link of the message is looked up (a domain entry names the domain and
- * all its subdomains; the most specific entry wins, the room's before the server's; else the
- * default). One blocked link refuses the message; else one held link holds it. A policy that
- * allows everything costs nothing (links are not even looked for).
+ * The link policy: every link of the message is looked up (see `linkDecision`: a domain entry
+ * names the domain and all its subdomains, the most specific entry of a scope wins, the more
+ * restrictive scope wins). A blocked link refuses the message (one the server blocks is named
+ * first: it earns a strike); else one held link holds it. A policy that allows everything
+ * costs nothing (links are not even looked for).
  */
 export class LinksRule implements ContentRule {
   static readonly ruleName = 'links';
@@ -139,19 +183,23 @@ export class LinksRule implements ContentRule {
   private readonly finder: LinkFinder | null;
 
   constructor(private readonly policy: CompiledLinkPolicy) {
-    const idle = policy.default === 'allow' && policy.scopes.every((s) => [...s.values()].every((a) => a === 'allow'));
-    const tlds = policy.scopes.flatMap((s) => [...s.keys()].map((d) => d.slice(d.lastIndexOf('.') + 1)));
+    const scopes = policy.room ? [policy.server, policy.room] : [policy.server];
+    const idle = scopes.every((s) => (s.default ?? 'allow') === 'allow' && [...s.entries.values()].every((a) => a === 'allow'));
+    const tlds = scopes.flatMap((s) => [...s.entries.keys()].map((d) => d.slice(d.lastIndexOf('.') + 1)));
     this.finder = idle ? null : new LinkFinder(tlds);
   }
 
   check(body: string): RuleOutcome {
     if (!this.finder) return allow(body);
     let held: string | null = null;
+    let blocked: string | null = null;
     for (const link of this.finder.find(body)) {
-      const action = linkAction(this.policy, link.host);
-      if (action === 'block') return { action: 'block', reason: `links to ${link.host} are not allowed` };
+      const { action, scope } = linkDecision(this.policy, link.host);
+      if (action === 'block' && scope === 'server') return { action: 'block', reason: `links to ${link.host} are not allowed` };
+      if (action === 'block') blocked ??= link.host;
       if (action === 'hold') held ??= link.host;
     }
+    if (blocked !== null) return { action: 'block', reason: `links to ${blocked} are not allowed`, scope: 'room' };
     return held === null ? allow(body) : { action: 'hold', reason: `a link to ${held} waits for a moderator` };
   }
 }

@@ -1,6 +1,6 @@
 import type { DomainEntry, LinkAction } from '@chat/contracts';
 import { chainOf, filterConfig } from './filter-config.fixture';
-import { compileLinkPolicy, LinkFinder, linkAction, LinksRule } from './links';
+import { compileLinkPolicy, LinkFinder, linkAction, linkDecision, LinksRule } from './links';
 
 const policy = (domains: Array<[string, LinkAction]>, def: LinkAction | null = null) => ({
   default: def,
@@ -22,6 +22,12 @@ describe('filters - links', () => {
       ['exa\u200Bmple.com', ['example.com']],
       ['example . com', ['example.com']],
       ['example[.]com and example(dot)org', ['example.com', 'example.org']],
+      ['(http://good.com@bad.example/x), then', ['bad.example']],
+      ['HTTPS://user:pw@Bad.Example:8080 and http://bad.example@good.com', ['bad.example', 'good.com']],
+      ['https:\\\\bad.example\\x and https:bad.example', ['bad.example', 'bad.example']],
+      ['https://%62ad.exam%70le/ or bad%2Eexample.com', ['bad.example', 'bad.example.com']],
+      ['go to bad.example.com:80 or www.example.org:8080/x', ['bad.example.com', 'www.example.org']],
+      ['去https://evil.com看看', ['evil.com']],
     ])('%s -> %s', (text, expected) => {
       expect(hosts(text)).toEqual(expected);
     });
@@ -60,12 +66,31 @@ describe('filters - links', () => {
       expect(linkAction(p, 'review.net')).toBe('hold');
     });
 
-    it("the room's entries come before the server's; the room's default replaces the server's", () => {
-      const p = compileLinkPolicy(server, policy([['example.com', 'allow']], 'hold'));
-      expect(linkAction(p, 'a.example.com')).toBe('allow');
-      expect(linkAction(p, 'review.net')).toBe('hold');
-      expect(linkAction(p, 'other.org')).toBe('hold');
-      expect(compileLinkPolicy(policy([], null), policy([], null)).default).toBe('allow');
+    it("each scope answers; the more restrictive answer wins (a room adds restrictions, never lifts the server's)", () => {
+      const p = compileLinkPolicy(
+        server,
+        policy(
+          [
+            ['example.com', 'allow'],
+            ['fine.org', 'block'],
+          ],
+          'hold',
+        ),
+      );
+      expect(linkDecision(p, 'a.example.com')).toEqual({ action: 'block', scope: 'server' }); // the room's allow does not lift it
+      expect(linkDecision(p, 'ok.example.com')).toEqual({ action: 'allow', scope: 'server' });
+      expect(linkDecision(p, 'review.net')).toEqual({ action: 'hold', scope: 'server' });
+      expect(linkDecision(p, 'other.org')).toEqual({ action: 'hold', scope: 'room' }); // the room's default
+      expect(linkDecision(p, 'x.fine.org')).toEqual({ action: 'block', scope: 'room' });
+      const lenient = compileLinkPolicy(policy([], 'hold'), policy([['shop.example', 'allow']], 'allow'));
+      expect(linkAction(lenient, 'shop.example')).toBe('hold'); // the server's default holds
+      expect(linkAction(compileLinkPolicy(policy([], null), policy([], null)), 'any.example')).toBe('allow');
+    });
+
+    it('a link only the room blocks is refused with scope room; one the server blocks is named first', () => {
+      const rule = new LinksRule(compileLinkPolicy(server, policy([['fine.org', 'block']], null)));
+      expect(rule.check('fine.org and example.com')).toEqual({ action: 'block', reason: 'links to example.com are not allowed' });
+      expect(rule.check('see fine.org')).toEqual({ action: 'block', reason: 'links to fine.org are not allowed', scope: 'room' });
     });
 
     it('one blocked link refuses; else one held link holds', () => {

@@ -28,8 +28,10 @@ describe('review - filter evasion', () => {
     expect(chain.check('go to bad.example:80').action).toBe('block');
   });
 
-  it('docs: "`l` and `1` are the same letter for matching, so kill, k1ll and kiII agree"', () => {
-    expect(chain.check('kiII').action).toBe('block');
-    expect(chain.check('ki1l').action).toBe('block');
+  // Adjusted (review 9 finding 10): the doc was corrected instead of the matcher: a run of l/1/I
+  // is compared letter by letter, so kill and k1ll agree but kiII and ki1l do not.
+  it('docs: "`l` and `1` are one letter for matching, so kill and k1ll agree"', () => {
+    expect(chain.check('k1ll').action).toBe('block');
+    expect(chain.check('KILL').action).toBe('block');
   });
 });

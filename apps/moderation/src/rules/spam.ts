@@ -59,15 +59,24 @@ export function longestRun(body: string): number {
   return best;
 }
 
-/** Repeated-character spam: a run of one character longer than `max` ("soooooooo") is refused. */
+/**
+ * Repeated-character spam: a run of one character longer than `max` ("soooooooo") is refused
+ * (0: off). A room's own limit (`roomMax`) can only be stricter: the lower of the two applies.
+ */
 export class RepeatedCharsRule implements ContentRule {
   static readonly ruleName = 'repeated-chars';
   readonly name = RepeatedCharsRule.ruleName;
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly roomMax: number = 0,
+  ) {}
 
   check(body: string): RuleOutcome {
-    if (this.max > 0 && longestRun(body) > this.max)
-      return { action: 'block', reason: `the message repeats one character more than ${this.max} times in a row` };
+    if (this.max <= 0 && this.roomMax <= 0) return allow(body);
+    const run = longestRun(body);
+    const reason = (max: number) => `the message repeats one character more than ${max} times in a row`;
+    if (this.max > 0 && run > this.max) return { action: 'block', reason: reason(this.max) };
+    if (this.roomMax > 0 && run > this.roomMax) return { action: 'block', reason: reason(this.roomMax), scope: 'room' };
     return allow(body);
   }
 }
@@ -105,20 +114,34 @@ export function caseCounts(body: string): { cased: number; upper: number } {
   return { cased, upper };
 }
 
-/** All-caps spam: at least `minLetters` letters with case, and more than `percentMax` % of them capitals, is refused. */
+/** Thresholds of all-caps spam: `percentMax` 0 is off. */
+export interface CapsLimit {
+  readonly percentMax: number;
+  readonly minLetters: number;
+}
+
+/**
+ * All-caps spam: at least `minLetters` letters with case, and more than `percentMax` % of them
+ * capitals, is refused. A room's own thresholds (`room`) apply besides the server's, never
+ * instead: a text either refuses is refused.
+ */
 export class CapsRule implements ContentRule {
   static readonly ruleName = 'caps';
   readonly name = CapsRule.ruleName;
   constructor(
-    private readonly percentMax: number,
-    private readonly minLetters: number,
+    readonly percentMax: number,
+    readonly minLetters: number,
+    private readonly room: CapsLimit | null = null,
   ) {}
 
   check(body: string): RuleOutcome {
-    if (this.percentMax <= 0) return allow(body);
+    const roomOn = this.room !== null && this.room.percentMax > 0;
+    if (this.percentMax <= 0 && !roomOn) return allow(body);
     const { cased, upper } = caseCounts(body);
-    if (cased >= this.minLetters && upper * 100 > this.percentMax * cased)
-      return { action: 'block', reason: `too many capital letters (more than ${this.percentMax}% of the letters)` };
+    const over = (l: CapsLimit) => l.percentMax > 0 && cased >= l.minLetters && upper * 100 > l.percentMax * cased;
+    const reason = (l: CapsLimit) => `too many capital letters (more than ${l.percentMax}% of the letters)`;
+    if (over(this)) return { action: 'block', reason: reason(this) };
+    if (this.room && over(this.room)) return { action: 'block', reason: reason(this.room), scope: 'room' };
     return allow(body);
   }
 }

@@ -45,14 +45,21 @@ describe('filters - capitals', () => {
     expect(new CapsRule(0, 1).check('OFF ENTIRELY').action).toBe('allow');
   });
 
-  it("the room's thresholds replace the server's where set; the server's apply otherwise", () => {
+  it("the room's thresholds apply besides the server's: a room can be stricter, never more lenient", () => {
     const server = filterConfig({ spam: { capsPercentMax: 50, capsMinLetters: 4, repeatedCharsMax: 10 } });
-    expect(chainOf(server).check('LOUD NOISES')).toMatchObject({ action: 'block', rule: 'caps' });
-    expect(chainOf(server, filterConfig({ spam: { capsPercentMax: 0 } })).check('LOUD NOISES').action).toBe('allow');
+    expect(chainOf(server).check('LOUD NOISES')).toMatchObject({ action: 'block', rule: 'caps', scope: 'server' });
+    expect(chainOf(server, filterConfig({ spam: { capsPercentMax: 0 } })).check('LOUD NOISES').action).toBe('block');
+    expect(chainOf(server, filterConfig({ spam: { repeatedCharsMax: 0 } })).check('n' + 'o'.repeat(11)).action).toBe('block');
+    expect(chainOf(server, filterConfig({ spam: { capsPercentMax: 20 } })).check('Loud NOISES here')).toMatchObject({
+      action: 'block',
+      rule: 'caps',
+      scope: 'room',
+    });
     expect(chainOf(server, filterConfig({})).check('LOUD NOISES').action).toBe('block');
     expect(chainOf(server, filterConfig({ spam: { repeatedCharsMax: 3 } })).check('nooooo')).toMatchObject({
       action: 'block',
       rule: 'repeated-chars',
+      scope: 'room',
     });
     expect(chainOf(server).check('nooooo').action).toBe('allow');
   });

@@ -4,11 +4,12 @@ import { mask, WordListMatcher, type WordHit } from './wordlist/matcher';
 
 /**
  * The word lists of one room's chain: the server's (its `words`, plus BLOCKED_WORDS as `block`
- * entries) and the room's own, each an evasion-resistant matcher (wordlist/matcher.ts). Allow-list
- * words of both scopes apply to both lists: the room's matcher is built with the server's
- * allow-list and its own; a server hit lying inside an occurrence of one of the room's allow words
- * is dropped too (found by a matcher of those words). The server's matcher is built once and
- * shared by every room, so a room with ten words does not copy a 10,000-word server list.
+ * entries) and the room's own, each an evasion-resistant matcher (wordlist/matcher.ts). A room's
+ * configuration can only add to the server's: the server's allow-list spares words of both
+ * lists, the room's allow-list only the room's own words (never the server's nor BLOCKED_WORDS,
+ * so a room's owner cannot switch a server block off in their room). The server's matcher is
+ * built once and shared by every room, so a room with ten words does not copy a 10,000-word
+ * server list.
  */
 export class ServerWords {
   readonly matcher: WordListMatcher;
@@ -24,20 +25,13 @@ export class ServerWords {
   }
 }
 
-export interface RoomWords {
-  readonly matcher: WordListMatcher;
-  /** The room's allow-list words as substring entries: their hits are the spans where a server hit does not count. */
-  readonly allowSpans: WordListMatcher | null;
-}
-
-export function roomWords(words: readonly ConfigWordEntry[], allowList: readonly string[], server: ServerWords): RoomWords {
-  return {
-    matcher: new WordListMatcher(
-      words.map((w) => ({ word: w.term, action: w.action })),
-      [...server.allowList, ...allowList],
-    ),
-    allowSpans: allowList.length ? new WordListMatcher(allowList.map((word) => ({ word, action: 'mask', match: 'substring' }))) : null,
-  };
+/** The room's own words, spared by both allow-lists. null: the room lists no words (its allow-list alone changes nothing). */
+export function roomWords(words: readonly ConfigWordEntry[], allowList: readonly string[], server: ServerWords): WordListMatcher | null {
+  if (!words.length) return null;
+  return new WordListMatcher(
+    words.map((w) => ({ word: w.term, action: w.action })),
+    [...server.allowList, ...allowList],
+  );
 }
 
 export class WordsRule implements ContentRule {
@@ -46,24 +40,22 @@ export class WordsRule implements ContentRule {
 
   constructor(
     private readonly server: ServerWords,
-    private readonly room: RoomWords | null,
+    private readonly room: WordListMatcher | null,
   ) {}
 
   /** Hits of both lists, allow-listed ones removed (see `mask` for how they are masked). */
   hits(body: string): WordHit[] {
-    let hits = this.server.matcher.hits(body);
-    if (this.room) {
-      const allowed = this.room.allowSpans?.hits(body) ?? [];
-      if (allowed.length) hits = hits.filter((h) => !allowed.some((a) => a.start <= h.start && h.end <= a.end));
-      hits = hits.concat(this.room.matcher.hits(body));
-    }
-    return hits;
+    const hits = this.server.matcher.hits(body);
+    return this.room ? hits.concat(this.room.hits(body)) : hits;
   }
 
   check(body: string): RuleOutcome {
-    const hits = this.hits(body);
-    if (!hits.length) return allow(body);
-    if (hits.some((h) => h.action === 'block')) return { action: 'block', reason: 'the message contains a blocked word' };
-    return allow(mask(body, hits));
+    const server = this.server.matcher.hits(body);
+    const room = this.room?.hits(body) ?? [];
+    if (!server.length && !room.length) return allow(body);
+    const reason = 'the message contains a blocked word';
+    if (server.some((h) => h.action === 'block')) return { action: 'block', reason };
+    if (room.some((h) => h.action === 'block')) return { action: 'block', reason, scope: 'room' };
+    return allow(mask(body, server.concat(room)));
   }
 }
