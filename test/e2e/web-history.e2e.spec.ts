@@ -293,11 +293,12 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       await openRoom(b, roomId);
       const text = `不合适的内容 ${suffix()}`;
       await send(b, text);
+      // Read before the deletion: once B's page shows the tombstone the text is gone.
+      const messageId = (await message(b, text).getAttribute('data-message-id'))!;
       const onA = message(a, text);
       await onA.hover();
       await onA.getByTestId('delete').click();
       await a.getByTestId('delete-confirm-box').getByTestId('delete-confirm').click();
-      const messageId = (await message(b, text).getAttribute('data-message-id'))!;
       await until('B sees a moderator tombstone', async () =>
         (await byId(b, messageId).getByTestId('message-deleted').textContent())?.includes(nameA),
       );
