@@ -294,7 +294,10 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       const text = `不合适的内容 ${suffix()}`;
       await send(b, text);
       // Read before the deletion: once B's page shows the tombstone the text is gone.
-      const messageId = (await message(b, text).getAttribute('data-message-id'))!;
+      const messageId = await until(
+        'B has the stored message',
+        async () => (await message(b, text).getAttribute('data-message-id')) || null,
+      );
       const onA = message(a, text);
       await onA.hover();
       await onA.getByTestId('delete').click();
