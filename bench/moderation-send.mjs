@@ -71,6 +71,8 @@ const { ensureNats } = require('../scripts/infra.cjs');
 // Options
 
 const VARIANTS = ['off-latin', 'chain-latin', 'off-chinese', 'chain-chinese'];
+// Not run by default: the whole chain but its patterns (no pattern worker round trip), to see what that costs.
+const EXTRA_VARIANTS = ['nopat-latin', 'nopat-chinese'];
 const { values: opt } = parseArgs({
   options: {
     concurrency: { type: 'string', default: '1,16' },
@@ -101,7 +103,8 @@ if (opt.help) {
   --bodies B           distinct messages per language (default 1000)
   --mask-percent P     share of messages with a listed mask word (default 10)
   --link-percent P     share of messages with a link to an allowed domain (default 10)
-  --variants LIST      among ${VARIANTS.join(', ')} (default all)
+  --variants LIST      among ${[...VARIANTS, ...EXTRA_VARIANTS].join(', ')} (default ${VARIANTS.join(',')});
+                       nopat-*: the whole chain without its patterns
   --subscribers on|off run the moderation subscribers (link-spam, new-account-flood), as deployed, or
                        disable them (MOD_SUBSCRIBERS_DISABLED) (default off: see the header of this file)
   --out FILE           JSON result (default bench/results/moderation-send-<date>.json)`);
@@ -127,7 +130,9 @@ const P = {
   subscribers: opt.subscribers,
 };
 if (!['on', 'off'].includes(P.subscribers)) throw new Error('--subscribers: on or off');
-for (const v of P.variants) if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown variant "${v}" (${VARIANTS.join(', ')})`);
+for (const v of P.variants)
+  if (![...VARIANTS, ...EXTRA_VARIANTS].includes(v))
+    throw new Error(`--variants: unknown variant "${v}" (${[...VARIANTS, ...EXTRA_VARIANTS].join(', ')})`);
 if (P.maskPercent > 100 || P.linkPercent > 100) throw new Error('--mask-percent and --link-percent are percentages');
 
 const { createSubjects, emptyFilterConfig, Limits } = require('../libs/contracts/dist/index.js');
@@ -419,7 +424,13 @@ async function main() {
   log(`${P.rooms} rooms with ${P.members} members each`);
 
   // Configurations: set, then wait until the filters answer as the new one says.
-  const configs = { off: emptyFilterConfig(), latin: chainConfig(latinList), chinese: chainConfig(chineseList) };
+  const configs = {
+    off: emptyFilterConfig(),
+    latin: chainConfig(latinList),
+    chinese: chainConfig(chineseList),
+    'latin-nopat': { ...chainConfig(latinList), patterns: [] },
+    'chinese-nopat': { ...chainConfig(chineseList), patterns: [] },
+  };
   const configBytes = Object.fromEntries(Object.entries(configs).map(([k, c]) => [k, Buffer.byteLength(JSON.stringify(c))]));
   const applies = [];
   let current = null;
@@ -438,7 +449,7 @@ async function main() {
     for (;;) {
       const [l, c] = await Promise.all([test(LANGS.latin.probe()), test(LANGS.chinese.probe())]);
       const masked = (v) => v.verdict === 'allow' && v.body.includes('***');
-      if (masked(l) === (name === 'latin') && masked(c) === (name === 'chinese')) break;
+      if (masked(l) === name.startsWith('latin') && masked(c) === name.startsWith('chinese')) break;
       if (now() - t0 > 60_000) throw new Error(`configuration ${name} not applied after 60 s`);
       await sleep(5);
     }
@@ -535,7 +546,7 @@ async function main() {
     const order = P.variants.map((_, i) => P.variants[(i + round) % P.variants.length]);
     for (const variant of order) {
       const [mode, lang] = variant.split('-');
-      await setConfig(mode === 'off' ? 'off' : lang);
+      await setConfig(mode === 'off' ? 'off' : mode === 'nopat' ? `${lang}-nopat` : lang);
       for (const concurrency of P.concurrency) {
         // Every window starts with the subscribers caught up: the backlog of one window's posts
         // (they take one event per pull) is not handled during the next one.
@@ -686,21 +697,22 @@ function report({ results, applies, selection, configBytes, idle, info, loadavgA
   console.log('');
   const diffs = [];
   for (const lang of ['latin', 'chinese'])
-    for (const c of P.concurrency) {
-      const off = results.find((r) => r.variant === `off-${lang}` && r.concurrency === c);
-      const on = results.find((r) => r.variant === `chain-${lang}` && r.concurrency === c);
-      if (!off || !on) continue;
-      const d = (k) => on.latencyMs[k] - off.latencyMs[k];
-      diffs.push([
-        lang,
-        c,
-        `${f2(d('p50'))} (${f2(on.latencyMs.p50)} vs ${f2(off.latencyMs.p50)})`,
-        `${f2(d('p90'))}`,
-        `${f2(d('p99'))} (${f2(on.latencyMs.p99)} vs ${f2(off.latencyMs.p99)})`,
-        `${f2(on.postsPerSec / off.postsPerSec)} x`,
-        `${f0((on.cpuMsPerPost.moderation - off.cpuMsPerPost.moderation) * 1000)} (${f0(on.cpuMsPerPost.moderation * 1000)} vs ${f0(off.cpuMsPerPost.moderation * 1000)})`,
-      ]);
-    }
+    for (const mode of ['chain', 'nopat'])
+      for (const c of P.concurrency) {
+        const off = results.find((r) => r.variant === `off-${lang}` && r.concurrency === c);
+        const on = results.find((r) => r.variant === `${mode}-${lang}` && r.concurrency === c);
+        if (!off || !on) continue;
+        const d = (k) => on.latencyMs[k] - off.latencyMs[k];
+        diffs.push([
+          mode === 'chain' ? lang : `${lang}, chain without patterns`,
+          c,
+          `${f2(d('p50'))} (${f2(on.latencyMs.p50)} vs ${f2(off.latencyMs.p50)})`,
+          `${f2(d('p90'))}`,
+          `${f2(d('p99'))} (${f2(on.latencyMs.p99)} vs ${f2(off.latencyMs.p99)})`,
+          `${f2(on.postsPerSec / off.postsPerSec)} x`,
+          `${f0((on.cpuMsPerPost.moderation - off.cpuMsPerPost.moderation) * 1000)} (${f0(on.cpuMsPerPost.moderation * 1000)} vs ${f0(off.cpuMsPerPost.moderation * 1000)})`,
+        ]);
+      }
   if (diffs.length) {
     console.log('The whole chain against none (chain - off, same messages):');
     console.log(
