@@ -1,5 +1,7 @@
 import { ChatClientError } from '@chat/client';
 import type { ErrorBody, ErrorCode } from '@chat/contracts';
+import errors from './i18n/errors';
+import { language, t } from './i18n/i18n';
 import { durationText, retryAfterOf, withoutRetry } from './moderation/format';
 
 // DOM helpers shared by every part of the page. All user-provided text reaches the DOM through
@@ -44,36 +46,8 @@ function readable(message: string): string {
 /** The error code of a failure (INTERNAL for anything that is not a ChatClientError). */
 export const codeOf = (err: unknown): ErrorCode => (err instanceof ChatClientError ? err.code : 'INTERNAL');
 
-/** What each error code means, said to a person; the server's message and the code follow, smaller. */
-const SENTENCES: Record<ErrorCode, string> = {
-  BAD_REQUEST: 'Please check what you entered.',
-  FRAME_TOO_LARGE: 'That is too long to send.',
-  UNKNOWN_OP: 'This page is out of date: reload it.',
-  UNAUTHENTICATED: 'You are not logged in: log in again.',
-  AUTH_FAILED: 'Wrong username or password.',
-  TOKEN_EXPIRED: 'Your session has expired: log in again.',
-  SESSION_REVOKED: 'You were signed out (this session was ended): log in again.',
-  ACCOUNT_DISABLED: 'This account was disabled by a server administrator.',
-  USERNAME_TAKEN: 'That username is already taken.',
-  FORBIDDEN: 'You are not allowed to do that here.',
-  NOT_FOUND: 'Not found: it does not exist, or it is hidden from you.',
-  CONFLICT: 'Something changed at the same moment: try again.',
-  ALREADY_MEMBER: 'Already a member of this room.',
-  NOT_MEMBER: 'Not a member of this room.',
-  ROOM_FULL: 'This room is full.',
-  BANNED: 'Banned from this room.',
-  BLOCKED: 'Blocked: a block between you and this user stops this.',
-  CONTENT_BLOCKED: 'This message was refused by moderation.',
-  HELD_FOR_REVIEW: 'Your message is waiting for a moderator (it is posted if approved).',
-  MUTED: 'You are muted: you cannot post until the mute ends.',
-  SERVER_BANNED: 'You are banned from this server.',
-  RATE_LIMITED: 'Too many requests: wait a moment and try again.',
-  UNAVAILABLE: 'The server is busy or restarting: try again in a moment.',
-  INTERNAL: 'Something went wrong.',
-};
-
 /** A person's sentence for an error code. */
-export const sentenceFor = (code: ErrorCode): string => SENTENCES[code] ?? SENTENCES.INTERNAL;
+export const sentenceFor = (code: ErrorCode): string => (code in errors.en ? t(`errors:${code}`) : t('errors:INTERNAL'));
 
 /** A field path of BAD_REQUEST details as a word (`data.days` → `days`). */
 const fieldName = (field: string) =>
@@ -98,13 +72,22 @@ export function showError(el: HTMLElement, e: unknown) {
   // An error of the page itself (not from the server) says what it means in its message.
   const own = !(e instanceof ChatClientError);
   const sentence = own ? capitalise(err.message) : sentenceFor(err.code);
-  const said = own || !err.message || err.message.replace(/\.$/, '').toLowerCase() === sentence.replace(/\.$/, '').toLowerCase();
+  // The server's own message is English: it follows the sentence in an English page only. The
+  // code is never shown (it stays in data-code, and in the sentence's tooltip for support).
+  const said =
+    own ||
+    language() !== 'en' ||
+    !err.message ||
+    err.message.replace(/\.$/, '').toLowerCase() === sentence.replace(/\.$/, '').toLowerCase();
   el.replaceChildren(
-    h('span', { class: 'error-sentence', testid: 'error-sentence', text: sentence }),
+    h('span', {
+      class: 'error-sentence',
+      testid: 'error-sentence',
+      text: sentence,
+      title: own ? undefined : `${t('common:error.code')}: ${err.code}`,
+    }),
     said ? '' : ' ',
     said ? '' : h('span', { class: 'error-message', text: err.message }),
-    own ? '' : ' ',
-    own ? '' : h('small', { class: 'code', title: 'error code', text: err.code }),
   );
   // Field details, unless the message already says exactly that.
   const details = (Array.isArray(err.details) ? err.details : []).filter((d) => (d.problems ?? []).join('; ') !== err.message);
@@ -137,14 +120,23 @@ export function focusBadField(form: HTMLFormElement | null | undefined, err: unk
 /** An error box (hidden until filled by showError). */
 export const errorBox = (testid: string) => h('div', { class: 'error', testid, role: 'alert', hidden: true });
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const fmt = (f: Intl.DateTimeFormat, iso: string) => {
+// Dates and times in the page's language (not the browser's: a Chinese page says Chinese dates).
+let formats: { lang: string; time: Intl.DateTimeFormat; full: Intl.DateTimeFormat } | undefined;
+const fmtFor = () =>
+  formats?.lang === language()
+    ? formats
+    : (formats = {
+        lang: language(),
+        time: new Intl.DateTimeFormat(language(), { hour: '2-digit', minute: '2-digit' }),
+        full: new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'medium' }),
+      });
+const fmt = (which: 'time' | 'full', iso: string) => {
+  const f = fmtFor()[which];
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : f.format(d);
 };
-export const shortTime = (iso: string) => fmt(timeFmt, iso);
-export const fullTime = (iso: string) => fmt(fullFmt, iso);
+export const shortTime = (iso: string) => fmt('time', iso);
+export const fullTime = (iso: string) => fmt('full', iso);
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -185,14 +177,19 @@ export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info',
       role: kind === 'info' ? 'status' : 'alert',
       'data-code': code,
     },
-    code ? h('span', { class: 'error-sentence', text: sentenceFor(code) }) : null,
-    code ? ' ' : null,
-    h('span', { text }),
-    code ? ' ' : null,
-    code ? h('small', { class: 'code', text: code }) : null,
+    code ? h('span', { class: 'error-sentence', text: sentenceFor(code), title: `${t('common:error.code')}: ${code}` }) : null,
+    code && text && language() === 'en' ? ' ' : null,
+    // A refusal's server message (English) is said after its sentence on an English page only.
+    code && language() !== 'en' ? null : h('span', { text }),
     h(
       'button',
-      { type: 'button', class: 'link-button toast-close', title: 'Dismiss', 'aria-label': 'Dismiss', onclick: () => node.remove() },
+      {
+        type: 'button',
+        class: 'link-button toast-close',
+        title: t('common:dismiss'),
+        'aria-label': t('common:dismiss'),
+        onclick: () => node.remove(),
+      },
       '×',
     ),
   );
@@ -225,8 +222,8 @@ export function openDialog(testid: string, title: string, ...content: Child[]): 
           type: 'button',
           class: 'icon-button',
           testid: 'dialog-close',
-          title: 'Close',
-          'aria-label': 'Close',
+          title: t('common:close'),
+          'aria-label': t('common:close'),
           onclick: () => dialog.close(),
         },
         '×',

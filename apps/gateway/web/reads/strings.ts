@@ -1,0 +1,4 @@
+import { defineStrings } from '../i18n/define';
+
+// The strings of reads/: English, and Simplified Chinese with the same keys (i18n/define.ts).
+export default defineStrings({}, {});
