@@ -2,6 +2,8 @@ import type { Mention, MessageView, ReplyRef } from '@chat/contracts';
 import { fullTime, h, shortTime } from '../dom';
 import { t } from '../i18n/i18n';
 import { linkParts } from './links';
+import { sanitizedFragment } from './sanitize';
+import { LINK_ATTRS } from './sanitize-config';
 import { mentionRanges } from './mention-match';
 import { reactedText } from './reactions';
 import { isAdmin, isConversation, me, state } from '../state';
@@ -105,7 +107,8 @@ function tombstone(m: MessageView) {
 /**
  * The text. Formatted from the server's `html` (docs/protocol.md, Formatting) when there is one:
  * that field is safe by construction (the server escapes all text and emits only a fixed set of
- * tags, links http(s)/mailto only), and it is the only HTML this page ever parses. Mentions of
+ * tags, links http(s)/mailto only), is sanitised again here all the same (sanitize.ts), and is
+ * the only HTML this page ever parses. Mentions of
  * the reader are then marked, and test ids set. Without it (the own message shown from its ack,
  * before the stored copy arrives; an older server), the plain text with each `@name` of a
  * mentioned member marked and http(s) links made clickable, built as DOM nodes.
@@ -132,10 +135,7 @@ export function bodyEl(body: string, mentions: Mention[], html?: string): HTMLEl
 
 function formattedEl(html: string): HTMLElement {
   const div = h('div', { class: 'body formatted', testid: 'message-body' });
-  // A <template> parses without running anything or loading anything (inert document).
-  const template = document.createElement('template');
-  template.innerHTML = html;
-  div.append(template.content);
+  div.append(sanitizedFragment(html));
   const self = myId();
   for (const span of div.querySelectorAll<HTMLElement>('span.mention')) {
     span.dataset.testid = 'mention';
@@ -151,9 +151,7 @@ function formattedEl(html: string): HTMLElement {
 /** Text with its http(s) URLs as links that open in a new tab and tell the target nothing. */
 function textWithLinks(text: string): (string | HTMLElement)[] {
   return linkParts(text).map((p) =>
-    p.url
-      ? h('a', { href: p.url, target: '_blank', rel: 'noopener noreferrer', class: 'link', testid: 'message-link', text: p.text })
-      : p.text,
+    p.url ? h('a', { href: p.url, ...LINK_ATTRS, class: 'link', testid: 'message-link', text: p.text }) : p.text,
   );
 }
 
