@@ -433,7 +433,9 @@ function renderBanner(s: (typeof STATE_NAMES)[keyof typeof STATE_NAMES]) {
   }
   el.connBanner.hidden = false;
   el.connBanner.dataset.kind = shutdownNotice ? 'restart' : s;
-  el.connBanner.textContent = t(shutdownNotice ? 'shell:banner.restart' : s === 'offline' ? 'shell:banner.offline' : 'shell:banner.reconnecting');
+  el.connBanner.textContent = t(
+    shutdownNotice ? 'shell:banner.restart' : s === 'offline' ? 'shell:banner.offline' : 'shell:banner.reconnecting',
+  );
 }
 
 /**

@@ -92,7 +92,11 @@ async function loadSessions(box: HTMLElement) {
 
 function sessionRow(s: SessionView, box: HTMLElement) {
   const error = errorBox('session-error');
-  const revoke = h('button', { type: 'button', class: 'small', testid: 'session-revoke' }, t('account:sessions.revoke')) as HTMLButtonElement;
+  const revoke = h(
+    'button',
+    { type: 'button', class: 'small', testid: 'session-revoke' },
+    t('account:sessions.revoke'),
+  ) as HTMLButtonElement;
   revoke.onclick = async () => {
     const done = await act(revoke, error, async () => {
       await revokeSession(location.origin, await freshToken(), s.sessionId);
@@ -115,7 +119,10 @@ function sessionRow(s: SessionView, box: HTMLElement) {
       s.current ? h('span', { class: 'role-badge', testid: 'session-current', text: t('account:sessions.current') }) : null,
       s.remember ? h('span', { class: 'muted small-text', text: t('account:sessions.remembered') }) : null,
     ),
-    h('div', { class: 'muted small-text', text: t('account:sessions.when', { created: fullTime(s.createdAt), used: fullTime(s.lastUsedAt) }) }),
+    h('div', {
+      class: 'muted small-text',
+      text: t('account:sessions.when', { created: fullTime(s.createdAt), used: fullTime(s.lastUsedAt) }),
+    }),
     s.current ? null : revoke,
     error,
   );
@@ -146,7 +153,11 @@ function passwordForm() {
   const next = password('new-password', 'new-password');
   const again = password('new-password-again', 'new-password');
   const error = errorBox('password-error');
-  const save = h('button', { type: 'submit', class: 'primary', testid: 'change-password' }, t('account:password.submit')) as HTMLButtonElement;
+  const save = h(
+    'button',
+    { type: 'submit', class: 'primary', testid: 'change-password' },
+    t('account:password.submit'),
+  ) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', novalidate: true },
@@ -174,7 +185,11 @@ function passwordForm() {
 function deleteForm(hooks: SettingsHooks) {
   const pw = password('delete-password', 'current-password');
   const error = errorBox('delete-error');
-  const confirm = h('button', { type: 'submit', class: 'danger', testid: 'delete-account' }, t('account:delete.submit')) as HTMLButtonElement;
+  const confirm = h(
+    'button',
+    { type: 'submit', class: 'danger', testid: 'delete-account' },
+    t('account:delete.submit'),
+  ) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', novalidate: true },

@@ -149,7 +149,8 @@ channel?.addEventListener('message', (e: MessageEvent<PeerMessage>) => {
   if (!s || !m) return;
   if (m.kind === 'ask') {
     // A tab asking for this session (about to renew), or a new tab asking for any (askForSession).
-    if (m.sessionId === undefined || m.sessionId === s.sessionId) channel.postMessage({ kind: 'session', session: s } satisfies PeerMessage);
+    if (m.sessionId === undefined || m.sessionId === s.sessionId)
+      channel.postMessage({ kind: 'session', session: s } satisfies PeerMessage);
   } else if (m.kind === 'renewed' && m.session && newer(m.session, s)) {
     // A remembered session's renewer wrote localStorage itself; a tab-only one is this tab's copy.
     if (!s.remember) saveSession(m.session);

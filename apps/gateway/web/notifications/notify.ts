@@ -120,7 +120,11 @@ function showHint() {
     { id: 'notify-hint', class: 'toast info notify-hint', testid: 'notify-hint', role: 'status' },
     h('span', { text: t('notifications:desktop.hint') }),
     ' ',
-    h('button', { type: 'button', class: 'small', testid: 'notify-hint-enable', onclick: () => void enable() }, t('notifications:desktop.hintEnable')),
+    h(
+      'button',
+      { type: 'button', class: 'small', testid: 'notify-hint-enable', onclick: () => void enable() },
+      t('notifications:desktop.hintEnable'),
+    ),
     h(
       'button',
       {
