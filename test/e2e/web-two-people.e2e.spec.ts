@@ -109,8 +109,8 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
     withLogs(stack, async () => {
       await register(a, base, ALICE);
       await register(b, base, LILEI);
-      expect(await a.evaluate(() => document.documentElement.lang)).toBe('en');
-      expect(await b.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+      expect(await a.locator('html').getAttribute('lang')).toBe('en');
+      expect(await b.locator('html').getAttribute('lang')).toBe('zh-CN');
       expect(await a.getByTestId('me').textContent()).toBe(ALICE);
       expect(await b.getByTestId('me').textContent()).toBe(LILEI);
     }));
@@ -328,9 +328,15 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
     withLogs(stack, async () => {
       await a.mouse.move(0, 0);
       await screenshot(a, 'desktop');
+      // The phone: the same tab narrowed and reloaded (the session and the open room survive).
       await b.setViewportSize(PHONE);
-      await b.mouse.move(0, 0);
+      await b.reload();
+      await online(b);
       await until('李雷 still has the room open', async () => (await openRoomId(b)) === ROOM);
+      await message(b, '北边那条').waitFor();
+      await b.getByTestId('message-input').waitFor({ state: 'visible' });
+      // Drawers slide (CSS transitions): the picture waits for them to rest.
+      await b.waitForTimeout(500);
       await screenshot(b, 'phone');
       expect(fs.statSync(path.join(SHOTS, 'desktop.png')).size).toBeGreaterThan(10_000);
       expect(fs.statSync(path.join(SHOTS, 'phone.png')).size).toBeGreaterThan(10_000);
