@@ -336,7 +336,7 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       await message(b, '北边那条').waitFor();
       await b.getByTestId('message-input').waitFor({ state: 'visible' });
       // Drawers slide (CSS transitions): the picture waits for them to rest.
-      await b.waitForTimeout(500);
+      await until('nothing moves', async () => (await b.locator('body').evaluate((n) => n.ownerDocument.getAnimations().length)) === 0);
       await screenshot(b, 'phone');
       expect(fs.statSync(path.join(SHOTS, 'desktop.png')).size).toBeGreaterThan(10_000);
       expect(fs.statSync(path.join(SHOTS, 'phone.png')).size).toBeGreaterThan(10_000);
