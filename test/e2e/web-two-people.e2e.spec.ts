@@ -324,19 +324,29 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       }
     }));
 
-  it('screenshots: Alice on a desktop (English), 李雷 on a phone (Chinese)', () =>
+  it('李雷 goes on with a phone: the same tab at 390×844, reloaded, still writes to Alice', () =>
     withLogs(stack, async () => {
-      await a.mouse.move(0, 0);
-      await screenshot(a, 'desktop');
-      // The phone: the same tab narrowed and reloaded (the session and the open room survive).
       await b.setViewportSize(PHONE);
       await b.reload();
       await online(b);
       await until('李雷 still has the room open', async () => (await openRoomId(b)) === ROOM);
       await message(b, '北边那条').waitFor();
-      await b.getByTestId('message-input').waitFor({ state: 'visible' });
-      // Drawers slide (CSS transitions): the picture waits for them to rest.
-      await until('nothing moves', async () => (await b.locator('body').evaluate((n) => n.ownerDocument.getAnimations().length)) === 0);
+      const text = '我在手机上 📱 山顶见！';
+      await say(b, text);
+      await message(a, text).waitFor();
+    }));
+
+  it('screenshots: Alice on a desktop (English), 李雷 on a phone (Chinese)', () =>
+    withLogs(stack, async () => {
+      for (const page of [a, b]) {
+        await page.mouse.move(0, 0);
+        // Drawers slide and highlights fade (CSS transitions): the pictures wait for them to rest.
+        await until(
+          'nothing moves',
+          async () => (await page.locator('body').evaluate((n) => n.ownerDocument.getAnimations().length)) === 0,
+        );
+      }
+      await screenshot(a, 'desktop');
       await screenshot(b, 'phone');
       expect(fs.statSync(path.join(SHOTS, 'desktop.png')).size).toBeGreaterThan(10_000);
       expect(fs.statSync(path.join(SHOTS, 'phone.png')).size).toBeGreaterThan(10_000);
