@@ -45,7 +45,7 @@ function hiddenTable(testid: string, caption: string, head: string[], rows: HTML
 function tile(testid: string, value: string, label: string, note?: string) {
   return h(
     'div',
-    { class: 'stats-tile' },
+    { class: `stats-tile${note ? ' stats-tile-dates' : ''}` },
     h('strong', { class: 'stats-tile-value', testid, text: value }),
     h('span', { class: 'stats-tile-label muted', text: label }),
     note ? h('span', { class: 'stats-tile-note muted', text: note }) : null,
