@@ -69,7 +69,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
   it('web rooms - a private room: the owner invites by username, the invitee accepts live, both see each other’s posts', () =>
     withLogs(stack, async () => {
       await createRoom(a, { roomId: privateRoom, name: `机密小组 ${privateRoom}`, visibility: 'private', topic: '只限受邀者' });
-      expect(await a.getByTestId('room-role').textContent()).toBe('owner');
+      expect(await a.getByTestId('room-role').textContent()).toBe('房主');
       expect(await a.getByTestId('room-meta').textContent()).toContain('只限受邀者');
 
       await openPanel(a, 'members');
@@ -202,7 +202,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await dialog.waitFor({ state: 'detached' });
       await b.locator(`[data-testid="room-${publicRoom}"][data-member="true"]`).waitFor();
       await until('B has the room open', async () => (await openRoomId(b)) === publicRoom);
-      await until('A sees two members', async () => (await a.getByTestId('room-meta').textContent())?.includes('2 members'));
+      await until('A sees two members', async () => (await a.getByTestId('room-meta').textContent())?.includes('2 位成员'));
     }));
 
   it('web rooms - an announcement room: a plain member cannot write until the owner makes them an admin', () =>
@@ -284,7 +284,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       const row = a.getByTestId(`member-${nameB}`);
       await row.getByTestId('member-transfer').click();
       await row.getByTestId('transfer-confirm').click();
-      await until('B is the owner', async () => (await b.getByTestId('room-role').textContent()) === 'owner');
+      await until('B is the owner', async () => (await b.getByTestId('room-role').textContent()) === '房主');
       await until('A is an admin', async () => (await a.getByTestId('room-role').textContent()) === 'admin');
       await a.locator(`[data-testid="member-${nameB}"][data-role="owner"]`).waitFor();
       await notice(b, 'You are now the owner').waitFor();
@@ -294,7 +294,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       const back = b.getByTestId(`member-${nameA}`);
       await back.getByTestId('member-transfer').click();
       await back.getByTestId('transfer-confirm').click();
-      await until('A is the owner again', async () => (await a.getByTestId('room-role').textContent()) === 'owner');
+      await until('A is the owner again', async () => (await a.getByTestId('room-role').textContent()) === '房主');
       await until('B is an admin', async () => (await b.getByTestId('room-role').textContent()) === 'admin');
     }));
 
@@ -334,7 +334,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await b.getByTestId('refresh-rooms').click();
       await b.getByTestId(`join-${roomId}`).click();
       await b.locator(`[data-testid="room-${roomId}"][data-member="true"]`).waitFor();
-      await until('A sees two members', async () => (await a.getByTestId('room-meta').textContent())?.includes('2 members'));
+      await until('A sees two members', async () => (await a.getByTestId('room-meta').textContent())?.includes('2 位成员'));
 
       await openPanel(a, 'details');
       await a.getByTestId('details-leave').click();
@@ -343,7 +343,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await b.locator(`[data-testid="room-${roomId}"][data-role="owner"]`).waitFor();
       await until(
         'B’s header says owner',
-        async () => (await openRoomId(b)) !== roomId || (await b.getByTestId('room-role').textContent()) === 'owner',
+        async () => (await openRoomId(b)) !== roomId || (await b.getByTestId('room-role').textContent()) === '房主',
       );
       await a.getByTestId(`open-${publicRoom}`).click();
       await b.getByTestId(`open-${publicRoom}`).click();
