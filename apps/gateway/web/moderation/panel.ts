@@ -41,8 +41,6 @@ export function renderModButton() {
     badge.hidden = n === 0;
   }
   button.title = n ? t('moderation:panel.button.reports', { count: n }) : t('moderation:panel.title');
-  const label = document.getElementById('mod-label');
-  if (label) label.textContent = t('moderation:panel.title');
 }
 
 /** After every (re)connection for staff: the open queue (for the badge). */
