@@ -96,12 +96,23 @@ export class BrowserUsers {
   }
 }
 
+/**
+ * Fills in the login form (`login`) or the registration form (`register`: reached from the login
+ * form by its link, with the password repeated) and submits it.
+ */
+export async function submitAuth(page: Page, kind: 'register' | 'login', name: string, password = PASSWORD): Promise<void> {
+  const mode = await page.getByTestId('auth-form').getAttribute('data-mode');
+  if (mode !== kind) await page.getByTestId(kind === 'register' ? 'show-register' : 'show-login').click();
+  await page.getByTestId('username').fill(name);
+  await page.getByTestId('password').fill(password);
+  if (kind === 'register') await page.getByTestId('password-again').fill(password);
+  await page.getByTestId(kind).click();
+}
+
 /** Registers or logs in `name` through the web client's form at `base`, until the chat is online. */
 export async function signIn(page: Page, base: string, name: string, kind: 'register' | 'login'): Promise<void> {
   await page.goto(base);
-  await page.getByTestId('username').fill(name);
-  await page.getByTestId('password').fill(PASSWORD);
-  await page.getByTestId(kind).click();
+  await submitAuth(page, kind, name);
   await page.getByTestId('chat-view').waitFor({ state: 'visible' });
   await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
 }

@@ -54,7 +54,8 @@ describe('web client: sessions (browser e2e)', () => {
   }
 
   async function newContext(storageState?: Awaited<ReturnType<BrowserContext['storageState']>>) {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', storageState });
+    // An English browser: the notices below are matched by their English words.
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', storageState });
     ctx.setDefaultTimeout(WAIT_MS);
     contexts.push(ctx);
     return ctx;
@@ -115,7 +116,7 @@ describe('web client: sessions (browser e2e)', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('web sessions - remember me keeps the session for a reload, a new tab and a restarted browser; a tab-only session stays in its tab', () =>
+  it('web sessions - remember me keeps the session for a reload, a new tab and a restarted browser; a tab-only session is gone with the browser', () =>
     withLogs(stack, async () => {
       const ctx = await newContext();
       const tab = await newTab(ctx);
@@ -355,6 +356,10 @@ describe('web client: sessions (browser e2e)', () => {
       await page.getByTestId('password').fill(PASSWORD);
       await page.getByTestId('login').click();
       await page.locator('[data-testid="auth-error"][data-code="AUTH_FAILED"]').waitFor();
+      // The refusal offers registration (as to a newcomer): the name is taken for good.
+      await page.getByTestId('auth-error-register').click();
+      await page.getByTestId('password').fill(PASSWORD);
+      await page.getByTestId('password-again').fill(PASSWORD);
       await page.getByTestId('register').click();
       await page.locator('[data-testid="auth-error"][data-code="USERNAME_TAKEN"]').waitFor();
       await page.close();

@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { TEST_LIMITS_ENV } from './fixture';
-import { PASSWORD, WAIT_MS, suffix, until } from './browser-users';
+import { PASSWORD, WAIT_MS, submitAuth, suffix, until } from './browser-users';
 import { ChatClient, login, wsUrlOf } from '@chat/client';
 import { deleteNamespace, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
 import { WebSocket } from 'ws';
@@ -123,11 +123,7 @@ describe('web client (browser e2e)', () => {
 
   const authError = (page: Page, code: string) => page.locator(`[data-testid="auth-error"][data-code="${code}"]`);
 
-  async function submit(page: Page, button: 'login' | 'register', username: string, password: string) {
-    await page.getByTestId('username').fill(username);
-    await page.getByTestId('password').fill(password);
-    await page.getByTestId(button).click();
-  }
+  const submit = (page: Page, kind: 'login' | 'register', username: string, password: string) => submitAuth(page, kind, username, password);
 
   async function expectLoggedIn(page: Page, username: string) {
     await page.getByTestId('chat-view').waitFor({ state: 'visible' });

@@ -31,9 +31,23 @@ export function h(tag: string, props: Props = {}, ...children: Child[]): HTMLEle
 /** An error as the page shows it: a code, a message, and field details for BAD_REQUEST. */
 export type ShownError = Pick<ErrorBody, 'code' | 'message' | 'details'>;
 
+/**
+ * A refusal of the page itself (a form checked before sending), said in the page's language by
+ * its message, with the code a server refusal of the same kind would have (in data-code).
+ */
+export class FormError extends Error {
+  constructor(
+    message: string,
+    readonly code: ErrorCode = 'BAD_REQUEST',
+  ) {
+    super(message);
+  }
+}
+
 /** The page's view of any failure (ChatClientError's message without its `CODE: ` prefix). */
 export function asShown(err: unknown): ShownError {
   if (err instanceof ChatClientError) return { code: err.code, message: readable(err.reason), details: err.details };
+  if (err instanceof FormError) return { code: err.code, message: err.message };
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 

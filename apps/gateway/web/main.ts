@@ -11,11 +11,14 @@ import {
 } from '@chat/client';
 import type { ChosenStatus, WsEvents } from '@chat/contracts';
 import { CLOSE_CODES as WsCloseCodes } from './limits';
-import { act, h, showError, toast } from './dom';
+import { FormError, act, h, showError } from './dom';
+import { LANGUAGES, language, setLanguage, t, translatePage, type Language } from './i18n/i18n';
+import { LIMITS } from './limits';
+import { initNotifications, notifyPosted, renderMuted, startNotifications } from './notifications/notify';
 import { openSettingsDialog } from './account/settings';
 import { retryDelayMs } from './account/renewal';
-import { freshToken, onLost, onStorageChanged, renew, renewBeforeMs } from './account/tokens';
-import { closeDrawers, toggleDrawer } from './layout';
+import { askForSession, freshToken, onLost, onStorageChanged, renew, renewBeforeMs } from './account/tokens';
+import { closeDrawers, initDrawers, openDrawer, toggleDrawer } from './layout';
 import {
   ensureConversation,
   loadBlocks,
@@ -67,6 +70,9 @@ import { sanctionReason } from './moderation/format';
 import { loadQueue, onReport, openModerationPanel, renderModButton, resetQueue } from './moderation/panel';
 import { loadStanding, onMuted, onRole, onStandingChanged, onUnmuted, onWarned, resetStanding } from './moderation/standing';
 
+// The static page in the page's language, before anything of it is shown.
+translatePage();
+
 /** How often the room list (with the public rooms to join) is read again while the tab is shown. */
 const ROOMS_REFRESH_MS = 30_000;
 
@@ -92,30 +98,80 @@ function showAuth(err?: unknown, notice?: string | null) {
   hideBanned();
   el.chatView.hidden = true;
   el.authView.hidden = false;
-  showError(el.authError, err ?? null);
+  showAuthError(err ?? null);
   el.authNotice.textContent = notice ?? '';
   el.authNotice.hidden = !notice;
   (el.username.value ? el.password : el.username).focus();
 }
 
-async function onAuthSubmit(kind: 'login' | 'register') {
+/**
+ * Logging in and registering are two modes of one form: the login form (Enter logs in) links to
+ * the registration form (a repeated password; Enter registers) and back. The name and the
+ * password typed so far are kept when switching.
+ */
+type AuthMode = 'login' | 'register';
+const authMode = (): AuthMode => (el.authForm.dataset.mode === 'register' ? 'register' : 'login');
+
+function setAuthMode(mode: AuthMode, focus = true) {
+  const register = mode === 'register';
+  el.authForm.dataset.mode = mode;
+  el.authHeading.textContent = t(register ? 'shell:register.heading' : 'shell:login.heading');
+  el.authIntro.textContent = t(register ? 'shell:register.intro' : 'shell:login.intro');
+  el.registerFields.hidden = !register;
+  el.passwordAgain.required = register;
+  el.password.autocomplete = register ? 'new-password' : 'current-password';
+  el.loginButton.hidden = el.toRegister.hidden = register;
+  el.registerButton.hidden = el.toLogin.hidden = !register;
+  if (!register) el.passwordAgain.value = '';
+  showAuthError(null);
+  if (focus) (!el.username.value ? el.username : !el.password.value || !register ? el.password : el.passwordAgain).focus();
+}
+
+/**
+ * A refused login or registration. A login refused as AUTH_FAILED may be a newcomer who pressed
+ * Enter on the login form: the error says so, with the way to the registration form.
+ */
+function showAuthError(err: unknown) {
+  showError(el.authError, err);
+  if (err instanceof ChatClientError && err.code === 'AUTH_FAILED' && authMode() === 'login') {
+    el.authError.append(
+      h(
+        'p',
+        { class: 'auth-newcomer', testid: 'auth-newcomer' },
+        `${t('shell:login.unknown')} `,
+        h(
+          'button',
+          { type: 'button', class: 'link-button', testid: 'auth-error-register', onclick: () => setAuthMode('register') },
+          t('shell:login.toRegister'),
+        ),
+      ),
+    );
+  }
+}
+
+async function onAuthSubmit(kind: AuthMode) {
   const username = el.username.value;
   const password = el.password.value;
   const remember = el.remember.checked;
-  showError(el.authError, null);
+  showAuthError(null);
   el.authNotice.hidden = true;
   el.authForm.setAttribute('aria-busy', 'true');
   el.loginButton.disabled = el.registerButton.disabled = true;
   try {
-    if (kind === 'register') await register(location.origin, username, password);
+    if (kind === 'register') {
+      if (password !== el.passwordAgain.value) throw new FormError(t('shell:register.mismatch'));
+      await register(location.origin, username, password);
+    }
     const result = await login(location.origin, username, password, { remember });
     const session: Session = { ...result, remember };
     saveSession(session);
-    el.password.value = '';
+    el.password.value = el.passwordAgain.value = '';
+    setAuthMode('login', false);
     startChat(session);
   } catch (err) {
     if (err instanceof ChatClientError && err.code === 'SERVER_BANNED') return banned(err.reason);
-    showError(el.authError, err);
+    showAuthError(err);
+    if (err instanceof FormError) el.passwordAgain.focus();
   } finally {
     el.authForm.removeAttribute('aria-busy');
     el.loginButton.disabled = el.registerButton.disabled = false;
@@ -153,6 +209,7 @@ function leaveChat(reason?: unknown, notice?: string | null) {
   el.connBanner.hidden = true;
   renderSide();
   renderPresence();
+  renderMuted();
   showAuth(reason, notice);
 }
 
@@ -164,13 +221,9 @@ async function logout() {
 }
 
 /** Why a session ended, said to the person (close codes 4410/4411, refresh refusals). */
-const ENDED: Record<string, string> = {
-  SESSION_REVOKED:
-    'You were signed out: this session was ended elsewhere (log out everywhere, a password change, or a revoked device). Log in again.',
-  ACCOUNT_DISABLED: 'This account was disabled by a server administrator. You cannot log in until it is enabled again.',
-  TOKEN_EXPIRED: 'Your session has expired. Log in again.',
-  GONE: 'You logged out in another tab.',
-};
+const ENDED = ['SESSION_REVOKED', 'ACCOUNT_DISABLED', 'TOKEN_EXPIRED', 'GONE'] as const;
+type Ended = (typeof ENDED)[number];
+const endedText = (code: string) => t(`shell:ended.${(ENDED as readonly string[]).includes(code) ? (code as Ended) : 'SESSION_REVOKED'}`);
 
 /**
  * A server ban (close 4412, or SERVER_BANNED from login, refresh or auth): the chat is left (the
@@ -181,10 +234,10 @@ function banned(reason?: string | null) {
   showBanned(reason ?? null, () => showAuth());
 }
 
-function sessionEnded(code: keyof typeof ENDED | string, reason?: string) {
+function sessionEnded(code: string, reason?: string) {
   if (code === 'SERVER_BANNED') return banned(reason);
-  if (endingAll) return leaveChat(null, 'You logged out everywhere: every device has to log in again.');
-  leaveChat(null, ENDED[code] ?? ENDED.SESSION_REVOKED);
+  if (endingAll) return leaveChat(null, t('shell:ended.everywhere'));
+  leaveChat(null, endedText(code));
   el.authNotice.dataset.code = code;
 }
 
@@ -199,6 +252,7 @@ function startChat(session: Session) {
   el.chatView.hidden = false;
   renderMine();
   renderRoomHeader();
+  startNotifications();
   // The client authenticates every connection it opens with the session's token, and
   // re-authenticates in band when its timer says the token is due (renewBeforeMs): the token
   // function renews it then (account/tokens.ts, under the cross-tab lock), and a stored session
@@ -231,6 +285,7 @@ function startChat(session: Session) {
     if (m?.roomId?.startsWith('dm-')) ensureConversation(m);
     typistSent(m.roomId, m.senderId);
     onMessage(m);
+    notifyPosted(m);
   });
   // A conversation's preview in the list is its last message.
   client.on('message.edited', (d) => {
@@ -308,7 +363,7 @@ async function onAuthLost(client: ChatClient, lost: AuthLost, failures = 0) {
   }
   if (error.code === 'SESSION_REVOKED' || error.code === 'ACCOUNT_DISABLED' || error.code === 'SERVER_BANNED')
     return sessionEnded(error.code, error.reason);
-  leaveChat(new ChatClientError(error.code, `the server refused the session (${error.reason}); please log in again`));
+  leaveChat(null, t('shell:ended.refused'));
 }
 
 /** server.shutdown: the gateway is restarting; the client reconnects to another one by itself. */
@@ -339,16 +394,15 @@ function renderConnState(change: StateChange) {
   el.peoplePanel.classList.toggle('stale', s !== 'online');
   const retryAt = change.retryAt;
   el.reconnectNow.hidden = s !== 'reconnecting' || !retryAt;
-  const label = { connecting: 'connecting…', online: 'connected', offline: 'offline', reconnecting: null }[s];
-  if (label) el.connStatus.textContent = label;
+  if (s !== 'reconnecting') el.connStatus.textContent = t(`shell:conn.${s}`);
   else if (retryAt && !shutdownNotice) {
     const tick = () => {
       const left = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-      el.connStatus.textContent = left > 0 ? `connection lost — retrying in ${left}s` : 'reconnecting…';
+      el.connStatus.textContent = left > 0 ? t('shell:conn.retryIn', { seconds: left }) : t('shell:conn.reconnecting');
     };
     tick();
     retryCountdown = setInterval(tick, 1000);
-  } else el.connStatus.textContent = 'reconnecting…';
+  } else el.connStatus.textContent = t('shell:conn.reconnecting');
   renderBanner(s);
   updateComposer();
   renderPending();
@@ -357,7 +411,7 @@ function renderConnState(change: StateChange) {
 /** After a kick (close 4413): the banner over the timeline says so, with the moderators' reason and a button to connect again. */
 function showKicked(client: ChatClient, reason?: string) {
   const why = sanctionReason(reason);
-  const text = `A moderator disconnected you from the server${why ? `: ${why}` : '.'}`;
+  const text = why ? t('shell:banner.kickedWhy', { reason: why }) : t('shell:banner.kicked');
   el.connBanner.hidden = false;
   el.connBanner.dataset.kind = 'kicked';
   el.connBanner.replaceChildren(
@@ -365,7 +419,7 @@ function showKicked(client: ChatClient, reason?: string) {
     h(
       'button',
       { type: 'button', class: 'small', testid: 'reconnect-kicked', onclick: () => state.client === client && client.open() },
-      'Connect again',
+      t('shell:banner.connectAgain'),
     ),
   );
 }
@@ -379,11 +433,9 @@ function renderBanner(s: (typeof STATE_NAMES)[keyof typeof STATE_NAMES]) {
   }
   el.connBanner.hidden = false;
   el.connBanner.dataset.kind = shutdownNotice ? 'restart' : s;
-  el.connBanner.textContent = shutdownNotice
-    ? 'The server is restarting — reconnecting…'
-    : s === 'offline'
-      ? 'Disconnected. Reload the page to connect again.'
-      : 'Reconnecting… Messages that arrive meanwhile will show up when the connection is back; what you write is sent then.';
+  el.connBanner.textContent = t(
+    shutdownNotice ? 'shell:banner.restart' : s === 'offline' ? 'shell:banner.offline' : 'shell:banner.reconnecting',
+  );
 }
 
 /**
@@ -417,17 +469,22 @@ async function onReady(reply: AuthReply) {
 
 function openSide(panel: 'members' | 'details') {
   showSide(panel);
-  if (state.side !== 'people' && window.innerWidth <= NARROW_PX && !el.peoplePanel.classList.contains('open'))
-    toggleDrawer(el.peoplePanel, el.togglePeople);
+  if (state.side !== 'people' && window.innerWidth <= NARROW_PX) openDrawer(el.peoplePanel);
 }
 
 // ---------------------------------------------------------------- wiring
 
+// Enter submits the form in its mode (the buttons are both submit buttons; one is shown).
 el.authForm.addEventListener('submit', (e) => {
   e.preventDefault();
-  void onAuthSubmit('login');
+  void onAuthSubmit(authMode());
 });
-el.registerButton.addEventListener('click', () => onAuthSubmit('register'));
+el.toRegister.addEventListener('click', () => setAuthMode('register'));
+el.toLogin.addEventListener('click', () => setAuthMode('login'));
+el.passwordHint.textContent = t('shell:register.passwordHint', { count: LIMITS.passwordMinChars });
+el.authLanguage.replaceChildren(...LANGUAGES.map((l) => h('option', { value: l.code, lang: l.code, text: l.name })));
+el.authLanguage.value = language();
+el.authLanguage.addEventListener('change', () => setLanguage(el.authLanguage.value as Language));
 el.logout.addEventListener('click', () => void logout());
 el.openSettings.addEventListener('click', () => {
   closeDrawers();
@@ -464,6 +521,7 @@ el.statusSelect.addEventListener('change', () => {
   void act(null, el.roomError, () => setStatus(chosen));
 });
 el.statusText.addEventListener('click', () => (closeDrawers(), openStatusDialog()));
+el.statusMenu.addEventListener('click', () => (closeDrawers(), openStatusDialog()));
 el.refreshRooms.addEventListener('click', () => {
   void loadRooms();
   void loadInvitations();
@@ -508,17 +566,31 @@ el.input.addEventListener('keydown', (e) => {
     setReplyTo(null);
   } else if (e.key === 'ArrowUp' && !composing && el.input.value === '' && editLastOwn()) e.preventDefault();
 });
-el.toggleRooms.addEventListener('click', () => toggleDrawer(el.roomsPanel, el.toggleRooms));
-el.togglePeople.addEventListener('click', () => toggleDrawer(el.peoplePanel, el.togglePeople));
-el.scrim.addEventListener('click', closeDrawers);
+el.toggleRooms.addEventListener('click', () => toggleDrawer(el.roomsPanel));
+el.togglePeople.addEventListener('click', () => toggleDrawer(el.peoplePanel));
+el.scrim.addEventListener('click', () => closeDrawers());
+initDrawers();
+initNotifications((roomId) => openRoom(roomId));
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') closeDrawers();
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && state.session) {
     e.preventDefault();
     openSearchDialog();
   }
 });
 
+// A native date field's format follows the browser; its language is the page's.
+el.jumpDate.lang = language();
+setAuthMode('login', false);
+
+// A session of this browser: this tab's or the remembered one; else one of another open tab
+// (a tab-only session lives in its tab's sessionStorage: the new tab asks the others over the
+// BroadcastChannel, and keeps a copy in its own), else the login form.
 const saved = loadSession();
 if (saved) startChat(saved);
-else showAuth();
+else
+  void askForSession().then((shared) => {
+    if (state.session) return;
+    if (!shared) return showAuth();
+    saveSession(shared);
+    startChat(shared);
+  });

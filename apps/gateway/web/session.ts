@@ -2,7 +2,8 @@ import type { LoginResult } from '@chat/contracts';
 
 // The session this browser keeps: the access token, the refresh token and their expiries, and
 // the user. "Remember me" keeps it in localStorage (every tab, and after a browser restart);
-// otherwise in sessionStorage (this tab only, gone with it). Tabs of a remembered session share
+// otherwise in sessionStorage (this tab; a tab opened while it is open gets a copy from it over
+// the BroadcastChannel: account/tokens.ts askForSession). Tabs of a remembered session share
 // one refresh token: account/tokens.ts renews it under a cross-tab lock. Also small per-tab
 // preferences and client message ids.
 
@@ -15,14 +16,20 @@ export type Session = Pick<LoginResult, 'accessToken' | 'expiresAt' | 'refreshTo
 
 function parse(raw: string | null): Session | null {
   try {
-    const s = JSON.parse(raw ?? 'null') as Session | null;
-    if (!s || typeof s.accessToken !== 'string' || typeof s.refreshToken !== 'string' || !s.user?.userId) return null;
-    // The refresh token has expired: nothing left to renew with.
-    if (!(Date.parse(s.refreshExpiresAt) > Date.now())) return null;
-    return s;
+    return usableSession(JSON.parse(raw ?? 'null'));
   } catch {
     return null;
   }
+}
+
+/** A session (stored, or told by another tab) that can still be used or renewed; else null. */
+export function usableSession(value: unknown): Session | null {
+  const s = value as Session | null;
+  if (!s || typeof s !== 'object' || typeof s.accessToken !== 'string' || typeof s.refreshToken !== 'string' || !s.user?.userId)
+    return null;
+  // The refresh token has expired: nothing left to renew with.
+  if (!(Date.parse(s.refreshExpiresAt) > Date.now())) return null;
+  return s;
 }
 
 const store = (remember: boolean): Storage => (remember ? localStorage : sessionStorage);

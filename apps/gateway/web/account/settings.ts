@@ -1,8 +1,10 @@
-import { ChatClientError, changePassword, deleteAccount, logoutAll, revokeSession, sessions as listSessions } from '@chat/client';
+import { changePassword, deleteAccount, logoutAll, revokeSession, sessions as listSessions } from '@chat/client';
 import type { SessionView } from '@chat/contracts';
 import { LIMITS as Limits } from '../limits';
-import { act, errorBox, field, fullTime, h, openDialog, showError, toast } from '../dom';
+import { FormError, act, errorBox, field, fullTime, h, openDialog, showError, toast } from '../dom';
 import { me } from '../state';
+import { LANGUAGES, language, setLanguage, t, type Language } from '../i18n/i18n';
+import { notificationSettings } from '../notifications/notify';
 import { freshToken } from './tokens';
 
 // Account settings: change password (revokes every other session), the sessions (devices) with
@@ -27,7 +29,7 @@ const device = (ua: string) => {
         ? 'Chromium'
         : /Safari\//.test(ua)
           ? 'Safari'
-          : ua.split(/[ /]/)[0] || 'Unknown browser';
+          : ua.split(/[ /]/)[0] || t('account:sessions.unknownBrowser');
   const os = /Windows/.test(ua)
     ? 'Windows'
     : /Mac OS X/.test(ua)
@@ -37,20 +39,34 @@ const device = (ua: string) => {
         : /Linux/.test(ua)
           ? 'Linux'
           : '';
-  return os ? `${browser} on ${os}` : browser;
+  return os ? t('account:sessions.device', { browser, os }) : browser;
 };
 
 export function openSettingsDialog(hooks: SettingsHooks) {
-  const sessionsBox = h('div', { class: 'sessions', testid: 'sessions' }, h('p', { class: 'muted', text: 'Loading…' }));
+  const sessionsBox = h('div', { class: 'sessions', testid: 'sessions' }, h('p', { class: 'muted', text: t('account:loading') }));
   const dialog = openDialog(
     'settings-dialog',
-    `Account — ${me()?.username ?? ''}`,
-    section('Sessions', 'Where you are logged in. Revoking one logs that device out at once.', sessionsBox, signOutButtons(hooks)),
-    section('Change password', 'Every other session is logged out; this one stays.', passwordForm()),
-    section('Delete account', null, deleteForm(hooks)),
+    t('account:title', { name: me()?.username ?? '' }),
+    section(t('account:language.title'), t('account:language.hint'), languagePicker()),
+    section(t('account:notifications.title'), null, notificationSettings()),
+    section(t('account:sessions.title'), t('account:sessions.hint'), sessionsBox, signOutButtons(hooks)),
+    section(t('account:password.title'), t('account:password.hint'), passwordForm()),
+    section(t('account:delete.title'), null, deleteForm(hooks)),
   );
   dialog.classList.add('settings-dialog');
   void loadSessions(sessionsBox);
+}
+
+/** The page's language (kept for every tab and later visits; the page is drawn again in it). */
+export function languagePicker(testid = 'settings-language'): HTMLSelectElement {
+  const select = h(
+    'select',
+    { testid, 'aria-label': t('common:language.label'), title: t('common:language.label') },
+    ...LANGUAGES.map((l) => h('option', { value: l.code, lang: l.code, text: l.name })),
+  ) as HTMLSelectElement;
+  select.value = language();
+  select.addEventListener('change', () => setLanguage(select.value as Language));
+  return select;
 }
 
 function section(title: string, hint: string | null, ...content: HTMLElement[]) {
@@ -76,7 +92,11 @@ async function loadSessions(box: HTMLElement) {
 
 function sessionRow(s: SessionView, box: HTMLElement) {
   const error = errorBox('session-error');
-  const revoke = h('button', { type: 'button', class: 'small', testid: 'session-revoke' }, 'Revoke') as HTMLButtonElement;
+  const revoke = h(
+    'button',
+    { type: 'button', class: 'small', testid: 'session-revoke' },
+    t('account:sessions.revoke'),
+  ) as HTMLButtonElement;
   revoke.onclick = async () => {
     const done = await act(revoke, error, async () => {
       await revokeSession(location.origin, await freshToken(), s.sessionId);
@@ -96,10 +116,13 @@ function sessionRow(s: SessionView, box: HTMLElement) {
       'div',
       { class: 'session-main' },
       h('span', { class: 'session-device', text: device(s.userAgent) }),
-      s.current ? h('span', { class: 'role-badge', testid: 'session-current', text: 'this device' }) : null,
-      s.remember ? h('span', { class: 'muted small-text', text: ' · remembered' }) : null,
+      s.current ? h('span', { class: 'role-badge', testid: 'session-current', text: t('account:sessions.current') }) : null,
+      s.remember ? h('span', { class: 'muted small-text', text: t('account:sessions.remembered') }) : null,
     ),
-    h('div', { class: 'muted small-text', text: `signed in ${fullTime(s.createdAt)} · last active ${fullTime(s.lastUsedAt)}` }),
+    h('div', {
+      class: 'muted small-text',
+      text: t('account:sessions.when', { created: fullTime(s.createdAt), used: fullTime(s.lastUsedAt) }),
+    }),
     s.current ? null : revoke,
     error,
   );
@@ -107,9 +130,9 @@ function sessionRow(s: SessionView, box: HTMLElement) {
 
 function signOutButtons(hooks: SettingsHooks) {
   const error = errorBox('logout-all-error');
-  const here = h('button', { type: 'button', testid: 'settings-logout' }, 'Log out') as HTMLButtonElement;
+  const here = h('button', { type: 'button', testid: 'settings-logout' }, t('account:logout.here')) as HTMLButtonElement;
   here.onclick = () => void hooks.logout();
-  const all = h('button', { type: 'button', class: 'danger', testid: 'logout-all' }, 'Log out everywhere') as HTMLButtonElement;
+  const all = h('button', { type: 'button', class: 'danger', testid: 'logout-all' }, t('account:logout.everywhere')) as HTMLButtonElement;
   all.onclick = async () => {
     const done = await act(all, error, async () => {
       hooks.endingAll(true);
@@ -117,7 +140,7 @@ function signOutButtons(hooks: SettingsHooks) {
       return true;
     });
     if (!done) hooks.endingAll(false);
-    else hooks.leave('You logged out everywhere: every device has to log in again.');
+    else hooks.leave(t('account:logout.everywhereDone'));
   };
   return h('div', { class: 'settings-actions' }, h('div', { class: 'row' }, here, all), error);
 }
@@ -130,26 +153,30 @@ function passwordForm() {
   const next = password('new-password', 'new-password');
   const again = password('new-password-again', 'new-password');
   const error = errorBox('password-error');
-  const save = h('button', { type: 'submit', class: 'primary', testid: 'change-password' }, 'Change password') as HTMLButtonElement;
+  const save = h(
+    'button',
+    { type: 'submit', class: 'primary', testid: 'change-password' },
+    t('account:password.submit'),
+  ) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', novalidate: true },
-    field('Current password', current),
-    field('New password', next, `At least ${Limits.passwordMinChars} characters.`),
-    field('New password again', again),
+    field(t('account:password.current'), current),
+    field(t('account:password.new'), next, t('account:password.newHint', { count: Limits.passwordMinChars })),
+    field(t('account:password.again'), again),
     error,
     h('div', { class: 'actions' }, save),
   ) as HTMLFormElement;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const done = await act(save, error, async () => {
-      if (next.value !== again.value) throw new ChatClientError('BAD_REQUEST', 'the new passwords differ');
+      if (next.value !== again.value) throw new FormError(t('account:password.differ'));
       await changePassword(location.origin, await freshToken(), current.value, next.value);
       return true;
     });
     if (done) {
       form.reset();
-      toast('Password changed; your other sessions were logged out.');
+      toast(t('account:password.done'));
     }
   });
   return form;
@@ -158,36 +185,40 @@ function passwordForm() {
 function deleteForm(hooks: SettingsHooks) {
   const pw = password('delete-password', 'current-password');
   const error = errorBox('delete-error');
-  const confirm = h('button', { type: 'submit', class: 'danger', testid: 'delete-account' }, 'Delete my account') as HTMLButtonElement;
+  const confirm = h(
+    'button',
+    { type: 'submit', class: 'danger', testid: 'delete-account' },
+    t('account:delete.submit'),
+  ) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', novalidate: true },
     h(
       'div',
       { class: 'warning-box', testid: 'delete-warning' },
-      h('p', { text: 'This cannot be undone.' }),
+      h('p', { text: t('account:delete.undone') }),
       h(
         'ul',
         {},
-        h('li', { text: 'You leave every room and conversation, and every device is logged out.' }),
-        h('li', { text: 'The messages you wrote stay in the rooms, under your name.' }),
-        h('li', { text: `Your name stays taken: nobody can register “${me()?.username ?? ''}” again, and you cannot log in with it.` }),
+        h('li', { text: t('account:delete.leave') }),
+        h('li', { text: t('account:delete.messages') }),
+        h('li', { text: t('account:delete.name', { name: me()?.username ?? '' }) }),
       ),
     ),
-    field('Password', pw, 'Type your password to confirm.'),
+    field(t('account:delete.password'), pw, t('account:delete.passwordHint')),
     error,
     h('div', { class: 'actions' }, confirm),
   ) as HTMLFormElement;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const done = await act(confirm, error, async () => {
-      if (!pw.value) throw new ChatClientError('BAD_REQUEST', 'type your password to confirm');
+      if (!pw.value) throw new FormError(t('account:delete.needPassword'));
       hooks.endingAll(true);
       await deleteAccount(location.origin, await freshToken(), pw.value);
       return true;
     });
     if (!done) hooks.endingAll(false);
-    else hooks.leave('Your account was deleted.');
+    else hooks.leave(t('account:delete.done'));
   });
   return form;
 }

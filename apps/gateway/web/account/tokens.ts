@@ -1,5 +1,5 @@
 import { ChatClientError, refresh } from '@chat/client';
-import { clearSession, saveSession, storedSession, type Session } from '../session';
+import { clearSession, saveSession, storedSession, usableSession, type Session } from '../session';
 import { state } from '../state';
 import { isDue, lifetimeOf, renewLeadMs, usableStored } from './renewal';
 
@@ -137,7 +137,7 @@ export function onStorageChanged(): 'same' | 'renewed' | 'gone' {
  * about to renew asks them first ('ask'): a tab holding a newer token of the session answers
  * with it ('session').
  */
-type PeerMessage = { kind: 'renewed' | 'session'; session: Session } | { kind: 'ask'; sessionId: string };
+type PeerMessage = { kind: 'renewed' | 'session'; session: Session } | { kind: 'ask'; sessionId?: string };
 /** How long a renewal waits for another tab's newer token of the session. */
 const ASK_PEERS_MS = 250;
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('chat-session') : null;
@@ -148,7 +148,9 @@ channel?.addEventListener('message', (e: MessageEvent<PeerMessage>) => {
   const m = e.data;
   if (!s || !m) return;
   if (m.kind === 'ask') {
-    if (m.sessionId === s.sessionId) channel.postMessage({ kind: 'session', session: s } satisfies PeerMessage);
+    // A tab asking for this session (about to renew), or a new tab asking for any (askForSession).
+    if (m.sessionId === undefined || m.sessionId === s.sessionId)
+      channel.postMessage({ kind: 'session', session: s } satisfies PeerMessage);
   } else if (m.kind === 'renewed' && m.session && newer(m.session, s)) {
     // A remembered session's renewer wrote localStorage itself; a tab-only one is this tab's copy.
     if (!s.remember) saveSession(m.session);
@@ -173,6 +175,35 @@ function askPeers(mine: Session): Promise<Session | null> {
     const timer = setTimeout(() => done(null), ASK_PEERS_MS);
     ask.addEventListener('message', onAnswer);
     ask.postMessage({ kind: 'ask', sessionId: mine.sessionId } satisfies PeerMessage);
+  });
+}
+
+/** How long a new tab waits for another tab's session before showing the login form. */
+const ASK_NEW_TAB_MS = 300;
+
+/**
+ * A new tab with no stored session of its own asks the open tabs of this browser for theirs
+ * (the first answer within ASK_NEW_TAB_MS): a tab-only session is kept in its tab's
+ * sessionStorage, which a new tab does not get. The copy is kept tab-only here too: the tabs
+ * then share its refresh token as duplicated tabs do (renewals told and asked for above).
+ */
+export function askForSession(): Promise<Session | null> {
+  if (!channel) return Promise.resolve(null);
+  const ask = channel;
+  return new Promise((resolve) => {
+    const done = (found: Session | null) => {
+      clearTimeout(timer);
+      ask.removeEventListener('message', onAnswer);
+      resolve(found);
+    };
+    const onAnswer = (e: MessageEvent<PeerMessage>) => {
+      const m = e.data;
+      const s = m?.kind === 'session' ? usableSession(m.session) : null;
+      if (s) done({ ...s, remember: false });
+    };
+    const timer = setTimeout(() => done(null), ASK_NEW_TAB_MS);
+    ask.addEventListener('message', onAnswer);
+    ask.postMessage({ kind: 'ask' } satisfies PeerMessage);
   });
 }
 

@@ -3,6 +3,7 @@ import conversations from '../conversations/strings';
 import members from '../members/strings';
 import messages from '../messages/strings';
 import moderation from '../moderation/strings';
+import notifications from '../notifications/strings';
 import presence from '../presence/strings';
 import reads from '../reads/strings';
 import rooms from '../rooms/strings';
@@ -13,6 +14,20 @@ import errors from './errors';
 
 // Every namespace of the page: one per folder (its `strings.ts`), `shell` for the frame,
 // `common` for words used everywhere, `errors` for the server's error codes.
-export const namespaces = { common, errors, shell, account, conversations, members, messages, moderation, presence, reads, rooms, search };
+export const namespaces = {
+  common,
+  errors,
+  shell,
+  account,
+  conversations,
+  members,
+  messages,
+  moderation,
+  notifications,
+  presence,
+  reads,
+  rooms,
+  search,
+};
 
 export type NamespaceName = keyof typeof namespaces;

@@ -1,5 +1,6 @@
 import type { MessageView, WsEvents } from '@chat/contracts';
 import { act, h, showError, toastError } from '../dom';
+import { t } from '../i18n/i18n';
 import { recountIfUnread } from '../reads/unread';
 import { client, el, me, state } from '../state';
 import { fillMessage, mayDelete, mayEdit, pending, setMessageActions } from './message';
@@ -88,12 +89,19 @@ export function setReplyTo(m: MessageView | null) {
     return;
   }
   el.replyBar.replaceChildren(
-    h('span', { class: 'muted', text: 'Replying to ' }),
+    h('span', { class: 'muted', text: `${t('messages:reply.to')} ` }),
     h('strong', { text: m.senderName }),
     h('span', { class: 'reply-excerpt muted', text: m.body.length > 120 ? `${m.body.slice(0, 120)}…` : m.body }),
     h(
       'button',
-      { type: 'button', class: 'icon-button', testid: 'reply-cancel', title: 'Cancel the reply (Esc)', onclick: () => setReplyTo(null) },
+      {
+        type: 'button',
+        class: 'icon-button',
+        testid: 'reply-cancel',
+        title: t('messages:reply.cancel'),
+        'aria-label': t('messages:reply.cancel'),
+        onclick: () => setReplyTo(null),
+      },
       '×',
     ),
   );
@@ -179,7 +187,7 @@ function endEdit(m?: MessageView) {
 async function saveEdit(m: MessageView, body: string, button: HTMLButtonElement, errorEl: HTMLElement) {
   // An emptied message: offer to delete it (a message cannot be empty).
   if (!body.trim()) {
-    if (!mayDelete(m)) return showError(errorEl, new Error('a message cannot be empty'));
+    if (!mayDelete(m)) return showError(errorEl, new Error(t('messages:edit.empty')));
     pending.editing = null;
     return askDelete(m);
   }

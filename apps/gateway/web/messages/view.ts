@@ -1,6 +1,7 @@
 import type { ChatClient } from '@chat/client';
 import type { HistoryPage, MessageView, WsOps } from '@chat/contracts';
-import { codeOf, h, plural, showError } from '../dom';
+import { codeOf, h, showError } from '../dom';
+import { language, t } from '../i18n/i18n';
 import { closeDrawers } from '../layout';
 import { prefs } from '../session';
 import { el, isConversation, isMember, mayPost, me, roomTitle, state, client } from '../state';
@@ -55,34 +56,38 @@ export function renderRoomHeader() {
   if (conversation) {
     const blocked = !!state.blocks?.has(conversation.peer.userId);
     el.roomName.textContent = `@ ${conversation.peer.username}`;
-    el.roomMeta.textContent = blocked ? 'Direct message · you block this user' : 'Direct message';
+    el.roomMeta.textContent = blocked ? t('messages:header.dmBlocked') : t('messages:header.dm');
     el.joinRoom.hidden = el.leaveRoom.hidden = true;
     el.blockPeer.hidden = !conversation.peer.userId;
-    el.blockPeer.textContent = blocked ? 'Unblock' : 'Block';
+    el.blockPeer.textContent = blocked ? t('messages:header.unblock') : t('messages:header.block');
     el.blockPeer.dataset.blocked = String(blocked);
     el.placeholder.textContent = '';
     el.placeholder.hidden = true;
   } else if (!room) {
-    el.roomName.textContent = id ? `# ${id}` : 'Pick a room';
+    el.roomName.textContent = id ? `# ${id}` : t('messages:header.pick');
     el.roomMeta.textContent = '';
     el.joinRoom.hidden = el.leaveRoom.hidden = true;
-    el.placeholder.textContent = state.rooms.size ? 'Pick or join a room on the left.' : connected ? 'No rooms yet.' : '';
+    el.placeholder.textContent = state.rooms.size
+      ? t('messages:placeholder.pickOrJoin')
+      : connected
+        ? t('messages:placeholder.noRooms')
+        : '';
     el.placeholder.hidden = false;
   } else {
     el.roomName.textContent = roomTitle(room);
     // The short facts first and the topic last: the line is cut with an ellipsis, and a long
     // topic must not hide the member count or slow mode (the whole line shows on hover).
     el.roomMeta.textContent = [
-      plural(room.memberCount, 'member'),
-      room.postPolicy === 'admins' ? 'announcements' : null,
-      room.slowModeSeconds > 0 ? `slow mode: ${room.slowModeSeconds} s` : null,
+      t('messages:header.members', { count: room.memberCount }),
+      room.postPolicy === 'admins' ? t('messages:header.announcements') : null,
+      room.slowModeSeconds > 0 ? t('messages:header.slowMode', { seconds: room.slowModeSeconds }) : null,
       room.topic,
     ]
       .filter(Boolean)
       .join(' · ');
     el.roomMeta.title = el.roomMeta.textContent;
     el.roomRole.hidden = !room.myRole;
-    el.roomRole.textContent = room.myRole ?? '';
+    el.roomRole.textContent = room.myRole ? t(`messages:role.${room.myRole}`) : '';
     el.roomRole.dataset.role = room.myRole ?? '';
     el.joinRoom.hidden = !!room.myRole;
     el.leaveRoom.hidden = !room.myRole;
@@ -106,19 +111,19 @@ export function updateComposer() {
   el.send.disabled = !can;
   const announcement = !!room?.myRole && !mayPost(id);
   el.composerNote.hidden = !announcement && !muted;
-  el.composerNote.textContent = muted ?? (announcement ? 'Only admins can post in this announcement room.' : '');
+  el.composerNote.textContent = muted ?? (announcement ? t('messages:composer.announcement') : '');
   el.composerNote.dataset.kind = muted ? 'muted' : announcement ? 'announcement' : '';
   el.input.placeholder = muted
-    ? 'You are muted here'
+    ? t('messages:composer.muted')
     : can
       ? state.client?.ready
-        ? 'Write a message…'
-        : 'Write a message… (sent when reconnected)'
+        ? t('messages:composer.placeholder')
+        : t('messages:composer.placeholderOffline')
       : announcement
-        ? 'Only admins can post here'
+        ? t('messages:composer.adminsOnly')
         : id
-          ? 'Join the room to post'
-          : 'Pick a room';
+          ? t('messages:composer.joinToPost')
+          : t('messages:header.pick');
 }
 
 export async function openRoom(roomId: string, { fromList = false, anchor }: { fromList?: boolean; anchor?: Anchor } = {}) {
@@ -207,8 +212,9 @@ async function openAround(tl: Timeline, anchor: Anchor) {
     renderHistoryEdge();
     if (anchor.day) {
       const anchored = page.anchor !== null ? page.messages.find((m) => m.position === page.anchor) : undefined;
-      if (!anchored) showJumpNote(`No messages on or after ${dayInText(anchor.day)}; showing the newest ones.`);
-      else if (dayKey(anchored.time) !== anchor.day) showJumpNote(`No messages on ${dayInText(anchor.day)}; showing the next ones.`);
+      if (!anchored) showJumpNote(t('messages:jump.noneAfter', { day: dayInText(anchor.day, new Date(), language()) }));
+      else if (dayKey(anchored.time) !== anchor.day)
+        showJumpNote(t('messages:jump.noneOn', { day: dayInText(anchor.day, new Date(), language()) }));
     }
     const divider = el.messageList.querySelector<HTMLElement>('[data-testid="new-messages"]');
     const target =
@@ -359,7 +365,7 @@ export async function loadOlder() {
   if (!tl || tl.loadingOlder || tl.nextBefore === null || tl.nextBefore === undefined || !state.client?.ready) return;
   tl.loadingOlder = true;
   el.loadOlder.disabled = true;
-  el.loadOlder.textContent = 'Loading…';
+  el.loadOlder.textContent = t('messages:history.loading');
   try {
     const page = await client().request('history.page', { roomId: tl.roomId, before: tl.nextBefore, limit: PAGE_SIZE });
     tl.nextBefore = page.nextBefore;
@@ -375,7 +381,7 @@ export async function loadOlder() {
   } finally {
     tl.loadingOlder = false;
     el.loadOlder.disabled = false;
-    el.loadOlder.textContent = 'Load older messages';
+    el.loadOlder.textContent = t('messages:history.loadOlder');
   }
 }
 
@@ -385,7 +391,7 @@ export async function loadNewer() {
   if (!tl || tl.loadingNewer || !tl.detached || !state.client?.ready) return;
   tl.loadingNewer = true;
   el.loadNewer.disabled = true;
-  el.loadNewer.textContent = 'Loading…';
+  el.loadNewer.textContent = t('messages:history.loading');
   try {
     const page = await client().request('history.page', { roomId: tl.roomId, after: tl.nextAfter!, limit: PAGE_SIZE });
     if (state.timelines.get(tl.roomId) !== tl) return;
@@ -411,7 +417,7 @@ export async function loadNewer() {
   } finally {
     tl.loadingNewer = false;
     el.loadNewer.disabled = false;
-    el.loadNewer.textContent = 'Load newer messages';
+    el.loadNewer.textContent = t('messages:history.loadNewer');
   }
 }
 
@@ -438,8 +444,8 @@ function renderHistoryEdge() {
   el.loadOlder.hidden = !more;
   el.historyStart.hidden = !(member && tl && tl.nextBefore === null);
   el.historyStart.textContent = isConversation(state.currentRoomId)
-    ? 'This is the beginning of the conversation.'
-    : 'This is the beginning of the room.';
+    ? t('messages:history.startConversation')
+    : t('messages:history.startRoom');
   el.scroller.dataset.hasOlder = String(more);
   el.loadNewer.hidden = !(member && tl?.detached);
   el.scroller.dataset.detached = String(!!tl?.detached);
@@ -472,8 +478,8 @@ function placeDivider(tl: Timeline) {
   el.messageList.insertBefore(
     h(
       'li',
-      { class: 'new-messages', testid: 'new-messages', role: 'separator', 'aria-label': 'New messages' },
-      h('span', { text: 'New messages' }),
+      { class: 'new-messages', testid: 'new-messages', role: 'separator', 'aria-label': t('messages:newMessages') },
+      h('span', { text: t('messages:newMessages') }),
     ),
     node,
   );
@@ -532,7 +538,7 @@ function placeDaySeparators() {
     last = key;
     const prev = node.previousElementSibling;
     const at = prev?.matches('[data-testid="new-messages"]') ? prev : node;
-    const label = dayLabel(key, now);
+    const label = dayLabel(key, now, language());
     el.messageList.insertBefore(
       h(
         'li',

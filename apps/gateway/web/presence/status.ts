@@ -3,7 +3,8 @@ import type { ChosenStatus, OwnPresenceView, PresenceView } from '@chat/contract
 import { LIMITS as Limits } from '../limits';
 import { act, codeOf, errorBox, field, fullTime, h, openDialog, showError } from '../dom';
 import { client, el, me, state } from '../state';
-import { CHOSEN_LABELS, STATUS_LABELS, cleanStatusText, lastSeenText } from './format';
+import { CHOSEN, chosenLabel, cleanStatusText, lastSeenText, statusLabel } from './format';
+import { language, t } from '../i18n/i18n';
 import { isStaff } from '../moderation/standing';
 import { openUserCard } from '../moderation/user-card';
 
@@ -20,7 +21,7 @@ const PAGE = Limits.presenceListPageMax;
 const CONTACTS_SETTLE_MS = 500;
 /** presence.active at most this often while the user is active. */
 const ACTIVE_EVERY_MS = 60_000;
-const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const dateFmt = new Intl.DateTimeFormat(language(), { dateStyle: 'medium' });
 
 /** Takes a status read or pushed, unless what is known is newer (by lastSeen, then position). */
 export function applyPresence(view: PresenceView, position = 0) {
@@ -117,10 +118,12 @@ export function renderMine() {
   const status: ChosenStatus = mine?.status ?? 'online';
   el.statusSelect.value = status;
   el.meDot.dataset.status = status === 'invisible' ? 'offline' : status;
-  el.meDot.title = CHOSEN_LABELS[status];
-  el.statusTextLabel.textContent = mine?.text ?? 'Set a status…';
+  el.meDot.title = chosenLabel(status);
+  el.statusMenuDot.dataset.status = el.meDot.dataset.status;
+  el.statusMenu.title = `${chosenLabel(status)}${mine?.text ? ` — ${mine.text}` : ''}`;
+  el.statusTextLabel.textContent = mine?.text ?? t('presence:text.empty');
   el.statusText.classList.toggle('muted', !mine?.text);
-  el.statusText.title = mine?.text ? `Your status: ${mine.text} (click to change)` : 'Set a status message';
+  el.statusText.title = mine?.text ? t('presence:text.mine', { text: mine.text }) : t('presence:text.set');
 }
 
 /** Sets my status (and custom text: undefined keeps it, null clears it). */
@@ -146,38 +149,38 @@ export function openStatusDialog() {
   const select = h(
     'select',
     { testid: 'status-dialog-select' },
-    ...(Object.keys(CHOSEN_LABELS) as ChosenStatus[]).map((s) => h('option', { value: s, text: CHOSEN_LABELS[s] })),
+    ...CHOSEN.map((s) => h('option', { value: s, text: chosenLabel(s) })),
   ) as HTMLSelectElement;
   select.value = state.mine?.status ?? 'online';
   const text = h('input', {
     testid: 'status-text-input',
-    placeholder: 'What are you up to? 例如：在开会',
+    placeholder: t('presence:dialog.placeholder'),
     value: state.mine?.text ?? '',
   }) as HTMLInputElement;
   const left = h('span', { class: 'hint muted', testid: 'status-text-left' });
   const count = () => {
     const n = [...text.value.trim()].length;
-    left.textContent = `${Math.max(0, max - n)} characters left`;
+    left.textContent = t('presence:dialog.left', { count: Math.max(0, max - n) });
     left.classList.toggle('warning', n > max);
   };
   text.addEventListener('input', count);
   count();
   const error = errorBox('status-error');
-  const save = h('button', { type: 'submit', class: 'primary', testid: 'status-save' }, 'Save') as HTMLButtonElement;
-  const clear = h('button', { type: 'button', testid: 'status-clear' }, 'Clear status') as HTMLButtonElement;
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'status-save' }, t('common:save')) as HTMLButtonElement;
+  const clear = h('button', { type: 'button', testid: 'status-clear' }, t('presence:dialog.clear')) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', novalidate: true },
-    field('Status', select, 'Appear offline: others see you offline; you still see and send everything.'),
-    field('Status message', text),
+    field(t('presence:dialog.status'), select, t('presence:dialog.statusHint')),
+    field(t('presence:dialog.text'), text),
     left,
     error,
     h('div', { class: 'actions' }, save, clear),
   );
-  const dialog = openDialog('status-dialog', 'Your status', form);
+  const dialog = openDialog('status-dialog', t('presence:dialog.title'), form);
   const submit = async (value: string | null, button: HTMLButtonElement) => {
     if (value !== null && [...value.trim()].length > max) {
-      showError(error, new Error(`a status message has at most ${max} characters`));
+      showError(error, new Error(t('presence:dialog.tooLong', { max })));
       return;
     }
     const ok = await act(button, error, async () => {
@@ -229,7 +232,7 @@ export function resetActivity() {
 /** A person's status as a dot, their status word and custom text, and "last seen" when offline. */
 export function statusBits(view: PresenceView | undefined): HTMLElement[] {
   if (!view) return [];
-  const bits: HTMLElement[] = [h('span', { class: 'dot', 'data-status': view.status, title: STATUS_LABELS[view.status] })];
+  const bits: HTMLElement[] = [h('span', { class: 'dot', 'data-status': view.status, title: statusLabel(view.status) })];
   if (view.status === 'offline')
     bits.push(
       h('span', {
@@ -239,7 +242,7 @@ export function statusBits(view: PresenceView | undefined): HTMLElement[] {
         text: lastSeenText(view.lastSeen, Date.now(), (d) => dateFmt.format(d)),
       }),
     );
-  else if (view.status !== 'online') bits.push(h('span', { class: 'muted status-label', text: view.status }));
+  else if (view.status !== 'online') bits.push(h('span', { class: 'muted status-label', text: statusLabel(view.status) }));
   if (view.text && view.status !== 'offline') bits.push(h('span', { class: 'status-text', testid: 'status-text', text: view.text }));
   return bits;
 }
@@ -253,14 +256,14 @@ function personRow(u: PresenceView, testid: string) {
       testid,
       'data-user-id': u.userId,
       'data-status': u.status,
-      title: `${u.username} — ${u.status}${u.text ? ` — ${u.text}` : ''}`,
+      title: `${u.username} — ${statusLabel(u.status)}${u.text ? ` — ${u.text}` : ''}`,
     },
     dot,
     h(
       'span',
       { class: 'person-line' },
       h('span', { class: 'person-name', text: u.username }),
-      u.userId === me()?.userId ? h('span', { class: 'muted you', text: '(you)' }) : null,
+      u.userId === me()?.userId ? h('span', { class: 'muted you', text: t('presence:you') }) : null,
       // Server staff moderate anyone they see listed.
       isStaff() && u.userId !== me()?.userId
         ? h(
@@ -269,8 +272,8 @@ function personRow(u: PresenceView, testid: string) {
               type: 'button',
               class: 'icon-button person-moderate',
               testid: 'person-moderate',
-              title: `Moderate ${u.username}`,
-              'aria-label': `Moderate ${u.username}`,
+              title: t('presence:moderate', { name: u.username }),
+              'aria-label': t('presence:moderate', { name: u.username }),
               onclick: () => openUserCard({ userId: u.userId, username: u.username }, null),
             },
             '🛡',
