@@ -185,7 +185,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       await until('B counts two unread, one mention (live)', async () => (await unread(b).textContent()) === '2');
       await b
         .getByTestId('notice')
-        .filter({ hasText: `${nameA} mentioned you` })
+        .filter({ hasText: new RegExp(`${nameA}.*提到了你`) })
         .waitFor();
       expect(await mentions(b).textContent()).toBe('@1');
 
