@@ -68,6 +68,20 @@ export class BrowserUsers {
     return page;
   }
 
+  /**
+   * A page in a context of its own with the browser's language `locale` (e.g. 'en-US': the
+   * page's language follows navigator.languages) and the given viewport (1280×800 unless told).
+   */
+  async newPageIn(locale: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+    if (!this.browser) throw new Error('BrowserUsers.newPageIn before launch');
+    const ctx = await this.browser.newContext({ viewport, locale });
+    this.contexts.push(ctx);
+    ctx.setDefaultTimeout(WAIT_MS);
+    const page = await ctx.newPage();
+    page.on('pageerror', (err) => this.pageErrors.push(String(err)));
+    return page;
+  }
+
   /** A page for each name, registered through the web client's form at `base` (in that order). */
   async registered(base: string, ...names: string[]): Promise<Page[]> {
     const pages: Page[] = [];

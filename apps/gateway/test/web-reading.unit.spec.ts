@@ -1,3 +1,6 @@
+// The web modules under test use the i18n core, which reads the browser's globals when there is one.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { dayKey, dayLabel } from '../web/messages/days';
 import { linkParts } from '../web/messages/links';
 import { mentionRanges } from '../web/messages/mention-match';

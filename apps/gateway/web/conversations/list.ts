@@ -1,5 +1,8 @@
 import type { ConversationView, MessageView, UserView, WsEvents } from '@chat/contracts';
 import { act, errorBox, field, h, openDialog, shortTime, toast } from '../dom';
+import { t } from '../i18n/i18n';
+import { avatarEl } from '../members/avatar';
+import { peopleList } from '../members/panel';
 import { ownMessage } from '../messages/own';
 import { openRoom, renderRoomHeader } from '../messages/view';
 import { newClientMsgId } from '../session';
@@ -80,6 +83,18 @@ const peerIdKnown = (roomId: string) => !!state.conversations.get(roomId)?.peer.
 
 const newest = (a: ConversationView, b: ConversationView) => (b.lastMessage?.time ?? '').localeCompare(a.lastMessage?.time ?? '');
 
+/** The last message as one line: mine says so, a deleted one says that. */
+function previewOf(c: ConversationView): string {
+  const last = c.lastMessage;
+  if (!last) return t('conversations:preview.none');
+  const text = last.deleted ? t('conversations:preview.deleted') : last.body.replace(/\s+/g, ' ');
+  return last.senderId === me()?.userId ? t('conversations:preview.you', { text }) : text;
+}
+
+/**
+ * The conversation list as a chat product shows it: the peer's avatar with their status dot,
+ * their name and the time of the last message, their status text, the last message, badges.
+ */
 export function renderConversations() {
   const items = [...state.conversations.values()].sort(newest);
   el.conversationList.replaceChildren(
@@ -87,11 +102,9 @@ export function renderConversations() {
       const { unread, nodes: counts } = badges(c.roomId);
       const current = c.roomId === state.currentRoomId;
       const last = c.lastMessage;
-      const preview = last
-        ? `${last.senderId === me()?.userId ? 'You: ' : ''}${last.deleted ? 'message deleted' : last.body}`
-        : 'No messages yet';
-      // The peer's status: a dot by the name, and their custom text (or last seen) under it.
-      const [dot, ...status] = statusBits(presenceOf(c.peer.userId));
+      const presence = presenceOf(c.peer.userId);
+      const [dot, ...status] = statusBits(presence);
+      const blocked = !!state.blocks?.has(c.peer.userId);
       return h(
         'li',
         {
@@ -104,39 +117,53 @@ export function renderConversations() {
           'button',
           {
             type: 'button',
-            class: 'room-open',
+            class: 'room-open with-avatar',
             testid: 'open-conversation',
             'aria-current': current ? 'true' : null,
+            title: t('conversations:open.title', { name: c.peer.username }),
             onclick: () => openRoom(c.roomId, { fromList: true }),
           },
+          h('span', { class: 'avatar-wrap' }, avatarEl(c.peer.userId || c.peer.username, c.peer.username), dot ?? null),
           h(
             'span',
-            { class: 'room-name' },
-            dot ?? null,
-            h('span', { text: `@ ${c.peer.username}` }),
-            state.blocks?.has(c.peer.userId)
-              ? h('span', { class: 'muted blocked-label', testid: 'conversation-blocked', text: ' · blocked' })
+            { class: 'room-text' },
+            h(
+              'span',
+              { class: 'room-line' },
+              h('span', { class: 'room-name', text: c.peer.username }),
+              blocked
+                ? h('span', { class: 'muted blocked-label', testid: 'conversation-blocked', text: t('conversations:blocked') })
+                : null,
+              last ? h('time', { class: 'muted time', datetime: last.time, text: shortTime(last.time) }) : null,
+            ),
+            status.length
+              ? h('span', { class: 'room-sub peer-status', testid: 'conversation-status', 'data-status': presence?.status }, ...status)
               : null,
-            last ? h('span', { class: 'muted time', text: ` ${shortTime(last.time)}` }) : null,
+            h('span', { class: 'room-sub muted preview', testid: 'conversation-preview', text: previewOf(c) }),
           ),
-          status.length
-            ? h(
-                'span',
-                { class: 'room-sub peer-status', testid: 'conversation-status', 'data-status': presenceOf(c.peer.userId)?.status },
-                ...status,
-              )
-            : null,
-          h('span', { class: 'room-sub muted preview', testid: 'conversation-preview', text: preview }),
         ),
         ...counts,
       );
     }),
   );
-  if (!items.length) el.conversationList.append(h('li', { class: 'empty muted', text: 'No conversations yet.' }));
+  if (!items.length)
+    el.conversationList.append(h('li', { class: 'empty muted', testid: 'conversations-empty', text: t('conversations:list.empty') }));
 }
 
 // A peer's status change redraws the list.
 onPresenceRendered.push(() => renderConversations());
+
+/**
+ * "Send a message" on a person (the member list): their conversation opens when there is one,
+ * else the new-message dialog, addressed to them.
+ */
+export async function messageTo(peer: UserView) {
+  const known = [...state.conversations.values()].find(
+    (c) => (peer.userId && c.peer.userId === peer.userId) || c.peer.username === peer.username,
+  );
+  if (known) await openRoom(known.roomId, { fromList: true });
+  else openNewDmDialog(peer.username);
+}
 
 /** "New message": a username and a first message; the conversation opens once it is accepted. */
 export function openNewDmDialog(username = '') {
@@ -147,19 +174,21 @@ export function openNewDmDialog(username = '') {
     spellcheck: 'false',
     autocapitalize: 'none',
     value: username,
+    list: 'dm-people',
   }) as HTMLInputElement;
   const body = h('textarea', { testid: 'dm-body', rows: 3, maxlength: 4000, required: true }) as HTMLTextAreaElement;
   const error = errorBox('dm-error');
-  const send = h('button', { type: 'submit', class: 'primary', testid: 'dm-send' }, 'Send') as HTMLButtonElement;
+  const send = h('button', { type: 'submit', class: 'primary', testid: 'dm-send' }, t('conversations:new.send')) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', novalidate: true },
-    field('To (username)', user),
-    field('Message', body),
+    field(t('conversations:new.to'), user),
+    peopleList('dm-people'),
+    field(t('conversations:new.message'), body),
     error,
     h('div', { class: 'actions' }, send),
   );
-  const dialog = openDialog('new-dm-dialog', 'New message', form);
+  const dialog = openDialog('new-dm-dialog', t('conversations:new.title'), form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const username = user.value.trim();
@@ -185,11 +214,11 @@ export async function toggleBlock(button: HTMLButtonElement) {
     if (blocked) {
       await client().request('user.unblock', { userId: peer.userId });
       state.blocks?.delete(peer.userId);
-      toast(`You unblocked ${peer.username}`);
+      toast(t('conversations:unblock.done', { name: peer.username }));
     } else {
       await client().request('user.block', { userId: peer.userId });
       (state.blocks ??= new Map()).set(peer.userId, { userId: peer.userId, username: peer.username, time: new Date().toISOString() });
-      toast(`You blocked ${peer.username}: neither of you can send private messages to the other until you unblock`);
+      toast(t('conversations:block.done', { name: peer.username }));
     }
     renderRoomHeader();
     renderSidebar();

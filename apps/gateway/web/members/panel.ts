@@ -1,6 +1,11 @@
 import type { BanView, MemberRole, MemberView } from '@chat/contracts';
 import { LIMITS as Limits } from '../limits';
-import { act, errorBox, h, plural, shortTime, showError, toast } from '../dom';
+import { act, errorBox, h, shortTime, showError, toast } from '../dom';
+import { t } from '../i18n/i18n';
+import { messageTo } from '../conversations/list';
+import { roleName } from '../rooms/format';
+import { knownUsers } from '../moderation/people';
+import { avatarEl } from './avatar';
 import { client, el, isAdmin, me, myRole, state } from '../state';
 import { applyPresence, onPresenceRendered, presenceOf, renderPresence, statusBits } from '../presence/status';
 import { mayModerate, openUserCard } from '../moderation/user-card';
@@ -29,9 +34,9 @@ const sortMembers = (ms: MemberView[]) =>
 export function renderMembers(reload: boolean) {
   const roomId = state.currentRoomId;
   if (!roomId || !state.rooms.has(roomId)) return;
-  el.sideTitle.textContent = 'Members';
+  el.sideTitle.textContent = t('members:title');
   if (reload || loaded?.roomId !== roomId) {
-    if (loaded?.roomId !== roomId) el.sideBody.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
+    if (loaded?.roomId !== roomId) el.sideBody.replaceChildren(h('p', { class: 'muted', text: t('members:loading') }));
     void load(roomId);
     if (loaded?.roomId !== roomId) return;
   }
@@ -142,7 +147,11 @@ function draw() {
   const l = loaded;
   if (!l) return;
   const admin = isAdmin(l.roomId);
-  const more = h('button', { type: 'button', testid: 'members-more', hidden: l.nextOffset === null }, 'Load more') as HTMLButtonElement;
+  const more = h(
+    'button',
+    { type: 'button', testid: 'members-more', hidden: l.nextOffset === null },
+    t('members:more'),
+  ) as HTMLButtonElement;
   more.onclick = () => loadMore(more);
   // Live events redraw the panel: what is being typed (an invitation, a kick or ban reason)
   // moves over to the new rows as the same elements, focus included.
@@ -155,7 +164,7 @@ function draw() {
   if (invite) parts.push(invite.form);
   const rows = l.members.map((m) => memberItem(l.roomId, m));
   parts.push(
-    h('p', { class: 'muted', testid: 'members-total', text: plural(l.total, 'member') }),
+    h('p', { class: 'muted', testid: 'members-total', text: t('members:total', { count: l.total }) }),
     h('ul', { class: 'member-list', testid: 'member-list' }, ...rows),
     more,
   );
@@ -172,17 +181,24 @@ let invite: { roomId: string; form: HTMLElement } | null = null;
 function inviteForm(roomId: string) {
   const username = h('input', {
     testid: 'invite-username',
-    placeholder: 'username',
+    placeholder: t('members:invite.placeholder'),
+    'aria-label': t('members:invite.label'),
+    list: PEOPLE_LIST,
     maxlength: 128,
     spellcheck: 'false',
     autocapitalize: 'none',
   }) as HTMLInputElement;
-  const send = h('button', { type: 'submit', class: 'primary small', testid: 'invite-send' }, 'Invite') as HTMLButtonElement;
+  const send = h(
+    'button',
+    { type: 'submit', class: 'primary small', testid: 'invite-send' },
+    t('members:invite.send'),
+  ) as HTMLButtonElement;
   const error = errorBox('invite-error');
   const form = h(
     'form',
     { class: 'invite-form', testid: 'invite-form', novalidate: true },
     h('div', { class: 'row' }, username, send),
+    peopleList(PEOPLE_LIST),
     error,
   );
   form.addEventListener('submit', async (e) => {
@@ -192,30 +208,31 @@ function inviteForm(roomId: string) {
     const ack = await act(send, error, () => client().request('room.invite', { roomId, username: name }));
     if (ack) {
       username.value = '';
-      toast(`Invited ${name}`);
+      toast(t('members:invite.done', { name }));
     }
   });
   return form;
 }
-
-const dotOf = (userId: string) => statusBits(presenceOf(userId)).slice(0, 1);
-const restOf = (userId: string) => statusBits(presenceOf(userId)).slice(1);
 
 function memberItem(roomId: string, m: MemberView) {
   const mine = myRole(roomId);
   const self = m.userId === me()?.userId;
   const owner = mine === 'owner';
   const admin = owner || mine === 'admin';
-  const actions = h('span', { class: 'member-actions' });
+  const actions = h('span', { class: 'member-actions', role: 'group', 'aria-label': t('members:actions.label', { name: m.username }) });
   const error = errorBox('member-error');
+  const presence = presenceOf(m.userId);
+  const [dot, ...status] = statusBits(presence);
   const row = h(
     'li',
     { class: 'member', testid: `member-${m.username}`, 'data-user-id': m.userId, 'data-role': m.role },
-    ...dotOf(m.userId),
+    h('span', { class: 'avatar-wrap' }, avatarEl(m.userId, m.username, 'small'), dot ?? null),
     h('span', { class: 'person-name', text: m.username }),
-    self ? h('span', { class: 'muted you', text: '(you)' }) : null,
-    m.role !== 'member' ? h('span', { class: `role-badge ${m.role}`, testid: 'member-role', text: m.role }) : null,
-    h('span', { class: 'person-status', testid: 'member-status', 'data-status': presenceOf(m.userId)?.status ?? '' }, ...restOf(m.userId)),
+    self ? h('span', { class: 'muted you', text: t('members:you') }) : null,
+    m.role !== 'member'
+      ? h('span', { class: `role-badge ${m.role}`, testid: 'member-role', 'data-role': m.role, text: roleName(m.role) })
+      : null,
+    h('span', { class: 'person-status', testid: 'member-status', 'data-status': presence?.status ?? '' }, ...status),
     actions,
     error,
   );
@@ -225,36 +242,42 @@ function memberItem(roomId: string, m: MemberView) {
     b.onclick = () => onclick(b);
     actions.append(b);
   };
+  button('member-message', t('members:message'), () => void messageTo({ userId: m.userId, username: m.username }));
   if (owner && m.role === 'member')
-    button('member-make-admin', 'Make admin', (b) =>
+    button('member-make-admin', t('members:makeAdmin'), (b) =>
       act(b, error, () => client().request('room.setRole', { roomId, userId: m.userId, role: 'admin' })).then(() => undefined),
     );
   if (owner && m.role === 'admin')
-    button('member-make-member', 'Make member', (b) =>
+    button('member-make-member', t('members:makeMember'), (b) =>
       act(b, error, () => client().request('room.setRole', { roomId, userId: m.userId, role: 'member' })).then(() => undefined),
     );
   // Admins act on plain members; the owner on admins as well. Nobody acts on the owner.
   if (admin && m.role !== 'owner' && (owner || m.role === 'member')) {
-    button('member-kick', 'Kick', () => sanctionForm(row, roomId, m, 'kick'));
-    button('member-ban', 'Ban', () => sanctionForm(row, roomId, m, 'ban'));
+    button('member-kick', t('members:kick'), () => sanctionForm(row, roomId, m, 'kick'));
+    button('member-ban', t('members:ban'), () => sanctionForm(row, roomId, m, 'ban'));
   }
-  if (owner && m.role !== 'owner') button('member-transfer', 'Make owner', () => transferForm(row, roomId, m));
+  if (owner && m.role !== 'owner') button('member-transfer', t('members:makeOwner'), () => transferForm(row, roomId, m));
   // Warn, mute, disconnect, ban (server staff); mute in this room (its owner and admins).
   if (mayModerate(m.userId, roomId))
-    button('member-moderate', 'Moderate…', () => openUserCard({ userId: m.userId, username: m.username }, roomId));
+    button('member-moderate', t('members:moderate'), () => openUserCard({ userId: m.userId, username: m.username }, roomId));
   return row;
 }
 
 /** Kick or ban: an optional reason, then confirm. */
 function sanctionForm(row: HTMLElement, roomId: string, m: MemberView, kind: 'kick' | 'ban') {
   row.querySelector('.inline-form')?.remove();
-  const reason = h('input', { testid: 'sanction-reason', placeholder: 'reason (optional)', maxlength: 300 }) as HTMLInputElement;
+  const reason = h('input', {
+    testid: 'sanction-reason',
+    placeholder: t('members:sanction.reason'),
+    'aria-label': t('members:sanction.reason'),
+    maxlength: 300,
+  }) as HTMLInputElement;
   const confirm = h(
     'button',
     { type: 'submit', class: 'small danger', testid: 'sanction-confirm' },
-    kind === 'kick' ? `Kick ${m.username}` : `Ban ${m.username}`,
+    kind === 'kick' ? t('members:sanction.kick', { name: m.username }) : t('members:sanction.ban', { name: m.username }),
   ) as HTMLButtonElement;
-  const cancel = h('button', { type: 'button', class: 'small', testid: 'sanction-cancel' }, 'Cancel') as HTMLButtonElement;
+  const cancel = h('button', { type: 'button', class: 'small', testid: 'sanction-cancel' }, t('common:cancel')) as HTMLButtonElement;
   const error = errorBox('sanction-error');
   const form = h('form', { class: 'inline-form', novalidate: true }, reason, h('span', { class: 'row' }, confirm, cancel), error);
   cancel.onclick = () => form.remove();
@@ -279,14 +302,14 @@ function transferForm(row: HTMLElement, roomId: string, m: MemberView) {
   const confirm = h(
     'button',
     { type: 'button', class: 'small danger', testid: 'transfer-confirm' },
-    `Make ${m.username} the owner`,
+    t('members:transfer.confirm', { name: m.username }),
   ) as HTMLButtonElement;
-  const cancel = h('button', { type: 'button', class: 'small', testid: 'transfer-cancel' }, 'Cancel') as HTMLButtonElement;
+  const cancel = h('button', { type: 'button', class: 'small', testid: 'transfer-cancel' }, t('common:cancel')) as HTMLButtonElement;
   const error = errorBox('transfer-error');
   const form = h(
     'div',
     { class: 'inline-form' },
-    h('p', { class: 'warning', text: 'You will become an admin.' }),
+    h('p', { class: 'warning', text: t('members:transfer.warning') }),
     h('span', { class: 'row' }, confirm, cancel),
     error,
   );
@@ -299,13 +322,13 @@ function banList(roomId: string, bans: BanView[]) {
   return h(
     'section',
     { class: 'ban-section' },
-    h('h3', { text: `Banned (${bans.length})` }),
+    h('h3', { text: t('members:bans.title', { count: bans.length }) }),
     h(
       'ul',
       { class: 'member-list', testid: 'ban-list' },
       ...bans.map((b) => {
         const error = errorBox('unban-error');
-        const unban = h('button', { type: 'button', class: 'small', testid: 'unban' }, 'Unban') as HTMLButtonElement;
+        const unban = h('button', { type: 'button', class: 'small', testid: 'unban' }, t('members:unban')) as HTMLButtonElement;
         unban.onclick = async () => {
           const ack = await act(unban, error, () => client().request('room.unban', { roomId, userId: b.userId }));
           if (ack) patchMembers(roomId, { unbanned: b.userId });
@@ -314,12 +337,42 @@ function banList(roomId: string, bans: BanView[]) {
           'li',
           { class: 'member banned', testid: `ban-${b.username}`, 'data-user-id': b.userId },
           h('span', { class: 'person-name', text: b.username }),
-          h('span', { class: 'muted small-text', text: `by ${b.by.username} · ${shortTime(b.time)}${b.reason ? ` · ${b.reason}` : ''}` }),
+          h('span', {
+            class: 'muted small-text',
+            text: [t('members:bans.by', { name: b.by.username, time: shortTime(b.time) }), b.reason].filter(Boolean).join(' · '),
+          }),
           unban,
           error,
         );
       }),
     ),
-    bans.length ? null : h('p', { class: 'muted', text: 'Nobody is banned.' }),
+    bans.length ? null : h('p', { class: 'muted', text: t('members:bans.none') }),
   );
 }
+
+// ---------------------------------------------------------------- people to pick
+
+const PEOPLE_LIST = 'members-people';
+
+/**
+ * A datalist of the people this page knows (statuses, conversations, senders, the loaded member
+ * list), for the fields that take a username: no operation looks names up, so these are the
+ * suggestions. Filled when made; `id` is what the inputs' `list` names.
+ */
+export function peopleList(id: string): HTMLDataListElement {
+  const names = new Set<string>();
+  for (const u of knownUsers().values()) names.add(u.username);
+  for (const m of loaded?.members ?? []) names.add(m.username);
+  const mine = me()?.username;
+  return h(
+    'datalist',
+    { id },
+    ...[...names]
+      .filter((n) => n !== mine)
+      .sort((a, b) => a.localeCompare(b))
+      .map((n) => h('option', { value: n })),
+  ) as HTMLDataListElement;
+}
+
+/** The people of the loaded member list (the search's person filter resolves names among them too). */
+export const loadedMembers = (): readonly MemberView[] => loaded?.members ?? [];

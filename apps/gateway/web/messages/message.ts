@@ -1,6 +1,10 @@
 import type { Mention, MessageView, ReplyRef } from '@chat/contracts';
 import { fullTime, h, shortTime } from '../dom';
+import { t } from '../i18n/i18n';
+import { avatarEl } from '../members/avatar';
 import { linkParts } from './links';
+import { sanitizedFragment } from './sanitize';
+import { LINK_ATTRS } from './sanitize-config';
 import { mentionRanges } from './mention-match';
 import { reactedText } from './reactions';
 import { isAdmin, isConversation, me, state } from '../state';
@@ -26,6 +30,8 @@ export interface MessageActions {
   report(m: MessageView): void;
   /** Open the sender's moderation card (server staff; a room's owner and admins). */
   moderate(m: MessageView): void;
+  /** Copy a link to the message (permalink.ts). */
+  copyLink(m: MessageView): void;
 }
 
 let actions: MessageActions | null = null;
@@ -52,7 +58,8 @@ export function messageEl(m: MessageView): HTMLElement {
 /** (Re)draws a message into its element, after an edit, a deletion or a reaction. */
 export function fillMessage(li: HTMLElement, m: MessageView) {
   const mine = m.senderId === myId();
-  const classes = ['message'];
+  // Whether it continues its sender's group is the list's business (view.ts placeGroups).
+  const classes = li.classList.contains('continued') ? ['message', 'continued'] : ['message'];
   if (mine) classes.push('mine');
   if (m.deleted) classes.push('deleted');
   if (!m.deleted && !mine && mentionsMe(m)) classes.push('mentions-me');
@@ -68,37 +75,54 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
   const editing = pending.editing?.messageId === m.messageId && !m.deleted;
   li.replaceChildren(
     ...[
-      m.replyTo && !m.deleted ? quoteEl(m.roomId, m.replyTo) : null,
+      avatarEl(m.senderId, m.senderName),
       h(
         'div',
         { class: 'message-head' },
         h('span', { class: 'sender', testid: 'message-sender', text: m.senderName }),
         h('time', { class: 'time muted', datetime: m.time, title: fullTime(m.time), text: shortTime(m.time) }),
-        m.editedAt && !m.deleted
-          ? h('span', { class: 'edited muted', testid: 'message-edited', title: `edited ${fullTime(m.editedAt)}`, text: '(edited)' })
-          : null,
       ),
-      m.deleted ? tombstone(m) : editing ? editor(m) : bodyEl(m.body, m.mentions, m.html),
+      m.replyTo && !m.deleted ? quoteEl(m.roomId, m.replyTo) : null,
+      m.deleted ? tombstone(m) : editing ? editor(m) : withEdited(bodyEl(m.body, m.mentions, m.html), m),
       m.reactions?.length && !m.deleted ? reactionsEl(m) : null,
       m.deleted || editing ? null : pending.deleting === m.messageId ? deleteConfirm(m) : actionsEl(m),
     ].filter((c): c is HTMLElement => !!c),
   );
 }
 
+/** "(edited)" at the end of the text's last paragraph (in a group, the head shows only on hover). */
+function withEdited(body: HTMLElement, m: MessageView): HTMLElement {
+  if (!m.editedAt) return body;
+  const last = body.lastElementChild;
+  const into = last && last.tagName === 'P' ? last : body;
+  into.append(
+    ' ',
+    h('span', {
+      class: 'edited muted',
+      testid: 'message-edited',
+      title: t('messages:edited.title', { time: fullTime(m.editedAt) }),
+      text: t('messages:edited'),
+    }),
+  );
+  return body;
+}
+
 function tombstone(m: MessageView) {
-  const by = m.deleted!.reason === 'moderator' ? ` by ${m.deleted!.by.username}` : '';
+  const by = m.deleted!.reason === 'moderator' ? m.deleted!.by.username : null;
+  const time = fullTime(m.deleted!.time);
   return h('div', {
     class: 'body tombstone muted',
     testid: 'message-deleted',
-    title: `deleted ${fullTime(m.deleted!.time)}${by}`,
-    text: `message deleted${by}`,
+    title: by ? t('messages:deleted.titleBy', { time, name: by }) : t('messages:deleted.title', { time }),
+    text: by ? t('messages:deleted.by', { name: by }) : t('messages:deleted'),
   });
 }
 
 /**
  * The text. Formatted from the server's `html` (docs/protocol.md, Formatting) when there is one:
  * that field is safe by construction (the server escapes all text and emits only a fixed set of
- * tags, links http(s)/mailto only), and it is the only HTML this page ever parses. Mentions of
+ * tags, links http(s)/mailto only), is sanitised again here all the same (sanitize.ts), and is
+ * the only HTML this page ever parses. Mentions of
  * the reader are then marked, and test ids set. Without it (the own message shown from its ack,
  * before the stored copy arrives; an older server), the plain text with each `@name` of a
  * mentioned member marked and http(s) links made clickable, built as DOM nodes.
@@ -125,10 +149,7 @@ export function bodyEl(body: string, mentions: Mention[], html?: string): HTMLEl
 
 function formattedEl(html: string): HTMLElement {
   const div = h('div', { class: 'body formatted', testid: 'message-body' });
-  // A <template> parses without running anything or loading anything (inert document).
-  const template = document.createElement('template');
-  template.innerHTML = html;
-  div.append(template.content);
+  div.append(sanitizedFragment(html));
   const self = myId();
   for (const span of div.querySelectorAll<HTMLElement>('span.mention')) {
     span.dataset.testid = 'mention';
@@ -144,9 +165,7 @@ function formattedEl(html: string): HTMLElement {
 /** Text with its http(s) URLs as links that open in a new tab and tell the target nothing. */
 function textWithLinks(text: string): (string | HTMLElement)[] {
   return linkParts(text).map((p) =>
-    p.url
-      ? h('a', { href: p.url, target: '_blank', rel: 'noopener noreferrer', class: 'link', testid: 'message-link', text: p.text })
-      : p.text,
+    p.url ? h('a', { href: p.url, ...LINK_ATTRS, class: 'link', testid: 'message-link', text: p.text }) : p.text,
   );
 }
 
@@ -154,7 +173,7 @@ function textWithLinks(text: string): (string | HTMLElement)[] {
 function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
   const now = state.timelines.get(roomId)?.find(ref.messageId);
   const gone = now ? !!now.deleted : ref.excerpt === '';
-  const text = gone ? 'message deleted' : (now?.body ?? ref.excerpt);
+  const text = gone ? t('messages:deleted') : (now?.body ?? ref.excerpt);
   return h(
     'button',
     {
@@ -162,7 +181,7 @@ function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
       class: `quote${gone ? ' gone' : ''}`,
       testid: 'reply-quote',
       'data-reply-to': ref.messageId,
-      title: 'Show the message in context',
+      title: t('messages:quote.title'),
       onclick: () => actions?.jumpTo(roomId, ref.position, ref.messageId),
     },
     h('span', { class: 'quote-sender', text: now?.senderName ?? ref.senderName }),
@@ -201,7 +220,9 @@ function reactionsEl(m: MessageView) {
           'data-emoji': r.emoji,
           'data-count': r.count,
           'aria-pressed': String(mine),
-          title: `${reactedText(r, names, me)}${mine ? ' (click to take yours back)' : ` (click to react with ${r.emoji})`}`,
+          title: mine
+            ? t('messages:reaction.takeBack', { who: reactedText(r, names, me) })
+            : t('messages:reaction.add', { who: reactedText(r, names, me), emoji: r.emoji }),
           onclick: () => actions?.react(m, r.emoji),
         },
         h('span', { class: 'emoji', text: r.emoji }),
@@ -214,16 +235,19 @@ function reactionsEl(m: MessageView) {
 function actionsEl(m: MessageView) {
   const button = (testid: string, label: string, title: string, onclick: (e: Event) => void) =>
     h('button', { type: 'button', class: 'message-action', testid, title, 'aria-label': title, onclick }, label);
-  const react = button('react', '☺+', 'Add a reaction', () => actions?.openPicker(m, react));
+  const react = button('react', '☺+', t('messages:action.react'), () => actions?.openPicker(m, react));
   return h(
     'div',
-    { class: 'message-actions' },
-    button('reply', '↩', 'Reply', () => actions?.reply(m)),
+    { class: 'message-actions', role: 'toolbar', 'aria-label': t('messages:action.actions', { name: m.senderName }) },
+    button('reply', '↩', t('messages:action.reply'), () => actions?.reply(m)),
     react,
-    mayEdit(m) ? button('edit', '✎', 'Edit', () => actions?.startEdit(m)) : null,
-    mayDelete(m) ? button('delete', '🗑', 'Delete', () => actions?.askDelete(m)) : null,
-    m.senderId !== myId() ? button('report', '⚑', 'Report to the moderators', () => actions?.report(m)) : null,
-    mayModerate(m.senderId, m.roomId) ? button('moderate', '🛡', `Moderate ${m.senderName}`, () => actions?.moderate(m)) : null,
+    button('copy-link', '🔗', t('messages:action.copyLink'), () => actions?.copyLink(m)),
+    mayEdit(m) ? button('edit', '✎', t('messages:action.edit'), () => actions?.startEdit(m)) : null,
+    mayDelete(m) ? button('delete', '🗑', t('messages:action.delete'), () => actions?.askDelete(m)) : null,
+    m.senderId !== myId() ? button('report', '⚑', t('messages:action.report'), () => actions?.report(m)) : null,
+    mayModerate(m.senderId, m.roomId)
+      ? button('moderate', '🛡', t('messages:action.moderate', { name: m.senderName }), () => actions?.moderate(m))
+      : null,
   );
 }
 
@@ -236,11 +260,11 @@ function editor(m: MessageView) {
     testid: 'edit-input',
     rows: 2,
     maxlength: 4000,
-    'aria-label': 'Edit message',
+    'aria-label': t('messages:edit.label'),
     value: pending.editing?.draft ?? m.body,
   }) as HTMLTextAreaElement;
   const error = h('div', { class: 'error inline', testid: 'edit-error', role: 'alert', hidden: true });
-  const save = h('button', { type: 'submit', class: 'small primary', testid: 'edit-save' }, 'Save') as HTMLButtonElement;
+  const save = h('button', { type: 'submit', class: 'small primary', testid: 'edit-save' }, t('common:save')) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'edit-form', testid: 'edit-form' },
@@ -249,8 +273,8 @@ function editor(m: MessageView) {
       'div',
       { class: 'edit-actions' },
       save,
-      h('button', { type: 'button', class: 'small', testid: 'edit-cancel', onclick: () => actions?.cancelEdit() }, 'Cancel'),
-      h('span', { class: 'hint muted', text: 'Enter saves · Esc cancels · empty: delete' }),
+      h('button', { type: 'button', class: 'small', testid: 'edit-cancel', onclick: () => actions?.cancelEdit() }, t('common:cancel')),
+      h('span', { class: 'hint muted', text: t('messages:edit.hint') }),
     ),
     error,
   );
@@ -287,15 +311,19 @@ function editor(m: MessageView) {
 
 function deleteConfirm(m: MessageView) {
   const error = h('div', { class: 'error inline', testid: 'delete-error', role: 'alert', hidden: true });
-  const confirm = h('button', { type: 'button', class: 'small danger', testid: 'delete-confirm' }, 'Delete') as HTMLButtonElement;
+  const confirm = h(
+    'button',
+    { type: 'button', class: 'small danger', testid: 'delete-confirm' },
+    t('messages:action.delete'),
+  ) as HTMLButtonElement;
   confirm.onclick = () => actions?.confirmDelete(m, confirm, error);
   const other = m.senderId !== myId();
   return h(
     'div',
     { class: 'delete-confirm', testid: 'delete-confirm-box', role: 'group' },
-    h('span', { text: other ? `Delete ${m.senderName}'s message for everyone?` : 'Delete this message for everyone?' }),
+    h('span', { text: other ? t('messages:delete.confirmOther', { name: m.senderName }) : t('messages:delete.confirmOwn') }),
     confirm,
-    h('button', { type: 'button', class: 'small', testid: 'delete-cancel', onclick: () => actions?.cancelDelete() }, 'Cancel'),
+    h('button', { type: 'button', class: 'small', testid: 'delete-cancel', onclick: () => actions?.cancelDelete() }, t('common:cancel')),
     error,
   );
 }

@@ -1,11 +1,12 @@
 import type { MessageView, PostAck } from '@chat/contracts';
 import { ChatClientError } from '@chat/client';
 import { codeOf, h, showError, toastError } from '../dom';
+import { t } from '../i18n/i18n';
 import { durationText, retryAfterOf } from '../moderation/format';
 import { refreshStandingSoon } from '../moderation/standing';
 import { client, el, me, state, type OutboxItem } from '../state';
 import { newClientMsgId } from '../session';
-import { addMessages, jumpToPresent, nearBottom, scrollToBottom } from './view';
+import { addMessages, jumpToPresent, keepDraft, nearBottom, scrollToBottom } from './view';
 import { onConversationSent } from '../conversations/list';
 import { setReplyTo } from './actions';
 import { ownMessage } from './own';
@@ -28,6 +29,7 @@ export function submitMessage(e?: Event) {
   stopTyping(roomId);
   setReplyTo(null);
   el.input.value = '';
+  keepDraft();
   autoGrow();
   // Sending while reading in the past goes back to the present, where the message will be.
   if (state.timelines.get(roomId)?.detached) void jumpToPresent();
@@ -181,12 +183,20 @@ export function renderPending() {
                 return box;
               })(),
               codeOf(item.error) === 'CONTENT_BLOCKED' || codeOf(item.error) === 'BAD_REQUEST'
-                ? h('button', { type: 'button', class: 'link-button', testid: 'edit-failed', onclick: () => editFailed(item) }, 'edit')
-                : h('button', { type: 'button', class: 'link-button', testid: 'retry-failed', onclick: () => retryFailed(item) }, 'retry'),
+                ? h(
+                    'button',
+                    { type: 'button', class: 'link-button', testid: 'edit-failed', onclick: () => editFailed(item) },
+                    t('messages:outbox.edit'),
+                  )
+                : h(
+                    'button',
+                    { type: 'button', class: 'link-button', testid: 'retry-failed', onclick: () => retryFailed(item) },
+                    t('messages:outbox.retry'),
+                  ),
               h(
                 'button',
                 { type: 'button', class: 'link-button', testid: 'dismiss-failed', onclick: () => removeFromOutbox(item) },
-                'dismiss',
+                t('messages:outbox.dismiss'),
               ),
             )
           : null,
@@ -194,12 +204,12 @@ export function renderPending() {
           ? h(
               'div',
               { class: 'send-held', testid: 'held-notice', role: 'status' },
-              h('span', { text: 'Waiting for a moderator: this message is held for review and is posted if they approve it.' }),
+              h('span', { text: t('messages:outbox.heldNotice') }),
               ' ',
               h(
                 'button',
                 { type: 'button', class: 'link-button', testid: 'dismiss-held', onclick: () => removeFromOutbox(item) },
-                'dismiss',
+                t('messages:outbox.dismiss'),
               ),
             )
           : null,
@@ -211,13 +221,13 @@ export function renderPending() {
 }
 
 function pendingStatus(item: OutboxItem): string {
-  if (item.state === 'failed') return 'not sent';
-  if (item.state === 'held') return 'held for review';
-  if (!state.client?.ready) return 'waiting for connection…';
+  if (item.state === 'failed') return t('messages:outbox.notSent');
+  if (item.state === 'held') return t('messages:outbox.held');
+  if (!state.client?.ready) return t('messages:outbox.waiting');
   // Rate limited: sent again when the refusal said (slow mode, moderation's limit).
   if (item.state === 'queued' && item.retryAt && item.retryAt > Date.now())
-    return `too fast: sending again in ${durationText(item.retryAt - Date.now())}`;
-  return 'sending…';
+    return t('messages:outbox.tooFast', { duration: durationText(item.retryAt - Date.now()) });
+  return t('messages:outbox.sending');
 }
 
 function retryFailed(item: OutboxItem) {

@@ -1,4 +1,5 @@
 import type { MessageView, ReactionView } from '@chat/contracts';
+import { t } from '../i18n/i18n';
 
 // A message's reactions kept from events (pure: no DOM, unit-tested). The server sends
 // `reaction.added` again for a reaction the user already has, and this page applies its own
@@ -25,7 +26,7 @@ export function applyReaction(m: Pick<MessageView, 'reactions'>, emoji: string, 
   }
 }
 
-/** "alice, 小明 and 2 others reacted with 🎉" (me as "You"). */
+/** "alice, 小明 and 2 others reacted with 🎉" (me as "You"), in the page's language. */
 export function reactedText(
   r: { emoji: string; count: number; userIds: string[] },
   names: ReadonlyMap<string, string>,
@@ -33,9 +34,12 @@ export function reactedText(
 ): string {
   const mine = !!self && r.userIds.includes(self);
   const named = r.userIds.filter((id) => id !== self && names.has(id)).map((id) => names.get(id)!);
-  const who = [...(mine ? ['You'] : []), ...named];
+  const who = [...(mine ? [t('messages:reacted.you')] : []), ...named];
   const others = r.count - who.length;
-  if (others > 0) who.push(who.length ? `${others} other${others === 1 ? '' : 's'}` : `${others} ${others === 1 ? 'person' : 'people'}`);
-  const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who[who.length - 1]}` : who[0];
-  return `${list} reacted with ${r.emoji}`;
+  if (others > 0) who.push(t(who.length ? 'messages:reacted.others' : 'messages:reacted.people', { count: others }));
+  const list =
+    who.length > 1
+      ? t('messages:reacted.last', { list: who.slice(0, -1).join(t('messages:reacted.separator')), last: who[who.length - 1] })
+      : who[0];
+  return t('messages:reacted', { who: list, emoji: r.emoji });
 }

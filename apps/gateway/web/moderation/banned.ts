@@ -1,4 +1,5 @@
 import { h } from '../dom';
+import { t } from '../i18n/i18n';
 import { sanctionReason } from './format';
 
 // The page after a server ban (close 4412, or SERVER_BANNED on login, refresh or auth): a screen
@@ -18,10 +19,10 @@ export function showBanned(reason: string | null, back: () => void) {
     h(
       'div',
       { class: 'card auth-card banned-card' },
-      h('h1', { text: 'You are banned from this server' }),
-      h('p', { text: 'A moderator banned this account: you cannot read or post, and logging in is refused until they lift the ban.' }),
-      text ? h('p', { class: 'banned-reason', testid: 'banned-reason' }, h('strong', { text: 'Reason: ' }), text) : null,
-      h('p', { class: 'muted', text: 'If you think this is a mistake, contact the server’s administrators.' }),
+      h('h1', { text: t('moderation:banned.title') }),
+      h('p', { text: t('moderation:banned.text') }),
+      text ? h('p', { class: 'banned-reason', testid: 'banned-reason' }, h('strong', { text: t('moderation:banned.reason') }), text) : null,
+      h('p', { class: 'muted', text: t('moderation:banned.contact') }),
       h(
         'div',
         { class: 'actions' },
@@ -35,7 +36,7 @@ export function showBanned(reason: string | null, back: () => void) {
               back();
             },
           },
-          'Back to the login page',
+          t('moderation:banned.back'),
         ),
       ),
     ),

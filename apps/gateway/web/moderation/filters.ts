@@ -2,6 +2,7 @@ import { setFilters } from '@chat/client';
 import type { FilterConfig, FilterConfigView, HoldAction, LinkAction, PatternEntry, WsOps } from '@chat/contracts';
 import { act, errorBox, field, fullTime, h, showError } from '../dom';
 import { freshToken } from '../account/tokens';
+import { t } from '../i18n/i18n';
 import { client } from '../state';
 import { domainsText, jsonBytes, lines, optionalInt, parseDomains, verdictText, wordsOf, wordsText } from './format';
 
@@ -27,7 +28,7 @@ async function saveFilters(req: SetFilters): Promise<void> {
 /** The editor of `roomId`'s filters (null: the server's). Loads them itself; errors stay inside it. */
 export function filterEditor(roomId: string | null): HTMLElement {
   const box = h('div', { class: 'filter-editor', testid: 'filter-editor', 'data-scope': roomId ? 'room' : 'server' });
-  box.append(h('p', { class: 'muted', text: 'Loading the filters…' }));
+  box.append(h('p', { class: 'muted', text: t('moderation:filters.loading') }));
   const scope = roomId ? { roomId } : {};
   client()
     .request('mod.filters.get', scope)
@@ -57,21 +58,25 @@ const numberBox = (testid: string, value: number | null, min: number, max: numbe
 function configForm(roomId: string | null, view: FilterConfigView): HTMLElement {
   const c = view.config;
   const room = !!roomId;
-  const inherited = room ? "the server's" : 'off';
-  const mask = textarea('filter-mask', wordsText(c, 'mask'), 'one word or phrase a line: replaced by ***');
-  const block = textarea('filter-block', wordsText(c, 'block'), 'one word or phrase a line: the message is refused');
-  const allow = textarea('filter-allow', c.allow.join('\n'), 'one word a line, e.g. class, Scunthorpe', 3);
+  const inherited = t(room ? 'moderation:filters.inherited.server' : 'moderation:filters.inherited.off');
+  const mask = textarea('filter-mask', wordsText(c, 'mask'), t('moderation:filters.mask.placeholder'));
+  const block = textarea('filter-block', wordsText(c, 'block'), t('moderation:filters.block.placeholder'));
+  const allow = textarea('filter-allow', c.allow.join('\n'), t('moderation:filters.allow.placeholder'), 3);
   const patterns = h('div', { class: 'filter-patterns', testid: 'filter-patterns' });
   const addPattern = (p: Partial<PatternEntry> = {}) => patterns.append(patternRow(p));
   c.patterns.forEach(addPattern);
-  const add = h('button', { type: 'button', class: 'small', testid: 'filter-pattern-add', onclick: () => addPattern() }, '+ Pattern');
+  const add = h(
+    'button',
+    { type: 'button', class: 'small', testid: 'filter-pattern-add', onclick: () => addPattern() },
+    t('moderation:filters.pattern.add'),
+  );
   const linkDefault = select<LinkAction>(
     'filter-link-default',
     [
-      ['', room ? "the server's" : 'allow'],
-      ['allow', 'allow'],
-      ['hold', 'hold for review'],
-      ['block', 'block'],
+      ['', room ? t('moderation:filters.inherited.server') : t('moderation:filters.link.allow')],
+      ['allow', t('moderation:filters.link.allow')],
+      ['hold', t('moderation:filters.link.hold')],
+      ['block', t('moderation:filters.link.block')],
     ],
     c.links.default,
   );
@@ -80,8 +85,8 @@ function configForm(roomId: string | null, view: FilterConfigView): HTMLElement 
   const capsPct = numberBox('filter-caps-percent', c.spam.capsPercentMax, 0, 100, inherited);
   const capsMin = numberBox('filter-caps-min', c.spam.capsMinLetters, 1, 1000, inherited);
   const error = errorBox('filter-error');
-  const save = h('button', { type: 'submit', class: 'primary', testid: 'filter-save' }, 'Save filters') as HTMLButtonElement;
-  const saved = h('p', { class: 'muted', testid: 'filter-saved', hidden: true, text: 'Saved: every server applies it within a second.' });
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'filter-save' }, t('moderation:filters.save')) as HTMLButtonElement;
+  const saved = h('p', { class: 'muted', testid: 'filter-saved', hidden: true, text: t('moderation:filters.saved') });
   const form = h(
     'form',
     { class: 'dialog-form filter-form', testid: 'filter-form', novalidate: true },
@@ -89,36 +94,30 @@ function configForm(roomId: string | null, view: FilterConfigView): HTMLElement 
       class: 'muted small-text',
       testid: 'filter-updated',
       text: view.updatedAt
-        ? `Last changed ${fullTime(view.updatedAt)}${view.updatedBy ? ` by ${view.updatedBy.username}` : ''}.`
-        : room
-          ? 'This room has no filters of its own: the server’s apply.'
-          : 'No server filters set yet.',
+        ? view.updatedBy
+          ? t('moderation:filters.updated.by', { time: fullTime(view.updatedAt), name: view.updatedBy.username })
+          : t('moderation:filters.updated', { time: fullTime(view.updatedAt) })
+        : t(room ? 'moderation:filters.none.room' : 'moderation:filters.none.server'),
     }),
-    room
-      ? h('p', { class: 'hint muted', text: 'These add to the server’s filters: its words, patterns and domains apply here too.' })
-      : null,
-    h('h3', { text: 'Words' }),
-    field(
-      'Masked (***)',
-      mask,
-      `Latin words match whole words; Chinese, Japanese and Korean anywhere. At most ${LIMITS.termMaxChars} characters each.`,
-    ),
-    field('Blocked', block, 'A message containing one is refused.'),
-    field('Allowed', allow, 'Innocent words that contain a listed one: a match inside them does not count.'),
-    h('h3', { text: 'Patterns' }),
-    h('p', { class: 'hint muted', text: 'Regular expressions, case-insensitive, against the normalised text.' }),
+    room ? h('p', { class: 'hint muted', text: t('moderation:filters.room.hint') }) : null,
+    h('h3', { text: t('moderation:filters.words') }),
+    field(t('moderation:filters.mask'), mask, t('moderation:filters.mask.hint', { max: LIMITS.termMaxChars })),
+    field(t('moderation:filters.block'), block, t('moderation:filters.block.hint')),
+    field(t('moderation:filters.allow'), allow, t('moderation:filters.allow.hint')),
+    h('h3', { text: t('moderation:filters.patterns') }),
+    h('p', { class: 'hint muted', text: t('moderation:filters.patterns.hint') }),
     patterns,
     add,
-    h('h3', { text: 'Links' }),
-    field('Links to other domains', linkDefault),
-    field('Domains', domains, '"<domain> allow|hold|block" a line; a domain covers its subdomains. Held messages wait for a moderator.'),
-    h('h3', { text: 'Spam' }),
+    h('h3', { text: t('moderation:filters.links') }),
+    field(t('moderation:filters.link.default'), linkDefault),
+    field(t('moderation:filters.domains'), domains, t('moderation:filters.domains.hint')),
+    h('h3', { text: t('moderation:filters.spam') }),
     h(
       'div',
       { class: 'filter-spam' },
-      field('Longest run of one character', repeated, `"soooo" is a run of 4; 0 is off; empty: ${inherited}.`),
-      field('Most capitals (%)', capsPct, `0 is off; empty: ${inherited}.`),
-      field('From how many letters', capsMin, `Shorter texts ("OK") are never all-caps spam; empty: ${inherited}.`),
+      field(t('moderation:filters.repeated'), repeated, t('moderation:filters.repeated.hint', { inherited })),
+      field(t('moderation:filters.caps'), capsPct, t('moderation:filters.caps.hint', { inherited })),
+      field(t('moderation:filters.capsMin'), capsMin, t('moderation:filters.capsMin.hint', { inherited })),
     ),
     error,
     h('div', { class: 'actions' }, save),
@@ -128,7 +127,7 @@ function configForm(roomId: string | null, view: FilterConfigView): HTMLElement 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const parsed = parseDomains(domains.value);
-    if (parsed.errors.length) return showError(error, new Error(`domains: ${parsed.errors.join('; ')}`));
+    if (parsed.errors.length) return showError(error, new Error(t('moderation:domains.errors', { errors: parsed.errors.join('; ') })));
     const config: FilterConfig = {
       words: wordsOf(mask.value, block.value),
       allow: lines(allow.value),
@@ -171,11 +170,16 @@ function patternRow(p: Partial<PatternEntry>): HTMLElement {
   const row = h(
     'div',
     { class: 'pattern-row', testid: 'pattern-row' },
-    h('input', { testid: 'pattern-name', placeholder: 'name', maxlength: LIMITS.patternNameMaxChars, value: p.name ?? '' }),
+    h('input', {
+      testid: 'pattern-name',
+      placeholder: t('moderation:filters.pattern.name'),
+      maxlength: LIMITS.patternNameMaxChars,
+      value: p.name ?? '',
+    }),
     h('input', {
       testid: 'pattern-source',
       class: 'mono',
-      placeholder: 'pattern, e.g. \\bfree\\s+money\\b',
+      placeholder: t('moderation:filters.pattern.source'),
       maxlength: LIMITS.patternMaxChars,
       spellcheck: 'false',
       value: p.pattern ?? '',
@@ -183,15 +187,25 @@ function patternRow(p: Partial<PatternEntry>): HTMLElement {
     select<HoldAction>(
       'pattern-action',
       [
-        ['mask', 'mask'],
-        ['block', 'block'],
-        ['hold', 'hold'],
+        ['mask', t('moderation:filters.action.mask')],
+        ['block', t('moderation:filters.action.block')],
+        ['hold', t('moderation:filters.action.hold')],
       ],
       p.action ?? 'block',
     ),
   );
   row.append(
-    h('button', { type: 'button', class: 'icon-button', title: 'Remove', 'aria-label': 'Remove', onclick: () => row.remove() }, '×'),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'icon-button',
+        title: t('moderation:filters.pattern.remove'),
+        'aria-label': t('moderation:filters.pattern.remove'),
+        onclick: () => row.remove(),
+      },
+      '×',
+    ),
   );
   return row;
 }
@@ -201,15 +215,15 @@ function testBox(roomId: string | null): HTMLElement {
     testid: 'filter-test-input',
     rows: 2,
     maxlength: LIMITS.messageMaxChars,
-    placeholder: 'Write a text to see what the saved filters do with it',
+    placeholder: t('moderation:filters.test.placeholder'),
   }) as HTMLTextAreaElement;
-  const run = h('button', { type: 'submit', testid: 'filter-test' }, 'Test') as HTMLButtonElement;
+  const run = h('button', { type: 'submit', testid: 'filter-test' }, t('moderation:filters.test.run')) as HTMLButtonElement;
   const result = h('p', { class: 'filter-test-result', testid: 'filter-test-result', hidden: true });
   const error = errorBox('filter-test-error');
   const form = h(
     'form',
     { class: 'dialog-form filter-test', novalidate: true },
-    h('h3', { text: 'Test a text' }),
+    h('h3', { text: t('moderation:filters.test') }),
     input,
     h('div', { class: 'actions' }, run),
     result,

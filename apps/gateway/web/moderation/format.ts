@@ -1,7 +1,9 @@
 import type { DomainEntry, FilterConfig, LinkAction, ModerationVerdict, MuteView, WordAction } from '@chat/contracts';
+import { language, t } from '../i18n/i18n';
 
 // Pure helpers of the moderation UI (no DOM): reading when to retry from a refusal, saying a
-// duration, which mute applies to a room, and the filter editor's text forms (one entry a line).
+// duration and a time in the page's language, which mute applies to a room, and the filter
+// editor's text forms (one entry a line).
 
 /** The wait a refusal names (`…; retryAfterMs=<n>` at the end of MUTED and RATE_LIMITED messages), or null. */
 export function retryAfterOf(message: string | undefined | null): number | null {
@@ -24,29 +26,52 @@ export const sanctionReason = (text: string | null | undefined): string =>
     .replace(/^disconnected by a moderator\.?:?\s*/i, '')
     .trim();
 
-/** "45 s", "12 min", "3 h 5 min", "2 days": a wait or a mute's length, rounded up to what a person needs. */
+/** "45 s", "12 min", "3 h 5 min", "2 days" ("45 秒", "3 小时 5 分钟"): a wait or a mute's length, rounded up to what a person needs. */
 export function durationText(ms: number): string {
   const s = Math.max(1, Math.ceil(ms / 1000));
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t('moderation:duration.s', { count: s });
   const min = Math.ceil(s / 60);
-  if (min < 60) return `${min} min`;
+  if (min < 60) return t('moderation:duration.min', { count: min });
   const h = Math.floor(min / 60);
   const rest = min % 60;
-  if (h < 48) return rest ? `${h} h ${rest} min` : `${h} h`;
-  const days = Math.round(h / 24);
-  return `${days} days`;
+  if (h < 48)
+    return rest
+      ? `${t('moderation:duration.h', { count: h })} ${t('moderation:duration.min', { count: rest })}`
+      : t('moderation:duration.h', { count: h });
+  return t('moderation:duration.days', { count: Math.round(h / 24) });
 }
 
-/** Lengths offered for a mute (seconds; Limits.muteSecondsMax is 30 days). */
-export const MUTE_DURATIONS: ReadonlyArray<{ seconds: number; label: string }> = [
-  { seconds: 60, label: '1 minute' },
-  { seconds: 600, label: '10 minutes' },
-  { seconds: 3600, label: '1 hour' },
-  { seconds: 6 * 3600, label: '6 hours' },
-  { seconds: 86_400, label: '1 day' },
-  { seconds: 7 * 86_400, label: '7 days' },
-  { seconds: 30 * 86_400, label: '30 days' },
+/** Lengths offered for a mute (Limits.muteSecondsMax is 30 days), said in words ("1 hour", "1 小时"). */
+export const MUTE_DURATIONS: ReadonlyArray<{ seconds: number; label: () => string }> = [
+  { seconds: 60, label: () => t('moderation:length.minutes', { count: 1 }) },
+  { seconds: 600, label: () => t('moderation:length.minutes', { count: 10 }) },
+  { seconds: 3600, label: () => t('moderation:length.hours', { count: 1 }) },
+  { seconds: 6 * 3600, label: () => t('moderation:length.hours', { count: 6 }) },
+  { seconds: 86_400, label: () => t('moderation:length.days', { count: 1 }) },
+  { seconds: 7 * 86_400, label: () => t('moderation:length.days', { count: 7 }) },
+  { seconds: 30 * 86_400, label: () => t('moderation:length.days', { count: 30 }) },
 ];
+
+/**
+ * When something ends ("until …"), in the page's language: the time alone today, with the date
+ * on another day ("3月5日 14:00", "Mar 5, 2:00 PM"), with the year in another year.
+ */
+export function untilText(iso: string, now: number = Date.now()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const n = new Date(now);
+  const sameDay = d.toDateString() === n.toDateString();
+  const options: Intl.DateTimeFormatOptions = sameDay
+    ? { hour: '2-digit', minute: '2-digit' }
+    : {
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        ...(d.getFullYear() !== n.getFullYear() ? { year: 'numeric' } : {}),
+      };
+  return new Intl.DateTimeFormat(language(), options).format(d);
+}
 
 /**
  * The mute that stops me posting in `roomId` at `now` (a server-wide one, or that room's): the
@@ -128,11 +153,11 @@ export function parseDomains(text: string): { domains: DomainEntry[]; errors: st
       .replace(/[/?#].*$/, '')
       .replace(/\.$/, '');
     if (extra.length || !LINK_ACTIONS.includes(action)) {
-      errors.push(`line ${i + 1}: write "<domain> allow", "<domain> hold" or "<domain> block"`);
+      errors.push(t('moderation:domains.badAction', { line: i + 1 }));
       return;
     }
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) || domain.length > 253) {
-      errors.push(`line ${i + 1}: "${rawDomain}" is not a host name such as example.com`);
+      errors.push(t('moderation:domains.badHost', { line: i + 1, domain: rawDomain }));
       return;
     }
     if (seen.has(domain)) return;
@@ -153,14 +178,19 @@ export function optionalInt(value: string): number | null {
 /** The size of a request's JSON in bytes (UTF-8): over the WebSocket frame limit, filters go by HTTP. */
 export const jsonBytes = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).length;
 
-/** What a verdict means, for the test box. */
+/** The rules of the moderation service by their names; a pattern's or a subscriber's own name is said as is. */
+const RULES = ['words', 'links', 'link-spam', 'caps', 'repeated-chars', 'flood', 'rate', 'strikes', 'pattern-time-limit'] as const;
+export const ruleName = (rule: string): string =>
+  (RULES as readonly string[]).includes(rule) ? t(`moderation:rule.${rule as (typeof RULES)[number]}`) : rule;
+
+/** What a verdict means, for the test box (the refusal's sentence, never its code). */
 export function verdictText(v: ModerationVerdict): string {
   switch (v.verdict) {
     case 'allow':
-      return `Allowed, posted as: ${v.body}`;
+      return t('moderation:verdict.allow', { body: v.body });
     case 'reject':
-      return `Refused (${v.code}) by ${v.rule}: ${v.reason}`;
+      return t('moderation:verdict.reject', { sentence: t(`errors:${v.code}`), rule: ruleName(v.rule), reason: v.reason });
     case 'hold':
-      return `Held for review by ${v.rule}: ${v.reason}`;
+      return t('moderation:verdict.hold', { rule: ruleName(v.rule), reason: v.reason });
   }
 }

@@ -1,5 +1,6 @@
 /// <reference types="jest" />
 import type { MuteView } from '@chat/contracts';
+import { initI18n } from '../i18n/i18n';
 import {
   domainsText,
   durationText,
@@ -10,6 +11,7 @@ import {
   optionalInt,
   parseDomains,
   retryAfterOf,
+  untilText,
   withMute,
   withoutRetry,
   wordsOf,
@@ -29,6 +31,10 @@ const mute = (over: Partial<MuteView>): MuteView => ({
   ...over,
 });
 const at = (iso: string) => Date.parse(iso);
+
+// Every test starts on an English page; the Chinese cases switch and switch back.
+beforeEach(() => initI18n('en'));
+afterAll(() => initI18n('en'));
 
 describe('web moderation format - refusals', () => {
   it('reads retryAfterMs from a refusal and leaves it out of what people read', () => {
@@ -56,6 +62,28 @@ describe('web moderation format - refusals', () => {
     expect(durationText(3_600_000)).toBe('1 h');
     expect(durationText(3_900_000)).toBe('1 h 5 min');
     expect(durationText(7 * 86_400_000)).toBe('7 days');
+    expect(durationText(86_400_000 * 1.5)).toBe('36 h');
+  });
+
+  it('says durations in Chinese on a Chinese page', () => {
+    initI18n('zh-CN');
+    expect(durationText(42_000)).toBe('42 秒');
+    expect(durationText(3 * 60_000)).toBe('3 分钟');
+    expect(durationText(3_900_000)).toBe('1 小时 5 分钟');
+    expect(durationText(7 * 86_400_000)).toBe('7 天');
+  });
+
+  it('says when a mute ends: the time today, the date on another day, in the page language', () => {
+    const now = new Date(2030, 0, 1, 9, 0).getTime();
+    const later = new Date(2030, 0, 1, 14, 5).toISOString();
+    const tomorrow = new Date(2030, 0, 2, 14, 5).toISOString();
+    expect(untilText(later, now)).toMatch(/^0?2:05\sPM$|^14:05$/);
+    expect(untilText(tomorrow, now)).toMatch(/^Jan 2, /);
+    initI18n('zh-CN');
+    expect(untilText(later, now)).toBe('14:05');
+    expect(untilText(tomorrow, now)).toMatch(/^1月2日 14:05$/);
+    expect(untilText(new Date(2031, 0, 2, 14, 5).toISOString(), now)).toMatch(/^2031年1月2日 14:05$/);
+    expect(untilText('not a time', now)).toBe('');
   });
 });
 
@@ -99,8 +127,13 @@ describe('web moderation format - filter editor', () => {
       { domain: 'bit.ly', action: 'hold' },
       { domain: 'good.org', action: 'allow' },
     ]);
-    expect(errors).toEqual([expect.stringMatching(/^line 3:/), expect.stringMatching(/^line 4:/)]);
+    expect(errors).toEqual([expect.stringMatching(/^line 3: write "<domain> allow"/), expect.stringMatching(/^line 4: write/)]);
     expect(domainsText(domains)).toBe('example.com block\nbit.ly hold\ngood.org allow');
+    initI18n('zh-CN');
+    expect(parseDomains('foo.com maybe\nbad_host! allow').errors).toEqual([
+      '第 1 行：请写成“<域名> allow”、“<域名> hold”或“<域名> block”',
+      '第 2 行：“bad_host!”不是有效的域名（例如 example.com）',
+    ]);
   });
 
   it('a number box: empty is null, a whole number is itself, anything else is NaN (refused by the server)', () => {
@@ -113,11 +146,18 @@ describe('web moderation format - filter editor', () => {
 describe('web moderation format - the filter test box', () => {
   it('says what the saved filters do with a text', () => {
     expect(verdictText({ verdict: 'allow', body: 'you *** fool' })).toBe('Allowed, posted as: you *** fool');
-    expect(verdictText({ verdict: 'reject', code: 'CONTENT_BLOCKED', reason: 'blocked word', rule: 'words', retryAfterMs: null })).toBe(
-      'Refused (CONTENT_BLOCKED) by words: blocked word',
-    );
+    const reject = { verdict: 'reject', code: 'CONTENT_BLOCKED', reason: 'blocked word', rule: 'words', retryAfterMs: null } as const;
+    expect(verdictText(reject)).toBe('This message was refused by moderation. Rule: word list (blocked word)');
     expect(verdictText({ verdict: 'hold', reason: 'link to bit.ly', rule: 'links', reportId: 'r1' })).toBe(
-      'Held for review by links: link to bit.ly',
+      'Held for review. Rule: links (link to bit.ly)',
+    );
+    // A pattern's own name is said as written.
+    expect(verdictText({ ...reject, rule: 'free-money' })).toContain('Rule: free-money (');
+    initI18n('zh-CN');
+    expect(verdictText({ verdict: 'allow', body: '你好' })).toBe('允许，发出的内容为：你好');
+    expect(verdictText(reject)).toBe('这条消息被内容审核拒绝。规则：敏感词（blocked word）');
+    expect(verdictText({ verdict: 'hold', reason: 'link to bit.ly', rule: 'links', reportId: 'r1' })).toBe(
+      '将被扣留待审核。规则：链接（link to bit.ly）',
     );
   });
 });

@@ -1,10 +1,14 @@
-import type { AuditEntry, ReportState, ReportView, ServerBanView, ServerRole, ServerRoleView, UserView } from '@chat/contracts';
-import { act, errorBox, fullTime, h, openDialog, plural, showError, toast } from '../dom';
+import type { AuditEntry, Limits, ReportState, ReportView, ServerBanView, ServerRole, ServerRoleView, UserView } from '@chat/contracts';
+import { act, errorBox, fullTime, h, openDialog, showError, toast, toastError } from '../dom';
+import { t } from '../i18n/i18n';
+import { jumpToMessage } from '../messages/view';
 import { client } from '../state';
+import { actorText, auditSentence, auditTypeLabel } from './audit-text';
 import { filterEditor } from './filters';
-import { remember, resolveUser, userInput } from './people';
-import { isServerAdmin, isStaff, scopeText } from './standing';
-import { muteRow, openUserCard } from './user-card';
+import { ruleName } from './format';
+import { namer, remember, resolveUser, roomName, userInput, userName } from './people';
+import { isServerAdmin, isStaff } from './standing';
+import { muteRow, openUserCard, roleDone } from './user-card';
 
 // The moderation panel of server moderators and administrators (the "Moderation" button, shown
 // for a server role): the reports queue (claim, resolve, dismiss; approve or reject a held
@@ -13,14 +17,7 @@ import { muteRow, openUserCard } from './user-card';
 // roles. Reports arrive live (`moderation.report`): the button counts the open ones.
 
 type Tab = 'reports' | 'audit' | 'mutes' | 'bans' | 'filters' | 'roles';
-const TABS: Array<[Tab, string]> = [
-  ['reports', 'Reports'],
-  ['audit', 'Audit log'],
-  ['mutes', 'Mutes'],
-  ['bans', 'Bans'],
-  ['filters', 'Filters'],
-  ['roles', 'Roles'],
-];
+const TABS: Tab[] = ['reports', 'audit', 'mutes', 'bans', 'filters', 'roles'];
 const PAGE = 50;
 
 /** Open and claimed reports, by id: the badge on the button, kept live. */
@@ -43,7 +40,7 @@ export function renderModButton() {
     badge.textContent = n > 99 ? '99+' : String(n);
     badge.hidden = n === 0;
   }
-  button.title = n ? `Moderation: ${plural(n, 'open report')}` : 'Moderation';
+  button.title = n ? t('moderation:panel.button.reports', { count: n }) : t('moderation:panel.title');
 }
 
 /** After every (re)connection for staff: the open queue (for the badge). */
@@ -76,7 +73,7 @@ export function onReport(r: ReportView) {
   if (!r?.reportId) return;
   // A new one is said once (the panel, when open, shows it anyway).
   if (r.state === 'open' && !queue.has(r.reportId) && !open)
-    toast(r.kind === 'held' ? `A message by ${r.target.username} is held for review.` : `New report about ${r.target.username}.`);
+    toast(t(r.kind === 'held' ? 'moderation:reports.newHeld' : 'moderation:reports.new', { name: userName(r.target) }));
   if (r.state === 'open' || r.state === 'claimed') queue.set(r.reportId, r);
   else queue.delete(r.reportId);
   renderModButton();
@@ -92,13 +89,17 @@ export function openModerationPanel(tab: Tab = 'reports') {
   const tabs = h(
     'div',
     { class: 'mod-tabs', role: 'tablist' },
-    ...TABS.filter(([t]) => t !== 'roles' || isServerAdmin()).map(([t, label]) =>
-      h('button', { type: 'button', class: 'mod-tab', role: 'tab', testid: `mod-tab-${t}`, 'data-tab': t, onclick: () => show(t) }, label),
+    ...TABS.filter((tab) => tab !== 'roles' || isServerAdmin()).map((tab) =>
+      h(
+        'button',
+        { type: 'button', class: 'mod-tab', role: 'tab', testid: `mod-tab-${tab}`, 'data-tab': tab, onclick: () => show(tab) },
+        t(`moderation:tab.${tab}`),
+      ),
     ),
   );
   const body = h('div', { class: 'mod-body', testid: 'mod-body' });
-  const dialog = openDialog('moderation-panel', 'Moderation', tabs, body);
-  dialog.classList.add('mod-dialog');
+  const dialog = openDialog('moderation-panel', t('moderation:panel.title'), tabs, body);
+  dialog.classList.add('mod-dialog', 'mod-panel');
   dialog.addEventListener('close', () => {
     open = null;
     reportsView = null;
@@ -124,48 +125,57 @@ function show(tab: Tab) {
   open.body.dataset.tab = tab;
 }
 
-const who = (by: UserView | null, rule: string | null) => (by ? by.username : `automatic${rule ? ` (${rule})` : ''}`);
+const who = (by: UserView | null, rule: string | null) => actorText(by, rule, namer);
 
 /** A name that opens the person's moderation card. */
 function personButton(u: UserView, testid: string) {
   remember(u);
-  return h('button', { type: 'button', class: 'link-button person-link', testid, onclick: () => openUserCard(u, null) }, u.username);
+  return h('button', { type: 'button', class: 'link-button person-link', testid, onclick: () => openUserCard(u, null) }, userName(u));
 }
 
 // ---------------------------------------------------------------- reports
 
 let reportsView: ReportsView | null = null;
 
-const STATE_LABELS: Record<ReportState | '', string> = {
-  '': 'open and claimed',
-  open: 'open',
-  claimed: 'claimed',
-  resolved: 'resolved',
-  dismissed: 'dismissed',
-};
+const STATES: Array<ReportState | ''> = ['', 'open', 'claimed', 'resolved', 'dismissed'];
+const stateLabel = (s: ReportState | '') => t(`moderation:reports.state.${s || 'live'}`);
 
 class ReportsView {
   readonly el: HTMLElement;
   private reports: ReportView[] = [];
   private nextBefore: number | null = null;
   private readonly list = h('ul', { class: 'mod-list', testid: 'report-list' });
-  private readonly more = h('button', { type: 'button', testid: 'reports-more', hidden: true }, 'Older reports') as HTMLButtonElement;
+  private readonly more = h(
+    'button',
+    { type: 'button', testid: 'reports-more', hidden: true },
+    t('moderation:reports.more'),
+  ) as HTMLButtonElement;
   private readonly error = errorBox('reports-error');
   private readonly filter = h(
     'select',
     { testid: 'reports-state' },
-    ...(Object.keys(STATE_LABELS) as Array<ReportState | ''>).map((s) => h('option', { value: s, text: STATE_LABELS[s] })),
+    ...STATES.map((s) => h('option', { value: s, text: stateLabel(s) })),
   ) as HTMLSelectElement;
 
   constructor() {
-    const refresh = h('button', { type: 'button', class: 'icon-button', testid: 'reports-refresh', title: 'Refresh' }, '↻');
+    const refresh = h(
+      'button',
+      {
+        type: 'button',
+        class: 'icon-button',
+        testid: 'reports-refresh',
+        title: t('moderation:refresh'),
+        'aria-label': t('moderation:refresh'),
+      },
+      '↻',
+    );
     refresh.onclick = () => void this.load(false);
     this.filter.onchange = () => void this.load(false);
     this.more.onclick = () => void this.load(true);
     this.el = h(
       'div',
       { class: 'mod-view', testid: 'reports-view' },
-      h('div', { class: 'mod-toolbar' }, h('label', { class: 'muted', text: 'Show ' }), this.filter, refresh),
+      h('div', { class: 'mod-toolbar' }, h('label', { class: 'muted' }, t('moderation:reports.show'), ' ', this.filter), refresh),
       this.error,
       this.list,
       this.more,
@@ -213,7 +223,7 @@ class ReportsView {
             h('li', {
               class: 'muted empty',
               testid: 'reports-empty',
-              text: `No ${STATE_LABELS[this.filter.value as ReportState | '']} reports.`,
+              text: t('moderation:reports.empty', { state: stateLabel(this.filter.value as ReportState | '') }),
             }),
           ]),
     );
@@ -222,16 +232,16 @@ class ReportsView {
   private row(r: ReportView): HTMLElement {
     remember(r.target, r.by, r.claimedBy, r.closedBy);
     const error = errorBox('report-error');
-    const note = h('input', { testid: 'report-note', maxlength: 300, placeholder: 'note (optional)' }) as HTMLInputElement;
-    const action = h('input', { testid: 'report-action', maxlength: 80, placeholder: 'what was done, e.g. warned' }) as HTMLInputElement;
+    const note = h('input', { testid: 'report-note', maxlength: 300, placeholder: t('moderation:reports.note') }) as HTMLInputElement;
+    const action = h('input', { testid: 'report-action', maxlength: 80, placeholder: t('moderation:reports.action') }) as HTMLInputElement;
     const live = r.state === 'open' || r.state === 'claimed';
     const held = r.kind === 'held';
     const btn = (testid: string, label: string, cls = 'small') =>
       h('button', { type: 'button', class: cls, testid }, label) as HTMLButtonElement;
     const done = () => void this.load(false);
-    const claim = btn('report-claim', 'Claim');
+    const claim = btn('report-claim', t('moderation:reports.claim'));
     claim.onclick = () => act(claim, error, () => client().request('mod.report.claim', { reportId: r.reportId })).then((a) => a && done());
-    const resolve = btn('report-resolve', held ? 'Approve and post' : 'Resolve', 'small primary');
+    const resolve = btn('report-resolve', t(held ? 'moderation:reports.approve' : 'moderation:reports.resolve'), 'small primary');
     resolve.onclick = async () => {
       const req = {
         reportId: r.reportId,
@@ -240,46 +250,79 @@ class ReportsView {
       };
       const ack = await act(resolve, error, () => client().request('mod.report.resolve', req));
       if (!ack) return;
-      toast(held ? 'Approved: the message is posted.' : 'Report resolved.');
+      toast(t(held ? 'moderation:reports.approved' : 'moderation:reports.resolved'));
       done();
     };
-    const dismiss = btn('report-dismiss', held ? 'Reject' : 'Dismiss', 'small danger');
+    const dismiss = btn('report-dismiss', t(held ? 'moderation:reports.reject' : 'moderation:reports.dismiss'), 'small danger');
     dismiss.onclick = async () => {
       const req = { reportId: r.reportId, ...(note.value.trim() ? { note: note.value.trim() } : {}) };
       const ack = await act(dismiss, error, () => client().request('mod.report.dismiss', req));
       if (!ack) return;
-      toast(held ? 'Rejected: the message is dropped.' : 'Report dismissed.');
+      toast(t(held ? 'moderation:reports.rejected' : 'moderation:reports.dismissed'));
       done();
     };
-    const place = r.roomId ? scopeText(r.roomId) : '';
     const text = held ? r.held?.body : r.excerpt;
+    // The reported message, where it is (it may since have been deleted: the room opens there anyway).
+    const goTo =
+      r.roomId && r.messageId
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'small',
+              testid: 'report-goto',
+              onclick: () => {
+                open?.dialog.close();
+                void goToMessage(r);
+              },
+            },
+            t('moderation:reports.goto'),
+          )
+        : null;
     return h(
       'li',
       { class: `mod-item report ${r.state}`, testid: 'report', 'data-report-id': r.reportId, 'data-state': r.state, 'data-kind': r.kind },
       h(
         'div',
         { class: 'mod-item-head' },
-        h('span', { class: `role-badge kind-${r.kind}`, testid: 'report-kind', text: r.kind }),
-        h('span', { class: `role-badge state-${r.state}`, testid: 'report-state', text: r.state }),
+        h('span', { class: `role-badge kind-${r.kind}`, testid: 'report-kind', text: t(`moderation:reports.kind.${r.kind}`) }),
+        h('span', { class: `role-badge state-${r.state}`, testid: 'report-state', text: stateLabel(r.state) }),
         personButton(r.target, 'report-target'),
-        h('span', { class: 'muted small-text', text: `${place} · ${fullTime(r.time)} · reported by ${who(r.by, r.rule)}` }),
+        h('span', {
+          class: 'muted small-text',
+          text: [r.roomId ? roomName(r.roomId) : '', fullTime(r.time), t('moderation:reports.by', { name: who(r.by, r.rule) })]
+            .filter(Boolean)
+            .join(' · '),
+        }),
       ),
       text ? h('blockquote', { class: 'report-excerpt', testid: 'report-excerpt', text }) : null,
       h('p', { class: 'report-reason', testid: 'report-reason', text: r.reason }),
       r.claimedBy && live
-        ? h('p', { class: 'muted small-text', testid: 'report-claimed', text: `claimed by ${r.claimedBy.username}` })
+        ? h('p', {
+            class: 'muted small-text',
+            testid: 'report-claimed',
+            text: t('moderation:reports.claimedBy', { name: userName(r.claimedBy) }),
+          })
         : null,
       !live
         ? h('p', {
             class: 'muted small-text',
             testid: 'report-closed',
-            text: `${r.state} by ${r.closedBy?.username ?? '—'}${r.closedAt ? ` · ${fullTime(r.closedAt)}` : ''}${r.action ? ` · ${r.action}` : ''}${r.note ? ` · ${r.note}` : ''}`,
+            text: [
+              t('moderation:reports.closedBy', { state: stateLabel(r.state), name: r.closedBy ? userName(r.closedBy) : '—' }),
+              r.closedAt ? fullTime(r.closedAt) : '',
+              r.action === 'approved' ? t('moderation:reports.approvedAction') : (r.action ?? ''),
+              r.note ?? '',
+            ]
+              .filter(Boolean)
+              .join(' · '),
           })
         : null,
       live
         ? h(
             'div',
             { class: 'report-actions' },
+            goTo,
             r.state === 'open' ? claim : null,
             held ? null : action,
             note,
@@ -288,7 +331,7 @@ class ReportsView {
             h(
               'button',
               { type: 'button', class: 'small', testid: 'report-user', onclick: () => openUserCard(r.target, r.roomId) },
-              'Act on user…',
+              t('moderation:reports.actOnUser'),
             ),
           )
         : null,
@@ -305,30 +348,30 @@ class AuditView {
   private nextBefore: number | null = null;
   private filter: { user: UserView | null; roomId: string | null } = { user: null, roomId: null };
   private readonly list = h('ul', { class: 'mod-list audit-list', testid: 'audit-list' });
-  private readonly more = h('button', { type: 'button', testid: 'audit-more', hidden: true }, 'Older entries') as HTMLButtonElement;
+  private readonly more = h(
+    'button',
+    { type: 'button', testid: 'audit-more', hidden: true },
+    t('moderation:audit.more'),
+  ) as HTMLButtonElement;
   private readonly error = errorBox('audit-error');
-  private readonly userBox = userInput('audit-user', 'user (name)');
+  private readonly userBox = userInput('audit-user', t('moderation:audit.user'));
   private readonly roomBox = h('input', {
     testid: 'audit-room',
-    placeholder: 'room id',
+    placeholder: t('moderation:audit.room'),
     maxlength: 64,
     spellcheck: 'false',
   }) as HTMLInputElement;
   private readonly shown = h('p', { class: 'muted small-text', testid: 'audit-filter' });
 
   constructor() {
-    const apply = h('button', { type: 'submit', testid: 'audit-apply' }, 'Filter') as HTMLButtonElement;
-    const clear = h('button', { type: 'button', testid: 'audit-clear' }, 'All') as HTMLButtonElement;
+    const apply = h('button', { type: 'submit', testid: 'audit-apply' }, t('moderation:audit.apply')) as HTMLButtonElement;
+    const clear = h('button', { type: 'button', testid: 'audit-clear' }, t('moderation:audit.all')) as HTMLButtonElement;
     const form = h('form', { class: 'mod-toolbar', novalidate: true }, this.userBox, this.roomBox, apply, clear);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const name = this.userBox.value.trim();
       const user = name ? resolveUser(name) : null;
-      if (name && !user)
-        return showError(
-          this.error,
-          new Error(`"${name}" is not someone this page knows: open the audit from their card, or click their name in an entry`),
-        );
+      if (name && !user) return showError(this.error, new Error(t('moderation:audit.unknownUser', { name })));
       this.setFilter(user, this.roomBox.value.trim() || null);
     });
     clear.onclick = () => this.setFilter(null, null);
@@ -359,8 +402,13 @@ class AuditView {
     this.entries = older ? [...this.entries, ...page.entries] : page.entries;
     this.nextBefore = page.nextBefore;
     this.shown.textContent =
-      [user ? `about ${user.username}` : null, roomId ? `in ${roomId}` : null].filter(Boolean).join(', ') || 'all entries';
-    this.shown.textContent = `Showing ${this.shown.textContent}`;
+      user && roomId
+        ? t('moderation:audit.showing.both', { name: userName(user), room: roomName(roomId) })
+        : user
+          ? t('moderation:audit.showing.user', { name: userName(user) })
+          : roomId
+            ? t('moderation:audit.showing.room', { room: roomName(roomId) })
+            : t('moderation:audit.showing.all');
     this.draw();
   }
 
@@ -374,10 +422,10 @@ class AuditView {
               type: 'button',
               class: 'link-button person-link',
               testid,
-              title: `Only entries about ${u.username}`,
+              title: t('moderation:audit.onlyAbout', { name: userName(u) }),
               onclick: () => this.setFilter(u, null),
             },
-            u.username,
+            userName(u),
           )
         : null;
     this.list.replaceChildren(
@@ -389,22 +437,40 @@ class AuditView {
           h(
             'div',
             { class: 'mod-item-head' },
+            h('span', { class: `role-badge audit-type type-${e.type}`, testid: 'audit-type', text: auditTypeLabel(e.type) }),
             h('time', { class: 'muted small-text', datetime: e.time, text: fullTime(e.time) }),
-            h('span', { class: 'role-badge', text: e.type }),
-            e.roomId ? h('span', { class: 'muted small-text', text: e.roomId }) : null,
+            e.roomId
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link-button small-text',
+                    testid: 'audit-room-link',
+                    title: t('moderation:audit.onlyIn', { room: roomName(e.roomId) }),
+                    onclick: () => this.setFilter(null, e.roomId),
+                  },
+                  roomName(e.roomId),
+                )
+              : null,
+            e.rule && e.actor
+              ? h('span', { class: 'muted small-text', text: t('moderation:audit.rule', { rule: ruleName(e.rule) }) })
+              : null,
           ),
-          h('p', { class: 'audit-summary', testid: 'audit-summary', text: e.summary }),
-          h(
-            'p',
-            { class: 'muted small-text' },
-            'by ',
-            e.actor ? name(e.actor, 'audit-actor') : `the moderation service${e.rule ? ` (${e.rule})` : ''}`,
-            e.target ? ' · about ' : '',
-            name(e.target, 'audit-target'),
-          ),
+          h('p', { class: 'audit-summary', testid: 'audit-summary', title: e.summary, text: auditSentence(e, namer) }),
+          e.actor || e.target
+            ? h(
+                'p',
+                { class: 'muted small-text audit-people' },
+                t('moderation:audit.people'),
+                ' ',
+                name(e.actor, 'audit-actor'),
+                e.actor && e.target && e.target.userId !== e.actor.userId ? ' ' : '',
+                e.target && e.target.userId !== e.actor?.userId ? name(e.target, 'audit-target') : null,
+              )
+            : null,
         );
       }),
-      ...(this.entries.length ? [] : [h('li', { class: 'muted empty', text: 'Nothing here.' })]),
+      ...(this.entries.length ? [] : [h('li', { class: 'muted empty', text: t('moderation:audit.empty') })]),
     );
   }
 }
@@ -420,7 +486,7 @@ function mutesView(): HTMLElement {
     if (!res) return;
     list.replaceChildren(
       ...res.mutes.map((m) => muteRow(m, () => void load())),
-      ...(res.mutes.length ? [] : [h('li', { class: 'muted empty', text: 'Nobody is muted.' })]),
+      ...(res.mutes.length ? [] : [h('li', { class: 'muted empty', text: t('moderation:mutes.empty') })]),
     );
   };
   void load();
@@ -434,19 +500,22 @@ function bansView(): HTMLElement {
   const row = (b: ServerBanView) => {
     remember({ userId: b.userId, username: b.username }, b.by);
     const err = errorBox('server-unban-error');
-    const unban = h('button', { type: 'button', class: 'small', testid: 'server-unban' }, 'Unban') as HTMLButtonElement;
+    const unban = h('button', { type: 'button', class: 'small', testid: 'server-unban' }, t('moderation:unban')) as HTMLButtonElement;
     unban.onclick = async () => {
       const ack = await act(unban, err, () => client().request('mod.unban', { userId: b.userId }));
       if (!ack) return;
-      toast(`Unbanned ${b.username}`);
+      toast(t('moderation:unban.done', { name: b.username }));
       void load();
     };
     return h(
       'li',
       { class: 'member mod-row', testid: `server-ban-${b.username}`, 'data-user-id': b.userId },
       h('span', { class: 'person-name', text: b.username }),
-      b.review ? h('span', { class: 'role-badge', text: 'for review' }) : null,
-      h('span', { class: 'muted small-text', text: `${fullTime(b.time)} · by ${who(b.by, b.rule)}${b.reason ? ` · ${b.reason}` : ''}` }),
+      b.review ? h('span', { class: 'role-badge', text: t('moderation:bans.review') }) : null,
+      h('span', {
+        class: 'muted small-text',
+        text: [fullTime(b.time), t('moderation:by', { name: who(b.by, b.rule) }), b.reason].filter(Boolean).join(' · '),
+      }),
       unban,
       err,
     );
@@ -454,7 +523,10 @@ function bansView(): HTMLElement {
   const load = async () => {
     const res = await act(null, error, () => client().request('mod.bans', {}));
     if (!res) return;
-    list.replaceChildren(...res.bans.map(row), ...(res.bans.length ? [] : [h('li', { class: 'muted empty', text: 'Nobody is banned.' })]));
+    list.replaceChildren(
+      ...res.bans.map(row),
+      ...(res.bans.length ? [] : [h('li', { class: 'muted empty', text: t('moderation:bans.empty') })]),
+    );
   };
   void load();
   return el;
@@ -467,41 +539,44 @@ function rolesView(): HTMLElement {
   const role = h(
     'select',
     { testid: 'role-new' },
-    h('option', { value: 'moderator', text: 'moderator' }),
-    h('option', { value: 'admin', text: 'administrator' }),
+    h('option', { value: 'moderator', text: t('moderation:role.moderator') }),
+    h('option', { value: 'admin', text: t('moderation:role.admin') }),
   ) as HTMLSelectElement;
-  const grant = h('button', { type: 'submit', class: 'primary small', testid: 'role-grant' }, 'Give role') as HTMLButtonElement;
+  const grant = h('button', { type: 'submit', class: 'primary', testid: 'role-grant' }, t('moderation:role.grant')) as HTMLButtonElement;
   const form = h('form', { class: 'mod-toolbar', novalidate: true }, name, role, grant);
   const set = async (button: HTMLButtonElement | null, user: UserView, value: ServerRole | null) => {
     const ack = await act(button, error, () => client().request('mod.role.set', { userId: user.userId, role: value }));
     if (!ack) return;
-    toast(
-      value
-        ? `${user.username} is now a server ${value === 'admin' ? 'administrator' : 'moderator'}`
-        : `${user.username} has no server role now`,
-    );
+    toast(roleDone(user.username, value));
     void load();
   };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const user = resolveUser(name.value);
-    if (!user)
-      return showError(
-        error,
-        new Error(`"${name.value.trim()}" is not someone this page knows: use their card from the people or member list`),
-      );
+    if (!user) return showError(error, new Error(t('moderation:roles.unknownUser', { name: name.value.trim() })));
     void set(grant, user, role.value as ServerRole);
   });
   const row = (r: ServerRoleView) => {
     remember(r);
-    const remove = h('button', { type: 'button', class: 'small', testid: 'role-remove' }, 'Remove') as HTMLButtonElement;
+    const remove = h(
+      'button',
+      { type: 'button', class: 'small', testid: 'role-remove' },
+      t('moderation:roles.remove'),
+    ) as HTMLButtonElement;
     remove.onclick = () => void set(remove, r, null);
     return h(
       'li',
       { class: 'member mod-row', testid: `role-${r.username}`, 'data-role': r.role },
       h('span', { class: 'person-name', text: r.username }),
-      h('span', { class: `role-badge ${r.role}`, text: r.role }),
-      r.source === 'config' ? h('span', { class: 'muted small-text', text: 'SERVER_ADMINS' }) : remove,
+      h('span', { class: `role-badge ${r.role}`, text: t(`moderation:role.${r.role}`) }),
+      r.source === 'config'
+        ? h('span', {
+            class: 'muted small-text role-config',
+            testid: 'role-config',
+            title: t('moderation:role.config'),
+            text: t('moderation:roles.config'),
+          })
+        : remove,
     );
   };
   const load = async () => {
@@ -510,4 +585,29 @@ function rolesView(): HTMLElement {
   };
   void load();
   return h('div', { class: 'mod-view', testid: 'roles-view' }, form, error, list);
+}
+
+/** How many pages back from the report's time the reported message is looked for. */
+const GOTO_PAGES = 5;
+/** The contracts' runtime is not in the bundle: the type keeps this equal to Limits.historyPageMax. */
+const HISTORY_PAGE_MAX: (typeof Limits)['historyPageMax'] = 100;
+
+/**
+ * Opens the room of a report at its message. A report names the message by id and the time of
+ * the report; the message's position is found by reading the room's history back from then.
+ */
+async function goToMessage(r: ReportView) {
+  const roomId = r.roomId!;
+  try {
+    let page = await client().request('history.page', { roomId, at: r.time, limit: HISTORY_PAGE_MAX });
+    for (let i = 0; i < GOTO_PAGES; i++) {
+      const found = page.messages.find((m) => m.messageId === r.messageId);
+      if (found) return void (await jumpToMessage(roomId, found.position, found.messageId));
+      if (page.nextBefore === null) break;
+      page = await client().request('history.page', { roomId, before: page.nextBefore, limit: HISTORY_PAGE_MAX });
+    }
+    toast(t('moderation:reports.gotoMissing'), 'error');
+  } catch (err) {
+    toastError(err);
+  }
 }

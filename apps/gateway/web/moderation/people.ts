@@ -1,6 +1,7 @@
 import type { UserView } from '@chat/contracts';
 import { h } from '../dom';
-import { state } from '../state';
+import { t } from '../i18n/i18n';
+import { roomTitle, state } from '../state';
 
 // The moderation operations name users by id, and no operation looks a name up: the forms that
 // take a username (audit filter, granting a server role) resolve it among the people this page
@@ -39,9 +40,35 @@ export function resolveUser(text: string): UserView | null {
   return null;
 }
 
+/** MODERATION_USER of the contracts (whose runtime the bundle leaves out): the service acting on its own. */
+const MODERATION_USER_ID = '00000000-0000-0000-0000-00000000d0d0';
+
+/**
+ * How the page names a user: their username; when a view only had an id (or the id as the
+ * name), the name this page knows, else a short id ("user 1a2b…"); the moderation service by
+ * that name.
+ */
+export function userName(u: UserView): string {
+  if (u.userId === MODERATION_USER_ID) return t('moderation:auto');
+  if (u.username && u.username !== u.userId) return u.username;
+  const known = knownUsers().get(u.userId)?.username;
+  return known && known !== u.userId ? known : t('moderation:user.short', { id: u.userId.slice(0, 4) });
+}
+
+/** How the page names a room: "# name" (🔒 private), a conversation by the other person, else "# <id>". */
+export function roomName(roomId: string): string {
+  const room = state.rooms.get(roomId);
+  if (room) return roomTitle(room);
+  const peer = state.conversations.get(roomId)?.peer;
+  if (peer) return t('moderation:room.conversation', { name: peer.username });
+  return roomId.startsWith('dm-') ? t('moderation:room.someConversation') : `# ${roomId}`;
+}
+
+export const namer = { user: userName, room: roomName };
+
 let listCount = 0;
 /** A username input with the known people as suggestions. */
-export function userInput(testid: string, placeholder = 'username'): HTMLInputElement {
+export function userInput(testid: string, placeholder: string = t('moderation:people.placeholder')): HTMLInputElement {
   const id = `mod-users-${++listCount}`;
   const input = h('input', {
     testid,

@@ -1,29 +1,33 @@
 import type { MessageView } from '@chat/contracts';
 import { act, errorBox, field, h, openDialog, showError, toast } from '../dom';
+import { t } from '../i18n/i18n';
 import { client } from '../state';
 
 // Reporting a message (`report.create`): from the message's actions, with a reason the
 // moderators read in their queue next to an excerpt of the message.
 
-/** Reasons offered first; "Other" takes the text written below. */
-const REASONS = ['Spam or advertising', 'Harassment or hate', 'Threats or violence', 'Sexual content', 'Scam or phishing', 'Other'];
+/**
+ * Reasons offered first; "other" takes the text written below. The moderators read the reason
+ * in the reporter's language (it is stored as written).
+ */
+const REASONS = ['spam', 'harassment', 'threats', 'sexual', 'scam', 'other'] as const;
 const REASON_MAX = 300;
 
 export function openReportDialog(m: MessageView) {
   const kind = h(
     'select',
     { testid: 'report-kind', 'data-field': 'reason' },
-    ...REASONS.map((r) => h('option', { value: r, text: r })),
+    ...REASONS.map((r) => h('option', { value: r, text: t(`moderation:report.reason.${r}`) })),
   ) as HTMLSelectElement;
   const details = h('textarea', {
     testid: 'report-reason',
     rows: 3,
     maxlength: REASON_MAX,
-    placeholder: 'What is wrong with this message? (optional unless "Other")',
+    placeholder: t('moderation:report.details.placeholder'),
   }) as HTMLTextAreaElement;
   const excerpt = m.body.length > 200 ? `${m.body.slice(0, 200)}…` : m.body;
   const error = errorBox('report-error');
-  const send = h('button', { type: 'submit', class: 'primary', testid: 'report-send' }, 'Report') as HTMLButtonElement;
+  const send = h('button', { type: 'submit', class: 'primary', testid: 'report-send' }, t('moderation:report.send')) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', novalidate: true },
@@ -33,21 +37,23 @@ export function openReportDialog(m: MessageView) {
       h('strong', { text: m.senderName }),
       h('span', { text: ` ${excerpt}` }),
     ),
-    field('Reason', kind),
-    field('Details', details, 'Only the moderators see your report and who sent it.'),
+    field(t('moderation:report.reason'), kind),
+    field(t('moderation:report.details'), details, t('moderation:report.details.hint')),
     error,
     h('div', { class: 'actions' }, send),
   );
-  const dialog = openDialog('report-dialog', 'Report message', form);
+  const dialog = openDialog('report-dialog', t('moderation:report.title'), form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const extra = details.value.trim();
-    if (kind.value === 'Other' && !extra) return showError(error, new Error('say what is wrong with the message'));
-    const reason = (kind.value === 'Other' ? extra : extra ? `${kind.value}: ${extra}` : kind.value).slice(0, REASON_MAX);
+    const other = kind.value === 'other';
+    if (other && !extra) return showError(error, new Error(t('moderation:report.details.needed')));
+    const label = kind.options[kind.selectedIndex].text;
+    const reason = (other ? extra : extra ? t('moderation:withReason', { text: label, reason: extra }) : label).slice(0, REASON_MAX);
     const ack = await act(send, error, () => client().request('report.create', { roomId: m.roomId, messageId: m.messageId, reason }));
     if (!ack) return;
     dialog.close();
-    toast('Thank you: the moderators will look at your report.');
+    toast(t('moderation:report.thanks'));
   });
   kind.focus();
 }

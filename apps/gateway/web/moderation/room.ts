@@ -1,6 +1,8 @@
 import { act, errorBox, h, openDialog } from '../dom';
-import { client, roomTitle, state } from '../state';
+import { t } from '../i18n/i18n';
+import { client } from '../state';
 import { filterEditor } from './filters';
+import { roomName } from './people';
 import { muteRow } from './user-card';
 
 // A room's own moderation, for its owner and admins (and server staff): the room's content
@@ -8,7 +10,6 @@ import { muteRow } from './user-card';
 // is on their card (member list, message actions).
 
 export function openRoomModeration(roomId: string) {
-  const room = state.rooms.get(roomId);
   const list = h('ul', { class: 'member-list mod-list', testid: 'room-mute-list' });
   const error = errorBox('room-mutes-error');
   const load = async () => {
@@ -17,15 +18,15 @@ export function openRoomModeration(roomId: string) {
     const mutes = res.mutes.filter((m) => m.roomId === roomId);
     list.replaceChildren(
       ...mutes.map((m) => muteRow(m, () => void load())),
-      ...(mutes.length ? [] : [h('li', { class: 'muted empty', testid: 'room-mutes-empty', text: 'Nobody is muted in this room.' })]),
+      ...(mutes.length ? [] : [h('li', { class: 'muted empty', testid: 'room-mutes-empty', text: t('moderation:room.noMutes') })]),
     );
   };
   void load();
   const dialog = openDialog(
     'room-moderation',
-    `Moderation of ${room ? roomTitle(room) : roomId}`,
-    h('section', { class: 'card-section' }, h('h3', { text: 'Muted in this room' }), error, list),
-    h('section', { class: 'card-section' }, h('h3', { text: 'Filters of this room' }), filterEditor(roomId)),
+    t('moderation:room.title', { room: roomName(roomId) }),
+    h('section', { class: 'card-section' }, h('h3', { text: t('moderation:room.muted') }), error, list),
+    h('section', { class: 'card-section' }, h('h3', { text: t('moderation:room.filters') }), filterEditor(roomId)),
   );
   dialog.classList.add('mod-dialog');
 }

@@ -1,7 +1,9 @@
 import type { MuteView, ServerRole, WsEvents } from '@chat/contracts';
-import { codeOf, fullTime, shortTime, toast } from '../dom';
+import { codeOf, h, toast } from '../dom';
+import { t } from '../i18n/i18n';
 import { client, state } from '../state';
-import { durationText, muteFor, withMute } from './format';
+import { durationText, muteFor, ruleName, untilText, withMute } from './format';
+import { roomName } from './people';
 
 // My own moderation standing: my server role (moderator, administrator, or none: the moderation
 // panel is shown for a role), my active mutes (the composer says so and waits) and strikes.
@@ -54,19 +56,21 @@ export function resetStanding() {
   clearTimeout(expiry);
 }
 
-/** "in general" / "on the whole server". */
+/** "in # general" / "on the whole server" ("在 # general" / "全服"). */
 export function scopeText(roomId: string | null): string {
-  if (!roomId) return 'on the whole server';
-  const name = state.rooms.get(roomId)?.name ?? state.conversations.get(roomId)?.peer.username;
-  return `in ${name ?? roomId}`;
+  return roomId ? t('moderation:scope.room', { room: roomName(roomId) }) : t('moderation:scope.server');
 }
 
 /** The composer's line while I am muted where I am writing, or null. */
 export function muteNote(roomId: string | null): string | null {
   const m = muteFor(standing.mutes, roomId, Date.now());
   if (!m) return null;
-  const left = durationText(Date.parse(m.until) - Date.now());
-  return `You are muted ${scopeText(m.roomId)} until ${shortTime(m.until)} (${left} left)${m.reason ? `: ${m.reason}` : ''}.`;
+  const text = t('moderation:muted.note', {
+    scope: scopeText(m.roomId),
+    until: untilText(m.until),
+    left: durationText(Date.parse(m.until) - Date.now()),
+  });
+  return m.reason ? t('moderation:withReason', { text, reason: m.reason }) : text;
 }
 
 /** A mute or refusal told me I am muted but I did not know: read my standing again. */
@@ -74,12 +78,59 @@ export function refreshStandingSoon() {
   if (state.client?.ready) void loadStanding();
 }
 
-const byText = (by: { username: string } | null, rule: string | null) => (by ? `${by.username}` : `automatic${rule ? ` (${rule})` : ''}`);
-
 // ---------------------------------------------------------------- live events (to me)
 
+/** How many warnings and mutes stay on the page at most; an older one goes when a newer comes. */
+const NOTICES_MAX = 3;
+/** After this long a warning or a mute notice folds to its first line, with "Details" to read it all. */
+const FOLD_MS = 12_000;
+const notices: HTMLElement[] = [];
+
+/**
+ * A notice of what a moderator told me (a warning, a mute): it stays until dismissed (or its
+ * mute ends), folds to one line after a while, and only the newest few are kept.
+ */
+function standingNotice(kind: 'warned' | 'muted', title: string, details: string): HTMLElement {
+  const node = toast('', 'warning');
+  node.classList.add('mod-notice');
+  node.dataset.kind = kind;
+  const more = h('button', { type: 'button', class: 'link-button mod-notice-more', testid: 'notice-details', 'aria-expanded': 'true' });
+  const label = () => {
+    const open = !node.classList.contains('folded');
+    more.textContent = open ? t('moderation:notice.less') : t('moderation:notice.more');
+    more.setAttribute('aria-expanded', String(open));
+  };
+  more.onclick = () => {
+    node.classList.toggle('folded');
+    label();
+  };
+  node.replaceChildren(
+    h('strong', { class: 'mod-notice-title', text: title }),
+    details ? h('span', { class: 'mod-notice-details', text: details }) : '',
+    details ? more : '',
+    ...[...node.querySelectorAll('.toast-close')],
+  );
+  label();
+  if (details)
+    setTimeout(() => {
+      node.classList.add('folded');
+      label();
+    }, FOLD_MS);
+  // The oldest warnings go first: a mute's notice stays while the mute lasts, if it can.
+  const shown = [...notices.filter((n) => n.isConnected), node];
+  while (shown.length > NOTICES_MAX) {
+    const i = shown.findIndex((n) => n.dataset.kind !== 'muted');
+    shown.splice(i === -1 || i === shown.length - 1 ? 0 : i, 1)[0].remove();
+  }
+  notices.splice(0, notices.length, ...shown);
+  return node;
+}
+
+const byText = (by: { username: string } | null, rule: string | null) =>
+  by ? by.username : rule ? t('moderation:auto.rule', { rule: ruleName(rule) }) : t('moderation:auto');
+
 export function onWarned(d: WsEvents['moderation.warned']) {
-  toast(`Warning from the moderators (${byText(d.by, d.rule)}): ${d.reason}`, 'warning');
+  standingNotice('warned', t('moderation:warned.title', { by: byText(d.by, d.rule) }), d.reason);
 }
 
 /** The notice of each mute (by muteId): it goes when the mute ends, so no stale "you are muted" stays. */
@@ -89,10 +140,9 @@ export function onMuted(d: WsEvents['moderation.muted']) {
   standing.mutes = withMute(standing.mutes, d);
   changed();
   muteNotices.get(d.muteId)?.remove();
-  const node = toast(
-    `You are muted ${scopeText(d.roomId)} until ${fullTime(d.until)} (${byText(d.by, d.rule)})${d.reason ? `: ${d.reason}` : ''}.`,
-    'warning',
-  );
+  const title = t('moderation:muted.title', { scope: scopeText(d.roomId), until: untilText(d.until) });
+  const by = t('moderation:muted.by', { by: byText(d.by, d.rule) });
+  const node = standingNotice('muted', title, d.reason ? t('moderation:withReason', { text: by, reason: d.reason }) : by);
   muteNotices.set(d.muteId, node);
 }
 
@@ -103,13 +153,12 @@ export function onUnmuted(d: WsEvents['moderation.unmuted']) {
   muteNotices.get(d.muteId)?.remove();
   muteNotices.delete(d.muteId);
   if (had || d.reason === 'lifted')
-    toast(d.reason === 'expired' ? `Your mute ${scopeText(d.roomId)} has ended.` : `A moderator lifted your mute ${scopeText(d.roomId)}.`);
+    toast(t(d.reason === 'expired' ? 'moderation:unmuted.expired' : 'moderation:unmuted.lifted', { scope: scopeText(d.roomId) }));
 }
-
-const ROLE_NAMES: Record<ServerRole, string> = { admin: 'a server administrator', moderator: 'a server moderator' };
 
 export function onRole(d: WsEvents['moderation.role']) {
   standing.role = d.role ?? null;
   changed();
-  toast(d.role ? `${d.by.username} made you ${ROLE_NAMES[d.role]}.` : `${d.by.username} took away your server role.`);
+  const by = d.by.username;
+  toast(d.role ? t(`moderation:role.given.${d.role}`, { by }) : t('moderation:role.taken', { by }));
 }

@@ -1,8 +1,9 @@
 import type { MuteView, ServerRole, UserView } from '@chat/contracts';
-import { act, errorBox, field, fullTime, h, openDialog, showError, toast } from '../dom';
+import { act, errorBox, fullTime, h, openDialog, showError, toast } from '../dom';
+import { t } from '../i18n/i18n';
 import { client, isAdmin, me, state } from '../state';
-import { MUTE_DURATIONS } from './format';
-import { remember } from './people';
+import { MUTE_DURATIONS, ruleName, untilText } from './format';
+import { remember, userName } from './people';
 import { isServerAdmin, isStaff, scopeText } from './standing';
 
 // What moderators do to a person, from the people column, the member list or a message: server
@@ -21,14 +22,22 @@ export function openUserCard(user: UserView, roomId: string | null) {
   const staff = isStaff();
   const inRoom = roomId && !state.conversations.has(roomId) && (staff || isAdmin(roomId)) ? roomId : null;
   const sections: HTMLElement[] = [];
-  const mutes = h('section', { class: 'card-section', testid: 'user-mutes' }, h('p', { class: 'muted', text: 'Loading mutes…' }));
+  const mutes = h(
+    'section',
+    { class: 'card-section', testid: 'user-mutes' },
+    h('p', { class: 'muted', text: t('moderation:card.loadingMutes') }),
+  );
   sections.push(mutes);
   if (staff) sections.push(warnForm(user));
   if (staff || inRoom) sections.push(muteForm(user, staff, inRoom, () => void loadMutes(user, inRoom, staff, mutes)));
   if (staff) sections.push(sanctionForm(user, 'kick'), sanctionForm(user, 'ban'));
   if (isServerAdmin()) sections.push(roleForm(user));
   if (!sections.length) return;
-  openDialog('user-card', `Moderate ${user.username}`, h('div', { class: 'user-card', 'data-user-id': user.userId }, ...sections));
+  openDialog(
+    'user-card',
+    t('moderation:card.title', { name: userName(user) }),
+    h('div', { class: 'user-card', 'data-user-id': user.userId }, ...sections),
+  );
   void loadMutes(user, inRoom, staff, mutes);
 }
 
@@ -43,28 +52,28 @@ async function loadMutes(user: UserView, roomId: string | null, staff: boolean, 
     for (const l of lists) for (const m of l.mutes) if (m.userId === user.userId) byId.set(m.muteId, m);
     const list = [...byId.values()];
     box.replaceChildren(
-      h('h3', { text: 'Muted' }),
+      h('h3', { text: t('moderation:card.muted') }),
       list.length
         ? h('ul', { class: 'member-list' }, ...list.map((m) => muteRow(m, () => void loadMutes(user, roomId, staff, box))))
-        : h('p', { class: 'muted', testid: 'user-not-muted', text: 'Not muted.' }),
+        : h('p', { class: 'muted', testid: 'user-not-muted', text: t('moderation:card.notMuted') }),
     );
   } catch (err) {
     const error = errorBox('user-mutes-error');
     showError(error, err);
-    box.replaceChildren(h('h3', { text: 'Muted' }), error);
+    box.replaceChildren(h('h3', { text: t('moderation:card.muted') }), error);
   }
 }
 
 /** One active mute with "Unmute" (also used by the moderation panel and the room settings). */
 export function muteRow(m: MuteView, after: () => void): HTMLElement {
   const error = errorBox('unmute-error');
-  const unmute = h('button', { type: 'button', class: 'small', testid: 'unmute' }, 'Unmute') as HTMLButtonElement;
+  const unmute = h('button', { type: 'button', class: 'small', testid: 'unmute' }, t('moderation:unmute')) as HTMLButtonElement;
   unmute.onclick = async () => {
     const ack = await act(unmute, error, () =>
       client().request('mod.unmute', { userId: m.userId, ...(m.roomId ? { roomId: m.roomId } : {}) }),
     );
     if (ack) {
-      toast(`Unmuted ${m.username} ${scopeText(m.roomId)}`);
+      toast(t('moderation:unmuted.done', { name: m.username, scope: scopeText(m.roomId) }));
       after();
     }
   };
@@ -75,7 +84,18 @@ export function muteRow(m: MuteView, after: () => void): HTMLElement {
     h('span', { class: 'person-name', text: m.username }),
     h('span', {
       class: 'muted small-text',
-      text: `${scopeText(m.roomId)} until ${fullTime(m.until)} · ${m.by ? `by ${m.by.username}` : `automatic${m.rule ? ` (${m.rule})` : ''}`}${m.reason ? ` · ${m.reason}` : ''}`,
+      title: fullTime(m.until),
+      text: [
+        t('moderation:mute.until', { scope: scopeText(m.roomId), until: untilText(m.until) }),
+        m.by
+          ? t('moderation:by', { name: m.by.username })
+          : m.rule
+            ? t('moderation:auto.rule', { rule: ruleName(m.rule) })
+            : t('moderation:auto'),
+        m.reason,
+      ]
+        .filter(Boolean)
+        .join(' · '),
     }),
     unmute,
     error,
@@ -87,7 +107,7 @@ const reasonInput = (testid: string, required = false) =>
     testid,
     'data-field': 'reason',
     maxlength: REASON_MAX,
-    placeholder: required ? 'reason (shown to them)' : 'reason (optional)',
+    placeholder: t(required ? 'moderation:reason.required' : 'moderation:reason.optional'),
   }) as HTMLInputElement;
 
 function section(testid: string, title: string, ...content: HTMLElement[]): HTMLElement {
@@ -97,15 +117,15 @@ function section(testid: string, title: string, ...content: HTMLElement[]): HTML
 function warnForm(user: UserView) {
   const reason = reasonInput('warn-reason', true);
   const error = errorBox('warn-error');
-  const send = h('button', { type: 'submit', testid: 'warn-send' }, 'Warn') as HTMLButtonElement;
-  const form = section('user-warn', 'Warn', h('div', { class: 'row' }, reason, send), error);
+  const send = h('button', { type: 'submit', testid: 'warn-send' }, t('moderation:warn')) as HTMLButtonElement;
+  const form = section('user-warn', t('moderation:warn.title'), h('div', { class: 'row' }, reason, send), error);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!reason.value.trim()) return showError(error, new Error('a warning needs a reason'));
+    if (!reason.value.trim()) return showError(error, new Error(t('moderation:warn.needsReason')));
     const ack = await act(send, error, () => client().request('mod.warn', { userId: user.userId, reason: reason.value.trim() }));
     if (ack) {
       reason.value = '';
-      toast(`Warned ${user.username}`);
+      toast(t('moderation:warn.done', { name: user.username }));
     }
   });
   return form;
@@ -116,20 +136,20 @@ function muteForm(user: UserView, staff: boolean, roomId: string | null, after: 
     'select',
     { testid: 'mute-scope' },
     roomId ? h('option', { value: roomId, text: scopeText(roomId) }) : null,
-    staff ? h('option', { value: '', text: 'on the whole server' }) : null,
+    staff ? h('option', { value: '', text: scopeText(null) }) : null,
   ) as HTMLSelectElement;
   const duration = h(
     'select',
     { testid: 'mute-duration', 'data-field': 'seconds' },
-    ...MUTE_DURATIONS.map((d) => h('option', { value: d.seconds, text: d.label })),
+    ...MUTE_DURATIONS.map((d) => h('option', { value: d.seconds, text: d.label() })),
   ) as HTMLSelectElement;
   duration.value = '3600';
   const reason = reasonInput('mute-reason');
   const error = errorBox('mute-error');
-  const send = h('button', { type: 'submit', testid: 'mute-send' }, 'Mute') as HTMLButtonElement;
+  const send = h('button', { type: 'submit', testid: 'mute-send' }, t('moderation:mute')) as HTMLButtonElement;
   const form = section(
     'user-mute',
-    'Mute',
+    t('moderation:mute.title'),
     h('div', { class: 'row' }, scope, duration),
     reason,
     h('div', { class: 'actions' }, send),
@@ -146,7 +166,13 @@ function muteForm(user: UserView, staff: boolean, roomId: string | null, after: 
     const ack = await act(send, error, () => client().request('mod.mute', req));
     if (!ack) return;
     reason.value = '';
-    toast(`Muted ${user.username} ${scopeText(ack.mute?.roomId ?? req.roomId ?? null)} until ${fullTime(ack.mute?.until ?? '')}`);
+    toast(
+      t('moderation:mute.done', {
+        name: user.username,
+        scope: scopeText(ack.mute?.roomId ?? req.roomId ?? null),
+        until: untilText(ack.mute?.until ?? ''),
+      }),
+    );
     after();
   });
   return form;
@@ -155,16 +181,12 @@ function muteForm(user: UserView, staff: boolean, roomId: string | null, after: 
 function sanctionForm(user: UserView, kind: 'kick' | 'ban') {
   const reason = reasonInput(`${kind}-reason`);
   const error = errorBox(`${kind}-error`);
-  const label = kind === 'kick' ? `Disconnect ${user.username}` : `Ban ${user.username} from the server`;
+  const label = t(`moderation:${kind}.send`, { name: user.username });
   const send = h('button', { type: 'submit', class: 'danger', testid: `${kind}-send` }, label) as HTMLButtonElement;
-  const hint =
-    kind === 'kick'
-      ? 'Closes their connections now; they may log in again.'
-      : 'Closes their connections and refuses their logins until unbanned (Moderation → Bans).';
   const form = section(
     `user-${kind}`,
-    kind === 'kick' ? 'Disconnect from the server' : 'Ban from the server',
-    h('p', { class: 'hint muted', text: hint }),
+    t(`moderation:${kind}.title`),
+    h('p', { class: 'hint muted', text: t(`moderation:${kind}.hint`) }),
     reason,
     h('div', { class: 'actions' }, send),
     error,
@@ -175,13 +197,14 @@ function sanctionForm(user: UserView, kind: 'kick' | 'ban') {
     // A ban asks once more: the button turns into "Confirm".
     if (kind === 'ban' && !armed) {
       armed = true;
-      send.textContent = `Confirm: ban ${user.username}`;
+      send.textContent = t('moderation:ban.confirm', { name: user.username });
+      send.classList.add('armed');
       return;
     }
     const req = { userId: user.userId, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
     const ack = await act(send, error, () => client().request(kind === 'kick' ? 'mod.kick' : 'mod.ban', req));
     if (!ack) return;
-    toast(kind === 'kick' ? `Disconnected ${user.username}` : `Banned ${user.username} from the server`);
+    toast(t(`moderation:${kind}.done`, { name: user.username }));
     form.closest('dialog')?.close();
   });
   return form;
@@ -191,13 +214,13 @@ function roleForm(user: UserView) {
   const role = h(
     'select',
     { testid: 'role-select' },
-    h('option', { value: '', text: 'none' }),
-    h('option', { value: 'moderator', text: 'moderator' }),
-    h('option', { value: 'admin', text: 'administrator' }),
+    h('option', { value: '', text: t('moderation:role.none') }),
+    h('option', { value: 'moderator', text: t('moderation:role.moderator') }),
+    h('option', { value: 'admin', text: t('moderation:role.admin') }),
   ) as HTMLSelectElement;
   const error = errorBox('role-error');
-  const send = h('button', { type: 'submit', testid: 'role-send' }, 'Set role') as HTMLButtonElement;
-  const form = section('user-role', 'Server role', h('div', { class: 'row' }, role, send), error);
+  const send = h('button', { type: 'submit', testid: 'role-send' }, t('moderation:role.set')) as HTMLButtonElement;
+  const form = section('user-role', t('moderation:role.title'), h('div', { class: 'row' }, role, send), error);
   // The current role, when the roles list has it.
   client()
     .request('mod.roles', {})
@@ -206,7 +229,7 @@ function roleForm(user: UserView) {
       role.value = r?.role ?? '';
       if (r?.source === 'config') {
         role.disabled = send.disabled = true;
-        form.append(h('p', { class: 'hint muted', text: 'Named in SERVER_ADMINS: an administrator by configuration.' }));
+        form.append(h('p', { class: 'hint muted', text: t('moderation:role.config') }));
       }
     })
     .catch(() => undefined);
@@ -214,12 +237,11 @@ function roleForm(user: UserView) {
     e.preventDefault();
     const value = (role.value || null) as ServerRole | null;
     const ack = await act(send, error, () => client().request('mod.role.set', { userId: user.userId, role: value }));
-    if (ack)
-      toast(
-        value
-          ? `${user.username} is now a server ${value === 'admin' ? 'administrator' : 'moderator'}`
-          : `${user.username} has no server role now`,
-      );
+    if (ack) toast(roleDone(user.username, value));
   });
   return form;
 }
+
+/** "Bea is now a server moderator" / "Bea has no server role now" (the card and the panel's roles). */
+export const roleDone = (name: string, role: ServerRole | null): string =>
+  role ? t(`moderation:role.done.${role}`, { name }) : t('moderation:role.done.none', { name });

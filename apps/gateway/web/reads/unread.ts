@@ -1,5 +1,6 @@
 import type { MessageView, ReadStateView, WsEvents } from '@chat/contracts';
 import { h, toast } from '../dom';
+import { t } from '../i18n/i18n';
 import { client, el, me, state } from '../state';
 import { renderSidebar } from '../rooms/sidebar';
 
@@ -72,7 +73,7 @@ export function countPosted(m: MessageView) {
     // Mentions notify: a notice besides the badge, unless the room is on screen.
     if (m.roomId !== state.currentRoomId || document.visibilityState !== 'visible') {
       const where = state.rooms.get(m.roomId)?.name;
-      toast(where ? `${m.senderName} mentioned you in ${where}` : `${m.senderName} mentioned you`);
+      toast(where ? t('reads:mentionedYouIn', { name: m.senderName, room: where }) : t('reads:mentionedYou', { name: m.senderName }));
     }
   }
   renderSidebar();
@@ -176,10 +177,13 @@ export function badges(roomId: string): { unread: number; nodes: HTMLElement[] }
       h('span', {
         class: 'badge mention-badge',
         testid: `mentions-${roomId}`,
-        title: `${mentions} mentioning you`,
+        title: t('reads:mentions', { count: mentions }),
         text: `@${badgeText(mentions)}`,
       }),
     );
-  if (unread) nodes.push(h('span', { class: 'badge', testid: `unread-${roomId}`, title: `${unread} unread`, text: badgeText(unread) }));
+  if (unread)
+    nodes.push(
+      h('span', { class: 'badge', testid: `unread-${roomId}`, title: t('reads:unread', { count: unread }), text: badgeText(unread) }),
+    );
   return { unread, nodes };
 }

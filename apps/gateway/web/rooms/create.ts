@@ -1,5 +1,6 @@
 import type { WsOps } from '@chat/contracts';
 import { act, errorBox, field, h, openDialog } from '../dom';
+import { t } from '../i18n/i18n';
 import { openRoom } from '../messages/view';
 import { client, state } from '../state';
 import { renderSidebar } from './sidebar';
@@ -10,15 +11,13 @@ import { renderSidebar } from './sidebar';
 export const DEFAULT_MEMBER_LIMIT = 50;
 export const MAX_MEMBER_LIMIT = 100_000;
 
-export const VISIBILITY_HINT = 'Public: listed in the directory, anyone may join. Private: invitation only, hidden from others.';
-
 export function visibilitySelect(testid: string, value: string) {
   return h(
     'select',
     { testid },
     // Short option texts: a narrow panel cuts a long one off; the field's hint says the rest.
-    h('option', { value: 'public', text: 'Public', title: 'Listed in the directory; anyone may join', selected: value === 'public' }),
-    h('option', { value: 'private', text: 'Private', title: 'Invitation only; hidden from others', selected: value === 'private' }),
+    h('option', { value: 'public', text: t('rooms:kind.public'), title: t('rooms:kind.public.title'), selected: value === 'public' }),
+    h('option', { value: 'private', text: t('rooms:kind.private'), title: t('rooms:kind.private.title'), selected: value === 'private' }),
   ) as HTMLSelectElement;
 }
 
@@ -26,8 +25,8 @@ export function postPolicySelect(testid: string, value: string) {
   return h(
     'select',
     { testid },
-    h('option', { value: 'members', text: 'Everyone in the room', selected: value === 'members' }),
-    h('option', { value: 'admins', text: 'Only admins (announcements)', selected: value === 'admins' }),
+    h('option', { value: 'members', text: t('rooms:policy.members'), selected: value === 'members' }),
+    h('option', { value: 'admins', text: t('rooms:policy.admins'), selected: value === 'admins' }),
   ) as HTMLSelectElement;
 }
 
@@ -41,7 +40,7 @@ export function openCreateRoomDialog() {
     'data-field': 'name',
     maxlength: 80,
     required: true,
-    placeholder: 'e.g. 项目讨论',
+    placeholder: t('rooms:create.name.placeholder'),
   }) as HTMLInputElement;
   const id = h('input', {
     testid: 'new-room-id',
@@ -49,27 +48,27 @@ export function openCreateRoomDialog() {
     maxlength: 64,
     spellcheck: 'false',
     autocapitalize: 'none',
-    placeholder: 'e.g. team-a (optional)',
+    placeholder: t('rooms:create.id.placeholder'),
   }) as HTMLInputElement;
   const topic = h('input', { testid: 'new-room-topic', 'data-field': 'topic', maxlength: 300 }) as HTMLInputElement;
   const visibility = visibilitySelect('new-room-visibility', 'public');
   const policy = postPolicySelect('new-room-post-policy', 'members');
   const limit = limitInput('new-room-limit', DEFAULT_MEMBER_LIMIT);
   const error = errorBox('create-room-error');
-  const create = h('button', { type: 'submit', class: 'primary', testid: 'create-room' }, 'Create') as HTMLButtonElement;
+  const create = h('button', { type: 'submit', class: 'primary', testid: 'create-room' }, t('rooms:create.submit')) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form', testid: 'create-room-form', novalidate: true },
-    field('Name', name),
-    field('Id', id, 'Letters a-z, digits, - and _; generated when left empty.'),
-    field('Topic', topic),
-    field('Visibility', visibility, VISIBILITY_HINT),
-    field('Who may post', policy),
-    field('Member limit', limit),
+    field(t('rooms:create.name'), name),
+    field(t('rooms:create.id'), id, t('rooms:create.id.hint')),
+    field(t('rooms:create.topic'), topic),
+    field(t('rooms:create.visibility'), visibility, t('rooms:kind.hint')),
+    field(t('rooms:create.policy'), policy),
+    field(t('rooms:create.limit'), limit),
     error,
     h('div', { class: 'actions' }, create),
   );
-  const dialog = openDialog('create-room-dialog', 'Create a room', form);
+  const dialog = openDialog('create-room-dialog', t('rooms:create.title'), form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const req: WsOps['room.create']['req'] = { name: name.value.trim() };

@@ -1,8 +1,11 @@
 import type { RoomDetails, WsOps } from '@chat/contracts';
-import { act, errorBox, field, fullTime, h, plural, showError } from '../dom';
+import { act, errorBox, field, fullTime, h, showError } from '../dom';
+import { t } from '../i18n/i18n';
+import { showSide } from '../side';
 import { client, el, isAdmin, myRole, roomTitle, state } from '../state';
 import { dropRoom, leaveRoom, roomChanged } from './sidebar';
-import { limitInput, postPolicySelect, VISIBILITY_HINT, visibilitySelect } from './create';
+import { limitInput, postPolicySelect, visibilitySelect } from './create';
+import { roleName, slowModeText } from './format';
 import { openStatsDialog } from './stats';
 import { openRoomModeration } from '../moderation/room';
 import { isStaff } from '../moderation/standing';
@@ -28,10 +31,10 @@ export function renderDetails(reload: boolean) {
   const roomId = state.currentRoomId;
   const room = state.rooms.get(roomId ?? '');
   if (!roomId || !room) return;
-  el.sideTitle.textContent = 'Room details';
+  el.sideTitle.textContent = t('rooms:details.title');
   if (details?.roomId !== roomId) dirty = false;
   if (reload || details?.roomId !== roomId) {
-    if (details?.roomId !== roomId) el.sideBody.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
+    if (details?.roomId !== roomId) el.sideBody.replaceChildren(h('p', { class: 'muted', text: t('rooms:loading') }));
     void load(roomId);
     if (details?.roomId !== roomId) return;
   }
@@ -79,27 +82,75 @@ function draw(d: RoomDetails) {
   const room = state.rooms.get(d.roomId);
   const summary = room ?? d;
   const role = myRole(d.roomId);
-  const rows: Array<[string, string]> = [
-    ['Name', roomTitle(summary)],
-    ['Topic', summary.topic || '—'],
-    ['Visibility', summary.visibility === 'private' ? 'private (invitation only)' : 'public'],
-    ['Who may post', summary.postPolicy === 'admins' ? 'only admins (announcements)' : 'everyone'],
-    ['Members', `${summary.memberCount} of at most ${summary.memberLimit}`],
-    ['Owner', d.owner?.username ?? (d.isDefault ? 'nobody (default room)' : 'nobody')],
-    ['Created', `${fullTime(d.createdAt)}${d.createdBy ? ` by ${d.createdBy.username}` : ''}`],
-    ['Messages kept', d.retentionDays == null ? "the server's default (no period set for this room)" : plural(d.retentionDays, 'day')],
-    ['Your role', role ?? 'not a member'],
+  // Each row: its data-testid suffix (kept from the English labels the tests knew), label, value.
+  const rows: Array<[string, string, string]> = [
+    ['name', t('rooms:details.name'), roomTitle(summary)],
+    ['topic', t('rooms:details.topic'), summary.topic || '—'],
+    [
+      'visibility',
+      t('rooms:details.visibility'),
+      summary.visibility === 'private' ? t('rooms:details.visibility.private') : t('rooms:details.visibility.public'),
+    ],
+    [
+      'who-may-post',
+      t('rooms:details.policy'),
+      summary.postPolicy === 'admins' ? t('rooms:details.policy.admins') : t('rooms:details.policy.members'),
+    ],
+    ['members', t('rooms:details.members'), t('rooms:details.membersOf', { count: summary.memberCount, limit: summary.memberLimit })],
+    [
+      'slow-mode',
+      t('rooms:details.slowMode'),
+      summary.slowModeSeconds
+        ? t('rooms:details.slowMode.on', { duration: slowModeText(summary.slowModeSeconds) })
+        : t('rooms:details.slowMode.off'),
+    ],
+    [
+      'owner',
+      t('rooms:details.owner'),
+      d.owner?.username ?? (d.isDefault ? t('rooms:details.owner.default') : t('rooms:details.owner.none')),
+    ],
+    [
+      'created',
+      t('rooms:details.created'),
+      d.createdBy ? t('rooms:details.createdBy', { time: fullTime(d.createdAt), name: d.createdBy.username }) : fullTime(d.createdAt),
+    ],
+    [
+      'messages-kept',
+      t('rooms:details.kept'),
+      d.retentionDays == null ? t('rooms:details.kept.default') : t('rooms:days', { count: d.retentionDays }),
+    ],
+    ['your-role', t('rooms:details.role'), role ? roleName(role) : t('rooms:details.role.none')],
   ];
   const parts: HTMLElement[] = [
     h(
       'dl',
       { class: 'details-list', testid: 'room-details' },
-      ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { testid: `details-${k.toLowerCase().replace(/ /g, '-')}`, text: v })]),
+      ...rows.flatMap(([id, k, v]) => [h('dt', { text: k }), h('dd', { testid: `details-${id}`, text: v })]),
     ),
   ];
+  // Inviting, roles, kicks and bans are done next to each member: Details leads there.
+  if (isAdmin(d.roomId))
+    parts.push(
+      h(
+        'div',
+        { class: 'panel-actions' },
+        h(
+          'button',
+          {
+            type: 'button',
+            testid: 'details-invite',
+            onclick: () => {
+              showSide('members');
+              el.sideBody.querySelector<HTMLInputElement>('[data-testid="invite-username"]')?.focus();
+            },
+          },
+          t('rooms:details.invite'),
+        ),
+      ),
+    );
   if (isAdmin(d.roomId)) {
     parts.push(settingsForm(d), retentionForm(d));
-    const stats = h('button', { type: 'button', testid: 'open-stats', onclick: () => openStatsDialog(d.roomId) }, 'Statistics…');
+    const stats = h('button', { type: 'button', testid: 'open-stats', onclick: () => openStatsDialog(d.roomId) }, t('rooms:details.stats'));
     parts.push(h('div', { class: 'panel-actions' }, stats));
   }
   // The room's filters and mutes: its owner and admins, and server staff.
@@ -108,12 +159,16 @@ function draw(d: RoomDetails) {
       h(
         'div',
         { class: 'panel-actions' },
-        h('button', { type: 'button', testid: 'open-room-moderation', onclick: () => openRoomModeration(d.roomId) }, 'Filters and mutes…'),
+        h(
+          'button',
+          { type: 'button', testid: 'open-room-moderation', onclick: () => openRoomModeration(d.roomId) },
+          t('rooms:details.moderation'),
+        ),
       ),
     );
   const actions = h('div', { class: 'panel-actions' });
   if (role) {
-    const leave = h('button', { type: 'button', testid: 'details-leave' }, 'Leave room') as HTMLButtonElement;
+    const leave = h('button', { type: 'button', testid: 'details-leave' }, t('rooms:details.leave')) as HTMLButtonElement;
     leave.onclick = () => leaveRoom(d.roomId, leave);
     actions.append(leave);
   }
@@ -144,17 +199,17 @@ function settingsForm(d: RoomDetails) {
     value: summary.slowModeSeconds,
   }) as HTMLInputElement;
   const error = errorBox('settings-error');
-  const save = h('button', { type: 'submit', class: 'primary', testid: 'settings-save' }, 'Save') as HTMLButtonElement;
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'settings-save' }, t('common:save')) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form settings', testid: 'settings-form', novalidate: true },
-    h('h3', { text: 'Settings' }),
-    field('Name', name),
-    field('Topic', topic),
-    field('Visibility', visibility, VISIBILITY_HINT),
-    field('Who may post', policy),
-    field('Member limit', limit, 'Lowering it below the member count keeps everyone but admits nobody new.'),
-    field('Slow mode (seconds)', slow, 'Members (not admins) post at most one message per this many seconds; 0 is off.'),
+    h('h3', { text: t('rooms:settings.title') }),
+    field(t('rooms:create.name'), name),
+    field(t('rooms:create.topic'), topic),
+    field(t('rooms:create.visibility'), visibility, t('rooms:kind.hint')),
+    field(t('rooms:create.policy'), policy),
+    field(t('rooms:create.limit'), limit, t('rooms:settings.limit.hint')),
+    field(t('rooms:settings.slowMode'), slow, t('rooms:settings.slowMode.hint')),
     error,
     h('div', { class: 'actions' }, save),
   );
@@ -184,7 +239,7 @@ function settingsForm(d: RoomDetails) {
     saved = null;
     form.querySelector<HTMLElement>('[data-testid="settings-saved"]')?.setAttribute('hidden', '');
   });
-  form.append(h('p', { class: 'muted', testid: 'settings-saved', text: 'Saved.', hidden: saved !== d.roomId }));
+  form.append(h('p', { class: 'muted', testid: 'settings-saved', text: t('rooms:settings.saved'), hidden: saved !== d.roomId }));
   return form;
 }
 
@@ -197,17 +252,17 @@ function retentionForm(d: RoomDetails) {
     min: 1,
     max: 36500,
     step: 1,
-    placeholder: "server's default",
+    placeholder: t('rooms:retention.placeholder'),
     value: d.retentionDays ?? '',
   }) as HTMLInputElement;
   const error = errorBox('retention-error');
-  const save = h('button', { type: 'submit', class: 'primary', testid: 'retention-save' }, 'Save') as HTMLButtonElement;
-  const done = h('p', { class: 'muted', testid: 'retention-saved', text: 'Saved.', hidden: retentionSaved !== d.roomId });
+  const save = h('button', { type: 'submit', class: 'primary', testid: 'retention-save' }, t('common:save')) as HTMLButtonElement;
+  const done = h('p', { class: 'muted', testid: 'retention-saved', text: t('rooms:settings.saved'), hidden: retentionSaved !== d.roomId });
   const form = h(
     'form',
     { class: 'dialog-form settings', testid: 'retention-form', novalidate: true },
-    h('h3', { text: 'Retention' }),
-    field('Keep messages for (days)', days, "Older messages are removed for everyone. Empty: the server's default."),
+    h('h3', { text: t('rooms:retention.title') }),
+    field(t('rooms:retention.days'), days, t('rooms:retention.hint')),
     error,
     h('div', { class: 'actions' }, save),
     done,
@@ -232,24 +287,24 @@ function retentionForm(d: RoomDetails) {
 function deleteControl(d: RoomDetails) {
   const wrap = h('div', { class: 'danger-zone' });
   const error = errorBox('delete-error');
-  const start = h('button', { type: 'button', class: 'danger', testid: 'delete-room' }, 'Delete room…') as HTMLButtonElement;
+  const start = h('button', { type: 'button', class: 'danger', testid: 'delete-room' }, t('rooms:delete.start')) as HTMLButtonElement;
   start.onclick = () => {
     const confirm = h(
       'button',
       { type: 'button', class: 'danger', testid: 'delete-room-confirm' },
-      'Delete for everyone',
+      t('rooms:delete.confirm'),
     ) as HTMLButtonElement;
-    const cancel = h('button', { type: 'button', testid: 'delete-room-cancel' }, 'Cancel') as HTMLButtonElement;
+    const cancel = h('button', { type: 'button', testid: 'delete-room-cancel' }, t('common:cancel')) as HTMLButtonElement;
     confirm.onclick = () =>
       act(confirm, error, async () => {
         await client().request('room.delete', { roomId: d.roomId });
-        dropRoom(d.roomId, `You deleted ${d.name}`, { gone: true });
+        dropRoom(d.roomId, t('rooms:event.youDeleted', { room: d.name }), { gone: true });
       });
     cancel.onclick = () => wrap.replaceChildren(start, error);
     wrap.replaceChildren(
       h('p', {
         class: 'warning',
-        text: `Delete “${d.name}” and its whole history for all ${plural(d.memberCount, 'member')}? This cannot be undone.`,
+        text: t('rooms:delete.question', { room: d.name, count: d.memberCount }),
       }),
       h('div', { class: 'actions' }, confirm, cancel),
       error,

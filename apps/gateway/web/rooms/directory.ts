@@ -1,5 +1,6 @@
 import type { DirectoryPage, RoomSummary } from '@chat/contracts';
-import { act, errorBox, h, openDialog, plural, showError } from '../dom';
+import { act, errorBox, h, openDialog, showError } from '../dom';
+import { t } from '../i18n/i18n';
 import { openRoom } from '../messages/view';
 import { client, roomTitle } from '../state';
 import { joinRoom } from './sidebar';
@@ -13,20 +14,21 @@ export function openDirectoryDialog() {
   const query = h('input', {
     type: 'search',
     testid: 'directory-query',
-    placeholder: 'Search public rooms by name',
+    placeholder: t('rooms:directory.placeholder'),
+    'aria-label': t('rooms:directory.placeholder'),
     maxlength: 80,
   }) as HTMLInputElement;
   const list = h('ul', { class: 'directory-list', testid: 'directory-list' });
   const summary = h('p', { class: 'muted small-text', testid: 'directory-total' });
-  const more = h('button', { type: 'button', testid: 'directory-more', hidden: true }, 'Load more') as HTMLButtonElement;
+  const more = h('button', { type: 'button', testid: 'directory-more', hidden: true }, t('rooms:directory.more')) as HTMLButtonElement;
   const error = errorBox('directory-error');
   const form = h(
     'form',
     { class: 'directory-search', novalidate: true },
     query,
-    h('button', { type: 'submit', testid: 'directory-search' }, 'Search'),
+    h('button', { type: 'submit', testid: 'directory-search' }, t('rooms:directory.search')),
   );
-  const dialog = openDialog('directory-dialog', 'Room directory', form, error, summary, list, more);
+  const dialog = openDialog('directory-dialog', t('rooms:directory.title'), form, error, summary, list, more);
 
   let current = '';
   let nextOffset: number | null = 0;
@@ -48,9 +50,11 @@ export function openDirectoryDialog() {
     list.append(...page.rooms.map((r) => item(r)));
     nextOffset = page.nextOffset;
     more.hidden = nextOffset === null;
-    summary.textContent = page.total
-      ? `${plural(page.total, 'public room')}${current ? ` matching “${current}”` : ''}`
-      : 'No public rooms match.';
+    summary.textContent = !page.total
+      ? t('rooms:directory.none')
+      : current
+        ? t('rooms:directoryMatching', { count: page.total, query: current })
+        : t('rooms:directory', { count: page.total });
     list.dataset.state = 'ready';
   }
 
@@ -59,7 +63,7 @@ export function openDirectoryDialog() {
     const button = h(
       'button',
       { type: 'button', class: r.myRole ? 'small' : 'small primary', testid: `directory-join-${r.roomId}` },
-      r.myRole ? 'Open' : 'Join',
+      r.myRole ? t('rooms:open') : t('rooms:join'),
     ) as HTMLButtonElement;
     button.onclick = async () => {
       if (r.myRole) {
@@ -88,7 +92,9 @@ export function openDirectoryDialog() {
         h('span', {
           class: 'room-sub muted',
           testid: 'directory-member-count',
-          text: [plural(r.memberCount, 'member'), r.topic, r.postPolicy === 'admins' ? 'announcements' : null].filter(Boolean).join(' · '),
+          text: [t('rooms:members', { count: r.memberCount }), r.topic, r.postPolicy === 'admins' ? t('rooms:announcements') : null]
+            .filter(Boolean)
+            .join(' · '),
         }),
         rowError,
       ),

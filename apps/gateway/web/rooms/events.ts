@@ -1,5 +1,6 @@
 import type { MemberRole, WsEvents } from '@chat/contracts';
 import { toast } from '../dom';
+import { t } from '../i18n/i18n';
 import { forgetMembers, patchMembers } from '../members/panel';
 import { openRoom, renderRoomHeader } from '../messages/view';
 import { refreshSide } from '../side';
@@ -14,7 +15,7 @@ import { dropRoom, isMe, loadRooms, roomChanged } from './sidebar';
 
 /** The room's name as this page knows it (a room I am only invited to is named by its invitation). */
 const nameOf = (roomId: string) => state.rooms.get(roomId)?.name ?? state.invitations.get(roomId)?.roomName ?? roomId;
-const because = (reason: string) => (reason ? `: “${reason}”` : '');
+const because = (reason: string) => (reason ? t('rooms:reason.quoted', { reason }) : '');
 
 function count(roomId: string, delta: number) {
   const room = state.rooms.get(roomId);
@@ -69,7 +70,7 @@ export function onMemberLeft(d: WsEvents['member.left']) {
     patchMembers(d.roomId, { role: { userId: d.newOwner.userId, role: 'owner' } });
     patchDetails(d.roomId, { owner: d.newOwner });
     if (isMe(d.newOwner.userId)) {
-      toast(`${d.username} left ${nameOf(d.roomId)}: you are its owner now`);
+      toast(t('rooms:event.ownerLeft', { name: d.username, room: nameOf(d.roomId) }));
       setMyRole(d.roomId, 'owner');
     }
   }
@@ -78,7 +79,7 @@ export function onMemberLeft(d: WsEvents['member.left']) {
 
 export function onMemberKicked(d: WsEvents['member.kicked']) {
   if (isMe(d.userId)) {
-    dropRoom(d.roomId, `${d.by.username} removed you from ${nameOf(d.roomId)}${because(d.reason)}`);
+    dropRoom(d.roomId, t('rooms:event.kicked', { name: d.by.username, room: nameOf(d.roomId) }) + because(d.reason));
     return;
   }
   count(d.roomId, -1);
@@ -88,7 +89,7 @@ export function onMemberKicked(d: WsEvents['member.kicked']) {
 
 export function onMemberBanned(d: WsEvents['member.banned']) {
   if (isMe(d.userId)) {
-    const notice = `${d.by.username} banned you from ${nameOf(d.roomId)}${because(d.reason)}`;
+    const notice = t('rooms:event.banned', { name: d.by.username, room: nameOf(d.roomId) }) + because(d.reason);
     dropInvitation(d.roomId);
     dropRoom(d.roomId, notice, { gone: true });
     return;
@@ -107,8 +108,8 @@ export function onMemberRole(d: WsEvents['member.role']) {
   if (isMe(d.userId)) {
     toast(
       d.role === 'admin'
-        ? `${d.by.username} made you an admin of ${nameOf(d.roomId)}`
-        : `You are no longer an admin of ${nameOf(d.roomId)}`,
+        ? t('rooms:event.madeAdmin', { name: d.by.username, room: nameOf(d.roomId) })
+        : t('rooms:event.noLongerAdmin', { room: nameOf(d.roomId) }),
     );
     setMyRole(d.roomId, d.role);
   }
@@ -119,10 +120,10 @@ export function onRoomOwner(d: WsEvents['room.owner']) {
   if (d.previous) patchMembers(d.roomId, { role: { userId: d.previous.userId, role: 'admin' } });
   patchDetails(d.roomId, { owner: { userId: d.userId, username: d.username } });
   if (isMe(d.userId)) {
-    toast(`You are now the owner of ${nameOf(d.roomId)}`);
+    toast(t('rooms:event.nowOwner', { room: nameOf(d.roomId) }));
     setMyRole(d.roomId, 'owner');
   } else if (d.previous && isMe(d.previous.userId)) {
-    toast(`${d.username} is now the owner of ${nameOf(d.roomId)}; you are an admin`);
+    toast(t('rooms:event.ownerPassed', { name: d.username, room: nameOf(d.roomId) }));
     setMyRole(d.roomId, 'admin');
   } else refreshSide(d.roomId);
 }
@@ -146,7 +147,8 @@ export function onRoomUpdated(d: WsEvents['room.updated']) {
 export function onRoomDeleted(d: WsEvents['room.deleted']) {
   dropInvitation(d.roomId);
   if (!state.rooms.has(d.roomId)) return;
-  const notice = d.reason === 'empty' || isMe(d.by.userId) ? null : `${d.by.username} deleted ${nameOf(d.roomId)}`;
+  const notice =
+    d.reason === 'empty' || isMe(d.by.userId) ? null : t('rooms:event.deleted', { name: d.by.username, room: nameOf(d.roomId) });
   dropRoom(d.roomId, notice, { gone: true });
 }
 

@@ -1,5 +1,6 @@
 import type { InvitationView } from '@chat/contracts';
 import { act, codeOf, h, shortTime, toast } from '../dom';
+import { t } from '../i18n/i18n';
 import { openRoom } from '../messages/view';
 import { client, el, state } from '../state';
 import { loadRooms, renderSidebar } from './sidebar';
@@ -24,7 +25,7 @@ export function onInvitation(inv: InvitationView) {
   const known = state.invitations.has(inv.roomId);
   state.invitations.set(inv.roomId, inv);
   renderInvitations();
-  if (!known) toast(`${inv.invitedBy.username} invited you to ${inv.roomName}`);
+  if (!known) toast(t('rooms:invitation.received', { name: inv.invitedBy.username, room: inv.roomName }));
 }
 
 /** The invitation ended elsewhere (accepted or declined in another tab, or the room went away). */
@@ -37,15 +38,26 @@ export function renderInvitations() {
   el.invitationsHead.hidden = items.length === 0;
   el.invitationList.replaceChildren(
     ...items.map((inv) => {
-      const accept = h('button', { type: 'button', class: 'small primary', testid: `accept-${inv.roomId}` }, 'Accept') as HTMLButtonElement;
-      const decline = h('button', { type: 'button', class: 'small', testid: `decline-${inv.roomId}` }, 'Decline') as HTMLButtonElement;
+      const accept = h(
+        'button',
+        { type: 'button', class: 'small primary', testid: `accept-${inv.roomId}` },
+        t('rooms:invitation.accept'),
+      ) as HTMLButtonElement;
+      const decline = h(
+        'button',
+        { type: 'button', class: 'small', testid: `decline-${inv.roomId}` },
+        t('rooms:invitation.decline'),
+      ) as HTMLButtonElement;
       accept.onclick = () => act(accept, null, () => accept_(inv.roomId));
       decline.onclick = () => act(decline, null, () => decline_(inv.roomId));
       return h(
         'li',
         { class: 'invitation', testid: `invitation-${inv.roomId}`, 'data-room-id': inv.roomId },
-        h('span', { class: 'room-name', text: `🔒 ${inv.roomName}` }),
-        h('span', { class: 'room-sub muted', text: `from ${inv.invitedBy.username} · ${shortTime(inv.time)}` }),
+        h('span', { class: 'room-name', text: `🔒 ${inv.roomName}`, title: t('rooms:sidebar.private') }),
+        h('span', {
+          class: 'room-sub muted',
+          text: t('rooms:invitation.from', { name: inv.invitedBy.username, time: shortTime(inv.time) }),
+        }),
         h('span', { class: 'invitation-actions' }, accept, decline),
       );
     }),

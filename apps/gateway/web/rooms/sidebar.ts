@@ -1,5 +1,6 @@
 import type { RoomSummary } from '@chat/contracts';
-import { act, codeOf, h, plural, showError, toast } from '../dom';
+import { act, codeOf, h, showError, toast } from '../dom';
+import { t } from '../i18n/i18n';
 import { renderConversations } from '../conversations/list';
 import { closeRoom, openRoom, renderRoomHeader } from '../messages/view';
 import { refreshSide } from '../side';
@@ -46,9 +47,13 @@ function renderRooms() {
   el.roomList.replaceChildren(...mine.map(roomItem));
   el.publicList.replaceChildren(...others.map(roomItem));
   el.publicHead.hidden = others.length === 0;
-  if (!mine.length) el.roomList.append(h('li', { class: 'empty muted', text: 'No rooms yet: create one or browse the directory.' }));
+  if (!mine.length) el.roomList.append(h('li', { class: 'empty muted', testid: 'rooms-empty', text: t('rooms:sidebar.empty') }));
 }
 
+/**
+ * A room of the sidebar: its name and badges, as a chat product lists them. A public room I
+ * have not joined says how many members it has, with Join next to it.
+ */
 function roomItem(r: RoomSummary) {
   const member = !!r.myRole;
   const { unread, nodes: counts } = badges(r.roomId);
@@ -69,16 +74,31 @@ function roomItem(r: RoomSummary) {
         class: 'room-open',
         testid: `open-${r.roomId}`,
         'aria-current': current ? 'true' : null,
+        title: r.topic || null,
         onclick: () => openRoom(r.roomId, { fromList: true }),
       },
       h('span', { class: 'room-name', text: roomTitle(r) }),
-      h('span', {
-        class: 'room-sub muted',
-        text: `${plural(r.memberCount, 'member')} · ${member ? `joined${r.myRole !== 'member' ? ` (${r.myRole})` : ''}` : 'not joined'}`,
-      }),
+      member
+        ? null
+        : h('span', {
+            class: 'room-sub muted',
+            text: `${t('rooms:members', { count: r.memberCount })} · ${t('rooms:sidebar.notJoined')}`,
+          }),
     ),
     ...(member ? counts : []),
-    member ? null : h('button', { type: 'button', class: 'small', testid: `join-${r.roomId}`, onclick: () => joinRoom(r.roomId) }, 'Join'),
+    member
+      ? null
+      : h(
+          'button',
+          {
+            type: 'button',
+            class: 'small',
+            testid: `join-${r.roomId}`,
+            title: t('rooms:sidebar.join.title', { room: r.name }),
+            onclick: () => joinRoom(r.roomId),
+          },
+          t('rooms:join'),
+        ),
   );
 }
 

@@ -1,9 +1,17 @@
 import type { SearchHit, WsOps } from '@chat/contracts';
-import { act, errorBox, field, fullTime, h, openDialog, shortTime } from '../dom';
+import { act, errorBox, field, fullTime, h, openDialog, showError } from '../dom';
+import { language, t } from '../i18n/i18n';
+import { avatarEl } from '../members/avatar';
+import { loadedMembers, peopleList } from '../members/panel';
 import { jumpToMessage } from '../messages/view';
+import { resolveUser } from '../moderation/people';
 import { client, roomTitle, state } from '../state';
+import { timeRange } from './range';
 
-// Message search (`message.search`): a query, optionally one room, newest or best match first.
+// Message search (`message.search`): a query, filtered by room or conversation, by sender (a
+// name this page knows: the protocol takes an id and has no look-up) and by a range of days in
+// the reader's calendar, newest or best match first. (There is no "has a link" filter: the
+// protocol has none.)
 // Each hit shows its room, sender, time and snippet with the matched terms marked; the snippet
 // is plain text and the marks are built from text nodes (never HTML). Clicking a hit opens it
 // in context (history.page `around` its position).
@@ -34,10 +42,17 @@ function roomOptions(selected: string | null) {
   const conversations = [...state.conversations.values()].sort((a, b) => a.peer.username.localeCompare(b.peer.username));
   const option = (value: string, text: string) => h('option', { value, text, selected: value === (selected ?? '') });
   return [
-    option('', 'All rooms and conversations'),
+    option('', t('search:in.all')),
     ...rooms.map((r) => option(r.roomId, roomTitle(r))),
     ...conversations.map((c) => option(c.roomId, `@ ${c.peer.username}`)),
   ];
+}
+
+/** A typed sender as a user: among the people the page knows, the loaded member list included. */
+function senderOf(name: string) {
+  const key = name.trim().normalize('NFKC').toLowerCase();
+  const member = loadedMembers().find((m) => m.username.normalize('NFKC').toLowerCase() === key);
+  return member ? { userId: member.userId, username: member.username } : resolveUser(name);
 }
 
 export function openSearchDialog() {
@@ -46,30 +61,49 @@ export function openSearchDialog() {
     testid: 'search-query',
     maxlength: 200,
     required: true,
-    placeholder: 'Words, "a phrase", or 中文',
+    placeholder: t('search:query.placeholder'),
     autocomplete: 'off',
   }) as HTMLInputElement;
   const room = h('select', { testid: 'search-room' }, ...roomOptions(null)) as HTMLSelectElement;
+  const sender = h('input', {
+    testid: 'search-from',
+    'data-field': 'senderId',
+    list: 'search-people',
+    placeholder: t('search:from.placeholder'),
+    maxlength: 128,
+    spellcheck: 'false',
+    autocapitalize: 'none',
+    autocomplete: 'off',
+  }) as HTMLInputElement;
+  const after = h('input', { type: 'date', testid: 'search-after', 'data-field': 'from' }) as HTMLInputElement;
+  const before = h('input', { type: 'date', testid: 'search-before', 'data-field': 'to' }) as HTMLInputElement;
   const order = h(
     'select',
     { testid: 'search-order' },
-    h('option', { value: 'newest', text: 'Newest first' }),
-    h('option', { value: 'relevance', text: 'Best match first' }),
+    h('option', { value: 'newest', text: t('search:order.newest') }),
+    h('option', { value: 'relevance', text: t('search:order.relevance') }),
   ) as HTMLSelectElement;
-  const go = h('button', { type: 'submit', class: 'primary', testid: 'search-go' }, 'Search') as HTMLButtonElement;
+  const go = h('button', { type: 'submit', class: 'primary', testid: 'search-go' }, t('search:go')) as HTMLButtonElement;
   const error = errorBox('search-error');
   const results = h('ol', { class: 'search-results', testid: 'search-results' });
-  const summary = h('p', { class: 'muted', testid: 'search-summary', hidden: true });
-  const more = h('button', { type: 'button', class: 'small', testid: 'search-more', hidden: true }, 'More results') as HTMLButtonElement;
+  const summary = h('p', { class: 'muted', testid: 'search-summary', role: 'status', hidden: true });
+  const more = h('button', { type: 'button', class: 'small', testid: 'search-more', hidden: true }, t('search:more')) as HTMLButtonElement;
   const form = h(
     'form',
     { class: 'dialog-form search-form', novalidate: true, role: 'search' },
-    field('Search for', query),
-    h('div', { class: 'row' }, field('In', room), field('Order', order)),
+    field(t('search:query'), query),
+    h(
+      'fieldset',
+      { class: 'search-filters' },
+      h('legend', { class: 'visually-hidden', text: t('search:filters') }),
+      h('div', { class: 'row' }, field(t('search:in'), room), field(t('search:from'), sender)),
+      h('div', { class: 'row' }, field(t('search:after'), after), field(t('search:before'), before), field(t('search:order'), order)),
+      peopleList('search-people'),
+    ),
     error,
     h('div', { class: 'actions' }, go),
   );
-  const dialog = openDialog('search-dialog', 'Search messages', form, summary, results, more);
+  const dialog = openDialog('search-dialog', t('search:title'), form, summary, results, more);
   let last: WsOps['message.search']['req'] | null = null;
   let nextOffset: number | null = null;
   let shown = 0;
@@ -86,9 +120,18 @@ export function openSearchDialog() {
       shown += page.hits.length;
       results.append(...page.hits.map((hit) => hitEl(hit, dialog)));
       summary.hidden = false;
-      summary.textContent = shown ? `${shown}${nextOffset !== null ? '+' : ''} message${shown === 1 ? '' : 's'}` : 'No messages found.';
+      summary.textContent = !shown
+        ? t('search:none')
+        : nextOffset !== null
+          ? t('search:foundMore', { count: shown })
+          : t('search:found', { count: shown });
       more.hidden = nextOffset === null;
     });
+  };
+  /** A filter the page refuses before asking: said in the error box, its field focused. */
+  const refuse = (input: HTMLInputElement, message: string) => {
+    showError(error, new Error(message));
+    input.focus();
   };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -96,11 +139,25 @@ export function openSearchDialog() {
     if (!text) return query.focus();
     const req: WsOps['message.search']['req'] = { query: text, limit: PAGE, order: order.value === 'relevance' ? 'relevance' : 'newest' };
     if (room.value) req.roomId = room.value;
+    if (sender.value.trim()) {
+      const who = senderOf(sender.value);
+      if (!who) return refuse(sender, t('search:from.unknown', { name: sender.value.trim() }));
+      req.senderId = who.userId;
+    }
+    const range = timeRange(after.value, before.value);
+    if (!range) return refuse(after, t('search:dates.reversed'));
+    Object.assign(req, range);
     void run(go, req, false);
   });
   more.addEventListener('click', () => last && nextOffset !== null && void run(more, { ...last, offset: nextOffset }, true));
   query.focus();
 }
+
+/** When a hit was sent, in the page's language: the date and the time. */
+const hitTime = (iso: string) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+};
 
 function hitEl(hit: SearchHit, dialog: HTMLDialogElement) {
   const m = hit.message;
@@ -113,7 +170,7 @@ function hitEl(hit: SearchHit, dialog: HTMLDialogElement) {
         type: 'button',
         class: 'search-open',
         testid: 'search-open',
-        title: 'Show in context',
+        title: t('search:hit.open'),
         onclick: () => {
           dialog.close();
           void jumpToMessage(m.roomId, m.position, m.messageId);
@@ -122,11 +179,12 @@ function hitEl(hit: SearchHit, dialog: HTMLDialogElement) {
       h(
         'span',
         { class: 'search-meta muted' },
+        avatarEl(m.senderId, m.senderName, 'small'),
+        h('span', { class: 'sender', testid: 'search-sender', text: m.senderName }),
+        ' · ',
         h('span', { class: 'search-room', text: m.roomId.startsWith('dm-') ? `@ ${hit.roomName}` : `# ${hit.roomName}` }),
         ' · ',
-        h('span', { class: 'sender', text: m.senderName }),
-        ' · ',
-        h('time', { datetime: m.time, title: fullTime(m.time), text: `${new Date(m.time).toLocaleDateString()} ${shortTime(m.time)}` }),
+        h('time', { datetime: m.time, title: fullTime(m.time), text: hitTime(m.time) }),
       ),
       highlighted(hit.snippet, hit.highlights),
     ),
