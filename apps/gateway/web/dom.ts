@@ -221,7 +221,10 @@ export function toastError(err: unknown) {
 
 // ---------------------------------------------------------------- dialogs
 
-/** Opens a modal dialog built from `content`; returns it (closing removes it from the page). */
+/**
+ * Opens a modal dialog built from `content`; returns it (closing removes it from the page). The
+ * head (title and ×) stays in place; `content` scrolls below it in `.dialog-body`.
+ */
 export function openDialog(testid: string, title: string, ...content: Child[]): HTMLDialogElement {
   const dialog = h(
     'dialog',
@@ -243,7 +246,7 @@ export function openDialog(testid: string, title: string, ...content: Child[]): 
         '×',
       ),
     ),
-    ...content,
+    h('div', { class: 'dialog-body' }, ...content),
   ) as HTMLDialogElement;
   dialog.addEventListener('close', () => dialog.remove());
   document.body.append(dialog);
