@@ -269,10 +269,11 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
       expect(await p.getByTestId('show-details').isVisible()).toBe(true);
       await p.getByTestId('show-details').click();
       // The details open in the right-hand drawer, on screen.
-      await until('the details drawer is open', async () => !(await inert('people-panel')));
-      const panel = (await p.locator('#people-panel').boundingBox())!;
-      expect(panel.x).toBeGreaterThanOrEqual(0);
-      expect(panel.x + panel.width).toBeLessThanOrEqual(391);
+      // (after the drawer's slide)
+      await until('the details drawer is open and on screen', async () => {
+        const box = await p.locator('#people-panel').boundingBox();
+        return !(await inert('people-panel')) && !!box && box.x >= 0 && box.x + box.width <= 391;
+      });
       await p.keyboard.press('Escape');
       await p.getByTestId('status-menu').click();
       await p.getByTestId('status-text-input').waitFor({ state: 'visible' });

@@ -230,7 +230,7 @@ describe('web client: moderation (browser e2e)', () => {
         await r.getByTestId('message-input').fill(t);
         await r.getByTestId('message-input').press('Enter');
       }
-      await r.getByTestId('pending-status').filter({ hasText: '发送太快：' }).first().waitFor();
+      await r.getByTestId('pending-status').filter({ hasText: '发送太快' }).first().waitFor();
       for (const t of texts) await message(o, t).waitFor();
       const shown = await o
         .getByTestId('message-list')

@@ -162,7 +162,7 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
       const indicator = a.getByTestId('typing-indicator');
       await b.getByTestId('message-input').click();
       await b.getByTestId('message-input').pressSequentially('你好，我正在输入', { delay: 30 });
-      await until('A sees B typing', async () => (await indicator.textContent()) === `${nameB} is typing…`);
+      await until('A sees B typing', async () => (await indicator.textContent()) === `${nameB} 正在输入…`);
       await shot(a, 'typing-indicator');
       await b.getByTestId('message-input').fill('');
       await b.getByTestId('message-input').press('Backspace');
@@ -170,7 +170,7 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
 
       const text = `打完了 ${suffix()}`;
       await b.getByTestId('message-input').pressSequentially(text, { delay: 20 });
-      await until('A sees B typing again', async () => (await indicator.textContent()) === `${nameB} is typing…`);
+      await until('A sees B typing again', async () => (await indicator.textContent()) === `${nameB} 正在输入…`);
       await b.getByTestId('message-input').press('Enter');
       await message(a, text).waitFor();
       await until('the indicator goes when B sends', async () => (await indicator.textContent()) === '');

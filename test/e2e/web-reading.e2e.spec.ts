@@ -102,16 +102,17 @@ describe('web client: reading a long room (browser e2e)', () => {
   it('web reading - day separators name the day; a jump to a day without messages says so', () =>
     withLogs(stack, async () => {
       const separator = b.getByTestId('day-separator').first();
-      expect(await separator.textContent()).toBe('Today');
+      // The browser (and so the page) speaks Chinese: days are named with Intl.
+      expect(await separator.textContent()).toBe('今天');
       const time = message(b, label(READ_UP_TO + 1)).locator('time');
       expect(await time.getAttribute('title')).toMatch(/20\d\d/);
 
       await b.getByTestId('jump-date').fill('2020-01-01');
       await b.getByTestId('jump-date-go').click();
       await until('the note says the day was empty', async () =>
-        (await b.getByTestId('jump-note').textContent())?.includes('showing the next ones'),
+        (await b.getByTestId('jump-note').textContent())?.includes('显示之后的消息'),
       );
-      expect(await b.getByTestId('jump-note').textContent()).toMatch(/^No messages on .*2020/);
+      expect(await b.getByTestId('jump-note').textContent()).toMatch(/^2020.*没有消息/);
       await message(b, label(1)).waitFor();
       expect(await b.getByTestId('history-start').isVisible()).toBe(true);
 
@@ -123,7 +124,7 @@ describe('web client: reading a long room (browser e2e)', () => {
       await b.getByTestId('jump-date').fill(tomorrow);
       await b.getByTestId('jump-date-go').click();
       await until('the note says nothing is that late', async () =>
-        /^No messages on or after .+; showing the newest ones\.$/.test((await b.getByTestId('jump-note').textContent()) ?? ''),
+        /^.+及之后没有消息，显示最新的消息。$/.test((await b.getByTestId('jump-note').textContent()) ?? ''),
       );
       await message(b, label(COUNT)).waitFor();
     }));
@@ -176,7 +177,7 @@ describe('web client: reading a long room (browser e2e)', () => {
       const link = m.getByTestId('message-link');
       expect(await link.getAttribute('href')).toBe(`https://example.com/a?b=${tag}`);
       expect(await link.getAttribute('target')).toBe('_blank');
-      expect(await link.getAttribute('rel')).toBe('noopener nofollow');
+      expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
       expect(await m.getByTestId('message-body').textContent()).toBe(`@${nameB}你好 see https://example.com/a?b=${tag}. ${tag}`);
     }));
 
@@ -213,7 +214,7 @@ describe('web client: reading a long room (browser e2e)', () => {
       await a!.request('reaction.add', { roomId, messageId: posted.messageId, emoji: '🎉' });
       const chip = message(b, tag).locator('[data-testid="reaction"][data-emoji="🎉"]');
       await chip.waitFor();
-      expect(await chip.getAttribute('title')).toMatch(new RegExp(`^${nameA} reacted with 🎉`));
+      expect(await chip.getAttribute('title')).toMatch(new RegExp(`^${nameA}用 🎉 回应了`));
 
       const icon = await fetch(`${base}/favicon.ico`);
       expect(icon.status).toBe(200);

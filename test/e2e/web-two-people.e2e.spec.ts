@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Locator, type Page } from 'playwright-core';
-import { BrowserUsers, PASSWORD, message, openRoomId, until, withLogs } from './browser-users';
+import { BrowserUsers, message, openRoomId, signIn, until, withLogs } from './browser-users';
 import { startTestStack, type TestStack } from './fixture';
 
 // Issue 10's scenario, end to end: two people, each in a browser of their own (Debian's
@@ -34,15 +34,6 @@ const person = (page: Page, name: string): Locator =>
 
 /** The bodies of the messages in the open room's list, in order (pending ones are in a list of their own). */
 const bodies = (page: Page) => page.getByTestId('message-list').getByTestId('message-body').allTextContents();
-
-async function register(page: Page, base: string, name: string) {
-  await page.goto(base);
-  await page.getByTestId('username').fill(name);
-  await page.getByTestId('password').fill(PASSWORD);
-  await page.getByTestId('register').click();
-  await page.getByTestId('chat-view').waitFor({ state: 'visible' });
-  await online(page);
-}
 
 async function openRoom(page: Page, id: string) {
   await page.getByTestId(`open-${id}`).click();
@@ -107,8 +98,8 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
 
   it('both register; each page speaks its browser language', () =>
     withLogs(stack, async () => {
-      await register(a, base, ALICE);
-      await register(b, base, LILEI);
+      await signIn(a, base, ALICE, 'register');
+      await signIn(b, base, LILEI, 'register');
       expect(await a.locator('html').getAttribute('lang')).toBe('en');
       expect(await b.locator('html').getAttribute('lang')).toBe('zh-CN');
       expect(await a.getByTestId('me').textContent()).toBe(ALICE);

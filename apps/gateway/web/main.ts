@@ -36,9 +36,11 @@ import {
   loadOlder,
   onMessage,
   onScroll,
+  openLinkedMessage,
   openRoom,
   renderRoomHeader,
   updateComposer,
+  wireTimeline,
 } from './messages/view';
 import { editLastOwn, onDeleted, onEdited, onReaction, setReplyTo } from './messages/actions';
 import { closeMentions, onComposerInput, onMentionKey } from './messages/mentions';
@@ -465,6 +467,7 @@ async function onReady(reply: AuthReply) {
   else if (!state.currentRoomId) renderRoomHeader();
   renderSide();
   flushOutbox();
+  void openLinkedMessage();
 }
 
 function openSide(panel: 'members' | 'details') {
@@ -541,6 +544,7 @@ el.loadOlder.addEventListener('click', loadOlder);
 el.loadNewer.addEventListener('click', loadNewer);
 el.jumpPresent.addEventListener('click', () => void jumpToPresent());
 el.scroller.addEventListener('scroll', onScroll, { passive: true });
+wireTimeline();
 el.jumpDateForm.addEventListener('submit', (e) => {
   e.preventDefault();
   if (el.jumpDate.value) void jumpToDate(el.jumpDate.value);

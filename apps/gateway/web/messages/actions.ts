@@ -5,7 +5,8 @@ import { recountIfUnread } from '../reads/unread';
 import { client, el, me, state } from '../state';
 import { fillMessage, mayDelete, mayEdit, pending, setMessageActions } from './message';
 import { applyReaction } from './reactions';
-import { jumpToMessage } from './view';
+import { openPicker } from './picker';
+import { copyMessageLink, jumpToMessage, placeGroups } from './view';
 import { openReportDialog } from '../moderation/report';
 import { openUserCard } from '../moderation/user-card';
 
@@ -13,9 +14,6 @@ import { openUserCard } from '../moderation/user-card';
 // arrive (message.edited, message.deleted, reaction.added, reaction.removed). A change is
 // applied to the message wherever this page holds it (a loaded timeline, a conversation's last
 // message) and redrawn if it is on screen, and so are the replies quoting it.
-
-/** The reactions offered by the picker; any emoji a message already has is one click away too. */
-export const PICKER_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '🙏'];
 
 const myId = () => me()?.userId;
 
@@ -70,6 +68,8 @@ export function onDeleted(d: WsEvents['message.deleted']) {
   if (pending.deleting === d.messageId) pending.deleting = null;
   if (state.replyTo?.messageId === d.messageId) setReplyTo(null);
   redraw(d.roomId, d.messageId);
+  // A deleted message ends its sender's group.
+  if (d.roomId === state.currentRoomId) placeGroups();
   recountIfUnread(d.roomId);
 }
 
@@ -105,47 +105,6 @@ export function setReplyTo(m: MessageView | null) {
       '×',
     ),
   );
-}
-
-// ---------------------------------------------------------------- picker
-
-let picker: HTMLElement | null = null;
-function closePicker() {
-  picker?.remove();
-  picker = null;
-}
-document.addEventListener('click', (e) => {
-  if (picker && !picker.contains(e.target as Node) && !(e.target as HTMLElement).closest?.('[data-testid="react"]')) closePicker();
-});
-document.addEventListener('keydown', (e) => e.key === 'Escape' && closePicker());
-
-function openPicker(m: MessageView, anchor: HTMLElement) {
-  closePicker();
-  const mine = (emoji: string) => !!m.reactions?.find((r) => r.emoji === emoji)?.userIds.includes(myId() ?? '');
-  picker = h(
-    'div',
-    { class: 'emoji-picker', testid: 'emoji-picker', role: 'menu' },
-    ...PICKER_EMOJI.map((emoji) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          class: `picker-emoji${mine(emoji) ? ' mine' : ''}`,
-          testid: 'picker-emoji',
-          'data-emoji': emoji,
-          role: 'menuitem',
-          title: emoji,
-          onclick: () => {
-            closePicker();
-            react(m, emoji);
-          },
-        },
-        emoji,
-      ),
-    ),
-  );
-  anchor.closest('.message')?.append(picker);
-  (picker.firstElementChild as HTMLElement | null)?.focus();
 }
 
 // ---------------------------------------------------------------- requests
@@ -241,7 +200,7 @@ setMessageActions({
     el.input.focus();
   },
   react,
-  openPicker,
+  openPicker: (m, anchor) => openPicker(m, anchor, (emoji) => react(m, emoji)),
   startEdit,
   saveEdit: (m, body, button, errorEl) => void saveEdit(m, body, button, errorEl),
   cancelEdit: () => endEdit(),
@@ -251,4 +210,5 @@ setMessageActions({
   jumpTo: (roomId, position, messageId) => void jumpToMessage(roomId, position, messageId),
   report: openReportDialog,
   moderate: (m) => openUserCard({ userId: m.senderId, username: m.senderName }, m.roomId),
+  copyLink: (m) => void copyMessageLink(m),
 });

@@ -1,6 +1,7 @@
 import type { Mention, MessageView, ReplyRef } from '@chat/contracts';
 import { fullTime, h, shortTime } from '../dom';
 import { t } from '../i18n/i18n';
+import { avatarEl } from '../members/avatar';
 import { linkParts } from './links';
 import { sanitizedFragment } from './sanitize';
 import { LINK_ATTRS } from './sanitize-config';
@@ -29,6 +30,8 @@ export interface MessageActions {
   report(m: MessageView): void;
   /** Open the sender's moderation card (server staff; a room's owner and admins). */
   moderate(m: MessageView): void;
+  /** Copy a link to the message (permalink.ts). */
+  copyLink(m: MessageView): void;
 }
 
 let actions: MessageActions | null = null;
@@ -55,7 +58,8 @@ export function messageEl(m: MessageView): HTMLElement {
 /** (Re)draws a message into its element, after an edit, a deletion or a reaction. */
 export function fillMessage(li: HTMLElement, m: MessageView) {
   const mine = m.senderId === myId();
-  const classes = ['message'];
+  // Whether it continues its sender's group is the list's business (view.ts placeGroups).
+  const classes = li.classList.contains('continued') ? ['message', 'continued'] : ['message'];
   if (mine) classes.push('mine');
   if (m.deleted) classes.push('deleted');
   if (!m.deleted && !mine && mentionsMe(m)) classes.push('mentions-me');
@@ -71,26 +75,36 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
   const editing = pending.editing?.messageId === m.messageId && !m.deleted;
   li.replaceChildren(
     ...[
-      m.replyTo && !m.deleted ? quoteEl(m.roomId, m.replyTo) : null,
+      avatarEl(m.senderId, m.senderName),
       h(
         'div',
         { class: 'message-head' },
         h('span', { class: 'sender', testid: 'message-sender', text: m.senderName }),
         h('time', { class: 'time muted', datetime: m.time, title: fullTime(m.time), text: shortTime(m.time) }),
-        m.editedAt && !m.deleted
-          ? h('span', {
-              class: 'edited muted',
-              testid: 'message-edited',
-              title: t('messages:edited.title', { time: fullTime(m.editedAt) }),
-              text: t('messages:edited'),
-            })
-          : null,
       ),
-      m.deleted ? tombstone(m) : editing ? editor(m) : bodyEl(m.body, m.mentions, m.html),
+      m.replyTo && !m.deleted ? quoteEl(m.roomId, m.replyTo) : null,
+      m.deleted ? tombstone(m) : editing ? editor(m) : withEdited(bodyEl(m.body, m.mentions, m.html), m),
       m.reactions?.length && !m.deleted ? reactionsEl(m) : null,
       m.deleted || editing ? null : pending.deleting === m.messageId ? deleteConfirm(m) : actionsEl(m),
     ].filter((c): c is HTMLElement => !!c),
   );
+}
+
+/** "(edited)" at the end of the text's last paragraph (in a group, the head shows only on hover). */
+function withEdited(body: HTMLElement, m: MessageView): HTMLElement {
+  if (!m.editedAt) return body;
+  const last = body.lastElementChild;
+  const into = last && last.tagName === 'P' ? last : body;
+  into.append(
+    ' ',
+    h('span', {
+      class: 'edited muted',
+      testid: 'message-edited',
+      title: t('messages:edited.title', { time: fullTime(m.editedAt) }),
+      text: t('messages:edited'),
+    }),
+  );
+  return body;
 }
 
 function tombstone(m: MessageView) {
@@ -224,9 +238,10 @@ function actionsEl(m: MessageView) {
   const react = button('react', '☺+', t('messages:action.react'), () => actions?.openPicker(m, react));
   return h(
     'div',
-    { class: 'message-actions' },
+    { class: 'message-actions', role: 'toolbar', 'aria-label': t('messages:action.actions', { name: m.senderName }) },
     button('reply', '↩', t('messages:action.reply'), () => actions?.reply(m)),
     react,
+    button('copy-link', '🔗', t('messages:action.copyLink'), () => actions?.copyLink(m)),
     mayEdit(m) ? button('edit', '✎', t('messages:action.edit'), () => actions?.startEdit(m)) : null,
     mayDelete(m) ? button('delete', '🗑', t('messages:action.delete'), () => actions?.askDelete(m)) : null,
     m.senderId !== myId() ? button('report', '⚑', t('messages:action.report'), () => actions?.report(m)) : null,

@@ -6,7 +6,7 @@ import { durationText, retryAfterOf } from '../moderation/format';
 import { refreshStandingSoon } from '../moderation/standing';
 import { client, el, me, state, type OutboxItem } from '../state';
 import { newClientMsgId } from '../session';
-import { addMessages, jumpToPresent, nearBottom, scrollToBottom } from './view';
+import { addMessages, jumpToPresent, keepDraft, nearBottom, scrollToBottom } from './view';
 import { onConversationSent } from '../conversations/list';
 import { setReplyTo } from './actions';
 import { ownMessage } from './own';
@@ -29,6 +29,7 @@ export function submitMessage(e?: Event) {
   stopTyping(roomId);
   setReplyTo(null);
   el.input.value = '';
+  keepDraft();
   autoGrow();
   // Sending while reading in the past goes back to the present, where the message will be.
   if (state.timelines.get(roomId)?.detached) void jumpToPresent();

@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 // libs/format's own declaration of its markdown plugin, which this spec's tsconfig does not include.
 /// <reference path="../../../../libs/format/src/markdown-it-emoji.d.ts" />
 import { renderMessageHtml } from '../../../../libs/format/src/message-html';

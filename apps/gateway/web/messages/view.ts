@@ -1,6 +1,6 @@
 import type { ChatClient } from '@chat/client';
 import type { HistoryPage, MessageView, WsOps } from '@chat/contracts';
-import { codeOf, h, showError } from '../dom';
+import { codeOf, h, showError, toast, toastError } from '../dom';
 import { language, t } from '../i18n/i18n';
 import { closeDrawers } from '../layout';
 import { prefs } from '../session';
@@ -8,11 +8,15 @@ import { el, isConversation, isMember, mayPost, me, roomTitle, state, client } f
 import { Timeline } from '../timeline';
 import { renderSidebar } from '../rooms/sidebar';
 import { renderSide } from '../side';
-import { renderPending, settleOutbox } from './outbox';
+import { autoGrow, renderPending, settleOutbox } from './outbox';
+import { setReplyTo } from './actions';
+import { Drafts } from './drafts';
+import { messageHash, parseMessageHash } from './permalink';
 import { muteNote } from '../moderation/standing';
 import { countPosted, dividerFor, maybeMarkRead } from '../reads/unread';
 import { dayInText, dayKey, dayLabel } from './days';
 import { fillMessage, messageEl, pending } from './message';
+import { continuesGroup, type Groupable } from './grouping';
 import { renderTyping, stopTyping } from './typing';
 
 // The open room or conversation: its header, its messages (history pages stitched to live
@@ -128,8 +132,12 @@ export function updateComposer() {
 
 export async function openRoom(roomId: string, { fromList = false, anchor }: { fromList?: boolean; anchor?: Anchor } = {}) {
   const switching = roomId !== state.currentRoomId;
-  if (switching) stopTyping(state.currentRoomId);
+  if (switching) {
+    stopTyping(state.currentRoomId);
+    keepDraft();
+  }
   state.currentRoomId = roomId;
+  if (switching) restoreDraft(roomId);
   renderTyping();
   prefs.set('room', roomId);
   if (fromList) closeDrawers();
@@ -155,6 +163,7 @@ export async function openRoom(roomId: string, { fromList = false, anchor }: { f
   // More unread than the loaded messages reach: open at the first unread one, not the newest.
   if (!anchor && switching && tl.dividerAfter !== null && !reachesDivider(tl)) anchor = { around: tl.dividerAfter + 1, unread: true };
   showJumpNote(null);
+  if (switching) unseen = 0;
   if (anchor) {
     await openAround(tl, anchor);
   } else {
@@ -271,7 +280,9 @@ export async function jumpToPresent() {
     renderMessages();
     await openRoom(tl.roomId);
   }
+  unseen = 0;
   scrollToBottom();
+  renderJump();
   maybeMarkRead();
 }
 
@@ -427,7 +438,9 @@ export function onScroll() {
   if (el.scroller.scrollTop < EDGE_PX) void loadOlder();
   const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop - el.scroller.clientHeight;
   if (tl?.detached && fromBottom < EDGE_PX) void loadNewer();
-  el.jumpPresent.hidden = !tl || (!tl.detached && fromBottom < 400);
+  stuckToBottom = nearBottom();
+  if (stuckToBottom && !tl?.detached) unseen = 0;
+  renderJump(fromBottom);
   markSoon();
 }
 
@@ -449,7 +462,23 @@ function renderHistoryEdge() {
   el.scroller.dataset.hasOlder = String(more);
   el.loadNewer.hidden = !(member && tl?.detached);
   el.scroller.dataset.detached = String(!!tl?.detached);
-  el.jumpPresent.hidden = !tl?.detached;
+  renderJump();
+}
+
+/** Messages that arrived live while the reader was scrolled up (or reading in the past) and has not seen yet. */
+let unseen = 0;
+/** Whether the view was at the newest message before the latest change of size. */
+let stuckToBottom = true;
+
+/**
+ * "Jump to the newest messages" shows when away from them (reading in the past, or scrolled
+ * up far), and says how many arrived meanwhile ("3 new messages ↓") when any did.
+ */
+function renderJump(fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop - el.scroller.clientHeight) {
+  const tl = state.timelines.get(state.currentRoomId ?? '');
+  el.jumpPresent.hidden = !tl || (!tl.detached && !unseen && fromBottom < 400);
+  el.jumpPresent.textContent = unseen ? t('messages:jump.newArrived', { count: unseen }) : t('messages:jump.present');
+  el.jumpPresent.dataset.unseen = String(unseen);
 }
 
 /** Opening a room with unread messages: show the "new messages" line, else the newest. */
@@ -491,6 +520,7 @@ export function nearBottom() {
 
 export function scrollToBottom() {
   el.scroller.scrollTop = el.scroller.scrollHeight;
+  stuckToBottom = true;
 }
 
 /** Inserts messages into the timeline and, for the open room, into the list at their position. */
@@ -521,7 +551,10 @@ export function addMessages(tl: Timeline, messages: MessageView[], { fromPage = 
     added = true;
   }
   if (added) placeDivider(tl);
-  if (onScreen) placeDaySeparators();
+  if (onScreen) {
+    placeDaySeparators();
+    placeGroups();
+  }
 }
 
 const DAY_SEPARATOR = '[data-testid="day-separator"]';
@@ -550,6 +583,29 @@ function placeDaySeparators() {
   }
 }
 
+const groupable = (node: HTMLElement): Groupable => ({
+  senderId: node.dataset.senderId ?? '',
+  time: node.dataset.time ?? '',
+  deleted: node.dataset.deleted === 'true',
+});
+
+/**
+ * Marks each message that continues its sender's group (`continued`: no avatar or name; the
+ * time shows on hover). A separator (a day, the "new messages" line) between two messages starts
+ * a new group.
+ */
+export function placeGroups() {
+  let prev: HTMLElement | null = null;
+  for (const node of el.messageList.children as HTMLCollectionOf<HTMLElement>) {
+    if (node.dataset.testid !== 'message') {
+      prev = null;
+      continue;
+    }
+    node.classList.toggle('continued', continuesGroup(prev ? groupable(prev) : undefined, groupable(node)));
+    prev = node;
+  }
+}
+
 export function renderMessages() {
   const tl = state.timelines.get(state.currentRoomId ?? '');
   state.messageEls.clear();
@@ -562,6 +618,7 @@ export function renderMessages() {
   el.messageList.replaceChildren(...nodes);
   if (tl) placeDivider(tl);
   placeDaySeparators();
+  placeGroups();
   renderPending();
   renderHistoryEdge();
 }
@@ -578,7 +635,10 @@ export function onMessage(m: MessageView) {
   if (!tl || tl.detached) {
     settleOutbox(m);
     // Reading in the past: the message waits until paging down reaches the present.
-    if (tl && !known) tl.held.push(m);
+    if (tl && !known) {
+      tl.held.push(m);
+      if (m.roomId === state.currentRoomId) arrived(m);
+    }
     if (conversation) renderSidebar();
     return;
   }
@@ -596,5 +656,115 @@ export function onMessage(m: MessageView) {
   addMessages(tl, [m]);
   if (conversation) renderSidebar();
   if (stick) scrollToBottom();
+  if (current && !known) arrived(m, stick);
   if (current) maybeMarkRead();
+}
+
+/** A new message of someone else in the open room: said to screen readers, and counted when out of view. */
+function arrived(m: MessageView, seen = false) {
+  if (m.senderId === me()?.userId) return;
+  announce(m);
+  if (seen) return;
+  unseen++;
+  renderJump();
+}
+
+/**
+ * The one live region of the timeline (#message-announcer, visually hidden): one short sentence
+ * per message arriving live ("alice: hello"). Pages of history loaded by scrolling are not
+ * announced (the list itself is no live region).
+ */
+function announce(m: MessageView) {
+  const region = document.getElementById('message-announcer');
+  if (!region) return;
+  const text = m.deleted ? t('messages:live.deleted') : m.body.length > 140 ? `${m.body.slice(0, 140)}…` : m.body;
+  region.textContent = t('messages:live.message', { name: m.senderName, text });
+}
+
+// ---------------------------------------------------------------- drafts
+
+const drafts = new Drafts(typeof sessionStorage === 'undefined' ? null : sessionStorage);
+
+/** Puts the composer's text away as the open room's draft (empty: none). */
+export function keepDraft() {
+  const userId = me()?.userId;
+  const roomId = state.currentRoomId;
+  if (userId && roomId) drafts.save(userId, roomId, el.input.value);
+}
+
+/** The composer shows the room's own draft (or nothing), and a reply started elsewhere is dropped. */
+function restoreDraft(roomId: string) {
+  const userId = me()?.userId;
+  el.input.value = userId ? drafts.load(userId, roomId) : '';
+  autoGrow();
+  if (state.replyTo && state.replyTo.roomId !== roomId) setReplyTo(null);
+}
+
+// ---------------------------------------------------------------- links to a message
+
+/** "Copy link" on a message: the page's address with the message's hash (permalink.ts). */
+export async function copyMessageLink(m: MessageView) {
+  const url = `${location.origin}${location.pathname}${messageHash(m)}`;
+  try {
+    await navigator.clipboard.writeText(url);
+    toast(t('messages:action.linkCopied'));
+  } catch (err) {
+    toastError(err);
+  }
+}
+
+/**
+ * The page was opened (or its hash set) with a link to a message: open its room at it,
+ * highlighted. The hash is then cleared, so a reconnect does not jump there again.
+ */
+export async function openLinkedMessage() {
+  const link = parseMessageHash(location.hash);
+  if (!link || !state.client?.ready || !isMember(link.roomId)) return;
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+  await jumpToMessage(link.roomId, link.position, link.messageId);
+}
+
+// ---------------------------------------------------------------- keyboard and size
+
+/** How much of the view a page key scrolls (a little overlap keeps the reader's place). */
+const pageStep = () => Math.max(40, el.scroller.clientHeight - 60);
+
+function scrollByKey(e: KeyboardEvent): boolean {
+  const step =
+    e.key === 'PageUp'
+      ? -pageStep()
+      : e.key === 'PageDown'
+        ? pageStep()
+        : e.target === el.messageList && e.key === 'ArrowUp'
+          ? -40
+          : e.target === el.messageList && e.key === 'ArrowDown'
+            ? 40
+            : 0;
+  if (step) el.scroller.scrollBy({ top: step });
+  else if (e.target === el.messageList && e.key === 'Home') el.scroller.scrollTop = 0;
+  else if (e.target === el.messageList && e.key === 'End') scrollToBottom();
+  else return false;
+  e.preventDefault();
+  return true;
+}
+
+/**
+ * The timeline's own wiring (called once by main.ts): PageUp/PageDown scroll the list from the
+ * composer and from the list itself (focusable, with arrows, Home and End too); the view stays
+ * at the newest message when its size changes (window resized, composer grown) if it was there;
+ * the composer's text is kept as the room's draft as it is typed; a message link opened in this
+ * tab (hash change) shows the message.
+ */
+export function wireTimeline() {
+  el.input.addEventListener('keydown', (e) => {
+    if ((e.key === 'PageUp' || e.key === 'PageDown') && !e.isComposing) scrollByKey(e);
+  });
+  el.messageList.addEventListener('keydown', (e) => {
+    if (e.target === el.messageList) scrollByKey(e);
+  });
+  el.input.addEventListener('input', keepDraft);
+  new ResizeObserver(() => {
+    if (stuckToBottom && !state.timelines.get(state.currentRoomId ?? '')?.detached) scrollToBottom();
+  }).observe(el.scroller);
+  window.addEventListener('hashchange', () => void openLinkedMessage());
 }
