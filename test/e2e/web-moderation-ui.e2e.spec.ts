@@ -91,6 +91,7 @@ describe('web client: the moderation UI in Chinese (browser e2e)', () => {
       const report = await theReport();
       expect(await report.getByTestId('report-kind').textContent()).toBe('举报');
       expect(await report.getByTestId('report-state').textContent()).toBe('待处理');
+      await shot(m, 'moderation-ui-reports-1280');
       await report.getByTestId('report-user').click();
       const card = m.getByTestId('user-card');
       await card.getByTestId('user-not-muted').waitFor();
