@@ -84,7 +84,8 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
   }
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // A is a server administrator: the phone's top bar has to fit the moderation button too.
+    stack = await startTestStack({ env: { SERVER_ADMINS: nameA } });
     base = stack.urls.gateway;
     await register(base, nameA, PASSWORD);
     await register(base, nameB, PASSWORD);
@@ -234,6 +235,7 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
           };
           return { page: d.documentElement.scrollWidth > 391, topbar: wide('.topbar'), head: wide('.room-head') };
         });
+      await p.getByTestId('open-moderation').waitFor({ state: 'visible' });
       expect(await overflow()).toEqual({ page: false, topbar: false, head: false });
       for (const id of ['open-settings', 'logout', 'status-menu', 'toggle-people', 'room-more'])
         expect(await p.getByTestId(id).isVisible()).toBe(true);
