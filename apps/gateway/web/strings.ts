@@ -102,7 +102,7 @@ export default defineStrings(
     'top.people': '在线的人',
     'top.search': '搜索',
     'top.searchTitle': '搜索消息（Ctrl+K）',
-    'top.moderation': '管理',
+    'top.moderation': '审核',
     'top.status': '状态',
     'top.statusTitle': '你的状态',
     'top.statusMenu': '你的状态和状态消息',
