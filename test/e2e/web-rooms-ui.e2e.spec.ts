@@ -137,7 +137,7 @@ describe('web client: rooms, search, statistics and people in Chinese (browser e
       expect(await openRoomId(b)).toBe(roomId);
     }));
 
-  it('web rooms ui - the statistics are SVG charts with spoken summaries, in Chinese, with the numbers as tables', () =>
+  it('web rooms ui - the statistics are SVG charts with spoken summaries, in Chinese, with the numbers as tables; Details leads to inviting', () =>
     withLogs(stack, async () => {
       await until('A has the room open', async () => (await openRoomId(a)) === roomId);
       await a.getByTestId('show-details').click();
@@ -169,11 +169,20 @@ describe('web client: rooms, search, statistics and people in Chinese (browser e
       await stats.getByTestId('stats-range').selectOption('7');
       await until('seven days are drawn', async () => (await stats.locator('svg[data-testid="stats-days-chart"] g.day').count()) === 7);
       await stats.getByTestId('dialog-close').click();
+
+      // Inviting is reached from the details too: it leads to the member list's field.
+      expect(await a.getByTestId('details-invite').textContent()).toBe('邀请成员…');
+      await a.getByTestId('details-invite').click();
+      await until('the invitation field has the focus', () =>
+        a.getByTestId('invite-username').evaluate((input) => input === document.activeElement),
+      );
+      expect(await a.getByTestId('show-members').getAttribute('aria-pressed')).toBe('true');
     }));
 
   it('web rooms ui - “发私信” on a member starts a private conversation, listed with an avatar', () =>
     withLogs(stack, async () => {
-      await a.getByTestId('show-members').click();
+      const members = a.getByTestId('show-members');
+      if ((await members.getAttribute('aria-pressed')) !== 'true') await members.click();
       const row = a.getByTestId(`member-${nameB}`);
       await row.waitFor();
       const button = row.getByTestId('member-message');
