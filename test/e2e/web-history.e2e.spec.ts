@@ -102,7 +102,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       await input.press('Enter');
       const onB = message(b, edited);
       await onB.getByTestId('message-edited').waitFor();
-      expect(await onB.getByTestId('message-edited').getAttribute('title')).toMatch(/^edited /);
+      expect(await onB.getByTestId('message-edited').getAttribute('title')).toMatch(/^编辑于 /);
       expect(await message(b, original).count()).toBe(0);
       await message(a, edited).getByTestId('message-edited').waitFor();
 

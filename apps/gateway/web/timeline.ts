@@ -8,6 +8,7 @@ import type { MessageView } from '@chat/contracts';
 // appended) or, after opening a message in context (a reply's quote, a search hit, a date),
 // detached: a window somewhere in the past, extended by pages before and after it. Live
 // messages that arrive meanwhile are held and added once paging down reaches the present.
+// A long room is kept to a window of messages (trim): paging far back detaches it the same way.
 
 export class Timeline {
   /** Ascending by position. */
@@ -68,6 +69,23 @@ export class Timeline {
       olderEdit && !copy.deleted ? { ...copy, body: m.body, mentions: m.mentions, html: m.html, editedAt: m.editedAt } : copy,
     );
     return m;
+  }
+
+  /**
+   * Keeps at most `max` messages, dropping the far side from where the reader is going: the
+   * newest when they page back (`keep: 'older'`), the oldest when they page forward or follow the
+   * live end (`keep: 'newer'`). The cursor on the dropped side is moved so the dropped messages
+   * are read again when scrolled back to; dropping the newest detaches the timeline (live
+   * messages are then held, as when reading in the past). Returns what was dropped.
+   */
+  trim(max: number, keep: 'older' | 'newer'): MessageView[] {
+    const excess = this.messages.length - max;
+    if (excess <= 0) return [];
+    const dropped = keep === 'older' ? this.messages.splice(max) : this.messages.splice(0, excess);
+    for (const m of dropped) this.ids.delete(m.messageId);
+    if (keep === 'older') this.nextAfter = this.newestPosition;
+    else this.nextBefore = this.oldestPosition;
+    return dropped;
   }
 
   get newestPosition(): number {

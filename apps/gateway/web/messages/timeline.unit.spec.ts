@@ -1,4 +1,6 @@
 /// <reference types="jest" />
+import type { MessageView } from '@chat/contracts';
+import { Timeline } from '../timeline';
 import { initI18n } from '../i18n/i18n';
 import { dayInText, dayLabel } from './days';
 import { Drafts, type DraftStorage } from './drafts';
@@ -144,5 +146,45 @@ describe('the timeline in Chinese', () => {
       ['v', '小明'],
     ]);
     expect(reactedText({ emoji: '🎉', count: 3, userIds: ['u', 'v'] }, names, 'v')).toBe('你、alice和其他 1 人用 🎉 回应了');
+  });
+});
+
+describe('a long timeline is kept to a window', () => {
+  const view = (position: number) =>
+    ({ messageId: `m${position}`, position, roomId: 'r', senderId: 'u', body: String(position) }) as unknown as MessageView;
+  const filled = (from: number, to: number) => {
+    const tl = new Timeline('r');
+    for (let p = from; p <= to; p++) tl.insert(view(p));
+    tl.nextBefore = from;
+    return tl;
+  };
+
+  it('paging back drops the newest and detaches, with the cursor after the last kept', () => {
+    const tl = filled(1, 700);
+    expect(tl.detached).toBe(false);
+    const dropped = tl.trim(600, 'older');
+    expect(dropped.map((m) => m.position)).toEqual(Array.from({ length: 100 }, (_, i) => 601 + i));
+    expect(tl.messages).toHaveLength(600);
+    expect(tl.ids.has('m601')).toBe(false);
+    expect(tl.detached).toBe(true);
+    expect(tl.nextAfter).toBe(600);
+    expect(tl.nextBefore).toBe(1);
+  });
+
+  it('paging forward drops the oldest, with the cursor before the first kept', () => {
+    const tl = filled(1, 650);
+    const dropped = tl.trim(600, 'newer');
+    expect(dropped).toHaveLength(50);
+    expect(tl.oldestPosition).toBe(51);
+    expect(tl.nextBefore).toBe(51);
+    expect(tl.detached).toBe(false);
+    // A dropped message can come back with the page that reads it again.
+    expect(tl.insert(view(50))).toBe(0);
+  });
+
+  it('keeps everything within the limit', () => {
+    const tl = filled(1, 600);
+    expect(tl.trim(600, 'older')).toEqual([]);
+    expect(tl.detached).toBe(false);
   });
 });

@@ -39,6 +39,13 @@ const SETTLE_DELAYS_MS = [1000, 4000];
 const CONTEXT_ABOVE_PX = 90;
 /** Scrolling this close to an edge loads the next page that way. */
 const EDGE_PX = 40;
+/**
+ * The most messages the open room keeps (in memory and in the list): twelve pages. Scrolling
+ * back further drops the newest ones (read again by scrolling down), scrolling down or
+ * following the live end drops the oldest (read again by scrolling up), so the page stays as
+ * light after 5,000 messages as after 600. The scroll position is kept to the pixel.
+ */
+export const MAX_KEPT = 600;
 
 /** Where a room opens: its newest page, or around a position or a time. */
 export type Anchor = Pick<WsOps['history.page']['req'], 'around' | 'at'> & {
@@ -384,8 +391,10 @@ export async function loadOlder() {
       // Keep what the reader is looking at in place while content is added above it.
       const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop;
       addMessages(tl, page.messages, { fromPage: true });
-      renderHistoryEdge();
       el.scroller.scrollTop = el.scroller.scrollHeight - fromBottom;
+      // Dropping the newest (below the view) moves nothing the reader sees.
+      dropFarSide(tl, 'older');
+      renderHistoryEdge();
     } else for (const m of page.messages) tl.insert(m);
   } catch (err) {
     showError(el.roomError, err);
@@ -420,9 +429,10 @@ export async function loadNewer() {
     }
     if (onScreen) {
       el.scroller.scrollTop = top;
+      dropFarSide(tl, 'newer');
       renderHistoryEdge();
       maybeMarkRead();
-    }
+    } else tl.trim(MAX_KEPT, 'newer');
   } catch (err) {
     showError(el.roomError, err);
   } finally {
@@ -557,6 +567,25 @@ export function addMessages(tl: Timeline, messages: MessageView[], { fromPage = 
   }
 }
 
+/**
+ * Keeps the open timeline to MAX_KEPT messages (Timeline.trim) and takes the dropped ones out
+ * of the list. Content removed above the view would shift it: the scroll position is moved back
+ * by the height that went away.
+ */
+function dropFarSide(tl: Timeline, keep: 'older' | 'newer') {
+  const heightBefore = el.scroller.scrollHeight;
+  const dropped = tl.trim(MAX_KEPT, keep);
+  if (!dropped.length) return;
+  for (const m of dropped) {
+    state.messageEls.get(m.messageId)?.remove();
+    state.messageEls.delete(m.messageId);
+  }
+  placeDivider(tl);
+  placeDaySeparators();
+  placeGroups();
+  if (keep === 'newer') el.scroller.scrollTop -= heightBefore - el.scroller.scrollHeight;
+}
+
 const DAY_SEPARATOR = '[data-testid="day-separator"]';
 const removeDaySeparators = () => el.messageList.querySelectorAll(DAY_SEPARATOR).forEach((n) => n.remove());
 
@@ -655,7 +684,10 @@ export function onMessage(m: MessageView) {
   }
   addMessages(tl, [m]);
   if (conversation) renderSidebar();
-  if (stick) scrollToBottom();
+  if (stick) {
+    dropFarSide(tl, 'newer');
+    scrollToBottom();
+  }
   if (current && !known) arrived(m, stick);
   if (current) maybeMarkRead();
 }
