@@ -78,7 +78,7 @@ describe('web client: formatted messages (browser e2e)', () => {
       const link = m.getByTestId('message-link');
       expect(await link.getAttribute('href')).toBe('https://example.com/two');
       expect(await link.getAttribute('target')).toBe('_blank');
-      expect(await link.getAttribute('rel')).toBe('noopener nofollow');
+      expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
       const mention = m.getByTestId('mention');
       expect(await mention.textContent()).toBe(`@${nameB}`);
       expect(await mention.getAttribute('class')).toBe('mention me');

@@ -171,6 +171,12 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
       await p.getByTestId('chat-view').waitFor({ state: 'visible' });
       await online(p);
       expect(await p.getByTestId('me').textContent()).toBe(newcomer);
+      // The one-time offer of desktop notifications: dismissed, it does not come back.
+      await p.getByTestId('notify-hint').waitFor();
+      await p.getByTestId('notify-hint-dismiss').click();
+      await p.reload();
+      await online(p);
+      expect(await p.getByTestId('notify-hint').count()).toBe(0);
       // Logged out, the login form is back in its login mode, with the way back and forth.
       await p.getByTestId('logout').click();
       await p.getByTestId('auth-view').waitFor({ state: 'visible' });

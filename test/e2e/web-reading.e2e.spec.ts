@@ -124,7 +124,7 @@ describe('web client: reading a long room (browser e2e)', () => {
       await b.getByTestId('jump-date').fill(tomorrow);
       await b.getByTestId('jump-date-go').click();
       await until('the note says nothing is that late', async () =>
-        /^No messages on or after .+; showing the newest ones\.$/.test((await b.getByTestId('jump-note').textContent()) ?? ''),
+        /^.+及之后没有消息，显示最新的消息。$/.test((await b.getByTestId('jump-note').textContent()) ?? ''),
       );
       await message(b, label(COUNT)).waitFor();
     }));
@@ -177,7 +177,7 @@ describe('web client: reading a long room (browser e2e)', () => {
       const link = m.getByTestId('message-link');
       expect(await link.getAttribute('href')).toBe(`https://example.com/a?b=${tag}`);
       expect(await link.getAttribute('target')).toBe('_blank');
-      expect(await link.getAttribute('rel')).toBe('noopener nofollow');
+      expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
       expect(await m.getByTestId('message-body').textContent()).toBe(`@${nameB}你好 see https://example.com/a?b=${tag}. ${tag}`);
     }));
 

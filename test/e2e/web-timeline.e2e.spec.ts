@@ -267,7 +267,7 @@ describe('web client: the room view (browser e2e)', () => {
       const crafted =
         `<p>${marker} <img src=x onerror="window.__xss=1"><script>window.__xss=2</script>` +
         `<a href="javascript:window.__xss=3">bad</a> <a href="https://example.com/" target="_self" onclick="window.__xss=4">ok</a> ` +
-        `<span class="mention evil" style="color:red" data-user-id="u1" data-x="1">@x</span><iframe src="https://example.com/"></iframe></p>`;
+        `<span class="mention evil" style="color:red" data-user-id="u1" data-x="1">@x</span><iframe src="https://example.com/"></iframe></p><ol start="3"><li>three</li></ol>`;
       // A second device of B whose socket frames are rewritten: every copy of the marked message carries the crafted HTML.
       const c = await browser.newPageIn('en-US');
       await c.routeWebSocket('**', (ws) => {
@@ -293,16 +293,14 @@ describe('web client: the room view (browser e2e)', () => {
       await body.waitFor();
       await until('the crafted html is drawn', async () => (await body.locator('a').count()) === 2);
       expect(await body.locator('img, script, iframe').count()).toBe(0);
-      const links = await body
-        .locator('a')
-        .evaluateAll((as) =>
-          as.map((x) => ({
-            href: x.getAttribute('href'),
-            rel: x.getAttribute('rel'),
-            target: x.getAttribute('target'),
-            onclick: x.getAttribute('onclick'),
-          })),
-        );
+      const links = await body.locator('a').evaluateAll((as) =>
+        as.map((x) => ({
+          href: x.getAttribute('href'),
+          rel: x.getAttribute('rel'),
+          target: x.getAttribute('target'),
+          onclick: x.getAttribute('onclick'),
+        })),
+      );
       expect(links[0].href).toBeNull();
       expect(links[1]).toEqual({ href: 'https://example.com/', rel: 'noopener noreferrer nofollow', target: '_blank', onclick: null });
       const span = body.locator('span.mention');
@@ -310,6 +308,7 @@ describe('web client: the room view (browser e2e)', () => {
       expect(await span.getAttribute('style')).toBeNull();
       expect(await span.getAttribute('data-x')).toBeNull();
       expect(await span.getAttribute('data-user-id')).toBe('u1');
+      expect(await body.locator('ol').getAttribute('start')).toBe('3');
       await c.waitForTimeout(300);
       expect(await c.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
       await c.close();

@@ -152,8 +152,6 @@ const fmt = (which: 'time' | 'full', iso: string) => {
 export const shortTime = (iso: string) => fmt('time', iso);
 export const fullTime = (iso: string) => fmt('full', iso);
 
-export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 /**
  * Runs an action from a button: disables it while the request is in flight, and shows a
  * refusal in `errorEl` (or as a toast when there is none) without blocking the page.

@@ -28,6 +28,9 @@ const CONFIG: Config & { RETURN_DOM_FRAGMENT: true } = {
   ALLOWED_TAGS: [...ALLOWED_TAGS],
   ALLOWED_ATTR: [...ALLOWED_ATTR],
   ALLOWED_URI_REGEXP: ALLOWED_URI,
+  // DOMPurify checks every listed attribute's value against the URI pattern unless it is
+  // "URI-safe": only href is a URI here (an ordered list's start, a mention's user id are not).
+  ADD_URI_SAFE_ATTR: ALLOWED_ATTR.filter((a) => a !== 'href'),
   ALLOW_DATA_ATTR: false,
   ALLOW_ARIA_ATTR: false,
   RETURN_DOM_FRAGMENT: true,

@@ -94,7 +94,9 @@ export default defineStrings(
     'room.noMutes': 'Nobody is muted in this room.',
 
     // user-card.ts
-    'card.title': 'Moderate {{name}}',
+    'card.title': 'Moderate a user',
+    'card.asStaff': 'Server moderation: what you do here applies on the whole server',
+    'card.inRoom': 'Moderation in {{room}}',
     'card.loadingMutes': 'Loading mutes…',
     'card.muted': 'Muted',
     'card.notMuted': 'Not muted.',
@@ -387,7 +389,9 @@ export default defineStrings(
     'room.filters': '本房间的过滤规则',
     'room.noMutes': '本房间没有被禁言的人。',
 
-    'card.title': '管理 {{name}}',
+    'card.title': '管理用户',
+    'card.asStaff': '全服审核：这里的操作对整个服务器生效',
+    'card.inRoom': '{{room}} 的房间管理',
     'card.loadingMutes': '正在加载禁言…',
     'card.muted': '禁言',
     'card.notMuted': '未被禁言。',
