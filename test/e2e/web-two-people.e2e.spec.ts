@@ -32,8 +32,21 @@ const online = (page: Page) => page.locator('[data-testid="conn-status"][data-st
 const person = (page: Page, name: string): Locator =>
   page.locator('[data-testid="online-user"], [data-testid="offline-user"]').filter({ has: page.getByText(name, { exact: true }) });
 
-/** The bodies of the messages in the open room's list, in order (pending ones are in a list of their own). */
-const bodies = (page: Page) => page.getByTestId('message-list').getByTestId('message-body').allTextContents();
+/**
+ * The texts of the messages in the open room's list, in order, without the "(edited)" mark that
+ * sits in an edited message's body (pending messages are in a list of their own).
+ */
+const bodies = (page: Page) =>
+  page
+    .getByTestId('message-list')
+    .getByTestId('message-body')
+    .evaluateAll((els) =>
+      els.map((e) => {
+        const copy = e.cloneNode(true) as typeof e;
+        for (const mark of copy.querySelectorAll('[data-testid="message-edited"]')) mark.remove();
+        return (copy.textContent ?? '').trim();
+      }),
+    );
 
 async function openRoom(page: Page, id: string) {
   await page.getByTestId(`open-${id}`).click();
@@ -138,7 +151,12 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       await item.waitFor();
       expect(await item.getByTestId('directory-room-name').textContent()).toContain(ROOM_NAME);
       await item.getByTestId(`directory-join-${ROOM}`).click();
-      await directory.waitFor({ state: 'detached' });
+      // The dialog closes once joined; a refusal stays in it (said, so that a failure names it).
+      await until('the join is done', async () => {
+        const refused = directory.getByTestId('directory-join-error');
+        if (await refused.isVisible()) throw new Error(`join refused: ${await refused.textContent()}`);
+        return (await directory.count()) === 0 || !(await directory.isVisible());
+      });
       await b.locator(`[data-testid="room-${ROOM}"][data-member="true"]`).waitFor();
       await until('李雷 has the room open', async () => (await openRoomId(b)) === ROOM);
       await until('the composer is enabled', () => b.getByTestId('message-input').isEnabled());
