@@ -103,7 +103,7 @@ export function renderRoomHeader() {
     el.joinRoom.hidden = !!room.myRole;
     el.leaveRoom.hidden = !room.myRole;
     el.showMembers.hidden = el.showDetails.hidden = false;
-    el.placeholder.textContent = room.myRole ? '' : 'Join this room to read and post messages.';
+    el.placeholder.textContent = room.myRole ? '' : t('messages:placeholder.joinToRead');
     el.placeholder.hidden = !!room.myRole;
   }
   el.jumpDateForm.hidden = !isMember(id);
