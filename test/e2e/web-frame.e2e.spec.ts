@@ -84,7 +84,8 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
   }
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // A is a server administrator: the phone's top bar has to fit the moderation button too.
+    stack = await startTestStack({ env: { SERVER_ADMINS: nameA } });
     base = stack.urls.gateway;
     await register(base, nameA, PASSWORD);
     await register(base, nameB, PASSWORD);
@@ -171,6 +172,12 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
       await p.getByTestId('chat-view').waitFor({ state: 'visible' });
       await online(p);
       expect(await p.getByTestId('me').textContent()).toBe(newcomer);
+      // The one-time offer of desktop notifications: dismissed, it does not come back.
+      await p.getByTestId('notify-hint').waitFor();
+      await p.getByTestId('notify-hint-dismiss').click();
+      await p.reload();
+      await online(p);
+      expect(await p.getByTestId('notify-hint').count()).toBe(0);
       // Logged out, the login form is back in its login mode, with the way back and forth.
       await p.getByTestId('logout').click();
       await p.getByTestId('auth-view').waitFor({ state: 'visible' });
@@ -228,6 +235,7 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
           };
           return { page: d.documentElement.scrollWidth > 391, topbar: wide('.topbar'), head: wide('.room-head') };
         });
+      await p.getByTestId('open-moderation').waitFor({ state: 'visible' });
       expect(await overflow()).toEqual({ page: false, topbar: false, head: false });
       for (const id of ['open-settings', 'logout', 'status-menu', 'toggle-people', 'room-more'])
         expect(await p.getByTestId(id).isVisible()).toBe(true);
@@ -269,10 +277,11 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
       expect(await p.getByTestId('show-details').isVisible()).toBe(true);
       await p.getByTestId('show-details').click();
       // The details open in the right-hand drawer, on screen.
-      await until('the details drawer is open', async () => !(await inert('people-panel')));
-      const panel = (await p.locator('#people-panel').boundingBox())!;
-      expect(panel.x).toBeGreaterThanOrEqual(0);
-      expect(panel.x + panel.width).toBeLessThanOrEqual(391);
+      // (after the drawer's slide)
+      await until('the details drawer is open and on screen', async () => {
+        const box = await p.locator('#people-panel').boundingBox();
+        return !(await inert('people-panel')) && !!box && box.x >= 0 && box.x + box.width <= 391;
+      });
       await p.keyboard.press('Escape');
       await p.getByTestId('status-menu').click();
       await p.getByTestId('status-text-input').waitFor({ state: 'visible' });

@@ -310,10 +310,10 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       await a.getByTestId('retention-days').fill('30');
       await a.getByTestId('retention-save').click();
       await a.getByTestId('retention-saved').waitFor();
-      await until('A sees 30 days', async () => (await a.getByTestId('details-messages-kept').textContent()) === '30 days');
+      await until('A sees 30 days', async () => (await a.getByTestId('details-messages-kept').textContent()) === '30 天');
       // A plain member sees the period, without the form.
       await b.getByTestId('show-details').click();
-      await until('B sees 30 days', async () => (await b.getByTestId('details-messages-kept').textContent()) === '30 days');
+      await until('B sees 30 days', async () => (await b.getByTestId('details-messages-kept').textContent()) === '30 天');
       expect(await b.getByTestId('retention-form').count()).toBe(0);
       expect(await b.getByTestId('open-stats').count()).toBe(0);
 

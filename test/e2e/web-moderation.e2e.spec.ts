@@ -10,7 +10,8 @@ import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 // the audit log; the moderator warns and mutes the sender from their card (the sender sees the
 // notices and a composer that says until when), lifts the mute from the room's list; a kick
 // says why and offers to connect again; and a server ban shows the banned screen at once, with
-// no reconnecting, until an unban.
+// no reconnecting, until an unban. The pages are Chinese (the browser's language): the texts
+// awaited are the Chinese ones.
 
 jest.setTimeout(300_000);
 
@@ -92,20 +93,20 @@ describe('web client: moderation (browser e2e)', () => {
       await msg.getByTestId('report').click();
       const dialog = r.getByTestId('report-dialog');
       expect(await dialog.getByTestId('report-excerpt').textContent()).toContain(badText);
-      await dialog.getByTestId('report-kind').selectOption('Spam or advertising');
+      await dialog.getByTestId('report-kind').selectOption('spam');
       await dialog.getByTestId('report-reason').fill('卖粉丝的广告');
       await shot(r, 'moderation-report-dialog');
       await dialog.getByTestId('report-send').click();
       await dialog.waitFor({ state: 'detached' });
-      await notice(r, 'moderators will look at your report').waitFor();
+      await notice(r, '感谢举报').waitFor();
 
       // The moderator: a notice and the button's count (live), the queue shows it.
-      await notice(m, `New report about ${offender}`).waitFor();
+      await notice(m, `收到关于 ${offender} 的新举报`).waitFor();
       await m.locator('[data-testid="mod-badge"]:not([hidden])').filter({ hasText: '1' }).waitFor();
       const reports = await panel('reports');
       const report = reports.locator('[data-testid="report"][data-kind="message"]').filter({ hasText: badText });
       await report.waitFor();
-      expect(await report.getByTestId('report-reason').textContent()).toBe('Spam or advertising: 卖粉丝的广告');
+      expect(await report.getByTestId('report-reason').textContent()).toBe('垃圾信息或广告：卖粉丝的广告');
       expect(await report.getByTestId('report-target').textContent()).toBe(offender);
       expect(await report.getAttribute('data-state')).toBe('open');
       await shot(m, 'moderation-reports');
@@ -117,7 +118,7 @@ describe('web client: moderation (browser e2e)', () => {
       await claimed.getByTestId('report-action').fill('warned');
       await claimed.getByTestId('report-note').fill('first time');
       await claimed.getByTestId('report-resolve').click();
-      await notice(m, 'Report resolved').waitFor();
+      await notice(m, '举报已处理').waitFor();
       // Gone from the open queue (and the count); listed with the resolved ones.
       await until(
         'the resolved report leaves the open queue',
@@ -126,7 +127,9 @@ describe('web client: moderation (browser e2e)', () => {
       await m.locator('[data-testid="mod-badge"][hidden]').waitFor({ state: 'attached' });
       await reports.getByTestId('reports-state').selectOption('resolved');
       const resolved = reports.locator('[data-testid="report"][data-state="resolved"]').filter({ hasText: badText });
-      expect(await resolved.getByTestId('report-closed').textContent()).toMatch(new RegExp(`resolved by ${moderator}.*warned.*first time`));
+      expect(await resolved.getByTestId('report-closed').textContent()).toMatch(
+        new RegExp(`已处理，操作人：${moderator}.*warned.*first time`),
+      );
 
       // The audit log: newest first, the resolution and the report, about the offender.
       const audit = await panel('audit');
@@ -156,7 +159,7 @@ describe('web client: moderation (browser e2e)', () => {
 
       await card.getByTestId('warn-reason').fill('不要发广告');
       await card.getByTestId('warn-send').click();
-      await notice(m, `Warned ${offender}`).waitFor();
+      await notice(m, `已警告 ${offender}`).waitFor();
       await notice(o, '不要发广告').waitFor();
 
       await card.getByTestId('mute-scope').selectOption(roomId);
@@ -164,7 +167,7 @@ describe('web client: moderation (browser e2e)', () => {
       await card.getByTestId('mute-reason').fill('cool down');
       await card.getByTestId('mute-send').click();
       await card.getByTestId(`mute-${offender}`).waitFor();
-      await notice(o, 'You are muted').waitFor();
+      await notice(o, '被禁言，直到').waitFor();
       await o.locator('[data-testid="composer-note"][data-kind="muted"]').filter({ hasText: 'cool down' }).waitFor();
       expect(await o.getByTestId('message-input').isDisabled()).toBe(true);
       await shot(m, 'moderation-user-card');
@@ -177,8 +180,8 @@ describe('web client: moderation (browser e2e)', () => {
       await roomMod.getByTestId(`mute-${offender}`).getByTestId('unmute').click();
       await roomMod.getByTestId('room-mutes-empty').waitFor();
       await until('the offender may write again', async () => !(await o.getByTestId('message-input').isDisabled()));
-      await notice(o, 'lifted your mute').waitFor();
-      await notice(o, 'You are muted').waitFor({ state: 'detached' }); // the mute's notice goes with it
+      await notice(o, '解除了你').waitFor();
+      await notice(o, '被禁言，直到').waitFor({ state: 'detached' }); // the mute's notice goes with it
       await roomMod.getByTestId('dialog-close').click();
     }));
 
@@ -266,7 +269,7 @@ describe('web client: moderation (browser e2e)', () => {
       const reports = await panel('reports');
       const report = reports.locator('[data-testid="report"][data-kind="held"]').filter({ hasText: held });
       await report.getByTestId('report-resolve').click();
-      await notice(m, 'Approved').waitFor();
+      await notice(m, '已通过').waitFor();
       await message(o, held).waitFor();
       await message(r, held).waitFor();
       await pending.waitFor({ state: 'detached' });
@@ -313,12 +316,12 @@ describe('web client: moderation (browser e2e)', () => {
       await roles.getByTestId('role-new').selectOption('moderator');
       await roles.getByTestId('role-grant').click();
       await roles.locator(`[data-testid="role-${reporter}"][data-role="moderator"]`).waitFor();
-      await notice(r, 'made you a server moderator').waitFor();
+      await notice(r, '将你设为服务器版主').waitFor();
       await r.getByTestId('open-moderation').waitFor();
 
       await roles.getByTestId(`role-${reporter}`).getByTestId('role-remove').click();
       await roles.getByTestId(`role-${reporter}`).waitFor({ state: 'detached' });
-      await notice(r, 'took away your server role').waitFor();
+      await notice(r, '取消了你的服务器角色').waitFor();
       await r.getByTestId('open-moderation').waitFor({ state: 'hidden' });
       await m.getByTestId('moderation-panel').getByTestId('dialog-close').click();
     }));
@@ -367,7 +370,7 @@ describe('web client: moderation (browser e2e)', () => {
       const card = m.getByTestId('user-card');
       await card.getByTestId('kick-reason').fill('休息一下');
       await card.getByTestId('kick-send').click();
-      await notice(m, `Disconnected ${offender}`).waitFor();
+      await notice(m, `已断开 ${offender} 的连接`).waitFor();
 
       const banner = o.locator('[data-testid="conn-banner"][data-kind="kicked"]');
       await banner.waitFor();
@@ -388,7 +391,7 @@ describe('web client: moderation (browser e2e)', () => {
       await card.getByTestId('ban-reason').fill('spam account');
       await card.getByTestId('ban-send').click(); // asks once more
       await card.getByTestId('ban-send').click();
-      await notice(m, `Banned ${offender}`).waitFor();
+      await notice(m, `已封禁 ${offender}`).waitFor();
 
       await o.getByTestId('banned-view').waitFor();
       expect(await o.getByTestId('banned-reason').textContent()).toContain('spam account');
@@ -405,7 +408,7 @@ describe('web client: moderation (browser e2e)', () => {
       // Unbanned from the panel's list: the login works.
       const bans = await panel('bans');
       await bans.getByTestId(`server-ban-${offender}`).getByTestId('server-unban').click();
-      await notice(m, `Unbanned ${offender}`).waitFor();
+      await notice(m, `已解封 ${offender}`).waitFor();
       await o.getByTestId('banned-back').click();
       await signIn(o, base, offender, 'login');
     }));

@@ -148,7 +148,7 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
       await b.getByTestId('status-select').selectOption('invisible');
       await until('A sees B offline', async () => (await person(a, nameB).getAttribute('data-status')) === 'offline');
       expect(await a.getByTestId('offline-list').getByText(nameB, { exact: true }).count()).toBe(1);
-      expect(await person(a, nameB).getByTestId('last-seen').textContent()).toMatch(/^last seen /);
+      expect(await person(a, nameB).getByTestId('last-seen').textContent()).toMatch(/在线/); // "last seen …" on a Chinese page: 刚刚在线, 5分钟前在线
       expect(await person(a, nameB).getByTestId('status-text').count()).toBe(0);
       // B itself is connected and sees everything.
       expect(await b.getByTestId('conn-status').getAttribute('data-state')).toBe('online');
@@ -279,7 +279,7 @@ describe("web client: automatic away, the administrators' online list, a gateway
     withLogs(stack, async () => {
       const stopping = stack!.stop('gateway');
       await b.locator('[data-testid="conn-banner"][data-kind="restart"]').waitFor();
-      expect(await b.getByTestId('conn-banner').textContent()).toContain('restarting');
+      expect(await b.getByTestId('conn-banner').textContent()).toContain('服务器正在重启');
       await shot(b, 'server-restarting');
       await stopping;
       await stack!.start('gateway');

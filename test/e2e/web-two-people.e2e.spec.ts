@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Locator, type Page } from 'playwright-core';
-import { BrowserUsers, PASSWORD, message, openRoomId, until, withLogs } from './browser-users';
+import { BrowserUsers, message, openRoomId, signIn, until, withLogs } from './browser-users';
 import { startTestStack, type TestStack } from './fixture';
 
 // Issue 10's scenario, end to end: two people, each in a browser of their own (Debian's
@@ -32,17 +32,21 @@ const online = (page: Page) => page.locator('[data-testid="conn-status"][data-st
 const person = (page: Page, name: string): Locator =>
   page.locator('[data-testid="online-user"], [data-testid="offline-user"]').filter({ has: page.getByText(name, { exact: true }) });
 
-/** The bodies of the messages in the open room's list, in order (pending ones are in a list of their own). */
-const bodies = (page: Page) => page.getByTestId('message-list').getByTestId('message-body').allTextContents();
-
-async function register(page: Page, base: string, name: string) {
-  await page.goto(base);
-  await page.getByTestId('username').fill(name);
-  await page.getByTestId('password').fill(PASSWORD);
-  await page.getByTestId('register').click();
-  await page.getByTestId('chat-view').waitFor({ state: 'visible' });
-  await online(page);
-}
+/**
+ * The texts of the messages in the open room's list, in order, without the "(edited)" mark that
+ * sits in an edited message's body (pending messages are in a list of their own).
+ */
+const bodies = (page: Page) =>
+  page
+    .getByTestId('message-list')
+    .getByTestId('message-body')
+    .evaluateAll((els) =>
+      els.map((e) => {
+        const copy = e.cloneNode(true) as typeof e;
+        for (const mark of copy.querySelectorAll('[data-testid="message-edited"]')) mark.remove();
+        return (copy.textContent ?? '').trim();
+      }),
+    );
 
 async function openRoom(page: Page, id: string) {
   await page.getByTestId(`open-${id}`).click();
@@ -67,6 +71,15 @@ async function act(page: Page, text: string, action: 'edit' | 'reply' | 'react')
   const m = message(page, text);
   await m.hover();
   await m.getByTestId(action).click();
+}
+
+/** The offer of desktop notifications covers the timeline's top: declined, as a person would. */
+async function dismissNotifyHint(page: Page) {
+  const hint = page.getByTestId('notify-hint');
+  if (await hint.isVisible()) {
+    await hint.getByTestId('notify-hint-dismiss').click();
+    await hint.waitFor({ state: 'detached' });
+  }
 }
 
 async function screenshot(page: Page, name: string) {
@@ -107,12 +120,15 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
 
   it('both register; each page speaks its browser language', () =>
     withLogs(stack, async () => {
-      await register(a, base, ALICE);
-      await register(b, base, LILEI);
+      await signIn(a, base, ALICE, 'register');
+      await signIn(b, base, LILEI, 'register');
       expect(await a.locator('html').getAttribute('lang')).toBe('en');
       expect(await b.locator('html').getAttribute('lang')).toBe('zh-CN');
       expect(await a.getByTestId('me').textContent()).toBe(ALICE);
       expect(await b.getByTestId('me').textContent()).toBe(LILEI);
+      expect(await a.getByTestId('logout').textContent()).toBe('Log out');
+      expect(await b.getByTestId('logout').textContent()).toBe('退出登录');
+      for (const page of [a, b]) await dismissNotifyHint(page);
     }));
 
   it('Alice creates a public room; 李雷 finds it in the directory by a Chinese word and joins', () =>
@@ -135,10 +151,21 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       await item.waitFor();
       expect(await item.getByTestId('directory-room-name').textContent()).toContain(ROOM_NAME);
       await item.getByTestId(`directory-join-${ROOM}`).click();
-      await directory.waitFor({ state: 'detached' });
+      // The dialog closes once joined; a refusal stays in it (said, so that a failure names it).
+      await until('the join is done', async () => {
+        const refused = directory.getByTestId('directory-join-error');
+        if (await refused.isVisible()) throw new Error(`join refused: ${await refused.textContent()}`);
+        return (await directory.count()) === 0 || !(await directory.isVisible());
+      });
       await b.locator(`[data-testid="room-${ROOM}"][data-member="true"]`).waitFor();
       await until('李雷 has the room open', async () => (await openRoomId(b)) === ROOM);
       await until('the composer is enabled', () => b.getByTestId('message-input').isEnabled());
+      expect(await a.getByTestId('message-input').getAttribute('placeholder')).toBe('Write a message…');
+      expect(await b.getByTestId('message-input').getAttribute('placeholder')).toBe('输入消息…');
+      expect(await a.getByTestId('send').textContent()).toBe('Send');
+      expect(await b.getByTestId('send').textContent()).toBe('发送');
+      await until('Alice reads "2 members"', async () => (await a.getByTestId('room-meta').textContent())?.includes('2 members'));
+      await until('李雷 reads "2 位成员"', async () => (await b.getByTestId('room-meta').textContent())?.includes('2 位成员'));
     }));
 
   it('they chat in Chinese and emoji, live both ways', () =>
@@ -189,6 +216,8 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       await a.getByTestId('edit-input').press('Enter');
       room[room.indexOf(before)] = after;
       await message(b, after).getByTestId('message-edited').waitFor();
+      expect(await message(b, after).getByTestId('message-edited').getAttribute('title')).toMatch(/^编辑于 /);
+      expect(await message(a, after).getByTestId('message-edited').getAttribute('title')).toMatch(/^edited /);
       expect(await message(b, before).count()).toBe(0);
 
       await act(b, after, 'react');
@@ -266,14 +295,15 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       await until('李雷 sees Alice online again', async () => (await person(b, ALICE).getAttribute('data-status')) === 'online');
 
       // Typing shows under the other's timeline and goes when the text is sent.
-      for (const [typist, reader, name, text] of [
-        [b, a, LILEI, '我正在输入一条消息'],
-        [a, b, ALICE, 'typing something'],
+      // Each in the reader's language.
+      for (const [typist, reader, typing, text] of [
+        [b, a, `${LILEI} is typing…`, '我正在输入一条消息'],
+        [a, b, `${ALICE} 正在输入…`, 'typing something'],
       ] as const) {
         const indicator = reader.getByTestId('typing-indicator');
         await typist.getByTestId('message-input').click();
         await typist.getByTestId('message-input').pressSequentially(text, { delay: 30 });
-        await until(`${name} is seen typing`, async () => (await indicator.textContent())?.includes(name));
+        await until(`"${typing}" is shown`, async () => (await indicator.textContent()) === typing);
         expect(await typist.getByTestId('typing-indicator').textContent()).toBe('');
         await typist.getByTestId('message-input').press('Enter');
         room.push(text);
@@ -339,6 +369,7 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
   it('screenshots: Alice on a desktop (English), 李雷 on a phone (Chinese)', () =>
     withLogs(stack, async () => {
       for (const page of [a, b]) {
+        await dismissNotifyHint(page);
         await page.mouse.move(0, 0);
         // Drawers slide and highlights fade (CSS transitions): the pictures wait for them to rest.
         await until(

@@ -143,7 +143,8 @@ describe('web client (browser e2e)', () => {
     await authError(b, 'USERNAME_TAKEN').waitFor();
     await submit(b, 'register', nameB, 'short');
     await authError(b, 'BAD_REQUEST').waitFor();
-    expect(await b.getByTestId('auth-error').textContent()).toContain('password');
+    // Said in the page's language (a Chinese browser): what the password lacks.
+    expect(await b.getByTestId('auth-error').textContent()).toContain('至少 8 个字符');
     await submit(b, 'register', nameB, PASSWORD);
     await expectLoggedIn(b, nameB);
 
@@ -256,7 +257,9 @@ describe('web client (browser e2e)', () => {
     const failed = b.locator('[data-testid="pending-message"][data-state="failed"]').filter({ hasText: blocked });
     await failed.waitFor();
     expect(await failed.locator('[data-testid="send-error"]').getAttribute('data-code')).toBe('CONTENT_BLOCKED');
-    expect(await failed.locator('[data-testid="send-error"]').textContent()).toContain('CONTENT_BLOCKED');
+    // The code is never shown: its sentence, in the page's language.
+    expect(await failed.locator('[data-testid="send-error"]').textContent()).toContain('这条消息被内容审核拒绝');
+    expect(await failed.locator('[data-testid="send-error"]').textContent()).not.toContain('CONTENT_BLOCKED');
 
     // Messages of one sender arrive in order: once A has the next one, the blocked one would be there.
     const clean = `没问题的消息 ${suffix()}`;

@@ -29,7 +29,7 @@ export function h(tag: string, props: Props = {}, ...children: Child[]): HTMLEle
 }
 
 /** An error as the page shows it: a code, a message, and field details for BAD_REQUEST. */
-export type ShownError = Pick<ErrorBody, 'code' | 'message' | 'details'>;
+export type ShownError = Pick<ErrorBody, 'code' | 'message' | 'details'> & { retryAfterMs?: number };
 
 /**
  * A refusal of the page itself (a form checked before sending), said in the page's language by
@@ -46,15 +46,21 @@ export class FormError extends Error {
 
 /** The page's view of any failure (ChatClientError's message without its `CODE: ` prefix). */
 export function asShown(err: unknown): ShownError {
-  if (err instanceof ChatClientError) return { code: err.code, message: readable(err.reason), details: err.details };
+  if (err instanceof ChatClientError) {
+    const wait = retryAfterOf(err.reason);
+    return { code: err.code, message: withoutRetry(err.reason), details: err.details, ...(wait === null ? {} : { retryAfterMs: wait }) };
+  }
   if (err instanceof FormError) return { code: err.code, message: err.message };
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** A server message for people: `…; retryAfterMs=<n>` (MUTED, RATE_LIMITED) said as "try again in …". */
-function readable(message: string): string {
-  const wait = retryAfterOf(message);
-  return wait === null ? message : `${withoutRetry(message)} (try again in ${durationText(wait)})`;
+/**
+ * The sentence of a server refusal in the page's language; a wait the server asked for
+ * (`…; retryAfterMs=<n>` of MUTED, RATE_LIMITED) is said after it as "try again in …".
+ */
+export function refusalSentence(err: ShownError): string {
+  const sentence = sentenceFor(err.code);
+  return err.retryAfterMs === undefined ? sentence : `${sentence} ${t('common:retryIn', { duration: durationText(err.retryAfterMs) })}`;
 }
 
 /** The error code of a failure (INTERNAL for anything that is not a ChatClientError). */
@@ -85,14 +91,14 @@ export function showError(el: HTMLElement, e: unknown) {
   el.dataset.code = err.code;
   // An error of the page itself (not from the server) says what it means in its message.
   const own = !(e instanceof ChatClientError);
-  const sentence = own ? capitalise(err.message) : sentenceFor(err.code);
+  const sentence = own ? capitalise(err.message) : refusalSentence(err);
   // The server's own message is English: it follows the sentence in an English page only. The
   // code is never shown (it stays in data-code, and in the sentence's tooltip for support).
   const said =
     own ||
     language() !== 'en' ||
     !err.message ||
-    err.message.replace(/\.$/, '').toLowerCase() === sentence.replace(/\.$/, '').toLowerCase();
+    err.message.replace(/\.$/, '').toLowerCase() === sentenceFor(err.code).replace(/\.$/, '').toLowerCase();
   el.replaceChildren(
     h('span', {
       class: 'error-sentence',
@@ -152,8 +158,6 @@ const fmt = (which: 'time' | 'full', iso: string) => {
 export const shortTime = (iso: string) => fmt('time', iso);
 export const fullTime = (iso: string) => fmt('full', iso);
 
-export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 /**
  * Runs an action from a button: disables it while the request is in flight, and shows a
  * refusal in `errorEl` (or as a toast when there is none) without blocking the page.
@@ -181,7 +185,7 @@ const TOAST_MS = 8000;
  * A non-blocking notice in the corner: `info` for things that happened, an error for refusals,
  * a `warning` for what a moderator told me (a warning, a mute), which stays until dismissed.
  */
-export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info', code?: ErrorCode): HTMLElement {
+export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info', code?: ErrorCode, retryAfterMs?: number): HTMLElement {
   const area = $('toasts');
   const node = h(
     'div',
@@ -191,7 +195,13 @@ export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info',
       role: kind === 'info' ? 'status' : 'alert',
       'data-code': code,
     },
-    code ? h('span', { class: 'error-sentence', text: sentenceFor(code), title: `${t('common:error.code')}: ${code}` }) : null,
+    code
+      ? h('span', {
+          class: 'error-sentence',
+          text: refusalSentence({ code, message: text, retryAfterMs }),
+          title: `${t('common:error.code')}: ${code}`,
+        })
+      : null,
     code && text && language() === 'en' ? ' ' : null,
     // A refusal's server message (English) is said after its sentence on an English page only.
     code && language() !== 'en' ? null : h('span', { text }),
@@ -216,12 +226,15 @@ export function toast(text: string, kind: 'info' | 'error' | 'warning' = 'info',
 
 export function toastError(err: unknown) {
   const shown = asShown(err);
-  toast(shown.message, 'error', shown.code);
+  toast(shown.message, 'error', shown.code, shown.retryAfterMs);
 }
 
 // ---------------------------------------------------------------- dialogs
 
-/** Opens a modal dialog built from `content`; returns it (closing removes it from the page). */
+/**
+ * Opens a modal dialog built from `content`; returns it (closing removes it from the page). The
+ * head (title and ×) stays in place; `content` scrolls below it in `.dialog-body`.
+ */
 export function openDialog(testid: string, title: string, ...content: Child[]): HTMLDialogElement {
   const dialog = h(
     'dialog',
@@ -243,7 +256,7 @@ export function openDialog(testid: string, title: string, ...content: Child[]): 
         '×',
       ),
     ),
-    ...content,
+    h('div', { class: 'dialog-body' }, ...content),
   ) as HTMLDialogElement;
   dialog.addEventListener('close', () => dialog.remove());
   document.body.append(dialog);

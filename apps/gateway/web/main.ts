@@ -161,6 +161,9 @@ async function onAuthSubmit(kind: AuthMode) {
   el.loginButton.disabled = el.registerButton.disabled = true;
   try {
     if (kind === 'register') {
+      // Said here in the page's language (the server's field details are English).
+      if ([...password].length < LIMITS.passwordMinChars)
+        throw new FormError(t('shell:register.passwordHint', { count: LIMITS.passwordMinChars }));
       if (password !== el.passwordAgain.value) throw new FormError(t('shell:register.mismatch'));
       await register(location.origin, username, password);
     }
@@ -173,7 +176,7 @@ async function onAuthSubmit(kind: AuthMode) {
   } catch (err) {
     if (err instanceof ChatClientError && err.code === 'SERVER_BANNED') return banned(err.reason);
     showAuthError(err);
-    if (err instanceof FormError) el.passwordAgain.focus();
+    if (err instanceof FormError) ([...password].length < LIMITS.passwordMinChars ? el.password : el.passwordAgain).focus();
   } finally {
     el.authForm.removeAttribute('aria-busy');
     el.loginButton.disabled = el.registerButton.disabled = false;

@@ -9,6 +9,7 @@ export default defineStrings(
     save: 'Save',
     'error.code': 'error code',
     'language.label': 'Language',
+    retryIn: '(Try again in {{duration}}.)',
   },
   {
     close: '关闭',
@@ -17,5 +18,6 @@ export default defineStrings(
     save: '保存',
     'error.code': '错误代码',
     'language.label': '语言',
+    retryIn: '（{{duration}}后可重试。）',
   },
 );

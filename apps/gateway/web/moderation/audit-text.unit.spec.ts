@@ -17,7 +17,7 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 const ctx = { now: () => new Date(T0), newId: randomUUID, actor: { kind: 'service' as const, id: 'moderation' }, correlationId: 'c' };
 const alice = { userId: randomUUID(), username: 'Alice' };
 const bob = { userId: randomUUID(), username: 'Bob: the builder' }; // a name with ": " must not cut the reason
-const by: { byUserId: string | null; byUsername: string | null } = { byUserId: alice.userId, byUsername: alice.username };
+const by = { byUserId: alice.userId as string, byUsername: alice.username };
 const auto = { byUserId: null, byUsername: null };
 const ROOM = 'r-1a2b3c';
 const REPORT = randomUUID();
@@ -28,10 +28,16 @@ const namer: Namer = {
   room: (id: string) => (id === ROOM ? '# general' : `# ${id}`),
 };
 
-const ev = <E extends ModerationEvent>(type: E['type'], payload: E['payload']): ModerationEvent =>
-  makeEvent<E>(ctx, type, 1, payload) as ModerationEvent;
+const ev = <T extends ModerationEventType>(type: T, payload: Extract<ModerationEvent, { type: T }>['payload']): ModerationEvent =>
+  makeEvent<ModerationEvent>(ctx, type, 1, payload as never);
 
-const mute = (roomId: string | null, seconds: number, reason: string, who = by, rule: string | null = null) =>
+const mute = (
+  roomId: string | null,
+  seconds: number,
+  reason: string,
+  who: { byUserId: string | null; byUsername: string | null } = by,
+  rule: string | null = null,
+) =>
   ev('UserMuted', {
     muteId: randomUUID(),
     userId: bob.userId,

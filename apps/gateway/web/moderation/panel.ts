@@ -2,7 +2,7 @@ import type { AuditEntry, Limits, ReportState, ReportView, ServerBanView, Server
 import { act, errorBox, fullTime, h, openDialog, showError, toast, toastError } from '../dom';
 import { t } from '../i18n/i18n';
 import { jumpToMessage } from '../messages/view';
-import { client } from '../state';
+import { client, state } from '../state';
 import { actorText, auditSentence, auditTypeLabel } from './audit-text';
 import { filterEditor } from './filters';
 import { ruleName } from './format';
@@ -360,13 +360,20 @@ class AuditView {
     placeholder: t('moderation:audit.room'),
     maxlength: 64,
     spellcheck: 'false',
+    list: 'mod-audit-rooms',
   }) as HTMLInputElement;
+  /** The rooms this page knows, suggested by name (the filter takes the room's id). */
+  private readonly rooms = h(
+    'datalist',
+    { id: 'mod-audit-rooms' },
+    ...[...state.rooms.keys()].map((id) => h('option', { value: id, label: roomName(id) })),
+  );
   private readonly shown = h('p', { class: 'muted small-text', testid: 'audit-filter' });
 
   constructor() {
     const apply = h('button', { type: 'submit', testid: 'audit-apply' }, t('moderation:audit.apply')) as HTMLButtonElement;
     const clear = h('button', { type: 'button', testid: 'audit-clear' }, t('moderation:audit.all')) as HTMLButtonElement;
-    const form = h('form', { class: 'mod-toolbar', novalidate: true }, this.userBox, this.roomBox, apply, clear);
+    const form = h('form', { class: 'mod-toolbar', novalidate: true }, this.userBox, this.roomBox, this.rooms, apply, clear);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const name = this.userBox.value.trim();

@@ -2,7 +2,7 @@ import type { MuteView, ServerRole, WsEvents } from '@chat/contracts';
 import { codeOf, h, toast } from '../dom';
 import { t } from '../i18n/i18n';
 import { client, state } from '../state';
-import { durationText, muteFor, untilText, withMute } from './format';
+import { durationText, muteFor, ruleName, untilText, withMute } from './format';
 import { roomName } from './people';
 
 // My own moderation standing: my server role (moderator, administrator, or none: the moderation
@@ -90,9 +90,10 @@ const notices: HTMLElement[] = [];
  * A notice of what a moderator told me (a warning, a mute): it stays until dismissed (or its
  * mute ends), folds to one line after a while, and only the newest few are kept.
  */
-function standingNotice(title: string, details: string): HTMLElement {
+function standingNotice(kind: 'warned' | 'muted', title: string, details: string): HTMLElement {
   const node = toast('', 'warning');
   node.classList.add('mod-notice');
+  node.dataset.kind = kind;
   const more = h('button', { type: 'button', class: 'link-button mod-notice-more', testid: 'notice-details', 'aria-expanded': 'true' });
   const label = () => {
     const open = !node.classList.contains('folded');
@@ -115,17 +116,21 @@ function standingNotice(title: string, details: string): HTMLElement {
       node.classList.add('folded');
       label();
     }, FOLD_MS);
+  // The oldest warnings go first: a mute's notice stays while the mute lasts, if it can.
   const shown = [...notices.filter((n) => n.isConnected), node];
-  for (const old of shown.splice(0, Math.max(0, shown.length - NOTICES_MAX))) old.remove();
+  while (shown.length > NOTICES_MAX) {
+    const i = shown.findIndex((n) => n.dataset.kind !== 'muted');
+    shown.splice(i === -1 || i === shown.length - 1 ? 0 : i, 1)[0].remove();
+  }
   notices.splice(0, notices.length, ...shown);
   return node;
 }
 
 const byText = (by: { username: string } | null, rule: string | null) =>
-  by ? by.username : rule ? t('moderation:auto.rule', { rule }) : t('moderation:auto');
+  by ? by.username : rule ? t('moderation:auto.rule', { rule: ruleName(rule) }) : t('moderation:auto');
 
 export function onWarned(d: WsEvents['moderation.warned']) {
-  standingNotice(t('moderation:warned.title', { by: byText(d.by, d.rule) }), d.reason);
+  standingNotice('warned', t('moderation:warned.title', { by: byText(d.by, d.rule) }), d.reason);
 }
 
 /** The notice of each mute (by muteId): it goes when the mute ends, so no stale "you are muted" stays. */
@@ -137,8 +142,7 @@ export function onMuted(d: WsEvents['moderation.muted']) {
   muteNotices.get(d.muteId)?.remove();
   const title = t('moderation:muted.title', { scope: scopeText(d.roomId), until: untilText(d.until) });
   const by = t('moderation:muted.by', { by: byText(d.by, d.rule) });
-  const node = standingNotice(title, d.reason ? t('moderation:withReason', { text: by, reason: d.reason }) : by);
-  node.dataset.kind = 'muted';
+  const node = standingNotice('muted', title, d.reason ? t('moderation:withReason', { text: by, reason: d.reason }) : by);
   muteNotices.set(d.muteId, node);
 }
 

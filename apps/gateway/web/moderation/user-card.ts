@@ -3,7 +3,8 @@ import { act, errorBox, fullTime, h, openDialog, showError, toast } from '../dom
 import { t } from '../i18n/i18n';
 import { client, isAdmin, me, state } from '../state';
 import { MUTE_DURATIONS, ruleName, untilText } from './format';
-import { remember, userName } from './people';
+import { avatarEl } from '../members/avatar';
+import { remember, roomName, userName } from './people';
 import { isServerAdmin, isStaff, scopeText } from './standing';
 
 // What moderators do to a person, from the people column, the member list or a message: server
@@ -33,11 +34,21 @@ export function openUserCard(user: UserView, roomId: string | null) {
   if (staff) sections.push(sanctionForm(user, 'kick'), sanctionForm(user, 'ban'));
   if (isServerAdmin()) sections.push(roleForm(user));
   if (!sections.length) return;
-  openDialog(
-    'user-card',
-    t('moderation:card.title', { name: userName(user) }),
-    h('div', { class: 'user-card', 'data-user-id': user.userId }, ...sections),
+  const who = h(
+    'div',
+    { class: 'user-card-head' },
+    avatarEl(user.userId, userName(user)),
+    h(
+      'div',
+      { class: 'user-card-who' },
+      h('strong', { class: 'user-card-name', testid: 'user-card-name', text: userName(user) }),
+      h('span', {
+        class: 'muted small-text',
+        text: staff ? t('moderation:card.asStaff') : t('moderation:card.inRoom', { room: roomName(inRoom ?? '') }),
+      }),
+    ),
   );
+  openDialog('user-card', t('moderation:card.title'), h('div', { class: 'user-card', 'data-user-id': user.userId }, who, ...sections));
   void loadMutes(user, inRoom, staff, mutes);
 }
 

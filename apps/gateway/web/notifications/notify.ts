@@ -108,7 +108,10 @@ export function notificationSettings(): HTMLElement {
   return box;
 }
 
-/** Once per browser, while permission was never asked: a hint offering notifications (dismissible). */
+/**
+ * Once per browser, while permission was never asked: a hint offering notifications
+ * (dismissible), at the top of the room list: a toast would cover the top bar on a phone.
+ */
 function showHint() {
   if (permission() !== 'default' || storage()?.getItem(HINT_KEY) || document.getElementById('notify-hint')) return;
   const close = () => {
@@ -117,7 +120,7 @@ function showHint() {
   };
   const hint = h(
     'div',
-    { id: 'notify-hint', class: 'toast info notify-hint', testid: 'notify-hint', role: 'status' },
+    { id: 'notify-hint', class: 'notify-hint', testid: 'notify-hint', role: 'status' },
     h('span', { text: t('notifications:desktop.hint') }),
     ' ',
     h(
@@ -129,7 +132,7 @@ function showHint() {
       'button',
       {
         type: 'button',
-        class: 'link-button toast-close',
+        class: 'link-button notify-hint-close',
         testid: 'notify-hint-dismiss',
         title: t('common:dismiss'),
         'aria-label': t('common:dismiss'),
@@ -138,7 +141,7 @@ function showHint() {
       '×',
     ),
   );
-  document.getElementById('toasts')?.append(hint);
+  el.roomsPanel.prepend(hint);
 }
 
 /**

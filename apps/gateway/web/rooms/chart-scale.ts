@@ -30,7 +30,7 @@ export function labelledIndexes(n: number, room: number): number[] {
   for (let i = 0; i < n; i += every) picked.push(i);
   // The last column is labelled; a label too close before it makes way.
   if (picked[picked.length - 1] !== n - 1) {
-    if (n - 1 - picked[picked.length - 1] < every / 2) picked.pop();
+    if (n - 1 - picked[picked.length - 1] < every * 0.75) picked.pop();
     picked.push(n - 1);
   }
   return picked;

@@ -24,6 +24,8 @@ describe('web rooms - statistics chart scales', () => {
     expect(labelledIndexes(7, 10)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(labelledIndexes(30, 6)).toEqual([0, 6, 12, 18, 24, 29]);
     expect(labelledIndexes(31, 6)).toEqual([0, 6, 12, 18, 24, 30]);
+    // The hours: the label before the last one makes way rather than touch it.
+    expect(labelledIndexes(24, 17)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 23]);
     const many = labelledIndexes(366, 8);
     expect(many[0]).toBe(0);
     expect(many[many.length - 1]).toBe(365);

@@ -31,6 +31,11 @@ export function openDirectoryDialog() {
   const dialog = openDialog('directory-dialog', t('rooms:directory.title'), form, error, summary, list, more);
 
   let current = '';
+  /**
+   * Refused joins by room: a search typed meanwhile redraws the list, and the new row still
+   * says why (BANNED) until the next attempt.
+   */
+  const refusals = new Map<string, unknown>();
   let nextOffset: number | null = 0;
   /** Replies to a superseded query are dropped (typing fires several searches). */
   let generation = 0;
@@ -60,6 +65,7 @@ export function openDirectoryDialog() {
 
   function item(r: RoomSummary) {
     const rowError = errorBox('directory-join-error');
+    if (refusals.has(r.roomId)) showError(rowError, refusals.get(r.roomId));
     const button = h(
       'button',
       { type: 'button', class: r.myRole ? 'small' : 'small primary', testid: `directory-join-${r.roomId}` },
@@ -73,11 +79,15 @@ export function openDirectoryDialog() {
       }
       button.disabled = true;
       showError(rowError, null);
+      refusals.delete(r.roomId);
       try {
         await joinRoom(r.roomId, null);
         dialog.close();
       } catch (err) {
-        showError(rowError, err);
+        refusals.set(r.roomId, err);
+        // The row may have been redrawn meanwhile: the one in the list shows it.
+        const shown = list.querySelector<HTMLElement>(`[data-room-id="${CSS.escape(r.roomId)}"] [data-testid="directory-join-error"]`);
+        showError(shown ?? rowError, err);
       } finally {
         button.disabled = false;
       }

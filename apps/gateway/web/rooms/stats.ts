@@ -24,21 +24,28 @@ function utcNote(): string {
   return off ? t('rooms:stats.hours.note', { zone: zoneName(off), local: localStart(0, off) }) : t('rooms:stats.hours.note.utc');
 }
 
-/** A table for screen readers: the chart's numbers, row by row. */
+/**
+ * A table for screen readers: the chart's numbers, row by row. It is hidden by its wrapper (a
+ * table takes its content's width whatever its own width says).
+ */
 function hiddenTable(testid: string, caption: string, head: string[], rows: HTMLElement[]) {
   return h(
-    'table',
-    { class: 'stats-table visually-hidden', testid },
-    h('caption', { text: caption }),
-    h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col', text: c })))),
-    h('tbody', {}, ...rows),
+    'div',
+    { class: 'visually-hidden' },
+    h(
+      'table',
+      { class: 'stats-table', testid },
+      h('caption', { text: caption }),
+      h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col', text: c })))),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 
 function tile(testid: string, value: string, label: string, note?: string) {
   return h(
     'div',
-    { class: 'stats-tile' },
+    { class: `stats-tile${note ? ' stats-tile-dates' : ''}` },
     h('strong', { class: 'stats-tile-value', testid, text: value }),
     h('span', { class: 'stats-tile-label muted', text: label }),
     note ? h('span', { class: 'stats-tile-note muted', text: note }) : null,
@@ -69,7 +76,7 @@ function statsBody(s: StatsView, width: number): HTMLElement {
       { class: 'stats-summary', testid: 'stats-summary', 'aria-label': t('rooms:stats.summary') },
       tile('stats-messages', numberText(s.messages), t('rooms:stats.tile.messages', { count: s.messages })),
       tile('stats-active', numberText(s.activeUsers), t('rooms:stats.tile.people', { count: s.activeUsers })),
-      tile('stats-range', t('rooms:stats.tile.range', { from: dayText(s.from), to: dayText(s.to) }), t('rooms:stats.tile.range.note')),
+      tile('stats-dates', t('rooms:stats.tile.range', { from: dayText(s.from), to: dayText(s.to) }), t('rooms:stats.tile.range.note')),
     ),
     h('p', { class: 'muted hint', testid: 'stats-note', text: t('rooms:stats.note') }),
 
