@@ -261,6 +261,71 @@ describe('web client: the room view (browser e2e)', () => {
       expect(await announcer.textContent()).toBe(`${nameA}: while away two ${tag}`);
     }));
 
+  it('web timeline - a room of 700 messages scrolled back to its beginning keeps at most 600 in the page, each page in place to the pixel, and reads the dropped ones again going down', () =>
+    withLogs(stack, async () => {
+      const roomZ = `tlz-${suffix()}`;
+      const TOTAL = 700;
+      await a!.request('room.create', { roomId: roomZ, name: roomZ, visibility: 'public' });
+      for (let from = 1; from <= TOTAL; from += 100)
+        await Promise.all(Array.from({ length: 100 }, (_, i) => send(roomZ, `long${String(from + i).padStart(4, '0')}`)));
+      await until(
+        'history has them all',
+        async () => {
+          const page = await a!.request('history.page', { roomId: roomZ, limit: 1 });
+          return page.messages[0]?.body === `long${String(TOTAL).padStart(4, '0')}`;
+        },
+        150_000,
+      );
+      const bc = await ChatClient.connect(wsUrlOf(base), { WebSocket, reconnect: false });
+      try {
+        await bc.auth((await login(base, nameB, PASSWORD)).accessToken);
+        await bc.request('room.join', { roomId: roomZ });
+      } finally {
+        await bc.close();
+      }
+      await b.getByTestId(`open-${roomZ}`).waitFor();
+      await openRoom(b, roomZ);
+      await message(b, `long${String(TOTAL).padStart(4, '0')}`).waitFor();
+
+      const count = () => b.getByTestId('message-list').getByTestId('message').count();
+      let most = 0;
+      for (let i = 0; i < 20 && (await b.getByTestId('history-start').isHidden()); i++) {
+        // Scrolled to the top: the first message's place in the view, before the older page comes.
+        const before = await b.getByTestId('message-scroller').evaluate((n) => {
+          n.scrollTop = 0;
+          const first = n.querySelector<HTMLElement>('[data-testid="message"]')!;
+          // Its text (the message may lose its name line when it joins the group of an older one).
+          return { id: first.dataset.messageId!, y: first.querySelector('[data-testid="message-body"]')!.getBoundingClientRect().top };
+        });
+        await until(
+          'an older page',
+          async () =>
+            (await b.getByTestId('history-start').isVisible()) ||
+            (await b.locator('[data-testid="message"]').first().getAttribute('data-message-id')) !== before.id,
+        );
+        await b.waitForTimeout(100);
+        const y = await b
+          .locator(`[data-message-id="${before.id}"] [data-testid="message-body"]`)
+          .evaluate((n) => n.getBoundingClientRect().top);
+        expect(Math.abs(y - before.y)).toBeLessThan(1);
+        most = Math.max(most, await count());
+      }
+      await message(b, 'long0001').waitFor();
+      expect(most).toBeLessThanOrEqual(600);
+      expect(await count()).toBeLessThanOrEqual(600);
+      expect(await message(b, `long${String(TOTAL).padStart(4, '0')}`).count()).toBe(0);
+      expect(await b.getByTestId('load-newer').isVisible()).toBe(true);
+
+      // Down again: the dropped newest ones are read again, the oldest dropped, up to the present.
+      for (let i = 0; i < 30 && (await message(b, `long${String(TOTAL).padStart(4, '0')}`).count()) === 0; i++) {
+        await b.getByTestId('message-scroller').evaluate((n) => (n.scrollTop = n.scrollHeight));
+        await b.waitForTimeout(250);
+      }
+      await message(b, `long${String(TOTAL).padStart(4, '0')}`).waitFor();
+      expect(await count()).toBeLessThanOrEqual(600);
+      expect(await message(b, 'long0001').count()).toBe(0);
+    }));
+
   it('web timeline - a message whose HTML is not clean is sanitised: no script, no image, no javascript: link, links opened apart', () =>
     withLogs(stack, async () => {
       const marker = `xss-${suffix()}`;

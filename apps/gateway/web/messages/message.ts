@@ -73,6 +73,10 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
     mentionsMe: String(mentionsMe(m)),
   });
   const editing = pending.editing?.messageId === m.messageId && !m.deleted;
+  // An open emoji picker stays open (with its focus) through a redraw: a page read again or a
+  // reaction arriving must not close it under the reader's keys.
+  const picker = li.querySelector<HTMLElement>(':scope > .emoji-picker');
+  const focused = picker?.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
   li.replaceChildren(
     ...[
       avatarEl(m.senderId, m.senderName),
@@ -88,6 +92,10 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
       m.deleted || editing ? null : pending.deleting === m.messageId ? deleteConfirm(m) : actionsEl(m),
     ].filter((c): c is HTMLElement => !!c),
   );
+  if (picker && !m.deleted) {
+    li.append(picker);
+    focused?.focus();
+  }
 }
 
 /** "(edited)" at the end of the text's last paragraph (in a group, the head shows only on hover). */

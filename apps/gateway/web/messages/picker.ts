@@ -33,20 +33,23 @@ export function closePicker(refocus = false) {
   if (!open) return;
   const { picker, opener } = open;
   open = null;
+  // The message may have been redrawn meanwhile: its react button is then a new one.
+  const back = opener.isConnected ? opener : picker.closest('.message')?.querySelector<HTMLElement>('[data-testid="react"]');
   picker.remove();
-  if (refocus && opener.isConnected) opener.focus();
+  if (refocus) back?.focus();
 }
 
 export const pickerOpen = () => !!open;
 
 document.addEventListener('click', (e) => {
   const target = e.target as HTMLElement;
-  if (open && !open.picker.contains(target) && target !== open.opener && !open.opener.contains(target)) closePicker();
+  const onReact = target.closest?.('[data-testid="react"]') && target.closest('.message') === open?.picker.closest('.message');
+  if (open && !open.picker.contains(target) && !onReact) closePicker();
 });
 
 /** Opens the picker under a message's react button; `pick` is called with the chosen emoji. */
 export function openPicker(m: MessageView, opener: HTMLElement, pick: (emoji: string) => void) {
-  const wasOpen = open?.opener === opener;
+  const wasOpen = !!open && open.picker.closest('.message') === opener.closest('.message');
   closePicker();
   if (wasOpen) return; // the react button toggles it
   const myId = me()?.userId ?? '';
@@ -84,9 +87,13 @@ export function openPicker(m: MessageView, opener: HTMLElement, pick: (emoji: st
     ...PICKER_CATEGORIES.map((c) => section(c.id, t(`messages:picker.${c.id}`), [...c.emoji], 'picker-emoji')),
   );
   picker.addEventListener('keydown', (e) => onKey(e, picker));
-  picker.addEventListener('focusout', (e) => {
-    if (open?.picker === picker && !picker.contains(e.relatedTarget as Node | null)) closePicker();
-  });
+  // Tabbing or clicking away closes it; checked a moment later, as a redraw of the message
+  // takes the picker out and puts it back with its focus.
+  picker.addEventListener('focusout', () =>
+    setTimeout(() => {
+      if (open?.picker === picker && !picker.contains(document.activeElement)) closePicker();
+    }),
+  );
   opener.closest('.message')?.append(picker);
   open = { picker, opener };
   focusButton(picker, 0);

@@ -103,7 +103,7 @@ export function renderRoomHeader() {
     el.joinRoom.hidden = !!room.myRole;
     el.leaveRoom.hidden = !room.myRole;
     el.showMembers.hidden = el.showDetails.hidden = false;
-    el.placeholder.textContent = room.myRole ? '' : 'Join this room to read and post messages.';
+    el.placeholder.textContent = room.myRole ? '' : t('messages:placeholder.joinToRead');
     el.placeholder.hidden = !!room.myRole;
   }
   el.jumpDateForm.hidden = !isMember(id);
@@ -389,9 +389,9 @@ export async function loadOlder() {
     tl.nextBefore = page.nextBefore;
     if (tl.roomId === state.currentRoomId) {
       // Keep what the reader is looking at in place while content is added above it.
-      const fromBottom = el.scroller.scrollHeight - el.scroller.scrollTop;
+      const anchor = viewAnchor();
       addMessages(tl, page.messages, { fromPage: true });
-      el.scroller.scrollTop = el.scroller.scrollHeight - fromBottom;
+      restoreAnchor(anchor);
       // Dropping the newest (below the view) moves nothing the reader sees.
       dropFarSide(tl, 'older');
       renderHistoryEdge();
@@ -565,6 +565,25 @@ export function addMessages(tl: Timeline, messages: MessageView[], { fromPage = 
     placeDaySeparators();
     placeGroups();
   }
+}
+
+/**
+ * The text of the first message in view and where it is: the list may change above it (a page
+ * added, separators moved, the message joining the group of an older one and losing its name
+ * line), and the text is put back at the same pixel.
+ */
+function viewAnchor(): { node: HTMLElement; top: number } | null {
+  const top = el.scroller.getBoundingClientRect().top;
+  for (const li of el.messageList.querySelectorAll<HTMLElement>('[data-testid="message"]')) {
+    if (li.getBoundingClientRect().bottom <= top) continue;
+    const node = li.querySelector<HTMLElement>(':scope > .body, :scope > .edit-form') ?? li;
+    return { node, top: node.getBoundingClientRect().top };
+  }
+  return null;
+}
+
+function restoreAnchor(anchor: { node: HTMLElement; top: number } | null) {
+  if (anchor?.node.isConnected) el.scroller.scrollTop += anchor.node.getBoundingClientRect().top - anchor.top;
 }
 
 /**
