@@ -12,7 +12,8 @@ import { startTestStack, type TestStack } from './fixture';
 // 李雷 reacts, Alice replies with a quote, 李雷 mentions @alice by completion, Alice finds a
 // Chinese word by search and opens it in context, each sees the other's presence and typing,
 // Alice reloads and stays logged in, and the gateway restarts under them: afterwards both lists
-// hold every message once. The steps run in order and share the two pages.
+// hold every message once; 李雷 then goes on from a 390×844 phone view. The steps run in order
+// and share the two pages; each page's own words are checked in its language.
 // The test saves a desktop (Alice) and a phone (李雷) screenshot under test/e2e/screenshots/.
 
 jest.setTimeout(300_000);
