@@ -1,8 +1,10 @@
 /// <reference types="jest" />
+// Here, not beside sanitize-config.ts: it renders with libs/format (markdown-it), which the page
+// bundle and its tsconfig keep out.
 // libs/format's own declaration of its markdown plugin, which this spec's tsconfig does not include.
-/// <reference path="../../../../libs/format/src/markdown-it-emoji.d.ts" />
-import { renderMessageHtml } from '../../../../libs/format/src/message-html';
-import { ALLOWED_ATTR, ALLOWED_CLASS, ALLOWED_TAGS, ALLOWED_URI, LINK_ATTRS } from './sanitize-config';
+/// <reference path="../../libs/format/src/markdown-it-emoji.d.ts" />
+import { renderMessageHtml } from '@chat/format';
+import { ALLOWED_ATTR, ALLOWED_CLASS, ALLOWED_TAGS, ALLOWED_URI, LINK_ATTRS } from '../../apps/gateway/web/messages/sanitize-config';
 
 // The page's allow-list must let through everything libs/format makes (or formatted messages
 // would lose their markup) and nothing more.

@@ -1,4 +1,7 @@
 /// <reference types="jest" />
+// Here, not beside audit-text.ts: it reads the moderation service's own summaries, and only tests
+// outside the apps may import two of them.
+/// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
 import {
   emptyFilterConfig,
@@ -9,9 +12,9 @@ import {
   type UserView,
 } from '@chat/contracts';
 // The moderation service's own summaries: the sentences are read from exactly what it writes.
-import { auditRecord } from '../../../moderation/src/audit/audit';
-import { initI18n } from '../i18n/i18n';
-import { AUDIT_TYPES, auditSentence, auditTypeLabel, type Namer } from './audit-text';
+import { auditRecord } from '../../apps/moderation/src/audit/audit';
+import { initI18n } from '../../apps/gateway/web/i18n/i18n';
+import { AUDIT_TYPES, auditSentence, auditTypeLabel, type Namer } from '../../apps/gateway/web/moderation/audit-text';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const ctx = { now: () => new Date(T0), newId: randomUUID, actor: { kind: 'service' as const, id: 'moderation' }, correlationId: 'c' };
