@@ -3,6 +3,7 @@ import { fullTime, h, shortTime } from '../dom';
 import { t } from '../i18n/i18n';
 import { avatarEl } from '../members/avatar';
 import { linkParts } from './links';
+import { plainExcerpt } from './excerpt';
 import { sanitizedFragment } from './sanitize';
 import { LINK_ATTRS } from './sanitize-config';
 import { mentionRanges } from './mention-match';
@@ -181,7 +182,7 @@ function textWithLinks(text: string): (string | HTMLElement)[] {
 function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
   const now = state.timelines.get(roomId)?.find(ref.messageId);
   const gone = now ? !!now.deleted : ref.excerpt === '';
-  const text = gone ? t('messages:deleted') : (now?.body ?? ref.excerpt);
+  const text = gone ? t('messages:deleted') : plainExcerpt(now ?? ref.excerpt, 200);
   return h(
     'button',
     {
@@ -193,7 +194,7 @@ function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
       onclick: () => actions?.jumpTo(roomId, ref.position, ref.messageId),
     },
     h('span', { class: 'quote-sender', text: now?.senderName ?? ref.senderName }),
-    h('span', { class: 'quote-text', testid: 'reply-quote-text', text: text.length > 200 ? `${text.slice(0, 200)}…` : text }),
+    h('span', { class: 'quote-text', testid: 'reply-quote-text', text }),
   );
 }
 

@@ -10,6 +10,7 @@ import { addMessages, jumpToPresent, keepDraft, nearBottom, scrollToBottom } fro
 import { onConversationSent } from '../conversations/list';
 import { setReplyTo } from './actions';
 import { ownMessage } from './own';
+import { plainExcerpt } from './excerpt';
 import { stopTyping } from './typing';
 
 // Messages written in this tab until the server acknowledges them: sent in order, retried with
@@ -169,7 +170,7 @@ export function renderPending() {
               'div',
               { class: 'quote', testid: 'reply-quote' },
               h('span', { class: 'quote-sender', text: item.replyTo.senderName }),
-              h('span', { class: 'quote-text', text: item.replyTo.body.slice(0, 200) }),
+              h('span', { class: 'quote-text', text: plainExcerpt(item.replyTo, 200) }),
             )
           : null,
         h('div', { class: 'body', testid: 'message-body', text: item.body }),
