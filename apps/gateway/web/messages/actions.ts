@@ -5,6 +5,7 @@ import { recountIfUnread } from '../reads/unread';
 import { client, el, me, state } from '../state';
 import { fillMessage, mayDelete, mayEdit, pending, setMessageActions } from './message';
 import { applyReaction } from './reactions';
+import { plainExcerpt } from './excerpt';
 import { openPicker } from './picker';
 import { copyMessageLink, jumpToMessage, placeGroups } from './view';
 import { openReportDialog } from '../moderation/report';
@@ -91,7 +92,7 @@ export function setReplyTo(m: MessageView | null) {
   el.replyBar.replaceChildren(
     h('span', { class: 'muted', text: `${t('messages:reply.to')} ` }),
     h('strong', { text: m.senderName }),
-    h('span', { class: 'reply-excerpt muted', text: m.body.length > 120 ? `${m.body.slice(0, 120)}…` : m.body }),
+    h('span', { class: 'reply-excerpt muted', text: plainExcerpt(m, 120) }),
     h(
       'button',
       {

@@ -3,6 +3,8 @@ import { fullTime, h, shortTime } from '../dom';
 import { t } from '../i18n/i18n';
 import { avatarEl } from '../members/avatar';
 import { linkParts } from './links';
+import { icon, type IconName } from './icons';
+import { plainExcerpt } from './excerpt';
 import { sanitizedFragment } from './sanitize';
 import { LINK_ATTRS } from './sanitize-config';
 import { mentionRanges } from './mention-match';
@@ -12,7 +14,7 @@ import { mayModerate } from '../moderation/user-card';
 
 // How one message is drawn: the quote of the message it answers, the sender and time with
 // "(edited)", the text with its mentions marked, or a tombstone; its reactions; and the
-// actions on it (reply, react, edit, delete), shown on hover and keyboard focus. What the
+// actions on it (reply, react, edit, delete), shown for one message at a time (wireActionBars). What the
 // actions do is in actions.ts; they register here so this file stays free of requests.
 
 export interface MessageActions {
@@ -59,7 +61,7 @@ export function messageEl(m: MessageView): HTMLElement {
 export function fillMessage(li: HTMLElement, m: MessageView) {
   const mine = m.senderId === myId();
   // Whether it continues its sender's group is the list's business (view.ts placeGroups).
-  const classes = li.classList.contains('continued') ? ['message', 'continued'] : ['message'];
+  const classes = ['message', ...['continued', 'actions-open'].filter((c) => li.classList.contains(c))];
   if (mine) classes.push('mine');
   if (m.deleted) classes.push('deleted');
   if (!m.deleted && !mine && mentionsMe(m)) classes.push('mentions-me');
@@ -181,7 +183,7 @@ function textWithLinks(text: string): (string | HTMLElement)[] {
 function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
   const now = state.timelines.get(roomId)?.find(ref.messageId);
   const gone = now ? !!now.deleted : ref.excerpt === '';
-  const text = gone ? t('messages:deleted') : (now?.body ?? ref.excerpt);
+  const text = gone ? t('messages:deleted') : plainExcerpt(now ?? ref.excerpt, 200);
   return h(
     'button',
     {
@@ -193,7 +195,7 @@ function quoteEl(roomId: string, ref: ReplyRef): HTMLElement {
       onclick: () => actions?.jumpTo(roomId, ref.position, ref.messageId),
     },
     h('span', { class: 'quote-sender', text: now?.senderName ?? ref.senderName }),
-    h('span', { class: 'quote-text', testid: 'reply-quote-text', text: text.length > 200 ? `${text.slice(0, 200)}…` : text }),
+    h('span', { class: 'quote-text', testid: 'reply-quote-text', text }),
   );
 }
 
@@ -240,21 +242,55 @@ function reactionsEl(m: MessageView) {
   );
 }
 
+/** The one message whose actions show: the last one hovered, tapped or focused into. */
+let actionsShown: HTMLElement | null = null;
+
+function showActionsOf(li: HTMLElement | null) {
+  if (actionsShown === li) return;
+  actionsShown?.classList.remove('actions-open');
+  actionsShown = li;
+  li?.classList.add('actions-open');
+}
+
+/**
+ * One action bar at a time (two showed at once when the mouse was over one message and the
+ * focus in another): moving the pointer onto a message, tapping it or moving the focus into it
+ * shows its bar and hides the previous one. The bar stays while the focus is in it.
+ */
+export function wireActionBars(list: HTMLElement) {
+  const messageOf = (target: EventTarget | null) =>
+    target instanceof Element ? target.closest<HTMLElement>('[data-testid="message"]') : null;
+  const holdsFocus = () => !!actionsShown?.contains(document.activeElement);
+  list.addEventListener('pointerover', (e) => {
+    const li = messageOf(e.target);
+    if (li || !holdsFocus()) showActionsOf(li);
+  });
+  // A touch ends with pointerleave too: the tapped message keeps its bar.
+  list.addEventListener('pointerleave', (e) => e.pointerType === 'mouse' && !holdsFocus() && showActionsOf(null));
+  list.addEventListener('focusin', (e) => {
+    const li = messageOf(e.target);
+    if (li) showActionsOf(li);
+  });
+  list.addEventListener('focusout', (e) => {
+    if (!list.contains(e.relatedTarget as Node | null) && !actionsShown?.matches(':hover')) showActionsOf(null);
+  });
+}
+
 function actionsEl(m: MessageView) {
-  const button = (testid: string, label: string, title: string, onclick: (e: Event) => void) =>
-    h('button', { type: 'button', class: 'message-action', testid, title, 'aria-label': title, onclick }, label);
-  const react = button('react', '☺+', t('messages:action.react'), () => actions?.openPicker(m, react));
+  const button = (testid: string, symbol: IconName, title: string, onclick: (e: Event) => void) =>
+    h('button', { type: 'button', class: 'message-action', testid, title, 'aria-label': title, onclick }, icon(symbol));
+  const react = button('react', 'react', t('messages:action.react'), () => actions?.openPicker(m, react));
   return h(
     'div',
     { class: 'message-actions', role: 'toolbar', 'aria-label': t('messages:action.actions', { name: m.senderName }) },
-    button('reply', '↩', t('messages:action.reply'), () => actions?.reply(m)),
+    button('reply', 'reply', t('messages:action.reply'), () => actions?.reply(m)),
     react,
-    button('copy-link', '🔗', t('messages:action.copyLink'), () => actions?.copyLink(m)),
-    mayEdit(m) ? button('edit', '✎', t('messages:action.edit'), () => actions?.startEdit(m)) : null,
-    mayDelete(m) ? button('delete', '🗑', t('messages:action.delete'), () => actions?.askDelete(m)) : null,
-    m.senderId !== myId() ? button('report', '⚑', t('messages:action.report'), () => actions?.report(m)) : null,
+    button('copy-link', 'link', t('messages:action.copyLink'), () => actions?.copyLink(m)),
+    mayEdit(m) ? button('edit', 'edit', t('messages:action.edit'), () => actions?.startEdit(m)) : null,
+    mayDelete(m) ? button('delete', 'delete', t('messages:action.delete'), () => actions?.askDelete(m)) : null,
+    m.senderId !== myId() ? button('report', 'report', t('messages:action.report'), () => actions?.report(m)) : null,
     mayModerate(m.senderId, m.roomId)
-      ? button('moderate', '🛡', t('messages:action.moderate', { name: m.senderName }), () => actions?.moderate(m))
+      ? button('moderate', 'moderate', t('messages:action.moderate', { name: m.senderName }), () => actions?.moderate(m))
       : null,
   );
 }

@@ -10,6 +10,9 @@ import { addMessages, jumpToPresent, keepDraft, nearBottom, scrollToBottom } fro
 import { onConversationSent } from '../conversations/list';
 import { setReplyTo } from './actions';
 import { ownMessage } from './own';
+import { continuesGroup } from './grouping';
+import { avatarEl } from '../members/avatar';
+import { plainExcerpt } from './excerpt';
 import { stopTyping } from './typing';
 
 // Messages written in this tab until the server acknowledges them: sent in order, retried with
@@ -141,23 +144,40 @@ export function settleOutbox(m: Pick<MessageView, 'senderId' | 'clientMsgId' | '
   if (item) removeFromOutbox(item);
 }
 
+/**
+ * Whether my messages waiting to be sent continue my group: drawn like sent ones (avatar and
+ * name once), they go on from my last message in the list when it is recent, and from each other.
+ */
+function pendingContinues(): boolean {
+  const last = el.messageList.lastElementChild as HTMLElement | null;
+  if (last?.dataset.testid !== 'message') return false;
+  const mine = { senderId: me()?.userId ?? '', time: new Date().toISOString(), deleted: false };
+  return continuesGroup(
+    { senderId: last.dataset.senderId ?? '', time: last.dataset.time ?? '', deleted: last.dataset.deleted === 'true' },
+    mine,
+  );
+}
+
 export function renderPending() {
   const items = state.outbox.filter((o) => o.roomId === state.currentRoomId);
   const stick = nearBottom();
+  const self = me();
+  const first = pendingContinues();
   el.pendingList.replaceChildren(
-    ...items.map((item) =>
+    ...items.map((item, i) =>
       h(
         'li',
         {
-          class: `message mine pending ${item.state}`,
+          class: `message mine pending ${item.state}${i > 0 || first ? ' continued' : ''}`,
           testid: 'pending-message',
           'data-state': item.state,
           'data-client-msg-id': item.clientMsgId,
         },
+        self ? avatarEl(self.userId, self.username) : null,
         h(
           'div',
           { class: 'message-head' },
-          h('span', { class: 'sender', text: me()?.username ?? '' }),
+          h('span', { class: 'sender', text: self?.username ?? '' }),
           h('span', {
             class: 'time muted',
             testid: 'pending-status',
@@ -169,7 +189,7 @@ export function renderPending() {
               'div',
               { class: 'quote', testid: 'reply-quote' },
               h('span', { class: 'quote-sender', text: item.replyTo.senderName }),
-              h('span', { class: 'quote-text', text: item.replyTo.body.slice(0, 200) }),
+              h('span', { class: 'quote-text', text: plainExcerpt(item.replyTo, 200) }),
             )
           : null,
         h('div', { class: 'body', testid: 'message-body', text: item.body }),

@@ -15,7 +15,7 @@ import { messageHash, parseMessageHash } from './permalink';
 import { muteNote } from '../moderation/standing';
 import { countPosted, dividerFor, maybeMarkRead } from '../reads/unread';
 import { dayInText, dayKey, dayLabel } from './days';
-import { fillMessage, messageEl, pending } from './message';
+import { fillMessage, messageEl, pending, wireActionBars } from './message';
 import { continuesGroup, type Groupable } from './grouping';
 import { renderTyping, stopTyping } from './typing';
 
@@ -814,6 +814,7 @@ export function wireTimeline() {
     if (e.target === el.messageList) scrollByKey(e);
   });
   el.input.addEventListener('input', keepDraft);
+  wireActionBars(el.messageList);
   new ResizeObserver(() => {
     if (stuckToBottom && !state.timelines.get(state.currentRoomId ?? '')?.detached) scrollToBottom();
   }).observe(el.scroller);

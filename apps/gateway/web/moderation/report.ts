@@ -2,6 +2,7 @@ import type { MessageView } from '@chat/contracts';
 import { act, errorBox, field, h, openDialog, showError, toast } from '../dom';
 import { t } from '../i18n/i18n';
 import { client } from '../state';
+import { plainExcerpt } from '../messages/excerpt';
 
 // Reporting a message (`report.create`): from the message's actions, with a reason the
 // moderators read in their queue next to an excerpt of the message.
@@ -25,7 +26,7 @@ export function openReportDialog(m: MessageView) {
     maxlength: REASON_MAX,
     placeholder: t('moderation:report.details.placeholder'),
   }) as HTMLTextAreaElement;
-  const excerpt = m.body.length > 200 ? `${m.body.slice(0, 200)}…` : m.body;
+  const excerpt = plainExcerpt(m, 200);
   const error = errorBox('report-error');
   const send = h('button', { type: 'submit', class: 'primary', testid: 'report-send' }, t('moderation:report.send')) as HTMLButtonElement;
   const form = h(
