@@ -114,7 +114,7 @@ export async function signIn(page: Page, base: string, name: string, kind: 'regi
   await page.goto(base);
   await submitAuth(page, kind, name);
   await page.getByTestId('chat-view').waitFor({ state: 'visible' });
-  await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+  await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
 }
 
 /** Runs a test's steps; on a failure the end of the services' logs helps more than a timeout alone. */

@@ -21,7 +21,7 @@ interface Doc {
   querySelector(selector: string): { scrollWidth: number; clientWidth: number } | null;
 }
 
-const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
 
 /** The page's Notification replaced by one that records (headless Chromium shows none), permission granted. */
 const FAKE_NOTIFICATIONS = () => {

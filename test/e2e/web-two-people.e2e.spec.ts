@@ -26,7 +26,7 @@ const LILEI = '李雷';
 const ROOM = 'weekend-hike';
 const ROOM_NAME = '周末爬山 Weekend hike';
 
-const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached', timeout: 60_000 });
 
 /** The people column's row of `name` on `page` (online or offline list). */
 const person = (page: Page, name: string): Locator =>
