@@ -95,8 +95,15 @@ export function notificationSettings(): HTMLElement {
     const p = permission();
     box.dataset.permission = p;
     if (p === 'default') {
+      // The state and the action apart: a button reading "…: enable" looked like it was already on.
       box.replaceChildren(
-        h('button', { type: 'button', testid: 'notifications-enable', onclick: () => void enable() }, t('notifications:desktop.enable')),
+        h(
+          'p',
+          { class: 'notify-off' },
+          h('span', { testid: 'notifications-off', text: t('notifications:desktop.off') }),
+          ' ',
+          h('button', { type: 'button', class: 'small', testid: 'notifications-enable', onclick: () => void enable() }, t('notifications:desktop.enable')),
+        ),
       );
     } else {
       const key = p === 'granted' ? 'on' : p === 'denied' ? 'denied' : 'unsupported';

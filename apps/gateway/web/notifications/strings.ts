@@ -3,7 +3,8 @@ import { defineStrings } from '../i18n/define';
 // The strings of notifications/: English, and Simplified Chinese with the same keys (i18n/define.ts).
 export default defineStrings(
   {
-    'desktop.enable': 'Desktop notifications: enable',
+    'desktop.off': 'Desktop notifications are off.',
+    'desktop.enable': 'Turn on',
     'desktop.on': 'Desktop notifications are on: mentions of you and private messages, when this tab is hidden or another room is open.',
     'desktop.denied': 'Desktop notifications are blocked in this browser’s site settings.',
     'desktop.unsupported': 'This browser cannot show desktop notifications.',
@@ -16,7 +17,8 @@ export default defineStrings(
     'mute.title': 'Muted: no desktop notifications, and its unread messages are not counted in the tab title',
   },
   {
-    'desktop.enable': '桌面通知：开启',
+    'desktop.off': '桌面通知已关闭。',
+    'desktop.enable': '开启',
     'desktop.on': '桌面通知已开启：当此标签页不在前台或打开的是其他房间时，有人提及你或给你发私信会通知你。',
     'desktop.denied': '桌面通知已在此浏览器的网站设置中被禁止。',
     'desktop.unsupported': '此浏览器无法显示桌面通知。',
