@@ -543,6 +543,8 @@ el.refreshRooms.addEventListener('click', () => {
 // A dialog replaces an open drawer (narrow screens).
 el.openCreateRoom.addEventListener('click', () => (closeDrawers(), openCreateRoomDialog()));
 el.openDirectory.addEventListener('click', () => (closeDrawers(), openDirectoryDialog()));
+el.emptyBrowse.addEventListener('click', () => openDirectoryDialog());
+el.emptyCreate.addEventListener('click', () => openCreateRoomDialog());
 el.openNewDm.addEventListener('click', () => (closeDrawers(), openNewDmDialog()));
 el.joinRoom.addEventListener('click', () => state.currentRoomId && joinRoom(state.currentRoomId));
 el.leaveRoom.addEventListener('click', () => state.currentRoomId && leaveRoom(state.currentRoomId, el.leaveRoom as HTMLButtonElement));

@@ -56,6 +56,8 @@ export default defineStrings(
     'banner.connectAgain': 'Connect again',
     // room view
     'room.pick': 'Pick a room',
+    'empty.browse': 'Browse rooms',
+    'empty.create': 'New room',
     'room.jumpDate': 'Jump to date',
     'room.jumpDateTitle': 'Jump to a date',
     'room.jumpDateGo': 'Go',
@@ -119,6 +121,8 @@ export default defineStrings(
     'banner.kickedWhy': '管理员已将你与服务器断开连接：{{reason}}',
     'banner.connectAgain': '重新连接',
     'room.pick': '选择一个房间',
+    'empty.browse': '浏览房间',
+    'empty.create': '新建房间',
     'room.jumpDate': '跳转到日期',
     'room.jumpDateTitle': '跳转到某一天',
     'room.jumpDateGo': '跳转',
