@@ -175,7 +175,7 @@ export function renderMuted() {
   const on = !!roomId && mutedNow.has(roomId);
   el.muteRoom.setAttribute('aria-pressed', String(on));
   el.muteRoom.textContent = on ? `🔕 ${t('notifications:mute.off')}` : t('notifications:mute.on');
-  el.muteRoom.title = on ? t('notifications:mute.title') : '';
+  el.muteRoom.title = on ? t('notifications:mute.title') : t('notifications:mute.onTitle');
 }
 
 /** Wires the parts above; `open` opens a room (a clicked notification). */

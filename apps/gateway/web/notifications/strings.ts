@@ -12,8 +12,9 @@ export default defineStrings(
     'desktop.hintEnable': 'Enable',
     'notice.dm': '{{sender}}',
     'notice.mention': '{{sender}} mentioned you in {{room}}',
-    'mute.on': 'Mute notifications',
-    'mute.off': 'Unmute notifications',
+    'mute.on': 'Mute',
+    'mute.off': 'Unmute',
+    'mute.onTitle': 'Mute this room: no desktop notifications, and its unread messages are not counted in the tab title',
     'mute.title': 'Muted: no desktop notifications, and its unread messages are not counted in the tab title',
   },
   {
@@ -26,8 +27,9 @@ export default defineStrings(
     'desktop.hintEnable': '开启',
     'notice.dm': '{{sender}}',
     'notice.mention': '{{sender}} 在 {{room}} 中提及了你',
-    'mute.on': '消息免打扰',
+    'mute.on': '免打扰',
     'mute.off': '取消免打扰',
+    'mute.onTitle': '对此房间免打扰：不显示桌面通知，未读消息也不计入标签页标题',
     'mute.title': '免打扰：不显示桌面通知，未读消息也不计入标签页标题',
   },
 );
