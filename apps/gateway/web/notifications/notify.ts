@@ -102,7 +102,11 @@ export function notificationSettings(): HTMLElement {
           { class: 'notify-off' },
           h('span', { testid: 'notifications-off', text: t('notifications:desktop.off') }),
           ' ',
-          h('button', { type: 'button', class: 'small', testid: 'notifications-enable', onclick: () => void enable() }, t('notifications:desktop.enable')),
+          h(
+            'button',
+            { type: 'button', class: 'small', testid: 'notifications-enable', onclick: () => void enable() },
+            t('notifications:desktop.enable'),
+          ),
         ),
       );
     } else {
