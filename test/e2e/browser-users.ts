@@ -102,7 +102,10 @@ export class BrowserUsers {
  */
 export async function submitAuth(page: Page, kind: 'register' | 'login', name: string, password = PASSWORD): Promise<void> {
   const mode = await page.getByTestId('auth-form').getAttribute('data-mode');
-  if (mode !== kind) await page.getByTestId(kind === 'register' ? 'show-register' : 'show-login').click();
+  // After a refused login the way to registration is the link in the error (the one under the
+  // form is hidden meanwhile).
+  const toRegister = (await page.getByTestId('auth-error-register').isVisible()) ? 'auth-error-register' : 'show-register';
+  if (mode !== kind) await page.getByTestId(kind === 'register' ? toRegister : 'show-login').click();
   await page.getByTestId('username').fill(name);
   await page.getByTestId('password').fill(password);
   if (kind === 'register') await page.getByTestId('password-again').fill(password);
@@ -114,7 +117,7 @@ export async function signIn(page: Page, base: string, name: string, kind: 'regi
   await page.goto(base);
   await submitAuth(page, kind, name);
   await page.getByTestId('chat-view').waitFor({ state: 'visible' });
-  await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+  await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
 }
 
 /** Runs a test's steps; on a failure the end of the services' logs helps more than a timeout alone. */

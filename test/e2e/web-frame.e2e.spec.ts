@@ -21,7 +21,7 @@ interface Doc {
   querySelector(selector: string): { scrollWidth: number; clientWidth: number } | null;
 }
 
-const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
 
 /** The page's Notification replaced by one that records (headless Chromium shows none), permission granted. */
 const FAKE_NOTIFICATIONS = () => {
@@ -123,7 +123,9 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
       const error = p.locator('[data-testid="auth-error"][data-code="AUTH_FAILED"]');
       await error.waitFor();
       expect(await error.getByTestId('error-sentence').textContent()).toBe('用户名或密码错误。');
-      expect(await error.getByTestId('auth-newcomer').textContent()).toContain('没有与该用户名和密码匹配的账号。');
+      expect(await error.getByTestId('auth-newcomer').textContent()).toContain('新用户？注册账号');
+      // The link under the form is not there a second time.
+      expect(await p.getByTestId('show-register').isVisible()).toBe(false);
       expect(await error.textContent()).not.toMatch(/[A-Za-z]{4,}/);
       await shot(p, 'login-zh');
 
@@ -158,7 +160,7 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
       await p.getByTestId('password').press('Enter');
       const hint = p.locator('[data-testid="auth-error"][data-code="AUTH_FAILED"]').getByTestId('auth-newcomer');
       await hint.waitFor();
-      expect(await hint.textContent()).toBe('No account with that name and password. New here? Create an account');
+      expect(await hint.textContent()).toBe('New here? Create an account');
       await hint.getByTestId('auth-error-register').click();
       expect(await p.getByTestId('auth-form').getAttribute('data-mode')).toBe('register');
       expect(await p.getByTestId('auth-heading').textContent()).toBe('Create an account');

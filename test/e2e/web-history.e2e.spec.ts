@@ -190,7 +190,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
       expect(await mentions(b).textContent()).toBe('@1');
 
       await b.reload();
-      await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+      await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
       await until('B counts two unread after a reload', async () => (await unread(b).textContent()) === '2');
       expect(await mentions(b).textContent()).toBe('@1');
 

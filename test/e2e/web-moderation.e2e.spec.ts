@@ -378,7 +378,7 @@ describe('web client: moderation (browser e2e)', () => {
       await shot(o, 'moderation-kicked');
       await o.locator('[data-testid="conn-status"][data-state="offline"]').waitFor();
       await banner.getByTestId('reconnect-kicked').click();
-      await o.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+      await o.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
       await o.getByTestId('conn-banner').waitFor({ state: 'hidden' });
     }));
 

@@ -13,7 +13,7 @@ import { freePort, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(300_000);
 
-const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
 
 /** The people column's row of `name` on `page` (online or offline list). */
 const person = (page: Page, name: string) =>
@@ -198,7 +198,7 @@ describe('web client: presence, typing, reconnect (browser e2e)', () => {
         for (const body of missed) await writer.request('message.send', { roomId, clientMsgId: `m-${suffix()}`, body });
 
         await stack!.start('gateway');
-        await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+        await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached', timeout: 60_000 });
         // The client resumed from the last position it saw: the missed events came as events.
         expect(await b.getByTestId('conn-status').getAttribute('data-resume')).toBe('resumed');
         await b.getByTestId('conn-banner').waitFor({ state: 'hidden' });
@@ -270,6 +270,8 @@ describe("web client: automatic away, the administrators' online list, a gateway
   it('web presence - a server administrator sees everyone online; anyone else does not get the list', () =>
     withLogs(stack, async () => {
       await a.getByTestId('server-online-section').waitFor({ state: 'visible' });
+      // Folded: it repeats the people who share a room.
+      await a.getByTestId('server-online-summary').click();
       await a.getByTestId('server-online-list').getByText(user, { exact: true }).waitFor();
       await shot(a, 'admin-online-list');
       expect(await b.getByTestId('server-online-section').isHidden()).toBe(true);

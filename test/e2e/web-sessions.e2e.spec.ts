@@ -30,7 +30,7 @@ const stored = (page: Page, where: 'localStorage' | 'sessionStorage') =>
     return raw ? (JSON.parse(raw) as StoredSession) : null;
   }, where);
 
-const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
 
 describe('web client: sessions (browser e2e)', () => {
   let stack: TestStack | undefined;

@@ -105,7 +105,7 @@ describe('web client: the room view (browser e2e)', () => {
       await openRoom(b, roomX);
       expect(await input.inputValue()).toBe(draft);
       await b.reload();
-      await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+      await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
       await until('the room is open again', async () => (await openRoomId(b)) === roomX);
       await until('the draft survived the reload', async () => (await input.inputValue()) === draft);
       // Sent, it is no draft any more.
@@ -196,7 +196,7 @@ describe('web client: the room view (browser e2e)', () => {
       await openRoom(b, roomX);
       await b.goto('about:blank');
       await b.goto(`${base}/#/room/${roomY}/message/${old.messageId}?p=${old.position}`);
-      await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+      await b.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
       await until('the room of the link is open', async () => (await openRoomId(b)) === roomY);
       const shown = b.locator(`[data-testid="message"][data-message-id="${old.messageId}"]`);
       await until('the message is highlighted', async () => (await shown.getAttribute('data-highlighted')) === 'true');

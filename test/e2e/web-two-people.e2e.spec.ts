@@ -27,7 +27,8 @@ const LILEI = '李雷';
 const ROOM = 'weekend-hike';
 const ROOM_NAME = '周末爬山 Weekend hike';
 
-const online = (page: Page) => page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+const online = (page: Page) =>
+  page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached', timeout: 60_000 });
 
 /** The people column's row of `name` on `page` (online or offline list). */
 const person = (page: Page, name: string): Locator =>
@@ -127,8 +128,8 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       expect(await b.locator('html').getAttribute('lang')).toBe('zh-CN');
       expect(await a.getByTestId('me').textContent()).toBe(ALICE);
       expect(await b.getByTestId('me').textContent()).toBe(LILEI);
-      expect(await a.getByTestId('logout').textContent()).toBe('Log out');
-      expect(await b.getByTestId('logout').textContent()).toBe('退出登录');
+      expect((await a.getByTestId('logout').textContent())?.trim()).toBe('Log out');
+      expect((await b.getByTestId('logout').textContent())?.trim()).toBe('退出登录');
       for (const page of [a, b]) await dismissNotifyHint(page);
     }));
 

@@ -128,7 +128,7 @@ describe('web client (browser e2e)', () => {
   async function expectLoggedIn(page: Page, username: string) {
     await page.getByTestId('chat-view').waitFor({ state: 'visible' });
     await until('own name in the top bar', async () => (await page.getByTestId('me').textContent()) === username);
-    await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor();
+    await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached' });
   }
 
   it('web - registration and login show typed errors from the server and keep the session in the tab', async () => {
@@ -341,7 +341,8 @@ describe('web client (browser e2e)', () => {
     await stack!.stop('gateway', 'SIGKILL');
     for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="reconnecting"]').waitFor();
     await stack!.start('gateway');
-    for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+    for (const page of [a, b])
+      await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached', timeout: 60_000 });
     const text = `重连之后 ${suffix()}`;
     await b.getByTestId('message-input').fill(text);
     await b.getByTestId('send').click();
@@ -358,7 +359,8 @@ describe('web client (browser e2e)', () => {
     await a.locator('[data-testid="pending-message"][data-state="queued"]').filter({ hasText: text }).waitFor();
 
     await stack!.start('gateway');
-    for (const page of [a, b]) await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ timeout: 60_000 });
+    for (const page of [a, b])
+      await page.locator('[data-testid="conn-status"][data-state="online"]').waitFor({ state: 'attached', timeout: 60_000 });
     await messageWith(b, text).waitFor();
     await until(
       'A has the message once and nothing pending',

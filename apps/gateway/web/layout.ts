@@ -67,7 +67,8 @@ export function closeDrawers({ returnFocus = false } = {}) {
 function setRoomMenu(open: boolean, { returnFocus = false } = {}) {
   el.roomActions.classList.toggle('open', open);
   el.roomMore.setAttribute('aria-expanded', String(open));
-  if (open) el.roomActions.querySelector<HTMLElement>('button:not([hidden]), input')?.focus();
+  // The first action button, never the date field: focusing it on a phone opens the date picker.
+  if (open) el.roomActions.querySelector<HTMLElement>(':scope > button:not([hidden])')?.focus();
   else if (returnFocus) el.roomMore.focus();
 }
 

@@ -131,16 +131,18 @@ function setAuthMode(mode: AuthMode, focus = true) {
 
 /**
  * A refused login or registration. A login refused as AUTH_FAILED may be a newcomer who pressed
- * Enter on the login form: the error says so, with the way to the registration form.
+ * Enter on the login form: the error offers the way to the registration form (the same link
+ * under the form is hidden meanwhile, so it is not there twice). A password too short is said in
+ * the error, and the hint under the field that says the same is hidden meanwhile.
  */
 function showAuthError(err: unknown) {
   showError(el.authError, err);
-  if (err instanceof ChatClientError && err.code === 'AUTH_FAILED' && authMode() === 'login') {
+  const newcomer = err instanceof ChatClientError && err.code === 'AUTH_FAILED' && authMode() === 'login';
+  if (newcomer) {
     el.authError.append(
       h(
         'p',
         { class: 'auth-newcomer', testid: 'auth-newcomer' },
-        `${t('shell:login.unknown')} `,
         h(
           'button',
           { type: 'button', class: 'link-button', testid: 'auth-error-register', onclick: () => setAuthMode('register') },
@@ -149,7 +151,12 @@ function showAuthError(err: unknown) {
       ),
     );
   }
+  el.toRegister.hidden = newcomer || authMode() === 'register';
+  el.passwordHint.hidden = err instanceof PasswordTooShort;
 }
+
+/** The registration form's own refusal of a short password (said in the error instead of the hint). */
+class PasswordTooShort extends FormError {}
 
 async function onAuthSubmit(kind: AuthMode) {
   const username = el.username.value;
@@ -163,7 +170,7 @@ async function onAuthSubmit(kind: AuthMode) {
     if (kind === 'register') {
       // Said here in the page's language (the server's field details are English).
       if ([...password].length < LIMITS.passwordMinChars)
-        throw new FormError(t('shell:register.passwordHint', { count: LIMITS.passwordMinChars }));
+        throw new PasswordTooShort(t('shell:register.passwordHint', { count: LIMITS.passwordMinChars }));
       if (password !== el.passwordAgain.value) throw new FormError(t('shell:register.mismatch'));
       await register(location.origin, username, password);
     }
@@ -536,6 +543,8 @@ el.refreshRooms.addEventListener('click', () => {
 // A dialog replaces an open drawer (narrow screens).
 el.openCreateRoom.addEventListener('click', () => (closeDrawers(), openCreateRoomDialog()));
 el.openDirectory.addEventListener('click', () => (closeDrawers(), openDirectoryDialog()));
+el.emptyBrowse.addEventListener('click', () => openDirectoryDialog());
+el.emptyCreate.addEventListener('click', () => openCreateRoomDialog());
 el.openNewDm.addEventListener('click', () => (closeDrawers(), openNewDmDialog()));
 el.joinRoom.addEventListener('click', () => state.currentRoomId && joinRoom(state.currentRoomId));
 el.leaveRoom.addEventListener('click', () => state.currentRoomId && leaveRoom(state.currentRoomId, el.leaveRoom as HTMLButtonElement));

@@ -109,6 +109,7 @@ export function renderRoomHeader() {
   el.jumpDateForm.hidden = !isMember(id);
   el.roomView.dataset.roomId = id ?? '';
   el.roomView.dataset.kind = conversation ? 'direct' : room ? 'group' : '';
+  el.emptyState.hidden = !!(room || conversation || id);
   updateComposer();
 }
 

@@ -95,8 +95,19 @@ export function notificationSettings(): HTMLElement {
     const p = permission();
     box.dataset.permission = p;
     if (p === 'default') {
+      // The state and the action apart: a button reading "…: enable" looked like it was already on.
       box.replaceChildren(
-        h('button', { type: 'button', testid: 'notifications-enable', onclick: () => void enable() }, t('notifications:desktop.enable')),
+        h(
+          'p',
+          { class: 'notify-off' },
+          h('span', { testid: 'notifications-off', text: t('notifications:desktop.off') }),
+          ' ',
+          h(
+            'button',
+            { type: 'button', class: 'small', testid: 'notifications-enable', onclick: () => void enable() },
+            t('notifications:desktop.enable'),
+          ),
+        ),
       );
     } else {
       const key = p === 'granted' ? 'on' : p === 'denied' ? 'denied' : 'unsupported';
@@ -168,7 +179,7 @@ export function renderMuted() {
   const on = !!roomId && mutedNow.has(roomId);
   el.muteRoom.setAttribute('aria-pressed', String(on));
   el.muteRoom.textContent = on ? `🔕 ${t('notifications:mute.off')}` : t('notifications:mute.on');
-  el.muteRoom.title = on ? t('notifications:mute.title') : '';
+  el.muteRoom.title = on ? t('notifications:mute.title') : t('notifications:mute.onTitle');
 }
 
 /** Wires the parts above; `open` opens a room (a clicked notification). */

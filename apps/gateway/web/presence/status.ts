@@ -41,6 +41,16 @@ export const presenceOf = (userId: string): PresenceView | undefined => state.pr
 export async function loadPresence() {
   const conn = client();
   await loadContacts(conn);
+  await loadServerOnline(conn);
+  renderPresence();
+}
+
+/** Everyone online is read again this often: presence.changed comes only for contacts. */
+const SERVER_ONLINE_EVERY_MS = 30_000;
+let serverOnlineTimer: ReturnType<typeof setTimeout> | undefined;
+
+async function loadServerOnline(conn: ChatClient) {
+  clearTimeout(serverOnlineTimer);
   try {
     // Paged (user id order): read every page up to the total.
     const users: PresenceView[] = [];
@@ -51,11 +61,13 @@ export async function loadPresence() {
       if (offset + PAGE >= page.total) break;
     }
     state.serverOnline = users;
+    serverOnlineTimer = setTimeout(() => {
+      if (state.client === conn && conn.ready) void loadServerOnline(conn).then(renderPresence);
+    }, SERVER_ONLINE_EVERY_MS);
   } catch (err) {
     // FORBIDDEN: not a server administrator (the section stays hidden).
     if (codeOf(err) === 'FORBIDDEN') state.serverOnline = null;
   }
-  renderPresence();
 }
 
 async function loadContacts(conn: ChatClient) {
@@ -90,7 +102,10 @@ export function refreshContactsSoon() {
   clearTimeout(contactsTimer);
   contactsTimer = setTimeout(() => {
     const conn = state.client;
-    if (conn?.ready) void loadContacts(conn).then(renderPresence);
+    if (!conn?.ready) return;
+    const reads = [loadContacts(conn)];
+    if (state.serverOnline) reads.push(loadServerOnline(conn));
+    void Promise.all(reads).then(renderPresence);
   }, CONTACTS_SETTLE_MS);
 }
 
@@ -300,7 +315,14 @@ export function renderPresence() {
   const server = state.serverOnline;
   el.serverOnlineSection.hidden = !server;
   if (server) {
-    const users = [...server].sort(byName);
+    // Everyone online includes every contact seen online since the last read (their
+    // presence.changed is newer than the list), and no contact seen going offline.
+    const byId = new Map(server.map((u) => [u.userId, u]));
+    for (const u of all) {
+      if (u.status === 'offline') byId.delete(u.userId);
+      else byId.set(u.userId, u);
+    }
+    const users = [...byId.values()].sort(byName);
     el.serverOnlineCount.textContent = String(users.length);
     el.serverOnlineList.replaceChildren(...users.map((u) => personRow(u, 'server-online-user')));
   }
