@@ -208,12 +208,27 @@ describe('web client: frame, languages, notifications, phone (browser e2e)', () 
       ).toBeNull();
       await second.reload();
       await online(second);
-      // Every tab closed: a new one shows the login form.
+      // Each tab with the session holds the shared Web Lock a new tab looks for before it asks.
+      const holders = (p: typeof first) =>
+        p.evaluate(async () => {
+          const locks = (globalThis as unknown as { navigator: { locks: { query(): Promise<{ held?: { name: string }[] }> } } }).navigator
+            .locks;
+          return ((await locks.query()).held ?? []).filter((l) => l.name === 'chat-tab-session').length;
+        });
+      expect(await holders(second)).toBe(2);
+      // Every tab closed: no lock is left, and a new one shows the login form.
       await first.close();
       await second.close();
       const third = await tab(ctx);
       await third.goto(base);
       await third.getByTestId('auth-view').waitFor({ state: 'visible' });
+      expect(await holders(third)).toBe(0);
+      // A tab-only session ended by logging out lets go of it too.
+      await logIn(third, nameA, false);
+      await until('the new session holds the lock', async () => (await holders(third)) === 1);
+      await third.getByTestId('logout').click();
+      await third.getByTestId('auth-view').waitFor({ state: 'visible' });
+      await until('logging out lets go of the lock', async () => (await holders(third)) === 0);
       await third.close();
     }));
 

@@ -41,7 +41,10 @@ const store = (remember: boolean): Storage => (remember ? localStorage : session
  */
 export function loadSession(): Session | null {
   const own = parse(sessionStorage.getItem(SESSION_KEY));
-  if (own) return { ...own, remember: false };
+  if (own) {
+    holdTabSession(true);
+    return { ...own, remember: false };
+  }
   const remembered = parse(localStorage.getItem(SESSION_KEY));
   if (remembered) return { ...remembered, remember: true };
   clearSession();
@@ -68,16 +71,54 @@ export function saveSession(s: Session): void {
   // A remembered login replaces this tab's own session (which loadSession would prefer); a
   // tab-only login leaves the other tabs' remembered session alone.
   if (s.remember) sessionStorage.removeItem(SESSION_KEY);
+  holdTabSession(!s.remember);
 }
 
 /** Forgets the session (logging out, a revoked session): where `s` is kept, or in both storages. */
 export function clearSession(s?: Pick<Session, 'remember' | 'sessionId'> | null): void {
-  if (!s || !s.remember) sessionStorage.removeItem(SESSION_KEY);
+  if (!s || !s.remember) {
+    sessionStorage.removeItem(SESSION_KEY);
+    holdTabSession(false);
+  }
   if (!s || s.remember) {
     // Only this session: another tab may have logged in since (maybe as someone else).
     const kept = storedSession(true);
     if (!s || !kept || kept.sessionId === s.sessionId) localStorage.removeItem(SESSION_KEY);
   }
+}
+
+/**
+ * The Web Lock every tab with a tab-only session holds (shared) while it has one. A new tab
+ * without a session asks the others for theirs only when some tab holds it, so a first visit
+ * shows the login form at once instead of waiting for answers that cannot come; the browser
+ * drops the lock of a tab that closes or crashes.
+ */
+export const TAB_SESSION_LOCK = 'chat-tab-session';
+let tabLock: { wanted: boolean; release?: () => void } | undefined;
+
+function holdTabSession(hold: boolean) {
+  if (typeof navigator === 'undefined' || !navigator.locks) return;
+  if (hold && !tabLock) {
+    const lock: { wanted: boolean; release?: () => void } = (tabLock = { wanted: true });
+    void navigator.locks.request(
+      TAB_SESSION_LOCK,
+      { mode: 'shared' },
+      () =>
+        // Held until released: the callback's promise is the lock's lifetime.
+        new Promise<void>((resolve) => (lock.wanted ? (lock.release = resolve) : resolve())),
+    );
+  } else if (!hold && tabLock) {
+    tabLock.wanted = false;
+    tabLock.release?.();
+    tabLock = undefined;
+  }
+}
+
+/** Whether another tab of this browser has a tab-only session to give (unknown: assume so). */
+export async function tabSessionsOpen(): Promise<boolean> {
+  if (typeof navigator === 'undefined' || !navigator.locks?.query) return true;
+  const { held = [] } = await navigator.locks.query();
+  return held.some((l) => l.name === TAB_SESSION_LOCK);
 }
 
 /** The key a `storage` event names when another tab changed the remembered session. */

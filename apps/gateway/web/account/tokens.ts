@@ -1,5 +1,5 @@
 import { ChatClientError, refresh } from '@chat/client';
-import { clearSession, saveSession, storedSession, usableSession, type Session } from '../session';
+import { clearSession, saveSession, storedSession, tabSessionsOpen, usableSession, type Session } from '../session';
 import { state } from '../state';
 import { isDue, lifetimeOf, renewLeadMs, usableStored } from './renewal';
 
@@ -183,12 +183,13 @@ const ASK_NEW_TAB_MS = 300;
 
 /**
  * A new tab with no stored session of its own asks the open tabs of this browser for theirs
- * (the first answer within ASK_NEW_TAB_MS): a tab-only session is kept in its tab's
+ * (the first answer within ASK_NEW_TAB_MS), when one holds a tab-only session (its Web Lock,
+ * session.ts TAB_SESSION_LOCK; none: null at once): a tab-only session is kept in its tab's
  * sessionStorage, which a new tab does not get. The copy is kept tab-only here too: the tabs
  * then share its refresh token as duplicated tabs do (renewals told and asked for above).
  */
-export function askForSession(): Promise<Session | null> {
-  if (!channel) return Promise.resolve(null);
+export async function askForSession(): Promise<Session | null> {
+  if (!channel || !(await tabSessionsOpen())) return null;
   const ask = channel;
   return new Promise((resolve) => {
     const done = (found: Session | null) => {
