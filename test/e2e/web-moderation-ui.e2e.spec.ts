@@ -95,7 +95,7 @@ describe('web client: the moderation UI in Chinese (browser e2e)', () => {
       await report.getByTestId('report-user').click();
       const card = m.getByTestId('user-card');
       await card.getByTestId('user-not-muted').waitFor();
-      expect(await card.locator('.dialog-head h2').textContent()).toBe('管理用户');
+      expect(await card.locator('.dialog-head h2').textContent()).toBe('个人资料');
       expect(await card.getByTestId('user-card-name').textContent()).toBe(offender);
       expect(await card.locator('.user-card-head .avatar').textContent()).toBe('T');
       await card.getByTestId('mute-scope').selectOption(roomId);
