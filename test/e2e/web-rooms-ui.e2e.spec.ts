@@ -50,6 +50,7 @@ describe('web client: rooms, search, statistics and people in Chinese (browser e
       expect(await dialog.getByTestId('new-room-visibility').locator('option').allTextContents()).toEqual(['公开', '私密']);
       expect(await dialog.getByTestId('create-room').textContent()).toBe('创建');
       await dialog.getByTestId('new-room-name').fill(roomName);
+      await dialog.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
       await dialog.getByTestId('new-room-id').fill(roomId);
       await dialog.getByTestId('create-room').click();
       await dialog.waitFor({ state: 'detached' });
@@ -100,6 +101,7 @@ describe('web client: rooms, search, statistics and people in Chinese (browser e
       await b.getByTestId('open-create-room').click();
       const create = b.getByTestId('create-room-dialog');
       await create.getByTestId('new-room-name').fill(`别处 ${other}`);
+      await create.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
       await create.getByTestId('new-room-id').fill(other);
       await create.getByTestId('create-room').click();
       await until('B is elsewhere', async () => (await openRoomId(b)) === other);

@@ -45,6 +45,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     await dialog.waitFor();
     expect(await dialog.getByTestId('new-room-limit').inputValue()).toBe('50');
     await dialog.getByTestId('new-room-name').fill(o.name);
+    await dialog.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
     await dialog.getByTestId('new-room-id').fill(o.roomId);
     if (o.topic) await dialog.getByTestId('new-room-topic').fill(o.topic);
     await dialog.getByTestId('new-room-visibility').selectOption(o.visibility ?? 'public');
