@@ -159,6 +159,8 @@ function draw() {
     document.activeElement instanceof HTMLElement && el.sideBody.contains(document.activeElement) ? document.activeElement : null;
   const open = el.sideBody.querySelector<HTMLElement>('.member > .inline-form');
   const openFor = open?.parentElement?.dataset.userId;
+  // So does an open "⋯" menu (a status change redraws the list while it is being used).
+  const menuFor = el.sideBody.querySelector<HTMLElement>('.member-menu[open]')?.closest<HTMLElement>('.member')?.dataset.userId;
   if (!admin || invite?.roomId !== l.roomId) invite = admin ? { roomId: l.roomId, form: inviteForm(l.roomId) } : null;
   const parts: HTMLElement[] = [];
   if (invite) parts.push(invite.form);
@@ -173,6 +175,8 @@ function draw() {
   el.sideBody.replaceChildren(...parts);
   const row = open && rows.find((r) => r.dataset.userId === openFor && r.querySelector('.member-menu'));
   if (open && row) row.append(open);
+  const menu = menuFor && rows.find((r) => r.dataset.userId === menuFor)?.querySelector<HTMLDetailsElement>('.member-menu');
+  if (menu) menu.open = true;
   if (focused?.isConnected) focused.focus({ preventScroll: true });
 }
 
@@ -294,6 +298,19 @@ function memberItem(roomId: string, m: MemberView) {
   row.append(h('span', { class: 'member-actions' }, message, items.childElementCount ? menu : null), error);
   return row;
 }
+
+// A click elsewhere or Escape closes an open "⋯" menu, as menus do.
+document.addEventListener('click', (e) => {
+  for (const d of document.querySelectorAll<HTMLDetailsElement>('.member-menu[open]'))
+    if (!d.contains(e.target as Node)) d.open = false;
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape') return;
+  for (const d of document.querySelectorAll<HTMLDetailsElement>('.member-menu[open]')) {
+    d.open = false;
+    d.querySelector('summary')?.focus();
+  }
+});
 
 /** Kick or ban: an optional reason, then confirm. */
 function sanctionForm(row: HTMLElement, roomId: string, m: MemberView, kind: 'kick' | 'ban') {

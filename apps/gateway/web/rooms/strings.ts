@@ -33,7 +33,6 @@ export default defineStrings(
     'sidebar.rooms': 'Rooms',
     'sidebar.public': 'Public rooms to join',
     'sidebar.empty': 'No rooms yet. Create one, or browse the public rooms.',
-    'sidebar.notJoined': 'not joined',
     'sidebar.join.title': 'Join {{room}}',
     'sidebar.private': 'private room',
 
@@ -189,7 +188,6 @@ export default defineStrings(
     'sidebar.rooms': '房间',
     'sidebar.public': '可加入的公开房间',
     'sidebar.empty': '还没有房间。新建一个，或者浏览公开房间。',
-    'sidebar.notJoined': '未加入',
     'sidebar.join.title': '加入 {{room}}',
     'sidebar.private': '私密房间',
 
