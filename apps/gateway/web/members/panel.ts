@@ -301,8 +301,7 @@ function memberItem(roomId: string, m: MemberView) {
 
 // A click elsewhere or Escape closes an open "⋯" menu, as menus do.
 document.addEventListener('click', (e) => {
-  for (const d of document.querySelectorAll<HTMLDetailsElement>('.member-menu[open]'))
-    if (!d.contains(e.target as Node)) d.open = false;
+  for (const d of document.querySelectorAll<HTMLDetailsElement>('.member-menu[open]')) if (!d.contains(e.target as Node)) d.open = false;
 });
 document.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape') return;
