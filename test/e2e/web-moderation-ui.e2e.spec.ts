@@ -114,7 +114,7 @@ describe('web client: the moderation UI in Chinese (browser e2e)', () => {
       await notice.waitFor();
       const said = (await notice.textContent()) ?? '';
       expect(said).toContain(`你在 ${roomLabel} 中被禁言，直到`);
-      expect(said).toContain(`操作人：${moderator}：冷静一下`);
+      expect(said).toContain(`由 ${moderator} 禁言，原因：冷静一下`);
       expect(said).not.toMatch(/You are|muted|until/);
       const note = o.locator('[data-testid="composer-note"][data-kind="muted"]');
       await note.waitFor();
