@@ -30,6 +30,7 @@ describe('web client: message lifecycle, unread, search (browser e2e)', () => {
     await page.getByTestId('open-create-room').click();
     const dialog = page.getByTestId('create-room-dialog');
     await dialog.getByTestId('new-room-name').fill(name);
+    await dialog.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
     await dialog.getByTestId('new-room-id').fill(id);
     await dialog.getByTestId('new-room-visibility').selectOption('private');
     await dialog.getByTestId('create-room').click();

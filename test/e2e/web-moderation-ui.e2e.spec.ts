@@ -95,7 +95,7 @@ describe('web client: the moderation UI in Chinese (browser e2e)', () => {
       await report.getByTestId('report-user').click();
       const card = m.getByTestId('user-card');
       await card.getByTestId('user-not-muted').waitFor();
-      expect(await card.locator('.dialog-head h2').textContent()).toBe('管理用户');
+      expect(await card.locator('.dialog-head h2').textContent()).toBe('个人资料');
       expect(await card.getByTestId('user-card-name').textContent()).toBe(offender);
       expect(await card.locator('.user-card-head .avatar').textContent()).toBe('T');
       await card.getByTestId('mute-scope').selectOption(roomId);
@@ -114,7 +114,7 @@ describe('web client: the moderation UI in Chinese (browser e2e)', () => {
       await notice.waitFor();
       const said = (await notice.textContent()) ?? '';
       expect(said).toContain(`你在 ${roomLabel} 中被禁言，直到`);
-      expect(said).toContain(`操作人：${moderator}：冷静一下`);
+      expect(said).toContain(`由 ${moderator} 禁言，原因：冷静一下`);
       expect(said).not.toMatch(/You are|muted|until/);
       const note = o.locator('[data-testid="composer-note"][data-kind="muted"]');
       await note.waitFor();

@@ -189,6 +189,7 @@ describe('web client: moderation (browser e2e)', () => {
     withLogs(stack, async () => {
       // The offender owns the room (no server role): the member list offers a room mute only.
       await o.getByTestId('show-members').click();
+      await o.getByTestId(`member-${reporter}`).getByTestId('member-menu').click();
       await o.getByTestId(`member-${reporter}`).getByTestId('member-moderate').click();
       const card = o.getByTestId('user-card');
       await card.getByTestId('user-not-muted').waitFor();

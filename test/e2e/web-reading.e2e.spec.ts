@@ -197,6 +197,7 @@ describe('web client: reading a long room (browser e2e)', () => {
       await b.getByTestId('open-create-room').click();
       const dialog = b.getByTestId('create-room-dialog');
       await dialog.getByTestId('new-room-name').fill('坏的 id');
+      await dialog.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
       await dialog.getByTestId('new-room-id').fill('Bad Id!');
       await dialog.getByTestId('create-room').click();
       const error = dialog.locator('[data-testid="create-room-error"][data-code="BAD_REQUEST"]');

@@ -46,10 +46,12 @@ describe('web client: rooms, search, statistics and people in Chinese (browser e
       await dialog.waitFor();
       expect(await dialog.locator('h2').textContent()).toBe('新建房间');
       const labels = await dialog.locator('.field-label').allTextContents();
-      expect(labels).toEqual(['名称', 'ID', '主题', '谁能找到它', '谁可以发言', '成员上限']);
+      expect(labels).toEqual(['名称', '主题', '谁能找到它', '谁可以发言', '成员上限', 'ID']);
+      expect(await dialog.getByTestId('new-room-advanced').textContent()).toBe('高级选项');
       expect(await dialog.getByTestId('new-room-visibility').locator('option').allTextContents()).toEqual(['公开', '私密']);
       expect(await dialog.getByTestId('create-room').textContent()).toBe('创建');
       await dialog.getByTestId('new-room-name').fill(roomName);
+      await dialog.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
       await dialog.getByTestId('new-room-id').fill(roomId);
       await dialog.getByTestId('create-room').click();
       await dialog.waitFor({ state: 'detached' });
@@ -100,6 +102,7 @@ describe('web client: rooms, search, statistics and people in Chinese (browser e
       await b.getByTestId('open-create-room').click();
       const create = b.getByTestId('create-room-dialog');
       await create.getByTestId('new-room-name').fill(`别处 ${other}`);
+      await create.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
       await create.getByTestId('new-room-id').fill(other);
       await create.getByTestId('create-room').click();
       await until('B is elsewhere', async () => (await openRoomId(b)) === other);

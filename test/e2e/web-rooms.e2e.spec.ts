@@ -45,6 +45,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     await dialog.waitFor();
     expect(await dialog.getByTestId('new-room-limit').inputValue()).toBe('50');
     await dialog.getByTestId('new-room-name').fill(o.name);
+    await dialog.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
     await dialog.getByTestId('new-room-id').fill(o.roomId);
     if (o.topic) await dialog.getByTestId('new-room-topic').fill(o.topic);
     await dialog.getByTestId('new-room-visibility').selectOption(o.visibility ?? 'public');
@@ -104,6 +105,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     withLogs(stack, async () => {
       await openPanel(a, 'members');
       const row = a.getByTestId(`member-${nameB}`);
+      await row.getByTestId('member-menu').click();
       await row.getByTestId('member-kick').click();
       await row.getByTestId('sanction-reason').fill('测试踢出');
       await row.getByTestId('sanction-confirm').click();
@@ -224,6 +226,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await until('B’s composer is disabled', async () => !(await b.getByTestId('message-input').isEnabled()));
 
       await openPanel(a, 'members');
+      await a.getByTestId(`member-${nameB}`).getByTestId('member-menu').click();
       await a.getByTestId(`member-${nameB}`).getByTestId('member-make-admin').click();
       await a.locator(`[data-testid="member-${nameB}"][data-role="admin"]`).waitFor();
       await until('B’s composer is enabled', () => b.getByTestId('message-input').isEnabled());
@@ -232,6 +235,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       await send(b, text);
       await messageWith(a, text).waitFor();
 
+      await a.getByTestId(`member-${nameB}`).getByTestId('member-menu').click();
       await a.getByTestId(`member-${nameB}`).getByTestId('member-make-member').click();
       await until('B’s composer is disabled again', async () => !(await b.getByTestId('message-input').isEnabled()));
     }));
@@ -240,6 +244,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     withLogs(stack, async () => {
       await openPanel(a, 'members');
       const row = a.getByTestId(`member-${nameB}`);
+      await row.getByTestId('member-menu').click();
       await row.getByTestId('member-ban').click();
       await row.getByTestId('sanction-reason').fill('刷屏');
       await row.getByTestId('sanction-confirm').click();
@@ -287,6 +292,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
     withLogs(stack, async () => {
       await openPanel(a, 'members');
       const row = a.getByTestId(`member-${nameB}`);
+      await row.getByTestId('member-menu').click();
       await row.getByTestId('member-transfer').click();
       await row.getByTestId('transfer-confirm').click();
       await b.locator(`[data-testid="room-${publicRoom}"][data-role="owner"]`).waitFor();
@@ -297,6 +303,7 @@ describe('web client: rooms, invitations, moderation and conversations (browser 
       // B, now the owner, gives it back (from B's members panel, which follows B's new role).
       await openPanel(b, 'members');
       const back = b.getByTestId(`member-${nameA}`);
+      await back.getByTestId('member-menu').click();
       await back.getByTestId('member-transfer').click();
       await back.getByTestId('transfer-confirm').click();
       await a.locator(`[data-testid="room-${publicRoom}"][data-role="owner"]`).waitFor();

@@ -138,6 +138,7 @@ describe('web client: two people, English and Chinese, the whole of issue 10 (br
       await a.getByTestId('open-create-room').click();
       const create = a.getByTestId('create-room-dialog');
       await create.getByTestId('new-room-name').fill(ROOM_NAME);
+      await create.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
       await create.getByTestId('new-room-id').fill(ROOM);
       await create.getByTestId('new-room-visibility').selectOption('public');
       await create.getByTestId('create-room').click();

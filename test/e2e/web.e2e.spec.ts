@@ -276,6 +276,7 @@ describe('web client (browser e2e)', () => {
     await a.getByTestId('open-create-room').click();
     await a.getByTestId('create-room-dialog').waitFor();
     await a.getByTestId('new-room-name').fill(`项目讨论 ${roomId}`);
+    await a.getByTestId('new-room-advanced').click(); // the id waits under "Advanced"
     await a.getByTestId('new-room-id').fill(roomId);
     await a.getByTestId('create-room').click();
     await a.locator(`[data-testid="room-${roomId}"][data-member="true"]`).waitFor();

@@ -159,6 +159,8 @@ function draw() {
     document.activeElement instanceof HTMLElement && el.sideBody.contains(document.activeElement) ? document.activeElement : null;
   const open = el.sideBody.querySelector<HTMLElement>('.member > .inline-form');
   const openFor = open?.parentElement?.dataset.userId;
+  // So does an open "⋯" menu (a status change redraws the list while it is being used).
+  const menuFor = el.sideBody.querySelector<HTMLElement>('.member-menu[open]')?.closest<HTMLElement>('.member')?.dataset.userId;
   if (!admin || invite?.roomId !== l.roomId) invite = admin ? { roomId: l.roomId, form: inviteForm(l.roomId) } : null;
   const parts: HTMLElement[] = [];
   if (invite) parts.push(invite.form);
@@ -168,10 +170,13 @@ function draw() {
     h('ul', { class: 'member-list', testid: 'member-list' }, ...rows),
     more,
   );
-  if (admin && l.bans) parts.push(banList(l.roomId, l.bans));
+  // The ban list shows only when someone is banned: an empty "Banned (0)" is noise.
+  if (admin && l.bans?.length) parts.push(banList(l.roomId, l.bans));
   el.sideBody.replaceChildren(...parts);
-  const row = open && rows.find((r) => r.dataset.userId === openFor && r.querySelector('.member-actions')?.childElementCount);
+  const row = open && rows.find((r) => r.dataset.userId === openFor && r.querySelector('.member-menu'));
   if (open && row) row.append(open);
+  const menu = menuFor && rows.find((r) => r.dataset.userId === menuFor)?.querySelector<HTMLDetailsElement>('.member-menu');
+  if (menu) menu.open = true;
   if (focused?.isConnected) focused.focus({ preventScroll: true });
 }
 
@@ -219,30 +224,61 @@ function memberItem(roomId: string, m: MemberView) {
   const self = m.userId === me()?.userId;
   const owner = mine === 'owner';
   const admin = owner || mine === 'admin';
-  const actions = h('span', { class: 'member-actions', role: 'group', 'aria-label': t('members:actions.label', { name: m.username }) });
   const error = errorBox('member-error');
   const presence = presenceOf(m.userId);
   const [dot, ...status] = statusBits(presence);
+  const user = { userId: m.userId, username: m.username };
+  // The name opens the person's profile card (status, last seen, a message; moderation for those who may).
+  const name = h('button', {
+    type: 'button',
+    class: 'link-button person-name',
+    testid: 'member-open',
+    title: t('members:profile', { name: m.username }),
+    text: m.username,
+    onclick: () => openUserCard(user, roomId),
+  });
   const row = h(
     'li',
     { class: 'member', testid: `member-${m.username}`, 'data-user-id': m.userId, 'data-role': m.role },
     h('span', { class: 'avatar-wrap' }, avatarEl(m.userId, m.username, 'small'), dot ?? null),
-    h('span', { class: 'person-name', text: m.username }),
+    name,
     self ? h('span', { class: 'muted you', text: t('members:you') }) : null,
     m.role !== 'member'
       ? h('span', { class: `role-badge ${m.role}`, testid: 'member-role', 'data-role': m.role, text: roleName(m.role) })
       : null,
     h('span', { class: 'person-status', testid: 'member-status', 'data-status': presence?.status ?? '' }, ...status),
-    actions,
-    error,
   );
   if (self) return row;
-  const button = (testid: string, label: string, onclick: (b: HTMLButtonElement) => void) => {
-    const b = h('button', { type: 'button', class: 'small', testid }, label) as HTMLButtonElement;
-    b.onclick = () => onclick(b);
-    actions.append(b);
+  const message = h(
+    'button',
+    { type: 'button', class: 'small', testid: 'member-message', title: t('members:message.title', { name: m.username }) },
+    t('members:message'),
+  ) as HTMLButtonElement;
+  message.onclick = () => void messageTo(user);
+  // The rarer actions (roles, kick, ban, ownership) wait behind "⋯": a row shows one button.
+  const items = h('div', { class: 'member-menu-items', role: 'group', 'aria-label': t('members:actions.label', { name: m.username }) });
+  const menu = h(
+    'details',
+    { class: 'member-menu' },
+    h(
+      'summary',
+      {
+        testid: 'member-menu',
+        title: t('members:actions.label', { name: m.username }),
+        'aria-label': t('members:actions.label', { name: m.username }),
+      },
+      '⋯',
+    ),
+    items,
+  ) as HTMLDetailsElement;
+  const button = (testid: string, label: string, onclick: (b: HTMLButtonElement) => void, danger = false) => {
+    const b = h('button', { type: 'button', class: danger ? 'small danger-text' : 'small', testid }, label) as HTMLButtonElement;
+    b.onclick = () => {
+      menu.open = false;
+      onclick(b);
+    };
+    items.append(b);
   };
-  button('member-message', t('members:message'), () => void messageTo({ userId: m.userId, username: m.username }));
   if (owner && m.role === 'member')
     button('member-make-admin', t('members:makeAdmin'), (b) =>
       act(b, error, () => client().request('room.setRole', { roomId, userId: m.userId, role: 'admin' })).then(() => undefined),
@@ -253,15 +289,27 @@ function memberItem(roomId: string, m: MemberView) {
     );
   // Admins act on plain members; the owner on admins as well. Nobody acts on the owner.
   if (admin && m.role !== 'owner' && (owner || m.role === 'member')) {
-    button('member-kick', t('members:kick'), () => sanctionForm(row, roomId, m, 'kick'));
-    button('member-ban', t('members:ban'), () => sanctionForm(row, roomId, m, 'ban'));
+    button('member-kick', t('members:kick'), () => sanctionForm(row, roomId, m, 'kick'), true);
+    button('member-ban', t('members:ban'), () => sanctionForm(row, roomId, m, 'ban'), true);
   }
-  if (owner && m.role !== 'owner') button('member-transfer', t('members:makeOwner'), () => transferForm(row, roomId, m));
-  // Warn, mute, disconnect, ban (server staff); mute in this room (its owner and admins).
-  if (mayModerate(m.userId, roomId))
-    button('member-moderate', t('members:moderate'), () => openUserCard({ userId: m.userId, username: m.username }, roomId));
+  if (owner && m.role !== 'owner') button('member-transfer', t('members:makeOwner'), () => transferForm(row, roomId, m), true);
+  // Warn, mute, disconnect, ban (server staff); mute in this room (its owner and admins): the profile card's section.
+  if (mayModerate(m.userId, roomId)) button('member-moderate', t('members:moderate'), () => openUserCard(user, roomId));
+  row.append(h('span', { class: 'member-actions' }, message, items.childElementCount ? menu : null), error);
   return row;
 }
+
+// A click elsewhere or Escape closes an open "⋯" menu, as menus do.
+document.addEventListener('click', (e) => {
+  for (const d of document.querySelectorAll<HTMLDetailsElement>('.member-menu[open]')) if (!d.contains(e.target as Node)) d.open = false;
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape') return;
+  for (const d of document.querySelectorAll<HTMLDetailsElement>('.member-menu[open]')) {
+    d.open = false;
+    d.querySelector('summary')?.focus();
+  }
+});
 
 /** Kick or ban: an optional reason, then confirm. */
 function sanctionForm(row: HTMLElement, roomId: string, m: MemberView, kind: 'kick' | 'ban') {
@@ -346,7 +394,6 @@ function banList(roomId: string, bans: BanView[]) {
         );
       }),
     ),
-    bans.length ? null : h('p', { class: 'muted', text: t('members:bans.none') }),
   );
 }
 

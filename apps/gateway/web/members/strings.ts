@@ -21,6 +21,7 @@ export default defineStrings(
     ban: 'Ban',
     makeOwner: 'Make owner',
     moderate: 'Moderate…',
+    profile: 'Show {{name}}’s profile',
     'actions.label': 'Actions on {{name}}',
     'sanction.reason': 'reason (optional)',
     'sanction.kick': 'Kick {{name}}',
@@ -29,7 +30,6 @@ export default defineStrings(
     'transfer.warning': 'You will become an admin.',
     'bans.title': 'Banned ({{count, number}})',
     'bans.by': 'by {{name}} · {{time}}',
-    'bans.none': 'Nobody is banned.',
     unban: 'Unban',
   },
   {
@@ -51,6 +51,7 @@ export default defineStrings(
     ban: '封禁',
     makeOwner: '转让所有权',
     moderate: '管理…',
+    profile: '查看 {{name}} 的资料',
     'actions.label': '对 {{name}} 的操作',
     'sanction.reason': '原因（可选）',
     'sanction.kick': '将 {{name}} 移出',
@@ -59,7 +60,6 @@ export default defineStrings(
     'transfer.warning': '你将变为管理员。',
     'bans.title': '已封禁（{{count, number}}）',
     'bans.by': '由 {{name}} · {{time}}',
-    'bans.none': '没有被封禁的人。',
     unban: '解除封禁',
   },
 );

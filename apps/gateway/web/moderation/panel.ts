@@ -111,7 +111,11 @@ export function openModerationPanel(tab: Tab = 'reports') {
 function show(tab: Tab) {
   if (!open) return;
   open.tab = tab;
-  for (const b of open.dialog.querySelectorAll<HTMLElement>('.mod-tab')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
+  for (const b of open.dialog.querySelectorAll<HTMLElement>('.mod-tab')) {
+    b.setAttribute('aria-selected', String(b.dataset.tab === tab));
+    // On a phone the tabs scroll sideways: the chosen one is brought into view.
+    if (b.dataset.tab === tab) b.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
   reportsView = null;
   const views: Record<Tab, () => HTMLElement> = {
     reports: () => (reportsView = new ReportsView()).el,

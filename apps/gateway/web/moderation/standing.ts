@@ -141,8 +141,12 @@ export function onMuted(d: WsEvents['moderation.muted']) {
   changed();
   muteNotices.get(d.muteId)?.remove();
   const title = t('moderation:muted.title', { scope: scopeText(d.roomId), until: untilText(d.until) });
-  const by = t('moderation:muted.by', { by: byText(d.by, d.rule) });
-  const node = standingNotice('muted', title, d.reason ? t('moderation:withReason', { text: by, reason: d.reason }) : by);
+  const by = byText(d.by, d.rule);
+  const node = standingNotice(
+    'muted',
+    title,
+    d.reason ? t('moderation:muted.byReason', { by, reason: d.reason }) : t('moderation:muted.by', { by }),
+  );
   muteNotices.set(d.muteId, node);
 }
 

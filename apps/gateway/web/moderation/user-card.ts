@@ -6,8 +6,10 @@ import { MUTE_DURATIONS, ruleName, untilText } from './format';
 import { avatarEl } from '../members/avatar';
 import { remember, roomName, userName } from './people';
 import { isServerAdmin, isStaff, scopeText } from './standing';
+import { presenceOf, statusBits } from '../presence/status';
+import { messageTo } from '../conversations/list';
 
-// What moderators do to a person, from the people column, the member list or a message: server
+// A person's card, opened from the people column, the member list or a message. What moderators do to them: server
 // staff warn, mute (in the room or on the whole server, for a time), disconnect (kick) and ban
 // from the server; administrators also give server roles. A room's owner and admins mute in
 // their room. The person's active mutes are listed with "unmute".
@@ -18,38 +20,66 @@ const REASON_MAX = 300;
 export const mayModerate = (userId: string, roomId: string | null) =>
   userId !== me()?.userId && (isStaff() || (!!roomId && !state.conversations.has(roomId) && isAdmin(roomId)));
 
+/**
+ * A person's profile card: avatar, name, status (or last seen) and "Send a message"; below it
+ * the moderation I may do to them (server staff anywhere; a room's owner and admins in `roomId`).
+ */
 export function openUserCard(user: UserView, roomId: string | null) {
   remember(user);
-  const staff = isStaff();
-  const inRoom = roomId && !state.conversations.has(roomId) && (staff || isAdmin(roomId)) ? roomId : null;
+  const self = user.userId === me()?.userId;
+  const staff = isStaff() && !self;
+  const inRoom = !self && roomId && !state.conversations.has(roomId) && (staff || isAdmin(roomId)) ? roomId : null;
   const sections: HTMLElement[] = [];
-  const mutes = h(
-    'section',
-    { class: 'card-section', testid: 'user-mutes' },
-    h('p', { class: 'muted', text: t('moderation:card.loadingMutes') }),
-  );
-  sections.push(mutes);
-  if (staff) sections.push(warnForm(user));
-  if (staff || inRoom) sections.push(muteForm(user, staff, inRoom, () => void loadMutes(user, inRoom, staff, mutes)));
-  if (staff) sections.push(sanctionForm(user, 'kick'), sanctionForm(user, 'ban'));
-  if (isServerAdmin()) sections.push(roleForm(user));
-  if (!sections.length) return;
+  if (staff || inRoom) {
+    const mutes = h(
+      'section',
+      { class: 'card-section', testid: 'user-mutes' },
+      h('p', { class: 'muted', text: t('moderation:card.loadingMutes') }),
+    );
+    sections.push(
+      h('h3', { class: 'user-card-mod-title', text: t('moderation:card.moderation') }),
+      h('p', {
+        class: 'muted small-text',
+        text: staff ? t('moderation:card.asStaff') : t('moderation:card.inRoom', { room: roomName(inRoom ?? '') }),
+      }),
+      mutes,
+    );
+    if (staff) sections.push(warnForm(user));
+    sections.push(muteForm(user, staff, inRoom, () => void loadMutes(user, inRoom, staff, mutes)));
+    if (staff) sections.push(sanctionForm(user, 'kick'), sanctionForm(user, 'ban'));
+    void loadMutes(user, inRoom, staff, mutes);
+  }
+  if (isServerAdmin() && !self) sections.push(roleForm(user));
+  const [dot, ...status] = statusBits(presenceOf(user.userId));
+  const message = self
+    ? null
+    : (h('button', { type: 'button', class: 'primary', testid: 'user-card-message' }, t('moderation:card.message')) as HTMLButtonElement);
   const who = h(
     'div',
     { class: 'user-card-head' },
-    avatarEl(user.userId, userName(user)),
+    h('span', { class: 'avatar-wrap' }, avatarEl(user.userId, userName(user)), dot ?? null),
     h(
       'div',
       { class: 'user-card-who' },
       h('strong', { class: 'user-card-name', testid: 'user-card-name', text: userName(user) }),
-      h('span', {
-        class: 'muted small-text',
-        text: staff ? t('moderation:card.asStaff') : t('moderation:card.inRoom', { room: roomName(inRoom ?? '') }),
-      }),
+      h(
+        'span',
+        { class: 'person-status', testid: 'user-card-status' },
+        ...(status.length ? status : dot ? [h('span', { class: 'muted', text: dot.title })] : []),
+      ),
     ),
+    message,
   );
-  openDialog('user-card', t('moderation:card.title'), h('div', { class: 'user-card', 'data-user-id': user.userId }, who, ...sections));
-  void loadMutes(user, inRoom, staff, mutes);
+  const dialog = openDialog(
+    'user-card',
+    t('moderation:card.title'),
+    h('div', { class: 'user-card', 'data-user-id': user.userId }, who, ...sections),
+  );
+  if (message)
+    message.onclick = () => {
+      dialog.close();
+      void messageTo(user);
+    };
 }
 
 /** The person's active mutes I can see: server-wide and every room's for staff, the room's for its admins. */

@@ -5,7 +5,6 @@ import { act, codeOf, errorBox, field, fullTime, h, openDialog, showError } from
 import { client, el, me, state } from '../state';
 import { CHOSEN, chosenLabel, cleanStatusText, lastSeenText, statusLabel } from './format';
 import { language, t } from '../i18n/i18n';
-import { isStaff } from '../moderation/standing';
 import { openUserCard } from '../moderation/user-card';
 
 // Statuses: my own choice (`presence.set`; `presence.mine` keeps every tab and device in step),
@@ -277,23 +276,15 @@ function personRow(u: PresenceView, testid: string) {
     h(
       'span',
       { class: 'person-line' },
-      h('span', { class: 'person-name', text: u.username }),
+      // A person's name opens their profile card (moderation inside it for those who may).
+      h('button', {
+        type: 'button',
+        class: 'link-button person-name',
+        testid: 'person-open',
+        text: u.username,
+        onclick: () => openUserCard({ userId: u.userId, username: u.username }, state.currentRoomId),
+      }),
       u.userId === me()?.userId ? h('span', { class: 'muted you', text: t('presence:you') }) : null,
-      // Server staff moderate anyone they see listed.
-      isStaff() && u.userId !== me()?.userId
-        ? h(
-            'button',
-            {
-              type: 'button',
-              class: 'icon-button person-moderate',
-              testid: 'person-moderate',
-              title: t('presence:moderate', { name: u.username }),
-              'aria-label': t('presence:moderate', { name: u.username }),
-              onclick: () => openUserCard({ userId: u.userId, username: u.username }, null),
-            },
-            '🛡',
-          )
-        : null,
     ),
     rest.length ? h('span', { class: 'person-status' }, ...rest) : null,
   );

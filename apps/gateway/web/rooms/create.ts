@@ -5,7 +5,7 @@ import { openRoom } from '../messages/view';
 import { client, state } from '../state';
 import { renderSidebar } from './sidebar';
 
-// "Create room": name, optional id, topic, visibility, who may post, member limit.
+// "Create room": name, topic, visibility, who may post, member limit; an optional id under "Advanced".
 
 /** The member limit a new room gets unless its creator chooses otherwise (Limits.memberLimitDefault). */
 export const DEFAULT_MEMBER_LIMIT = 50;
@@ -60,11 +60,17 @@ export function openCreateRoomDialog() {
     'form',
     { class: 'dialog-form', testid: 'create-room-form', novalidate: true },
     field(t('rooms:create.name'), name),
-    field(t('rooms:create.id'), id, t('rooms:create.id.hint')),
     field(t('rooms:create.topic'), topic),
     field(t('rooms:create.visibility'), visibility, t('rooms:kind.hint')),
     field(t('rooms:create.policy'), policy),
     field(t('rooms:create.limit'), limit),
+    // Most people never choose an id (one is made up): it waits under "Advanced".
+    h(
+      'details',
+      { class: 'advanced' },
+      h('summary', { testid: 'new-room-advanced', text: t('rooms:create.advanced') }),
+      field(t('rooms:create.id'), id, t('rooms:create.id.hint')),
+    ),
     error,
     h('div', { class: 'actions' }, create),
   );

@@ -1,6 +1,6 @@
 import type { RoomDetails, WsOps } from '@chat/contracts';
-import { act, errorBox, field, fullTime, h, showError } from '../dom';
-import { t } from '../i18n/i18n';
+import { act, errorBox, field, h, showError } from '../dom';
+import { language, t } from '../i18n/i18n';
 import { showSide } from '../side';
 import { client, el, isAdmin, myRole, roomTitle, state } from '../state';
 import { dropRoom, leaveRoom, roomChanged } from './sidebar';
@@ -112,7 +112,7 @@ function draw(d: RoomDetails) {
     [
       'created',
       t('rooms:details.created'),
-      d.createdBy ? t('rooms:details.createdBy', { time: fullTime(d.createdAt), name: d.createdBy.username }) : fullTime(d.createdAt),
+      d.createdBy ? t('rooms:details.createdBy', { time: createdText(d.createdAt), name: d.createdBy.username }) : createdText(d.createdAt),
     ],
     [
       'messages-kept',
@@ -190,14 +190,7 @@ function settingsForm(d: RoomDetails) {
   const visibility = visibilitySelect('settings-visibility', summary.visibility);
   const policy = postPolicySelect('settings-post-policy', summary.postPolicy);
   const limit = limitInput('settings-limit', summary.memberLimit);
-  const slow = h('input', {
-    testid: 'settings-slow-mode',
-    type: 'number',
-    min: 0,
-    max: SLOW_MODE_MAX_S,
-    step: 1,
-    value: summary.slowModeSeconds,
-  }) as HTMLInputElement;
+  const slow = slowModeSelect(summary.slowModeSeconds);
   const error = errorBox('settings-error');
   const save = h('button', { type: 'submit', class: 'primary', testid: 'settings-save' }, t('common:save')) as HTMLButtonElement;
   const form = h(
@@ -223,7 +216,7 @@ function settingsForm(d: RoomDetails) {
     if (visibility.value !== current.visibility) req.visibility = visibility.value === 'private' ? 'private' : 'public';
     if (policy.value !== current.postPolicy) req.postPolicy = policy.value === 'admins' ? 'admins' : 'members';
     if (Number(limit.value) !== current.memberLimit) req.memberLimit = limit.value === '' ? NaN : Number(limit.value);
-    if (Number(slow.value) !== current.slowModeSeconds) req.slowModeSeconds = slow.value === '' ? NaN : Number(slow.value);
+    if (Number(slow.value) !== current.slowModeSeconds) req.slowModeSeconds = Number(slow.value);
     await act(save, error, async () => {
       const ack = await client().request('room.update', req);
       state.rooms.set(ack.room.roomId, ack.room);
@@ -242,6 +235,26 @@ function settingsForm(d: RoomDetails) {
   form.append(h('p', { class: 'muted', testid: 'settings-saved', text: t('rooms:settings.saved'), hidden: saved !== d.roomId }));
   return form;
 }
+
+/** Slow-mode choices (seconds; 0 is off); a room set to another value (through the API) keeps it as an extra choice. */
+const SLOW_MODES = [0, 5, 10, 30, 60, 300, 900, 3600, 21600];
+
+function slowModeSelect(current: number) {
+  const values = SLOW_MODES.includes(current) ? SLOW_MODES : [...SLOW_MODES, current].sort((a, b) => a - b);
+  return h(
+    'select',
+    { testid: 'settings-slow-mode', 'data-field': 'slowModeSeconds' },
+    ...values
+      .filter((v) => v <= SLOW_MODE_MAX_S || v === current)
+      .map((v) => h('option', { value: v, selected: v === current, text: v ? slowModeText(v) : t('rooms:details.slowMode.off') })),
+  ) as HTMLSelectElement;
+}
+
+/** When the room was made, to the minute (seconds say nothing here). */
+const createdText = (iso: string) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+};
 
 /** How long the room's messages are kept (`room.setRetention`); empty: the server's default. */
 function retentionForm(d: RoomDetails) {

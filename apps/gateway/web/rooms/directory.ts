@@ -2,8 +2,8 @@ import type { DirectoryPage, RoomSummary } from '@chat/contracts';
 import { act, errorBox, h, openDialog, showError } from '../dom';
 import { t } from '../i18n/i18n';
 import { openRoom } from '../messages/view';
-import { client, roomTitle } from '../state';
-import { joinRoom } from './sidebar';
+import { client, roomTitle, state } from '../state';
+import { joinRoom, renderSidebar } from './sidebar';
 
 // The room directory: public rooms by name (`room.directory`, case-insensitive, anywhere in
 // the name), with member counts, paged, each joinable (or opened, when already mine).
@@ -53,6 +53,10 @@ export function openDirectoryDialog() {
     if (!page || mine !== generation) return;
     if (reset) list.replaceChildren();
     list.append(...page.rooms.map((r) => item(r)));
+    // The sidebar's public rooms learn what the directory just read (a room made since the list was).
+    const fresh = page.rooms.filter((r) => !r.myRole && !state.rooms.has(r.roomId));
+    for (const r of fresh) state.rooms.set(r.roomId, r);
+    if (fresh.length) renderSidebar();
     nextOffset = page.nextOffset;
     more.hidden = nextOffset === null;
     summary.textContent = !page.total

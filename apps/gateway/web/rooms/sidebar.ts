@@ -32,6 +32,17 @@ export async function loadRooms() {
   renderRoomHeader();
 }
 
+// No event tells about a public room someone else created: besides the frame's periodic read,
+// the list is read again whenever the room list comes into view (the phone's rooms drawer
+// opening, the page shown again), at most every SHOWN_REFRESH_MS.
+const SHOWN_REFRESH_MS = 5_000;
+let shownRefreshAt = 0;
+new IntersectionObserver((entries) => {
+  if (!entries.some((e) => e.isIntersecting) || !state.client?.ready || Date.now() - shownRefreshAt < SHOWN_REFRESH_MS) return;
+  shownRefreshAt = Date.now();
+  void loadRooms();
+}).observe(el.roomList);
+
 export function renderSidebar() {
   renderRooms();
   renderInvitations();
@@ -52,7 +63,7 @@ function renderRooms() {
 
 /**
  * A room of the sidebar: its name and badges, as a chat product lists them. A public room I
- * have not joined says how many members it has, with Join next to it.
+ * have not joined says how many members it has, with Join next to it (which says the rest).
  */
 function roomItem(r: RoomSummary) {
   const member = !!r.myRole;
@@ -82,7 +93,7 @@ function roomItem(r: RoomSummary) {
         ? null
         : h('span', {
             class: 'room-sub muted',
-            text: `${t('rooms:members', { count: r.memberCount })} · ${t('rooms:sidebar.notJoined')}`,
+            text: t('rooms:members', { count: r.memberCount }),
           }),
     ),
     ...(member ? counts : []),

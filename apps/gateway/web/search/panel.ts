@@ -96,8 +96,10 @@ export function openSearchDialog() {
       'fieldset',
       { class: 'search-filters' },
       h('legend', { class: 'visually-hidden', text: t('search:filters') }),
-      h('div', { class: 'row' }, field(t('search:in'), room), field(t('search:from'), sender)),
-      h('div', { class: 'row' }, field(t('search:after'), after), field(t('search:before'), before), field(t('search:order'), order)),
+      // The room's select has a line of its own: a long room name is read whole, not cut.
+      h('div', { class: 'row' }, field(t('search:in'), room)),
+      h('div', { class: 'row' }, field(t('search:from'), sender), field(t('search:order'), order)),
+      h('div', { class: 'row' }, field(t('search:after'), after), field(t('search:before'), before)),
       peopleList('search-people'),
     ),
     error,
