@@ -181,6 +181,11 @@ describe('web client (browser e2e)', () => {
     await messageWith(b, text).waitFor();
     expect(await messageWith(b, text).textContent()).toBe(text);
     expect(await b.getByTestId('message-list').getByTestId('message-sender').last().textContent()).toBe(nameA);
+    // The sender's name opens their profile card, with a way to write to them.
+    await b.getByTestId('message-list').getByTestId('message-sender').last().click();
+    expect(await b.getByTestId('user-card-name').textContent()).toBe(nameA);
+    await b.getByTestId('user-card-message').waitFor({ state: 'visible' });
+    await b.getByTestId('dialog-close').click();
     await until(
       'A shows its message once and nothing pending',
       async () => (await messageWith(a, text).count()) === 1 && (await a.getByTestId('pending-message').count()) === 0,

@@ -211,5 +211,6 @@ setMessageActions({
   jumpTo: (roomId, position, messageId) => void jumpToMessage(roomId, position, messageId),
   report: openReportDialog,
   moderate: (m) => openUserCard({ userId: m.senderId, username: m.senderName }, m.roomId),
+  profile: (m) => openUserCard({ userId: m.senderId, username: m.senderName }, m.roomId),
   copyLink: (m) => void copyMessageLink(m),
 });

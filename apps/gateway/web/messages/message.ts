@@ -32,6 +32,8 @@ export interface MessageActions {
   report(m: MessageView): void;
   /** Open the sender's moderation card (server staff; a room's owner and admins). */
   moderate(m: MessageView): void;
+  /** Open the sender's profile card (anyone: status, last seen, Send a message). */
+  profile(m: MessageView): void;
   /** Copy a link to the message (permalink.ts). */
   copyLink(m: MessageView): void;
 }
@@ -85,7 +87,14 @@ export function fillMessage(li: HTMLElement, m: MessageView) {
       h(
         'div',
         { class: 'message-head' },
-        h('span', { class: 'sender', testid: 'message-sender', text: m.senderName }),
+        h('button', {
+          type: 'button',
+          class: 'sender',
+          testid: 'message-sender',
+          title: t('messages:action.profile', { name: m.senderName }),
+          text: m.senderName,
+          onclick: () => actions?.profile(m),
+        }),
         h('time', { class: 'time muted', datetime: m.time, title: fullTime(m.time), text: shortTime(m.time) }),
       ),
       m.replyTo && !m.deleted ? quoteEl(m.roomId, m.replyTo) : null,

@@ -27,7 +27,6 @@ export default defineStrings(
     'dialog.tooLong': 'A status message has at most {{max}} characters.',
     'dialog.clear': 'Clear status',
     you: '(you)',
-    moderate: 'Moderate {{name}}',
   },
   {
     'chosen.online': '在线',
@@ -54,6 +53,5 @@ export default defineStrings(
     'dialog.tooLong': '状态消息最多 {{max}} 个字符。',
     'dialog.clear': '清除状态',
     you: '（你）',
-    moderate: '管理 {{name}}',
   },
 );
