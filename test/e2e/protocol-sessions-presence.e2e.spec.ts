@@ -1183,7 +1183,11 @@ describe('protocol.md: sessions, presence, typing, resuming, limits', () => {
     it('50 bad frames in a row close with 4400; a good request resets the count', async () => {
       const V = await user('badf');
       const cl = await connect(V.login.accessToken);
+      const refusedBefore = cl.nullReplies.length;
       for (let i = 0; i < 49; i++) void cl.sendFrame('not json').catch(() => undefined);
+      // Their refusals carry no id: all of them in before the ping, or a late one would be read
+      // as the ping's reply (the client takes the next id-less reply for a request as well).
+      await eventually(() => cl.nullReplies.length >= refusedBefore + 49);
       expectOk('ping resets', await cl.request('ping'));
       for (let i = 0; i < 49; i++) void cl.sendFrame('{"type":"req","id":"u","op":"no.such"}', { id: 'u' }).catch(() => undefined);
       await sleep(500);
