@@ -64,7 +64,7 @@ if (opt.help) {
 const int = intOption(opt);
 const RUNS = int('runs', 1);
 const MESSAGES = int('messages', 1);
-const CHROMIUM = '/usr/bin/chromium';
+const { CHROMIUM, CHROMIUM_ARGS } = createRequire(import.meta.url)('../scripts/chromium.cjs');
 const TARGET_MS = 1000;
 const BUDGET = { minified: 360 * 1024, gzipped: 120 * 1024 };
 
@@ -220,15 +220,7 @@ async function main() {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   cleanups.push(() => browser.close());
   const newContext = async () => {

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
+const { CHROMIUM: chromiumPath, CHROMIUM_ARGS } = require('../../scripts/chromium.cjs') as typeof import('../../scripts/chromium.cjs');
+
 /** Debian's Chromium: the browser tests never download one. */
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM: string = chromiumPath;
 
 /**
  * Launches Debian's Chromium headless for the browser tests. The flags keep it off the network
@@ -14,16 +16,5 @@ export async function launchChromium(): Promise<Browser> {
       `${CHROMIUM} is missing: the browser test drives Debian's Chromium. Install it with \`apt-get install chromium\` (no browser is downloaded).`,
     );
   }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
