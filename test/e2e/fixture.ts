@@ -60,14 +60,21 @@ export const TEST_LIMITS_ENV: Record<string, string> = {
  * Starts all five services as separate processes from their built `dist/main.js` on free
  * ports, in a fresh NATS namespace and database schema, so e2e files can run side by side.
  * `env` is added to every service's environment (extra ones too), `serviceEnv` to one service's.
+ * `natsUrl` / `databaseUrl` point the stack at other servers than the shared test ones (a fault
+ * test's private nats-server or Postgres, which it may stop without disturbing other files).
  */
 export async function startTestStack(
-  opts: { env?: Record<string, string>; serviceEnv?: Record<string, Record<string, string>> } = {},
+  opts: {
+    env?: Record<string, string>;
+    serviceEnv?: Record<string, Record<string, string>>;
+    natsUrl?: string;
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestStack> {
   const namespace = randomName('e');
   const schema = randomName('e');
-  const natsUrl = await testNatsUrl();
-  const databaseUrl = await testDatabaseUrl();
+  const natsUrl = opts.natsUrl ?? (await testNatsUrl());
+  const databaseUrl = opts.databaseUrl ?? (await testDatabaseUrl());
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
   const ports: Record<string, number> = {};
   for (const s of SERVICES) ports[s] = await freePort();
@@ -100,7 +107,7 @@ export async function startTestStack(
     startExtra: (name, service, port, env) => stack.startExtra(name, service, port, env),
     teardown: async () => {
       await stack.stopAll();
-      await deleteNamespace(namespace);
+      await deleteNamespace(namespace, natsUrl).catch(() => undefined);
       const pg = new Client({ connectionString: databaseUrl });
       await pg.connect();
       await pg.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -94,12 +94,12 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000
  * Deletes every stream and KV bucket of a namespace (tests call it in afterAll, so the shared
  * local NATS does not fill up with test streams).
  */
-export async function deleteNamespace(namespace: string): Promise<void> {
+export async function deleteNamespace(namespace: string, natsUrl?: string): Promise<void> {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const { createSubjects } = await import('@chat/contracts');
   const s = createSubjects(namespace);
-  const nc = await connect({ servers: await testNatsUrl() });
+  const nc = await connect({ servers: natsUrl ?? (await testNatsUrl()) });
   try {
     const jsm = await jetstreamManager(nc);
     const names = [...Object.values(s.streams).map((x) => x.name), ...Object.values(s.kv).map((b) => `KV_${b}`)];
