@@ -133,7 +133,11 @@ describe('gateway kill - users shown offline in time; resumed elsewhere they mis
         const want = acks.filter((a) => a.roomId === roomId).map((a) => a.messageId);
         const got = () => [...postedFrames(awayC[i], roomId), ...postedFrames(resumedC[i], roomId)];
         await eventually(() => got().length >= want.length, 30_000);
-        expect({ user: u.username, roomId, got: got().map((f) => f.data.messageId) }).toEqual({ user: u.username, roomId, want });
+        expect({ user: u.username, roomId, messages: got().map((f) => f.data.messageId) }).toEqual({
+          user: u.username,
+          roomId,
+          messages: want,
+        });
       }
       // Not a message of a room the user is not in.
       expect(resumedC[i].events('message.posted').filter((f) => !roomsOf(i).includes(f.data.roomId))).toEqual([]);
