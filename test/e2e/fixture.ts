@@ -96,6 +96,9 @@ export async function startTestStack(
     ports,
     serviceEnv: opts.serviceEnv ?? {},
     output: logDir,
+    // A service is ready within seconds on a quiet machine; CI runs two test files, browsers
+    // and their stacks on two cores, where a start once took longer than the launcher's minute.
+    readyTimeoutMs: 180_000,
   });
   return {
     urls: stack.urls,
