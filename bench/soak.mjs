@@ -57,6 +57,7 @@ const { values: opt } = parseArgs({
     rooms: { type: 'string', default: '20' },
     rate: { type: 'string', default: '2' },
     reconnect: { type: 'string', default: '10' },
+    'max-outstanding': { type: 'string', default: '20' },
     'sample-seconds': { type: 'string', default: '5' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -73,6 +74,9 @@ if (opt.help) {
   --reconnect P        % of the clients that go away and come back with resume each minute
                        (default 10): half drop their socket (the client library reconnects on its
                        own), half close and reconnect as a new client after 2-10 s
+  --max-outstanding O  a room with O messages not yet acknowledged skips a send (counted) instead of
+                       queueing more (default 20): an overloaded stack shows as skipped sends, not
+                       as an ever longer queue that would swell the services' memory
   --sample-seconds S   memory samples of every service every S seconds (default 5)
   --out FILE           JSON result (default bench/results/soak-<date>.json)`);
   process.exit(0);
@@ -84,6 +88,7 @@ const P = {
   rooms: int('rooms', 1),
   rate: int('rate', 1),
   reconnectPct: int('reconnect', 0),
+  maxOutstanding: int('max-outstanding', 1),
   sampleSeconds: int('sample-seconds', 1),
 };
 if (P.clients < 2 * P.rooms) throw new Error('--clients must be at least twice --rooms (two members per room)');
@@ -240,7 +245,7 @@ const readyMember = (room) => {
 function sendOne(room) {
   const b = bucket();
   const u = readyMember(room);
-  if (!u) return void b.skipped++;
+  if (!u || room.outstanding >= P.maxOutstanding) return void b.skipped++;
   const c = u.client.c;
   if (rnd.rnd() < 1 / 3) {
     b.typingSent++;
@@ -251,6 +256,7 @@ function sendOne(room) {
   const msg = { room, clientMsgId, body, sentAt: now(), status: 'pending', messageId: null, position: null, error: null, tries: 0 };
   messages.set(clientMsgId, msg);
   b.sent++;
+  room.outstanding++;
   attemptSend(u, msg);
 }
 
@@ -266,6 +272,7 @@ function attemptSend(u, msg) {
   u.client.c.request('message.send', { roomId: room.roomId, clientMsgId, body }).then(
     (ack) => {
       msg.status = 'acked';
+      room.outstanding--;
       msg.messageId = ack.messageId;
       msg.position = ack.position;
       if (ack.duplicate) RUN.duplicateAcks++;
@@ -283,6 +290,7 @@ function attemptSend(u, msg) {
         if (u.live) return attemptSend(u, msg);
       }
       msg.status = 'failed';
+      room.outstanding--;
       msg.error = err?.code ?? String(err);
       bucket().failed++;
     },
@@ -444,7 +452,7 @@ async function main() {
   const password = crypto.randomBytes(12).toString('base64url');
   const usernames = Array.from({ length: P.clients }, (_, i) => `s${runId}_${i}`);
   const tokens = await registeredTokens(stack.urls.gateway, usernames, password);
-  RUN.rooms = Array.from({ length: P.rooms }, (_, i) => ({ roomId: `soak-${runId}-${i}`, members: [], recent: [] }));
+  RUN.rooms = Array.from({ length: P.rooms }, (_, i) => ({ roomId: `soak-${runId}-${i}`, members: [], recent: [], outstanding: 0 }));
   const users = usernames.map((username, i) => ({
     username,
     token: tokens[i],
@@ -769,7 +777,7 @@ function report({ started, command, info, rows, missing, history, users }) {
       `p99 steadiness: per-minute p99 from ${f0(steadiness.min)} to ${f0(steadiness.max)} ms (median ${f0(steadiness.median)}); last/first minute ${f2(steadiness.firstToLast)}`,
     );
   console.log(
-    `messages: ${f0(totals.sent)} sent, ${f0(acked)} acknowledged, ${f0(failed.length)} failed${failed.length ? ` (${[...new Set(failed.map((x) => x.error))].join(', ')})` : ''}, ${f0(totals.skipped)} skipped (no member connected)`,
+    `messages: ${f0(totals.sent)} sent, ${f0(acked)} acknowledged, ${f0(failed.length)} failed${failed.length ? ` (${[...new Set(failed.map((x) => x.error))].join(', ')})` : ''}, ${f0(totals.skipped)} skipped (no member connected, or ${P.maxOutstanding} of the room's messages not yet acknowledged)`,
   );
   console.log(
     `deliveries: ${f0(expected)} expected (acknowledged x members), ${f0(expected - missing.length)} received: ${f0(totals.live)} live, ${f0(totals.replayed)} replayed by resume, ${f0(totals.readBack)} read back after a reload; ${f0(totals.duplicates)} duplicates on one connection`,
