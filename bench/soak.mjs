@@ -16,7 +16,9 @@
 // resume it, reads the history it missed). So every acknowledged message must reach every member
 // of its room — live, replayed by resume or read back — and be in the room's history exactly once.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
@@ -362,6 +364,7 @@ async function reconnectOne(u, kind) {
 /** Memory of every service: RSS and V8 heap used from its /metrics (RSS from /proc when /metrics does not answer). */
 async function sampleMemory() {
   const b = bucket();
+  watchExits();
   await Promise.all(
     [...RUN.stack.procs].map(async ([name, p]) => {
       let rss = null;
@@ -375,6 +378,20 @@ async function sampleMemory() {
       (b.mem[name] ??= []).push({ rss, heap });
     }),
   );
+}
+
+/** A service process that exited during the run is said at once, loudly, with the end of its log. */
+function watchExits() {
+  for (const [name, p] of RUN.stack.procs) {
+    if (!p.exited || RUN.exits.some((x) => x.name === name)) continue;
+    const minute = Math.floor((now() - RUN.t0) / MINUTE) + 1;
+    RUN.exits.push({ name, minute, ...p.exited });
+    log(`!!! SERVICE EXITED: ${name} (${JSON.stringify(p.exited)}) during minute ${minute}; the end of its log:`);
+    try {
+      const text = fs.readFileSync(path.join(RUN.logDir, `${name}.log`), 'utf8');
+      for (const line of text.trimEnd().split('\n').slice(-12)) console.log(`      ${line.slice(0, 300)}`);
+    } catch {}
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,31 +409,41 @@ function missingDeliveries() {
 
 /** Every room's whole history: each acknowledged message in it exactly once; what else is there. */
 async function historyCheck() {
-  const res = { rooms: 0, stored: 0, missing: [], duplicated: [], notAcked: 0, reactionsStored: 0 };
+  const res = { rooms: 0, stored: 0, missing: [], duplicated: [], notAcked: 0, reactionsStored: 0, unreadable: [] };
   for (const room of RUN.rooms) {
-    const u = room.members.find((m) => m.live) ?? room.members[0];
-    const counts = new Map();
-    let before;
-    for (;;) {
-      const page = await u.client.c.request('history.page', { roomId: room.roomId, limit: 100, ...(before ? { before } : {}) });
-      for (const m of page.messages) {
-        counts.set(m.clientMsgId, (counts.get(m.clientMsgId) ?? 0) + 1);
-        for (const r of m.reactions) res.reactionsStored += r.count;
-      }
-      if (page.nextBefore === null) break;
-      before = page.nextBefore;
+    try {
+      await checkRoomHistory(room, res);
+    } catch (err) {
+      res.unreadable.push({ roomId: room.roomId, error: err?.code ?? String(err) });
+      for (const [clientMsgId, msg] of messages) if (msg.room === room && msg.status === 'acked') res.missing.push(clientMsgId);
     }
-    res.rooms++;
-    for (const [clientMsgId, n] of counts) {
-      res.stored += n;
-      const msg = messages.get(clientMsgId);
-      if (n > 1) res.duplicated.push({ clientMsgId, times: n });
-      if (!msg || msg.status !== 'acked') res.notAcked++;
-    }
-    for (const [clientMsgId, msg] of messages)
-      if (msg.room === room && msg.status === 'acked' && !counts.has(clientMsgId)) res.missing.push(clientMsgId);
   }
   return res;
+}
+
+/** One room's whole history, newest first, page by page, into `res`. */
+async function checkRoomHistory(room, res) {
+  const u = room.members.find((m) => m.live) ?? room.members[0];
+  const counts = new Map();
+  let before;
+  for (;;) {
+    const page = await u.client.c.request('history.page', { roomId: room.roomId, limit: 100, ...(before ? { before } : {}) });
+    for (const m of page.messages) {
+      counts.set(m.clientMsgId, (counts.get(m.clientMsgId) ?? 0) + 1);
+      for (const r of m.reactions) res.reactionsStored += r.count;
+    }
+    if (page.nextBefore === null) break;
+    before = page.nextBefore;
+  }
+  res.rooms++;
+  for (const [clientMsgId, n] of counts) {
+    res.stored += n;
+    const msg = messages.get(clientMsgId);
+    if (n > 1) res.duplicated.push({ clientMsgId, times: n });
+    if (!msg || msg.status !== 'acked') res.notAcked++;
+  }
+  for (const [clientMsgId, msg] of messages)
+    if (msg.room === room && msg.status === 'acked' && !counts.has(clientMsgId)) res.missing.push(clientMsgId);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,6 +465,8 @@ async function main() {
     serviceEnv: { gateway: { ACCESS_TOKEN_TTL_S: String(24 * 3600) } },
   });
   RUN.stack = stack;
+  RUN.logDir = info.stackLogs;
+  RUN.exits = [];
   RUN.wsUrl = wsUrlOf(stack.urls.gateway);
   RUN.seq = 0;
   RUN.reactions = new Set();
@@ -543,6 +572,7 @@ async function main() {
     );
   }
   RUN.stopping = true;
+  watchExits();
   for (const t of timers) clearTimeout(t); // clears intervals too
   info.loadavgAtEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
 
@@ -580,6 +610,7 @@ async function main() {
 // Report
 
 const mb = (b) => (b === null || b === undefined ? '-' : (b / 2 ** 20).toFixed(0));
+const countBy = (xs) => xs.reduce((o, x) => ((o[x] = (o[x] ?? 0) + 1), o), {});
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 function minuteRow(m, b) {
@@ -777,7 +808,13 @@ function report({ started, command, info, rows, missing, history, users }) {
       `p99 steadiness: per-minute p99 from ${f0(steadiness.min)} to ${f0(steadiness.max)} ms (median ${f0(steadiness.median)}); last/first minute ${f2(steadiness.firstToLast)}`,
     );
   console.log(
-    `messages: ${f0(totals.sent)} sent, ${f0(acked)} acknowledged, ${f0(failed.length)} failed${failed.length ? ` (${[...new Set(failed.map((x) => x.error))].join(', ')})` : ''}, ${f0(totals.skipped)} skipped (no member connected, or ${P.maxOutstanding} of the room's messages not yet acknowledged)`,
+    `messages: ${f0(totals.sent)} sent, ${f0(acked)} acknowledged, ${f0(failed.length)} failed${
+      failed.length
+        ? ` (${Object.entries(countBy(failed.map((x) => x.error)))
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : ''
+    }, ${f0(totals.skipped)} skipped (no member connected, or ${P.maxOutstanding} of the room's messages not yet acknowledged)`,
   );
   console.log(
     `deliveries: ${f0(expected)} expected (acknowledged x members), ${f0(expected - missing.length)} received: ${f0(totals.live)} live, ${f0(totals.replayed)} replayed by resume, ${f0(totals.readBack)} read back after a reload; ${f0(totals.duplicates)} duplicates on one connection`,
@@ -788,6 +825,18 @@ function report({ started, command, info, rows, missing, history, users }) {
   console.log(
     `history: ${history.rooms} rooms read whole: ${f0(history.stored)} messages stored, ${history.missing.length} acknowledged missing, ${history.duplicated.length} stored more than once, ${history.notAcked} stored but not acknowledged; reactions stored ${f0(history.reactionsStored)} (acknowledged ${f0(RUN.reactionsAcked)}, failed ${f0(minutes.reduce((a, b) => a + b.reactionsFailed, 0))})`,
   );
+  if (history.unreadable.length)
+    console.log(
+      `history unreadable in ${history.unreadable.length} rooms: ${[...new Set(history.unreadable.map((x) => x.error))].join(', ')}`,
+    );
+  if (RUN.exits.length) {
+    console.log('');
+    for (const x of RUN.exits)
+      console.log(
+        `!!! SERVICE EXITED during the run: ${x.name} in minute ${x.minute} (code ${x.code}, signal ${x.signal}); its log: ${info.stackLogs}/${x.name}.log`,
+      );
+    process.exitCode = 1;
+  }
   const lost = missing.length + history.missing.length + history.duplicated.length;
   if (lost) {
     console.log('');
@@ -822,6 +871,7 @@ function report({ started, command, info, rows, missing, history, users }) {
       deliveries: { expected, missing: missing.length, ...totals },
       history: { ...history, missing: history.missing.length, duplicated: history.duplicated.length },
       users: users.length,
+      serviceExits: RUN.exits,
       lost,
     },
   });
