@@ -606,9 +606,9 @@ export async function joinRoom(c, roomId) {
   }
 }
 
-/** A service's Prometheus /metrics (at `base`) as { 'name{labels}': value }. */
-export async function scrapeMetrics(base) {
-  const text = await (await fetch(`${base}/metrics`)).text();
+/** A service's Prometheus /metrics (at `base`) as { 'name{labels}': value }; rejects after `timeoutMs` (a stalled service). */
+export async function scrapeMetrics(base, timeoutMs = 10_000) {
+  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text();
   const out = {};
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;

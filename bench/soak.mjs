@@ -194,7 +194,13 @@ async function connectUser(u, resumeFrom) {
     });
   });
   c.open();
-  await ready;
+  let timer;
+  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('not open within 120 s')), 120_000)));
+  try {
+    await Promise.race([ready, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
   if (u.needsReadBack) await readBack(u);
   return state;
 }
@@ -214,6 +220,7 @@ function onPosted(u, state, m) {
   const msg = messages.get(m.clientMsgId);
   if (u.live && u.client === state) {
     b.live++;
+    u.lastLiveAt = t;
     if (msg) b.lat.add(t - msg.sentAt);
   } else b.replayed++;
 }
@@ -334,6 +341,10 @@ function readHistory() {
 /** One user goes away and comes back: its socket dropped under the client, or the client closed and a new one resumes. */
 async function reconnectOne(u, kind) {
   const b = bucket();
+  const t = now();
+  const rec = { user: u.username, kind, at: t, backMs: null, error: null };
+  RUN.reconnects.push(rec);
+  u.lastReconnect = rec;
   u.away = true;
   try {
     if (kind === 'drop') {
@@ -344,6 +355,7 @@ async function reconnectOne(u, kind) {
       // The client library reconnects after its back-off and resumes; `ready` marks it live again.
       const deadline = now() + 120_000;
       while (!(u.live && u.client === state) && now() < deadline) await sleep(100);
+      if (!u.live) throw new Error(`not back within 120 s (client state ${state.c.state})`);
       if (u.needsReadBack) await readBack(u);
     } else {
       b.closes++;
@@ -353,8 +365,10 @@ async function reconnectOne(u, kind) {
       await sleep(rnd.rint(2000, 10_000));
       await connectUser(u, old.c.position);
     }
+    rec.backMs = now() - t;
   } catch (err) {
-    log(`reconnect of ${u.username} (${kind}) failed: ${err?.message ?? err}`);
+    rec.error = err?.message ?? String(err);
+    log(`reconnect of ${u.username} (${kind}) failed: ${rec.error}`);
     RUN.reconnectFailures++;
   } finally {
     u.away = false;
@@ -370,7 +384,7 @@ async function sampleMemory() {
       let rss = null;
       let heap = null;
       try {
-        const m = await scrapeMetrics(RUN.stack.urls[name]);
+        const m = await scrapeMetrics(RUN.stack.urls[name], 4000);
         rss = m.process_resident_memory_bytes ?? null;
         heap = m.nodejs_heap_size_used_bytes ?? null;
       } catch {}
@@ -472,6 +486,7 @@ async function main() {
   RUN.reactions = new Set();
   RUN.reconnectFailures = 0;
   RUN.resends = 0;
+  RUN.reconnects = [];
   RUN.reactionsPending = 0;
   RUN.reactionsAcked = 0;
   RUN.duplicateAcks = 0;
@@ -581,7 +596,12 @@ async function main() {
   const pending = () => [...messages.values()].filter((x) => x.status === 'pending').length;
   const drainStart = now();
   while ((pending() || RUN.reactionsPending || reconnecting.size) && now() - drainStart < 120_000) await sleep(250);
-  for (const u of users) if (!u.live && !u.away) await connectUser(u, u.client.c.position).catch(() => undefined);
+  const gone = users.filter((u) => !u.live && !u.away);
+  if (gone.length) log(`${gone.length} clients are not connected at the end: connecting them again (resume)`);
+  await inBatches(gone, 10, async (u) => {
+    await u.client.c.close().catch(() => undefined);
+    await connectUser(u, u.client.c.position).catch((e) => log(`${u.username} could not connect again: ${e.message}`));
+  });
   let missing = missingDeliveries();
   let last = -1;
   let still = 0;
@@ -825,6 +845,21 @@ function report({ started, command, info, rows, missing, history, users }) {
   console.log(
     `history: ${history.rooms} rooms read whole: ${f0(history.stored)} messages stored, ${history.missing.length} acknowledged missing, ${history.duplicated.length} stored more than once, ${history.notAcked} stored but not acknowledged; reactions stored ${f0(history.reactionsStored)} (acknowledged ${f0(RUN.reactionsAcked)}, failed ${f0(minutes.reduce((a, b) => a + b.reactionsFailed, 0))})`,
   );
+  const back = RUN.reconnects.filter((r) => r.backMs !== null).map((r) => r.backMs);
+  const backLat = latencyOf(back);
+  console.log(
+    `reconnect outcomes: ${back.length} of ${RUN.reconnects.length} came back (time to back p50 ${f0(backLat.p50)} ms, p99 ${f0(backLat.p99)} ms, max ${f0(backLat.max)} ms); ${RUN.reconnects.filter((r) => r.error).length} did not: ${[...new Set(RUN.reconnects.filter((r) => r.error).map((r) => `${r.kind}: ${r.error}`))].slice(0, 5).join('; ')}`,
+  );
+  if (missing.length) {
+    const byUser = countBy(missing.map((x) => x.user));
+    const who = users.filter((u) => byUser[u.username]);
+    const mins = (t) => (t ? `${((t - RUN.t0) / MINUTE).toFixed(1)}` : '-');
+    console.log(`missing deliveries by user: ${who.length} users miss some; the first ones:`);
+    for (const u of who.slice(0, 12))
+      console.log(
+        `  ${u.username}: ${byUser[u.username]} missing; last live delivery at minute ${mins(u.lastLiveAt)}; last reconnect ${u.lastReconnect ? `${u.lastReconnect.kind} at minute ${mins(u.lastReconnect.at)}, ${u.lastReconnect.backMs === null ? `not back (${u.lastReconnect.error})` : `back after ${f0(u.lastReconnect.backMs)} ms`}` : 'none'}; now ${u.client.c.state}${u.live ? ', live' : ''}`,
+      );
+  }
   if (history.unreadable.length)
     console.log(
       `history unreadable in ${history.unreadable.length} rooms: ${[...new Set(history.unreadable.map((x) => x.error))].join(', ')}`,
@@ -872,6 +907,7 @@ function report({ started, command, info, rows, missing, history, users }) {
       history: { ...history, missing: history.missing.length, duplicated: history.duplicated.length },
       users: users.length,
       serviceExits: RUN.exits,
+      reconnects: RUN.reconnects.map((r) => ({ ...r, at: r.at - RUN.t0 })),
       lost,
     },
   });
