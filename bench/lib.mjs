@@ -564,6 +564,8 @@ export async function startBenchStack({ name, cleanups, info, env = {}, serviceE
       moderation: { ...BENCH_MODERATION_ENV, ...serviceEnv.moderation },
     },
     output: logDir,
+    // On a busy shared machine a service can take well over the default minute to start.
+    readyTimeoutMs: 300_000,
   });
   log(`stack ready in ${((now() - t0) / 1000).toFixed(1)} s`);
   info.natsVersion = await natsVersion(natsUrl, name).catch(() => null);
