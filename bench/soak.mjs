@@ -322,7 +322,10 @@ function reactOne(room) {
         RUN.reactionsAcked++;
         bucket().reactions++;
       },
-      () => bucket().reactionsFailed++,
+      (err) => {
+        bucket().reactionsFailed++;
+        RUN.reactionErrors[err?.code ?? String(err)] = (RUN.reactionErrors[err?.code ?? String(err)] ?? 0) + 1;
+      },
     )
     .finally(() => RUN.reactionsPending--);
 }
@@ -489,6 +492,7 @@ async function main() {
   RUN.reconnects = [];
   RUN.reactionsPending = 0;
   RUN.reactionsAcked = 0;
+  RUN.reactionErrors = {};
   RUN.duplicateAcks = 0;
 
   // Users, rooms, clients.
@@ -843,7 +847,13 @@ function report({ started, command, info, rows, missing, history, users }) {
     `reconnects: ${f0(totals.reconnects)} (${f0(totals.drops)} dropped, ${f0(totals.closes)} closed; ${f0(totals.resumed)} resumed, ${f0(totals.reloads)} reloadNeeded, ${RUN.reconnectFailures} failed); ${f0(RUN.resends)} sends cut off and sent again, ${f0(RUN.duplicateAcks)} of them answered as duplicates (already stored)`,
   );
   console.log(
-    `history: ${history.rooms} rooms read whole: ${f0(history.stored)} messages stored, ${history.missing.length} acknowledged missing, ${history.duplicated.length} stored more than once, ${history.notAcked} stored but not acknowledged; reactions stored ${f0(history.reactionsStored)} (acknowledged ${f0(RUN.reactionsAcked)}, failed ${f0(minutes.reduce((a, b) => a + b.reactionsFailed, 0))})`,
+    `history: ${history.rooms} rooms read whole: ${f0(history.stored)} messages stored, ${history.missing.length} acknowledged missing, ${history.duplicated.length} stored more than once, ${history.notAcked} stored but not acknowledged; reactions stored ${f0(history.reactionsStored)} (acknowledged ${f0(RUN.reactionsAcked)}, failed ${f0(minutes.reduce((a, b) => a + b.reactionsFailed, 0))}${
+      Object.keys(RUN.reactionErrors).length
+        ? `: ${Object.entries(RUN.reactionErrors)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')}`
+        : ''
+    })`,
   );
   const back = RUN.reconnects.filter((r) => r.backMs !== null).map((r) => r.backMs);
   const backLat = latencyOf(back);
