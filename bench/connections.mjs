@@ -50,6 +50,7 @@ import {
   onlyOption,
   postgresVersion,
   renderTable,
+  scrapeMetrics,
   sleep,
   startBareServer,
   writeResult,
@@ -395,16 +396,7 @@ async function restartGateway() {
 }
 
 /** The gateway's /metrics as { 'name{labels}': value }. */
-async function metrics(base = gatewayUrl()) {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const out = {};
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out[line.slice(0, i)] = Number(line.slice(i + 1));
-  }
-  return out;
-}
+const metrics = (base = gatewayUrl()) => scrapeMetrics(base);
 const metricSum = (m, name) => Object.entries(m).reduce((a, [k, v]) => (k === name || k.startsWith(`${name}{`) ? a + v : a), 0);
 
 /**

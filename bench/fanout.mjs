@@ -14,7 +14,6 @@
 //     (or `--rate`), same for both targets. Reported: p50/p99 send-to-receive latency.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -22,31 +21,27 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import {
   cpuMeter,
-  deleteNamespace,
-  dropSchema,
   f0,
   f2,
-  freePort,
+  inBatches,
+  joinRoom,
   killOwnChildren,
   lifecycle,
   log,
   machineInfo,
-  natsVersion,
   now,
   pidsByName,
-  postgresVersion,
+  registeredTokens,
   renderTable,
   Reservoir,
   sleep,
   startBareServer,
+  startBenchStack,
   writeResult,
-  BENCH_MODERATION_ENV,
 } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { ensureNats, ensurePostgres } = require('../scripts/infra.cjs');
-const { SERVICES, startStack } = require('../scripts/stack.cjs');
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -358,12 +353,6 @@ async function connectRaw(url) {
   return ws;
 }
 
-async function inBatches(items, size, fn) {
-  const out = [];
-  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
-  return out;
-}
-
 const { cleanups, interrupted, run } = lifecycle({ finally_: async () => killOwnChildren() });
 
 async function bareTarget() {
@@ -429,69 +418,19 @@ async function bareTarget() {
 // Target: the whole stack, five services as separate processes
 
 async function stackTarget(info) {
-  const { ChatClient, register, login, wsUrlOf } = require('../libs/client/dist/index.js');
-  const { createSubjects } = require('../libs/contracts/dist/index.js');
+  const { ChatClient, wsUrlOf } = require('../libs/client/dist/index.js');
   const quiet = () => undefined;
-  const natsUrl = await ensureNats(log);
-  const databaseUrl = await ensurePostgres(log);
-  const runId = crypto.randomBytes(4).toString('hex');
-  const namespace = `bench_${runId}`;
-  const schema = `bench_${runId}`;
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
-  const names = [...SERVICES];
-  const ports = {};
-  for (const n of names) ports[n] = await freePort();
-
-  let stack = null;
-  const teardown = async () => {
-    if (stack) await stack.stopAll().catch(() => undefined);
-    stack = null;
-    await deleteNamespace(natsUrl, createSubjects(namespace), 'fanout-bench').catch((e) =>
-      log(`could not delete NATS namespace ${namespace}: ${e.message}`),
-    );
-    await dropSchema(databaseUrl, schema).catch((e) => log(`could not drop schema ${schema}: ${e.message}`));
-  };
-  cleanups.push(teardown);
-
-  log(`starting the stack (namespace ${namespace}, logs in ${logDir})`);
-  const t0 = now();
-  stack = await startStack({
-    env: {
-      NATS_URL: natsUrl,
-      DATABASE_URL: databaseUrl,
-      DATABASE_SCHEMA: schema,
-      NATS_NAMESPACE: namespace,
-      JWT_SECRET: crypto.randomBytes(48).toString('base64url'),
-      LOG_LEVEL: 'warn',
-      ...profileEnv,
-    },
-    ports,
-    // Login cost is not what this measures: the cheapest argon2 the gateway accepts.
-    // The benchmark's clients send far above one person's request rate: lift the per-connection limit.
-    serviceEnv: {
-      gateway: { ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000' },
-      moderation: BENCH_MODERATION_ENV,
-    },
-    output: logDir,
-  });
-  log(`stack ready in ${((now() - t0) / 1000).toFixed(1)} s`);
-  info.natsVersion = await natsVersion(natsUrl, 'fanout-bench').catch(() => null);
-  info.postgresVersion = await postgresVersion(databaseUrl).catch(() => null);
-  info.stackLogs = logDir;
+  const { stack, teardown, runId } = await startBenchStack({ name: 'fanout-bench', cleanups, info, env: profileEnv });
 
   const base = stack.urls.gateway;
   const wsUrl = wsUrlOf(base);
   const password = crypto.randomBytes(12).toString('base64url');
   const total = P.clients + P.senders;
   const t1 = now();
-  const tokens = await inBatches(
-    Array.from({ length: total }, (_, i) => i),
-    16,
-    async (i) => {
-      const username = `b${runId}_${i}`;
-      await register(base, username, password);
-      return (await login(base, username, password)).accessToken;
-    },
+  const tokens = await registeredTokens(
+    base,
+    Array.from({ length: total }, (_, i) => `b${runId}_${i}`),
+    password,
   );
   log(`${total} users registered and logged in in ${((now() - t1) / 1000).toFixed(1)} s`);
 
@@ -518,21 +457,9 @@ async function stackTarget(info) {
   // are serialised by the room aggregate's expected-sequence check).
   const senderClients = [await connect(tokens[P.clients])];
   await senderClients[0].request('room.create', { roomId, name: `Bench ${runId}`, memberLimit: Math.max(2, total) });
-  const join = async (c) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await c.request('room.join', { roomId });
-        return;
-      } catch (err) {
-        if (err.code === 'ALREADY_MEMBER') return;
-        if (attempt >= 5 || !['CONFLICT', 'UNAVAILABLE'].includes(err.code)) throw err;
-        await sleep(50 * (attempt + 1));
-      }
-    }
-  };
   target.receivers = await inBatches(tokens.slice(0, P.clients), 8, async (token) => {
     const c = await connect(token);
-    await join(c);
+    await joinRoom(c, roomId);
     c.on('message.posted', (m) => {
       if (m.roomId === roomId) target.onReceiverBody(m.body);
     });
@@ -540,7 +467,7 @@ async function stackTarget(info) {
   });
   for (let i = 1; i < P.senders; i++) {
     const c = await connect(tokens[P.clients + i]);
-    await join(c);
+    await joinRoom(c, roomId);
     senderClients.push(c);
   }
   senderClients.forEach((c, i) => {

@@ -1,8 +1,9 @@
-// Helpers shared by the benchmarks (connections.mjs, fanout.mjs, history.mjs, rooms.mjs): option
-// parsing, latency samples, CPU of processes and of the machine, free ports, NATS connections and
-// clean-up of a run's streams, the report's tables and machine description, and the clean-up of a
-// run however it ends.
+// Helpers shared by the benchmarks (connections.mjs, fanout.mjs, history.mjs, rooms.mjs, soak.mjs):
+// option parsing, latency samples, CPU and memory of processes and of the machine, free ports, NATS
+// connections and clean-up of a run's streams, a whole stack on a fresh namespace and schema, users
+// and rooms, the report's tables and machine description, and the clean-up of a run however it ends.
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -505,3 +506,126 @@ export const BENCH_MODERATION_ENV = {
   MOD_LINK_SPAM_LINKS: '1000',
   MOD_LINK_SPAM_ROOMS: '1000',
 };
+
+/**
+ * The gateway's limits for people (request rate per connection) lifted for a benchmark's clients,
+ * and login made cheap (the cheapest argon2 the gateway accepts): login cost is not what is measured.
+ */
+export const BENCH_GATEWAY_ENV = { ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000' };
+
+/**
+ * The five built services (scripts/stack.cjs) on the shared NATS and Postgres (started when absent,
+ * scripts/infra.cjs), under a fresh NATS namespace and Postgres schema `bench_<runId>`, each
+ * service's output in `<logDir>/<service>.log`. `serviceEnv` is added to BENCH_GATEWAY_ENV and
+ * BENCH_MODERATION_ENV. Pushes onto `cleanups` a teardown (stop the services, delete the
+ * namespace's streams and buckets, drop the schema), also returned; fills info.natsVersion,
+ * info.postgresVersion and info.stackLogs.
+ */
+export async function startBenchStack({ name, cleanups, info, env = {}, serviceEnv = {} }) {
+  const { ensureNats, ensurePostgres } = require('../scripts/infra.cjs');
+  const { SERVICES, startStack } = require('../scripts/stack.cjs');
+  const { createSubjects } = require('../libs/contracts/dist/index.js');
+  const natsUrl = await ensureNats(log);
+  const databaseUrl = await ensurePostgres(log);
+  const runId = crypto.randomBytes(4).toString('hex');
+  const namespace = `bench_${runId}`;
+  const schema = `bench_${runId}`;
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
+  const ports = {};
+  for (const n of SERVICES) ports[n] = await freePort();
+
+  let stack = null;
+  const teardown = async () => {
+    if (stack) await stack.stopAll().catch(() => undefined);
+    stack = null;
+    await deleteNamespace(natsUrl, createSubjects(namespace), name).catch((e) =>
+      log(`could not delete NATS namespace ${namespace}: ${e.message}`),
+    );
+    await dropSchema(databaseUrl, schema).catch((e) => log(`could not drop schema ${schema}: ${e.message}`));
+  };
+  cleanups.push(teardown);
+
+  log(`starting the stack (namespace ${namespace}, logs in ${logDir})`);
+  const t0 = now();
+  stack = await startStack({
+    env: {
+      NATS_URL: natsUrl,
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: schema,
+      NATS_NAMESPACE: namespace,
+      JWT_SECRET: crypto.randomBytes(48).toString('base64url'),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    ports,
+    serviceEnv: {
+      ...serviceEnv,
+      gateway: { ...BENCH_GATEWAY_ENV, ...serviceEnv.gateway },
+      moderation: { ...BENCH_MODERATION_ENV, ...serviceEnv.moderation },
+    },
+    output: logDir,
+    // On a busy shared machine a service can take well over the default minute to start.
+    readyTimeoutMs: 300_000,
+  });
+  log(`stack ready in ${((now() - t0) / 1000).toFixed(1)} s`);
+  info.natsVersion = await natsVersion(natsUrl, name).catch(() => null);
+  info.postgresVersion = await postgresVersion(databaseUrl).catch(() => null);
+  info.stackLogs = logDir;
+  return { stack, teardown, runId, namespace, schema, natsUrl, databaseUrl, logDir };
+}
+
+/** fn over `items`, `size` at a time (all of a batch at once, batch after batch); the results in order. */
+export async function inBatches(items, size, fn) {
+  const out = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
+/** Registers and logs in each of `usernames` (16 at a time) with `password`; their access tokens, in order. */
+export async function registeredTokens(base, usernames, password) {
+  const { register, login } = require('../libs/client/dist/index.js');
+  return inBatches(usernames, 16, async (username) => {
+    await register(base, username, password);
+    return (await login(base, username, password)).accessToken;
+  });
+}
+
+/**
+ * `room.join` of `roomId` by the client `c`, asked again (up to 5 times, waiting a little longer
+ * each time) on CONFLICT or UNAVAILABLE: joins of one room are serialised by the room aggregate's
+ * expected-sequence check, so many at once conflict. ALREADY_MEMBER counts as joined.
+ */
+export async function joinRoom(c, roomId) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await c.request('room.join', { roomId });
+      return;
+    } catch (err) {
+      if (err.code === 'ALREADY_MEMBER') return;
+      if (attempt >= 5 || !['CONFLICT', 'UNAVAILABLE'].includes(err.code)) throw err;
+      await sleep(50 * (attempt + 1));
+    }
+  }
+}
+
+/** A service's Prometheus /metrics (at `base`) as { 'name{labels}': value }; rejects after `timeoutMs` (a stalled service). */
+export async function scrapeMetrics(base, timeoutMs = 10_000) {
+  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text();
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return out;
+}
+
+/** Resident memory of a process in bytes (Linux /proc/<pid>/status VmRSS), or null. */
+export function procRss(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
