@@ -122,17 +122,19 @@ export class MessageIdRecorder implements OnApplicationBootstrap, OnApplicationS
 
   /**
    * Writes the records of one batch; rejects (the batch is redelivered) when any write fails.
-   * Of several messages with one key only the last can win, so only it is written. Messages that
-   * are not a readable MessagePosted have no key to record and are passed over (history
-   * dead-letters them).
+   * Of several messages with one key only the last can win, so only it is written. Other events
+   * have no key and are passed over; an unreadable one is logged (history dead-letters it).
    */
   async recordBatch(batch: Delivered[]): Promise<void> {
     const latest = new Map<string, AcceptedMessage>();
     for (const d of batch) {
       const decoded = decodeChatEvent(d.data);
+      // Edits, reactions and the other events of a room's messages share the filtered subjects
+      // and have no key: passed over without a word (a warning each flooded the log).
+      if (decoded.ok && decoded.event.type !== 'MessagePosted') continue;
       const accepted = acceptedFrom(d.data, d.seq);
       if (!decoded.ok || decoded.event.type !== 'MessagePosted' || !accepted) {
-        this.log.warn({ msg: 'not a MessagePosted; no message-id record', position: d.seq, subject: d.subject });
+        this.log.warn({ msg: 'unreadable MessagePosted; no message-id record', position: d.seq, subject: d.subject });
         continue;
       }
       const p = decoded.event.payload;
