@@ -1,9 +1,9 @@
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import { WebSocket } from 'ws';
 import { ChatClient, ChatClientError, login, register, wsUrlOf } from '@chat/client';
 import type { MessageView } from '@chat/contracts';
 import { eventually, randomName } from '@chat/testing';
-import type { TestStack } from '../e2e/fixture';
+import { logTail, type TestStack } from '../e2e/fixture';
 
 /**
  * What the history fault tests share: users connected through the client library, pipelined
@@ -68,22 +68,24 @@ export async function wholeRoom(client: ChatClient, roomId: string): Promise<Mes
   }
 }
 
-/** The history schema of a stack, on the database it uses. */
+/**
+ * The history schema of a stack, on the database it uses. Queries go through a one-connection
+ * pool, which replaces a connection its server ended (a fault test stops that server).
+ */
 export class HistoryTables {
   private constructor(
-    private readonly pg: Client,
+    private readonly pool: Pool,
     readonly schema: string,
   ) {}
 
-  static async open(databaseUrl: string, stack: TestStack): Promise<HistoryTables> {
-    const pg = new Client({ connectionString: databaseUrl });
-    await pg.connect();
-    pg.on('error', () => undefined); // a private server stopped under it: queries fail, the process goes on
-    return new HistoryTables(pg, stack.schema);
+  static open(databaseUrl: string, stack: TestStack): HistoryTables {
+    const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+    pool.on('error', () => undefined); // an idle connection ended by a stopped server: the next query opens another
+    return new HistoryTables(pool, stack.schema);
   }
 
   query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return this.pg.query(sql.replace(/\$schema/g, `"${this.schema}"`), params).then((r) => r.rows as R[]);
+    return this.pool.query(sql.replace(/\$schema/g, `"${this.schema}"`), params).then((r) => r.rows as R[]);
   }
 
   /** Waits until `sql` answers a row whose `n` equals `expected` (the projection caught up). */
@@ -92,6 +94,19 @@ export class HistoryTables {
   }
 
   close(): Promise<void> {
-    return this.pg.end();
+    return this.pool.end();
+  }
+}
+
+/**
+ * Runs a test body; when it throws (a service not ready, a timeout: not an assertion, which
+ * printLogsIfFailed reports), the end of these services' logs goes to stderr first.
+ */
+export async function withLogs(stack: TestStack, services: string[], body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    for (const s of services) process.stderr.write(`--- ${s} log ---\n${logTail(stack, s, 60)}\n`);
+    throw err;
   }
 }

@@ -31,7 +31,7 @@ describe('malformed events - dead-lettered with their stream position and reason
     stack = await startTestStack();
     users = await connectUsers(stack, 3);
     nc = await connect({ servers: await testNatsUrl() });
-    tables = await HistoryTables.open(await testDatabaseUrl(), stack);
+    tables = HistoryTables.open(await testDatabaseUrl(), stack);
   });
   afterAll(async () => {
     await Promise.all((users ?? []).map((u) => u.client.close().catch(() => undefined)));
