@@ -90,7 +90,12 @@ export class HistoryTables {
 
   /** Waits until `sql` answers a row whose `n` equals `expected` (the projection caught up). */
   async until(sql: string, params: unknown[], expected: number, timeoutMs: number): Promise<void> {
-    await eventually(async () => Number((await this.query<{ n: string }>(sql, params))[0]?.n) === expected, timeoutMs, 200);
+    let last: number | undefined;
+    try {
+      await eventually(async () => (last = Number((await this.query<{ n: string }>(sql, params))[0]?.n)) === expected, timeoutMs, 200);
+    } catch (err) {
+      throw new Error(`${String(err)}; expected ${expected}, last ${last}: ${sql}`);
+    }
   }
 
   close(): Promise<void> {
