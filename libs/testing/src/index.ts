@@ -1,3 +1,10 @@
 // The public surface of @chat/testing: named, and only what the tests use.
 export { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from './infra';
 export { configDocProblems, repoFile, subheadings } from './docs';
+export {
+  startPrivateNats,
+  startPrivateNatsCluster,
+  type PrivateNats,
+  type PrivateNatsCluster,
+  type PrivateNatsServer,
+} from './private-nats';
