@@ -245,6 +245,12 @@ export class DurableConsumers {
         wake();
       }
     })();
+    // A failed pull (409 "server shutdown" when NATS stops, "heartbeats missed") rejects
+    // `reader` while the handler may still be working on a batch, long before the `await
+    // reader` below: without a handler attached now, Node counts it as an unhandled rejection
+    // and the process exits (a NATS restart killed the history service this way). The await
+    // below still sees the error.
+    reader.catch(() => undefined);
     let failed = false;
     while (!ended || queue.length) {
       if (!queue.length) {
