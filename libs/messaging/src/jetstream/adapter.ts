@@ -24,9 +24,15 @@ export class JetStreamAdapter {
   private readonly kvm: Kvm;
   private readonly durables: DurableConsumers;
 
+  /**
+   * @param opts.replicas copies of every stream and KV bucket this adapter creates or opens, in
+   *   a JetStream cluster (NATS_REPLICAS); applied to existing ones too. Consumers follow their
+   *   stream's count. @default 1
+   */
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Log = silent,
+    private readonly opts: { replicas?: number } = {},
   ) {
     this.js = jetstream(nc);
     this.kvm = new Kvm(nc);
@@ -41,7 +47,12 @@ export class JetStreamAdapter {
 
   /** See ensure-streams.ts: create or update every stream, race-safe across replicas. */
   async ensureStreams(specs: StreamSpec[]): Promise<void> {
-    await ensureStreams(await this.manager(), specs, this.log);
+    const replicas = this.opts.replicas;
+    await ensureStreams(
+      await this.manager(),
+      replicas === undefined ? specs : specs.map((s) => ({ ...s, num_replicas: replicas })),
+      this.log,
+    );
   }
 
   /** See append.ts: rejects with `AppendRefused` or `AppendOutcomeUnknown` only. */
@@ -51,7 +62,13 @@ export class JetStreamAdapter {
 
   /** See kv.ts. */
   kv(bucket: string, opts: KvBucketOptions = {}): Promise<KvBucket> {
-    return openKv(this.kvm, this.manager, this.log, bucket, opts);
+    return openKv(
+      this.kvm,
+      this.manager,
+      this.log,
+      bucket,
+      this.opts.replicas === undefined ? opts : { replicas: this.opts.replicas, ...opts },
+    );
   }
 
   /** See durable-consumer.ts. */
