@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { StreamSpec } from '../streams';
 import { append, type AppendOptions, type AppendResult } from './append';
-import { silent, type Delivered, type Log } from './common';
+import { retryTransient, silent, type Delivered, type Log } from './common';
 import { DurableConsumers, type Consumption, type DurableConsumerSpec } from './durable-consumer';
 import { ensureStreams } from './ensure-streams';
 import { openKv, type KvBucket, type KvBucketOptions } from './kv';
@@ -99,7 +99,7 @@ export class JetStreamAdapter {
 
   /** See ordered-follow.ts (`since`: start at that time rather than at the beginning). */
   follow(stream: string, filterSubject: string, handler: (m: Delivered) => void, since?: Date): Promise<Following> {
-    return follow(this.js, this.log, stream, filterSubject, handler, since);
+    return retryTransient(`following ${stream}`, this.log, () => follow(this.js, this.log, stream, filterSubject, handler, since));
   }
 
   /**
