@@ -41,18 +41,21 @@ export class JetStreamAdapter {
 
   /** Created on first use and shared: every call needs the server's JetStream API. */
   private readonly manager = (): Promise<JetStreamManager> => {
-    this.jsmPromise ??= jetstreamManager(this.nc);
-    return this.jsmPromise;
+    // jetstreamManager() first asks the server for the account's JetStream info, which times
+    // out while a cluster elects its meta leader: a failed attempt is forgotten, so the next
+    // call asks again instead of failing forever.
+    const p = (this.jsmPromise ??= jetstreamManager(this.nc));
+    p.catch(() => {
+      if (this.jsmPromise === p) this.jsmPromise = undefined;
+    });
+    return p;
   };
 
   /** See ensure-streams.ts: create or update every stream, race-safe across replicas. */
   async ensureStreams(specs: StreamSpec[]): Promise<void> {
     const replicas = this.opts.replicas;
-    await ensureStreams(
-      await this.manager(),
-      replicas === undefined ? specs : specs.map((s) => ({ ...s, num_replicas: replicas })),
-      this.log,
-    );
+    const wanted = replicas === undefined ? specs : specs.map((s) => ({ ...s, num_replicas: replicas }));
+    await retryTransient('ensuring the streams', this.log, async () => ensureStreams(await this.manager(), wanted, this.log));
   }
 
   /** See append.ts: rejects with `AppendRefused` or `AppendOutcomeUnknown` only. */
@@ -62,13 +65,8 @@ export class JetStreamAdapter {
 
   /** See kv.ts. */
   kv(bucket: string, opts: KvBucketOptions = {}): Promise<KvBucket> {
-    return openKv(
-      this.kvm,
-      this.manager,
-      this.log,
-      bucket,
-      this.opts.replicas === undefined ? opts : { replicas: this.opts.replicas, ...opts },
-    );
+    const options = this.opts.replicas === undefined ? opts : { replicas: this.opts.replicas, ...opts };
+    return retryTransient(`opening KV bucket ${bucket}`, this.log, () => openKv(this.kvm, this.manager, this.log, bucket, options));
   }
 
   /** See durable-consumer.ts. */
