@@ -1,5 +1,5 @@
 import { createSubjects } from '@chat/contracts';
-import { eventually, startPrivateNatsCluster, type PrivateNatsCluster } from '@chat/testing';
+import { eventually, startPrivateNatsCluster, type PrivateNatsCluster, type PrivateNatsServer } from '@chat/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startTestStack, type TestStack } from '../e2e/fixture';
@@ -38,10 +38,33 @@ async function replication(urls: string, namespace: string): Promise<Record<stri
   }
 }
 
+/** The cluster node that a service's NATS connection (by its connection name) is on. */
+async function serverOfConnection(cluster: PrivateNatsCluster, connectionName: string): Promise<PrivateNatsServer> {
+  for (const node of cluster.nodes) {
+    const connz = (await (await fetch(`${node.monitorUrl}/connz?limit=1024`)).json()) as { connections?: Array<{ name?: string }> };
+    if (connz.connections?.some((c) => c.name === connectionName)) return node;
+  }
+  throw new Error(`no node has a connection named ${connectionName}`);
+}
+
+/** true once `stream`'s leader is `server`; otherwise asks the leader to step down (another is elected) and returns false. */
+async function moveStreamLeader(urls: string, stream: string, server: string): Promise<boolean> {
+  const nc = await connect({ servers: urls.split(',') });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const leader = (await jsm.streams.info(stream)).cluster?.leader;
+    if (leader === server) return true;
+    await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5000 });
+    return false;
+  } finally {
+    await nc.close();
+  }
+}
+
 /**
  * "A three-node NATS cluster on loopback": three private nats-server processes routed to each
  * other, every stream and KV bucket with three replicas (NATS_REPLICAS=3), the stack connected to
- * all three URLs. The node leading the CHAT stream is SIGKILLed while every member sends: the
+ * all three URLs. The node the gateway is connected to, made the CHAT stream's leader, is SIGKILLed while every member sends: the
  * other two elect a new leader, services on the dead node move to the others, and nothing that
  * was acknowledged is lost.
  */
@@ -75,17 +98,17 @@ describe('NATS cluster - a node killed during traffic loses no acknowledged mess
     const traffic = sendContinuously(members, ROOM);
     await eventually(() => traffic.acks.size >= ACKS_EACH_SIDE, 60_000);
 
-    const chatLeader = await (async () => {
-      const nc = await connect({ servers: cluster.urls.split(',') });
-      try {
-        return (await (await jetstreamManager(nc)).streams.info(createSubjects(stack.namespace).streams.chat.name)).cluster?.leader;
-      } finally {
-        await nc.close();
-      }
-    })();
-    const victim = cluster.nodes.find((n) => n.name === chatLeader);
-    expect(victim).toBeDefined();
-    await victim!.stop('SIGKILL');
+    // The victim: the server the gateway is connected to, made the CHAT stream's leader too (a
+    // leader step-down elects another at random; asked again until it is the one). So the kill
+    // takes away both the leader that acknowledged the latest appends and the gateway's live
+    // feed, the harder case for both.
+    const victim = await serverOfConnection(cluster, 'gateway');
+    await eventually(
+      async () => (await moveStreamLeader(cluster.urls, createSubjects(stack.namespace).streams.chat.name, victim.name)) || null,
+      60_000,
+      500,
+    );
+    await victim.stop('SIGKILL');
     const acksAtKill = traffic.acks.size;
 
     await eventually(() => traffic.acks.size >= acksAtKill + ACKS_EACH_SIDE, 90_000);
