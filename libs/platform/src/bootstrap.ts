@@ -55,7 +55,7 @@ export async function startService<C extends BaseConfig>(def: ServiceDefinition<
   })().catch(() => undefined);
 
   const subjects = createSubjects(def.config.NATS_NAMESPACE);
-  const js = new JetStreamAdapter(nc, (level, msg, extra) => logger[level]({ ...extra }, msg));
+  const js = new JetStreamAdapter(nc, (level, msg, extra) => logger[level]({ ...extra }, msg), { replicas: def.config.NATS_REPLICAS });
   await js.ensureStreams(streamSpecs(subjects, def.streams));
   const rpc = new RpcClient(nc, subjects, def.config.RPC_TIMEOUT_MS);
   const deps: PlatformDeps = { service: def.name, config: def.config, nc, js, subjects, rpc, logger };

@@ -16,6 +16,15 @@ export class BaseConfig {
   /** Prefix of every subject, stream and bucket; lets deployments share a NATS server. @default chat */
   @Matches(NAMESPACE_PATTERN, { message: `NATS_NAMESPACE must match ${NAMESPACE_PATTERN}` })
   NATS_NAMESPACE = 'chat';
+  /**
+   * Copies of every stream and KV bucket in a JetStream cluster (1-5; at most the number of
+   * JetStream servers). Applied to existing streams and buckets at start-up too. Every service
+   * of a deployment should get the same value. @default 1
+   */
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  NATS_REPLICAS = 1;
   /** Port of the service's HTTP server (health, metrics; the gateway's API and WebSocket). */
   @IsInt()
   @Min(0)

@@ -2,3 +2,10 @@
 export { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from './infra';
 export { configDocProblems, repoFile, subheadings } from './docs';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
+export {
+  startPrivateNats,
+  startPrivateNatsCluster,
+  type PrivateNats,
+  type PrivateNatsCluster,
+  type PrivateNatsServer,
+} from './private-nats';

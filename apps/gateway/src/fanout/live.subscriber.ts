@@ -117,6 +117,30 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
     // sets of connections for nothing.
     this.presencePrune = setInterval(() => this.forgetPresenceBefore(Date.now() - PRESENCE_MEMORY_MS), PRESENCE_MEMORY_MS);
     this.presencePrune.unref();
+    void this.closeGapsOnReconnect().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'NATS status watch ended'));
+  }
+
+  /**
+   * Core subscriptions lose what the server sent while the connection was down: after a NATS
+   * restart, or the gateway's server in a cluster dying, events stored just before (their
+   * republished copies were on the way) or meanwhile through other servers never arrive live,
+   * while the clients' WebSockets stay open, so no resume would bring them. On every reconnect,
+   * each followed room that has handled an event reads the stream back from the one after it,
+   * like a new subscription does (live events wait meanwhile; repeats are skipped). A room with
+   * no event handled yet has no known position to read from and is left as is.
+   */
+  private async closeGapsOnReconnect(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'reconnect') continue;
+      let rooms = 0;
+      for (const follow of this.follows.values()) {
+        if (follow.held || follow.lastHandled <= 0) continue;
+        follow.held = [];
+        void this.backfill(follow, follow.lastHandled + 1);
+        rooms++;
+      }
+      this.logger.info({ rooms }, 'NATS reconnected; reading back what followed rooms may have missed');
+    }
   }
 
   /** Forgets the presence positions first seen before `cutoffMs` (insertion order is arrival order). */
@@ -270,7 +294,7 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
       const stream = this.s.streams.chat.name;
       const subject = this.s.chat.roomAll(follow.roomId);
       for (let n = 0, seq = since; n < MAX_BACKFILL && current(); n++) {
-        const m = await this.js.nextOnSubject(stream, subject, seq);
+        const m = await this.readWithRetries(() => this.js.nextOnSubject(stream, subject, seq));
         // The room may have been left (and followed again) while this read was in flight.
         if (!m || !current()) break;
         if (!this.handleRoomEvent(follow, m.seq, m.data))
@@ -283,6 +307,21 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
       const held = follow.held ?? [];
       follow.held = null;
       for (const m of held) if (current()) this.guard(null, m, () => this.onLiveRoomEvent(follow, m));
+    }
+  }
+
+  /**
+   * A stream read, tried up to 5 times: right after a reconnect the stream's leader may still
+   * be moving (in a cluster), and the first reads time out or find no responder.
+   */
+  private async readWithRetries<T>(read: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await read();
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
     }
   }
 

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { StreamSpec } from '../streams';
 import { append, type AppendOptions, type AppendResult } from './append';
-import { silent, type Delivered, type Log } from './common';
+import { retryTransient, silent, type Delivered, type Log } from './common';
 import { DurableConsumers, type Consumption, type DurableConsumerSpec } from './durable-consumer';
 import { ensureStreams } from './ensure-streams';
 import { openKv, type KvBucket, type KvBucketOptions } from './kv';
@@ -24,9 +24,15 @@ export class JetStreamAdapter {
   private readonly kvm: Kvm;
   private readonly durables: DurableConsumers;
 
+  /**
+   * @param opts.replicas copies of every stream and KV bucket this adapter creates or opens, in
+   *   a JetStream cluster (NATS_REPLICAS); applied to existing ones too. Consumers follow their
+   *   stream's count. @default 1
+   */
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Log = silent,
+    private readonly opts: { replicas?: number } = {},
   ) {
     this.js = jetstream(nc);
     this.kvm = new Kvm(nc);
@@ -35,13 +41,21 @@ export class JetStreamAdapter {
 
   /** Created on first use and shared: every call needs the server's JetStream API. */
   private readonly manager = (): Promise<JetStreamManager> => {
-    this.jsmPromise ??= jetstreamManager(this.nc);
-    return this.jsmPromise;
+    // jetstreamManager() first asks the server for the account's JetStream info, which times
+    // out while a cluster elects its meta leader: a failed attempt is forgotten, so the next
+    // call asks again instead of failing forever.
+    const p = (this.jsmPromise ??= jetstreamManager(this.nc));
+    p.catch(() => {
+      if (this.jsmPromise === p) this.jsmPromise = undefined;
+    });
+    return p;
   };
 
   /** See ensure-streams.ts: create or update every stream, race-safe across replicas. */
   async ensureStreams(specs: StreamSpec[]): Promise<void> {
-    await ensureStreams(await this.manager(), specs, this.log);
+    const replicas = this.opts.replicas;
+    const wanted = replicas === undefined ? specs : specs.map((s) => ({ ...s, num_replicas: replicas }));
+    await retryTransient('ensuring the streams', this.log, async () => ensureStreams(await this.manager(), wanted, this.log));
   }
 
   /** See append.ts: rejects with `AppendRefused` or `AppendOutcomeUnknown` only. */
@@ -51,7 +65,8 @@ export class JetStreamAdapter {
 
   /** See kv.ts. */
   kv(bucket: string, opts: KvBucketOptions = {}): Promise<KvBucket> {
-    return openKv(this.kvm, this.manager, this.log, bucket, opts);
+    const options = this.opts.replicas === undefined ? opts : { replicas: this.opts.replicas, ...opts };
+    return retryTransient(`opening KV bucket ${bucket}`, this.log, () => openKv(this.kvm, this.manager, this.log, bucket, options));
   }
 
   /** See durable-consumer.ts. */
@@ -82,7 +97,7 @@ export class JetStreamAdapter {
 
   /** See ordered-follow.ts (`since`: start at that time rather than at the beginning). */
   follow(stream: string, filterSubject: string, handler: (m: Delivered) => void, since?: Date): Promise<Following> {
-    return follow(this.js, this.log, stream, filterSubject, handler, since);
+    return retryTransient(`following ${stream}`, this.log, () => follow(this.js, this.log, stream, filterSubject, handler, since));
   }
 
   /**

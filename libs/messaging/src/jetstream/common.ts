@@ -1,4 +1,5 @@
 import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
+import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { decodeJson } from '../codec';
 
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
@@ -46,4 +47,37 @@ export function toDelivered(m: JsMsg): Delivered {
     deliveryCount: m.info.deliveryCount,
     pending: m.info.pending,
   };
+}
+
+/** JetStream is there but cannot answer right now (meta leader being elected, stream leader moving). */
+const TEMPORARILY_UNAVAILABLE = 10008;
+
+/** true for failures that say "not now" rather than "no": a timeout, no responders, JetStream temporarily unavailable. */
+export function isTransient(err: unknown): boolean {
+  return (
+    err instanceof TimeoutError ||
+    err instanceof NoRespondersError ||
+    (err instanceof RequestError && err.isNoResponders()) ||
+    isApiError(err, TEMPORARILY_UNAVAILABLE)
+  );
+}
+
+/**
+ * Runs a start-up call (ensuring streams, opening KV buckets) again while it fails transiently,
+ * up to `attempts` times with a growing wait. In a cluster, creating or scaling a replicated
+ * stream takes a round of consensus, which on a loaded machine, or while a leader is being
+ * elected, outlasts the 5 s JetStream API timeout; the server usually finishes the change, and
+ * the next attempt finds it done. Anything else (a refusal) fails at once.
+ */
+export async function retryTransient<T>(what: string, log: Log, fn: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || !isTransient(err)) throw err;
+      const waitMs = 250 * 2 ** attempt;
+      log('warn', `${what}: JetStream did not answer; trying again`, { attempt, waitMs, error: String(err) });
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }

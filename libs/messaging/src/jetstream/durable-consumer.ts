@@ -7,7 +7,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { ApiErrorCode, isApiError, toDelivered, type Delivered, type Log } from './common';
+import { ApiErrorCode, isApiError, retryTransient, toDelivered, type Delivered, type Log } from './common';
 
 export interface DurableConsumerSpec {
   stream: string;
@@ -157,7 +157,7 @@ export class DurableConsumers {
    * deleted or the stream is re-created, the loop re-creates the consumer and goes on.
    */
   async consume(spec: DurableConsumerSpec, handler: (batch: Delivered[]) => Promise<void>): Promise<Consumption> {
-    await this.ensureConsumer(spec);
+    await retryTransient(`creating durable consumer ${spec.durable}`, this.log, () => this.ensureConsumer(spec));
     let running = true;
     let healthy = true;
     const batch = spec.batch ?? 256;
@@ -245,6 +245,12 @@ export class DurableConsumers {
         wake();
       }
     })();
+    // A failed pull (409 "server shutdown" when NATS stops, "heartbeats missed") rejects
+    // `reader` while the handler may still be working on a batch, long before the `await
+    // reader` below: without a handler attached now, Node counts it as an unhandled rejection
+    // and the process exits (a NATS restart killed the history service this way). The await
+    // below still sees the error.
+    reader.catch(() => undefined);
     let failed = false;
     while (!ended || queue.length) {
       if (!queue.length) {

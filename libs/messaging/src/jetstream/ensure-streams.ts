@@ -12,22 +12,38 @@ import { ApiErrorCode, isApiError, type Log } from './common';
  */
 export async function ensureStreams(jsm: JetStreamManager, specs: StreamSpec[], log: Log): Promise<void> {
   for (const spec of specs) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const info = await jsm.streams.info(spec.name);
-        await jsm.streams.update(spec.name, { ...info.config, ...spec });
-        break;
-      } catch (err) {
-        if (!isApiError(err, ApiErrorCode.streamNotFound)) throw err;
-      }
-      try {
-        await jsm.streams.add(spec);
-        break;
-      } catch (addErr) {
-        const raced = isApiError(addErr) && /already in use|overlap/i.test(addErr.message);
-        if (!raced || attempt >= 3) throw addErr;
-        log('debug', 'stream created concurrently; looking again', { stream: spec.name, attempt });
-      }
+    try {
+      await ensureStream(jsm, spec, log);
+    } catch (err) {
+      // More copies than the deployment has JetStream servers: the server's own words
+      // ("replicas > 1 not supported in non-clustered mode", "insufficient resources") do not
+      // name the setting, so the error does.
+      if ((spec.num_replicas ?? 1) > 1 && isApiError(err) && /replicas|insufficient resources/i.test(err.message))
+        throw new Error(
+          `stream ${spec.name}: ${spec.num_replicas} replicas (NATS_REPLICAS) need a JetStream cluster of at least that many servers: ${err.message}`,
+          { cause: err },
+        );
+      throw err;
+    }
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, log: Log): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const info = await jsm.streams.info(spec.name);
+      await jsm.streams.update(spec.name, { ...info.config, ...spec });
+      break;
+    } catch (err) {
+      if (!isApiError(err, ApiErrorCode.streamNotFound)) throw err;
+    }
+    try {
+      await jsm.streams.add(spec);
+      break;
+    } catch (addErr) {
+      const raced = isApiError(addErr) && /already in use|overlap/i.test(addErr.message);
+      if (!raced || attempt >= 3) throw addErr;
+      log('debug', 'stream created concurrently; looking again', { stream: spec.name, attempt });
     }
   }
 }

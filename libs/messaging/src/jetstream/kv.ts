@@ -35,12 +35,16 @@ export interface KvBucketOptions {
   history?: number;
   /** Max age of every record in ms (0: forever); applied to an existing bucket too. */
   ttl?: number;
+  /** Copies of the bucket in a JetStream cluster (1-5); applied to an existing bucket too. @default 1 */
+  replicas?: number;
 }
 
 /**
  * Opens a KV bucket, creating it when missing (idempotent). nats.js only applies options when
- * it creates the bucket; a `ttl` given here is also applied to an existing bucket (its backing
- * stream's max age), so changing the configured TTL takes effect on the next start-up.
+ * it creates the bucket; a `ttl` or `replicas` given here is also applied to an existing bucket
+ * (its backing stream's max age and replica count), so changing the configured TTL or
+ * NATS_REPLICAS takes effect on the next start-up (the server copies a bucket to its new
+ * replicas in the background when the count grows).
  */
 export async function openKv(
   kvm: Kvm,
@@ -50,17 +54,22 @@ export async function openKv(
   opts: KvBucketOptions,
 ): Promise<KvBucket> {
   const kv = await kvm.create(bucket, opts satisfies Partial<KvOptions>);
-  if (opts.ttl !== undefined) {
-    const manager = await jsm();
-    const stream = `KV_${bucket}`;
-    const info = await manager.streams.info(stream);
+  if (opts.ttl === undefined && opts.replicas === undefined) return kv;
+  const manager = await jsm();
+  const stream = `KV_${bucket}`;
+  const { config } = await manager.streams.info(stream);
+  const wanted = { ...config };
+  if (opts.ttl !== undefined && config.max_age !== opts.ttl * 1_000_000) {
     const maxAge = opts.ttl * 1_000_000;
-    if (info.config.max_age !== maxAge) {
-      log('info', 'changing the max age of a KV bucket', { bucket, fromMs: info.config.max_age / 1_000_000, toMs: opts.ttl });
-      // The server refuses a duplicate window longer than the max age.
-      const duplicateWindow = maxAge > 0 ? Math.min(info.config.duplicate_window ?? maxAge, maxAge) : info.config.duplicate_window;
-      await manager.streams.update(stream, { ...info.config, max_age: maxAge, duplicate_window: duplicateWindow });
-    }
+    log('info', 'changing the max age of a KV bucket', { bucket, fromMs: config.max_age / 1_000_000, toMs: opts.ttl });
+    // The server refuses a duplicate window longer than the max age.
+    wanted.max_age = maxAge;
+    wanted.duplicate_window = maxAge > 0 ? Math.min(config.duplicate_window ?? maxAge, maxAge) : config.duplicate_window;
   }
+  if (opts.replicas !== undefined && config.num_replicas !== opts.replicas) {
+    log('info', 'changing the replica count of a KV bucket', { bucket, from: config.num_replicas, to: opts.replicas });
+    wanted.num_replicas = opts.replicas;
+  }
+  if (wanted.max_age !== config.max_age || wanted.num_replicas !== config.num_replicas) await manager.streams.update(stream, wanted);
   return kv;
 }
