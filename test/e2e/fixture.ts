@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { deleteNamespace, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
+import { deleteNamespace, freePort, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
 
 // The launcher is plain CommonJS so that `npm start`, the benchmark and these tests share it.
 const { startStack, SERVICES } = require('../../scripts/stack.cjs') as typeof import('../../scripts/stack.cjs');
@@ -21,16 +20,7 @@ export interface TestStack {
   teardown(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@chat/testing';
 
 /**
  * Limits made for people, lifted for every e2e stack: the tests send far faster than a person and

@@ -1,5 +1,5 @@
 // The public surface of @chat/testing: named, and only what the tests use.
-export { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from './infra';
+export { deleteNamespace, eventually, freePort, randomName, testDatabaseUrl, testNatsUrl } from './infra';
 export { configDocProblems, repoFile, subheadings } from './docs';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 export {

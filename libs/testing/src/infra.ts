@@ -108,3 +108,15 @@ export async function deleteNamespace(namespace: string, natsUrl?: string): Prom
     await nc.drain();
   }
 }
+
+/** A loopback TCP port free at the time of asking (for a process a test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually } from './infra';
+import { eventually, freePort } from './infra';
 
 /**
  * Private nats-server processes for the fault tests, which stop, restart and kill them: the
@@ -14,17 +14,6 @@ import { eventually } from './infra';
 
 /** The server binary: NATS_SERVER_BIN, else Debian's package path, else the PATH. */
 const BIN = process.env.NATS_SERVER_BIN ?? (fs.existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every child still running, SIGKILLed if the test process exits without cleaning up. */
 const running = new Set<ChildProcess>();

