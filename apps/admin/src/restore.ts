@@ -123,35 +123,30 @@ async function writeStream(
   subjects: string[],
 ): Promise<{ messages: number; lastSeq: number }> {
   const filler = fillerSubject(subjects);
-  const inFlight: Array<Promise<PubAck>> = [];
+  const inFlight: Array<{ seq: number; ack: Promise<PubAck> }> = [];
   let next = 1;
   let fillers = 0;
   let messages = 0;
-  // Right after a purge that moved the stream's start, NATS 2.9 checks an expected last
-  // sequence against a stale value: that one append goes without, and its position is checked.
-  let unchecked = false;
+  // Every ack's position is checked against the one the message must land at. (Not with an
+  // expected-last-sequence header: after the purge that moves a stream's start, NATS 2.9 checks
+  // it against a stale value.) The namespace is empty and no service runs on it yet, so nothing
+  // else appends meanwhile.
   const settle = async () => {
+    const batch = inFlight.splice(0);
+    let acks: PubAck[];
     try {
-      await Promise.all(inFlight.splice(0));
+      acks = await Promise.all(batch.map((p) => p.ack));
     } catch (err) {
-      throw new ChatError(
-        'INTERNAL',
-        `restoring ${name} failed near position ${next}: ${(err as Error).message}. Delete the namespace's streams and restore again into an empty namespace`,
-      );
+      throw restoreFailed(name, batch[0]?.seq ?? next, (err as Error).message);
     }
+    acks.forEach((ack, i) => {
+      if (ack.seq !== batch[i].seq) throw restoreFailed(name, batch[i].seq, `it landed at position ${ack.seq}`);
+    });
   };
   const publish = async (subj: string, data: Uint8Array, hdrs: Array<[string, string]>) => {
-    const seq = next++;
     const h = natsHeaders();
     for (const [k, v] of hdrs) h.append(k, v);
-    if (unchecked) {
-      await settle();
-      const ack = await d.js.publish(subj, data, { headers: hdrs.length ? h : undefined });
-      if (ack.seq !== seq) throw new ChatError('INTERNAL', `restoring ${name}: position ${seq} landed at ${ack.seq}`);
-      unchecked = false;
-      return;
-    }
-    inFlight.push(d.js.publish(subj, data, { headers: hdrs.length ? h : undefined, expect: { lastSequence: seq - 1 } }));
+    inFlight.push({ seq: next++, ack: d.js.publish(subj, data, hdrs.length ? { headers: h } : undefined) });
     if (inFlight.length >= WINDOW) await settle();
   };
   const skipTo = async (seq: number) => {
@@ -161,7 +156,6 @@ async function writeStream(
       await settle();
       await d.jsm.streams.purge(name, { seq });
       next = seq;
-      unchecked = true;
       return;
     }
     while (next < seq) {
@@ -191,5 +185,11 @@ async function writeStream(
     );
   return { messages, lastSeq: state.last_seq };
 }
+
+const restoreFailed = (stream: string, seq: number, why: string) =>
+  new ChatError(
+    'INTERNAL',
+    `restoring ${stream} failed at position ${seq}: ${why}. Delete the namespace's streams (nats stream rm) and restore again into an empty namespace`,
+  );
 
 export type { Manifest };
