@@ -10,13 +10,13 @@ import { WebSocket } from 'ws';
 import { ChatClient, ChatClientError, login, register, wsUrlOf } from '@chat/client';
 import type { HistoryPage, MessageView } from '@chat/contracts';
 import { deleteNamespace, eventually, randomName, testDatabaseUrl, testNatsUrl } from '@chat/testing';
-import { collectLag } from './lag';
-import { printLogsIfFailed, startTestStack, type TestStack } from '../../../test/e2e/fixture';
+import { collectLag } from '../../apps/admin/src/lag';
+import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
 
 jest.setTimeout(240_000);
 
 const run = promisify(execFile);
-const ADMIN = path.resolve(__dirname, '../dist/main.js');
+const ADMIN = path.resolve(__dirname, '../../apps/admin/dist/main.js');
 
 /** Runs the built admin tool against `namespace`; resolves its exit code and output (never rejects). */
 async function admin(namespace: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
