@@ -146,7 +146,11 @@ async function writeStream(
   const publish = async (subj: string, data: Uint8Array, hdrs: Array<[string, string]>) => {
     const h = natsHeaders();
     for (const [k, v] of hdrs) h.append(k, v);
-    inFlight.push({ seq: next++, ack: d.js.publish(subj, data, hdrs.length ? { headers: h } : undefined) });
+    const ack = d.js.publish(subj, data, hdrs.length ? { headers: h } : undefined);
+    // Awaited by the next settle; a refusal before then must not count as unhandled (which ends
+    // the process) but be reported by that settle.
+    ack.catch(() => undefined);
+    inFlight.push({ seq: next++, ack });
     if (inFlight.length >= WINDOW) await settle();
   };
   const skipTo = async (seq: number) => {
