@@ -58,9 +58,11 @@ async function wholeHistory(client: ChatClient, roomId: string): Promise<{ pages
  * Operations: a namespace with real traffic (rooms, messages, edits, reactions, a deletion,
  * read markers, sessions) is backed up by `admin backup` while it runs, restored by
  * `admin restore` into a fresh namespace, and a whole new stack started there with a fresh,
- * empty Postgres schema answers the same history, page by page, to the same accounts.
+ * empty Postgres schema answers the same history, page by page, to the same accounts. Then the
+ * account commands on the original deployment: disable-user and enable-user as the gateways see
+ * them (login refused, then allowed), create-admin as moderation sees it (the administration role).
  */
-describe('admin backup and restore - a fresh deployment restored from a backup answers the same history', () => {
+describe('admin tool on a running deployment - a restore answers the same history; account commands reach the services', () => {
   let a: TestStack;
   let b: TestStack | undefined;
   const restoredNs = randomName('r');
@@ -213,5 +215,34 @@ describe('admin backup and restore - a fresh deployment restored from a backup a
     phase('restored history');
     const next = await ben2.client.request('message.send', { roomId: R, clientMsgId: 'after-restore', body: 'after the restore' });
     expect(next.position).toBeGreaterThan(chat.state.lastSeq);
+  });
+
+  it('disable-user closes the account on every gateway until enable-user; create-admin gives the administration role', async () => {
+    const refusedLogin = () =>
+      login(a.urls.gateway, 'amy', PASSWORDS.amy).then(
+        () => null,
+        (err: unknown) => (err as ChatClientError).code,
+      );
+    expect(await admin(a.namespace, ['disable-user', 'amy', '--reason', 'operator test'])).toEqual(expect.objectContaining({ code: 0 }));
+    expect(await eventually(refusedLogin, 30_000, 200)).toBe('SERVER_BANNED');
+    const again = await admin(a.namespace, ['disable-user', 'amy']);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringMatching(/^admin: CONFLICT: /)]);
+    expect(await admin(a.namespace, ['enable-user', 'amy'])).toEqual(expect.objectContaining({ code: 0 }));
+    await eventually(async () => (await refusedLogin()) === null, 30_000, 200);
+
+    expect(await admin(a.namespace, ['create-admin', 'ben'])).toEqual(expect.objectContaining({ code: 0 }));
+    const ben = await connect(a.urls.gateway, 'ben');
+    clients.push(ben.client);
+    const roles = await eventually(
+      async () => {
+        const r = await ben.client.request('mod.roles', {}).catch(() => null);
+        return r && r.roles.some((x) => x.userId === ben.userId && x.role === 'admin') ? r : null;
+      },
+      30_000,
+      200,
+    );
+    expect(roles.roles).toContainEqual(expect.objectContaining({ userId: ben.userId, role: 'admin' }));
+    const unknown = await admin(a.namespace, ['create-admin', 'nobody']);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringMatching(/^admin: NOT_FOUND: /)]);
   });
 });
