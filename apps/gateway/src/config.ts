@@ -180,6 +180,18 @@ export class GatewayConfig extends BaseConfig {
   @Max(10)
   TRUST_PROXY_HOPS = 0;
 
+  /**
+   * Browser origins (comma-separated `scheme://host[:port]`) whose pages may open the WebSocket
+   * and call the API besides the gateway's own (an Origin whose host is the request's Host is
+   * always allowed, and clients that send no Origin, i.e. not browsers, are never refused).
+   * Others get no session: the upgrade is refused 403, an API request other than GET 403
+   * FORBIDDEN. `*` allows every origin (development only). @default '' (own origin only)
+   */
+  @Matches(/^\s*((\*|https?:\/\/[^\s,/]+\/?)\s*(,\s*(\*|https?:\/\/[^\s,/]+\/?)\s*)*)?$/i, {
+    message: 'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://chat.example.com (or *)',
+  })
+  ALLOWED_ORIGINS = '';
+
   /** Folder served statically at / (the web app). @default apps/gateway/public */
   @IsString()
   @MinLength(1)

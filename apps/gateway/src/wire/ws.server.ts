@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { WsCloseCodes, WsLimits } from '@chat/contracts';
 import { CONFIG, PINO } from '@chat/platform';
 import type { GatewayConfig } from '../config';
+import { OriginPolicy } from '../http/origin';
 import { GatewayMetrics } from '../metrics';
 import { WireConnection, type ConnectionSettings } from './connection';
 
@@ -66,9 +67,17 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap() {
     const server = this.adapterHost.httpAdapter.getHttpServer() as HttpServer;
+    const origins = new OriginPolicy(this.config.ALLOWED_ORIGINS);
     this.wss = new WebSocketServer({
       server,
       path: WS_PATH,
+      // A browser page of a foreign origin gets no session at all: the upgrade is answered
+      // 403 and no WebSocket is opened (docs/protocol.md, WebSocket).
+      verifyClient: (info, done) => {
+        if (origins.allows(info.req.headers.origin, info.req.headers.host)) return done(true);
+        this.logger.info({ origin: String(info.req.headers.origin).slice(0, 200) }, 'websocket upgrade from a foreign origin refused');
+        done(false, 403, 'origin not allowed');
+      },
       maxPayload: WsLimits.hardMaxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
