@@ -164,11 +164,29 @@ export class GatewayConfig extends BaseConfig {
   @Max(1_000_000)
   LOGIN_MAX_FAILURES_PER_ADDRESS = 100;
 
-  /** The sliding window of the two login limits, in seconds. @default 900 */
+  /**
+   * The sliding window of the two login limits, in seconds. The counts are kept in a NATS KV
+   * bucket shared by every gateway. @default 900
+   */
   @IsInt()
   @Min(1)
   @Max(24 * 3600)
   LOGIN_FAILURE_WINDOW_S = 900;
+
+  /**
+   * Registrations one client address may make within REGISTER_WINDOW_S (counted over every
+   * gateway); more are answered RATE_LIMITED (429, Retry-After) before the password is hashed. @default 10
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  REGISTER_MAX_PER_ADDRESS = 10;
+
+  /** The sliding window of the registration limit, in seconds. @default 3600 */
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  REGISTER_WINDOW_S = 3600;
 
   /**
    * Reverse proxies in front of the gateway whose X-Forwarded-For is trusted for the client
