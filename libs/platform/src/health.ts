@@ -8,9 +8,11 @@ type Check = () => boolean | Promise<boolean>;
  * How long one readiness check may take before it counts as failed. A check that asks NATS or
  * the database waits for a reply, and while the server is down that wait lasted the client's
  * whole request timeout (about 5 s): the probe hung instead of answering 503. A load balancer's
- * probe then timed out too, or piled up requests. 1 s is far above a healthy answer (a few ms).
+ * probe then timed out too, or piled up requests. 2 s is far above a healthy answer (a few ms),
+ * also on a machine so loaded that a NATS round trip takes a second (the history service's own
+ * database check allows as much).
  */
-export const HEALTH_CHECK_TIMEOUT_MS = 1000;
+export const HEALTH_CHECK_TIMEOUT_MS = 2000;
 
 /** Readiness checks registered by the parts of a service (NATS, database, consumers). */
 @Injectable()

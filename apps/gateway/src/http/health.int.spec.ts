@@ -77,7 +77,7 @@ describe('gateway - readiness while NATS is down', () => {
     expect(await probe(gw!.url, 10_000)).toEqual({ status: 200, body: { status: 'ok', checks: { nats: true, kv: true } } });
 
     await stopNats(nats);
-    // 3 s: ten times the check timeout, and less than the 5 s the kv check used to wait.
+    // 3 s: ten times the (shortened) check timeout, and less than the 5 s the kv check used to wait.
     const down = await eventually(async () => {
       const r = await probe(gw!.url, 3000);
       return r !== 'no answer' && r.status === 503 ? r : undefined;
