@@ -18,6 +18,7 @@ import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
 import { Resumer } from './fanout/resumer';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { OriginPolicy } from './http/origin';
 import { AccessEnforcer } from './moderation/access-enforcer';
 import { ModerationFiltersController } from './moderation/filters.controller';
 import { GatewayMetrics } from './metrics';
@@ -30,7 +31,7 @@ import { SESSION_RESUME } from './sessions/session-resume';
 import { SESSION_ROOMS } from './sessions/session-rooms';
 import { SessionRevocations } from './sessions/revocations';
 import { Sessions } from './sessions/sessions';
-import { WIRE_LISTENER, WsServer } from './wire/ws.server';
+import { ORIGIN_CHECK, WIRE_LISTENER, WsServer, type OriginCheck } from './wire/ws.server';
 
 @Module({})
 export class GatewayModule {
@@ -104,6 +105,14 @@ export class GatewayModule {
         RpcForwarder,
         OperationDispatcher,
         { provide: WIRE_LISTENER, useExisting: OperationDispatcher },
+        {
+          provide: ORIGIN_CHECK,
+          useFactory: (c: GatewayConfig): OriginCheck => {
+            const policy = new OriginPolicy(c.ALLOWED_ORIGINS);
+            return (origin, host) => policy.allows(origin, host);
+          },
+          inject: [CONFIG],
+        },
         WsServer,
       ],
     };

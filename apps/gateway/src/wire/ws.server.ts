@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import { WsCloseCodes, WsLimits } from '@chat/contracts';
 import { CONFIG, PINO } from '@chat/platform';
 import type { GatewayConfig } from '../config';
-import { OriginPolicy } from '../http/origin';
 import { GatewayMetrics } from '../metrics';
 import { WireConnection, type ConnectionSettings } from './connection';
 
@@ -30,6 +29,14 @@ export interface WireListener {
   shutdown(drainMs: number): Promise<void>;
 }
 export const WIRE_LISTENER = Symbol('WIRE_LISTENER');
+
+/**
+ * Whether a WebSocket upgrade with this `Origin` header (undefined: none, not a browser) and
+ * `Host` may open a connection. The module binds it to the http layer's OriginPolicy
+ * (ALLOWED_ORIGINS).
+ */
+export type OriginCheck = (origin: string | undefined, host: string | undefined) => boolean;
+export const ORIGIN_CHECK = Symbol('ORIGIN_CHECK');
 
 /**
  * The client WebSocket at /ws, on the same HTTP server as the REST API.
@@ -56,6 +63,7 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PINO) private readonly logger: Logger,
     @Inject(WIRE_LISTENER) private readonly listener: WireListener,
     private readonly metrics: GatewayMetrics,
+    @Inject(ORIGIN_CHECK) private readonly originAllowed: OriginCheck,
   ) {
     this.connSettings = {
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
@@ -67,14 +75,13 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap() {
     const server = this.adapterHost.httpAdapter.getHttpServer() as HttpServer;
-    const origins = new OriginPolicy(this.config.ALLOWED_ORIGINS);
     this.wss = new WebSocketServer({
       server,
       path: WS_PATH,
       // A browser page of a foreign origin gets no session at all: the upgrade is answered
       // 403 and no WebSocket is opened (docs/protocol.md, WebSocket).
       verifyClient: (info, done) => {
-        if (origins.allows(info.req.headers.origin, info.req.headers.host)) return done(true);
+        if (this.originAllowed(info.req.headers.origin, info.req.headers.host)) return done(true);
         this.logger.info({ origin: String(info.req.headers.origin).slice(0, 200) }, 'websocket upgrade from a foreign origin refused');
         done(false, 403, 'origin not allowed');
       },
