@@ -357,6 +357,8 @@ async function startBenchStack(info) {
     PRESENCE_IDLE_MS: String(24 * 3600 * 1000),
     // The shared-user memory variant opens many connections per user.
     WS_MAX_CONNECTIONS_PER_USER: '10000',
+    // Every bench user registers from 127.0.0.1 (10 an hour by default).
+    REGISTER_MAX_PER_ADDRESS: '1000000',
     BENCH_MEM_FILE: path.join(RUN.logDir, 'mem-gateway.json'),
     NODE_OPTIONS: RUN.nodeOptions,
   };

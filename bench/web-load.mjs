@@ -196,7 +196,10 @@ async function main() {
       LOG_LEVEL: 'warn',
     },
     ports,
-    serviceEnv: { gateway: { WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000' }, moderation: BENCH_MODERATION_ENV },
+    serviceEnv: {
+      gateway: { WS_RATE_PER_S: '1000000', WS_RATE_BURST: '1000000', REGISTER_MAX_PER_ADDRESS: '1000000' },
+      moderation: BENCH_MODERATION_ENV,
+    },
     output: logDir,
   });
   cleanups.push(() => stack.stopAll());

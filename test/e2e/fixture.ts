@@ -33,6 +33,9 @@ export const TEST_LIMITS_ENV: Record<string, string> = {
   // Its own rules are proven by the gateway's integration tests.
   WS_RATE_PER_S: '1000000',
   WS_RATE_BURST: '1000000',
+  // Every test user is registered from 127.0.0.1: the gateway's registrations per address
+  // (10 an hour) are lifted; proven by the gateway's integration and attack tests.
+  REGISTER_MAX_PER_ADDRESS: '1000000',
   // Every test user is a brand-new account sending in tight loops: the moderation
   // subscribers run but at thresholds no test reaches (a new-account-flood mute would
   // refuse later sends MUTED). Their rules are proven by the moderation integration tests.

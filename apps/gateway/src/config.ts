@@ -164,11 +164,29 @@ export class GatewayConfig extends BaseConfig {
   @Max(1_000_000)
   LOGIN_MAX_FAILURES_PER_ADDRESS = 100;
 
-  /** The sliding window of the two login limits, in seconds. @default 900 */
+  /**
+   * The sliding window of the two login limits, in seconds. The counts are kept in a NATS KV
+   * bucket shared by every gateway. @default 900
+   */
   @IsInt()
   @Min(1)
   @Max(24 * 3600)
   LOGIN_FAILURE_WINDOW_S = 900;
+
+  /**
+   * Registrations one client address may make within REGISTER_WINDOW_S (counted over every
+   * gateway); more are answered RATE_LIMITED (429, Retry-After) before the password is hashed. @default 10
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  REGISTER_MAX_PER_ADDRESS = 10;
+
+  /** The sliding window of the registration limit, in seconds. @default 3600 */
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  REGISTER_WINDOW_S = 3600;
 
   /**
    * Reverse proxies in front of the gateway whose X-Forwarded-For is trusted for the client
@@ -179,6 +197,18 @@ export class GatewayConfig extends BaseConfig {
   @Min(0)
   @Max(10)
   TRUST_PROXY_HOPS = 0;
+
+  /**
+   * Browser origins (comma-separated `scheme://host[:port]`) whose pages may open the WebSocket
+   * and call the API besides the gateway's own (an Origin whose host is the request's Host is
+   * always allowed, and clients that send no Origin, i.e. not browsers, are never refused).
+   * Others get no session: the upgrade is refused 403, an API request other than GET 403
+   * FORBIDDEN. `*` allows every origin (development only). @default '' (own origin only)
+   */
+  @Matches(/^\s*((\*|https?:\/\/[^\s,/]+\/?)\s*(,\s*(\*|https?:\/\/[^\s,/]+\/?)\s*)*)?$/i, {
+    message: 'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://chat.example.com (or *)',
+  })
+  ALLOWED_ORIGINS = '';
 
   /** Folder served statically at / (the web app). @default apps/gateway/public */
   @IsString()

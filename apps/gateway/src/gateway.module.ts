@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { CONFIG } from '@chat/platform';
+import type { Subjects } from '@chat/contracts';
+import { JetStreamAdapter } from '@chat/messaging';
+import { CONFIG, SUBJECTS } from '@chat/platform';
 import { AccountsController, AdminUsersController, OwnAccountController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PasswordHasher } from './accounts/passwords';
@@ -9,12 +11,14 @@ import { TokenService } from './accounts/tokens';
 import { BearerGuard } from './accounts/bearer.guard';
 import { SessionCheck } from './accounts/session-check';
 import { SessionStore } from './accounts/session-store';
-import { LoginThrottle } from './accounts/login-throttle';
+import { KvAttemptLists } from './accounts/attempt-lists';
+import { LoginThrottle, RegistrationThrottle } from './accounts/login-throttle';
 import { ServerBans } from './accounts/server-bans';
 import type { GatewayConfig } from './config';
 import { LiveFanout } from './fanout/live.subscriber';
 import { Resumer } from './fanout/resumer';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { OriginPolicy } from './http/origin';
 import { AccessEnforcer } from './moderation/access-enforcer';
 import { ModerationFiltersController } from './moderation/filters.controller';
 import { GatewayMetrics } from './metrics';
@@ -27,7 +31,7 @@ import { SESSION_RESUME } from './sessions/session-resume';
 import { SESSION_ROOMS } from './sessions/session-rooms';
 import { SessionRevocations } from './sessions/revocations';
 import { Sessions } from './sessions/sessions';
-import { WIRE_LISTENER, WsServer } from './wire/ws.server';
+import { ORIGIN_CHECK, WIRE_LISTENER, WsServer, type OriginCheck } from './wire/ws.server';
 
 @Module({})
 export class GatewayModule {
@@ -52,15 +56,33 @@ export class GatewayModule {
         },
         TokenService,
         {
+          // The login and registration limits' counts, in a KV bucket every gateway shares
+          // (opened on first use); records older than the longest window are dropped by the bucket.
+          provide: KvAttemptLists,
+          useFactory: (c: GatewayConfig, js: JetStreamAdapter, s: Subjects) =>
+            new KvAttemptLists(() =>
+              js.kv(s.kv.limits, { history: 1, ttl: Math.max(c.LOGIN_FAILURE_WINDOW_S, c.REGISTER_WINDOW_S) * 1000 }),
+            ),
+          inject: [CONFIG, JetStreamAdapter, SUBJECTS],
+        },
+        {
           provide: LoginThrottle,
-          useFactory: (c: GatewayConfig) =>
-            new LoginThrottle({
-              windowMs: c.LOGIN_FAILURE_WINDOW_S * 1000,
-              maxPerAccount: c.LOGIN_MAX_FAILURES,
-              maxPerAddress: c.LOGIN_MAX_FAILURES_PER_ADDRESS,
-              maxKeys: 100_000,
-            }),
-          inject: [CONFIG],
+          useFactory: (c: GatewayConfig, lists: KvAttemptLists) =>
+            new LoginThrottle(
+              {
+                windowMs: c.LOGIN_FAILURE_WINDOW_S * 1000,
+                maxPerAccount: c.LOGIN_MAX_FAILURES,
+                maxPerAddress: c.LOGIN_MAX_FAILURES_PER_ADDRESS,
+              },
+              lists,
+            ),
+          inject: [CONFIG, KvAttemptLists],
+        },
+        {
+          provide: RegistrationThrottle,
+          useFactory: (c: GatewayConfig, lists: KvAttemptLists) =>
+            new RegistrationThrottle({ windowMs: c.REGISTER_WINDOW_S * 1000, max: c.REGISTER_MAX_PER_ADDRESS }, lists),
+          inject: [CONFIG, KvAttemptLists],
         },
         SessionStore,
         ServerBans,
@@ -83,6 +105,14 @@ export class GatewayModule {
         RpcForwarder,
         OperationDispatcher,
         { provide: WIRE_LISTENER, useExisting: OperationDispatcher },
+        {
+          provide: ORIGIN_CHECK,
+          useFactory: (c: GatewayConfig): OriginCheck => {
+            const policy = new OriginPolicy(c.ALLOWED_ORIGINS);
+            return (origin, host) => policy.allows(origin, host);
+          },
+          inject: [CONFIG],
+        },
         WsServer,
       ],
     };

@@ -8,7 +8,9 @@ import { SessionCheck } from './accounts/session-check';
 import type { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
 import { MAX_FILTERS_BODY_BYTES, MAX_HTTP_BODY_BYTES } from './http/errors';
+import { OriginPolicy, requireAllowedOrigin } from './http/origin';
 import { requireJsonBody } from './http/require-json';
+import { securityHeaders } from './http/security-headers';
 
 const filtersJson = express.json({ limit: MAX_FILTERS_BODY_BYTES });
 
@@ -22,6 +24,9 @@ export const gatewayService = (config: GatewayConfig): ServiceDefinition<Gateway
     // The client address (req.ip) feeds the login limits; behind proxies it comes from
     // X-Forwarded-For, trusted for exactly this many hops.
     if (config.TRUST_PROXY_HOPS > 0) app.set('trust proxy', config.TRUST_PROXY_HOPS);
+    app.use(securityHeaders());
+    // Before anything reads a body: a foreign browser page's POST/PUT/DELETE is refused at once.
+    app.use('/api', requireAllowedOrigin(new OriginPolicy(config.ALLOWED_ORIGINS)));
     // Registered before Nest's own parsers, which then skip JSON: our limit applies (16 KiB;
     // larger bodies get 413 FRAME_TOO_LARGE through the exception filter).
     app.use('/api', requireJsonBody);

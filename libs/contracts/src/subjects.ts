@@ -77,6 +77,11 @@ export function createSubjects(namespace: string) {
       presence: `${ns}_presence`,
       /** sessionId -> SessionRecord (a refresh-token family); the gateways' account service writes. */
       sessions: `${ns}_sessions`,
+      /**
+       * hashed limit key -> the times of recent attempts (failed logins per account and address,
+       * per address; registrations per address): the gateways' shared login and registration limits.
+       */
+      limits: `${ns}_limits`,
     },
     consumers: {
       /** The history projection's checkpoint row, and the durable consumer of the default schema `chat`. */

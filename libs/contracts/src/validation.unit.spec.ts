@@ -29,6 +29,43 @@ describe('validateInput', () => {
     expect(!r.ok && r.error.details).toEqual([{ field: 'x', problems: ['property x should not exist'] }]);
   });
 
+  it('__proto__, constructor and prototype are refused as unknown fields, at any depth, even where JSON.parse made them own properties', () => {
+    const login = (extra: string) => validateInput(LoginRequest, JSON.parse(`{"username":"a","password":"bbbbbbbb",${extra}}`));
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      for (const value of ['{"isAdmin":true}', '1', 'null']) {
+        expect(login(`"${key}":${value}`)).toEqual({
+          ok: false,
+          error: {
+            code: 'BAD_REQUEST',
+            message: `property ${key} should not exist`,
+            details: [{ field: key, problems: [`property ${key} should not exist`] }],
+          },
+        });
+      }
+    }
+    const filters = JSON.parse(
+      '{"config":{"words":[{"term":"x","action":"mask","__proto__":{"polluted":1}}],"allow":[],"patterns":[],"links":{"default":null,"domains":[]},"spam":{"repeatedCharsMax":null,"capsPercentMax":null,"capsMinLetters":null}}}',
+    );
+    const r = validateInput(SetFiltersRequest, filters);
+    expect(!r.ok && r.error.details).toEqual([{ field: 'config.words.0.__proto__', problems: ['property __proto__ should not exist'] }]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(validateInput(LoginRequest, { username: 'a', password: 'bbbbbbbb' }).ok).toBe(true);
+  });
+
+  it('control characters other than tab, line feed and carriage return are refused in any string; those three are kept', () => {
+    const send = (body: string) => validateInput(SendMessageRequest, { roomId: 'general', clientMsgId: 'c-1', body });
+    for (const c of ['\u0000', '\u0001', '\u0007', '\u000b', '\u000c', '\u001b', '\u001f']) {
+      const r = send(`a${c}b`);
+      expect(!r.ok && r.error.code).toBe('BAD_REQUEST');
+      expect(!r.ok && r.error.details?.map((d) => d.field)).toEqual(['body']);
+    }
+    expect(send('line one\n\tline two\r\n')).toMatchObject({ ok: true, data: { body: 'line one\n\tline two\r\n' } });
+    // DEL and the C1 block are printable enough to pass (they are not what Postgres refuses).
+    expect(send('a\u007fb\u0085c').ok).toBe(true);
+    const pw = validateInput(LoginRequest, { username: 'a', password: 'pass\u0000word' });
+    expect(!pw.ok && pw.error.details?.map((d) => d.field)).toEqual(['password']);
+  });
+
   it('history.page - before must be a safe integer (stream positions are below 2^53)', () => {
     expect(validateInput(HistoryPageRequest, { roomId: 'general', before: Number.MAX_SAFE_INTEGER }).ok).toBe(true);
     const r = validateInput(HistoryPageRequest, { roomId: 'general', before: 1e300 });

@@ -23,8 +23,8 @@ export class AccountsController {
 
   @Post('register')
   @HttpCode(201)
-  register(@Body() body: unknown) {
-    return this.accounts.register(body);
+  register(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return withRetryAfter(res, () => this.accounts.register(body, addressOf(req)));
   }
 
   @Post('login')

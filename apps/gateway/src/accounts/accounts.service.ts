@@ -31,7 +31,7 @@ import { CONFIG, HealthRegistry, PINO, SUBJECTS, isServerAdmin } from '@chat/pla
 import type { GatewayConfig } from '../config';
 import { newAccountRecord, normaliseUsername, parseAccountRecord, userView } from './accounts';
 import type { Caller } from './bearer.guard';
-import { LoginThrottle } from './login-throttle';
+import { LoginThrottle, RegistrationThrottle } from './login-throttle';
 import { PasswordHasher } from './passwords';
 import { SessionCheck } from './session-check';
 import {
@@ -78,6 +78,7 @@ export class AccountsService implements OnModuleInit {
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly throttle: LoginThrottle,
+    private readonly registrations: RegistrationThrottle,
     private readonly sessions: SessionStore,
     private readonly check: SessionCheck,
     private readonly health: HealthRegistry,
@@ -111,22 +112,46 @@ export class AccountsService implements OnModuleInit {
     return { record, revision: entry.revision };
   }
 
-  async register(body: unknown, correlationId = randomUUID()): Promise<{ user: UserView }> {
+  /**
+   * `address` is the client's (req.ip): registrations per address are limited
+   * (REGISTER_MAX_PER_ADDRESS within REGISTER_WINDOW_S, shared by every gateway); over the limit
+   * the answer is RATE_LIMITED with `retryAfterS`, before the password is hashed.
+   */
+  async register(body: unknown, address = 'unknown', correlationId = randomUUID()): Promise<{ user: UserView }> {
     const input = validateInput(RegisterRequest, body);
     if (!input.ok) throw new ChatError(input.error.code, input.error.message, input.error.details);
     const name = normaliseUsername(input.data.username);
     if (!name.ok) throw new ChatError(name.error.code, name.error.message, name.error.details);
     const taken = () => new ChatError('USERNAME_TAKEN', 'this username is already taken');
 
+    const admittedAt = Date.now();
+    const retryAfterS = await this.registrations.admit(address, admittedAt);
+    if (retryAfterS > 0) throw new LoginThrottled(retryAfterS, 'registrations from this address');
+    try {
+      return await this.createAccount(name.data, input.data.password, correlationId, taken);
+    } catch (err) {
+      // Undecided (the store failed): the attempt does not count. A taken name does.
+      if (err instanceof ChatError && err.code === 'UNAVAILABLE')
+        await this.registrations.release(address, admittedAt).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async createAccount(
+    name: Extract<ReturnType<typeof normaliseUsername>, { ok: true }>['data'],
+    password: string,
+    correlationId: string,
+    taken: () => ChatError,
+  ): Promise<{ user: UserView }> {
     // Cheap early answer for a name in use; the create below is what guarantees uniqueness.
-    if (await this.find(name.data.key)) throw taken();
-    const record = newAccountRecord(name.data, await this.hasher.hash(input.data.password), { now: () => new Date(), newId: randomUUID });
+    if (await this.find(name.key)) throw taken();
+    const record = newAccountRecord(name, await this.hasher.hash(password), { now: () => new Date(), newId: randomUUID });
 
     let revision: number;
     try {
-      revision = await this.kv.create(name.data.key, encodeJson(record));
+      revision = await this.kv.create(name.key, encodeJson(record));
     } catch (err) {
-      if (await this.find(name.data.key)) throw taken();
+      if (await this.find(name.key)) throw taken();
       this.logger.warn({ err: String(err) }, 'account create failed');
       throw unavailable();
     }
@@ -143,7 +168,7 @@ export class AccountsService implements OnModuleInit {
       // Without its event the account would be invisible to the other services: undo the
       // create (only if nothing touched the key since) and let the client retry.
       this.logger.error({ err: String(err), userId: record.userId }, 'UserRegistered append failed; rolling back');
-      await this.kv.delete(name.data.key, { previousSeq: revision }).catch(() => undefined);
+      await this.kv.delete(name.key, { previousSeq: revision }).catch(() => undefined);
       throw unavailable();
     }
     return { user: userView(record) };
@@ -350,7 +375,7 @@ export class AccountsService implements OnModuleInit {
     expectUserId?: string,
   ): Promise<{ record: AccountRecord; revision: number }> {
     const admittedAt = Date.now();
-    const retryAfterS = this.throttle.admit(key, address, admittedAt);
+    const retryAfterS = await this.throttle.admit(key, address, admittedAt);
     if (retryAfterS > 0) throw new LoginThrottled(retryAfterS);
     let found: Awaited<ReturnType<AccountsService['find']>>;
     let good: boolean;
@@ -361,12 +386,12 @@ export class AccountsService implements OnModuleInit {
           ? await this.hasher.verify(found.record.passwordHash, password)
           : await this.hasher.verifyDummy(password);
     } catch (err) {
-      this.throttle.release(key, address, admittedAt);
+      await this.throttle.release(key, address, admittedAt).catch(() => undefined);
       throw err;
     }
     if (!found || !good || (expectUserId !== undefined && found.record.userId !== expectUserId))
       throw new ChatError('AUTH_FAILED', expectUserId ? 'wrong password' : 'wrong username or password');
-    this.throttle.succeeded(key, address, admittedAt);
+    await this.throttle.succeeded(key, address, admittedAt);
     return found;
   }
 
@@ -417,7 +442,10 @@ export class AccountsService implements OnModuleInit {
 
 /** RATE_LIMITED for a login; the HTTP adapter turns `retryAfterS` into a Retry-After header. */
 export class LoginThrottled extends ChatError {
-  constructor(readonly retryAfterS: number) {
-    super('RATE_LIMITED', `too many failed logins; try again in ${retryAfterS} s`);
+  constructor(
+    readonly retryAfterS: number,
+    what = 'failed logins',
+  ) {
+    super('RATE_LIMITED', `too many ${what}; try again in ${retryAfterS} s`);
   }
 }

@@ -1,6 +1,7 @@
+import type { AttemptLists, ListChange } from './attempt-lists';
+
 /**
- * Failed-login throttling, pure (the clock is passed in). Two limits, each over a sliding
- * window of `windowMs`:
+ * Failed-login throttling. Two limits, each over a sliding window of `windowMs`:
  *
  * - per (account, client address): `maxPerAccount` failures, then that client may not try that
  *   account again until the oldest failure leaves the window. Keyed on the pair, not the
@@ -13,41 +14,36 @@
  * An attempt counts as a failure from the moment it is admitted (`admit`) until it succeeds:
  * otherwise many attempts sent at once would all pass the check while the first ones are still
  * being verified.
- * State is per gateway process and bounded: at most `maxKeys` keys, the stalest dropped first.
+ * The lists live in `AttemptLists`: in the gateway a NATS KV bucket shared by every gateway, so
+ * a client that spreads its attempts over several gateways gets the limit once, not once per
+ * gateway. The clock is passed in.
  */
 export interface LoginThrottlePolicy {
   windowMs: number;
   maxPerAccount: number;
   maxPerAddress: number;
-  maxKeys: number;
 }
 
 export class LoginThrottle {
-  // Insertion order = order of last failure (a key is re-inserted on each failure), so the
-  // first keys are the stalest: eviction and pruning walk from the front.
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(private readonly policy: LoginThrottlePolicy) {}
-
-  /** Seconds until this client may try this account again, or 0 when it may now. */
-  private retryAfterS(accountKey: string, address: string, now: number): number {
-    const waits = [
-      this.waitMs(pairKey(accountKey, address), this.policy.maxPerAccount, now),
-      this.waitMs(addressKey(address), this.policy.maxPerAddress, now),
-    ];
-    const ms = Math.max(...waits);
-    return ms > 0 ? Math.ceil(ms / 1000) : 0;
-  }
+  constructor(
+    private readonly policy: LoginThrottlePolicy,
+    private readonly lists: AttemptLists,
+  ) {}
 
   /**
    * Admits an attempt if the client is under both limits, counting it as a failure right away;
-   * returns 0, or the seconds to wait (nothing counted). Call `succeeded` when it succeeds.
+   * resolves 0, or the seconds to wait (nothing counted). Call `succeeded` when it succeeds.
    */
-  admit(accountKey: string, address: string, now: number): number {
-    const wait = this.retryAfterS(accountKey, address, now);
-    if (wait > 0) return wait;
-    this.push(pairKey(accountKey, address), this.policy.maxPerAccount, now);
-    this.push(addressKey(address), this.policy.maxPerAddress, now);
+  async admit(accountKey: string, address: string, now: number): Promise<number> {
+    const { windowMs, maxPerAccount, maxPerAddress } = this.policy;
+    const pair = await this.lists.modify(pairKey(accountKey, address), admitChange(now, windowMs, maxPerAccount));
+    if (pair > 0) return toSeconds(pair);
+    const overall = await this.lists.modify(addressKey(address), admitChange(now, windowMs, maxPerAddress));
+    if (overall > 0) {
+      // Refused for the address: the pair must not keep the attempt either.
+      await this.lists.modify(pairKey(accountKey, address), removeChange(now));
+      return toSeconds(overall);
+    }
     return 0;
   }
 
@@ -55,66 +51,68 @@ export class LoginThrottle {
    * The admitted attempt succeeded: it was not a failure. Clears the pair's failures and takes
    * the attempt back from the address count.
    */
-  succeeded(accountKey: string, address: string, admittedAt: number): void {
-    this.release(accountKey, address, admittedAt);
-    this.failures.delete(pairKey(accountKey, address));
+  async succeeded(accountKey: string, address: string, admittedAt: number): Promise<void> {
+    await this.lists.modify(addressKey(address), removeChange(admittedAt));
+    await this.lists.modify(pairKey(accountKey, address), (list) => ({ list: list.length ? [] : null, result: undefined }));
   }
 
   /** The admitted attempt could not be decided (the account store failed): it does not count. */
-  release(accountKey: string, address: string, admittedAt: number): void {
-    for (const key of [pairKey(accountKey, address), addressKey(address)]) {
-      const list = this.failures.get(key);
-      const i = list?.lastIndexOf(admittedAt) ?? -1;
-      if (list && i >= 0) list.splice(i, 1);
-    }
+  async release(accountKey: string, address: string, admittedAt: number): Promise<void> {
+    await this.lists.modify(pairKey(accountKey, address), removeChange(admittedAt));
+    await this.lists.modify(addressKey(address), removeChange(admittedAt));
+  }
+}
+
+/**
+ * Registrations per client address: at most `max` within a sliding window of `windowMs`, counted
+ * from admission (concurrent registrations cannot overtake the limit), shared by every gateway
+ * like the login limits. A registration refused for its input is not counted; one refused
+ * USERNAME_TAKEN is (probing names costs the same).
+ */
+export class RegistrationThrottle {
+  constructor(
+    private readonly policy: { windowMs: number; max: number },
+    private readonly lists: AttemptLists,
+  ) {}
+
+  /** Resolves 0 (counted), or the seconds to wait (not counted). */
+  async admit(address: string, now: number): Promise<number> {
+    return toSeconds(await this.lists.modify(registrationKey(address), admitChange(now, this.policy.windowMs, this.policy.max)));
   }
 
-  /** Number of keys held (for tests and metrics). */
-  get size(): number {
-    return this.failures.size;
+  /** The admitted registration could not be decided (the account store failed): it does not count. */
+  async release(address: string, admittedAt: number): Promise<void> {
+    await this.lists.modify(registrationKey(address), removeChange(admittedAt));
   }
+}
 
-  private waitMs(key: string, max: number, now: number): number {
-    const list = this.live(key, now);
-    if (!list || list.length < max) return 0;
-    // Blocked until the failure that filled the limit leaves the window.
-    return list[list.length - max] + this.policy.windowMs - now;
-  }
+const toSeconds = (ms: number) => (ms > 0 ? Math.ceil(ms / 1000) : 0);
 
-  private push(key: string, max: number, now: number): void {
-    const list = this.live(key, now) ?? [];
-    list.push(now);
-    // Only the newest `max` failures can decide a wait.
-    if (list.length > max) list.splice(0, list.length - max);
-    this.failures.delete(key);
-    this.failures.set(key, list);
-    this.prune(now);
-  }
+/**
+ * Adds `now` to the list when fewer than `max` times are inside the window (result 0), else
+ * leaves it and results in the ms until the time that filled the limit leaves the window.
+ * Only the newest `max` times are kept: no others can decide a wait.
+ */
+function admitChange(now: number, windowMs: number, max: number): ListChange<number> {
+  return (list) => {
+    const live = list.filter((t) => t > now - windowMs).sort((a, b) => a - b);
+    if (live.length >= max) return { list: null, result: Math.max(1, live[live.length - max] + windowMs - now) };
+    live.push(now);
+    return { list: live.slice(-max), result: 0 };
+  };
+}
 
-  /** The key's failures still inside the window (dropping the key when none are). */
-  private live(key: string, now: number): number[] | undefined {
-    const list = this.failures.get(key);
-    if (!list) return undefined;
-    const from = now - this.policy.windowMs;
-    while (list.length && list[0] <= from) list.shift();
-    if (list.length === 0) {
-      this.failures.delete(key);
-      return undefined;
-    }
-    return list;
-  }
-
-  private prune(now: number): void {
-    for (const [key, list] of this.failures) {
-      const stale = list[list.length - 1] <= now - this.policy.windowMs;
-      if (!stale && this.failures.size <= this.policy.maxKeys) break;
-      this.failures.delete(key);
-    }
-  }
+/** Takes one attempt admitted at `at` back (the list is left alone when it is not there). */
+function removeChange(at: number): ListChange<void> {
+  return (list) => {
+    const i = list.lastIndexOf(at);
+    return { list: i >= 0 ? [...list.slice(0, i), ...list.slice(i + 1)] : null, result: undefined };
+  };
 }
 
 const pairKey = (accountKey: string, address: string) => `p\u0000${accountKey}\u0000${clientOf(address)}`;
 const addressKey = (address: string) => `a\u0000${clientOf(address)}`;
+const registrationKey = (address: string) => `r\u0000${clientOf(address)}`;
 
 /**
  * The unit a limit applies to. IPv4 (also written IPv4-mapped, `::ffff:1.2.3.4`): the address.

@@ -31,6 +31,14 @@ export interface WireListener {
 export const WIRE_LISTENER = Symbol('WIRE_LISTENER');
 
 /**
+ * Whether a WebSocket upgrade with this `Origin` header (undefined: none, not a browser) and
+ * `Host` may open a connection. The module binds it to the http layer's OriginPolicy
+ * (ALLOWED_ORIGINS).
+ */
+export type OriginCheck = (origin: string | undefined, host: string | undefined) => boolean;
+export const ORIGIN_CHECK = Symbol('ORIGIN_CHECK');
+
+/**
  * The client WebSocket at /ws, on the same HTTP server as the REST API.
  *
  * Why the `ws` package directly rather than @nestjs/websockets: the gateway's job is fan-out,
@@ -55,6 +63,7 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PINO) private readonly logger: Logger,
     @Inject(WIRE_LISTENER) private readonly listener: WireListener,
     private readonly metrics: GatewayMetrics,
+    @Inject(ORIGIN_CHECK) private readonly originAllowed: OriginCheck,
   ) {
     this.connSettings = {
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
@@ -69,6 +78,13 @@ export class WsServer implements OnApplicationBootstrap, OnModuleDestroy {
     this.wss = new WebSocketServer({
       server,
       path: WS_PATH,
+      // A browser page of a foreign origin gets no session at all: the upgrade is answered
+      // 403 and no WebSocket is opened (docs/protocol.md, WebSocket).
+      verifyClient: (info, done) => {
+        if (this.originAllowed(info.req.headers.origin, info.req.headers.host)) return done(true);
+        this.logger.info({ origin: String(info.req.headers.origin).slice(0, 200) }, 'websocket upgrade from a foreign origin refused');
+        done(false, 403, 'origin not allowed');
+      },
       maxPayload: WsLimits.hardMaxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
