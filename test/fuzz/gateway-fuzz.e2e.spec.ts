@@ -246,7 +246,7 @@ test('fuzz - HTTP bodies to every endpoint that reads one: typed errors only', a
       let r: Response;
       let text: string;
       try {
-        r = await fetch(gateway + rq.target.path, { method: rq.target.method, headers, body: rq.body });
+        r = await fetch(gateway + rq.target.path, { method: rq.target.method, headers, body: new Uint8Array(rq.body) });
         text = await r.text();
       } catch (err) {
         throw new Error(`${rq.target.method} ${rq.target.path} (${rq.body.length} bytes, ${rq.contentType}): ${String((err as Error).cause ?? err)}`);
