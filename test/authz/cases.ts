@@ -56,7 +56,13 @@ const NO_SUCH_USER = '0d6f8b7e-3c1a-4e59-9b2d-7a4c1e0f5b36';
 export const cases: Record<WsOp, Case> = {
   auth: {
     attempts: (w) => [
-      { who: 'outsider', fresh: true, data: { token: w.forgedToken }, code: 'AUTH_FAILED', why: "the victim's token re-signed by someone else" },
+      {
+        who: 'outsider',
+        fresh: true,
+        data: { token: w.forgedToken },
+        code: 'AUTH_FAILED',
+        why: "the victim's token re-signed by someone else",
+      },
       { who: 'outsider', data: { token: w.victimToken }, code: 'FORBIDDEN', why: "the victim's real token on the outsider's connection" },
     ],
   },
@@ -147,9 +153,24 @@ export const cases: Record<WsOp, Case> = {
   },
   'room.setRole': {
     attempts: (w) => [
-      { who: 'admin', data: { roomId: w.publicRoom, userId: w.userId.member, role: 'admin' }, code: 'FORBIDDEN', why: 'an admin (owner only)' },
-      { who: 'member', data: { roomId: w.publicRoom, userId: w.userId.member, role: 'admin' }, code: 'FORBIDDEN', why: 'promoting oneself' },
-      { who: 'admin', data: { roomId: w.publicRoom, userId: w.userId.owner, role: 'member' }, code: 'FORBIDDEN', why: 'demoting the owner' },
+      {
+        who: 'admin',
+        data: { roomId: w.publicRoom, userId: w.userId.member, role: 'admin' },
+        code: 'FORBIDDEN',
+        why: 'an admin (owner only)',
+      },
+      {
+        who: 'member',
+        data: { roomId: w.publicRoom, userId: w.userId.member, role: 'admin' },
+        code: 'FORBIDDEN',
+        why: 'promoting oneself',
+      },
+      {
+        who: 'admin',
+        data: { roomId: w.publicRoom, userId: w.userId.owner, role: 'member' },
+        code: 'FORBIDDEN',
+        why: 'demoting the owner',
+      },
       { who: 'outsider', data: { roomId: w.privateRoom, userId: w.userId.outsider, role: 'admin' }, code: 'NOT_FOUND', why: 'hidden' },
     ],
   },
@@ -175,7 +196,12 @@ export const cases: Record<WsOp, Case> = {
       { who: 'banned', data: { roomId: w.publicRoom, clientMsgId: 'a2', body: 'x' }, code: 'NOT_MEMBER', why: 'banned' },
       { who: 'outsider', data: { roomId: w.privateRoom, clientMsgId: 'a3', body: 'x' }, code: 'NOT_FOUND', why: 'hidden' },
       { who: 'invitee', data: { roomId: w.privateRoom, clientMsgId: 'a4', body: 'x' }, code: 'NOT_FOUND', why: 'invited, not a member' },
-      { who: 'outsider', data: { roomId: w.conversation, clientMsgId: 'a5', body: 'x' }, code: 'NOT_FOUND', why: "someone else's conversation" },
+      {
+        who: 'outsider',
+        data: { roomId: w.conversation, clientMsgId: 'a5', body: 'x' },
+        code: 'NOT_FOUND',
+        why: "someone else's conversation",
+      },
       { who: 'member', data: { roomId: w.adminsOnlyRoom, clientMsgId: 'a6', body: 'x' }, code: 'FORBIDDEN', why: 'postPolicy admins' },
       { who: 'muted', data: { roomId: w.publicRoom, clientMsgId: 'a7', body: 'x' }, code: 'MUTED', why: 'muted in the room' },
       {
@@ -188,7 +214,12 @@ export const cases: Record<WsOp, Case> = {
   },
   'dm.send': {
     attempts: (w) => [
-      { who: 'outsider', data: { username: w.username.victim, clientMsgId: 'd1', body: 'x' }, code: 'BLOCKED', why: 'blocked by the recipient' },
+      {
+        who: 'outsider',
+        data: { username: w.username.victim, clientMsgId: 'd1', body: 'x' },
+        code: 'BLOCKED',
+        why: 'blocked by the recipient',
+      },
       {
         who: 'owner',
         data: { username: w.username.victim, clientMsgId: 'd2', body: 'x', replyTo: w.privateMessage },
@@ -209,12 +240,32 @@ export const cases: Record<WsOp, Case> = {
   'user.blocks': none("the caller's own blocks"),
   'message.edit': {
     attempts: (w) => [
-      { who: 'member', data: { roomId: w.publicRoom, messageId: w.publicMessage, body: 'x' }, code: 'FORBIDDEN', why: "another member's message" },
-      { who: 'owner', data: { roomId: w.publicRoom, messageId: w.publicMessage, body: 'x' }, code: 'FORBIDDEN', why: 'the owner, not the author' },
+      {
+        who: 'member',
+        data: { roomId: w.publicRoom, messageId: w.publicMessage, body: 'x' },
+        code: 'FORBIDDEN',
+        why: "another member's message",
+      },
+      {
+        who: 'owner',
+        data: { roomId: w.publicRoom, messageId: w.publicMessage, body: 'x' },
+        code: 'FORBIDDEN',
+        why: 'the owner, not the author',
+      },
       { who: 'outsider', data: { roomId: w.publicRoom, messageId: w.publicMessage, body: 'x' }, code: 'NOT_MEMBER', why: 'not a member' },
       { who: 'outsider', data: { roomId: w.privateRoom, messageId: w.privateMessage, body: 'x' }, code: 'NOT_FOUND', why: 'hidden' },
-      { who: 'member', data: { roomId: w.publicRoom, messageId: w.privateMessage, body: 'x' }, code: 'NOT_FOUND', why: 'a message of another room' },
-      { who: 'owner', data: { roomId: w.conversation, messageId: w.conversationMessage, body: 'x' }, code: 'FORBIDDEN', why: "the other party's message" },
+      {
+        who: 'member',
+        data: { roomId: w.publicRoom, messageId: w.privateMessage, body: 'x' },
+        code: 'NOT_FOUND',
+        why: 'a message of another room',
+      },
+      {
+        who: 'owner',
+        data: { roomId: w.conversation, messageId: w.conversationMessage, body: 'x' },
+        code: 'FORBIDDEN',
+        why: "the other party's message",
+      },
     ],
   },
   'message.delete': {
@@ -223,7 +274,12 @@ export const cases: Record<WsOp, Case> = {
       { who: 'outsider', data: { roomId: w.publicRoom, messageId: w.publicMessage }, code: 'NOT_MEMBER', why: 'not a member' },
       { who: 'outsider', data: { roomId: w.privateRoom, messageId: w.privateMessage }, code: 'NOT_FOUND', why: 'hidden' },
       { who: 'admin', data: { roomId: w.publicRoom, messageId: w.privateMessage }, code: 'NOT_FOUND', why: 'a message of another room' },
-      { who: 'owner', data: { roomId: w.conversation, messageId: w.conversationMessage }, code: 'FORBIDDEN', why: "the other party's message" },
+      {
+        who: 'owner',
+        data: { roomId: w.conversation, messageId: w.conversationMessage },
+        code: 'FORBIDDEN',
+        why: "the other party's message",
+      },
     ],
   },
   'reaction.add': { attempts: (w) => reaction(w) },
@@ -292,14 +348,27 @@ export const cases: Record<WsOp, Case> = {
   'report.create': {
     attempts: (w) => [
       { who: 'outsider', data: { roomId: w.privateRoom, messageId: w.privateMessage, reason: 'r' }, code: 'NOT_FOUND', why: 'hidden' },
-      { who: 'member', data: { roomId: w.publicRoom, messageId: w.privateMessage, reason: 'r' }, code: 'NOT_FOUND', why: 'a message of another room' },
-      { who: 'victim', data: { roomId: w.publicRoom, messageId: w.publicMessage, reason: 'r' }, code: 'FORBIDDEN', why: 'their own message' },
+      {
+        who: 'member',
+        data: { roomId: w.publicRoom, messageId: w.privateMessage, reason: 'r' },
+        code: 'NOT_FOUND',
+        why: 'a message of another room',
+      },
+      {
+        who: 'victim',
+        data: { roomId: w.publicRoom, messageId: w.publicMessage, reason: 'r' },
+        code: 'FORBIDDEN',
+        why: 'their own message',
+      },
     ],
   },
   'mod.me': none("the caller's own moderation state"),
   'mod.filters.get': { attempts: (w) => filterScope(w, {}) },
   'mod.filters.set': {
-    attempts: (w) => filterScope(w, { config: { words: [{ term: 'hello', action: 'block' }], allow: [], patterns: [], links: { default: null, domains: [] }, spam: {} } }),
+    attempts: (w) =>
+      filterScope(w, {
+        config: { words: [{ term: 'hello', action: 'block' }], allow: [], patterns: [], links: { default: null, domains: [] }, spam: {} },
+      }),
   },
   'mod.filters.test': { attempts: (w) => filterScope(w, { body: 'hello' }) },
   'mod.roles': { attempts: () => [{ who: 'owner', code: 'FORBIDDEN', why: 'no server role' }] },
@@ -313,7 +382,12 @@ export const cases: Record<WsOp, Case> = {
     attempts: (w) => [
       { who: 'member', data: { userId: w.userId.victim, roomId: w.publicRoom, seconds: 60 }, code: 'FORBIDDEN', why: 'a plain member' },
       { who: 'admin', data: { userId: w.userId.victim, seconds: 60 }, code: 'FORBIDDEN', why: 'server-wide by a room admin' },
-      { who: 'admin', data: { userId: w.userId.owner, roomId: w.publicRoom, seconds: 60 }, code: 'FORBIDDEN', why: 'the owner by an admin' },
+      {
+        who: 'admin',
+        data: { userId: w.userId.owner, roomId: w.publicRoom, seconds: 60 },
+        code: 'FORBIDDEN',
+        why: 'the owner by an admin',
+      },
       { who: 'outsider', data: { userId: w.userId.victim, roomId: w.privateRoom, seconds: 60 }, code: 'NOT_FOUND', why: 'hidden' },
     ],
   },
@@ -364,8 +438,18 @@ function reaction(w: World): Attempt[] {
     { who: 'outsider', data: { roomId: w.publicRoom, messageId: w.publicMessage, emoji: '👍' }, code: 'NOT_MEMBER', why: 'not a member' },
     { who: 'banned', data: { roomId: w.publicRoom, messageId: w.publicMessage, emoji: '👍' }, code: 'NOT_MEMBER', why: 'banned' },
     { who: 'outsider', data: { roomId: w.privateRoom, messageId: w.privateMessage, emoji: '👍' }, code: 'NOT_FOUND', why: 'hidden' },
-    { who: 'member', data: { roomId: w.publicRoom, messageId: w.privateMessage, emoji: '👍' }, code: 'NOT_FOUND', why: 'a message of another room' },
-    { who: 'outsider', data: { roomId: w.conversation, messageId: w.conversationMessage, emoji: '👍' }, code: 'NOT_FOUND', why: "someone else's conversation" },
+    {
+      who: 'member',
+      data: { roomId: w.publicRoom, messageId: w.privateMessage, emoji: '👍' },
+      code: 'NOT_FOUND',
+      why: 'a message of another room',
+    },
+    {
+      who: 'outsider',
+      data: { roomId: w.conversation, messageId: w.conversationMessage, emoji: '👍' },
+      code: 'NOT_FOUND',
+      why: "someone else's conversation",
+    },
   ];
 }
 

@@ -52,8 +52,10 @@ beforeAll(async () => {
   await call('victim', 'invitation.accept', { roomId: privateRoom });
   await call('owner', 'room.invite', { roomId: privateRoom, username: accounts.invitee.username });
   await call('victim', 'user.block', { userId: accounts.outsider.userId });
-  const publicMessage = (await call('victim', 'message.send', { roomId: publicRoom, clientMsgId: 'p', body: 'public secret text' })).messageId;
-  const privateMessage = (await call('victim', 'message.send', { roomId: privateRoom, clientMsgId: 'q', body: 'private secret text' })).messageId;
+  const publicMessage = (await call('victim', 'message.send', { roomId: publicRoom, clientMsgId: 'p', body: 'public secret text' }))
+    .messageId;
+  const privateMessage = (await call('victim', 'message.send', { roomId: privateRoom, clientMsgId: 'q', body: 'private secret text' }))
+    .messageId;
   const dm = await call('victim', 'dm.send', { username: accounts.owner.username, clientMsgId: 'd', body: 'conversation secret text' });
   await call('owner', 'reaction.add', { roomId: publicRoom, messageId: publicMessage, emoji: '👍' });
   const { reportId } = await call('member', 'report.create', { roomId: publicRoom, messageId: publicMessage, reason: 'test' });
@@ -90,7 +92,9 @@ afterAll(async () => {
 
 /** Drops what moves by itself (times of presence, unread counts stay: nothing is posted). */
 function stable(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value), (key, v) => (['lastSeen', 'expiresAt', 'time'].includes(key) && typeof v === 'string' ? '(time)' : v));
+  return JSON.parse(JSON.stringify(value), (key, v) =>
+    ['lastSeen', 'expiresAt', 'time'].includes(key) && typeof v === 'string' ? '(time)' : v,
+  );
 }
 
 /**
@@ -207,6 +211,8 @@ test('authz - what is hidden stays out of lists and searches', async () => {
     inviteeHits: [],
   });
   // HTTP: the filters of a room are refused to a member without the role, as over the WebSocket
-  const r = await http(stack.urls.gateway, 'GET', `/api/moderation/filters?roomId=${w.publicRoom}`, undefined, { token: accounts.member.token });
+  const r = await http(stack.urls.gateway, 'GET', `/api/moderation/filters?roomId=${w.publicRoom}`, undefined, {
+    token: accounts.member.token,
+  });
   expect({ status: r.status, code: r.json?.error?.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
 });

@@ -35,11 +35,17 @@ test('logs - passwords, access and refresh tokens and message bodies appear in n
   const alice = { username: unique('alice'), password: secret('alice password', unique('PwAlice-')) };
   const bob = { username: unique('bob'), password: secret('bob password', unique('PwBob-')) };
   for (const u of [alice, bob]) expect((await http(base, 'POST', '/api/auth/register', u)).status).toBe(201);
-  const wrong = await http(base, 'POST', '/api/auth/login', { username: alice.username, password: secret('wrong password', unique('PwWrong-')) });
+  const wrong = await http(base, 'POST', '/api/auth/login', {
+    username: alice.username,
+    password: secret('wrong password', unique('PwWrong-')),
+  });
   expect(wrong.status).toBe(401);
   const notJson = await http(base, 'POST', '/api/auth/login', undefined, { raw: `password=${secret('form password', unique('PwForm-'))}` });
   expect(notJson.status).toBe(400);
-  const tooShort = await http(base, 'POST', '/api/auth/register', { username: unique('carol'), password: secret('short password', 'Pw7sX') });
+  const tooShort = await http(base, 'POST', '/api/auth/register', {
+    username: unique('carol'),
+    password: secret('short password', 'Pw7sX'),
+  });
   expect(tooShort.status).toBe(400);
   const login = await http(base, 'POST', '/api/auth/login', { username: alice.username, password: alice.password });
   expect(login.status).toBe(200);
@@ -54,7 +60,8 @@ test('logs - passwords, access and refresh tokens and message bodies appear in n
   const again = await http(base, 'POST', '/api/auth/login', { username: alice.username, password: alice.password });
   const newPassword = secret('alice new password', unique('PwNew-'));
   expect(
-    (await http(base, 'POST', '/api/account/password', { currentPassword: alice.password, newPassword }, { token: again.json.accessToken })).status,
+    (await http(base, 'POST', '/api/account/password', { currentPassword: alice.password, newPassword }, { token: again.json.accessToken }))
+      .status,
   ).toBe(204);
   const aliceLogin = await http(base, 'POST', '/api/auth/login', { username: alice.username, password: newPassword });
   const bobLogin = await http(base, 'POST', '/api/auth/login', { username: bob.username, password: bob.password });
@@ -72,8 +79,14 @@ test('logs - passwords, access and refresh tokens and message bodies appear in n
   const forgedToken = secret('forged token', `${aliceLogin.json.accessToken.split('.').slice(0, 2).join('.')}.${unique('ForgedSig')}`);
   expect((await forged.request('auth', { token: forgedToken })).ok).toBe(false);
   forged.close();
-  const a = await clients.authed({ userId: '', username: alice.username, password: newPassword, token: aliceLogin.json.accessToken }, wsUrlOf(base));
-  const b = await clients.authed({ userId: '', username: bob.username, password: bob.password, token: bobLogin.json.accessToken }, wsUrlOf(base));
+  const a = await clients.authed(
+    { userId: '', username: alice.username, password: newPassword, token: aliceLogin.json.accessToken },
+    wsUrlOf(base),
+  );
+  const b = await clients.authed(
+    { userId: '', username: bob.username, password: bob.password, token: bobLogin.json.accessToken },
+    wsUrlOf(base),
+  );
 
   // messages: sent, edited, searched, refused; private messages
   const roomId = unique('logs-').toLowerCase();
@@ -91,8 +104,12 @@ test('logs - passwords, access and refresh tokens and message bodies appear in n
   const reply = secret('reply body', unique('ReplyText-'));
   expectOk('reply', await b.request('message.send', { roomId, clientMsgId: 'r1', body: reply, replyTo: sent[1].messageId }));
   // refused: too long, not a member, in a room that does not exist
-  expect((await a.request('message.send', { roomId, clientMsgId: 'long', body: secret('too long body', unique('LongText-')).repeat(400) })).ok).toBe(false);
-  expect((await b.request('message.send', { roomId: 'no-such-room', clientMsgId: 'x', body: secret('refused body', unique('Refused-')) })).ok).toBe(false);
+  expect(
+    (await a.request('message.send', { roomId, clientMsgId: 'long', body: secret('too long body', unique('LongText-')).repeat(400) })).ok,
+  ).toBe(false);
+  expect(
+    (await b.request('message.send', { roomId: 'no-such-room', clientMsgId: 'x', body: secret('refused body', unique('Refused-')) })).ok,
+  ).toBe(false);
   const dm = secret('private message', unique('DmText-'));
   expectOk('dm', await a.request('dm.send', { username: bob.username, clientMsgId: 'd1', body: dm }));
   const dmReply = secret('private reply', unique('DmReply-'));
@@ -110,7 +127,10 @@ test('logs - passwords, access and refresh tokens and message bodies appear in n
   expectOk('dm list', await b.request('dm.list'));
 
   // logout (the refresh token in the body)
-  expect((await http(base, 'POST', '/api/auth/logout', { refreshToken: bobLogin.json.refreshToken }, { token: bobLogin.json.accessToken })).status).toBe(204);
+  expect(
+    (await http(base, 'POST', '/api/auth/logout', { refreshToken: bobLogin.json.refreshToken }, { token: bobLogin.json.accessToken }))
+      .status,
+  ).toBe(204);
   await b.waitClose();
   clients.closeAll();
 

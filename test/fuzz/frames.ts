@@ -248,8 +248,14 @@ const mutation: fc.Arbitrary<(o: Obj) => Obj> = fc.oneof(
     if (keys.length) delete copy[keys[i % keys.length]];
     return copy;
   }),
-  fc.tuple(fc.constantFrom(...fieldNames, ...pollutionKeys), oddValue).map(([k, v]) => (o: Obj) => withOwn({ ...o }, k, v)),
-  fc.constantFrom(...pollutionKeys).map((k) => (o: Obj) => withOwn({ ...o }, k, k === 'constructor' ? { prototype: pollutionPayload() } : pollutionPayload())),
+  fc.tuple(fc.constantFrom(...fieldNames, ...pollutionKeys), oddValue).map(
+    ([k, v]) =>
+      (o: Obj) =>
+        withOwn({ ...o }, k, v),
+  ),
+  fc
+    .constantFrom(...pollutionKeys)
+    .map((k) => (o: Obj) => withOwn({ ...o }, k, k === 'constructor' ? { prototype: pollutionPayload() } : pollutionPayload())),
   fc.tuple(fc.nat(), fc.constantFrom(...pollutionKeys)).map(([i, k]) => (o: Obj) => {
     // pollution one level down, inside an existing object field when there is one
     const key = Object.keys(o).find((x, n) => n >= i % Math.max(1, Object.keys(o).length) && o[x] && typeof o[x] === 'object');
@@ -295,7 +301,10 @@ export function frameArb(c: FuzzContext, ops: readonly WsOp[] = WsOpNames.filter
   // A valid frame with its envelope mutated (id, type, op; pollution keys at the top).
   const mutatedEnvelope = validFrame.chain((f) => mutate(f).map((m) => ({ ...m })));
   // An unknown or odd op.
-  const oddOp = fc.oneof(oddStrings, fc.constantFrom('room.Join', 'ROOM.JOIN', 'room.join ', '__proto__', 'constructor', 'toString', 'hasOwnProperty'));
+  const oddOp = fc.oneof(
+    oddStrings,
+    fc.constantFrom('room.Join', 'ROOM.JOIN', 'room.join ', '__proto__', 'constructor', 'toString', 'hasOwnProperty'),
+  );
   const unknownOp = oddOp.map((op) => ({ type: 'req', id: nextId(), op, data: {} }) as Obj);
   // data of the wrong type altogether.
   const wrongData = fc.tuple(fc.constantFrom(...ops), oddValue).map(([op, data]) => ({ type: 'req', id: nextId(), op, data }) as Obj);
@@ -373,10 +382,20 @@ export interface HttpTarget {
 export function httpTargets(c: { username: string; refreshToken: string }): HttpTarget[] {
   return [
     { method: 'POST', path: '/api/auth/register', bearer: false, sample: { username: 'fuzzer', password: 'long enough password' } },
-    { method: 'POST', path: '/api/auth/login', bearer: false, sample: { username: c.username, password: 'not the password', remember: true } },
+    {
+      method: 'POST',
+      path: '/api/auth/login',
+      bearer: false,
+      sample: { username: c.username, password: 'not the password', remember: true },
+    },
     { method: 'POST', path: '/api/auth/refresh', bearer: false, sample: { refreshToken: c.refreshToken.slice(0, -4) + 'AAAA' } },
     { method: 'POST', path: '/api/auth/logout', bearer: true, sample: { refreshToken: 'x'.repeat(40) } },
-    { method: 'POST', path: '/api/account/password', bearer: true, sample: { currentPassword: 'not the password', newPassword: 'another long one' } },
+    {
+      method: 'POST',
+      path: '/api/account/password',
+      bearer: true,
+      sample: { currentPassword: 'not the password', newPassword: 'another long one' },
+    },
     { method: 'DELETE', path: '/api/account', bearer: true, sample: { password: 'not the password' } },
     { method: 'POST', path: '/api/admin/users/disable', bearer: true, sample: { username: c.username, reason: 'r' } },
     { method: 'POST', path: '/api/admin/users/enable', bearer: true, sample: { username: c.username } },
@@ -411,10 +430,22 @@ export function httpArb(targets: HttpTarget[]): fc.Arbitrary<FuzzHttpRequest> {
   }));
   const contentType = fc.oneof(
     { weight: 12, arbitrary: fc.constant('application/json') },
-    { weight: 1, arbitrary: fc.constantFrom(null, 'text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        null,
+        'text/plain',
+        'application/json; charset=latin1',
+        'application/x-www-form-urlencoded',
+        'application/json; charset=utf-16',
+      ),
+    },
   );
   return fc.oneof(
-    { weight: 12, arbitrary: fc.tuple(asText, contentType).map(([{ t, text }, ct]) => ({ target: t, body: Buffer.from(text), contentType: ct })) },
+    {
+      weight: 12,
+      arbitrary: fc.tuple(asText, contentType).map(([{ t, text }, ct]) => ({ target: t, body: Buffer.from(text), contentType: ct })),
+    },
     { weight: 1, arbitrary: invalidUtf8 },
   );
 }

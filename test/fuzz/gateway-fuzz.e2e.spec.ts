@@ -162,7 +162,7 @@ beforeAll(async () => {
   };
   // every op has a sample (a compile-time check too: validSamples is a Record over WsOp)
   expect(Object.keys(validSamples(ctx)).length).toBeGreaterThan(60);
-}, 120_000);
+}, 240_000);
 
 afterEach(() => printLogsIfFailed(stack, ['gateway', 'rooms', 'history', 'moderation', 'presence'], 30));
 afterAll(async () => {
@@ -174,7 +174,10 @@ test('fuzz - 100,000 random and mutated frames: one valid or typed reply each, m
   for (let i = 0; i < SOCKETS - 1; i++) sockets.push(await authed(fuzzer));
   // one socket stays unauthenticated: auth (with mutated tokens) and everything before auth
   sockets.push(await FuzzSocket.open(wsUrl));
-  const arbs = [...sockets.slice(0, -1).map(() => frameArb(ctx)), frameArb(ctx, ['auth', 'ping', 'room.join', 'message.send', 'history.page'])];
+  const arbs = [
+    ...sockets.slice(0, -1).map(() => frameArb(ctx)),
+    frameArb(ctx, ['auth', 'ping', 'room.join', 'message.send', 'history.page']),
+  ];
   const started = Date.now();
   const startTime = await gatewayMetric('process_start_time_seconds');
   let frames = 0;
@@ -220,7 +223,10 @@ test('fuzz - 100,000 random and mutated frames: one valid or typed reply each, m
   expect(Object.fromEntries(problems)).toEqual({});
   // the same gateway process answered throughout, and memory stayed within the bound
   expect(await gatewayMetric('process_start_time_seconds')).toBe(startTime);
-  expect({ growth: rssAfter - rssWarm, within: rssAfter - rssWarm <= RSS_GROWTH_BOUND }).toEqual({ growth: rssAfter - rssWarm, within: true });
+  expect({ growth: rssAfter - rssWarm, within: rssAfter - rssWarm <= RSS_GROWTH_BOUND }).toEqual({
+    growth: rssAfter - rssWarm,
+    within: true,
+  });
   // no socket was closed by the gateway, and no reply came late: a last ping is answered next
   for (const s of sockets) {
     expect(s.closed).toBeNull();
@@ -249,7 +255,9 @@ test('fuzz - HTTP bodies to every endpoint that reads one: typed errors only', a
         r = await fetch(gateway + rq.target.path, { method: rq.target.method, headers, body: new Uint8Array(rq.body) });
         text = await r.text();
       } catch (err) {
-        throw new Error(`${rq.target.method} ${rq.target.path} (${rq.body.length} bytes, ${rq.contentType}): ${String((err as Error).cause ?? err)}`);
+        throw new Error(
+          `${rq.target.method} ${rq.target.path} (${rq.body.length} bytes, ${rq.contentType}): ${String((err as Error).cause ?? err)}`,
+        );
       }
       const problem = httpProblem(r.status, text);
       expect({ problem, status: r.status, text, body: problem ? rq.body.toString('latin1').slice(0, 2000) : undefined }).toEqual({
@@ -279,7 +287,9 @@ test('fuzz - socket-layer input: binary frames, oversized frames, invalid UTF-8'
     s.ws.send(Buffer.from('{"type":"req","id":"b","op":"ping"}'), { binary: true });
   });
   expect({ id: binary.id, code: binary.error?.code }).toEqual({ id: null, code: 'BAD_REQUEST' });
-  const { replies } = await s.exchange([{ text: JSON.stringify({ type: 'req', id: 'big', op: 'ping', data: { x: 'y'.repeat(70_000) } }), id: 'big' }]);
+  const { replies } = await s.exchange([
+    { text: JSON.stringify({ type: 'req', id: 'big', op: 'ping', data: { x: 'y'.repeat(70_000) } }), id: 'big' },
+  ]);
   expect(replies.map((r) => [r.id, r.error?.code])).toEqual([['big', 'FRAME_TOO_LARGE']]);
   s.ws.send('x'.repeat(1024 * 1024 + 1));
   expect((await s.waitClose()).code).toBe(1009);
@@ -287,9 +297,12 @@ test('fuzz - socket-layer input: binary frames, oversized frames, invalid UTF-8'
   for (const bytes of samples) {
     const u = await authed(fuzzer);
     // 0xff is never valid UTF-8; ws's sender does not check text frames given as a Buffer
-    u.ws.send(Buffer.concat([Buffer.from('{"type":"req","id":"u","op":"ping","x":"'), Buffer.from(bytes), Buffer.from([0xff]), Buffer.from('"}')]), {
-      binary: false,
-    });
+    u.ws.send(
+      Buffer.concat([Buffer.from('{"type":"req","id":"u","op":"ping","x":"'), Buffer.from(bytes), Buffer.from([0xff]), Buffer.from('"}')]),
+      {
+        binary: false,
+      },
+    );
     expect((await u.waitClose()).code).toBe(1007);
   }
 });
