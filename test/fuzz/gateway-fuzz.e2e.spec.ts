@@ -75,6 +75,11 @@ class FuzzSocket {
     frames.forEach((f, i) => {
       sent.push(f.text);
       if (f.id !== null) sentIds.add(f.id);
+      // A frame over 64 KiB is answered with the first `"id":"…"` of its first 512 bytes,
+      // wherever it stands (docs/protocol.md, Frames): that id counts as sent.
+      const bytes = Buffer.from(f.text);
+      const peeked = bytes.length > 65_536 ? /"id"\s*:\s*"([^"\\]+)"/.exec(bytes.subarray(0, 512).toString('utf8')) : null;
+      if (peeked) sentIds.add(peeked[1]);
       this.ws.send(f.text);
       if ((i + 1) % PING_EVERY === 0) {
         const id = `ping-${++this.pings}`;
