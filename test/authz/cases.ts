@@ -60,7 +60,7 @@ export const cases: Record<WsOp, Case> = {
         who: 'outsider',
         fresh: true,
         data: { token: w.forgedToken },
-        code: 'AUTH_FAILED',
+        code: 'UNAUTHENTICATED',
         why: "the victim's token re-signed by someone else",
       },
       { who: 'outsider', data: { token: w.victimToken }, code: 'FORBIDDEN', why: "the victim's real token on the outsider's connection" },
