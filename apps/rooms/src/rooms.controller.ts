@@ -246,13 +246,15 @@ export class RoomsController {
 
   @MessagePattern(Rpc.roomsUpdate)
   update(@Payload() req: UpdateRoomRpc, @Ctx() ctx: RpcCallContext): Promise<MembershipAck> {
+    // null is "unchanged" as absent is (validation lets null through an optional field): stored,
+    // it would have replaced a setting with null, and a null name or topic failed INTERNAL (fuzz).
     const changes = {
-      ...(req.name !== undefined && { name: roomText('name', req.name) }),
-      ...(req.topic !== undefined && { topic: roomText('topic', req.topic) }),
-      ...(req.visibility !== undefined && { visibility: req.visibility }),
-      ...(req.postPolicy !== undefined && { postPolicy: req.postPolicy }),
-      ...(req.memberLimit !== undefined && { memberLimit: req.memberLimit }),
-      ...(req.slowModeSeconds !== undefined && { slowModeSeconds: req.slowModeSeconds }),
+      ...(req.name != null && { name: roomText('name', req.name) }),
+      ...(req.topic != null && { topic: roomText('topic', req.topic) }),
+      ...(req.visibility != null && { visibility: req.visibility }),
+      ...(req.postPolicy != null && { postPolicy: req.postPolicy }),
+      ...(req.memberLimit != null && { memberLimit: req.memberLimit }),
+      ...(req.slowModeSeconds != null && { slowModeSeconds: req.slowModeSeconds }),
     };
     return this.membership({ type: 'UpdateSettings', roomId: req.roomId, actor: caller(req), changes }, req.userId, ctx);
   }

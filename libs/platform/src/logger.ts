@@ -1,9 +1,38 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 
-/** One JSON line per log record on stdout, with the service name on every line. */
+/**
+ * Fields that hold a secret or a person's words wherever they occur in a log record: passwords,
+ * access and refresh tokens, credentials in headers, message bodies (and texts that become
+ * one: drafts under test, edits). No code logs them on purpose; this catches a request, a DTO,
+ * an event or an error context logged whole. Covered at the top of a record and two levels
+ * down (`{ req: { body: { password } } }`); deeper values are not walked, so log ids, not objects.
+ */
+export const REDACTED_FIELDS = [
+  'password',
+  'currentPassword',
+  'newPassword',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'authorization',
+  'cookie',
+  'body',
+  'JWT_SECRET',
+] as const;
+
+export const REDACT_PATHS = REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+
+/** One JSON line per log record on stdout, with the service name on every line; secrets redacted (REDACTED_FIELDS). */
 export function createLogger(service: string, level: string): Logger {
-  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' });
+  return pino({
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    messageKey: 'msg',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  });
 }
 
 /** Lets Nest (and our code through Nest's Logger) write through pino. */
