@@ -48,10 +48,22 @@ export function queueMessage(m: { roomId: string; peer?: string; body: string; r
   return item;
 }
 
-/** Sends every queued message in order; the gateway processes one connection's sends in order. */
+/**
+ * Sends the next queued message of each room (or conversation): one at a time, in the order
+ * written. Not pipelined, because a refusal to retry (a rate limit, slow mode, a busy backend)
+ * would let the message after it, already on its way, be stored first when the limit had just
+ * refilled; a person's typing never outruns one round trip. A room waiting out a refusal's pause
+ * sends nothing until its timer; a held or failed message does not hold up the ones after it.
+ */
 export function flushOutbox() {
   if (!state.client?.ready) return;
-  for (const item of state.outbox) if (item.state === 'queued') void sendItem(item);
+  const busy = new Set<string>();
+  for (const item of state.outbox) {
+    const thread = item.peer ? `@${item.peer}` : item.roomId;
+    if (busy.has(thread) || (item.state !== 'queued' && item.state !== 'sending')) continue;
+    busy.add(thread);
+    if (item.state === 'queued' && !retryTimers.has(item.roomId)) void sendItem(item);
+  }
 }
 
 /** A conversation goes by dm.send (by username), which also opens it; a room by message.send. */
@@ -71,6 +83,7 @@ async function sendItem(item: OutboxItem) {
     const ack = await post(item);
     const view = ownMessage(ack, item.body, item.replyTo);
     removeFromOutbox(item);
+    flushOutbox();
     if (item.peer) onConversationSent(item.peer, view);
     const tl = state.timelines.get(ack.roomId);
     if (tl?.detached) {
@@ -107,6 +120,8 @@ async function sendItem(item: OutboxItem) {
       if (item.roomId !== state.currentRoomId) toastError(err);
     }
     renderPending();
+    // Held or failed, the next message of the room goes; after a pause, its timer sends it.
+    flushOutbox();
   }
 }
 
@@ -114,10 +129,8 @@ async function sendItem(item: OutboxItem) {
 const retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
 /**
- * After a retryable refusal: the room's queued messages are sent again together, in the order
- * they were written, once the pause is over. One timer a room rather than one a message: the
- * messages refused after the first (a burst over the rate limit) are told nearly the same wait,
- * and separate timers could send a later one first.
+ * After a retryable refusal: the room sends nothing until the pause is over, then goes on with
+ * its first queued message (flushOutbox, one at a time, in the order written).
  */
 function retryRoomLater(roomId: string, waitMs: number) {
   if (retryTimers.has(roomId)) return;
@@ -125,8 +138,7 @@ function retryRoomLater(roomId: string, waitMs: number) {
     roomId,
     setTimeout(() => {
       retryTimers.delete(roomId);
-      if (!state.client?.ready) return; // sent on the next connection (flushOutbox)
-      for (const item of state.outbox) if (item.roomId === roomId && item.state === 'queued') void sendItem(item);
+      flushOutbox(); // when not connected: on the next connection
     }, waitMs),
   );
 }
