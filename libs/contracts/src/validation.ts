@@ -48,21 +48,20 @@ export function Nullable(): PropertyDecorator {
   };
 }
 
-/** The fields of a DTO class (its bases' included) marked `@Nullable()`, sorted. */
-export function nullableFields(cls: Ctor<object>): string[] {
-  const names = new Set<string>();
-  for (let p: object | null = cls.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    for (const n of NULLABLE.get(p) ?? []) names.add(n);
+/** The marks of a prototype and of every class it extends. */
+function* marksOf(proto: object): Generator<Set<string>> {
+  for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const names = NULLABLE.get(p);
+    if (names) yield names;
   }
-  return [...names].sort();
 }
 
-function isNullable(proto: object, key: string): boolean {
-  for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    if (NULLABLE.get(p)?.has(key)) return true;
-  }
-  return false;
+/** The fields of a DTO class (its bases' included) marked `@Nullable()`, sorted. */
+export function nullableFields(cls: Ctor<object>): string[] {
+  return [...new Set([...marksOf(cls.prototype)].flatMap((names) => [...names]))].sort();
 }
+
+const isNullable = (proto: object, key: string): boolean => [...marksOf(proto)].some((names) => names.has(key));
 
 /**
  * The `null`s on properties of DTO instances not marked `@Nullable()`, anywhere in a transformed

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { Type } from 'class-transformer';
+import { IsArray, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import {
   AuthRequest,
   CreateRoomRequest,
@@ -19,7 +21,7 @@ import {
   UpdateRoomRequest,
   SetFiltersRequest,
 } from './dto';
-import { MAX_INPUT_DEPTH, nullableFields, validateInput } from './validation';
+import { MAX_INPUT_DEPTH, Nullable, nullableFields, validateInput } from './validation';
 
 const nested = (depth: number): unknown => {
   let v: unknown = 'leaf';
@@ -148,10 +150,28 @@ describe('validateInput and null', () => {
     expect(validateInput(UpdateRoomRequest, { roomId: 'team', topic: 'x' }).ok).toBe(true);
   });
 
-  it('a null inside a nested DTO is refused under its path; a nested DTO field marked nullable takes null', () => {
+  it('a null inside a nested DTO (alone or in an array) is refused under its path; a marked nested field takes null; plain objects are left alone', () => {
+    class Inner {
+      @IsOptional() @IsString() note?: string;
+      @IsOptional() @Nullable() @IsString() label?: string | null;
+    }
+    class Outer {
+      @IsObject() @ValidateNested() @Type(() => Inner) inner: Inner;
+      @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => Inner) items?: Inner[];
+      @IsOptional() @IsObject() extra?: Record<string, unknown>;
+    }
+    expect(fields(Outer, { inner: { note: 'n', label: null }, items: [{ label: null }], extra: { anything: null } })).toEqual([]);
+    expect(validateInput(Outer, { inner: { note: null } })).toEqual({
+      ok: false,
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'inner.note must not be null',
+        details: [{ field: 'inner.note', problems: ['inner.note must not be null'] }],
+      },
+    });
+    expect(fields(Outer, { inner: {}, items: [{}, { note: null }] })).toEqual(['items.1.note']);
+    // The filter configuration, whose nested policies have nullable fields.
     expect(fields(SetFiltersRequest, { config: wholeConfig() })).toEqual([]);
-    const withTerm = { ...wholeConfig(), words: [{ term: 'spam', action: null }] };
-    expect(fields(SetFiltersRequest, { config: withTerm })).toEqual(['config.words.0.action']);
     const nullRoom = validateInput(SetFiltersRequest, { roomId: null, config: wholeConfig() });
     expect(!nullRoom.ok && nullRoom.error.details).toEqual([{ field: 'roomId', problems: ['roomId must not be null'] }]);
   });
