@@ -22,6 +22,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { Type } from 'class-transformer';
+import { Nullable } from './validation';
 import { GROUP_ROOM_ID_PATTERN, ROOM_ID_PATTERN } from './ids';
 import type { PostPolicy, RoomVisibility } from './rooms/events';
 import type { ChosenStatus } from './presence/events';
@@ -250,9 +251,10 @@ export class AuthRequest {
    * "Resuming" in docs/protocol.md). Only on the connection's first `auth`.
    */
   @IsOptional()
+  @Nullable()
   @IsInt()
   @Min(0)
-  resumeFrom?: number;
+  resumeFrom?: number | null;
 }
 
 export class RoomRef {
@@ -339,6 +341,7 @@ export class ReactionRequest extends MessageRef {
 export class SetRetentionRequest extends RoomRef {
   /** Days to keep messages; null: the deployment's default. */
   @IsOptional()
+  @Nullable()
   @IsInt()
   @Min(1)
   @Max(Limits.retentionDaysMax)
@@ -487,6 +490,7 @@ export class SetStatusRequest {
   status: ChosenStatus;
   /** Custom status text; null or absent clears it. Trimmed; at most Limits.statusTextMaxChars code points, no line breaks. */
   @IsOptional()
+  @Nullable()
   @IsString()
   @MaxLength(Limits.statusTextMaxChars * 2)
   text?: string | null;
@@ -605,9 +609,9 @@ export class ModerationCheckRpc extends RoomRef {
   @IsString() @MinLength(1) @MaxLength(Limits.usernameMaxChars) senderName: string;
   @IsIn(['owner', 'admin', 'member']) senderRole: MemberRole;
   @IsIn(['post', 'edit']) kind: 'post' | 'edit';
-  @IsOptional() @IsString() @MaxLength(Limits.clientMsgIdMaxChars) clientMsgId: string | null;
+  @IsOptional() @Nullable() @IsString() @MaxLength(Limits.clientMsgIdMaxChars) clientMsgId: string | null;
   @IsString() @MaxLength(Limits.messageMaxChars * 4) body: string;
-  @IsOptional() @IsUUID() heldReportId: string | null;
+  @IsOptional() @Nullable() @IsUUID() heldReportId: string | null;
 }
 export class DirectoryRpc extends asUserId(DirectoryRequest) {}
 export class RoomMembersRpc extends asActorId(RoomMembersRequest) {}
@@ -656,14 +660,14 @@ export class DomainEntryDto {
   @IsIn(['allow', 'hold', 'block']) action: LinkAction;
 }
 export class LinkPolicyDto {
-  @IsOptional() @IsIn(['allow', 'hold', 'block']) default: LinkAction | null;
+  @IsOptional() @Nullable() @IsIn(['allow', 'hold', 'block']) default: LinkAction | null;
   @IsArray() @ArrayMaxSize(FilterLimits.domainsMax) @ValidateNested({ each: true }) @Type(() => DomainEntryDto) domains: DomainEntryDto[];
 }
 export class SpamPolicyDto {
   /** 0: off; otherwise FilterLimits.repeatedCharsMin-repeatedCharsMax; null: the server's. */
-  @IsOptional() @IsInt() @Min(0) @Max(FilterLimits.repeatedCharsMax) repeatedCharsMax: number | null;
-  @IsOptional() @IsInt() @Min(0) @Max(100) capsPercentMax: number | null;
-  @IsOptional() @IsInt() @Min(1) @Max(FilterLimits.capsMinLettersMax) capsMinLetters: number | null;
+  @IsOptional() @Nullable() @IsInt() @Min(0) @Max(FilterLimits.repeatedCharsMax) repeatedCharsMax: number | null;
+  @IsOptional() @Nullable() @IsInt() @Min(0) @Max(100) capsPercentMax: number | null;
+  @IsOptional() @Nullable() @IsInt() @Min(1) @Max(FilterLimits.capsMinLettersMax) capsMinLetters: number | null;
 }
 export class FilterConfigDto {
   @IsArray() @ArrayMaxSize(FilterLimits.wordsMax) @ValidateNested({ each: true }) @Type(() => WordEntryDto) words: WordEntryDto[];
@@ -697,7 +701,7 @@ export class TestFiltersRequest extends FilterScopeRequest {
   @IsString() @MinLength(1) @MaxLength(Limits.messageMaxChars) body: string;
 }
 export class SetServerRoleRequest extends UserRef {
-  @IsOptional() @IsIn(['admin', 'moderator']) role: ServerRole | null;
+  @IsOptional() @Nullable() @IsIn(['admin', 'moderator']) role: ServerRole | null;
 }
 export class ModReasonRequest extends UserRef {
   @IsOptional() @IsString() @MaxLength(Limits.reasonMaxChars) reason?: string;

@@ -168,7 +168,7 @@ export {
   type SearchPage,
   type StatsView,
 } from './views';
-export { MAX_INPUT_DEPTH, validateInput } from './validation';
+export { MAX_INPUT_DEPTH, Nullable, nullableFields, validateInput } from './validation';
 export {
   type ConversationOpened,
   type InvitationDeclined,

@@ -31,6 +31,60 @@ const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
 
 type Problems = Array<{ field: string; problems: string[] }>;
 
+/** The properties marked `@Nullable()`, per class prototype (a subclass inherits its bases'). */
+const NULLABLE = new WeakMap<object, Set<string>>();
+
+/**
+ * Marks a request field on which `null` means something (e.g. "the default", "clear it"), as
+ * docs/protocol.md documents it. `@IsOptional()` lets `null` through every optional field, while
+ * the services only test for `undefined`; so validateInput refuses a `null` on any DTO property
+ * without this mark (`<field> must not be null`). The field's TS type should include `null`.
+ */
+export function Nullable(): PropertyDecorator {
+  return (target, key) => {
+    let names = NULLABLE.get(target);
+    if (!names) NULLABLE.set(target, (names = new Set()));
+    names.add(String(key));
+  };
+}
+
+/** The marks of a prototype and of every class it extends. */
+function* marksOf(proto: object): Generator<Set<string>> {
+  for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const names = NULLABLE.get(p);
+    if (names) yield names;
+  }
+}
+
+/** The fields of a DTO class (its bases' included) marked `@Nullable()`, sorted. */
+export function nullableFields(cls: Ctor<object>): string[] {
+  return [...new Set([...marksOf(cls.prototype)].flatMap((names) => [...names]))].sort();
+}
+
+const isNullable = (proto: object, key: string): boolean => [...marksOf(proto)].some((names) => names.has(key));
+
+/**
+ * The `null`s on properties of DTO instances not marked `@Nullable()`, anywhere in a transformed
+ * request (class-transformer gives each nested DTO its class; arrays are walked for them). Plain
+ * objects, without a DTO class, are left alone: they carry no marks. Recursive: the input was
+ * already bounded to MAX_INPUT_DEPTH.
+ */
+function nullProblems(value: unknown, path = '', out: Problems = []): Problems {
+  if (value === null || typeof value !== 'object') return out;
+  const isArray = Array.isArray(value);
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (!isArray && (proto === null || proto === Object.prototype)) return out;
+  const entries: Array<[string, unknown]> = isArray ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const field = path ? `${path}.${key}` : key;
+    // A null element of an array is the array validators' business (IsString each, ValidateNested).
+    if (child === null) {
+      if (!isArray && !isNullable(proto!, key)) out.push({ field, problems: [`${field} must not be null`] });
+    } else nullProblems(child, field, out);
+  }
+  return out;
+}
+
 /**
  * One walk over a JSON value, without recursion (so any depth is safe to measure): whether it is
  * nested deeper than `max`, and else the fields with a forbidden name or a control character
@@ -65,7 +119,9 @@ function inspect(input: unknown, max: number): { tooDeep: true } | { tooDeep: fa
  * Validates untrusted input (a frame's data, an HTTP body, a NATS request) against a DTO class.
  * Unknown properties are rejected rather than silently dropped, so a client typo is reported;
  * so are `__proto__`, `constructor` and `prototype` anywhere in it, and control characters in
- * any string (see FORBIDDEN_KEYS and CONTROL_CHARS), before the DTO's own rules.
+ * any string (see FORBIDDEN_KEYS and CONTROL_CHARS), before the DTO's own rules. A `null` is
+ * refused on every DTO property not marked `@Nullable()`, nested DTOs included (a field the DTO's
+ * own rules already refused is reported once, with their problems).
  */
 export function validateInput<T extends object>(cls: Ctor<T>, input: unknown): Result<T> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -85,8 +141,10 @@ export function validateInput<T extends object>(cls: Ctor<T>, input: unknown): R
     // Input the validators cannot even walk (whatever the cause) is bad input, never a crash.
     return fail('BAD_REQUEST', 'input could not be validated');
   }
-  if (errors.length > 0) {
-    const details = flatten(errors);
+  const invalid = flatten(errors);
+  const reported = new Set(invalid.map((d) => d.field));
+  const details = [...invalid, ...nullProblems(instance).filter((d) => !reported.has(d.field))];
+  if (details.length > 0) {
     return fail('BAD_REQUEST', details.map((d) => d.problems.join('; ')).join('; '), details);
   }
   return ok(instance);

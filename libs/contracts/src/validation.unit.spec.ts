@@ -1,14 +1,27 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+import { Type } from 'class-transformer';
+import { IsArray, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import {
+  AuthRequest,
   CreateRoomRequest,
   DirectSendRequest,
   HistoryPageRequest,
   LoginRequest,
+  ModerationCheckRpc,
   SanctionRpc,
+  SearchRequest,
+  SetRetentionRequest,
+  SetRetentionRpc,
+  SetServerRoleRequest,
+  SetStatusRequest,
+  SpamPolicyDto,
   SendMessageRequest,
   UpdateRoomRequest,
   SetFiltersRequest,
 } from './dto';
-import { MAX_INPUT_DEPTH, validateInput } from './validation';
+import { MAX_INPUT_DEPTH, Nullable, nullableFields, validateInput } from './validation';
 
 const nested = (depth: number): unknown => {
   let v: unknown = 'leaf';
@@ -105,5 +118,108 @@ describe('validateInput', () => {
       spam: { repeatedCharsMax: null, capsPercentMax: null, capsMinLetters: null },
     };
     expect(fields({ config: whole })).toEqual([]);
+  });
+});
+
+describe('validateInput and null', () => {
+  const fields = (cls: Parameters<typeof validateInput>[0], input: object) => {
+    const r = validateInput(cls, input);
+    return r.ok ? [] : (r.error.details ?? []).map((d) => d.field).sort();
+  };
+  const wholeConfig = () => ({
+    words: [],
+    allow: [],
+    patterns: [],
+    links: { default: null, domains: [] },
+    spam: { repeatedCharsMax: null, capsPercentMax: null, capsMinLetters: null },
+  });
+
+  it('a null on an optional field not marked nullable is refused, naming the field', () => {
+    expect(validateInput(SearchRequest, { query: 'hello', roomId: null })).toEqual({
+      ok: false,
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'roomId must not be null',
+        details: [{ field: 'roomId', problems: ['roomId must not be null'] }],
+      },
+    });
+    expect(fields(UpdateRoomRequest, { roomId: 'team', topic: null })).toEqual(['topic']);
+    expect(fields(HistoryPageRequest, { roomId: 'general', before: null })).toEqual(['before']);
+    // Absent is still fine.
+    expect(validateInput(SearchRequest, { query: 'hello' }).ok).toBe(true);
+    expect(validateInput(UpdateRoomRequest, { roomId: 'team', topic: 'x' }).ok).toBe(true);
+  });
+
+  it('a null inside a nested DTO (alone or in an array) is refused under its path; a marked nested field takes null; plain objects are left alone', () => {
+    class Inner {
+      @IsOptional() @IsString() note?: string;
+      @IsOptional() @Nullable() @IsString() label?: string | null;
+    }
+    class Outer {
+      @IsObject() @ValidateNested() @Type(() => Inner) inner: Inner;
+      @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => Inner) items?: Inner[];
+      @IsOptional() @IsObject() extra?: Record<string, unknown>;
+    }
+    expect(fields(Outer, { inner: { note: 'n', label: null }, items: [{ label: null }], extra: { anything: null } })).toEqual([]);
+    expect(validateInput(Outer, { inner: { note: null } })).toEqual({
+      ok: false,
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'inner.note must not be null',
+        details: [{ field: 'inner.note', problems: ['inner.note must not be null'] }],
+      },
+    });
+    expect(fields(Outer, { inner: {}, items: [{}, { note: null }] })).toEqual(['items.1.note']);
+    // The filter configuration, whose nested policies have nullable fields.
+    expect(fields(SetFiltersRequest, { config: wholeConfig() })).toEqual([]);
+    const nullRoom = validateInput(SetFiltersRequest, { roomId: null, config: wholeConfig() });
+    expect(!nullRoom.ok && nullRoom.error.details).toEqual([{ field: 'roomId', problems: ['roomId must not be null'] }]);
+  });
+
+  it('a required field given null keeps its own rule messages, reported once', () => {
+    const r = validateInput(SendMessageRequest, { roomId: null, clientMsgId: 'c-1', body: 'hi' });
+    expect(!r.ok && r.error.details?.map((d) => d.field)).toEqual(['roomId']);
+    expect(!r.ok && r.error.details?.[0].problems).not.toContain('roomId must not be null');
+  });
+
+  it('the fields marked nullable take null, as docs/protocol.md documents', () => {
+    const user = '11111111-1111-4111-8111-111111111111';
+    expect(validateInput(AuthRequest, { token: 't', resumeFrom: null }).ok).toBe(true);
+    expect(validateInput(SetRetentionRequest, { roomId: 'team', days: null }).ok).toBe(true);
+    expect(validateInput(SetStatusRequest, { status: 'away', text: null }).ok).toBe(true);
+    expect(validateInput(SetServerRoleRequest, { userId: user, role: null }).ok).toBe(true);
+    const check = { roomId: 'team', senderId: user, senderName: 'bo', senderRole: 'member', kind: 'post', body: 'hi' };
+    expect(validateInput(ModerationCheckRpc, { ...check, clientMsgId: null, heldReportId: null }).ok).toBe(true);
+    // ...and still apply their rules to a value.
+    expect(fields(SetRetentionRequest, { roomId: 'team', days: 0 })).toEqual(['days']);
+  });
+
+  it('every field marked @Nullable() in dto.ts has a TS type that includes null, and every DTO field typed with null is marked', () => {
+    const file = path.join(__dirname, 'dto.ts');
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const marked: string[] = [];
+    const typedNull: string[] = [];
+    const visit = (node: ts.Node) => {
+      if (ts.isPropertyDeclaration(node) && ts.isClassLike(node.parent)) {
+        const name = `${node.parent.name?.text ?? '?'}.${node.name.getText(source)}`;
+        const decorators = (ts.getDecorators(node) ?? []).map((d) => d.expression.getText(source));
+        if (decorators.includes('Nullable()')) marked.push(name);
+        const type = node.type;
+        const hasNull =
+          !!type &&
+          ts.isUnionTypeNode(type) &&
+          type.types.some((t) => ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword);
+        // Only validated fields (with class-validator decorators) are request fields.
+        if (hasNull && decorators.length) typedNull.push(name);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    expect(marked.length).toBeGreaterThan(0);
+    expect(marked.sort()).toEqual(typedNull.sort());
+    // The marks reach the classes at run time, inherited by the gateway's RPC variants.
+    expect(nullableFields(SpamPolicyDto)).toEqual(['capsMinLetters', 'capsPercentMax', 'repeatedCharsMax']);
+    expect(nullableFields(SetRetentionRpc)).toEqual(['days']);
+    expect(nullableFields(SearchRequest)).toEqual([]);
   });
 });
