@@ -6,7 +6,7 @@ import { openRoom, renderRoomHeader } from '../messages/view';
 import { refreshSide } from '../side';
 import { client, state } from '../state';
 import { patchDetails } from './details';
-import { dropInvitation } from './invitations';
+import { dropInvitation, loadInvitations } from './invitations';
 import { dropRoom, isMe, loadRooms, roomChanged } from './sidebar';
 
 // Live room events: membership, roles, settings, ownership and deletion. Each updates what the
@@ -152,8 +152,15 @@ export function onRoomDeleted(d: WsEvents['room.deleted']) {
   dropRoom(d.roomId, notice, { gone: true });
 }
 
+/**
+ * My invitation was declined (here or on another device). The room's events can reach me after
+ * a renewed invitation, which comes another way (news for me): the list is then read again from
+ * the rooms service, so a renewed one that the late decline dropped comes back.
+ */
 export function onInvitationDeclined(d: WsEvents['invitation.declined']) {
-  if (isMe(d.userId)) dropInvitation(d.roomId);
+  if (!isMe(d.userId)) return;
+  dropInvitation(d.roomId);
+  void loadInvitations();
 }
 
 export function onRoomRetention(d: WsEvents['room.retention']) {
