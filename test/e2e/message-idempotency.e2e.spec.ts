@@ -3,6 +3,7 @@ import type { MessageView, PostAck } from '@chat/contracts';
 import { eventually } from '@chat/testing';
 import { WebSocket } from 'ws';
 import { printLogsIfFailed, startTestStack, type TestStack } from './fixture';
+import { readAll } from '../faults/replica-helpers';
 
 jest.setTimeout(240_000);
 
@@ -139,15 +140,4 @@ function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-async function readAll(client: ChatClient, roomId: string): Promise<MessageView[]> {
-  const out: MessageView[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = await client.request('history.page', before ? { roomId, before, limit: 100 } : { roomId, limit: 100 });
-    out.push(...page.messages);
-    if (page.nextBefore === null) return out;
-    before = page.nextBefore;
-  }
 }
