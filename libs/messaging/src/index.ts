@@ -10,3 +10,4 @@ export type { Consumption } from './jetstream/durable-consumer';
 export type { KvBucket } from './jetstream/kv';
 export type { Replaying, ReplaySpec } from './jetstream/replay';
 export { RpcClient } from './rpc-client';
+export { SENT_AT_HEADER, Spans, rfc3339Ms, type SpanSink } from './spans';

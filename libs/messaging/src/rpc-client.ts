@@ -12,6 +12,7 @@ import {
   type Subjects,
 } from '@chat/contracts';
 import { decodeJson, encodeJson } from './codec';
+import { Spans } from './spans';
 
 function isResult(v: unknown): v is Result<unknown> {
   return typeof v === 'object' && v !== null && 'ok' in v && typeof (v as { ok: unknown }).ok === 'boolean';
@@ -33,6 +34,8 @@ export class RpcClient {
   async call<N extends RpcName>(name: N, data: RpcRequest<N>, opts: RpcCallOptions = {}): Promise<Result<RpcResponse<N>>> {
     const h = natsHeaders();
     if (opts.correlationId) h.set(RpcHeaders.correlationId, opts.correlationId);
+    Spans.stamp(h);
+    const t0 = Spans.start();
     let msg: Msg;
     try {
       msg = await this.nc.request(this.subjects.rpc(name), encodeJson(data), {
@@ -47,6 +50,7 @@ export class RpcClient {
         noResponders ? `the ${rpcService(name)} service is not running` : `the ${rpcService(name)} service did not answer in time`,
       );
     }
+    Spans.end(`rpc.call ${name}`, t0);
     const body = decodeJson(msg.data);
     if (!isResult(body)) return fail('INTERNAL', `malformed reply from ${rpcService(name)}`);
     return body as Result<RpcResponse<N>>;

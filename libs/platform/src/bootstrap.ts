@@ -3,10 +3,11 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createSubjects } from '@chat/contracts';
-import { JetStreamAdapter, RpcClient, connectNats, streamSpecs, type StreamOptions } from '@chat/messaging';
+import { JetStreamAdapter, RpcClient, Spans, connectNats, streamSpecs, type StreamOptions } from '@chat/messaging';
+import { Histogram, type Registry } from 'prom-client';
 import { ConfigError, loadConfig, type BaseConfig } from './config';
 import { ChatErrorFilter } from './errors.filter';
-import { HealthRegistry } from './health';
+import { HealthRegistry, MetricsRegistry } from './health';
 import { PinoNestLogger, createLogger } from './logger';
 import { PlatformModule, type PlatformDeps } from './platform.module';
 import { NatsRpcServer } from './rpc-server';
@@ -65,6 +66,7 @@ export async function startService<C extends BaseConfig>(def: ServiceDefinition<
     bufferLogs: false,
   });
   app.get(HealthRegistry).register('nats', () => natsUp && !nc.isClosed());
+  if (def.config.TRACE_SPANS) enableSpans(app.get(MetricsRegistry).registry, logger);
   app.useGlobalFilters(new ChatErrorFilter());
   await def.configure?.(app, deps);
   // Run every module's start-up hooks (replays, KV buckets, migrations) before the RPC
@@ -95,6 +97,26 @@ export async function startService<C extends BaseConfig>(def: ServiceDefinition<
       await nc.drain().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Turns timing spans on for this process (TRACE_SPANS, see @chat/messaging spans.ts): each span
+ * is observed in `chat_span_seconds{span}` and, at debug level, logged. The buckets go from
+ * 50 µs to 10 s because a hop on an idle machine takes tens of µs and one under overload seconds.
+ */
+function enableSpans(registry: Registry, logger: ReturnType<typeof createLogger>) {
+  const seconds = new Histogram({
+    name: 'chat_span_seconds',
+    help: 'Timing spans of messages between and inside services (TRACE_SPANS=true), by span',
+    labelNames: ['span'],
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const debug = logger.isLevelEnabled('debug');
+  Spans.enable((span, ms) => {
+    seconds.observe({ span }, ms / 1000);
+    if (debug) logger.debug({ span, ms: Math.round(ms * 1000) / 1000 }, 'span');
+  });
 }
 
 /** Entry point helper for `main.ts`: config errors and start-up failures exit non-zero. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { NAMESPACE_PATTERN, usernameKey } from '@chat/contracts';
 
 /**
@@ -36,6 +36,14 @@ export class BaseConfig {
   /** @default info */
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
   LOG_LEVEL = 'info';
+  /**
+   * Timing spans of every message, hop by hop (RPC waits and handlers, JetStream appends,
+   * store to consumer, store to gateway): a histogram `chat_span_seconds{span}` on /metrics and,
+   * at LOG_LEVEL=debug, a log line per span. Costs a little CPU per message; for finding where
+   * time goes (bench/spans.mjs), not for everyday running. @default false
+   */
+  @IsBoolean()
+  TRACE_SPANS = false;
   /** Timeout of request/reply calls between services, in ms. @default 5000 */
   @IsInt()
   @Min(100)

@@ -13,7 +13,7 @@ import {
   type RpcName,
   type Subjects,
 } from '@chat/contracts';
-import { decodeJson, encodeJson } from '@chat/messaging';
+import { Spans, decodeJson, encodeJson } from '@chat/messaging';
 import { randomUUID } from 'node:crypto';
 
 /** Context handed to RPC handlers (`@Ctx() ctx: RpcCallContext`). */
@@ -75,6 +75,9 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
   }
 
   private async handle(name: RpcName, msg: Msg): Promise<void> {
+    // From the caller's publish to here: NATS, and this process's event loop being busy.
+    Spans.sinceSent(`rpc.wait ${name}`, msg.headers);
+    const t0 = Spans.start();
     const reply = (r: Result<unknown>) => {
       if (msg.reply) msg.respond(encodeJson(r));
     };
@@ -88,6 +91,7 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
       let out: unknown = await handler(valid.data, new RpcCallContext(msg.subject, correlationId));
       if (isObservable(out)) out = await lastValueFrom(out);
       reply(isResult(out) ? out : { ok: true, data: out });
+      Spans.end(`rpc.handle ${name}`, t0);
     } catch (err) {
       if (err instanceof ChatError) return reply({ ok: false, error: err.toBody() });
       const error = err instanceof Error ? err.message : JSON.stringify(err);

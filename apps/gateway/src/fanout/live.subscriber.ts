@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { isDirectRoomId, type PresenceView, type Subjects, type WsEventName, type WsEvents } from '@chat/contracts';
-import { JetStreamAdapter, decodeJson, type CoreNats } from '@chat/messaging';
+import { JetStreamAdapter, Spans, decodeJson, type CoreNats } from '@chat/messaging';
 import { NATS, PINO, SUBJECTS } from '@chat/platform';
 import { GatewayMetrics } from '../metrics';
 import type { Session } from '../sessions/session';
@@ -367,7 +367,13 @@ export class LiveFanout implements SessionRooms, OnModuleDestroy {
   private onLiveRoomEvent(follow: RoomFollow, m: Msg) {
     const position = positionOf(m.headers?.get(SEQ_HEADER));
     if (position === null) return this.drop(m, 'no Nats-Sequence header');
+    // From the append's publish to here: JetStream's store and republish, NATS, and this event
+    // loop's backlog (from the store only where the server stamps republished messages, 2.10+).
+    Spans.sinceSent('live.fromAppend', m.headers);
+    Spans.sinceStoredHeader('live.fromStore', m.headers);
+    const started = Spans.start();
     if (!this.handleRoomEvent(follow, position, decodeJson(m.data))) this.drop(m, 'not an event of this room');
+    Spans.end('live.deliver', started);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   type RpcWsOp,
   type WsOp,
 } from '@chat/contracts';
+import { Spans } from '@chat/messaging';
 import { CONFIG, PINO } from '@chat/platform';
 import type { GatewayConfig } from '../config';
 import type { Session } from '../sessions/session';
@@ -106,6 +107,7 @@ export class OperationDispatcher implements WireListener {
 
   private async execute(session: Session, id: string, op: WsOp, data: object): Promise<void> {
     const correlationId = randomUUID();
+    const started = Spans.start();
     const entry = WsOperations[op];
     let result: Result<unknown>;
     try {
@@ -126,6 +128,7 @@ export class OperationDispatcher implements WireListener {
     }
     if (result.ok) session.conn.reply(id, result.data);
     else session.conn.replyError(id, result.error);
+    Spans.end(`ws ${op}`, started);
     // Sending a message ends its sender's typing there (the ack names the room or conversation).
     if ((op === 'message.send' || op === 'dm.send') && result.ok) this.typing.sent(session, (result.data as PostAck).roomId);
     const close = session.closeAfterReply;

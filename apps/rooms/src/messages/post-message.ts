@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError, type MessagePosted, type PostAck, type PostMessageRpc, type ReplyRef, type Subjects } from '@chat/contracts';
-import { AppendRefused, JetStreamAdapter, RpcClient, decodeJson, type AppendResult, type KvBucket } from '@chat/messaging';
+import { AppendRefused, JetStreamAdapter, RpcClient, Spans, decodeJson, type AppendResult, type KvBucket } from '@chat/messaging';
 import { CONFIG, SUBJECTS } from '@chat/platform';
 import type { RoomsConfig } from '../config';
 import { decidePost } from '../room/room.decide';
@@ -77,7 +77,9 @@ export class PostMessageHandler implements OnModuleInit {
     // about the filter or the room's messages.
     // Taken before the lookup: a record written after the lookup missed it does not help this send.
     const recorded = this.recorder.mark();
+    const lookupStarted = Spans.start();
     const seenP = this.accepted.get(key);
+    if (lookupStarted) void seenP.finally(() => Spans.end('post.lookup', lookupStarted)).catch(() => undefined);
     const refusal = this.refusal(draft, ctx);
     const allowed = refusal === null;
     let verdictP = allowed ? this.moderate(req, correlationId) : null;

@@ -1,6 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { encodeJson } from '../codec';
+import { Spans } from '../spans';
 import { ApiErrorCode, isApiError } from './common';
 
 export interface AppendOptions {
@@ -79,16 +80,20 @@ export function classifyAppendFailure(subject: string, err: unknown): AppendFail
  */
 export async function append(js: JetStreamClient, subject: string, payload: unknown, opts: AppendOptions): Promise<AppendResult> {
   let hdrs: MsgHdrs | undefined;
-  if (opts.headers) {
+  if (opts.headers || Spans.on) {
     hdrs = natsHeaders();
-    for (const [k, v] of Object.entries(opts.headers)) hdrs.set(k, v);
+    for (const [k, v] of Object.entries(opts.headers ?? {})) hdrs.set(k, v);
+    // Kept with the message and on its republish: the gateway's `live.fromAppend` span.
+    Spans.stamp(hdrs);
   }
+  const t0 = Spans.start();
   try {
     const ack = await js.publish(subject, encodeJson(payload), {
       msgID: opts.msgId,
       expect: opts.expectLastSubjectSequence === undefined ? undefined : { lastSubjectSequence: opts.expectLastSubjectSequence },
       headers: hdrs,
     });
+    Spans.end('js.append', t0);
     return { seq: ack.seq, duplicate: ack.duplicate };
   } catch (err) {
     throw classifyAppendFailure(subject, err);

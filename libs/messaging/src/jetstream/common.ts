@@ -1,6 +1,7 @@
 import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
 import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { decodeJson } from '../codec';
+import { Spans } from '../spans';
 
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 export const silent: Log = () => undefined;
@@ -38,6 +39,8 @@ export interface Delivered {
 }
 
 export function toDelivered(m: JsMsg): Delivered {
+  // From JetStream's store to this consumer's handler (the consumer's queue included).
+  Spans.sinceStoredNanos('consume.fromStore', m.info.timestampNanos);
   return {
     subject: m.subject,
     seq: m.seq,
