@@ -15,6 +15,7 @@
 // messages: NATS 2.10 on),
 // `live.deliver` the gateway's decode + fan-out writes of one event.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
@@ -22,7 +23,10 @@ import {
   f2,
   inBatches,
   joinRoom,
+  CLK_TCK,
   killOwnChildren,
+  pidsByName,
+  procTicks,
   lifecycle,
   log,
   machineInfo,
@@ -137,6 +141,31 @@ function minus(after, before) {
   return out;
 }
 
+/** Write and read syscalls of a process so far (/proc/<pid>/io), or null. */
+function procIo(pid) {
+  try {
+    const io = Object.fromEntries(
+      fs
+        .readFileSync(`/proc/${pid}/io`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(': ')),
+    );
+    return { syscr: Number(io.syscr), syscw: Number(io.syscw) };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU ticks and syscalls of every service process (and NATS), to take per-message costs over a window. */
+function processCounters(stack) {
+  const out = {};
+  for (const [name, p] of stack.procs) out[name] = { ticks: procTicks(p.child.pid), io: procIo(p.child.pid) };
+  const nats = pidsByName('nats-server');
+  out.nats = { ticks: nats.reduce((a, pid) => a + (procTicks(pid) ?? 0), 0), io: null };
+  return out;
+}
+
 const { cleanups, interrupted, run } = lifecycle({ finally_: async () => killOwnChildren() });
 
 run(async () => {
@@ -180,6 +209,7 @@ run(async () => {
     return out;
   };
   const before = await scrapeAll();
+  const counters0 = processCounters(stack);
   const ack = new Reservoir();
   let sent = 0;
   let failed = 0;
@@ -198,6 +228,19 @@ run(async () => {
   }
   await sleep(3000);
   const after = await scrapeAll();
+  const counters1 = processCounters(stack);
+  // Per accepted message, over the stream and its 3 s drain (the setup before is excluded).
+  const accepted = ack.n;
+  const costs = Object.keys(counters1).map((name) => {
+    const a = counters0[name];
+    const b = counters1[name];
+    return {
+      process: name,
+      cpuMsPerMessage: accepted ? (((b.ticks - a.ticks) / CLK_TCK) * 1000) / accepted : null,
+      writesPerMessage: accepted && a.io && b.io ? (b.io.syscw - a.io.syscw) / accepted : null,
+      readsPerMessage: accepted && a.io && b.io ? (b.io.syscr - a.io.syscr) / accepted : null,
+    };
+  });
 
   const rows = [];
   const seen = new Set();
@@ -234,12 +277,19 @@ run(async () => {
       rows.map((r) => [r.service, r.span, String(r.count), f2(r.meanMs), f2(r.p50Ms), f2(r.p99Ms)]),
     ),
   );
+  console.log('');
+  console.log(
+    renderTable(
+      ['process', 'CPU ms / message', 'write syscalls / message', 'read syscalls / message'],
+      costs.map((c) => [c.process, f2(c.cpuMsPerMessage), f2(c.writesPerMessage), f2(c.readsPerMessage)]),
+    ),
+  );
   console.log('\np50/p99 are interpolated inside histogram buckets (50 µs ... 10 s): read them as bucket-accurate, the mean as exact.');
   writeResult({
     out: opt.out,
     name: 'spans',
     started,
-    result: { params: P, info, sent, failed, ack: { p50: a50, p99: a99 }, delivery: { p50: d50, p99: d99 }, rows },
+    result: { params: P, info, sent, failed, costs, ack: { p50: a50, p99: a99 }, delivery: { p50: d50, p99: d99 }, rows },
   });
   await Promise.all(senders.map((s) => s.c.close().catch(() => undefined)));
   await teardown();
