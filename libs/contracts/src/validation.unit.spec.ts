@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { Type } from 'class-transformer';
-import { IsArray, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsInt, IsObject, IsOptional, IsString, ValidateNested, getMetadataStorage } from 'class-validator';
 import {
   AuthRequest,
   CreateRoomRequest,
@@ -221,5 +221,25 @@ describe('validateInput and null', () => {
     expect(nullableFields(SpamPolicyDto)).toEqual(['capsMinLetters', 'capsPercentMax', 'repeatedCharsMax']);
     expect(nullableFields(SetRetentionRpc)).toEqual(['days']);
     expect(nullableFields(SearchRequest)).toEqual([]);
+  });
+});
+
+describe('validation rules looked up once per class (memoized class-validator metadata)', () => {
+  it('the same answer twice is the same array; a class decorated later still gets its own rules', () => {
+    class First {
+      @IsString() name!: string;
+    }
+    expect(validateInput(First, { name: 'a' }).ok).toBe(true);
+    const storage = getMetadataStorage();
+    const once = storage.getTargetValidationMetadatas(First, '', false, false);
+    expect(storage.getTargetValidationMetadatas(First, '', false, false)).toBe(once);
+    // Decorators that run after the first validations (a module loaded later) clear the memo.
+    class Later extends First {
+      @IsInt() count!: number;
+    }
+    expect(validateInput(Later, { name: 'a', count: 1 }).ok).toBe(true);
+    expect(validateInput(Later, { name: 'a', count: 'x' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(validateInput(Later, { name: 1, count: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(validateInput(First, { name: 'a', count: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   });
 });
