@@ -79,24 +79,30 @@ export function quietCheck(m) {
 // ---------------------------------------------------------------------------------------------
 // Progress line
 
-const state = { line: '', shown: false };
+const state = { line: '', shown: false, key: null, major: null, printedAt: 0 };
 const tty = process.stderr.isTTY;
 
 /**
- * Shows `line` as the one progress line on stderr (rewritten in place on a terminal; elsewhere
- * printed as a line of its own when it changes, so a log file shows the steps).
+ * Shows `line` as the one progress line on stderr. On a terminal it is rewritten in place. Elsewhere
+ * (a log file) a line is printed only when `key` (the line without its timers) changes, and then
+ * at most every 5 s unless `major` (what runs: scenario and target) changed too, so that a log
+ * shows the steps without a line a second.
  */
-export function progress(line) {
-  if (line === state.line && state.shown) return;
-  state.line = line;
+export function progress(line, { key = line, major = null } = {}) {
   if (tty) {
+    if (line === state.line && state.shown) return;
+    state.line = line;
     const cols = process.stderr.columns || 120;
     process.stderr.write(`\r\x1b[2K${line.length > cols - 1 ? line.slice(0, cols - 2) + '…' : line}`);
     state.shown = true;
-  } else {
-    process.stderr.write(`${line}\n`);
-    state.shown = true;
+    return;
   }
+  const t = Date.now();
+  if (key === state.key || (major === state.major && t - state.printedAt < 5000)) return;
+  state.key = key;
+  state.major = major;
+  state.printedAt = t;
+  process.stderr.write(`${line}\n`);
 }
 
 /** Prints `msg` (stdout) above the progress line, which is drawn again below it. */

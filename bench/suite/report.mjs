@@ -28,7 +28,7 @@ export const cpuCell = (m) =>
 
 /**
  * The row of a target that did not run (a withTarget result with ok false): its name, then
- * "skipped: <reason>" / "failed: <message>" / the given text, then '-' up to the width of `head`.
+ * "skipped: <reason>" / "failed: <message>" / `res.text`, then '-' up to the width of `head`.
  * `lead` cells (e.g. the scenario part) go before the name.
  */
 export function statusRow(head, res, lead = []) {

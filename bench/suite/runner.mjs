@@ -59,7 +59,8 @@
 //   }
 //   progress(phase)  sets the phase shown on the progress line ("saturation 200 receivers", …).
 //                    progress.plan(m) announces how many withTarget calls the scenario will make
-//                    (default targets.length), for the line's "target j/m".
+//                    (default targets.length), for the line's "target j/m"; progress.pass() counts
+//                    one planned run that is left out (e.g. a target that was skipped before).
 //
 // A scenario never starts a target by itself: withTarget is what keeps "one at a time" and the
 // clean-up on errors and signals.
@@ -227,7 +228,11 @@ export async function main(argv = process.argv.slice(2)) {
       // Progress line state of this scenario.
       const p = { scenario: name, si: si + 1, sn: plan.length, target: null, ti: 0, tn: targets.length, phase: 'starting' };
       let phaseT0 = Date.now();
-      const draw = () => showProgress(formatProgress({ ...p, phaseMs: Date.now() - phaseT0, totalMs: Date.now() - t0 }));
+      const draw = () =>
+        showProgress(formatProgress({ ...p, phaseMs: Date.now() - phaseT0, totalMs: Date.now() - t0 }), {
+          key: formatProgress(p),
+          major: `${p.si}/${p.ti}`,
+        });
       const timer = setInterval(draw, 1000);
       timer.unref();
       const progress = (phase) => {
@@ -236,6 +241,7 @@ export async function main(argv = process.argv.slice(2)) {
         draw();
       };
       progress.plan = (m) => void (p.tn = m);
+      progress.pass = () => void p.ti++;
 
       const warnings = [];
       const versions = {};
