@@ -33,7 +33,15 @@ export const cpuCell = (m) =>
  */
 export function statusRow(head, res, lead = []) {
   const text =
-    typeof res === 'string' ? res : res.skipped ? `skipped: ${res.skipped}` : res.failed ? `failed: ${res.failed}` : 'did not run';
+    typeof res === 'string'
+      ? res
+      : res.text
+        ? res.text
+        : res.skipped
+          ? `skipped: ${res.skipped}`
+          : res.failed
+            ? `failed: ${res.failed}`
+            : 'did not run';
   const name = typeof res === 'string' ? '' : res.name;
   const row = [...lead, name, text];
   while (row.length < head.length) row.push('-');
