@@ -11,6 +11,8 @@ import { f0, inBatches, now } from '../lib.mjs';
 import { closedLoop, Load, paced, targetCpu, targetRss } from '../suite/loadgen.mjs';
 import { bytes, cpuCell, ms, statusRow } from '../suite/report.mjs';
 
+const perDelivery = (n, deliveries) => (Number.isFinite(n) && deliveries > 0 ? Number((n / deliveries).toFixed(3)) : null);
+
 /** Connects `size` receivers and `senders` senders of one room; closes what it opened on failure. */
 async function setup(inst, { size, senders, progress, onBody }) {
   const users = await inst.users(size + senders, 'f');
@@ -78,6 +80,10 @@ async function part(inst, { name, kind, size, rate, o, ctx, progress }) {
       targetCpuPercent: all,
       deliveriesPerTargetCpuSecond: all > 0 ? r.deliveriesPerSec / (all / 100) : null,
       targetRssBytes: targetRss(r.meter),
+      // Socket syscalls per delivery: 1 means one write per frame; below 1, frames were coalesced
+      // (written or read several at a time).
+      fanoutWritesPerDelivery: perDelivery(r.meter.io[inst.fanoutGroup]?.syscw, r.deliveriesPerSec * r.seconds),
+      loadgenReadsPerDelivery: perDelivery(r.meter.loadgenIo?.syscr, r.deliveriesPerSec * r.seconds),
     };
     return r;
   } finally {
@@ -142,6 +148,8 @@ export default {
       'target CPU %',
       'deliveries per target CPU-s',
       'target RSS',
+      'write syscalls/delivery',
+      'loadgen reads/delivery',
     ];
     const rows = [];
     const effRows = [];
@@ -205,6 +213,8 @@ export default {
             f0(r.efficiency.targetCpuPercent),
             f0(r.efficiency.deliveriesPerTargetCpuSecond),
             bytes(r.efficiency.targetRssBytes),
+            r.efficiency.fanoutWritesPerDelivery ?? '-',
+            r.efficiency.loadgenReadsPerDelivery ?? '-',
           ]);
         }
       };

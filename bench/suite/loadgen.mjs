@@ -34,6 +34,8 @@ export class Skip extends Error {
  * returns
  *   cpu:         { group: % of one core }
  *   rss:         { group: bytes } (sum over the group's processes, at the end of the interval)
+ *   io:          { group: { syscw, syscr } | null } read/write syscalls in the interval (null: not
+ *                readable, e.g. a daemon of another user); loadgenIo: the same for this process
  *   loadgen:     this process, % of one core;  loadgenRss: its bytes
  *   machineBusy: % of all cores; steal: hypervisor steal, % of all cores
  *   other:       everything else that ran on the machine, % of one core (steal left out)
@@ -41,20 +43,57 @@ export class Skip extends Error {
  */
 export function groupMeter(processes) {
   const stop = cpuMeter(processes);
+  const io0 = ioOf(processes());
+  const self0 = procIo('self');
   return () => {
     const c = stop();
+    const groups = processes();
+    const io1 = ioOf(groups);
+    const self1 = procIo('self');
     const rss = {};
-    for (const [k, pids] of Object.entries(processes())) rss[k] = pids.map(procRss).reduce((a, b) => a + (b ?? 0), 0);
+    for (const [k, pids] of Object.entries(groups)) rss[k] = pids.map(procRss).reduce((a, b) => a + (b ?? 0), 0);
+    const io = {};
+    for (const k of Object.keys(io1))
+      io[k] = io0[k] && io1[k] ? { syscw: io1[k].syscw - io0[k].syscw, syscr: io1[k].syscr - io0[k].syscr } : null;
     return {
       cpu: c.groups,
       rss,
+      io,
       loadgen: c.loadgen,
       loadgenRss: process.memoryUsage.rss(),
+      loadgenIo: self0 && self1 ? { syscw: self1.syscw - self0.syscw, syscr: self1.syscr - self0.syscr } : null,
       machineBusy: c.machineBusy,
       steal: c.steal,
       other: c.other,
     };
   };
+}
+
+/** Read/write syscall counts of a process (Linux /proc/<pid>/io; only for processes of this user), or null. */
+export function procIo(pid) {
+  try {
+    const io = Object.fromEntries(
+      fs
+        .readFileSync(`/proc/${pid}/io`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(': ')),
+    );
+    return { syscr: Number(io.syscr), syscw: Number(io.syscw) };
+  } catch {
+    return null;
+  }
+}
+
+/** Per group: summed syscall counts, null when any of its processes cannot be read (the group was not counted then). */
+function ioOf(groups) {
+  const out = {};
+  for (const [k, pids] of Object.entries(groups)) {
+    const xs = pids.map(procIo);
+    out[k] =
+      xs.length && xs.every(Boolean) ? { syscw: xs.reduce((a, x) => a + x.syscw, 0), syscr: xs.reduce((a, x) => a + x.syscr, 0) } : null;
+  }
+  return out;
 }
 
 /** Sum of the CPU % of all groups of a groupMeter result (the target's whole cost). */

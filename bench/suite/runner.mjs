@@ -94,6 +94,10 @@ const GLOBAL_OPTIONS = {
   targets: { type: 'string', help: "comma-separated targets, instead of each scenario's default set" },
   quick: { type: 'boolean', help: 'small sizes and short windows (a smoke test, not a measurement)' },
   out: { type: 'string', help: 'JSON result file (default bench/results/suite-<date>.json)' },
+  profile: {
+    type: 'string',
+    help: 'write V8 CPU profiles (.cpuprofile) of every Node process the targets start (services, servers) to DIR',
+  },
   list: { type: 'boolean', help: 'list the scenarios and targets found, and exit' },
   help: { type: 'boolean', help: 'this help' },
 };
@@ -185,6 +189,15 @@ export async function main(argv = process.argv.slice(2)) {
     for (const s of all) console.log(`  ${s.name.padEnd(12)} ${s.description} (default targets: ${s.defaultTargets.join(', ')})`);
     console.log(`targets: ${targetNames.join(', ')}`);
     return;
+  }
+
+  if (values.profile) {
+    // Profiles are written when a process exits normally (SIGTERM is handled by every service);
+    // --cpu-prof is not allowed in NODE_OPTIONS, hence a preloaded module. Every target passes
+    // this process's environment on to what it starts.
+    process.env.BENCH_PROFILE_DIR = path.resolve(values.profile);
+    fs.mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, '..', 'cpu-profile.cjs')}`.trim();
   }
 
   const plan = positionals.length ? positionals.map((n) => [n, {}]) : DEFAULT_SET;
