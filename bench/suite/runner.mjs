@@ -83,7 +83,7 @@ export const TARGET_DIR = path.join(here, '..', 'targets');
  * A scenario listed here whose file is missing is reported as not available.
  */
 export const DEFAULT_SET = [
-  ['fanout', { sizes: '200' }],
+  ['fanout', { sizes: '200', seconds: '5', warmup: '1' }],
   ['ingest', {}],
   ['connections', { count: '2000' }],
   ['join-storm', {}],
