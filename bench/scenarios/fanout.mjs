@@ -220,6 +220,11 @@ export default {
       };
       partRows('saturation', sat);
       partRows(rate === null ? 'half load' : `half load (${f0(rate)} msg/s${o.rate ? '' : `, ½ of ${slowest.name}`})`, half);
+      for (const res of [...sat, ...half])
+        if (res.ok && res.value.ackLatencyMs)
+          notes.push(
+            `${size} receivers, ${res.name}, ${res.value.kind === 'saturation' ? 'saturation' : 'half load'}: send→ack p50 ${ms(res.value.ackLatencyMs.p50)} / p99 ${ms(res.value.ackLatencyMs.p99)} ms`,
+          );
       const stackSat = sat.find((r) => r.ok && r.name === 'stack');
       const stackHalf = half.find((r) => r.ok && r.name === 'stack');
       for (const base of ['ws', 'ws-coalesced']) {

@@ -35,7 +35,7 @@
 //             Pass them to ctx.withTarget, which handles both.
 //   opts      { quick: boolean, <each of the scenario's options>: the string/boolean given or
 //             undefined }. Values from DEFAULT_SET apply when the scenario runs as part of the
-//             default set and the option is not on the command line.
+//             default set, the option is not on the command line and --quick is not given.
 //   ctx       {
 //     log(msg)             a log line above the progress line
 //     quick                = opts.quick
@@ -233,7 +233,8 @@ export async function main(argv = process.argv.slice(2)) {
         continue;
       }
       const opts = { quick: Boolean(values.quick) };
-      for (const k of Object.keys(scenario.options ?? {})) opts[k] = values[k] ?? setDefaults[k];
+      // The default set's sizes give way to --quick (a smoke test of the whole set stays small).
+      for (const k of Object.keys(scenario.options ?? {})) opts[k] = values[k] ?? (opts.quick ? undefined : setDefaults[k]);
       const names = targetList ?? scenario.defaultTargets;
       const targets = [];
       for (const n of names) targets.push(await loadTarget(n));
