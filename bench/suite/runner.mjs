@@ -64,6 +64,39 @@
 //
 // A scenario never starts a target by itself: withTarget is what keeps "one at a time" and the
 // clean-up on errors and signals.
+//
+// ─── Target interface ───────────────────────────────────────────────────────────────────────────
+// bench/targets/<name>.mjs (helpers beside them end in -server, -client, -config, -lib) has a
+// default export:
+//
+//   { name, kind: 'stack' | 'baseline' | 'peer', keepsHistory, durable,
+//     async start(ctx) -> instance }        ctx = { log, cleanups (push async fns), tmpDir, quick };
+//                                           throws Skip(reason) when it cannot run on this machine
+//   instance = {
+//     version                               shown in the report ('ws 8.23.0, Node v20.20.2')
+//     fanoutGroup                           the process group that writes to the client sockets
+//     processes() -> { group: [pid] }       CPU/RSS/syscall accounting groups
+//     wsUrl                                 informational
+//     async users(n, prefix) -> [user]      n accounts, provisioned outside any measured window
+//     async room(owner, name) -> room       a group room owned by `owner` that others may join
+//     async connect(user, { onMessage }) -> client
+//                                           an authenticated connection; onMessage(room, body,
+//                                           rawBytes?) for every group message of a joined room,
+//                                           `room` being the handle given to join()
+//     async seedHistory(room, n, bodyOf, progress)   optional (keepsHistory): n messages, bodyOf(i)
+//                                           for i = 1 (oldest) … n, bulk, outside measured time
+//     async stop()
+//   }
+//   client = {
+//     async join(room)                      resolves once the room's messages will be delivered
+//     send(room, body) -> Promise | undefined   resolved on the server's acceptance where the
+//                                           protocol acknowledges sends, else undefined
+//     async history(room, { before = null, limit = 50 }) -> { bodies, next }   optional: newest
+//                                           first; `next` is the cursor of the page before, or null
+//     async oldest(room, { limit = 50 }) -> { bodies, next }   optional: the oldest `limit` messages
+//     close()
+//   }
+// Bodies are strings the scenario builds (loadgen.mjs makeBody); targets pass them unchanged.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
