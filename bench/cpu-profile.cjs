@@ -1,5 +1,5 @@
 // Preloaded with `node --require` (via NODE_OPTIONS, where --cpu-prof is not allowed) by
-// `bench/fanout.mjs --profile DIR`: records a V8 CPU profile of the whole process and writes
+// the suite's `node bench/run.mjs --profile DIR` (every Node process a target starts): records a V8 CPU profile of the whole process and writes
 // DIR/<script>-<pid>.cpuprofile when it exits (open it in Chrome DevTools or speedscope).
 'use strict';
 const fs = require('node:fs');

@@ -29,11 +29,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  BULK_BASE,
+  bulkLoadMessages,
   CLK_TCK,
   cpuMeter,
   deleteNamespace,
@@ -46,6 +47,7 @@ import {
   lifecycle,
   log,
   machineInfo,
+  messageColumns,
   natsConnect,
   natsVersion,
   now,
@@ -146,8 +148,6 @@ const serviceBatch = (() => {
   const { HistoryConfig } = require(path.join(historyDist, 'config.js'));
   return new HistoryConfig().PROJECTION_BATCH;
 })();
-/** Bulk-loaded rows sit far above any stream position of a run, so they never collide with projected ones. */
-const BULK_BASE = 1_000_000_000_000;
 
 // ---------------------------------------------------------------------------------------------
 // Message bodies: Chinese sentences (no spaces), English, Japanese, mixed. Each word slot takes
@@ -387,14 +387,6 @@ async function pgClient() {
   const c = new pg.Client({ connectionString: RUN.databaseUrl, application_name: 'history-bench' });
   await c.connect();
   return c;
-}
-
-async function messageColumns(db, schema) {
-  const { rows } = await db.query(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'messages'`,
-    [schema],
-  );
-  return new Set(rows.map((r) => r.column_name));
 }
 
 const cpuGroups = (extra) => () => ({ ...extra(), postgres: pidsByName('postgres'), nats: pidsByName('nats-server') });
@@ -669,99 +661,25 @@ async function projection(results) {
 // Parts 2 and 3: the one big room
 
 /**
- * The bulk load: the table's indexes and constraints (and foreign keys pointing at it) are
- * dropped, the rows are COPYed in, and each is re-created from its own definition, so the
- * table ends with exactly the indexes the migrations gave it.
+ * The bulk load (lib.mjs bulkLoadMessages: indexes and constraints dropped, COPY, re-created),
+ * with this benchmark's bodies, counting the bodies each LIKE query matches.
  */
 async function bulkLoad(db, schema, roomId, n) {
-  const { from: copyFrom } = require('pg-copy-streams');
-  const table = `"${schema}".messages`;
-  const cols = await messageColumns(db, schema);
-  const withSearch = cols.has('search');
-  const own = (
-    await db.query(
-      `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('p','u','x')`,
-      [table],
-    )
-  ).rows;
-  const fks = (
-    await db.query(
-      `SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE confrelid = $1::regclass AND contype = 'f'`,
-      [table],
-    )
-  ).rows;
-  const indexes = (
-    await db.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'messages'`, [schema])
-  ).rows.filter((i) => !own.some((c) => c.conname === i.indexname));
-  for (const f of fks) await db.query(`ALTER TABLE ${f.tbl} DROP CONSTRAINT "${f.conname}"`);
-  for (const c of own) await db.query(`ALTER TABLE ${table} DROP CONSTRAINT "${c.conname}"`);
-  for (const i of indexes) await db.query(`DROP INDEX "${schema}"."${i.indexname}"`);
-
-  const names = ['message_id', 'room_id', 'position', 'sender_id', 'sender_name', 'client_msg_id', 'body', 'created_at'];
-  if (withSearch) names.push('search');
-  const senders = Array.from({ length: 50 }, (_, i) => ({ id: crypto.randomUUID(), name: `sender${i}` }));
   const body = bodyGenerator(7);
   const likeCounts = Object.fromEntries(QUERIES.map((q) => [q.like, 0]));
   const likes = Object.keys(likeCounts);
-  const esc = (v) =>
-    /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]) : v;
-  const start = Date.now() - 365 * 86_400_000;
-  const step = (365 * 86_400_000) / n;
-
-  const t0 = now();
-  const copy = db.query(copyFrom(`COPY ${table} (${names.join(', ')}) FROM STDIN`));
-  const done = new Promise((resolve, reject) => {
-    copy.on('finish', resolve);
-    copy.on('error', reject);
+  const res = await bulkLoadMessages(db, schema, roomId, n, {
+    bodyOf: () => body(),
+    onBody: (b) => {
+      for (const k of likes) if (b.includes(k)) likeCounts[k]++;
+    },
+    onProgress: (i, total, rate) => log(`  ${i.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows copied (${f0(rate)}/s)`),
   });
-  let chunk = [];
-  for (let i = 1; i <= n; i++) {
-    const b = body();
-    for (const k of likes) if (b.includes(k)) likeCounts[k]++;
-    const s = senders[i % senders.length];
-    const fields = [
-      crypto.randomUUID(),
-      roomId,
-      String(BULK_BASE + i),
-      s.id,
-      s.name,
-      `c${i}`,
-      esc(b),
-      new Date(start + i * step).toISOString(),
-    ];
-    if (withSearch) fields.push(esc(searchVector(b)));
-    chunk.push(fields.join('\t'));
-    if (chunk.length === 2000 || i === n) {
-      if (!copy.write(chunk.join('\n') + '\n')) await once(copy, 'drain');
-      chunk = [];
-    }
-    if (i % 1_000_000 === 0)
-      log(`  ${i.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} rows copied (${f0(i / ((now() - t0) / 1000))}/s)`);
-  }
-  copy.end();
-  await done;
-  const copySeconds = (now() - t0) / 1000;
   log(
-    `  COPY done in ${copySeconds.toFixed(0)} s; re-creating ${own.length} constraints, ${indexes.length} indexes, ${fks.length} foreign keys`,
+    `  COPY done in ${res.copySeconds.toFixed(0)} s; re-created ${res.constraints} constraints, ${res.indexes} indexes, ${res.foreignKeys} foreign keys in ${res.indexesSeconds.toFixed(0)} s`,
   );
-  const t1 = now();
-  await db.query(`SET maintenance_work_mem = '1GB'`);
-  const indexSeconds = {};
-  for (const c of own) {
-    const t = now();
-    await db.query(`ALTER TABLE ${table} ADD CONSTRAINT "${c.conname}" ${c.def}`);
-    indexSeconds[c.conname] = (now() - t) / 1000;
-  }
-  for (const i of indexes) {
-    const t = now();
-    await db.query(i.indexdef);
-    indexSeconds[i.indexname] = (now() - t) / 1000;
-  }
-  for (const f of fks) await db.query(`ALTER TABLE ${f.tbl} ADD CONSTRAINT "${f.conname}" ${f.def}`);
-  await db.query(`RESET maintenance_work_mem`);
-  await db.query(`VACUUM (ANALYZE) ${table}`);
-  const size = (await db.query(`SELECT pg_total_relation_size($1::regclass) AS b`, [table])).rows[0].b;
-  return { rows: n, withSearch, copySeconds, indexesSeconds: (now() - t1) / 1000, indexSeconds, likeCounts, tableBytes: Number(size) };
+  const { constraints, indexes, foreignKeys, ...load } = res;
+  return { ...load, likeCounts };
 }
 
 /**

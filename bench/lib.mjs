@@ -1,4 +1,4 @@
-// Helpers shared by the benchmarks (connections.mjs, fanout.mjs, history.mjs, rooms.mjs, soak.mjs):
+// Helpers shared by the benchmarks (the suite in bench/suite, connections.mjs, history.mjs, rooms.mjs, soak.mjs):
 // option parsing, latency samples, CPU and memory of processes and of the machine, free ports, NATS
 // connections and clean-up of a run's streams, a whole stack on a fresh namespace and schema, users
 // and rooms, the report's tables and machine description, and the clean-up of a run however it ends.
@@ -635,4 +635,124 @@ export function procRss(pid) {
   } catch {
     return null;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// History bulk load (bench/history.mjs pages part, the suite's stack target seedHistory)
+
+/** Bulk-loaded rows sit far above any stream position of a run, so they never collide with projected ones. */
+export const BULK_BASE = 1_000_000_000_000;
+
+/** The column names of `<schema>.messages`. */
+export async function messageColumns(db, schema) {
+  const { rows } = await db.query(
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'messages'`,
+    [schema],
+  );
+  return new Set(rows.map((r) => r.column_name));
+}
+
+/**
+ * Fills room `roomId` of the history schema `schema` (client `db`) with `n` messages at positions
+ * BULK_BASE + 1 … BULK_BASE + n, bodies `bodyOf(i)` (i from 1), dated over the past year, from 50
+ * made-up senders. The table's indexes and constraints (and foreign keys pointing at it) are
+ * dropped, the rows are COPYed in, and each is re-created from its own definition, so the table
+ * ends with exactly the indexes the migrations gave it; then VACUUM ANALYZE. The `search`
+ * column, when the schema has one, is filled by the history service's own tokenizer.
+ * `onBody(body)` sees every body; `onProgress(i, n, rowsPerSec)` is called every `progressEvery` rows.
+ */
+export async function bulkLoadMessages(db, schema, roomId, n, { bodyOf, onBody = null, onProgress = null, progressEvery = 1_000_000 }) {
+  const { from: copyFrom } = require('pg-copy-streams');
+  const { once } = await import('node:events');
+  const table = `"${schema}".messages`;
+  const cols = await messageColumns(db, schema);
+  const withSearch = cols.has('search');
+  const searchVector = withSearch ? require(path.join(root, 'apps', 'history', 'dist', 'search', 'tokenize.js')).searchVector : null;
+  const own = (
+    await db.query(
+      `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('p','u','x')`,
+      [table],
+    )
+  ).rows;
+  const fks = (
+    await db.query(
+      `SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE confrelid = $1::regclass AND contype = 'f'`,
+      [table],
+    )
+  ).rows;
+  const indexes = (
+    await db.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'messages'`, [schema])
+  ).rows.filter((i) => !own.some((c) => c.conname === i.indexname));
+  for (const f of fks) await db.query(`ALTER TABLE ${f.tbl} DROP CONSTRAINT "${f.conname}"`);
+  for (const c of own) await db.query(`ALTER TABLE ${table} DROP CONSTRAINT "${c.conname}"`);
+  for (const i of indexes) await db.query(`DROP INDEX "${schema}"."${i.indexname}"`);
+
+  const names = ['message_id', 'room_id', 'position', 'sender_id', 'sender_name', 'client_msg_id', 'body', 'created_at'];
+  if (withSearch) names.push('search');
+  const senders = Array.from({ length: 50 }, (_, i) => ({ id: crypto.randomUUID(), name: `sender${i}` }));
+  const esc = (v) =>
+    /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]) : v;
+  const start = Date.now() - 365 * 86_400_000;
+  const step = (365 * 86_400_000) / n;
+
+  const t0 = now();
+  const copy = db.query(copyFrom(`COPY ${table} (${names.join(', ')}) FROM STDIN`));
+  const done = new Promise((resolve, reject) => {
+    copy.on('finish', resolve);
+    copy.on('error', reject);
+  });
+  let chunk = [];
+  for (let i = 1; i <= n; i++) {
+    const b = bodyOf(i);
+    onBody?.(b);
+    const s = senders[i % senders.length];
+    const fields = [
+      crypto.randomUUID(),
+      roomId,
+      String(BULK_BASE + i),
+      s.id,
+      s.name,
+      `c${i}`,
+      esc(b),
+      new Date(start + i * step).toISOString(),
+    ];
+    if (withSearch) fields.push(esc(searchVector(b)));
+    chunk.push(fields.join('\t'));
+    if (chunk.length === 2000 || i === n) {
+      if (!copy.write(chunk.join('\n') + '\n')) await once(copy, 'drain');
+      chunk = [];
+    }
+    if (onProgress && i % progressEvery === 0) onProgress(i, n, i / ((now() - t0) / 1000));
+  }
+  copy.end();
+  await done;
+  const copySeconds = (now() - t0) / 1000;
+  const t1 = now();
+  await db.query(`SET maintenance_work_mem = '1GB'`);
+  const indexSeconds = {};
+  for (const c of own) {
+    const t = now();
+    await db.query(`ALTER TABLE ${table} ADD CONSTRAINT "${c.conname}" ${c.def}`);
+    indexSeconds[c.conname] = (now() - t) / 1000;
+  }
+  for (const i of indexes) {
+    const t = now();
+    await db.query(i.indexdef);
+    indexSeconds[i.indexname] = (now() - t) / 1000;
+  }
+  for (const f of fks) await db.query(`ALTER TABLE ${f.tbl} ADD CONSTRAINT "${f.conname}" ${f.def}`);
+  await db.query(`RESET maintenance_work_mem`);
+  await db.query(`VACUUM (ANALYZE) ${table}`);
+  const size = (await db.query(`SELECT pg_total_relation_size($1::regclass) AS b`, [table])).rows[0].b;
+  return {
+    rows: n,
+    withSearch,
+    copySeconds,
+    indexesSeconds: (now() - t1) / 1000,
+    indexSeconds,
+    constraints: own.length,
+    indexes: indexes.length,
+    foreignKeys: fks.length,
+    tableBytes: Number(size),
+  };
 }
