@@ -66,7 +66,7 @@ function startServer(ctx, env) {
 }
 
 export default {
-  name: 'socket.io',
+  name: 'socketio', // --targets socketio (the file's name, which the runner loads by)
   kind: 'peer',
   keepsHistory: false,
   durable: false,
