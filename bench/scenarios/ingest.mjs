@@ -95,7 +95,7 @@ export default {
       'ack p50/p99 ms',
       'delivery p50/p99 ms',
       'failed/skipped/lost',
-      'CPU % (target groups | loadgen | other)',
+      'CPU % of a core (target · loadgen · other)',
       'step',
     ];
     const rows = [];
@@ -202,7 +202,7 @@ export default {
               acks ? `${ms(r.ackLatencyMs.p50)} / ${ms(r.ackLatencyMs.p99)}` : '-',
               `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)}`,
               `${f0(r.failedSends)}/${f0(r.skippedSends)}/${f0(r.lostDeliveries)}`,
-              `${cpuCell(r.meter)} | ${r.meter?.loadgen ?? '-'} | ${r.meter?.other ?? '-'}`,
+              `${cpuCell(r.meter)} · loadgen ${r.meter?.loadgen ?? '-'} · other ${r.meter?.other ?? '-'}`,
               pass ? (short ? 'pass (rate not offered)' : 'pass') : 'stop',
             ]);
             if (pass && (!best || r.ackedMsgsPerSec > best.ackedMsgsPerSec)) best = { rate, ...r };
