@@ -10,11 +10,12 @@
 // ramp stops at the first step with a failed connection, or where a connection opened earlier was
 // dropped: the most held and the failure kinds are the result.
 //
-// RSS is read from /proc (VmRSS), without forcing a GC (the suite cannot in every target's
-// process): a garbage-collected runtime may hold garbage at the time of reading, so figures per
-// connection are upper bounds with some noise; the settle gives the runtimes time to collect.
-// Every client lives in this process, so this process needs two descriptors' worth of headroom
-// above the count only for itself (one socket each); the target's own open-file limit is read and
+// RSS is read from /proc (VmRSS). A target may offer instance.collectGarbage() (an optional hook
+// outside the target contract; socket.io has it) to force a full GC of its fan-out process before
+// each reading; other targets are read as they are after the settle, so garbage held at the time
+// (the user set-up before the 0 reading makes plenty) makes their per-connection figure noisy,
+// possibly too low. Every client lives in this process (one descriptor each), so the count is
+// capped at this process's open-file limit less a margin; the target's own limit is read and
 // shown, since it is a likely reason for a limit below the count.
 import fs from 'node:fs';
 import { now, procRss, sleep } from '../lib.mjs';
@@ -129,6 +130,7 @@ export default {
       'RSS at 0',
       'RSS at most',
       'bytes per connection',
+      'GC forced',
       'most held',
       'stopped because',
       `goal (${f0(GOAL_CONNECTIONS)}, ≤ ${GOAL_BYTES / 1024} KB)`,
@@ -142,7 +144,17 @@ export default {
         const t = { steps: [] };
         const group = inst.fanoutGroup;
         const fanPids = () => inst.processes()[group] ?? [];
+        // A target may offer a full GC of its fan-out process (socket.io does); others are read as
+        // they are, after the settle.
+        const gc = typeof inst.collectGarbage === 'function';
+        t.gcForced = gc;
         const fanRss = () => fanPids().reduce((a, p) => a + (procRss(p) ?? 0), 0);
+        const settle = async () => {
+          await sleep(P.settle * 1000);
+          if (!gc) return;
+          await inst.collectGarbage();
+          await sleep(300); // freed pages go back to the system in the background
+        };
         const allRss = () =>
           Object.values(inst.processes())
             .flat()
@@ -157,7 +169,7 @@ export default {
         progress(`provisioning ${f0(P.count)} users`);
         const users = await inst.users(P.count, `con${Date.now().toString(36)}_`);
         progress('settling (0 connections)');
-        await sleep(P.settle * 1000);
+        await settle();
         t.rss0 = fanRss();
         t.allRss0 = allRss();
         rows.push([target.name, '0', '-', '-', '-', bytes(t.rss0), '-', bytes(t.allRss0), f0(fanFiles()), '-']);
@@ -179,7 +191,7 @@ export default {
             const errors = opened.filter((c) => c?.error).map((c) => c.error);
             for (const c of opened) if (!c?.error) clients.push(c);
             progress(`settling (${f0(clients.length)} connections)`);
-            await sleep(P.settle * 1000);
+            await settle();
             // Targets whose client says whether it is still connected (socket.io) show drops.
             const alive = clients.filter((c) => c.connected !== false).length;
             dropped = clients.length - alive;
@@ -249,6 +261,7 @@ export default {
         bytes(v.rss0),
         bytes(v.rssAtMost),
         v.perConnection === null ? '-' : `${f0(v.perConnection)} B`,
+        v.gcForced ? 'yes' : 'no',
         f0(v.most),
         v.stopped,
         target.kind === 'stack' || target.name === 'stack' ? (met ? 'MET' : 'not met') : met ? '(would meet)' : '-',
@@ -261,7 +274,7 @@ export default {
         { title: 'Per connection and most held', head: summaryHead, rows: summary },
       ],
       notes: [
-        'RSS is VmRSS of the fan-out process group (no forced GC): includes whatever garbage the runtime holds at the time; bytes per connection = (RSS − RSS at 0) / connections at the largest clean step',
+        'RSS is VmRSS of the fan-out process group; where "GC forced" is no it includes whatever garbage the runtime holds at the time of reading (the set-up before the 0 reading makes plenty), so a small or even negative difference is noise; bytes per connection = (RSS − RSS at 0) / connections at the largest clean step',
         'the ramp stops at the first failed or dropped connection, or at --count; "most held" is then the limit on this machine and "stopped because" its reason',
         `the load generator (this process) holds every client socket; its open-file limit is ${ownLimit ?? 'unknown'}`,
       ],

@@ -13,6 +13,7 @@
 //     the room with io.to(room).emit('message', room, body, from) (the sender included, as the
 //     stack delivers to every member) and then acked { ok: true }. No history, no persistence,
 //     no validation beyond a body-length cap.
+//   - POST /gc: a full garbage collection (started with --expose-gc) for memory readings.
 //
 // Reports its port on stdout as one JSON line, like bench/bare-server.mjs. Stops on SIGTERM /
 // SIGINT and when the benchmark that started it goes away (IPC channel closed).
@@ -46,6 +47,14 @@ const httpServer = http.createServer((req, res) => {
       res.end(JSON.stringify({ users: out }));
     });
     return;
+  }
+  // A full GC on request (the process runs with --expose-gc), so that the connections scenario
+  // reads memory without the garbage of the set-up (token creation, handshakes) in it.
+  if (req.method === 'POST' && req.url === '/gc') {
+    globalThis.gc?.();
+    globalThis.gc?.();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ gc: typeof globalThis.gc === 'function', ...process.memoryUsage() }));
   }
   if (req.method === 'GET' && req.url === '/health') {
     res.writeHead(200, { 'content-type': 'application/json' });

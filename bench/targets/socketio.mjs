@@ -30,7 +30,7 @@ function versionOf(pkg) {
 
 /** Starts the server process; resolves with { child, port } once it reported its port. */
 function startServer(ctx, env) {
-  const child = spawn(process.execPath, [path.join(here, 'socketio-server.mjs')], {
+  const child = spawn(process.execPath, ['--expose-gc', path.join(here, 'socketio-server.mjs')], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
   });
@@ -100,6 +100,16 @@ export default {
           out.push(...(await res.json()).users);
         }
         return out;
+      },
+
+      /**
+       * Optional hook (not in every target): a full GC in the server process, so that the
+       * connections scenario's RSS readings do not include the set-up's garbage.
+       */
+      async collectGarbage() {
+        const res = await fetch(`${base}/gc`, { method: 'POST' });
+        if (!res.ok) throw new Error(`socket.io server POST /gc: HTTP ${res.status}`);
+        return res.json();
       },
 
       // Socket.IO rooms exist while someone is in them; a room is its name.
