@@ -1,7 +1,6 @@
 // Pure helpers of the suite's connections / join-storm scenarios (bench/scenarios/*.mjs). The .mjs
 // files have no type declarations: they are loaded through an untyped dynamic import (SWC turns it
 // into a require that Jest transforms like any other source).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const load = (p: string): Promise<any> => import(p);
 let rampSteps: (count: number) => number[];
 let layouts: (clients: number, roomSize: number) => { label: string; rooms: number; roomOf: (i: number) => number }[];
