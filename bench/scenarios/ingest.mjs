@@ -7,8 +7,9 @@
 // before anything is measured. Then an open-loop paced stream over all members (round robin, so
 // every room gets messages from each of its members) is stepped up through --rates (msgs/s); each
 // step has --warmup s unmeasured and --seconds s measured, then a drain. Stepping stops at the
-// first step where the p99 of send→ack or send→delivery exceeds --bound-ms (1,000 ms), or a send
-// failed, was skipped (a member with --max-outstanding unacknowledged sends) or a delivery was lost.
+// first step where the p99 of send→ack or send→delivery exceeds --bound-ms (1,000 ms), acks or
+// deliveries fell behind the sends (below 90 %), or a send failed, was skipped (a member with
+// --max-outstanding unacknowledged sends) or a delivery was lost.
 // Figure: the highest acknowledged sends/s of a step that passed ("sustained"), with p50/p99 of
 // send→ack and send→delivery (every member of the room but the sender) per step and the CPU of
 // every process group of the target.
@@ -218,6 +219,12 @@ export default {
             if (r.failedSends) why.push(`${f0(r.failedSends)} failed sends (${r.lastError})`);
             if (r.skippedSends) why.push(`${f0(r.skippedSends)} skipped sends`);
             if (r.lostDeliveries) why.push(`${f0(r.lostDeliveries)} deliveries lost`);
+            // Acks or deliveries falling behind the sends within the window: a backlog that grows,
+            // whatever the percentiles of this short window say.
+            if (acks && r.ackedMsgsPerSec < 0.9 * r.sentMsgsPerSec)
+              why.push(`accepted ${f0(r.ackedMsgsPerSec)}/s < 90 % of ${f0(r.sentMsgsPerSec)}/s sent`);
+            if (r.deliveriesPerSec < 0.9 * r.sentMsgsPerSec * (P.members - 1))
+              why.push(`delivered ${f0(r.deliveriesPerSec)}/s < 90 % of ${f0(r.sentMsgsPerSec * (P.members - 1))}/s due`);
             // A load generator that could not offer the rate is not the target's limit.
             const short = r.sentMsgsPerSec + r.skippedSends / r.seconds < 0.9 * rate;
             const pass = why.length === 0;
