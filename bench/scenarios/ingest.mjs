@@ -89,6 +89,7 @@ export default {
     'bound-ms': { type: 'string', help: 'ingest: stop stepping when p99 send→ack or send→delivery exceeds this (default 1000)' },
     'max-outstanding': { type: 'string', help: 'ingest: unacknowledged sends per member before a send is skipped (default 16)' },
     concurrency: { type: 'string', help: 'connections (and joins) being opened at once (default 200)' },
+    'body-chars': { type: 'string', help: 'message body length (default 64)' },
   },
 
   async run({ targets, opts, ctx, progress }) {
@@ -102,6 +103,7 @@ export default {
       boundMs: ctx.int('bound-ms', 1000, 1),
       maxOutstanding: ctx.int('max-outstanding', 16, 1),
       concurrency: ctx.int('concurrency', 200, 1),
+      bodyChars: ctx.int('body-chars', 64, 1),
     };
     const nClients = P.rooms * P.members;
     const head = [
@@ -206,6 +208,7 @@ export default {
           ctx.log(`${target.name}: warm-up (one message per room, all delivered) ${t.setup.warmS.toFixed(1)} s`);
 
           load = new Load({
+            bodyChars: P.bodyChars,
             senders: clients.map((c, i) => {
               const room = rooms[Math.floor(i / P.members)];
               return { send: (body) => c.send(room, body), expect: P.members - 1 };
