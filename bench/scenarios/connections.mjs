@@ -264,7 +264,8 @@ export default {
         v.gcForced ? 'yes' : 'no',
         f0(v.most),
         v.stopped,
-        target.kind === 'stack' || target.name === 'stack' ? (met ? 'MET' : 'not met') : met ? '(would meet)' : '-',
+        // The goal is the stack's; a peer is shown against it in brackets.
+        target.kind === 'stack' ? (met ? 'MET' : 'not met') : met ? '(would meet)' : '(would not)',
       ]);
     }
 
