@@ -756,3 +756,47 @@ export async function bulkLoadMessages(db, schema, roomId, n, { bodyOf, onBody =
     tableBytes: Number(size),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Forced full GC of a target process, for memory readings
+
+const GC_PRELOAD_SOURCE = `'use strict';
+const fs = require('node:fs');
+const v8 = require('node:v8');
+const vm = require('node:vm');
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+process.on('SIGUSR2', () => {
+  gc();
+  gc();
+  const file = process.env.BENCH_GC_DIR + '/' + process.pid + '.json';
+  fs.writeFileSync(file + '.tmp', JSON.stringify(process.memoryUsage()));
+  fs.renameSync(file + '.tmp', file);
+});
+`;
+
+/**
+ * A module preloaded into a Node process (NODE_OPTIONS=--require; --expose-gc itself is not
+ * allowed there, hence the flag set at run time) that runs two full GCs on SIGUSR2 and then
+ * writes process.memoryUsage() to `<dir>/<pid>.json`. Returns the environment to start the
+ * process with and `collect(pid)`, which signals it and resolves with its memoryUsage() once
+ * written (memory figures without the garbage of the set-up: registrations, logins, joins).
+ */
+export function gcHook(dir) {
+  const preload = path.join(dir, 'gc-preload.cjs');
+  fs.writeFileSync(preload, GC_PRELOAD_SOURCE);
+  return {
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), BENCH_GC_DIR: dir },
+    async collect(pid) {
+      const file = path.join(dir, `${pid}.json`);
+      fs.rmSync(file, { force: true });
+      process.kill(pid, 'SIGUSR2');
+      const deadline = Date.now() + 30_000;
+      while (!fs.existsSync(file)) {
+        if (Date.now() > deadline) throw new Error(`process ${pid} did not report its memory after a GC`);
+        await sleep(50);
+      }
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    },
+  };
+}

@@ -144,7 +144,7 @@ export default {
         const t = { steps: [] };
         const group = inst.fanoutGroup;
         const fanPids = () => inst.processes()[group] ?? [];
-        // A target may offer a full GC of its fan-out process (socket.io does); others are read as
+        // A target may offer a full GC of its fan-out process (stack, ws, socket.io do); others are read as
         // they are, after the settle.
         const gc = typeof inst.collectGarbage === 'function';
         t.gcForced = gc;

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { bulkLoadMessages, joinRoom, pidsByName, registeredTokens, sleep, startBenchStack } from '../lib.mjs';
+import { bulkLoadMessages, gcHook, joinRoom, pidsByName, registeredTokens, sleep, startBenchStack } from '../lib.mjs';
 import { Skip } from '../suite/loadgen.mjs';
 
 const require = createRequire(import.meta.url);
@@ -35,7 +35,14 @@ export default {
     const { ChatClient, wsUrlOf } = require('../../libs/client/dist/index.js');
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
     const info = {};
-    const { stack, teardown, runId, databaseUrl, schema } = await startBenchStack({ name: 'suite-stack', cleanups: ctx.cleanups, info });
+    // The gateway can be asked for a full GC (the connections scenario's memory readings).
+    const gc = gcHook(ctx.tmpDir);
+    const { stack, teardown, runId, databaseUrl, schema } = await startBenchStack({
+      name: 'suite-stack',
+      cleanups: ctx.cleanups,
+      info,
+      serviceEnv: { gateway: gc.env },
+    });
     const base = stack.urls.gateway;
     const wsUrl = wsUrlOf(base);
     const password = crypto.randomBytes(12).toString('base64url');
@@ -59,6 +66,10 @@ export default {
         postgres: pidsByName('postgres'),
       }),
       wsUrl,
+      /** Two full GCs in the gateway (the fan-out process), before a memory reading. */
+      async collectGarbage() {
+        await gc.collect(stack.procs.get('gateway').child.pid);
+      },
       /** Registers and logs in n accounts over HTTP (16 at a time). */
       async users(n, prefix = 'u') {
         const names = Array.from({ length: n }, (_, i) => `${prefix}${runId}_${i}`.slice(0, 32));

@@ -7,7 +7,7 @@
 // as JSON, as a real client would.
 import { createRequire } from 'node:module';
 import { WebSocket } from 'ws';
-import { startBareServer } from '../lib.mjs';
+import { gcHook, startBareServer } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const wsVersion = require('ws/package.json').version;
@@ -20,8 +20,9 @@ export function bareTarget({ name, cork }) {
     keepsHistory: false,
     durable: false,
     async start(ctx) {
+      const gc = gcHook(ctx.tmpDir);
       const { child, port, stop } = await startBareServer({
-        env: { ...process.env, BARE_ROOMS: '1', ...(cork ? { BARE_CORK: '1' } : {}) },
+        env: { ...process.env, ...gc.env, BARE_ROOMS: '1', ...(cork ? { BARE_CORK: '1' } : {}) },
         cleanups: ctx.cleanups,
       });
       const url = `ws://127.0.0.1:${port}`;
@@ -31,6 +32,10 @@ export function bareTarget({ name, cork }) {
         version: `ws ${wsVersion}${cork ? ' (writes corked per event-loop turn)' : ''}, Node ${process.version}`,
         fanoutGroup: 'server',
         processes: () => ({ server: [child.pid] }),
+        /** Two full GCs in the server, before a memory reading. */
+        async collectGarbage() {
+          await gc.collect(child.pid);
+        },
         wsUrl: url,
         async users(n, prefix = 'u') {
           return Array.from({ length: n }, (_, i) => ({ name: `${prefix}${i}` }));
