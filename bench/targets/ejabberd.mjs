@@ -1,0 +1,294 @@
+// Target: ejabberd (the Debian package, 23.01) with one MUC service and MAM on, driven over XMPP
+// on WebSocket (RFC 7395) by bench/targets/xmpp-client.mjs.
+//
+// The suite runs its own ejabberd node from a temp dir as the current user: `erl` with the
+// package's code path, its own config (ejabberdConfig below), its own Mnesia spool, log, node
+// name ejbench_<random>@127.0.0.1 and cookie (epmd on 4369 is shared with the system's other
+// Erlang nodes; the system's ejabberd service is never touched). The only listener is
+// ejabberd_http on a free loopback port with /ws. A small control shim (ejbench.erl, compiled
+// with erlc into the temp dir and started with `-s ejbench start`) listens on a second loopback
+// port for one-line commands: bulk registration, room creation and MAM seeding without the cost
+// of one Erlang VM start per ejabberdctl call.
+//
+// Storage is Mnesia: Debian's ejabberd has no SQL driver unless erlang-p1-pgsql (or -sqlite3,
+// or a psqlODBC driver) is installed, and neither is on this machine. Mnesia keeps a room's whole
+// archive under one key of a disc_only (dets) bag: each insert and each MAM query walks the
+// room's records, so seeding costs grow with the square of the depth (5,000 messages 3.5 s,
+// 10,000 about 25 s, 15,000 about 70 s on this machine) and the table is limited to 2 GB.
+// seedHistory therefore seeds at most MNESIA_MAM_CAP messages and says so.
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, sleep } from '../lib.mjs';
+import { localpart, skipClass, stopChild, suiteClient } from './xmpp-common.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ERL = '/usr/bin/erl';
+const ERLC = '/usr/bin/erlc';
+const ERL_LIBS = '/usr/lib/x86_64-linux-gnu';
+const DOMAIN = 'bench.local';
+const MUC_HOST = `conference.${DOMAIN}`;
+const PASSWORD = 'bench-pass';
+/** Deepest archive seedHistory builds on the Mnesia backend (see the header). */
+export const MNESIA_MAM_CAP = Number(process.env.BENCH_EJABBERD_MAM_CAP ?? 10_000);
+
+/**
+ * The ejabberd.yml of a run. Every limit that would throttle a benchmark is lifted (see
+ * docs/benchmarks.md, "Target: ejabberd"): no shaper, a deep c2s queue, MUC rooms without an
+ * occupant cap or a rate limit, no history replay on join; MAM archives every groupchat message.
+ */
+export function ejabberdConfig({ wsPort }) {
+  return `# Written by bench/targets/ejabberd.mjs for one benchmark run.
+hosts: ["${DOMAIN}"]
+loglevel: warning
+hide_sensitive_log_data: true
+auth_method: internal
+auth_password_format: plain
+default_db: mnesia
+# c2s: no traffic shaper (the packaged config limits clients to 1,000 B/s) and a deep outgoing
+# queue (default 10,000 stanzas; a receiver of a 2,000-member room must not be cut off).
+shaper: {}
+shaper_rules:
+  c2s_shaper: none
+max_fsm_queue: 1000000
+s2s_access: none
+acl:
+  local:
+    user_regexp: ""
+access_rules:
+  local:
+    allow: local
+  c2s:
+    allow: all
+  muc_create:
+    allow: local
+listen:
+  -
+    port: ${wsPort}
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    request_handlers:
+      /ws: ejabberd_http_ws
+websocket_ping_interval: 600
+websocket_timeout: 3600
+modules:
+  mod_mam:
+    default: always
+    db_type: mnesia
+  mod_muc:
+    host: "${MUC_HOST}"
+    access: all
+    access_create: muc_create
+    access_persistent: all
+    access_mam: all
+    history_size: 0
+    max_users: 1000000
+    max_user_conferences: 1000000
+    max_users_admin_threshold: 1000000
+    min_message_interval: 0
+    min_presence_interval: 0
+    default_room_options:
+      persistent: true
+      public: true
+      mam: true
+      max_users: 1000000
+  mod_muc_admin: {}
+`;
+}
+
+/** A line-per-command connection to the ejbench shim; commands run one at a time. */
+function controlChannel(port) {
+  const sock = net.connect(port, '127.0.0.1');
+  let buf = '';
+  const queue = [];
+  let failure = null;
+  const ready = new Promise((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', reject);
+  });
+  sock.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      queue.shift()?.(line);
+    }
+  });
+  sock.on('error', (e) => (failure = e));
+  sock.on('close', () => {
+    failure ??= new Error('ejbench control connection closed');
+    for (const r of queue.splice(0)) r(`error ${failure.message}`);
+  });
+  return {
+    ready,
+    async call(...words) {
+      await ready;
+      if (failure) throw failure;
+      const line = await new Promise((resolve) => {
+        queue.push(resolve);
+        sock.write(`${words.join(' ')}\n`);
+      });
+      if (!line.startsWith('ok')) throw new Error(`ejbench ${words[0]}: ${line.slice(0, 500)}`);
+      return line.slice(3);
+    },
+    close: () => sock.destroy(),
+  };
+}
+
+/** Polls `ping` until ejabberd's c2s, MUC and MAM are up (or the node exits). Returns the version. */
+async function waitReady(ctlPort, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error('ejabberd exited during start');
+    const ch = controlChannel(ctlPort);
+    try {
+      await ch.ready;
+      const v = await ch.call('ping', DOMAIN).catch(() => null);
+      if (v !== null) return { ch, version: v };
+      ch.close();
+    } catch {
+      ch.close();
+    }
+    await sleep(250);
+  }
+  throw new Error(`ejabberd not ready after ${timeoutMs} ms`);
+}
+
+export default {
+  name: 'ejabberd',
+  kind: 'peer',
+  keepsHistory: true,
+  durable: true,
+  async start(ctx) {
+    const Skip = await skipClass();
+    for (const f of [ERL, ERLC]) if (!fs.existsSync(f)) throw new Skip(`Erlang not installed (${f} missing)`);
+    if (!fs.existsSync(ERL_LIBS) || !fs.readdirSync(ERL_LIBS).some((d) => d.startsWith('ejabberd-')))
+      throw new Skip(`ejabberd not installed (no ${ERL_LIBS}/ejabberd-*)`);
+    const dir = fs.mkdtempSync(path.join(ctx.tmpDir, 'ejabberd-'));
+    for (const d of ['spool', 'log', 'ebin']) fs.mkdirSync(path.join(dir, d));
+    try {
+      execFileSync(ERLC, ['-o', path.join(dir, 'ebin'), path.join(here, 'ejbench.erl')], { stdio: 'pipe' });
+    } catch (e) {
+      throw new Skip(`cannot compile the ejabberd control shim: ${String(e.stderr || e.message).slice(0, 300)}`);
+    }
+    const [wsPort, ctlPort] = [await freePort(), await freePort()];
+    const configPath = path.join(dir, 'ejabberd.yml');
+    fs.writeFileSync(configPath, ejabberdConfig({ wsPort }));
+    const rand = crypto.randomBytes(4).toString('hex');
+    const node = `ejbench_${rand}@127.0.0.1`;
+    const logPath = path.join(dir, 'log', 'ejabberd.log');
+    const out = fs.openSync(path.join(dir, 'log', 'stdout.log'), 'a');
+    // `erl` execs erlexec, which execs beam.smp: child.pid ends up being the VM itself.
+    const child = spawn(
+      ERL,
+      [
+        '-name',
+        node,
+        '-setcookie',
+        crypto.randomBytes(12).toString('hex'),
+        '-noinput',
+        '+K',
+        'true',
+        '+P',
+        '2000000',
+        '-mnesia',
+        'dir',
+        `"${path.join(dir, 'spool')}"`,
+        '-pa',
+        path.join(dir, 'ebin'),
+        '-ejbench_port',
+        String(ctlPort),
+        '-s',
+        'ejabberd',
+        '-s',
+        'ejbench',
+        'start',
+      ],
+      {
+        cwd: dir,
+        stdio: ['ignore', out, out],
+        env: {
+          ...process.env,
+          EJABBERD_CONFIG_PATH: configPath,
+          EJABBERD_LOG_PATH: logPath,
+          ERL_LIBS,
+          ERL_MAX_PORTS: '262144',
+          ERL_CRASH_DUMP_BYTES: '0',
+          HOME: dir,
+        },
+      },
+    );
+    fs.closeSync(out);
+    let ch = null;
+    const stop = async () => {
+      await stopChild(child, {
+        graceful: ch ? () => ch.call('stop').finally(() => ch.close()) : null,
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    ctx.cleanups.push(stop);
+    let version;
+    try {
+      ({ ch, version } = await waitReady(ctlPort, child, 60_000));
+    } catch (e) {
+      const tail = (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').slice(-600) : '');
+      const why = `${e.message}: ${tail(path.join(dir, 'log', 'stdout.log'))}${tail(logPath)}`;
+      await stop();
+      throw new Skip(why.replace(/\s+/g, ' ').trim());
+    }
+    ctx.log?.(`ejabberd ${version} node ${node} ws://127.0.0.1:${wsPort}/ws (Mnesia, pid ${child.pid})`);
+
+    const url = `ws://127.0.0.1:${wsPort}/ws`;
+    const rooms = new Map(); // room JID -> handle
+    let roomSeq = 0;
+    return {
+      version: `ejabberd ${version.replace(/-\d+$/, '')} (Debian ${version}, Mnesia)`,
+      fanoutGroup: 'ejabberd',
+      wsUrl: url,
+      historyNote: `Mnesia MAM: seeded depth capped at ${MNESIA_MAM_CAP.toLocaleString('en-US')}`,
+      processes: () => ({ ejabberd: child.exitCode === null ? [child.pid] : [] }),
+      async users(n, prefix) {
+        const p = localpart(prefix);
+        await ch.call('register', p, 0, n, PASSWORD, DOMAIN);
+        return Array.from({ length: n }, (_, i) => ({ name: `${p}${i}`, password: PASSWORD }));
+      },
+      async room(owner, name) {
+        const room = `${localpart(name)}-${(++roomSeq).toString(36)}`;
+        await ch.call('room', room, MUC_HOST, DOMAIN, `${owner.name}@${DOMAIN}`);
+        const handle = { name: room, jid: `${room}@${MUC_HOST}` };
+        rooms.set(handle.jid, handle);
+        return handle;
+      },
+      connect: (user, { onMessage } = {}) => suiteClient({ url, domain: DOMAIN, user, rooms, onMessage }),
+      /** Writes min(n, MNESIA_MAM_CAP) archive records straight into Mnesia (the records
+       *  mod_mam_mnesia writes for live messages), in chunks of 2,000 so progress moves; ids and
+       *  timestamps lie before the start of the run. Returns { seeded, requested, note }. */
+      async seedHistory(room, n, bodyOf, progress) {
+        const total = Math.min(n, MNESIA_MAM_CAP);
+        const chunk = 2000;
+        const file = path.join(dir, 'seed.txt');
+        let t0 = (Date.now() - 86_400_000) * 1000;
+        for (let i = 0; i < total; i += chunk) {
+          const m = Math.min(chunk, total - i);
+          const lines = [];
+          for (let k = 0; k < m; k++) lines.push(bodyOf(i + k).replace(/\n/g, ' '));
+          fs.writeFileSync(file, `${lines.join('\n')}\n`);
+          await ch.call('seed', room.name, MUC_HOST, file, t0, `seeder@${DOMAIN}/seed`, 'seeder');
+          t0 += m;
+          progress?.(i + m, total);
+        }
+        fs.rmSync(file, { force: true });
+        const note =
+          total < n
+            ? `ejabberd Mnesia MAM: seeded ${total.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} (quadratic inserts per room, 2 GB table limit)`
+            : null;
+        return { seeded: total, requested: n, note };
+      },
+      stop,
+    };
+  },
+};
