@@ -22,8 +22,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, sleep } from '../lib.mjs';
+import { createRequire } from 'node:module';
+import { freePort, pgQuery, sleep } from '../lib.mjs';
+import { xmlEscape } from './xmpp-client.mjs';
 import { localpart, skipClass, stopChild, suiteClient } from './xmpp-common.mjs';
+
+const require = createRequire(import.meta.url);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ERL = '/usr/bin/erl';
@@ -32,6 +36,23 @@ const ERL_LIBS = '/usr/lib/x86_64-linux-gnu';
 const DOMAIN = 'bench.local';
 const MUC_HOST = `conference.${DOMAIN}`;
 const PASSWORD = 'bench-pass';
+/** Postgres for the SQL backend: a database ejb_<random> is created there and dropped after. */
+const PG_ADMIN_URL = process.env.BENCH_EJABBERD_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PG_SCHEMA = '/usr/share/ejabberd/sql/pg.sql';
+
+/**
+ * Where ejabberd's Postgres driver (p1_pgsql, Debian package erlang-p1-pgsql) is: null when
+ * absent, { extra: null } when installed in the Erlang root, { extra: dir } when found in
+ * BENCH_EJABBERD_ERL_LIBS (a directory holding p1_pgsql-<vsn>/, e.g. an unpacked .deb's
+ * usr/lib/erlang/lib).
+ */
+export function pgsqlLib() {
+  const has = (d) => fs.existsSync(d) && fs.readdirSync(d).some((e) => e.startsWith('p1_pgsql-'));
+  if (!fs.existsSync(PG_SCHEMA)) return null;
+  if (has('/usr/lib/erlang/lib') || has(ERL_LIBS)) return { extra: null };
+  const extra = process.env.BENCH_EJABBERD_ERL_LIBS;
+  return extra && has(extra) ? { extra } : null;
+}
 /** Deepest archive seedHistory builds on the Mnesia backend (see the header). */
 export const MNESIA_MAM_CAP = Number(process.env.BENCH_EJABBERD_MAM_CAP ?? 10_000);
 
@@ -40,14 +61,27 @@ export const MNESIA_MAM_CAP = Number(process.env.BENCH_EJABBERD_MAM_CAP ?? 10_00
  * docs/benchmarks.md, "Target: ejabberd"): no shaper, a deep c2s queue, MUC rooms without an
  * occupant cap or a rate limit, no history replay on join; MAM archives every groupchat message.
  */
-export function ejabberdConfig({ wsPort }) {
+export function ejabberdConfig({ wsPort, sql = null }) {
+  const db = sql ? 'sql' : 'mnesia';
+  const sqlPart = sql
+    ? `sql_type: pgsql
+sql_server: "${sql.host}"
+sql_port: ${sql.port}
+sql_database: "${sql.database}"
+sql_username: "${sql.user}"
+sql_password: "${sql.password ?? ''}"
+sql_pool_size: ${sql.poolSize ?? 10}
+new_sql_schema: false
+auth_method: sql
+`
+    : `auth_method: internal
+`;
   return `# Written by bench/targets/ejabberd.mjs for one benchmark run.
 hosts: ["${DOMAIN}"]
 loglevel: warning
 hide_sensitive_log_data: true
-auth_method: internal
-auth_password_format: plain
-default_db: mnesia
+${sqlPart}auth_password_format: plain
+default_db: ${db}
 # c2s: no traffic shaper (the packaged config limits clients to 1,000 B/s) and a deep outgoing
 # queue (default 10,000 stanzas; a receiver of a 2,000-member room must not be cut off).
 shaper: {}
@@ -77,9 +111,10 @@ websocket_timeout: 3600
 modules:
   mod_mam:
     default: always
-    db_type: mnesia
+    db_type: ${db}
   mod_muc:
     host: "${MUC_HOST}"
+    db_type: ${db}
     access: all
     access_create: muc_create
     access_persistent: all
@@ -158,6 +193,58 @@ async function waitReady(ctlPort, child, timeoutMs) {
   throw new Error(`ejabberd not ready after ${timeoutMs} ms`);
 }
 
+/**
+ * Fills a room's archive with n rows by COPY into ejabberd's `archive` table, shaped like the rows
+ * mod_mam_sql writes for a live groupchat message (username = the room's JID, timestamp = the
+ * MAM id in microseconds, xml = the stanza); timestamps lie a day before now. Above 200,000 rows
+ * the indexes are dropped during the COPY and built again after it.
+ */
+async function seedSql(url, room, n, bodyOf, progress) {
+  const pg = require('pg');
+  const { from: copyFrom } = require('pg-copy-streams');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const indexes = [
+    'CREATE INDEX i_username_timestamp ON archive USING btree (username, timestamp)',
+    'CREATE INDEX i_username_peer ON archive USING btree (username, peer)',
+    'CREATE INDEX i_username_bare_peer ON archive USING btree (username, bare_peer)',
+    'CREATE INDEX i_timestamp ON archive USING btree (timestamp)',
+  ];
+  const rebuild = n > 200_000;
+  try {
+    if (rebuild) for (const ix of indexes) await c.query(`DROP INDEX IF EXISTS ${ix.split(' ')[2]}`);
+    const sender = `seeder@${DOMAIN}`;
+    const peer = `${sender}/seed`;
+    const copyEsc = (v) => v.replace(/[\\\t\n\r]/g, (ch) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[ch]);
+    let t = BigInt(Date.now() - 86_400_000) * 1000n;
+    const stream = c.query(copyFrom('COPY archive (username, timestamp, peer, bare_peer, xml, txt, kind, nick) FROM STDIN'));
+    const done = new Promise((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', reject);
+    });
+    const batch = 5000;
+    for (let i = 0; i < n; i += batch) {
+      let chunk = '';
+      for (let k = i; k < Math.min(n, i + batch); k++) {
+        const body = bodyOf(k);
+        const id = String(t++);
+        const xml = `<message xml:lang='en' to='${room.jid}' from='${sender}/seed' type='groupchat' id='${id}' xmlns='jabber:client'><body>${xmlEscape(body)}</body></message>`;
+        chunk += `${room.jid}\t${id}\t${peer}\t${sender}\t${copyEsc(xml)}\t${copyEsc(body)}\tgroupchat\tseeder\n`;
+      }
+      if (!stream.write(chunk)) await new Promise((r) => stream.once('drain', r));
+      if ((i / batch) % 20 === 0) progress?.(Math.min(n, i + batch), n);
+    }
+    stream.end();
+    await done;
+    progress?.(n, n);
+    if (rebuild) for (const ix of indexes) await c.query(ix);
+    await c.query('ANALYZE archive');
+    return { seeded: n, requested: n, note: null };
+  } finally {
+    await c.end();
+  }
+}
+
 export default {
   name: 'ejabberd',
   kind: 'peer',
@@ -176,9 +263,39 @@ export default {
       throw new Skip(`cannot compile the ejabberd control shim: ${String(e.stderr || e.message).slice(0, 300)}`);
     }
     const [wsPort, ctlPort] = [await freePort(), await freePort()];
-    const configPath = path.join(dir, 'ejabberd.yml');
-    fs.writeFileSync(configPath, ejabberdConfig({ wsPort }));
     const rand = crypto.randomBytes(4).toString('hex');
+    // SQL (Postgres) when the driver is there and Postgres answers, else Mnesia.
+    const pgLib = pgsqlLib();
+    let sql = null;
+    let dropDb = null;
+    if (pgLib && process.env.BENCH_EJABBERD_DB !== 'mnesia') {
+      const database = `ejb_${rand}`;
+      try {
+        await pgQuery(PG_ADMIN_URL, `CREATE DATABASE ${database}`);
+        dropDb = () => pgQuery(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        ctx.cleanups.push(async () => {
+          const f = dropDb;
+          dropDb = null;
+          await f?.();
+        });
+        const url = new URL(PG_ADMIN_URL);
+        url.pathname = `/${database}`;
+        await pgQuery(url.href, fs.readFileSync(PG_SCHEMA, 'utf8'));
+        sql = {
+          host: url.hostname,
+          port: Number(url.port || 5432),
+          database,
+          user: decodeURIComponent(url.username || 'postgres'),
+          password: decodeURIComponent(url.password),
+          url: url.href,
+        };
+      } catch (e) {
+        ctx.log?.(`ejabberd: Postgres at ${PG_ADMIN_URL} not usable (${e.message}); using Mnesia`);
+        sql = null;
+      }
+    }
+    const configPath = path.join(dir, 'ejabberd.yml');
+    fs.writeFileSync(configPath, ejabberdConfig({ wsPort, sql }));
     const node = `ejbench_${rand}@127.0.0.1`;
     const logPath = path.join(dir, 'log', 'ejabberd.log');
     const out = fs.openSync(path.join(dir, 'log', 'stdout.log'), 'a');
@@ -215,7 +332,7 @@ export default {
           ...process.env,
           EJABBERD_CONFIG_PATH: configPath,
           EJABBERD_LOG_PATH: logPath,
-          ERL_LIBS,
+          ERL_LIBS: pgLib && pgLib.extra ? `${ERL_LIBS}:${pgLib.extra}` : ERL_LIBS,
           ERL_MAX_PORTS: '262144',
           ERL_CRASH_DUMP_BYTES: '0',
           HOME: dir,
@@ -229,6 +346,9 @@ export default {
         graceful: ch ? () => ch.call('stop').finally(() => ch.close()) : null,
       });
       fs.rmSync(dir, { recursive: true, force: true });
+      const f = dropDb;
+      dropDb = null;
+      await f?.();
     };
     ctx.cleanups.push(stop);
     let version;
@@ -240,20 +360,29 @@ export default {
       await stop();
       throw new Skip(why.replace(/\s+/g, ' ').trim());
     }
-    ctx.log?.(`ejabberd ${version} node ${node} ws://127.0.0.1:${wsPort}/ws (Mnesia, pid ${child.pid})`);
+    const backend = sql ? `Postgres ${sql.database}` : 'Mnesia';
+    ctx.log?.(`ejabberd ${version} node ${node} ws://127.0.0.1:${wsPort}/ws (${backend}, pid ${child.pid})`);
 
     const url = `ws://127.0.0.1:${wsPort}/ws`;
     const rooms = new Map(); // room JID -> handle
     let roomSeq = 0;
+    // The Postgres backends serving ejabberd's pool (asked again after provisioning).
+    let pgPids = [];
+    const refreshPgPids = async () => {
+      if (sql)
+        pgPids = (await pgQuery(sql.url, 'SELECT pid FROM pg_stat_activity WHERE datname = $1', [sql.database])).rows.map((r) => r.pid);
+    };
+    await refreshPgPids();
     return {
-      version: `ejabberd ${version.replace(/-\d+$/, '')} (Debian ${version}, Mnesia)`,
+      version: `ejabberd ${version.replace(/-\d+$/, '')} (Debian ${version}, ${sql ? 'PostgreSQL' : 'Mnesia'})`,
       fanoutGroup: 'ejabberd',
       wsUrl: url,
-      historyNote: `Mnesia MAM: seeded depth capped at ${MNESIA_MAM_CAP.toLocaleString('en-US')}`,
-      processes: () => ({ ejabberd: child.exitCode === null ? [child.pid] : [] }),
+      historyNote: sql ? null : `Mnesia MAM: seeded depth capped at ${MNESIA_MAM_CAP.toLocaleString('en-US')}`,
+      processes: () => ({ ejabberd: child.exitCode === null ? [child.pid] : [], ...(sql ? { postgres: pgPids } : {}) }),
       async users(n, prefix) {
         const p = localpart(prefix);
         await ch.call('register', p, 0, n, PASSWORD, DOMAIN);
+        await refreshPgPids();
         return Array.from({ length: n }, (_, i) => ({ name: `${p}${i}`, password: PASSWORD }));
       },
       async room(owner, name) {
@@ -268,6 +397,7 @@ export default {
        *  mod_mam_mnesia writes for live messages), in chunks of 2,000 so progress moves; ids and
        *  timestamps lie before the start of the run. Returns { seeded, requested, note }. */
       async seedHistory(room, n, bodyOf, progress) {
+        if (sql) return seedSql(sql.url, room, n, bodyOf, progress);
         const total = Math.min(n, MNESIA_MAM_CAP);
         const chunk = 2000;
         const file = path.join(dir, 'seed.txt');
