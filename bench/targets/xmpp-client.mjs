@@ -62,11 +62,11 @@ export const closeStream = () => `<close xmlns='${FRAMING}'/>`;
 export const saslPlain = (user, password) =>
   `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${user}\0${password}`).toString('base64')}</auth>`;
 export const bindIq = (id, resource) =>
-  `<iq type='set' id='${id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${xmlEscape(resource)}</resource></bind></iq>`;
+  `<iq xmlns='jabber:client' type='set' id='${id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${xmlEscape(resource)}</resource></bind></iq>`;
 export const mucJoin = (roomJid, nick) =>
-  `<presence to='${xmlEscape(roomJid)}/${xmlEscape(nick)}'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`;
+  `<presence xmlns='jabber:client' to='${xmlEscape(roomJid)}/${xmlEscape(nick)}'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`;
 export const groupchat = (roomJid, id, body) =>
-  `<message to='${xmlEscape(roomJid)}' type='groupchat' id='${id}'><body>${xmlEscape(body)}</body></message>`;
+  `<message xmlns='jabber:client' to='${xmlEscape(roomJid)}' type='groupchat' id='${id}'><body>${xmlEscape(body)}</body></message>`;
 /**
  * A MAM query on a room. `before`: null for the newest page (RSM <before/> empty), a string for
  * the page before that archive id, undefined for the oldest page (no <before/>, no <after/>: the
@@ -75,7 +75,7 @@ export const groupchat = (roomJid, id, body) =>
 export function mamQuery(roomJid, iqId, queryId, { before, limit }) {
   const cursor = before === undefined ? '' : before === null ? '<before/>' : `<before>${xmlEscape(before)}</before>`;
   return (
-    `<iq type='set' to='${xmlEscape(roomJid)}' id='${iqId}'><query xmlns='${MAM}' queryid='${queryId}'>` +
+    `<iq xmlns='jabber:client' type='set' to='${xmlEscape(roomJid)}' id='${iqId}'><query xmlns='${MAM}' queryid='${queryId}'>` +
     `<set xmlns='${RSM}'><max>${limit}</max>${cursor}</set></query></iq>`
   );
 }
@@ -193,7 +193,7 @@ export async function connectXmpp({ url, domain, user, password, onMessage = () 
       } else if (attr(tag, 'type') === 'get' || attr(tag, 'type') === 'set') {
         // Answer server requests (ping, disco) so the server does not time the session out.
         const to = attr(tag, 'from');
-        ws.send(`<iq type='result' id='${xmlEscape(attr(tag, 'id') ?? '')}'${to ? ` to='${xmlEscape(to)}'` : ''}/>`);
+        ws.send(`<iq xmlns='jabber:client' type='result' id='${xmlEscape(attr(tag, 'id') ?? '')}'${to ? ` to='${xmlEscape(to)}'` : ''}/>`);
       }
       return;
     }
