@@ -53,6 +53,8 @@ export function pgsqlLib() {
   const extra = process.env.BENCH_EJABBERD_ERL_LIBS;
   return extra && has(extra) ? { extra } : null;
 }
+/** Occupants above which a room stops broadcasting participants' presence (see the config). */
+export const MAX_USERS_PRESENCE = Number(process.env.BENCH_EJABBERD_MAX_USERS_PRESENCE ?? 50);
 /** Deepest archive seedHistory builds on the Mnesia backend (see the header). */
 export const MNESIA_MAM_CAP = Number(process.env.BENCH_EJABBERD_MAM_CAP ?? 10_000);
 
@@ -104,6 +106,9 @@ listen:
     port: ${wsPort}
     ip: "127.0.0.1"
     module: ejabberd_http
+    # The default accept backlog is 5: a burst of connections overflows it and the kernel drops
+    # SYNs, which clients see as 1 s / 3 s connect stalls (SYN retransmits).
+    backlog: 4096
     request_handlers:
       /ws: ejabberd_http_ws
 websocket_ping_interval: 600
@@ -125,6 +130,10 @@ modules:
     max_users_admin_threshold: 1000000
     min_message_interval: 0
     min_presence_interval: 0
+    # Presence storm: a room over this many occupants is "overcrowded" and stops broadcasting the
+    # presence of ordinary participants (default 1,000), else every join costs one presence per
+    # occupant and a 2,000-client join storm sends millions of them.
+    max_users_presence: ${MAX_USERS_PRESENCE}
     default_room_options:
       persistent: true
       public: true

@@ -41,6 +41,8 @@ pidfile = "${pidFile}"
 data_path = "${dataDir}"
 log = { { levels = { min = "warn" }, to = "file", filename = "${logFile}" } }
 network_backend = "epoll"
+-- Accept queue for connection bursts (the join storm); the default is 128.
+network_settings = { tcp_backlog = 4096 }
 c2s_ports = {}
 c2s_direct_tls_ports = {}
 s2s_ports = {}
@@ -72,6 +74,11 @@ Component "${MUC_HOST}" "muc"
   muc_room_default_history_length = 0
   max_history_messages = 0
   muc_tombstones = false
+  -- Rooms kept in memory (default 100; the ingest scenario has 1,000).
+  muc_room_cache_size = 100000
+  -- Presence storm: only moderators' presence is broadcast to the room (self-presence and the
+  -- occupant's own join still work), else every join costs one presence per occupant.
+  muc_room_default_presence_broadcast = { moderator = true }
   restrict_room_creation = false
   max_archive_query_results = 1000
 `;
