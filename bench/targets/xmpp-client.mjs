@@ -121,9 +121,11 @@ let seq = 0;
  *   domain    the XMPP host (JID domain)
  *   user, password
  *   onMessage(roomJid, body, rawBytes) for every groupchat message with a body (own ones too)
- *   timeoutMs for the handshake and for each request
+ *   timeoutMs for the handshake and for each request; joinTimeoutMs for a MUC join (a join
+ *   storm on a big room can take far longer than a request on a server whose join cost grows
+ *   with the occupants: prosody)
  */
-export async function connectXmpp({ url, domain, user, password, onMessage = () => {}, timeoutMs = 30_000 }) {
+export async function connectXmpp({ url, domain, user, password, onMessage = () => {}, timeoutMs = 30_000, joinTimeoutMs = 120_000 }) {
   const ws = new WebSocket(url, 'xmpp', { perMessageDeflate: false });
   const nick = user;
   let waiter = null; // handshake: one pending { test, resolve, reject }
@@ -284,7 +286,7 @@ export async function connectXmpp({ url, domain, user, password, onMessage = () 
     join(roomJid) {
       if (failure) return Promise.reject(failure);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`xmpp ${user}: timeout joining ${roomJid}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`xmpp ${user}: timeout joining ${roomJid}`)), joinTimeoutMs);
         joins.set(roomJid, {
           resolve: () => (clearTimeout(timer), resolve()),
           reject: (e) => (clearTimeout(timer), reject(e)),
