@@ -117,7 +117,7 @@ export const TARGET_DIR = path.join(here, '..', 'targets');
  */
 export const DEFAULT_SET = [
   ['fanout', { sizes: '200', seconds: '5', warmup: '1' }],
-  ['ingest', {}],
+  ['ingest', { rooms: '200' }],
   ['connections', { count: '2000' }],
   ['join-storm', {}],
   ['history', { messages: '1000000' }],
