@@ -27,7 +27,11 @@ describe('connectNats', () => {
 
   it('answers, no responders and timeouts are reported as nats.js reports them', async () => {
     const echo = subject('echo');
-    const sub = nc.subscribe(echo, { callback: (_e, m) => m.respond(enc(`re:${dec(m.data)}`)) });
+    const sub = nc.subscribe(echo, {
+      callback: (_e, m) => {
+        m.respond(enc(`re:${dec(m.data)}`));
+      },
+    });
     const silent = subject('silent');
     const quiet = nc.subscribe(silent, { callback: () => undefined });
     await nc.flush();

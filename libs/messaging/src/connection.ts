@@ -7,6 +7,11 @@ export interface NatsConnectionOptions {
   /** Shown in the server's connection list (`nats server report connections`). */
   name: string;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /**
+   * Coalesce writes per event-loop turn (see coalesceWrites). It applies to the process: once a
+   * connection has turned it on, every NATS connection of the process has it. @default true
+   */
+  coalesceWrites?: boolean;
 }
 
 /**
@@ -35,7 +40,7 @@ export async function connectNats(opts: NatsConnectionOptions): Promise<NatsConn
     // CPU (profiled under the fan-out benchmark). Our RPC client reports its own errors.
     noAsyncTraces: true,
   });
-  coalesceWrites(nc);
+  if (opts.coalesceWrites !== false) coalesceWrites(nc);
   quietRequestEnd();
   const log = opts.log;
   if (log) {

@@ -46,6 +46,7 @@ export async function startService<C extends BaseConfig>(def: ServiceDefinition<
     servers: def.config.NATS_URL,
     name: def.name,
     log: (level, msg, extra) => logger[level]({ ...extra }, msg),
+    coalesceWrites: def.config.NATS_COALESCE_WRITES,
   });
   let natsUp = true;
   void (async () => {

@@ -37,6 +37,13 @@ export class BaseConfig {
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
   LOG_LEVEL = 'info';
   /**
+   * Coalesce the service's NATS writes per event-loop turn (one writev for every publish, reply
+   * and ack of a turn instead of one write each): less CPU per message in the service and in
+   * NATS, at the price of holding a turn's writes until its end. @default true
+   */
+  @IsBoolean()
+  NATS_COALESCE_WRITES = true;
+  /**
    * Timing spans of every message, hop by hop (RPC waits and handlers, JetStream appends,
    * store to consumer, store to gateway): a histogram `chat_span_seconds{span}` on /metrics and,
    * at LOG_LEVEL=debug, a log line per span. Costs a little CPU per message; for finding where
