@@ -235,7 +235,7 @@ async function seedSql(url, room, n, bodyOf, progress) {
     for (let i = 0; i < n; i += batch) {
       let chunk = '';
       for (let k = i; k < Math.min(n, i + batch); k++) {
-        const body = bodyOf(k);
+        const body = bodyOf(k + 1); // messages are numbered from 1, as the history scenario reads them
         const id = String(t++);
         const xml = `<message xml:lang='en' to='${room.jid}' from='${sender}/seed' type='groupchat' id='${id}' xmlns='jabber:client'><body>${xmlEscape(body)}</body></message>`;
         chunk += `${room.jid}\t${id}\t${peer}\t${sender}\t${copyEsc(xml)}\t${copyEsc(body)}\tgroupchat\tseeder\n`;
@@ -414,7 +414,7 @@ export default {
         for (let i = 0; i < total; i += chunk) {
           const m = Math.min(chunk, total - i);
           const lines = [];
-          for (let k = 0; k < m; k++) lines.push(bodyOf(i + k).replace(/\n/g, ' '));
+          for (let k = 0; k < m; k++) lines.push(bodyOf(i + k + 1).replace(/\n/g, ' '));
           fs.writeFileSync(file, `${lines.join('\n')}\n`);
           await ch.call('seed', room.name, MUC_HOST, file, t0, `seeder@${DOMAIN}/seed`, 'seeder');
           t0 += m;

@@ -182,7 +182,7 @@ export default {
           await Promise.all(
             Array.from({ length: 100 }, async () => {
               while (next < total) {
-                await c.send(room, bodyOf(next++));
+                await c.send(room, bodyOf(++next));
                 if (++done % 1000 === 0) progress?.(done, total);
               }
             }),
