@@ -15,7 +15,6 @@
 // messages: NATS 2.10 on),
 // `live.deliver` the gateway's decode + fan-out writes of one event.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
@@ -39,6 +38,7 @@ import {
   startBenchStack,
   writeResult,
 } from './lib.mjs';
+import { procIo } from './suite/loadgen.mjs';
 
 const require = createRequire(import.meta.url);
 const { values: opt } = parseArgs({
@@ -139,22 +139,6 @@ function minus(after, before) {
       });
   }
   return out;
-}
-
-/** Write and read syscalls of a process so far (/proc/<pid>/io), or null. */
-function procIo(pid) {
-  try {
-    const io = Object.fromEntries(
-      fs
-        .readFileSync(`/proc/${pid}/io`, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => l.split(': ')),
-    );
-    return { syscr: Number(io.syscr), syscw: Number(io.syscw) };
-  } catch {
-    return null;
-  }
 }
 
 /** CPU ticks and syscalls of every service process (and NATS), to take per-message costs over a window. */

@@ -19,7 +19,7 @@
 // shown, since it is a likely reason for a limit below the count.
 import fs from 'node:fs';
 import { now, procRss, sleep } from '../lib.mjs';
-import { fdLimit, groupMeter } from '../suite/loadgen.mjs';
+import { errorKinds, fdLimit, groupMeter, kindsText, pool } from '../suite/loadgen.mjs';
 import { bytes, cpuCell, f0, statusRow } from '../suite/report.mjs';
 
 const GOAL_CONNECTIONS = 10_000;
@@ -43,38 +43,6 @@ function openFiles(pid) {
     return null;
   }
 }
-
-/** fn over items with at most `limit` running at once; results (or { error }) in order. */
-async function pool(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i], i);
-      } catch (err) {
-        out[i] = { error: err?.message ?? String(err) };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-/** Error messages grouped by kind (numbers and ids blanked), most frequent first. */
-function errorKinds(messages) {
-  const kinds = {};
-  for (const m of messages) {
-    const k = String(m)
-      .replace(/[0-9a-f]{8,}/gi, '…')
-      .replace(/\d+/g, 'N')
-      .slice(0, 80);
-    kinds[k] = (kinds[k] ?? 0) + 1;
-  }
-  return Object.entries(kinds).sort((a, b) => b[1] - a[1]);
-}
-const kindsText = (kinds) => kinds.map(([k, n]) => `${n}× ${k}`).join('; ');
 
 /** The ramp's steps: the standard ones below `count`, then `count`. */
 export function rampSteps(count, standard = [1000, 2000, 5000, 10000]) {

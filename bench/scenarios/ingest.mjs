@@ -14,7 +14,7 @@
 // send→ack and send→delivery (every member of the room but the sender) per step and the CPU of
 // every process group of the target.
 import { inBatches, now, sleep } from '../lib.mjs';
-import { paced, Load } from '../suite/loadgen.mjs';
+import { errorKinds, kindsText, paced, pool, Load } from '../suite/loadgen.mjs';
 import { cpuCell, f0, ms, statusRow } from '../suite/report.mjs';
 
 const GOAL = 10_000;
@@ -25,24 +25,6 @@ function senderOf(body) {
   if (a < 0) return -1;
   const b = body.indexOf(':', a + 1);
   return b < 0 ? -1 : Number(body.slice(a + 1, b));
-}
-
-/** fn over items with at most `limit` running at once; results (or { error }) in order. */
-async function pool(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i], i);
-      } catch (err) {
-        out[i] = { error: err?.message ?? String(err) };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -61,20 +43,6 @@ async function retryFailed(results, fn, times = 2) {
   }
   return retries;
 }
-
-/** Error messages grouped by kind (numbers and ids blanked), most frequent first, as one cell. */
-function errorKinds(messages) {
-  const kinds = {};
-  for (const m of messages) {
-    const k = String(m)
-      .replace(/[0-9a-f]{8,}/gi, '…')
-      .replace(/\d+/g, 'N')
-      .slice(0, 80);
-    kinds[k] = (kinds[k] ?? 0) + 1;
-  }
-  return Object.entries(kinds).sort((a, b) => b[1] - a[1]);
-}
-const kindsText = (kinds) => kinds.map(([k, n]) => `${n}× ${k}`).join('; ');
 
 export default {
   name: 'ingest',

@@ -12,42 +12,11 @@
 // live (the probe reached every other member), p50/p99 per client of connect (handshake +
 // authentication) and connect→joined, and the failures by kind.
 import { latencyOf, now, sleep } from '../lib.mjs';
-import { groupMeter, quietCheck } from '../suite/loadgen.mjs';
+import { errorKinds, groupMeter, kindsText, pool, quietCheck } from '../suite/loadgen.mjs';
 import { cpuCell, f0, ms, statusRow } from '../suite/report.mjs';
 
 const PROBE_TIMEOUT_MS = 30_000;
 
-/** fn over items with at most `limit` running at once; results (or { error }) in order. */
-async function pool(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i], i);
-      } catch (err) {
-        out[i] = { error: err?.message ?? String(err) };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-/** Error messages grouped by kind (numbers and ids blanked), most frequent first. */
-function errorKinds(messages) {
-  const kinds = {};
-  for (const m of messages) {
-    const k = String(m)
-      .replace(/[0-9a-f]{8,}/gi, '…')
-      .replace(/\d+/g, 'N')
-      .slice(0, 80);
-    kinds[k] = (kinds[k] ?? 0) + 1;
-  }
-  return Object.entries(kinds).sort((a, b) => b[1] - a[1]);
-}
-const kindsText = (kinds) => kinds.map(([k, n]) => `${n}× ${k}`).join('; ');
 const s2 = (msv) => (msv === null || msv === undefined ? '-' : (msv / 1000).toFixed(2));
 
 /** The storm's layouts: one room of everyone, then rooms of `roomSize` (the last may be smaller). */

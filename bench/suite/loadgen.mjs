@@ -461,3 +461,37 @@ export function fdLimit() {
 }
 
 export const cpuCount = () => os.cpus().length;
+
+/** fn over items with at most `limit` running at once; results (or { error }) in order. */
+export async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (err) {
+        out[i] = { error: err?.message ?? String(err) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Error messages grouped by kind (numbers and ids blanked), most frequent first. */
+export function errorKinds(messages) {
+  const kinds = {};
+  for (const m of messages) {
+    const k = String(m)
+      .replace(/[0-9a-f]{8,}/gi, '…')
+      .replace(/\d+/g, 'N')
+      .slice(0, 80);
+    kinds[k] = (kinds[k] ?? 0) + 1;
+  }
+  return Object.entries(kinds).sort((a, b) => b[1] - a[1]);
+}
+
+/** errorKinds as one table cell. */
+export const kindsText = (kinds) => kinds.map(([k, n]) => `${n}× ${k}`).join('; ');
