@@ -92,7 +92,7 @@ export default {
         progress('provisioning');
         const [owner] = await inst.users(1, 'h');
         const room = await inst.room(owner, 'history');
-        const client = await inst.connect(owner, { onMessage: () => undefined });
+        let client = await inst.connect(owner, { onMessage: () => undefined });
         try {
           await client.join(room);
           if (typeof client.history !== 'function') throw new Skip('its client has no history query');
@@ -109,6 +109,13 @@ export default {
           if (held !== o.messages)
             ctx.warn(`${t.name}: ${f0(held)} of ${f0(o.messages)} messages seeded${seed.load?.note ? ` (${seed.load.note})` : ''}`);
           ctx.log(`${t.name}: ${f0(o.messages)} messages seeded in ${seed.seconds.toFixed(1)} s (${seed.method})`);
+          // A bulk seed of millions takes minutes, in which a target may drop an idle connection
+          // (the stack's did once): the pages are read on a fresh one.
+          if (inst.seedHistory) {
+            await client.close();
+            client = await inst.connect(owner, { onMessage: () => undefined });
+            await client.join(room);
+          }
           const budget = o.budgetSeconds * 1000;
           const checks = [];
           progress('newest page');
