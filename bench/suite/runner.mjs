@@ -172,7 +172,8 @@ export async function loadTarget(name) {
 }
 
 /** A target file is a target unless it is a helper (servers, clients, configs the targets use). */
-const isTargetFile = (n) => !/-(server|client|config|lib)$/.test(n) && n !== 'xmpp-client';
+// xmpp-common (shared by the two XMPP targets) and xmpp-smoke (a stand-alone smoke script) are helpers too.
+const isTargetFile = (n) => !/-(server|client|config|lib|common|smoke)$/.test(n);
 
 /** The integer of an option value: `1,000,000`, `1_000_000` and `1e6` are accepted. */
 export function parseIntOption(name, v, min = 0) {
