@@ -66,7 +66,7 @@
 // clean-up on errors and signals.
 //
 // ─── Target interface ───────────────────────────────────────────────────────────────────────────
-// bench/targets/<name>.mjs (helpers beside them end in -server, -client, -config, -lib) has a
+// bench/targets/<name>.mjs (helpers beside them end in -server, -client, -config, -lib, -common, -smoke) has a
 // default export:
 //
 //   { name, kind: 'stack' | 'baseline' | 'peer', keepsHistory, durable,
