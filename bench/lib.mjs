@@ -204,15 +204,14 @@ export function killOwnChildren() {
 }
 
 /**
- * Starts bench/bare-server.mjs (a plain ws server, the yardstick) with `env`, pushes its stop
- * (SIGTERM, SIGKILL after 5 s) onto `cleanups`, and waits for the port it reports on its first
- * line of output.
+ * Starts a Node script as a server process (`nodeArgs` before the script) with `env`, pushes its
+ * stop (SIGTERM, SIGKILL after 5 s) onto `cleanups`, and waits up to 30 s for the port it
+ * reports on its first line of output (`{"port":N}`). `name` is used in errors. The IPC channel
+ * makes the server stop by itself if the benchmark dies; it does not keep this process alive.
  */
-export async function startBareServer({ env, cleanups }) {
-  const child = spawn(process.execPath, [path.join(root, 'bench', 'bare-server.mjs')], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env,
-  });
+export async function startPortServer({ script, name, env, cleanups, nodeArgs = [] }) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
+  child.channel?.unref();
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const done = new Promise((r) => child.once('exit', r));
@@ -224,13 +223,29 @@ export async function startBareServer({ env, cleanups }) {
   cleanups.push(stop);
   const port = await new Promise((resolve, reject) => {
     let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not report its port within 30 s`)), 30_000);
     child.stdout.on('data', (d) => {
       buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]).port);
+      if (!buf.includes('\n')) return;
+      clearTimeout(timer);
+      const first = buf.split('\n')[0];
+      try {
+        resolve(JSON.parse(first).port);
+      } catch (err) {
+        reject(new Error(`${name}: unexpected first line ${JSON.stringify(first)}: ${err.message}`));
+      }
     });
-    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited during start-up (${code ?? signal})`));
+    });
   });
   return { child, port, stop };
+}
+
+/** Starts bench/bare-server.mjs (a plain ws server, the yardstick) with `env`; see startPortServer. */
+export function startBareServer({ env, cleanups }) {
+  return startPortServer({ script: path.join(root, 'bench', 'bare-server.mjs'), name: 'bare server', env, cleanups });
 }
 
 /** A TCP port free on 127.0.0.1 at the time of asking. */

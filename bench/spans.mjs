@@ -21,6 +21,7 @@ import { WebSocket } from 'ws';
 import {
   f2,
   inBatches,
+  intOption,
   joinRoom,
   CLK_TCK,
   killOwnChildren,
@@ -60,11 +61,7 @@ if (opt.help) {
   --out FILE    JSON result (default bench/results/spans-<date>.json)`);
   process.exit(0);
 }
-const num = (name, min) => {
-  const v = Number(opt[name]);
-  if (!Number.isFinite(v) || v < min) throw new Error(`--${name} must be a number >= ${min}`);
-  return v;
-};
+const num = intOption(opt);
 const P = { rooms: num('rooms', 1), members: num('members', 1), rate: num('rate', 1), seconds: num('seconds', 1) };
 
 /** The order a message.send meets the spans (others follow, sorted by name). */

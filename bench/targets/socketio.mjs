@@ -6,10 +6,10 @@
 //
 // Accounts are tokens the server hands out from POST /users (in memory); a connection presents
 // its token in the handshake's `auth` and is refused ("unauthorized") without a valid one.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPortServer } from '../lib.mjs';
 import { Skip } from '../suite/loadgen.mjs';
 
 const require = createRequire(import.meta.url);
@@ -28,41 +28,15 @@ function versionOf(pkg) {
   }
 }
 
-/** Starts the server process; resolves with { child, port } once it reported its port. */
+/** Starts the server process (--expose-gc for collectGarbage); resolves with { child, port, stop } once it reported its port. */
 function startServer(ctx, env) {
-  const child = spawn(process.execPath, ['--expose-gc', path.join(here, 'socketio-server.mjs')], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  return startPortServer({
+    script: path.join(here, 'socketio-server.mjs'),
+    name: 'socket.io server',
+    nodeArgs: ['--expose-gc'],
     env: { ...process.env, ...env },
+    cleanups: ctx.cleanups,
   });
-  child.channel?.unref();
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  };
-  ctx.cleanups.push(stop);
-  const port = new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('socket.io server did not report its port within 30 s')), 30_000);
-    child.stdout.on('data', (d) => {
-      buf += d;
-      if (!buf.includes('\n')) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(buf.split('\n')[0]).port);
-      } catch (err) {
-        reject(new Error(`socket.io server: unexpected first line ${JSON.stringify(buf.split('\n')[0])}: ${err.message}`));
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`socket.io server exited during start-up (${code ?? signal})`));
-    });
-  });
-  return port.then((p) => ({ child, port: p, stop }));
 }
 
 export default {
